@@ -1,0 +1,270 @@
+// Package trajectory holds the vocabulary every part of elkgezin shares:
+// the phases of a family's trajectory, the steps a coach completes, the
+// names under which the workflow is reached, and the records written to
+// PostgreSQL. It does no I/O, so deterministic workflow code may use it.
+package trajectory
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"strconv"
+	"strings"
+	"time"
+
+	"elkgezin/programme"
+)
+
+// Names under which workers and clients meet.
+const (
+	TaskQueue    = "elkgezin-trajectories"
+	WorkflowName = "Trajectory"
+
+	UpdateAssignCoach  = "assign-coach"
+	UpdateRecordIntake = "record-intake"
+	UpdateRecordVisit  = "record-visit"
+	UpdateClose        = "close"
+	QueryState         = "state"
+)
+
+// Phase is where a trajectory stands.
+type Phase string
+
+const (
+	PhaseReferred      Phase = "referred"
+	PhaseCoachAssigned Phase = "coach_assigned"
+	PhaseIntakeDone    Phase = "intake_done"
+	PhaseInSupport     Phase = "in_support"
+	PhaseClosed        Phase = "closed"
+)
+
+// Phases lists every phase in trajectory order.
+var Phases = []Phase{PhaseReferred, PhaseCoachAssigned, PhaseIntakeDone, PhaseInSupport, PhaseClosed}
+
+// StepKind names a step that is due on a date.
+type StepKind string
+
+const (
+	StepAssignment StepKind = "assignment"
+	StepIntake     StepKind = "intake"
+	StepHomeVisit  StepKind = "home_visit"
+)
+
+// CloseReason is why a trajectory ended; the list is fixed so reports can count them.
+type CloseReason string
+
+const (
+	CloseGoalsReached   CloseReason = "goals_reached"
+	CloseMovedAway      CloseReason = "moved_away"
+	CloseFamilyDeclined CloseReason = "family_declined"
+	CloseHandedOver     CloseReason = "handed_over"
+	CloseOther          CloseReason = "other"
+)
+
+// CloseReasons lists the allowed reasons.
+var CloseReasons = []CloseReason{CloseGoalsReached, CloseMovedAway, CloseFamilyDeclined, CloseHandedOver, CloseOther}
+
+// ID derives a trajectory's id (and workflow id) from the programme, the
+// referring organisation and that organisation's own case reference. It is
+// a hash so that no reference, which a partner might have built from a name,
+// ends up in Temporal, and so that the same referral always yields the same
+// id: a repeated referral can never start a second trajectory.
+func ID(programmeID, referrerOrg, reference string) string {
+	sum := sha256.Sum256([]byte(programmeID + "\x00" + referrerOrg + "\x00" + reference))
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])
+	return "tr-" + strings.ToLower(enc[:26])
+}
+
+// Referral is what a partner sends. Family holds personal data: it goes to
+// PostgreSQL and the workflow input, never into ids, search attributes or logs.
+type Referral struct {
+	ProgrammeID string   `json:"programme"`
+	Referrer    Referrer `json:"referrer"`
+	Family      Family   `json:"family"`
+	Reason      string   `json:"reason"`
+}
+
+// Referrer is the partner organisation and its own reference for the family.
+type Referrer struct {
+	Organisation string `json:"organisation"`
+	Reference    string `json:"reference"`
+	ContactEmail string `json:"contact_email,omitempty"`
+}
+
+// Family is the family's contact data. All of it is personal data.
+type Family struct {
+	ContactName string `json:"contact_name"`
+	Address     string `json:"address,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	Language    string `json:"language,omitempty"`
+}
+
+// Start is the workflow's input. A continued run carries its state in State.
+type Start struct {
+	TrajectoryID string              `json:"trajectory_id"`
+	Programme    programme.Programme `json:"programme"`
+	Referral     Referral            `json:"referral"`
+	// State is set when the trajectory continues as new after a long history.
+	State *State `json:"state,omitempty"`
+	// HistoryLimit overrides the number of history events after which the
+	// workflow continues as new (tests use a small one).
+	HistoryLimit int `json:"history_limit,omitempty"`
+}
+
+// Step is the one step the trajectory is waiting for, with its timers.
+type Step struct {
+	Kind   StepKind  `json:"kind"`
+	Number int       `json:"number,omitempty"` // home visit number, from 1
+	DueAt  time.Time `json:"due_at"`
+	// Reminded and Alerted record that the reminder and the alert for this
+	// step went out, so a continued run never sends them again.
+	Reminded bool `json:"reminded,omitempty"`
+	Alerted  bool `json:"alerted,omitempty"`
+}
+
+// Key names the step uniquely within its trajectory.
+func (s Step) Key() string {
+	if s.Kind == StepHomeVisit {
+		return string(s.Kind) + "-" + strconv.Itoa(s.Number)
+	}
+	return string(s.Kind)
+}
+
+// DoneStep is a completed step, as the API lists it.
+type DoneStep struct {
+	Kind   string    `json:"kind"`
+	Number int       `json:"number,omitempty"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+}
+
+// State is the workflow's state, as a Query returns it. It holds no personal data.
+type State struct {
+	TrajectoryID string      `json:"trajectory_id"`
+	ProgrammeID  string      `json:"programme"`
+	ReferrerOrg  string      `json:"referrer_organisation"`
+	Phase        Phase       `json:"phase"`
+	CoachID      string      `json:"coach,omitempty"`
+	ReferredAt   time.Time   `json:"referred_at"`
+	Next         *Step       `json:"next_step,omitempty"`
+	Escalated    bool        `json:"escalated"`
+	VisitsDone   int         `json:"visits_done"`
+	StepsDone    []DoneStep  `json:"steps_done"`
+	CloseReason  CloseReason `json:"close_reason,omitempty"`
+	// EventSeq numbers the events written to PostgreSQL; it makes each write idempotent.
+	EventSeq int64 `json:"event_seq"`
+}
+
+// Requests of the Updates. By is the acting person, set by the API from the
+// authenticated caller, never from the body.
+
+// AssignCoach assigns (or reassigns) the trajectory's fixed coach.
+type AssignCoach struct {
+	CoachID string `json:"coach"`
+	By      string `json:"-"`
+}
+
+// RecordIntake records the intake, the first home visit.
+type RecordIntake struct {
+	DoneAt time.Time `json:"done_at"`
+	// NextVisitDue is the next home visit as planned with the family; zero
+	// means the programme's cadence.
+	NextVisitDue time.Time `json:"next_visit_due"`
+	Note         string    `json:"note,omitempty"`
+	By           string    `json:"-"`
+}
+
+// RecordVisit records a home visit.
+type RecordVisit struct {
+	DoneAt       time.Time `json:"done_at"`
+	NextVisitDue time.Time `json:"next_visit_due"`
+	Note         string    `json:"note,omitempty"`
+	By           string    `json:"-"`
+}
+
+// Close ends the trajectory.
+type Close struct {
+	Reason CloseReason `json:"reason"`
+	Text   string      `json:"text,omitempty"`
+	By     string      `json:"-"`
+}
+
+// Event kinds in the append-only event log.
+const (
+	EventReferred      = "referred"
+	EventCoachAssigned = "coach_assigned"
+	EventIntakeDone    = "intake_done"
+	EventVisitDone     = "home_visit_done"
+	EventReminderSent  = "reminder_sent"
+	EventAlertSent     = "alert_sent"
+	EventClosed        = "closed"
+)
+
+// Event is one row of the event log and the read model it updates. Seq is
+// unique per trajectory: a retried write of the same Seq changes nothing.
+type Event struct {
+	TrajectoryID string    `json:"trajectory_id"`
+	Seq          int64     `json:"seq"`
+	Kind         string    `json:"kind"`
+	Actor        string    `json:"actor"`
+	At           time.Time `json:"at"`
+	// Detail holds the step's data; notes in it are personal data.
+	Detail map[string]string `json:"detail,omitempty"`
+	// Referral is set on the "referred" event only.
+	Referral *Referral `json:"referral,omitempty"`
+	// Summary is the trajectory as it stands after this event.
+	Summary Summary `json:"summary"`
+}
+
+// Summary is the read model row of a trajectory, without personal data.
+type Summary struct {
+	ProgrammeID string      `json:"programme"`
+	ReferrerOrg string      `json:"referrer_organisation"`
+	Phase       Phase       `json:"phase"`
+	CoachID     string      `json:"coach,omitempty"`
+	NextStep    string      `json:"next_step,omitempty"`
+	NextDueAt   *time.Time  `json:"next_due_at,omitempty"`
+	Escalated   bool        `json:"escalated"`
+	CloseReason CloseReason `json:"close_reason,omitempty"`
+	ReferredAt  time.Time   `json:"referred_at"`
+}
+
+// NotificationKind is a reminder to the coach or an alert to the supervisor.
+type NotificationKind string
+
+const (
+	Reminder NotificationKind = "reminder"
+	Alert    NotificationKind = "alert"
+)
+
+// Notification is one email about a step. Key makes sending it idempotent.
+type Notification struct {
+	Key           string           `json:"key"`
+	Kind          NotificationKind `json:"kind"`
+	To            string           `json:"to"`
+	TrajectoryID  string           `json:"trajectory_id"`
+	ProgrammeName string           `json:"programme_name"`
+	Step          Step             `json:"step"`
+}
+
+// ReferredEvent is the first event of every trajectory. The API writes it as
+// soon as the workflow has started, and the workflow writes it again: the
+// same Seq makes the second write a no-op, and the trajectory is listed at once.
+func ReferredEvent(id string, p programme.Programme, r Referral, at time.Time) Event {
+	due := at.Add(p.AssignmentLimit.Std())
+	return Event{
+		TrajectoryID: id,
+		Seq:          1,
+		Kind:         EventReferred,
+		Actor:        "partner:" + r.Referrer.Organisation,
+		At:           at,
+		Referral:     &r,
+		Summary: Summary{
+			ProgrammeID: p.ID,
+			ReferrerOrg: r.Referrer.Organisation,
+			Phase:       PhaseReferred,
+			NextStep:    string(StepAssignment),
+			NextDueAt:   &due,
+			ReferredAt:  at,
+		},
+	}
+}
