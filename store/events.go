@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"elkgezin/trajectory"
+)
+
+// ErrInvalidEvent is returned by RecordEvent for an event that lacks what
+// the log and read model need. Retrying such a write cannot succeed.
+var ErrInvalidEvent = errors.New("invalid event")
+
+// TrajectorySummary is a trajectory as lists show it. It holds no personal
+// data, so a list can be shown to anyone who may see the programme.
+type TrajectorySummary struct {
+	ID          string                 `json:"id"`
+	ProgrammeID string                 `json:"programme"`
+	ReferrerOrg string                 `json:"referrer_organisation"`
+	Phase       trajectory.Phase       `json:"phase"`
+	CoachID     string                 `json:"coach,omitempty"`
+	NextStep    string                 `json:"next_step,omitempty"`
+	NextDueAt   *time.Time             `json:"next_due_at,omitempty"`
+	Overdue     bool                   `json:"overdue"` // next_due_at has passed and the trajectory is open
+	Escalated   bool                   `json:"escalated"`
+	CloseReason trajectory.CloseReason `json:"close_reason,omitempty"`
+	ReferredAt  time.Time              `json:"referred_at"`
+	UpdatedAt   time.Time              `json:"updated_at"` // time of the last event applied
+}
+
+// Trajectory is one trajectory in full, for the people who work on it:
+// the summary, the personal data of the referral and the event log.
+type Trajectory struct {
+	TrajectorySummary
+	ReferrerReference string             `json:"referrer_reference,omitempty"`
+	Family            *trajectory.Family `json:"family,omitempty"` // nil until the referred event is recorded
+	Reason            string             `json:"reason,omitempty"`
+	Events            []EventRow         `json:"events"`
+}
+
+// EventRow is one entry of a trajectory's event log.
+type EventRow struct {
+	Seq    int64             `json:"seq"`
+	Kind   string            `json:"kind"`
+	Actor  string            `json:"actor"`
+	At     time.Time         `json:"at"`
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// overdueSQL is the one definition of "overdue", shared by reads and filters.
+const overdueSQL = `(coalesce(next_due_at < now(), false) AND phase <> 'closed')`
+
+// summaryColumns are selected in the order summaryTargets scans them.
+const summaryColumns = `id, programme_id, referrer_org, phase, coalesce(coach_id, ''), coalesce(next_step, ''),
+	next_due_at, ` + overdueSQL + `, escalated, coalesce(close_reason, ''), referred_at, updated_at`
+
+func (t *TrajectorySummary) summaryTargets() []any {
+	return []any{&t.ID, &t.ProgrammeID, &t.ReferrerOrg, &t.Phase, &t.CoachID, &t.NextStep,
+		&t.NextDueAt, &t.Overdue, &t.Escalated, &t.CloseReason, &t.ReferredAt, &t.UpdatedAt}
+}
+
+// RecordEvent appends e to the event log and applies e.Summary to the read
+// model, in one transaction. Activities retry and events can arrive late,
+// so it is idempotent (an event already logged changes nothing) and it
+// never moves the read model back (a summary older than the row's version
+// is not applied). The referred event also stores the referral's personal data.
+func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
+	if err := checkEvent(e); err != nil {
+		return err
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		detail := e.Detail
+		if detail == nil {
+			detail = map[string]string{}
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (trajectory_id, seq) DO NOTHING`,
+			e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, detail)
+		if err != nil {
+			return fmt.Errorf("insert event: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			// Logged before, and its read-model change committed with it.
+			return nil
+		}
+		sum := e.Summary
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
+				next_due_at, escalated, close_reason, referred_at, updated_at, version)
+			VALUES ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), $7, $8, nullif($9, ''), $10, $11, $12)
+			ON CONFLICT (id) DO UPDATE SET
+				programme_id = excluded.programme_id,
+				referrer_org = excluded.referrer_org,
+				phase        = excluded.phase,
+				coach_id     = excluded.coach_id,
+				next_step    = excluded.next_step,
+				next_due_at  = excluded.next_due_at,
+				escalated    = excluded.escalated,
+				close_reason = excluded.close_reason,
+				referred_at  = excluded.referred_at,
+				updated_at   = excluded.updated_at,
+				version      = excluded.version
+			WHERE t.version < excluded.version`,
+			e.TrajectoryID, sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
+			sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, e.At, e.Seq); err != nil {
+			return fmt.Errorf("update read model: %w", err)
+		}
+		if r := e.Referral; r != nil {
+			// Set even when a later event got here first: only this event carries it.
+			if _, err := tx.Exec(ctx, `
+				UPDATE trajectories SET referrer_reference = $2, family = $3, reason = $4 WHERE id = $1`,
+				e.TrajectoryID, r.Referrer.Reference, r.Family, r.Reason); err != nil {
+				return fmt.Errorf("store referral: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+	}
+	return nil
+}
+
+// checkEvent refuses an event that would leave a hole in the log or the
+// read model; such an event is a bug in the caller.
+func checkEvent(e trajectory.Event) error {
+	var missing string
+	switch {
+	case e.TrajectoryID == "":
+		missing = "trajectory id"
+	case e.Seq <= 0:
+		missing = "seq (from 1)"
+	case e.Kind == "":
+		missing = "kind"
+	case e.At.IsZero():
+		missing = "time"
+	case e.Summary.ProgrammeID == "":
+		missing = "summary programme"
+	case e.Summary.Phase == "":
+		missing = "summary phase"
+	case e.Summary.ReferredAt.IsZero():
+		missing = "summary referred_at"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w %d (%s) of %q: no %s", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, missing)
+}
+
+// Trajectory returns one trajectory with its events in order, or an error
+// wrapping ErrNotFound. Row and events are read from one snapshot, so the
+// events are exactly those the row reflects (plus any late older ones).
+func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
+	var t Trajectory
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason)
+		err := tx.QueryRow(ctx, `SELECT `+summaryColumns+`, coalesce(referrer_reference, ''), family, coalesce(reason, '')
+			FROM trajectories WHERE id = $1`, id).Scan(targets...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT seq, kind, actor, at, detail FROM trajectory_events
+			WHERE trajectory_id = $1 ORDER BY seq`, id)
+		if err != nil {
+			return err
+		}
+		t.Events, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (EventRow, error) {
+			var e EventRow
+			err := row.Scan(&e.Seq, &e.Kind, &e.Actor, &e.At, &e.Detail)
+			return e, err
+		})
+		return err
+	})
+	if err != nil {
+		return Trajectory{}, fmt.Errorf("trajectory %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// CountEvents counts a trajectory's events of one kind, or of every kind
+// when kind is "". Tests use it to check that retries logged nothing twice.
+func (s *Store) CountEvents(ctx context.Context, trajectoryID, kind string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM trajectory_events
+		WHERE trajectory_id = $1 AND ($2 = '' OR kind = $2)`, trajectoryID, kind).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count events of %s: %w", trajectoryID, err)
+	}
+	return n, nil
+}

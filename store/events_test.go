@@ -1,0 +1,209 @@
+package store
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"elkgezin/trajectory"
+)
+
+// threeEvents is a trajectory that was referred, got a coach and had its intake.
+func threeEvents(at time.Time) []trajectory.Event {
+	referred := referredEvent("p1", "cpas", "ref-1", at)
+	assigned := nextEvent(referred, trajectory.EventCoachAssigned, func(s *trajectory.Summary) {
+		s.Phase, s.CoachID, s.NextStep = trajectory.PhaseCoachAssigned, "coach-an", string(trajectory.StepIntake)
+		due := at.Add(14 * 24 * time.Hour)
+		s.NextDueAt = &due
+	})
+	intake := nextEvent(assigned, trajectory.EventIntakeDone, func(s *trajectory.Summary) {
+		s.Phase, s.NextStep = trajectory.PhaseIntakeDone, "home_visit-2"
+		due := at.Add(30 * 24 * time.Hour)
+		s.NextDueAt = &due
+	})
+	intake.Detail = map[string]string{"note": "met the family"}
+	return []trajectory.Event{referred, assigned, intake}
+}
+
+func TestRecordEventIsIdempotent(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	events := threeEvents(time.Now().Add(-time.Hour))
+	id := events[0].TrajectoryID
+	for _, tc := range []struct {
+		name  string
+		event trajectory.Event
+	}{
+		{"referred", events[0]},
+		{"coach assigned", events[1]},
+		{"intake with detail", events[2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			record(t, s, tc.event)
+			once, err := s.Trajectory(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			record(t, s, tc.event)
+			twice, err := s.Trajectory(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(once, twice) {
+				t.Errorf("second write changed the trajectory:\n once: %+v\ntwice: %+v", once, twice)
+			}
+			if n, err := s.CountEvents(t.Context(), id, tc.event.Kind); err != nil || n != 1 {
+				t.Errorf("CountEvents(%s) = %d, %v; want 1", tc.event.Kind, n, err)
+			}
+		})
+	}
+}
+
+func TestRecordEventNeverMovesTheReadModelBack(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	for _, order := range [][]int{{0, 1, 2}, {0, 2, 1}, {2, 1, 0}, {1, 2, 0}} {
+		at := time.Now().Add(-time.Hour).Truncate(time.Microsecond)
+		events := threeEvents(at)
+		// A distinct trajectory per case, on the one database.
+		for i := range events {
+			events[i].TrajectoryID += "-" + fmtInts(order)
+		}
+		t.Run(fmtInts(order), func(t *testing.T) {
+			for _, i := range order {
+				record(t, s, events[i])
+			}
+			got, err := s.Trajectory(t.Context(), events[0].TrajectoryID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := events[2]
+			if got.Phase != trajectory.PhaseIntakeDone || got.CoachID != "coach-an" || got.NextStep != last.Summary.NextStep ||
+				got.NextDueAt == nil || !got.NextDueAt.Equal(*last.Summary.NextDueAt) || !got.UpdatedAt.Equal(last.At) {
+				t.Errorf("read model is not that of the last event: %+v", got.TrajectorySummary)
+			}
+			if got.Family == nil || got.Family.ContactName != "Family ref-1" || got.Reason != "reason for ref-1" || got.ReferrerReference != "ref-1" {
+				t.Errorf("referral data missing: family %+v, reason %q, reference %q", got.Family, got.Reason, got.ReferrerReference)
+			}
+			var seqs []int64
+			for _, e := range got.Events {
+				seqs = append(seqs, e.Seq)
+			}
+			if !reflect.DeepEqual(seqs, []int64{1, 2, 3}) {
+				t.Errorf("events by seq = %v, want [1 2 3]", seqs)
+			}
+		})
+	}
+}
+
+// fmtInts writes a delivery order as "021".
+func fmtInts(xs []int) string {
+	var b strings.Builder
+	for _, x := range xs {
+		b.WriteByte(byte('0' + x))
+	}
+	return b.String()
+}
+
+func TestTrajectoryShowsReferralAndEvents(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	events := threeEvents(at) // all due dates long past
+	record(t, s, events...)
+
+	got, err := s.Trajectory(t.Context(), events[0].TrajectoryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TrajectorySummary{
+		ID:          events[0].TrajectoryID,
+		ProgrammeID: "p1",
+		ReferrerOrg: "cpas",
+		Phase:       trajectory.PhaseIntakeDone,
+		CoachID:     "coach-an",
+		NextStep:    "home_visit-2",
+		NextDueAt:   events[2].Summary.NextDueAt,
+		Overdue:     true,
+		ReferredAt:  at,
+		UpdatedAt:   events[2].At,
+	}
+	// Times come back in the local zone; compare them as instants.
+	if got.NextDueAt == nil || !got.NextDueAt.Equal(*want.NextDueAt) || !got.ReferredAt.Equal(want.ReferredAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
+		t.Errorf("times = %v, %v, %v; want %v, %v, %v", got.NextDueAt, got.ReferredAt, got.UpdatedAt, want.NextDueAt, want.ReferredAt, want.UpdatedAt)
+	}
+	got.NextDueAt, got.ReferredAt, got.UpdatedAt = want.NextDueAt, want.ReferredAt, want.UpdatedAt
+	if got.TrajectorySummary != want {
+		t.Errorf("summary =\n %+v\nwant\n %+v", got.TrajectorySummary, want)
+	}
+	if got.ReferrerReference != "ref-1" || got.Reason != "reason for ref-1" ||
+		got.Family == nil || *got.Family != events[0].Referral.Family {
+		t.Errorf("referral = %q, %q, %+v", got.ReferrerReference, got.Reason, got.Family)
+	}
+	if len(got.Events) != 3 {
+		t.Fatalf("%d events, want 3", len(got.Events))
+	}
+	if e := got.Events[2]; e.Seq != 3 || e.Kind != trajectory.EventIntakeDone || e.Actor != "coach:an" ||
+		!e.At.Equal(events[2].At) || e.Detail["note"] != "met the family" {
+		t.Errorf("last event = %+v", e)
+	}
+	if e := got.Events[0]; e.Kind != trajectory.EventReferred || e.Actor != "partner:cpas" {
+		t.Errorf("first event = %+v", e)
+	}
+}
+
+func TestTrajectoryNotFound(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	_, err := s.Trajectory(t.Context(), "tr-nothere")
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestEventsAreAppendOnly(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	e := referredEvent("p1", "cpas", "ref-1", time.Now())
+	record(t, s, e)
+	for _, sql := range []string{
+		`UPDATE trajectory_events SET actor = 'someone else'`,
+		`DELETE FROM trajectory_events`,
+		`TRUNCATE trajectory_events`,
+	} {
+		t.Run(strings.Fields(sql)[0], func(t *testing.T) {
+			_, err := s.Pool().Exec(t.Context(), sql)
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("err = %v, want the append-only refusal", err)
+			}
+		})
+	}
+	if n, err := s.CountEvents(t.Context(), e.TrajectoryID, ""); err != nil || n != 1 {
+		t.Errorf("CountEvents = %d, %v; want 1", n, err)
+	}
+}
+
+func TestRecordEventRefusesIncompleteEvents(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	good := referredEvent("p1", "cpas", "ref-1", time.Now())
+	for name, breakIt := range map[string]func(*trajectory.Event){
+		"no id":          func(e *trajectory.Event) { e.TrajectoryID = "" },
+		"seq 0":          func(e *trajectory.Event) { e.Seq = 0 },
+		"no kind":        func(e *trajectory.Event) { e.Kind = "" },
+		"no time":        func(e *trajectory.Event) { e.At = time.Time{} },
+		"no phase":       func(e *trajectory.Event) { e.Summary.Phase = "" },
+		"no programme":   func(e *trajectory.Event) { e.Summary.ProgrammeID = "" },
+		"no referred at": func(e *trajectory.Event) { e.Summary.ReferredAt = time.Time{} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := good
+			breakIt(&e)
+			if err := s.RecordEvent(t.Context(), e); !errors.Is(err, ErrInvalidEvent) {
+				t.Errorf("err = %v, want ErrInvalidEvent", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"elkgezin/trajectory"
+)
+
+// Page sizes of ListTrajectories.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 200
+)
+
+// ErrBadCursor is returned by ListTrajectories for a cursor it did not
+// hand out; test for it with errors.Is (an API answers 400).
+var ErrBadCursor = errors.New("malformed cursor")
+
+// Filter selects trajectories for ListTrajectories. Zero fields do not filter.
+type Filter struct {
+	ProgrammeID string
+	CoachID     string
+	Phase       trajectory.Phase
+	// Overdue, when set, keeps only overdue (true) or only not overdue
+	// (false) trajectories; see TrajectorySummary.Overdue.
+	Overdue *bool
+	// Limit is the page size: DefaultListLimit when 0 or less, at most MaxListLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page; "" for the first page.
+	Cursor string
+}
+
+// Page is one page of a list. NextCursor is "" on the last page.
+type Page struct {
+	Items      []TrajectorySummary `json:"items"`
+	NextCursor string              `json:"next_cursor,omitempty"`
+}
+
+// ListTrajectories lists trajectories in referral order, oldest first. It
+// pages by keyset on (referred_at, id), so a page costs the same however
+// deep it is, and no row repeats or is skipped when others are added.
+func (s *Store) ListTrajectories(ctx context.Context, f Filter) (Page, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	limit = min(limit, MaxListLimit)
+
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.ProgrammeID != "" {
+		where = append(where, "programme_id = "+arg(f.ProgrammeID))
+	}
+	if f.CoachID != "" {
+		where = append(where, "coach_id = "+arg(f.CoachID))
+	}
+	if f.Phase != "" {
+		where = append(where, "phase = "+arg(string(f.Phase)))
+	}
+	if f.Overdue != nil {
+		if *f.Overdue {
+			where = append(where, overdueSQL)
+		} else {
+			where = append(where, "NOT "+overdueSQL)
+		}
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		where = append(where, fmt.Sprintf("(referred_at, id) > (%s, %s)", arg(at), arg(id)))
+	}
+	query := `SELECT ` + summaryColumns + ` FROM trajectories`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	// One row more than the page tells whether there is a next page.
+	query += ` ORDER BY referred_at, id LIMIT ` + arg(limit+1)
+
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("list trajectories: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TrajectorySummary, error) {
+		var t TrajectorySummary
+		err := row.Scan(t.summaryTargets()...)
+		return t, err
+	})
+	if err != nil {
+		return Page{}, fmt.Errorf("list trajectories: %w", err)
+	}
+	page := Page{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = encodeCursor(last.ReferredAt, last.ID)
+	}
+	return page, nil
+}
+
+// A cursor is the base64 of the last row's referred_at and id; callers
+// treat it as opaque.
+func encodeCursor(referredAt time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(referredAt.UTC().Format(time.RFC3339Nano) + "|" + id))
+}
+
+func decodeCursor(cursor string) (time.Time, string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("%w: not base64", ErrBadCursor)
+	}
+	at, id, ok := strings.Cut(string(raw), "|")
+	if !ok || id == "" {
+		return time.Time{}, "", fmt.Errorf("%w: no position in it", ErrBadCursor)
+	}
+	referredAt, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("%w: no time in it", ErrBadCursor)
+	}
+	return referredAt, id, nil
+}

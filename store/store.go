@@ -1,0 +1,63 @@
+// Package store is elkgezin's PostgreSQL persistence: the append-only event
+// log of each trajectory, the read model the API lists and shows, and the
+// ledger that keeps email sending idempotent. The workflow itself lives in
+// Temporal; this is where people and reports read it.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrNotFound is returned when the trajectory or email asked for does not
+// exist; test for it with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// Store reads and writes elkgezin's tables through a connection pool. It is
+// safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database, checks that it answers and brings its
+// schema up to date, so a process that got a Store can use it at once.
+// Errors never repeat the URL: it may hold a password.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx's parse errors quote the URL, password included when it
+		// cannot tell where the password is: say what is wrong, not what it is.
+		return nil, errors.New("open database: the database URL is malformed")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	if err := Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database: migrate: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes every connection; call it once the Store is no longer used.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks that the database answers, for health checks.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Pool gives the underlying pool to code that needs a query the Store does
+// not offer, such as tests.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"elkgezin/internal/pgtest"
+	"elkgezin/programme"
+	"elkgezin/trajectory"
+)
+
+// newStore opens a Store on a fresh database that is dropped after the test.
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// referredEvent is the first event of a trajectory, as the API writes it.
+func referredEvent(programmeID, org, reference string, at time.Time) trajectory.Event {
+	p := programme.Programme{ID: programmeID, AssignmentLimit: programme.Duration(48 * time.Hour)}
+	r := trajectory.Referral{
+		ProgrammeID: programmeID,
+		Referrer:    trajectory.Referrer{Organisation: org, Reference: reference},
+		Family:      trajectory.Family{ContactName: "Family " + reference, Phone: "+32 470 00 00 00", Language: "nl"},
+		Reason:      "reason for " + reference,
+	}
+	return trajectory.ReferredEvent(trajectory.ID(programmeID, org, reference), p, r, at)
+}
+
+// nextEvent is the event after prev, an hour later, with the summary
+// changed by change.
+func nextEvent(prev trajectory.Event, kind string, change func(*trajectory.Summary)) trajectory.Event {
+	e := trajectory.Event{
+		TrajectoryID: prev.TrajectoryID,
+		Seq:          prev.Seq + 1,
+		Kind:         kind,
+		Actor:        "coach:an",
+		At:           prev.At.Add(time.Hour),
+		Summary:      prev.Summary,
+	}
+	if change != nil {
+		change(&e.Summary)
+	}
+	return e
+}
+
+func record(t *testing.T, s *Store, events ...trajectory.Event) {
+	t.Helper()
+	for _, e := range events {
+		if err := s.RecordEvent(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func countMigrations(t *testing.T, s *Store) int {
+	t.Helper()
+	var n int
+	if err := s.Pool().QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func wantMigrations(t *testing.T) int {
+	t.Helper()
+	migrations, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migrations) == 0 {
+		t.Fatal("no migrations embedded")
+	}
+	return len(migrations)
+}
+
+func TestMigrateTwiceIsNoOp(t *testing.T) {
+	t.Parallel()
+	s := newStore(t) // Open migrated once
+	for range 2 {
+		if err := Migrate(t.Context(), s.Pool()); err != nil {
+			t.Fatalf("migrating an up-to-date database: %v", err)
+		}
+	}
+	if got, want := countMigrations(t, s), wantMigrations(t); got != want {
+		t.Errorf("schema_migrations has %d rows, want %d", got, want)
+	}
+}
+
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDatabase(t)
+	const processes = 4
+	stores := make([]*Store, processes)
+	errs := make([]error, processes)
+	var wg sync.WaitGroup
+	for i := range processes {
+		wg.Go(func() { stores[i], errs[i] = Open(t.Context(), url) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		t.Cleanup(stores[i].Close)
+	}
+	if got, want := countMigrations(t, stores[0]), wantMigrations(t); got != want {
+		t.Errorf("schema_migrations has %d rows, want %d", got, want)
+	}
+}
+
+func TestOpenErrorsHideThePassword(t *testing.T) {
+	t.Parallel()
+	for name, url := range map[string]string{
+		"malformed":   "postgres://elk:s3cr3t-pw@127.0.0.1:notaport/db",
+		"unreachable": "postgres://elk:s3cr3t-pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=2",
+		"keyword":     "host=127.0.0.1 port=1 user=elk password=s3cr3t-pw connect_timeout=2 sslmode=disable",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := Open(t.Context(), url)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if strings.Contains(err.Error(), "s3cr3t-pw") {
+				t.Errorf("error shows the password: %v", err)
+			}
+		})
+	}
+}
