@@ -1,0 +1,159 @@
+// Package api is elkgezin's HTTP API (JSON over HTTP, described by
+// openapi.yaml next to this file). Partners refer families to a programme;
+// coaches record the steps of each trajectory (assignment, intake, home
+// visits, closure); supervisors list and read trajectories.
+//
+// A referral starts one Temporal workflow per trajectory, and each step is
+// a Temporal Update of that workflow, whose validators have the last word on
+// the order of steps. Reads come from PostgreSQL (package store), which the
+// workflow keeps up to date.
+//
+// The data is about families in hardship: request and response bodies and
+// query values are never logged, and every response says Cache-Control: no-store.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.temporal.io/sdk/client"
+
+	"elkgezin/programme"
+	"elkgezin/store"
+	"elkgezin/trajectory"
+)
+
+// Store is the part of *store.Store the API uses.
+type Store interface {
+	// Ping checks that PostgreSQL answers.
+	Ping(ctx context.Context) error
+	// RecordEvent writes an event idempotently (on trajectory id and seq).
+	RecordEvent(ctx context.Context, e trajectory.Event) error
+	// Trajectory reads one trajectory; an error wrapping store.ErrNotFound if unknown.
+	Trajectory(ctx context.Context, id string) (store.Trajectory, error)
+	// ListTrajectories lists a page; an error wrapping store.ErrBadCursor for a bad cursor.
+	ListTrajectories(ctx context.Context, f store.Filter) (store.Page, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// DefaultTimeout bounds a request when Config.Timeout is zero.
+const DefaultTimeout = 15 * time.Second
+
+// Config is what the API needs. Programmes, Temporal, Store and Auth are required.
+type Config struct {
+	Programmes programme.Catalogue
+	Temporal   client.Client
+	Store      Store
+	Auth       Authenticator
+	// Logger receives one line per request and the errors; nil means slog.Default().
+	Logger *slog.Logger
+	// Timeout bounds every request (DefaultTimeout when zero): a request
+	// that is not done by then is answered 503 and its work is cancelled.
+	Timeout time.Duration
+}
+
+type server struct {
+	programmes programme.Catalogue
+	temporal   client.Client
+	store      Store
+	auth       Authenticator
+	log        *slog.Logger
+	timeout    time.Duration
+	router     *mux.Router
+}
+
+// Paths of the API, as route templates.
+const (
+	pathHealthz      = "/healthz"
+	pathReadyz       = "/readyz"
+	pathReferrals    = "/v1/referrals"
+	pathTrajectories = "/v1/trajectories"
+	pathTrajectory   = "/v1/trajectories/{id}"
+	pathAssignment   = "/v1/trajectories/{id}/assignment"
+	pathIntake       = "/v1/trajectories/{id}/intake"
+	pathVisits       = "/v1/trajectories/{id}/visits"
+	pathClosure      = "/v1/trajectories/{id}/closure"
+)
+
+// NewHandler builds the API's handler. It panics when a required part of
+// cfg is missing, which is a mistake in the program that wires it.
+func NewHandler(cfg Config) http.Handler {
+	s := newServer(cfg)
+	return s.logRequests(s.limitTime(s.recoverPanics(s.router)))
+}
+
+func newServer(cfg Config) *server {
+	switch {
+	case cfg.Programmes == nil:
+		panic("api.NewHandler: Config.Programmes is required")
+	case cfg.Temporal == nil:
+		panic("api.NewHandler: Config.Temporal is required")
+	case cfg.Store == nil:
+		panic("api.NewHandler: Config.Store is required")
+	case cfg.Auth == nil:
+		panic("api.NewHandler: Config.Auth is required (DevHeaderAuthenticator{} in development)")
+	}
+	s := &server{
+		programmes: cfg.Programmes,
+		temporal:   cfg.Temporal,
+		store:      cfg.Store,
+		auth:       cfg.Auth,
+		log:        cfg.Logger,
+		timeout:    cfg.Timeout,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(s.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+	r.Use(s.recordRoute)
+
+	r.HandleFunc(pathHealthz, s.healthz).Methods(http.MethodGet)
+	r.HandleFunc(pathReadyz, s.readyz).Methods(http.MethodGet)
+	// Health checks answer without authentication; everything under /v1 needs it.
+	v1 := func(path, method string, h http.HandlerFunc) {
+		r.Handle(path, s.authenticate(h)).Methods(method)
+	}
+	v1(pathReferrals, http.MethodPost, s.postReferral)
+	v1(pathTrajectories, http.MethodGet, s.listTrajectories)
+	v1(pathTrajectory, http.MethodGet, s.getTrajectory)
+	v1(pathAssignment, http.MethodPost, s.postAssignment)
+	v1(pathIntake, http.MethodPost, s.postIntake)
+	v1(pathVisits, http.MethodPost, s.postVisit)
+	v1(pathClosure, http.MethodPost, s.postClosure)
+	s.router = r
+	return s
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "not found",
+		"there is no such path in this API; see openapi.yaml for the paths (they start with /v1/)")
+}
+
+// methodNotAllowed answers 405 with an Allow header listing the methods the path has.
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	detail := "this path does not accept " + r.Method
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", joinComma(allowed))
+		detail += "; use " + joinOr(allowed)
+	}
+	writeError(w, http.StatusMethodNotAllowed, "method not allowed", detail)
+}

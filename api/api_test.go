@@ -1,0 +1,300 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"elkgezin/trajectory"
+)
+
+// unreachableTemporal is a client for a port nothing listens on.
+func unreachableTemporal(t *testing.T) client.Client {
+	t.Helper()
+	c, err := client.NewLazyClient(client.Options{
+		HostPort: "127.0.0.1:1",
+		Logger:   tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestUnknownPathIsJSON404(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/", "/v1", "/v2/referrals", "/v1/trajectories/" + openID + "/birth", "/v1/referrals/"} {
+		res := f.do(http.MethodGet, path, nil)
+		res.want(t, http.StatusNotFound)
+		if res.err.Error != "not found" {
+			t.Errorf("%s: %+v", path, res.err)
+		}
+	}
+}
+
+func TestWrongMethodIsJSON405(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct{ method, path, allow string }{
+		{http.MethodGet, "/v1/referrals", "POST"},
+		{http.MethodDelete, "/v1/trajectories/" + openID, "GET"},
+		{http.MethodGet, "/v1/trajectories/" + openID + "/closure", "POST"},
+		{http.MethodPost, "/healthz", "GET"},
+		{http.MethodPut, "/v1/trajectories", "GET"},
+	}
+	for _, tc := range cases {
+		res := f.do(tc.method, tc.path, nil)
+		res.want(t, http.StatusMethodNotAllowed)
+		if res.err.Error != "method not allowed" || !strings.Contains(res.err.Detail, tc.allow) {
+			t.Errorf("%s %s: %+v", tc.method, tc.path, res.err)
+		}
+		if got := res.header.Get("Allow"); got != tc.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tc.method, tc.path, got, tc.allow)
+		}
+	}
+}
+
+type panickingAuth struct{}
+
+func (panickingAuth) Authenticate(r *http.Request) (Principal, error) { panic("authenticator bug") }
+
+func TestPanicBecomesJSON500(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Auth = panickingAuth{} })
+	res := f.do(http.MethodGet, "/v1/trajectories", nil)
+	res.want(t, http.StatusInternalServerError)
+	if res.err.Error != "internal error" {
+		t.Errorf("error %+v", res.err)
+	}
+	if !strings.Contains(f.logs.String(), "authenticator bug") {
+		t.Errorf("the panic is not logged: %s", f.logs.String())
+	}
+	// Still serving.
+	f.do(http.MethodGet, "/healthz", nil).want(t, http.StatusOK)
+	f.do(http.MethodGet, "/v1/trajectories", nil).want(t, http.StatusInternalServerError)
+}
+
+func TestHealthz(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Temporal = unreachableTemporal(t) })
+	f.store.pingErr = errors.New("down")
+	res := f.do(http.MethodGet, "/healthz", nil)
+	res.want(t, http.StatusOK)
+	if got := strings.TrimSpace(string(res.body)); got != `{"status":"ok"}` {
+		t.Errorf("body %s", got)
+	}
+	if ct := res.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	t.Run("ready", func(t *testing.T) {
+		f := newFixture(t)
+		res := f.do(http.MethodGet, "/readyz", nil)
+		res.want(t, http.StatusOK)
+		var h Health
+		res.decode(t, &h)
+		if h.Status != "ok" || h.Checks["temporal"] != "ok" || h.Checks["postgresql"] != "ok" {
+			t.Errorf("body %s", res.body)
+		}
+	})
+	t.Run("PostgreSQL down", func(t *testing.T) {
+		f := newFixture(t)
+		f.store.pingErr = errors.New("ping database: failed to connect to `host=db user=elkgezin`")
+		res := f.do(http.MethodGet, "/readyz", nil)
+		res.want(t, http.StatusServiceUnavailable)
+		var body NotReady
+		res.decode(t, &body)
+		if !strings.Contains(body.Detail, "PostgreSQL") || strings.Contains(body.Detail, "Temporal") ||
+			body.Checks["temporal"] != "ok" || body.Checks["postgresql"] == "ok" || strings.Contains(string(res.body), "host=db") {
+			t.Errorf("body %s", res.body)
+		}
+	})
+	t.Run("Temporal unreachable", func(t *testing.T) {
+		f := newFixture(t, func(c *Config) { c.Temporal = unreachableTemporal(t) })
+		start := time.Now()
+		res := f.do(http.MethodGet, "/readyz", nil)
+		if d := time.Since(start); d > readyTimeout+time.Second {
+			t.Errorf("readyz took %s", d)
+		}
+		res.want(t, http.StatusServiceUnavailable)
+		var body NotReady
+		res.decode(t, &body)
+		if !strings.Contains(body.Detail, "Temporal") || strings.Contains(body.Detail, "PostgreSQL") ||
+			body.Checks["temporal"] == "ok" || body.Checks["postgresql"] != "ok" {
+			t.Errorf("body %s", res.body)
+		}
+	})
+}
+
+func TestTemporalUnreachableIs503(t *testing.T) {
+	const timeout = 1500 * time.Millisecond
+	f := newFixture(t, func(c *Config) {
+		c.Temporal = unreachableTemporal(t)
+		c.Timeout = timeout
+	})
+	f.store.add(openID, trajectory.PhaseInSupport)
+
+	start := time.Now()
+	res := f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res.want(t, http.StatusServiceUnavailable)
+	if d := time.Since(start); d > timeout+200*time.Millisecond {
+		t.Errorf("the referral took %s with a timeout of %s", d, timeout)
+	}
+	if res.err.Error != "service unavailable" {
+		t.Errorf("error %+v", res.err)
+	}
+
+	start = time.Now()
+	res = f.do(http.MethodPost, stepPath("visits"), `{}`, IdempotencyKeyHeader, "retry-me")
+	res.want(t, http.StatusServiceUnavailable)
+	if d := time.Since(start); d > timeout+200*time.Millisecond {
+		t.Errorf("the step took %s with a timeout of %s", d, timeout)
+	}
+	want := Error{Error: "service unavailable", Detail: "the workflow service did not answer in time; the step may not be recorded: retry with the same Idempotency-Key"}
+	if res.err.Error != want.Error || res.err.Detail != want.Detail {
+		t.Errorf("answered %+v, want %+v", res.err, want)
+	}
+}
+
+func TestTimeoutBackstop(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	f := newFixture(t, func(c *Config) { c.Timeout = timeout })
+	f.store.add(openID, trajectory.PhaseInSupport)
+	f.store.readDelay = 2 * time.Second // deaf to its context
+	start := time.Now()
+	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil)
+	res.want(t, http.StatusServiceUnavailable)
+	if d := time.Since(start); d > timeout+200*time.Millisecond {
+		t.Errorf("answered after %s with a timeout of %s", d, timeout)
+	}
+	if res.err.Error != "timeout" {
+		t.Errorf("error %+v", res.err)
+	}
+}
+
+func TestDevHeaderAuthenticator(t *testing.T) {
+	cases := []struct {
+		header string
+		want   Principal
+		bad    bool
+	}{
+		{"", Principal{Kind: KindAnonymous}, false},
+		{"anonymous", Principal{Kind: KindAnonymous}, false},
+		{"coach:test-coach", Principal{Kind: KindCoach, ID: "test-coach"}, false},
+		{"partner:kind-en-gezin", Principal{Kind: KindPartner, ID: "kind-en-gezin"}, false},
+		{"supervisor:sup-1", Principal{Kind: KindSupervisor, ID: "sup-1"}, false},
+		{"admin:root", Principal{Kind: KindAdmin, ID: "root"}, false},
+		{"coach", Principal{}, true},
+		{"coach:", Principal{}, true},
+		{"family:x1", Principal{}, true},
+		{"coach:Test Coach", Principal{}, true},
+		{"coach:a:b", Principal{}, true},
+		{"anonymous:x1", Principal{}, true},
+	}
+	for _, tc := range cases {
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		if tc.header != "" {
+			r.Header.Set(ActorHeader, tc.header)
+		}
+		got, err := DevHeaderAuthenticator{}.Authenticate(r)
+		if tc.bad != (err != nil) || got != tc.want {
+			t.Errorf("%q: %+v, %v", tc.header, got, err)
+		}
+	}
+	if got := (Principal{Kind: KindCoach, ID: "test-coach"}).Actor(); got != "coach:test-coach" {
+		t.Errorf("Actor %q", got)
+	}
+	if got := (Principal{Kind: KindAnonymous}).Actor(); got != "anonymous" {
+		t.Errorf("Actor %q", got)
+	}
+
+	f := newFixture(t)
+	res := f.do(http.MethodGet, "/v1/trajectories", nil, ActorHeader, "coach:Not Valid")
+	res.want(t, http.StatusUnauthorized)
+	if res.err.Error != "unauthenticated" || !strings.Contains(res.err.Detail, ActorHeader) {
+		t.Errorf("error %+v", res.err)
+	}
+	// Health checks need no credentials, even wrong ones.
+	f.do(http.MethodGet, "/healthz", nil, ActorHeader, "bogus").want(t, http.StatusOK)
+}
+
+func TestRequestLog(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseInSupport)
+	f.do(http.MethodPost, "/v1/referrals", validReferral(), ActorHeader, "partner:test-partner").want(t, http.StatusCreated)
+	f.do(http.MethodGet, "/v1/trajectories?cursor=SECRETCURSOR&coach=coach-xyz", nil).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("visits"), `{"note":"Moeder is depressief."}`, ActorHeader, "coach:test-coach").want(t, http.StatusOK)
+	f.do(http.MethodGet, "/v1/no/Fatima-Testfamilie", nil).want(t, http.StatusNotFound)
+
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(f.logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["msg"] == "http request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 4 {
+		t.Fatalf("%d request lines: %s", len(lines), f.logs.String())
+	}
+	want := []struct{ method, route, status, actor string }{
+		{"POST", "/v1/referrals", "201", "partner:test-partner"},
+		{"GET", "/v1/trajectories", "200", "anonymous"},
+		{"POST", "/v1/trajectories/{id}/visits", "200", "coach:test-coach"},
+		{"GET", "(no route)", "404", ""},
+	}
+	for i, w := range want {
+		l := lines[i]
+		got := struct{ method, route, status, actor string }{toString(l["method"]), toString(l["route"]), toString(l["status"]), toString(l["actor"])}
+		if got != w {
+			t.Errorf("line %d: %+v, want %+v", i, got, w)
+		}
+		if _, ok := l["duration"]; !ok {
+			t.Errorf("line %d has no duration", i)
+		}
+	}
+	if lines[2]["trajectory_id"] != openID {
+		t.Errorf("step line %v lacks the trajectory id", lines[2])
+	}
+	logs := f.logs.String()
+	for _, secret := range []string{familyName, "Fatima", "Zwangerschap", "SECRETCURSOR", "coach-xyz", "depressief", "KG/2025"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds %q: %s", secret, logs)
+		}
+	}
+}
+
+func toString(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func TestNewHandlerNeedsItsParts(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"no programmes": {Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: DevHeaderAuthenticator{}},
+		"no temporal":   {Programmes: testCatalogue(), Store: newFakeStore(), Auth: DevHeaderAuthenticator{}},
+		"no store":      {Programmes: testCatalogue(), Temporal: &fakeTemporal{}, Auth: DevHeaderAuthenticator{}},
+		"no auth":       {Programmes: testCatalogue(), Temporal: &fakeTemporal{}, Store: newFakeStore()},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: NewHandler did not panic", name)
+				}
+			}()
+			NewHandler(cfg)
+		}()
+	}
+}

@@ -1,0 +1,299 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"elkgezin/programme"
+	"elkgezin/store"
+	"elkgezin/trajectory"
+)
+
+// fakeStore is an in-memory Store.
+type fakeStore struct {
+	mu         sync.Mutex
+	rows       map[string]store.Trajectory
+	events     []trajectory.Event
+	filters    []store.Filter
+	page       store.Page
+	pingErr    error
+	recordErr  error
+	readErr    error
+	listErr    error
+	readDelay  time.Duration // Trajectory sleeps this long, deaf to its context
+	afterReads int           // reads before closeAfter takes effect
+	closeAfter bool          // reads after afterReads see the trajectory closed
+	reads      int
+}
+
+func newFakeStore() *fakeStore { return &fakeStore{rows: map[string]store.Trajectory{}} }
+
+func (f *fakeStore) Ping(ctx context.Context) error { return f.pingErr }
+
+func (f *fakeStore) RecordEvent(ctx context.Context, e trajectory.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recordErr != nil {
+		return f.recordErr
+	}
+	f.events = append(f.events, e)
+	return nil
+}
+
+func (f *fakeStore) Trajectory(ctx context.Context, id string) (store.Trajectory, error) {
+	if f.readDelay > 0 {
+		time.Sleep(f.readDelay)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	if f.readErr != nil {
+		return store.Trajectory{}, f.readErr
+	}
+	row, ok := f.rows[id]
+	if !ok {
+		return store.Trajectory{}, fmt.Errorf("trajectory %s: %w", id, store.ErrNotFound)
+	}
+	if f.closeAfter && f.reads > f.afterReads {
+		row.Phase = trajectory.PhaseClosed
+	}
+	return row, nil
+}
+
+func (f *fakeStore) ListTrajectories(ctx context.Context, flt store.Filter) (store.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.filters = append(f.filters, flt)
+	if f.listErr != nil {
+		return store.Page{}, f.listErr
+	}
+	return f.page, nil
+}
+
+// add puts a trajectory of programme test-seconds in the given phase.
+func (f *fakeStore) add(id string, phase trajectory.Phase) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rows[id] = store.Trajectory{TrajectorySummary: store.TrajectorySummary{
+		ID: id, ProgrammeID: "test-seconds", ReferrerOrg: "test-partner", Phase: phase,
+		ReferredAt: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC),
+	}}
+}
+
+// fakeTemporal answers the calls the API makes; any other call panics.
+type fakeTemporal struct {
+	client.Client
+
+	mu         sync.Mutex
+	starts     []client.StartWorkflowOptions
+	startArgs  []any
+	startErr   error
+	updates    []client.UpdateWorkflowOptions
+	updateErr  error // from UpdateWorkflow
+	getErr     error // from the handle's Get
+	state      trajectory.State
+	healthErr  error
+	startDelay time.Duration
+}
+
+func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, opts client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
+	if f.startDelay > 0 {
+		select {
+		case <-time.After(f.startDelay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if wf != trajectory.WorkflowName {
+		return nil, fmt.Errorf("unexpected workflow %v", wf)
+	}
+	f.starts = append(f.starts, opts)
+	f.startArgs = append(f.startArgs, args...)
+	return nil, f.startErr
+}
+
+func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, opts)
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	return fakeHandle{opts: opts, state: f.state, err: f.getErr}, nil
+}
+
+func (f *fakeTemporal) CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	if f.healthErr != nil {
+		return nil, f.healthErr
+	}
+	return &client.CheckHealthResponse{}, nil
+}
+
+type fakeHandle struct {
+	opts  client.UpdateWorkflowOptions
+	state trajectory.State
+	err   error
+}
+
+func (h fakeHandle) WorkflowID() string { return h.opts.WorkflowID }
+func (h fakeHandle) RunID() string      { return "run" }
+func (h fakeHandle) UpdateID() string   { return h.opts.UpdateID }
+func (h fakeHandle) Get(ctx context.Context, valuePtr any) error {
+	if h.err != nil {
+		return h.err
+	}
+	*(valuePtr.(*trajectory.State)) = h.state
+	return nil
+}
+
+func testCatalogue() programme.Catalogue {
+	d := func(s string) programme.Duration {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			panic(err)
+		}
+		return programme.Duration(v)
+	}
+	return programme.Catalogue{
+		"test-seconds": {
+			ID: "test-seconds", Name: "Testprogramma",
+			Referrers:       []programme.Organisation{{ID: "test-partner", Name: "Testpartner"}},
+			AssignmentLimit: d("20s"), IntakeDeadline: d("40s"), HomeVisitCadence: d("20s"),
+			ReminderLead: d("6s"), AlertGrace: d("6s"),
+			SupervisorEmail: "supervisor@test.example",
+			Coaches: []programme.Coach{
+				{ID: "test-coach", Name: "Testcoach", Email: "coach@test.example"},
+				{ID: "test-coach-2", Name: "Testcoach 2", Email: "coach2@test.example"},
+			},
+		},
+		"go-team-mechelen": {
+			ID: "go-team-mechelen", Name: "GO-team",
+			Referrers: []programme.Organisation{
+				{ID: "politie-mechelen", Name: "Politie"}, {ID: "kind-en-gezin", Name: "Kind en Gezin"}, {ID: "clb-mechelen", Name: "CLB"},
+			},
+			AssignmentLimit: d("24h"), IntakeDeadline: d("72h"), HomeVisitCadence: d("168h"),
+			ReminderLead: d("24h"), AlertGrace: d("24h"),
+			SupervisorEmail: "supervisor@mechelen.example",
+			Coaches:         []programme.Coach{{ID: "coach-an", Name: "An", Email: "an@mechelen.example"}},
+		},
+	}
+}
+
+// syncBuffer is a log sink that tests may read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type fixture struct {
+	t        *testing.T
+	store    *fakeStore
+	temporal *fakeTemporal
+	logs     *syncBuffer
+	handler  http.Handler
+}
+
+type option func(*Config)
+
+func newFixture(t *testing.T, opts ...option) *fixture {
+	t.Helper()
+	f := &fixture{t: t, store: newFakeStore(), temporal: &fakeTemporal{}, logs: &syncBuffer{}}
+	cfg := Config{
+		Programmes: testCatalogue(),
+		Temporal:   f.temporal,
+		Store:      f.store,
+		Auth:       DevHeaderAuthenticator{},
+		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Timeout:    5 * time.Second,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	f.handler = NewHandler(cfg)
+	return f
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	err    Error
+}
+
+// do sends a request; body is marshalled unless it is a string or []byte.
+func (f *fixture) do(method, path string, body any, headers ...string) response {
+	f.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	res := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	if rec.Code >= 400 {
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			f.t.Errorf("%s %s: %d with Content-Type %q, want application/json", method, path, rec.Code, ct)
+		}
+		if err := json.Unmarshal(res.body, &res.err); err != nil {
+			f.t.Errorf("%s %s: %d error body is not JSON: %v: %s", method, path, rec.Code, err, res.body)
+		}
+		if res.err.Error == "" || res.err.Detail == "" {
+			f.t.Errorf("%s %s: %d error body lacks error or detail: %s", method, path, rec.Code, res.body)
+		}
+	}
+	return res
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r response) want(t *testing.T, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+}

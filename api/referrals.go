@@ -1,0 +1,201 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"elkgezin/trajectory"
+)
+
+// Limits of a referral.
+const (
+	referralBodyLimit = 64 << 10
+	maxIDLength       = 64
+	maxNameLength     = 200
+	maxAddressLength  = 500
+	maxPhoneLength    = 40
+	maxEmailLength    = 254
+	maxLanguageLength = 35
+	maxReasonLength   = 4000
+)
+
+var (
+	referencePattern = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,64}$`)
+	phonePattern     = regexp.MustCompile(`^[0-9 +()-]+$`)
+)
+
+// ReferralResponse is the body of a referral's 201 or 200.
+type ReferralResponse struct {
+	ID       string           `json:"id"`
+	Phase    trajectory.Phase `json:"phase"`
+	Location string           `json:"location"`
+}
+
+func trajectoryLocation(id string) string { return "/v1/trajectories/" + id }
+
+// postReferral starts a trajectory. The same referral (programme,
+// organisation, reference) always yields the same id, so a partner may
+// safely send it again: the second time answers 200 instead of 201.
+func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
+	var ref trajectory.Referral
+	if !decodeBody(w, r, &ref, referralBodyLimit) {
+		return
+	}
+	if fe := validateReferral(ref); !fe.empty() {
+		writeFieldErrors(w, "invalid referral", fe)
+		return
+	}
+	p, ok := s.programmes.Get(ref.ProgrammeID)
+	if !ok {
+		writeError(w, http.StatusNotFound, "unknown programme",
+			fmt.Sprintf("there is no programme %q; the programmes are: %s", ref.ProgrammeID, joinComma(s.programmes.IDs())))
+		return
+	}
+	if !p.AllowsReferrer(ref.Referrer.Organisation) {
+		orgs := make([]string, len(p.Referrers))
+		for i, o := range p.Referrers {
+			orgs[i] = o.ID
+		}
+		writeError(w, http.StatusForbidden, "referrer not allowed",
+			fmt.Sprintf("programme %s accepts referrals only from %s; organisation %q may not refer to it",
+				p.ID, joinComma(orgs), ref.Referrer.Organisation))
+		return
+	}
+
+	ctx := r.Context()
+	id := trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
+	opts := client.StartWorkflowOptions{
+		ID:                                       id,
+		TaskQueue:                                trajectory.TaskQueue,
+		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}
+	status := http.StatusCreated
+	_, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName,
+		trajectory.Start{TrajectoryID: id, Programme: p, Referral: ref})
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+	case temporal.IsWorkflowExecutionAlreadyStartedError(err) || errors.As(err, &already):
+		status = http.StatusOK
+	case unavailable(ctx, err):
+		s.log.Warn("referral: Temporal did not answer", "trajectory_id", id, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+			"the workflow service did not answer in time; the referral may not be recorded: send the same referral again (it never starts a second trajectory)")
+		return
+	default:
+		s.log.Error("referral: start workflow", "trajectory_id", id, "error", err)
+		writeError(w, http.StatusInternalServerError, "internal error",
+			"the workflow service refused to start the trajectory (logged); send the same referral again later, and report it if it keeps failing")
+		return
+	}
+
+	// Listed at once, before the workflow's own (identical, idempotent) write.
+	wctx, cancel := context.WithTimeout(ctx, s.timeout/4)
+	defer cancel()
+	if err := s.store.RecordEvent(wctx, trajectory.ReferredEvent(id, p, ref, time.Now().UTC())); err != nil {
+		s.log.Warn("referral: could not write the referred event now; the workflow writes it too",
+			"trajectory_id", id, "error", redact(err.Error(), ref))
+	}
+
+	loc := trajectoryLocation(id)
+	w.Header().Set("Location", loc)
+	writeJSON(w, status, ReferralResponse{ID: id, Phase: trajectory.PhaseReferred, Location: loc})
+}
+
+// validateReferral checks the shape of a referral, naming every bad field.
+func validateReferral(ref trajectory.Referral) *fieldErrors {
+	fe := &fieldErrors{}
+	checkText(fe, "programme", ref.ProgrammeID, true, maxIDLength, false)
+	checkText(fe, "referrer.organisation", ref.Referrer.Organisation, true, maxIDLength, false)
+	if checkText(fe, "referrer.reference", ref.Referrer.Reference, true, maxIDLength, false) &&
+		!referencePattern.MatchString(ref.Referrer.Reference) {
+		fe.add("referrer.reference", "must be 1-64 characters of A-Z, a-z, 0-9, dot, underscore, slash or dash")
+	}
+	if checkText(fe, "referrer.contact_email", ref.Referrer.ContactEmail, false, maxEmailLength, false) && ref.Referrer.ContactEmail != "" {
+		if a, err := mail.ParseAddress(ref.Referrer.ContactEmail); err != nil || a.Address != ref.Referrer.ContactEmail {
+			fe.add("referrer.contact_email", "must be a plain email address such as name@example.org")
+		}
+	}
+	checkText(fe, "family.contact_name", ref.Family.ContactName, true, maxNameLength, false)
+	checkText(fe, "family.address", ref.Family.Address, false, maxAddressLength, true)
+	if checkText(fe, "family.phone", ref.Family.Phone, false, maxPhoneLength, false) && ref.Family.Phone != "" {
+		if !phonePattern.MatchString(ref.Family.Phone) {
+			fe.add("family.phone", "may hold only digits, spaces, +, -, ( and )")
+		} else if countDigits(ref.Family.Phone) < 6 {
+			fe.add("family.phone", "must hold at least 6 digits")
+		}
+	}
+	if strings.TrimSpace(ref.Family.Address) == "" && strings.TrimSpace(ref.Family.Phone) == "" {
+		fe.add("family.address", "is required when family.phone is empty: the coach must be able to reach the family")
+		fe.add("family.phone", "is required when family.address is empty: the coach must be able to reach the family")
+	}
+	checkText(fe, "family.language", ref.Family.Language, false, maxLanguageLength, false)
+	checkText(fe, "reason", ref.Reason, true, maxReasonLength, true)
+	return fe
+}
+
+// checkText checks one text field: required (not blank), at most max
+// characters, no control characters (but line breaks and tabs when
+// multiline). It reports false when it added a problem.
+func checkText(fe *fieldErrors, field, v string, required bool, max int, multiline bool) bool {
+	if strings.TrimSpace(v) == "" {
+		if required {
+			fe.add(field, "is required")
+			return false
+		}
+		if v == "" {
+			return true
+		}
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		fe.add(field, fmt.Sprintf("is %d characters long; at most %d are allowed", n, max))
+		return false
+	}
+	for _, c := range v {
+		if unicode.IsControl(c) && !(multiline && (c == '\n' || c == '\r' || c == '\t')) {
+			if multiline {
+				fe.add(field, "must not contain control characters other than line breaks and tabs")
+			} else {
+				fe.add(field, "must be one line without control characters")
+			}
+			return false
+		}
+	}
+	return true
+}
+
+func countDigits(s string) int {
+	n := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+// redact removes the referral's personal data from a text meant for the log.
+func redact(text string, ref trajectory.Referral) string {
+	var pairs []string
+	for _, v := range []string{ref.Family.ContactName, ref.Family.Address, ref.Family.Phone,
+		ref.Reason, ref.Referrer.Reference, ref.Referrer.ContactEmail} {
+		if len(strings.TrimSpace(v)) >= 3 {
+			pairs = append(pairs, v, "[redacted]")
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
+}

@@ -1,0 +1,287 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+
+	"elkgezin/trajectory"
+)
+
+const familyName = "Fatima Testfamilie"
+
+// validReferral returns a referral as a JSON object, so cases can break it field by field.
+func validReferral() map[string]any {
+	return map[string]any{
+		"programme": "test-seconds",
+		"referrer": map[string]any{
+			"organisation":  "test-partner",
+			"reference":     "KG/2025-0042",
+			"contact_email": "verwijzer@partner.example",
+		},
+		"family": map[string]any{
+			"contact_name": familyName,
+			"address":      "Kerkstraat 1, 1800 Vilvoorde",
+			"phone":        "+32 470 12 34 56",
+			"language":     "nl",
+		},
+		"reason": "Zwangerschap, alleen, geen netwerk.",
+	}
+}
+
+// set changes a dotted field of a referral; nil deletes it.
+func set(m map[string]any, path string, v any) map[string]any {
+	parts := strings.Split(path, ".")
+	cur := m
+	for _, p := range parts[:len(parts)-1] {
+		cur = cur[p].(map[string]any)
+	}
+	if v == nil {
+		delete(cur, parts[len(parts)-1])
+	} else {
+		cur[parts[len(parts)-1]] = v
+	}
+	return m
+}
+
+func TestReferralValidationNamesEachBadField(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("a", n) }
+	cases := []struct {
+		name   string
+		change func(map[string]any)
+		fields []string
+	}{
+		{"no programme", func(m map[string]any) { set(m, "programme", nil) }, []string{"programme"}},
+		{"blank programme", func(m map[string]any) { set(m, "programme", "  ") }, []string{"programme"}},
+		{"no organisation", func(m map[string]any) { set(m, "referrer.organisation", nil) }, []string{"referrer.organisation"}},
+		{"no reference", func(m map[string]any) { set(m, "referrer.reference", "") }, []string{"referrer.reference"}},
+		{"reference with a space", func(m map[string]any) { set(m, "referrer.reference", "KG 42") }, []string{"referrer.reference"}},
+		{"reference with a name in it", func(m map[string]any) { set(m, "referrer.reference", "Fatima:42") }, []string{"referrer.reference"}},
+		{"reference too long", func(m map[string]any) { set(m, "referrer.reference", long(65)) }, []string{"referrer.reference"}},
+		{"reference of 64", func(m map[string]any) { set(m, "referrer.reference", long(64)) }, nil},
+		{"bad email", func(m map[string]any) { set(m, "referrer.contact_email", "not-an-email") }, []string{"referrer.contact_email"}},
+		{"email with a display name", func(m map[string]any) { set(m, "referrer.contact_email", "Ann <ann@partner.example>") }, []string{"referrer.contact_email"}},
+		{"no email is fine", func(m map[string]any) { set(m, "referrer.contact_email", nil) }, nil},
+		{"no contact name", func(m map[string]any) { set(m, "family.contact_name", nil) }, []string{"family.contact_name"}},
+		{"contact name too long", func(m map[string]any) { set(m, "family.contact_name", long(201)) }, []string{"family.contact_name"}},
+		{"contact name with NUL", func(m map[string]any) { set(m, "family.contact_name", "Fatima\x00") }, []string{"family.contact_name"}},
+		{"contact name of two lines", func(m map[string]any) { set(m, "family.contact_name", "Fatima\nTest") }, []string{"family.contact_name"}},
+		{"address too long", func(m map[string]any) { set(m, "family.address", long(501)) }, []string{"family.address"}},
+		{"address of two lines is fine", func(m map[string]any) { set(m, "family.address", "Kerkstraat 1\n1800 Vilvoorde") }, nil},
+		{"phone with letters", func(m map[string]any) { set(m, "family.phone", "call me maybe") }, []string{"family.phone"}},
+		{"phone too short", func(m map[string]any) { set(m, "family.phone", "+32") }, []string{"family.phone"}},
+		{"phone in brackets", func(m map[string]any) { set(m, "family.phone", "(02) 123-45-67") }, nil},
+		{"neither address nor phone", func(m map[string]any) { set(m, "family.address", nil); set(m, "family.phone", "") }, []string{"family.address", "family.phone"}},
+		{"only a phone", func(m map[string]any) { set(m, "family.address", nil) }, nil},
+		{"only an address", func(m map[string]any) { set(m, "family.phone", nil) }, nil},
+		{"no reason", func(m map[string]any) { set(m, "reason", nil) }, []string{"reason"}},
+		{"reason too long", func(m map[string]any) { set(m, "reason", long(4001)) }, []string{"reason"}},
+		{"reason of 4000", func(m map[string]any) { set(m, "reason", long(4000)) }, nil},
+		{"language too long", func(m map[string]any) { set(m, "family.language", long(36)) }, []string{"family.language"}},
+		{"everything wrong", func(m map[string]any) {
+			set(m, "referrer.reference", "a b")
+			set(m, "family.contact_name", "")
+			set(m, "referrer.contact_email", "x@")
+			set(m, "reason", "")
+		}, []string{"family.contact_name", "reason", "referrer.contact_email", "referrer.reference"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			body := validReferral()
+			tc.change(body)
+			res := f.do(http.MethodPost, "/v1/referrals", body)
+			if tc.fields == nil {
+				res.want(t, http.StatusCreated)
+				return
+			}
+			res.want(t, http.StatusBadRequest)
+			if res.err.Error != "invalid referral" {
+				t.Errorf("error %q, want invalid referral", res.err.Error)
+			}
+			var got []string
+			for k := range res.err.Fields {
+				got = append(got, k)
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, tc.fields) {
+				t.Errorf("fields %v, want %v (%s)", got, tc.fields, res.body)
+			}
+			for _, field := range tc.fields {
+				if !strings.Contains(res.err.Detail, field+": ") {
+					t.Errorf("detail %q does not name %s", res.err.Detail, field)
+				}
+			}
+			if len(f.temporal.starts) != 0 {
+				t.Error("an invalid referral started a workflow")
+			}
+		})
+	}
+}
+
+func TestReferralDetailExample(t *testing.T) {
+	f := newFixture(t)
+	body := validReferral()
+	set(body, "referrer.reference", "")
+	set(body, "family.contact_name", "")
+	res := f.do(http.MethodPost, "/v1/referrals", body)
+	res.want(t, http.StatusBadRequest)
+	want := "referrer.reference: is required; family.contact_name: is required"
+	if res.err.Detail != want {
+		t.Errorf("detail %q, want %q", res.err.Detail, want)
+	}
+	if res.err.Fields["referrer.reference"] != "is required" || res.err.Fields["family.contact_name"] != "is required" {
+		t.Errorf("fields %v", res.err.Fields)
+	}
+}
+
+func TestReferralBodyProblems(t *testing.T) {
+	valid, _ := json.Marshal(validReferral())
+	big := validReferral()
+	set(big, "reason", strings.Repeat("a", 70<<10))
+	bigBody, _ := json.Marshal(big)
+	cases := []struct {
+		name   string
+		body   string
+		status int
+		short  string
+		field  string
+	}{
+		{"malformed", `{"programme": `, http.StatusBadRequest, "malformed JSON", ""},
+		{"not JSON", `programme=test-seconds`, http.StatusBadRequest, "malformed JSON", ""},
+		{"empty", ``, http.StatusBadRequest, "empty body", ""},
+		{"array", `[]`, http.StatusBadRequest, "malformed JSON", ""},
+		{"two objects", string(valid) + string(valid), http.StatusBadRequest, "malformed JSON", ""},
+		{"unknown top-level field", `{"programme":"test-seconds","urgent":true}`, http.StatusBadRequest, "unknown field", "urgent"},
+		{"unknown nested field", `{"programme":"test-seconds","family":{"contact_name":"x","birth_date":"2020-01-01"}}`, http.StatusBadRequest, "unknown field", "birth_date"},
+		{"wrong type", `{"programme":"test-seconds","reason":42}`, http.StatusBadRequest, "invalid body", "reason"},
+		{"wrong nested type", `{"referrer":{"reference":7}}`, http.StatusBadRequest, "invalid body", "referrer.reference"},
+		{"too large", string(bigBody), http.StatusRequestEntityTooLarge, "body too large", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			res := f.do(http.MethodPost, "/v1/referrals", tc.body)
+			res.want(t, tc.status)
+			if res.err.Error != tc.short {
+				t.Errorf("error %q, want %q (%s)", res.err.Error, tc.short, res.body)
+			}
+			if tc.field != "" {
+				if _, ok := res.err.Fields[tc.field]; !ok || !strings.Contains(res.err.Detail, tc.field) {
+					t.Errorf("field %s not named: %s", tc.field, res.body)
+				}
+			}
+		})
+	}
+}
+
+func TestReferralUnknownProgramme(t *testing.T) {
+	f := newFixture(t)
+	res := f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "programme", "no-such-programme"))
+	res.want(t, http.StatusNotFound)
+	if res.err.Error != "unknown programme" || !strings.Contains(res.err.Detail, "no-such-programme") ||
+		!strings.Contains(res.err.Detail, "go-team-mechelen, test-seconds") {
+		t.Errorf("error %+v", res.err)
+	}
+}
+
+func TestReferralDisallowedReferrer(t *testing.T) {
+	f := newFixture(t)
+	body := set(validReferral(), "programme", "go-team-mechelen")
+	res := f.do(http.MethodPost, "/v1/referrals", body)
+	res.want(t, http.StatusForbidden)
+	for _, want := range []string{"go-team-mechelen", "politie-mechelen, kind-en-gezin, clb-mechelen", "test-partner"} {
+		if !strings.Contains(res.err.Detail, want) {
+			t.Errorf("detail %q does not say %q", res.err.Detail, want)
+		}
+	}
+	if len(f.temporal.starts) != 0 {
+		t.Error("a disallowed referral started a workflow")
+	}
+}
+
+func TestReferralStartsTrajectoryOnce(t *testing.T) {
+	f := newFixture(t)
+	id := trajectory.ID("test-seconds", "test-partner", "KG/2025-0042")
+
+	res := f.do(http.MethodPost, "/v1/referrals", validReferral(), ActorHeader, "partner:test-partner")
+	res.want(t, http.StatusCreated)
+	var body ReferralResponse
+	res.decode(t, &body)
+	want := ReferralResponse{ID: id, Phase: trajectory.PhaseReferred, Location: "/v1/trajectories/" + id}
+	if body != want {
+		t.Errorf("body %+v, want %+v", body, want)
+	}
+	if loc := res.header.Get("Location"); loc != want.Location {
+		t.Errorf("Location %q, want %q", loc, want.Location)
+	}
+
+	if len(f.temporal.starts) != 1 {
+		t.Fatalf("%d workflows started, want 1", len(f.temporal.starts))
+	}
+	opts := f.temporal.starts[0]
+	if opts.ID != id || opts.TaskQueue != trajectory.TaskQueue ||
+		opts.WorkflowIDReusePolicy != enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE || !opts.WorkflowExecutionErrorWhenAlreadyStarted {
+		t.Errorf("start options %+v", opts)
+	}
+	start, ok := f.temporal.startArgs[0].(trajectory.Start)
+	if !ok || start.TrajectoryID != id || start.Programme.ID != "test-seconds" || start.Referral.Family.ContactName != familyName {
+		t.Errorf("workflow input %+v", f.temporal.startArgs[0])
+	}
+
+	if len(f.store.events) != 1 {
+		t.Fatalf("%d events written, want the referred event", len(f.store.events))
+	}
+	ev := f.store.events[0]
+	if ev.TrajectoryID != id || ev.Seq != 1 || ev.Kind != trajectory.EventReferred || ev.Summary.Phase != trajectory.PhaseReferred ||
+		ev.Referral == nil || ev.Referral.Family.ContactName != familyName {
+		t.Errorf("referred event %+v", ev)
+	}
+
+	// The same referral again: the workflow exists; same body, 200.
+	f.temporal.startErr = serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", "run")
+	res = f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res.want(t, http.StatusOK)
+	var again ReferralResponse
+	res.decode(t, &again)
+	if again != want || res.header.Get("Location") != want.Location {
+		t.Errorf("repeat answered %+v, Location %q", again, res.header.Get("Location"))
+	}
+}
+
+func TestReferralStoreFailureIsLoggedWithoutPersonalData(t *testing.T) {
+	f := newFixture(t)
+	// A store error that quotes what it was given.
+	f.store.recordErr = errors.New(`record event: could not store "` + familyName + `" at "Kerkstraat 1, 1800 Vilvoorde"`)
+	res := f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res.want(t, http.StatusCreated)
+	logs := f.logs.String()
+	if !strings.Contains(logs, "could not write the referred event") {
+		t.Errorf("the failure is not logged: %s", logs)
+	}
+	for _, personal := range []string{familyName, "Kerkstraat", "Zwangerschap", "470 12 34"} {
+		if strings.Contains(logs, personal) {
+			t.Errorf("the log holds personal data %q: %s", personal, logs)
+		}
+	}
+}
+
+func TestReferralTemporalRefusal(t *testing.T) {
+	f := newFixture(t)
+	f.temporal.startErr = serviceerror.NewInvalidArgument("bad request")
+	res := f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res.want(t, http.StatusInternalServerError)
+	if len(f.store.events) != 0 {
+		t.Error("the referred event was written for a trajectory that did not start")
+	}
+	f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
+	res = f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res.want(t, http.StatusServiceUnavailable)
+}

@@ -1,0 +1,236 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"elkgezin/trajectory"
+)
+
+var openID = trajectory.ID("test-seconds", "test-partner", "open")
+
+func stepPath(step string) string { return "/v1/trajectories/" + openID + "/" + step }
+
+func TestStepBodyValidation(t *testing.T) {
+	future := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+	past := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	cases := []struct {
+		name   string
+		step   string
+		body   string
+		short  string
+		fields []string
+	}{
+		{"assignment without coach", "assignment", `{}`, "invalid assignment", []string{"coach"}},
+		{"assignment of a blank coach", "assignment", `{"coach":" "}`, "invalid assignment", []string{"coach"}},
+		{"assignment of a coach of another programme", "assignment", `{"coach":"coach-an"}`, "invalid assignment", []string{"coach"}},
+		{"assignment setting by", "assignment", `{"coach":"test-coach","by":"supervisor:boss"}`, "unknown field", []string{"by"}},
+		{"assignment with a number", "assignment", `{"coach":7}`, "invalid body", []string{"coach"}},
+		{"intake with a date only", "intake", `{"done_at":"2025-03-01"}`, "invalid intake", []string{"done_at"}},
+		{"intake with a number date", "intake", `{"done_at":20250301}`, "invalid body", []string{"done_at"}},
+		{"intake done in the future", "intake", `{"done_at":"` + future + `"}`, "invalid intake", []string{"done_at"}},
+		{"intake next visit in the past", "intake", `{"next_visit_due":"` + past + `"}`, "invalid intake", []string{"next_visit_due"}},
+		{"intake next visit in two years", "intake", `{"next_visit_due":"` + time.Now().AddDate(2, 0, 0).UTC().Format(time.RFC3339) + `"}`, "invalid intake", []string{"next_visit_due"}},
+		{"intake note too long", "intake", `{"note":"` + strings.Repeat("n", 4001) + `"}`, "invalid intake", []string{"note"}},
+		{"intake all wrong", "intake", `{"done_at":"gisteren","next_visit_due":"morgen","note":"a\u0000b"}`, "invalid intake", []string{"done_at", "next_visit_due", "note"}},
+		{"visit with an unknown field", "visits", `{"number":2}`, "unknown field", []string{"number"}},
+		{"visit done in the future", "visits", `{"done_at":"` + future + `","next_visit_due":"` + past + `"}`, "invalid visit", []string{"done_at", "next_visit_due"}},
+		{"closure without reason", "closure", `{}`, "invalid closure", []string{"reason"}},
+		{"closure with an unknown reason", "closure", `{"reason":"bored"}`, "invalid closure", []string{"reason"}},
+		{"closure other without text", "closure", `{"reason":"other"}`, "invalid closure", []string{"text"}},
+		{"closure other with blank text", "closure", `{"reason":"other","text":"  "}`, "invalid closure", []string{"text"}},
+		{"closure text too long", "closure", `{"reason":"moved_away","text":"` + strings.Repeat("t", 4001) + `"}`, "invalid closure", []string{"text"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.store.add(openID, trajectory.PhaseInSupport)
+			res := f.do(http.MethodPost, stepPath(tc.step), tc.body, ActorHeader, "coach:test-coach")
+			res.want(t, http.StatusBadRequest)
+			if res.err.Error != tc.short {
+				t.Errorf("error %q, want %q", res.err.Error, tc.short)
+			}
+			var got []string
+			for k := range res.err.Fields {
+				got = append(got, k)
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, tc.fields) {
+				t.Errorf("fields %v, want %v (%s)", got, tc.fields, res.body)
+			}
+			for _, field := range tc.fields {
+				if !strings.Contains(res.err.Detail, field+": ") {
+					t.Errorf("detail %q does not name %s", res.err.Detail, field)
+				}
+			}
+			if len(f.temporal.updates) != 0 {
+				t.Error("an invalid step reached the workflow")
+			}
+		})
+	}
+}
+
+func TestValidStepBodies(t *testing.T) {
+	past := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	future := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+	for _, tc := range []struct{ step, body string }{
+		{"assignment", `{"coach":"test-coach-2"}`},
+		{"intake", `{}`},
+		{"intake", `{"done_at":"` + past + `","next_visit_due":"` + future + `","note":"Eerste bezoek.\nGoed verlopen."}`},
+		{"visits", `{"done_at":null,"next_visit_due":null}`},
+		{"closure", `{"reason":"goals_reached"}`},
+		{"closure", `{"reason":"other","text":"Gezin verhuist naar het buitenland."}`},
+	} {
+		f := newFixture(t)
+		f.store.add(openID, trajectory.PhaseInSupport)
+		f.do(http.MethodPost, stepPath(tc.step), tc.body).want(t, http.StatusOK)
+	}
+}
+
+func TestStepSendsUpdate(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseReferred)
+	f.temporal.state = trajectory.State{TrajectoryID: openID, Phase: trajectory.PhaseCoachAssigned, CoachID: "test-coach"}
+
+	res := f.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`,
+		ActorHeader, "supervisor:sup-vilvoorde", IdempotencyKeyHeader, "4b5d0c1e-assign-1")
+	res.want(t, http.StatusOK)
+	var state trajectory.State
+	res.decode(t, &state)
+	if state.Phase != trajectory.PhaseCoachAssigned || state.CoachID != "test-coach" || state.StepsDone == nil {
+		t.Errorf("state %+v", state)
+	}
+	if !strings.Contains(string(res.body), `"steps_done":[]`) {
+		t.Errorf("steps_done is not an empty list: %s", res.body)
+	}
+
+	u := f.temporal.updates[0]
+	if u.WorkflowID != openID || u.UpdateName != trajectory.UpdateAssignCoach || u.WaitForStage != client.WorkflowUpdateStageCompleted {
+		t.Errorf("update options %+v", u)
+	}
+	if u.UpdateID != trajectory.UpdateAssignCoach+"/4b5d0c1e-assign-1" {
+		t.Errorf("update id %q does not carry the Idempotency-Key", u.UpdateID)
+	}
+	req, ok := u.Args[0].(trajectory.AssignCoach)
+	if !ok || req.CoachID != "test-coach" || req.By != "supervisor:sup-vilvoorde" {
+		t.Errorf("update args %+v", u.Args)
+	}
+
+	// Without a key each request is its own Update.
+	f.do(http.MethodPost, stepPath("intake"), `{"note":"x"}`, ActorHeader, "coach:test-coach").want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("intake"), `{"note":"x"}`, ActorHeader, "coach:test-coach").want(t, http.StatusOK)
+	a, b := f.temporal.updates[1], f.temporal.updates[2]
+	if a.UpdateID == b.UpdateID || !strings.HasPrefix(a.UpdateID, trajectory.UpdateRecordIntake+"/") {
+		t.Errorf("update ids %q and %q", a.UpdateID, b.UpdateID)
+	}
+	intake, ok := a.Args[0].(trajectory.RecordIntake)
+	if !ok || intake.By != "coach:test-coach" || intake.Note != "x" || !intake.DoneAt.IsZero() {
+		t.Errorf("intake args %+v", a.Args)
+	}
+
+	done := time.Date(2025, 3, 4, 10, 30, 0, 0, time.FixedZone("CET", 3600))
+	f.do(http.MethodPost, stepPath("visits"), `{"done_at":"2025-03-04T10:30:00+01:00"}`).want(t, http.StatusOK)
+	visit, ok := f.temporal.updates[3].Args[0].(trajectory.RecordVisit)
+	if !ok || !visit.DoneAt.Equal(done) || visit.By != "anonymous" || f.temporal.updates[3].UpdateName != trajectory.UpdateRecordVisit {
+		t.Errorf("visit update %+v", f.temporal.updates[3])
+	}
+
+	f.do(http.MethodPost, stepPath("closure"), `{"reason":"other","text":"Verhuisd."}`, ActorHeader, "coach:test-coach").want(t, http.StatusOK)
+	cl, ok := f.temporal.updates[4].Args[0].(trajectory.Close)
+	if !ok || cl.Reason != trajectory.CloseOther || cl.Text != "Verhuisd." || cl.By != "coach:test-coach" || f.temporal.updates[4].UpdateName != trajectory.UpdateClose {
+		t.Errorf("close update %+v", f.temporal.updates[4])
+	}
+}
+
+func TestStepIdempotencyKeyFormat(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseInSupport)
+	for _, key := range []string{"has space", strings.Repeat("k", 129), "é"} {
+		res := f.do(http.MethodPost, stepPath("intake"), `{}`, IdempotencyKeyHeader, key)
+		res.want(t, http.StatusBadRequest)
+		if !strings.Contains(res.err.Detail, IdempotencyKeyHeader) {
+			t.Errorf("detail %q", res.err.Detail)
+		}
+	}
+	f.do(http.MethodPost, stepPath("intake"), `{}`, IdempotencyKeyHeader, "a", IdempotencyKeyHeader, "b").want(t, http.StatusBadRequest)
+}
+
+func TestStepTrajectoryState(t *testing.T) {
+	f := newFixture(t)
+	closedID := trajectory.ID("test-seconds", "test-partner", "closed")
+	f.store.add(closedID, trajectory.PhaseClosed)
+
+	res := f.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`)
+	res.want(t, http.StatusNotFound)
+	if res.err.Error != "trajectory not found" {
+		t.Errorf("error %+v", res.err)
+	}
+	f.do(http.MethodPost, "/v1/trajectories/not-an-id/intake", `{}`).want(t, http.StatusNotFound)
+
+	// The workflow of a closed trajectory has completed.
+	f.temporal.updateErr = serviceerror.NewNotFound("workflow execution already completed")
+	res = f.do(http.MethodPost, "/v1/trajectories/"+closedID+"/visits", `{}`)
+	res.want(t, http.StatusConflict)
+	if res.err.Detail != "this trajectory is closed; no further steps can be recorded" {
+		t.Errorf("detail %q", res.err.Detail)
+	}
+
+	f.store.readErr = errors.New("read trajectory: dial tcp: postgres://elkgezin:s3cret@db:5432/elkgezin refused")
+	res = f.do(http.MethodPost, stepPath("intake"), `{}`)
+	res.want(t, http.StatusServiceUnavailable)
+	if !strings.Contains(res.err.Detail, "PostgreSQL") || strings.Contains(string(res.body), "s3cret") || strings.Contains(string(res.body), "postgres://") {
+		t.Errorf("store error answered %s", res.body)
+	}
+	if len(f.temporal.updates) != 1 {
+		t.Errorf("%d Updates sent, want 1 (for the closed trajectory only)", len(f.temporal.updates))
+	}
+}
+
+func TestStepErrorMapping(t *testing.T) {
+	rejected := temporal.NewApplicationErrorWithOptions("no coach is assigned yet: assign the fixed coach before recording the intake",
+		StepRejectedType, temporal.ApplicationErrorOptions{NonRetryable: true})
+	cases := []struct {
+		name       string
+		updateErr  error
+		getErr     error
+		closeAfter bool
+		status     int
+		short      string
+		detail     string
+	}{
+		{"rejected by the validator", nil, rejected, false, http.StatusConflict, "step rejected", "no coach is assigned yet: assign the fixed coach before recording the intake"},
+		{"rejected when sending", rejected, nil, false, http.StatusConflict, "step rejected", "no coach is assigned yet"},
+		{"workflow not found", serviceerror.NewNotFound("workflow not found for ID: " + openID), nil, false, http.StatusNotFound, "trajectory not found", "not running"},
+		{"workflow completed, store says closed", errors.New("workflow execution already completed"), nil, true, http.StatusConflict, "trajectory closed", "this trajectory is closed; no further steps can be recorded"},
+		{"workflow not found, store says closed", nil, serviceerror.NewNotFound("workflow execution already completed"), true, http.StatusConflict, "trajectory closed", "closed"},
+		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key"},
+		{"temporal deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded"), nil, false, http.StatusServiceUnavailable, "service unavailable", "the step may not be recorded"},
+		{"update call timed out", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded("poll")), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key"},
+		{"context deadline from Get", nil, context.DeadlineExceeded, false, http.StatusServiceUnavailable, "service unavailable", "the workflow service did not answer in time"},
+		{"other application error", nil, temporal.NewApplicationError("boom", "Panic"), false, http.StatusInternalServerError, "internal error", "Idempotency-Key"},
+		{"other error", serviceerror.NewInternal("oops"), nil, false, http.StatusInternalServerError, "internal error", "logged"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.store.add(openID, trajectory.PhaseCoachAssigned)
+			f.store.closeAfter, f.store.afterReads = tc.closeAfter, 1
+			f.temporal.updateErr, f.temporal.getErr = tc.updateErr, tc.getErr
+			res := f.do(http.MethodPost, stepPath("intake"), `{}`, ActorHeader, "coach:test-coach")
+			res.want(t, tc.status)
+			if res.err.Error != tc.short || !strings.Contains(res.err.Detail, tc.detail) {
+				t.Errorf("answered %+v, want %q with %q", res.err, tc.short, tc.detail)
+			}
+		})
+	}
+}

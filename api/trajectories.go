@@ -1,0 +1,183 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/gorilla/mux"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"elkgezin/store"
+	"elkgezin/trajectory"
+)
+
+// trajectoryIDPattern is the shape of trajectory.ID's result.
+var trajectoryIDPattern = regexp.MustCompile(`^tr-[a-z2-7]{26}$`)
+
+// ListResponse is one page of trajectories.
+type ListResponse struct {
+	Items []store.TrajectorySummary `json:"items"`
+	// NextCursor asks for the next page; absent on the last page.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// trajectoryID reads the path's id; an id that trajectory.ID cannot have
+// made is answered 404 without asking anyone.
+func trajectoryID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := mux.Vars(r)["id"]
+	if !trajectoryIDPattern.MatchString(id) {
+		writeTrajectoryNotFound(w, id)
+		return "", false
+	}
+	return id, true
+}
+
+func writeTrajectoryNotFound(w http.ResponseWriter, id string) {
+	writeError(w, http.StatusNotFound, "trajectory not found",
+		fmt.Sprintf("there is no trajectory %q; use the id (tr-...) that the referral answered", id))
+}
+
+// writeStoreError answers a PostgreSQL failure other than not-found.
+func (s *server) writeStoreError(w http.ResponseWriter, what string, err error) {
+	s.log.Error(what+": PostgreSQL", "error", err)
+	writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		"the database (PostgreSQL) did not answer; retry later")
+}
+
+// loadTrajectory reads the trajectory's row; it answers 404 or 503 itself.
+// A step reads it too, for the programme (a closed trajectory is left to
+// Temporal, which answers a retried closure with its first outcome).
+func (s *server) loadTrajectory(w http.ResponseWriter, r *http.Request, id string) (store.Trajectory, bool) {
+	row, err := s.store.Trajectory(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeTrajectoryNotFound(w, id)
+		return store.Trajectory{}, false
+	case err != nil:
+		s.writeStoreError(w, "read trajectory", err)
+		return store.Trajectory{}, false
+	}
+	return row, true
+}
+
+func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
+	id, ok := trajectoryID(w, r)
+	if !ok {
+		return
+	}
+	row, ok := s.loadTrajectory(w, r, id)
+	if !ok {
+		return
+	}
+	if row.Events == nil {
+		row.Events = []store.EventRow{}
+	}
+	writeJSON(w, http.StatusOK, row)
+}
+
+var listParams = []string{"programme", "coach", "phase", "overdue", "limit", "cursor"}
+
+func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	fe := &fieldErrors{}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case !slices.Contains(listParams, k):
+			fe.add(k, "is not a query parameter of this path; use "+joinOr(listParams))
+		case len(q[k]) > 1:
+			fe.add(k, "is given more than once; give it once")
+		}
+	}
+
+	var f store.Filter
+	if v := q.Get("programme"); v != "" {
+		if _, ok := s.programmes.Get(v); !ok {
+			fe.add("programme", "is not a programme of this deployment; the programmes are: "+joinComma(s.programmes.IDs()))
+		}
+		f.ProgrammeID = v
+	}
+	if v := q.Get("coach"); v != "" {
+		if checkText(fe, "coach", v, false, maxIDLength, false) {
+			f.CoachID = v
+		}
+	}
+	if v := q.Get("phase"); v != "" {
+		f.Phase = trajectory.Phase(v)
+		if !slices.Contains(trajectory.Phases, f.Phase) {
+			fe.add("phase", "must be one of "+joinOr(phaseNames()))
+		}
+	}
+	switch v := q.Get("overdue"); v {
+	case "":
+	case "true", "false":
+		overdue := v == "true"
+		f.Overdue = &overdue
+	default:
+		fe.add("overdue", "must be true or false")
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxListLimit {
+			fe.add("limit", fmt.Sprintf("must be a whole number from 1 to %d", store.MaxListLimit))
+		}
+		f.Limit = n
+	}
+	f.Cursor = q.Get("cursor")
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid query", fe)
+		return
+	}
+
+	page, err := s.store.ListTrajectories(r.Context(), f)
+	switch {
+	case errors.Is(err, store.ErrBadCursor):
+		fe.add("cursor", "is not a cursor this API handed out; copy next_cursor from the previous page, or leave it out for the first page")
+		writeFieldErrors(w, "invalid query", fe)
+		return
+	case err != nil:
+		s.writeStoreError(w, "list trajectories", err)
+		return
+	}
+	resp := ListResponse{Items: page.Items, NextCursor: page.NextCursor}
+	if resp.Items == nil {
+		resp.Items = []store.TrajectorySummary{}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func phaseNames() []string {
+	names := make([]string, len(trajectory.Phases))
+	for i, p := range trajectory.Phases {
+		names[i] = string(p)
+	}
+	return names
+}
+
+// unavailable says whether err means that a dependency did not answer in
+// time (or the request ended) rather than that it refused.
+func unavailable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var (
+		unavail   *serviceerror.Unavailable
+		deadline  *serviceerror.DeadlineExceeded
+		canceled  *serviceerror.Canceled
+		exhausted *serviceerror.ResourceExhausted
+		waiting   *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	)
+	return errors.As(err, &unavail) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
+		errors.As(err, &exhausted) || errors.As(err, &waiting)
+}

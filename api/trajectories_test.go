@@ -1,0 +1,128 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"elkgezin/store"
+	"elkgezin/trajectory"
+)
+
+func TestGetTrajectory(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseCoachAssigned)
+
+	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, ActorHeader, "coach:test-coach")
+	res.want(t, http.StatusOK)
+	var row store.Trajectory
+	res.decode(t, &row)
+	if row.ID != openID || row.Phase != trajectory.PhaseCoachAssigned || row.ProgrammeID != "test-seconds" {
+		t.Errorf("row %+v", row)
+	}
+	if !strings.Contains(string(res.body), `"events":[]`) {
+		t.Errorf("events is not an empty list: %s", res.body)
+	}
+	if cc := res.header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store for personal data", cc)
+	}
+
+	res = f.do(http.MethodGet, "/v1/trajectories/"+trajectory.ID("a", "b", "c"), nil)
+	res.want(t, http.StatusNotFound)
+	if res.err.Error != "trajectory not found" {
+		t.Errorf("error %+v", res.err)
+	}
+	f.do(http.MethodGet, "/v1/trajectories/TR-BAD", nil).want(t, http.StatusNotFound)
+
+	f.store.readErr = errors.New("trajectory x: failed to connect to `host=db user=elkgezin database=elkgezin`: password authentication failed")
+	res = f.do(http.MethodGet, "/v1/trajectories/"+openID, nil)
+	res.want(t, http.StatusServiceUnavailable)
+	if !strings.Contains(res.err.Detail, "PostgreSQL") || strings.Contains(string(res.body), "host=db") {
+		t.Errorf("store error answered %s", res.body)
+	}
+}
+
+func TestListTrajectoriesValidatesQuery(t *testing.T) {
+	cases := []struct {
+		query string
+		field string
+	}{
+		{"phase=waiting", "phase"},
+		{"overdue=yes", "overdue"},
+		{"overdue=1", "overdue"},
+		{"limit=0", "limit"},
+		{"limit=201", "limit"},
+		{"limit=ten", "limit"},
+		{"programme=no-such-programme", "programme"},
+		{"programm=test-seconds", "programm"},
+		{"phase=referred&phase=closed", "phase"},
+		{"coach=" + strings.Repeat("c", 65), "coach"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			f := newFixture(t)
+			res := f.do(http.MethodGet, "/v1/trajectories?"+tc.query, nil)
+			res.want(t, http.StatusBadRequest)
+			if _, ok := res.err.Fields[tc.field]; !ok || !strings.Contains(res.err.Detail, tc.field+": ") {
+				t.Errorf("%s not named: %s", tc.field, res.body)
+			}
+			if len(f.store.filters) != 0 {
+				t.Error("an invalid query reached the store")
+			}
+		})
+	}
+	f := newFixture(t)
+	res := f.do(http.MethodGet, "/v1/trajectories?phase=waiting&limit=0&overdue=maybe", nil)
+	res.want(t, http.StatusBadRequest)
+	if len(res.err.Fields) != 3 {
+		t.Errorf("not every bad parameter is named: %s", res.body)
+	}
+}
+
+func TestListTrajectories(t *testing.T) {
+	f := newFixture(t)
+	due := time.Date(2025, 3, 2, 9, 0, 0, 0, time.UTC)
+	f.store.page = store.Page{
+		Items:      []store.TrajectorySummary{{ID: openID, ProgrammeID: "test-seconds", Phase: trajectory.PhaseIntakeDone, NextDueAt: &due, Overdue: true}},
+		NextCursor: "abc",
+	}
+	res := f.do(http.MethodGet, "/v1/trajectories?programme=test-seconds&coach=test-coach&phase=intake_done&overdue=true&limit=10&cursor=xyz", nil)
+	res.want(t, http.StatusOK)
+	var page ListResponse
+	res.decode(t, &page)
+	if len(page.Items) != 1 || page.Items[0].ID != openID || !page.Items[0].Overdue || page.NextCursor != "abc" {
+		t.Errorf("page %+v", page)
+	}
+	flt := f.store.filters[0]
+	if flt.ProgrammeID != "test-seconds" || flt.CoachID != "test-coach" || flt.Phase != trajectory.PhaseIntakeDone ||
+		flt.Overdue == nil || !*flt.Overdue || flt.Limit != 10 || flt.Cursor != "xyz" {
+		t.Errorf("filter %+v", flt)
+	}
+
+	f.store.page = store.Page{}
+	res = f.do(http.MethodGet, "/v1/trajectories?overdue=false", nil)
+	res.want(t, http.StatusOK)
+	if got := strings.TrimSpace(string(res.body)); got != `{"items":[]}` {
+		t.Errorf("empty page %s", got)
+	}
+	if flt := f.store.filters[1]; flt.Overdue == nil || *flt.Overdue || flt.Limit != 0 {
+		t.Errorf("filter %+v", flt)
+	}
+
+	f.store.listErr = fmt.Errorf("list: %w: not base64", store.ErrBadCursor)
+	res = f.do(http.MethodGet, "/v1/trajectories?cursor=garbage", nil)
+	res.want(t, http.StatusBadRequest)
+	if _, ok := res.err.Fields["cursor"]; !ok {
+		t.Errorf("cursor not named: %s", res.body)
+	}
+
+	f.store.listErr = errors.New("list trajectories: conn closed")
+	res = f.do(http.MethodGet, "/v1/trajectories", nil)
+	res.want(t, http.StatusServiceUnavailable)
+	if !strings.Contains(res.err.Detail, "PostgreSQL") {
+		t.Errorf("detail %q", res.err.Detail)
+	}
+}
