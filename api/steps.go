@@ -72,10 +72,15 @@ func (s *server) postAssignment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req trajectory.AssignCoach
-	if !decodeBody(w, r, &req, stepBodyLimit) {
+	// The body has its own type: who acts comes from the authenticated
+	// caller, never from the body.
+	var body struct {
+		CoachID string `json:"coach"`
+	}
+	if !decodeBody(w, r, &body, stepBodyLimit) {
 		return
 	}
+	req := trajectory.AssignCoach{CoachID: body.CoachID}
 	fe := &fieldErrors{}
 	checkText(fe, "coach", req.CoachID, true, maxIDLength, false)
 	if !fe.empty() {
@@ -178,10 +183,14 @@ func (s *server) postClosure(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req trajectory.Close
-	if !decodeBody(w, r, &req, stepBodyLimit) {
+	var body struct {
+		Reason trajectory.CloseReason `json:"reason"`
+		Text   string                 `json:"text"`
+	}
+	if !decodeBody(w, r, &body, stepBodyLimit) {
 		return
 	}
+	req := trajectory.Close{Reason: body.Reason, Text: body.Text}
 	if fe := validateClose(req); !fe.empty() {
 		writeFieldErrors(w, "invalid closure", fe)
 		return

@@ -160,7 +160,7 @@ type State struct {
 // AssignCoach assigns (or reassigns) the trajectory's fixed coach.
 type AssignCoach struct {
 	CoachID string `json:"coach"`
-	By      string `json:"-"`
+	By      string `json:"by,omitempty"`
 }
 
 // RecordIntake records the intake, the first home visit.
@@ -170,7 +170,7 @@ type RecordIntake struct {
 	// means the programme's cadence.
 	NextVisitDue time.Time `json:"next_visit_due"`
 	Note         string    `json:"note,omitempty"`
-	By           string    `json:"-"`
+	By           string    `json:"by,omitempty"`
 }
 
 // RecordVisit records a home visit.
@@ -178,14 +178,14 @@ type RecordVisit struct {
 	DoneAt       time.Time `json:"done_at"`
 	NextVisitDue time.Time `json:"next_visit_due"`
 	Note         string    `json:"note,omitempty"`
-	By           string    `json:"-"`
+	By           string    `json:"by,omitempty"`
 }
 
 // Close ends the trajectory.
 type Close struct {
 	Reason CloseReason `json:"reason"`
 	Text   string      `json:"text,omitempty"`
-	By     string      `json:"-"`
+	By     string      `json:"by,omitempty"`
 }
 
 // Event kinds in the append-only event log.

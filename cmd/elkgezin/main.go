@@ -1,0 +1,188 @@
+// Command elkgezin runs the parts of elkgezin as separate processes, so they
+// scale separately: `elkgezin worker` hosts the workflows and activities,
+// `elkgezin api` serves the HTTP API. Both are configured by environment
+// variables (see README.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // emails show Europe/Brussels times on hosts without a zone database
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+
+	"elkgezin/api"
+	"elkgezin/mailer"
+	"elkgezin/programme"
+	"elkgezin/store"
+	"elkgezin/worker"
+)
+
+const usage = `usage: elkgezin <command>
+
+commands:
+  worker    run the Temporal worker (trajectory workflow, activities)
+  api       serve the HTTP API
+  check     validate the programme files and exit
+
+environment (defaults in brackets):
+  TEMPORAL_ADDRESS   [127.0.0.1:7233]
+  TEMPORAL_NAMESPACE [default]
+  DATABASE_URL       [postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable]
+  PROGRAMMES_DIR     [deploy/programmes]
+  SMTP_ADDR          [127.0.0.1:1025]
+  SMTP_USERNAME, SMTP_PASSWORD (optional)
+  MAIL_FROM          [elkgezin@localhost]
+  PUBLIC_BASE_URL    [http://127.0.0.1:8080]
+  API_ADDR           [127.0.0.1:8080]
+  LOG_LEVEL          [info]
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	logger := newLogger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch os.Args[1] {
+	case "worker":
+		err = runWorker(ctx, logger)
+	case "api":
+		err = runAPI(ctx, logger)
+	case "check":
+		_, err = programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes"))
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		logger.Error("elkgezin "+os.Args[1]+" failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func runWorker(ctx context.Context, logger *slog.Logger) error {
+	st, err := openStore(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := client.DialContext(ctx, temporalOptions(logger))
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", env("TEMPORAL_ADDRESS", "127.0.0.1:7233"), err)
+	}
+	defer tc.Close()
+	return worker.Run(ctx, worker.Config{
+		Temporal: tc,
+		Store:    st,
+		Mail: mailer.Config{
+			Addr:     env("SMTP_ADDR", "127.0.0.1:1025"),
+			From:     env("MAIL_FROM", "elkgezin@localhost"),
+			Username: os.Getenv("SMTP_USERNAME"),
+			Password: os.Getenv("SMTP_PASSWORD"),
+			Timeout:  20 * time.Second,
+		},
+		PublicBaseURL: env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+		Logger:        logger,
+	})
+}
+
+func runAPI(ctx context.Context, logger *slog.Logger) error {
+	programmes, err := programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes"))
+	if err != nil {
+		return fmt.Errorf("load programmes: %w", err)
+	}
+	st, err := openStore(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// Lazy: the API starts while Temporal is still coming up and answers
+	// 503 until it is there, instead of refusing to start.
+	tc, err := client.NewLazyClient(temporalOptions(logger))
+	if err != nil {
+		return fmt.Errorf("configure Temporal client: %w", err)
+	}
+	defer tc.Close()
+
+	srv := &http.Server{
+		Addr: env("API_ADDR", "127.0.0.1:8080"),
+		Handler: api.NewHandler(api.Config{
+			Programmes: programmes,
+			Temporal:   tc,
+			Store:      st,
+			Auth:       api.DevHeaderAuthenticator{},
+			Logger:     logger,
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logger.Info("api listening", "addr", srv.Addr, "programmes", programmes.IDs())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve HTTP on %s: %w", srv.Addr, err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down HTTP server: %w", err)
+	}
+	return nil
+}
+
+// openStore connects to PostgreSQL and migrates, waiting up to a minute for
+// a database that is still starting.
+func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
+	url := env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable")
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, err := store.Open(ctx, url)
+		if err == nil {
+			return st, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("open PostgreSQL (DATABASE_URL): %w", err)
+		}
+		logger.Warn("PostgreSQL not ready, retrying", "error", err)
+		time.Sleep(2 * time.Second)
+	}
+}
+
+func temporalOptions(logger *slog.Logger) client.Options {
+	return client.Options{
+		HostPort:  env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		Namespace: env("TEMPORAL_NAMESPACE", "default"),
+		Logger:    log.NewStructuredLogger(logger),
+	}
+}
+
+func newLogger() *slog.Logger {
+	level := slog.LevelInfo
+	if err := level.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func env(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
