@@ -1,0 +1,240 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"elkgezin/internal/smtpsink"
+)
+
+// TestWholeTrajectoryOverHTTP drives one family's trajectory of the
+// test-seconds programme from referral to closure, kills the worker while
+// a visit is pending, and checks what reached PostgreSQL and the mailbox.
+func TestWholeTrajectoryOverHTTP(t *testing.T) {
+	s := startStack(t)
+	coach := "coach:test-coach"
+	supervisor := "supervisor:test-supervisor"
+	partner := "partner:test-partner"
+
+	referral := map[string]any{
+		"programme": "test-seconds",
+		"referrer":  map[string]any{"organisation": "test-partner", "reference": "E2E-0001"},
+		"family":    map[string]any{"contact_name": "Fatima Testgezin", "address": "Stationsstraat 1, 1800 Vilvoorde", "phone": "+32 470 12 34 56"},
+		"reason":    "pregnant, no income, asks for help with housing",
+	}
+
+	// Referral, then the same referral again: one trajectory.
+	status, created := s.call(partner, "POST", "/v1/referrals", referral, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("referral: %d %v", status, created)
+	}
+	id := created["id"].(string)
+	if strings.Contains(id, "E2E") || strings.Contains(id, "Fatima") {
+		t.Fatalf("trajectory id %q carries the reference or a name", id)
+	}
+	status, again := s.call(partner, "POST", "/v1/referrals", referral, nil)
+	if status != http.StatusOK || again["id"] != id {
+		t.Fatalf("repeated referral: %d %v, want 200 with id %s", status, again, id)
+	}
+
+	// It is listed at once.
+	status, list := s.call(supervisor, "GET", "/v1/trajectories?programme=test-seconds", nil, nil)
+	if status != http.StatusOK || len(list["items"].([]any)) != 1 {
+		t.Fatalf("list: %d %v", status, list)
+	}
+
+	// A step out of order is refused with the reason.
+	status, refused := s.call(coach, "POST", "/v1/trajectories/"+id+"/intake", map[string]any{}, nil)
+	if status != http.StatusConflict || !strings.Contains(refused["detail"].(string), "no coach is assigned yet") {
+		t.Fatalf("intake before assignment: %d %v", status, refused)
+	}
+
+	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "test-coach"})
+	s.mustStep(coach, id, "intake", map[string]any{"note": "first visit at home, went well"})
+	// Visit 1 in time (its reminder would come 14s after the intake); the
+	// family and coach plan visit 2 in 15 seconds.
+	visit2Due := time.Now().Add(15 * time.Second).UTC().Truncate(time.Second)
+	s.mustStep(coach, id, "visits", map[string]any{"next_visit_due": visit2Due.Format(time.RFC3339)})
+
+	// The worker crashes while visit 2's timers run, and comes back.
+	s.killWorker()
+	time.Sleep(3 * time.Second)
+	s.startWorker()
+
+	// Visit 2 is missed: reminder to the coach 6s before, alert to the
+	// supervisor 6s after.
+	reminder := s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Herinnering: huisbezoek 2") }, 30*time.Second)
+	alert := s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Escalatie: huisbezoek 2") }, 30*time.Second)
+	if reminder.To[0] != "coach@test.example" || alert.To[0] != "supervisor@test.example" {
+		t.Errorf("reminder to %v, alert to %v", reminder.To, alert.To)
+	}
+	if !strings.Contains(reminder.Subject, id) || !strings.Contains(alert.Subject, id) {
+		t.Errorf("subjects do not name the trajectory: %q, %q", reminder.Subject, alert.Subject)
+	}
+	if !alert.At.After(visit2Due.Add(5 * time.Second)) {
+		t.Errorf("alert at %s, before due %s plus the grace of 6s", alert.At, visit2Due)
+	}
+	// The alert is recorded right after it is sent.
+	view := s.waitFor(supervisor, id, func(v map[string]any) bool { return v["escalated"] == true })
+	if view["overdue"] != true || view["next_step"] != "home_visit-2" {
+		t.Errorf("overdue trajectory: %v", view)
+	}
+	status, overdue := s.call(supervisor, "GET", "/v1/trajectories?overdue=true&coach=test-coach", nil, nil)
+	if status != http.StatusOK || len(overdue["items"].([]any)) != 1 {
+		t.Errorf("overdue list: %d %v", status, overdue)
+	}
+
+	s.mustStep(coach, id, "closure", map[string]any{"reason": "goals_reached"})
+	status, closed := s.call(coach, "POST", "/v1/trajectories/"+id+"/visits", map[string]any{}, nil)
+	if status != http.StatusConflict {
+		t.Errorf("visit on a closed trajectory: %d %v, want 409", status, closed)
+	}
+
+	// No email twice, none that was not due, no family data in any of them.
+	time.Sleep(2 * time.Second)
+	msgs := s.smtp.Messages()
+	if len(msgs) != 2 {
+		var subjects []string
+		for _, m := range msgs {
+			subjects = append(subjects, m.Subject)
+		}
+		t.Errorf("%d emails, want exactly the reminder and the alert: %q", len(msgs), subjects)
+	}
+	for _, m := range msgs {
+		for _, secret := range []string{"Fatima", "Stationsstraat", "470 12 34 56", "E2E-0001"} {
+			if strings.Contains(string(m.Raw), secret) {
+				t.Errorf("email %q holds personal data %q", m.Subject, secret)
+			}
+		}
+	}
+
+	// Each step is in the event log exactly once.
+	status, final := s.call(supervisor, "GET", "/v1/trajectories/"+id, nil, nil)
+	if status != http.StatusOK || final["phase"] != "closed" {
+		t.Fatalf("closed trajectory: %d %v", status, final)
+	}
+	count := map[string]int{}
+	for _, e := range final["events"].([]any) {
+		event := e.(map[string]any)
+		count[event["kind"].(string)]++
+		if event["actor"] == "" || event["actor"] == nil {
+			t.Errorf("event %v has no actor", event)
+		}
+	}
+	for _, kind := range []string{"referred", "coach_assigned", "intake_done", "home_visit_done", "reminder_sent", "alert_sent", "closed"} {
+		if count[kind] != 1 {
+			t.Errorf("event %s logged %d times, want once (all: %v)", kind, count[kind], count)
+		}
+	}
+	if len(final["events"].([]any)) != 7 {
+		t.Errorf("event log %v, want 7 events", count)
+	}
+	s.assertEventLogInDatabase(id, 7)
+
+	// A refused step left no trace in the workflow history: only the four
+	// accepted Updates are there.
+	accepted := 0
+	iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED {
+			accepted++
+		}
+	}
+	if accepted != 4 {
+		t.Errorf("%d accepted Updates in history, want 4 (assignment, intake, visit, closure)", accepted)
+	}
+}
+
+// waitFor reads the trajectory until ok holds, for at most ten seconds.
+func (s *stack) waitFor(actor, id string, ok func(map[string]any) bool) map[string]any {
+	s.t.Helper()
+	var view map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var status int
+		status, view = s.call(actor, "GET", "/v1/trajectories/"+id, nil, nil)
+		if status == http.StatusOK && ok(view) {
+			return view
+		}
+	}
+	s.t.Fatalf("trajectory %s never reached the expected state; last seen: %v", id, view)
+	return nil
+}
+
+// mustStep posts a step and fails the test unless it is recorded.
+func (s *stack) mustStep(actor, id, step string, body map[string]any) map[string]any {
+	s.t.Helper()
+	status, state := s.call(actor, "POST", "/v1/trajectories/"+id+"/"+step, body, nil)
+	if status != http.StatusOK {
+		s.t.Fatalf("%s: %d %v", step, status, state)
+	}
+	return state
+}
+
+// call sends one API request as actor and decodes the JSON answer.
+func (s *stack) call(actor, method, path string, body any, header map[string]string) (int, map[string]any) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.apiURL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Elkgezin-Actor", actor)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		s.t.Fatalf("%s %s: %d, body is not JSON: %v", method, path, resp.StatusCode, err)
+	}
+	return resp.StatusCode, out
+}
+
+// assertEventLogInDatabase reads the event log straight from PostgreSQL.
+func (s *stack) assertEventLogInDatabase(id string, want int) {
+	s.t.Helper()
+	var url string
+	for _, kv := range s.env {
+		if v, ok := strings.CutPrefix(kv, "DATABASE_URL="); ok {
+			url = v
+		}
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n, distinct int
+	if err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT kind) FROM trajectory_events WHERE trajectory_id = $1`, id).Scan(&n, &distinct); err != nil {
+		s.t.Fatal(err)
+	}
+	if n != want || distinct != want {
+		s.t.Errorf("trajectory_events holds %d rows of %d kinds, want %d once each", n, distinct, want)
+	}
+}
