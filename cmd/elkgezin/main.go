@@ -79,9 +79,9 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := client.DialContext(ctx, temporalOptions(logger))
+	tc, err := dialTemporal(ctx, logger)
 	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", env("TEMPORAL_ADDRESS", "127.0.0.1:7233"), err)
+		return err
 	}
 	defer tc.Close()
 	return worker.Run(ctx, worker.Config{
@@ -160,6 +160,23 @@ func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
 			return nil, fmt.Errorf("open PostgreSQL (DATABASE_URL): %w", err)
 		}
 		logger.Warn("PostgreSQL not ready, retrying", "error", err)
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// dialTemporal connects to Temporal, waiting up to a minute for a server
+// that is still starting (the dev stack starts everything at once).
+func dialTemporal(ctx context.Context, logger *slog.Logger) (client.Client, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		tc, err := client.DialContext(ctx, temporalOptions(logger))
+		if err == nil {
+			return tc, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("connect to Temporal at %s: %w", env("TEMPORAL_ADDRESS", "127.0.0.1:7233"), err)
+		}
+		logger.Warn("Temporal not ready, retrying", "error", err)
 		time.Sleep(2 * time.Second)
 	}
 }
