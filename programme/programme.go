@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -37,6 +38,40 @@ type Programme struct {
 	AlertGrace      Duration `yaml:"alert_grace" json:"alert_grace"`
 	SupervisorEmail string   `yaml:"supervisor_email" json:"supervisor_email"`
 	Coaches         []Coach  `yaml:"coaches" json:"coaches"`
+	// Handover rules apply to every handover to a regular service.
+	Handover HandoverRules `yaml:"handover" json:"handover"`
+	// Perinatal is set for programmes that follow a pregnancy through the
+	// birth until the child reaches an age.
+	Perinatal *Perinatal `yaml:"perinatal,omitempty" json:"perinatal,omitempty"`
+}
+
+// HandoverRules say how long a service has to acknowledge a handover.
+type HandoverRules struct {
+	// AcknowledgementLimit: the service is reminded when it has not
+	// acknowledged the handover this long after it was sent; the coach is
+	// alerted the programme's alert_grace later.
+	AcknowledgementLimit Duration `yaml:"acknowledgement_limit" json:"acknowledgement_limit"`
+	// LinkValidFor: how long the acknowledgement link in the email works.
+	LinkValidFor Duration `yaml:"link_valid_for" json:"link_valid_for"`
+}
+
+// Perinatal is the schedule of a programme that starts before the birth.
+type Perinatal struct {
+	// PrenatalVisitCadence: default time between home visits before the birth.
+	PrenatalVisitCadence Duration `yaml:"prenatal_visit_cadence" json:"prenatal_visit_cadence"`
+	// BirthRecordMargin: the coach is reminded to record the birth when the
+	// expected due date plus this margin passes without one.
+	BirthRecordMargin Duration `yaml:"birth_record_margin" json:"birth_record_margin"`
+	// PostnatalVisits: home visits after the birth, counted from the birth
+	// (for example 1w, 2w, 4w, 6w) ...
+	PostnatalVisits []Duration `yaml:"postnatal_visits" json:"postnatal_visits"`
+	// ... and after the last of them, every PostnatalCadence.
+	PostnatalCadence Duration `yaml:"postnatal_cadence" json:"postnatal_cadence"`
+	// FollowUpMonths: follow-up ends when the child is this many months old.
+	FollowUpMonths int `yaml:"follow_up_months" json:"follow_up_months"`
+	// ClosingHandoverLead: the coach is reminded this long before the end
+	// of follow-up to prepare the closing handover.
+	ClosingHandoverLead Duration `yaml:"closing_handover_lead" json:"closing_handover_lead"`
 }
 
 // Organisation is a partner that may refer families to the programme.
@@ -125,6 +160,36 @@ func (p Programme) Validate(file string) error {
 	if p.ReminderLead > 0 && p.HomeVisitCadence > 0 && p.ReminderLead >= p.HomeVisitCadence {
 		bad("reminder_lead", "must be shorter than home_visit_cadence (%s)", p.HomeVisitCadence.Std())
 	}
+	if p.Handover.AcknowledgementLimit <= 0 {
+		bad("handover.acknowledgement_limit", "is required and must be longer than zero")
+	}
+	if p.Handover.LinkValidFor <= p.Handover.AcknowledgementLimit+p.AlertGrace {
+		bad("handover.link_valid_for", "must be longer than acknowledgement_limit plus alert_grace, or the link dies before the reminder is answered")
+	}
+	if pn := p.Perinatal; pn != nil {
+		for field, d := range map[string]Duration{
+			"perinatal.prenatal_visit_cadence": pn.PrenatalVisitCadence, "perinatal.birth_record_margin": pn.BirthRecordMargin,
+			"perinatal.postnatal_cadence": pn.PostnatalCadence, "perinatal.closing_handover_lead": pn.ClosingHandoverLead,
+		} {
+			if d <= 0 {
+				bad(field, "is required and must be longer than zero")
+			}
+		}
+		if pn.PrenatalVisitCadence > 0 && p.ReminderLead >= pn.PrenatalVisitCadence {
+			bad("perinatal.prenatal_visit_cadence", "must be longer than reminder_lead (%s)", p.ReminderLead.Std())
+		}
+		if pn.PostnatalCadence > 0 && p.ReminderLead >= pn.PostnatalCadence {
+			bad("perinatal.postnatal_cadence", "must be longer than reminder_lead (%s)", p.ReminderLead.Std())
+		}
+		for i, d := range pn.PostnatalVisits {
+			if d <= 0 || (i > 0 && d <= pn.PostnatalVisits[i-1]) {
+				bad(fmt.Sprintf("perinatal.postnatal_visits[%d]", i), "must be longer than zero and than the visit before it")
+			}
+		}
+		if pn.FollowUpMonths < 1 || pn.FollowUpMonths > 72 {
+			bad("perinatal.follow_up_months", "must be between 1 and 72 months")
+		}
+	}
 	if _, err := mail.ParseAddress(p.SupervisorEmail); err != nil {
 		bad("supervisor_email", "%q is not an email address", p.SupervisorEmail)
 	}
@@ -166,6 +231,24 @@ func (c Catalogue) IDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// PostnatalVisitDue is when home visit number n after the birth (from 1) is
+// due by the programme's schedule.
+func (pn Perinatal) PostnatalVisitDue(bornOn time.Time, n int) time.Time {
+	if n <= len(pn.PostnatalVisits) {
+		return bornOn.Add(pn.PostnatalVisits[n-1].Std())
+	}
+	last := time.Duration(0)
+	if k := len(pn.PostnatalVisits); k > 0 {
+		last = pn.PostnatalVisits[k-1].Std()
+	}
+	return bornOn.Add(last + time.Duration(n-len(pn.PostnatalVisits))*pn.PostnatalCadence.Std())
+}
+
+// FollowUpEnd is when the child born on bornOn reaches the follow-up age.
+func (pn Perinatal) FollowUpEnd(bornOn time.Time) time.Time {
+	return bornOn.AddDate(0, pn.FollowUpMonths, 0)
 }
 
 // LoadDir reads and validates every *.yaml file in dir. Unknown fields are

@@ -19,11 +19,15 @@ const (
 	TaskQueue    = "elkgezin-trajectories"
 	WorkflowName = "Trajectory"
 
-	UpdateAssignCoach  = "assign-coach"
-	UpdateRecordIntake = "record-intake"
-	UpdateRecordVisit  = "record-visit"
-	UpdateClose        = "close"
-	QueryState         = "state"
+	UpdateAssignCoach         = "assign-coach"
+	UpdateRecordIntake        = "record-intake"
+	UpdateRecordVisit         = "record-visit"
+	UpdateClose               = "close"
+	UpdateRecordBirth         = "record-birth"
+	UpdateExtendFollowUp      = "extend-follow-up"
+	UpdateHandOver            = "hand-over"
+	UpdateAcknowledgeHandover = "acknowledge-handover"
+	QueryState                = "state"
 )
 
 // Phase is where a trajectory stands.
@@ -33,12 +37,16 @@ const (
 	PhaseReferred      Phase = "referred"
 	PhaseCoachAssigned Phase = "coach_assigned"
 	PhaseIntakeDone    Phase = "intake_done"
-	PhaseInSupport     Phase = "in_support"
-	PhaseClosed        Phase = "closed"
+	// PhasePrenatal and PhasePostnatal are the in-support phases of a
+	// pregnancy in a perinatal programme: before and after the birth.
+	PhasePrenatal  Phase = "prenatal"
+	PhasePostnatal Phase = "postnatal"
+	PhaseInSupport Phase = "in_support"
+	PhaseClosed    Phase = "closed"
 )
 
 // Phases lists every phase in trajectory order.
-var Phases = []Phase{PhaseReferred, PhaseCoachAssigned, PhaseIntakeDone, PhaseInSupport, PhaseClosed}
+var Phases = []Phase{PhaseReferred, PhaseCoachAssigned, PhaseIntakeDone, PhasePrenatal, PhasePostnatal, PhaseInSupport, PhaseClosed}
 
 // StepKind names a step that is due on a date.
 type StepKind string
@@ -47,6 +55,13 @@ const (
 	StepAssignment StepKind = "assignment"
 	StepIntake     StepKind = "intake"
 	StepHomeVisit  StepKind = "home_visit"
+	// StepBirth is the birth to be recorded, due on the expected due date.
+	StepBirth StepKind = "birth"
+	// StepFollowUpEnd is the end of perinatal follow-up, when the child
+	// reaches the programme's age: the coach closes with a handover.
+	StepFollowUpEnd StepKind = "follow_up_end"
+	// StepHandoverAck is a handover the service has not acknowledged yet.
+	StepHandoverAck StepKind = "handover_ack"
 )
 
 // CloseReason is why a trajectory ended; the list is fixed so reports can count them.
@@ -81,6 +96,15 @@ type Referral struct {
 	Referrer    Referrer `json:"referrer"`
 	Family      Family   `json:"family"`
 	Reason      string   `json:"reason"`
+	// ExpectedDueDate is set for a pregnancy.
+	ExpectedDueDate Date    `json:"expected_due_date"`
+	Children        []Child `json:"children,omitempty"`
+}
+
+// Child is one of the family's children. Personal data.
+type Child struct {
+	Name      string `json:"name,omitempty"`
+	BirthDate Date   `json:"birth_date"`
 }
 
 // Referrer is the partner organisation and its own reference for the family.
@@ -115,6 +139,9 @@ type Step struct {
 	Kind   StepKind  `json:"kind"`
 	Number int       `json:"number,omitempty"` // home visit number, from 1
 	DueAt  time.Time `json:"due_at"`
+	// Planned is set for a home visit the coach planned with the family;
+	// a visit from the programme's schedule is re-planned at the birth.
+	Planned bool `json:"planned,omitempty"`
 	// Reminded and Alerted record that the reminder and the alert for this
 	// step went out, so a continued run never sends them again.
 	Reminded bool `json:"reminded,omitempty"`
@@ -123,7 +150,7 @@ type Step struct {
 
 // Key names the step uniquely within its trajectory.
 func (s Step) Key() string {
-	if s.Kind == StepHomeVisit {
+	if s.Kind == StepHomeVisit || s.Kind == StepHandoverAck {
 		return string(s.Kind) + "-" + strconv.Itoa(s.Number)
 	}
 	return string(s.Kind)
@@ -150,6 +177,13 @@ type State struct {
 	VisitsDone   int         `json:"visits_done"`
 	StepsDone    []DoneStep  `json:"steps_done"`
 	CloseReason  CloseReason `json:"close_reason,omitempty"`
+	// Perinatal follow-up: the birth still to be recorded, the birth date
+	// once it is, and the end of follow-up (with any extension).
+	Birth       *Step      `json:"birth,omitempty"`
+	BornOn      Date       `json:"born_on"`
+	FollowUpEnd *Step      `json:"follow_up_end,omitempty"`
+	Extensions  []string   `json:"extensions,omitempty"`
+	Handovers   []Handover `json:"handovers,omitempty"`
 	// EventSeq numbers the events written to PostgreSQL; it makes each write idempotent.
 	EventSeq int64 `json:"event_seq"`
 }
@@ -188,15 +222,104 @@ type Close struct {
 	By     string      `json:"by,omitempty"`
 }
 
+// RecordBirth records the birth of the expected child.
+type RecordBirth struct {
+	BornOn Date   `json:"born_on"`
+	Name   string `json:"name,omitempty"`
+	By     string `json:"by,omitempty"`
+}
+
+// ExtendFollowUp lets a supervisor keep perinatal follow-up going longer.
+type ExtendFollowUp struct {
+	Until  Date   `json:"until"`
+	Reason string `json:"reason"`
+	By     string `json:"by,omitempty"`
+}
+
+// What the family may consent to share with a service. Without consent a
+// service learns only the coach's contact and the reason of the handover.
+const (
+	ShareContact   = "contact"   // contact name, address, phone
+	ShareChildren  = "children"  // the children and their birth dates
+	SharePregnancy = "pregnancy" // the expected due date
+)
+
+// ShareCategories lists every category a consent may name.
+var ShareCategories = []string{ShareContact, ShareChildren, SharePregnancy}
+
+// Consent is the family's recorded consent to a handover.
+type Consent struct {
+	Given      bool     `json:"given"`
+	RecordedOn Date     `json:"recorded_on"`
+	Shares     []string `json:"shares"`
+}
+
+// HandOver hands the family over to a regular service by email.
+type HandOver struct {
+	Service programme.Service `json:"service"`
+	Reason  string            `json:"reason"`
+	Consent Consent           `json:"consent"`
+	By      string            `json:"by,omitempty"`
+}
+
+// AcknowledgeHandover is the service confirming receipt, through the
+// signed link in the handover email.
+type AcknowledgeHandover struct {
+	Number int    `json:"number"`
+	By     string `json:"by,omitempty"`
+}
+
+// Handover is one handover as the workflow keeps it. It holds the service
+// and what was shared, not the family's data itself.
+type Handover struct {
+	Number         int       `json:"number"`
+	ServiceID      string    `json:"service"`
+	ServiceName    string    `json:"service_name"`
+	SentAt         time.Time `json:"sent_at"`
+	Shares         []string  `json:"shares"`
+	LinkExpiresAt  time.Time `json:"link_expires_at"`
+	AcknowledgedAt time.Time `json:"acknowledged_at"`
+	// Ack is the open acknowledgement step, nil once acknowledged.
+	Ack *Step `json:"ack,omitempty"`
+}
+
+// HandoverEmail is the email to a service: the handover itself, or a
+// reminder to acknowledge it. Shared holds only what the family consented to.
+type HandoverEmail struct {
+	Key           string            `json:"key"`
+	Kind          NotificationKind  `json:"kind"` // "handover" or "reminder"
+	TrajectoryID  string            `json:"trajectory_id"`
+	ProgrammeName string            `json:"programme_name"`
+	Number        int               `json:"number"`
+	Service       programme.Service `json:"service"`
+	Reason        string            `json:"reason"`
+	Shared        SharedData        `json:"shared"`
+	CoachName     string            `json:"coach_name"`
+	CoachEmail    string            `json:"coach_email"`
+	LinkExpiresAt time.Time         `json:"link_expires_at"`
+}
+
+// SharedData is the family's data a service may see; empty where the
+// family did not consent.
+type SharedData struct {
+	Contact         *Family `json:"contact,omitempty"`
+	Children        []Child `json:"children,omitempty"`
+	ExpectedDueDate Date    `json:"expected_due_date"`
+}
+
 // Event kinds in the append-only event log.
 const (
-	EventReferred      = "referred"
-	EventCoachAssigned = "coach_assigned"
-	EventIntakeDone    = "intake_done"
-	EventVisitDone     = "home_visit_done"
-	EventReminderSent  = "reminder_sent"
-	EventAlertSent     = "alert_sent"
-	EventClosed        = "closed"
+	EventReferred             = "referred"
+	EventCoachAssigned        = "coach_assigned"
+	EventIntakeDone           = "intake_done"
+	EventVisitDone            = "home_visit_done"
+	EventReminderSent         = "reminder_sent"
+	EventAlertSent            = "alert_sent"
+	EventClosed               = "closed"
+	EventBirthRecorded        = "birth_recorded"
+	EventFollowUpExtended     = "follow_up_extended"
+	EventHandoverSent         = "handover_sent"
+	EventHandoverAcknowledged = "handover_acknowledged"
 )
 
 // Event is one row of the event log and the read model it updates. Seq is
@@ -234,6 +357,8 @@ type NotificationKind string
 const (
 	Reminder NotificationKind = "reminder"
 	Alert    NotificationKind = "alert"
+	// HandoverNotice is the handover email itself.
+	HandoverNotice NotificationKind = "handover"
 )
 
 // Notification is one email about a step. Key makes sending it idempotent.
