@@ -39,6 +39,8 @@ type Message struct {
 	// MessageID is the stable Message-Id, with or without angle brackets.
 	// A resend with the same id is recognisably the same message.
 	MessageID, From, To, Subject, TextBody string
+	// ReplyTo, when set, is where replies go instead of From.
+	ReplyTo string
 	// Headers are extra header fields, e.g. X-Elkgezin-Trajectory.
 	Headers map[string]string
 }
@@ -63,6 +65,12 @@ func Build(m Message) ([]byte, error) {
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
 		return nil, invalid("To is not an address: %v", err)
+	}
+	var replyTo *mail.Address
+	if m.ReplyTo != "" {
+		if replyTo, err = mail.ParseAddress(m.ReplyTo); err != nil {
+			return nil, invalid("Reply-To is not an address: %v", err)
+		}
 	}
 	id := strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">")
 	if !strings.Contains(id, "@") || strings.ContainsAny(id, "<> \t\r\n") {
@@ -90,6 +98,9 @@ func Build(m Message) ([]byte, error) {
 	h.SetDate(time.Now())
 	h.SetAddressList("From", []*mail.Address{from})
 	h.SetAddressList("To", []*mail.Address{to})
+	if replyTo != nil {
+		h.SetAddressList("Reply-To", []*mail.Address{replyTo})
+	}
 	h.SetSubject(m.Subject)
 	h.SetMessageID(id)
 	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
@@ -121,10 +132,46 @@ func NewSender(cfg Config) *Sender {
 	return &Sender{cfg: cfg}
 }
 
+// ErrInDoubt is wrapped by an error that came after the end of the message
+// may have reached the server, before its reply did: the server may have
+// accepted the message, or not. Sending it again may deliver it twice.
+var ErrInDoubt = errors.New("mailer: the server may have accepted the message")
+
+// ErrWithdrawn is wrapped, with the hook's own error, by the error of
+// SendCommitting when beforeCommit failed: the message was withdrawn before
+// the server could accept it, and the server discards it.
+var ErrWithdrawn = errors.New("mailer: message withdrawn before the server accepted it")
+
 // Send delivers m to the server. m.From defaults to Config.From. Once the
 // server has accepted the DATA, Send succeeds even if QUIT fails: reporting
 // an error then would only make the caller send the message twice.
 func (s *Sender) Send(ctx context.Context, m Message) error {
+	return s.SendCommitting(ctx, m, nil)
+}
+
+// SendCommitting is Send with a hook that runs at the last moment the
+// message can still be withdrawn: the whole message has been written to the
+// connection except its final bytes, the line with the lone "." that makes
+// the server accept it. A caller records there that the outcome is about to
+// be in doubt (in a database, say), so that a retry after a crash knows the
+// message may have been delivered.
+//
+// beforeCommit runs at most once, and only after the server accepted the
+// envelope (MAIL, RCPT, DATA) and all but the tail of the message was
+// written. What go-smtp holds in its write buffer (up to 4 KiB of the tail
+// of the message) goes out together with the final "." right after the
+// hook returns, in one write: the server cannot tell that apart from a
+// message sent in one go. When beforeCommit fails, nothing more is written
+// and the connection is closed mid-message, which is the only way to abort
+// DATA in SMTP: the server discards the partial message. The error then
+// wraps ErrWithdrawn and the hook's error. beforeCommit gets a context that
+// ends when Send's timeout does.
+//
+// After a successful beforeCommit, an error from a reply of the server (a
+// rejection of the message) is definite; any other error wraps ErrInDoubt
+// when every byte of the message had been handed to the network, and is a
+// definite failure (nothing accepted) when writing the tail failed.
+func (s *Sender) SendCommitting(ctx context.Context, m Message, beforeCommit func(context.Context) error) error {
 	if m.From == "" {
 		m.From = s.cfg.From
 	}
@@ -137,7 +184,7 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	c, err := s.connect(ctx)
+	c, gate, err := s.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -161,41 +208,111 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return wrap(ctx, "DATA", err)
 	}
+	// go-smtp writes the message through a buffer that it flushes only
+	// when it is full and when the writer closes, with the final ".": the
+	// gate runs beforeCommit on the first write to the network after this
+	// point, so before any byte of that last flush leaves this process.
 	if _, err := w.Write(raw); err != nil {
 		return wrap(ctx, "DATA", err)
 	}
-	if err := w.Close(); err != nil {
+	gate.arm(ctx, beforeCommit)
+	err = w.Close()
+	switch {
+	case gate.hookErr != nil:
+		return fmt.Errorf("%w: %w", ErrWithdrawn, gate.hookErr)
+	case err == nil:
+	case isReply(err):
+		return wrap(ctx, "DATA", err)
+	case gate.delivered():
+		return fmt.Errorf("%w: %w", ErrInDoubt, wrap(ctx, "DATA", err))
+	default:
 		return wrap(ctx, "DATA", err)
 	}
 	_ = c.Quit()
 	return nil
 }
 
+func isReply(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se)
+}
+
+// commitGate sits between go-smtp and the network connection. Once armed,
+// it runs the hook before the first write goes through, and notes whether
+// every write after that reached the network whole.
+type commitGate struct {
+	net.Conn
+
+	armed   bool
+	ctx     context.Context
+	hook    func(context.Context) error
+	hookErr error
+	writes  int  // writes passed through since armed
+	failed  bool // a write since armed did not go through whole
+}
+
+func (g *commitGate) arm(ctx context.Context, hook func(context.Context) error) {
+	g.armed, g.ctx, g.hook = true, ctx, hook
+}
+
+func (g *commitGate) Write(b []byte) (int, error) {
+	if !g.armed {
+		return g.Conn.Write(b)
+	}
+	if g.hook != nil {
+		hook := g.hook
+		g.hook = nil
+		if err := hook(g.ctx); err != nil {
+			g.hookErr = err
+			g.failed = true
+			return 0, err
+		}
+	}
+	if g.failed {
+		// Never write past a failure: the "." must not follow a gap.
+		return 0, errors.New("mailer: an earlier write failed")
+	}
+	n, err := g.Conn.Write(b)
+	if err != nil || n < len(b) {
+		g.failed = true
+	} else {
+		g.writes++
+	}
+	return n, err
+}
+
+// delivered reports whether the end of the message was handed to the
+// network whole, so that the server may have received it.
+func (g *commitGate) delivered() bool { return g.armed && g.writes > 0 && !g.failed }
+
 // connect opens a session, upgraded with STARTTLS when the server offers it.
 // go-smtp cannot upgrade a session it already greeted, so when STARTTLS is
 // offered the probe session is dropped and a second one starts with it.
-func (s *Sender) connect(ctx context.Context) (*smtp.Client, error) {
-	c, err := s.dial(ctx, false)
+func (s *Sender) connect(ctx context.Context) (*smtp.Client, *commitGate, error) {
+	c, gate, err := s.dial(ctx, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ok, _ := c.Extension("STARTTLS"); !ok {
-		return c, nil
+		return c, gate, nil
 	}
 	_ = c.Quit()
 	c.Close()
 	return s.dial(ctx, true)
 }
 
-func (s *Sender) dial(ctx context.Context, startTLS bool) (*smtp.Client, error) {
+func (s *Sender) dial(ctx context.Context, startTLS bool) (*smtp.Client, *commitGate, error) {
 	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
-		return nil, wrap(ctx, "connect", err)
+		return nil, nil, wrap(ctx, "connect", err)
 	}
 	// go-smtp knows no contexts: closing the connection is what unblocks it
 	// when ctx ends. Send cancels ctx when it returns, so this also closes
 	// every connection it opened.
 	context.AfterFunc(ctx, func() { conn.Close() })
+	// The gate is below TLS, so that it sees the encrypted records: the
+	// last one carries the final ".".
+	gate := &commitGate{Conn: conn}
 	var c *smtp.Client
 	if startTLS {
 		cfg := s.cfg.TLS.Clone()
@@ -205,18 +322,18 @@ func (s *Sender) dial(ctx context.Context, startTLS bool) (*smtp.Client, error) 
 		if cfg.ServerName == "" {
 			cfg.ServerName, _, _ = net.SplitHostPort(s.cfg.Addr)
 		}
-		c, err = smtp.NewClientStartTLS(conn, cfg)
+		c, err = smtp.NewClientStartTLS(gate, cfg)
 		if err != nil {
-			return nil, wrap(ctx, "STARTTLS", err)
+			return nil, nil, wrap(ctx, "STARTTLS", err)
 		}
 	} else {
-		c = smtp.NewClient(conn)
+		c = smtp.NewClient(gate)
 	}
 	if err := c.Hello("localhost"); err != nil {
 		c.Close()
-		return nil, wrap(ctx, "EHLO", err)
+		return nil, nil, wrap(ctx, "EHLO", err)
 	}
-	return c, nil
+	return c, gate, nil
 }
 
 // checkAuthSafe refuses to send the password in the clear, except to a

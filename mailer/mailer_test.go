@@ -106,7 +106,7 @@ func TestServerDownIsNotPermanent(t *testing.T) {
 		t.Fatal("Send to a stopped server succeeded")
 	}
 	t.Logf("server down: %v", err)
-	if mailer.IsPermanent(err) {
+	if mailer.IsPermanent(err) || errors.Is(err, mailer.ErrInDoubt) {
 		t.Errorf("IsPermanent(%v) = true", err)
 	}
 
@@ -172,7 +172,160 @@ func TestContextDeadline(t *testing.T) {
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want a deadline error", err)
 	}
+	// The whole message was out; the server's reply never came.
+	if !errors.Is(err, mailer.ErrInDoubt) || mailer.IsPermanent(err) {
+		t.Errorf("err = %v, want a retryable ErrInDoubt", err)
+	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Send took %s despite the deadline", d)
+	}
+}
+
+// beforeCommit runs when the whole message but its end is written, and the
+// server has not accepted it yet; the message then arrives intact. Long
+// bodies make go-smtp flush its buffer several times before the end.
+func TestBeforeCommitRunsBeforeTheServerAccepts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tls  bool
+		body int
+	}{{"short", false, 0}, {"long", false, 20000}, {"long over STARTTLS", true, 50000}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := mailer.Config{From: "noreply@elkgezin.test", Timeout: 5 * time.Second}
+			var sink *smtpsink.Sink
+			if tc.tls {
+				sink = smtpsink.StartTLS(t)
+				cfg.TLS = &tls.Config{RootCAs: sink.RootCAs()}
+			} else {
+				sink = smtpsink.Start(t)
+			}
+			cfg.Addr = sink.Addr()
+			m := message()
+			m.TextBody += strings.Repeat("Een regel van het bericht, met één accent.\n", tc.body/44)
+			calls := 0
+			err := mailer.NewSender(cfg).SendCommitting(context.Background(), m, func(ctx context.Context) error {
+				calls++
+				if ctx.Err() != nil {
+					t.Errorf("beforeCommit got an ended context")
+				}
+				// Were the end of the message on its way, the server
+				// would have stored it by now.
+				time.Sleep(100 * time.Millisecond)
+				if n := sink.Count(nil); n != 0 {
+					t.Errorf("the server accepted the message before beforeCommit returned")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("SendCommitting: %v", err)
+			}
+			if calls != 1 {
+				t.Errorf("beforeCommit ran %d times", calls)
+			}
+			got := sink.WaitFor(t, func(smtpsink.Received) bool { return true }, 5*time.Second)
+			if want := strings.ReplaceAll(m.TextBody, "\n", "\r\n"); got.Body != want {
+				t.Errorf("body of %d bytes arrived as %d bytes", len(want), len(got.Body))
+			}
+			if got.TLS != tc.tls {
+				t.Errorf("TLS = %v", got.TLS)
+			}
+		})
+	}
+}
+
+// A failing beforeCommit withdraws the message: the connection closes
+// mid-DATA and the server discards what it got.
+func TestBeforeCommitFailureWithdraws(t *testing.T) {
+	for _, long := range []bool{false, true} {
+		sink := smtpsink.Start(t)
+		s := mailer.NewSender(mailer.Config{Addr: sink.Addr(), From: "noreply@elkgezin.test", Timeout: 5 * time.Second})
+		m := message()
+		if long {
+			m.TextBody += strings.Repeat("nog een regel\n", 2000)
+		}
+		hookErr := errors.New("ledger unreachable")
+		err := s.SendCommitting(context.Background(), m, func(context.Context) error { return hookErr })
+		t.Logf("withdrawn: %v", err)
+		if !errors.Is(err, mailer.ErrWithdrawn) || !errors.Is(err, hookErr) {
+			t.Fatalf("err = %v, want ErrWithdrawn and the hook's error", err)
+		}
+		if mailer.IsPermanent(err) || errors.Is(err, mailer.ErrInDoubt) {
+			t.Errorf("a withdrawn message is permanent or in doubt: %v", err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for sink.Aborted() == 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if a, n := sink.Aborted(), sink.Count(nil); a != 1 || n != 0 {
+			t.Fatalf("the server saw %d aborted and %d accepted messages, want 1 and 0", a, n)
+		}
+		if err := s.Send(context.Background(), m); err != nil {
+			t.Fatalf("Send after a withdrawal: %v", err)
+		}
+		if n := sink.Count(nil); n != 1 {
+			t.Errorf("%d messages arrived, want 1", n)
+		}
+	}
+}
+
+// Refusals before the end of the message never reach beforeCommit; a
+// refusal of the message itself comes after it and is definite.
+func TestOutcomesAroundTheCommit(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		rcpt, data      int
+		stop            bool
+		hook, permanent bool
+	}{
+		{name: "recipient refused", rcpt: 550, permanent: true},
+		{name: "recipient deferred", rcpt: 451},
+		{name: "server down", stop: true},
+		{name: "message refused", data: 554, hook: true, permanent: true},
+		{name: "message deferred", data: 451, hook: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := smtpsink.Start(t)
+			sink.Reject(tc.rcpt)
+			sink.RejectData(tc.data)
+			if tc.stop {
+				sink.Stop()
+			}
+			s := mailer.NewSender(mailer.Config{Addr: sink.Addr(), From: "noreply@elkgezin.test", Timeout: 2 * time.Second})
+			hooked := false
+			err := s.SendCommitting(context.Background(), message(), func(context.Context) error { hooked = true; return nil })
+			t.Logf("%v", err)
+			if err == nil {
+				t.Fatal("SendCommitting succeeded")
+			}
+			if hooked != tc.hook {
+				t.Errorf("beforeCommit ran: %v, want %v", hooked, tc.hook)
+			}
+			if mailer.IsPermanent(err) != tc.permanent {
+				t.Errorf("IsPermanent = %v, want %v", !tc.permanent, tc.permanent)
+			}
+			if errors.Is(err, mailer.ErrInDoubt) || errors.Is(err, mailer.ErrWithdrawn) {
+				t.Errorf("a definite failure is reported in doubt or withdrawn: %v", err)
+			}
+			if n := sink.Count(nil); n != 0 {
+				t.Errorf("%d messages arrived", n)
+			}
+		})
+	}
+}
+
+func TestReplyTo(t *testing.T) {
+	m := message()
+	m.From = "noreply@elkgezin.test"
+	m.ReplyTo = "An Peeters <an.peeters@ocmw.example>"
+	raw, err := mailer.Build(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "Reply-To: \"An Peeters\" <an.peeters@ocmw.example>\r\n") {
+		t.Errorf("no Reply-To in:\n%s", raw)
+	}
+	m.ReplyTo = "geen adres"
+	if _, err := mailer.Build(m); !errors.Is(err, mailer.ErrInvalidMessage) {
+		t.Errorf("bad Reply-To: err = %v", err)
 	}
 }

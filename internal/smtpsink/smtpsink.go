@@ -58,7 +58,9 @@ type Sink struct {
 	listener net.Listener
 	served   chan struct{} // closed when srv's Serve returns
 	msgs     []Received
+	aborted  int
 	reject   int
+	rejData  int
 	user     string
 	password string
 }
@@ -115,6 +117,30 @@ func (s *Sink) Reject(code int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reject = code
+}
+
+// SetOnData sets OnData under the sink's lock, so that it is safe while
+// sessions run.
+func (s *Sink) SetOnData(hook func(Received)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.OnData = hook
+}
+
+// RejectData makes the sink read each message to its end and then refuse
+// it with code (e.g. 554 or 451) instead of accepting it; 0 accepts again.
+func (s *Sink) RejectData(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejData = code
+}
+
+// Aborted counts the messages whose DATA ended without the final ".": the
+// client closed the connection mid-message, and the sink discarded it.
+func (s *Sink) Aborted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aborted
 }
 
 func (s *Sink) serve(l net.Listener) {
@@ -272,7 +298,21 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (ss *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
+		// The message did not end with its "."; a real server drops it.
+		ss.sink.mu.Lock()
+		ss.sink.aborted++
+		ss.sink.mu.Unlock()
 		return err
+	}
+	ss.sink.mu.Lock()
+	code := ss.sink.rejData
+	ss.sink.mu.Unlock()
+	if code != 0 {
+		return &smtp.SMTPError{
+			Code:         code,
+			EnhancedCode: smtp.EnhancedCode{code / 100, 6, 0},
+			Message:      "message refused",
+		}
 	}
 	m, err := parse(raw)
 	if err != nil {

@@ -1,6 +1,7 @@
 package smtpsink_test
 
 import (
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -53,5 +54,53 @@ func TestStopRestartKeepsMessages(t *testing.T) {
 	}
 	if len(hooked) != 2 {
 		t.Errorf("OnData saw %v", hooked)
+	}
+}
+
+func TestRejectDataStoresNothing(t *testing.T) {
+	s := smtpsink.Start(t)
+	s.RejectData(554)
+	err := send(s.Addr(), "weg")
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 554 {
+		t.Fatalf("err = %v, want a 554 reply", err)
+	}
+	s.RejectData(0)
+	if err := send(s.Addr(), "wel"); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Count(nil); n != 1 {
+		t.Errorf("%d messages, want 1", n)
+	}
+}
+
+// A client that closes the connection mid-DATA leaves no message, and the
+// sink counts it as aborted.
+func TestAbortedDataIsDiscarded(t *testing.T) {
+	s := smtpsink.Start(t)
+	c, err := smtp.Dial(s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail("a@test", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("b@test", nil); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("Subject: half\r\n\r\nhallo\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // without the final "."
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Aborted() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if a, n := s.Aborted(), s.Count(nil); a != 1 || n != 0 {
+		t.Errorf("%d aborted and %d stored, want 1 and 0", a, n)
 	}
 }
