@@ -1,15 +1,19 @@
 // Package api is elkgezin's HTTP API (JSON over HTTP, described by
 // openapi.yaml next to this file). Partners refer families to a programme;
 // coaches record the steps of each trajectory (assignment, intake, home
-// visits, closure); supervisors list and read trajectories.
+// visits, a birth, handovers to regular services, closure); supervisors
+// extend perinatal follow-up, list and read trajectories. A regular service
+// acknowledges a handover through the signed link in its email, without
+// logging in: those two routes are the only ones outside authentication.
 //
 // A referral starts one Temporal workflow per trajectory, and each step is
 // a Temporal Update of that workflow, whose validators have the last word on
 // the order of steps. Reads come from PostgreSQL (package store), which the
 // workflow keeps up to date.
 //
-// The data is about families in hardship: request and response bodies and
-// query values are never logged, and every response says Cache-Control: no-store.
+// The data is about families in hardship: request and response bodies,
+// query values and handover link tokens are never logged (a request's log
+// line names its route template), and every response says Cache-Control: no-store.
 package api
 
 import (
@@ -21,6 +25,7 @@ import (
 	"github.com/gorilla/mux"
 	"go.temporal.io/sdk/client"
 
+	"elkgezin/handoverlink"
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -43,12 +48,17 @@ var _ Store = (*store.Store)(nil)
 // DefaultTimeout bounds a request when Config.Timeout is zero.
 const DefaultTimeout = 15 * time.Second
 
-// Config is what the API needs. Programmes, Temporal, Store and Auth are required.
+// Config is what the API needs. Every field but Logger and Timeout is required.
 type Config struct {
 	Programmes programme.Catalogue
-	Temporal   client.Client
-	Store      Store
-	Auth       Authenticator
+	// Services is the directory of regular services a family may be handed over to.
+	Services programme.Services
+	Temporal client.Client
+	Store    Store
+	Auth     Authenticator
+	// Links verifies the acknowledgement links of handover emails; it must
+	// hold the secret the worker signs them with.
+	Links *handoverlink.Signer
 	// Logger receives one line per request and the errors; nil means slog.Default().
 	Logger *slog.Logger
 	// Timeout bounds every request (DefaultTimeout when zero): a request
@@ -58,6 +68,8 @@ type Config struct {
 
 type server struct {
 	programmes programme.Catalogue
+	services   programme.Services
+	links      *handoverlink.Signer
 	temporal   client.Client
 	store      Store
 	auth       Authenticator
@@ -77,6 +89,13 @@ const (
 	pathIntake       = "/v1/trajectories/{id}/intake"
 	pathVisits       = "/v1/trajectories/{id}/visits"
 	pathClosure      = "/v1/trajectories/{id}/closure"
+	pathBirth        = "/v1/trajectories/{id}/birth"
+	pathExtension    = "/v1/trajectories/{id}/follow-up-extension"
+	pathHandovers    = "/v1/trajectories/{id}/handovers"
+	// The handover link routes: the token is the credential, so they need
+	// no authentication, and the log names them by these templates only.
+	pathHandoverLink = "/v1/handovers/{token}"
+	pathHandoverAck  = "/v1/handovers/{token}/acknowledgement"
 )
 
 // NewHandler builds the API's handler. It panics when a required part of
@@ -96,9 +115,15 @@ func newServer(cfg Config) *server {
 		panic("api.NewHandler: Config.Store is required")
 	case cfg.Auth == nil:
 		panic("api.NewHandler: Config.Auth is required (DevHeaderAuthenticator{} in development)")
+	case cfg.Services == nil:
+		panic("api.NewHandler: Config.Services is required (the directory of regular services)")
+	case cfg.Links == nil:
+		panic("api.NewHandler: Config.Links is required (the signer of handover links)")
 	}
 	s := &server{
 		programmes: cfg.Programmes,
+		services:   cfg.Services,
+		links:      cfg.Links,
 		temporal:   cfg.Temporal,
 		store:      cfg.Store,
 		auth:       cfg.Auth,
@@ -130,6 +155,13 @@ func newServer(cfg Config) *server {
 	v1(pathIntake, http.MethodPost, s.postIntake)
 	v1(pathVisits, http.MethodPost, s.postVisit)
 	v1(pathClosure, http.MethodPost, s.postClosure)
+	v1(pathBirth, http.MethodPost, s.postBirth)
+	v1(pathExtension, http.MethodPost, s.postFollowUpExtension)
+	v1(pathHandovers, http.MethodPost, s.postHandover)
+	// The only /v1 routes without authentication: a regular service has no
+	// login, and the signed token in the path is its credential.
+	r.Handle(pathHandoverLink, linkHeaders(http.HandlerFunc(s.getHandoverLink))).Methods(http.MethodGet)
+	r.Handle(pathHandoverAck, linkHeaders(http.HandlerFunc(s.postHandoverAck))).Methods(http.MethodPost)
 	s.router = r
 	return s
 }

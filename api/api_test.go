@@ -32,7 +32,7 @@ func unreachableTemporal(t *testing.T) client.Client {
 
 func TestUnknownPathIsJSON404(t *testing.T) {
 	f := newFixture(t)
-	for _, path := range []string{"/", "/v1", "/v2/referrals", "/v1/trajectories/" + openID + "/birth", "/v1/referrals/"} {
+	for _, path := range []string{"/", "/v1", "/v2/referrals", "/v1/trajectories/" + openID + "/births", "/v1/referrals/", "/v1/handovers/", "/v1/handovers"} {
 		res := f.do(http.MethodGet, path, nil)
 		res.want(t, http.StatusNotFound)
 		if res.err.Error != "not found" {
@@ -49,6 +49,9 @@ func TestWrongMethodIsJSON405(t *testing.T) {
 		{http.MethodGet, "/v1/trajectories/" + openID + "/closure", "POST"},
 		{http.MethodPost, "/healthz", "GET"},
 		{http.MethodPut, "/v1/trajectories", "GET"},
+		{http.MethodGet, "/v1/trajectories/" + openID + "/birth", "POST"},
+		{http.MethodPost, "/v1/handovers/some-token", "GET"},
+		{http.MethodGet, "/v1/handovers/some-token/acknowledgement", "POST"},
 	}
 	for _, tc := range cases {
 		res := f.do(tc.method, tc.path, nil)
@@ -282,12 +285,21 @@ func toString(v any) string {
 }
 
 func TestNewHandlerNeedsItsParts(t *testing.T) {
-	for name, cfg := range map[string]Config{
-		"no programmes": {Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: DevHeaderAuthenticator{}},
-		"no temporal":   {Programmes: testCatalogue(), Store: newFakeStore(), Auth: DevHeaderAuthenticator{}},
-		"no store":      {Programmes: testCatalogue(), Temporal: &fakeTemporal{}, Auth: DevHeaderAuthenticator{}},
-		"no auth":       {Programmes: testCatalogue(), Temporal: &fakeTemporal{}, Store: newFakeStore()},
+	full := func() Config {
+		return Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(),
+			Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: DevHeaderAuthenticator{}}
+	}
+	NewHandler(full()) // complete: no panic
+	for name, drop := range map[string]func(*Config){
+		"no programmes": func(c *Config) { c.Programmes = nil },
+		"no services":   func(c *Config) { c.Services = nil },
+		"no links":      func(c *Config) { c.Links = nil },
+		"no temporal":   func(c *Config) { c.Temporal = nil },
+		"no store":      func(c *Config) { c.Store = nil },
+		"no auth":       func(c *Config) { c.Auth = nil },
 	} {
+		cfg := full()
+		drop(&cfg)
 		func() {
 			defer func() {
 				if recover() == nil {

@@ -16,6 +16,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"elkgezin/handoverlink"
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -153,7 +154,7 @@ func (h fakeHandle) WorkflowID() string { return h.opts.WorkflowID }
 func (h fakeHandle) RunID() string      { return "run" }
 func (h fakeHandle) UpdateID() string   { return h.opts.UpdateID }
 func (h fakeHandle) Get(ctx context.Context, valuePtr any) error {
-	if h.err != nil {
+	if h.err != nil || valuePtr == nil {
 		return h.err
 	}
 	*(valuePtr.(*trajectory.State)) = h.state
@@ -193,6 +194,26 @@ func testCatalogue() programme.Catalogue {
 	}
 }
 
+func testServices() programme.Services {
+	return programme.Services{
+		"kind-en-gezin-vilvoorde": {ID: "kind-en-gezin-vilvoorde", Name: "Kind en Gezin Vilvoorde", Kind: "kind-en-gezin", Email: "vilvoorde@kindengezin.example"},
+		"ocmw-vilvoorde":          {ID: "ocmw-vilvoorde", Name: "OCMW Vilvoorde", Kind: "ocmw", Email: "sociale-dienst@vilvoorde.example"},
+		"caw-halle-vilvoorde":     {ID: "caw-halle-vilvoorde", Name: "CAW Halle-Vilvoorde", Kind: "caw", Email: "onthaal@caw.example"},
+		"clb-vilvoorde":           {ID: "clb-vilvoorde", Name: "CLB Vilvoorde", Kind: "clb", Email: "clb@vilvoorde.example"},
+		"kinderopvang-zonnetje":   {ID: "kinderopvang-zonnetje", Name: "Kinderopvang 't Zonnetje", Kind: "childcare", Email: "zonnetje@opvang.example"},
+		"sociaal-wonen-vilvoorde": {ID: "sociaal-wonen-vilvoorde", Name: "Sociaal Wonen Vilvoorde", Kind: "housing", Email: "info@wonen.example"},
+	}
+}
+
+// testSigner signs handover links with a fixed test secret.
+func testSigner() *handoverlink.Signer {
+	s, err := handoverlink.NewSigner([]byte("test secret of at least 32 bytes, for api tests"))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // syncBuffer is a log sink that tests may read while the server writes.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -226,6 +247,8 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 	f := &fixture{t: t, store: newFakeStore(), temporal: &fakeTemporal{}, logs: &syncBuffer{}}
 	cfg := Config{
 		Programmes: testCatalogue(),
+		Services:   testServices(),
+		Links:      testSigner(),
 		Temporal:   f.temporal,
 		Store:      f.store,
 		Auth:       DevHeaderAuthenticator{},

@@ -35,7 +35,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 
-	s := newServer(Config{Programmes: testCatalogue(), Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: DevHeaderAuthenticator{}})
+	s := newServer(Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(),
+		Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: DevHeaderAuthenticator{}})
 	served := map[string]bool{}
 	err = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tmpl, err := route.GetPathTemplate()

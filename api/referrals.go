@@ -30,6 +30,12 @@ const (
 	maxEmailLength    = 254
 	maxLanguageLength = 35
 	maxReasonLength   = 4000
+	maxChildren       = 20
+	// A due date may lie this far back (the birth may simply not be known
+	// yet) and this far ahead.
+	dueDateMaxAgeDays = 28
+	dueDateMaxAhead   = 10 // months
+	childMaxAgeYears  = 25
 )
 
 var (
@@ -46,15 +52,32 @@ type ReferralResponse struct {
 
 func trajectoryLocation(id string) string { return "/v1/trajectories/" + id }
 
+// referralBody is the body of a referral: a trajectory.Referral whose
+// dates are read as sent, so that a bad one is reported by its field name.
+type referralBody struct {
+	ProgrammeID     string              `json:"programme"`
+	Referrer        trajectory.Referrer `json:"referrer"`
+	Family          trajectory.Family   `json:"family"`
+	Reason          string              `json:"reason"`
+	ExpectedDueDate dateInput           `json:"expected_due_date"`
+	Children        []childBody         `json:"children"`
+}
+
+type childBody struct {
+	Name      string    `json:"name"`
+	BirthDate dateInput `json:"birth_date"`
+}
+
 // postReferral starts a trajectory. The same referral (programme,
 // organisation, reference) always yields the same id, so a partner may
 // safely send it again: the second time answers 200 instead of 201.
 func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
-	var ref trajectory.Referral
-	if !decodeBody(w, r, &ref, referralBodyLimit) {
+	var body referralBody
+	if !decodeBody(w, r, &body, referralBodyLimit) {
 		return
 	}
-	if fe := validateReferral(ref); !fe.empty() {
+	ref, fe := validateReferral(body, time.Now())
+	if !fe.empty() {
 		writeFieldErrors(w, "invalid referral", fe)
 		return
 	}
@@ -117,7 +140,10 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 }
 
 // validateReferral checks the shape of a referral, naming every bad field.
-func validateReferral(ref trajectory.Referral) *fieldErrors {
+// A due date is accepted for any programme: one without perinatal
+// follow-up keeps it with the referral and ignores it.
+func validateReferral(b referralBody, now time.Time) (trajectory.Referral, *fieldErrors) {
+	ref := trajectory.Referral{ProgrammeID: b.ProgrammeID, Referrer: b.Referrer, Family: b.Family, Reason: b.Reason}
 	fe := &fieldErrors{}
 	checkText(fe, "programme", ref.ProgrammeID, true, maxIDLength, false)
 	checkText(fe, "referrer.organisation", ref.Referrer.Organisation, true, maxIDLength, false)
@@ -145,7 +171,35 @@ func validateReferral(ref trajectory.Referral) *fieldErrors {
 	}
 	checkText(fe, "family.language", ref.Family.Language, false, maxLanguageLength, false)
 	checkText(fe, "reason", ref.Reason, true, maxReasonLength, true)
-	return fe
+
+	day := today(now)
+	if due, ok := b.ExpectedDueDate.parse(fe, "expected_due_date", false); ok && !due.IsZero() {
+		switch {
+		case due.Before(day.AddDate(0, 0, -dueDateMaxAgeDays)):
+			fe.add("expected_due_date", "is a due date more than 4 weeks ago: record a birth instead (list the child under children)")
+		case due.After(day.AddDate(0, dueDateMaxAhead, 0)):
+			fe.add("expected_due_date", "lies more than 10 months ahead; check the date")
+		default:
+			ref.ExpectedDueDate = due
+		}
+	}
+	if len(b.Children) > maxChildren {
+		fe.add("children", fmt.Sprintf("lists %d children; at most %d are allowed", len(b.Children), maxChildren))
+	}
+	for i, c := range b.Children {
+		field := fmt.Sprintf("children[%d]", i)
+		checkText(fe, field+".name", c.Name, false, maxNameLength, false)
+		born, ok := c.BirthDate.parse(fe, field+".birth_date", true)
+		switch {
+		case !ok:
+		case born.After(day.Time):
+			fe.add(field+".birth_date", "lies in the future: a child not born yet is an expected_due_date")
+		case born.Before(day.AddDate(-childMaxAgeYears, 0, 0)):
+			fe.add(field+".birth_date", "lies more than 25 years ago; check the date")
+		}
+		ref.Children = append(ref.Children, trajectory.Child{Name: c.Name, BirthDate: born})
+	}
+	return ref, fe
 }
 
 // checkText checks one text field: required (not blank), at most max
@@ -191,8 +245,12 @@ func countDigits(s string) int {
 // redact removes the referral's personal data from a text meant for the log.
 func redact(text string, ref trajectory.Referral) string {
 	var pairs []string
-	for _, v := range []string{ref.Family.ContactName, ref.Family.Address, ref.Family.Phone,
-		ref.Reason, ref.Referrer.Reference, ref.Referrer.ContactEmail} {
+	values := []string{ref.Family.ContactName, ref.Family.Address, ref.Family.Phone,
+		ref.Reason, ref.Referrer.Reference, ref.Referrer.ContactEmail}
+	for _, c := range ref.Children {
+		values = append(values, c.Name)
+	}
+	for _, v := range values {
 		if len(strings.TrimSpace(v)) >= 3 {
 			pairs = append(pairs, v, "[redacted]")
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -85,6 +86,31 @@ func TestReferralValidationNamesEachBadField(t *testing.T) {
 		{"reason too long", func(m map[string]any) { set(m, "reason", long(4001)) }, []string{"reason"}},
 		{"reason of 4000", func(m map[string]any) { set(m, "reason", long(4000)) }, nil},
 		{"language too long", func(m map[string]any) { set(m, "family.language", long(36)) }, []string{"family.language"}},
+		{"due date in two months", func(m map[string]any) { set(m, "expected_due_date", inDays(60)) }, nil},
+		{"due date three weeks ago", func(m map[string]any) { set(m, "expected_due_date", inDays(-21)) }, nil},
+		{"due date of null", func(m map[string]any) { m["expected_due_date"] = json.RawMessage("null") }, nil},
+		{"due date five weeks ago", func(m map[string]any) { set(m, "expected_due_date", inDays(-35)) }, []string{"expected_due_date"}},
+		{"due date in eleven months", func(m map[string]any) { set(m, "expected_due_date", inMonths(11)) }, []string{"expected_due_date"}},
+		{"due date written the Belgian way", func(m map[string]any) { set(m, "expected_due_date", "14-09-2025") }, []string{"expected_due_date"}},
+		{"due date with a time", func(m map[string]any) { set(m, "expected_due_date", inDays(30)+"T00:00:00Z") }, []string{"expected_due_date"}},
+		{"due date as a number", func(m map[string]any) { set(m, "expected_due_date", 20250914) }, []string{"expected_due_date"}},
+		{"children", func(m map[string]any) {
+			m["children"] = []any{child("Amira", inMonths(-30)), child("", inDays(-3)), map[string]any{"birth_date": inMonths(-12*25 + 1)}}
+		}, nil},
+		{"no children", func(m map[string]any) { m["children"] = []any{} }, nil},
+		{"child without birth date", func(m map[string]any) { m["children"] = []any{map[string]any{"name": "Amira"}} }, []string{"children[0].birth_date"}},
+		{"child born in the future", func(m map[string]any) {
+			m["children"] = []any{child("Amira", inMonths(-30)), child("Youssef", inDays(2))}
+		}, []string{"children[1].birth_date"}},
+		{"child born 26 years ago", func(m map[string]any) { m["children"] = []any{child("", inMonths(-12*26))} }, []string{"children[0].birth_date"}},
+		{"child birth date badly written", func(m map[string]any) { m["children"] = []any{child("", "2023/01/05")} }, []string{"children[0].birth_date"}},
+		{"child birth date as a number", func(m map[string]any) {
+			m["children"] = []any{child("", inDays(-9)), map[string]any{"birth_date": 2023}}
+		}, []string{"children[1].birth_date"}},
+		{"child name too long", func(m map[string]any) { m["children"] = []any{child(long(201), inDays(-9))} }, []string{"children[0].name"}},
+		{"child name of two lines", func(m map[string]any) { m["children"] = []any{child("A\nB", inDays(-9))} }, []string{"children[0].name"}},
+		{"twenty children", func(m map[string]any) { m["children"] = children(20) }, nil},
+		{"twenty-one children", func(m map[string]any) { m["children"] = children(21) }, []string{"children"}},
 		{"everything wrong", func(m map[string]any) {
 			set(m, "referrer.reference", "a b")
 			set(m, "family.contact_name", "")
@@ -126,6 +152,67 @@ func TestReferralValidationNamesEachBadField(t *testing.T) {
 	}
 }
 
+// inDays is the date n days from today, in Belgium, as YYYY-MM-DD.
+func inDays(n int) string { return today(time.Now()).AddDate(0, 0, n).Format(trajectory.DateLayout) }
+
+// inMonths is the date n months from today.
+func inMonths(n int) string { return today(time.Now()).AddDate(0, n, 0).Format(trajectory.DateLayout) }
+
+func child(name, born string) map[string]any {
+	c := map[string]any{"birth_date": born}
+	if name != "" {
+		c["name"] = name
+	}
+	return c
+}
+
+func children(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = child("", inMonths(-i-1))
+	}
+	return out
+}
+
+func TestReferralDueDateDetail(t *testing.T) {
+	f := newFixture(t)
+	res := f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "expected_due_date", inDays(-40)))
+	res.want(t, http.StatusBadRequest)
+	if p := res.err.Fields["expected_due_date"]; !strings.Contains(p, "a due date more than 4 weeks ago: record a birth instead") {
+		t.Errorf("problem %q", p)
+	}
+}
+
+// A due date and the children go to the workflow, also for a programme
+// without perinatal follow-up (whose workflow ignores the due date).
+func TestReferralCarriesDueDateAndChildren(t *testing.T) {
+	f := newFixture(t)
+	body := validReferral()
+	due := inDays(100)
+	born := inMonths(-20)
+	body["expected_due_date"] = due
+	body["children"] = []any{child("Amira", born)}
+	f.do(http.MethodPost, "/v1/referrals", body).want(t, http.StatusCreated)
+	start := f.temporal.startArgs[0].(trajectory.Start)
+	if start.Programme.Perinatal != nil {
+		t.Fatal("the test programme should have no perinatal follow-up")
+	}
+	ref := start.Referral
+	if ref.ExpectedDueDate.String() != due || len(ref.Children) != 1 || ref.Children[0].Name != "Amira" || ref.Children[0].BirthDate.String() != born {
+		t.Errorf("referral %+v", ref)
+	}
+	raw, _ := json.Marshal(ref)
+	if !strings.Contains(string(raw), `"expected_due_date":"`+due+`"`) {
+		t.Errorf("marshalled %s", raw)
+	}
+
+	// Without them: no due date, no children.
+	f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "referrer.reference", "KG-2")).want(t, http.StatusCreated)
+	if ref := f.temporal.startArgs[1].(trajectory.Start).Referral; !ref.ExpectedDueDate.IsZero() || ref.Children != nil {
+		t.Errorf("referral %+v", ref)
+	}
+}
+
 func TestReferralDetailExample(t *testing.T) {
 	f := newFixture(t)
 	body := validReferral()
@@ -161,6 +248,8 @@ func TestReferralBodyProblems(t *testing.T) {
 		{"two objects", string(valid) + string(valid), http.StatusBadRequest, "malformed JSON", ""},
 		{"unknown top-level field", `{"programme":"test-seconds","urgent":true}`, http.StatusBadRequest, "unknown field", "urgent"},
 		{"unknown nested field", `{"programme":"test-seconds","family":{"contact_name":"x","birth_date":"2020-01-01"}}`, http.StatusBadRequest, "unknown field", "birth_date"},
+		{"unknown child field", `{"programme":"test-seconds","children":[{"birth_date":"2020-01-01","gender":"f"}]}`, http.StatusBadRequest, "unknown field", "gender"},
+		{"children not a list", `{"programme":"test-seconds","children":{"birth_date":"2020-01-01"}}`, http.StatusBadRequest, "invalid body", "children"},
 		{"wrong type", `{"programme":"test-seconds","reason":42}`, http.StatusBadRequest, "invalid body", "reason"},
 		{"wrong nested type", `{"referrer":{"reference":7}}`, http.StatusBadRequest, "invalid body", "referrer.reference"},
 		{"too large", string(bigBody), http.StatusRequestEntityTooLarge, "body too large", ""},
@@ -259,14 +348,16 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 func TestReferralStoreFailureIsLoggedWithoutPersonalData(t *testing.T) {
 	f := newFixture(t)
 	// A store error that quotes what it was given.
-	f.store.recordErr = errors.New(`record event: could not store "` + familyName + `" at "Kerkstraat 1, 1800 Vilvoorde"`)
-	res := f.do(http.MethodPost, "/v1/referrals", validReferral())
+	f.store.recordErr = errors.New(`record event: could not store "` + familyName + `" at "Kerkstraat 1, 1800 Vilvoorde" with child "Amira Testkind"`)
+	body := validReferral()
+	body["children"] = []any{child("Amira Testkind", inMonths(-20))}
+	res := f.do(http.MethodPost, "/v1/referrals", body)
 	res.want(t, http.StatusCreated)
 	logs := f.logs.String()
 	if !strings.Contains(logs, "could not write the referred event") {
 		t.Errorf("the failure is not logged: %s", logs)
 	}
-	for _, personal := range []string{familyName, "Kerkstraat", "Zwangerschap", "470 12 34"} {
+	for _, personal := range []string{familyName, "Kerkstraat", "Zwangerschap", "470 12 34", "Amira"} {
 		if strings.Contains(logs, personal) {
 			t.Errorf("the log holds personal data %q: %s", personal, logs)
 		}

@@ -234,3 +234,8 @@ func TestStepErrorMapping(t *testing.T) {
 		})
 	}
 }
+
+// stepRejected is how a workflow validator refuses a step.
+func stepRejected(msg string) error {
+	return temporal.NewApplicationErrorWithOptions(msg, StepRejectedType, temporal.ApplicationErrorOptions{NonRetryable: true})
+}

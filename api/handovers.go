@@ -1,0 +1,308 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"mime"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"elkgezin/handoverlink"
+	"elkgezin/trajectory"
+)
+
+// handoverBody is the body of POST /v1/trajectories/{id}/handovers.
+type handoverBody struct {
+	Service string       `json:"service"`
+	Reason  string       `json:"reason"`
+	Consent *consentBody `json:"consent"`
+}
+
+type consentBody struct {
+	Given      bool      `json:"given"`
+	RecordedOn dateInput `json:"recorded_on"`
+	Shares     []string  `json:"shares"`
+}
+
+// serviceIDsShown is how many service ids a 400 about an unknown service lists.
+const serviceIDsShown = 5
+
+// postHandover hands the family over to a regular service: the workflow
+// emails the service what the family consented to share, with a link to
+// acknowledge receipt.
+func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
+	id, key, ok := beginStep(w, r)
+	if !ok {
+		return
+	}
+	var body handoverBody
+	if !decodeBody(w, r, &body, stepBodyLimit) {
+		return
+	}
+	req, fe := s.validateHandover(body, time.Now())
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid handover", fe)
+		return
+	}
+	// Nothing about the family leaves without its recorded consent.
+	if body.Consent == nil || !body.Consent.Given || !body.Consent.RecordedOn.given {
+		writeError(w, http.StatusUnprocessableEntity, "consent required",
+			"record the family's consent to this handover (consent.given and consent.recorded_on) before handing over")
+		return
+	}
+	if _, ok := s.loadTrajectory(w, r, id); !ok {
+		return
+	}
+	req.By = principal(r).Actor()
+	s.runUpdate(w, r, id, key, trajectory.UpdateHandOver, req)
+}
+
+// validateHandover checks the body's fields (400); whether consent is
+// given at all is checked after it (422).
+func (s *server) validateHandover(b handoverBody, now time.Time) (trajectory.HandOver, *fieldErrors) {
+	fe := &fieldErrors{}
+	var req trajectory.HandOver
+	if checkText(fe, "service", b.Service, true, maxIDLength, false) {
+		if svc, ok := s.services[b.Service]; ok {
+			req.Service = svc
+		} else {
+			fe.add("service", "is not a service of the directory; "+s.someServiceIDs())
+		}
+	}
+	if checkText(fe, "reason", b.Reason, true, maxReasonLength, true) {
+		req.Reason = b.Reason
+	}
+	if c := b.Consent; c != nil {
+		req.Consent.Given = c.Given
+		if on, ok := c.RecordedOn.parse(fe, "consent.recorded_on", false); ok {
+			if on.After(today(now).Time) {
+				fe.add("consent.recorded_on", "lies in the future: give the date on which the family consented")
+			}
+			req.Consent.RecordedOn = on
+		}
+		req.Consent.Shares = []string{}
+		for i, share := range c.Shares {
+			field := fmt.Sprintf("consent.shares[%d]", i)
+			switch {
+			case !slices.Contains(trajectory.ShareCategories, share):
+				fe.add(field, "must be one of "+joinOr(trajectory.ShareCategories))
+			case slices.Contains(c.Shares[:i], share):
+				fe.add(field, fmt.Sprintf("%q is listed twice", share))
+			default:
+				req.Consent.Shares = append(req.Consent.Shares, share)
+			}
+		}
+	}
+	return req, fe
+}
+
+// someServiceIDs names a few ids of the directory, for a 400.
+func (s *server) someServiceIDs() string {
+	ids := make([]string, 0, len(s.services))
+	for id := range s.services {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	if len(ids) == 0 {
+		return "the directory is empty"
+	}
+	if len(ids) <= serviceIDsShown {
+		return "the services are " + joinOr(ids)
+	}
+	return fmt.Sprintf("valid ids include %s (and %d more)", joinComma(ids[:serviceIDsShown]), len(ids)-serviceIDsShown)
+}
+
+// AckResponse is the JSON answer to an acknowledgement.
+type AckResponse struct {
+	Acknowledged bool `json:"acknowledged"`
+	Number       int  `json:"number"`
+}
+
+// ActorService is the actor of an acknowledgement: the service, through its link.
+const ActorService = "service"
+
+// verifyLink checks the path's token. An invalid token gets exactly the
+// answer of a path that does not exist; an expired one a 410. It answers
+// itself and returns false when the token is not valid now. The token
+// itself is never logged: only the trajectory id of a genuine one.
+func (s *server) verifyLink(w http.ResponseWriter, r *http.Request) (handoverlink.Claims, bool) {
+	claims, err := s.links.Verify(mux.Vars(r)["token"], time.Now())
+	if err != nil && !errors.Is(err, handoverlink.ErrExpired) {
+		s.notFound(w, r)
+		return handoverlink.Claims{}, false
+	}
+	if info := infoFrom(r.Context()); info != nil {
+		info.mu.Lock()
+		info.trajectoryID = claims.TrajectoryID
+		info.mu.Unlock()
+	}
+	if err != nil {
+		writeError(w, http.StatusGone, "link expired",
+			"Deze link is verlopen: vraag de coach van het gezin om de overdracht opnieuw te sturen. "+
+				"(This handover link has expired; ask the family's coach to send the handover again.)")
+		return handoverlink.Claims{}, false
+	}
+	return claims, true
+}
+
+// getHandoverLink shows the page on which the service confirms receipt.
+// It changes nothing: mail scanners follow links in emails, so only the
+// POST of its form acknowledges.
+func (s *server) getHandoverLink(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.verifyLink(w, r)
+	if !ok {
+		return
+	}
+	s.writeHTML(w, confirmPage, pageData{
+		Title:     fmt.Sprintf("Ontvangst van overdracht %d bevestigen", claims.Number),
+		Number:    claims.Number,
+		Token:     mux.Vars(r)["token"],
+		ExpiresAt: claims.ExpiresAt.In(dateZone).Format("02-01-2006 om 15:04"),
+	})
+}
+
+// postHandoverAck acknowledges the handover. Each request is a new
+// Update, so the workflow, which accepts one acknowledgement per handover,
+// refuses a second use of the link.
+func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.verifyLink(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	id, n := claims.TrajectoryID, claims.Number
+	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   trajectory.UpdateAcknowledgeHandover,
+		UpdateID:     fmt.Sprintf("%s/%d/%s", trajectory.UpdateAcknowledgeHandover, n, rand.Text()),
+		Args:         []any{trajectory.AcknowledgeHandover{Number: n, By: ActorService}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		if fromForm(r) {
+			s.writeHTML(w, thanksPage, pageData{Title: "Bedankt", Number: n})
+			return
+		}
+		writeJSON(w, http.StatusOK, AckResponse{Acknowledged: true, Number: n})
+	case errors.As(err, &appErr) && appErr.Type() == StepRejectedType && strings.Contains(appErr.Message(), "already acknowledged"):
+		writeError(w, http.StatusConflict, "already acknowledged", "this handover was already acknowledged; the link works once")
+	case errors.As(err, &appErr) && appErr.Type() == StepRejectedType:
+		writeError(w, http.StatusConflict, "step rejected", appErr.Message())
+	case workflowGone(err):
+		writeError(w, http.StatusGone, "trajectory closed", "the trajectory of this handover is closed")
+	case unavailable(ctx, err):
+		s.log.Warn("handover acknowledgement: Temporal did not answer", "trajectory_id", id, "handover", n, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+			"the workflow service did not answer in time; the acknowledgement may not be recorded: try again "+
+				"(if it then says already acknowledged, the first try was recorded)")
+	default:
+		s.log.Error("handover acknowledgement: update failed", "trajectory_id", id, "handover", n, "error", err)
+		writeError(w, http.StatusInternalServerError, "internal error",
+			"the workflow failed to record the acknowledgement (logged); try again later, and report it if it keeps failing")
+	}
+}
+
+// fromForm says whether the request is the POST of the HTML form.
+func fromForm(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// The pages of the handover link: small, in Dutch, without scripts, and
+// without anything about the family (whoever holds the link sees them).
+const pageCSS = `body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a;background:#fff}` +
+	`h1{font-size:1.5rem}` +
+	`button{font:inherit;font-size:1.125rem;padding:.75rem 1.5rem;border:2px solid #0b4f8a;border-radius:.375rem;background:#0b4f8a;color:#fff;cursor:pointer}` +
+	`button:focus-visible{outline:3px solid #b35c00;outline-offset:2px}`
+
+// linkCSP allows nothing but the page's own style and a form posting to this origin.
+var linkCSP = "default-src 'none'; style-src 'sha256-" + cssHash() + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func cssHash() string {
+	sum := sha256.Sum256([]byte(pageCSS))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+type pageData struct {
+	Title     string
+	Number    int
+	Token     string
+	ExpiresAt string
+}
+
+func page(content string) *template.Template {
+	return template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>{{.Title}}</title>
+<style>` + pageCSS + `</style>
+</head>
+<body>
+<main>
+<h1>{{.Title}}</h1>
+` + content + `</main>
+</body>
+</html>
+`))
+}
+
+var (
+	confirmPage = page(`<p>Uw dienst kreeg een overdracht van een gezin dat begeleid wordt. Bevestig hieronder dat u de overdracht ontvangen hebt: de coach van het gezin ziet dan dat ze aangekomen is.</p>
+<form method="post" action="/v1/handovers/{{.Token}}/acknowledgement">
+<button type="submit">Ontvangst bevestigen</button>
+</form>
+<p>Deze link werkt één keer en is geldig tot {{.ExpiresAt}}.</p>
+`)
+	thanksPage = page(`<p>De ontvangst van overdracht {{.Number}} is bevestigd. De coach van het gezin ziet dat ze aangekomen is. U mag dit venster sluiten.</p>
+`)
+)
+
+// linkHeaders guards the handover link routes: the token in the URL must
+// not leak through a Referer, be cached, or be framed.
+func linkHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", linkCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Robots-Tag", "noindex, nofollow")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// writeHTML answers 200 with a page.
+func (s *server) writeHTML(w http.ResponseWriter, t *template.Template, data pageData) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		s.log.Error("render page", "error", err)
+		writeError(w, http.StatusInternalServerError, "internal error", "the page could not be rendered; this is a bug, please report it")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}

@@ -1,0 +1,103 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"elkgezin/trajectory"
+)
+
+// Limits of the perinatal steps.
+const (
+	maxExtensionReasonLength = 2000
+	// maxExtensionYears bounds a follow-up extension (the longest follow-up
+	// a programme may configure is 72 months).
+	maxExtensionYears = 6
+)
+
+type birthBody struct {
+	BornOn dateInput `json:"born_on"`
+	Name   string    `json:"name"`
+}
+
+// postBirth records the birth of the expected child. Whether the
+// trajectory expects one is the workflow's to say (409 otherwise).
+func (s *server) postBirth(w http.ResponseWriter, r *http.Request) {
+	id, key, ok := beginStep(w, r)
+	if !ok {
+		return
+	}
+	var body birthBody
+	if !decodeBody(w, r, &body, stepBodyLimit) {
+		return
+	}
+	req, fe := validateBirth(body, time.Now())
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid birth", fe)
+		return
+	}
+	if _, ok := s.loadTrajectory(w, r, id); !ok {
+		return
+	}
+	req.By = principal(r).Actor()
+	s.runUpdate(w, r, id, key, trajectory.UpdateRecordBirth, req)
+}
+
+func validateBirth(b birthBody, now time.Time) (trajectory.RecordBirth, *fieldErrors) {
+	fe := &fieldErrors{}
+	day := today(now)
+	born, ok := b.BornOn.parse(fe, "born_on", true)
+	switch {
+	case !ok:
+	case born.After(day.Time):
+		fe.add("born_on", "lies in the future: record a birth after it took place")
+	case born.Before(day.AddDate(-1, 0, 0)):
+		fe.add("born_on", "lies more than a year ago; check the date")
+	}
+	checkText(fe, "name", b.Name, false, maxNameLength, false)
+	return trajectory.RecordBirth{BornOn: born, Name: b.Name}, fe
+}
+
+type extensionBody struct {
+	Until  dateInput `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+// postFollowUpExtension keeps perinatal follow-up going until a later
+// date. It is meant for the supervisor; like every step, the caller is
+// recorded as the one who did it (roles are not enforced yet).
+func (s *server) postFollowUpExtension(w http.ResponseWriter, r *http.Request) {
+	id, key, ok := beginStep(w, r)
+	if !ok {
+		return
+	}
+	var body extensionBody
+	if !decodeBody(w, r, &body, stepBodyLimit) {
+		return
+	}
+	req, fe := validateExtension(body, time.Now())
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid follow-up extension", fe)
+		return
+	}
+	if _, ok := s.loadTrajectory(w, r, id); !ok {
+		return
+	}
+	req.By = principal(r).Actor()
+	s.runUpdate(w, r, id, key, trajectory.UpdateExtendFollowUp, req)
+}
+
+func validateExtension(b extensionBody, now time.Time) (trajectory.ExtendFollowUp, *fieldErrors) {
+	fe := &fieldErrors{}
+	day := today(now)
+	until, ok := b.Until.parse(fe, "until", true)
+	switch {
+	case !ok:
+	case !until.After(day.Time):
+		fe.add("until", "must lie in the future")
+	case until.After(day.AddDate(maxExtensionYears, 0, 0)):
+		fe.add("until", "must lie within 6 years")
+	}
+	checkText(fe, "reason", b.Reason, true, maxExtensionReasonLength, true)
+	return trajectory.ExtendFollowUp{Until: until, Reason: b.Reason}, fe
+}

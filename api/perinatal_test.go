@@ -1,0 +1,126 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"elkgezin/trajectory"
+)
+
+// checkFields asserts a 400 that names exactly these fields, in detail and fields.
+func checkFields(t *testing.T, res response, short string, fields []string) {
+	t.Helper()
+	res.want(t, http.StatusBadRequest)
+	if res.err.Error != short {
+		t.Errorf("error %q, want %q (%s)", res.err.Error, short, res.body)
+	}
+	var got []string
+	for k := range res.err.Fields {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	want := slices.Clone(fields)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("fields %v, want %v (%s)", got, want, res.body)
+	}
+	for _, field := range fields {
+		if !strings.Contains(res.err.Detail, field+": ") {
+			t.Errorf("detail %q does not name %s", res.err.Detail, field)
+		}
+	}
+}
+
+func TestPerinatalStepValidation(t *testing.T) {
+	cases := []struct {
+		name   string
+		step   string
+		body   string
+		short  string
+		fields []string
+	}{
+		{"birth without date", "birth", `{}`, "invalid birth", []string{"born_on"}},
+		{"birth of null", "birth", `{"born_on":null}`, "invalid birth", []string{"born_on"}},
+		{"birth with a date-time", "birth", `{"born_on":"` + inDays(-1) + `T10:00:00Z"}`, "invalid birth", []string{"born_on"}},
+		{"birth written the Belgian way", "birth", `{"born_on":"01-03-2025"}`, "invalid birth", []string{"born_on"}},
+		{"birth as a number", "birth", `{"born_on":20250301}`, "invalid birth", []string{"born_on"}},
+		{"birth in the future", "birth", `{"born_on":"` + inDays(2) + `"}`, "invalid birth", []string{"born_on"}},
+		{"birth more than a year ago", "birth", `{"born_on":"` + inMonths(-13) + `"}`, "invalid birth", []string{"born_on"}},
+		{"birth name too long", "birth", `{"born_on":"` + inDays(-1) + `","name":"` + strings.Repeat("n", 201) + `"}`, "invalid birth", []string{"name"}},
+		{"birth name of two lines", "birth", `{"born_on":"` + inDays(-1) + `","name":"A\nB"}`, "invalid birth", []string{"name"}},
+		{"birth setting by", "birth", `{"born_on":"` + inDays(-1) + `","by":"coach:x1"}`, "unknown field", []string{"by"}},
+		{"birth all wrong", "birth", `{"born_on":"gisteren","name":"a\u0000b"}`, "invalid birth", []string{"born_on", "name"}},
+		{"extension without anything", "follow-up-extension", `{}`, "invalid follow-up extension", []string{"until", "reason"}},
+		{"extension until today", "follow-up-extension", `{"until":"` + inDays(0) + `","reason":"Nog nodig."}`, "invalid follow-up extension", []string{"until"}},
+		{"extension until yesterday", "follow-up-extension", `{"until":"` + inDays(-1) + `","reason":"Nog nodig."}`, "invalid follow-up extension", []string{"until"}},
+		{"extension until in 7 years", "follow-up-extension", `{"until":"` + inMonths(84) + `","reason":"Nog nodig."}`, "invalid follow-up extension", []string{"until"}},
+		{"extension until badly written", "follow-up-extension", `{"until":"next year","reason":"Nog nodig."}`, "invalid follow-up extension", []string{"until"}},
+		{"extension without reason", "follow-up-extension", `{"until":"` + inMonths(3) + `"}`, "invalid follow-up extension", []string{"reason"}},
+		{"extension of a blank reason", "follow-up-extension", `{"until":"` + inMonths(3) + `","reason":" \n "}`, "invalid follow-up extension", []string{"reason"}},
+		{"extension reason too long", "follow-up-extension", `{"until":"` + inMonths(3) + `","reason":"` + strings.Repeat("r", 2001) + `"}`, "invalid follow-up extension", []string{"reason"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.store.add(openID, trajectory.PhasePrenatal)
+			res := f.do(http.MethodPost, stepPath(tc.step), tc.body, ActorHeader, "coach:test-coach")
+			checkFields(t, res, tc.short, tc.fields)
+			if len(f.temporal.updates) != 0 {
+				t.Error("an invalid step reached the workflow")
+			}
+		})
+	}
+}
+
+func TestRecordBirth(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhasePrenatal)
+	f.temporal.state = trajectory.State{TrajectoryID: openID, Phase: trajectory.PhasePostnatal}
+	born := inDays(-2)
+	res := f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`","name":"Amira"}`,
+		ActorHeader, "coach:test-coach", IdempotencyKeyHeader, "birth-1")
+	res.want(t, http.StatusOK)
+	var state trajectory.State
+	res.decode(t, &state)
+	if state.Phase != trajectory.PhasePostnatal {
+		t.Errorf("state %+v", state)
+	}
+	u := f.temporal.updates[0]
+	req, ok := u.Args[0].(trajectory.RecordBirth)
+	if u.WorkflowID != openID || u.UpdateName != trajectory.UpdateRecordBirth || u.UpdateID != trajectory.UpdateRecordBirth+"/birth-1" ||
+		!ok || req.BornOn.String() != born || req.Name != "Amira" || req.By != "coach:test-coach" {
+		t.Errorf("update %+v", u)
+	}
+
+	// Today and exactly a year ago are fine; so is no name.
+	f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+inDays(0)+`"}`).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+inMonths(-12)+`"}`).want(t, http.StatusOK)
+
+	// The workflow decides whether a birth is expected.
+	f.temporal.updateErr = stepRejected("this trajectory expects no birth: its programme has no perinatal follow-up")
+	res = f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`"}`)
+	res.want(t, http.StatusConflict)
+	if res.err.Error != "step rejected" || !strings.Contains(res.err.Detail, "expects no birth") {
+		t.Errorf("answered %+v", res.err)
+	}
+	f.do(http.MethodPost, "/v1/trajectories/"+trajectory.ID("x", "y", "z")+"/birth", `{"born_on":"`+born+`"}`).want(t, http.StatusNotFound)
+}
+
+func TestExtendFollowUp(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhasePostnatal)
+	until := inMonths(3)
+	res := f.do(http.MethodPost, stepPath("follow-up-extension"), `{"until":"`+until+`","reason":"Moeder herstelt nog van de bevalling.\nOpvang nog niet geregeld."}`,
+		ActorHeader, "supervisor:sup-vilvoorde")
+	res.want(t, http.StatusOK)
+	u := f.temporal.updates[0]
+	req, ok := u.Args[0].(trajectory.ExtendFollowUp)
+	if u.UpdateName != trajectory.UpdateExtendFollowUp || !strings.HasPrefix(u.UpdateID, trajectory.UpdateExtendFollowUp+"/") ||
+		!ok || req.Until.String() != until || !strings.HasPrefix(req.Reason, "Moeder herstelt") || req.By != "supervisor:sup-vilvoorde" {
+		t.Errorf("update %+v", u)
+	}
+	f.do(http.MethodPost, stepPath("follow-up-extension"), `{"until":"`+inDays(1)+`","reason":"`+strings.Repeat("r", 2000)+`"}`).want(t, http.StatusOK)
+}
