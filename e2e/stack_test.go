@@ -24,6 +24,9 @@ import (
 	"elkgezin/internal/smtpsink"
 )
 
+// testLinkSecret signs the handover links of the test stack.
+const testLinkSecret = "e2e-handover-link-secret-of-32-bytes!"
+
 // binary is the elkgezin command built once for all tests.
 var binary string
 
@@ -90,9 +93,12 @@ func startStack(t *testing.T) *stack {
 	apiAddr := "127.0.0.1:" + freePort(t)
 	s.apiURL = "http://" + apiAddr
 	programmes, _ := filepath.Abs("../deploy/programmes")
+	services, _ := filepath.Abs("../deploy/services.yaml")
 	s.env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+s.temporal.FrontendHostPort(),
 		"DATABASE_URL="+databaseURL,
+		"HANDOVER_LINK_SECRET="+testLinkSecret,
+		"SERVICES_FILE="+services,
 		"PROGRAMMES_DIR="+programmes,
 		"SMTP_ADDR="+s.smtp.Addr(),
 		"MAIL_FROM=elkgezin@test.example",

@@ -158,11 +158,12 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	}
 }
 
-// waitFor reads the trajectory until ok holds, for at most ten seconds.
+// waitFor reads the trajectory until ok holds, for at most 45 seconds
+// (an activity whose worker was killed is retried after 20 seconds).
 func (s *stack) waitFor(actor, id string, ok func(map[string]any) bool) map[string]any {
 	s.t.Helper()
 	var view map[string]any
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		var status int
 		status, view = s.call(actor, "GET", "/v1/trajectories/"+id, nil, nil)
 		if status == http.StatusOK && ok(view) {
@@ -178,7 +179,7 @@ func (s *stack) mustStep(actor, id, step string, body map[string]any) map[string
 	s.t.Helper()
 	status, state := s.call(actor, "POST", "/v1/trajectories/"+id+"/"+step, body, nil)
 	if status != http.StatusOK {
-		s.t.Fatalf("%s: %d %v", step, status, state)
+		s.t.Fatalf("%s: %d %v\nlogs of the worker and API:\n%s", step, status, state, s.Logs())
 	}
 	return state
 }
@@ -199,7 +200,9 @@ func (s *stack) call(actor, method, path string, body any, header map[string]str
 		s.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Elkgezin-Actor", actor)
+	if actor != "" {
+		req.Header.Set("X-Elkgezin-Actor", actor)
+	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -215,8 +218,8 @@ func (s *stack) call(actor, method, path string, body any, header map[string]str
 	return resp.StatusCode, out
 }
 
-// assertEventLogInDatabase reads the event log straight from PostgreSQL.
-func (s *stack) assertEventLogInDatabase(id string, want int) {
+// db connects to the stack's database.
+func (s *stack) db() *pgx.Conn {
 	s.t.Helper()
 	var url string
 	for _, kv := range s.env {
@@ -224,11 +227,18 @@ func (s *stack) assertEventLogInDatabase(id string, want int) {
 			url = v
 		}
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return conn
+}
+
+// assertEventLogInDatabase reads the event log straight from PostgreSQL.
+func (s *stack) assertEventLogInDatabase(id string, want int) {
+	s.t.Helper()
+	ctx := context.Background()
+	conn := s.db()
 	defer conn.Close(ctx)
 	var n, distinct int
 	if err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT kind) FROM trajectory_events WHERE trajectory_id = $1`, id).Scan(&n, &distinct); err != nil {

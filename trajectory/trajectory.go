@@ -129,6 +129,8 @@ type Start struct {
 	Referral     Referral            `json:"referral"`
 	// State is set when the trajectory continues as new after a long history.
 	State *State `json:"state,omitempty"`
+	// PendingHandovers are handovers requested but not yet emailed.
+	PendingHandovers []PendingHandover `json:"pending_handovers,omitempty"`
 	// HistoryLimit overrides the number of history events after which the
 	// workflow continues as new (tests use a small one).
 	HistoryLimit int `json:"history_limit,omitempty"`
@@ -269,16 +271,22 @@ type AcknowledgeHandover struct {
 	By     string `json:"by,omitempty"`
 }
 
+// PendingHandover is a handover whose email has not gone out yet.
+type PendingHandover struct {
+	Number  int      `json:"number"`
+	Request HandOver `json:"request"`
+}
+
 // Handover is one handover as the workflow keeps it. It holds the service
 // and what was shared, not the family's data itself.
 type Handover struct {
-	Number         int       `json:"number"`
-	ServiceID      string    `json:"service"`
-	ServiceName    string    `json:"service_name"`
-	SentAt         time.Time `json:"sent_at"`
-	Shares         []string  `json:"shares"`
-	LinkExpiresAt  time.Time `json:"link_expires_at"`
-	AcknowledgedAt time.Time `json:"acknowledged_at"`
+	Number         int               `json:"number"`
+	Service        programme.Service `json:"service"`
+	RequestedAt    time.Time         `json:"requested_at"`
+	SentAt         time.Time         `json:"sent_at"`
+	Shares         []string          `json:"shares"`
+	LinkExpiresAt  time.Time         `json:"link_expires_at"`
+	AcknowledgedAt time.Time         `json:"acknowledged_at"`
 	// Ack is the open acknowledgement step, nil once acknowledged.
 	Ack *Step `json:"ack,omitempty"`
 }
@@ -318,6 +326,7 @@ const (
 	EventClosed               = "closed"
 	EventBirthRecorded        = "birth_recorded"
 	EventFollowUpExtended     = "follow_up_extended"
+	EventHandoverRequested    = "handover_requested"
 	EventHandoverSent         = "handover_sent"
 	EventHandoverAcknowledged = "handover_acknowledged"
 )

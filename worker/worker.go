@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"elkgezin/activities"
+	"elkgezin/handoverlink"
 	"elkgezin/mailer"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -25,6 +26,7 @@ type Config struct {
 	Store         *store.Store
 	Mail          mailer.Config
 	PublicBaseURL string
+	Links         *handoverlink.Signer
 	Logger        *slog.Logger
 }
 
@@ -42,6 +44,7 @@ func New(cfg Config) (sdkworker.Worker, error) {
 		Mail:          mailer.NewSender(cfg.Mail),
 		From:          cfg.Mail.From,
 		PublicBaseURL: cfg.PublicBaseURL,
+		Links:         cfg.Links,
 		Location:      loc,
 	})
 	return w, nil

@@ -39,6 +39,10 @@ func (w *trajectoryWorkflow) registerHandlers(ctx workflow.Context) error {
 		{trajectory.UpdateRecordIntake, w.recordIntake, w.validateRecordIntake},
 		{trajectory.UpdateRecordVisit, w.recordVisit, w.validateRecordVisit},
 		{trajectory.UpdateClose, w.close, w.validateClose},
+		{trajectory.UpdateRecordBirth, w.recordBirth, w.validateRecordBirth},
+		{trajectory.UpdateExtendFollowUp, w.extendFollowUp, w.validateExtendFollowUp},
+		{trajectory.UpdateHandOver, w.handOver, w.validateHandOver},
+		{trajectory.UpdateAcknowledgeHandover, w.acknowledgeHandover, w.validateAcknowledgeHandover},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
@@ -106,6 +110,9 @@ func (w *trajectoryWorkflow) recordIntake(ctx workflow.Context, req trajectory.R
 	next := w.nextVisit(1, doneAt, req.NextVisitDue)
 	w.completeStep(ctx, req.By, next)
 	w.state.Phase = trajectory.PhaseIntakeDone
+	if w.isPerinatal() {
+		w.state.Phase = w.supportPhase()
+	}
 	return w.state, w.record(ctx, w.event(ctx, trajectory.EventIntakeDone, req.By, visitDetail(doneAt, next, req.Note)))
 }
 
@@ -125,7 +132,7 @@ func (w *trajectoryWorkflow) recordVisit(ctx workflow.Context, req trajectory.Re
 	next := w.nextVisit(number+1, doneAt, req.NextVisitDue)
 	w.state.VisitsDone++
 	w.completeStep(ctx, req.By, next)
-	w.state.Phase = trajectory.PhaseInSupport
+	w.state.Phase = w.supportPhase()
 	detail := visitDetail(doneAt, next, req.Note)
 	detail["visit"] = strconv.Itoa(number)
 	return w.state, w.record(ctx, w.event(ctx, trajectory.EventVisitDone, req.By, detail))
@@ -141,10 +148,27 @@ func (w *trajectoryWorkflow) validateClose(ctx workflow.Context, req trajectory.
 	if req.Reason == trajectory.CloseOther && strings.TrimSpace(req.Text) == "" {
 		return reject("closing with reason %q needs a text that says why", trajectory.CloseOther)
 	}
+	if req.Reason == trajectory.CloseHandedOver && !w.anyHandoverAcknowledged() {
+		return reject("closing with reason %q needs at least one handover that the service acknowledged", trajectory.CloseHandedOver)
+	}
 	return nil
 }
 
+func (w *trajectoryWorkflow) anyHandoverAcknowledged() bool {
+	for _, h := range w.state.Handovers {
+		if !h.AcknowledgedAt.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// close ends the trajectory: no step is owed any more.
 func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (trajectory.State, error) {
+	w.state.Birth, w.state.FollowUpEnd = nil, nil
+	for i := range w.state.Handovers {
+		w.state.Handovers[i].Ack = nil
+	}
 	w.completeStep(ctx, req.By, nil)
 	w.state.Phase = trajectory.PhaseClosed
 	w.state.CloseReason = req.Reason
@@ -155,14 +179,14 @@ func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (
 	return w.state, w.record(ctx, w.event(ctx, trajectory.EventClosed, req.By, detail))
 }
 
-// completeStep marks the open step done, opens the next one (nil when the
-// trajectory ends) and wakes the main loop, which cancels the old timers.
+// completeStep marks the coach's open step done, opens the next one (nil
+// when the trajectory ends) and wakes the main loop, which cancels the old
+// timer.
 func (w *trajectoryWorkflow) completeStep(ctx workflow.Context, by string, next *trajectory.Step) {
 	if done := w.state.Next; done != nil {
 		w.state.StepsDone = append(w.state.StepsDone, trajectory.DoneStep{Kind: string(done.Kind), Number: done.Number, At: workflow.Now(ctx), By: by})
 	}
 	w.state.Next = next
-	w.state.Escalated = false
 	w.wakeMainLoop()
 }
 
@@ -172,13 +196,12 @@ func (w *trajectoryWorkflow) wakeMainLoop() {
 }
 
 // nextVisit plans the next home visit: when the coach planned it with the
-// family, or after the programme's cadence.
+// family, or by the programme's cadence or schedule.
 func (w *trajectoryWorkflow) nextVisit(number int, doneAt, planned time.Time) *trajectory.Step {
-	due := planned
-	if due.IsZero() {
-		due = doneAt.Add(w.in.Programme.HomeVisitCadence.Std())
+	if !planned.IsZero() {
+		return &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: number, DueAt: planned, Planned: true}
 	}
-	return &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: number, DueAt: due}
+	return &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: number, DueAt: w.defaultNextVisit(doneAt)}
 }
 
 func (w *trajectoryWorkflow) validateVisitTimes(ctx workflow.Context, doneAt, nextDue, notBefore time.Time, notBeforeName string) error {

@@ -39,6 +39,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 		w.state = *in.State
 	} else {
 		w.begin(ctx)
+		w.planPerinatal()
 		if err := w.record(ctx, trajectory.ReferredEvent(in.TrajectoryID, in.Programme, in.Referral, w.state.ReferredAt)); err != nil {
 			return w.state, err
 		}
@@ -47,6 +48,9 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 	for w.state.Phase != trajectory.PhaseClosed {
 		if w.historyIsLong(ctx) {
 			return w.state, w.continueAsNew(ctx)
+		}
+		if err := w.sendHandovers(ctx); err != nil {
+			return w.state, err
 		}
 		if err := w.waitForStep(ctx); err != nil {
 			return w.state, err
@@ -72,119 +76,6 @@ func (w *trajectoryWorkflow) begin(ctx workflow.Context) {
 		StepsDone:    []trajectory.DoneStep{},
 		EventSeq:     1,
 	}
-}
-
-// waitForStep sleeps until the earliest notification the trajectory owes
-// is due, or until an Update changes what is owed. Leaving, it cancels its
-// timer, so a step done in time never leaves a reminder behind.
-func (w *trajectoryWorkflow) waitForStep(ctx workflow.Context) error {
-	now := workflow.Now(ctx)
-	due, ok := w.earliestNotification(now)
-	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	defer cancelTimer()
-
-	fired := false
-	sel := workflow.NewSelector(ctx)
-	if ok {
-		timer := workflow.NewTimerWithOptions(timerCtx, max(due.at.Sub(now), 0), workflow.TimerOptions{Summary: due.summary()})
-		sel.AddFuture(timer, func(f workflow.Future) { fired = f.Get(ctx, nil) == nil })
-	}
-	sel.AddReceive(w.stepChanged, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
-	sel.Select(ctx)
-	cancelTimer()
-	if !fired {
-		return nil
-	}
-	// An Update in the same workflow task may have settled what was owed.
-	if again, ok := w.earliestNotification(now); !ok || again.key() != due.key() {
-		return nil
-	}
-	return w.notify(ctx, due)
-}
-
-// owed is a reminder or alert the trajectory will send at a given instant
-// unless the step it is about is done first.
-type owed struct {
-	kind trajectory.NotificationKind
-	step *trajectory.Step
-	at   time.Time
-}
-
-func (o owed) key() string     { return o.step.Key() + "/" + string(o.kind) }
-func (o owed) summary() string { return string(o.kind) + " " + o.step.Key() }
-
-// earliestNotification is the next reminder or alert owed, if any.
-func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
-	var all []owed
-	if step := w.state.Next; step != nil {
-		if at, ok := w.reminderAt(*step, now); ok {
-			all = append(all, owed{trajectory.Reminder, step, at})
-		}
-		if !step.Alerted {
-			all = append(all, owed{trajectory.Alert, step, w.alertAt(*step)})
-		}
-	}
-	if len(all) == 0 {
-		return owed{}, false
-	}
-	earliest := all[0]
-	for _, o := range all[1:] {
-		if o.at.Before(earliest.at) {
-			earliest = o
-		}
-	}
-	return earliest, true
-}
-
-// reminderAt is when the coach is reminded of a step: the programme's lead
-// before it is due, or at once for a coach assigned after that moment. The
-// assignment itself has no coach to remind, and a step already due needs
-// an alert, not a reminder.
-func (w *trajectoryWorkflow) reminderAt(step trajectory.Step, now time.Time) (time.Time, bool) {
-	if step.Reminded || step.Kind == trajectory.StepAssignment || w.state.CoachID == "" || !now.Before(step.DueAt) {
-		return time.Time{}, false
-	}
-	return step.DueAt.Add(-w.in.Programme.ReminderLead.Std()), true
-}
-
-// alertAt is when the supervisor is alerted: at the assignment limit itself,
-// or the programme's grace period after any other step was due.
-func (w *trajectoryWorkflow) alertAt(step trajectory.Step) time.Time {
-	if step.Kind == trajectory.StepAssignment {
-		return step.DueAt
-	}
-	return step.DueAt.Add(w.in.Programme.AlertGrace.Std())
-}
-
-// notify sends what is owed, then records that it went out.
-func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
-	to, role := w.in.Programme.SupervisorEmail, "supervisor"
-	if o.kind == trajectory.Reminder {
-		coach, _ := w.in.Programme.Coach(w.state.CoachID)
-		to, role = coach.Email, "coach:"+coach.ID
-	}
-	n := trajectory.Notification{
-		Key:           w.state.TrajectoryID + "/" + o.key(),
-		Kind:          o.kind,
-		To:            to,
-		TrajectoryID:  w.state.TrajectoryID,
-		ProgrammeName: w.in.Programme.Name,
-		Step:          *o.step,
-	}
-	if err := workflow.ExecuteActivity(withEmailOptions(ctx), (*activities.Activities).SendNotification, n).Get(ctx, nil); err != nil {
-		return err
-	}
-	eventKind := trajectory.EventReminderSent
-	if o.kind == trajectory.Reminder {
-		o.step.Reminded = true
-	} else {
-		o.step.Alerted = true
-		w.state.Escalated = true
-		eventKind = trajectory.EventAlertSent
-	}
-	return w.record(ctx, w.event(ctx, eventKind, "elkgezin", map[string]string{
-		"step": o.step.Key(), "due_at": o.step.DueAt.UTC().Format(time.RFC3339), "to": role,
-	}))
 }
 
 // historyIsLong says when to continue as new, so a trajectory of years of
@@ -213,6 +104,7 @@ func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 // event numbers the next event of the log and snapshots the read model.
 func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, detail map[string]string) trajectory.Event {
 	w.state.EventSeq++
+	w.state.Escalated = w.escalated()
 	s := w.state
 	summary := trajectory.Summary{
 		ProgrammeID: s.ProgrammeID,
@@ -223,9 +115,9 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 		CloseReason: s.CloseReason,
 		ReferredAt:  s.ReferredAt,
 	}
-	if s.Next != nil {
-		due := s.Next.DueAt
-		summary.NextStep, summary.NextDueAt = s.Next.Key(), &due
+	if next, ok := w.earliestDueStep(); ok {
+		due := next.DueAt
+		summary.NextStep, summary.NextDueAt = next.Key(), &due
 	}
 	return trajectory.Event{
 		TrajectoryID: s.TrajectoryID,
@@ -252,9 +144,12 @@ func withRecordOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// The email activity heartbeats every second, so one whose worker died is
+// retried after a few seconds instead of after StartToCloseTimeout.
 func withEmailOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout: 20 * time.Second,
+		HeartbeatTimeout:    5 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
 }

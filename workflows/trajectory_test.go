@@ -3,6 +3,8 @@ package workflows
 import (
 	"context"
 	"errors"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -373,4 +375,28 @@ func kinds(es []trajectory.Event) []string {
 		k = append(k, e.Kind)
 	}
 	return k
+}
+
+// testUpdate is an update callback with only the parts a test cares about.
+type testUpdate struct {
+	onReject func(error)
+}
+
+func (u *testUpdate) Accept()             {}
+func (u *testUpdate) Reject(err error)    { u.onReject(err) }
+func (u *testUpdate) Complete(any, error) {}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func sortSent(s []sent) {
+	sort.SliceStable(s, func(i, j int) bool { return s[i].At.Before(s[j].At) })
 }

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/log"
 
 	"elkgezin/api"
+	"elkgezin/handoverlink"
 	"elkgezin/mailer"
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -38,6 +39,9 @@ environment (defaults in brackets):
   TEMPORAL_NAMESPACE [default]
   DATABASE_URL       [postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable]
   PROGRAMMES_DIR     [deploy/programmes]
+  SERVICES_FILE      [deploy/services.yaml]  directory of regular services for handovers
+  HANDOVER_LINK_SECRET  (required) at least 32 bytes shared by worker and api; signs
+                     the acknowledgement links in handover emails
   SMTP_ADDR          [127.0.0.1:1025]
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
@@ -62,7 +66,9 @@ func main() {
 	case "api":
 		err = runAPI(ctx, logger)
 	case "check":
-		_, err = programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes"))
+		if _, err = programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes")); err == nil {
+			_, err = programme.LoadServices(env("SERVICES_FILE", "deploy/services.yaml"))
+		}
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -74,6 +80,10 @@ func main() {
 }
 
 func runWorker(ctx context.Context, logger *slog.Logger) error {
+	links, err := handoverLinks()
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, logger)
 	if err != nil {
 		return err
@@ -92,9 +102,10 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 			From:     env("MAIL_FROM", "elkgezin@localhost"),
 			Username: os.Getenv("SMTP_USERNAME"),
 			Password: os.Getenv("SMTP_PASSWORD"),
-			Timeout:  20 * time.Second,
+			Timeout:  15 * time.Second,
 		},
 		PublicBaseURL: env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+		Links:         links,
 		Logger:        logger,
 	})
 }
@@ -103,6 +114,14 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	programmes, err := programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes"))
 	if err != nil {
 		return fmt.Errorf("load programmes: %w", err)
+	}
+	services, err := programme.LoadServices(env("SERVICES_FILE", "deploy/services.yaml"))
+	if err != nil {
+		return fmt.Errorf("load services directory: %w", err)
+	}
+	links, err := handoverLinks()
+	if err != nil {
+		return err
 	}
 	st, err := openStore(ctx, logger)
 	if err != nil {
@@ -121,6 +140,8 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 		Addr: env("API_ADDR", "127.0.0.1:8080"),
 		Handler: api.NewHandler(api.Config{
 			Programmes: programmes,
+			Services:   services,
+			Links:      links,
 			Temporal:   tc,
 			Store:      st,
 			Auth:       api.DevHeaderAuthenticator{},
@@ -144,6 +165,16 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 		return fmt.Errorf("shut down HTTP server: %w", err)
 	}
 	return nil
+}
+
+// handoverLinks is the signer of acknowledgement links; the worker signs,
+// the API verifies, so both need the same secret.
+func handoverLinks() (*handoverlink.Signer, error) {
+	s, err := handoverlink.NewSigner([]byte(os.Getenv("HANDOVER_LINK_SECRET")))
+	if err != nil {
+		return nil, fmt.Errorf("HANDOVER_LINK_SECRET: %w", err)
+	}
+	return s, nil
 }
 
 // openStore connects to PostgreSQL and migrates, waiting up to a minute for

@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"elkgezin/internal/smtpsink"
+)
+
+// referWithChildren refers a family of the test-seconds programme with a
+// child, assigns the coach and records the intake.
+func (s *stack) referWithChildren(reference string) string {
+	s.t.Helper()
+	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
+		"programme": "test-seconds",
+		"referrer":  map[string]any{"organisation": "test-partner", "reference": reference},
+		"family":    map[string]any{"contact_name": "Amina Voorbeeld", "address": "Kerkstraat 7, 8930 Menen", "phone": "+32 470 98 76 54"},
+		"reason":    "young mother, alone, debts",
+		"children":  []map[string]any{{"name": "Yusuf", "birth_date": "2024-02-29"}},
+	}, nil)
+	if status != http.StatusCreated {
+		s.t.Fatalf("referral: %d %v", status, created)
+	}
+	id := created["id"].(string)
+	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
+	// Visits far ahead, so only handover emails reach the inbox.
+	s.mustStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	return id
+}
+
+func handover(shares ...string) map[string]any {
+	return map[string]any{
+		"service": "test-service",
+		"reason":  "the family asks for help with childcare",
+		"consent": map[string]any{"given": true, "recorded_on": time.Now().UTC().Format("2006-01-02"), "shares": shares},
+	}
+}
+
+var linkPattern = regexp.MustCompile(`http://[^\s]+/v1/handovers/[A-Za-z0-9_\-.]+`)
+
+// TestHandoverOverHTTP: the handover email holds only what the family
+// consented to; its link acknowledges once; a handover nobody acknowledges
+// brings a reminder to the service and then an alert to the coach.
+func TestHandoverOverHTTP(t *testing.T) {
+	s := startStack(t)
+	id := s.referWithChildren("E2E-HANDOVER")
+	coach := "coach:test-coach"
+
+	status, refused := s.call(coach, "POST", "/v1/trajectories/"+id+"/handovers", map[string]any{
+		"service": "test-service", "reason": "x", "consent": map[string]any{"given": false},
+	}, nil)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("handover without consent: %d %v, want 422", status, refused)
+	}
+
+	s.mustStep(coach, id, "handovers", handover("children"))
+	mail := s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") }, 20*time.Second)
+	if mail.To[0] != "service@test.example" {
+		t.Errorf("handover to %v", mail.To)
+	}
+	if !strings.Contains(mail.Body, "Yusuf") || !strings.Contains(mail.Body, "29-02-2024") && !strings.Contains(mail.Body, "2024-02-29") {
+		t.Errorf("handover email lacks the consented children:\n%s", mail.Body)
+	}
+	for _, secret := range []string{"Amina", "Kerkstraat", "98 76 54", "debts"} {
+		if strings.Contains(string(mail.Raw), secret) {
+			t.Errorf("handover email holds %q, which the family did not consent to share", secret)
+		}
+	}
+	if !strings.Contains(mail.Body, "coach@test.example") {
+		t.Errorf("handover email lacks the coach's contact:\n%s", mail.Body)
+	}
+	link := linkPattern.FindString(mail.Body)
+	if link == "" {
+		t.Fatalf("no acknowledgement link in:\n%s", mail.Body)
+	}
+	path := strings.TrimPrefix(link, s.apiURL)
+
+	// The link opens a page that asks to confirm; opening it acknowledges nothing.
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET link: %d", resp.StatusCode)
+	}
+	status, ack := s.call("", "POST", path+"/acknowledgement", nil, nil)
+	if status != http.StatusOK {
+		t.Fatalf("acknowledgement: %d %v", status, ack)
+	}
+	status, again := s.call("", "POST", path+"/acknowledgement", nil, nil)
+	if status != http.StatusConflict {
+		t.Errorf("second use of the link: %d %v, want 409", status, again)
+	}
+	view := s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_acknowledged") == 1 })
+	_ = view
+
+	// Handover 2, shared nothing, never acknowledged: the service is
+	// reminded after 10s, the coach alerted 6s later.
+	s.mustStep(coach, id, "handovers", handover())
+	second := s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 2") }, 20*time.Second)
+	for _, secret := range []string{"Amina", "Kerkstraat", "98 76 54", "Yusuf", "2024"} {
+		if strings.Contains(second.Body, secret) {
+			t.Errorf("handover without shared data holds %q", secret)
+		}
+	}
+	reminder := s.smtp.WaitFor(t, func(m smtpsink.Received) bool {
+		return strings.HasPrefix(m.Subject, "Herinnering: bevestig de overdracht 2")
+	}, 30*time.Second)
+	alert := s.smtp.WaitFor(t, func(m smtpsink.Received) bool {
+		return strings.HasPrefix(m.Subject, "Escalatie: bevestiging van overdracht 2")
+	}, 30*time.Second)
+	if reminder.To[0] != "service@test.example" || alert.To[0] != "coach@test.example" {
+		t.Errorf("reminder to %v, alert to %v", reminder.To, alert.To)
+	}
+	if d := reminder.At.Sub(second.At); d < 9*time.Second {
+		t.Errorf("reminder %s after the handover, before the 10s limit", d)
+	}
+
+	s.mustStep(coach, id, "closure", map[string]any{"reason": "handed_over"})
+	if n := s.smtp.Count(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht") }); n != 2 {
+		t.Errorf("%d handover emails, want 2", n)
+	}
+}
+
+// TestHandoverEmailExactlyOnce kills the worker the instant the SMTP server
+// has the handover email, before the activity can report back; after a
+// restart there is still exactly one email. Then, with the SMTP server
+// down, a handover waits and goes out once it is back.
+func TestHandoverEmailExactlyOnce(t *testing.T) {
+	s := startStack(t)
+	id := s.referWithChildren("E2E-FAULT")
+	coach := "coach:test-coach"
+
+	killed := make(chan struct{})
+	s.smtp.OnData = func(m smtpsink.Received) {
+		if strings.HasPrefix(m.Subject, "Overdracht 1") {
+			s.killWorker()
+			close(killed)
+		}
+	}
+	// The coach's request may still be in flight when the worker dies; it
+	// completes once the worker is back.
+	answered := make(chan int, 1)
+	go func() {
+		status, _ := s.call(coach, "POST", "/v1/trajectories/"+id+"/handovers", handover("contact"), nil)
+		answered <- status
+	}()
+	select {
+	case <-killed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the handover email never reached the SMTP server")
+	}
+	s.smtp.OnData = nil
+	s.startWorker()
+	if status := <-answered; status != http.StatusOK {
+		t.Fatalf("handover request: %d", status)
+	}
+	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 1 })
+	time.Sleep(2 * time.Second)
+	if n := s.smtp.Count(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") }); n != 1 {
+		t.Fatalf("%d copies of handover 1 after the worker died mid-send, want exactly 1", n)
+	}
+	// The worker died while the server was accepting: the ledger recorded
+	// that moment, and the retry did not send again.
+	if status := s.emailStatus(id + "/handover-1"); status != "unconfirmed" {
+		t.Errorf("ledger status of handover 1: %q, want unconfirmed", status)
+	}
+
+	// The mail server goes down; the handover is recorded at once and the
+	// email waits for the server.
+	s.smtp.Stop()
+	s.mustStep(coach, id, "handovers", handover())
+	time.Sleep(5 * time.Second)
+	s.smtp.Restart()
+	s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 2") }, 45*time.Second)
+	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 2 })
+	if n := s.smtp.Count(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 2") }); n != 1 {
+		t.Errorf("%d copies of handover 2, want 1", n)
+	}
+}
+
+// emailStatus reads the email ledger straight from PostgreSQL.
+func (s *stack) emailStatus(key string) string {
+	s.t.Helper()
+	conn := s.db()
+	defer conn.Close(context.Background())
+	var status string
+	if err := conn.QueryRow(context.Background(), `SELECT status FROM outbound_emails WHERE key = $1`, key).Scan(&status); err != nil {
+		s.t.Fatalf("read ledger row %s: %v", key, err)
+	}
+	return status
+}
+
+func countEvents(view map[string]any, kind string) int {
+	n := 0
+	events, _ := view["events"].([]any)
+	for _, e := range events {
+		if e.(map[string]any)["kind"] == kind {
+			n++
+		}
+	}
+	return n
+}

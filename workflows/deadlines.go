@@ -1,0 +1,182 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"elkgezin/activities"
+	"elkgezin/trajectory"
+)
+
+// waitForStep sleeps until the earliest reminder or alert the trajectory
+// owes is due, or until an Update changes what is owed. Leaving, it cancels
+// its timer, so a step done in time never leaves a reminder behind.
+func (w *trajectoryWorkflow) waitForStep(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	due, ok := w.earliestNotification(now)
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	defer cancelTimer()
+
+	fired := false
+	sel := workflow.NewSelector(ctx)
+	if ok {
+		timer := workflow.NewTimerWithOptions(timerCtx, max(due.at.Sub(now), 0), workflow.TimerOptions{Summary: due.summary()})
+		sel.AddFuture(timer, func(f workflow.Future) { fired = f.Get(ctx, nil) == nil })
+	}
+	sel.AddReceive(w.stepChanged, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+	sel.Select(ctx)
+	cancelTimer()
+	if !fired {
+		return nil
+	}
+	// An Update in the same workflow task may have settled what was owed.
+	if again, ok := w.earliestNotification(now); !ok || again.key() != due.key() {
+		return nil
+	}
+	return w.notify(ctx, due)
+}
+
+// owed is a reminder or alert the trajectory will send at an instant
+// unless the step it is about is done first.
+type owed struct {
+	kind trajectory.NotificationKind
+	step *trajectory.Step
+	at   time.Time
+}
+
+func (o owed) key() string     { return o.step.Key() + "/" + string(o.kind) }
+func (o owed) summary() string { return string(o.kind) + " " + o.step.Key() }
+
+// openSteps are all steps the trajectory waits for: the coach's next step,
+// the birth, the end of follow-up and each unacknowledged handover.
+func (w *trajectoryWorkflow) openSteps() []*trajectory.Step {
+	var steps []*trajectory.Step
+	for _, s := range []*trajectory.Step{w.state.Next, w.state.Birth, w.state.FollowUpEnd} {
+		if s != nil {
+			steps = append(steps, s)
+		}
+	}
+	for i := range w.state.Handovers {
+		if ack := w.state.Handovers[i].Ack; ack != nil {
+			steps = append(steps, ack)
+		}
+	}
+	return steps
+}
+
+// earliestDueStep is the open step due first, as the read model shows it.
+func (w *trajectoryWorkflow) earliestDueStep() (*trajectory.Step, bool) {
+	var first *trajectory.Step
+	for _, s := range w.openSteps() {
+		if first == nil || s.DueAt.Before(first.DueAt) {
+			first = s
+		}
+	}
+	return first, first != nil
+}
+
+func (w *trajectoryWorkflow) escalated() bool {
+	for _, s := range w.openSteps() {
+		if s.Alerted {
+			return true
+		}
+	}
+	return false
+}
+
+// earliestNotification is the next reminder or alert owed, if any.
+func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
+	var earliest owed
+	found := false
+	consider := func(o owed) {
+		if !found || o.at.Before(earliest.at) {
+			earliest, found = o, true
+		}
+	}
+	for _, step := range w.openSteps() {
+		remindAt, hasReminder, alertAt := w.timing(*step)
+		if hasReminder && !step.Reminded && now.Before(alertAt) {
+			consider(owed{trajectory.Reminder, step, remindAt})
+		}
+		if !step.Alerted {
+			consider(owed{trajectory.Alert, step, alertAt})
+		}
+	}
+	return earliest, found
+}
+
+// timing is when a step's reminder and alert are due, from the programme:
+//   - assignment: no coach to remind; the supervisor is alerted at the limit;
+//   - intake and home visit: the coach reminded reminder_lead before, the
+//     supervisor alerted alert_grace after;
+//   - birth: due at the due date plus birth_record_margin; the coach is
+//     reminded then to record it, the supervisor alerted alert_grace later;
+//   - end of follow-up: the coach reminded closing_handover_lead before to
+//     prepare the closing handover, the supervisor alerted alert_grace after;
+//   - handover acknowledgement: the service reminded at the limit, the
+//     coach alerted alert_grace later.
+//
+// A reminder whose instant passed before there was anyone to remind (a
+// coach assigned late) goes out at once, as long as the alert is not due.
+func (w *trajectoryWorkflow) timing(step trajectory.Step) (remindAt time.Time, hasReminder bool, alertAt time.Time) {
+	p := w.in.Programme
+	grace := p.AlertGrace.Std()
+	switch step.Kind {
+	case trajectory.StepAssignment:
+		return time.Time{}, false, step.DueAt
+	case trajectory.StepBirth, trajectory.StepHandoverAck:
+		return step.DueAt, w.state.CoachID != "" || step.Kind == trajectory.StepHandoverAck, step.DueAt.Add(grace)
+	case trajectory.StepFollowUpEnd:
+		return step.DueAt.Add(-p.Perinatal.ClosingHandoverLead.Std()), w.state.CoachID != "", step.DueAt.Add(grace)
+	default:
+		return step.DueAt.Add(-p.ReminderLead.Std()), w.state.CoachID != "", step.DueAt.Add(grace)
+	}
+}
+
+// notify sends what is owed, then records that it went out.
+func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
+	key := w.state.TrajectoryID + "/" + o.key()
+	var role string
+	var err error
+	if o.step.Kind == trajectory.StepHandoverAck && o.kind == trajectory.Reminder {
+		h := &w.state.Handovers[o.step.Number-1]
+		role = "service:" + h.Service.ID
+		err = w.sendHandoverEmail(ctx, key, trajectory.Reminder, o.step.Number)
+	} else {
+		var to string
+		to, role = w.recipient(o)
+		n := trajectory.Notification{
+			Key:           key,
+			Kind:          o.kind,
+			To:            to,
+			TrajectoryID:  w.state.TrajectoryID,
+			ProgrammeName: w.in.Programme.Name,
+			Step:          *o.step,
+		}
+		err = workflow.ExecuteActivity(withEmailOptions(ctx), (*activities.Activities).SendNotification, n).Get(ctx, nil)
+	}
+	if err != nil {
+		return err
+	}
+	eventKind := trajectory.EventReminderSent
+	if o.kind == trajectory.Reminder {
+		o.step.Reminded = true
+	} else {
+		o.step.Alerted = true
+		eventKind = trajectory.EventAlertSent
+	}
+	return w.record(ctx, w.event(ctx, eventKind, "elkgezin", map[string]string{
+		"step": o.step.Key(), "due_at": o.step.DueAt.UTC().Format(time.RFC3339), "to": role,
+	}))
+}
+
+// recipient of a reminder (the coach) or an alert (the supervisor; the coach
+// for a handover the service did not acknowledge).
+func (w *trajectoryWorkflow) recipient(o owed) (email, role string) {
+	if o.kind == trajectory.Reminder || o.step.Kind == trajectory.StepHandoverAck {
+		coach, _ := w.in.Programme.Coach(w.state.CoachID)
+		return coach.Email, "coach:" + coach.ID
+	}
+	return w.in.Programme.SupervisorEmail, "supervisor"
+}
