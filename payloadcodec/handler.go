@@ -1,0 +1,141 @@
+package payloadcodec
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	"go.temporal.io/sdk/converter"
+)
+
+// ErrUnauthenticated, returned (or wrapped) by the authorize function of
+// NewHandler, answers 401: the request carries no valid credentials.
+var ErrUnauthenticated = errors.New("payloadcodec: not authenticated")
+
+// ErrForbidden, returned (or wrapped) by the authorize function of
+// NewHandler, answers 403: the caller is known but may not read payloads
+// (not a supervisor).
+var ErrForbidden = errors.New("payloadcodec: forbidden")
+
+// MaxRequestBytes bounds the body of one encode or decode request.
+const MaxRequestBytes = 16 << 20
+
+// Headers a browser may send to the codec server: what the Temporal Web UI
+// sends (Authorization and Authorization-Extras when it passes its access
+// token).
+const (
+	corsAllowMethods = "POST, OPTIONS"
+	corsAllowHeaders = "Content-Type, X-Namespace, Authorization, Authorization-Extras"
+	corsMaxAge       = "600"
+)
+
+// NewHandler returns the codec server: POST <anything>/decode and
+// POST <anything>/encode with the JSON protocol of Temporal codec servers
+// (request and response {"payloads":[...]} in protobuf JSON, the format of
+// the SDK's converter.NewPayloadCodecHTTPHandler, which does the work). Only
+// the final path segment counts, so the handler can be mounted at any
+// prefix; the Web UI, given --ui-codec-endpoint E, calls E+"/decode" (and
+// E+"/encode" when a user sends a signal or starts a workflow from the UI).
+//
+// CORS: a request whose Origin equals allowOrigin exactly (e.g.
+// "http://127.0.0.1:8233", scheme, host and port, no path) gets
+// Access-Control-Allow-Origin for that origin with credentials allowed; a
+// preflight (OPTIONS) from it is answered 204 with the allowed methods and
+// headers. Any other origin gets no CORS headers (and its preflight 403), so
+// a browser on another site cannot read the answers. An empty allowOrigin
+// allows no browser origin.
+//
+// authorize runs on every POST, before the body is read; a preflight carries
+// no credentials and is not authorized. An error answers 401 if it is (or
+// wraps) ErrUnauthenticated, 403 if ErrForbidden, the error's StatusCode()
+// if it has one in 400..599, otherwise 500; the body then says only the
+// status text. authorize must not be nil.
+//
+// The handler logs nothing and never puts payload contents in an error
+// answer.
+func NewHandler(codec *Codec, allowOrigin string, authorize func(*http.Request) error) http.Handler {
+	if codec == nil {
+		panic("payloadcodec.NewHandler: nil Codec")
+	}
+	if authorize == nil {
+		panic("payloadcodec.NewHandler: nil authorize; the codec server decrypts personal data and must check who asks")
+	}
+	return &handler{
+		origin:    strings.TrimSuffix(strings.TrimSpace(allowOrigin), "/"),
+		authorize: authorize,
+		codec:     converter.NewPayloadCodecHTTPHandler(codec),
+	}
+}
+
+type handler struct {
+	origin    string
+	authorize func(*http.Request) error
+	codec     http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Add("Vary", "Origin")
+	// Decrypted personal data must not linger in caches.
+	hdr.Set("Cache-Control", "no-store")
+	origin := r.Header.Get("Origin")
+	allowed := h.origin != "" && origin == h.origin
+	if allowed {
+		hdr.Set("Access-Control-Allow-Origin", origin)
+		hdr.Set("Access-Control-Allow-Credentials", "true")
+	}
+
+	if !strings.HasSuffix(r.URL.Path, "/decode") && !strings.HasSuffix(r.URL.Path, "/encode") {
+		http.NotFound(w, r)
+		return
+	}
+
+	switch r.Method {
+	case http.MethodOptions:
+		if !allowed {
+			http.Error(w, "origin not allowed", http.StatusForbidden)
+			return
+		}
+		hdr.Set("Access-Control-Allow-Methods", corsAllowMethods)
+		hdr.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+		hdr.Set("Access-Control-Max-Age", corsMaxAge)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case http.MethodPost:
+	default:
+		hdr.Set("Allow", corsAllowMethods)
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+
+	if err := h.authorize(r); err != nil {
+		code := authStatus(err)
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	// application/json only: a cross-site form can send text/plain without a
+	// preflight, never application/json.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		http.Error(w, "Content-Type must be application/json", http.StatusUnsupportedMediaType)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+	h.codec.ServeHTTP(w, r)
+}
+
+func authStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	}
+	var sc interface{ StatusCode() int }
+	if errors.As(err, &sc) {
+		if c := sc.StatusCode(); c >= 400 && c <= 599 {
+			return c
+		}
+	}
+	return http.StatusInternalServerError
+}
