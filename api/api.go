@@ -1,10 +1,17 @@
 // Package api is elkgezin's HTTP API (JSON over HTTP, described by
 // openapi.yaml next to this file). Partners refer families to a programme;
-// coaches record the steps of each trajectory (assignment, intake, home
-// visits, a birth, handovers to regular services, closure); supervisors
-// extend perinatal follow-up, list and read trajectories. A regular service
+// supervisors assign a coach; coaches record the steps of their own
+// trajectories (intake, home visits, a birth, handovers to regular
+// services, closure); supervisors list and read the trajectories of their
+// programmes, extend perinatal follow-up and close. A regular service
 // acknowledges a handover through the signed link in its email, without
-// logging in: those two routes are the only ones outside authentication.
+// logging in.
+//
+// Every other route needs a bearer token (Authenticator, TokenAuthenticator)
+// and is allowed to the kinds of caller that routeRules names; a trajectory
+// the caller may not see answers 404 exactly like one that does not exist.
+// Every read of personal data, every action and every refused attempt goes
+// to the append-only audit log (Auditor), with who, what and when.
 //
 // A referral starts one Temporal workflow per trajectory, and each step is
 // a Temporal Update of that workflow, whose validators have the last word on
@@ -48,14 +55,22 @@ var _ Store = (*store.Store)(nil)
 // DefaultTimeout bounds a request when Config.Timeout is zero.
 const DefaultTimeout = 15 * time.Second
 
-// Config is what the API needs. Every field but Logger and Timeout is required.
+// Config is what the API needs. Every field but Codec, Logger and Timeout is required.
 type Config struct {
 	Programmes programme.Catalogue
 	// Services is the directory of regular services a family may be handed over to.
 	Services programme.Services
 	Temporal client.Client
 	Store    Store
-	Auth     Authenticator
+	// Auth tells who calls: TokenAuthenticator{Store: st}.
+	Auth Authenticator
+	// Audit receives the audit log: the *store.Store.
+	Audit Auditor
+	// Codec, when set, is mounted at /codec/ without the API's
+	// authentication: it must authorize each request itself (e.g.
+	// payloadcodec.NewHandler with SupervisorAuthorizer(Auth)). Its encode
+	// and decode requests are audited.
+	Codec http.Handler
 	// Links verifies the acknowledgement links of handover emails; it must
 	// hold the secret the worker signs them with.
 	Links *handoverlink.Signer
@@ -73,6 +88,7 @@ type server struct {
 	temporal   client.Client
 	store      Store
 	auth       Authenticator
+	audit      Auditor
 	log        *slog.Logger
 	timeout    time.Duration
 	router     *mux.Router
@@ -92,6 +108,7 @@ const (
 	pathBirth        = "/v1/trajectories/{id}/birth"
 	pathExtension    = "/v1/trajectories/{id}/follow-up-extension"
 	pathHandovers    = "/v1/trajectories/{id}/handovers"
+	pathSession      = "/v1/session"
 	// The handover link routes: the token is the credential, so they need
 	// no authentication, and the log names them by these templates only.
 	pathHandoverLink = "/v1/handovers/{token}"
@@ -114,7 +131,9 @@ func newServer(cfg Config) *server {
 	case cfg.Store == nil:
 		panic("api.NewHandler: Config.Store is required")
 	case cfg.Auth == nil:
-		panic("api.NewHandler: Config.Auth is required (DevHeaderAuthenticator{} in development)")
+		panic("api.NewHandler: Config.Auth is required (TokenAuthenticator{Store: st})")
+	case cfg.Audit == nil:
+		panic("api.NewHandler: Config.Audit is required (the store, which keeps the audit log)")
 	case cfg.Services == nil:
 		panic("api.NewHandler: Config.Services is required (the directory of regular services)")
 	case cfg.Links == nil:
@@ -127,6 +146,7 @@ func newServer(cfg Config) *server {
 		temporal:   cfg.Temporal,
 		store:      cfg.Store,
 		auth:       cfg.Auth,
+		audit:      cfg.Audit,
 		log:        cfg.Logger,
 		timeout:    cfg.Timeout,
 	}
@@ -144,24 +164,32 @@ func newServer(cfg Config) *server {
 
 	r.HandleFunc(pathHealthz, s.healthz).Methods(http.MethodGet)
 	r.HandleFunc(pathReadyz, s.readyz).Methods(http.MethodGet)
-	// Health checks answer without authentication; everything under /v1 needs it.
-	v1 := func(path, method string, h http.HandlerFunc) {
-		r.Handle(path, s.authenticate(h)).Methods(method)
+	// Health checks answer without authentication; every route below needs
+	// it, with the rule routeRules gives it.
+	v1 := func(method, path string, h http.HandlerFunc) {
+		r.Handle(path, s.guard(method, path, h)).Methods(method)
 	}
-	v1(pathReferrals, http.MethodPost, s.postReferral)
-	v1(pathTrajectories, http.MethodGet, s.listTrajectories)
-	v1(pathTrajectory, http.MethodGet, s.getTrajectory)
-	v1(pathAssignment, http.MethodPost, s.postAssignment)
-	v1(pathIntake, http.MethodPost, s.postIntake)
-	v1(pathVisits, http.MethodPost, s.postVisit)
-	v1(pathClosure, http.MethodPost, s.postClosure)
-	v1(pathBirth, http.MethodPost, s.postBirth)
-	v1(pathExtension, http.MethodPost, s.postFollowUpExtension)
-	v1(pathHandovers, http.MethodPost, s.postHandover)
-	// The only /v1 routes without authentication: a regular service has no
-	// login, and the signed token in the path is its credential.
+	v1(http.MethodPost, pathReferrals, s.postReferral)
+	v1(http.MethodGet, pathTrajectories, s.listTrajectories)
+	v1(http.MethodGet, pathTrajectory, s.getTrajectory)
+	v1(http.MethodPost, pathAssignment, s.postAssignment)
+	v1(http.MethodPost, pathIntake, s.postIntake)
+	v1(http.MethodPost, pathVisits, s.postVisit)
+	v1(http.MethodPost, pathClosure, s.postClosure)
+	v1(http.MethodPost, pathBirth, s.postBirth)
+	v1(http.MethodPost, pathExtension, s.postFollowUpExtension)
+	v1(http.MethodPost, pathHandovers, s.postHandover)
+	v1(http.MethodPost, pathSession, s.postSession)
+	// Dropping the session cookie needs no credentials (see deleteSession).
+	r.HandleFunc(pathSession, s.deleteSession).Methods(http.MethodDelete)
+	// A regular service has no login: the signed token in the path is its
+	// credential. Acknowledgements are audited, as the service's.
 	r.Handle(pathHandoverLink, linkHeaders(http.HandlerFunc(s.getHandoverLink))).Methods(http.MethodGet)
-	r.Handle(pathHandoverAck, linkHeaders(http.HandlerFunc(s.postHandoverAck))).Methods(http.MethodPost)
+	r.Handle(pathHandoverAck, s.audited("acknowledge_handover", ActorService,
+		linkHeaders(http.HandlerFunc(s.postHandoverAck)))).Methods(http.MethodPost)
+	if cfg.Codec != nil {
+		r.PathPrefix(CodecPath).Handler(s.codec(cfg.Codec))
+	}
 	s.router = r
 	return s
 }

@@ -146,7 +146,7 @@ func TestTemporalUnreachableIs503(t *testing.T) {
 	f.store.add(openID, trajectory.PhaseInSupport)
 
 	start := time.Now()
-	res := f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res := f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusServiceUnavailable)
 	if d := time.Since(start); d > timeout+200*time.Millisecond {
 		t.Errorf("the referral took %s with a timeout of %s", d, timeout)
@@ -156,7 +156,7 @@ func TestTemporalUnreachableIs503(t *testing.T) {
 	}
 
 	start = time.Now()
-	res = f.do(http.MethodPost, stepPath("visits"), `{}`, IdempotencyKeyHeader, "retry-me")
+	res = f.do(http.MethodPost, stepPath("visits"), `{}`, authHeader, asCoach, IdempotencyKeyHeader, "retry-me")
 	res.want(t, http.StatusServiceUnavailable)
 	if d := time.Since(start); d > timeout+200*time.Millisecond {
 		t.Errorf("the step took %s with a timeout of %s", d, timeout)
@@ -173,7 +173,7 @@ func TestTimeoutBackstop(t *testing.T) {
 	f.store.add(openID, trajectory.PhaseInSupport)
 	f.store.readDelay = 2 * time.Second // deaf to its context
 	start := time.Now()
-	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil)
+	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach)
 	res.want(t, http.StatusServiceUnavailable)
 	if d := time.Since(start); d > timeout+200*time.Millisecond {
 		t.Errorf("answered after %s with a timeout of %s", d, timeout)
@@ -183,58 +183,12 @@ func TestTimeoutBackstop(t *testing.T) {
 	}
 }
 
-func TestDevHeaderAuthenticator(t *testing.T) {
-	cases := []struct {
-		header string
-		want   Principal
-		bad    bool
-	}{
-		{"", Principal{Kind: KindAnonymous}, false},
-		{"anonymous", Principal{Kind: KindAnonymous}, false},
-		{"coach:test-coach", Principal{Kind: KindCoach, ID: "test-coach"}, false},
-		{"partner:kind-en-gezin", Principal{Kind: KindPartner, ID: "kind-en-gezin"}, false},
-		{"supervisor:sup-1", Principal{Kind: KindSupervisor, ID: "sup-1"}, false},
-		{"admin:root", Principal{Kind: KindAdmin, ID: "root"}, false},
-		{"coach", Principal{}, true},
-		{"coach:", Principal{}, true},
-		{"family:x1", Principal{}, true},
-		{"coach:Test Coach", Principal{}, true},
-		{"coach:a:b", Principal{}, true},
-		{"anonymous:x1", Principal{}, true},
-	}
-	for _, tc := range cases {
-		r, _ := http.NewRequest(http.MethodGet, "/", nil)
-		if tc.header != "" {
-			r.Header.Set(ActorHeader, tc.header)
-		}
-		got, err := DevHeaderAuthenticator{}.Authenticate(r)
-		if tc.bad != (err != nil) || got != tc.want {
-			t.Errorf("%q: %+v, %v", tc.header, got, err)
-		}
-	}
-	if got := (Principal{Kind: KindCoach, ID: "test-coach"}).Actor(); got != "coach:test-coach" {
-		t.Errorf("Actor %q", got)
-	}
-	if got := (Principal{Kind: KindAnonymous}).Actor(); got != "anonymous" {
-		t.Errorf("Actor %q", got)
-	}
-
-	f := newFixture(t)
-	res := f.do(http.MethodGet, "/v1/trajectories", nil, ActorHeader, "coach:Not Valid")
-	res.want(t, http.StatusUnauthorized)
-	if res.err.Error != "unauthenticated" || !strings.Contains(res.err.Detail, ActorHeader) {
-		t.Errorf("error %+v", res.err)
-	}
-	// Health checks need no credentials, even wrong ones.
-	f.do(http.MethodGet, "/healthz", nil, ActorHeader, "bogus").want(t, http.StatusOK)
-}
-
 func TestRequestLog(t *testing.T) {
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhaseInSupport)
-	f.do(http.MethodPost, "/v1/referrals", validReferral(), ActorHeader, "partner:test-partner").want(t, http.StatusCreated)
-	f.do(http.MethodGet, "/v1/trajectories?cursor=SECRETCURSOR&coach=coach-xyz", nil).want(t, http.StatusOK)
-	f.do(http.MethodPost, stepPath("visits"), `{"note":"Moeder is depressief."}`, ActorHeader, "coach:test-coach").want(t, http.StatusOK)
+	f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner).want(t, http.StatusCreated)
+	f.do(http.MethodGet, "/v1/trajectories?cursor=SECRETCURSOR&coach=coach-xyz", nil, authHeader, asSupervisor).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("visits"), `{"note":"Moeder is depressief."}`, authHeader, asCoach).want(t, http.StatusOK)
 	f.do(http.MethodGet, "/v1/no/Fatima-Testfamilie", nil).want(t, http.StatusNotFound)
 
 	var lines []map[string]any
@@ -252,7 +206,7 @@ func TestRequestLog(t *testing.T) {
 	}
 	want := []struct{ method, route, status, actor string }{
 		{"POST", "/v1/referrals", "201", "partner:test-partner"},
-		{"GET", "/v1/trajectories", "200", "anonymous"},
+		{"GET", "/v1/trajectories", "200", "supervisor:sup-vilvoorde"},
 		{"POST", "/v1/trajectories/{id}/visits", "200", "coach:test-coach"},
 		{"GET", "(no route)", "404", ""},
 	}
@@ -270,7 +224,7 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("step line %v lacks the trajectory id", lines[2])
 	}
 	logs := f.logs.String()
-	for _, secret := range []string{familyName, "Fatima", "Zwangerschap", "SECRETCURSOR", "coach-xyz", "depressief", "KG/2025"} {
+	for _, secret := range []string{familyName, "Fatima", "Zwangerschap", "SECRETCURSOR", "coach-xyz", "depressief", "KG/2025", "-token"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds %q: %s", secret, logs)
 		}
@@ -287,7 +241,7 @@ func toString(v any) string {
 func TestNewHandlerNeedsItsParts(t *testing.T) {
 	full := func() Config {
 		return Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(),
-			Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: DevHeaderAuthenticator{}}
+			Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: TokenAuthenticator{Store: newFakeTokens()}, Audit: &fakeAuditor{}}
 	}
 	NewHandler(full()) // complete: no panic
 	for name, drop := range map[string]func(*Config){
@@ -297,6 +251,7 @@ func TestNewHandlerNeedsItsParts(t *testing.T) {
 		"no temporal":   func(c *Config) { c.Temporal = nil },
 		"no store":      func(c *Config) { c.Store = nil },
 		"no auth":       func(c *Config) { c.Auth = nil },
+		"no audit":      func(c *Config) { c.Audit = nil },
 	} {
 		cfg := full()
 		drop(&cfg)

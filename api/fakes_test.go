@@ -83,14 +83,90 @@ func (f *fakeStore) ListTrajectories(ctx context.Context, flt store.Filter) (sto
 	return f.page, nil
 }
 
-// add puts a trajectory of programme test-seconds in the given phase.
+// add puts a trajectory of programme test-seconds, with coach test-coach,
+// in the given phase.
 func (f *fakeStore) add(id string, phase trajectory.Phase) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rows[id] = store.Trajectory{TrajectorySummary: store.TrajectorySummary{
-		ID: id, ProgrammeID: "test-seconds", ReferrerOrg: "test-partner", Phase: phase,
+		ID: id, ProgrammeID: "test-seconds", ReferrerOrg: "test-partner", Phase: phase, CoachID: "test-coach",
 		ReferredAt: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC),
 	}}
+}
+
+// The tokens the fixture's fakeTokens knows, as Authorization values.
+const (
+	authHeader   = "Authorization"
+	asPartner    = "Bearer partner-token"    // partner:test-partner
+	asCoach      = "Bearer coach-token"      // coach:test-coach, of test-seconds
+	asCoach2     = "Bearer coach-2-token"    // coach:test-coach-2, of test-seconds
+	asSupervisor = "Bearer supervisor-token" // supervisor:sup-vilvoorde, of test-seconds
+	asAdmin      = "Bearer admin-token"      // admin:root
+)
+
+// fakeTokens is an in-memory TokenStore.
+type fakeTokens struct {
+	mu     sync.Mutex
+	tokens map[string]store.TokenInfo
+	err    error // answered to every token, e.g. a database that is down
+	calls  int
+}
+
+func newFakeTokens() *fakeTokens {
+	return &fakeTokens{tokens: map[string]store.TokenInfo{
+		"partner-token":    {ID: "tok_partner1", Kind: store.TokenPartner, Subject: "test-partner"},
+		"coach-token":      {ID: "tok_coachaaa", Kind: store.TokenCoach, Subject: "test-coach", Programmes: []string{"test-seconds"}},
+		"coach-2-token":    {ID: "tok_coachbbb", Kind: store.TokenCoach, Subject: "test-coach-2", Programmes: []string{"test-seconds"}},
+		"supervisor-token": {ID: "tok_supervis", Kind: store.TokenSupervisor, Subject: "sup-vilvoorde", Programmes: []string{"test-seconds"}},
+		"admin-token":      {ID: "tok_adminaaa", Kind: store.TokenAdmin, Subject: "root"},
+	}}
+}
+
+func (f *fakeTokens) AuthenticateToken(ctx context.Context, token string) (store.TokenInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.err != nil {
+		return store.TokenInfo{}, f.err
+	}
+	info, ok := f.tokens[token]
+	if !ok {
+		return store.TokenInfo{}, fmt.Errorf("%w: unknown", store.ErrTokenInvalid)
+	}
+	return info, nil
+}
+
+// fakeAuditor keeps the audit log in memory.
+type fakeAuditor struct {
+	mu      sync.Mutex
+	entries []store.AuditEntry
+	err     error
+}
+
+func (f *fakeAuditor) Audit(ctx context.Context, e store.AuditEntry) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.entries = append(f.entries, e)
+	return nil
+}
+
+func (f *fakeAuditor) all() []store.AuditEntry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]store.AuditEntry(nil), f.entries...)
+}
+
+// last is the newest entry; it fails the test when there is none.
+func (f *fakeAuditor) last(t *testing.T) store.AuditEntry {
+	t.Helper()
+	all := f.all()
+	if len(all) == 0 {
+		t.Fatal("no audit entry")
+	}
+	return all[len(all)-1]
 }
 
 // fakeTemporal answers the calls the API makes; any other call panics.
@@ -236,6 +312,8 @@ type fixture struct {
 	t        *testing.T
 	store    *fakeStore
 	temporal *fakeTemporal
+	tokens   *fakeTokens
+	audit    *fakeAuditor
 	logs     *syncBuffer
 	handler  http.Handler
 }
@@ -244,14 +322,15 @@ type option func(*Config)
 
 func newFixture(t *testing.T, opts ...option) *fixture {
 	t.Helper()
-	f := &fixture{t: t, store: newFakeStore(), temporal: &fakeTemporal{}, logs: &syncBuffer{}}
+	f := &fixture{t: t, store: newFakeStore(), temporal: &fakeTemporal{}, tokens: newFakeTokens(), audit: &fakeAuditor{}, logs: &syncBuffer{}}
 	cfg := Config{
 		Programmes: testCatalogue(),
 		Services:   testServices(),
 		Links:      testSigner(),
 		Temporal:   f.temporal,
 		Store:      f.store,
-		Auth:       DevHeaderAuthenticator{},
+		Auth:       TokenAuthenticator{Store: f.tokens},
+		Audit:      f.audit,
 		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Timeout:    5 * time.Second,
 	}

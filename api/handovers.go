@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ const serviceIDsShown = 5
 // emails the service what the family consented to share, with a link to
 // acknowledge receipt.
 func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
-	id, key, ok := beginStep(w, r)
+	row, key, ok := s.beginStep(w, r)
 	if !ok {
 		return
 	}
@@ -62,11 +63,9 @@ func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
 			"record the family's consent to this handover (consent.given and consent.recorded_on) before handing over")
 		return
 	}
-	if _, ok := s.loadTrajectory(w, r, id); !ok {
-		return
-	}
 	req.By = principal(r).Actor()
-	s.runUpdate(w, r, id, key, trajectory.UpdateHandOver, req)
+	noteDetail(r, "service", req.Service.ID)
+	s.runUpdate(w, r, row.ID, key, trajectory.UpdateHandOver, req)
 }
 
 // validateHandover checks the body's fields (400); whether consent is
@@ -140,14 +139,13 @@ const ActorService = "service"
 func (s *server) verifyLink(w http.ResponseWriter, r *http.Request) (handoverlink.Claims, bool) {
 	claims, err := s.links.Verify(mux.Vars(r)["token"], time.Now())
 	if err != nil && !errors.Is(err, handoverlink.ErrExpired) {
+		// Not genuine: nobody's action, and nothing for the audit log.
+		skipAudit(r)
 		s.notFound(w, r)
 		return handoverlink.Claims{}, false
 	}
-	if info := infoFrom(r.Context()); info != nil {
-		info.mu.Lock()
-		info.trajectoryID = claims.TrajectoryID
-		info.mu.Unlock()
-	}
+	noteTrajectory(r, claims.TrajectoryID)
+	noteDetail(r, "handover", strconv.Itoa(claims.Number))
 	if err != nil {
 		writeError(w, http.StatusGone, "link expired",
 			"Deze link is verlopen: vraag de coach van het gezin om de overdracht opnieuw te sturen. "+

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"regexp"
 	"strings"
@@ -62,7 +61,7 @@ func TestHandoverValidation(t *testing.T) {
 			f.store.add(openID, trajectory.PhasePostnatal)
 			body := validHandover()
 			tc.change(body)
-			res := f.do(http.MethodPost, stepPath("handovers"), body, ActorHeader, "coach:test-coach")
+			res := f.do(http.MethodPost, stepPath("handovers"), body, authHeader, asCoach)
 			checkFields(t, res, "invalid handover", tc.fields)
 			if len(f.temporal.updates) != 0 {
 				t.Error("an invalid handover reached the workflow")
@@ -72,7 +71,7 @@ func TestHandoverValidation(t *testing.T) {
 
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhasePostnatal)
-	res := f.do(http.MethodPost, stepPath("handovers"), set(validHandover(), "service", "kind-en-gezin-mechelen"))
+	res := f.do(http.MethodPost, stepPath("handovers"), set(validHandover(), "service", "kind-en-gezin-mechelen"), authHeader, asCoach)
 	res.want(t, http.StatusBadRequest)
 	if p := res.err.Fields["service"]; !strings.Contains(p, "caw-halle-vilvoorde, clb-vilvoorde") || !strings.Contains(p, "(and 1 more)") {
 		t.Errorf("the problem %q does not list valid ids", p)
@@ -83,7 +82,7 @@ func TestHandoverValidation(t *testing.T) {
 		`{"service":"ocmw-vilvoorde","reason":"x","consent":{"given":true,"recorded_on":"2025-01-01","by":"family"}}`,
 		`{"service":{"id":"ocmw-vilvoorde"},"reason":"x"}`,
 	} {
-		res := f.do(http.MethodPost, stepPath("handovers"), body)
+		res := f.do(http.MethodPost, stepPath("handovers"), body, authHeader, asCoach)
 		res.want(t, http.StatusBadRequest)
 		if len(res.err.Fields) != 1 {
 			t.Errorf("%s: %s", body, res.body)
@@ -115,7 +114,7 @@ func TestHandoverNeedsConsent(t *testing.T) {
 			body := validHandover()
 			change(body)
 			raw, _ := json.Marshal(body) // a nil value must stay a JSON null
-			res := f.do(http.MethodPost, stepPath("handovers"), raw, ActorHeader, "coach:test-coach")
+			res := f.do(http.MethodPost, stepPath("handovers"), raw, authHeader, asCoach)
 			res.want(t, http.StatusUnprocessableEntity)
 			if res.err.Error != want.Error || res.err.Detail != want.Detail || res.err.Fields != nil {
 				t.Errorf("answered %s", res.body)
@@ -136,7 +135,7 @@ func TestHandOver(t *testing.T) {
 		Ack: &trajectory.Step{Kind: trajectory.StepHandoverAck, Number: 1, DueAt: sent.Add(7 * 24 * time.Hour)},
 	}}}
 	res := f.do(http.MethodPost, stepPath("handovers"), validHandover(),
-		ActorHeader, "coach:test-coach", IdempotencyKeyHeader, "handover-1")
+		authHeader, asCoach, IdempotencyKeyHeader, "handover-1")
 	res.want(t, http.StatusOK)
 	var state trajectory.State
 	res.decode(t, &state)
@@ -163,16 +162,16 @@ func TestHandOver(t *testing.T) {
 	// contact and the reason only), recorded today.
 	body := validHandover()
 	body["consent"] = map[string]any{"given": true, "recorded_on": inDays(0)}
-	f.do(http.MethodPost, stepPath("handovers"), body).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("handovers"), body, authHeader, asCoach).want(t, http.StatusOK)
 	if c := f.temporal.updates[1].Args[0].(trajectory.HandOver).Consent; c.Shares == nil || len(c.Shares) != 0 {
 		t.Errorf("shares %#v, want an empty list", c.Shares)
 	}
 
 	// Every category once.
 	consent(body)["shares"] = []any{"pregnancy", "children", "contact"}
-	f.do(http.MethodPost, stepPath("handovers"), body).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("handovers"), body, authHeader, asCoach).want(t, http.StatusOK)
 
-	f.do(http.MethodPost, "/v1/trajectories/"+trajectory.ID("x", "y", "z")+"/handovers", validHandover()).want(t, http.StatusNotFound)
+	f.do(http.MethodPost, "/v1/trajectories/"+trajectory.ID("x", "y", "z")+"/handovers", validHandover(), authHeader, asCoach).want(t, http.StatusNotFound)
 }
 
 // link makes a token for handover n of the open trajectory.
@@ -372,7 +371,7 @@ type failingAuth struct{ calls *atomic.Int32 }
 
 func (a failingAuth) Authenticate(r *http.Request) (Principal, error) {
 	a.calls.Add(1)
-	return Principal{}, errors.New("no credentials")
+	return Principal{}, &UnauthenticatedError{Detail: "no credentials"}
 }
 
 func TestOnlyHandoverLinksSkipAuthentication(t *testing.T) {
@@ -384,8 +383,11 @@ func TestOnlyHandoverLinksSkipAuthentication(t *testing.T) {
 	f.do(http.MethodGet, "/v1/handovers/"+token, nil).want(t, http.StatusOK)
 	f.do(http.MethodPost, "/v1/handovers/"+token+"/acknowledgement", nil).want(t, http.StatusOK)
 	f.do(http.MethodGet, "/v1/handovers/"+link(1, -time.Hour), nil).want(t, http.StatusGone)
+	f.do(http.MethodDelete, "/v1/session", nil).want(t, http.StatusNoContent)
+	f.do(http.MethodGet, "/healthz", nil).want(t, http.StatusOK)
+	f.do(http.MethodGet, "/readyz", nil).want(t, http.StatusOK)
 	if n := calls.Load(); n != 0 {
-		t.Errorf("the handover link routes asked the authenticator %d times", n)
+		t.Errorf("the routes outside authentication asked the authenticator %d times", n)
 	}
 
 	for _, tc := range []struct{ method, path string }{
@@ -399,6 +401,7 @@ func TestOnlyHandoverLinksSkipAuthentication(t *testing.T) {
 		{http.MethodPost, stepPath("birth")},
 		{http.MethodPost, stepPath("follow-up-extension")},
 		{http.MethodPost, stepPath("handovers")},
+		{http.MethodPost, "/v1/session"},
 	} {
 		before := calls.Load()
 		res := f.do(tc.method, tc.path, `{}`)

@@ -36,7 +36,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 
 	s := newServer(Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(),
-		Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: DevHeaderAuthenticator{}})
+		Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: TokenAuthenticator{Store: newFakeTokens()}, Audit: &fakeAuditor{}})
 	served := map[string]bool{}
 	err = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tmpl, err := route.GetPathTemplate()
@@ -82,11 +82,78 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	walk(spec)
 
 	// The headers a client must know are described.
-	for _, name := range []string{ActorHeader, IdempotencyKeyHeader} {
+	for _, name := range []string{IdempotencyKeyHeader} {
 		if !strings.Contains(string(raw), "name: "+name) {
 			t.Errorf("openapi.yaml does not describe the %s header", name)
 		}
 	}
+	if strings.Contains(string(raw), "X-Elkgezin-Actor") {
+		t.Error("openapi.yaml still describes the X-Elkgezin-Actor header")
+	}
+}
+
+// TestOpenAPISecurity checks that openapi.yaml says which operations need
+// a bearer token, exactly as routeRules does, and that those document 401
+// and 403 and name who may call them.
+func TestOpenAPISecurity(t *testing.T) {
+	raw, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]any
+	if err := yaml.Unmarshal(raw, &spec); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	scheme, _ := dig(spec, "components", "securitySchemes", "bearerAuth").(map[string]any)
+	if scheme["type"] != "http" || scheme["scheme"] != "bearer" {
+		t.Errorf("bearerAuth scheme %v", scheme)
+	}
+	global, _ := spec["security"].([]any)
+	if len(global) != 1 || dig(global[0].(map[string]any), "bearerAuth") == nil {
+		t.Errorf("the default security is %v, want bearerAuth", spec["security"])
+	}
+	for path, item := range spec["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			if method == "parameters" {
+				continue
+			}
+			key := strings.ToUpper(method) + " " + path
+			o := op.(map[string]any)
+			sec, overridden := o["security"].([]any)
+			public := overridden && len(sec) == 0
+			_, ruled := routeRules[key]
+			if public == ruled {
+				t.Errorf("%s: public in openapi.yaml %v, but in routeRules %v", key, public, ruled)
+			}
+			responses := o["responses"].(map[string]any)
+			if public {
+				if _, ok := responses["401"]; ok {
+					t.Errorf("%s needs no token but documents 401", key)
+				}
+				continue
+			}
+			for _, code := range []string{"401", "403"} {
+				if _, ok := responses[code]; !ok {
+					t.Errorf("%s does not document %s", key, code)
+				}
+			}
+			if desc, _ := o["description"].(string); !strings.Contains(desc, "**Who:**") {
+				t.Errorf("%s does not say who may call it", key)
+			}
+		}
+	}
+}
+
+func dig(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
 }
 
 func diff(a, b map[string]bool) []string {

@@ -66,7 +66,7 @@ func TestPerinatalStepValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.store.add(openID, trajectory.PhasePrenatal)
-			res := f.do(http.MethodPost, stepPath(tc.step), tc.body, ActorHeader, "coach:test-coach")
+			res := f.do(http.MethodPost, stepPath(tc.step), tc.body, authHeader, asFor(tc.step))
 			checkFields(t, res, tc.short, tc.fields)
 			if len(f.temporal.updates) != 0 {
 				t.Error("an invalid step reached the workflow")
@@ -81,7 +81,7 @@ func TestRecordBirth(t *testing.T) {
 	f.temporal.state = trajectory.State{TrajectoryID: openID, Phase: trajectory.PhasePostnatal}
 	born := inDays(-2)
 	res := f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`","name":"Amira"}`,
-		ActorHeader, "coach:test-coach", IdempotencyKeyHeader, "birth-1")
+		authHeader, asCoach, IdempotencyKeyHeader, "birth-1")
 	res.want(t, http.StatusOK)
 	var state trajectory.State
 	res.decode(t, &state)
@@ -96,17 +96,17 @@ func TestRecordBirth(t *testing.T) {
 	}
 
 	// Today and exactly a year ago are fine; so is no name.
-	f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+inDays(0)+`"}`).want(t, http.StatusOK)
-	f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+inMonths(-12)+`"}`).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+inDays(0)+`"}`, authHeader, asCoach).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+inMonths(-12)+`"}`, authHeader, asCoach).want(t, http.StatusOK)
 
 	// The workflow decides whether a birth is expected.
 	f.temporal.updateErr = stepRejected("this trajectory expects no birth: its programme has no perinatal follow-up")
-	res = f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`"}`)
+	res = f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`"}`, authHeader, asCoach)
 	res.want(t, http.StatusConflict)
 	if res.err.Error != "step rejected" || !strings.Contains(res.err.Detail, "expects no birth") {
 		t.Errorf("answered %+v", res.err)
 	}
-	f.do(http.MethodPost, "/v1/trajectories/"+trajectory.ID("x", "y", "z")+"/birth", `{"born_on":"`+born+`"}`).want(t, http.StatusNotFound)
+	f.do(http.MethodPost, "/v1/trajectories/"+trajectory.ID("x", "y", "z")+"/birth", `{"born_on":"`+born+`"}`, authHeader, asCoach).want(t, http.StatusNotFound)
 }
 
 func TestExtendFollowUp(t *testing.T) {
@@ -114,7 +114,7 @@ func TestExtendFollowUp(t *testing.T) {
 	f.store.add(openID, trajectory.PhasePostnatal)
 	until := inMonths(3)
 	res := f.do(http.MethodPost, stepPath("follow-up-extension"), `{"until":"`+until+`","reason":"Moeder herstelt nog van de bevalling.\nOpvang nog niet geregeld."}`,
-		ActorHeader, "supervisor:sup-vilvoorde")
+		authHeader, asSupervisor)
 	res.want(t, http.StatusOK)
 	u := f.temporal.updates[0]
 	req, ok := u.Args[0].(trajectory.ExtendFollowUp)
@@ -122,5 +122,5 @@ func TestExtendFollowUp(t *testing.T) {
 		!ok || req.Until.String() != until || !strings.HasPrefix(req.Reason, "Moeder herstelt") || req.By != "supervisor:sup-vilvoorde" {
 		t.Errorf("update %+v", u)
 	}
-	f.do(http.MethodPost, stepPath("follow-up-extension"), `{"until":"`+inDays(1)+`","reason":"`+strings.Repeat("r", 2000)+`"}`).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("follow-up-extension"), `{"until":"`+inDays(1)+`","reason":"`+strings.Repeat("r", 2000)+`"}`, authHeader, asSupervisor).want(t, http.StatusOK)
 }

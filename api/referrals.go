@@ -81,30 +81,43 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 		writeFieldErrors(w, "invalid referral", fe)
 		return
 	}
+	// A partner refers as itself, and sees no more of the programmes than
+	// which of them accept it.
+	partner := principal(r).ID
+	if ref.Referrer.Organisation != partner {
+		writeError(w, http.StatusForbidden, "referrer not allowed",
+			fmt.Sprintf("you may only refer as your own organisation: referrer.organisation must be %q", partner))
+		noteDetail(r, "reason", "organisation")
+		return
+	}
 	p, ok := s.programmes.Get(ref.ProgrammeID)
 	if !ok {
 		writeError(w, http.StatusNotFound, "unknown programme",
-			fmt.Sprintf("there is no programme %q; the programmes are: %s", ref.ProgrammeID, joinComma(s.programmes.IDs())))
+			fmt.Sprintf("there is no programme %q; %s", ref.ProgrammeID, s.acceptingProgrammes(partner)))
 		return
 	}
-	if !p.AllowsReferrer(ref.Referrer.Organisation) {
-		orgs := make([]string, len(p.Referrers))
-		for i, o := range p.Referrers {
-			orgs[i] = o.ID
-		}
+	noteDetail(r, "programme", p.ID)
+	if !p.AllowsReferrer(partner) {
 		writeError(w, http.StatusForbidden, "referrer not allowed",
-			fmt.Sprintf("programme %s accepts referrals only from %s; organisation %q may not refer to it",
-				p.ID, joinComma(orgs), ref.Referrer.Organisation))
+			fmt.Sprintf("programme %s does not accept referrals from your organisation (%s); %s",
+				p.ID, partner, s.acceptingProgrammes(partner)))
+		noteDetail(r, "reason", "programme")
 		return
 	}
 
 	ctx := r.Context()
 	id := trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
+	noteTrajectory(r, id)
 	opts := client.StartWorkflowOptions{
 		ID:                                       id,
 		TaskQueue:                                trajectory.TaskQueue,
 		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		// What a supervisor sees of the trajectory in the Temporal UI at a
+		// glance; no personal data, and the codec encrypts it besides.
+		StaticSummary: fmt.Sprintf("%s, verwezen door %s", p.Name, ref.Referrer.Organisation),
+		StaticDetails: fmt.Sprintf("**Programma:** %s (%s)  \n**Verwezen door:** %s  \n**Verwezen op:** %s  \n**Traject:** %s",
+			p.Name, p.ID, ref.Referrer.Organisation, time.Now().UTC().Format("2006-01-02 15:04 UTC"), id),
 	}
 	status := http.StatusCreated
 	_, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName,
@@ -137,6 +150,21 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 	loc := trajectoryLocation(id)
 	w.Header().Set("Location", loc)
 	writeJSON(w, status, ReferralResponse{ID: id, Phase: trajectory.PhaseReferred, Location: loc})
+}
+
+// acceptingProgrammes names the programmes that accept referrals from
+// the organisation, for a 403 or 404 to a partner.
+func (s *server) acceptingProgrammes(org string) string {
+	var ids []string
+	for _, id := range s.programmes.IDs() {
+		if p, _ := s.programmes.Get(id); p.AllowsReferrer(org) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return "no programme accepts referrals from your organisation"
+	}
+	return "the programmes that accept your referrals are: " + joinComma(ids)
 }
 
 // validateReferral checks the shape of a referral, naming every bad field.

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -123,7 +124,7 @@ func TestReferralValidationNamesEachBadField(t *testing.T) {
 			f := newFixture(t)
 			body := validReferral()
 			tc.change(body)
-			res := f.do(http.MethodPost, "/v1/referrals", body)
+			res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
 			if tc.fields == nil {
 				res.want(t, http.StatusCreated)
 				return
@@ -176,7 +177,7 @@ func children(n int) []any {
 
 func TestReferralDueDateDetail(t *testing.T) {
 	f := newFixture(t)
-	res := f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "expected_due_date", inDays(-40)))
+	res := f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "expected_due_date", inDays(-40)), authHeader, asPartner)
 	res.want(t, http.StatusBadRequest)
 	if p := res.err.Fields["expected_due_date"]; !strings.Contains(p, "a due date more than 4 weeks ago: record a birth instead") {
 		t.Errorf("problem %q", p)
@@ -192,7 +193,7 @@ func TestReferralCarriesDueDateAndChildren(t *testing.T) {
 	born := inMonths(-20)
 	body["expected_due_date"] = due
 	body["children"] = []any{child("Amira", born)}
-	f.do(http.MethodPost, "/v1/referrals", body).want(t, http.StatusCreated)
+	f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner).want(t, http.StatusCreated)
 	start := f.temporal.startArgs[0].(trajectory.Start)
 	if start.Programme.Perinatal != nil {
 		t.Fatal("the test programme should have no perinatal follow-up")
@@ -207,7 +208,7 @@ func TestReferralCarriesDueDateAndChildren(t *testing.T) {
 	}
 
 	// Without them: no due date, no children.
-	f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "referrer.reference", "KG-2")).want(t, http.StatusCreated)
+	f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "referrer.reference", "KG-2"), authHeader, asPartner).want(t, http.StatusCreated)
 	if ref := f.temporal.startArgs[1].(trajectory.Start).Referral; !ref.ExpectedDueDate.IsZero() || ref.Children != nil {
 		t.Errorf("referral %+v", ref)
 	}
@@ -218,7 +219,7 @@ func TestReferralDetailExample(t *testing.T) {
 	body := validReferral()
 	set(body, "referrer.reference", "")
 	set(body, "family.contact_name", "")
-	res := f.do(http.MethodPost, "/v1/referrals", body)
+	res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
 	res.want(t, http.StatusBadRequest)
 	want := "referrer.reference: is required; family.contact_name: is required"
 	if res.err.Detail != want {
@@ -257,7 +258,7 @@ func TestReferralBodyProblems(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			res := f.do(http.MethodPost, "/v1/referrals", tc.body)
+			res := f.do(http.MethodPost, "/v1/referrals", tc.body, authHeader, asPartner)
 			res.want(t, tc.status)
 			if res.err.Error != tc.short {
 				t.Errorf("error %q, want %q (%s)", res.err.Error, tc.short, res.body)
@@ -273,10 +274,11 @@ func TestReferralBodyProblems(t *testing.T) {
 
 func TestReferralUnknownProgramme(t *testing.T) {
 	f := newFixture(t)
-	res := f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "programme", "no-such-programme"))
+	res := f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "programme", "no-such-programme"), authHeader, asPartner)
 	res.want(t, http.StatusNotFound)
+	// A partner learns only which programmes accept it.
 	if res.err.Error != "unknown programme" || !strings.Contains(res.err.Detail, "no-such-programme") ||
-		!strings.Contains(res.err.Detail, "go-team-mechelen, test-seconds") {
+		!strings.HasSuffix(res.err.Detail, "the programmes that accept your referrals are: test-seconds") {
 		t.Errorf("error %+v", res.err)
 	}
 }
@@ -284,12 +286,25 @@ func TestReferralUnknownProgramme(t *testing.T) {
 func TestReferralDisallowedReferrer(t *testing.T) {
 	f := newFixture(t)
 	body := set(validReferral(), "programme", "go-team-mechelen")
-	res := f.do(http.MethodPost, "/v1/referrals", body)
+	res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
 	res.want(t, http.StatusForbidden)
-	for _, want := range []string{"go-team-mechelen", "politie-mechelen, kind-en-gezin, clb-mechelen", "test-partner"} {
-		if !strings.Contains(res.err.Detail, want) {
-			t.Errorf("detail %q does not say %q", res.err.Detail, want)
-		}
+	want := "programme go-team-mechelen does not accept referrals from your organisation (test-partner); the programmes that accept your referrals are: test-seconds"
+	if res.err.Error != "referrer not allowed" || res.err.Detail != want {
+		t.Errorf("answered %+v, want detail %q", res.err, want)
+	}
+	if e := f.audit.last(t); e.Actor != "partner:test-partner" || e.Action != "create_referral" || e.Outcome != store.OutcomeDenied ||
+		e.Detail["programme"] != "go-team-mechelen" || e.Detail["reason"] != "programme" || e.TrajectoryID != "" {
+		t.Errorf("audit entry %+v", e)
+	}
+
+	// A partner refers only as itself, also to a programme that accepts
+	// the organisation it names.
+	body = set(validReferral(), "referrer.organisation", "politie-mechelen")
+	set(body, "programme", "go-team-mechelen")
+	res = f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
+	res.want(t, http.StatusForbidden)
+	if res.err.Error != "referrer not allowed" || res.err.Detail != `you may only refer as your own organisation: referrer.organisation must be "test-partner"` {
+		t.Errorf("answered %+v", res.err)
 	}
 	if len(f.temporal.starts) != 0 {
 		t.Error("a disallowed referral started a workflow")
@@ -300,7 +315,7 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 	f := newFixture(t)
 	id := trajectory.ID("test-seconds", "test-partner", "KG/2025-0042")
 
-	res := f.do(http.MethodPost, "/v1/referrals", validReferral(), ActorHeader, "partner:test-partner")
+	res := f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusCreated)
 	var body ReferralResponse
 	res.decode(t, &body)
@@ -336,7 +351,7 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 
 	// The same referral again: the workflow exists; same body, 200.
 	f.temporal.startErr = serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", "run")
-	res = f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res = f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusOK)
 	var again ReferralResponse
 	res.decode(t, &again)
@@ -351,7 +366,7 @@ func TestReferralStoreFailureIsLoggedWithoutPersonalData(t *testing.T) {
 	f.store.recordErr = errors.New(`record event: could not store "` + familyName + `" at "Kerkstraat 1, 1800 Vilvoorde" with child "Amira Testkind"`)
 	body := validReferral()
 	body["children"] = []any{child("Amira Testkind", inMonths(-20))}
-	res := f.do(http.MethodPost, "/v1/referrals", body)
+	res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
 	res.want(t, http.StatusCreated)
 	logs := f.logs.String()
 	if !strings.Contains(logs, "could not write the referred event") {
@@ -367,12 +382,12 @@ func TestReferralStoreFailureIsLoggedWithoutPersonalData(t *testing.T) {
 func TestReferralTemporalRefusal(t *testing.T) {
 	f := newFixture(t)
 	f.temporal.startErr = serviceerror.NewInvalidArgument("bad request")
-	res := f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res := f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusInternalServerError)
 	if len(f.store.events) != 0 {
 		t.Error("the referred event was written for a trajectory that did not start")
 	}
 	f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
-	res = f.do(http.MethodPost, "/v1/referrals", validReferral())
+	res = f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusServiceUnavailable)
 }

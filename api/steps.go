@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -48,27 +49,34 @@ type visitBody struct {
 	Note         string  `json:"note"`
 }
 
-// beginStep checks the path's id and the Idempotency-Key; it answers
-// itself and returns false when either is wrong.
-func beginStep(w http.ResponseWriter, r *http.Request) (id, key string, ok bool) {
+// beginStep checks the path's id, that the caller may act on the
+// trajectory (before anything else about the request is looked at), and
+// the Idempotency-Key; it answers itself and returns false when any is wrong.
+func (s *server) beginStep(w http.ResponseWriter, r *http.Request) (row store.Trajectory, key string, ok bool) {
+	id, ok := trajectoryID(w, r)
+	if !ok {
+		return store.Trajectory{}, "", false
+	}
+	if row, ok = s.loadVisible(w, r, id); !ok {
+		return store.Trajectory{}, "", false
+	}
 	values := r.Header.Values(IdempotencyKeyHeader)
 	switch {
 	case len(values) > 1:
 		writeError(w, http.StatusBadRequest, "invalid Idempotency-Key", IdempotencyKeyHeader+" is given more than once; send it once")
-		return "", "", false
+		return store.Trajectory{}, "", false
 	case len(values) == 1 && !idempotencyKeyPattern.MatchString(values[0]):
 		writeError(w, http.StatusBadRequest, "invalid Idempotency-Key",
 			IdempotencyKeyHeader+" must be 1-128 visible ASCII characters without spaces, such as a UUID")
-		return "", "", false
+		return store.Trajectory{}, "", false
 	case len(values) == 1:
 		key = values[0]
 	}
-	id, ok = trajectoryID(w, r)
-	return id, key, ok
+	return row, key, true
 }
 
 func (s *server) postAssignment(w http.ResponseWriter, r *http.Request) {
-	id, key, ok := beginStep(w, r)
+	row, key, ok := s.beginStep(w, r)
 	if !ok {
 		return
 	}
@@ -87,10 +95,6 @@ func (s *server) postAssignment(w http.ResponseWriter, r *http.Request) {
 		writeFieldErrors(w, "invalid assignment", fe)
 		return
 	}
-	row, ok := s.loadTrajectory(w, r, id)
-	if !ok {
-		return
-	}
 	// A programme gone from the catalogue leaves the check to the workflow,
 	// which holds its own copy of the programme.
 	if p, known := s.programmes.Get(row.ProgrammeID); known {
@@ -105,8 +109,9 @@ func (s *server) postAssignment(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	noteDetail(r, "coach", req.CoachID)
 	req.By = principal(r).Actor()
-	s.runUpdate(w, r, id, key, trajectory.UpdateAssignCoach, req)
+	s.runUpdate(w, r, row.ID, key, trajectory.UpdateAssignCoach, req)
 }
 
 func (s *server) postIntake(w http.ResponseWriter, r *http.Request) {
@@ -122,7 +127,7 @@ func (s *server) postVisit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) postVisitStep(w http.ResponseWriter, r *http.Request, short, update string, build func(doneAt, next time.Time, note, by string) any) {
-	id, key, ok := beginStep(w, r)
+	row, key, ok := s.beginStep(w, r)
 	if !ok {
 		return
 	}
@@ -135,10 +140,7 @@ func (s *server) postVisitStep(w http.ResponseWriter, r *http.Request, short, up
 		writeFieldErrors(w, short, fe)
 		return
 	}
-	if _, ok := s.loadTrajectory(w, r, id); !ok {
-		return
-	}
-	s.runUpdate(w, r, id, key, update, build(doneAt, next, body.Note, principal(r).Actor()))
+	s.runUpdate(w, r, row.ID, key, update, build(doneAt, next, body.Note, principal(r).Actor()))
 }
 
 // validateVisit checks an intake or visit body. A missing done_at stays
@@ -179,7 +181,7 @@ func validateVisit(b visitBody, now time.Time) (doneAt, next time.Time, fe *fiel
 }
 
 func (s *server) postClosure(w http.ResponseWriter, r *http.Request) {
-	id, key, ok := beginStep(w, r)
+	row, key, ok := s.beginStep(w, r)
 	if !ok {
 		return
 	}
@@ -195,11 +197,8 @@ func (s *server) postClosure(w http.ResponseWriter, r *http.Request) {
 		writeFieldErrors(w, "invalid closure", fe)
 		return
 	}
-	if _, ok := s.loadTrajectory(w, r, id); !ok {
-		return
-	}
 	req.By = principal(r).Actor()
-	s.runUpdate(w, r, id, key, trajectory.UpdateClose, req)
+	s.runUpdate(w, r, row.ID, key, trajectory.UpdateClose, req)
 }
 
 func validateClose(req trajectory.Close) *fieldErrors {

@@ -21,6 +21,15 @@ var openID = trajectory.ID("test-seconds", "test-partner", "open")
 
 func stepPath(step string) string { return "/v1/trajectories/" + openID + "/" + step }
 
+// asFor is the caller who may do the step on the open trajectory: its
+// supervisor for an assignment or an extension, its coach otherwise.
+func asFor(step string) string {
+	if step == "assignment" || step == "follow-up-extension" {
+		return asSupervisor
+	}
+	return asCoach
+}
+
 func TestStepBodyValidation(t *testing.T) {
 	future := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
 	past := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
@@ -55,7 +64,7 @@ func TestStepBodyValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.store.add(openID, trajectory.PhaseInSupport)
-			res := f.do(http.MethodPost, stepPath(tc.step), tc.body, ActorHeader, "coach:test-coach")
+			res := f.do(http.MethodPost, stepPath(tc.step), tc.body, authHeader, asFor(tc.step))
 			res.want(t, http.StatusBadRequest)
 			if res.err.Error != tc.short {
 				t.Errorf("error %q, want %q", res.err.Error, tc.short)
@@ -93,7 +102,7 @@ func TestValidStepBodies(t *testing.T) {
 	} {
 		f := newFixture(t)
 		f.store.add(openID, trajectory.PhaseInSupport)
-		f.do(http.MethodPost, stepPath(tc.step), tc.body).want(t, http.StatusOK)
+		f.do(http.MethodPost, stepPath(tc.step), tc.body, authHeader, asFor(tc.step)).want(t, http.StatusOK)
 	}
 }
 
@@ -103,7 +112,7 @@ func TestStepSendsUpdate(t *testing.T) {
 	f.temporal.state = trajectory.State{TrajectoryID: openID, Phase: trajectory.PhaseCoachAssigned, CoachID: "test-coach"}
 
 	res := f.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`,
-		ActorHeader, "supervisor:sup-vilvoorde", IdempotencyKeyHeader, "4b5d0c1e-assign-1")
+		authHeader, asSupervisor, IdempotencyKeyHeader, "4b5d0c1e-assign-1")
 	res.want(t, http.StatusOK)
 	var state trajectory.State
 	res.decode(t, &state)
@@ -127,8 +136,8 @@ func TestStepSendsUpdate(t *testing.T) {
 	}
 
 	// Without a key each request is its own Update.
-	f.do(http.MethodPost, stepPath("intake"), `{"note":"x"}`, ActorHeader, "coach:test-coach").want(t, http.StatusOK)
-	f.do(http.MethodPost, stepPath("intake"), `{"note":"x"}`, ActorHeader, "coach:test-coach").want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("intake"), `{"note":"x"}`, authHeader, asCoach).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("intake"), `{"note":"x"}`, authHeader, asCoach).want(t, http.StatusOK)
 	a, b := f.temporal.updates[1], f.temporal.updates[2]
 	if a.UpdateID == b.UpdateID || !strings.HasPrefix(a.UpdateID, trajectory.UpdateRecordIntake+"/") {
 		t.Errorf("update ids %q and %q", a.UpdateID, b.UpdateID)
@@ -139,13 +148,13 @@ func TestStepSendsUpdate(t *testing.T) {
 	}
 
 	done := time.Date(2025, 3, 4, 10, 30, 0, 0, time.FixedZone("CET", 3600))
-	f.do(http.MethodPost, stepPath("visits"), `{"done_at":"2025-03-04T10:30:00+01:00"}`).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("visits"), `{"done_at":"2025-03-04T10:30:00+01:00"}`, authHeader, asCoach).want(t, http.StatusOK)
 	visit, ok := f.temporal.updates[3].Args[0].(trajectory.RecordVisit)
-	if !ok || !visit.DoneAt.Equal(done) || visit.By != "anonymous" || f.temporal.updates[3].UpdateName != trajectory.UpdateRecordVisit {
+	if !ok || !visit.DoneAt.Equal(done) || visit.By != "coach:test-coach" || f.temporal.updates[3].UpdateName != trajectory.UpdateRecordVisit {
 		t.Errorf("visit update %+v", f.temporal.updates[3])
 	}
 
-	f.do(http.MethodPost, stepPath("closure"), `{"reason":"other","text":"Verhuisd."}`, ActorHeader, "coach:test-coach").want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("closure"), `{"reason":"other","text":"Verhuisd."}`, authHeader, asCoach).want(t, http.StatusOK)
 	cl, ok := f.temporal.updates[4].Args[0].(trajectory.Close)
 	if !ok || cl.Reason != trajectory.CloseOther || cl.Text != "Verhuisd." || cl.By != "coach:test-coach" || f.temporal.updates[4].UpdateName != trajectory.UpdateClose {
 		t.Errorf("close update %+v", f.temporal.updates[4])
@@ -156,13 +165,13 @@ func TestStepIdempotencyKeyFormat(t *testing.T) {
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhaseInSupport)
 	for _, key := range []string{"has space", strings.Repeat("k", 129), "é"} {
-		res := f.do(http.MethodPost, stepPath("intake"), `{}`, IdempotencyKeyHeader, key)
+		res := f.do(http.MethodPost, stepPath("intake"), `{}`, authHeader, asCoach, IdempotencyKeyHeader, key)
 		res.want(t, http.StatusBadRequest)
 		if !strings.Contains(res.err.Detail, IdempotencyKeyHeader) {
 			t.Errorf("detail %q", res.err.Detail)
 		}
 	}
-	f.do(http.MethodPost, stepPath("intake"), `{}`, IdempotencyKeyHeader, "a", IdempotencyKeyHeader, "b").want(t, http.StatusBadRequest)
+	f.do(http.MethodPost, stepPath("intake"), `{}`, authHeader, asCoach, IdempotencyKeyHeader, "a", IdempotencyKeyHeader, "b").want(t, http.StatusBadRequest)
 }
 
 func TestStepTrajectoryState(t *testing.T) {
@@ -170,23 +179,23 @@ func TestStepTrajectoryState(t *testing.T) {
 	closedID := trajectory.ID("test-seconds", "test-partner", "closed")
 	f.store.add(closedID, trajectory.PhaseClosed)
 
-	res := f.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`)
+	res := f.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`, authHeader, asSupervisor)
 	res.want(t, http.StatusNotFound)
 	if res.err.Error != "trajectory not found" {
 		t.Errorf("error %+v", res.err)
 	}
-	f.do(http.MethodPost, "/v1/trajectories/not-an-id/intake", `{}`).want(t, http.StatusNotFound)
+	f.do(http.MethodPost, "/v1/trajectories/not-an-id/intake", `{}`, authHeader, asCoach).want(t, http.StatusNotFound)
 
 	// The workflow of a closed trajectory has completed.
 	f.temporal.updateErr = serviceerror.NewNotFound("workflow execution already completed")
-	res = f.do(http.MethodPost, "/v1/trajectories/"+closedID+"/visits", `{}`)
+	res = f.do(http.MethodPost, "/v1/trajectories/"+closedID+"/visits", `{}`, authHeader, asCoach)
 	res.want(t, http.StatusConflict)
 	if res.err.Detail != "this trajectory is closed; no further steps can be recorded" {
 		t.Errorf("detail %q", res.err.Detail)
 	}
 
 	f.store.readErr = errors.New("read trajectory: dial tcp: postgres://elkgezin:s3cret@db:5432/elkgezin refused")
-	res = f.do(http.MethodPost, stepPath("intake"), `{}`)
+	res = f.do(http.MethodPost, stepPath("intake"), `{}`, authHeader, asCoach)
 	res.want(t, http.StatusServiceUnavailable)
 	if !strings.Contains(res.err.Detail, "PostgreSQL") || strings.Contains(string(res.body), "s3cret") || strings.Contains(string(res.body), "postgres://") {
 		t.Errorf("store error answered %s", res.body)
@@ -226,7 +235,7 @@ func TestStepErrorMapping(t *testing.T) {
 			f.store.add(openID, trajectory.PhaseCoachAssigned)
 			f.store.closeAfter, f.store.afterReads = tc.closeAfter, 1
 			f.temporal.updateErr, f.temporal.getErr = tc.updateErr, tc.getErr
-			res := f.do(http.MethodPost, stepPath("intake"), `{}`, ActorHeader, "coach:test-coach")
+			res := f.do(http.MethodPost, stepPath("intake"), `{}`, authHeader, asCoach)
 			res.want(t, tc.status)
 			if res.err.Error != tc.short || !strings.Contains(res.err.Detail, tc.detail) {
 				t.Errorf("answered %+v, want %q with %q", res.err, tc.short, tc.detail)

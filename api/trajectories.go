@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"go.temporal.io/api/serviceerror"
@@ -18,8 +19,13 @@ import (
 	"elkgezin/trajectory"
 )
 
-// trajectoryIDPattern is the shape of trajectory.ID's result.
-var trajectoryIDPattern = regexp.MustCompile(`^tr-[a-z2-7]{26}$`)
+var (
+	// trajectoryIDPattern is the shape of trajectory.ID's result.
+	trajectoryIDPattern = regexp.MustCompile(`^tr-[a-z2-7]{26}$`)
+	// idPattern is the shape of the ids of programmes, organisations and
+	// coaches (see programme.Validate).
+	idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
+)
 
 // ListResponse is one page of trajectories.
 type ListResponse struct {
@@ -33,15 +39,19 @@ type ListResponse struct {
 func trajectoryID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := mux.Vars(r)["id"]
 	if !trajectoryIDPattern.MatchString(id) {
-		writeTrajectoryNotFound(w, id)
+		noteOutcome(r, store.OutcomeNotFound)
+		writeTrajectoryNotFound(w)
 		return "", false
 	}
 	return id, true
 }
 
-func writeTrajectoryNotFound(w http.ResponseWriter, id string) {
+// writeTrajectoryNotFound answers 404 for a trajectory that does not exist
+// and, byte for byte the same, for one the caller may not see: the answer
+// never tells whether a trajectory exists. So it does not repeat the id.
+func writeTrajectoryNotFound(w http.ResponseWriter) {
 	writeError(w, http.StatusNotFound, "trajectory not found",
-		fmt.Sprintf("there is no trajectory %q; use the id (tr-...) that the referral answered", id))
+		"there is no trajectory with this id that you may see; use the id (tr-...) that the referral answered")
 }
 
 // writeStoreError answers a PostgreSQL failure other than not-found.
@@ -51,17 +61,25 @@ func (s *server) writeStoreError(w http.ResponseWriter, what string, err error) 
 		"the database (PostgreSQL) did not answer; retry later")
 }
 
-// loadTrajectory reads the trajectory's row; it answers 404 or 503 itself.
-// A step reads it too, for the programme (a closed trajectory is left to
-// Temporal, which answers a retried closure with its first outcome).
-func (s *server) loadTrajectory(w http.ResponseWriter, r *http.Request, id string) (store.Trajectory, bool) {
+// loadVisible reads the trajectory's row and checks that the caller may
+// see it (mayAccess); it answers 404 or 503 itself. A trajectory the
+// caller may not see gets the 404 of one that does not exist; only the
+// audit log tells them apart. A step reads the row too, for the check and
+// the programme (a closed trajectory is left to Temporal, which answers a
+// retried closure with its first outcome).
+func (s *server) loadVisible(w http.ResponseWriter, r *http.Request, id string) (store.Trajectory, bool) {
 	row, err := s.store.Trajectory(r.Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writeTrajectoryNotFound(w, id)
+		noteOutcome(r, store.OutcomeNotFound)
+		writeTrajectoryNotFound(w)
 		return store.Trajectory{}, false
 	case err != nil:
 		s.writeStoreError(w, "read trajectory", err)
+		return store.Trajectory{}, false
+	case !mayAccess(principal(r), row.TrajectorySummary):
+		noteOutcome(r, store.OutcomeDenied, "reason", "trajectory")
+		writeTrajectoryNotFound(w)
 		return store.Trajectory{}, false
 	}
 	return row, true
@@ -72,8 +90,12 @@ func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	row, ok := s.loadTrajectory(w, r, id)
+	row, ok := s.loadVisible(w, r, id)
 	if !ok {
+		return
+	}
+	if err := s.auditRead(r); err != nil {
+		s.writeAuditUnavailable(w, err)
 		return
 	}
 	if row.Events == nil {
@@ -139,6 +161,22 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 		writeFieldErrors(w, "invalid query", fe)
 		return
 	}
+	if !scopeList(w, r, &f) {
+		return
+	}
+	// The filters, for the audit log: values the query validated, or ids.
+	noteDetail(r, "programme", f.ProgrammeID, "programmes", strings.Join(f.ProgrammeIDs, ","),
+		"phase", string(f.Phase), "overdue", q.Get("overdue"), "limit", q.Get("limit"))
+	if f.CoachID != "" {
+		coach := "given"
+		if idPattern.MatchString(f.CoachID) {
+			coach = f.CoachID
+		}
+		noteDetail(r, "coach", coach)
+	}
+	if f.Cursor != "" {
+		noteDetail(r, "cursor", "given")
+	}
 
 	page, err := s.store.ListTrajectories(r.Context(), f)
 	switch {
@@ -150,11 +188,42 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 		s.writeStoreError(w, "list trajectories", err)
 		return
 	}
+	noteDetail(r, "items", strconv.Itoa(len(page.Items)))
+	if err := s.auditRead(r); err != nil {
+		s.writeAuditUnavailable(w, err)
+		return
+	}
 	resp := ListResponse{Items: page.Items, NextCursor: page.NextCursor}
 	if resp.Items == nil {
 		resp.Items = []store.TrajectorySummary{}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// scopeList narrows the filter to what the caller may see: a coach their
+// own trajectories, a supervisor those of their programmes. Asking for
+// more is a 403 (it names only the caller's own scope); it answers itself
+// and returns false then.
+func scopeList(w http.ResponseWriter, r *http.Request, f *store.Filter) bool {
+	p := principal(r)
+	if p.Kind == KindCoach {
+		if f.CoachID != "" && f.CoachID != p.ID {
+			writeForbidden(w, r, "coach", "a coach lists only their own trajectories: leave out coach, or give your own id ("+p.ID+")")
+			return false
+		}
+		f.CoachID = p.ID
+	}
+	if f.ProgrammeID != "" && !slices.Contains(p.Programmes, f.ProgrammeID) {
+		yours := "you work in no programme"
+		if len(p.Programmes) > 0 {
+			yours = "yours are " + joinComma(p.Programmes)
+		}
+		writeForbidden(w, r, "programme", "you may list only the trajectories of your programmes; "+yours)
+		return false
+	}
+	// Never nil: an empty list matches nothing.
+	f.ProgrammeIDs = append([]string{}, p.Programmes...)
+	return true
 }
 
 func phaseNames() []string {

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestGetTrajectory(t *testing.T) {
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhaseCoachAssigned)
 
-	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, ActorHeader, "coach:test-coach")
+	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach)
 	res.want(t, http.StatusOK)
 	var row store.Trajectory
 	res.decode(t, &row)
@@ -30,15 +31,30 @@ func TestGetTrajectory(t *testing.T) {
 		t.Errorf("Cache-Control %q, want no-store for personal data", cc)
 	}
 
-	res = f.do(http.MethodGet, "/v1/trajectories/"+trajectory.ID("a", "b", "c"), nil)
+	if e := f.audit.last(t); e.Actor != "coach:test-coach" || e.Action != "read_trajectory" || e.TrajectoryID != openID ||
+		e.Outcome != store.OutcomeOK || e.Detail["token_id"] != "tok_coachaaa" {
+		t.Errorf("audit entry %+v", e)
+	}
+
+	res = f.do(http.MethodGet, "/v1/trajectories/"+trajectory.ID("a", "b", "c"), nil, authHeader, asCoach)
 	res.want(t, http.StatusNotFound)
 	if res.err.Error != "trajectory not found" {
 		t.Errorf("error %+v", res.err)
 	}
-	f.do(http.MethodGet, "/v1/trajectories/TR-BAD", nil).want(t, http.StatusNotFound)
+	if e := f.audit.last(t); e.Outcome != store.OutcomeNotFound || e.TrajectoryID != trajectory.ID("a", "b", "c") {
+		t.Errorf("audit entry %+v", e)
+	}
+	bad := f.do(http.MethodGet, "/v1/trajectories/TR-BAD", nil, authHeader, asCoach)
+	bad.want(t, http.StatusNotFound)
+	if string(bad.body) != string(res.body) {
+		t.Errorf("a malformed id answered %s, an unknown one %s", bad.body, res.body)
+	}
+	if e := f.audit.last(t); e.Outcome != store.OutcomeNotFound || e.TrajectoryID != "" {
+		t.Errorf("audit entry %+v", e)
+	}
 
 	f.store.readErr = errors.New("trajectory x: failed to connect to `host=db user=elkgezin database=elkgezin`: password authentication failed")
-	res = f.do(http.MethodGet, "/v1/trajectories/"+openID, nil)
+	res = f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach)
 	res.want(t, http.StatusServiceUnavailable)
 	if !strings.Contains(res.err.Detail, "PostgreSQL") || strings.Contains(string(res.body), "host=db") {
 		t.Errorf("store error answered %s", res.body)
@@ -64,7 +80,7 @@ func TestListTrajectoriesValidatesQuery(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {
 			f := newFixture(t)
-			res := f.do(http.MethodGet, "/v1/trajectories?"+tc.query, nil)
+			res := f.do(http.MethodGet, "/v1/trajectories?"+tc.query, nil, authHeader, asSupervisor)
 			res.want(t, http.StatusBadRequest)
 			if _, ok := res.err.Fields[tc.field]; !ok || !strings.Contains(res.err.Detail, tc.field+": ") {
 				t.Errorf("%s not named: %s", tc.field, res.body)
@@ -75,7 +91,7 @@ func TestListTrajectoriesValidatesQuery(t *testing.T) {
 		})
 	}
 	f := newFixture(t)
-	res := f.do(http.MethodGet, "/v1/trajectories?phase=waiting&limit=0&overdue=maybe", nil)
+	res := f.do(http.MethodGet, "/v1/trajectories?phase=waiting&limit=0&overdue=maybe", nil, authHeader, asSupervisor)
 	res.want(t, http.StatusBadRequest)
 	if len(res.err.Fields) != 3 {
 		t.Errorf("not every bad parameter is named: %s", res.body)
@@ -89,7 +105,7 @@ func TestListTrajectories(t *testing.T) {
 		Items:      []store.TrajectorySummary{{ID: openID, ProgrammeID: "test-seconds", Phase: trajectory.PhaseIntakeDone, NextDueAt: &due, Overdue: true}},
 		NextCursor: "abc",
 	}
-	res := f.do(http.MethodGet, "/v1/trajectories?programme=test-seconds&coach=test-coach&phase=intake_done&overdue=true&limit=10&cursor=xyz", nil)
+	res := f.do(http.MethodGet, "/v1/trajectories?programme=test-seconds&coach=test-coach&phase=intake_done&overdue=true&limit=10&cursor=xyz", nil, authHeader, asSupervisor)
 	res.want(t, http.StatusOK)
 	var page ListResponse
 	res.decode(t, &page)
@@ -98,12 +114,18 @@ func TestListTrajectories(t *testing.T) {
 	}
 	flt := f.store.filters[0]
 	if flt.ProgrammeID != "test-seconds" || flt.CoachID != "test-coach" || flt.Phase != trajectory.PhaseIntakeDone ||
-		flt.Overdue == nil || !*flt.Overdue || flt.Limit != 10 || flt.Cursor != "xyz" {
+		flt.Overdue == nil || !*flt.Overdue || flt.Limit != 10 || flt.Cursor != "xyz" || strings.Join(flt.ProgrammeIDs, ",") != "test-seconds" {
 		t.Errorf("filter %+v", flt)
+	}
+	e := f.audit.last(t)
+	want := map[string]string{"status": "200", "token_id": "tok_supervis", "programme": "test-seconds", "programmes": "test-seconds",
+		"coach": "test-coach", "phase": "intake_done", "overdue": "true", "limit": "10", "cursor": "given", "items": "1"}
+	if e.Action != "list_trajectories" || e.Actor != "supervisor:sup-vilvoorde" || e.Outcome != store.OutcomeOK || !maps.Equal(e.Detail, want) {
+		t.Errorf("audit entry %+v, want detail %v", e, want)
 	}
 
 	f.store.page = store.Page{}
-	res = f.do(http.MethodGet, "/v1/trajectories?overdue=false", nil)
+	res = f.do(http.MethodGet, "/v1/trajectories?overdue=false", nil, authHeader, asSupervisor)
 	res.want(t, http.StatusOK)
 	if got := strings.TrimSpace(string(res.body)); got != `{"items":[]}` {
 		t.Errorf("empty page %s", got)
@@ -113,14 +135,14 @@ func TestListTrajectories(t *testing.T) {
 	}
 
 	f.store.listErr = fmt.Errorf("list: %w: not base64", store.ErrBadCursor)
-	res = f.do(http.MethodGet, "/v1/trajectories?cursor=garbage", nil)
+	res = f.do(http.MethodGet, "/v1/trajectories?cursor=garbage", nil, authHeader, asSupervisor)
 	res.want(t, http.StatusBadRequest)
 	if _, ok := res.err.Fields["cursor"]; !ok {
 		t.Errorf("cursor not named: %s", res.body)
 	}
 
 	f.store.listErr = errors.New("list trajectories: conn closed")
-	res = f.do(http.MethodGet, "/v1/trajectories", nil)
+	res = f.do(http.MethodGet, "/v1/trajectories", nil, authHeader, asSupervisor)
 	res.want(t, http.StatusServiceUnavailable)
 	if !strings.Contains(res.err.Detail, "PostgreSQL") {
 		t.Errorf("detail %q", res.err.Detail)

@@ -27,8 +27,12 @@ var ErrBadCursor = errors.New("malformed cursor")
 // Filter selects trajectories for ListTrajectories. Zero fields do not filter.
 type Filter struct {
 	ProgrammeID string
-	CoachID     string
-	Phase       trajectory.Phase
+	// ProgrammeIDs, when not nil, keeps only trajectories of these
+	// programmes: the programmes the caller may see. An empty, non-nil list
+	// keeps nothing.
+	ProgrammeIDs []string
+	CoachID      string
+	Phase        trajectory.Phase
 	// Overdue, when set, keeps only overdue (true) or only not overdue
 	// (false) trajectories; see TrajectorySummary.Overdue.
 	Overdue *bool
@@ -62,6 +66,9 @@ func (s *Store) ListTrajectories(ctx context.Context, f Filter) (Page, error) {
 	}
 	if f.ProgrammeID != "" {
 		where = append(where, "programme_id = "+arg(f.ProgrammeID))
+	}
+	if f.ProgrammeIDs != nil {
+		where = append(where, "programme_id = ANY("+arg(f.ProgrammeIDs)+"::text[])")
 	}
 	if f.CoachID != "" {
 		where = append(where, "coach_id = "+arg(f.CoachID))

@@ -77,6 +77,11 @@ func TestListFilters(t *testing.T) {
 		{"programme and coach", Filter{ProgrammeID: "p2", CoachID: "c1"}, "e"},
 		{"programme and overdue", Filter{ProgrammeID: "p1", Overdue: &yes}, "b"},
 		{"no match", Filter{ProgrammeID: "p3"}, ""},
+		{"programmes", Filter{ProgrammeIDs: []string{"p2", "p3"}}, "ce"},
+		{"programmes and coach", Filter{ProgrammeIDs: []string{"p1", "p2"}, CoachID: "c1"}, "ade"},
+		{"programme within programmes", Filter{ProgrammeID: "p1", ProgrammeIDs: []string{"p1"}, CoachID: "c1"}, "ad"},
+		{"programme outside programmes", Filter{ProgrammeID: "p1", ProgrammeIDs: []string{"p2"}}, ""},
+		{"no programmes at all", Filter{ProgrammeIDs: []string{}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := []string{}

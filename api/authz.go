@@ -1,0 +1,185 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"elkgezin/store"
+)
+
+// routeRule says who may call a route at all, and how its audit entries
+// name the action.
+type routeRule struct {
+	action string   // the audit log's name of what the route does
+	kinds  []string // the kinds of principal that may call it
+	doing  string   // what the route does, for the 403 of another kind
+}
+
+// routeRules is the authorization table: each authenticated route (method
+// and path template), who may call it, and its action in the audit log.
+//
+// A kind that is not listed gets 403 for the route as a whole, whatever
+// the trajectory: the answer does not depend on the id, so it tells
+// nothing about which trajectories exist. A route that names a trajectory
+// checks, once the kind may call it, that the caller may see that
+// trajectory (mayAccess); if not, it answers 404 exactly as for a
+// trajectory that does not exist.
+//
+// Outside this table, without authentication: GET /healthz and /readyz
+// (they reveal no data), the handover link routes (the signed token in the
+// path is the credential), DELETE /v1/session (it only drops a cookie),
+// and Config.Codec at /codec/ (it authorizes itself: SupervisorAuthorizer).
+var routeRules = map[string]routeRule{
+	http.MethodPost + " " + pathReferrals:   {"create_referral", kinds(KindPartner), "refer a family"},
+	http.MethodGet + " " + pathTrajectories: {"list_trajectories", kinds(KindCoach, KindSupervisor), "list trajectories"},
+	http.MethodGet + " " + pathTrajectory:   {"read_trajectory", kinds(KindCoach, KindSupervisor), "read a trajectory"},
+	http.MethodPost + " " + pathAssignment:  {"assign_coach", kinds(KindSupervisor), "assign a coach"},
+	http.MethodPost + " " + pathIntake:      {"record_intake", kinds(KindCoach), "record an intake"},
+	http.MethodPost + " " + pathVisits:      {"record_visit", kinds(KindCoach), "record a home visit"},
+	http.MethodPost + " " + pathBirth:       {"record_birth", kinds(KindCoach), "record a birth"},
+	http.MethodPost + " " + pathHandovers:   {"hand_over", kinds(KindCoach), "hand a family over"},
+	http.MethodPost + " " + pathClosure:     {"close_trajectory", kinds(KindCoach, KindSupervisor), "close a trajectory"},
+	http.MethodPost + " " + pathExtension:   {"extend_follow_up", kinds(KindSupervisor), "extend follow-up"},
+	http.MethodPost + " " + pathSession:     {"create_session", kinds(KindSupervisor), "open a codec session"},
+}
+
+func kinds(k ...string) []string { return k }
+
+// mayAccess says whether p may see, and act on, the trajectory: a coach
+// their own trajectories (the assigned coach) in their programmes, a
+// supervisor every trajectory of their programmes, nobody else any.
+func mayAccess(p Principal, t store.TrajectorySummary) bool {
+	switch p.Kind {
+	case KindCoach:
+		return t.CoachID != "" && t.CoachID == p.ID && slices.Contains(p.Programmes, t.ProgrammeID)
+	case KindSupervisor:
+		return slices.Contains(p.Programmes, t.ProgrammeID)
+	}
+	return false
+}
+
+// guard authenticates the request, checks the route's rule and writes the
+// request's audit entry.
+func (s *server) guard(method, path string, h http.HandlerFunc) http.Handler {
+	rule, ok := routeRules[method+" "+path]
+	if !ok {
+		panic("api: no authorization rule for " + method + " " + path)
+	}
+	return s.audited(rule.action, KindAnonymous, s.authorize(rule, h))
+}
+
+func (s *server) authorize(rule routeRule, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.auth.Authenticate(r)
+		var unauth *UnauthenticatedError
+		switch {
+		case errors.As(err, &unauth):
+			noteDetail(r, "token_id", unauth.CredentialID)
+			writeUnauthenticated(w, unauth)
+			return
+		case err != nil:
+			s.writeAuthUnavailable(w, err)
+			return
+		}
+		p = s.currentScope(p)
+		notePrincipal(r.Context(), p)
+		if !slices.Contains(rule.kinds, p.Kind) {
+			noteDetail(r, "reason", "kind")
+			writeError(w, http.StatusForbidden, "forbidden",
+				fmt.Sprintf("a %s may not %s: this is for %s", kindName(p.Kind), rule.doing, kindNames(rule.kinds)))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// currentScope keeps, of a coach's programmes, those that still list them
+// as a coach in the programme files: a coach taken off a team loses its
+// trajectories at once, even before their token is revoked.
+func (s *server) currentScope(p Principal) Principal {
+	if p.Kind != KindCoach {
+		return p
+	}
+	var kept []string
+	for _, id := range p.Programmes {
+		if prog, ok := s.programmes.Get(id); ok {
+			if _, isCoach := prog.Coach(p.ID); isCoach {
+				kept = append(kept, id)
+			}
+		}
+	}
+	p.Programmes = kept
+	return p
+}
+
+func kindName(kind string) string {
+	switch kind {
+	case KindPartner:
+		return "partner organisation"
+	case KindAdmin:
+		return "administrator"
+	}
+	return kind
+}
+
+func kindNames(ks []string) string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		if k == KindCoach {
+			names[i] = "coaches"
+		} else {
+			names[i] = kindName(k) + "s"
+		}
+	}
+	return joinOr(names)
+}
+
+// writeForbidden answers 403 and notes why in the audit entry.
+func writeForbidden(w http.ResponseWriter, r *http.Request, reason, detail string) {
+	noteDetail(r, "reason", reason)
+	writeError(w, http.StatusForbidden, "forbidden", detail)
+}
+
+// codec mounts the codec endpoint (Config.Codec), which authorizes each
+// request itself (SupervisorAuthorizer). Each encode and decode is
+// audited; a decode hands out personal data, so its answer is held until
+// its audit entry is written, and a failure to write it is a 503.
+func (s *server) codec(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var action string
+		switch {
+		case r.Method != http.MethodPost:
+			// Preflights carry no credentials and return no data.
+		case strings.HasSuffix(r.URL.Path, "/decode"):
+			action = "decode_payloads"
+		case strings.HasSuffix(r.URL.Path, "/encode"):
+			action = "encode_payloads"
+		}
+		if action == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		s.audited(action, KindAnonymous, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			bw := &bufferedWriter{header: http.Header{}}
+			h.ServeHTTP(bw, r)
+			rec := auditFrom(r.Context())
+			rec.mu.Lock()
+			failure := rec.failure
+			rec.mu.Unlock()
+			if failure != nil {
+				s.log.Error("codec: the credentials could not be checked", "error", failure)
+			}
+			if action == "decode_payloads" && bw.status == http.StatusOK {
+				if err := s.auditRead(r); err != nil {
+					s.writeAuditUnavailable(w, err)
+					return
+				}
+			}
+			bw.copyTo(w)
+		})).ServeHTTP(w, r)
+	})
+}

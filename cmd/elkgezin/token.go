@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"elkgezin/programme"
+	"elkgezin/store"
+)
+
+const tokenUsage = `usage: elkgezin token <command>
+
+Makes, lists and revokes the API's bearer tokens, in the database at
+DATABASE_URL (programmes and coaches are checked against PROGRAMMES_DIR).
+
+commands:
+  create --kind <kind> --subject <id> [--programme <id>]... [--label <text>]
+            make a token and print it, and only it, on stdout, once: the
+            database keeps only its hash. Its id (tok_...) and what it is
+            for go to stderr. Kinds:
+              partner     --subject an organisation that at least one
+                          programme accepts referrals from; no --programme
+              coach       --subject a coach of every --programme (one or more)
+              supervisor  --subject the supervisor's id; one or more --programme
+              admin       --subject the administrator's name; no --programme
+  revoke <id>
+            revoke the token with this id (tok_...) at once
+  list      list every token: id, kind, subject, programmes, label, created,
+            revoked, last used (never the tokens themselves)
+
+example:
+  TOKEN=$(elkgezin token create --kind coach --subject test-coach --programme test-seconds)
+`
+
+// tokenStderr receives what elkgezin token says besides its result.
+var tokenStderr io.Writer = os.Stderr
+
+// runToken runs `elkgezin token`; args are the arguments after "token".
+// stdout receives only the result: the token of create, the table of list,
+// the confirmation of revoke.
+func runToken(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(tokenStderr, tokenUsage)
+		return errors.New("token: name a command: create, revoke or list")
+	}
+	switch args[0] {
+	case "create":
+		return tokenCreate(ctx, args[1:], stdout)
+	case "revoke":
+		return tokenRevoke(ctx, args[1:], stdout)
+	case "list":
+		return tokenList(ctx, args[1:], stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, tokenUsage)
+		return nil
+	}
+	fmt.Fprint(tokenStderr, tokenUsage)
+	return fmt.Errorf("token: unknown command %q: use create, revoke or list", args[0])
+}
+
+// parseFlags parses a subcommand's flags; a request for help is not an error.
+func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	fs.SetOutput(tokenStderr)
+	err = fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("token %s: %w", fs.Name(), err)
+	}
+	return false, nil
+}
+
+func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("create", flag.ContinueOnError)
+	kind := fs.String("kind", "", "partner, coach, supervisor or admin")
+	subject := fs.String("subject", "", "the organisation id, coach id, supervisor id or administrator name")
+	label := fs.String("label", "", "what the token is for, e.g. whose laptop (shown by list)")
+	var programmes []string
+	fs.Func("programme", "a programme id the coach or supervisor works in (repeat for several)", func(v string) error {
+		programmes = append(programmes, v)
+		return nil
+	})
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("token create: unexpected argument %q; every value is a flag (--kind, --subject, --programme, --label)", fs.Arg(0))
+	}
+	if err := checkTokenSubject(*kind, *subject, programmes); err != nil {
+		return fmt.Errorf("token create: %w", err)
+	}
+	st, err := store.Open(ctx, env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable"))
+	if err != nil {
+		return fmt.Errorf("token create: %w", err)
+	}
+	defer st.Close()
+	id, token, err := st.CreateToken(ctx, *kind, *subject, programmes, *label)
+	if err != nil {
+		return fmt.Errorf("token create: %w", err)
+	}
+	if _, err := fmt.Fprintln(stdout, token); err != nil {
+		return fmt.Errorf("token create: print the token (id %s; revoke it, it was not shown): %w", id, err)
+	}
+	scope := ""
+	if len(programmes) > 0 {
+		scope = " in " + strings.Join(programmes, ", ")
+	}
+	fmt.Fprintf(tokenStderr, "created token %s for %s:%s%s. It is shown only this once; the database keeps only its hash.\n",
+		id, *kind, *subject, scope)
+	return nil
+}
+
+// checkTokenSubject checks a token's kind, subject and programmes against
+// the programme files, so that a token is never made for a coach or a
+// programme that does not exist.
+func checkTokenSubject(kind, subject string, programmes []string) error {
+	if !slices.Contains(store.TokenKinds, kind) {
+		return fmt.Errorf("--kind must be one of %s", strings.Join(store.TokenKinds, ", "))
+	}
+	if subject == "" {
+		return errors.New("--subject is required: the organisation id, coach id, supervisor id or administrator name")
+	}
+	needsProgrammes := kind == store.TokenCoach || kind == store.TokenSupervisor
+	switch {
+	case needsProgrammes && len(programmes) == 0:
+		return fmt.Errorf("a %s token needs at least one --programme", kind)
+	case !needsProgrammes && len(programmes) > 0:
+		return fmt.Errorf("a %s token takes no --programme", kind)
+	case kind == store.TokenAdmin:
+		return nil
+	}
+	dir := env("PROGRAMMES_DIR", "deploy/programmes")
+	catalogue, err := programme.LoadDir(dir)
+	if err != nil {
+		return fmt.Errorf("load programmes (PROGRAMMES_DIR): %w", err)
+	}
+	for _, id := range programmes {
+		p, ok := catalogue.Get(id)
+		if !ok {
+			return fmt.Errorf("--programme %q is not a programme in %s; the programmes are %s", id, dir, strings.Join(catalogue.IDs(), ", "))
+		}
+		if _, isCoach := p.Coach(subject); kind == store.TokenCoach && !isCoach {
+			return fmt.Errorf("%q is not a coach of programme %s (see its coaches in %s)", subject, id, dir)
+		}
+	}
+	if kind == store.TokenPartner {
+		for _, id := range catalogue.IDs() {
+			if p, _ := catalogue.Get(id); p.AllowsReferrer(subject) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no programme in %s accepts referrals from %q: a partner token would be of no use", dir, subject)
+	}
+	return nil
+}
+
+func tokenRevoke(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("revoke", flag.ContinueOnError)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("token revoke: give the id of one token (tok_...; see elkgezin token list)")
+	}
+	id := fs.Arg(0)
+	if !store.ValidTokenID(id) {
+		if tid := store.TokenID(id); tid != "" {
+			return fmt.Errorf("token revoke: give the token's id (%s), not the token itself", tid)
+		}
+		return fmt.Errorf("token revoke: %q is not a token id (tok_ and 8 characters; see elkgezin token list)", id)
+	}
+	st, err := store.Open(ctx, env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable"))
+	if err != nil {
+		return fmt.Errorf("token revoke: %w", err)
+	}
+	defer st.Close()
+	if err := st.RevokeToken(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("token revoke: there is no token %s (see elkgezin token list)", id)
+	} else if err != nil {
+		return fmt.Errorf("token revoke: %w", err)
+	}
+	_, err = fmt.Fprintf(stdout, "revoked %s\n", id)
+	return err
+}
+
+func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("token list: unexpected argument %q", fs.Arg(0))
+	}
+	st, err := store.Open(ctx, env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable"))
+	if err != nil {
+		return fmt.Errorf("token list: %w", err)
+	}
+	defer st.Close()
+	tokens, err := st.ListTokens(ctx)
+	if err != nil {
+		return fmt.Errorf("token list: %w", err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tSUBJECT\tPROGRAMMES\tLABEL\tCREATED\tREVOKED\tLAST USED")
+	for _, t := range tokens {
+		programmes := strings.Join(t.Programmes, ",")
+		if programmes == "" {
+			programmes = "-"
+		}
+		label := t.Label
+		if label == "" {
+			label = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Kind, t.Subject, programmes, label,
+			listTime(&t.CreatedAt), listTime(t.RevokedAt), listTime(t.LastUsedAt))
+	}
+	return tw.Flush()
+}
+
+// listTime shows a time in UTC to the minute, "-" for none.
+func listTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"elkgezin/internal/pgtest"
+	"elkgezin/store"
+)
+
+const tokenTestProgramme = `id: test-seconds
+name: Testprogramma
+referrers:
+  - id: test-partner
+    name: Testpartner
+assignment_limit: 60s
+intake_deadline: 90s
+home_visit_cadence: 20s
+reminder_lead: 6s
+alert_grace: 6s
+handover:
+  acknowledgement_limit: 10s
+  link_valid_for: 1h
+supervisor_email: supervisor@test.example
+coaches:
+  - id: test-coach
+    name: Testcoach
+    email: coach@test.example
+  - id: test-coach-2
+    name: Testcoach 2
+    email: coach2@test.example
+`
+
+// tokenEnv points the command at a fresh database and a programme directory.
+func tokenEnv(t *testing.T) string {
+	t.Helper()
+	url := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "test-seconds.yaml"), []byte(tokenTestProgramme), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := strings.NewReplacer("id: test-seconds", "id: other-programme", "test-partner", "other-partner",
+		"test-coach-2", "other-coach-2", "test-coach", "other-coach").Replace(tokenTestProgramme)
+	if err := os.WriteFile(filepath.Join(dir, "other-programme.yaml"), []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("PROGRAMMES_DIR", dir)
+	return url
+}
+
+// runTokenCmd runs elkgezin token with args and returns stdout and stderr.
+func runTokenCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	old := tokenStderr
+	tokenStderr = &errOut
+	defer func() { tokenStderr = old }()
+	err = runToken(t.Context(), args, &out)
+	return out.String(), errOut.String(), err
+}
+
+func TestTokenCommand(t *testing.T) {
+	url := tokenEnv(t)
+
+	out, errOut, err := runTokenCmd(t, "create", "--kind", "coach", "--subject", "test-coach", "--programme", "test-seconds", "--label", "An's laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the token on stdout, so that scripts can capture it.
+	token := strings.TrimSuffix(out, "\n")
+	if !regexp.MustCompile(`^tok_[a-z2-7]{8}\.[A-Za-z0-9_-]{43}$`).MatchString(token) || strings.Count(out, "\n") != 1 {
+		t.Fatalf("stdout %q is not just a token", out)
+	}
+	id := store.TokenID(token)
+	if !strings.Contains(errOut, "created token "+id+" for coach:test-coach in test-seconds") || strings.Contains(errOut, token) {
+		t.Errorf("stderr %q", errOut)
+	}
+
+	st, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	info, err := st.AuthenticateToken(t.Context(), token)
+	if err != nil || info.ID != id || info.Kind != store.TokenCoach || info.Subject != "test-coach" || info.Label != "An's laptop" {
+		t.Fatalf("authenticate the new token: %+v, %v", info, err)
+	}
+
+	out, _, err = runTokenCmd(t, "create", "-kind=supervisor", "-subject=sup-vilvoorde", "-programme=test-seconds", "-programme=other-programme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	supID := store.TokenID(strings.TrimSpace(out))
+	if _, _, err := runTokenCmd(t, "create", "--kind", "partner", "--subject", "test-partner"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runTokenCmd(t, "create", "--kind", "admin", "--subject", "root"); err != nil {
+		t.Fatal(err)
+	}
+
+	out, _, err = runTokenCmd(t, "revoke", supID)
+	if err != nil || out != "revoked "+supID+"\n" {
+		t.Fatalf("revoke: %q, %v", out, err)
+	}
+
+	out, _, err = runTokenCmd(t, "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "ID ") || !strings.Contains(lines[0], "LAST USED") {
+		t.Fatalf("list:\n%s", out)
+	}
+	fields := strings.Fields(lines[1])
+	if fields[0] != id || fields[1] != "coach" || fields[2] != "test-coach" || fields[3] != "test-seconds" ||
+		!strings.Contains(lines[1], "An's laptop") || strings.Contains(out, token) {
+		t.Errorf("coach line %q", lines[1])
+	}
+	// The supervisor's: revoked. The coach's: used (authenticated above).
+	if sup := strings.Fields(lines[2]); sup[0] != supID || sup[3] != "other-programme,test-seconds" || strings.Count(lines[2], "Z") != 2 {
+		t.Errorf("supervisor line %q: want created and revoked, never used", lines[2])
+	}
+	if strings.Count(lines[1], "Z") != 2 || !strings.HasSuffix(lines[1], "Z") {
+		t.Errorf("coach line %q: want created and last used, not revoked", lines[1])
+	}
+	if f := strings.Fields(lines[3]); f[1] != "partner" || f[3] != "-" {
+		t.Errorf("partner line %q", lines[3])
+	}
+
+	// Revoked means refused.
+	if _, err := st.AuthenticateToken(t.Context(), token); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runTokenCmd(t, "revoke", id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AuthenticateToken(t.Context(), token); !errors.Is(err, store.ErrTokenInvalid) {
+		t.Errorf("a revoked token authenticates: %v", err)
+	}
+}
+
+func TestTokenCommandRefuses(t *testing.T) {
+	tokenEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "name a command"},
+		{[]string{"rotate"}, "unknown command"},
+		{[]string{"create", "--kind", "family", "--subject", "x1"}, "--kind must be one of"},
+		{[]string{"create", "--subject", "x1"}, "--kind must be one of"},
+		{[]string{"create", "--kind", "admin"}, "--subject is required"},
+		{[]string{"create", "--kind", "coach", "--subject", "test-coach"}, "needs at least one --programme"},
+		{[]string{"create", "--kind", "supervisor", "--subject", "sup"}, "needs at least one --programme"},
+		{[]string{"create", "--kind", "partner", "--subject", "test-partner", "--programme", "test-seconds"}, "takes no --programme"},
+		{[]string{"create", "--kind", "admin", "--subject", "root", "--programme", "test-seconds"}, "takes no --programme"},
+		{[]string{"create", "--kind", "coach", "--subject", "test-coach", "--programme", "no-such"}, `"no-such" is not a programme`},
+		{[]string{"create", "--kind", "coach", "--subject", "test-coach", "--programme", "test-seconds", "--programme", "other-programme"}, `"test-coach" is not a coach of programme other-programme`},
+		{[]string{"create", "--kind", "coach", "--subject", "nobody", "--programme", "test-seconds"}, `"nobody" is not a coach`},
+		{[]string{"create", "--kind", "supervisor", "--subject", "sup", "--programme", "nope"}, "is not a programme"},
+		{[]string{"create", "--kind", "partner", "--subject", "politie"}, `no programme in`},
+		{[]string{"create", "--kind", "admin", "--subject", "Root User"}, "subject"},
+		{[]string{"create", "--kind", "admin", "--subject", "root", "extra"}, "unexpected argument"},
+		{[]string{"create", "--colour", "red"}, "flag provided but not defined"},
+		{[]string{"revoke"}, "give the id of one token"},
+		{[]string{"revoke", "tok_a", "tok_b"}, "give the id of one token"},
+		{[]string{"revoke", "my-token"}, "is not a token id"},
+		{[]string{"revoke", "tok_abcdefgh." + strings.Repeat("x", 43)}, "not the token itself"},
+		{[]string{"revoke", "tok_abcdefgh"}, "there is no token tok_abcdefgh"},
+		{[]string{"list", "all"}, "unexpected argument"},
+	} {
+		out, _, err := runTokenCmd(t, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error saying %q", tc.args, err, tc.want)
+		}
+		if out != "" {
+			t.Errorf("%q printed %q on stdout", tc.args, out)
+		}
+	}
+	out, _, err := runTokenCmd(t, "list")
+	if err != nil || strings.Count(out, "\n") != 1 {
+		t.Errorf("refused requests made tokens: %q, %v", out, err)
+	}
+	if _, _, err := runTokenCmd(t, "create", "-h"); err != nil {
+		t.Errorf("help: %v", err)
+	}
+}
