@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,6 +27,9 @@ import (
 
 // testLinkSecret signs the handover links of the test stack.
 const testLinkSecret = "e2e-handover-link-secret-of-32-bytes!"
+
+// testPayloadKeys encrypt what the test stack hands to Temporal.
+const testPayloadKeys = "e2e-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 // binary is the elkgezin command built once for all tests.
 var binary string
@@ -59,6 +63,7 @@ type stack struct {
 	mu       sync.Mutex
 	logs     bytes.Buffer // everything the worker and API processes logged
 	worker   *exec.Cmd
+	tokens   map[string]string // actor "kind:subject" -> bearer token
 }
 
 func startStack(t *testing.T) *stack {
@@ -70,7 +75,7 @@ func startStack(t *testing.T) *stack {
 	if _, err := os.Stat(temporalBin); err != nil {
 		t.Fatalf("no Temporal CLI at %s: run deploy/install-tools temporal (deploy/test does)", temporalBin)
 	}
-	s := &stack{t: t, smtp: smtpsink.Start(t)}
+	s := &stack{t: t, smtp: smtpsink.Start(t), tokens: map[string]string{}}
 	databaseURL := pgtest.NewDatabase(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -98,6 +103,8 @@ func startStack(t *testing.T) *stack {
 		"TEMPORAL_ADDRESS="+s.temporal.FrontendHostPort(),
 		"DATABASE_URL="+databaseURL,
 		"HANDOVER_LINK_SECRET="+testLinkSecret,
+		"PAYLOAD_KEYS="+testPayloadKeys,
+		"CODEC_CORS_ORIGIN=http://127.0.0.1:8233",
 		"SERVICES_FILE="+services,
 		"PROGRAMMES_DIR="+programmes,
 		"SMTP_ADDR="+s.smtp.Addr(),
@@ -110,6 +117,38 @@ func startStack(t *testing.T) *stack {
 	s.start("api")
 	s.waitReady()
 	return s
+}
+
+// token is a bearer token for actor ("coach:test-coach"), made once with
+// the admin command as an operator would. Coaches and supervisors work in
+// the test-seconds programme.
+func (s *stack) token(actor string) string {
+	s.t.Helper()
+	if tok, ok := s.tokens[actor]; ok {
+		return tok
+	}
+	kind, subject, _ := strings.Cut(actor, ":")
+	args := []string{"token", "create", "--kind", kind, "--subject", subject, "--label", "e2e"}
+	if kind == "coach" || kind == "supervisor" {
+		args = append(args, "--programme", "test-seconds")
+	}
+	tok := strings.TrimSpace(s.run(args...))
+	s.tokens[actor] = tok
+	return tok
+}
+
+// run runs an elkgezin admin command to completion and returns its output.
+func (s *stack) run(args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = s.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		s.t.Fatalf("elkgezin %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
 }
 
 // start runs `elkgezin <command>` until the test ends.

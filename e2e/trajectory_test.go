@@ -52,13 +52,16 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 		t.Fatalf("list: %d %v", status, list)
 	}
 
-	// A step out of order is refused with the reason.
-	status, refused := s.call(coach, "POST", "/v1/trajectories/"+id+"/intake", map[string]any{}, nil)
-	if status != http.StatusConflict || !strings.Contains(refused["detail"].(string), "no coach is assigned yet") {
-		t.Fatalf("intake before assignment: %d %v", status, refused)
+	// Before the assignment the coach does not even see the trajectory.
+	if status, _ := s.call(coach, "POST", "/v1/trajectories/"+id+"/intake", map[string]any{}, nil); status != http.StatusNotFound {
+		t.Fatalf("intake by a coach not (yet) assigned: %d, want 404", status)
 	}
-
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "test-coach"})
+	// A step out of order is refused with the reason.
+	status, refused := s.call(coach, "POST", "/v1/trajectories/"+id+"/visits", map[string]any{}, nil)
+	if status != http.StatusConflict || !strings.Contains(refused["detail"].(string), "the intake is not recorded yet") {
+		t.Fatalf("visit before the intake: %d %v", status, refused)
+	}
 	s.mustStep(coach, id, "intake", map[string]any{"note": "first visit at home, went well"})
 	// Visit 1 in time (its reminder would come 14s after the intake); the
 	// family and coach plan visit 2 in 15 seconds.
@@ -201,7 +204,7 @@ func (s *stack) call(actor, method, path string, body any, header map[string]str
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if actor != "" {
-		req.Header.Set("X-Elkgezin-Actor", actor)
+		req.Header.Set("Authorization", "Bearer "+s.token(actor))
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Duration is a time.Duration that programme files write the way a team
@@ -36,6 +38,26 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := ParseDuration(string(b))
 	if err != nil {
 		return err
+	}
+	*d = v
+	return nil
+}
+
+// durationError remembers where in a file a bad duration stands, so the
+// loader can name its field.
+type durationError struct {
+	line int
+	err  error
+}
+
+func (e *durationError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e *durationError) Unwrap() error { return e.err }
+
+// UnmarshalYAML reads "14d" and keeps the line of a bad value.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return &durationError{line: n.Line, err: err}
 	}
 	*d = v
 	return nil

@@ -154,6 +154,9 @@ func (p Programme) Validate(file string) error {
 			bad(field, "is required and must be longer than zero")
 		}
 	}
+	if p.AssignmentLimit > 0 && p.IntakeDeadline > 0 && p.AssignmentLimit >= p.IntakeDeadline {
+		bad("assignment_limit", "must be shorter than intake_deadline (%s): the intake is due after a coach is assigned", p.IntakeDeadline.Std())
+	}
 	if p.ReminderLead > 0 && p.IntakeDeadline > 0 && p.ReminderLead >= p.IntakeDeadline {
 		bad("reminder_lead", "must be shorter than intake_deadline (%s), or the reminder would come before the referral", p.IntakeDeadline.Std())
 	}
@@ -281,6 +284,42 @@ func LoadDir(dir string) (Catalogue, error) {
 	return cat, nil
 }
 
+// fieldAtLine names the YAML key whose value stands at line, as a dotted
+// path ("perinatal.birth_record_margin"), or "" when none does.
+func fieldAtLine(path string, line int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var root yaml.Node
+	if yaml.Unmarshal(b, &root) != nil {
+		return ""
+	}
+	var find func(n *yaml.Node, prefix string) string
+	find = func(n *yaml.Node, prefix string) string {
+		for _, c := range n.Content {
+			if n.Kind != yaml.MappingNode {
+				if f := find(c, prefix); f != "" {
+					return f
+				}
+			}
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key, val := n.Content[i], n.Content[i+1]
+				if val.Line == line && val.Kind == yaml.ScalarNode {
+					return prefix + key.Value
+				}
+				if f := find(val, prefix+key.Value+"."); f != "" {
+					return f
+				}
+			}
+		}
+		return ""
+	}
+	return find(&root, "")
+}
+
 // LoadFile reads and validates one programme file.
 func LoadFile(path string) (Programme, error) {
 	f, err := os.Open(path)
@@ -292,6 +331,12 @@ func LoadFile(path string) (Programme, error) {
 	dec.KnownFields(true)
 	var p Programme
 	if err := dec.Decode(&p); err != nil {
+		var de *durationError
+		if errors.As(err, &de) {
+			if field := fieldAtLine(path, de.line); field != "" {
+				return Programme{}, &FieldError{File: path, Field: field, Problem: de.err.Error()}
+			}
+		}
 		return Programme{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := p.Validate(path); err != nil {

@@ -148,6 +148,9 @@ type Step struct {
 	// step went out, so a continued run never sends them again.
 	Reminded bool `json:"reminded,omitempty"`
 	Alerted  bool `json:"alerted,omitempty"`
+	// PastDue records that the due instant passed with the step open: the
+	// trajectory is then overdue for supervisors.
+	PastDue bool `json:"past_due,omitempty"`
 }
 
 // Key names the step uniquely within its trajectory.
@@ -176,6 +179,7 @@ type State struct {
 	ReferredAt   time.Time   `json:"referred_at"`
 	Next         *Step       `json:"next_step,omitempty"`
 	Escalated    bool        `json:"escalated"`
+	Overdue      bool        `json:"overdue"`
 	VisitsDone   int         `json:"visits_done"`
 	StepsDone    []DoneStep  `json:"steps_done"`
 	CloseReason  CloseReason `json:"close_reason,omitempty"`

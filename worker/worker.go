@@ -23,6 +23,7 @@ import (
 // Config is what the worker process needs.
 type Config struct {
 	Temporal      client.Client
+	Namespace     string
 	Store         *store.Store
 	Mail          mailer.Config
 	PublicBaseURL string
@@ -53,6 +54,9 @@ func New(cfg Config) (sdkworker.Worker, error) {
 // Run runs the worker until ctx is cancelled, then stops it gracefully:
 // activities in flight finish or are retried by another worker.
 func Run(ctx context.Context, cfg Config) error {
+	if err := RegisterSearchAttributes(ctx, cfg.Temporal, cfg.Namespace); err != nil {
+		return err
+	}
 	w, err := New(cfg)
 	if err != nil {
 		return err

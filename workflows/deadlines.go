@@ -37,6 +37,10 @@ func (w *trajectoryWorkflow) waitForStep(ctx workflow.Context) error {
 	return w.notify(ctx, due)
 }
 
+// pastDue is owed at a step's due instant: no email, the trajectory only
+// shows itself overdue to supervisors.
+const pastDue trajectory.NotificationKind = "past_due"
+
 // owed is a reminder or alert the trajectory will send at an instant
 // unless the step it is about is done first.
 type owed struct {
@@ -76,6 +80,15 @@ func (w *trajectoryWorkflow) earliestDueStep() (*trajectory.Step, bool) {
 	return first, first != nil
 }
 
+func (w *trajectoryWorkflow) overdue() bool {
+	for _, s := range w.openSteps() {
+		if s.PastDue {
+			return true
+		}
+	}
+	return false
+}
+
 func (w *trajectoryWorkflow) escalated() bool {
 	for _, s := range w.openSteps() {
 		if s.Alerted {
@@ -101,6 +114,9 @@ func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
 		}
 		if !step.Alerted {
 			consider(owed{trajectory.Alert, step, alertAt})
+		}
+		if !step.PastDue {
+			consider(owed{pastDue, step, step.DueAt})
 		}
 	}
 	return earliest, found
@@ -136,6 +152,10 @@ func (w *trajectoryWorkflow) timing(step trajectory.Step) (remindAt time.Time, h
 
 // notify sends what is owed, then records that it went out.
 func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
+	if o.kind == pastDue {
+		o.step.PastDue = true
+		return w.publish(ctx)
+	}
 	key := w.state.TrajectoryID + "/" + o.key()
 	var role string
 	var err error

@@ -4,6 +4,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -37,9 +38,15 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 	}
 	if in.State != nil {
 		w.state = *in.State
+		if err := w.publish(ctx); err != nil {
+			return w.state, err
+		}
 	} else {
 		w.begin(ctx)
 		w.planPerinatal()
+		if err := w.publish(ctx); err != nil {
+			return w.state, err
+		}
 		if err := w.record(ctx, trajectory.ReferredEvent(in.TrajectoryID, in.Programme, in.Referral, w.state.ReferredAt)); err != nil {
 			return w.state, err
 		}
@@ -78,6 +85,50 @@ func (w *trajectoryWorkflow) begin(ctx workflow.Context) {
 	}
 }
 
+// publish shows where the trajectory stands to supervisors: the search
+// attributes they filter on and the current details the UI shows. Neither
+// holds personal data: they are stored in clear.
+func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
+	w.state.Escalated = w.escalated()
+	w.state.Overdue = w.overdue()
+	s := w.state
+	updates := []temporal.SearchAttributeUpdate{
+		trajectory.SearchProgramme.ValueSet(s.ProgrammeID),
+		trajectory.SearchReferrerOrganisation.ValueSet(s.ReferrerOrg),
+		trajectory.SearchPhase.ValueSet(string(s.Phase)),
+		trajectory.SearchOverdue.ValueSet(s.Overdue),
+		trajectory.SearchEscalated.ValueSet(s.Escalated),
+	}
+	if s.CoachID != "" {
+		updates = append(updates, trajectory.SearchCoach.ValueSet(s.CoachID))
+	}
+	details := fmt.Sprintf("**Fase:** %s  \n**Coach:** %s", s.Phase, orNone(s.CoachID))
+	if next, ok := w.earliestDueStep(); ok {
+		updates = append(updates, trajectory.SearchNextStep.ValueSet(next.Key()), trajectory.SearchNextDueAt.ValueSet(next.DueAt))
+		details += fmt.Sprintf("  \n**Volgende stap:** %s, gepland op %s", next.Key(), next.DueAt.UTC().Format("2006-01-02 15:04 UTC"))
+	} else {
+		updates = append(updates, trajectory.SearchNextStep.ValueUnset(), trajectory.SearchNextDueAt.ValueUnset())
+	}
+	if s.Overdue {
+		details += "  \n**Te laat**"
+	}
+	if s.Escalated {
+		details += " · **geëscaleerd naar de teamverantwoordelijke**"
+	}
+	if s.CloseReason != "" {
+		details += fmt.Sprintf("  \n**Afgesloten:** %s", s.CloseReason)
+	}
+	workflow.SetCurrentDetails(ctx, details)
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nog niet toegewezen"
+	}
+	return s
+}
+
 // historyIsLong says when to continue as new, so a trajectory of years of
 // visits never grows a history Temporal would refuse.
 func (w *trajectoryWorkflow) historyIsLong(ctx workflow.Context) bool {
@@ -104,7 +155,11 @@ func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 // event numbers the next event of the log and snapshots the read model.
 func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, detail map[string]string) trajectory.Event {
 	w.state.EventSeq++
-	w.state.Escalated = w.escalated()
+	if err := w.publish(ctx); err != nil {
+		// Only an unregistered search attribute fails here; the worker
+		// registers them at start. The event is still recorded.
+		workflow.GetLogger(ctx).Error("search attributes not updated", "error", err)
+	}
 	s := w.state
 	summary := trajectory.Summary{
 		ProgrammeID: s.ProgrammeID,

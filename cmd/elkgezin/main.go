@@ -22,6 +22,7 @@ import (
 	"elkgezin/api"
 	"elkgezin/handoverlink"
 	"elkgezin/mailer"
+	"elkgezin/payloadcodec"
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/worker"
@@ -32,7 +33,8 @@ const usage = `usage: elkgezin <command>
 commands:
   worker    run the Temporal worker (trajectory workflow, activities)
   api       serve the HTTP API
-  check     validate the programme files and exit
+  check     validate the programme files and the services directory, and exit
+  token     manage API tokens: token create|revoke|list (elkgezin token -h)
 
 environment (defaults in brackets):
   TEMPORAL_ADDRESS   [127.0.0.1:7233]
@@ -40,6 +42,10 @@ environment (defaults in brackets):
   DATABASE_URL       [postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable]
   PROGRAMMES_DIR     [deploy/programmes]
   SERVICES_FILE      [deploy/services.yaml]  directory of regular services for handovers
+  PAYLOAD_KEYS       (required) "id:base64key,..." AES-256 keys that encrypt every
+                     payload Temporal stores; the first encrypts, all decrypt
+  CODEC_CORS_ORIGIN  [http://127.0.0.1:8233] the Temporal UI's origin, allowed to
+                     call the API's codec endpoint (/codec) for supervisors
   HANDOVER_LINK_SECRET  (required) at least 32 bytes shared by worker and api; signs
                      the acknowledgement links in handover emails
   SMTP_ADDR          [127.0.0.1:1025]
@@ -65,6 +71,8 @@ func main() {
 		err = runWorker(ctx, logger)
 	case "api":
 		err = runAPI(ctx, logger)
+	case "token":
+		err = runToken(ctx, os.Args[2:], os.Stdout)
 	case "check":
 		if _, err = programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes")); err == nil {
 			_, err = programme.LoadServices(env("SERVICES_FILE", "deploy/services.yaml"))
@@ -89,14 +97,19 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, logger)
+	opts, err := temporalOptions(logger)
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, opts, logger)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
 	return worker.Run(ctx, worker.Config{
-		Temporal: tc,
-		Store:    st,
+		Temporal:  tc,
+		Namespace: env("TEMPORAL_NAMESPACE", "default"),
+		Store:     st,
 		Mail: mailer.Config{
 			Addr:     env("SMTP_ADDR", "127.0.0.1:1025"),
 			From:     env("MAIL_FROM", "elkgezin@localhost"),
@@ -130,11 +143,20 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	defer st.Close()
 	// Lazy: the API starts while Temporal is still coming up and answers
 	// 503 until it is there, instead of refusing to start.
-	tc, err := client.NewLazyClient(temporalOptions(logger))
+	opts, err := temporalOptions(logger)
+	if err != nil {
+		return err
+	}
+	tc, err := client.NewLazyClient(opts)
 	if err != nil {
 		return fmt.Errorf("configure Temporal client: %w", err)
 	}
 	defer tc.Close()
+	ring, err := payloadKeys()
+	if err != nil {
+		return err
+	}
+	auth := api.TokenAuthenticator{Store: st}
 
 	srv := &http.Server{
 		Addr: env("API_ADDR", "127.0.0.1:8080"),
@@ -144,8 +166,11 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 			Links:      links,
 			Temporal:   tc,
 			Store:      st,
-			Auth:       api.DevHeaderAuthenticator{},
-			Logger:     logger,
+			Auth:       auth,
+			Audit:      st,
+			// The Temporal UI decodes payloads here, for supervisors only.
+			Codec:  payloadcodec.NewHandler(payloadcodec.NewCodec(ring), env("CODEC_CORS_ORIGIN", "http://127.0.0.1:8233"), api.SupervisorAuthorizer(auth)),
+			Logger: logger,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -197,10 +222,10 @@ func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
 
 // dialTemporal connects to Temporal, waiting up to a minute for a server
 // that is still starting (the dev stack starts everything at once).
-func dialTemporal(ctx context.Context, logger *slog.Logger) (client.Client, error) {
+func dialTemporal(ctx context.Context, opts client.Options, logger *slog.Logger) (client.Client, error) {
 	deadline := time.Now().Add(time.Minute)
 	for {
-		tc, err := client.DialContext(ctx, temporalOptions(logger))
+		tc, err := client.DialContext(ctx, opts)
 		if err == nil {
 			return tc, nil
 		}
@@ -212,12 +237,29 @@ func dialTemporal(ctx context.Context, logger *slog.Logger) (client.Client, erro
 	}
 }
 
-func temporalOptions(logger *slog.Logger) client.Options {
-	return client.Options{
-		HostPort:  env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		Namespace: env("TEMPORAL_NAMESPACE", "default"),
-		Logger:    log.NewStructuredLogger(logger),
+// temporalOptions connects with the payload codec, so everything the
+// worker and the API hand to Temporal is encrypted before it leaves.
+func temporalOptions(logger *slog.Logger) (client.Options, error) {
+	ring, err := payloadKeys()
+	if err != nil {
+		return client.Options{}, err
 	}
+	dc, fc := payloadcodec.ClientOptions(ring)
+	return client.Options{
+		HostPort:         env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		Namespace:        env("TEMPORAL_NAMESPACE", "default"),
+		Logger:           log.NewStructuredLogger(logger),
+		DataConverter:    dc,
+		FailureConverter: fc,
+	}, nil
+}
+
+func payloadKeys() (*payloadcodec.KeyRing, error) {
+	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
+	if err != nil {
+		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
+	return ring, nil
 }
 
 func newLogger() *slog.Logger {

@@ -1,0 +1,182 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"elkgezin/internal/smtpsink"
+)
+
+// personalData is everything about the family the privacy test looks for.
+var personalData = []string{
+	"Noor Privacygezin", "Noor", "Privacygezin", "Veldstraat 12", "2800 Mechelen", "+32 485 11 22 33", "485 11 22 33",
+	"Lina", "2023-06-15", "2027-02-01", "no income since the summer", "slept badly, fridge empty",
+}
+
+// TestPersonalDataStaysEncryptedAndOutOfLogs runs a trajectory full of
+// personal data, then reads the raw workflow history without the codec
+// (as anyone with access to the Temporal server or its database would) and
+// finds none of it; through the codec endpoint, as a supervisor, it reads
+// it back. No log line of the worker or the API holds any of it.
+func TestPersonalDataStaysEncryptedAndOutOfLogs(t *testing.T) {
+	s := startStack(t)
+	coach := "coach:test-coach"
+	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
+		"programme":         "test-seconds",
+		"referrer":          map[string]any{"organisation": "test-partner", "reference": "PRIV-1"},
+		"family":            map[string]any{"contact_name": "Noor Privacygezin", "address": "Veldstraat 12, 2800 Mechelen", "phone": "+32 485 11 22 33"},
+		"reason":            "no income since the summer",
+		"expected_due_date": "2027-02-01",
+		"children":          []map[string]any{{"name": "Lina", "birth_date": "2023-06-15"}},
+	}, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("referral: %d %v", status, created)
+	}
+	id := created["id"].(string)
+	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
+	s.mustStep(coach, id, "intake", map[string]any{"note": "slept badly, fridge empty", "next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	s.mustStep(coach, id, "handovers", handover("contact", "children"))
+	s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") }, 30*time.Second)
+	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 1 })
+
+	// The raw history, as stored by the Temporal server.
+	var raw bytes.Buffer
+	var payloads []*commonpb.Payload
+	iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := proto.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw.Write(b)
+		j, _ := protojson.Marshal(e)
+		raw.Write(j)
+		payloads = append(payloads, collectPayloads(e)...)
+	}
+	for _, secret := range personalData {
+		if bytes.Contains(raw.Bytes(), []byte(secret)) {
+			t.Errorf("the raw workflow history holds %q", secret)
+		}
+	}
+	if len(payloads) < 5 {
+		t.Fatalf("found only %d payloads in the history", len(payloads))
+	}
+
+	// Through the codec endpoint, a supervisor reads the family's data.
+	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: payloads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func(actor string) (int, string) {
+		req, _ := http.NewRequest("POST", s.apiURL+"/codec/decode", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Namespace", "default")
+		if actor != "" {
+			req.Header.Set("Authorization", "Bearer "+s.token(actor))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, decodedText(t, out)
+	}
+	status, plain := decode("supervisor:test")
+	if status != http.StatusOK {
+		t.Fatalf("codec as supervisor: %d %s", status, plain)
+	}
+	for _, secret := range []string{"Noor Privacygezin", "Veldstraat 12", "+32 485 11 22 33", "2023-06-15", "slept badly, fridge empty"} {
+		if !strings.Contains(plain, secret) {
+			t.Errorf("decoded history lacks %q", secret)
+		}
+	}
+	if status, _ := decode(coach); status != http.StatusForbidden {
+		t.Errorf("codec as a coach: %d, want 403", status)
+	}
+	if status, _ := decode(""); status != http.StatusUnauthorized {
+		t.Errorf("codec without a token: %d, want 401", status)
+	}
+
+	// Not one log line of the run holds personal data.
+	logs := s.Logs()
+	if !strings.Contains(logs, id) {
+		t.Fatal("the captured logs do not even name the trajectory: nothing was captured")
+	}
+	for _, secret := range personalData {
+		if strings.Contains(logs, secret) {
+			for _, line := range strings.Split(logs, "\n") {
+				if strings.Contains(line, secret) {
+					t.Errorf("a log line holds %q: %s", secret, line)
+					break
+				}
+			}
+		}
+	}
+}
+
+// collectPayloads finds every payload anywhere in a history event.
+func collectPayloads(m proto.Message) []*commonpb.Payload {
+	var out []*commonpb.Payload
+	var walk func(protoreflect.Message)
+	walk = func(msg protoreflect.Message) {
+		if p, ok := msg.Interface().(*commonpb.Payload); ok {
+			out = append(out, p)
+			return
+		}
+		msg.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				for i := 0; i < v.List().Len(); i++ {
+					walk(v.List().Get(i).Message())
+				}
+			case fd.IsMap() && fd.MapValue().Message() != nil:
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					walk(mv.Message())
+					return true
+				})
+			case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
+				walk(v.Message())
+			}
+			return true
+		})
+	}
+	walk(m.ProtoReflect())
+	return out
+}
+
+// decodedText joins the data of the decoded payloads the codec returned.
+func decodedText(t *testing.T, body []byte) string {
+	var ps commonpb.Payloads
+	if err := protojson.Unmarshal(body, &ps); err != nil {
+		return string(body)
+	}
+	var b strings.Builder
+	for _, p := range ps.Payloads {
+		var v any
+		if json.Unmarshal(p.Data, &v) == nil {
+			out, _ := json.Marshal(v)
+			b.Write(out)
+		} else {
+			b.Write(p.Data)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

@@ -1,0 +1,107 @@
+package programme
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const validProgramme = `id: demo
+name: Demo
+referrers:
+  - id: kind-en-gezin
+    name: Kind en Gezin
+assignment_limit: 2d
+intake_deadline: 14d
+home_visit_cadence: 2w
+reminder_lead: 36h
+alert_grace: 2d
+handover:
+  acknowledgement_limit: 5d
+  link_valid_for: 30d
+supervisor_email: sup@demo.example
+coaches:
+  - id: coach-a
+    name: Coach A
+    email: a@demo.example
+`
+
+func TestShippedProgrammesLoad(t *testing.T) {
+	cat, err := LoadDir("../deploy/programmes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"omdat-elk-gezin-telt-vilvoorde", "go-team-mechelen", "perinatal-menen", "ocmw-sint-truiden", "test-seconds"} {
+		if _, ok := cat.Get(id); !ok {
+			t.Errorf("programme %s is not shipped", id)
+		}
+	}
+	vilvoorde, _ := cat.Get("omdat-elk-gezin-telt-vilvoorde")
+	for _, org := range []string{"kind-en-gezin", "ckg-de-kleine-parachute", "warmkracht"} {
+		if !vilvoorde.AllowsReferrer(org) {
+			t.Errorf("Vilvoorde does not accept %s", org)
+		}
+	}
+	mechelen, _ := cat.Get("go-team-mechelen")
+	if len(mechelen.Referrers) != 3 || !mechelen.AllowsReferrer("politie-jeugd-en-gezin") || !mechelen.AllowsReferrer("clb") || mechelen.AllowsReferrer("caw") {
+		t.Errorf("the GO-team takes referrals only from the police, Kind en Gezin and the CLB: %+v", mechelen.Referrers)
+	}
+	if _, err := LoadServices("../deploy/services.yaml"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestProgrammeFileErrorsNameFileAndField(t *testing.T) {
+	cases := []struct {
+		name, from, to, field string
+	}{
+		{"bad id", "id: demo", "id: Demo Programme", "field id"},
+		{"no referrers", "referrers:\n  - id: kind-en-gezin\n    name: Kind en Gezin\n", "referrers: []\n", "field referrers"},
+		{"duration typo", "intake_deadline: 14d", "intake_deadline: 14 days", "intake_deadline"},
+		{"zero cadence", "home_visit_cadence: 2w", "home_visit_cadence: 0d", "field home_visit_cadence"},
+		{"lead longer than deadline", "reminder_lead: 36h", "reminder_lead: 15d", "field reminder_lead"},
+		{"assignment after intake", "assignment_limit: 2d", "assignment_limit: 20d", "field assignment_limit"},
+		{"bad supervisor email", "supervisor_email: sup@demo.example", "supervisor_email: nobody", "field supervisor_email"},
+		{"bad coach email", "email: a@demo.example", "email: a-at-demo", "field coaches[0].email"},
+		{"unknown field", "alert_grace: 2d", "alert_grace: 2d\nescalation_grace: 1d", "escalation_grace"},
+		{"link dies too soon", "link_valid_for: 30d", "link_valid_for: 6d", "field handover.link_valid_for"},
+		{"postnatal visits out of order", "coaches:", "perinatal:\n  prenatal_visit_cadence: 14d\n  birth_record_margin: 3d\n  postnatal_visits: [2w, 1w]\n  postnatal_cadence: 4w\n  follow_up_months: 6\n  closing_handover_lead: 3w\ncoaches:", "field perinatal.postnatal_visits[1]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			body := strings.Replace(validProgramme, c.from, c.to, 1)
+			if body == validProgramme {
+				t.Fatalf("case does not change the file")
+			}
+			path := filepath.Join(t.TempDir(), "demo.yaml")
+			if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadFile(path)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.field) {
+				t.Errorf("error %q does not name the file and %q", err, c.field)
+			}
+		})
+	}
+}
+
+func TestDurationsAndSchedule(t *testing.T) {
+	for in, want := range map[string]time.Duration{"14d": 14 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "30s": 30 * time.Second} {
+		if d, err := ParseDuration(in); err != nil || d.Std() != want {
+			t.Errorf("%s: %v %v", in, d.Std(), err)
+		}
+	}
+	pn := Perinatal{PostnatalVisits: []Duration{Duration(7 * 24 * time.Hour), Duration(14 * 24 * time.Hour)}, PostnatalCadence: Duration(28 * 24 * time.Hour), FollowUpMonths: 6}
+	born := time.Date(2026, 7, 13, 0, 0, 0, 0, time.UTC)
+	if got := pn.PostnatalVisitDue(born, 3); !got.Equal(born.Add(42 * 24 * time.Hour)) {
+		t.Errorf("third postnatal visit %s", got)
+	}
+	if got := pn.FollowUpEnd(born); !got.Equal(time.Date(2027, 1, 13, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("follow-up end %s", got)
+	}
+}
