@@ -36,7 +36,7 @@ type sent struct {
 // run is one trajectory in the time-skipping test environment, with every
 // email and every event the workflow produced.
 type run struct {
-	t      *testing.T
+	t      testing.TB
 	env    *testsuite.TestWorkflowEnvironment
 	prog   programme.Programme
 	mu     sync.Mutex
@@ -44,7 +44,7 @@ type run struct {
 	events []trajectory.Event
 }
 
-func loadProgramme(t *testing.T, id string) programme.Programme {
+func loadProgramme(t testing.TB, id string) programme.Programme {
 	t.Helper()
 	p, err := programme.LoadFile("../deploy/programmes/" + id + ".yaml")
 	if err != nil {
@@ -53,7 +53,7 @@ func loadProgramme(t *testing.T, id string) programme.Programme {
 	return p
 }
 
-func newRun(t *testing.T, p programme.Programme) *run {
+func newRun(t testing.TB, p programme.Programme) *run {
 	r := &run{t: t, prog: p}
 	var suite testsuite.WorkflowTestSuite
 	r.env = suite.NewTestWorkflowEnvironment()
@@ -388,7 +388,7 @@ func (u *testUpdate) Complete(any, error) {}
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func mustTime(t *testing.T, s string) time.Time {
+func mustTime(t testing.TB, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339, s)
 	if err != nil {
