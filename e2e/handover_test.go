@@ -97,7 +97,9 @@ func TestHandoverOverHTTP(t *testing.T) {
 		t.Errorf("second use of the link: %d %v, want 409", status, again)
 	}
 	view := s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_acknowledged") == 1 })
-	_ = view
+	if children, _ := view["children"].([]any); len(children) != 1 || children[0].(map[string]any)["birth_date"] != "2024-02-29" {
+		t.Errorf("the coach's view lacks the family's children: %v", view["children"])
+	}
 
 	// Handover 2, shared nothing, never acknowledged: the service is
 	// reminded after 10s, the coach alerted 6s later.

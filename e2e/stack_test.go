@@ -86,7 +86,10 @@ func startStack(t *testing.T) *stack {
 			HostPort: "127.0.0.1:" + freePort(t),
 			Logger:   quietLogger{},
 		},
-		LogLevel:  "error",
+		LogLevel: "warn",
+		// The server's own output joins the logs the privacy test searches.
+		Stdout:    s.logWriter(),
+		Stderr:    s.logWriter(),
 		ExtraArgs: []string{"--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"},
 	})
 	if err != nil {

@@ -39,6 +39,9 @@ type Trajectory struct {
 	ReferrerReference string             `json:"referrer_reference,omitempty"`
 	Family            *trajectory.Family `json:"family,omitempty"` // nil until the referred event is recorded
 	Reason            string             `json:"reason,omitempty"`
+	ExpectedDueDate   *trajectory.Date   `json:"expected_due_date,omitempty"`
+	BornOn            *trajectory.Date   `json:"born_on,omitempty"`
+	Children          []trajectory.Child `json:"children"`
 	Events            []EventRow         `json:"events"`
 }
 
@@ -113,10 +116,30 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 		}
 		if r := e.Referral; r != nil {
 			// Set even when a later event got here first: only this event carries it.
+			var due *time.Time
+			if !r.ExpectedDueDate.IsZero() {
+				due = &r.ExpectedDueDate.Time
+			}
+			children := r.Children
+			if children == nil {
+				children = []trajectory.Child{}
+			}
 			if _, err := tx.Exec(ctx, `
-				UPDATE trajectories SET referrer_reference = $2, family = $3, reason = $4 WHERE id = $1`,
-				e.TrajectoryID, r.Referrer.Reference, r.Family, r.Reason); err != nil {
+				UPDATE trajectories SET referrer_reference = $2, family = $3, reason = $4,
+					expected_due_date = $5, children = $6 || children WHERE id = $1`,
+				e.TrajectoryID, r.Referrer.Reference, r.Family, r.Reason, due, children); err != nil {
 				return fmt.Errorf("store referral: %w", err)
+			}
+		}
+		if e.Kind == trajectory.EventBirthRecorded {
+			born, err := trajectory.ParseDate(e.Detail["born_on"])
+			if err != nil {
+				return fmt.Errorf("%w %d (%s) of %q: born_on: %v", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, err)
+			}
+			child := []trajectory.Child{{Name: e.Detail["name"], BirthDate: born}}
+			if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2, children = children || $3 WHERE id = $1`,
+				e.TrajectoryID, born.Time, child); err != nil {
+				return fmt.Errorf("store birth: %w", err)
 			}
 		}
 		return nil
@@ -158,9 +181,17 @@ func checkEvent(e trajectory.Event) error {
 func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 	var t Trajectory
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason)
-		err := tx.QueryRow(ctx, `SELECT `+summaryColumns+`, coalesce(referrer_reference, ''), family, coalesce(reason, '')
+		var due, born *time.Time
+		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason, &due, &born, &t.Children)
+		err := tx.QueryRow(ctx, `SELECT `+summaryColumns+`, coalesce(referrer_reference, ''), family, coalesce(reason, ''),
+			expected_due_date, born_on, children
 			FROM trajectories WHERE id = $1`, id).Scan(targets...)
+		if due != nil {
+			t.ExpectedDueDate = &trajectory.Date{Time: due.UTC()}
+		}
+		if born != nil {
+			t.BornOn = &trajectory.Date{Time: born.UTC()}
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}

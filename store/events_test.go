@@ -207,3 +207,33 @@ func TestRecordEventRefusesIncompleteEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestTrajectoryShowsPregnancyAndChildren: the due date and children of
+// the referral, then the birth, which adds the child, once.
+func TestTrajectoryShowsPregnancyAndChildren(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	at := time.Now().Add(-time.Hour).UTC()
+	referred := referredEvent("p1", "kind-en-gezin", "ref-preg", at)
+	due := trajectory.DateOf(at.Add(60 * 24 * time.Hour))
+	referred.Referral.ExpectedDueDate = due
+	referred.Referral.Children = []trajectory.Child{{Name: "Older", BirthDate: trajectory.DateOf(time.Date(2023, 6, 15, 0, 0, 0, 0, time.UTC))}}
+	birth := nextEvent(referred, trajectory.EventBirthRecorded, func(s *trajectory.Summary) { s.Phase = trajectory.PhasePostnatal })
+	birth.Detail = map[string]string{"born_on": "2026-11-20", "name": "Baby"}
+	record(t, s, referred)
+	record(t, s, birth)
+	record(t, s, birth) // a retried write adds no second child
+	got, err := s.Trajectory(t.Context(), referred.TrajectoryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ExpectedDueDate == nil || !got.ExpectedDueDate.Equal(due.Time) {
+		t.Errorf("expected due date %v, want %s", got.ExpectedDueDate, due)
+	}
+	if got.BornOn == nil || got.BornOn.String() != "2026-11-20" {
+		t.Errorf("born on %v", got.BornOn)
+	}
+	if len(got.Children) != 2 || got.Children[0].Name != "Older" || got.Children[1].Name != "Baby" || got.Children[1].BirthDate.String() != "2026-11-20" {
+		t.Errorf("children %+v", got.Children)
+	}
+}
