@@ -127,6 +127,7 @@ func TestHandoverOverHTTP(t *testing.T) {
 	if n := s.smtp.Count(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht") }); n != 2 {
 		t.Errorf("%d handover emails, want 2", n)
 	}
+	s.replayTrajectory(id)
 }
 
 // TestHandoverEmailExactlyOnce kills the worker the instant the SMTP server

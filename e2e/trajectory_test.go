@@ -159,6 +159,7 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	if accepted != 4 {
 		t.Errorf("%d accepted Updates in history, want 4 (assignment, intake, visit, closure)", accepted)
 	}
+	s.replayTrajectory(id)
 }
 
 // waitFor reads the trajectory until ok holds, for at most 45 seconds

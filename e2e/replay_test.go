@@ -1,0 +1,56 @@
+package e2e
+
+import (
+	"context"
+	"os"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"elkgezin/payloadcodec"
+	"elkgezin/trajectory"
+	"elkgezin/workflows"
+)
+
+// replayTrajectory replays a finished trajectory's whole history against
+// today's workflow code, as a worker does after a restart: a change to the
+// workflow that is not deterministic (one that needed workflow.GetVersion)
+// fails here. With ELKGEZIN_RECORD_HISTORY=file it also writes the history
+// there, for workflows/testdata.
+func (s *stack) replayTrajectory(id string) {
+	s.t.Helper()
+	history := &historypb.History{}
+	iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		history.Events = append(history.Events, e)
+	}
+	ring, err := payloadcodec.ParseKeyRing(testPayloadKeys)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	dc, fc := payloadcodec.ClientOptions(ring)
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: fc})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	replayer.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
+	if err := replayer.ReplayWorkflowHistory(quietLogger{}, history); err != nil {
+		s.t.Errorf("replaying trajectory %s: %v", id, err)
+	}
+	if path := os.Getenv("ELKGEZIN_RECORD_HISTORY"); path != "" {
+		b, err := protojson.MarshalOptions{Indent: " "}.Marshal(history)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}

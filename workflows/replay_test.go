@@ -1,0 +1,40 @@
+package workflows
+
+import (
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"elkgezin/payloadcodec"
+	"elkgezin/trajectory"
+)
+
+// recordedKeys are the test keys the end-to-end stack (e2e.testPayloadKeys)
+// encrypted the recorded histories with.
+const recordedKeys = "e2e-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// TestReplayRecordedHistories replays histories recorded on a real server
+// against today's workflow code. A change that would break running
+// trajectories (anything not guarded by workflow.GetVersion) fails here.
+// Record another with ELKGEZIN_RECORD_HISTORY=<file> go test ./e2e/ -run
+// TestHandoverOverHTTP.
+func TestReplayRecordedHistories(t *testing.T) {
+	ring, err := payloadcodec.ParseKeyRing(recordedKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, fc := payloadcodec.ClientOptions(ring)
+	for _, file := range []string{"testdata/handover-trajectory.json"} {
+		t.Run(file, func(t *testing.T) {
+			replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: fc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replayer.RegisterWorkflowWithOptions(Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
+			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
+				t.Fatalf("replay %s: %v", file, err)
+			}
+		})
+	}
+}
