@@ -127,6 +127,16 @@ func TestHandoverOverHTTP(t *testing.T) {
 	if n := s.smtp.Count(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht") }); n != 2 {
 		t.Errorf("%d handover emails, want 2", n)
 	}
+
+	// The trajectory is closed, but the service may still acknowledge the
+	// handover it was sent; then the trajectory's workflow completes.
+	link2 := linkPattern.FindString(second.Body)
+	if status, ack := s.call("", "POST", strings.TrimPrefix(link2, s.apiURL)+"/acknowledgement", nil, nil); status != http.StatusOK {
+		t.Fatalf("acknowledgement after closure: %d %v", status, ack)
+	}
+	if err := s.client.GetWorkflow(context.Background(), id, "").Get(context.Background(), nil); err != nil {
+		t.Fatalf("the trajectory did not complete once every handover was acknowledged: %v", err)
+	}
 	s.replayTrajectory(id)
 }
 

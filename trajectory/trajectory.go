@@ -333,6 +333,8 @@ const (
 	EventHandoverRequested    = "handover_requested"
 	EventHandoverSent         = "handover_sent"
 	EventHandoverAcknowledged = "handover_acknowledged"
+	// EventHandoverLinkExpired: the service never acknowledged, and now can't.
+	EventHandoverLinkExpired = "handover_link_expired"
 )
 
 // Event is one row of the event log and the read model it updates. Seq is

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -40,6 +41,10 @@ func (w *trajectoryWorkflow) waitForStep(ctx workflow.Context) error {
 // pastDue is owed at a step's due instant: no email, the trajectory only
 // shows itself overdue to supervisors.
 const pastDue trajectory.NotificationKind = "past_due"
+
+// linkExpired is owed when a handover's acknowledgement link expires: the
+// service can no longer acknowledge, so nothing more is owed for it.
+const linkExpired trajectory.NotificationKind = "link_expired"
 
 // owed is a reminder or alert the trajectory will send at an instant
 // unless the step it is about is done first.
@@ -118,6 +123,9 @@ func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
 		if !step.PastDue {
 			consider(owed{pastDue, step, step.DueAt})
 		}
+		if step.Kind == trajectory.StepHandoverAck {
+			consider(owed{linkExpired, step, w.state.Handovers[step.Number-1].LinkExpiresAt})
+		}
 	}
 	return earliest, found
 }
@@ -152,9 +160,16 @@ func (w *trajectoryWorkflow) timing(step trajectory.Step) (remindAt time.Time, h
 
 // notify sends what is owed, then records that it went out.
 func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
-	if o.kind == pastDue {
+	switch o.kind {
+	case pastDue:
 		o.step.PastDue = true
 		return w.publish(ctx)
+	case linkExpired:
+		h := &w.state.Handovers[o.step.Number-1]
+		h.Ack = nil
+		return w.record(ctx, w.event(ctx, trajectory.EventHandoverLinkExpired, "elkgezin", map[string]string{
+			"handover": strconv.Itoa(h.Number), "service": h.Service.ID,
+		}))
 	}
 	key := w.state.TrajectoryID + "/" + o.key()
 	var role string

@@ -247,4 +247,35 @@ func TestHandoverNotAcknowledged(t *testing.T) {
 	if refused == nil {
 		t.Error("closing as handed over without an acknowledged handover was accepted")
 	}
+	// Closed on day 20, the trajectory still waited for the service until
+	// the link expired, 30 days after the handover.
+	if end := r.env.Now().UTC(); !end.Equal(t0.Add(33 * day)) {
+		t.Errorf("the workflow ended at %s, want when the link expired, %s", end, t0.Add(33*day))
+	}
+	if last := r.events[len(r.events)-1]; last.Kind != trajectory.EventHandoverLinkExpired {
+		t.Errorf("last event %s, want %s", last.Kind, trajectory.EventHandoverLinkExpired)
+	}
+}
+
+// TestClosingHandoverIsSentAfterClosure: a coach requests the closing
+// handover and closes in the same moment; the email still goes out, and the
+// service's acknowledgement after the closure completes the trajectory.
+func TestClosingHandoverIsSentAfterClosure(t *testing.T) {
+	p := loadProgramme(t, "go-team-mechelen")
+	r := newRun(t, p)
+	r.recordHandovers()
+	in := referral(p)
+	service := programme.Service{ID: "clb", Name: "CLB", Kind: "leerlingenbegeleiding", Email: "aanmelding@clb.example"}
+	// The GO-team's limits are short: assigned within the day, intake the next.
+	r.at(12*time.Hour, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(1*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
+	r.at(10*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "school follow-up",
+		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0.Add(10 * day)), Shares: []string{trajectory.ShareChildren}}})
+	r.at(10*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.at(11*day, trajectory.UpdateAcknowledgeHandover, trajectory.AcknowledgeHandover{Number: 1, By: "service"})
+	r.execute(in)
+	r.assertSent(sent{Key: in.TrajectoryID + "/handover-1", To: service.Email, At: t0.Add(10 * day)})
+	if end := r.env.Now().UTC(); !end.Equal(t0.Add(11 * day)) {
+		t.Errorf("the workflow ended at %s, want at the acknowledgement", end)
+	}
 }

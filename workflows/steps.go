@@ -163,12 +163,10 @@ func (w *trajectoryWorkflow) anyHandoverAcknowledged() bool {
 	return false
 }
 
-// close ends the trajectory: no step is owed any more.
+// close ends the trajectory: the coach owes no step any more; handovers
+// still waiting for the service's acknowledgement stay open (finished).
 func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (trajectory.State, error) {
 	w.state.Birth, w.state.FollowUpEnd = nil, nil
-	for i := range w.state.Handovers {
-		w.state.Handovers[i].Ack = nil
-	}
 	w.completeStep(ctx, req.By, nil)
 	w.state.Phase = trajectory.PhaseClosed
 	w.state.CloseReason = req.Reason

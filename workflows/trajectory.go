@@ -52,7 +52,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 		}
 	}
 
-	for w.state.Phase != trajectory.PhaseClosed {
+	for !w.finished() {
 		if w.historyIsLong(ctx) {
 			return w.state, w.continueAsNew(ctx)
 		}
@@ -68,6 +68,22 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 		return w.state, err
 	}
 	return w.state, nil
+}
+
+// finished: the trajectory is closed and nothing is left to hand over. A
+// handover requested before the closure is still emailed, and the workflow
+// waits for the service to acknowledge it (with its reminder and alert)
+// until its link expires: the closing handover is the point of it all.
+func (w *trajectoryWorkflow) finished() bool {
+	if w.state.Phase != trajectory.PhaseClosed || len(w.in.PendingHandovers) > 0 {
+		return false
+	}
+	for _, h := range w.state.Handovers {
+		if h.Ack != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // begin sets up a new trajectory: referred, waiting for a coach.
