@@ -109,6 +109,9 @@ const (
 	pathExtension    = "/v1/trajectories/{id}/follow-up-extension"
 	pathHandovers    = "/v1/trajectories/{id}/handovers"
 	pathSession      = "/v1/session"
+	// pathSessionForm is where the sign-in page posts: a browser form cannot
+	// send an Authorization header, so the token comes in the form.
+	pathSessionForm = "/v1/session/form"
 	// The handover link routes: the token is the credential, so they need
 	// no authentication, and the log names them by these templates only.
 	pathHandoverLink = "/v1/handovers/{token}"
@@ -180,6 +183,10 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathExtension, s.postFollowUpExtension)
 	v1(http.MethodPost, pathHandovers, s.postHandover)
 	v1(http.MethodPost, pathSession, s.postSession)
+	// A supervisor's browser signs in for the Temporal UI with a page and a
+	// form; the form's token becomes the bearer, and the same rule applies.
+	r.Handle(pathSession, linkHeaders(http.HandlerFunc(s.sessionPage))).Methods(http.MethodGet)
+	r.Handle(pathSessionForm, linkHeaders(formBearer(s.guard(http.MethodPost, pathSession, s.postSession)))).Methods(http.MethodPost)
 	// Dropping the session cookie needs no credentials (see deleteSession).
 	r.HandleFunc(pathSession, s.deleteSession).Methods(http.MethodDelete)
 	// A regular service has no login: the signed token in the path is its

@@ -222,8 +222,52 @@ func (s *server) postSession(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteLaxMode,
 	})
 	w.Header().Set("Cache-Control", "no-store")
+	if r.Context().Value(signedInByForm{}) != nil {
+		s.writeHTML(w, signedInPage, pageData{Title: "Aangemeld voor de Temporal UI"})
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// signedInByForm marks a session request that came from the sign-in page.
+type signedInByForm struct{}
+
+// formBearer turns the token of the sign-in form into the request's bearer
+// token, so the form goes through the same authentication and rule as
+// POST /v1/session.
+func formBearer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		if err := r.ParseForm(); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid form", "send the form of the sign-in page (/v1/session)")
+			return
+		}
+		if token := strings.TrimSpace(r.PostForm.Get("token")); token != "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signedInByForm{}, true)))
+	})
+}
+
+// sessionPage lets a supervisor sign in from the browser in which they use
+// the Temporal UI, so the UI's calls to the codec endpoint carry the
+// session cookie.
+func (s *server) sessionPage(w http.ResponseWriter, r *http.Request) {
+	s.writeHTML(w, signInPage, pageData{Title: "Aanmelden voor de Temporal UI"})
+}
+
+var (
+	signInPage = page(`<p>Als teamverantwoordelijke leest u in de Temporal UI de gegevens van de gezinnen van uw programma's. Plak hier uw token om u in deze browser aan te melden (8 uur).</p>
+<form method="post" action="/v1/session/form">
+<label for="token">Token</label>
+<input id="token" name="token" type="password" autocomplete="off" required>
+<button type="submit">Aanmelden</button>
+</form>
+<p>Zet daarna in de Temporal UI, bij de instellingen van de codec server, "include cross-origin credentials" aan.</p>
+`)
+	signedInPage = page(`<p>U bent aangemeld. Open of vernieuw de Temporal UI: de gegevens van de gezinnen van uw programma's worden daar leesbaar. Afmelden: DELETE /v1/session, of sluit de browser na 8 uur.</p>
+`)
+)
 
 // deleteSession tells the browser to drop the session cookie. It needs no
 // authentication: it changes nothing on the server and reveals nothing,

@@ -179,6 +179,8 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathExtension, http.MethodPost, tr(w.mine, "follow-up-extension"), `{"until":"` + inMonths(3) + `","reason":"Nog nodig."}`, supervisorStep},
 		{"POST " + pathSession, http.MethodPost, pathSession, "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusNoContent, http.StatusNoContent, forbidden}},
 		{"DELETE " + pathSession, http.MethodDelete, pathSession, "", every(http.StatusNoContent)},
+		{"GET " + pathSession, http.MethodGet, pathSession, "", every(http.StatusOK)},
+		{"POST " + pathSessionForm, http.MethodPost, pathSessionForm, "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusOK, http.StatusOK, forbidden}},
 		{"GET " + pathHandoverLink, http.MethodGet, "/v1/handovers/" + link, "", every(ok)},
 		{"POST " + pathHandoverAck, http.MethodPost, "/v1/handovers/" + link + "/acknowledgement", "", every(ok)},
 		{"GET " + pathHealthz, http.MethodGet, pathHealthz, "", every(ok)},

@@ -127,7 +127,8 @@ func TestOpenAPISecurity(t *testing.T) {
 			}
 			responses := o["responses"].(map[string]any)
 			if public {
-				if _, ok := responses["401"]; ok {
+				// The sign-in form carries its token in the body, not a header.
+				if _, ok := responses["401"]; ok && key != "POST "+pathSessionForm {
 					t.Errorf("%s needs no token but documents 401", key)
 				}
 				continue

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,39 @@ func TestPersonalDataStaysEncryptedAndOutOfLogs(t *testing.T) {
 			t.Errorf("decoded history lacks %q", secret)
 		}
 	}
+	// A supervisor's browser signs in with the sign-in page's form, and the
+	// UI's requests then carry the session cookie instead of a token.
+	signIn, err := http.PostForm(s.apiURL+"/v1/session/form", url.Values{"token": {s.token("supervisor:test")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn.Body.Close()
+	var session *http.Cookie
+	for _, c := range signIn.Cookies() {
+		if c.Name == "elkgezin_session" {
+			session = c
+		}
+	}
+	if signIn.StatusCode != http.StatusOK || session == nil || !session.HttpOnly {
+		t.Fatalf("sign-in form: %d, cookie %v", signIn.StatusCode, session)
+	}
+	req, _ := http.NewRequest("POST", s.apiURL+"/codec/decode", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", "http://127.0.0.1:8233")
+	req.AddCookie(session)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(decodedText(t, out), "Noor Privacygezin") {
+		t.Errorf("codec with the session cookie: %d", resp.StatusCode)
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") != "http://127.0.0.1:8233" {
+		t.Errorf("codec answer lacks CORS for the UI's origin: %v", resp.Header)
+	}
+
 	if status, _ := decode(coach); status != http.StatusForbidden {
 		t.Errorf("codec as a coach: %d, want 403", status)
 	}
