@@ -88,7 +88,7 @@ func main() {
 }
 
 func runWorker(ctx context.Context, logger *slog.Logger) error {
-	links, err := handoverLinks()
+	keys, err := loadSharedKeys()
 	if err != nil {
 		return err
 	}
@@ -97,11 +97,7 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	opts, err := temporalOptions(logger)
-	if err != nil {
-		return err
-	}
-	tc, err := dialTemporal(ctx, opts, logger)
+	tc, err := dialTemporal(ctx, temporalOptions(logger, keys.payloads), logger)
 	if err != nil {
 		return err
 	}
@@ -118,7 +114,7 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 			Timeout:  15 * time.Second,
 		},
 		PublicBaseURL: env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
-		Links:         links,
+		Links:         keys.links,
 		Logger:        logger,
 	})
 }
@@ -132,7 +128,7 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load services directory: %w", err)
 	}
-	links, err := handoverLinks()
+	keys, err := loadSharedKeys()
 	if err != nil {
 		return err
 	}
@@ -143,19 +139,11 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	defer st.Close()
 	// Lazy: the API starts while Temporal is still coming up and answers
 	// 503 until it is there, instead of refusing to start.
-	opts, err := temporalOptions(logger)
-	if err != nil {
-		return err
-	}
-	tc, err := client.NewLazyClient(opts)
+	tc, err := client.NewLazyClient(temporalOptions(logger, keys.payloads))
 	if err != nil {
 		return fmt.Errorf("configure Temporal client: %w", err)
 	}
 	defer tc.Close()
-	ring, err := payloadKeys()
-	if err != nil {
-		return err
-	}
 	auth := api.TokenAuthenticator{Store: st}
 
 	srv := &http.Server{
@@ -163,13 +151,13 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 		Handler: api.NewHandler(api.Config{
 			Programmes: programmes,
 			Services:   services,
-			Links:      links,
+			Links:      keys.links,
 			Temporal:   tc,
 			Store:      st,
 			Auth:       auth,
 			Audit:      st,
 			// The Temporal UI decodes payloads here, for supervisors only.
-			Codec:  payloadcodec.NewHandler(payloadcodec.NewCodec(ring), env("CODEC_CORS_ORIGIN", "http://127.0.0.1:8233"), api.SupervisorAuthorizer(auth)),
+			Codec:  payloadcodec.NewHandler(payloadcodec.NewCodec(keys.payloads), env("CODEC_CORS_ORIGIN", "http://127.0.0.1:8233"), api.SupervisorAuthorizer(auth)),
 			Logger: logger,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -192,14 +180,24 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	return nil
 }
 
-// handoverLinks is the signer of acknowledgement links; the worker signs,
-// the API verifies, so both need the same secret.
-func handoverLinks() (*handoverlink.Signer, error) {
-	s, err := handoverlink.NewSigner([]byte(os.Getenv("HANDOVER_LINK_SECRET")))
+// sharedKeys are the secrets the worker and the API must hold alike: the
+// worker signs handover links and the API checks them; both encrypt and
+// decrypt Temporal payloads.
+type sharedKeys struct {
+	links    *handoverlink.Signer
+	payloads *payloadcodec.KeyRing
+}
+
+func loadSharedKeys() (sharedKeys, error) {
+	links, err := handoverlink.NewSigner([]byte(os.Getenv("HANDOVER_LINK_SECRET")))
 	if err != nil {
-		return nil, fmt.Errorf("HANDOVER_LINK_SECRET: %w", err)
+		return sharedKeys{}, fmt.Errorf("HANDOVER_LINK_SECRET: %w", err)
 	}
-	return s, nil
+	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
+	if err != nil {
+		return sharedKeys{}, fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
+	return sharedKeys{links: links, payloads: ring}, nil
 }
 
 // openStore connects to PostgreSQL and migrates, waiting up to a minute for
@@ -239,11 +237,7 @@ func dialTemporal(ctx context.Context, opts client.Options, logger *slog.Logger)
 
 // temporalOptions connects with the payload codec, so everything the
 // worker and the API hand to Temporal is encrypted before it leaves.
-func temporalOptions(logger *slog.Logger) (client.Options, error) {
-	ring, err := payloadKeys()
-	if err != nil {
-		return client.Options{}, err
-	}
+func temporalOptions(logger *slog.Logger, ring *payloadcodec.KeyRing) client.Options {
 	dc, fc := payloadcodec.ClientOptions(ring)
 	return client.Options{
 		HostPort:         env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
@@ -251,15 +245,7 @@ func temporalOptions(logger *slog.Logger) (client.Options, error) {
 		Logger:           log.NewStructuredLogger(logger),
 		DataConverter:    dc,
 		FailureConverter: fc,
-	}, nil
-}
-
-func payloadKeys() (*payloadcodec.KeyRing, error) {
-	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
-	if err != nil {
-		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
 	}
-	return ring, nil
 }
 
 func newLogger() *slog.Logger {
