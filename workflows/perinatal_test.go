@@ -124,7 +124,8 @@ func menenPerinatalTrajectory(t testing.TB) {
 		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(handoverAt), Shares: []string{trajectory.ShareContact, trajectory.ShareChildren}},
 	})
 	r.at(handoverAt.Add(day).Sub(t0), trajectory.UpdateAcknowledgeHandover, trajectory.AcknowledgeHandover{Number: 1, By: "service"})
-	r.at(date(2027, 1, 12).Sub(t0), trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver})
+	// The coach closes when follow-up ends, the day the child is six months old.
+	r.at(end.Sub(t0), trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver})
 
 	r.execute(in)
 
@@ -184,6 +185,9 @@ func menenPerinatalTrajectory(t testing.TB) {
 	}
 	if final.Phase != trajectory.PhaseClosed || final.CloseReason != trajectory.CloseHandedOver || !final.BornOn.Equal(born) {
 		t.Errorf("final state %+v", final)
+	}
+	if ended := r.env.Now().UTC(); !ended.Equal(end) {
+		t.Errorf("the trajectory ended at %s, want at six months of the real birth, %s", ended, end)
 	}
 }
 
