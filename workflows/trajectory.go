@@ -30,9 +30,11 @@ type trajectoryWorkflow struct {
 	stepChanged workflow.Channel
 }
 
-// Trajectory runs one family's trajectory: it waits for each step in turn,
-// reminds the coach before the step is due and alerts the supervisor when it
-// is overdue, until a coach closes the trajectory.
+// Trajectory runs one family's trajectory: it waits for the coach's next
+// step (and, alongside it, a birth, the end of follow-up and handover
+// acknowledgements), reminds before each is due and alerts when one is
+// overdue, emails handovers, and ends once the trajectory is closed and
+// nothing is left to hand over.
 func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
 	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1)}
 	if err := w.registerHandlers(ctx); err != nil {
