@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -397,5 +399,30 @@ func (r response) want(t *testing.T, status int) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+}
+
+// checkFields asserts a 400 with the short error and a detail naming
+// exactly these fields.
+func checkFields(t *testing.T, res response, short string, fields []string) {
+	t.Helper()
+	res.want(t, http.StatusBadRequest)
+	if res.err.Error != short {
+		t.Errorf("error %q, want %q (%s)", res.err.Error, short, res.body)
+	}
+	var got []string
+	for k := range res.err.Fields {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	want := slices.Clone(fields)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("fields %v, want %v (%s)", got, want, res.body)
+	}
+	for _, field := range fields {
+		if !strings.Contains(res.err.Detail, field+": ") {
+			t.Errorf("detail %q does not name %s", res.err.Detail, field)
+		}
 	}
 }

@@ -2,8 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -11,29 +9,6 @@ import (
 )
 
 // checkFields asserts a 400 that names exactly these fields, in detail and fields.
-func checkFields(t *testing.T, res response, short string, fields []string) {
-	t.Helper()
-	res.want(t, http.StatusBadRequest)
-	if res.err.Error != short {
-		t.Errorf("error %q, want %q (%s)", res.err.Error, short, res.body)
-	}
-	var got []string
-	for k := range res.err.Fields {
-		got = append(got, k)
-	}
-	sort.Strings(got)
-	want := slices.Clone(fields)
-	sort.Strings(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("fields %v, want %v (%s)", got, want, res.body)
-	}
-	for _, field := range fields {
-		if !strings.Contains(res.err.Detail, field+": ") {
-			t.Errorf("detail %q does not name %s", res.err.Detail, field)
-		}
-	}
-}
-
 func TestPerinatalStepValidation(t *testing.T) {
 	cases := []struct {
 		name   string
