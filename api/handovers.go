@@ -199,9 +199,9 @@ func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, AckResponse{Acknowledged: true, Number: n})
-	case errors.As(err, &appErr) && appErr.Type() == StepRejectedType && strings.Contains(appErr.Message(), "already acknowledged"):
+	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected && strings.Contains(appErr.Message(), "already acknowledged"):
 		writeError(w, http.StatusConflict, "already acknowledged", "this handover was already acknowledged; the link works once")
-	case errors.As(err, &appErr) && appErr.Type() == StepRejectedType:
+	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
 		writeError(w, http.StatusConflict, "step rejected", appErr.Message())
 	case workflowGone(err):
 		writeError(w, http.StatusGone, "trajectory closed", "the trajectory of this handover is closed")

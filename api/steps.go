@@ -32,10 +32,6 @@ const (
 	maxPlanAhead = 366 * 24 * time.Hour
 )
 
-// StepRejectedType is the ApplicationError type with which the workflow's
-// validators reject a step; its message says why.
-const StepRejectedType = "StepRejected"
-
 // IdempotencyKeyHeader names the header that makes a step safe to retry.
 const IdempotencyKeyHeader = "Idempotency-Key"
 
@@ -257,7 +253,7 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 
 	var appErr *temporal.ApplicationError
 	switch {
-	case errors.As(err, &appErr) && appErr.Type() == StepRejectedType:
+	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
 		writeError(w, http.StatusConflict, "step rejected", appErr.Message())
 	case workflowGone(err):
 		// The workflow ended: closed, or gone for a reason the store may not know.

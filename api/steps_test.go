@@ -189,7 +189,7 @@ func TestStepTrajectoryState(t *testing.T) {
 
 func TestStepErrorMapping(t *testing.T) {
 	rejected := temporal.NewApplicationErrorWithOptions("no coach is assigned yet: assign the fixed coach before recording the intake",
-		StepRejectedType, temporal.ApplicationErrorOptions{NonRetryable: true})
+		trajectory.ErrStepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
 	cases := []struct {
 		name       string
 		updateErr  error
@@ -228,5 +228,5 @@ func TestStepErrorMapping(t *testing.T) {
 
 // stepRejected is how a workflow validator refuses a step.
 func stepRejected(msg string) error {
-	return temporal.NewApplicationErrorWithOptions(msg, StepRejectedType, temporal.ApplicationErrorOptions{NonRetryable: true})
+	return temporal.NewApplicationErrorWithOptions(msg, trajectory.ErrStepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
 }

@@ -28,6 +28,10 @@ const (
 	UpdateHandOver            = "hand-over"
 	UpdateAcknowledgeHandover = "acknowledge-handover"
 	QueryState                = "state"
+
+	// ErrStepRejected is the error type of every validator rejection; its
+	// message says why, and the API answers it with 409.
+	ErrStepRejected = "StepRejected"
 )
 
 // Phase is where a trajectory stands.

@@ -13,12 +13,8 @@ import (
 	"elkgezin/trajectory"
 )
 
-// StepRejected is the error type of every validator rejection; the API
-// turns it into a 409 with the message, which says why.
-const StepRejected = "StepRejected"
-
 func reject(format string, args ...any) error {
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), StepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), trajectory.ErrStepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
 }
 
 // registerHandlers makes the trajectory answer its Updates and Query. Each
