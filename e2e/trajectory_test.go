@@ -162,8 +162,9 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	s.replayTrajectory(id)
 }
 
-// waitFor reads the trajectory until ok holds, for at most 45 seconds
-// (an activity whose worker was killed is retried after 20 seconds).
+// waitFor reads the trajectory until ok holds, for at most 45 seconds: an
+// email activity whose worker was killed is retried once its heartbeat
+// times out (5s), other activities after their StartToCloseTimeout (15s).
 func (s *stack) waitFor(actor, id string, ok func(map[string]any) bool) map[string]any {
 	s.t.Helper()
 	var view map[string]any
