@@ -37,20 +37,21 @@ type trajectoryWorkflow struct {
 // nothing is left to hand over.
 func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
 	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1)}
-	if err := w.registerHandlers(ctx); err != nil {
-		return w.state, err
-	}
+	// The state is set up before the handlers exist: an Update that arrives
+	// with the start runs in the first workflow task, and must find it.
 	if in.State != nil {
 		w.state = *in.State
-		if err := w.publish(ctx); err != nil {
-			return w.state, err
-		}
 	} else {
 		w.begin(ctx)
 		w.planPerinatal()
-		if err := w.publish(ctx); err != nil {
-			return w.state, err
-		}
+	}
+	if err := w.registerHandlers(ctx); err != nil {
+		return w.state, err
+	}
+	if err := w.publish(ctx); err != nil {
+		return w.state, err
+	}
+	if in.State == nil {
 		if err := w.record(ctx, trajectory.ReferredEvent(in.TrajectoryID, in.Programme, in.Referral, w.state.ReferredAt)); err != nil {
 			return w.state, err
 		}

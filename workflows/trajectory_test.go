@@ -400,3 +400,26 @@ func mustTime(t testing.TB, s string) time.Time {
 func sortSent(s []sent) {
 	sort.SliceStable(s, func(i, j int) bool { return s[i].At.Before(s[j].At) })
 }
+
+// TestStepInTheFirstWorkflowTask: a supervisor may assign a coach before
+// the worker has run the new trajectory's first workflow task; the Update
+// then arrives together with the start and must meet a trajectory that is
+// already set up.
+func TestStepInTheFirstWorkflowTask(t *testing.T) {
+	p := loadProgramme(t, "go-team-mechelen")
+	r := newRun(t, p)
+	in := referral(p)
+	var completed bool
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(trajectory.UpdateAssignCoach, "", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { t.Errorf("rejected: %v", err) },
+			OnComplete: func(_ any, err error) { completed = err == nil },
+		}, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	}, 0)
+	r.at(time.Hour, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseFamilyDeclined})
+	r.execute(in)
+	if err := r.env.GetWorkflowError(); err != nil || !completed {
+		t.Fatalf("assignment with the start: completed %v, workflow error %v", completed, err)
+	}
+}
