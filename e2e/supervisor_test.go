@@ -3,32 +3,57 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
 )
 
-// supervisorQueries are the Temporal UI queries the README lists for
-// supervisors, with the test programme, coach and partner in them; each is
-// run here against trajectories in known states.
-var supervisorQueries = map[string]func(a, b, c string) []string{
-	`Programme = "test-seconds" AND Overdue = true`:                          func(a, b, c string) []string { return []string{b} },
-	`Programme = "test-seconds" AND Coach = "test-coach" AND Overdue = true`: func(a, b, c string) []string { return []string{b} },
-	`Programme = "test-seconds" AND Escalated = true`:                        func(a, b, c string) []string { return []string{b} },
-	`Programme = "test-seconds" AND Phase = "referred"`:                      func(a, b, c string) []string { return []string{a} },
-	`Programme = "test-seconds" AND Coach = "test-coach-2"`:                  func(a, b, c string) []string { return []string{c} },
-	`ReferrerOrganisation = "test-partner" AND ExecutionStatus = "Running"`:  func(a, b, c string) []string { return []string{a, b, c} },
-	`Programme = "test-seconds" AND NextStep STARTS_WITH "home_visit" AND NextDueAt < "2100-01-01T00:00:00Z"`: func(a, b, c string) []string {
-		return []string{b, c}
-	},
+// supervisorQuestions are the questions of the README's table of Temporal
+// UI queries, with the trajectories (a, b, c below) each must return.
+var supervisorQuestions = map[string]func(a, b, c string) []string{
+	"overdue trajectories of the GO-team":   func(a, b, c string) []string { return []string{b} },
+	"overdue trajectories of one coach":     func(a, b, c string) []string { return []string{b} },
+	"escalated to me":                       func(a, b, c string) []string { return []string{b} },
+	"waiting for a coach":                   func(a, b, c string) []string { return []string{a} },
+	"one coach's families":                  func(a, b, c string) []string { return []string{b} },
+	"referred by the police, still running": func(a, b, c string) []string { return []string{a, b, c} },
+	"home visits due before a date":         func(a, b, c string) []string { return []string{b, c} },
 }
 
-// TestSupervisorQueries: the search attributes the workflow upserts answer
-// a supervisor's questions in the Temporal UI. Trajectory a waits for a
-// coach; b, of test-coach, has a visit that became overdue and escalated;
-// c, of test-coach-2, is on schedule.
+// readmeQueries reads the README's table of supervisor queries, question
+// to query, with this test's programme, coach, partner and date in them.
+func readmeQueries(t *testing.T) map[string]string {
+	t.Helper()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme)[strings.Index(string(readme), "### Supervisors in the Temporal UI"):]
+	substitute := strings.NewReplacer(
+		`"go-team-mechelen"`, `"test-seconds"`,
+		`"go-coach-2"`, `"test-coach-2"`,
+		`"politie-jeugd-en-gezin"`, `"test-partner"`,
+		`"2027-01-01T00:00:00Z"`, `"`+time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)+`"`,
+	)
+	queries := map[string]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 4 || !strings.HasPrefix(strings.TrimSpace(cells[2]), "`") {
+			continue
+		}
+		queries[strings.TrimSpace(cells[1])] = substitute.Replace(strings.Trim(strings.TrimSpace(cells[2]), "`"))
+	}
+	return queries
+}
+
+// TestSupervisorQueries runs the README's supervisor queries on the dev
+// server: the search attributes the workflow upserts answer them.
+// Trajectory a waits for a coach; b, of test-coach-2, has a visit that
+// became overdue and escalated; c, of test-coach, is on schedule.
 func TestSupervisorQueries(t *testing.T) {
 	s := startStack(t)
 	refer := func(reference string) string {
@@ -45,15 +70,24 @@ func TestSupervisorQueries(t *testing.T) {
 	}
 	a, b, c := refer("Q-A"), refer("Q-B"), refer("Q-C")
 	supervisor := "supervisor:test"
-	s.mustStep(supervisor, b, "assignment", map[string]any{"coach": "test-coach"})
-	s.mustStep("coach:test-coach", b, "intake", map[string]any{"next_visit_due": time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)})
-	s.mustStep(supervisor, c, "assignment", map[string]any{"coach": "test-coach-2"})
-	s.mustStep("coach:test-coach-2", c, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	s.mustStep(supervisor, b, "assignment", map[string]any{"coach": "test-coach-2"})
+	s.mustStep("coach:test-coach-2", b, "intake", map[string]any{"next_visit_due": time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)})
+	s.mustStep(supervisor, c, "assignment", map[string]any{"coach": "test-coach"})
+	s.mustStep("coach:test-coach", c, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	// b's visit is due in 2s and alerted 6s later.
 	s.waitFor(supervisor, b, func(v map[string]any) bool { return v["escalated"] == true })
 
-	for query, want := range supervisorQueries {
-		t.Run(query, func(t *testing.T) {
+	queries := readmeQueries(t)
+	if len(queries) != len(supervisorQuestions) {
+		t.Fatalf("the README lists %d supervisor queries %v, the test knows %d", len(queries), queries, len(supervisorQuestions))
+	}
+	for question, want := range supervisorQuestions {
+		query, ok := queries[question]
+		if !ok {
+			t.Errorf("the README has no query for %q", question)
+			continue
+		}
+		t.Run(question, func(t *testing.T) {
 			expected := want(a, b, c)
 			slices.Sort(expected)
 			var got []string
