@@ -113,9 +113,9 @@ func TestReadmeDevStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, err := c.DescribeWorkflowExecution(context.Background(), id, "")
+	desc, err := c.DescribeWorkflow(context.Background(), id, "")
 	c.Close()
-	if err != nil || desc.GetWorkflowExecutionInfo().GetType().GetName() != "Trajectory" {
+	if err != nil || desc.RawResponse.GetWorkflowExecutionInfo().GetType().GetName() != "Trajectory" {
 		t.Fatalf("trajectory %s not in Temporal: %v", id, err)
 	}
 	for _, url := range []string{"http://127.0.0.1:" + ports["ui"], "http://127.0.0.1:" + ports["inbox"]} {
