@@ -121,7 +121,7 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusCreated
 	_, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName,
-		trajectory.Start{TrajectoryID: id, Programme: p, Referral: ref})
+		trajectory.Start{TrajectoryID: id, Programme: &p, Referral: ref})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:

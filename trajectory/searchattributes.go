@@ -18,6 +18,8 @@ var (
 	SearchOverdue              = temporal.NewSearchAttributeKeyBool("Overdue")
 	SearchEscalated            = temporal.NewSearchAttributeKeyBool("Escalated")
 	SearchReferrerOrganisation = temporal.NewSearchAttributeKeyKeyword("ReferrerOrganisation")
+	// SearchEmailFailed marks a trajectory one of whose emails failed for good.
+	SearchEmailFailed = temporal.NewSearchAttributeKeyBool("EmailFailed")
 )
 
 // SearchAttributeTypes is every search attribute with its type, for
@@ -32,5 +34,6 @@ func SearchAttributeTypes() map[string]enumspb.IndexedValueType {
 		SearchOverdue.GetName():              enumspb.INDEXED_VALUE_TYPE_BOOL,
 		SearchEscalated.GetName():            enumspb.INDEXED_VALUE_TYPE_BOOL,
 		SearchReferrerOrganisation.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchEmailFailed.GetName():          enumspb.INDEXED_VALUE_TYPE_BOOL,
 	}
 }

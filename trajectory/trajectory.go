@@ -27,6 +27,8 @@ const (
 	UpdateExtendFollowUp      = "extend-follow-up"
 	UpdateHandOver            = "hand-over"
 	UpdateAcknowledgeHandover = "acknowledge-handover"
+	UpdateResendHandover      = "resend-handover"
+	UpdateAdoptTimings        = "adopt-programme-timings"
 	QueryState                = "state"
 
 	// ErrStepRejected is the error type of every validator rejection; its
@@ -126,18 +128,27 @@ type Family struct {
 	Language    string `json:"language,omitempty"`
 }
 
-// Start is the workflow's input. A continued run carries its state in State.
+// Start is the workflow's input: the referral as it was made, and the
+// programme's timings at that moment. A continued run gets the same input
+// with Carried set: everything the previous run handed on.
 type Start struct {
-	TrajectoryID string              `json:"trajectory_id"`
-	Programme    programme.Programme `json:"programme"`
-	Referral     Referral            `json:"referral"`
-	// State is set when the trajectory continues as new after a long history.
-	State *State `json:"state,omitempty"`
-	// PendingHandovers are handovers requested but not yet emailed.
-	PendingHandovers []PendingHandover `json:"pending_handovers,omitempty"`
+	TrajectoryID  string   `json:"trajectory_id"`
+	ProgrammeID   string   `json:"programme_id,omitempty"`
+	ProgrammeName string   `json:"programme_name,omitempty"`
+	Timings       *Timings `json:"timings,omitempty"`
+	Referral      Referral `json:"referral"`
+	// Carried is set when the trajectory continues as new.
+	Carried *Carried `json:"carried,omitempty"`
 	// HistoryLimit overrides the number of history events after which the
 	// workflow continues as new (tests use a small one).
 	HistoryLimit int `json:"history_limit,omitempty"`
+
+	// Programme, State and PendingHandovers are how runs started before
+	// Timings and Carried existed hand their data on; they are read, never
+	// written (see workflows.carriedFrom).
+	Programme        *programme.Programme `json:"programme,omitempty"`
+	State            *State               `json:"state,omitempty"`
+	PendingHandovers []PendingHandover    `json:"pending_handovers,omitempty"`
 }
 
 // Step is the one step the trajectory is waiting for, with its timers.
@@ -194,6 +205,13 @@ type State struct {
 	FollowUpEnd *Step      `json:"follow_up_end,omitempty"`
 	Extensions  []string   `json:"extensions,omitempty"`
 	Handovers   []Handover `json:"handovers,omitempty"`
+	// EmailFailed is set once an email of this trajectory failed for good;
+	// EmailFailures says which (the last StepsDoneKept of them).
+	EmailFailed   bool           `json:"email_failed,omitempty"`
+	EmailFailures []EmailFailure `json:"email_failures,omitempty"`
+	// IntakeDoneAt and LastVisitAt survive the trimming of StepsDone.
+	IntakeDoneAt time.Time `json:"intake_done_at"`
+	LastVisitAt  time.Time `json:"last_visit_at"`
 	// EventSeq numbers the events written to PostgreSQL; it makes each write idempotent.
 	EventSeq int64 `json:"event_seq"`
 }
@@ -297,6 +315,11 @@ type Handover struct {
 	AcknowledgedAt time.Time         `json:"acknowledged_at"`
 	// Ack is the open acknowledgement step, nil once acknowledged.
 	Ack *Step `json:"ack,omitempty"`
+	// Failed is set when the email could not be delivered; the coach can
+	// correct the address and send it again (ResendHandover), which counts
+	// up Attempt.
+	Failed  bool `json:"failed,omitempty"`
+	Attempt int  `json:"attempt,omitempty"`
 }
 
 // HandoverEmail is the email to a service: the handover itself, or a
@@ -310,9 +333,14 @@ type HandoverEmail struct {
 	Service       programme.Service `json:"service"`
 	Reason        string            `json:"reason"`
 	Shared        SharedData        `json:"shared"`
-	CoachName     string            `json:"coach_name"`
-	CoachEmail    string            `json:"coach_email"`
-	LinkExpiresAt time.Time         `json:"link_expires_at"`
+	// ProgrammeID and CoachID let the worker look up the coach's name and
+	// address when it sends. CoachName and CoachEmail are set only by runs
+	// started before that (read, never written).
+	ProgrammeID   string    `json:"programme_id,omitempty"`
+	CoachID       string    `json:"coach_id,omitempty"`
+	CoachName     string    `json:"coach_name,omitempty"`
+	CoachEmail    string    `json:"coach_email,omitempty"`
+	LinkExpiresAt time.Time `json:"link_expires_at"`
 }
 
 // SharedData is the family's data a service may see; empty where the
@@ -339,6 +367,13 @@ const (
 	EventHandoverAcknowledged = "handover_acknowledged"
 	// EventHandoverLinkExpired: the service never acknowledged, and now can't.
 	EventHandoverLinkExpired = "handover_link_expired"
+	// EventEmailFailed: an email failed for good; the detail names its
+	// kind, step and recipient role, never an address.
+	EventEmailFailed = "email_failed"
+	// EventAssignmentNoticeSent: the coach was told a family was assigned.
+	EventAssignmentNoticeSent = "assignment_notice_sent"
+	EventHandoverResent       = "handover_resent"
+	EventTimingsAdopted       = "programme_timings_adopted"
 )
 
 // Event is one row of the event log and the read model it updates. Seq is
@@ -378,16 +413,29 @@ const (
 	Alert    NotificationKind = "alert"
 	// HandoverNotice is the handover email itself.
 	HandoverNotice NotificationKind = "handover"
+	// AssignmentNotice tells a coach a family was assigned to them and
+	// which step is owed when (Step).
+	AssignmentNotice NotificationKind = "assignment"
+	// EmailFailedNotice tells the supervisor that an email to someone else
+	// failed for good (Failed says which).
+	EmailFailedNotice NotificationKind = "email_failed"
 )
 
 // Notification is one email about a step. Key makes sending it idempotent.
 type Notification struct {
 	Key           string           `json:"key"`
 	Kind          NotificationKind `json:"kind"`
-	To            string           `json:"to"`
 	TrajectoryID  string           `json:"trajectory_id"`
+	ProgrammeID   string           `json:"programme_id,omitempty"`
 	ProgrammeName string           `json:"programme_name"`
 	Step          Step             `json:"step"`
+	// Recipient is looked up in the programme files when the email is sent.
+	Recipient Recipient `json:"recipient"`
+	// Failed is set on an EmailFailedNotice: the email that failed.
+	Failed *EmailFailure `json:"failed,omitempty"`
+	// To is the address runs started before Recipient existed put here
+	// (read, never written).
+	To string `json:"to,omitempty"`
 }
 
 // ReferredEvent is the first event of every trajectory. The API writes it as

@@ -52,7 +52,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 		return w.state, err
 	}
 	if in.State == nil {
-		if err := w.record(ctx, trajectory.ReferredEvent(in.TrajectoryID, in.Programme, in.Referral, w.state.ReferredAt)); err != nil {
+		if err := w.record(ctx, trajectory.ReferredEvent(in.TrajectoryID, *in.Programme, in.Referral, w.state.ReferredAt)); err != nil {
 			return w.state, err
 		}
 	}

@@ -84,7 +84,7 @@ func referral(p programme.Programme) trajectory.Start {
 		Family:      trajectory.Family{ContactName: "Test Family", Phone: "+32 470 00 00 00"},
 		Reason:      "test",
 	}
-	return trajectory.Start{TrajectoryID: trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference), Programme: p, Referral: ref}
+	return trajectory.Start{TrajectoryID: trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference), Programme: &p, Referral: ref}
 }
 
 // at schedules an Update at an instant after t0 that must be accepted.

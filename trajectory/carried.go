@@ -1,0 +1,157 @@
+package trajectory
+
+import (
+	"time"
+
+	"elkgezin/programme"
+)
+
+// Timings are the durations one trajectory runs by. They are copied from
+// the programme at referral and stay with the trajectory: they are part of
+// what the team promised the family. A supervisor moves a running
+// trajectory to new timings with the Update UpdateAdoptTimings. They name
+// no people: coaches and supervisor addresses are looked up by id in the
+// programme files whenever an email goes out.
+type Timings struct {
+	AssignmentLimit      programme.Duration `json:"assignment_limit"`
+	IntakeDeadline       programme.Duration `json:"intake_deadline"`
+	HomeVisitCadence     programme.Duration `json:"home_visit_cadence"`
+	ReminderLead         programme.Duration `json:"reminder_lead"`
+	AlertGrace           programme.Duration `json:"alert_grace"`
+	AcknowledgementLimit programme.Duration `json:"acknowledgement_limit"`
+	LinkValidFor         programme.Duration `json:"link_valid_for"`
+	Perinatal            *PerinatalTimings  `json:"perinatal,omitempty"`
+}
+
+// PerinatalTimings is the perinatal schedule of a trajectory: the same
+// fields as the programme's, so the same arithmetic serves both.
+type PerinatalTimings programme.Perinatal
+
+// PostnatalVisitDue is when home visit number n after the birth (from 1) is due.
+func (t PerinatalTimings) PostnatalVisitDue(bornOn time.Time, n int) time.Time {
+	return programme.Perinatal(t).PostnatalVisitDue(bornOn, n)
+}
+
+// FollowUpEnd is when the child born on bornOn reaches the follow-up age.
+func (t PerinatalTimings) FollowUpEnd(bornOn time.Time) time.Time {
+	return programme.Perinatal(t).FollowUpEnd(bornOn)
+}
+
+// TimingsOf copies the timings of a programme.
+func TimingsOf(p programme.Programme) Timings {
+	t := Timings{
+		AssignmentLimit:      p.AssignmentLimit,
+		IntakeDeadline:       p.IntakeDeadline,
+		HomeVisitCadence:     p.HomeVisitCadence,
+		ReminderLead:         p.ReminderLead,
+		AlertGrace:           p.AlertGrace,
+		AcknowledgementLimit: p.Handover.AcknowledgementLimit,
+		LinkValidFor:         p.Handover.LinkValidFor,
+	}
+	if p.Perinatal != nil {
+		pn := PerinatalTimings(*p.Perinatal)
+		pn.PostnatalVisits = append([]programme.Duration{}, p.Perinatal.PostnatalVisits...)
+		t.Perinatal = &pn
+	}
+	return t
+}
+
+// Carried is everything one run of a trajectory hands to the next when it
+// continues as new: the state the API sees, and what the workflow keeps
+// beside it. The workflow's input (Start) stays what it was at referral.
+type Carried struct {
+	State State `json:"state"`
+	// Timings the trajectory runs by (see Timings).
+	Timings Timings `json:"timings"`
+	// PendingHandovers are handovers requested but not yet emailed. They
+	// hold the coach's reason, which is personal data.
+	PendingHandovers []PendingHandover `json:"pending_handovers,omitempty"`
+	// BornChildren are the children whose birth was recorded in this
+	// trajectory (personal data), for handovers that share the children.
+	BornChildren []Child `json:"born_children,omitempty"`
+	// PendingNotices are emails the main loop still owes that are not tied
+	// to a step's instant, such as telling a coach a family was assigned.
+	PendingNotices []Notification `json:"pending_notices,omitempty"`
+	// RecentUpdates are the ids of the last Updates applied (at most
+	// RecentUpdatesKept), so a step retried across continue-as-new is
+	// answered with the current state instead of being applied twice.
+	RecentUpdates []string `json:"recent_updates,omitempty"`
+}
+
+// RecentUpdatesKept bounds Carried.RecentUpdates. A client retries a step
+// within minutes; a few hundred ids cover far more than that.
+const RecentUpdatesKept = 200
+
+// StepsDoneKept bounds State.StepsDone, so Update results and the carried
+// state do not grow with years of visits; VisitsDone keeps the count.
+const StepsDoneKept = 20
+
+// RecipientRole says to whom of the trajectory's people an email goes.
+type RecipientRole string
+
+const (
+	RoleCoach      RecipientRole = "coach"
+	RoleSupervisor RecipientRole = "supervisor"
+	RoleService    RecipientRole = "service"
+)
+
+// Recipient names who an email goes to by id; the worker looks up the
+// address in the programme files when it sends, so a changed address or a
+// coach added later reaches running trajectories.
+type Recipient struct {
+	Role RecipientRole `json:"role"`
+	// CoachID is set when Role is RoleCoach; ServiceID when it is RoleService.
+	CoachID   string `json:"coach_id,omitempty"`
+	ServiceID string `json:"service_id,omitempty"`
+}
+
+// ID names the recipient in idempotency keys and events: "coach:<id>",
+// "supervisor" or "service:<id>". It is an id, never an address.
+func (r Recipient) ID() string {
+	switch r.Role {
+	case RoleCoach:
+		return string(RoleCoach) + ":" + r.CoachID
+	case RoleService:
+		return string(RoleService) + ":" + r.ServiceID
+	}
+	return string(r.Role)
+}
+
+// EmailKey is the idempotency key of one email obligation: this kind of
+// email, about this step as due at this instant, to this recipient. A step
+// re-planned to another instant or owed by another person is a new
+// obligation with a new key; a retried send is the same one.
+func EmailKey(trajectoryID string, step Step, kind NotificationKind, to Recipient) string {
+	return trajectoryID + "/" + step.Key() + "@" + step.DueAt.UTC().Format("20060102T150405Z") + "/" + string(kind) + "/" + to.ID()
+}
+
+// EmailFailure is an email the mail server refused for good, or that could
+// not be built (an unknown coach, a missing address). The trajectory
+// carries on; supervisors see it (search attribute EmailFailed).
+type EmailFailure struct {
+	At   time.Time        `json:"at"`
+	Kind NotificationKind `json:"kind"`
+	// Step is the key of the step the email was about, if any.
+	Step string `json:"step,omitempty"`
+	// To is the recipient's id (Recipient.ID), never an address.
+	To string `json:"to"`
+	// Reason is the error type: EmailRejected or InvalidNotification.
+	Reason string `json:"reason"`
+}
+
+// AdoptTimings moves a running trajectory to new timings, for example after
+// the programme file changed. Due instants already planned stay; reminders,
+// alerts and every step planned from now on follow the new timings.
+type AdoptTimings struct {
+	Timings Timings `json:"timings"`
+	Reason  string  `json:"reason"`
+	By      string  `json:"by,omitempty"`
+}
+
+// ResendHandover sends a handover again after its email failed, to the
+// service's corrected address.
+type ResendHandover struct {
+	Number  int               `json:"number"`
+	Service programme.Service `json:"service"`
+	By      string            `json:"by,omitempty"`
+}
