@@ -61,6 +61,27 @@ func setup(t *testing.T) *fixture {
 		PublicBaseURL: "http://localhost:8080/",
 		Location:      brussels,
 		Links:         links,
+		Programmes:    catalogue(),
+	}}
+}
+
+// The programme the notifications of these tests belong to, as its file
+// says now.
+const (
+	coachAddress      = "an.peeters@ocmw.example"
+	supervisorAddress = "team-go@mechelen.example"
+)
+
+func catalogue() programme.Catalogue {
+	return programme.Catalogue{"go-team-mechelen": {
+		ID:              "go-team-mechelen",
+		Name:            "GO-team Mechelen",
+		SupervisorEmail: supervisorAddress,
+		Coaches: []programme.Coach{
+			{ID: "go-coach-1", Name: "An Peeters", Email: coachAddress},
+			{ID: "go-coach-2", Name: "Bram Claes", Email: "bram.claes@ocmw.example"},
+			{ID: "go-coach-mute", Name: "Zonder Adres"},
+		},
 	}}
 }
 
@@ -102,15 +123,31 @@ func retryable(err error) bool {
 // Due at 14:30 UTC in summer: 16:30 in Brussels.
 var due = time.Date(2026, 7, 3, 14, 30, 0, 0, time.UTC)
 
+// notification is the email the workflow asks for: a reminder to the
+// coach, an alert to the supervisor, except the alert about a handover,
+// which goes to the coach.
 func notification(kind trajectory.NotificationKind, step trajectory.Step) trajectory.Notification {
+	to := trajectory.Recipient{Role: trajectory.RoleCoach, CoachID: "go-coach-1"}
+	if kind == trajectory.Alert && step.Kind != trajectory.StepHandoverAck {
+		to = trajectory.Recipient{Role: trajectory.RoleSupervisor}
+	}
 	return trajectory.Notification{
-		Key:           "tr-abc/" + string(kind) + ":" + step.Key(),
+		Key:           trajectory.EmailKey("tr-abc", step, kind, to),
 		Kind:          kind,
-		To:            "coach@example.org",
 		TrajectoryID:  "tr-abc",
+		ProgrammeID:   "go-team-mechelen",
 		ProgrammeName: "GO-team Mechelen",
 		Step:          step,
+		Recipient:     to,
 	}
+}
+
+// address is where n must go.
+func address(n trajectory.Notification) string {
+	if n.Recipient.Role == trajectory.RoleSupervisor {
+		return supervisorAddress
+	}
+	return coachAddress
 }
 
 func TestNotificationSubjectsAndGreetings(t *testing.T) {
@@ -150,8 +187,8 @@ func TestNotificationSubjectsAndGreetings(t *testing.T) {
 		if got.MessageID != activities.MessageID(n.Key) {
 			t.Errorf("%s: Message-Id = %q, want %q", tc.want, got.MessageID, activities.MessageID(n.Key))
 		}
-		if len(got.To) != 1 || got.To[0] != n.To {
-			t.Errorf("%s: sent to %v", tc.want, got.To)
+		if len(got.To) != 1 || got.To[0] != address(n) {
+			t.Errorf("%s: sent to %v, want %s", tc.want, got.To, address(n))
 		}
 		if !strings.HasPrefix(got.Body, tc.greeting+"\r\n") {
 			t.Errorf("%s: body does not start with %q:\n%s", tc.want, tc.greeting, got.Body)
@@ -200,7 +237,7 @@ func TestRejectedIsNonRetryable(t *testing.T) {
 		if !nonRetryable(err, activities.ErrTypeEmailRejected) {
 			t.Fatalf("err = %v, want a non-retryable %s", err, activities.ErrTypeEmailRejected)
 		}
-		if strings.Contains(err.Error(), n.To) {
+		if strings.Contains(err.Error(), address(n)) {
 			t.Errorf("error reveals the recipient: %v", err)
 		}
 		// A refusal, even of the whole message, delivered nothing.
@@ -316,8 +353,8 @@ func handover(kind trajectory.NotificationKind, s trajectory.SharedData) traject
 		Service:       programme.Service{ID: "kg-menen", Name: "Kind en Gezin Menen", Kind: "kind-en-gezin", Email: "menen@kindengezin.example"},
 		Reason:        "Het gezin wil na de geboorte verder met het consultatiebureau.",
 		Shared:        s,
-		CoachName:     "An Peeters",
-		CoachEmail:    "an.peeters@ocmw.example",
+		ProgrammeID:   "go-team-mechelen",
+		CoachID:       "go-coach-1",
 		LinkExpiresAt: linkExpiry,
 	}
 }
@@ -404,7 +441,7 @@ func TestHandoverEmailHeadersAndLink(t *testing.T) {
 	if h := got.Header.Get("X-Elkgezin-Trajectory"); h != "tr-abc" {
 		t.Errorf("X-Elkgezin-Trajectory = %q", h)
 	}
-	if rt, err := got.Header.AddressList("Reply-To"); err != nil || len(rt) != 1 || rt[0].Address != e.CoachEmail {
+	if rt, err := got.Header.AddressList("Reply-To"); err != nil || len(rt) != 1 || rt[0].Address != coachAddress {
 		t.Errorf("Reply-To = %v (%v), want the coach", rt, err)
 	}
 
