@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	_ "time/tzdata" // the same Belgian dates on every worker, with or without a zone database
 )
 
 // Date is a calendar date without a time of day, such as a birth date or a
@@ -60,4 +61,23 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	}
 	*d = v
 	return nil
+}
+
+// morningHour is when a step that falls on a calendar date is due, in
+// Belgian time: early in the working day, so its reminder and alert reach
+// people at work and not all at once at midnight.
+const morningHour = 9
+
+var belgium = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		panic("time zone Europe/Brussels: " + err.Error())
+	}
+	return loc
+}()
+
+// MorningOf is 09:00 Belgian time on the calendar date of t (in UTC).
+func MorningOf(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, morningHour, 0, 0, 0, belgium)
 }

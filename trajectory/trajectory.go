@@ -301,6 +301,9 @@ type AcknowledgeHandover struct {
 type PendingHandover struct {
 	Number  int      `json:"number"`
 	Request HandOver `json:"request"`
+	// Held is set when its email failed for good: it waits for the coach
+	// to correct the address (ResendHandover) until its link would expire.
+	Held bool `json:"held,omitempty"`
 }
 
 // Handover is one handover as the workflow keeps it. It holds the service
@@ -442,7 +445,12 @@ type Notification struct {
 // soon as the workflow has started, and the workflow writes it again: the
 // same Seq makes the second write a no-op, and the trajectory is listed at once.
 func ReferredEvent(id string, p programme.Programme, r Referral, at time.Time) Event {
-	due := at.Add(p.AssignmentLimit.Std())
+	return ReferredEventAt(id, p.ID, TimingsOf(p), r, at)
+}
+
+// ReferredEventAt is ReferredEvent from the trajectory's own timings.
+func ReferredEventAt(id, programmeID string, t Timings, r Referral, at time.Time) Event {
+	due := at.Add(t.AssignmentLimit.Std())
 	return Event{
 		TrajectoryID: id,
 		Seq:          1,
@@ -451,7 +459,7 @@ func ReferredEvent(id string, p programme.Programme, r Referral, at time.Time) E
 		At:           at,
 		Referral:     &r,
 		Summary: Summary{
-			ProgrammeID: p.ID,
+			ProgrammeID: programmeID,
 			ReferrerOrg: r.Referrer.Organisation,
 			Phase:       PhaseReferred,
 			NextStep:    string(StepAssignment),

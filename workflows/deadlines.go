@@ -1,12 +1,12 @@
 package workflows
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/activities"
 	"elkgezin/trajectory"
 )
 
@@ -61,13 +61,13 @@ func (o owed) summary() string { return string(o.kind) + " " + o.step.Key() }
 // the birth, the end of follow-up and each unacknowledged handover.
 func (w *trajectoryWorkflow) openSteps() []*trajectory.Step {
 	var steps []*trajectory.Step
-	for _, s := range []*trajectory.Step{w.state.Next, w.state.Birth, w.state.FollowUpEnd} {
+	for _, s := range []*trajectory.Step{w.c.State.Next, w.c.State.Birth, w.c.State.FollowUpEnd} {
 		if s != nil {
 			steps = append(steps, s)
 		}
 	}
-	for i := range w.state.Handovers {
-		if ack := w.state.Handovers[i].Ack; ack != nil {
+	for i := range w.c.State.Handovers {
+		if ack := w.c.State.Handovers[i].Ack; ack != nil {
 			steps = append(steps, ack)
 		}
 	}
@@ -124,13 +124,16 @@ func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
 			consider(owed{pastDue, step, step.DueAt})
 		}
 		if step.Kind == trajectory.StepHandoverAck {
-			consider(owed{linkExpired, step, w.state.Handovers[step.Number-1].LinkExpiresAt})
+			consider(owed{linkExpired, step, w.c.State.Handovers[step.Number-1].LinkExpiresAt})
 		}
+	}
+	for _, o := range w.heldHandoverExpiries() {
+		consider(o)
 	}
 	return earliest, found
 }
 
-// timing is when a step's reminder and alert are due, from the programme:
+// timing is when a step's reminder and alert are due, from the timings:
 //   - assignment: no coach to remind; the supervisor is alerted at the limit;
 //   - intake and home visit: the coach reminded reminder_lead before, the
 //     supervisor alerted alert_grace after;
@@ -144,52 +147,52 @@ func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
 // A reminder whose instant passed before there was anyone to remind (a
 // coach assigned late) goes out at once, as long as the alert is not due.
 func (w *trajectoryWorkflow) timing(step trajectory.Step) (remindAt time.Time, hasReminder bool, alertAt time.Time) {
-	p := w.in.Programme
-	grace := p.AlertGrace.Std()
+	t := w.c.Timings
+	grace := t.AlertGrace.Std()
+	hasCoach := w.c.State.CoachID != ""
 	switch step.Kind {
 	case trajectory.StepAssignment:
 		return time.Time{}, false, step.DueAt
-	case trajectory.StepBirth, trajectory.StepHandoverAck:
-		return step.DueAt, w.state.CoachID != "" || step.Kind == trajectory.StepHandoverAck, step.DueAt.Add(grace)
+	case trajectory.StepHandoverAck:
+		return step.DueAt, true, step.DueAt.Add(grace)
+	case trajectory.StepBirth:
+		return step.DueAt, hasCoach, step.DueAt.Add(grace)
 	case trajectory.StepFollowUpEnd:
-		return step.DueAt.Add(-p.Perinatal.ClosingHandoverLead.Std()), w.state.CoachID != "", step.DueAt.Add(grace)
+		var lead time.Duration
+		if t.Perinatal != nil {
+			lead = t.Perinatal.ClosingHandoverLead.Std()
+		}
+		return step.DueAt.Add(-lead), hasCoach, step.DueAt.Add(grace)
 	default:
-		return step.DueAt.Add(-p.ReminderLead.Std()), w.state.CoachID != "", step.DueAt.Add(grace)
+		return step.DueAt.Add(-t.ReminderLead.Std()), hasCoach, step.DueAt.Add(grace)
 	}
 }
 
-// notify sends what is owed, then records that it went out.
+// notify sends what is owed, then records that it went out, or that it
+// could not be delivered: either way it is settled, never sent again.
 func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
 	switch o.kind {
 	case pastDue:
 		o.step.PastDue = true
 		return w.publish(ctx)
 	case linkExpired:
-		h := &w.state.Handovers[o.step.Number-1]
+		h := &w.c.State.Handovers[o.step.Number-1]
 		h.Ack = nil
+		w.c.PendingHandovers = slices.DeleteFunc(w.c.PendingHandovers, func(p trajectory.PendingHandover) bool { return p.Number == h.Number })
 		return w.record(ctx, w.event(ctx, trajectory.EventHandoverLinkExpired, "elkgezin", map[string]string{
 			"handover": strconv.Itoa(h.Number), "service": h.Service.ID,
 		}))
 	}
-	key := w.state.TrajectoryID + "/" + o.key()
-	var role string
+	var to trajectory.Recipient
+	var delivered bool
 	var err error
 	if o.step.Kind == trajectory.StepHandoverAck && o.kind == trajectory.Reminder {
-		h := &w.state.Handovers[o.step.Number-1]
-		role = "service:" + h.Service.ID
-		err = w.sendHandoverEmail(ctx, key, trajectory.Reminder, o.step.Number)
+		h := w.c.State.Handovers[o.step.Number-1]
+		to = trajectory.Recipient{Role: trajectory.RoleService, ServiceID: h.Service.ID}
+		delivered, err = w.sendHandoverEmail(ctx, w.emailKey(*o.step, o.kind, to), trajectory.Reminder, o.step.Number)
 	} else {
-		var to string
-		to, role = w.recipient(o)
-		n := trajectory.Notification{
-			Key:           key,
-			Kind:          o.kind,
-			To:            to,
-			TrajectoryID:  w.state.TrajectoryID,
-			ProgrammeName: w.in.Programme.Name,
-			Step:          *o.step,
-		}
-		err = workflow.ExecuteActivity(withEmailOptions(ctx), (*activities.Activities).SendNotification, n).Get(ctx, nil)
+		to = w.recipient(o)
+		delivered, err = w.sendNotification(ctx, w.notification(o.kind, *o.step, to, nil))
 	}
 	if err != nil {
 		return err
@@ -201,17 +204,23 @@ func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
 		o.step.Alerted = true
 		eventKind = trajectory.EventAlertSent
 	}
+	if !delivered {
+		return w.publish(ctx)
+	}
 	return w.record(ctx, w.event(ctx, eventKind, "elkgezin", map[string]string{
-		"step": o.step.Key(), "due_at": o.step.DueAt.UTC().Format(time.RFC3339), "to": role,
+		"step": o.step.Key(), "due_at": o.step.DueAt.UTC().Format(time.RFC3339), "to": to.ID(),
 	}))
 }
 
 // recipient of a reminder (the coach) or an alert (the supervisor; the coach
 // for a handover the service did not acknowledge).
-func (w *trajectoryWorkflow) recipient(o owed) (email, role string) {
+func (w *trajectoryWorkflow) recipient(o owed) trajectory.Recipient {
 	if o.kind == trajectory.Reminder || o.step.Kind == trajectory.StepHandoverAck {
-		coach, _ := w.in.Programme.Coach(w.state.CoachID)
-		return coach.Email, "coach:" + coach.ID
+		return w.coach()
 	}
-	return w.in.Programme.SupervisorEmail, "supervisor"
+	return trajectory.Recipient{Role: trajectory.RoleSupervisor}
+}
+
+func (w *trajectoryWorkflow) coach() trajectory.Recipient {
+	return trajectory.Recipient{Role: trajectory.RoleCoach, CoachID: w.c.State.CoachID}
 }

@@ -13,19 +13,11 @@ import (
 )
 
 func (w *trajectoryWorkflow) validateHandOver(ctx workflow.Context, req trajectory.HandOver) error {
-	if err := w.rejectIfClosed(); err != nil {
-		return err
-	}
-	if w.state.CoachID == "" {
+	if w.c.State.CoachID == "" {
 		return reject("no coach is assigned yet: a handover names the coach as the service's contact")
 	}
-	if !req.Consent.Given || req.Consent.RecordedOn.IsZero() {
-		return reject("the family's consent to this handover is not recorded")
-	}
-	for _, s := range req.Consent.Shares {
-		if !slices.Contains(trajectory.ShareCategories, s) {
-			return reject("consent share %q is not one of %v", s, trajectory.ShareCategories)
-		}
+	if err := rejectProblems(trajectory.ConsentProblems(req.Consent)); err != nil {
+		return err
 	}
 	if req.Service.ID == "" || req.Service.Email == "" {
 		return reject("the service to hand over to is missing")
@@ -40,38 +32,56 @@ func (w *trajectoryWorkflow) validateHandOver(ctx workflow.Context, req trajecto
 // server that is down delays the email without holding up the coach.
 func (w *trajectoryWorkflow) handOver(ctx workflow.Context, req trajectory.HandOver) (trajectory.State, error) {
 	now := workflow.Now(ctx)
-	n := len(w.state.Handovers) + 1
-	w.state.Handovers = append(w.state.Handovers, trajectory.Handover{
-		Number:        n,
-		Service:       req.Service,
-		RequestedAt:   now,
-		Shares:        append([]string{}, req.Consent.Shares...),
-		LinkExpiresAt: now.Add(w.in.Programme.Handover.LinkValidFor.Std()),
+	n := len(w.c.State.Handovers) + 1
+	w.c.State.Handovers = append(w.c.State.Handovers, trajectory.Handover{
+		Number:      n,
+		Service:     req.Service,
+		RequestedAt: now,
+		Shares:      append([]string{}, req.Consent.Shares...),
+		// Set again when the email goes out (changeLinkExpiryFromSend).
+		LinkExpiresAt: now.Add(w.c.Timings.LinkValidFor.Std()),
 	})
-	w.in.PendingHandovers = append(w.in.PendingHandovers, trajectory.PendingHandover{Number: n, Request: req})
+	w.c.PendingHandovers = append(w.c.PendingHandovers, trajectory.PendingHandover{Number: n, Request: req})
 	w.wakeMainLoop()
-	return w.state, w.record(ctx, w.event(ctx, trajectory.EventHandoverRequested, req.By, map[string]string{
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventHandoverRequested, req.By, map[string]string{
 		"handover": strconv.Itoa(n), "service": req.Service.ID, "shares": strings.Join(req.Consent.Shares, ","),
 		"consent_recorded_on": req.Consent.RecordedOn.String(), "reason": req.Reason,
 	}))
 }
 
-// sendHandovers emails every handover still waiting; the service then has
-// the programme's limit to acknowledge it.
+// sendHandovers emails every handover waiting to go out; the service then
+// has the programme's limit to acknowledge it. One whose email fails for
+// good is held for the coach to correct.
 func (w *trajectoryWorkflow) sendHandovers(ctx workflow.Context) error {
-	for len(w.in.PendingHandovers) > 0 {
-		p := w.in.PendingHandovers[0]
-		key := w.state.TrajectoryID + "/handover-" + strconv.Itoa(p.Number)
-		if err := w.sendHandoverEmail(ctx, key, trajectory.HandoverNotice, p.Number); err != nil {
+	for {
+		i := slices.IndexFunc(w.c.PendingHandovers, func(p trajectory.PendingHandover) bool { return !p.Held })
+		if i < 0 {
+			return nil
+		}
+		p := w.c.PendingHandovers[i]
+		h := &w.c.State.Handovers[p.Number-1]
+		if workflow.GetVersion(ctx, changeLinkExpiryFromSend, workflow.DefaultVersion, 1) >= 1 {
+			h.LinkExpiresAt = workflow.Now(ctx).Add(w.c.Timings.LinkValidFor.Std())
+		}
+		delivered, err := w.sendHandoverEmail(ctx, w.handoverKey(*h), trajectory.HandoverNotice, p.Number)
+		if err != nil {
 			return err
 		}
-		w.in.PendingHandovers = w.in.PendingHandovers[1:]
+		h = &w.c.State.Handovers[p.Number-1]
+		if !delivered {
+			h.Failed = true
+			w.c.PendingHandovers[i].Held = true
+			if err := w.publish(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		w.c.PendingHandovers = slices.Delete(w.c.PendingHandovers, i, i+1)
 		now := workflow.Now(ctx)
-		h := &w.state.Handovers[p.Number-1]
 		h.SentAt = now
 		// A quick service may acknowledge before the send is reported back.
 		if h.AcknowledgedAt.IsZero() {
-			h.Ack = &trajectory.Step{Kind: trajectory.StepHandoverAck, Number: p.Number, DueAt: now.Add(w.in.Programme.Handover.AcknowledgementLimit.Std())}
+			h.Ack = &trajectory.Step{Kind: trajectory.StepHandoverAck, Number: p.Number, DueAt: now.Add(w.c.Timings.AcknowledgementLimit.Std())}
 		}
 		if err := w.record(ctx, w.event(ctx, trajectory.EventHandoverSent, "elkgezin", map[string]string{
 			"handover": strconv.Itoa(p.Number), "service": h.Service.ID,
@@ -79,35 +89,48 @@ func (w *trajectoryWorkflow) sendHandovers(ctx workflow.Context) error {
 			return err
 		}
 	}
-	return nil
+}
+
+// handoverKey names one handover email: the first attempt keeps the key
+// of the runs before attempts existed, a corrected one gets its own.
+func (w *trajectoryWorkflow) handoverKey(h trajectory.Handover) string {
+	key := w.c.State.TrajectoryID + "/handover-" + strconv.Itoa(h.Number)
+	if h.Attempt > 0 {
+		key += "/attempt-" + strconv.Itoa(h.Attempt+1)
+	}
+	return key
 }
 
 // sendHandoverEmail sends the handover (kind HandoverNotice) or a reminder
 // to acknowledge it. Only what the family consented to share goes in it.
-func (w *trajectoryWorkflow) sendHandoverEmail(ctx workflow.Context, key string, kind trajectory.NotificationKind, number int) error {
-	h := w.state.Handovers[number-1]
-	coach, _ := w.in.Programme.Coach(w.state.CoachID)
+func (w *trajectoryWorkflow) sendHandoverEmail(ctx workflow.Context, key string, kind trajectory.NotificationKind, number int) (delivered bool, err error) {
+	h := w.c.State.Handovers[number-1]
 	email := trajectory.HandoverEmail{
 		Service:       h.Service,
 		Key:           key,
 		Kind:          kind,
-		TrajectoryID:  w.state.TrajectoryID,
-		ProgrammeName: w.in.Programme.Name,
+		TrajectoryID:  w.c.State.TrajectoryID,
+		ProgrammeID:   w.c.State.ProgrammeID,
+		ProgrammeName: w.programmeName(),
 		Number:        number,
-		CoachName:     coach.Name,
-		CoachEmail:    coach.Email,
+		CoachID:       w.c.State.CoachID,
 		LinkExpiresAt: h.LinkExpiresAt,
 	}
 	// A reminder repeats no data: the service already has it.
 	if kind == trajectory.HandoverNotice {
-		for _, p := range w.in.PendingHandovers {
+		for _, p := range w.c.PendingHandovers {
 			if p.Number == number {
 				email.Reason = p.Request.Reason
 			}
 		}
 		email.Shared = w.sharedData(h.Shares)
 	}
-	return workflow.ExecuteActivity(withEmailOptions(ctx), (*activities.Activities).SendHandover, email).Get(ctx, nil)
+	to := trajectory.Recipient{Role: trajectory.RoleService, ServiceID: h.Service.ID}
+	step := trajectory.Step{Kind: trajectory.StepHandoverAck, Number: number, DueAt: h.LinkExpiresAt}
+	if h.Ack != nil {
+		step = *h.Ack
+	}
+	return w.sendEmail(ctx, (*activities.Activities).SendHandover, email, trajectory.EmailFailure{Kind: kind, Step: step.Key(), To: to.ID()})
 }
 
 // sharedData is the family's data the family consented to share, and nothing else.
@@ -119,21 +142,26 @@ func (w *trajectoryWorkflow) sharedData(shares []string) trajectory.SharedData {
 		d.Contact = &family
 	}
 	if slices.Contains(shares, trajectory.ShareChildren) {
-		d.Children = append([]trajectory.Child{}, r.Children...)
+		d.Children = append(append([]trajectory.Child{}, r.Children...), w.c.BornChildren...)
 	}
-	if slices.Contains(shares, trajectory.SharePregnancy) && w.state.BornOn.IsZero() {
+	if slices.Contains(shares, trajectory.SharePregnancy) && w.c.State.BornOn.IsZero() {
 		d.ExpectedDueDate = r.ExpectedDueDate
 	}
 	return d
 }
 
 func (w *trajectoryWorkflow) validateAcknowledgeHandover(ctx workflow.Context, req trajectory.AcknowledgeHandover) error {
-	if req.Number < 1 || req.Number > len(w.state.Handovers) {
+	if req.Number < 1 || req.Number > len(w.c.State.Handovers) {
 		return reject("this trajectory has no handover %d", req.Number)
 	}
-	h := w.state.Handovers[req.Number-1]
-	if !h.AcknowledgedAt.IsZero() {
+	h := w.c.State.Handovers[req.Number-1]
+	switch {
+	case !h.AcknowledgedAt.IsZero():
 		return reject("handover %d was already acknowledged on %s", req.Number, h.AcknowledgedAt.UTC().Format(time.RFC3339))
+	case h.Failed:
+		return reject("handover %d could not be delivered; the coach will send it again", req.Number)
+	case !h.SentAt.IsZero() && h.Ack == nil:
+		return reject("the link of handover %d expired on %s", req.Number, h.LinkExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -141,11 +169,55 @@ func (w *trajectoryWorkflow) validateAcknowledgeHandover(ctx workflow.Context, r
 // acknowledgeHandover is the service confirming receipt; its reminder and
 // alert are no longer owed.
 func (w *trajectoryWorkflow) acknowledgeHandover(ctx workflow.Context, req trajectory.AcknowledgeHandover) (trajectory.State, error) {
-	h := &w.state.Handovers[req.Number-1]
+	h := &w.c.State.Handovers[req.Number-1]
 	h.AcknowledgedAt = workflow.Now(ctx)
 	h.Ack = nil
 	w.wakeMainLoop()
-	return w.state, w.record(ctx, w.event(ctx, trajectory.EventHandoverAcknowledged, req.By, map[string]string{
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventHandoverAcknowledged, req.By, map[string]string{
 		"handover": strconv.Itoa(req.Number), "service": h.Service.ID,
 	}))
+}
+
+func (w *trajectoryWorkflow) validateResendHandover(ctx workflow.Context, req trajectory.ResendHandover) error {
+	if req.Number < 1 || req.Number > len(w.c.State.Handovers) {
+		return reject("this trajectory has no handover %d", req.Number)
+	}
+	if !w.c.State.Handovers[req.Number-1].Failed || !slices.ContainsFunc(w.c.PendingHandovers, func(p trajectory.PendingHandover) bool { return p.Number == req.Number && p.Held }) {
+		return reject("handover %d did not fail, or can no longer be sent: only a handover whose email could not be delivered is sent again", req.Number)
+	}
+	if req.Service.ID == "" || req.Service.Email == "" {
+		return reject("the service to hand over to is missing")
+	}
+	return nil
+}
+
+// resendHandover sends a failed handover again, to the corrected service.
+func (w *trajectoryWorkflow) resendHandover(ctx workflow.Context, req trajectory.ResendHandover) (trajectory.State, error) {
+	h := &w.c.State.Handovers[req.Number-1]
+	h.Service, h.Failed = req.Service, false
+	h.Attempt++
+	h.LinkExpiresAt = workflow.Now(ctx).Add(w.c.Timings.LinkValidFor.Std())
+	for i := range w.c.PendingHandovers {
+		if p := &w.c.PendingHandovers[i]; p.Number == req.Number {
+			p.Held = false
+			p.Request.Service = req.Service
+		}
+	}
+	w.wakeMainLoop()
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventHandoverResent, req.By, map[string]string{
+		"handover": strconv.Itoa(req.Number), "service": req.Service.ID,
+	}))
+}
+
+// heldHandoverExpiries are the instants at which handovers held after a
+// failed email give up waiting for a correction.
+func (w *trajectoryWorkflow) heldHandoverExpiries() []owed {
+	var o []owed
+	for _, p := range w.c.PendingHandovers {
+		if p.Held {
+			h := w.c.State.Handovers[p.Number-1]
+			o = append(o, owed{linkExpired, &trajectory.Step{Kind: trajectory.StepHandoverAck, Number: p.Number, DueAt: h.LinkExpiresAt}, h.LinkExpiresAt})
+		}
+	}
+	return o
 }

@@ -8,22 +8,34 @@ import (
 	"elkgezin/trajectory"
 )
 
-// isPerinatal: the programme follows pregnancies and this family expects a child.
+// isPerinatal: the trajectory follows a pregnancy: its timings have a
+// perinatal schedule and this family expects a child.
 func (w *trajectoryWorkflow) isPerinatal() bool {
-	return w.in.Programme.Perinatal != nil && !w.in.Referral.ExpectedDueDate.IsZero()
+	return w.c.Timings.Perinatal != nil && !w.in.Referral.ExpectedDueDate.IsZero()
+}
+
+// dayDeadline is when a step that falls on a calendar date is due: in the
+// morning in Belgium, so reminders reach coaches in working hours and not
+// all at once at night. Runs started before changeMorningDeadlines keep
+// midnight UTC.
+func (w *trajectoryWorkflow) dayDeadline(ctx workflow.Context, midnightUTC time.Time) time.Time {
+	if workflow.GetVersion(ctx, changeMorningDeadlines, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return midnightUTC
+	}
+	return trajectory.MorningOf(midnightUTC)
 }
 
 // planPerinatal hangs two steps on the expected due date: recording the
 // birth, and the end of follow-up when the child reaches the programme's
 // age. The birth re-plans both from the real date.
-func (w *trajectoryWorkflow) planPerinatal() {
+func (w *trajectoryWorkflow) planPerinatal(ctx workflow.Context) {
 	if !w.isPerinatal() {
 		return
 	}
-	pn := w.in.Programme.Perinatal
+	pn := w.c.Timings.Perinatal
 	due := w.in.Referral.ExpectedDueDate.Time
-	w.state.Birth = &trajectory.Step{Kind: trajectory.StepBirth, DueAt: due.Add(pn.BirthRecordMargin.Std())}
-	w.state.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: pn.FollowUpEnd(due)}
+	w.c.State.Birth = &trajectory.Step{Kind: trajectory.StepBirth, DueAt: w.dayDeadline(ctx, due.Add(pn.BirthRecordMargin.Std()))}
+	w.c.State.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: w.dayDeadline(ctx, pn.FollowUpEnd(due))}
 }
 
 // supportPhase is the phase of a family in support: before or after the
@@ -32,7 +44,7 @@ func (w *trajectoryWorkflow) supportPhase() trajectory.Phase {
 	switch {
 	case !w.isPerinatal():
 		return trajectory.PhaseInSupport
-	case w.state.BornOn.IsZero():
+	case w.c.State.BornOn.IsZero():
 		return trajectory.PhasePrenatal
 	default:
 		return trajectory.PhasePostnatal
@@ -43,30 +55,31 @@ func (w *trajectoryWorkflow) supportPhase() trajectory.Phase {
 // the family planned none: the prenatal cadence before the birth, the
 // programme's postnatal schedule after it (the first point of the schedule
 // after the visit just done), the programme's cadence otherwise.
-func (w *trajectoryWorkflow) defaultNextVisit(doneAt time.Time) time.Time {
-	pn := w.in.Programme.Perinatal
+func (w *trajectoryWorkflow) defaultNextVisit(ctx workflow.Context, doneAt time.Time) time.Time {
+	pn := w.c.Timings.Perinatal
 	switch w.supportPhase() {
 	case trajectory.PhasePrenatal:
 		return doneAt.Add(pn.PrenatalVisitCadence.Std())
 	case trajectory.PhasePostnatal:
 		for n := 1; ; n++ {
-			if due := pn.PostnatalVisitDue(w.state.BornOn.Time, n); due.After(doneAt) {
+			if due := w.postnatalVisitDue(ctx, n); due.After(doneAt) {
 				return due
 			}
 		}
 	}
-	return doneAt.Add(w.in.Programme.HomeVisitCadence.Std())
+	return doneAt.Add(w.c.Timings.HomeVisitCadence.Std())
+}
+
+func (w *trajectoryWorkflow) postnatalVisitDue(ctx workflow.Context, n int) time.Time {
+	return w.dayDeadline(ctx, w.c.Timings.Perinatal.PostnatalVisitDue(w.c.State.BornOn.Time, n))
 }
 
 func (w *trajectoryWorkflow) validateRecordBirth(ctx workflow.Context, req trajectory.RecordBirth) error {
-	if err := w.rejectIfClosed(); err != nil {
-		return err
+	if !w.c.State.BornOn.IsZero() {
+		return reject("the birth was already recorded: born on %s", w.c.State.BornOn)
 	}
-	if !w.state.BornOn.IsZero() {
-		return reject("the birth was already recorded: born on %s", w.state.BornOn)
-	}
-	if w.state.Birth == nil {
-		return reject("no birth is expected in this trajectory: the referral gave no expected due date, or programme %s has no perinatal follow-up", w.in.Programme.ID)
+	if w.c.State.Birth == nil {
+		return reject("no birth is expected in this trajectory: the referral gave no expected due date, or programme %s has no perinatal follow-up", w.c.State.ProgrammeID)
 	}
 	if req.BornOn.IsZero() {
 		return reject("born_on is required")
@@ -78,44 +91,41 @@ func (w *trajectoryWorkflow) validateRecordBirth(ctx workflow.Context, req traje
 }
 
 // recordBirth re-plans everything that hung on the due date from the real
-// birth: the end of follow-up, and the next home visit, which becomes the
-// first visit of the postnatal schedule unless the coach planned an
-// earlier one with the family.
+// birth: the end of follow-up (unless a supervisor extended it further),
+// and the next home visit, which becomes the first visit of the postnatal
+// schedule unless the coach planned an earlier one with the family.
 func (w *trajectoryWorkflow) recordBirth(ctx workflow.Context, req trajectory.RecordBirth) (trajectory.State, error) {
-	pn := w.in.Programme.Perinatal
-	w.state.BornOn = req.BornOn
-	w.state.Birth = nil
-	w.in.Referral.Children = append(w.in.Referral.Children, trajectory.Child{Name: req.Name, BirthDate: req.BornOn})
-	end := pn.FollowUpEnd(req.BornOn.Time)
-	if len(w.state.Extensions) == 0 || end.After(w.state.FollowUpEnd.DueAt) {
-		w.state.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: end}
+	pn := w.c.Timings.Perinatal
+	w.c.State.BornOn = req.BornOn
+	w.c.State.Birth = nil
+	w.c.BornChildren = append(w.c.BornChildren, trajectory.Child{Name: req.Name, BirthDate: req.BornOn})
+	end := w.dayDeadline(ctx, pn.FollowUpEnd(req.BornOn.Time))
+	if len(w.c.State.Extensions) == 0 || end.After(w.c.State.FollowUpEnd.DueAt) {
+		w.c.State.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: end}
 	}
-	if next := w.state.Next; next != nil && next.Kind == trajectory.StepHomeVisit {
-		first := pn.PostnatalVisitDue(req.BornOn.Time, 1)
+	if next := w.c.State.Next; next != nil && next.Kind == trajectory.StepHomeVisit {
+		first := w.postnatalVisitDue(ctx, 1)
 		if !next.Planned || first.Before(next.DueAt) {
-			w.state.Next = &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: next.Number, DueAt: first}
+			w.c.State.Next = &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: next.Number, DueAt: first}
 		}
 	}
-	if w.state.Phase == trajectory.PhasePrenatal {
-		w.state.Phase = trajectory.PhasePostnatal
+	if w.c.State.Phase == trajectory.PhasePrenatal {
+		w.c.State.Phase = trajectory.PhasePostnatal
 	}
 	w.wakeMainLoop()
-	detail := map[string]string{"born_on": req.BornOn.String(), "follow_up_end": w.state.FollowUpEnd.DueAt.UTC().Format(time.RFC3339)}
+	detail := map[string]string{"born_on": req.BornOn.String(), "follow_up_end": w.c.State.FollowUpEnd.DueAt.UTC().Format(time.RFC3339)}
 	if req.Name != "" {
 		detail["name"] = req.Name
 	}
-	return w.state, w.record(ctx, w.event(ctx, trajectory.EventBirthRecorded, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventBirthRecorded, req.By, detail))
 }
 
 func (w *trajectoryWorkflow) validateExtendFollowUp(ctx workflow.Context, req trajectory.ExtendFollowUp) error {
-	if err := w.rejectIfClosed(); err != nil {
-		return err
-	}
-	if w.state.FollowUpEnd == nil {
+	if w.c.State.FollowUpEnd == nil {
 		return reject("this trajectory has no perinatal follow-up to extend")
 	}
-	if !req.Until.After(w.state.FollowUpEnd.DueAt) {
-		return reject("until %s must lie after the current end of follow-up, %s", req.Until, trajectory.DateOf(w.state.FollowUpEnd.DueAt))
+	if !req.Until.After(trajectory.DateOf(w.c.State.FollowUpEnd.DueAt).Time) {
+		return reject("until %s must lie after the current end of follow-up, %s", req.Until, trajectory.DateOf(w.c.State.FollowUpEnd.DueAt))
 	}
 	if req.Reason == "" {
 		return reject("an extension needs a reason")
@@ -124,13 +134,13 @@ func (w *trajectoryWorkflow) validateExtendFollowUp(ctx workflow.Context, req tr
 }
 
 // extendFollowUp moves the end of follow-up; its reminder and alert are
-// owed again for the new date.
+// owed again for the new date (a new obligation, with its own email key).
 func (w *trajectoryWorkflow) extendFollowUp(ctx workflow.Context, req trajectory.ExtendFollowUp) (trajectory.State, error) {
-	previous := w.state.FollowUpEnd.DueAt
-	w.state.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: req.Until.Time}
-	w.state.Extensions = append(w.state.Extensions, req.Until.String())
+	previous := w.c.State.FollowUpEnd.DueAt
+	w.c.State.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: w.dayDeadline(ctx, req.Until.Time)}
+	w.c.State.Extensions = append(w.c.State.Extensions, req.Until.String())
 	w.wakeMainLoop()
-	return w.state, w.record(ctx, w.event(ctx, trajectory.EventFollowUpExtended, req.By, map[string]string{
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventFollowUpExtended, req.By, map[string]string{
 		"until": req.Until.String(), "previous_end": previous.UTC().Format(time.RFC3339), "reason": req.Reason,
 	}))
 }

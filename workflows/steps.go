@@ -1,148 +1,126 @@
 package workflows
 
 import (
-	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"elkgezin/trajectory"
 )
 
-func reject(format string, args ...any) error {
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), trajectory.ErrStepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
-}
-
-// registerHandlers makes the trajectory answer its Updates and Query. Each
-// validator rejects a step out of order before anything reaches history;
-// each handler then acts.
-func (w *trajectoryWorkflow) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, trajectory.QueryState, func() (trajectory.State, error) {
-		return w.state, nil
-	}); err != nil {
-		return err
-	}
-	updates := []struct {
-		name      string
-		handler   any
-		validator any
-	}{
-		{trajectory.UpdateAssignCoach, w.assignCoach, w.validateAssignCoach},
-		{trajectory.UpdateRecordIntake, w.recordIntake, w.validateRecordIntake},
-		{trajectory.UpdateRecordVisit, w.recordVisit, w.validateRecordVisit},
-		{trajectory.UpdateClose, w.close, w.validateClose},
-		{trajectory.UpdateRecordBirth, w.recordBirth, w.validateRecordBirth},
-		{trajectory.UpdateExtendFollowUp, w.extendFollowUp, w.validateExtendFollowUp},
-		{trajectory.UpdateHandOver, w.handOver, w.validateHandOver},
-		{trajectory.UpdateAcknowledgeHandover, w.acknowledgeHandover, w.validateAcknowledgeHandover},
-	}
-	for _, u := range updates {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
-			return fmt.Errorf("register update %s: %w", u.name, err)
-		}
-	}
-	return nil
-}
-
-func (w *trajectoryWorkflow) rejectIfClosed() error {
-	if w.state.Phase == trajectory.PhaseClosed {
-		return reject("this trajectory is closed (%s); no further steps can be recorded", w.state.CloseReason)
-	}
-	return nil
-}
+// The steps of the coach and the supervisor. Each validator refuses what
+// the domain forbids where the trajectory stands (register adds the rules
+// every step shares); each handler then acts and records one event.
 
 func (w *trajectoryWorkflow) validateAssignCoach(ctx workflow.Context, req trajectory.AssignCoach) error {
-	if err := w.rejectIfClosed(); err != nil {
-		return err
+	// Whether the coach belongs to the programme is checked by the API
+	// against the programme files as they are now, so a coach added to the
+	// team later can be assigned to a family referred before.
+	if strings.TrimSpace(req.CoachID) == "" {
+		return reject("name the coach to assign")
 	}
-	if _, ok := w.in.Programme.Coach(req.CoachID); !ok {
-		return reject("%q is not a coach of programme %s", req.CoachID, w.in.Programme.ID)
-	}
-	if req.CoachID == w.state.CoachID {
+	if req.CoachID == w.c.State.CoachID {
 		return reject("%s is already the fixed coach of this trajectory", req.CoachID)
 	}
 	return nil
 }
 
 // assignCoach gives the family its fixed coach; a later call reassigns,
-// for a coach who leaves the team, without changing the phase.
+// for a coach who leaves the team, without changing the phase. The coach
+// is told by email which step is owed when, and a new coach is owed every
+// reminder still open.
 func (w *trajectoryWorkflow) assignCoach(ctx workflow.Context, req trajectory.AssignCoach) (trajectory.State, error) {
-	previous := w.state.CoachID
-	w.state.CoachID = req.CoachID
+	previous := w.c.State.CoachID
+	w.c.State.CoachID = req.CoachID
 	detail := map[string]string{"coach": req.CoachID}
 	if previous != "" {
 		detail["previous_coach"] = previous
 	}
-	if w.state.Phase == trajectory.PhaseReferred {
-		w.completeStep(ctx, req.By, &trajectory.Step{Kind: trajectory.StepIntake, DueAt: w.state.ReferredAt.Add(w.in.Programme.IntakeDeadline.Std())})
-		w.state.Phase = trajectory.PhaseCoachAssigned
+	notify := workflow.GetVersion(ctx, changeAssignmentNotice, workflow.DefaultVersion, 1) >= 1
+	if w.c.State.Phase == trajectory.PhaseReferred {
+		w.completeStep(ctx, req.By, &trajectory.Step{Kind: trajectory.StepIntake, DueAt: w.c.State.ReferredAt.Add(w.c.Timings.IntakeDeadline.Std())})
+		w.c.State.Phase = trajectory.PhaseCoachAssigned
 	} else {
 		// The new coach has not been reminded of the open step yet.
-		w.state.Next.Reminded = false
+		w.c.State.Next.Reminded = false
+		if notify {
+			w.owedToNewCoach()
+		}
 		w.wakeMainLoop()
 	}
-	return w.state, w.record(ctx, w.event(ctx, trajectory.EventCoachAssigned, req.By, detail))
+	if notify && w.c.State.Next != nil {
+		w.queueNotice(trajectory.AssignmentNotice, *w.c.State.Next, w.coach(), nil)
+	}
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventCoachAssigned, req.By, detail))
+}
+
+// owedToNewCoach makes every reminder and alert that went to the previous
+// coach owed again, to the coach now in charge.
+func (w *trajectoryWorkflow) owedToNewCoach() {
+	for _, s := range []*trajectory.Step{w.c.State.Birth, w.c.State.FollowUpEnd} {
+		if s != nil {
+			s.Reminded = false
+		}
+	}
+	for i := range w.c.State.Handovers {
+		if ack := w.c.State.Handovers[i].Ack; ack != nil {
+			ack.Alerted = false // the coach is who is alerted about a handover
+		}
+	}
 }
 
 func (w *trajectoryWorkflow) validateRecordIntake(ctx workflow.Context, req trajectory.RecordIntake) error {
-	if err := w.rejectIfClosed(); err != nil {
-		return err
-	}
-	switch w.state.Phase {
+	switch w.c.State.Phase {
 	case trajectory.PhaseReferred:
 		return reject("no coach is assigned yet: assign the fixed coach before recording the intake")
-	case trajectory.PhaseIntakeDone, trajectory.PhaseInSupport:
-		return reject("the intake was already recorded on %s", w.doneAt(trajectory.EventIntakeDone))
+	case trajectory.PhaseCoachAssigned:
+	default:
+		return reject("the intake was already recorded on %s", w.intakeDoneAt())
 	}
-	return w.validateVisitTimes(ctx, req.DoneAt, req.NextVisitDue, w.state.ReferredAt, "the referral")
+	return w.validateVisitTimes(ctx, req.DoneAt, req.NextVisitDue, w.c.State.ReferredAt, "the referral")
 }
 
 func (w *trajectoryWorkflow) recordIntake(ctx workflow.Context, req trajectory.RecordIntake) (trajectory.State, error) {
 	doneAt := orNow(ctx, req.DoneAt)
-	next := w.nextVisit(1, doneAt, req.NextVisitDue)
+	next := w.nextVisit(ctx, 1, doneAt, req.NextVisitDue)
 	w.completeStep(ctx, req.By, next)
-	w.state.Phase = trajectory.PhaseIntakeDone
+	w.c.State.IntakeDoneAt, w.c.State.LastVisitAt = doneAt, doneAt
+	w.c.State.Phase = trajectory.PhaseIntakeDone
 	if w.isPerinatal() {
-		w.state.Phase = w.supportPhase()
+		w.c.State.Phase = w.supportPhase()
 	}
-	return w.state, w.record(ctx, w.event(ctx, trajectory.EventIntakeDone, req.By, visitDetail(doneAt, next, req.Note)))
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventIntakeDone, req.By, visitDetail(doneAt, next, req.Note)))
 }
 
 func (w *trajectoryWorkflow) validateRecordVisit(ctx workflow.Context, req trajectory.RecordVisit) error {
-	if err := w.rejectIfClosed(); err != nil {
-		return err
-	}
-	if w.state.Phase == trajectory.PhaseReferred || w.state.Phase == trajectory.PhaseCoachAssigned {
+	switch w.c.State.Phase {
+	case trajectory.PhaseReferred, trajectory.PhaseCoachAssigned:
 		return reject("the intake is not recorded yet: home visits follow the intake")
+	}
+	if w.c.State.Next == nil || w.c.State.Next.Kind != trajectory.StepHomeVisit {
+		return reject("no home visit is planned in this trajectory")
 	}
 	return w.validateVisitTimes(ctx, req.DoneAt, req.NextVisitDue, w.lastVisitAt(), "the previous visit")
 }
 
 func (w *trajectoryWorkflow) recordVisit(ctx workflow.Context, req trajectory.RecordVisit) (trajectory.State, error) {
 	doneAt := orNow(ctx, req.DoneAt)
-	number := w.state.Next.Number
-	next := w.nextVisit(number+1, doneAt, req.NextVisitDue)
-	w.state.VisitsDone++
+	number := w.c.State.Next.Number
+	next := w.nextVisit(ctx, number+1, doneAt, req.NextVisitDue)
+	w.c.State.VisitsDone++
 	w.completeStep(ctx, req.By, next)
-	w.state.Phase = w.supportPhase()
+	w.c.State.LastVisitAt = doneAt
+	w.c.State.Phase = w.supportPhase()
 	detail := visitDetail(doneAt, next, req.Note)
 	detail["visit"] = strconv.Itoa(number)
-	return w.state, w.record(ctx, w.event(ctx, trajectory.EventVisitDone, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventVisitDone, req.By, detail))
 }
 
 func (w *trajectoryWorkflow) validateClose(ctx workflow.Context, req trajectory.Close) error {
-	if err := w.rejectIfClosed(); err != nil {
+	if err := rejectProblems(trajectory.CloseProblems(req.Reason, req.Text)); err != nil {
 		return err
-	}
-	if !slices.Contains(trajectory.CloseReasons, req.Reason) {
-		return reject("closing reason %q is not one of %v", req.Reason, trajectory.CloseReasons)
-	}
-	if req.Reason == trajectory.CloseOther && strings.TrimSpace(req.Text) == "" {
-		return reject("closing with reason %q needs a text that says why", trajectory.CloseOther)
 	}
 	if req.Reason == trajectory.CloseHandedOver && !w.anyHandoverAcknowledged() {
 		return reject("closing with reason %q needs at least one handover that the service acknowledged", trajectory.CloseHandedOver)
@@ -151,7 +129,7 @@ func (w *trajectoryWorkflow) validateClose(ctx workflow.Context, req trajectory.
 }
 
 func (w *trajectoryWorkflow) anyHandoverAcknowledged() bool {
-	for _, h := range w.state.Handovers {
+	for _, h := range w.c.State.Handovers {
 		if !h.AcknowledgedAt.IsZero() {
 			return true
 		}
@@ -162,25 +140,28 @@ func (w *trajectoryWorkflow) anyHandoverAcknowledged() bool {
 // close ends the trajectory: the coach owes no step any more; handovers
 // still waiting for the service's acknowledgement stay open (finished).
 func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (trajectory.State, error) {
-	w.state.Birth, w.state.FollowUpEnd = nil, nil
+	w.c.State.Birth, w.c.State.FollowUpEnd = nil, nil
 	w.completeStep(ctx, req.By, nil)
-	w.state.Phase = trajectory.PhaseClosed
-	w.state.CloseReason = req.Reason
+	w.c.State.Phase = trajectory.PhaseClosed
+	w.c.State.CloseReason = req.Reason
 	detail := map[string]string{"reason": string(req.Reason)}
 	if req.Text != "" {
 		detail["text"] = req.Text
 	}
-	return w.state, w.record(ctx, w.event(ctx, trajectory.EventClosed, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventClosed, req.By, detail))
 }
 
 // completeStep marks the coach's open step done, opens the next one (nil
 // when the trajectory ends) and wakes the main loop, which cancels the old
-// timer.
+// timer. Only the last StepsDoneKept steps are kept.
 func (w *trajectoryWorkflow) completeStep(ctx workflow.Context, by string, next *trajectory.Step) {
-	if done := w.state.Next; done != nil {
-		w.state.StepsDone = append(w.state.StepsDone, trajectory.DoneStep{Kind: string(done.Kind), Number: done.Number, At: workflow.Now(ctx), By: by})
+	if done := w.c.State.Next; done != nil {
+		w.c.State.StepsDone = append(w.c.State.StepsDone, trajectory.DoneStep{Kind: string(done.Kind), Number: done.Number, At: workflow.Now(ctx), By: by})
+		if extra := len(w.c.State.StepsDone) - trajectory.StepsDoneKept; extra > 0 {
+			w.c.State.StepsDone = append([]trajectory.DoneStep{}, w.c.State.StepsDone[extra:]...)
+		}
 	}
-	w.state.Next = next
+	w.c.State.Next = next
 	w.wakeMainLoop()
 }
 
@@ -191,40 +172,45 @@ func (w *trajectoryWorkflow) wakeMainLoop() {
 
 // nextVisit plans the next home visit: when the coach planned it with the
 // family, or by the programme's cadence or schedule.
-func (w *trajectoryWorkflow) nextVisit(number int, doneAt, planned time.Time) *trajectory.Step {
+func (w *trajectoryWorkflow) nextVisit(ctx workflow.Context, number int, doneAt, planned time.Time) *trajectory.Step {
 	if !planned.IsZero() {
 		return &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: number, DueAt: planned, Planned: true}
 	}
-	return &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: number, DueAt: w.defaultNextVisit(doneAt)}
+	return &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: number, DueAt: w.defaultNextVisit(ctx, doneAt)}
 }
 
+// validateVisitTimes applies the rule the API applies too, then what only
+// the trajectory knows: a visit is not before the one before it.
 func (w *trajectoryWorkflow) validateVisitTimes(ctx workflow.Context, doneAt, nextDue, notBefore time.Time, notBeforeName string) error {
-	now := workflow.Now(ctx)
-	if doneAt.After(now) {
-		return reject("done_at %s lies in the future: record a visit after it took place", doneAt.UTC().Format(time.RFC3339))
+	if err := rejectProblems(trajectory.VisitTimeProblems(workflow.Now(ctx), doneAt, nextDue)); err != nil {
+		return err
 	}
 	if !doneAt.IsZero() && doneAt.Before(notBefore) {
 		return reject("done_at %s is before %s (%s)", doneAt.UTC().Format(time.RFC3339), notBeforeName, notBefore.UTC().Format(time.RFC3339))
 	}
-	if !nextDue.IsZero() && !nextDue.After(now) {
-		return reject("next_visit_due %s must lie in the future", nextDue.UTC().Format(time.RFC3339))
-	}
 	return nil
 }
 
-// lastVisitAt is when the intake or the last home visit was recorded.
+// lastVisitAt is when the intake or the last home visit took place.
 func (w *trajectoryWorkflow) lastVisitAt() time.Time {
-	for i := len(w.state.StepsDone) - 1; i >= 0; i-- {
-		if k := trajectory.StepKind(w.state.StepsDone[i].Kind); k == trajectory.StepIntake || k == trajectory.StepHomeVisit {
-			return w.state.StepsDone[i].At
+	if !w.c.State.LastVisitAt.IsZero() {
+		return w.c.State.LastVisitAt
+	}
+	// Runs started before LastVisitAt existed: from the steps done.
+	for i := len(w.c.State.StepsDone) - 1; i >= 0; i-- {
+		if k := trajectory.StepKind(w.c.State.StepsDone[i].Kind); k == trajectory.StepIntake || k == trajectory.StepHomeVisit {
+			return w.c.State.StepsDone[i].At
 		}
 	}
-	return w.state.ReferredAt
+	return w.c.State.ReferredAt
 }
 
-func (w *trajectoryWorkflow) doneAt(eventKind string) string {
-	for _, s := range w.state.StepsDone {
-		if eventKind == trajectory.EventIntakeDone && trajectory.StepKind(s.Kind) == trajectory.StepIntake {
+func (w *trajectoryWorkflow) intakeDoneAt() string {
+	if at := w.c.State.IntakeDoneAt; !at.IsZero() {
+		return at.UTC().Format(time.RFC3339)
+	}
+	for _, s := range w.c.State.StepsDone {
+		if trajectory.StepKind(s.Kind) == trajectory.StepIntake {
 			return s.At.UTC().Format(time.RFC3339)
 		}
 	}

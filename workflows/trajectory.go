@@ -1,6 +1,12 @@
 // Package workflows holds the deterministic workflow code of elkgezin: one
 // long-running Trajectory workflow per family, from referral to closure. All
-// I/O happens in activities; all durations come from the programme.
+// I/O happens in activities; all durations come from the trajectory's
+// timings, copied from its programme at referral.
+//
+// Trajectories run for years, so every change to the sequence of commands
+// this code produces is guarded by workflow.GetVersion (the change ids are
+// the constants in versions.go), and TestReplayRecordedHistories replays
+// recorded histories of every path against it.
 package workflows
 
 import (
@@ -21,69 +27,81 @@ import (
 // staying far below Temporal's limits.
 const DefaultHistoryLimit = 2000
 
-// trajectoryWorkflow is the whole state of one family's trajectory.
+// trajectoryWorkflow is one family's trajectory while it runs.
 type trajectoryWorkflow struct {
-	in    trajectory.Start
-	state trajectory.State
-	// stepChanged wakes the main loop when an Update completed the step it
-	// guards, so the step's timers are cancelled at once.
+	// in is the input as it was at referral; it is never changed.
+	in trajectory.Start
+	// c is everything a run hands to the next: the state and what the
+	// workflow keeps beside it.
+	c trajectory.Carried
+	// stepChanged wakes the main loop when an Update changed what is owed,
+	// so the timers of a step done are cancelled at once.
 	stepChanged workflow.Channel
+	// published holds the search attribute values this run last upserted,
+	// so an event upserts only what changed.
+	published map[string]string
 }
 
 // Trajectory runs one family's trajectory: it waits for the coach's next
 // step (and, alongside it, a birth, the end of follow-up and handover
 // acknowledgements), reminds before each is due and alerts when one is
-// overdue, emails handovers, and ends once the trajectory is closed and
-// nothing is left to hand over.
+// overdue, emails handovers and notices, and ends once the trajectory is
+// closed and nothing is left to hand over. An email that cannot be
+// delivered never ends it: the failure is recorded and shown to supervisors.
 func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
-	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1)}
+	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1), published: map[string]string{}}
 	// The state is set up before the handlers exist: an Update that arrives
 	// with the start runs in the first workflow task, and must find it.
-	if in.State != nil {
-		w.state = *in.State
+	continued := in.Carried != nil || in.State != nil
+	if continued {
+		w.c = carriedFrom(in)
 	} else {
 		w.begin(ctx)
-		w.planPerinatal()
+		w.planPerinatal(ctx)
 	}
 	if err := w.registerHandlers(ctx); err != nil {
-		return w.state, err
+		return w.c.State, err
 	}
 	if err := w.publish(ctx); err != nil {
-		return w.state, err
+		return w.c.State, err
 	}
-	if in.State == nil {
-		if err := w.record(ctx, trajectory.ReferredEvent(in.TrajectoryID, *in.Programme, in.Referral, w.state.ReferredAt)); err != nil {
-			return w.state, err
+	if !continued {
+		if err := w.record(ctx, trajectory.ReferredEventAt(in.TrajectoryID, w.c.State.ProgrammeID, w.c.Timings, in.Referral, w.c.State.ReferredAt)); err != nil {
+			return w.c.State, err
 		}
 	}
 
 	for !w.finished() {
 		if w.historyIsLong(ctx) {
-			return w.state, w.continueAsNew(ctx)
+			return w.c.State, w.continueAsNew(ctx)
+		}
+		if err := w.sendNotices(ctx); err != nil {
+			return w.c.State, err
 		}
 		if err := w.sendHandovers(ctx); err != nil {
-			return w.state, err
+			return w.c.State, err
 		}
 		if err := w.waitForStep(ctx); err != nil {
-			return w.state, err
+			return w.c.State, err
 		}
 	}
 	// Let the closing Update finish recording before the run completes.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return w.state, err
+		return w.c.State, err
 	}
-	return w.state, nil
+	return w.c.State, nil
 }
 
 // finished: the trajectory is closed and nothing is left to hand over. A
 // handover requested before the closure is still emailed, and the workflow
 // waits for the service to acknowledge it (with its reminder and alert)
-// until its link expires: the closing handover is the point of it all.
+// until its link expires; a handover whose email failed waits as long for
+// the coach to correct the address. The closing handover is the point of it all.
 func (w *trajectoryWorkflow) finished() bool {
-	if w.state.Phase != trajectory.PhaseClosed || len(w.in.PendingHandovers) > 0 {
+	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 {
 		return false
 	}
-	for _, h := range w.state.Handovers {
+	for _, h := range w.c.State.Handovers {
 		if h.Ack != nil {
 			return false
 		}
@@ -94,41 +112,88 @@ func (w *trajectoryWorkflow) finished() bool {
 // begin sets up a new trajectory: referred, waiting for a coach.
 func (w *trajectoryWorkflow) begin(ctx workflow.Context) {
 	now := workflow.Now(ctx)
-	w.state = trajectory.State{
-		TrajectoryID: w.in.TrajectoryID,
-		ProgrammeID:  w.in.Programme.ID,
-		ReferrerOrg:  w.in.Referral.Referrer.Organisation,
-		Phase:        trajectory.PhaseReferred,
-		ReferredAt:   now,
-		Next:         &trajectory.Step{Kind: trajectory.StepAssignment, DueAt: now.Add(w.in.Programme.AssignmentLimit.Std())},
-		StepsDone:    []trajectory.DoneStep{},
-		EventSeq:     1,
+	timings := w.in.Timings
+	if timings == nil && w.in.Programme != nil {
+		t := trajectory.TimingsOf(*w.in.Programme)
+		timings = &t
 	}
+	if timings == nil {
+		timings = &trajectory.Timings{}
+	}
+	w.c = trajectory.Carried{
+		Timings: *timings,
+		State: trajectory.State{
+			TrajectoryID: w.in.TrajectoryID,
+			ProgrammeID:  w.programmeID(),
+			ReferrerOrg:  w.in.Referral.Referrer.Organisation,
+			Phase:        trajectory.PhaseReferred,
+			ReferredAt:   now,
+			Next:         &trajectory.Step{Kind: trajectory.StepAssignment, DueAt: now.Add(timings.AssignmentLimit.Std())},
+			StepsDone:    []trajectory.DoneStep{},
+			EventSeq:     1,
+		},
+	}
+}
+
+// carriedFrom is what the previous run handed on. Runs started before
+// Carried existed handed on State, PendingHandovers and the programme.
+func carriedFrom(in trajectory.Start) trajectory.Carried {
+	if in.Carried != nil {
+		return *in.Carried
+	}
+	c := trajectory.Carried{State: *in.State, PendingHandovers: in.PendingHandovers}
+	if in.Programme != nil {
+		c.Timings = trajectory.TimingsOf(*in.Programme)
+	}
+	return c
+}
+
+func (w *trajectoryWorkflow) programmeID() string {
+	if w.in.ProgrammeID == "" && w.in.Programme != nil {
+		return w.in.Programme.ID
+	}
+	return w.in.ProgrammeID
+}
+
+func (w *trajectoryWorkflow) programmeName() string {
+	if w.in.ProgrammeName == "" && w.in.Programme != nil {
+		return w.in.Programme.Name
+	}
+	return w.in.ProgrammeName
 }
 
 // publish shows where the trajectory stands to supervisors: the search
 // attributes they filter on and the current details the UI shows. Neither
 // holds personal data: they are stored in clear.
 func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
-	w.state.Escalated = w.escalated()
-	w.state.Overdue = w.overdue()
-	s := w.state
-	updates := []temporal.SearchAttributeUpdate{
-		trajectory.SearchProgramme.ValueSet(s.ProgrammeID),
-		trajectory.SearchReferrerOrganisation.ValueSet(s.ReferrerOrg),
-		trajectory.SearchPhase.ValueSet(string(s.Phase)),
-		trajectory.SearchOverdue.ValueSet(s.Overdue),
-		trajectory.SearchEscalated.ValueSet(s.Escalated),
+	w.c.State.Escalated = w.escalated()
+	w.c.State.Overdue = w.overdue()
+	s := w.c.State
+	type attribute struct {
+		name   string
+		value  string
+		update temporal.SearchAttributeUpdate
+	}
+	attributes := []attribute{
+		{"Programme", s.ProgrammeID, trajectory.SearchProgramme.ValueSet(s.ProgrammeID)},
+		{"ReferrerOrganisation", s.ReferrerOrg, trajectory.SearchReferrerOrganisation.ValueSet(s.ReferrerOrg)},
+		{"Phase", string(s.Phase), trajectory.SearchPhase.ValueSet(string(s.Phase))},
+		{"Overdue", fmt.Sprint(s.Overdue), trajectory.SearchOverdue.ValueSet(s.Overdue)},
+		{"Escalated", fmt.Sprint(s.Escalated), trajectory.SearchEscalated.ValueSet(s.Escalated)},
 	}
 	if s.CoachID != "" {
-		updates = append(updates, trajectory.SearchCoach.ValueSet(s.CoachID))
+		attributes = append(attributes, attribute{"Coach", s.CoachID, trajectory.SearchCoach.ValueSet(s.CoachID)})
 	}
 	details := fmt.Sprintf("**Fase:** %s  \n**Coach:** %s", s.Phase, orNone(s.CoachID))
 	if next, ok := w.earliestDueStep(); ok {
-		updates = append(updates, trajectory.SearchNextStep.ValueSet(next.Key()), trajectory.SearchNextDueAt.ValueSet(next.DueAt))
+		attributes = append(attributes,
+			attribute{"NextStep", next.Key(), trajectory.SearchNextStep.ValueSet(next.Key())},
+			attribute{"NextDueAt", next.DueAt.UTC().Format(time.RFC3339), trajectory.SearchNextDueAt.ValueSet(next.DueAt)})
 		details += fmt.Sprintf("  \n**Volgende stap:** %s, gepland op %s", next.Key(), next.DueAt.UTC().Format("2006-01-02 15:04 UTC"))
 	} else {
-		updates = append(updates, trajectory.SearchNextStep.ValueUnset(), trajectory.SearchNextDueAt.ValueUnset())
+		attributes = append(attributes,
+			attribute{"NextStep", "", trajectory.SearchNextStep.ValueUnset()},
+			attribute{"NextDueAt", "", trajectory.SearchNextDueAt.ValueUnset()})
 	}
 	if s.Overdue {
 		details += "  \n**Te laat**"
@@ -136,10 +201,29 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 	if s.Escalated {
 		details += " · **geëscaleerd naar de teamverantwoordelijke**"
 	}
+	if s.EmailFailed {
+		details += "  \n**Een e-mail kon niet worden bezorgd**"
+	}
 	if s.CloseReason != "" {
 		details += fmt.Sprintf("  \n**Afgesloten:** %s", s.CloseReason)
 	}
 	workflow.SetCurrentDetails(ctx, details)
+
+	onlyChanges := workflow.GetVersion(ctx, changePublishChangesOnly, workflow.DefaultVersion, 1) >= 1
+	if onlyChanges && s.EmailFailed {
+		attributes = append(attributes, attribute{"EmailFailed", "true", trajectory.SearchEmailFailed.ValueSet(true)})
+	}
+	var updates []temporal.SearchAttributeUpdate
+	for _, a := range attributes {
+		if old, ok := w.published[a.name]; onlyChanges && ok && old == a.value {
+			continue
+		}
+		updates = append(updates, a.update)
+		w.published[a.name] = a.value
+	}
+	if len(updates) == 0 {
+		return nil
+	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
@@ -161,27 +245,29 @@ func (w *trajectoryWorkflow) historyIsLong(ctx workflow.Context) bool {
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= limit
 }
 
-// continueAsNew carries the state into a fresh run once every Update in
-// flight has finished, so no step is lost at the seam.
+// continueAsNew hands the carried state to a fresh run once every Update in
+// flight has finished, so no step is lost at the seam. The input stays what
+// it was at referral.
 func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
 	next := w.in
-	state := w.state
-	next.State = &state
+	carried := w.c
+	next.Carried = &carried
+	next.State, next.PendingHandovers = nil, nil
 	return workflow.NewContinueAsNewError(ctx, Trajectory, next)
 }
 
 // event numbers the next event of the log and snapshots the read model.
 func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, detail map[string]string) trajectory.Event {
-	w.state.EventSeq++
+	w.c.State.EventSeq++
 	if err := w.publish(ctx); err != nil {
-		// Only an unregistered search attribute fails here; the worker
-		// registers them at start. The event is still recorded.
+		// Only an unregistered search attribute fails here; `elkgezin
+		// setup` registers them. The event is still recorded.
 		workflow.GetLogger(ctx).Error("search attributes not updated", "error", err)
 	}
-	s := w.state
+	s := w.c.State
 	summary := trajectory.Summary{
 		ProgrammeID: s.ProgrammeID,
 		ReferrerOrg: s.ReferrerOrg,
@@ -206,9 +292,16 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 	}
 }
 
-// record writes an event to PostgreSQL; retried until the database answers.
+// record writes an event to PostgreSQL, retried until the database
+// answers. An event the store refuses as invalid can never be written: it
+// is logged (by kind and number) and the trajectory carries on.
 func (w *trajectoryWorkflow) record(ctx workflow.Context, e trajectory.Event) error {
-	return workflow.ExecuteActivity(withRecordOptions(ctx), (*activities.Activities).RecordEvent, e).Get(ctx, nil)
+	err := workflow.ExecuteActivity(withRecordOptions(ctx), (*activities.Activities).RecordEvent, e).Get(ctx, nil)
+	if hasErrorType(err, activities.ErrTypeInvalidEvent) && workflow.GetVersion(ctx, changeInvalidEventSkipped, workflow.DefaultVersion, 1) >= 1 {
+		workflow.GetLogger(ctx).Error("event refused by the store; trajectory carries on", "kind", e.Kind, "seq", e.Seq, "error", err)
+		return nil
+	}
+	return err
 }
 
 // Activities are retried without limit: a database or mail server that is

@@ -60,6 +60,7 @@ type Sink struct {
 	msgs     []Received
 	aborted  int
 	reject   int
+	rejectTo map[string]int // per recipient, see RejectRecipient
 	rejData  int
 	user     string
 	password string
@@ -117,6 +118,18 @@ func (s *Sink) Reject(code int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reject = code
+}
+
+// RejectRecipient makes the sink answer RCPT for one address with code
+// (e.g. 550), as a server does for an address that does not exist; 0
+// accepts it again.
+func (s *Sink) RejectRecipient(addr string, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rejectTo == nil {
+		s.rejectTo = map[string]int{}
+	}
+	s.rejectTo[addr] = code
 }
 
 // SetOnData sets OnData under the sink's lock, so that it is safe while
@@ -283,6 +296,9 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.sink.mu.Lock()
 	code := ss.sink.reject
+	if c := ss.sink.rejectTo[to]; c != 0 {
+		code = c
+	}
 	ss.sink.mu.Unlock()
 	if code != 0 {
 		return &smtp.SMTPError{

@@ -1,0 +1,38 @@
+package workflows
+
+import (
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"elkgezin/trajectory"
+)
+
+func (w *trajectoryWorkflow) validateAdoptTimings(ctx workflow.Context, req trajectory.AdoptTimings) error {
+	t := req.Timings
+	for name, d := range map[string]int64{
+		"assignment_limit": int64(t.AssignmentLimit), "intake_deadline": int64(t.IntakeDeadline),
+		"home_visit_cadence": int64(t.HomeVisitCadence), "alert_grace": int64(t.AlertGrace),
+		"acknowledgement_limit": int64(t.AcknowledgementLimit), "link_valid_for": int64(t.LinkValidFor),
+	} {
+		if d <= 0 {
+			return reject("the new timings lack %s", name)
+		}
+	}
+	if w.isPerinatal() && t.Perinatal == nil {
+		return reject("this trajectory follows a pregnancy: the new timings need a perinatal schedule")
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return reject("say why the trajectory moves to new timings")
+	}
+	return nil
+}
+
+// adoptTimings moves the trajectory to new timings. Due instants already
+// planned with the family stay; reminders, alerts and every step planned
+// from now on follow the new timings.
+func (w *trajectoryWorkflow) adoptTimings(ctx workflow.Context, req trajectory.AdoptTimings) (trajectory.State, error) {
+	w.c.Timings = req.Timings
+	w.wakeMainLoop()
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventTimingsAdopted, req.By, map[string]string{"reason": req.Reason}))
+}

@@ -1,0 +1,113 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"elkgezin/trajectory"
+)
+
+func reject(format string, args ...any) error {
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), trajectory.ErrStepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
+}
+
+// rejectProblems turns the shared rules' problems into one rejection.
+func rejectProblems(ps []trajectory.Problem) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	msg := ps[0].String()
+	for _, p := range ps[1:] {
+		msg += "; " + p.String()
+	}
+	return reject("%s", msg)
+}
+
+func hasErrorType(err error, errType string) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == errType
+}
+
+// registerHandlers makes the trajectory answer its Updates and Query. Each
+// validator rejects a step out of order before anything reaches history;
+// each handler then acts.
+func (w *trajectoryWorkflow) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, trajectory.QueryState, func() (trajectory.State, error) {
+		return w.c.State, nil
+	}); err != nil {
+		return err
+	}
+	return errors.Join(
+		register(ctx, w, trajectory.UpdateAssignCoach, w.assignCoach, w.validateAssignCoach, closedRefused),
+		register(ctx, w, trajectory.UpdateRecordIntake, w.recordIntake, w.validateRecordIntake, closedRefused),
+		register(ctx, w, trajectory.UpdateRecordVisit, w.recordVisit, w.validateRecordVisit, closedRefused),
+		register(ctx, w, trajectory.UpdateClose, w.close, w.validateClose, closedRefused),
+		register(ctx, w, trajectory.UpdateRecordBirth, w.recordBirth, w.validateRecordBirth, closedRefused),
+		register(ctx, w, trajectory.UpdateExtendFollowUp, w.extendFollowUp, w.validateExtendFollowUp, closedRefused),
+		register(ctx, w, trajectory.UpdateHandOver, w.handOver, w.validateHandOver, closedRefused),
+		register(ctx, w, trajectory.UpdateAdoptTimings, w.adoptTimings, w.validateAdoptTimings, closedRefused),
+		// A service acknowledges, and a coach corrects a failed handover,
+		// after the closure too: the closing handover is the point of it all.
+		register(ctx, w, trajectory.UpdateAcknowledgeHandover, w.acknowledgeHandover, w.validateAcknowledgeHandover, closedAllowed),
+		register(ctx, w, trajectory.UpdateResendHandover, w.resendHandover, w.validateResendHandover, closedAllowed),
+	)
+}
+
+// afterClosure says whether an Update is still taken once the trajectory is closed.
+type afterClosure bool
+
+const (
+	closedRefused afterClosure = false
+	closedAllowed afterClosure = true
+)
+
+// register sets up one Update. Every Update shares two rules, kept here so
+// no step can forget them: a closed trajectory takes no more steps (but
+// those allowed after closure), and an Update already applied, also by an
+// earlier run before continue-as-new, is answered with the current state
+// instead of being applied twice.
+func register[R any](ctx workflow.Context, w *trajectoryWorkflow, name string,
+	handle func(workflow.Context, R) (trajectory.State, error),
+	validate func(workflow.Context, R) error, closed afterClosure,
+) error {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, req R) (trajectory.State, error) {
+			id := workflow.GetCurrentUpdateInfo(ctx).ID
+			if w.appliedBefore(id) && workflow.GetVersion(ctx, changeDedupeUpdates, workflow.DefaultVersion, 1) >= 1 {
+				return w.c.State, nil
+			}
+			w.rememberUpdate(id)
+			return handle(ctx, req)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req R) error {
+			if w.appliedBefore(workflow.GetCurrentUpdateInfo(ctx).ID) {
+				return nil
+			}
+			if closed == closedRefused && w.c.State.Phase == trajectory.PhaseClosed {
+				return reject("this trajectory is closed (%s); no further steps can be recorded", w.c.State.CloseReason)
+			}
+			return validate(ctx, req)
+		}})
+	if err != nil {
+		return fmt.Errorf("register update %s: %w", name, err)
+	}
+	return nil
+}
+
+func (w *trajectoryWorkflow) appliedBefore(updateID string) bool {
+	return updateID != "" && slices.Contains(w.c.RecentUpdates, updateID)
+}
+
+func (w *trajectoryWorkflow) rememberUpdate(updateID string) {
+	if updateID == "" {
+		return
+	}
+	w.c.RecentUpdates = append(w.c.RecentUpdates, updateID)
+	if extra := len(w.c.RecentUpdates) - trajectory.RecentUpdatesKept; extra > 0 {
+		w.c.RecentUpdates = slices.Delete(w.c.RecentUpdates, 0, extra)
+	}
+}

@@ -1,0 +1,30 @@
+package workflows
+
+// Change ids of workflow.GetVersion, one per change to the commands the
+// workflow produces. A running trajectory that started before a change
+// replays the old branch; a new one takes the new. Never reuse or remove
+// one while histories that predate it may still run.
+const (
+	// changeAssignmentNotice: assigning a coach emails the coach, and a
+	// reassignment owes the new coach every reminder still open.
+	changeAssignmentNotice = "assignment-notice"
+	// changeEmailFailureCarriesOn: an email refused for good is recorded,
+	// shown to supervisors and reported to the supervisor; the trajectory
+	// goes on (it used to fail).
+	changeEmailFailureCarriesOn = "email-failure-carries-on"
+	// changePublishChangesOnly: an event upserts only the search
+	// attributes that changed.
+	changePublishChangesOnly = "publish-changes-only"
+	// changeLinkExpiryFromSend: a handover link is valid from the send, not
+	// from the request.
+	changeLinkExpiryFromSend = "link-expiry-from-send"
+	// changeMorningDeadlines: birth, end of follow-up and postnatal visits
+	// fall due in the morning in Belgium, not at midnight UTC.
+	changeMorningDeadlines = "morning-deadlines"
+	// changeDedupeUpdates: an Update repeated after continue-as-new is
+	// answered with the state and not applied again.
+	changeDedupeUpdates = "dedupe-updates"
+	// changeInvalidEventSkipped: an event the store refuses is logged and
+	// the trajectory carries on (it used to retry forever).
+	changeInvalidEventSkipped = "invalid-event-skipped"
+)
