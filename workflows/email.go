@@ -17,8 +17,13 @@ func (w *trajectoryWorkflow) emailKey(step trajectory.Step, kind trajectory.Noti
 // notification is the email of kind about step to one of the trajectory's
 // people, named by id: the worker looks the address up when it sends.
 func (w *trajectoryWorkflow) notification(kind trajectory.NotificationKind, step trajectory.Step, to trajectory.Recipient, failed *trajectory.EmailFailure) trajectory.Notification {
+	key := w.emailKey(step, kind, to)
+	if failed != nil {
+		// Each failed email is its own report to the supervisor.
+		key += "/" + string(failed.Kind)
+	}
 	return trajectory.Notification{
-		Key:           w.emailKey(step, kind, to),
+		Key:           key,
 		Kind:          kind,
 		TrajectoryID:  w.c.State.TrajectoryID,
 		ProgrammeID:   w.c.State.ProgrammeID,
@@ -31,7 +36,7 @@ func (w *trajectoryWorkflow) notification(kind trajectory.NotificationKind, step
 
 func (w *trajectoryWorkflow) sendNotification(ctx workflow.Context, n trajectory.Notification) (delivered bool, err error) {
 	failure := trajectory.EmailFailure{Kind: n.Kind, Step: n.Step.Key(), To: n.Recipient.ID()}
-	return w.sendEmail(ctx, (*activities.Activities).SendNotification, n, failure)
+	return w.sendEmail(ctx, (*activities.Activities).SendNotification, n, n.Step, failure)
 }
 
 // sendEmail runs an email activity. The ledger behind it sends each key
@@ -40,7 +45,7 @@ func (w *trajectoryWorkflow) sendNotification(ctx workflow.Context, n trajectory
 // unknown coach, a missing address) does not fail the trajectory: it is
 // recorded as an event without any address, shown to supervisors, reported
 // to the supervisor by email, and the trajectory carries on.
-func (w *trajectoryWorkflow) sendEmail(ctx workflow.Context, activity, arg any, failure trajectory.EmailFailure) (delivered bool, err error) {
+func (w *trajectoryWorkflow) sendEmail(ctx workflow.Context, activity, arg any, about trajectory.Step, failure trajectory.EmailFailure) (delivered bool, err error) {
 	err = workflow.ExecuteActivity(withEmailOptions(ctx), activity, arg).Get(ctx, nil)
 	if err == nil {
 		return true, nil
@@ -56,13 +61,13 @@ func (w *trajectoryWorkflow) sendEmail(ctx workflow.Context, activity, arg any, 
 	if workflow.GetVersion(ctx, changeEmailFailureCarriesOn, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return false, err
 	}
-	return false, w.emailFailed(ctx, failure)
+	return false, w.emailFailed(ctx, about, failure)
 }
 
 // emailFailed records an email that failed for good and tells the
 // supervisor, unless it was the supervisor's own email that failed: then
 // the search attribute EmailFailed is the way they learn it.
-func (w *trajectoryWorkflow) emailFailed(ctx workflow.Context, f trajectory.EmailFailure) error {
+func (w *trajectoryWorkflow) emailFailed(ctx workflow.Context, about trajectory.Step, f trajectory.EmailFailure) error {
 	f.At = workflow.Now(ctx)
 	s := &w.c.State
 	s.EmailFailed = true
@@ -72,26 +77,12 @@ func (w *trajectoryWorkflow) emailFailed(ctx workflow.Context, f trajectory.Emai
 	}
 	supervisor := trajectory.Recipient{Role: trajectory.RoleSupervisor}
 	if f.To != supervisor.ID() {
-		about := trajectory.Step{Kind: trajectory.StepKind(f.Kind), DueAt: f.At}
-		if step, ok := w.stepByKey(f.Step); ok {
-			about = step
-		}
 		failed := f
 		w.queueNotice(trajectory.EmailFailedNotice, about, supervisor, &failed)
 	}
 	return w.record(ctx, w.event(ctx, trajectory.EventEmailFailed, "elkgezin", map[string]string{
 		"kind": string(f.Kind), "step": f.Step, "to": f.To, "reason": f.Reason,
 	}))
-}
-
-// stepByKey finds an open step by its key.
-func (w *trajectoryWorkflow) stepByKey(key string) (trajectory.Step, bool) {
-	for _, s := range w.openSteps() {
-		if s.Key() == key {
-			return *s, true
-		}
-	}
-	return trajectory.Step{}, false
 }
 
 // queueNotice owes an email that is not tied to a step's instant; the main

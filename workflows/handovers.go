@@ -130,7 +130,7 @@ func (w *trajectoryWorkflow) sendHandoverEmail(ctx workflow.Context, key string,
 	if h.Ack != nil {
 		step = *h.Ack
 	}
-	return w.sendEmail(ctx, (*activities.Activities).SendHandover, email, trajectory.EmailFailure{Kind: kind, Step: step.Key(), To: to.ID()})
+	return w.sendEmail(ctx, (*activities.Activities).SendHandover, email, step, trajectory.EmailFailure{Kind: kind, Step: step.Key(), To: to.ID()})
 }
 
 // sharedData is the family's data the family consented to share, and nothing else.

@@ -3,6 +3,7 @@ package workflows
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"elkgezin/activities"
 	"elkgezin/handoverlink"
@@ -255,3 +257,7 @@ func (quietLogger) Debug(string, ...any)          {}
 func (quietLogger) Info(string, ...any)           {}
 func (l quietLogger) Warn(msg string, kv ...any)  { l.t.Log(append([]any{"WARN", msg}, kv...)...) }
 func (l quietLogger) Error(msg string, kv ...any) { l.t.Log(append([]any{"ERROR", msg}, kv...)...) }
+
+func asContinueAsNew(err error, target **workflow.ContinueAsNewError) bool {
+	return errors.As(err, target)
+}

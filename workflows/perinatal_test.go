@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-
 	"elkgezin/programme"
 	"elkgezin/trajectory"
 )

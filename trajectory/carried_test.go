@@ -1,0 +1,45 @@
+package trajectory
+
+import (
+	"testing"
+	"time"
+)
+
+// TestEmailKeyNamesOneObligation: the same email about the same step due
+// at the same instant to the same person has one key; another instant,
+// another person or another kind is another obligation.
+func TestEmailKeyNamesOneObligation(t *testing.T) {
+	due := time.Date(2026, 3, 16, 9, 0, 0, 0, time.UTC)
+	step := Step{Kind: StepIntake, DueAt: due}
+	coachA := Recipient{Role: RoleCoach, CoachID: "a"}
+	key := EmailKey("tr-x", step, Reminder, coachA)
+	if want := "tr-x/intake@20260316T090000Z/reminder/coach:a"; key != want {
+		t.Errorf("key %q, want %q", key, want)
+	}
+	if again := EmailKey("tr-x", Step{Kind: StepIntake, DueAt: due.In(time.FixedZone("x", 3600)), Reminded: true}, Reminder, coachA); again != key {
+		t.Errorf("the same obligation has two keys: %q and %q", key, again)
+	}
+	others := []string{
+		EmailKey("tr-x", Step{Kind: StepIntake, DueAt: due.Add(time.Hour)}, Reminder, coachA),
+		EmailKey("tr-x", step, Reminder, Recipient{Role: RoleCoach, CoachID: "b"}),
+		EmailKey("tr-x", step, Alert, coachA),
+		EmailKey("tr-y", step, Reminder, coachA),
+	}
+	for _, o := range others {
+		if o == key {
+			t.Errorf("another obligation has the same key %q", o)
+		}
+	}
+}
+
+// TestMorningOfIsNineInBelgium: summer and winter time alike.
+func TestMorningOfIsNineInBelgium(t *testing.T) {
+	for day, want := range map[time.Time]time.Time{
+		time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC): time.Date(2026, 7, 20, 7, 0, 0, 0, time.UTC),
+		time.Date(2027, 1, 13, 0, 0, 0, 0, time.UTC): time.Date(2027, 1, 13, 8, 0, 0, 0, time.UTC),
+	} {
+		if got := MorningOf(day); !got.Equal(want) {
+			t.Errorf("MorningOf(%s) = %s, want %s", day, got.UTC(), want)
+		}
+	}
+}

@@ -1,0 +1,288 @@
+package workflows
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"elkgezin/activities"
+	"elkgezin/programme"
+	"elkgezin/trajectory"
+)
+
+// Tests that no family goes silent: an email refused for good, a step
+// re-planned, a retried step, a coach assigned late.
+
+func (r *run) finalState() trajectory.State {
+	r.t.Helper()
+	var s trajectory.State
+	if err := r.env.GetWorkflowResult(&s); err != nil {
+		r.t.Fatal(err)
+	}
+	return s
+}
+
+func (r *run) countEvents(kind string) int {
+	n := 0
+	for _, k := range r.eventKinds() {
+		if k == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *run) sentAbout(prefix string) []sent {
+	var s []sent
+	for _, e := range r.sent {
+		if strings.HasPrefix(e.Key, prefix) {
+			s = append(s, e)
+		}
+	}
+	return s
+}
+
+// TestRefusedAlertDoesNotEndTheTrajectory: the mail server refuses the
+// supervisor's address for good when the intake alert goes out. The
+// trajectory records the failure (without the address), shows it to
+// supervisors, and goes on: the later visit reminder goes out.
+func TestRefusedAlertDoesNotEndTheTrajectory(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	r.sink.RejectRecipient(p.SupervisorEmail, 550)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.env.RegisterDelayedCallback(func() { r.sink.RejectRecipient(p.SupervisorEmail, 0) }, 18*day)
+	r.at(20*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(30 * day)})
+	r.at(29*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(referral(p))
+
+	r.assertSent(
+		r.assigned(coach, "intake", t0.Add(1*day)),
+		sent{Key: "intake/reminder", To: r.coachEmail(coach), At: t0.Add(12 * day)},
+		sent{Key: "home_visit-1/reminder", To: r.coachEmail(coach), At: t0.Add(28 * day)},
+	)
+	s := r.finalState()
+	want := trajectory.EmailFailure{At: t0.Add(17 * day), Kind: trajectory.Alert, Step: "intake", To: "supervisor", Reason: activities.ErrTypeEmailRejected}
+	if !s.EmailFailed || len(s.EmailFailures) != 1 || s.EmailFailures[0] != want {
+		t.Errorf("email failures %v %+v, want %+v", s.EmailFailed, s.EmailFailures, want)
+	}
+	if n := r.countEvents(trajectory.EventEmailFailed); n != 1 {
+		t.Errorf("%d email_failed events, want 1: %v", n, r.eventKinds())
+	}
+	for _, e := range r.events {
+		if e.Kind == trajectory.EventEmailFailed && strings.Contains(strings.Join(mapValues(e.Detail), " "), "@") {
+			t.Errorf("the email_failed event names an address: %v", e.Detail)
+		}
+	}
+}
+
+func mapValues(m map[string]string) []string {
+	var v []string
+	for _, s := range m {
+		v = append(v, s)
+	}
+	return v
+}
+
+// TestRefusedCoachEmailIsReportedToTheSupervisor: the coach's address is
+// refused; each failed email is reported to the supervisor once, and the
+// trajectory goes on.
+func TestRefusedCoachEmailIsReportedToTheSupervisor(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	r.sink.RejectRecipient(r.coachEmail(coach), 550)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(13*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(30 * day)})
+	r.at(14*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(referral(p))
+	r.assertSent(
+		sent{Key: "intake/email_failed", To: p.SupervisorEmail, At: t0.Add(1 * day)},
+		sent{Key: "intake/email_failed", To: p.SupervisorEmail, At: t0.Add(12 * day)},
+	)
+	if s := r.finalState(); len(s.EmailFailures) != 2 || s.EmailFailures[0].Kind != trajectory.AssignmentNotice || s.EmailFailures[1].Kind != trajectory.Reminder {
+		t.Errorf("email failures %+v", s.EmailFailures)
+	}
+}
+
+// TestExtendedFollowUpIsRemindedAgain: the coach was reminded of the end of
+// follow-up; the supervisor extends it; the new end is a new obligation,
+// reminded once more to the coach at its own instant.
+func TestExtendedFollowUpIsRemindedAgain(t *testing.T) {
+	p := loadProgramme(t, "perinatal-menen")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: date(2027, 2, 20)})
+	r.at(date(2026, 7, 21).Sub(t0), trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: trajectory.DateOf(date(2026, 7, 20))})
+	r.at(date(2027, 1, 5).Sub(t0), trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: trajectory.DateOf(date(2027, 3, 1)), Reason: "housing"})
+	r.at(date(2027, 3, 2).Sub(t0), trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(pregnancy(p))
+	want := []sent{
+		{Key: "follow_up_end/reminder", To: r.coachEmail(coach), At: morning(date(2027, 1, 20)).Add(-21 * day)},
+		{Key: "follow_up_end/reminder", To: r.coachEmail(coach), At: morning(date(2027, 3, 1)).Add(-21 * day)},
+	}
+	if got := r.sentAbout("follow_up_end"); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("follow-up emails %+v, want %+v", got, want)
+	}
+}
+
+// TestBirthReplanRemindsTheVisitAgain: the coach was reminded of a
+// prenatal visit; the birth re-plans it to week 1 after the birth, a new
+// instant, which is reminded once more.
+func TestBirthReplanRemindsTheVisitAgain(t *testing.T) {
+	p := loadProgramme(t, "perinatal-menen")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	born := date(2026, 3, 17)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{}) // visit 1 due day 16, reminded day 14
+	r.at(15*day, trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: trajectory.DateOf(born)})
+	r.at(morning(born.Add(7*day)).Sub(t0), trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(pregnancy(p))
+	want := []sent{
+		{Key: "home_visit-1/reminder", To: r.coachEmail(coach), At: t0.Add(14 * day)},
+		{Key: "home_visit-1/reminder", To: r.coachEmail(coach), At: morning(born.Add(7 * day)).Add(-2 * day)},
+	}
+	if got := r.sentAbout("home_visit"); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("visit emails %+v, want %+v", got, want)
+	}
+}
+
+// TestLateCoachIsNotRemindedAfterTheAlert: a coach assigned after the
+// intake's alert moment is told of the assignment, and the supervisor is
+// alerted at once that the intake is late; no reminder follows.
+func TestLateCoachIsNotRemindedAfterTheAlert(t *testing.T) {
+	p := loadProgramme(t, "go-team-mechelen")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	r.at(4*day+time.Hour, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(5*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
+	r.execute(referral(p))
+	r.assertSent(
+		sent{Key: "assignment/alert", To: p.SupervisorEmail, At: t0.Add(1 * day)},
+		r.assigned(coach, "intake", t0.Add(4*day+time.Hour)),
+		sent{Key: "intake/alert", To: p.SupervisorEmail, At: t0.Add(4*day + time.Hour)},
+	)
+}
+
+// TestVisitRetriedAcrossContinueAsNewIsRecordedOnce: a coach's visit is
+// applied, the trajectory continues as new, and the client retries the
+// same step (same Update id) against the new run: it is answered, not
+// recorded a second time.
+func TestVisitRetriedAcrossContinueAsNewIsRecordedOnce(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	in := referral(p)
+	visit := trajectory.RecordVisit{NextVisitDue: t0.Add(40 * day)}
+	const visitID = trajectory.UpdateRecordVisit + "/coach-key-1"
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{})
+	r.env.RegisterDelayedCallback(func() { r.env.SetCurrentHistoryLength(DefaultHistoryLimit) }, 10*day-time.Second)
+	r.atWithID(10*day, trajectory.UpdateRecordVisit, visitID, visit)
+	r.env.ExecuteWorkflow(Trajectory, in)
+	next := continuedInput(t, r)
+
+	r2 := r.continued()
+	r2.env.SetStartTime(r.env.Now())
+	var answered trajectory.State
+	r2.env.RegisterDelayedCallback(func() {
+		r2.env.UpdateWorkflow(trajectory.UpdateRecordVisit, visitID, &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("retry rejected: %v", err) },
+			OnComplete: func(v any, err error) {
+				if err != nil {
+					t.Errorf("retry failed: %v", err)
+					return
+				}
+				answered = v.(trajectory.State)
+			},
+		}, visit)
+	}, time.Minute)
+	r2.at(time.Hour, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r2.execute(next)
+	if answered.VisitsDone != 1 || r2.finalState().VisitsDone != 1 {
+		t.Errorf("visits done after the retry: answered %d, final %d; want 1", answered.VisitsDone, r2.finalState().VisitsDone)
+	}
+	if n := r.countEvents(trajectory.EventVisitDone) + r2.countEvents(trajectory.EventVisitDone); n != 1 {
+		t.Errorf("%d visit events, want 1", n)
+	}
+}
+
+// continuedInput is the input r's run continued as new with.
+func continuedInput(t testing.TB, r *run) trajectory.Start {
+	t.Helper()
+	var can *workflow.ContinueAsNewError
+	if err := r.env.GetWorkflowError(); !asContinueAsNew(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	var next trajectory.Start
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	return next
+}
+
+// TestFailedHandoverIsCorrectedAndSentAgain: the service's address is
+// refused; the handover is held, the supervisor told; the coach corrects
+// the address and sends it again; the service acknowledges.
+func TestFailedHandoverIsCorrectedAndSentAgain(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	wrong := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
+	right := wrong
+	right.Email = "onthaal@caw.example"
+	r.sink.RejectRecipient(wrong.Email, 550)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(40 * day)})
+	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: wrong, Reason: "debt counselling",
+		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{trajectory.ShareContact}}})
+	var ackRefused error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(trajectory.UpdateAcknowledgeHandover, "", &testUpdate{onReject: func(err error) { ackRefused = err }}, trajectory.AcknowledgeHandover{Number: 1})
+	}, 3*day+time.Hour)
+	r.at(4*day, trajectory.UpdateResendHandover, trajectory.ResendHandover{Number: 1, Service: right})
+	r.at(5*day, trajectory.UpdateAcknowledgeHandover, trajectory.AcknowledgeHandover{Number: 1})
+	r.at(6*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver})
+	r.execute(referral(p))
+	r.assertSent(
+		r.assigned(coach, "intake", t0.Add(1*day)),
+		sent{Key: "handover_ack-1/email_failed", To: p.SupervisorEmail, At: t0.Add(3 * day)},
+		sent{Key: "handover-1", To: right.Email, At: t0.Add(4 * day)},
+	)
+	if ackRefused == nil {
+		t.Error("an acknowledgement of a handover that was never delivered was accepted")
+	}
+	h := r.finalState().Handovers[0]
+	if h.Failed || h.Attempt != 1 || h.AcknowledgedAt.IsZero() || !h.LinkExpiresAt.Equal(t0.Add(4*day).Add(p.Handover.LinkValidFor.Std())) {
+		t.Errorf("handover %+v", h)
+	}
+}
+
+// TestAdoptedTimingsMoveTheReminders: a supervisor moves a running
+// trajectory to the programme's new timings; the open step's reminder
+// follows the new lead.
+func TestAdoptedTimingsMoveTheReminders(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	newer := trajectory.TimingsOf(p)
+	newer.ReminderLead = programme.Duration(5 * day)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(2*day, trajectory.UpdateAdoptTimings, trajectory.AdoptTimings{Timings: newer, Reason: "team asks for earlier reminders"})
+	r.at(10*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(40 * day)})
+	r.at(11*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(referral(p))
+	r.assertSent(
+		r.assigned(coach, "intake", t0.Add(1*day)),
+		sent{Key: "intake/reminder", To: r.coachEmail(coach), At: t0.Add(9 * day)},
+	)
+	if r.countEvents(trajectory.EventTimingsAdopted) != 1 {
+		t.Errorf("events %v", r.eventKinds())
+	}
+}
