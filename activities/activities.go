@@ -18,6 +18,7 @@ import (
 
 	"elkgezin/handoverlink"
 	"elkgezin/mailer"
+	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 )
@@ -65,6 +66,8 @@ type Activities struct {
 	// Links signs the acknowledgement links of handover emails, with the
 	// secret the API verifies them with. SendHandover needs it.
 	Links *handoverlink.Signer
+	// Programmes are looked up by id when an email needs a programme's people.
+	Programmes programme.Catalogue
 }
 
 // Error types of the non-retryable errors, for workflows that look at them.
