@@ -116,6 +116,8 @@ func startStack(t *testing.T) *stack {
 		"PUBLIC_BASE_URL="+s.apiURL,
 		"LOG_LEVEL=debug",
 	)
+	// As an operator does once per namespace; the worker only checks.
+	s.run("setup")
 	s.startWorker()
 	s.start("api")
 	s.waitReady()
