@@ -59,7 +59,7 @@ environment (defaults in brackets):
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]
-  API_ADDR           [127.0.0.1:8080]
+  API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
 `
 
