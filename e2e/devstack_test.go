@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -34,60 +36,10 @@ func TestReadmeDevStack(t *testing.T) {
 	}
 	example := readmeExample(t, string(readme))
 
-	state := t.TempDir()
-	ports := map[string]string{}
-	for _, name := range []string{"temporal", "ui", "api", "smtp", "inbox"} {
-		ports[name] = freePort(t)
-	}
+	dev := startDevStack(t, root, pgtest.NewDatabase(t))
+	state, ports, out := dev.state, dev.ports, dev.out
 	api := "127.0.0.1:" + ports["api"]
-	cmd := exec.Command("bash", "deploy/dev")
-	cmd.Dir = root
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Env = append(os.Environ(),
-		"DEVSTACK_DIR="+state,
-		"DATABASE_URL="+pgtest.NewDatabase(t),
-		"TEMPORAL_ADDRESS=127.0.0.1:"+ports["temporal"],
-		"TEMPORAL_UI_PORT="+ports["ui"],
-		"API_ADDR="+api,
-		"SMTP_ADDR=127.0.0.1:"+ports["smtp"],
-		"MAILPIT_UI=127.0.0.1:"+ports["inbox"],
-	)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	// ctrlC does what Ctrl-C in the terminal does: SIGINT to the whole group.
-	ctrlC := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			t.Error("deploy/dev did not stop within 30s of Ctrl-C")
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	}
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			ctrlC()
-		}
-	})
-
-	deadline := time.After(4 * time.Minute)
-	for !strings.Contains(out.String(), "elkgezin is running") {
-		select {
-		case <-exited:
-			t.Fatalf("deploy/dev stopped before it came up:\n%s", out.String())
-		case <-deadline:
-			t.Fatalf("deploy/dev did not come up in 4 minutes:\n%s", out.String())
-		case <-time.After(time.Second):
-		}
-	}
+	ctrlC := dev.ctrlC
 	for _, url := range []string{"http://" + api, "http://127.0.0.1:" + ports["ui"], "http://127.0.0.1:" + ports["inbox"]} {
 		if !strings.Contains(out.String(), url) {
 			t.Errorf("deploy/dev does not print %s:\n%s", url, out.String())
@@ -130,7 +82,9 @@ func TestReadmeDevStack(t *testing.T) {
 	}
 
 	// Ctrl-C stops everything.
-	ctrlC()
+	if err := ctrlC(); err != nil {
+		t.Error(err)
+	}
 	for _, name := range []string{"temporal", "ui", "api", "smtp", "inbox"} {
 		if conn, err := net.DialTimeout("tcp", "127.0.0.1:"+ports[name], time.Second); err == nil {
 			conn.Close()
@@ -169,4 +123,107 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// devStack is deploy/dev running in its own process group.
+type devStack struct {
+	state  string            // its DEVSTACK_DIR
+	ports  map[string]string // temporal, ui, api, smtp, inbox
+	out    *syncBuffer       // what it printed
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// startDevStack runs deploy/dev on free ports until it says it is
+// running. The ports come from freePort, so another process may take one
+// before the stack binds it: a stack that stops because a port was in use
+// is started again on fresh ports.
+func startDevStack(t *testing.T, root, databaseURL string) *devStack {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		dev := launchDevStack(t, root, databaseURL)
+		err := dev.waitRunning(4 * time.Minute)
+		if err == nil {
+			return dev
+		}
+		if attempt < 3 && dev.bindFailed() {
+			t.Logf("deploy/dev could not bind a port (attempt %d), trying fresh ones", attempt)
+			continue
+		}
+		t.Fatalf("%v:\n%s", err, dev.out.String())
+	}
+}
+
+func launchDevStack(t *testing.T, root, databaseURL string) *devStack {
+	t.Helper()
+	dev := &devStack{state: t.TempDir(), ports: map[string]string{}, out: &syncBuffer{}, exited: make(chan struct{})}
+	for _, name := range []string{"temporal", "ui", "api", "smtp", "inbox"} {
+		dev.ports[name] = freePort(t)
+	}
+	dev.cmd = exec.Command("bash", "deploy/dev")
+	dev.cmd.Dir = root
+	dev.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dev.cmd.Env = append(os.Environ(),
+		"DEVSTACK_DIR="+dev.state,
+		"DATABASE_URL="+databaseURL,
+		"TEMPORAL_ADDRESS=127.0.0.1:"+dev.ports["temporal"],
+		"TEMPORAL_UI_PORT="+dev.ports["ui"],
+		"API_ADDR=127.0.0.1:"+dev.ports["api"],
+		"SMTP_ADDR=127.0.0.1:"+dev.ports["smtp"],
+		"MAILPIT_UI=127.0.0.1:"+dev.ports["inbox"],
+	)
+	dev.cmd.Stdout, dev.cmd.Stderr = dev.out, dev.out
+	if err := dev.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = dev.cmd.Wait(); close(dev.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-dev.exited:
+		default:
+			if err := dev.ctrlC(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	return dev
+}
+
+// waitRunning waits until deploy/dev says it is running.
+func (dev *devStack) waitRunning(timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for !strings.Contains(dev.out.String(), "elkgezin is running") {
+		select {
+		case <-dev.exited:
+			return errors.New("deploy/dev stopped before it came up")
+		case <-deadline:
+			return fmt.Errorf("deploy/dev did not come up in %s", timeout)
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
+}
+
+// bindFailed tells whether a process of the stack found its port taken.
+func (dev *devStack) bindFailed() bool {
+	logs := dev.out.String()
+	files, _ := filepath.Glob(filepath.Join(dev.state, "*.log"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		logs += string(b)
+	}
+	return strings.Contains(logs, "address already in use")
+}
+
+// ctrlC does what Ctrl-C in the terminal does: SIGINT to the whole group.
+func (dev *devStack) ctrlC() error {
+	_ = syscall.Kill(-dev.cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case <-dev.exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		_ = syscall.Kill(-dev.cmd.Process.Pid, syscall.SIGKILL)
+		<-dev.exited
+		return errors.New("deploy/dev did not stop within 30s of Ctrl-C")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,46 +150,37 @@ func TestHandoverEmailExactlyOnce(t *testing.T) {
 	id := s.referWithChildren("E2E-FAULT")
 	coach := "coach:test-coach"
 
-	killed := make(chan struct{})
-	s.smtp.OnData = func(m smtpsink.Received) {
-		if strings.HasPrefix(m.Subject, "Overdracht 1") {
-			s.killWorker()
-			close(killed)
-		}
-	}
+	// The SMTP server holds the handover's DATA reply while the test
+	// goroutine kills the worker.
+	hold := s.holdData(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") })
 	// The coach's request may still be in flight when the worker dies; it
 	// completes once the worker is back.
-	answered := make(chan int, 1)
-	go func() {
-		status, _ := s.call(coach, "POST", "/v1/trajectories/"+id+"/handovers", handover("contact"), nil)
-		answered <- status
-	}()
-	select {
-	case <-killed:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the handover email never reached the SMTP server")
-	}
-	s.smtp.OnData = nil
+	answered := s.requestAsync(coach, "POST", "/v1/trajectories/"+id+"/handovers", handover("contact"))
+	hold.wait(t, 30*time.Second)
+	s.killWorker()
+	hold.release()
 	s.startWorker()
-	if status := <-answered; status != http.StatusOK {
-		t.Fatalf("handover request: %d", status)
+	if a := answered.wait(t, 60*time.Second); a.status != http.StatusOK {
+		t.Fatalf("handover request: %d %v", a.status, a.body)
 	}
+	// Once handover_sent is recorded the email activity has completed: no
+	// retry can send again, so the count below is final.
 	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 1 })
-	time.Sleep(2 * time.Second)
 	if n := s.smtp.Count(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") }); n != 1 {
 		t.Fatalf("%d copies of handover 1 after the worker died mid-send, want exactly 1", n)
 	}
 	// The worker died while the server was accepting: the ledger recorded
 	// that moment, and the retry did not send again.
-	if status := s.emailStatus(id + "/handover-1"); status != "unconfirmed" {
-		t.Errorf("ledger status of handover 1: %q, want unconfirmed", status)
+	if row := s.ledgerEmail(id, "Overdracht 1", 0, func(ledgerRow) bool { return true }); row.status != "unconfirmed" {
+		t.Errorf("ledger status of handover 1: %q, want unconfirmed", row.status)
 	}
 
 	// The mail server goes down; the handover is recorded at once and the
-	// email waits for the server.
+	// email waits for the server: a second attempt in the ledger shows the
+	// first one failed.
 	s.smtp.Stop()
 	s.mustStep(coach, id, "handovers", handover())
-	time.Sleep(5 * time.Second)
+	s.ledgerEmail(id, "Overdracht 2", 30*time.Second, func(r ledgerRow) bool { return r.attempts >= 2 && r.status == "pending" })
 	s.smtp.Restart()
 	s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 2") }, 45*time.Second)
 	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 2 })
@@ -197,16 +189,87 @@ func TestHandoverEmailExactlyOnce(t *testing.T) {
 	}
 }
 
-// emailStatus reads the email ledger straight from PostgreSQL.
-func (s *stack) emailStatus(key string) string {
-	s.t.Helper()
-	conn := s.db()
-	defer conn.Close(context.Background())
-	var status string
-	if err := conn.QueryRow(context.Background(), `SELECT status FROM outbound_emails WHERE key = $1`, key).Scan(&status); err != nil {
-		s.t.Fatalf("read ledger row %s: %v", key, err)
+// heldData is a message the SMTP sink holds in its DATA phase, stored but
+// not yet answered, until the test releases it.
+type heldData struct {
+	arrived  chan smtpsink.Received
+	released chan struct{}
+	once     sync.Once
+}
+
+// holdData makes the sink hold the first message that matches. The hook
+// runs on the sink's goroutine, so it only hands the message over and
+// waits: the test goroutine asserts and acts.
+func (s *stack) holdData(match func(smtpsink.Received) bool) *heldData {
+	h := &heldData{arrived: make(chan smtpsink.Received, 1), released: make(chan struct{})}
+	var first sync.Once
+	s.smtp.SetOnData(func(m smtpsink.Received) {
+		if !match(m) {
+			return
+		}
+		held := false
+		first.Do(func() { held = true })
+		if !held {
+			return
+		}
+		h.arrived <- m
+		<-h.released
+	})
+	// Never leave the sink's session blocked when the test ends early.
+	s.t.Cleanup(h.release)
+	return h
+}
+
+// wait waits for the held message, for at most timeout.
+func (h *heldData) wait(t *testing.T, timeout time.Duration) smtpsink.Received {
+	t.Helper()
+	select {
+	case m := <-h.arrived:
+		return m
+	case <-time.After(timeout):
+		t.Fatalf("no matching email reached the SMTP server's DATA phase within %s", timeout)
+		return smtpsink.Received{}
 	}
-	return status
+}
+
+// release lets the sink answer the held message; safe to call twice.
+func (h *heldData) release() { h.once.Do(func() { close(h.released) }) }
+
+// answer is an API response received off the test goroutine.
+type answer struct {
+	status int
+	body   map[string]any
+	err    error
+}
+
+type pending chan answer
+
+// requestAsync sends a request on another goroutine, for a request that
+// blocks until something the test does next; wait collects the answer.
+func (s *stack) requestAsync(actor, method, path string, body any) pending {
+	s.t.Helper()
+	bearer := s.token(actor)
+	ch := make(pending, 1)
+	go func() {
+		status, out, err := s.request(bearer, method, path, body, nil)
+		ch <- answer{status, out, err}
+	}()
+	return ch
+}
+
+// wait collects the answer, for at most timeout, failing on no answer.
+func (p pending) wait(t *testing.T, timeout time.Duration) answer {
+	t.Helper()
+	select {
+	case a := <-p:
+		if a.err != nil {
+			t.Fatalf("request: %v", a.err)
+		}
+		return a
+	case <-time.After(timeout):
+		t.Fatalf("no answer within %s", timeout)
+		return answer{}
+	}
 }
 
 func countEvents(view map[string]any, kind string) int {

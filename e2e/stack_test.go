@@ -5,8 +5,11 @@ package e2e
 
 import (
 	"bytes"
-	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +22,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 
 	"elkgezin/internal/pgtest"
 	"elkgezin/internal/smtpsink"
@@ -54,16 +56,16 @@ func TestMain(m *testing.M) {
 
 // stack is one complete elkgezin system for one test.
 type stack struct {
-	t        *testing.T
-	temporal *testsuite.DevServer
-	client   client.Client
-	smtp     *smtpsink.Sink
-	env      []string
-	apiURL   string
-	mu       sync.Mutex
-	logs     bytes.Buffer // everything the worker and API processes logged
-	worker   *exec.Cmd
-	tokens   map[string]string // actor "kind:subject" -> bearer token
+	t         *testing.T
+	client    client.Client
+	namespace string // unique to this stack: proves the Temporal server that answers is ours
+	smtp      *smtpsink.Sink
+	env       []string
+	apiURL    string
+	mu        sync.Mutex
+	logs      bytes.Buffer // everything the worker and API processes logged
+	worker    *proc
+	tokens    map[string]string // actor "kind:subject" -> bearer token
 }
 
 func startStack(t *testing.T) *stack {
@@ -75,35 +77,15 @@ func startStack(t *testing.T) *stack {
 	if _, err := os.Stat(temporalBin); err != nil {
 		t.Fatalf("no Temporal CLI at %s: run deploy/install-tools temporal (deploy/test does)", temporalBin)
 	}
-	s := &stack{t: t, smtp: smtpsink.Start(t), tokens: map[string]string{}}
+	s := &stack{t: t, smtp: smtpsink.Start(t), tokens: map[string]string{}, namespace: "e2e-" + randomHex(t)}
 	databaseURL := pgtest.NewDatabase(t)
+	temporalAddr := s.startTemporal(temporalBin)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s.temporal, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: temporalBin,
-		ClientOptions: &client.Options{
-			HostPort: "127.0.0.1:" + freePort(t),
-			Logger:   quietLogger{},
-		},
-		LogLevel: "warn",
-		// The server's own output joins the logs the privacy test searches.
-		Stdout:    s.logWriter(),
-		Stderr:    s.logWriter(),
-		ExtraArgs: []string{"--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"},
-	})
-	if err != nil {
-		t.Fatalf("start Temporal dev server: %v", err)
-	}
-	t.Cleanup(func() { _ = s.temporal.Stop() })
-	s.client = s.temporal.Client()
-
-	apiAddr := "127.0.0.1:" + freePort(t)
-	s.apiURL = "http://" + apiAddr
 	programmes, _ := filepath.Abs("../deploy/programmes")
 	services, _ := filepath.Abs("../deploy/services.yaml")
 	s.env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+s.temporal.FrontendHostPort(),
+		"TEMPORAL_ADDRESS="+temporalAddr,
+		"TEMPORAL_NAMESPACE="+s.namespace,
 		"DATABASE_URL="+databaseURL,
 		"HANDOVER_LINK_SECRET="+testLinkSecret,
 		"PAYLOAD_KEYS="+testPayloadKeys,
@@ -112,12 +94,12 @@ func startStack(t *testing.T) *stack {
 		"PROGRAMMES_DIR="+programmes,
 		"SMTP_ADDR="+s.smtp.Addr(),
 		"MAIL_FROM=elkgezin@test.example",
-		"API_ADDR="+apiAddr,
-		"PUBLIC_BASE_URL="+s.apiURL,
 		"LOG_LEVEL=debug",
 	)
+	// As an operator does once per namespace; the worker only checks.
+	s.run("setup")
+	s.startAPI()
 	s.startWorker()
-	s.start("api")
 	s.waitReady()
 	return s
 }
@@ -154,38 +136,102 @@ func (s *stack) run(args ...string) string {
 	return string(out)
 }
 
-// start runs `elkgezin <command>` until the test ends.
-func (s *stack) start(command string) *exec.Cmd {
+// proc is a process the test started; it is stopped when the test ends.
+type proc struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process has exited
+	err    error         // what Wait returned; read it after exited is closed
+}
+
+// launch starts cmd and stops it when the test ends: SIGTERM, and SIGKILL
+// if it has not exited within 15 seconds.
+func (s *stack) launch(cmd *exec.Cmd) *proc {
+	s.t.Helper()
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", strings.Join(cmd.Args, " "), err)
+	}
+	p := &proc{cmd: cmd, exited: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
+	s.t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// command is `elkgezin <command>` with the stack's environment and logs.
+func (s *stack) command(command string) *exec.Cmd {
 	cmd := exec.Command(binary, command)
 	cmd.Env = s.env
 	cmd.Stdout = s.logWriter()
 	cmd.Stderr = s.logWriter()
-	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start elkgezin %s: %v", command, err)
-	}
-	s.t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
 	return cmd
 }
 
-func (s *stack) startWorker() { s.worker = s.start("worker") }
+func (s *stack) startWorker() { s.worker = s.launch(s.command("worker")) }
+
+// startAPI starts the API on a port the system picks, and learns it from
+// the API's log line: no other process can take the port in between.
+// The worker's links then point at it.
+func (s *stack) startAPI() {
+	s.t.Helper()
+	cmd := s.command("api")
+	cmd.Env = append(s.env, "API_ADDR=127.0.0.1:0")
+	bound := &boundAddr{found: make(chan string, 1)}
+	cmd.Stderr = io.MultiWriter(s.logWriter(), bound)
+	api := s.launch(cmd)
+	select {
+	case addr := <-bound.found:
+		s.apiURL = "http://" + addr
+		// A restarted API binds the same address again.
+		s.env = append(s.env, "API_ADDR="+addr, "PUBLIC_BASE_URL="+s.apiURL)
+	case <-api.exited:
+		s.t.Fatalf("the API exited before it listened: %v; logs:\n%s", api.err, s.Logs())
+	case <-time.After(90 * time.Second):
+		s.t.Fatalf("the API did not listen within 90s; logs:\n%s", s.Logs())
+	}
+}
+
+// boundAddr finds the address in the API's "api listening" log line.
+type boundAddr struct {
+	mu    sync.Mutex
+	buf   []byte
+	found chan string
+}
+
+func (b *boundAddr) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	for {
+		line, rest, ok := bytes.Cut(b.buf, []byte("\n"))
+		if !ok {
+			return len(p), nil
+		}
+		b.buf = rest
+		var entry struct{ Msg, Addr string }
+		if json.Unmarshal(line, &entry) == nil && entry.Msg == "api listening" {
+			select {
+			case b.found <- entry.Addr:
+			default: // a restart; the test already knows the address
+			}
+		}
+	}
+}
 
 // killWorker ends the worker process the hard way, as a crash or an OOM
 // kill would: no graceful stop, activities in flight are abandoned.
 func (s *stack) killWorker() {
 	s.t.Helper()
-	if err := s.worker.Process.Kill(); err != nil {
+	if err := s.worker.cmd.Process.Kill(); err != nil {
 		s.t.Fatalf("kill worker: %v", err)
 	}
-	_, _ = s.worker.Process.Wait()
+	<-s.worker.exited
 }
 
 func (s *stack) waitReady() {
@@ -221,6 +267,10 @@ func (s *stack) Logs() string {
 	return s.logs.String()
 }
 
+// freePort is a port that was free a moment ago. Another process may take
+// it before the one it is meant for binds it, so whoever uses it must
+// notice a failed bind and try again with a fresh one (startTemporal,
+// TestReadmeDevStack).
 func freePort(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -230,6 +280,14 @@ func freePort(t *testing.T) string {
 	defer l.Close()
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
+}
+
+func randomHex(t *testing.T) string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 // quietLogger keeps the SDK client's routine lines out of test output.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -103,7 +104,12 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	}
 
 	// No email twice, none that was not due, no family data in any of them.
-	time.Sleep(2 * time.Second)
+	// Once the closed trajectory's workflow has completed, no activity can
+	// send anything more: the inbox and the email ledger are final.
+	s.waitCompleted(id)
+	if rows := s.ledger(id); len(rows) != 2 || rows[0].status != "sent" || rows[1].status != "sent" {
+		t.Errorf("email ledger of the trajectory: %+v, want the reminder and the alert, both sent", rows)
+	}
 	msgs := s.smtp.Messages()
 	if len(msgs) != 2 {
 		var subjects []string
@@ -189,38 +195,55 @@ func (s *stack) mustStep(actor, id, step string, body map[string]any) map[string
 	return state
 }
 
-// call sends one API request as actor and decodes the JSON answer.
+// call sends one API request as actor and decodes the JSON answer; it
+// fails the test when there is no answer, so only the test goroutine may
+// call it (other goroutines use request).
 func (s *stack) call(actor, method, path string, body any, header map[string]string) (int, map[string]any) {
 	s.t.Helper()
+	var bearer string
+	if actor != "" {
+		bearer = s.token(actor)
+	}
+	status, out, err := s.request(bearer, method, path, body, header)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return status, out
+}
+
+// request sends one API request with the bearer token (none if empty) and
+// decodes the JSON answer. It touches no testing.T, so a goroutine may run
+// it and hand the result to the test goroutine.
+func (s *stack) request(bearer, method, path string, body any, header map[string]string) (int, map[string]any, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			s.t.Fatal(err)
+			return 0, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, s.apiURL+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if actor != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token(actor))
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	var out map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		s.t.Fatalf("%s %s: %d, body is not JSON: %v", method, path, resp.StatusCode, err)
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: %d, body is not JSON: %w", method, path, resp.StatusCode, err)
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, out, nil
 }
 
 // db connects to the stack's database.
@@ -251,5 +274,68 @@ func (s *stack) assertEventLogInDatabase(id string, want int) {
 	}
 	if n != want || distinct != want {
 		s.t.Errorf("trajectory_events holds %d rows of %d kinds, want %d once each", n, distinct, want)
+	}
+}
+
+// waitCompleted waits, for at most 30 seconds, until the trajectory's
+// workflow has completed.
+func (s *stack) waitCompleted(id string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+		s.t.Fatalf("trajectory %s did not complete: %v", id, err)
+	}
+}
+
+// ledgerRow is one email of the email ledger (outbound_emails).
+type ledgerRow struct {
+	key, subject, status string
+	attempts             int
+}
+
+// ledger reads the email ledger rows of one trajectory straight from
+// PostgreSQL, oldest first.
+func (s *stack) ledger(id string) []ledgerRow {
+	s.t.Helper()
+	ctx := context.Background()
+	conn := s.db()
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT key, subject, status, attempts FROM outbound_emails
+		WHERE starts_with(key, $1) ORDER BY first_attempt_at, key`, id+"/")
+	if err != nil {
+		s.t.Fatalf("read the email ledger: %v", err)
+	}
+	var out []ledgerRow
+	for rows.Next() {
+		var r ledgerRow
+		if err := rows.Scan(&r.key, &r.subject, &r.status, &r.attempts); err != nil {
+			s.t.Fatalf("read the email ledger: %v", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		s.t.Fatalf("read the email ledger: %v", err)
+	}
+	return out
+}
+
+// ledgerEmail waits, for at most timeout, until the trajectory's ledger
+// holds an email whose subject starts with subject and for which ok holds,
+// and returns it.
+func (s *stack) ledgerEmail(id, subject string, timeout time.Duration, ok func(ledgerRow) bool) ledgerRow {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		seen := s.ledger(id)
+		for _, r := range seen {
+			if strings.HasPrefix(r.subject, subject) && ok(r) {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no email %q in the expected state in the ledger within %s; ledger: %+v", subject, timeout, seen)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -3,37 +3,70 @@ package worker
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/sdk/client"
 
 	"elkgezin/trajectory"
 )
 
-// RegisterSearchAttributes adds the search attributes supervisors filter
-// on to the namespace, through the operator service, so a production
-// cluster needs no manual step. Attributes already there are left alone.
-func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
-	existing, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+// RegisterSearchAttributes adds the search attributes supervisors filter on
+// to the namespace, through the operator service: `elkgezin setup` runs it
+// once per namespace, with rights a worker does not need (Temporal Cloud
+// and secured clusters give them to operators only). Attributes already
+// there are left alone. It returns the names it added.
+func RegisterSearchAttributes(ctx context.Context, ops operatorservice.OperatorServiceClient, namespace string) ([]string, error) {
+	missing, err := missingSearchAttributes(ctx, ops, namespace)
+	if err != nil || len(missing) == 0 {
+		return nil, err
+	}
+	if _, err := ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	}); err != nil {
+		return nil, fmt.Errorf("add search attributes %s to namespace %s: %w", names(missing), namespace, err)
+	}
+	return slices.Sorted(maps.Keys(missing)), nil
+}
+
+// CheckSearchAttributes fails, naming them, when search attributes the
+// workflow upserts are missing from the namespace: without them every
+// workflow task would fail, so the worker refuses to start instead.
+func CheckSearchAttributes(ctx context.Context, ops operatorservice.OperatorServiceClient, namespace string) error {
+	missing, err := missingSearchAttributes(ctx, ops, namespace)
 	if err != nil {
-		return fmt.Errorf("list search attributes of namespace %s: %w", namespace, err)
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("namespace %s lacks the search attributes %s: run `elkgezin setup` once (with operator rights) to register them", namespace, names(missing))
+	}
+	return nil
+}
+
+// missingSearchAttributes lists the search attributes the namespace lacks,
+// with their types; one that exists with another type is an error, since
+// no setup can fix it without an operator deciding.
+func missingSearchAttributes(ctx context.Context, ops operatorservice.OperatorServiceClient, namespace string) (map[string]enumspb.IndexedValueType, error) {
+	existing, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return nil, fmt.Errorf("list search attributes of namespace %s: %w", namespace, err)
 	}
 	missing := trajectory.SearchAttributeTypes()
 	for name, typ := range missing {
-		if have, ok := existing.GetCustomAttributes()[name]; ok {
-			if have != typ {
-				return fmt.Errorf("search attribute %s exists in namespace %s as %s, want %s", name, namespace, have, typ)
-			}
-			delete(missing, name)
+		have, ok := existing.GetCustomAttributes()[name]
+		if !ok {
+			continue
 		}
+		if have != typ {
+			return nil, fmt.Errorf("search attribute %s exists in namespace %s as %s, want %s", name, namespace, have, typ)
+		}
+		delete(missing, name)
 	}
-	if len(missing) == 0 {
-		return nil
-	}
-	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace: namespace, SearchAttributes: missing,
-	}); err != nil {
-		return fmt.Errorf("add search attributes to namespace %s: %w", namespace, err)
-	}
-	return nil
+	return missing, nil
+}
+
+func names(attrs map[string]enumspb.IndexedValueType) string {
+	return strings.Join(slices.Sorted(maps.Keys(attrs)), ", ")
 }

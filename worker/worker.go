@@ -4,6 +4,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"elkgezin/activities"
 	"elkgezin/handoverlink"
 	"elkgezin/mailer"
+	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 	"elkgezin/workflows"
@@ -25,19 +27,31 @@ type Config struct {
 	Temporal      client.Client
 	Namespace     string
 	Store         *store.Store
-	Mail          mailer.Config
+	Mail          mailer.Config // Mail.Timeout must be set: the stop timeout derives from it
+	Programmes    programme.Catalogue
 	PublicBaseURL string
 	Links         *handoverlink.Signer
 	Logger        *slog.Logger
 }
 
+// StopTimeout is how long a stopping worker lets its running activities
+// finish before it cancels them: twice one whole SMTP transaction, so that a
+// deploy never cuts an email in half (an email cut after its final "."
+// would end unconfirmed instead of sent).
+func StopTimeout(mail mailer.Config) time.Duration { return 2 * mail.Timeout }
+
 // New builds a worker with the trajectory workflow and its activities registered.
 func New(cfg Config) (sdkworker.Worker, error) {
+	if cfg.Mail.Timeout <= 0 {
+		return nil, errors.New("worker: Mail.Timeout is not set; the worker's stop timeout is derived from it")
+	}
 	loc, err := time.LoadLocation("Europe/Brussels")
 	if err != nil {
 		return nil, fmt.Errorf("load time zone for emails: %w", err)
 	}
-	w := sdkworker.New(cfg.Temporal, trajectory.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(cfg.Temporal, trajectory.TaskQueue, sdkworker.Options{
+		WorkerStopTimeout: StopTimeout(cfg.Mail),
+	})
 	w.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
 	w.RegisterActivity(&activities.Activities{
 		Events:        cfg.Store,
@@ -47,26 +61,36 @@ func New(cfg Config) (sdkworker.Worker, error) {
 		PublicBaseURL: cfg.PublicBaseURL,
 		Links:         cfg.Links,
 		Location:      loc,
+		Programmes:    cfg.Programmes,
 	})
 	return w, nil
 }
 
-// Run runs the worker until ctx is cancelled, then stops it gracefully:
-// activities in flight finish or are retried by another worker.
+// Run checks that the namespace has the search attributes, then runs the
+// worker until ctx is cancelled and stops it gracefully: activities in
+// flight get StopTimeout to finish. A fatal worker error (the namespace
+// gone, the worker refused) ends Run with that error.
 func Run(ctx context.Context, cfg Config) error {
-	if err := RegisterSearchAttributes(ctx, cfg.Temporal, cfg.Namespace); err != nil {
+	if err := CheckSearchAttributes(ctx, cfg.Temporal.OperatorService(), cfg.Namespace); err != nil {
 		return err
 	}
 	w, err := New(cfg)
 	if err != nil {
 		return err
 	}
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker on task queue %s: %w", trajectory.TaskQueue, err)
+	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "stop_timeout", StopTimeout(cfg.Mail).String())
+	if err := w.Run(interruptOn(ctx)); err != nil {
+		return fmt.Errorf("worker on task queue %s: %w", trajectory.TaskQueue, err)
 	}
-	cfg.Logger.Info("worker started", "task_queue", trajectory.TaskQueue)
-	<-ctx.Done()
-	w.Stop()
 	cfg.Logger.Info("worker stopped")
 	return nil
+}
+
+// interruptOn adapts ctx (the process's signal context) to the channel
+// sdkworker.Run stops on. The SDK's own InterruptCh would install a second
+// signal handler beside the process's one.
+func interruptOn(ctx context.Context) <-chan any {
+	ch := make(chan any)
+	context.AfterFunc(ctx, func() { close(ch) })
+	return ch
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -28,9 +29,15 @@ import (
 	"elkgezin/worker"
 )
 
+// smtpTimeout bounds one SMTP transaction; the worker's stop timeout is
+// derived from it (worker.StopTimeout), so a deploy lets an email finish.
+const smtpTimeout = 15 * time.Second
+
 const usage = `usage: elkgezin <command>
 
 commands:
+  setup     register the search attributes in the Temporal namespace, once per
+            namespace, with operator rights (the worker only checks them)
   worker    run the Temporal worker (trajectory workflow, activities)
   api       serve the HTTP API
   check     validate the programme files and the services directory, and exit
@@ -52,7 +59,7 @@ environment (defaults in brackets):
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]
-  API_ADDR           [127.0.0.1:8080]
+  API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
 `
 
@@ -67,6 +74,8 @@ func main() {
 
 	var err error
 	switch os.Args[1] {
+	case "setup":
+		err = runSetup(ctx, logger)
 	case "worker":
 		err = runWorker(ctx, logger)
 	case "api":
@@ -87,7 +96,29 @@ func main() {
 	}
 }
 
+// runSetup registers the search attributes; run once per namespace by an
+// operator, before the first worker starts.
+func runSetup(ctx context.Context, logger *slog.Logger) error {
+	namespace := env("TEMPORAL_NAMESPACE", "default")
+	// No payload codec: setup hands Temporal no payloads.
+	tc, err := dialTemporal(ctx, temporalOptions(logger, nil), logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	added, err := worker.RegisterSearchAttributes(ctx, tc.OperatorService(), namespace)
+	if err != nil {
+		return err
+	}
+	logger.Info("search attributes registered", "namespace", namespace, "added", added)
+	return nil
+}
+
 func runWorker(ctx context.Context, logger *slog.Logger) error {
+	programmes, err := programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes"))
+	if err != nil {
+		return fmt.Errorf("load programmes: %w", err)
+	}
 	keys, err := loadSharedKeys()
 	if err != nil {
 		return err
@@ -111,8 +142,9 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 			From:     env("MAIL_FROM", "elkgezin@localhost"),
 			Username: os.Getenv("SMTP_USERNAME"),
 			Password: os.Getenv("SMTP_PASSWORD"),
-			Timeout:  15 * time.Second,
+			Timeout:  smtpTimeout,
 		},
+		Programmes:    programmes,
 		PublicBaseURL: env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
 		Links:         keys.links,
 		Logger:        logger,
@@ -164,9 +196,15 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 	}
+	// Listen first and log the address bound: with API_ADDR port 0 the
+	// system picks a free port, which the log line then names.
+	l, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on API_ADDR %s: %w", srv.Addr, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	logger.Info("api listening", "addr", srv.Addr, "programmes", programmes.IDs())
+	go func() { errc <- srv.Serve(l) }()
+	logger.Info("api listening", "addr", l.Addr().String(), "programmes", programmes.IDs())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve HTTP on %s: %w", srv.Addr, err)
@@ -236,16 +274,18 @@ func dialTemporal(ctx context.Context, opts client.Options, logger *slog.Logger)
 }
 
 // temporalOptions connects with the payload codec, so everything the
-// worker and the API hand to Temporal is encrypted before it leaves.
+// worker and the API hand to Temporal is encrypted before it leaves; a nil
+// ring is for commands that hand Temporal no payloads.
 func temporalOptions(logger *slog.Logger, ring *payloadcodec.KeyRing) client.Options {
-	dc, fc := payloadcodec.ClientOptions(ring)
-	return client.Options{
-		HostPort:         env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		Namespace:        env("TEMPORAL_NAMESPACE", "default"),
-		Logger:           log.NewStructuredLogger(logger),
-		DataConverter:    dc,
-		FailureConverter: fc,
+	opts := client.Options{
+		HostPort:  env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		Namespace: env("TEMPORAL_NAMESPACE", "default"),
+		Logger:    log.NewStructuredLogger(logger),
 	}
+	if ring != nil {
+		opts.DataConverter, opts.FailureConverter = payloadcodec.ClientOptions(ring)
+	}
+	return opts
 }
 
 func newLogger() *slog.Logger {

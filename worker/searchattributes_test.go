@@ -1,0 +1,81 @@
+package worker
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"google.golang.org/grpc"
+
+	"elkgezin/trajectory"
+)
+
+// fakeOperator is a namespace's search attributes, as the operator
+// service lists and adds them.
+type fakeOperator struct {
+	operatorservice.OperatorServiceClient // any other call panics
+	attrs                                 map[string]enumspb.IndexedValueType
+	adds                                  int
+}
+
+func (f *fakeOperator) ListSearchAttributes(context.Context, *operatorservice.ListSearchAttributesRequest, ...grpc.CallOption) (*operatorservice.ListSearchAttributesResponse, error) {
+	return &operatorservice.ListSearchAttributesResponse{CustomAttributes: f.attrs}, nil
+}
+
+func (f *fakeOperator) AddSearchAttributes(_ context.Context, req *operatorservice.AddSearchAttributesRequest, _ ...grpc.CallOption) (*operatorservice.AddSearchAttributesResponse, error) {
+	f.adds++
+	for name, typ := range req.GetSearchAttributes() {
+		if _, ok := f.attrs[name]; ok {
+			// The real service refuses to add an attribute twice.
+			return nil, &alreadyExists{name}
+		}
+		f.attrs[name] = typ
+	}
+	return &operatorservice.AddSearchAttributesResponse{}, nil
+}
+
+type alreadyExists struct{ name string }
+
+func (e *alreadyExists) Error() string { return "search attribute " + e.name + " already exists" }
+
+func TestSetupRegistersOnlyWhatIsMissingAndWorkerChecks(t *testing.T) {
+	ctx := context.Background()
+	ops := &fakeOperator{attrs: map[string]enumspb.IndexedValueType{
+		"Programme": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"Other":     enumspb.INDEXED_VALUE_TYPE_TEXT,
+	}}
+
+	err := CheckSearchAttributes(ctx, ops, "ns")
+	if err == nil || !strings.Contains(err.Error(), "EmailFailed") || !strings.Contains(err.Error(), "elkgezin setup") ||
+		strings.Contains(err.Error(), "Programme") {
+		t.Fatalf("check before setup: %v; want the missing attributes named, not Programme, and `elkgezin setup`", err)
+	}
+
+	added, err := RegisterSearchAttributes(ctx, ops, "ns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(trajectory.SearchAttributeTypes()) - 1; len(added) != want {
+		t.Errorf("added %v, want the %d missing ones", added, want)
+	}
+	if err := CheckSearchAttributes(ctx, ops, "ns"); err != nil {
+		t.Errorf("check after setup: %v", err)
+	}
+
+	// A second setup changes nothing.
+	if added, err := RegisterSearchAttributes(ctx, ops, "ns"); err != nil || len(added) != 0 || ops.adds != 1 {
+		t.Errorf("second setup: added %v, %v, %d calls to add", added, err, ops.adds)
+	}
+}
+
+func TestSearchAttributeOfAnotherTypeIsRefused(t *testing.T) {
+	ops := &fakeOperator{attrs: map[string]enumspb.IndexedValueType{"Overdue": enumspb.INDEXED_VALUE_TYPE_KEYWORD}}
+	if _, err := RegisterSearchAttributes(context.Background(), ops, "ns"); err == nil || !strings.Contains(err.Error(), "Overdue") {
+		t.Errorf("setup over Overdue as Keyword: %v, want an error naming it", err)
+	}
+	if err := CheckSearchAttributes(context.Background(), ops, "ns"); err == nil || !strings.Contains(err.Error(), "Overdue") {
+		t.Errorf("check with Overdue as Keyword: %v, want an error naming it", err)
+	}
+}
