@@ -108,6 +108,8 @@ const (
 	pathBirth        = "/v1/trajectories/{id}/birth"
 	pathExtension    = "/v1/trajectories/{id}/follow-up-extension"
 	pathHandovers    = "/v1/trajectories/{id}/handovers"
+	pathResend       = "/v1/trajectories/{id}/handovers/{number}/resend"
+	pathTimings      = "/v1/trajectories/{id}/programme-timings"
 	pathSession      = "/v1/session"
 	// pathSessionForm is where the sign-in page posts: a browser form cannot
 	// send an Authorization header, so the token comes in the form.
@@ -182,6 +184,8 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathBirth, s.postBirth)
 	v1(http.MethodPost, pathExtension, s.postFollowUpExtension)
 	v1(http.MethodPost, pathHandovers, s.postHandover)
+	v1(http.MethodPost, pathResend, s.postResendHandover)
+	v1(http.MethodPost, pathTimings, s.postProgrammeTimings)
 	v1(http.MethodPost, pathSession, s.postSession)
 	// A supervisor's browser signs in for the Temporal UI with a page and a
 	// form; the form's token becomes the bearer, and the same rule applies.

@@ -42,6 +42,8 @@ var routeRules = map[string]routeRule{
 	http.MethodPost + " " + pathVisits:      {"record_visit", kinds(KindCoach), "record a home visit"},
 	http.MethodPost + " " + pathBirth:       {"record_birth", kinds(KindCoach), "record a birth"},
 	http.MethodPost + " " + pathHandovers:   {"hand_over", kinds(KindCoach), "hand a family over"},
+	http.MethodPost + " " + pathResend:      {"resend_handover", kinds(KindCoach), "send a handover again"},
+	http.MethodPost + " " + pathTimings:     {"adopt_programme_timings", kinds(KindSupervisor), "move a trajectory to the programme's current timings"},
 	http.MethodPost + " " + pathClosure:     {"close_trajectory", kinds(KindCoach, KindSupervisor), "close a trajectory"},
 	http.MethodPost + " " + pathExtension:   {"extend_follow_up", kinds(KindSupervisor), "extend follow-up"},
 	http.MethodPost + " " + pathSession:     {"create_session", kinds(KindSupervisor), "open a codec session"},

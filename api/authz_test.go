@@ -124,6 +124,7 @@ func (w *world) do(t *testing.T, caller, method, path, body string) (int, []byte
 	if strings.HasPrefix(path, "/codec/") {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	keyRequiredSteps(req)
 	rec := httptest.NewRecorder()
 	w.handler.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.Bytes()
@@ -175,6 +176,8 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathVisits, http.MethodPost, tr(w.unknown, "visits"), `{}`, [9]int{unauth, unauth, forbidden, forbidden, hidden, hidden, forbidden, forbidden, forbidden}},
 		{"POST " + pathBirth, http.MethodPost, tr(w.mine, "birth"), `{"born_on":"` + inDays(-1) + `"}`, ownStep},
 		{"POST " + pathHandovers, http.MethodPost, tr(w.mine, "handovers"), string(handover), ownStep},
+		{"POST " + pathResend, http.MethodPost, tr(w.mine, "handovers/1/resend"), `{"service":"ocmw-vilvoorde"}`, ownStep},
+		{"POST " + pathTimings, http.MethodPost, tr(w.mine, "programme-timings"), `{"reason":"Nieuwe termijnen in het programmabestand."}`, supervisorStep},
 		{"POST " + pathClosure, http.MethodPost, tr(w.mine, "closure"), `{"reason":"goals_reached"}`, [9]int{unauth, unauth, forbidden, forbidden, ok, hidden, ok, hidden, forbidden}},
 		{"POST " + pathExtension, http.MethodPost, tr(w.mine, "follow-up-extension"), `{"until":"` + inMonths(3) + `","reason":"Nog nodig."}`, supervisorStep},
 		{"POST " + pathSession, http.MethodPost, pathSession, "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusNoContent, http.StatusNoContent, forbidden}},

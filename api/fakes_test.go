@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -371,6 +372,7 @@ func (f *fixture) do(method, path string, body any, headers ...string) response 
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Add(headers[i], headers[i+1])
 	}
+	keyRequiredSteps(req)
 	rec := httptest.NewRecorder()
 	f.handler.ServeHTTP(rec, req)
 	res := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
@@ -424,5 +426,25 @@ func checkFields(t *testing.T, res response, short string, fields []string) {
 		if !strings.Contains(res.err.Detail, field+": ") {
 			t.Errorf("detail %q does not name %s", res.err.Detail, field)
 		}
+	}
+}
+
+// withoutKey is a test header: the request goes without the
+// Idempotency-Key that keyRequiredSteps would give it.
+const withoutKey = "X-Test-Without-Key"
+
+var testKeys atomic.Int64
+
+// keyRequiredSteps gives a step that requires an Idempotency-Key a fresh
+// one when the test names none, so tests about other things need not.
+func keyRequiredSteps(req *http.Request) {
+	if req.Header.Get(withoutKey) != "" {
+		req.Header.Del(withoutKey)
+		return
+	}
+	p := req.URL.Path
+	if req.Method == http.MethodPost && req.Header.Get(IdempotencyKeyHeader) == "" &&
+		(strings.HasSuffix(p, "/visits") || strings.HasSuffix(p, "/handovers") || strings.HasSuffix(p, "/resend")) {
+		req.Header.Set(IdempotencyKeyHeader, fmt.Sprintf("test-key-%d", testKeys.Add(1)))
 	}
 }

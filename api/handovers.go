@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"elkgezin/handoverlink"
+	"elkgezin/programme"
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -42,30 +44,27 @@ const serviceIDsShown = 5
 
 // postHandover hands the family over to a regular service: the workflow
 // emails the service what the family consented to share, with a link to
-// acknowledge receipt.
+// acknowledge receipt. A second handover to the same service is a second
+// email, so the step needs an Idempotency-Key.
 func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
-	row, key, ok := s.beginStep(w, r)
-	if !ok {
-		return
-	}
-	var body handoverBody
-	if !decodeBody(w, r, &body, stepBodyLimit) {
-		return
-	}
-	req, fe := s.validateHandover(body, time.Now())
-	if !fe.empty() {
-		writeFieldErrors(w, "invalid handover", fe)
-		return
-	}
-	// Nothing about the family leaves without its recorded consent.
-	if body.Consent == nil || !body.Consent.Given || !body.Consent.RecordedOn.given {
-		writeError(w, http.StatusUnprocessableEntity, "consent required",
-			"record the family's consent to this handover (consent.given and consent.recorded_on) before handing over")
-		return
-	}
-	req.By = principal(r).Actor()
-	noteDetail(r, "service", req.Service.ID)
-	s.runUpdate(w, r, row.ID, key, trajectory.UpdateHandOver, req)
+	postStep(s, w, r, step[handoverBody]{short: "invalid handover", update: trajectory.UpdateHandOver, keyRequired: true,
+		check: func(r *http.Request, _ store.Trajectory, b handoverBody, now time.Time) (any, *fieldErrors, *refusal) {
+			req, fe := s.validateHandover(b, now)
+			if !fe.empty() {
+				return nil, fe, nil
+			}
+			// Nothing about the family leaves without its recorded consent.
+			for _, p := range trajectory.ConsentProblems(req.Consent) {
+				if p.Field == "consent" {
+					return nil, nil, &refusal{http.StatusUnprocessableEntity, "consent required",
+						"record the family's consent to this handover (consent.given and consent.recorded_on) before handing over"}
+				}
+				fe.add(p.Field, p.Message)
+			}
+			req.By = principal(r).Actor()
+			noteDetail(r, "service", req.Service.ID)
+			return req, fe, nil
+		}})
 }
 
 // validateHandover checks the body's fields (400); whether consent is
@@ -73,12 +72,8 @@ func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
 func (s *server) validateHandover(b handoverBody, now time.Time) (trajectory.HandOver, *fieldErrors) {
 	fe := &fieldErrors{}
 	var req trajectory.HandOver
-	if checkText(fe, "service", b.Service, true, maxIDLength, false) {
-		if svc, ok := s.services[b.Service]; ok {
-			req.Service = svc
-		} else {
-			fe.add("service", "is not a service of the directory; "+s.someServiceIDs())
-		}
+	if svc, ok := s.service(fe, b.Service); ok {
+		req.Service = svc
 	}
 	if checkText(fe, "reason", b.Reason, true, maxReasonLength, true) {
 		req.Reason = b.Reason
@@ -105,6 +100,39 @@ func (s *server) validateHandover(b handoverBody, now time.Time) (trajectory.Han
 		}
 	}
 	return req, fe
+}
+
+// service finds the body's service in the directory, or notes in fe why not.
+func (s *server) service(fe *fieldErrors, id string) (programme.Service, bool) {
+	if !checkText(fe, "service", id, true, maxIDLength, false) {
+		return programme.Service{}, false
+	}
+	svc, ok := s.services[id]
+	if !ok {
+		fe.add("service", "is not a service of the directory; "+s.someServiceIDs())
+	}
+	return svc, ok
+}
+
+type resendBody struct {
+	Service string `json:"service"`
+}
+
+// postResendHandover sends a handover whose email failed again, to the
+// service as the directory has it now (corrected, or another service).
+// Each resend is another email, so the step needs an Idempotency-Key.
+func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
+	postStep(s, w, r, step[resendBody]{short: "invalid resend", update: trajectory.UpdateResendHandover, keyRequired: true,
+		check: func(r *http.Request, _ store.Trajectory, b resendBody, _ time.Time) (any, *fieldErrors, *refusal) {
+			fe := &fieldErrors{}
+			number, err := strconv.Atoi(mux.Vars(r)["number"])
+			if err != nil || number < 1 {
+				fe.add("number", "the handover number in the path must be a whole number from 1, as the trajectory's handovers list it")
+			}
+			svc, _ := s.service(fe, b.Service)
+			noteDetail(r, "handover", strconv.Itoa(number), "service", b.Service)
+			return trajectory.ResendHandover{Number: number, Service: svc, By: principal(r).Actor()}, fe, nil
+		}})
 }
 
 // someServiceIDs names a few ids of the directory, for a 400.

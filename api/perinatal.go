@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -23,11 +24,12 @@ type birthBody struct {
 // postBirth records the birth of the expected child. Whether the
 // trajectory expects one is the workflow's to say (409 otherwise).
 func (s *server) postBirth(w http.ResponseWriter, r *http.Request) {
-	postCheckedStep(s, w, r, "invalid birth", trajectory.UpdateRecordBirth, func(b birthBody, now time.Time, by string) (any, *fieldErrors) {
-		req, fe := validateBirth(b, now)
-		req.By = by
-		return req, fe
-	})
+	postStep(s, w, r, step[birthBody]{short: "invalid birth", update: trajectory.UpdateRecordBirth,
+		check: func(r *http.Request, _ store.Trajectory, b birthBody, now time.Time) (any, *fieldErrors, *refusal) {
+			req, fe := validateBirth(b, now)
+			req.By = principal(r).Actor()
+			return req, fe, nil
+		}})
 }
 
 func validateBirth(b birthBody, now time.Time) (trajectory.RecordBirth, *fieldErrors) {
@@ -53,31 +55,12 @@ type extensionBody struct {
 // postFollowUpExtension keeps perinatal follow-up going until a later
 // date; it is the supervisor's to decide (routeRules).
 func (s *server) postFollowUpExtension(w http.ResponseWriter, r *http.Request) {
-	postCheckedStep(s, w, r, "invalid follow-up extension", trajectory.UpdateExtendFollowUp, func(b extensionBody, now time.Time, by string) (any, *fieldErrors) {
-		req, fe := validateExtension(b, now)
-		req.By = by
-		return req, fe
-	})
-}
-
-// postCheckedStep is the shape of a step whose body the API checks before
-// the workflow sees it: find the trajectory, decode, check every field,
-// then hand the request, with the caller as By, to the workflow's Update.
-func postCheckedStep[B any](s *server, w http.ResponseWriter, r *http.Request, short, update string, check func(body B, now time.Time, by string) (any, *fieldErrors)) {
-	row, key, ok := s.beginStep(w, r)
-	if !ok {
-		return
-	}
-	var body B
-	if !decodeBody(w, r, &body, stepBodyLimit) {
-		return
-	}
-	req, fe := check(body, time.Now(), principal(r).Actor())
-	if !fe.empty() {
-		writeFieldErrors(w, short, fe)
-		return
-	}
-	s.runUpdate(w, r, row.ID, key, update, req)
+	postStep(s, w, r, step[extensionBody]{short: "invalid follow-up extension", update: trajectory.UpdateExtendFollowUp,
+		check: func(r *http.Request, _ store.Trajectory, b extensionBody, now time.Time) (any, *fieldErrors, *refusal) {
+			req, fe := validateExtension(b, now)
+			req.By = principal(r).Actor()
+			return req, fe, nil
+		}})
 }
 
 func validateExtension(b extensionBody, now time.Time) (trajectory.ExtendFollowUp, *fieldErrors) {

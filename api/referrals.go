@@ -120,8 +120,11 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 			p.Name, p.ID, ref.Referrer.Organisation, time.Now().UTC().Format("2006-01-02 15:04 UTC"), id),
 	}
 	status := http.StatusCreated
-	_, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName,
-		trajectory.Start{TrajectoryID: id, Programme: &p, Referral: ref})
+	// The trajectory keeps the programme's timings; its people are looked
+	// up by id whenever an email goes out.
+	timings := trajectory.TimingsOf(p)
+	_, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, trajectory.Start{
+		TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:

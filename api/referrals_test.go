@@ -177,8 +177,8 @@ func TestReferralCarriesDueDateAndChildren(t *testing.T) {
 	body["children"] = []any{child("Amira", born)}
 	f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner).want(t, http.StatusCreated)
 	start := f.temporal.startArgs[0].(trajectory.Start)
-	if start.Programme.Perinatal != nil {
-		t.Fatal("the test programme should have no perinatal follow-up")
+	if start.Timings == nil || start.Timings.Perinatal != nil {
+		t.Fatal("the test programme should have timings without perinatal follow-up")
 	}
 	ref := start.Referral
 	if ref.ExpectedDueDate.String() != due || len(ref.Children) != 1 || ref.Children[0].Name != "Amira" || ref.Children[0].BirthDate.String() != born {
@@ -318,8 +318,14 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 		t.Errorf("start options %+v", opts)
 	}
 	start, ok := f.temporal.startArgs[0].(trajectory.Start)
-	if !ok || start.TrajectoryID != id || start.Programme.ID != "test-seconds" || start.Referral.Family.ContactName != familyName {
+	if !ok || start.TrajectoryID != id || start.ProgrammeID != "test-seconds" || start.Referral.Family.ContactName != familyName {
 		t.Errorf("workflow input %+v", f.temporal.startArgs[0])
+	}
+	// The workflow gets the programme's timings, never the programme with
+	// its people: those are looked up by id when an email goes out.
+	p, _ := testCatalogue().Get("test-seconds")
+	if start.Programme != nil || start.ProgrammeName != p.Name || start.Timings == nil || *start.Timings != trajectory.TimingsOf(p) {
+		t.Errorf("workflow input %+v, want the timings and name of the programme and no programme", start)
 	}
 
 	if len(f.store.events) != 1 {

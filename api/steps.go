@@ -1,13 +1,9 @@
 package api
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -24,18 +20,7 @@ const (
 	// escaped as \uXXXX throughout.
 	stepBodyLimit = 64 << 10
 	maxNoteLength = 4000
-	// clockSkew is how far a done_at may lie ahead of the API's clock
-	// before the API itself calls it the future (the workflow checks exactly).
-	clockSkew = time.Minute
-	// maxPlanAhead bounds next_visit_due: a visit planned further ahead
-	// would silence the reminders for too long.
-	maxPlanAhead = 366 * 24 * time.Hour
 )
-
-// IdempotencyKeyHeader names the header that makes a step safe to retry.
-const IdempotencyKeyHeader = "Idempotency-Key"
-
-var idempotencyKeyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 
 // visitBody is the body of /intake and /visits. Times are strings here so
 // that a bad one is reported by its field name.
@@ -45,10 +30,54 @@ type visitBody struct {
 	Note         string  `json:"note"`
 }
 
+// refusal is a step refused for a reason that is not one field's (a 409 or
+// a 422), as a step's check answers it.
+type refusal struct {
+	status        int
+	short, detail string
+}
+
+// step is one step endpoint: find the trajectory, decode the body, check
+// it, and send it to the workflow as an Update. Every step goes through
+// postStep, so that order (who may act before anything about the request
+// is looked at) and the Idempotency-Key rules are the same for all.
+type step[B any] struct {
+	short  string // the error of a 400, such as "invalid visit"
+	update string
+	// keyRequired is set for a step that is not idempotent by nature: a
+	// second visit with the same body is a second visit, so only the
+	// client can tell a retry from a new one.
+	keyRequired bool
+	// check validates the body for the trajectory at now and builds the
+	// Update's argument, with the caller (principal(r).Actor()) as By.
+	check func(r *http.Request, row store.Trajectory, body B, now time.Time) (any, *fieldErrors, *refusal)
+}
+
+func postStep[B any](s *server, w http.ResponseWriter, r *http.Request, st step[B]) {
+	row, key, ok := s.beginStep(w, r, st.keyRequired)
+	if !ok {
+		return
+	}
+	var body B
+	if !decodeBody(w, r, &body, stepBodyLimit) {
+		return
+	}
+	req, fe, ref := st.check(r, row, body, time.Now())
+	switch {
+	case fe != nil && !fe.empty():
+		writeFieldErrors(w, st.short, fe)
+		return
+	case ref != nil:
+		writeError(w, ref.status, ref.short, ref.detail)
+		return
+	}
+	s.runUpdate(w, r, row.ID, key, st.update, req)
+}
+
 // beginStep checks the path's id, that the caller may act on the
 // trajectory (before anything else about the request is looked at), and
 // the Idempotency-Key; it answers itself and returns false when any is wrong.
-func (s *server) beginStep(w http.ResponseWriter, r *http.Request) (row store.Trajectory, key string, ok bool) {
+func (s *server) beginStep(w http.ResponseWriter, r *http.Request, keyRequired bool) (row store.Trajectory, key string, ok bool) {
 	id, ok := trajectoryID(w, r)
 	if !ok {
 		return store.Trajectory{}, "", false
@@ -56,92 +85,80 @@ func (s *server) beginStep(w http.ResponseWriter, r *http.Request) (row store.Tr
 	if row, ok = s.loadVisible(w, r, id); !ok {
 		return store.Trajectory{}, "", false
 	}
-	values := r.Header.Values(IdempotencyKeyHeader)
-	switch {
-	case len(values) > 1:
-		writeError(w, http.StatusBadRequest, "invalid Idempotency-Key", IdempotencyKeyHeader+" is given more than once; send it once")
+	if key, ok = idempotencyKey(w, r, keyRequired); !ok {
 		return store.Trajectory{}, "", false
-	case len(values) == 1 && !idempotencyKeyPattern.MatchString(values[0]):
-		writeError(w, http.StatusBadRequest, "invalid Idempotency-Key",
-			IdempotencyKeyHeader+" must be 1-128 visible ASCII characters without spaces, such as a UUID")
-		return store.Trajectory{}, "", false
-	case len(values) == 1:
-		key = values[0]
 	}
 	return row, key, true
 }
 
+type assignmentBody struct {
+	// Who acts comes from the authenticated caller, never from the body.
+	CoachID string `json:"coach"`
+}
+
 func (s *server) postAssignment(w http.ResponseWriter, r *http.Request) {
-	row, key, ok := s.beginStep(w, r)
-	if !ok {
-		return
-	}
-	// The body has its own type: who acts comes from the authenticated
-	// caller, never from the body.
-	var body struct {
-		CoachID string `json:"coach"`
-	}
-	if !decodeBody(w, r, &body, stepBodyLimit) {
-		return
-	}
-	req := trajectory.AssignCoach{CoachID: body.CoachID}
+	postStep(s, w, r, step[assignmentBody]{short: "invalid assignment", update: trajectory.UpdateAssignCoach, check: s.checkAssignment})
+}
+
+// checkAssignment checks that the coach is a coach of the trajectory's
+// programme in its current file. The workflow keeps no list of coaches,
+// so this is the check that counts: a coach added to the file may be
+// assigned to a trajectory referred before.
+func (s *server) checkAssignment(r *http.Request, row store.Trajectory, b assignmentBody, _ time.Time) (any, *fieldErrors, *refusal) {
 	fe := &fieldErrors{}
-	checkText(fe, "coach", req.CoachID, true, maxIDLength, false)
-	if !fe.empty() {
-		writeFieldErrors(w, "invalid assignment", fe)
-		return
+	if !checkText(fe, "coach", b.CoachID, true, maxIDLength, false) {
+		return nil, fe, nil
 	}
-	// A programme gone from the catalogue leaves the check to the workflow,
-	// which holds its own copy of the programme.
-	if p, known := s.programmes.Get(row.ProgrammeID); known {
-		if _, isCoach := p.Coach(req.CoachID); !isCoach {
-			coaches := make([]string, len(p.Coaches))
-			for i, c := range p.Coaches {
-				coaches[i] = c.ID
-			}
-			fe.add("coach", fmt.Sprintf("is not a coach of programme %s, to which this trajectory belongs; its coaches are %s",
-				p.ID, joinComma(coaches)))
-			writeFieldErrors(w, "invalid assignment", fe)
-			return
+	p, known := s.programmes.Get(row.ProgrammeID)
+	if !known {
+		return nil, nil, programmeGone(row.ProgrammeID)
+	}
+	if _, isCoach := p.Coach(b.CoachID); !isCoach {
+		coaches := make([]string, len(p.Coaches))
+		for i, c := range p.Coaches {
+			coaches[i] = c.ID
 		}
+		fe.add("coach", fmt.Sprintf("is not a coach of programme %s, to which this trajectory belongs; its coaches are %s",
+			p.ID, joinComma(coaches)))
+		return nil, fe, nil
 	}
-	noteDetail(r, "coach", req.CoachID)
-	req.By = principal(r).Actor()
-	s.runUpdate(w, r, row.ID, key, trajectory.UpdateAssignCoach, req)
+	noteDetail(r, "coach", b.CoachID)
+	return trajectory.AssignCoach{CoachID: b.CoachID, By: principal(r).Actor()}, nil, nil
+}
+
+// programmeGone refuses a step that needs the trajectory's programme file
+// when the deployment no longer has it.
+func programmeGone(id string) *refusal {
+	return &refusal{http.StatusConflict, "programme unknown",
+		fmt.Sprintf("programme %s of this trajectory is not in the programme files this API was started with; "+
+			"ask an administrator to restore its file", id)}
 }
 
 func (s *server) postIntake(w http.ResponseWriter, r *http.Request) {
-	s.postVisitStep(w, r, "invalid intake", trajectory.UpdateRecordIntake, func(doneAt, next time.Time, note, by string) any {
-		return trajectory.RecordIntake{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}
-	})
+	postStep(s, w, r, step[visitBody]{short: "invalid intake", update: trajectory.UpdateRecordIntake,
+		check: visitCheck(func(doneAt, next time.Time, note, by string) any {
+			return trajectory.RecordIntake{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}
+		})})
 }
 
 func (s *server) postVisit(w http.ResponseWriter, r *http.Request) {
-	s.postVisitStep(w, r, "invalid visit", trajectory.UpdateRecordVisit, func(doneAt, next time.Time, note, by string) any {
-		return trajectory.RecordVisit{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}
-	})
+	postStep(s, w, r, step[visitBody]{short: "invalid visit", update: trajectory.UpdateRecordVisit, keyRequired: true,
+		check: visitCheck(func(doneAt, next time.Time, note, by string) any {
+			return trajectory.RecordVisit{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}
+		})})
 }
 
-func (s *server) postVisitStep(w http.ResponseWriter, r *http.Request, short, update string, build func(doneAt, next time.Time, note, by string) any) {
-	row, key, ok := s.beginStep(w, r)
-	if !ok {
-		return
+func visitCheck(build func(doneAt, next time.Time, note, by string) any) func(*http.Request, store.Trajectory, visitBody, time.Time) (any, *fieldErrors, *refusal) {
+	return func(r *http.Request, _ store.Trajectory, b visitBody, now time.Time) (any, *fieldErrors, *refusal) {
+		doneAt, next, fe := validateVisit(b, now)
+		return build(doneAt, next, b.Note, principal(r).Actor()), fe, nil
 	}
-	var body visitBody
-	if !decodeBody(w, r, &body, stepBodyLimit) {
-		return
-	}
-	doneAt, next, fe := validateVisit(body, time.Now())
-	if !fe.empty() {
-		writeFieldErrors(w, short, fe)
-		return
-	}
-	s.runUpdate(w, r, row.ID, key, update, build(doneAt, next, body.Note, principal(r).Actor()))
 }
 
-// validateVisit checks an intake or visit body. A missing done_at stays
-// zero: the workflow then takes its own clock's now, so that a clock
-// running ahead here can never make a visit lie in the future there.
+// validateVisit checks an intake or visit body: the format of its fields
+// here, the times by the rule the workflow applies too
+// (trajectory.VisitTimeProblems). A missing done_at stays zero: the
+// workflow then takes its own clock's now.
 func validateVisit(b visitBody, now time.Time) (doneAt, next time.Time, fe *fieldErrors) {
 	fe = &fieldErrors{}
 	parse := func(field string, v *string) time.Time {
@@ -157,67 +174,37 @@ func validateVisit(b visitBody, now time.Time) (doneAt, next time.Time, fe *fiel
 	}
 	doneAt = parse("done_at", b.DoneAt)
 	next = parse("next_visit_due", b.NextVisitDue)
-	if doneAt.After(now.Add(clockSkew)) {
-		fe.add("done_at", "lies in the future: record a visit after it took place")
-	}
-	if !next.IsZero() {
-		after := now
-		if doneAt.After(now) {
-			after = doneAt
-		}
-		switch {
-		case !next.After(after):
-			fe.add("next_visit_due", "must lie in the future")
-		case next.After(now.Add(maxPlanAhead)):
-			fe.add("next_visit_due", "must lie within a year; plan a nearer visit")
-		}
-	}
+	addProblems(fe, trajectory.VisitTimeProblems(now, doneAt, next))
 	checkText(fe, "note", b.Note, false, maxNoteLength, true)
 	return doneAt, next, fe
 }
 
+// addProblems adds the problems a shared rule found to fe.
+func addProblems(fe *fieldErrors, ps []trajectory.Problem) {
+	for _, p := range ps {
+		fe.add(p.Field, p.Message)
+	}
+}
+
+type closureBody struct {
+	Reason trajectory.CloseReason `json:"reason"`
+	Text   string                 `json:"text"`
+}
+
 func (s *server) postClosure(w http.ResponseWriter, r *http.Request) {
-	row, key, ok := s.beginStep(w, r)
-	if !ok {
-		return
-	}
-	var body struct {
-		Reason trajectory.CloseReason `json:"reason"`
-		Text   string                 `json:"text"`
-	}
-	if !decodeBody(w, r, &body, stepBodyLimit) {
-		return
-	}
-	req := trajectory.Close{Reason: body.Reason, Text: body.Text}
-	if fe := validateClose(req); !fe.empty() {
-		writeFieldErrors(w, "invalid closure", fe)
-		return
-	}
-	req.By = principal(r).Actor()
-	s.runUpdate(w, r, row.ID, key, trajectory.UpdateClose, req)
+	postStep(s, w, r, step[closureBody]{short: "invalid closure", update: trajectory.UpdateClose,
+		check: func(r *http.Request, _ store.Trajectory, b closureBody, _ time.Time) (any, *fieldErrors, *refusal) {
+			return trajectory.Close{Reason: b.Reason, Text: b.Text, By: principal(r).Actor()}, validateClose(b), nil
+		}})
 }
 
-func validateClose(req trajectory.Close) *fieldErrors {
+// validateClose checks a closure by the rule the workflow applies too
+// (trajectory.CloseProblems), and the text's length and characters.
+func validateClose(b closureBody) *fieldErrors {
 	fe := &fieldErrors{}
-	switch {
-	case req.Reason == "":
-		fe.add("reason", "is required: one of "+joinOr(closeReasonNames()))
-	case !slices.Contains(trajectory.CloseReasons, req.Reason):
-		fe.add("reason", "must be one of "+joinOr(closeReasonNames()))
-	}
-	checkText(fe, "text", req.Text, req.Reason == trajectory.CloseOther, maxNoteLength, true)
-	if p, bad := fe.problems["text"]; bad && p == "is required" {
-		fe.problems["text"] = "is required when the reason is other: say why the trajectory ends"
-	}
+	addProblems(fe, trajectory.CloseProblems(b.Reason, b.Text))
+	checkText(fe, "text", b.Text, false, maxNoteLength, true)
 	return fe
-}
-
-func closeReasonNames() []string {
-	names := make([]string, len(trajectory.CloseReasons))
-	for i, c := range trajectory.CloseReasons {
-		names[i] = string(c)
-	}
-	return names
 }
 
 func writeClosed(w http.ResponseWriter) {
@@ -225,13 +212,20 @@ func writeClosed(w http.ResponseWriter) {
 }
 
 // runUpdate sends the step to the workflow as an Update and answers with
-// the trajectory's state after it. The Update id is the Idempotency-Key,
-// scoped by the Update's name, so a retried request is the same Update to
-// Temporal and a key reused for another kind of step cannot collide.
+// the trajectory's state after it. The Update id is the Idempotency-Key
+// (or the key derived from the request, see derivedKey), scoped by the
+// Update's name, so a retried request is the same Update to Temporal and a
+// key reused for another kind of step cannot collide.
 func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, update string, req any) {
 	ctx := r.Context()
 	if key == "" {
-		key = rand.Text()
+		var err error
+		if key, err = derivedKey(update, principal(r).Actor(), req); err != nil {
+			s.log.Error("step: derive idempotency key", "trajectory_id", id, "update", update, "error", err)
+			writeError(w, http.StatusInternalServerError, "internal error",
+				"the step could not be prepared (logged); send it with an Idempotency-Key header, and report the problem")
+			return
+		}
 	}
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
@@ -274,8 +268,18 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	}
 }
 
-// workflowGone says whether err means there is no running workflow to update.
+// errTypeAcceptedUpdateCompletedWorkflow is the failure type the Temporal
+// server gives an accepted Update whose workflow completed before the
+// Update did.
+const errTypeAcceptedUpdateCompletedWorkflow = "AcceptedUpdateCompletedWorkflow"
+
+// workflowGone says whether err means there is no running workflow to
+// update: the server answers NotFound for an Update to a workflow that does
+// not exist or already completed, and fails an accepted Update whose
+// workflow completed before it with AcceptedUpdateCompletedWorkflow.
 func workflowGone(err error) bool {
 	var nf *serviceerror.NotFound
-	return errors.As(err, &nf) || strings.Contains(err.Error(), "workflow execution already completed")
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &nf) ||
+		(errors.As(err, &appErr) && appErr.Type() == errTypeAcceptedUpdateCompletedWorkflow)
 }

@@ -117,12 +117,13 @@ func TestStepSendsUpdate(t *testing.T) {
 		t.Errorf("update args %+v", u.Args)
 	}
 
-	// Without a key each request is its own Update.
+	// Without a key, the same request from the same caller is the same
+	// Update; another request another one.
 	f.do(http.MethodPost, stepPath("intake"), `{"note":"x"}`, authHeader, asCoach).want(t, http.StatusOK)
 	f.do(http.MethodPost, stepPath("intake"), `{"note":"x"}`, authHeader, asCoach).want(t, http.StatusOK)
 	a, b := f.temporal.updates[1], f.temporal.updates[2]
-	if a.UpdateID == b.UpdateID || !strings.HasPrefix(a.UpdateID, trajectory.UpdateRecordIntake+"/") {
-		t.Errorf("update ids %q and %q", a.UpdateID, b.UpdateID)
+	if a.UpdateID != b.UpdateID || !strings.HasPrefix(a.UpdateID, trajectory.UpdateRecordIntake+"/derived-") {
+		t.Errorf("update ids %q and %q, want one derived id", a.UpdateID, b.UpdateID)
 	}
 	intake, ok := a.Args[0].(trajectory.RecordIntake)
 	if !ok || intake.By != "coach:test-coach" || intake.Note != "x" || !intake.DoneAt.IsZero() {
@@ -202,7 +203,11 @@ func TestStepErrorMapping(t *testing.T) {
 		{"rejected by the validator", nil, rejected, false, http.StatusConflict, "step rejected", "no coach is assigned yet: assign the fixed coach before recording the intake"},
 		{"rejected when sending", rejected, nil, false, http.StatusConflict, "step rejected", "no coach is assigned yet"},
 		{"workflow not found", serviceerror.NewNotFound("workflow not found for ID: " + openID), nil, false, http.StatusNotFound, "trajectory not found", "not running"},
-		{"workflow completed, store says closed", errors.New("workflow execution already completed"), nil, true, http.StatusConflict, "trajectory closed", "this trajectory is closed; no further steps can be recorded"},
+		{"workflow completed while the update ran, store says closed", nil,
+			temporal.NewNonRetryableApplicationError("Workflow Update failed because the Workflow completed before the Update completed.", "AcceptedUpdateCompletedWorkflow", nil),
+			true, http.StatusConflict, "trajectory closed", "this trajectory is closed; no further steps can be recorded"},
+		// Errors are told apart by type, never by their text.
+		{"an error that only reads like a completed workflow", errors.New("workflow execution already completed"), nil, true, http.StatusInternalServerError, "internal error", "logged"},
 		{"workflow not found, store says closed", nil, serviceerror.NewNotFound("workflow execution already completed"), true, http.StatusConflict, "trajectory closed", "closed"},
 		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key"},
 		{"temporal deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded"), nil, false, http.StatusServiceUnavailable, "service unavailable", "the step may not be recorded"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -104,7 +105,7 @@ func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, row)
 }
 
-var listParams = []string{"programme", "coach", "phase", "overdue", "limit", "cursor"}
+var listParams = []string{"programme", "coach", "phase", "overdue", "email_failed", "limit", "cursor"}
 
 func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -141,14 +142,8 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 			fe.add("phase", "must be one of "+joinOr(phaseNames()))
 		}
 	}
-	switch v := q.Get("overdue"); v {
-	case "":
-	case "true", "false":
-		overdue := v == "true"
-		f.Overdue = &overdue
-	default:
-		fe.add("overdue", "must be true or false")
-	}
+	f.Overdue = boolParam(fe, q, "overdue")
+	f.EmailFailed = boolParam(fe, q, "email_failed")
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > store.MaxListLimit {
@@ -166,7 +161,7 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 	}
 	// The filters, for the audit log: values the query validated, or ids.
 	noteDetail(r, "programme", f.ProgrammeID, "programmes", strings.Join(f.ProgrammeIDs, ","),
-		"phase", string(f.Phase), "overdue", q.Get("overdue"), "limit", q.Get("limit"))
+		"phase", string(f.Phase), "overdue", q.Get("overdue"), "email_failed", q.Get("email_failed"), "limit", q.Get("limit"))
 	if f.CoachID != "" {
 		coach := "given"
 		if idPattern.MatchString(f.CoachID) {
@@ -249,4 +244,17 @@ func unavailable(ctx context.Context, err error) bool {
 	)
 	return errors.As(err, &unavail) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
 		errors.As(err, &exhausted) || errors.As(err, &waiting)
+}
+
+// boolParam reads a query parameter that is true, false or absent (nil).
+func boolParam(fe *fieldErrors, q url.Values, name string) *bool {
+	switch v := q.Get(name); v {
+	case "":
+		return nil
+	case "true", "false":
+		b := v == "true"
+		return &b
+	}
+	fe.add(name, "must be true or false")
+	return nil
 }

@@ -69,6 +69,7 @@ func TestListTrajectoriesValidatesQuery(t *testing.T) {
 		{"phase=waiting", "phase"},
 		{"overdue=yes", "overdue"},
 		{"overdue=1", "overdue"},
+		{"email_failed=yes", "email_failed"},
 		{"limit=0", "limit"},
 		{"limit=201", "limit"},
 		{"limit=ten", "limit"},
@@ -132,6 +133,16 @@ func TestListTrajectories(t *testing.T) {
 	}
 	if flt := f.store.filters[1]; flt.Overdue == nil || *flt.Overdue || flt.Limit != 0 {
 		t.Errorf("filter %+v", flt)
+	}
+
+	// Supervisors find the trajectories whose emails failed.
+	res = f.do(http.MethodGet, "/v1/trajectories?email_failed=true", nil, authHeader, asSupervisor)
+	res.want(t, http.StatusOK)
+	if flt := f.store.filters[2]; flt.EmailFailed == nil || !*flt.EmailFailed || flt.Overdue != nil {
+		t.Errorf("filter %+v", flt)
+	}
+	if e := f.audit.last(t); e.Detail["email_failed"] != "true" {
+		t.Errorf("audit detail %v", e.Detail)
 	}
 
 	f.store.listErr = fmt.Errorf("list: %w: not base64", store.ErrBadCursor)

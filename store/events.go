@@ -18,15 +18,18 @@ var ErrInvalidEvent = errors.New("invalid event")
 // TrajectorySummary is a trajectory as lists show it. It holds no personal
 // data, so a list can be shown to anyone who may see the programme.
 type TrajectorySummary struct {
-	ID          string                 `json:"id"`
-	ProgrammeID string                 `json:"programme"`
-	ReferrerOrg string                 `json:"referrer_organisation"`
-	Phase       trajectory.Phase       `json:"phase"`
-	CoachID     string                 `json:"coach,omitempty"`
-	NextStep    string                 `json:"next_step,omitempty"`
-	NextDueAt   *time.Time             `json:"next_due_at,omitempty"`
-	Overdue     bool                   `json:"overdue"` // next_due_at has passed and the trajectory is open
-	Escalated   bool                   `json:"escalated"`
+	ID          string           `json:"id"`
+	ProgrammeID string           `json:"programme"`
+	ReferrerOrg string           `json:"referrer_organisation"`
+	Phase       trajectory.Phase `json:"phase"`
+	CoachID     string           `json:"coach,omitempty"`
+	NextStep    string           `json:"next_step,omitempty"`
+	NextDueAt   *time.Time       `json:"next_due_at,omitempty"`
+	Overdue     bool             `json:"overdue"` // next_due_at has passed and the trajectory is open
+	Escalated   bool             `json:"escalated"`
+	// EmailFailed: an email of the trajectory failed for good (a bounced
+	// handover, an unknown coach); supervisors should look.
+	EmailFailed bool                   `json:"email_failed"`
 	CloseReason trajectory.CloseReason `json:"close_reason,omitempty"`
 	ReferredAt  time.Time              `json:"referred_at"`
 	UpdatedAt   time.Time              `json:"updated_at"` // time of the last event applied
@@ -59,11 +62,11 @@ const overdueSQL = `(coalesce(next_due_at < now(), false) AND phase <> 'closed')
 
 // summaryColumns are selected in the order summaryTargets scans them.
 const summaryColumns = `id, programme_id, referrer_org, phase, coalesce(coach_id, ''), coalesce(next_step, ''),
-	next_due_at, ` + overdueSQL + `, escalated, coalesce(close_reason, ''), referred_at, updated_at`
+	next_due_at, ` + overdueSQL + `, escalated, email_failed, coalesce(close_reason, ''), referred_at, updated_at`
 
 func (t *TrajectorySummary) summaryTargets() []any {
 	return []any{&t.ID, &t.ProgrammeID, &t.ReferrerOrg, &t.Phase, &t.CoachID, &t.NextStep,
-		&t.NextDueAt, &t.Overdue, &t.Escalated, &t.CloseReason, &t.ReferredAt, &t.UpdatedAt}
+		&t.NextDueAt, &t.Overdue, &t.Escalated, &t.EmailFailed, &t.CloseReason, &t.ReferredAt, &t.UpdatedAt}
 }
 
 // RecordEvent appends e to the event log and applies e.Summary to the read
@@ -93,10 +96,13 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 			return nil
 		}
 		sum := e.Summary
+		// An email_failed event marks the trajectory even when its summary
+		// (written by a workflow that predates the flag) does not.
+		emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
-				next_due_at, escalated, close_reason, referred_at, updated_at, version)
-			VALUES ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), $7, $8, nullif($9, ''), $10, $11, $12)
+				next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed)
+			VALUES ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), $7, $8, nullif($9, ''), $10, $11, $12, $13)
 			ON CONFLICT (id) DO UPDATE SET
 				programme_id = excluded.programme_id,
 				referrer_org = excluded.referrer_org,
@@ -108,10 +114,11 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 				close_reason = excluded.close_reason,
 				referred_at  = excluded.referred_at,
 				updated_at   = excluded.updated_at,
-				version      = excluded.version
+				version      = excluded.version,
+				email_failed = excluded.email_failed
 			WHERE t.version < excluded.version`,
 			e.TrajectoryID, sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
-			sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, e.At, e.Seq); err != nil {
+			sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, e.At, e.Seq, emailFailed); err != nil {
 			return fmt.Errorf("update read model: %w", err)
 		}
 		if r := e.Referral; r != nil {

@@ -36,6 +36,9 @@ type Filter struct {
 	// Overdue, when set, keeps only overdue (true) or only not overdue
 	// (false) trajectories; see TrajectorySummary.Overdue.
 	Overdue *bool
+	// EmailFailed, when set, keeps only trajectories one of whose emails
+	// failed for good (true), or only the others (false).
+	EmailFailed *bool
 	// Limit is the page size: DefaultListLimit when 0 or less, at most MaxListLimit.
 	Limit int
 	// Cursor is the NextCursor of the previous page; "" for the first page.
@@ -82,6 +85,9 @@ func (s *Store) ListTrajectories(ctx context.Context, f Filter) (Page, error) {
 		} else {
 			where = append(where, "NOT "+overdueSQL)
 		}
+	}
+	if f.EmailFailed != nil {
+		where = append(where, "email_failed = "+arg(*f.EmailFailed))
 	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)

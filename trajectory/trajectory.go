@@ -406,6 +406,9 @@ type Summary struct {
 	Escalated   bool        `json:"escalated"`
 	CloseReason CloseReason `json:"close_reason,omitempty"`
 	ReferredAt  time.Time   `json:"referred_at"`
+	// EmailFailed is State.EmailFailed: an email of the trajectory failed
+	// for good, and supervisors should look.
+	EmailFailed bool `json:"email_failed"`
 }
 
 // NotificationKind is a reminder to the coach or an alert to the supervisor.
