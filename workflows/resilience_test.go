@@ -71,6 +71,9 @@ func TestRefusedAlertDoesNotEndTheTrajectory(t *testing.T) {
 	if !s.EmailFailed || len(s.EmailFailures) != 1 || s.EmailFailures[0] != want {
 		t.Errorf("email failures %v %+v, want %+v", s.EmailFailed, s.EmailFailures, want)
 	}
+	if last := r.events[len(r.events)-1]; !last.Summary.EmailFailed {
+		t.Errorf("the read model does not show the failed email to supervisors: %+v", last.Summary)
+	}
 	if n := r.countEvents(trajectory.EventEmailFailed); n != 1 {
 		t.Errorf("%d email_failed events, want 1: %v", n, r.eventKinds())
 	}

@@ -276,6 +276,7 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 		Escalated:   s.Escalated,
 		CloseReason: s.CloseReason,
 		ReferredAt:  s.ReferredAt,
+		EmailFailed: s.EmailFailed,
 	}
 	if next, ok := w.earliestDueStep(); ok {
 		due := next.DueAt
