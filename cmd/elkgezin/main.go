@@ -82,6 +82,8 @@ func main() {
 		err = runAPI(ctx, logger)
 	case "token":
 		err = runToken(ctx, os.Args[2:], os.Stdout)
+	case "adopt-timings":
+		err = runAdoptTimings(ctx, os.Args[2:], os.Stdout, logger)
 	case "check":
 		if _, err = programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes")); err == nil {
 			_, err = programme.LoadServices(env("SERVICES_FILE", "deploy/services.yaml"))
