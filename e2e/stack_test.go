@@ -65,10 +65,18 @@ type stack struct {
 	mu        sync.Mutex
 	logs      bytes.Buffer // everything the worker and API processes logged
 	worker    *proc
+	api       *proc
 	tokens    map[string]string // actor "kind:subject" -> bearer token
 }
 
 func startStack(t *testing.T) *stack {
+	t.Helper()
+	programmes, _ := filepath.Abs("../deploy/programmes")
+	return startStackWith(t, programmes)
+}
+
+// startStackWith is startStack with another programme directory.
+func startStackWith(t *testing.T, programmes string) *stack {
 	t.Helper()
 	temporalBin, err := filepath.Abs("../bin/temporal")
 	if err != nil {
@@ -81,7 +89,6 @@ func startStack(t *testing.T) *stack {
 	databaseURL := pgtest.NewDatabase(t)
 	temporalAddr := s.startTemporal(temporalBin)
 
-	programmes, _ := filepath.Abs("../deploy/programmes")
 	services, _ := filepath.Abs("../deploy/services.yaml")
 	s.env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+temporalAddr,
@@ -185,6 +192,7 @@ func (s *stack) startAPI() {
 	bound := &boundAddr{found: make(chan string, 1)}
 	cmd.Stderr = io.MultiWriter(s.logWriter(), bound)
 	api := s.launch(cmd)
+	s.api = api
 	select {
 	case addr := <-bound.found:
 		s.apiURL = "http://" + addr
@@ -221,6 +229,17 @@ func (b *boundAddr) Write(p []byte) (int, error) {
 			default: // a restart; the test already knows the address
 			}
 		}
+	}
+}
+
+// stop ends a process the way a deploy does (SIGTERM) and waits for it.
+func (s *stack) stop(p *proc) {
+	s.t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(60 * time.Second):
+		s.t.Fatalf("%s did not stop within a minute of SIGTERM", strings.Join(p.cmd.Args, " "))
 	}
 }
 

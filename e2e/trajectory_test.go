@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -230,6 +231,10 @@ func (s *stack) request(bearer, method, path string, body any, header map[string
 	req.Header.Set("Content-Type", "application/json")
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	// A client makes one key per step it means, as the API asks.
+	if method == http.MethodPost && strings.Contains(path, "/v1/trajectories/") {
+		req.Header.Set("Idempotency-Key", rand.Text())
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
