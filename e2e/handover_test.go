@@ -138,7 +138,7 @@ func TestHandoverOverHTTP(t *testing.T) {
 	if err := s.client.GetWorkflow(context.Background(), id, "").Get(context.Background(), nil); err != nil {
 		t.Fatalf("the trajectory did not complete once every handover was acknowledged: %v", err)
 	}
-	s.replayTrajectory(id)
+	s.replayTrajectory(id, "handover-with-acknowledgement")
 }
 
 // TestHandoverEmailExactlyOnce kills the worker the instant the SMTP server

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"path/filepath"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -18,9 +19,10 @@ import (
 // replayTrajectory replays a finished trajectory's whole history against
 // today's workflow code, as a worker does after a restart: a change to the
 // workflow that is not deterministic (one that needed workflow.GetVersion)
-// fails here. With ELKGEZIN_RECORD_HISTORY=file it also writes the history
-// there, for workflows/testdata.
-func (s *stack) replayTrajectory(id string) {
+// fails here. With ELKGEZIN_RECORD_HISTORIES=dir it also writes the
+// history there as <name>.json, for workflows/testdata (see README,
+// "Changing the workflow").
+func (s *stack) replayTrajectory(id, name string) {
 	s.t.Helper()
 	history := &historypb.History{}
 	iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -44,7 +46,8 @@ func (s *stack) replayTrajectory(id string) {
 	if err := replayer.ReplayWorkflowHistory(quietLogger{}, history); err != nil {
 		s.t.Errorf("replaying trajectory %s: %v", id, err)
 	}
-	if path := os.Getenv("ELKGEZIN_RECORD_HISTORY"); path != "" {
+	if dir := os.Getenv("ELKGEZIN_RECORD_HISTORIES"); dir != "" {
+		path := filepath.Join(dir, name+".json")
 		b, err := protojson.MarshalOptions{Indent: " "}.Marshal(history)
 		if err != nil {
 			s.t.Fatal(err)

@@ -106,7 +106,7 @@ func TestNoFamilyGoesSilentOverHTTP(t *testing.T) {
 	}
 	s.mustStep(supervisor, id, "closure", map[string]any{"reason": "goals_reached"})
 	s.waitCompleted(id)
-	s.replayTrajectory(id)
+	s.replayTrajectory(id, "reassignment-and-new-coach")
 }
 
 // tokenIn makes actor's token for a programme other than test-seconds.

@@ -166,7 +166,7 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	if accepted != 4 {
 		t.Errorf("%d accepted Updates in history, want 4 (assignment, intake, visit, closure)", accepted)
 	}
-	s.replayTrajectory(id)
+	s.replayTrajectory(id, "whole-trajectory-with-missed-visit")
 }
 
 // waitFor reads the trajectory until ok holds, for at most 45 seconds: an

@@ -10,13 +10,16 @@ import (
 
 func (w *trajectoryWorkflow) validateAdoptTimings(ctx workflow.Context, req trajectory.AdoptTimings) error {
 	t := req.Timings
-	for name, d := range map[string]int64{
-		"assignment_limit": int64(t.AssignmentLimit), "intake_deadline": int64(t.IntakeDeadline),
-		"home_visit_cadence": int64(t.HomeVisitCadence), "alert_grace": int64(t.AlertGrace),
-		"acknowledgement_limit": int64(t.AcknowledgementLimit), "link_valid_for": int64(t.LinkValidFor),
+	for _, d := range []struct {
+		name  string
+		value int64
+	}{
+		{"assignment_limit", int64(t.AssignmentLimit)}, {"intake_deadline", int64(t.IntakeDeadline)},
+		{"home_visit_cadence", int64(t.HomeVisitCadence)}, {"alert_grace", int64(t.AlertGrace)},
+		{"acknowledgement_limit", int64(t.AcknowledgementLimit)}, {"link_valid_for", int64(t.LinkValidFor)},
 	} {
-		if d <= 0 {
-			return reject("the new timings lack %s", name)
+		if d.value <= 0 {
+			return reject("the new timings lack %s", d.name)
 		}
 	}
 	if w.isPerinatal() && t.Perinatal == nil {
