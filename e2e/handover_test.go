@@ -151,18 +151,15 @@ func TestHandoverEmailExactlyOnce(t *testing.T) {
 	coach := "coach:test-coach"
 
 	// The SMTP server holds the handover's DATA reply while the test
-	// goroutine kills the worker.
+	// goroutine kills the worker. The coach's request is answered first
+	// (the workflow records the handover, then emails it), so the email
+	// activity is the one thing in flight when the worker dies.
 	hold := s.holdData(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") })
-	// The coach's request may still be in flight when the worker dies; it
-	// completes once the worker is back.
-	answered := s.requestAsync(coach, "POST", "/v1/trajectories/"+id+"/handovers", handover("contact"))
+	s.mustStep(coach, id, "handovers", handover("contact"))
 	hold.wait(t, 30*time.Second)
 	s.killWorker()
 	hold.release()
 	s.startWorker()
-	if a := answered.wait(t, 60*time.Second); a.status != http.StatusOK {
-		t.Fatalf("handover request: %d %v", a.status, a.body)
-	}
 	// Once handover_sent is recorded the email activity has completed: no
 	// retry can send again, so the count below is final.
 	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 1 })
@@ -234,43 +231,6 @@ func (h *heldData) wait(t *testing.T, timeout time.Duration) smtpsink.Received {
 
 // release lets the sink answer the held message; safe to call twice.
 func (h *heldData) release() { h.once.Do(func() { close(h.released) }) }
-
-// answer is an API response received off the test goroutine.
-type answer struct {
-	status int
-	body   map[string]any
-	err    error
-}
-
-type pending chan answer
-
-// requestAsync sends a request on another goroutine, for a request that
-// blocks until something the test does next; wait collects the answer.
-func (s *stack) requestAsync(actor, method, path string, body any) pending {
-	s.t.Helper()
-	bearer := s.token(actor)
-	ch := make(pending, 1)
-	go func() {
-		status, out, err := s.request(bearer, method, path, body, nil)
-		ch <- answer{status, out, err}
-	}()
-	return ch
-}
-
-// wait collects the answer, for at most timeout, failing on no answer.
-func (p pending) wait(t *testing.T, timeout time.Duration) answer {
-	t.Helper()
-	select {
-	case a := <-p:
-		if a.err != nil {
-			t.Fatalf("request: %v", a.err)
-		}
-		return a
-	case <-time.After(timeout):
-		t.Fatalf("no answer within %s", timeout)
-		return answer{}
-	}
-}
 
 func countEvents(view map[string]any, kind string) int {
 	n := 0
