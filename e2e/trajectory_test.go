@@ -108,16 +108,22 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	// Once the closed trajectory's workflow has completed, no activity can
 	// send anything more: the inbox and the email ledger are final.
 	s.waitCompleted(id)
-	if rows := s.ledger(id); len(rows) != 2 || rows[0].status != "sent" || rows[1].status != "sent" {
-		t.Errorf("email ledger of the trajectory: %+v, want the reminder and the alert, both sent", rows)
+	rows := s.ledger(id)
+	if len(rows) != 3 {
+		t.Errorf("email ledger of the trajectory: %+v, want the assignment notice, the reminder and the alert", rows)
+	}
+	for _, r := range rows {
+		if r.status != "sent" {
+			t.Errorf("ledger row %+v, want sent", r)
+		}
 	}
 	msgs := s.smtp.Messages()
-	if len(msgs) != 2 {
+	if len(msgs) != 3 {
 		var subjects []string
 		for _, m := range msgs {
 			subjects = append(subjects, m.Subject)
 		}
-		t.Errorf("%d emails, want exactly the reminder and the alert: %q", len(msgs), subjects)
+		t.Errorf("%d emails, want exactly the assignment notice, the reminder and the alert: %q", len(msgs), subjects)
 	}
 	for _, m := range msgs {
 		for _, secret := range []string{"Fatima", "Stationsstraat", "470 12 34 56", "E2E-0001"} {
@@ -140,15 +146,15 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 			t.Errorf("event %v has no actor", event)
 		}
 	}
-	for _, kind := range []string{"referred", "coach_assigned", "intake_done", "home_visit_done", "reminder_sent", "alert_sent", "closed"} {
+	for _, kind := range []string{"referred", "coach_assigned", "assignment_notice_sent", "intake_done", "home_visit_done", "reminder_sent", "alert_sent", "closed"} {
 		if count[kind] != 1 {
 			t.Errorf("event %s logged %d times, want once (all: %v)", kind, count[kind], count)
 		}
 	}
-	if len(final["events"].([]any)) != 7 {
-		t.Errorf("event log %v, want 7 events", count)
+	if len(final["events"].([]any)) != 8 {
+		t.Errorf("event log %v, want 8 events", count)
 	}
-	s.assertEventLogInDatabase(id, 7)
+	s.assertEventLogInDatabase(id, 8)
 
 	// A refused step left no trace in the workflow history: only the four
 	// accepted Updates are there.
