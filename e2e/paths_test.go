@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"elkgezin/payloadcodec"
@@ -40,6 +41,7 @@ func TestEveryPathReplays(t *testing.T) {
 	wrong := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
 	s.update(c, alerted, trajectory.UpdateHandOver, trajectory.HandOver{Service: wrong, Reason: "debt counselling", Consent: consent, By: "coach:" + coach})
 	s.waitEvent(alerted, trajectory.EventEmailFailed, 1, 30*time.Second)
+	s.waitListed(`Programme = "test-seconds" AND EmailFailed = true`, alerted)
 	right := wrong
 	right.Email = "onthaal@caw.example"
 	s.update(c, alerted, trajectory.UpdateResendHandover, trajectory.ResendHandover{Number: 1, Service: right, By: "coach:" + coach})
@@ -149,4 +151,24 @@ func (s *stack) waitEvent(id, kind string, n int, timeout time.Duration) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// waitListed waits, for at most 30 seconds, until a visibility query (as a
+// supervisor types it in the UI) lists the trajectory.
+func (s *stack) waitListed(query, id string) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := s.client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.namespace, Query: query})
+		if err != nil {
+			s.t.Fatalf("list %q: %v", query, err)
+		}
+		for _, e := range resp.Executions {
+			if e.Execution.WorkflowId == id {
+				return
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	s.t.Fatalf("%q does not list trajectory %s within 30s", query, id)
 }

@@ -1,0 +1,85 @@
+package workflows
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+
+	"elkgezin/trajectory"
+)
+
+// TestSintTruidenRemindsAndAlertsAtExactInstants: the Sint-Truiden
+// programme's limits (assignment 5d, intake 14d, visits every 21d before
+// the birth, reminders 2d before, alerts 5d after).
+func TestSintTruidenRemindsAndAlertsAtExactInstants(t *testing.T) {
+	p := loadProgramme(t, "ocmw-sint-truiden")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	r.at(6*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(13*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{})
+	r.at(40*day, trajectory.UpdateRecordVisit, trajectory.RecordVisit{NextVisitDue: t0.Add(70 * day)})
+	r.at(45*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
+	r.execute(pregnancy(p))
+	r.assertSent(
+		sent{Key: "assignment/alert", To: p.SupervisorEmail, At: t0.Add(5 * day)},
+		r.assigned(coach, "intake", t0.Add(6*day)),
+		sent{Key: "intake/reminder", To: r.coachEmail(coach), At: t0.Add(12 * day)},
+		// Visit 1 by the prenatal cadence, 21 days after the intake (day 34).
+		sent{Key: "home_visit-1/reminder", To: r.coachEmail(coach), At: t0.Add(32 * day)},
+		sent{Key: "home_visit-1/alert", To: p.SupervisorEmail, At: t0.Add(39 * day)},
+	)
+}
+
+// TestSearchAttributesUpsertOnlyWhatChanged: the first upsert sets every
+// attribute; later ones only those that changed, so years of events do
+// not rewrite the programme and referrer each time.
+func TestSearchAttributesUpsertOnlyWhatChanged(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	var mu sync.Mutex
+	var upserts []temporal.SearchAttributes
+	r.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		mu.Lock()
+		defer mu.Unlock()
+		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
+	}).Return(nil)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(40 * day)})
+	r.at(3*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
+	r.execute(referral(p))
+	if len(upserts) < 3 || !upserts[0].ContainsKey(trajectory.SearchProgramme) {
+		t.Fatalf("upserts %v", upserts)
+	}
+	for i, sa := range upserts[1:] {
+		if sa.ContainsKey(trajectory.SearchProgramme) || sa.ContainsKey(trajectory.SearchReferrerOrganisation) {
+			t.Errorf("upsert %d repeats attributes that did not change: %v", i+1, sa.GetUntypedValues())
+		}
+	}
+}
+
+// TestStepsDoneStayBounded: years of visits keep only the last
+// StepsDoneKept steps in the state (and in every Update's result), while
+// the count goes on.
+func TestStepsDoneStayBounded(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{})
+	const visits = 30
+	for i := 1; i <= visits; i++ {
+		r.at(2*day+time.Duration(i)*10*day, trajectory.UpdateRecordVisit, trajectory.RecordVisit{})
+	}
+	r.at(2*day+(visits+1)*10*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(referral(p))
+	s := r.finalState()
+	if len(s.StepsDone) != trajectory.StepsDoneKept || s.VisitsDone != visits {
+		t.Errorf("%d steps kept, %d visits counted; want %d and %d", len(s.StepsDone), s.VisitsDone, trajectory.StepsDoneKept, visits)
+	}
+	// The last step kept is the visit the closure left undone; before it, the last visit done.
+	if last := s.StepsDone[len(s.StepsDone)-2]; last.Kind != string(trajectory.StepHomeVisit) || last.Number != visits {
+		t.Errorf("last visit kept %+v, want home visit %d", last, visits)
+	}
+}
