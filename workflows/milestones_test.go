@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -128,5 +129,40 @@ func TestCoWorkerGetsCopiesOfReminders(t *testing.T) {
 	last := r.events[len(r.events)-1]
 	if got := last.Summary.CoWorkers; len(got) != 1 || got[0] != expert.ID {
 		t.Errorf("the read model's co-workers are %v, want [%s]", got, expert.ID)
+	}
+}
+
+// TestConsultationBecomesAReferral: the school-gate tandem recorded an
+// anonymous consultation; with the family's consent it became a referral.
+// The trajectory names the consultation in its state and its referred
+// event, and the consultation names the trajectory.
+func TestConsultationBecomesAReferral(t *testing.T) {
+	p := loadProgramme(t, "vrienden-van-het-huizeke")
+	r := newRun(t, p)
+	c, err := r.store.CreateConsultation(t.Context(), store.Consultation{ProgrammeID: p.ID, RecordedBy: "coach:" + p.Coaches[0].ID,
+		Situation: "een ouder vraagt aan de schoolpoort hulp bij een brief van de huisvestingsmaatschappij", Advice: "samen naar het OCMW"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := referral(p)
+	in.Referral.ConsultationID = c.ID
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID, By: "supervisor:x"})
+	r.at(2*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseFamilyDeclined, By: "supervisor:x"})
+	r.execute(in)
+
+	var state trajectory.State
+	if err := r.env.GetWorkflowResult(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state.ConsultationID != c.ID || r.events[0].Kind != trajectory.EventReferred || r.events[0].Detail["consultation"] != c.ID {
+		t.Errorf("state names consultation %q, referred event %+v; want %s", state.ConsultationID, r.events[0], c.ID)
+	}
+	linked, err := r.store.Consultation(t.Context(), c.ID)
+	if err != nil || linked.TrajectoryID != in.TrajectoryID || linked.ReferredAt == nil || !linked.ReferredAt.Equal(t0) {
+		t.Errorf("consultation %+v (%v): want it linked to %s at the referral", linked, err, in.TrajectoryID)
+	}
+	row, err := r.store.Trajectory(t.Context(), in.TrajectoryID)
+	if err != nil || row.ConsultationID != c.ID {
+		t.Errorf("read model names consultation %q (%v), want %s", row.ConsultationID, err, c.ID)
 	}
 }
