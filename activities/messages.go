@@ -63,6 +63,8 @@ func StepLabel(s trajectory.Step) (string, error) {
 		return "einde van de opvolging (afsluitende overdracht voorbereiden)", nil
 	case trajectory.StepHandoverAck:
 		return "bevestiging van overdracht " + strconv.Itoa(s.Number), nil
+	case trajectory.StepMilestone:
+		return "mijlpaal " + strings.ReplaceAll(s.Milestone, "_", " "), nil
 	}
 	return "", fmt.Errorf("unknown step kind %q", s.Kind)
 }
@@ -72,7 +74,7 @@ func StepLabel(s trajectory.Step) (string, error) {
 func stepKeyLabel(key string) string {
 	kind, number, _ := strings.Cut(key, "-")
 	n, _ := strconv.Atoi(number)
-	if l, err := StepLabel(trajectory.Step{Kind: trajectory.StepKind(kind), Number: n}); err == nil {
+	if l, err := StepLabel(trajectory.Step{Kind: trajectory.StepKind(kind), Number: n, Milestone: number}); err == nil {
 		return l
 	}
 	return key
@@ -158,6 +160,16 @@ func (a *Activities) recipientAddress(n trajectory.Notification) (string, error)
 			return "", fmt.Errorf("programme %s has no supervisor_email", p.ID)
 		}
 		return p.SupervisorEmail, nil
+	case trajectory.RoleCoWorker:
+		p, err := a.programme(n.ProgrammeID)
+		if err != nil {
+			return "", err
+		}
+		c, ok := p.CoWorker(n.Recipient.CoWorkerID)
+		if !ok || strings.TrimSpace(c.Email) == "" {
+			return "", fmt.Errorf("co-worker %q of programme %s is unknown or has no email address", n.Recipient.CoWorkerID, n.ProgrammeID)
+		}
+		return c.Email, nil
 	}
 	return "", fmt.Errorf("a notification cannot go to recipient %q", n.Recipient.ID())
 }

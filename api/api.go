@@ -110,7 +110,14 @@ const (
 	pathHandovers    = "/v1/trajectories/{id}/handovers"
 	pathResend       = "/v1/trajectories/{id}/handovers/{number}/resend"
 	pathTimings      = "/v1/trajectories/{id}/programme-timings"
-	pathSession      = "/v1/session"
+	// Issue 12 (api/milestones.go, consultations.go, activities_collective.go, reports.go).
+	pathMilestone          = "/v1/trajectories/{id}/milestones/{milestone}"
+	pathCoWorkers          = "/v1/trajectories/{id}/co-workers"
+	pathConsultations      = "/v1/consultations"
+	pathConsultationRefer  = "/v1/consultations/{consultation}/referral"
+	pathCollectiveActivity = "/v1/programmes/{programme}/activities"
+	pathProgrammeReport    = "/v1/reports/programmes/{programme}"
+	pathSession            = "/v1/session"
 	// pathSessionForm is where the sign-in page posts: a browser form cannot
 	// send an Authorization header, so the token comes in the form.
 	pathSessionForm = "/v1/session/form"
@@ -186,6 +193,12 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathHandovers, s.postHandover)
 	v1(http.MethodPost, pathResend, s.postResendHandover)
 	v1(http.MethodPost, pathTimings, s.postProgrammeTimings)
+	v1(http.MethodPost, pathMilestone, s.postMilestone)
+	v1(http.MethodPost, pathCoWorkers, s.postCoWorker)
+	v1(http.MethodPost, pathConsultations, s.postConsultation)
+	v1(http.MethodPost, pathConsultationRefer, s.postConsultationReferral)
+	v1(http.MethodPost, pathCollectiveActivity, s.postCollectiveActivity)
+	v1(http.MethodGet, pathProgrammeReport, s.getProgrammeReport)
 	v1(http.MethodPost, pathSession, s.postSession)
 	// A supervisor's browser signs in for the Temporal UI with a page and a
 	// form; the form's token becomes the bearer, and the same rule applies.

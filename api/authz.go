@@ -47,17 +47,25 @@ var routeRules = map[string]routeRule{
 	http.MethodPost + " " + pathClosure:     {"close_trajectory", kinds(KindCoach, KindSupervisor), "close a trajectory"},
 	http.MethodPost + " " + pathExtension:   {"extend_follow_up", kinds(KindSupervisor), "extend follow-up"},
 	http.MethodPost + " " + pathSession:     {"create_session", kinds(KindSupervisor), "open a codec session"},
+	// Issue 12: milestones, co-workers, consultations, collective activities, reports.
+	http.MethodPost + " " + pathMilestone:          {"record_milestone", kinds(KindCoach), "record a milestone"},
+	http.MethodPost + " " + pathCoWorkers:          {"assign_co_worker", kinds(KindSupervisor), "assign a co-worker"},
+	http.MethodPost + " " + pathConsultations:      {"record_consultation", kinds(KindPartner, KindCoach, KindSupervisor), "record a consultation"},
+	http.MethodPost + " " + pathConsultationRefer:  {"refer_consultation", kinds(KindPartner), "refer a family after a consultation"},
+	http.MethodPost + " " + pathCollectiveActivity: {"record_collective_activity", kinds(KindCoach, KindSupervisor), "record a collective activity"},
+	http.MethodGet + " " + pathProgrammeReport:     {"read_programme_report", kinds(KindSupervisor), "read a programme's results"},
 }
 
 func kinds(k ...string) []string { return k }
 
 // mayAccess says whether p may see, and act on, the trajectory: a coach
-// their own trajectories (the assigned coach) in their programmes, a
+// their own trajectories (the assigned coach, or a co-worker assigned
+// beside the coach, whose token is a coach token) in their programmes, a
 // supervisor every trajectory of their programmes, nobody else any.
 func mayAccess(p Principal, t store.TrajectorySummary) bool {
 	switch p.Kind {
 	case KindCoach:
-		return t.CoachID != "" && t.CoachID == p.ID && slices.Contains(p.Programmes, t.ProgrammeID)
+		return (t.CoachID != "" && t.CoachID == p.ID || isCoWorker(p, t)) && slices.Contains(p.Programmes, t.ProgrammeID)
 	case KindSupervisor:
 		return slices.Contains(p.Programmes, t.ProgrammeID)
 	}
@@ -100,8 +108,8 @@ func (s *server) authorize(rule routeRule, next http.Handler) http.Handler {
 }
 
 // currentScope keeps, of a coach's programmes, those that still list them
-// as a coach in the programme files: a coach taken off a team loses its
-// trajectories at once, even before their token is revoked.
+// as a coach (or co-worker) in the programme files: a coach taken off a
+// team loses its trajectories at once, even before their token is revoked.
 func (s *server) currentScope(p Principal) Principal {
 	if p.Kind != KindCoach {
 		return p
@@ -109,7 +117,8 @@ func (s *server) currentScope(p Principal) Principal {
 	var kept []string
 	for _, id := range p.Programmes {
 		if prog, ok := s.programmes.Get(id); ok {
-			if _, isCoach := prog.Coach(p.ID); isCoach {
+			_, isCoach := prog.Coach(p.ID)
+			if _, isCoWorker := prog.CoWorker(p.ID); isCoach || isCoWorker {
 				kept = append(kept, id)
 			}
 		}

@@ -188,6 +188,17 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathHandoverAck, http.MethodPost, "/v1/handovers/" + link + "/acknowledgement", "", every(ok)},
 		{"GET " + pathHealthz, http.MethodGet, pathHealthz, "", every(ok)},
 		{"GET " + pathReadyz, http.MethodGet, pathReadyz, "", every(ok)},
+		{"POST " + pathMilestone, http.MethodPost, tr(w.mine, "milestones/opleiding_gestart"), `{}`, ownStep},
+		{"POST " + pathCoWorkers, http.MethodPost, tr(w.mine, "co-workers"), `{"co_worker":"test-brugfiguur","role":"brugfiguur"}`, supervisorStep},
+		{"POST " + pathConsultations, http.MethodPost, pathConsultations, `{"programme":"test-seconds","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`,
+			[9]int{unauth, unauth, http.StatusCreated, hidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},
+		{"POST " + pathConsultationRefer, http.MethodPost, "/v1/consultations/co-unknown/referral", string(referral),
+			[9]int{unauth, unauth, hidden, hidden, forbidden, forbidden, forbidden, forbidden, forbidden}},
+		// Without the Idempotency-Key it needs: 400 for those who may call it.
+		{"POST " + pathCollectiveActivity, http.MethodPost, "/v1/programmes/test-seconds/activities", `{}`,
+			[9]int{unauth, unauth, forbidden, forbidden, http.StatusBadRequest, http.StatusBadRequest, http.StatusBadRequest, hidden, forbidden}},
+		{"GET " + pathProgrammeReport, http.MethodGet, "/v1/reports/programmes/test-seconds?from=2026-01-01&to=2026-12-31", "",
+			[9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, ok, hidden, forbidden}},
 		{"POST " + CodecPath, http.MethodPost, CodecPath + "decode", `{"payloads":[]}`, codec},
 		{"POST " + CodecPath, http.MethodPost, CodecPath + "encode", `{"payloads":[]}`, codec},
 	}

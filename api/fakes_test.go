@@ -259,6 +259,7 @@ func testCatalogue() programme.Catalogue {
 				{ID: "test-coach", Name: "Testcoach", Email: "coach@test.example"},
 				{ID: "test-coach-2", Name: "Testcoach 2", Email: "coach2@test.example"},
 			},
+			CoWorkers: []programme.CoWorker{{ID: "test-brugfiguur", Name: "Brugfiguur", Email: "brug@test.example", Role: "brugfiguur"}},
 		},
 		"go-team-mechelen": {
 			ID: "go-team-mechelen", Name: "GO-team",

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"elkgezin/programme"
 	"elkgezin/trajectory"
 )
 
@@ -104,7 +105,12 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 		noteDetail(r, "reason", "programme")
 		return
 	}
+	s.startTrajectory(w, r, p, ref)
+}
 
+// startTrajectory starts the trajectory of a referral that was checked,
+// and answers 201 (or 200 when it was started before).
+func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p programme.Programme, ref trajectory.Referral) {
 	ctx := r.Context()
 	id := trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
 	noteTrajectory(r, id)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -324,7 +325,7 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 	// The workflow gets the programme's timings, never the programme with
 	// its people: those are looked up by id when an email goes out.
 	p, _ := testCatalogue().Get("test-seconds")
-	if start.Programme != nil || start.ProgrammeName != p.Name || start.Timings == nil || *start.Timings != trajectory.TimingsOf(p) {
+	if start.Programme != nil || start.ProgrammeName != p.Name || start.Timings == nil || !reflect.DeepEqual(*start.Timings, trajectory.TimingsOf(p)) {
 		t.Errorf("workflow input %+v, want the timings and name of the programme and no programme", start)
 	}
 

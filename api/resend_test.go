@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"reflect"
 	"testing"
 
 	"elkgezin/programme"
@@ -48,7 +49,7 @@ func TestAdoptProgrammeTimings(t *testing.T) {
 	p, _ := testCatalogue().Get("test-seconds")
 	a, b := f.temporal.updates[0], f.temporal.updates[1]
 	req, ok := a.Args[0].(trajectory.AdoptTimings)
-	if a.UpdateName != trajectory.UpdateAdoptTimings || !ok || req.Timings != trajectory.TimingsOf(p) ||
+	if a.UpdateName != trajectory.UpdateAdoptTimings || !ok || !reflect.DeepEqual(req.Timings, trajectory.TimingsOf(p)) ||
 		req.Reason != "Kortere termijn voor de intake." || req.By != "supervisor:sup-vilvoorde" {
 		t.Errorf("update %s with %+v", a.UpdateName, a.Args)
 	}

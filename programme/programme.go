@@ -43,6 +43,13 @@ type Programme struct {
 	// Perinatal is set for programmes that follow a pregnancy through the
 	// birth until the child reaches an age.
 	Perinatal *Perinatal `yaml:"perinatal,omitempty" json:"perinatal,omitempty"`
+	// Milestones are the programme's own steps besides intake and visits.
+	Milestones []Milestone `yaml:"milestones,omitempty" json:"milestones,omitempty"`
+	// CoWorkers work on trajectories beside the coach, once a supervisor
+	// assigns them; CopyRemindersTo names the roles that get a copy of
+	// every reminder sent to the coach.
+	CoWorkers       []CoWorker `yaml:"co_workers,omitempty" json:"co_workers,omitempty"`
+	CopyRemindersTo []string   `yaml:"copy_reminders_to,omitempty" json:"copy_reminders_to,omitempty"`
 }
 
 // HandoverRules say how long a service has to acknowledge a handover.
@@ -214,6 +221,10 @@ func (p Programme) Validate(file string) error {
 			bad(fmt.Sprintf("coaches[%d].email", i), "%q is not an email address", c.Email)
 		}
 	}
+	for _, fe := range MilestoneProblems(p.Milestones, p.ReminderLead) {
+		bad(fe.Field, "%s", fe.Problem)
+	}
+	validateRoles(p, bad)
 	return errors.Join(errs...)
 }
 

@@ -33,6 +33,8 @@ type TrajectorySummary struct {
 	CloseReason trajectory.CloseReason `json:"close_reason,omitempty"`
 	ReferredAt  time.Time              `json:"referred_at"`
 	UpdatedAt   time.Time              `json:"updated_at"` // time of the last event applied
+	// CoWorkers are the ids of the co-workers beside the coach.
+	CoWorkers []string `json:"co_workers,omitempty"`
 }
 
 // Trajectory is one trajectory in full, for the people who work on it:
@@ -45,7 +47,9 @@ type Trajectory struct {
 	ExpectedDueDate   *trajectory.Date   `json:"expected_due_date,omitempty"`
 	BornOn            *trajectory.Date   `json:"born_on,omitempty"`
 	Children          []trajectory.Child `json:"children"`
-	Events            []EventRow         `json:"events"`
+	// ConsultationID is the anonymous consultation the referral followed.
+	ConsultationID string     `json:"consultation_id,omitempty"`
+	Events         []EventRow `json:"events"`
 }
 
 // EventRow is one entry of a trajectory's event log.
@@ -62,11 +66,11 @@ const overdueSQL = `(coalesce(next_due_at < now(), false) AND phase <> 'closed')
 
 // summaryColumns are selected in the order summaryTargets scans them.
 const summaryColumns = `id, programme_id, referrer_org, phase, coalesce(coach_id, ''), coalesce(next_step, ''),
-	next_due_at, ` + overdueSQL + `, escalated, email_failed, coalesce(close_reason, ''), referred_at, updated_at`
+	next_due_at, ` + overdueSQL + `, escalated, email_failed, coalesce(close_reason, ''), referred_at, updated_at, co_workers`
 
 func (t *TrajectorySummary) summaryTargets() []any {
 	return []any{&t.ID, &t.ProgrammeID, &t.ReferrerOrg, &t.Phase, &t.CoachID, &t.NextStep,
-		&t.NextDueAt, &t.Overdue, &t.Escalated, &t.EmailFailed, &t.CloseReason, &t.ReferredAt, &t.UpdatedAt}
+		&t.NextDueAt, &t.Overdue, &t.Escalated, &t.EmailFailed, &t.CloseReason, &t.ReferredAt, &t.UpdatedAt, &t.CoWorkers}
 }
 
 // RecordEvent appends e to the event log and applies e.Summary to the read
@@ -101,8 +105,8 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 		emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
-				next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed)
-			VALUES ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), $7, $8, nullif($9, ''), $10, $11, $12, $13)
+				next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed, co_workers)
+			VALUES ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), $7, $8, nullif($9, ''), $10, $11, $12, $13, $14)
 			ON CONFLICT (id) DO UPDATE SET
 				programme_id = excluded.programme_id,
 				referrer_org = excluded.referrer_org,
@@ -115,10 +119,11 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 				referred_at  = excluded.referred_at,
 				updated_at   = excluded.updated_at,
 				version      = excluded.version,
-				email_failed = excluded.email_failed
+				email_failed = excluded.email_failed,
+				co_workers   = excluded.co_workers
 			WHERE t.version < excluded.version`,
 			e.TrajectoryID, sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
-			sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, e.At, e.Seq, emailFailed); err != nil {
+			sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, e.At, e.Seq, emailFailed, coWorkers(sum)); err != nil {
 			return fmt.Errorf("update read model: %w", err)
 		}
 		if r := e.Referral; r != nil {
@@ -136,6 +141,9 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 					expected_due_date = $5, children = $6 || children WHERE id = $1`,
 				e.TrajectoryID, r.Referrer.Reference, r.Family, r.Reason, due, children); err != nil {
 				return fmt.Errorf("store referral: %w", err)
+			}
+			if err := linkConsultation(ctx, tx, e.TrajectoryID, r.ConsultationID, e.At); err != nil {
+				return err
 			}
 		}
 		if e.Kind == trajectory.EventBirthRecorded {
@@ -189,9 +197,9 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 	var t Trajectory
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var due, born *time.Time
-		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason, &due, &born, &t.Children)
+		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason, &due, &born, &t.Children, &t.ConsultationID)
 		err := tx.QueryRow(ctx, `SELECT `+summaryColumns+`, coalesce(referrer_reference, ''), family, coalesce(reason, ''),
-			expected_due_date, born_on, children
+			expected_due_date, born_on, children, coalesce(consultation_id, '')
 			FROM trajectories WHERE id = $1`, id).Scan(targets...)
 		if due != nil {
 			t.ExpectedDueDate = &trajectory.Date{Time: due.UTC()}

@@ -21,6 +21,11 @@ type Timings struct {
 	AcknowledgementLimit programme.Duration `json:"acknowledgement_limit"`
 	LinkValidFor         programme.Duration `json:"link_valid_for"`
 	Perinatal            *PerinatalTimings  `json:"perinatal,omitempty"`
+	// Milestones are the programme's own steps (see MilestoneTiming).
+	Milestones []MilestoneTiming `json:"milestones,omitempty"`
+	// CopyRemindersTo names the co-worker roles that get a copy of every
+	// reminder to the coach.
+	CopyRemindersTo []string `json:"copy_reminders_to,omitempty"`
 }
 
 // PerinatalTimings is the perinatal schedule of a trajectory: the same
@@ -47,6 +52,8 @@ func TimingsOf(p programme.Programme) Timings {
 		AlertGrace:           p.AlertGrace,
 		AcknowledgementLimit: p.Handover.AcknowledgementLimit,
 		LinkValidFor:         p.Handover.LinkValidFor,
+		Milestones:           milestonesOf(p),
+		CopyRemindersTo:      append([]string(nil), p.CopyRemindersTo...),
 	}
 	if p.Perinatal != nil {
 		pn := PerinatalTimings(*p.Perinatal)
@@ -101,8 +108,9 @@ const (
 type Recipient struct {
 	Role RecipientRole `json:"role"`
 	// CoachID is set when Role is RoleCoach; ServiceID when it is RoleService.
-	CoachID   string `json:"coach_id,omitempty"`
-	ServiceID string `json:"service_id,omitempty"`
+	CoachID    string `json:"coach_id,omitempty"`
+	ServiceID  string `json:"service_id,omitempty"`
+	CoWorkerID string `json:"co_worker_id,omitempty"`
 }
 
 // ID names the recipient in idempotency keys and events: "coach:<id>",
@@ -113,6 +121,8 @@ func (r Recipient) ID() string {
 		return string(RoleCoach) + ":" + r.CoachID
 	case RoleService:
 		return string(RoleService) + ":" + r.ServiceID
+	case RoleCoWorker:
+		return string(RoleCoWorker) + ":" + r.CoWorkerID
 	}
 	return string(r.Role)
 }

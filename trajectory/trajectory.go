@@ -105,6 +105,9 @@ type Referral struct {
 	// ExpectedDueDate is set for a pregnancy.
 	ExpectedDueDate Date    `json:"expected_due_date"`
 	Children        []Child `json:"children,omitempty"`
+	// ConsultationID is set when the referral follows an anonymous
+	// consultation, made with the family's consent: the link is kept.
+	ConsultationID string `json:"consultation_id,omitempty"`
 }
 
 // Child is one of the family's children. Personal data.
@@ -153,9 +156,11 @@ type Start struct {
 
 // Step is the one step the trajectory is waiting for, with its timers.
 type Step struct {
-	Kind   StepKind  `json:"kind"`
-	Number int       `json:"number,omitempty"` // home visit number, from 1
-	DueAt  time.Time `json:"due_at"`
+	Kind   StepKind `json:"kind"`
+	Number int      `json:"number,omitempty"` // home visit number, from 1
+	// Milestone is the id of a StepMilestone.
+	Milestone string    `json:"milestone,omitempty"`
+	DueAt     time.Time `json:"due_at"`
 	// Planned is set for a home visit the coach planned with the family;
 	// a visit from the programme's schedule is re-planned at the birth.
 	Planned bool `json:"planned,omitempty"`
@@ -172,6 +177,9 @@ type Step struct {
 func (s Step) Key() string {
 	if s.Kind == StepHomeVisit || s.Kind == StepHandoverAck {
 		return string(s.Kind) + "-" + strconv.Itoa(s.Number)
+	}
+	if s.Kind == StepMilestone {
+		return string(s.Kind) + "-" + s.Milestone
 	}
 	return string(s.Kind)
 }
@@ -212,6 +220,16 @@ type State struct {
 	// IntakeDoneAt and LastVisitAt survive the trimming of StepsDone.
 	IntakeDoneAt time.Time `json:"intake_done_at"`
 	LastVisitAt  time.Time `json:"last_visit_at"`
+	// Milestones are the programme's milestones now open, each with its
+	// timers; MilestonesReached those the family reached.
+	Milestones        []Step             `json:"milestones,omitempty"`
+	MilestonesReached []ReachedMilestone `json:"milestones_reached,omitempty"`
+	// CoWorkers work on the trajectory beside the coach.
+	CoWorkers []CoWorker `json:"co_workers,omitempty"`
+	// ActivitiesAttended counts the collective activities the family took part in.
+	ActivitiesAttended int `json:"activities_attended,omitempty"`
+	// ConsultationID is the anonymous consultation the referral came from.
+	ConsultationID string `json:"consultation_id,omitempty"`
 	// EventSeq numbers the events written to PostgreSQL; it makes each write idempotent.
 	EventSeq int64 `json:"event_seq"`
 }
@@ -409,6 +427,9 @@ type Summary struct {
 	// EmailFailed is State.EmailFailed: an email of the trajectory failed
 	// for good, and supervisors should look.
 	EmailFailed bool `json:"email_failed"`
+	// CoWorkers are the ids of the co-workers assigned beside the coach:
+	// they may see and act on the trajectory like the coach.
+	CoWorkers []string `json:"co_workers,omitempty"`
 }
 
 // NotificationKind is a reminder to the coach or an alert to the supervisor.
@@ -454,7 +475,12 @@ func ReferredEvent(id string, p programme.Programme, r Referral, at time.Time) E
 // ReferredEventAt is ReferredEvent from the trajectory's own timings.
 func ReferredEventAt(id, programmeID string, t Timings, r Referral, at time.Time) Event {
 	due := at.Add(t.AssignmentLimit.Std())
+	var detail map[string]string
+	if r.ConsultationID != "" {
+		detail = map[string]string{"consultation": r.ConsultationID}
+	}
 	return Event{
+		Detail:       detail,
 		TrajectoryID: id,
 		Seq:          1,
 		Kind:         EventReferred,

@@ -32,10 +32,12 @@ func (w *trajectoryWorkflow) waitForStep(ctx workflow.Context) error {
 		return nil
 	}
 	// An Update in the same workflow task may have settled what was owed.
-	if again, ok := w.earliestNotification(now); !ok || again.key() != due.key() {
+	again, ok := w.earliestNotification(now)
+	if !ok || again.key() != due.key() {
 		return nil
 	}
-	return w.notify(ctx, due)
+	// again points at the step as it stands now.
+	return w.notify(ctx, again)
 }
 
 // pastDue is owed at a step's due instant: no email, the trajectory only
@@ -71,7 +73,7 @@ func (w *trajectoryWorkflow) openSteps() []*trajectory.Step {
 			steps = append(steps, ack)
 		}
 	}
-	return steps
+	return append(steps, w.c.State.Milestones...)
 }
 
 // earliestDueStep is the open step due first, as the read model shows it.
@@ -163,6 +165,12 @@ func (w *trajectoryWorkflow) timing(step trajectory.Step) (remindAt time.Time, h
 			lead = t.Perinatal.ClosingHandoverLead.Std()
 		}
 		return step.DueAt.Add(-lead), hasCoach, step.DueAt.Add(grace)
+	case trajectory.StepMilestone:
+		lead := t.ReminderLead
+		if m, ok := t.Milestone(step.Milestone); ok && m.ReminderLead > 0 {
+			lead = m.ReminderLead
+		}
+		return step.DueAt.Add(-lead.Std()), hasCoach, step.DueAt.Add(grace)
 	default:
 		return step.DueAt.Add(-t.ReminderLead.Std()), hasCoach, step.DueAt.Add(grace)
 	}
@@ -196,6 +204,11 @@ func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
 	}
 	if err != nil {
 		return err
+	}
+	if o.kind == trajectory.Reminder && to.Role == trajectory.RoleCoach {
+		if err := w.sendReminderCopies(ctx, *o.step); err != nil {
+			return err
+		}
 	}
 	eventKind := trajectory.EventReminderSent
 	if o.kind == trajectory.Reminder {

@@ -96,6 +96,7 @@ func (w *trajectoryWorkflow) validateRecordBirth(ctx workflow.Context, req traje
 // schedule unless the coach planned an earlier one with the family.
 func (w *trajectoryWorkflow) recordBirth(ctx workflow.Context, req trajectory.RecordBirth) (trajectory.State, error) {
 	pn := w.c.Timings.Perinatal
+	birth := w.c.State.Birth
 	w.c.State.BornOn = req.BornOn
 	w.c.State.Birth = nil
 	w.c.BornChildren = append(w.c.BornChildren, trajectory.Child{Name: req.Name, BirthDate: req.BornOn})
@@ -113,7 +114,7 @@ func (w *trajectoryWorkflow) recordBirth(ctx workflow.Context, req trajectory.Re
 		w.c.State.Phase = trajectory.PhasePostnatal
 	}
 	w.wakeMainLoop()
-	detail := map[string]string{"born_on": req.BornOn.String(), "follow_up_end": w.c.State.FollowUpEnd.DueAt.UTC().Format(time.RFC3339)}
+	detail := stepDetail(map[string]string{"born_on": req.BornOn.String(), "follow_up_end": w.c.State.FollowUpEnd.DueAt.UTC().Format(time.RFC3339)}, birth, workflow.Now(ctx))
 	if req.Name != "" {
 		detail["name"] = req.Name
 	}

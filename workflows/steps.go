@@ -40,7 +40,8 @@ func (w *trajectoryWorkflow) assignCoach(ctx workflow.Context, req trajectory.As
 	}
 	notify := workflow.GetVersion(ctx, changeAssignmentNotice, workflow.DefaultVersion, 1) >= 1
 	if w.c.State.Phase == trajectory.PhaseReferred {
-		w.completeStep(ctx, req.By, &trajectory.Step{Kind: trajectory.StepIntake, DueAt: w.c.State.ReferredAt.Add(w.c.Timings.IntakeDeadline.Std())})
+		done := w.completeStep(ctx, req.By, &trajectory.Step{Kind: trajectory.StepIntake, DueAt: w.c.State.ReferredAt.Add(w.c.Timings.IntakeDeadline.Std())})
+		stepDetail(detail, done, workflow.Now(ctx))
 		w.c.State.Phase = trajectory.PhaseCoachAssigned
 	} else {
 		// The new coach has not been reminded of the open step yet.
@@ -59,7 +60,7 @@ func (w *trajectoryWorkflow) assignCoach(ctx workflow.Context, req trajectory.As
 // owedToNewCoach makes every reminder and alert that went to the previous
 // coach owed again, to the coach now in charge.
 func (w *trajectoryWorkflow) owedToNewCoach() {
-	for _, s := range []*trajectory.Step{w.c.State.Birth, w.c.State.FollowUpEnd} {
+	for _, s := range append([]*trajectory.Step{w.c.State.Birth, w.c.State.FollowUpEnd}, w.c.State.Milestones...) {
 		if s != nil {
 			s.Reminded = false
 		}
@@ -85,13 +86,13 @@ func (w *trajectoryWorkflow) validateRecordIntake(ctx workflow.Context, req traj
 func (w *trajectoryWorkflow) recordIntake(ctx workflow.Context, req trajectory.RecordIntake) (trajectory.State, error) {
 	doneAt := orNow(ctx, req.DoneAt)
 	next := w.nextVisit(ctx, 1, doneAt, req.NextVisitDue)
-	w.completeStep(ctx, req.By, next)
+	done := w.completeStep(ctx, req.By, next)
 	w.c.State.IntakeDoneAt, w.c.State.LastVisitAt = doneAt, doneAt
 	w.c.State.Phase = trajectory.PhaseIntakeDone
 	if w.isPerinatal() {
 		w.c.State.Phase = w.supportPhase()
 	}
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventIntakeDone, req.By, visitDetail(doneAt, next, req.Note)))
+	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventIntakeDone, req.By, stepDetail(visitDetail(doneAt, next, req.Note), done, doneAt)))
 }
 
 func (w *trajectoryWorkflow) validateRecordVisit(ctx workflow.Context, req trajectory.RecordVisit) error {
@@ -110,10 +111,10 @@ func (w *trajectoryWorkflow) recordVisit(ctx workflow.Context, req trajectory.Re
 	number := w.c.State.Next.Number
 	next := w.nextVisit(ctx, number+1, doneAt, req.NextVisitDue)
 	w.c.State.VisitsDone++
-	w.completeStep(ctx, req.By, next)
+	done := w.completeStep(ctx, req.By, next)
 	w.c.State.LastVisitAt = doneAt
 	w.c.State.Phase = w.supportPhase()
-	detail := visitDetail(doneAt, next, req.Note)
+	detail := stepDetail(visitDetail(doneAt, next, req.Note), done, doneAt)
 	detail["visit"] = strconv.Itoa(number)
 	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventVisitDone, req.By, detail))
 }
@@ -140,7 +141,7 @@ func (w *trajectoryWorkflow) anyHandoverAcknowledged() bool {
 // close ends the trajectory: the coach owes no step any more; handovers
 // still waiting for the service's acknowledgement stay open (finished).
 func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (trajectory.State, error) {
-	w.c.State.Birth, w.c.State.FollowUpEnd = nil, nil
+	w.c.State.Birth, w.c.State.FollowUpEnd, w.c.State.Milestones = nil, nil, nil
 	w.completeStep(ctx, req.By, nil)
 	w.c.State.Phase = trajectory.PhaseClosed
 	w.c.State.CloseReason = req.Reason
@@ -153,9 +154,10 @@ func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (
 
 // completeStep marks the coach's open step done, opens the next one (nil
 // when the trajectory ends) and wakes the main loop, which cancels the old
-// timer. Only the last StepsDoneKept steps are kept.
-func (w *trajectoryWorkflow) completeStep(ctx workflow.Context, by string, next *trajectory.Step) {
-	if done := w.c.State.Next; done != nil {
+// timer. Only the last StepsDoneKept steps are kept. It returns the step done.
+func (w *trajectoryWorkflow) completeStep(ctx workflow.Context, by string, next *trajectory.Step) *trajectory.Step {
+	done := w.c.State.Next
+	if done != nil {
 		w.c.State.StepsDone = append(w.c.State.StepsDone, trajectory.DoneStep{Kind: string(done.Kind), Number: done.Number, At: workflow.Now(ctx), By: by})
 		if extra := len(w.c.State.StepsDone) - trajectory.StepsDoneKept; extra > 0 {
 			w.c.State.StepsDone = append([]trajectory.DoneStep{}, w.c.State.StepsDone[extra:]...)
@@ -163,6 +165,7 @@ func (w *trajectoryWorkflow) completeStep(ctx workflow.Context, by string, next 
 	}
 	w.c.State.Next = next
 	w.wakeMainLoop()
+	return done
 }
 
 func (w *trajectoryWorkflow) wakeMainLoop() {

@@ -25,6 +25,9 @@ func (w *trajectoryWorkflow) validateAdoptTimings(ctx workflow.Context, req traj
 	if w.isPerinatal() && t.Perinatal == nil {
 		return reject("this trajectory follows a pregnancy: the new timings need a perinatal schedule")
 	}
+	if err := rejectProblems(t.MilestoneProblems()); err != nil {
+		return err
+	}
 	if strings.TrimSpace(req.Reason) == "" {
 		return reject("say why the trajectory moves to new timings")
 	}
@@ -36,6 +39,7 @@ func (w *trajectoryWorkflow) validateAdoptTimings(ctx workflow.Context, req traj
 // from now on follow the new timings.
 func (w *trajectoryWorkflow) adoptTimings(ctx workflow.Context, req trajectory.AdoptTimings) (trajectory.State, error) {
 	w.c.Timings = req.Timings
+	w.adoptMilestones(ctx)
 	w.wakeMainLoop()
 	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventTimingsAdopted, req.By, map[string]string{"reason": req.Reason}))
 }

@@ -131,8 +131,12 @@ func (w *trajectoryWorkflow) begin(ctx workflow.Context) {
 			Next:         &trajectory.Step{Kind: trajectory.StepAssignment, DueAt: now.Add(timings.AssignmentLimit.Std())},
 			StepsDone:    []trajectory.DoneStep{},
 			EventSeq:     1,
+			// The referral's consultation is kept, so reports and the
+			// team see where it came from.
+			ConsultationID: w.in.Referral.ConsultationID,
 		},
 	}
+	w.beginMilestones(ctx)
 }
 
 // carriedFrom is what the previous run handed on. Runs started before
@@ -277,6 +281,9 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 		CloseReason: s.CloseReason,
 		ReferredAt:  s.ReferredAt,
 		EmailFailed: s.EmailFailed,
+	}
+	for _, c := range s.CoWorkers {
+		summary.CoWorkers = append(summary.CoWorkers, c.ID)
 	}
 	if next, ok := w.earliestDueStep(); ok {
 		due := next.DueAt

@@ -50,6 +50,9 @@ func (w *trajectoryWorkflow) registerHandlers(ctx workflow.Context) error {
 		register(ctx, w, trajectory.UpdateExtendFollowUp, w.extendFollowUp, w.validateExtendFollowUp, closedRefused),
 		register(ctx, w, trajectory.UpdateHandOver, w.handOver, w.validateHandOver, closedRefused),
 		register(ctx, w, trajectory.UpdateAdoptTimings, w.adoptTimings, w.validateAdoptTimings, closedRefused),
+		register(ctx, w, trajectory.UpdateRecordMilestone, w.recordMilestone, w.validateRecordMilestone, closedRefused),
+		register(ctx, w, trajectory.UpdateAssignCoWorker, w.assignCoWorker, w.validateAssignCoWorker, closedRefused),
+		register(ctx, w, trajectory.UpdateRecordAttendance, w.recordAttendance, w.validateRecordAttendance, closedRefused),
 		// A service acknowledges, and a coach corrects a failed handover,
 		// after the closure too: the closing handover is the point of it all.
 		register(ctx, w, trajectory.UpdateAcknowledgeHandover, w.acknowledgeHandover, w.validateAcknowledgeHandover, closedAllowed),

@@ -28,3 +28,15 @@ const (
 	// the trajectory carries on (it used to retry forever).
 	changeInvalidEventSkipped = "invalid-event-skipped"
 )
+
+// Change ids of the milestones and co-workers of issue 12. Trajectories
+// started before them have neither, so these branches are new commands
+// only for new trajectories; the ids keep that explicit.
+const (
+	// changeMilestones: a programme's own milestones open at the referral
+	// (or when their predecessor is reached), with a reminder and an alert.
+	changeMilestones = "milestones"
+	// changeReminderCopies: co-workers of a role the programme names get a
+	// copy of each reminder to the coach.
+	changeReminderCopies = "reminder-copies"
+)

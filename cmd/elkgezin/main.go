@@ -42,6 +42,8 @@ commands:
   api       serve the HTTP API
   check     validate the programme files and the services directory, and exit
   token     manage API tokens: token create|revoke|list (elkgezin token -h)
+  report    the fund's anonymised export of every programme:
+            report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|json]
 
 environment (defaults in brackets):
   TEMPORAL_ADDRESS   [127.0.0.1:7233]
@@ -84,6 +86,8 @@ func main() {
 		err = runToken(ctx, os.Args[2:], os.Stdout)
 	case "adopt-timings":
 		err = runAdoptTimings(ctx, os.Args[2:], os.Stdout, logger)
+	case "report":
+		err = runReport(ctx, os.Args[2:], os.Stdout, logger)
 	case "check":
 		if _, err = programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes")); err == nil {
 			_, err = programme.LoadServices(env("SERVICES_FILE", "deploy/services.yaml"))

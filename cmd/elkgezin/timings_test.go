@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -97,7 +98,7 @@ func TestAdoptTimings(t *testing.T) {
 	}
 	for _, id := range []string{a, b} {
 		got := wf.applied[id]
-		if len(got) != 1 || got[0].Timings != trajectory.TimingsOf(p) || got[0].Reason != "Kortere intake." || got[0].By != adoptActor {
+		if len(got) != 1 || !reflect.DeepEqual(got[0].Timings, trajectory.TimingsOf(p)) || got[0].Reason != "Kortere intake." || got[0].By != adoptActor {
 			t.Errorf("trajectory %s got %+v", id, got)
 		}
 	}

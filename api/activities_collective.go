@@ -1,0 +1,139 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/gorilla/mux"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"elkgezin/store"
+	"elkgezin/trajectory"
+)
+
+// Collective activities: a team records a group activity and which of its
+// families took part. The activity is stored in PostgreSQL, and each
+// family's trajectory gets its attendance event through an Update of its
+// workflow, not written beside it: each workflow numbers its own events
+// (State.EventSeq), so an event written from outside would take a number
+// the workflow does not know and collide with its next one. The Update's
+// id is the activity's, so a retried request records each attendance once.
+
+type activityStore interface {
+	RecordCollectiveActivity(ctx context.Context, a store.CollectiveActivity) (store.CollectiveActivity, error)
+}
+
+var _ activityStore = (*store.Store)(nil)
+
+const maxActivityFamilies = 200
+
+type collectiveActivityBody struct {
+	HeldOn       dateInput `json:"held_on"`
+	Kind         string    `json:"kind"`
+	Trajectories []string  `json:"trajectories"`
+}
+
+// Attendance is what became of one family's attendance.
+type Attendance struct {
+	Trajectory string `json:"trajectory"`
+	// Outcome is recorded, not_found (no trajectory of this programme you
+	// may see), refused (Detail says why, e.g. closed) or unavailable (retry).
+	Outcome string `json:"outcome"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// CollectiveActivityResponse is the activity and each family's attendance.
+type CollectiveActivityResponse struct {
+	Activity   store.CollectiveActivity `json:"activity"`
+	Attendance []Attendance             `json:"attendance"`
+}
+
+func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) {
+	as, ok := s.store.(activityStore)
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the activity store")
+		return
+	}
+	progID, p := mux.Vars(r)["programme"], principal(r)
+	if _, known := s.programmes.Get(progID); !known || !slices.Contains(p.Programmes, progID) {
+		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you work in no programme %q; yours: %s", progID, joinComma(p.Programmes)))
+		return
+	}
+	key, ok := idempotencyKey(w, r, true)
+	if !ok {
+		return
+	}
+	var b collectiveActivityBody
+	if !decodeBody(w, r, &b, stepBodyLimit) {
+		return
+	}
+	fe := &fieldErrors{}
+	on, _ := b.HeldOn.parse(fe, "held_on", true)
+	checkText(fe, "kind", b.Kind, true, maxIDLength, false)
+	switch {
+	case len(b.Trajectories) == 0:
+		fe.add("trajectories", "name at least one trajectory (tr-...) whose family took part")
+	case len(b.Trajectories) > maxActivityFamilies:
+		fe.add("trajectories", fmt.Sprintf("at most %d per activity", maxActivityFamilies))
+	}
+	for i, id := range b.Trajectories {
+		if !trajectoryIDPattern.MatchString(id) {
+			fe.add(fmt.Sprintf("trajectories[%d]", i), "is not a trajectory id (tr-...)")
+		}
+	}
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid activity", fe)
+		return
+	}
+	// The id comes from the caller's Idempotency-Key: a retry is the same activity.
+	sum := sha256.Sum256([]byte(progID + "\x00" + p.Actor() + "\x00" + key))
+	act, err := as.RecordCollectiveActivity(r.Context(), store.CollectiveActivity{ID: "ac-" + hex.EncodeToString(sum[:12]),
+		ProgrammeID: progID, Kind: b.Kind, HeldOn: on, RecordedBy: p.Actor(), Trajectories: b.Trajectories})
+	if err != nil {
+		s.writeStoreError(w, "record collective activity", err)
+		return
+	}
+	noteDetail(r, "activity", act.ID, "programme", progID)
+	resp := CollectiveActivityResponse{Activity: act}
+	for _, id := range act.Trajectories {
+		resp.Attendance = append(resp.Attendance, s.recordAttendance(r, progID, id, act))
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// recordAttendance sends one family's attendance to its workflow.
+func (s *server) recordAttendance(r *http.Request, programmeID, id string, act store.CollectiveActivity) Attendance {
+	ctx := r.Context()
+	row, err := s.store.Trajectory(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && (row.ProgrammeID != programmeID || !mayAccess(principal(r), row.TrajectorySummary)):
+		return Attendance{Trajectory: id, Outcome: "not_found"}
+	case err != nil:
+		return Attendance{Trajectory: id, Outcome: "unavailable", Detail: "the database did not answer; send the same request again"}
+	}
+	req := trajectory.RecordAttendance{ActivityID: act.ID, Kind: act.Kind, On: act.HeldOn, By: principal(r).Actor()}
+	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: trajectory.UpdateRecordAttendance, UpdateID: trajectory.UpdateRecordAttendance + "/" + act.ID,
+		Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		return Attendance{Trajectory: id, Outcome: "recorded"}
+	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
+		return Attendance{Trajectory: id, Outcome: "refused", Detail: appErr.Message()}
+	case workflowGone(err):
+		return Attendance{Trajectory: id, Outcome: "refused", Detail: "the trajectory is not running (closed)"}
+	}
+	s.log.Warn("attendance: update failed", "trajectory_id", id, "error", err)
+	return Attendance{Trajectory: id, Outcome: "unavailable", Detail: "the workflow service did not record it; send the same request again"}
+}

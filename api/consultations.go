@@ -1,0 +1,175 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"elkgezin/store"
+)
+
+// Consultations: a partner, or the team itself (the school-gate tandem),
+// asks about a situation before any referral. A consultation is anonymous:
+// its body has no field for a name, an address or a phone (strict decoding
+// refuses them), and its texts are refused when they look like they hold
+// contact data. With the family's consent it becomes a referral, which
+// keeps its id.
+
+// consultationStore is the part of *store.Store consultations need; the
+// API's Store is asserted to it, so tests with a smaller fake still build.
+type consultationStore interface {
+	CreateConsultation(ctx context.Context, c store.Consultation) (store.Consultation, error)
+	Consultation(ctx context.Context, id string) (store.Consultation, error)
+}
+
+var _ consultationStore = (*store.Store)(nil)
+
+const maxConsultationText = 2000
+
+type consultationBody struct {
+	ProgrammeID  string `json:"programme"`
+	Organisation string `json:"organisation"`
+	Situation    string `json:"situation"`
+	Advice       string `json:"advice"`
+}
+
+var (
+	emailLike = regexp.MustCompile(`[^\s@]+@[^\s@]+\.[a-zA-Z]{2,}`)
+	// A run of 6 or more digits (spaces, dots, slashes and dashes between)
+	// is a phone, a national number or a bank account: contact data.
+	numberLike = regexp.MustCompile(`\d(?:[\s./-]?\d){5,}`)
+)
+
+// anonymousProblems refuses text that holds contact data.
+func anonymousProblems(fe *fieldErrors, field, text string) {
+	if emailLike.MatchString(text) || numberLike.MatchString(text) {
+		fe.add(field, "looks like it holds an email address or a phone, national or account number: a consultation is anonymous, describe the situation without them")
+	}
+}
+
+func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
+	cs, ok := s.store.(consultationStore)
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+		return
+	}
+	var b consultationBody
+	if !decodeBody(w, r, &b, stepBodyLimit) {
+		return
+	}
+	fe := &fieldErrors{}
+	checkText(fe, "programme", b.ProgrammeID, true, maxIDLength, false)
+	checkText(fe, "organisation", b.Organisation, false, maxIDLength, false)
+	if checkText(fe, "situation", b.Situation, true, maxConsultationText, true) {
+		anonymousProblems(fe, "situation", b.Situation)
+	}
+	if checkText(fe, "advice", b.Advice, true, maxConsultationText, true) {
+		anonymousProblems(fe, "advice", b.Advice)
+	}
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid consultation", fe)
+		return
+	}
+	p := principal(r)
+	prog, known := s.programmes.Get(b.ProgrammeID)
+	if p.Kind == KindPartner {
+		// A partner consults as itself, a programme that accepts it.
+		if b.Organisation != "" && b.Organisation != p.ID {
+			writeForbidden(w, r, "organisation", fmt.Sprintf("you may only consult as your own organisation: leave organisation out or write %q", p.ID))
+			return
+		}
+		b.Organisation = p.ID
+		if !known || !prog.AllowsReferrer(p.ID) {
+			writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("programme %q does not take consultations from your organisation; %s", b.ProgrammeID, s.acceptingProgrammes(p.ID)))
+			return
+		}
+	} else if !known || !slices.Contains(p.Programmes, b.ProgrammeID) {
+		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you work in no programme %q; yours: %s", b.ProgrammeID, joinComma(p.Programmes)))
+		return
+	} else if b.Organisation != "" && !prog.AllowsReferrer(b.Organisation) {
+		fe.add("organisation", fmt.Sprintf("is not a partner that may refer to %s", prog.ID))
+		writeFieldErrors(w, "invalid consultation", fe)
+		return
+	}
+	c, err := cs.CreateConsultation(r.Context(), store.Consultation{ProgrammeID: prog.ID, RecordedBy: p.Actor(),
+		Organisation: b.Organisation, Situation: b.Situation, Advice: b.Advice})
+	if err != nil {
+		s.writeStoreError(w, "record consultation", err)
+		return
+	}
+	noteDetail(r, "consultation", c.ID, "programme", prog.ID)
+	w.Header().Set("Location", pathConsultations+"/"+c.ID)
+	writeJSON(w, http.StatusCreated, c)
+}
+
+// consultationReferralBody is a referral with the family's consent to be
+// referred after the consultation.
+type consultationReferralBody struct {
+	referralBody
+	Consent struct {
+		Given      bool      `json:"given"`
+		RecordedOn dateInput `json:"recorded_on"`
+	} `json:"consent"`
+}
+
+// postConsultationReferral turns a consultation into a referral by the
+// partner it was about, with the family's consent; the trajectory keeps
+// the consultation's id and the consultation the trajectory's.
+func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request) {
+	cs, ok := s.store.(consultationStore)
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+		return
+	}
+	c, err := cs.Consultation(r.Context(), mux.Vars(r)["consultation"])
+	partner := principal(r).ID
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && c.Organisation != partner:
+		// Another partner's consultation is as unknown as none.
+		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id about your organisation")
+		return
+	case err != nil:
+		s.writeStoreError(w, "read consultation", err)
+		return
+	case c.TrajectoryID != "":
+		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+		return
+	}
+	var b consultationReferralBody
+	if !decodeBody(w, r, &b, referralBodyLimit) {
+		return
+	}
+	if b.ProgrammeID == "" {
+		b.ProgrammeID = c.ProgrammeID
+	}
+	ref, fe := validateReferral(b.referralBody, time.Now())
+	on, _ := b.Consent.RecordedOn.parse(fe, "consent.recorded_on", true)
+	if !b.Consent.Given {
+		fe.add("consent.given", "must be true: a consultation becomes a referral only with the family's consent")
+	}
+	if ref.ProgrammeID != c.ProgrammeID {
+		fe.add("programme", fmt.Sprintf("must be %s, the programme that was consulted", c.ProgrammeID))
+	}
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid referral", fe)
+		return
+	}
+	if ref.Referrer.Organisation != partner {
+		writeForbidden(w, r, "organisation", fmt.Sprintf("you may only refer as your own organisation: referrer.organisation must be %q", partner))
+		return
+	}
+	p, known := s.programmes.Get(ref.ProgrammeID)
+	if !known || !p.AllowsReferrer(partner) {
+		writeForbidden(w, r, "programme", fmt.Sprintf("programme %s does not accept referrals from your organisation", ref.ProgrammeID))
+		return
+	}
+	ref.ConsultationID = c.ID
+	noteDetail(r, "consultation", c.ID, "consent_recorded_on", on.String())
+	s.startTrajectory(w, r, p, ref)
+}

@@ -1,0 +1,142 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"elkgezin/store"
+	"elkgezin/trajectory"
+)
+
+// Results per programme for its supervisors, from the read model and the
+// event log, anonymised (store.SuppressBelow). JSON, or CSV with
+// Accept: text/csv or ?format=csv.
+
+type reportStore interface {
+	Report(ctx context.Context, programmeIDs []string, from, to time.Time) ([]store.ProgrammeReport, error)
+}
+
+var _ reportStore = (*store.Store)(nil)
+
+func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
+	rs, ok := s.store.(reportStore)
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the report store")
+		return
+	}
+	id := mux.Vars(r)["programme"]
+	if !slices.Contains(principal(r).Programmes, id) {
+		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you supervise no programme %q; yours: %s", id, joinComma(principal(r).Programmes)))
+		return
+	}
+	fe := &fieldErrors{}
+	q := r.URL.Query()
+	from := reportDate(fe, "from", q.Get("from"))
+	to := reportDate(fe, "to", q.Get("to"))
+	format := q.Get("format")
+	if format == "" && strings.Contains(r.Header.Get("Accept"), "text/csv") {
+		format = "csv"
+	}
+	if format != "" && format != "csv" && format != "json" {
+		fe.add("format", "must be csv or json")
+	}
+	if fe.empty() && !to.After(from.Time) {
+		fe.add("to", "must not lie before from")
+	}
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid report period", fe)
+		return
+	}
+	// to is a day included in the period.
+	reports, err := rs.Report(r.Context(), []string{id}, from.Time, to.AddDate(0, 0, 1))
+	if err != nil {
+		s.writeStoreError(w, "programme report", err)
+		return
+	}
+	noteDetail(r, "programme", id)
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_ = WriteReportCSV(w, reports) // the status is sent; a broken connection is the client's
+		return
+	}
+	writeJSON(w, http.StatusOK, reports[0])
+}
+
+func reportDate(fe *fieldErrors, field, v string) trajectory.Date {
+	if v == "" {
+		fe.add(field, "is required: a date written YYYY-MM-DD")
+		return trajectory.Date{}
+	}
+	d, err := trajectory.ParseDate(v)
+	if err != nil {
+		fe.add(field, dateFormatProblem)
+	}
+	return d
+}
+
+// WriteReportCSV writes reports as rows of programme, figure, key, value
+// (suppressed counts as "<5"): the supervisor's download and the fund's
+// export of every programme (elkgezin report) alike.
+func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.ProgrammeReport) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"programme", "from", "to", "figure", "key", "value"})
+	for _, r := range reports {
+		row := func(figure, key, value string) {
+			_ = cw.Write([]string{r.ProgrammeID, r.From.Format(time.DateOnly), r.To.Format(time.DateOnly), figure, key, value})
+		}
+		num := func(v *float64) string {
+			if v == nil {
+				return fmt.Sprintf("<%d", store.SuppressBelow)
+			}
+			return fmt.Sprint(*v)
+		}
+		row("referred", "", r.Referred.String())
+		for _, b := range r.ReferredBy {
+			row("referred_by", b.Key, b.Count.String())
+		}
+		row("referred_from_consultation", "", r.FromConsultation.String())
+		for _, d := range []struct {
+			name string
+			d    store.Durations
+		}{{"referral_to_coach", r.ToCoach}, {"referral_to_intake", r.ToIntake}} {
+			row(d.name+"_days", "count", d.d.Count.String())
+			row(d.name+"_days", "median", num(d.d.MedianDay))
+			row(d.name+"_days", "p90", num(d.d.P90Day))
+		}
+		row("visits_done", "", r.VisitsDone.String())
+		row("visits_planned", "", r.VisitsPlanned.String())
+		shares := []struct {
+			name string
+			s    *store.Share
+		}{{"steps_late", &r.StepsLate}, {"steps_escalated", &r.StepsEscalated}, {"followed_to_six_months", r.FollowedToSixMonths}}
+		for _, s := range shares {
+			if s.s != nil {
+				row(s.name, "part", s.s.Part.String())
+				row(s.name, "whole", s.s.Whole.String())
+				row(s.name, "share", num(s.s.Value))
+			}
+		}
+		for _, h := range r.Handovers {
+			row("handovers_made", h.Service, h.Made.String())
+			row("handovers_acknowledged", h.Service, h.Acknowledged.String())
+		}
+		for _, b := range r.ClosureReasons {
+			row("closure_reason", b.Key, b.Count.String())
+		}
+		for _, b := range r.Milestones {
+			row("milestone_reached", b.Key, b.Count.String())
+		}
+		row("activities_attended", "", r.ActivitiesAttended.String())
+		row("consultations", "", r.Consultations.String())
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"elkgezin/trajectory"
+)
+
+// Consultation is an anonymous question about a family's situation, asked
+// before any referral. It holds no personal data.
+type Consultation struct {
+	ID           string     `json:"id"`
+	ProgrammeID  string     `json:"programme"`
+	RecordedBy   string     `json:"recorded_by"`
+	Organisation string     `json:"organisation,omitempty"`
+	Situation    string     `json:"situation"`
+	Advice       string     `json:"advice"`
+	RecordedAt   time.Time  `json:"recorded_at"`
+	TrajectoryID string     `json:"trajectory_id,omitempty"`
+	ReferredAt   *time.Time `json:"referred_at,omitempty"`
+}
+
+// CollectiveActivity is a group activity of a team and the trajectories
+// whose families took part.
+type CollectiveActivity struct {
+	ID           string          `json:"id"`
+	ProgrammeID  string          `json:"programme"`
+	Kind         string          `json:"kind"`
+	HeldOn       trajectory.Date `json:"held_on"`
+	RecordedBy   string          `json:"recorded_by"`
+	RecordedAt   time.Time       `json:"recorded_at"`
+	Trajectories []string        `json:"trajectories"`
+}
+
+// NewID is a random id with a prefix ("co", "ac"): ids never carry data.
+func NewID(prefix string) string {
+	b := make([]byte, 15)
+	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
+	return prefix + "-" + strings.ToLower(base32.StdEncoding.EncodeToString(b))
+}
+
+// CreateConsultation stores a consultation under a new id.
+func (s *Store) CreateConsultation(ctx context.Context, c Consultation) (Consultation, error) {
+	c.ID = NewID("co")
+	err := s.pool.QueryRow(ctx, `INSERT INTO consultations (id, programme_id, recorded_by, organisation, situation, advice)
+		VALUES ($1, $2, $3, nullif($4, ''), $5, $6) RETURNING recorded_at`,
+		c.ID, c.ProgrammeID, c.RecordedBy, c.Organisation, c.Situation, c.Advice).Scan(&c.RecordedAt)
+	if err != nil {
+		return Consultation{}, fmt.Errorf("store consultation: %w", err)
+	}
+	return c, nil
+}
+
+// Consultation reads one consultation, or an error wrapping ErrNotFound.
+func (s *Store) Consultation(ctx context.Context, id string) (Consultation, error) {
+	var c Consultation
+	err := s.pool.QueryRow(ctx, `SELECT id, programme_id, recorded_by, coalesce(organisation, ''), situation, advice,
+		recorded_at, coalesce(trajectory_id, ''), referred_at FROM consultations WHERE id = $1`, id).Scan(
+		&c.ID, &c.ProgrammeID, &c.RecordedBy, &c.Organisation, &c.Situation, &c.Advice, &c.RecordedAt, &c.TrajectoryID, &c.ReferredAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Consultation{}, fmt.Errorf("consultation %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Consultation{}, fmt.Errorf("consultation %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// linkConsultation keeps the link between a consultation and the
+// trajectory it became, from both sides; the first referral keeps it.
+func linkConsultation(ctx context.Context, tx pgx.Tx, trajectoryID, consultationID string, at time.Time) error {
+	if consultationID == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE trajectories SET consultation_id = $2 WHERE id = $1`, trajectoryID, consultationID); err != nil {
+		return fmt.Errorf("link consultation: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE consultations SET trajectory_id = $2, referred_at = $3
+		WHERE id = $1 AND trajectory_id IS NULL`, consultationID, trajectoryID, at); err != nil {
+		return fmt.Errorf("link consultation: %w", err)
+	}
+	return nil
+}
+
+// RecordCollectiveActivity stores an activity. The id is the caller's
+// (from the request's idempotency key), so a retried request finds the
+// activity it stored before and returns that one.
+func (s *Store) RecordCollectiveActivity(ctx context.Context, a CollectiveActivity) (CollectiveActivity, error) {
+	_, err := s.pool.Exec(ctx, `INSERT INTO collective_activities (id, programme_id, kind, held_on, recorded_by, trajectories)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+		a.ID, a.ProgrammeID, a.Kind, a.HeldOn.Time, a.RecordedBy, a.Trajectories)
+	if err != nil {
+		return CollectiveActivity{}, fmt.Errorf("store collective activity: %w", err)
+	}
+	var held time.Time
+	err = s.pool.QueryRow(ctx, `SELECT id, programme_id, kind, held_on, recorded_by, recorded_at, trajectories
+		FROM collective_activities WHERE id = $1`, a.ID).Scan(&a.ID, &a.ProgrammeID, &a.Kind, &held, &a.RecordedBy, &a.RecordedAt, &a.Trajectories)
+	if err != nil {
+		return CollectiveActivity{}, fmt.Errorf("read collective activity: %w", err)
+	}
+	a.HeldOn = trajectory.DateOf(held)
+	return a, nil
+}
+
+func coWorkers(sum trajectory.Summary) []string {
+	if sum.CoWorkers == nil {
+		return []string{}
+	}
+	return sum.CoWorkers
+}

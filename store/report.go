@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SuppressBelow: a count from 1 to SuppressBelow-1 could point at a family,
+// so reports give it as suppressed (null in JSON, "<5" in CSV), and a
+// median or share computed from so few is not given either.
+const SuppressBelow = 5
+
+// Count is a number of families or steps in a report; Suppressed when it
+// is small enough to point at a family.
+type Count struct {
+	N          int
+	Suppressed bool
+}
+
+func count(n int) Count { return Count{N: n, Suppressed: n > 0 && n < SuppressBelow} }
+
+// MarshalJSON writes the number, or null when suppressed.
+func (c Count) MarshalJSON() ([]byte, error) {
+	if c.Suppressed {
+		return []byte("null"), nil
+	}
+	return json.Marshal(c.N)
+}
+
+func (c Count) String() string {
+	if c.Suppressed {
+		return fmt.Sprintf("<%d", SuppressBelow)
+	}
+	return fmt.Sprint(c.N)
+}
+
+// Bucket is a count by a key: a referring organisation, a closure reason,
+// a milestone.
+type Bucket struct {
+	Key   string `json:"key"`
+	Count Count  `json:"count"`
+}
+
+// Durations are the days from the referral to a step, over the
+// trajectories that reached it: median and 90th percentile, nil when
+// fewer than SuppressBelow trajectories reached it.
+type Durations struct {
+	Count     Count    `json:"count"`
+	MedianDay *float64 `json:"median_days"`
+	P90Day    *float64 `json:"p90_days"`
+}
+
+// Share is part of a whole; Value is nil when the part or the rest is
+// suppressed (the rest, too, could point at a family).
+type Share struct {
+	Part  Count    `json:"part"`
+	Whole Count    `json:"whole"`
+	Value *float64 `json:"share"`
+}
+
+func share(part, whole int) Share {
+	s := Share{Part: count(part), Whole: count(whole)}
+	if rest := count(whole - part); whole > 0 && !s.Part.Suppressed && !s.Whole.Suppressed && !rest.Suppressed {
+		v := round2(float64(part) / float64(whole))
+		s.Value = &v
+	}
+	return s
+}
+
+// ServiceHandovers are the handovers to one regular service.
+type ServiceHandovers struct {
+	Service      string `json:"service"`
+	Made         Count  `json:"made"`
+	Acknowledged Count  `json:"acknowledged"`
+}
+
+// ProgrammeReport is what one programme achieved in a period, without
+// personal data and without counts small enough to point at a family.
+//
+// Figures about families (referred, time to coach and intake, perinatal
+// follow-up) are over the trajectories referred in the period; figures
+// about work (visits, steps, handovers, closures, milestones, activities)
+// count what happened in the period. All come from the read model and the
+// event log in PostgreSQL.
+type ProgrammeReport struct {
+	ProgrammeID string    `json:"programme"`
+	From        time.Time `json:"from"`
+	To          time.Time `json:"to"`
+	Referred    Count     `json:"referred"`
+	ReferredBy  []Bucket  `json:"referred_by"`
+	// FromConsultation: referrals that followed an anonymous consultation.
+	FromConsultation Count     `json:"referred_from_consultation"`
+	ToCoach          Durations `json:"referral_to_coach"`
+	ToIntake         Durations `json:"referral_to_intake"`
+	// VisitsDone are intakes and home visits done; VisitsPlanned the
+	// intakes done plus the visits that fell due (before any closure).
+	VisitsDone    Count `json:"visits_done"`
+	VisitsPlanned Count `json:"visits_planned"`
+	// Steps done in the period (assignment, intake, visits, birth,
+	// milestones): the share done after their due instant, and the share
+	// for which the supervisor was alerted.
+	StepsLate      Share              `json:"steps_late"`
+	StepsEscalated Share              `json:"steps_escalated"`
+	Handovers      []ServiceHandovers `json:"handovers"`
+	ClosureReasons []Bucket           `json:"closure_reasons"`
+	// FollowedToSixMonths: of the children born in trajectories referred in
+	// the period who were six months old by its end, those whose
+	// trajectory was still open then. Nil when no birth was recorded.
+	FollowedToSixMonths *Share   `json:"followed_to_six_months,omitempty"`
+	Milestones          []Bucket `json:"milestones_reached"`
+	ActivitiesAttended  Count    `json:"activities_attended"`
+	Consultations       Count    `json:"consultations"`
+}
+
+// Report computes a report per programme (programmeIDs nil: every
+// programme with a trajectory or consultation in the store) over [from, to).
+func (s *Store) Report(ctx context.Context, programmeIDs []string, from, to time.Time) ([]ProgrammeReport, error) {
+	var reports []ProgrammeReport
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		ids := programmeIDs
+		if ids == nil {
+			rows, err := tx.Query(ctx, `SELECT programme_id FROM trajectories UNION SELECT programme_id FROM consultations ORDER BY 1`)
+			if err != nil {
+				return err
+			}
+			if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				return err
+			}
+		}
+		for _, id := range ids {
+			r := ProgrammeReport{ProgrammeID: id, From: from, To: to}
+			if err := fillReport(ctx, tx, &r); err != nil {
+				return fmt.Errorf("programme %s: %w", id, err)
+			}
+			reports = append(reports, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report %s to %s: %w", from.Format(time.DateOnly), to.Format(time.DateOnly), err)
+	}
+	return reports, nil
+}
+
+func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+// buckets turns counts by key into buckets ordered by key.
+func buckets(m map[string]int) []Bucket {
+	out := []Bucket{}
+	for k, n := range m {
+		out = append(out, Bucket{Key: k, Count: count(n)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}

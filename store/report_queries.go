@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The queries of a report. $1 is the programme, $2 and $3 the period.
+const (
+	// cohortSQL: the trajectories referred in the period.
+	cohortSQL = `SELECT id, referrer_org, referred_at, born_on, consultation_id FROM trajectories
+		WHERE programme_id = $1 AND referred_at >= $2 AND referred_at < $3`
+	// periodEventsSQL: the events of the programme's trajectories in the period.
+	periodEventsSQL = `SELECT e.trajectory_id, e.kind, e.at, e.detail FROM trajectory_events e
+		JOIN trajectories t ON t.id = e.trajectory_id
+		WHERE t.programme_id = $1 AND e.at >= $2 AND e.at < $3`
+)
+
+// completionKinds are the events that complete a step; since issue 12
+// their detail names the step, when it was due and whether it was late.
+var completionKinds = []string{"coach_assigned", "intake_done", "home_visit_done", "birth_recorded", "milestone_reached"}
+
+func fillReport(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
+	referredBy := map[string]int{}
+	var referred, fromConsultation int
+	if err := rowsEach(ctx, tx, `SELECT referrer_org, consultation_id IS NOT NULL FROM (`+cohortSQL+`) c`, r, func(row pgx.CollectableRow) error {
+		var org string
+		var consulted bool
+		if err := row.Scan(&org, &consulted); err != nil {
+			return err
+		}
+		referred++
+		referredBy[org]++
+		if consulted {
+			fromConsultation++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	r.Referred, r.ReferredBy, r.FromConsultation = count(referred), buckets(referredBy), count(fromConsultation)
+
+	var err error
+	// The first assignment and the intake as done (done_at), in days.
+	if r.ToCoach, err = durations(ctx, tx, r, `SELECT min(e.at) FROM trajectory_events e WHERE e.trajectory_id = c.id AND e.kind = 'coach_assigned'`); err != nil {
+		return err
+	}
+	if r.ToIntake, err = durations(ctx, tx, r, `SELECT min(coalesce((e.detail->>'done_at')::timestamptz, e.at)) FROM trajectory_events e
+		WHERE e.trajectory_id = c.id AND e.kind = 'intake_done'`); err != nil {
+		return err
+	}
+	if err := fillWork(ctx, tx, r); err != nil {
+		return err
+	}
+	return fillPerinatal(ctx, tx, r)
+}
+
+// durations: days from the referral to the instant firstSQL selects (per
+// cohort trajectory c), over those that reached it.
+func durations(ctx context.Context, tx pgx.Tx, r *ProgrammeReport, firstSQL string) (Durations, error) {
+	var n int
+	var median, p90 *float64
+	err := tx.QueryRow(ctx, `SELECT count(d), percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.9) WITHIN GROUP (ORDER BY d)
+		FROM (SELECT extract(epoch FROM ((`+firstSQL+`) - c.referred_at)) / 86400 AS d FROM (`+cohortSQL+`) c) x WHERE d IS NOT NULL`,
+		r.ProgrammeID, r.From, r.To).Scan(&n, &median, &p90)
+	if err != nil {
+		return Durations{}, err
+	}
+	d := Durations{Count: count(n)}
+	if n >= SuppressBelow {
+		m, p := round2(*median), round2(*p90)
+		d.MedianDay, d.P90Day = &m, &p
+	}
+	return d, nil
+}
+
+// fillWork counts what happened in the period, from the event log.
+func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
+	var done, intakes, planned, attended, completed, late int
+	closures, milestones := map[string]int{}, map[string]int{}
+	made, acked := map[string]int{}, map[string]int{}
+	err := rowsEach(ctx, tx, periodEventsSQL, r, func(row pgx.CollectableRow) error {
+		var id, kind string
+		var at time.Time
+		var detail map[string]string
+		if err := row.Scan(&id, &kind, &at, &detail); err != nil {
+			return err
+		}
+		if slices.Contains(completionKinds, kind) && detail["step"] != "" {
+			completed++
+			if detail["late"] == "true" {
+				late++
+			}
+		}
+		switch kind {
+		case "intake_done":
+			done++
+			intakes++
+		case "home_visit_done":
+			done++
+		case "closed":
+			closures[detail["reason"]]++
+		case "milestone_reached":
+			milestones[detail["milestone"]]++
+		case "handover_requested":
+			made[detail["service"]]++
+		case "handover_acknowledged":
+			acked[detail["service"]]++
+		case "activity_attended":
+			attended++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// A visit planned counts when it fell due in the period, before now and
+	// before the trajectory closed.
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM trajectory_events e JOIN trajectories t ON t.id = e.trajectory_id
+		WHERE t.programme_id = $1 AND e.kind IN ('intake_done', 'home_visit_done')
+		AND (e.detail->>'next_visit_due')::timestamptz >= $2 AND (e.detail->>'next_visit_due')::timestamptz < least($3, now())
+		AND NOT EXISTS (SELECT 1 FROM trajectory_events c WHERE c.trajectory_id = e.trajectory_id AND c.kind = 'closed'
+			AND c.at <= (e.detail->>'next_visit_due')::timestamptz)`, r.ProgrammeID, r.From, r.To).Scan(&planned); err != nil {
+		return err
+	}
+	// A step done was escalated when the supervisor was alerted about it,
+	// as due at that instant.
+	var escalated int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (`+periodEventsSQL+`) x WHERE kind = ANY($4) AND detail ? 'step'
+		AND EXISTS (SELECT 1 FROM trajectory_events a WHERE a.trajectory_id = x.trajectory_id AND a.kind = 'alert_sent'
+			AND a.detail->>'step' = x.detail->>'step' AND a.detail->>'due_at' = x.detail->>'step_due_at' AND a.detail->>'to' = 'supervisor')`,
+		r.ProgrammeID, r.From, r.To, completionKinds).Scan(&escalated); err != nil {
+		return err
+	}
+	r.VisitsDone, r.VisitsPlanned = count(done), count(planned+intakes)
+	r.StepsLate, r.StepsEscalated = share(late, completed), share(escalated, completed)
+	r.ClosureReasons, r.Milestones, r.ActivitiesAttended = buckets(closures), buckets(milestones), count(attended)
+	r.Handovers = []ServiceHandovers{}
+	for _, b := range buckets(made) {
+		r.Handovers = append(r.Handovers, ServiceHandovers{Service: b.Key, Made: b.Count, Acknowledged: count(acked[b.Key])})
+	}
+	var consultations int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM consultations WHERE programme_id = $1 AND recorded_at >= $2 AND recorded_at < $3`,
+		r.ProgrammeID, r.From, r.To).Scan(&consultations); err != nil {
+		return err
+	}
+	r.Consultations = count(consultations)
+	return nil
+}
+
+// fillPerinatal: of the children born in the cohort who were six months old
+// by the end of the period, those whose trajectory was not closed before.
+func fillPerinatal(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
+	var born, reached, followed int
+	err := tx.QueryRow(ctx, `SELECT count(born_on),
+			count(*) FILTER (WHERE born_on + interval '6 months' <= $3),
+			count(*) FILTER (WHERE born_on + interval '6 months' <= $3 AND NOT EXISTS (
+				SELECT 1 FROM trajectory_events e WHERE e.trajectory_id = c.id AND e.kind = 'closed'
+				AND e.at < c.born_on + interval '6 months'))
+		FROM (`+cohortSQL+`) c WHERE born_on IS NOT NULL`, r.ProgrammeID, r.From, r.To).Scan(&born, &reached, &followed)
+	if err != nil || born == 0 {
+		return err
+	}
+	s := share(followed, reached)
+	r.FollowedToSixMonths = &s
+	return nil
+}
+
+func rowsEach(ctx context.Context, tx pgx.Tx, sql string, r *ProgrammeReport, each func(pgx.CollectableRow) error) error {
+	rows, err := tx.Query(ctx, sql, r.ProgrammeID, r.From, r.To)
+	if err != nil {
+		return err
+	}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) { return struct{}{}, each(row) })
+	return err
+}
