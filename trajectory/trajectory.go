@@ -222,7 +222,7 @@ type State struct {
 	LastVisitAt  time.Time `json:"last_visit_at"`
 	// Milestones are the programme's milestones now open, each with its
 	// timers; MilestonesReached those the family reached.
-	Milestones        []Step             `json:"milestones,omitempty"`
+	Milestones        []*Step            `json:"milestones,omitempty"`
 	MilestonesReached []ReachedMilestone `json:"milestones_reached,omitempty"`
 	// CoWorkers work on the trajectory beside the coach.
 	CoWorkers []CoWorker `json:"co_workers,omitempty"`
