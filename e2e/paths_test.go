@@ -18,7 +18,8 @@ import (
 // change must not break, on the real server, and replays each history:
 // an alert, a handover whose email is refused and then corrected, the
 // reminder and alert of an unacknowledged handover and its link expiring;
-// a pregnancy with a birth and an extension; a run continued as new.
+// a pregnancy with a birth and an extension; a run continued as new; a
+// programme's own milestones and a collective activity.
 // With ELKGEZIN_RECORD_HISTORIES=workflows/testdata it records them for
 // TestReplayRecordedHistories.
 func TestEveryPathReplays(t *testing.T) {
@@ -77,8 +78,24 @@ func TestEveryPathReplays(t *testing.T) {
 	}
 	s.update(c, long, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached, By: "coach:" + coach})
 
+	// A programme's own milestones, reminded and reached, and a collective
+	// activity attended.
+	withMilestones := timings
+	withMilestones.Milestones = []trajectory.MilestoneTiming{
+		{ID: "opleiding_gestart", After: trajectory.MilestoneAfterReferral, Deadline: seconds(6), ReminderLead: seconds(4)},
+		{ID: "tewerkstelling", After: "opleiding_gestart", Deadline: seconds(60), ReminderLead: seconds(30)},
+	}
+	job := s.startPath(c, "PATH-MILESTONES", withMilestones, 0, trajectory.Date{})
+	s.update(c, job, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach, By: "supervisor:e2e"})
+	s.waitEvent(job, trajectory.EventReminderSent, 1, 30*time.Second)
+	s.update(c, job, trajectory.UpdateRecordMilestone, trajectory.RecordMilestone{Milestone: "opleiding_gestart", By: "coach:" + coach})
+	s.update(c, job, trajectory.UpdateRecordAttendance, trajectory.RecordAttendance{ActivityID: "act-1", Kind: "ouderavond", On: trajectory.DateOf(time.Now()), By: "coach:" + coach})
+	s.update(c, job, trajectory.UpdateRecordMilestone, trajectory.RecordMilestone{Milestone: "tewerkstelling", By: "coach:" + coach})
+	s.update(c, job, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached, By: "coach:" + coach})
+
 	for name, id := range map[string]string{
 		"alert-failed-handover-link-expiry": alerted, "perinatal-birth-extension": pregnancy, "continued-as-new": long,
+		"milestones-and-attendance": job,
 	} {
 		s.waitCompleted(id)
 		s.replayTrajectory(id, name)
