@@ -36,6 +36,7 @@ import (
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // Store is the part of *store.Store the API uses.
@@ -92,6 +93,8 @@ type server struct {
 	log        *slog.Logger
 	timeout    time.Duration
 	router     *mux.Router
+	// cases are the rules the pages share (package usecase).
+	cases usecase.Cases
 }
 
 // Paths of the API, as route templates.
@@ -155,6 +158,7 @@ func newServer(cfg Config) *server {
 		log:        cfg.Logger,
 		timeout:    cfg.Timeout,
 	}
+	s.cases = usecase.Cases{Programmes: cfg.Programmes, Temporal: cfg.Temporal, Store: cfg.Store, Audit: cfg.Audit}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

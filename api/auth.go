@@ -10,41 +10,21 @@ import (
 	"time"
 
 	"elkgezin/store"
+	"elkgezin/usecase"
 )
 
-// Kinds of principal.
+// Kinds of principal (see package usecase).
 const (
-	KindPartner    = store.TokenPartner
-	KindCoach      = store.TokenCoach
-	KindSupervisor = store.TokenSupervisor
-	KindAdmin      = store.TokenAdmin
-	// KindAnonymous is the caller before (or without) authentication; it
-	// may call only the routes outside authentication.
-	KindAnonymous = "anonymous"
+	KindPartner    = usecase.KindPartner
+	KindCoach      = usecase.KindCoach
+	KindSupervisor = usecase.KindSupervisor
+	KindAdmin      = usecase.KindAdmin
+	KindAnonymous  = usecase.KindAnonymous
 )
 
-// Principal is who makes a request: a partner organisation, a coach, a
-// supervisor or an administrator (or, outside authentication, nobody known).
-type Principal struct {
-	Kind string // KindPartner, KindCoach, KindSupervisor, KindAdmin or KindAnonymous
-	ID   string // the organisation id, coach id, supervisor id or administrator name; "" for anonymous
-	// Programmes are the programmes a coach or supervisor works in: a
-	// coach sees and acts on their own trajectories in them, a supervisor
-	// on every trajectory of them. Empty for partners and administrators.
-	Programmes []string
-	// CredentialID names the credential that authenticated the request
-	// (the public token id, tok_...), for the audit log. Never a secret.
-	CredentialID string
-}
-
-// Actor is how the principal appears in the event log, the audit log and
-// the steps done, e.g. "coach:test-coach"; "anonymous" for an anonymous caller.
-func (p Principal) Actor() string {
-	if p.ID == "" {
-		return p.Kind
-	}
-	return p.Kind + ":" + p.ID
-}
+// Principal is who makes a request; the rules about it live in package
+// usecase, which the pages share.
+type Principal = usecase.Principal
 
 // Authenticator tells who makes a request. It is the seam of
 // authentication: TokenAuthenticator checks the API's own bearer tokens,
