@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"elkgezin/store"
 	"elkgezin/usecase"
 )
 
@@ -51,8 +50,6 @@ var routeRules = map[string]routeRule{
 }
 
 func kinds(k ...string) []string { return k }
-
-func mayAccess(p Principal, t store.TrajectorySummary) bool { return usecase.MayAccess(p, t) }
 
 // guard authenticates the request, checks the route's rule and writes the
 // request's audit entry.

@@ -71,12 +71,7 @@ func TestPagesInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`.done`, chromedp.ByQuery),
 	)
 	s.waitEvent(late, "handover_sent", 1, time.Minute)
-	mustRun(t, coach,
-		chromedp.SetValue(`#close_reason`, "handed_over", chromedp.ByQuery),
-		chromedp.SetValue(`#close_text`, "overgedragen aan de kinderopvang", chromedp.ByQuery),
-		chromedp.Submit(`#close_text`, chromedp.ByQuery),
-		chromedp.WaitVisible(`.done`, chromedp.ByQuery),
-	)
+	s.step(t, coach, late, "afsluiting", map[string]string{"#close_reason": "goals_reached", "#close_text": "doelen bereikt"})
 	s.waitFor("coach:test-coach", late, func(m map[string]any) bool { return m["phase"] == "closed" })
 	s.checkPage(t, coach, "trajectory-closed")
 
@@ -192,13 +187,15 @@ func (s *stack) step(t *testing.T, ctx context.Context, id, step string, fields 
 	actions := []chromedp.Action{chromedp.Navigate(s.apiURL + "/trajecten/" + id), chromedp.WaitVisible(`#f-`+step, chromedp.ByQuery)}
 	var last string
 	for sel, v := range fields {
-		actions = append(actions, chromedp.SetValue(sel, v, chromedp.ByQuery))
+		actions = append(actions, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.SetValue(sel, v, chromedp.ByQuery))
 		last = sel
 	}
 	actions = append(actions, chromedp.Submit(last, chromedp.ByQuery), chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery))
 	mustRun(t, ctx, actions...)
 	if html := outerHTML(t, ctx); !strings.Contains(html, `class="done"`) {
-		t.Fatalf("%s on %s was not recorded: %s", step, id, html)
+		_, msg, _ := strings.Cut(html, `class="error" role="alert">`)
+		msg, _, _ = strings.Cut(msg, "</p>")
+		t.Fatalf("%s on %s was not recorded: %s", step, id, msg)
 	}
 }
 
@@ -225,8 +222,13 @@ func mustRun(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
 	}
 }
 
-// local is a datetime-local value in Belgian time, with seconds.
+// local is a datetime-local value in Belgian time, with seconds (whole
+// seconds, not :00, which the browser writes without them).
 func local(at time.Time) string {
 	loc, _ := time.LoadLocation("Europe/Brussels")
+	at = at.Truncate(time.Second)
+	if at.Second() == 0 {
+		at = at.Add(time.Second)
+	}
 	return at.In(loc).Format("2006-01-02T15:04:05")
 }
