@@ -193,7 +193,7 @@ func TestNotificationSubjectsAndGreetings(t *testing.T) {
 		if !strings.HasPrefix(got.Body, tc.greeting+"\r\n") {
 			t.Errorf("%s: body does not start with %q:\n%s", tc.want, tc.greeting, got.Body)
 		}
-		for _, part := range []string{"GO-team Mechelen", "http://localhost:8080/v1/trajectories/tr-abc", "tr-abc"} {
+		for _, part := range []string{"GO-team Mechelen", "http://localhost:8080/trajecten/tr-abc", "tr-abc"} {
 			if !strings.Contains(got.Body, part) {
 				t.Errorf("%s: body lacks %q:\n%s", tc.want, part, got.Body)
 			}

@@ -213,7 +213,7 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 	d := notificationData{
 		TrajectoryID:  n.TrajectoryID,
 		ProgrammeName: n.ProgrammeName,
-		Link:          strings.TrimRight(a.PublicBaseURL, "/") + "/v1/trajectories/" + url.PathEscape(n.TrajectoryID),
+		Link:          strings.TrimRight(a.PublicBaseURL, "/") + "/trajecten/" + url.PathEscape(n.TrajectoryID),
 		StepKind:      string(n.Step.Kind),
 		Number:        n.Step.Number,
 	}

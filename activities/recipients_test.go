@@ -79,7 +79,7 @@ func TestNotificationRecipientsAndTexts(t *testing.T) {
 			}
 			body := strings.ReplaceAll(got.Body, "\r\n", "\n")
 			lines := strings.Split(body, "\n")
-			for _, want := range append(tc.body, "Bekijk het traject: http://localhost:8080/v1/trajectories/tr-abc") {
+			for _, want := range append(tc.body, "Bekijk het traject: http://localhost:8080/trajecten/tr-abc") {
 				if !containsLine(lines, want) {
 					t.Errorf("body lacks the line %q:\n%s", want, body)
 				}

@@ -15,6 +15,7 @@ import (
 
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // Collective activities: a team records a group activity and which of its
@@ -112,7 +113,7 @@ func (s *server) recordAttendance(r *http.Request, programmeID, id string, act s
 	ctx := r.Context()
 	row, err := s.store.Trajectory(ctx, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || err == nil && (row.ProgrammeID != programmeID || !mayAccess(principal(r), row.TrajectorySummary)):
+	case errors.Is(err, store.ErrNotFound) || err == nil && (row.ProgrammeID != programmeID || !usecase.MayAccess(principal(r), row.TrajectorySummary)):
 		return Attendance{Trajectory: id, Outcome: "not_found"}
 	case err != nil:
 		return Attendance{Trajectory: id, Outcome: "unavailable", Detail: "the database did not answer; send the same request again"}

@@ -34,8 +34,10 @@ import (
 
 	"elkgezin/handoverlink"
 	"elkgezin/programme"
+	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // Store is the part of *store.Store the API uses.
@@ -71,6 +73,9 @@ type Config struct {
 	// payloadcodec.NewHandler with SupervisorAuthorizer(Auth)). Its encode
 	// and decode requests are audited.
 	Codec http.Handler
+	// Sessions keeps the browser sessions (POST and DELETE /v1/session,
+	// and the codec's SupervisorAuthorizer).
+	Sessions *session.Manager
 	// Links verifies the acknowledgement links of handover emails; it must
 	// hold the secret the worker signs them with.
 	Links *handoverlink.Signer
@@ -92,6 +97,9 @@ type server struct {
 	log        *slog.Logger
 	timeout    time.Duration
 	router     *mux.Router
+	sessions   *session.Manager
+	// cases are the rules the pages share (package usecase).
+	cases usecase.Cases
 }
 
 // Paths of the API, as route templates.
@@ -118,9 +126,6 @@ const (
 	pathCollectiveActivity = "/v1/programmes/{programme}/activities"
 	pathProgrammeReport    = "/v1/reports/programmes/{programme}"
 	pathSession            = "/v1/session"
-	// pathSessionForm is where the sign-in page posts: a browser form cannot
-	// send an Authorization header, so the token comes in the form.
-	pathSessionForm = "/v1/session/form"
 	// The handover link routes: the token is the credential, so they need
 	// no authentication, and the log names them by these templates only.
 	pathHandoverLink = "/v1/handovers/{token}"
@@ -148,6 +153,8 @@ func newServer(cfg Config) *server {
 		panic("api.NewHandler: Config.Audit is required (the store, which keeps the audit log)")
 	case cfg.Services == nil:
 		panic("api.NewHandler: Config.Services is required (the directory of regular services)")
+	case cfg.Sessions == nil:
+		panic("api.NewHandler: Config.Sessions is required (the browser sessions)")
 	case cfg.Links == nil:
 		panic("api.NewHandler: Config.Links is required (the signer of handover links)")
 	}
@@ -161,7 +168,9 @@ func newServer(cfg Config) *server {
 		audit:      cfg.Audit,
 		log:        cfg.Logger,
 		timeout:    cfg.Timeout,
+		sessions:   cfg.Sessions,
 	}
+	s.cases = usecase.Cases{Programmes: cfg.Programmes, Temporal: cfg.Temporal, Store: cfg.Store, Audit: cfg.Audit}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -200,11 +209,8 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathCollectiveActivity, s.postCollectiveActivity)
 	v1(http.MethodGet, pathProgrammeReport, s.getProgrammeReport)
 	v1(http.MethodPost, pathSession, s.postSession)
-	// A supervisor's browser signs in for the Temporal UI with a page and a
-	// form; the form's token becomes the bearer, and the same rule applies.
-	r.Handle(pathSession, linkHeaders(http.HandlerFunc(s.sessionPage))).Methods(http.MethodGet)
-	r.Handle(pathSessionForm, linkHeaders(formBearer(s.guard(http.MethodPost, pathSession, s.postSession)))).Methods(http.MethodPost)
-	// Dropping the session cookie needs no credentials (see deleteSession).
+	// Ending a session needs no credentials (see deleteSession); people
+	// sign in and out on the pages (package pages).
 	r.HandleFunc(pathSession, s.deleteSession).Methods(http.MethodDelete)
 	// A regular service has no login: the signed token in the path is its
 	// credential. Acknowledgements are audited, as the service's.
@@ -212,7 +218,7 @@ func newServer(cfg Config) *server {
 	r.Handle(pathHandoverAck, s.audited("acknowledge_handover", ActorService,
 		linkHeaders(http.HandlerFunc(s.postHandoverAck)))).Methods(http.MethodPost)
 	if cfg.Codec != nil {
-		r.PathPrefix(CodecPath).Handler(s.codec(cfg.Codec))
+		r.PathPrefix(codecPath).Handler(s.codec(cfg.Codec))
 	}
 	s.router = r
 	return s

@@ -241,7 +241,8 @@ func toString(v any) string {
 func TestNewHandlerNeedsItsParts(t *testing.T) {
 	full := func() Config {
 		return Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(),
-			Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: TokenAuthenticator{Store: newFakeTokens()}, Audit: &fakeAuditor{}}
+			Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: TokenAuthenticator{Store: newFakeTokens()}, Audit: &fakeAuditor{},
+			Sessions: newFakeSessions(newFakeTokens()).manager()}
 	}
 	NewHandler(full()) // complete: no panic
 	for name, drop := range map[string]func(*Config){
@@ -252,6 +253,7 @@ func TestNewHandlerNeedsItsParts(t *testing.T) {
 		"no store":      func(c *Config) { c.Store = nil },
 		"no auth":       func(c *Config) { c.Auth = nil },
 		"no audit":      func(c *Config) { c.Audit = nil },
+		"no sessions":   func(c *Config) { c.Sessions = nil },
 	} {
 		cfg := full()
 		drop(&cfg)

@@ -7,44 +7,24 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
+	"elkgezin/session"
 	"elkgezin/store"
+	"elkgezin/usecase"
 )
 
-// Kinds of principal.
+// Kinds of principal (see package usecase).
 const (
-	KindPartner    = store.TokenPartner
-	KindCoach      = store.TokenCoach
-	KindSupervisor = store.TokenSupervisor
-	KindAdmin      = store.TokenAdmin
-	// KindAnonymous is the caller before (or without) authentication; it
-	// may call only the routes outside authentication.
-	KindAnonymous = "anonymous"
+	KindPartner    = usecase.KindPartner
+	KindCoach      = usecase.KindCoach
+	KindSupervisor = usecase.KindSupervisor
+	KindAdmin      = usecase.KindAdmin
+	KindAnonymous  = usecase.KindAnonymous
 )
 
-// Principal is who makes a request: a partner organisation, a coach, a
-// supervisor or an administrator (or, outside authentication, nobody known).
-type Principal struct {
-	Kind string // KindPartner, KindCoach, KindSupervisor, KindAdmin or KindAnonymous
-	ID   string // the organisation id, coach id, supervisor id or administrator name; "" for anonymous
-	// Programmes are the programmes a coach or supervisor works in: a
-	// coach sees and acts on their own trajectories in them, a supervisor
-	// on every trajectory of them. Empty for partners and administrators.
-	Programmes []string
-	// CredentialID names the credential that authenticated the request
-	// (the public token id, tok_...), for the audit log. Never a secret.
-	CredentialID string
-}
-
-// Actor is how the principal appears in the event log, the audit log and
-// the steps done, e.g. "coach:test-coach"; "anonymous" for an anonymous caller.
-func (p Principal) Actor() string {
-	if p.ID == "" {
-		return p.Kind
-	}
-	return p.Kind + ":" + p.ID
-}
+// Principal is who makes a request; the rules about it live in package
+// usecase, which the pages share.
+type Principal = usecase.Principal
 
 // Authenticator tells who makes a request. It is the seam of
 // authentication: TokenAuthenticator checks the API's own bearer tokens,
@@ -191,105 +171,30 @@ func (s *server) writeAuthUnavailable(w http.ResponseWriter, err error) {
 		"the credentials could not be checked: the database (PostgreSQL) did not answer; retry later")
 }
 
-// The codec session: a supervisor's browser holds the token in a cookie
-// that is sent only to the codec endpoint, so that the Temporal UI can
-// decode payloads for them.
-const (
-	// SessionCookie holds the supervisor's token for the codec endpoint.
-	SessionCookie = "elkgezin_session"
-	// CodecPath is where Config.Codec is mounted, and the cookie's Path.
-	CodecPath = "/codec/"
-	// SessionMaxAge is how long the browser keeps the cookie.
-	SessionMaxAge = 8 * time.Hour
-)
+// codecPath is where Config.Codec is mounted.
+const codecPath = "/codec/"
 
-// postSession gives the supervisor's browser the session cookie: the
-// token it authenticated with, HttpOnly, SameSite=Lax, Path=/codec.
+// postSession opens a browser session (package session) for the
+// supervisor who calls with their token, for scripts; people sign in on
+// the pages' sign-in page. The cookie is the session's random id, never the token.
 func (s *server) postSession(w http.ResponseWriter, r *http.Request) {
-	token, ok := bearer(r.Header.Get("Authorization"))
-	if !ok {
-		writeError(w, http.StatusBadRequest, "no bearer token",
-			"a session holds the bearer token the request authenticated with; send it as Authorization: Bearer <token>")
+	if err := s.sessions.Open(r.Context(), w, principal(r).CredentialID); err != nil {
+		s.writeStoreError(w, "open session", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name:     SessionCookie,
-		Value:    token,
-		Path:     strings.TrimSuffix(CodecPath, "/"),
-		MaxAge:   int(SessionMaxAge / time.Second),
-		HttpOnly: true,
-		Secure:   secureRequest(r),
-		SameSite: http.SameSiteLaxMode,
-	})
 	w.Header().Set("Cache-Control", "no-store")
-	if r.Context().Value(signedInByForm{}) != nil {
-		s.writeHTML(w, signedInPage, pageData{Title: "Aangemeld voor de Temporal UI"})
-		return
-	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// signedInByForm marks a session request that came from the sign-in page.
-type signedInByForm struct{}
-
-// formBearer turns the token of the sign-in form into the request's bearer
-// token, so the form goes through the same authentication and rule as
-// POST /v1/session.
-func formBearer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-		if err := r.ParseForm(); err != nil {
-			writeError(w, http.StatusBadRequest, "invalid form", "send the form of the sign-in page (/v1/session)")
-			return
-		}
-		if token := strings.TrimSpace(r.PostForm.Get("token")); token != "" {
-			r.Header.Set("Authorization", "Bearer "+token)
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signedInByForm{}, true)))
-	})
-}
-
-// sessionPage lets a supervisor sign in from the browser in which they use
-// the Temporal UI, so the UI's calls to the codec endpoint carry the
-// session cookie.
-func (s *server) sessionPage(w http.ResponseWriter, r *http.Request) {
-	s.writeHTML(w, signInPage, pageData{Title: "Aanmelden voor de Temporal UI"})
-}
-
-var (
-	signInPage = page(`<p>Als teamverantwoordelijke leest u in de Temporal UI de gegevens van de gezinnen van uw programma's. Plak hier uw token om u in deze browser aan te melden (8 uur).</p>
-<form method="post" action="/v1/session/form">
-<label for="token">Token</label>
-<input id="token" name="token" type="password" autocomplete="off" required>
-<button type="submit">Aanmelden</button>
-</form>
-<p>Zet daarna in de Temporal UI, bij de instellingen van de codec server, "include cross-origin credentials" aan.</p>
-`)
-	signedInPage = page(`<p>U bent aangemeld. Open of vernieuw de Temporal UI: de gegevens van de gezinnen van uw programma's worden daar leesbaar. Afmelden: DELETE /v1/session, of sluit de browser na 8 uur.</p>
-`)
-)
-
-// deleteSession tells the browser to drop the session cookie. It needs no
-// authentication: it changes nothing on the server and reveals nothing,
-// and a browser must be able to drop a cookie whose token was revoked.
+// deleteSession ends the browser's session and drops the cookie. It needs
+// no authentication: it can only end the session whose id the caller holds.
 func (s *server) deleteSession(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     SessionCookie,
-		Value:    "",
-		Path:     strings.TrimSuffix(CodecPath, "/"),
-		MaxAge:   -1,
-		HttpOnly: true,
-		Secure:   secureRequest(r),
-		SameSite: http.SameSiteLaxMode,
-	})
+	if err := s.sessions.Close(w, r); err != nil {
+		s.writeStoreError(w, "end session", err)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// secureRequest says whether the browser reached the API over HTTPS
-// (directly or through a proxy that says so), so the cookie gets Secure.
-func secureRequest(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 // codecAuthError refuses a request to the codec endpoint; StatusCode is the
@@ -307,25 +212,29 @@ func (e *codecAuthError) Unwrap() error   { return e.err }
 // SupervisorAuthorizer is the authorize function of the codec endpoint
 // (payloadcodec.NewHandler): only supervisors may have payloads decoded.
 // The credentials are the Authorization: Bearer header or, when there is
-// none, the elkgezin_session cookie that POST /v1/session set (what a
-// browser running the Temporal UI sends). It returns nil for a supervisor,
+// none, the browser session (package session) that the sign-in page or
+// POST /v1/session opened: what a browser running the Temporal UI sends. It returns nil for a supervisor,
 // and otherwise an error whose StatusCode() is 401 (no valid credentials),
 // 403 (not a supervisor) or 503 (the credentials could not be checked).
 // Mounted through Config.Codec, the request's log line and audit entry
 // name the caller.
-func SupervisorAuthorizer(auth Authenticator) func(*http.Request) error {
-	if auth == nil {
-		panic("api.SupervisorAuthorizer: nil Authenticator")
+func SupervisorAuthorizer(auth Authenticator, sessions *session.Manager) func(*http.Request) error {
+	if auth == nil || sessions == nil {
+		panic("api.SupervisorAuthorizer: nil Authenticator or session.Manager")
 	}
 	return func(r *http.Request) error {
-		req := r
-		if len(r.Header.Values("Authorization")) == 0 {
-			if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-				req = r.Clone(r.Context())
-				req.Header.Set("Authorization", "Bearer "+c.Value)
+		var p Principal
+		var err error
+		if _, cerr := r.Cookie(session.CookieName); cerr == nil && len(r.Header.Values("Authorization")) == 0 {
+			var sess session.Session
+			sess, err = sessions.Lookup(r)
+			p = sess.Principal
+			if errors.Is(err, session.ErrNoSession) {
+				err = &UnauthenticatedError{Detail: "the session has ended; sign in again"}
 			}
+		} else {
+			p, err = auth.Authenticate(r)
 		}
-		p, err := auth.Authenticate(req)
 		var unauth *UnauthenticatedError
 		switch {
 		case errors.As(err, &unauth):

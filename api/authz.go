@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"elkgezin/store"
+	"elkgezin/usecase"
 )
 
 // routeRule says who may call a route at all, and how its audit entries
@@ -34,43 +34,29 @@ type routeRule struct {
 // path is the credential), DELETE /v1/session (it only drops a cookie),
 // and Config.Codec at /codec/ (it authorizes itself: SupervisorAuthorizer).
 var routeRules = map[string]routeRule{
-	http.MethodPost + " " + pathReferrals:   {"create_referral", kinds(KindPartner), "refer a family"},
-	http.MethodGet + " " + pathTrajectories: {"list_trajectories", kinds(KindCoach, KindSupervisor), "list trajectories"},
-	http.MethodGet + " " + pathTrajectory:   {"read_trajectory", kinds(KindCoach, KindSupervisor), "read a trajectory"},
-	http.MethodPost + " " + pathAssignment:  {"assign_coach", kinds(KindSupervisor), "assign a coach"},
-	http.MethodPost + " " + pathIntake:      {"record_intake", kinds(KindCoach), "record an intake"},
-	http.MethodPost + " " + pathVisits:      {"record_visit", kinds(KindCoach), "record a home visit"},
-	http.MethodPost + " " + pathBirth:       {"record_birth", kinds(KindCoach), "record a birth"},
-	http.MethodPost + " " + pathHandovers:   {"hand_over", kinds(KindCoach), "hand a family over"},
-	http.MethodPost + " " + pathResend:      {"resend_handover", kinds(KindCoach), "send a handover again"},
-	http.MethodPost + " " + pathTimings:     {"adopt_programme_timings", kinds(KindSupervisor), "move a trajectory to the programme's current timings"},
-	http.MethodPost + " " + pathClosure:     {"close_trajectory", kinds(KindCoach, KindSupervisor), "close a trajectory"},
-	http.MethodPost + " " + pathExtension:   {"extend_follow_up", kinds(KindSupervisor), "extend follow-up"},
-	http.MethodPost + " " + pathSession:     {"create_session", kinds(KindSupervisor), "open a codec session"},
+	http.MethodPost + " " + pathReferrals:   {usecase.ActionCreateReferral, kinds(KindPartner), "refer a family"},
+	http.MethodGet + " " + pathTrajectories: {usecase.ActionList, kinds(KindCoach, KindSupervisor), "list trajectories"},
+	http.MethodGet + " " + pathTrajectory:   {usecase.ActionRead, kinds(KindCoach, KindSupervisor), "read a trajectory"},
+	http.MethodPost + " " + pathAssignment:  {usecase.ActionAssign, kinds(KindSupervisor), "assign a coach"},
+	http.MethodPost + " " + pathIntake:      {usecase.ActionIntake, kinds(KindCoach), "record an intake"},
+	http.MethodPost + " " + pathVisits:      {usecase.ActionVisit, kinds(KindCoach), "record a home visit"},
+	http.MethodPost + " " + pathBirth:       {usecase.ActionBirth, kinds(KindCoach), "record a birth"},
+	http.MethodPost + " " + pathHandovers:   {usecase.ActionHandOver, kinds(KindCoach), "hand a family over"},
+	http.MethodPost + " " + pathResend:      {usecase.ActionResend, kinds(KindCoach), "send a handover again"},
+	http.MethodPost + " " + pathTimings:     {usecase.ActionAdoptTimings, kinds(KindSupervisor), "move a trajectory to the programme's current timings"},
+	http.MethodPost + " " + pathClosure:     {usecase.ActionClose, kinds(KindCoach, KindSupervisor), "close a trajectory"},
+	http.MethodPost + " " + pathExtension:   {usecase.ActionExtendFollowUp, kinds(KindSupervisor), "extend follow-up"},
+	http.MethodPost + " " + pathSession:     {usecase.ActionCreateSession, kinds(KindSupervisor), "open a codec session"},
 	// Issue 12: milestones, co-workers, consultations, collective activities, reports.
-	http.MethodPost + " " + pathMilestone:          {"record_milestone", kinds(KindCoach), "record a milestone"},
-	http.MethodPost + " " + pathCoWorkers:          {"assign_co_worker", kinds(KindSupervisor), "assign a co-worker"},
-	http.MethodPost + " " + pathConsultations:      {"record_consultation", kinds(KindPartner, KindCoach, KindSupervisor), "record a consultation"},
-	http.MethodPost + " " + pathConsultationRefer:  {"refer_consultation", kinds(KindPartner), "refer a family after a consultation"},
-	http.MethodPost + " " + pathCollectiveActivity: {"record_collective_activity", kinds(KindCoach, KindSupervisor), "record a collective activity"},
-	http.MethodGet + " " + pathProgrammeReport:     {"read_programme_report", kinds(KindSupervisor), "read a programme's results"},
+	http.MethodPost + " " + pathMilestone:          {usecase.ActionRecordMilestone, kinds(KindCoach), "record a milestone"},
+	http.MethodPost + " " + pathCoWorkers:          {usecase.ActionAssignCoWorker, kinds(KindSupervisor), "assign a co-worker"},
+	http.MethodPost + " " + pathConsultations:      {usecase.ActionRecordConsultation, kinds(KindPartner, KindCoach, KindSupervisor), "record a consultation"},
+	http.MethodPost + " " + pathConsultationRefer:  {usecase.ActionReferConsultation, kinds(KindPartner), "refer a family after a consultation"},
+	http.MethodPost + " " + pathCollectiveActivity: {usecase.ActionRecordCollectiveActivity, kinds(KindCoach, KindSupervisor), "record a collective activity"},
+	http.MethodGet + " " + pathProgrammeReport:     {usecase.ActionReadProgrammeReport, kinds(KindSupervisor), "read a programme's results"},
 }
 
 func kinds(k ...string) []string { return k }
-
-// mayAccess says whether p may see, and act on, the trajectory: a coach
-// their own trajectories (the assigned coach, or a co-worker assigned
-// beside the coach, whose token is a coach token) in their programmes, a
-// supervisor every trajectory of their programmes, nobody else any.
-func mayAccess(p Principal, t store.TrajectorySummary) bool {
-	switch p.Kind {
-	case KindCoach:
-		return (t.CoachID != "" && t.CoachID == p.ID || isCoWorker(p, t)) && slices.Contains(p.Programmes, t.ProgrammeID)
-	case KindSupervisor:
-		return slices.Contains(p.Programmes, t.ProgrammeID)
-	}
-	return false
-}
 
 // guard authenticates the request, checks the route's rule and writes the
 // request's audit entry.
@@ -107,25 +93,7 @@ func (s *server) authorize(rule routeRule, next http.Handler) http.Handler {
 	})
 }
 
-// currentScope keeps, of a coach's programmes, those that still list them
-// as a coach (or co-worker) in the programme files: a coach taken off a
-// team loses its trajectories at once, even before their token is revoked.
-func (s *server) currentScope(p Principal) Principal {
-	if p.Kind != KindCoach {
-		return p
-	}
-	var kept []string
-	for _, id := range p.Programmes {
-		if prog, ok := s.programmes.Get(id); ok {
-			_, isCoach := prog.Coach(p.ID)
-			if _, isCoWorker := prog.CoWorker(p.ID); isCoach || isCoWorker {
-				kept = append(kept, id)
-			}
-		}
-	}
-	p.Programmes = kept
-	return p
-}
+func (s *server) currentScope(p Principal) Principal { return usecase.Scope(s.programmes, p) }
 
 func kindName(kind string) string {
 	switch kind {

@@ -334,6 +334,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		Temporal:   f.temporal,
 		Store:      f.store,
 		Auth:       TokenAuthenticator{Store: f.tokens},
+		Sessions:   newFakeSessions(f.tokens).manager(),
 		Audit:      f.audit,
 		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Timeout:    5 * time.Second,

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -92,9 +91,4 @@ func orNothing(ids []string) string {
 		return "none (the programme file lists no co_workers)"
 	}
 	return joinComma(ids)
-}
-
-// isCoWorker: the principal is a co-worker assigned to the trajectory.
-func isCoWorker(p Principal, t store.TrajectorySummary) bool {
-	return p.ID != "" && slices.Contains(t.CoWorkers, p.ID)
 }

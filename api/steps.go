@@ -6,12 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
-
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // Limits of a step.
@@ -227,37 +224,19 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 			return
 		}
 	}
-	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   update,
-		UpdateID:     update + "/" + key,
-		Args:         []any{req},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		var state trajectory.State
-		if err = handle.Get(ctx, &state); err == nil {
-			if state.StepsDone == nil {
-				state.StepsDone = []trajectory.DoneStep{}
-			}
-			writeJSON(w, http.StatusOK, state)
-			return
-		}
-	}
-
-	var appErr *temporal.ApplicationError
+	state, err := s.cases.Update(ctx, id, update, key, req)
+	var rejected *usecase.RejectedError
 	switch {
-	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
-		writeError(w, http.StatusConflict, "step rejected", appErr.Message())
-	case workflowGone(err):
-		// The workflow ended: closed, or gone for a reason the store may not know.
-		if row, serr := s.store.Trajectory(ctx, id); serr == nil && row.Phase == trajectory.PhaseClosed {
-			writeClosed(w)
-			return
-		}
+	case err == nil:
+		writeJSON(w, http.StatusOK, state)
+	case errors.As(err, &rejected):
+		writeError(w, http.StatusConflict, "step rejected", rejected.Reason)
+	case errors.Is(err, usecase.ErrClosed):
+		writeClosed(w)
+	case errors.Is(err, usecase.ErrNotRunning):
 		writeError(w, http.StatusNotFound, "trajectory not found",
 			fmt.Sprintf("trajectory %s is not running, so no step can be recorded for it", id))
-	case unavailable(ctx, err):
+	case errors.Is(err, usecase.ErrUnavailable):
 		s.log.Warn("step: Temporal did not answer", "trajectory_id", id, "update", update, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "service unavailable",
 			"the workflow service did not answer in time; the step may not be recorded: retry with the same Idempotency-Key")
@@ -268,18 +247,4 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	}
 }
 
-// errTypeAcceptedUpdateCompletedWorkflow is the failure type the Temporal
-// server gives an accepted Update whose workflow completed before the
-// Update did.
-const errTypeAcceptedUpdateCompletedWorkflow = "AcceptedUpdateCompletedWorkflow"
-
-// workflowGone says whether err means there is no running workflow to
-// update: the server answers NotFound for an Update to a workflow that does
-// not exist or already completed, and fails an accepted Update whose
-// workflow completed before it with AcceptedUpdateCompletedWorkflow.
-func workflowGone(err error) bool {
-	var nf *serviceerror.NotFound
-	var appErr *temporal.ApplicationError
-	return errors.As(err, &nf) ||
-		(errors.As(err, &appErr) && appErr.Type() == errTypeAcceptedUpdateCompletedWorkflow)
-}
+func workflowGone(err error) bool { return usecase.WorkflowGone(err) }

@@ -13,11 +13,10 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 var (
@@ -69,18 +68,18 @@ func (s *server) writeStoreError(w http.ResponseWriter, what string, err error) 
 // the programme (a closed trajectory is left to Temporal, which answers a
 // retried closure with its first outcome).
 func (s *server) loadVisible(w http.ResponseWriter, r *http.Request, id string) (store.Trajectory, bool) {
-	row, err := s.store.Trajectory(r.Context(), id)
+	row, err := s.cases.Visible(r.Context(), principal(r), id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, usecase.ErrDenied):
+		noteOutcome(r, store.OutcomeDenied, "reason", "trajectory")
+		writeTrajectoryNotFound(w)
+		return store.Trajectory{}, false
+	case errors.Is(err, usecase.ErrNotFound):
 		noteOutcome(r, store.OutcomeNotFound)
 		writeTrajectoryNotFound(w)
 		return store.Trajectory{}, false
 	case err != nil:
 		s.writeStoreError(w, "read trajectory", err)
-		return store.Trajectory{}, false
-	case !mayAccess(principal(r), row.TrajectorySummary):
-		noteOutcome(r, store.OutcomeDenied, "reason", "trajectory")
-		writeTrajectoryNotFound(w)
 		return store.Trajectory{}, false
 	}
 	return row, true
@@ -229,22 +228,7 @@ func phaseNames() []string {
 	return names
 }
 
-// unavailable says whether err means that a dependency did not answer in
-// time (or the request ended) rather than that it refused.
-func unavailable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	var (
-		unavail   *serviceerror.Unavailable
-		deadline  *serviceerror.DeadlineExceeded
-		canceled  *serviceerror.Canceled
-		exhausted *serviceerror.ResourceExhausted
-		waiting   *client.WorkflowUpdateServiceTimeoutOrCanceledError
-	)
-	return errors.As(err, &unavail) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
-		errors.As(err, &exhausted) || errors.As(err, &waiting)
-}
+func unavailable(ctx context.Context, err error) bool { return usecase.Unavailable(ctx, err) }
 
 // boolParam reads a query parameter that is true, false or absent (nil).
 func boolParam(fe *fieldErrors, q url.Values, name string) *bool {

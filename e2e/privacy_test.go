@@ -110,7 +110,8 @@ func TestPersonalDataStaysEncryptedAndOutOfLogs(t *testing.T) {
 	}
 	// A supervisor's browser signs in with the sign-in page's form, and the
 	// UI's requests then carry the session cookie instead of a token.
-	signIn, err := http.PostForm(s.apiURL+"/v1/session/form", url.Values{"token": {s.token("supervisor:test")}})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	signIn, err := noRedirect.PostForm(s.apiURL+"/aanmelden", url.Values{"token": {s.token("supervisor:test")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestPersonalDataStaysEncryptedAndOutOfLogs(t *testing.T) {
 			session = c
 		}
 	}
-	if signIn.StatusCode != http.StatusOK || session == nil || !session.HttpOnly {
+	if signIn.StatusCode != http.StatusSeeOther || session == nil || !session.HttpOnly || strings.Contains(session.Value, s.token("supervisor:test")) {
 		t.Fatalf("sign-in form: %d, cookie %v", signIn.StatusCode, session)
 	}
 	req, _ := http.NewRequest("POST", s.apiURL+"/codec/decode", bytes.NewReader(body))

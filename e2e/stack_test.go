@@ -102,6 +102,7 @@ func startStackWith(t *testing.T, programmes string) *stack {
 		"SMTP_ADDR="+s.smtp.Addr(),
 		"MAIL_FROM=elkgezin@test.example",
 		"LOG_LEVEL=debug",
+		"DEV_INSECURE_COOKIES=1",
 	)
 	// As an operator does once per namespace; the worker only checks.
 	s.run("setup")

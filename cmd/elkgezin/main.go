@@ -20,7 +20,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
-	"elkgezin/api"
 	"elkgezin/handoverlink"
 	"elkgezin/mailer"
 	"elkgezin/payloadcodec"
@@ -60,7 +59,11 @@ environment (defaults in brackets):
   SMTP_ADDR          [127.0.0.1:1025]
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
-  PUBLIC_BASE_URL    [http://127.0.0.1:8080]
+  PUBLIC_BASE_URL    [http://127.0.0.1:8080]  the pages' address, in email links; must be
+                     https:// unless DEV_INSECURE_COOKIES=1
+  DEV_INSECURE_COOKIES  development over plain HTTP only: session cookie without
+                     Secure, no HSTS, http:// PUBLIC_BASE_URL allowed
+  TEMPORAL_UI_URL    [http://127.0.0.1:8233]  for supervisors' links to a workflow
   API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
 `
@@ -182,22 +185,13 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 		return fmt.Errorf("configure Temporal client: %w", err)
 	}
 	defer tc.Close()
-	auth := api.TokenAuthenticator{Store: st}
-
+	web, err := newWeb(webParts{programmes: programmes, services: services, keys: keys, store: st, temporal: tc, logger: logger})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Addr: env("API_ADDR", "127.0.0.1:8080"),
-		Handler: api.NewHandler(api.Config{
-			Programmes: programmes,
-			Services:   services,
-			Links:      keys.links,
-			Temporal:   tc,
-			Store:      st,
-			Auth:       auth,
-			Audit:      st,
-			// The Temporal UI decodes payloads here, for supervisors only.
-			Codec:  payloadcodec.NewHandler(payloadcodec.NewCodec(keys.payloads), env("CODEC_CORS_ORIGIN", "http://127.0.0.1:8233"), api.SupervisorAuthorizer(auth)),
-			Logger: logger,
-		}),
+		Addr:              env("API_ADDR", "127.0.0.1:8080"),
+		Handler:           web,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// browser is a headless Chromium from the distribution (deploy/test
+// installs it where missing), with a profile of its own: one per person,
+// so each has their own cookies.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("no chromium on PATH: deploy/test installs it (apt-get install -y chromium)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(cancelTimeout)
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// artifactsDir is where screenshots go: ELKGEZIN_ARTIFACTS, or artifacts/
+// at the top of the repository (ignored by git).
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("ELKGEZIN_ARTIFACTS")
+	if dir == "" {
+		dir, _ = filepath.Abs("../artifacts/browser")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// screenshots saves the page at phone width (390 px) and desktop width
+// (quality 100: PNG; below 100 Chromium writes JPEG).
+func screenshots(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	for _, size := range []struct {
+		suffix string
+		w, h   int64
+	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+		var png []byte
+		if err := chromedp.Run(ctx, chromedp.EmulateViewport(size.w, size.h), chromedp.FullScreenshot(&png, 100)); err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(artifactsDir(t), name+"-"+size.suffix+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// axeViolations runs axe-core (deploy/test installs it from the npm
+// registry; AXE_CORE_JS names its axe.min.js) on the page and returns the
+// serious and critical violations.
+func axeViolations(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	path := os.Getenv("AXE_CORE_JS")
+	if path == "" {
+		path = filepath.Join(os.Getenv("HOME"), ".cache", "elkgezin-npm", "node_modules", "axe-core", "axe.min.js")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core: %v (deploy/test installs it with npm; or set AXE_CORE_JS)", err)
+	}
+	var found []string
+	err = chromedp.Run(ctx,
+		chromedp.Evaluate(string(src), nil),
+		chromedp.Evaluate(`axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}).then(r =>
+			r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+			 .map(v => v.id + ': ' + v.help + ' (' + v.nodes.map(n => n.target.join(' ')).join(', ') + ')'))`,
+			&found, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
+	)
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return found
+}

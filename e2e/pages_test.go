@@ -1,0 +1,234 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestPagesInBrowser drives one whole trajectory through the pages in a
+// real headless Chromium, as a supervisor and a coach: sign in, assign,
+// intake, a visit, a late visit first on "Mijn gezinnen", a handover with
+// consent, closure; with screenshots at phone and desktop width, and an
+// axe-core check of each page.
+func TestPagesInBrowser(t *testing.T) {
+	s := startStack(t)
+	late := s.referPlain("BROWSER-LATE", "Lotte Laatgezin")
+	calm := s.referPlain("BROWSER-CALM", "Chris Rustgezin")
+
+	// The supervisor signs in and assigns both families from the team page.
+	sup := browser(t)
+	s.signIn(t, sup, s.token("supervisor:test"))
+	mustRun(t, sup, chromedp.WaitVisible(`#wachtend`, chromedp.ByQuery))
+	s.checkPage(t, sup, "team")
+	for _, id := range []string{late, calm} {
+		mustRun(t, sup,
+			chromedp.Navigate(s.apiURL+"/team"),
+			chromedp.SetValue(`#coach-`+id, "test-coach", chromedp.ByQuery),
+			chromedp.Submit(`#coach-`+id, chromedp.ByQuery),
+			chromedp.WaitVisible(`.done`, chromedp.ByQuery),
+		)
+	}
+	s.checkPage(t, sup, "trajectory-supervisor")
+	if html := outerHTML(t, sup); !strings.Contains(html, "Dit traject in de Temporal UI") {
+		t.Error("the supervisor's trajectory page has no link to the Temporal UI")
+	}
+
+	// The coach does both intakes; the calm family's next visit is far off.
+	coach := browser(t)
+	s.signIn(t, coach, s.token("coach:test-coach"))
+	s.step(t, coach, calm, "intake", map[string]string{"#intake-next": local(time.Now().Add(48 * time.Hour))})
+	s.step(t, coach, late, "intake", map[string]string{"#intake-next": local(time.Now().Add(24 * time.Hour))})
+	// A visit whose next visit is due in seconds: soon late.
+	s.step(t, coach, late, "bezoek", map[string]string{
+		"#bezoek-next": local(time.Now().Add(3 * time.Second)), "#bezoek-note": "koelkast leeg, slaapt slecht"})
+	s.waitFor("coach:test-coach", late, func(m map[string]any) bool { return m["overdue"] == true })
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/gezinnen"), chromedp.WaitVisible(`ul.families`, chromedp.ByQuery))
+	var first string
+	mustRun(t, coach, chromedp.Text(`ul.families li:first-child`, &first, chromedp.ByQuery))
+	if !strings.Contains(first, "Lotte Laatgezin") || !strings.Contains(first, "te laat") {
+		t.Errorf("the late family is not first on Mijn gezinnen: %q", first)
+	}
+	s.checkPage(t, coach, "mijn-gezinnen")
+
+	// Handover with consent, then closure.
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+late), chromedp.WaitVisible(`#f-overdracht`, chromedp.ByQuery))
+	s.checkPage(t, coach, "trajectory-coach")
+	mustRun(t, coach,
+		chromedp.SetValue(`#service`, "test-service", chromedp.ByQuery),
+		chromedp.Click(`input[name=consent_given]`, chromedp.ByQuery),
+		chromedp.SetValue(`#recorded_on`, time.Now().Format("2006-01-02"), chromedp.ByQuery),
+		chromedp.Click(`input[name=shares][value=contact]`, chromedp.ByQuery),
+		chromedp.SetValue(`#handover_reason`, "hulp bij kinderopvang", chromedp.ByQuery),
+		chromedp.Submit(`#handover_reason`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.done`, chromedp.ByQuery),
+	)
+	s.waitEvent(late, "handover_sent", 1, time.Minute)
+	s.step(t, coach, late, "afsluiting", map[string]string{"#close_reason": "goals_reached", "#close_text": "doelen bereikt"})
+	s.waitFor("coach:test-coach", late, func(m map[string]any) bool { return m["phase"] == "closed" })
+	s.checkPage(t, coach, "trajectory-closed")
+
+	s.pagesRefuse(t, calm)
+}
+
+// pagesRefuse: another coach gets 404 for a family not theirs, to see or
+// to post to; a form posted from another site is refused.
+func (s *stack) pagesRefuse(t *testing.T, id string) {
+	other, otherCSRF := s.formSession(t, s.token("coach:test-coach-2"))
+	status, body := s.page(other, "GET", "/trajecten/"+id, nil, nil)
+	if status != http.StatusNotFound || strings.Contains(body, "Chris Rustgezin") {
+		t.Errorf("another coach sees the family: %d", status)
+	}
+	form := url.Values{"csrf": {otherCSRF}, "key": {"k1"}, "note": {"x"}}
+	if status, _ := s.page(other, "POST", "/trajecten/"+id+"/bezoek", form, nil); status != http.StatusNotFound {
+		t.Errorf("another coach posts a visit: %d, want 404", status)
+	}
+	own, csrf := s.formSession(t, s.token("coach:test-coach"))
+	form = url.Values{"csrf": {csrf}, "key": {"k2"}, "note": {"x"}}
+	for _, h := range []map[string]string{{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}} {
+		if status, _ := s.page(own, "POST", "/trajecten/"+id+"/bezoek", form, h); status != http.StatusForbidden {
+			t.Errorf("a cross-site post (%v): %d, want 403", h, status)
+		}
+	}
+	if status, _ := s.page(own, "POST", "/trajecten/"+id+"/bezoek", url.Values{"csrf": {"wrong"}, "key": {"k3"}}, nil); status != http.StatusForbidden {
+		t.Errorf("a post without the session's CSRF secret: %d, want 403", status)
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// formSession signs in over HTTP and returns the session cookie and the CSRF secret.
+func (s *stack) formSession(t *testing.T, token string) (*http.Cookie, string) {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(s.apiURL+"/aanmelden", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var cookie *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "elkgezin_session" {
+			cookie = ck
+		}
+	}
+	if cookie == nil {
+		t.Fatalf("sign-in: %d, no cookie", resp.StatusCode)
+	}
+	_, body := s.page(cookie, "GET", "/gezinnen", nil, nil)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF secret on the page: %s", body)
+	}
+	return cookie, m[1]
+}
+
+func (s *stack) page(cookie *http.Cookie, method, path string, form url.Values, header map[string]string) (int, string) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, s.apiURL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	req.AddCookie(cookie)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (s *stack) referPlain(reference, name string) string {
+	s.t.Helper()
+	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
+		"programme": "test-seconds",
+		"referrer":  map[string]any{"organisation": "test-partner", "reference": reference},
+		"family":    map[string]any{"contact_name": name, "phone": "+32 470 11 22 33"},
+		"reason":    "jonge moeder, alleen",
+	}, nil)
+	if status != http.StatusCreated {
+		s.t.Fatalf("referral: %d %v", status, created)
+	}
+	return created["id"].(string)
+}
+
+func (s *stack) signIn(t *testing.T, ctx context.Context, token string) {
+	t.Helper()
+	mustRun(t, ctx,
+		chromedp.Navigate(s.apiURL+"/aanmelden"),
+		chromedp.WaitVisible(`#token`, chromedp.ByQuery),
+	)
+	s.checkPage(t, ctx, "aanmelden")
+	mustRun(t, ctx,
+		chromedp.SetValue(`#token`, token, chromedp.ByQuery),
+		chromedp.Submit(`#token`, chromedp.ByQuery),
+		chromedp.WaitVisible(`header nav`, chromedp.ByQuery),
+	)
+}
+
+// step fills a step's form on the trajectory page and sends it.
+func (s *stack) step(t *testing.T, ctx context.Context, id, step string, fields map[string]string) {
+	t.Helper()
+	actions := []chromedp.Action{chromedp.Navigate(s.apiURL + "/trajecten/" + id), chromedp.WaitVisible(`#f-`+step, chromedp.ByQuery)}
+	var last string
+	for sel, v := range fields {
+		actions = append(actions, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.SetValue(sel, v, chromedp.ByQuery))
+		last = sel
+	}
+	actions = append(actions, chromedp.Submit(last, chromedp.ByQuery), chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery))
+	mustRun(t, ctx, actions...)
+	if html := outerHTML(t, ctx); !strings.Contains(html, `class="done"`) {
+		_, msg, _ := strings.Cut(html, `class="error" role="alert">`)
+		msg, _, _ = strings.Cut(msg, "</p>")
+		t.Fatalf("%s on %s was not recorded: %s", step, id, msg)
+	}
+}
+
+// checkPage saves screenshots of the page and runs axe-core on it.
+func (s *stack) checkPage(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	screenshots(t, ctx, name)
+	if v := axeViolations(t, ctx); len(v) > 0 {
+		t.Errorf("%s: serious accessibility violations:\n%s", name, strings.Join(v, "\n"))
+	}
+}
+
+func outerHTML(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	var html string
+	mustRun(t, ctx, chromedp.OuterHTML(`html`, &html, chromedp.ByQuery))
+	return html
+}
+
+func mustRun(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
+	t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+}
+
+// local is a datetime-local value in Belgian time, with seconds (whole
+// seconds, not :00, which the browser writes without them).
+func local(at time.Time) string {
+	loc, _ := time.LoadLocation("Europe/Brussels")
+	at = at.Truncate(time.Second)
+	if at.Second() == 0 {
+		at = at.Add(time.Second)
+	}
+	return at.In(loc).Format("2006-01-02T15:04:05")
+}

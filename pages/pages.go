@@ -1,0 +1,207 @@
+// Package pages serves the server-rendered pages for coaches and
+// supervisors, in Dutch, from the API process: sign-in and sign-out,
+// "Mijn gezinnen", a trajectory with the forms for the steps allowed now,
+// and the supervisor's team overview. They are a thin adapter over
+// package usecase, as the JSON API is: the same rule of who may see a
+// trajectory, the same Updates under idempotency keys, the same audit log.
+// Every page needs a browser session (package session); every form post
+// carries the session's CSRF secret and must come from this origin.
+package pages
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"elkgezin/programme"
+	"elkgezin/session"
+	"elkgezin/store"
+	"elkgezin/usecase"
+)
+
+//go:embed templates/*.tmpl
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// TokenStore checks the token a person signs in with.
+type TokenStore interface {
+	AuthenticateToken(ctx context.Context, token string) (store.TokenInfo, error)
+}
+
+// Config is what the pages need; all fields but TemporalUI and Logger are required.
+type Config struct {
+	Cases    usecase.Cases
+	Sessions *session.Manager
+	Tokens   TokenStore
+	Services programme.Services
+	// TemporalUI is the Temporal UI's base URL and Namespace its
+	// namespace, for the supervisor's link to a trajectory's workflow.
+	TemporalUI string
+	Namespace  string
+	Logger     *slog.Logger
+}
+
+type handler struct {
+	Config
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"phase":  phaseLabel,
+	"step":   stepLabel,
+	"event":  eventLabel,
+	"reason": closeReasonLabel,
+	"when":   when,
+	"at":     func(t time.Time) string { return when(&t) },
+	"share":  shareLabel,
+	"dict":   func(f *form, csrf, id string) visitForm { return visitForm{Form: f, CSRF: csrf, ID: id} },
+}
+
+// visitForm feeds the shared fields of the intake and visit forms.
+type visitForm struct {
+	Form     *form
+	CSRF, ID string
+}
+
+// New builds the pages' handler. Mount it at / beside the API's routes.
+func New(cfg Config) http.Handler {
+	if cfg.Sessions == nil || cfg.Tokens == nil || cfg.Cases.Store == nil || cfg.Cases.Audit == nil {
+		panic("pages.New: Sessions, Tokens, Cases.Store and Cases.Audit are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &handler{Config: cfg, pages: map[string]*template.Template{}}
+	for _, name := range []string{"signin", "gezinnen", "team", "trajectory", "message"} {
+		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).
+			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl"))
+	}
+	static, _ := fs.Sub(staticFiles, "static")
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /aanmelden", h.signInPage)
+	mux.HandleFunc("POST /aanmelden", h.signIn)
+	mux.HandleFunc("POST /afmelden", h.signOut)
+	mux.HandleFunc("GET /{$}", h.withSession(h.home))
+	mux.HandleFunc("GET /gezinnen", h.withSession(h.families))
+	mux.HandleFunc("GET /team", h.withSession(h.team))
+	mux.HandleFunc("GET /trajecten/{id}", h.withSession(h.trajectory))
+	mux.HandleFunc("POST /trajecten/{id}/{step}", h.withSession(h.postStep))
+	return headers(mux)
+}
+
+// headers sets what every page answers with: no caching of family data,
+// no framing, scripts and styles from this origin only.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type sessionKey struct{}
+
+func current(r *http.Request) session.Session {
+	s, _ := r.Context().Value(sessionKey{}).(session.Session)
+	return s
+}
+
+// withSession lets only a signed-in coach or supervisor through; anyone
+// else goes to the sign-in page.
+func (h *handler) withSession(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, err := h.Sessions.Lookup(r)
+		switch {
+		case errors.Is(err, session.ErrNoSession):
+			http.Redirect(w, r, "/aanmelden?terug="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
+			return
+		case err != nil:
+			h.unavailable(w, r, err)
+			return
+		}
+		if k := s.Principal.Kind; k != usecase.KindCoach && k != usecase.KindSupervisor {
+			h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze pagina's zijn voor gezinscoaches en teamverantwoordelijken.")
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
+	}
+}
+
+func (h *handler) home(w http.ResponseWriter, r *http.Request) {
+	if current(r).Principal.Kind == usecase.KindSupervisor {
+		http.Redirect(w, r, "/team", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/gezinnen", http.StatusSeeOther)
+}
+
+// page is what every template gets.
+type page struct {
+	Title     string
+	Principal usecase.Principal
+	CSRF      string
+	Data      any
+}
+
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	s := current(r)
+	var buf bytes.Buffer
+	if err := h.pages[name].Execute(&buf, page{Title: title, Principal: s.Principal, CSRF: s.CSRF, Data: data}); err != nil {
+		h.Logger.Error("pages: render", "page", name, "error", err)
+		http.Error(w, "De pagina kon niet worden opgebouwd; probeer het later opnieuw.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (h *handler) message(w http.ResponseWriter, r *http.Request, status int, title, text string) {
+	h.render(w, r, status, "message", title, text)
+}
+
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.message(w, r, http.StatusNotFound, "Niet gevonden", "Er is geen traject met dit nummer dat u mag zien.")
+}
+
+func (h *handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	h.Logger.Error("pages: a dependency did not answer", "path", r.Pattern, "error", err)
+	h.message(w, r, http.StatusServiceUnavailable, "Even geduld", "De gegevens zijn nu niet bereikbaar. Probeer het over een minuut opnieuw; wat u invulde, is niet verloren als u teruggaat.")
+}
+
+// audit writes the audit entry of a page request: the same actions as the API's.
+func (h *handler) audit(r *http.Request, action, trajectoryID, outcome string, detail map[string]string) error {
+	if detail == nil {
+		detail = map[string]string{}
+	}
+	detail["via"] = "pages"
+	p := current(r).Principal
+	if p.CredentialID != "" {
+		detail["token_id"] = p.CredentialID
+	}
+	actor := p.Actor()
+	if p.Kind == "" {
+		actor = usecase.KindAnonymous
+	}
+	return h.Cases.Audit.Audit(r.Context(), store.AuditEntry{Actor: actor, Action: action, TrajectoryID: trajectoryID, Outcome: outcome, Detail: detail})
+}
+
+// newKey is the idempotency key a form carries from when it was shown, so
+// that a double submit is one step.
+func newKey() string { return "form-" + strings.ToLower(rand.Text()) }

@@ -1,0 +1,87 @@
+package pages
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"elkgezin/session"
+	"elkgezin/store"
+	"elkgezin/usecase"
+)
+
+type signInData struct {
+	Back  string
+	Error string
+}
+
+func (h *handler) signInPage(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "signin", "Aanmelden", signInData{Back: safeBack(r.URL.Query().Get("terug"))})
+}
+
+// signIn opens a session for the holder of the token typed in the form.
+// There is no session yet to carry a CSRF secret, so a post from another
+// site is refused by its Origin (login CSRF).
+func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if !session.SameOrigin(r) || r.ParseForm() != nil {
+		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website.")
+		return
+	}
+	back := safeBack(r.PostForm.Get("terug"))
+	tok, err := h.Tokens.AuthenticateToken(r.Context(), strings.TrimSpace(r.PostForm.Get("token")))
+	switch {
+	case errors.Is(err, store.ErrTokenInvalid):
+		_ = h.auditAs(r, usecase.KindAnonymous, "", "unauthenticated")
+		h.render(w, r, http.StatusUnauthorized, "signin", "Aanmelden", signInData{Back: back, Error: "Dit token is niet geldig (onbekend of ingetrokken). Vraag een nieuw aan de beheerder."})
+		return
+	case err != nil:
+		h.unavailable(w, r, err)
+		return
+	case tok.Kind != store.TokenCoach && tok.Kind != store.TokenSupervisor:
+		_ = h.auditAs(r, tok.Actor(), tok.ID, store.OutcomeDenied)
+		h.render(w, r, http.StatusForbidden, "signin", "Aanmelden", signInData{Back: back, Error: "Met dit token kunt u zich hier niet aanmelden: de pagina's zijn voor gezinscoaches en teamverantwoordelijken."})
+		return
+	}
+	if err := h.Sessions.Open(r.Context(), w, tok.ID); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	_ = h.auditAs(r, tok.Actor(), tok.ID, store.OutcomeOK)
+	if back == "" {
+		back = "/"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (h *handler) auditAs(r *http.Request, actor, tokenID, outcome string) error {
+	detail := map[string]string{"via": "pages"}
+	if tokenID != "" {
+		detail["token_id"] = tokenID
+	}
+	return h.Cases.Audit.Audit(r.Context(), store.AuditEntry{Actor: actor, Action: usecase.ActionCreateSession, Outcome: outcome, Detail: detail})
+}
+
+// signOut ends the session. It needs the session's CSRF secret, so another
+// site cannot sign a person out.
+func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	s, err := h.Sessions.Lookup(r)
+	if err == nil && (r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf"))) {
+		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website.")
+		return
+	}
+	if err := h.Sessions.Close(w, r); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/aanmelden", http.StatusSeeOther)
+}
+
+// safeBack keeps a return path on this site only.
+func safeBack(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+		return ""
+	}
+	return p
+}

@@ -1,0 +1,205 @@
+package pages
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"elkgezin/store"
+	"elkgezin/trajectory"
+	"elkgezin/usecase"
+)
+
+var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+
+// stepKinds say which role may take each step: the API's authorization
+// table (api.routeRules) for the same Updates.
+var stepKinds = map[string][]string{
+	"toewijzing": {usecase.KindSupervisor},
+	"verlenging": {usecase.KindSupervisor},
+	"intake":     {usecase.KindCoach},
+	"bezoek":     {usecase.KindCoach},
+	"geboorte":   {usecase.KindCoach},
+	"overdracht": {usecase.KindCoach},
+	"afsluiting": {usecase.KindCoach, usecase.KindSupervisor},
+}
+
+// postStep records one step from its form: the same Update, under the
+// idempotency key the form got when it was shown, as the API sends.
+func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
+	s := current(r)
+	p := s.Principal
+	step, id := r.PathValue("step"), r.PathValue("id")
+	action, known := stepActions[step]
+	if !known {
+		h.notFound(w, r)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf")) {
+		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "csrf"})
+		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website, of de pagina is te oud. Open de pagina opnieuw en probeer nog eens.")
+		return
+	}
+	row, err := h.Cases.Visible(r.Context(), p, id)
+	switch {
+	case errors.Is(err, usecase.ErrDenied):
+		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "trajectory"})
+		h.notFound(w, r)
+		return
+	case errors.Is(err, usecase.ErrNotFound):
+		_ = h.audit(r, action, id, store.OutcomeNotFound, nil)
+		h.notFound(w, r)
+		return
+	case err != nil:
+		h.unavailable(w, r, err)
+		return
+	}
+	if !containsKind(stepKinds[step], p.Kind) {
+		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "kind"})
+		h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze stap is niet voor uw rol.")
+		return
+	}
+	key := r.PostForm.Get("key")
+	if !keyPattern.MatchString(key) {
+		key = newKey()
+	}
+	update, req, problem := h.buildStep(step, row, r.PostForm, p.Actor(), time.Now())
+	status := http.StatusBadRequest
+	if problem == "" {
+		_, err = h.Cases.Update(r.Context(), id, update, key, req)
+		var rejected *usecase.RejectedError
+		switch {
+		case err == nil:
+			_ = h.audit(r, action, id, store.OutcomeOK, map[string]string{"status": "200"})
+			http.Redirect(w, r, "/trajecten/"+url.PathEscape(id)+"?gedaan="+step, http.StatusSeeOther)
+			return
+		case errors.As(err, &rejected):
+			status, problem = http.StatusConflict, rejected.Reason
+		case errors.Is(err, usecase.ErrClosed):
+			status, problem = http.StatusConflict, "Dit traject is afgesloten; er kunnen geen stappen meer bij."
+		case errors.Is(err, usecase.ErrNotRunning):
+			status, problem = http.StatusNotFound, "Dit traject loopt niet meer."
+		case errors.Is(err, usecase.ErrUnavailable):
+			status, problem = http.StatusServiceUnavailable, "De dienst antwoordde niet op tijd. Verstuur het formulier opnieuw: het wordt maar één keer opgeslagen."
+		default:
+			h.Logger.Error("pages: step failed", "trajectory_id", id, "update", update, "error", err)
+			status, problem = http.StatusInternalServerError, "De stap kon niet worden opgeslagen (gelogd). Probeer het opnieuw; meld het als het blijft gebeuren."
+		}
+	}
+	_ = h.audit(r, action, id, fmt.Sprint(status), map[string]string{"status": fmt.Sprint(status)})
+	d, ok := h.load(w, r)
+	if !ok {
+		return
+	}
+	// The refused form keeps what was typed and its key: sending it again
+	// after a timeout is still the same step.
+	d.Forms[step] = &form{Key: key, Values: r.PostForm, Error: problem}
+	h.show(w, r, status, d)
+}
+
+func containsKind(kinds []string, k string) bool {
+	for _, x := range kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// buildStep turns a form into the step's Update and request, or says in
+// words what is wrong with it.
+func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by string, now time.Time) (string, any, string) {
+	var ps []trajectory.Problem
+	switch step {
+	case "toewijzing":
+		coach := f.Get("coach")
+		if isCoach, _, _ := h.Cases.CoachOf(row.ProgrammeID, coach); !isCoach {
+			return "", nil, "Kies een coach van het programma."
+		}
+		return trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach, By: by}, ""
+	case "intake", "bezoek":
+		doneAt, err1 := parseLocal(f.Get("done_at"))
+		next, err2 := parseLocal(f.Get("next_visit_due"))
+		if err1 != nil || err2 != nil {
+			return "", nil, "Vul datum en uur in als JJJJ-MM-DD UU:MM."
+		}
+		note := strings.TrimSpace(f.Get("note"))
+		if ps = trajectory.VisitTimeProblems(now, doneAt, next); len(ps) == 0 && len([]rune(note)) > 4000 {
+			return "", nil, "De nota mag hoogstens 4000 tekens lang zijn."
+		}
+		if step == "intake" {
+			return trajectory.UpdateRecordIntake, trajectory.RecordIntake{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}, problems(ps)
+		}
+		return trajectory.UpdateRecordVisit, trajectory.RecordVisit{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}, problems(ps)
+	case "geboorte":
+		born, err := trajectory.ParseDate(f.Get("born_on"))
+		if err != nil {
+			return "", nil, "Vul de geboortedatum in."
+		}
+		return trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: born, Name: strings.TrimSpace(f.Get("name")), By: by}, ""
+	case "overdracht":
+		svc, ok := h.Services[f.Get("service")]
+		if !ok {
+			return "", nil, "Kies een dienst uit de lijst."
+		}
+		c := trajectory.Consent{Given: f.Get("consent_given") == "ja", Shares: f["shares"]}
+		if c.Shares == nil {
+			c.Shares = []string{}
+		}
+		if v := f.Get("recorded_on"); v != "" {
+			d, err := trajectory.ParseDate(v)
+			if err != nil {
+				return "", nil, "Vul de datum van de toestemming in."
+			}
+			c.RecordedOn = d
+		}
+		reason := strings.TrimSpace(f.Get("reason"))
+		if reason == "" {
+			return "", nil, "Schrijf waarom u het gezin overdraagt."
+		}
+		if ps = trajectory.ConsentProblems(c); len(ps) > 0 {
+			return "", nil, "Noteer eerst de toestemming van het gezin (gegeven, en op welke datum) voor deze overdracht."
+		}
+		return trajectory.UpdateHandOver, trajectory.HandOver{Service: svc, Reason: reason, Consent: c, By: by}, ""
+	case "afsluiting":
+		reason, text := trajectory.CloseReason(f.Get("reason")), strings.TrimSpace(f.Get("text"))
+		ps = trajectory.CloseProblems(reason, text)
+		return trajectory.UpdateClose, trajectory.Close{Reason: reason, Text: text, By: by}, problems(ps)
+	case "verlenging":
+		until, err := trajectory.ParseDate(f.Get("until"))
+		reason := strings.TrimSpace(f.Get("reason"))
+		if err != nil || reason == "" {
+			return "", nil, "Vul de datum en de reden van de verlenging in."
+		}
+		return trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: until, Reason: reason, By: by}, ""
+	}
+	return "", nil, "Onbekende stap."
+}
+
+func problems(ps []trajectory.Problem) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Field + ": " + p.Message
+	}
+	return strings.Join(parts, "; ")
+}
+
+// parseLocal reads a datetime-local field in Belgian time; empty is zero
+// (the workflow then takes its own now for done_at).
+func parseLocal(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	switch len(v) {
+	case len("2006-01-02"):
+		v += "T09:00"
+	case len("2006-01-02T15:04:05"): // a browser sends seconds when the value has them
+		return time.ParseInLocation("2006-01-02T15:04:05", v, zone)
+	}
+	return time.ParseInLocation("2006-01-02T15:04", v, zone)
+}

@@ -1,0 +1,149 @@
+package pages
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"elkgezin/programme"
+	"elkgezin/store"
+	"elkgezin/trajectory"
+	"elkgezin/usecase"
+)
+
+// form is one step's form as shown: its idempotency key, what was typed,
+// and why the step was refused.
+type form struct {
+	Key    string
+	Values url.Values
+	Error  string
+}
+
+// Get is what was typed in a field.
+func (f form) Get(field string) string { return f.Values.Get(field) }
+
+// Has says whether a checkbox or choice was picked.
+func (f form) Has(field, value string) bool { return slices.Contains(f.Values[field], value) }
+
+type trajectoryData struct {
+	store.Trajectory
+	Name       string
+	Forms      map[string]*form // the steps allowed now, by step name
+	Coaches    []programme.Coach
+	Services   []programme.Service
+	Shares     []string
+	Reasons    []trajectory.CloseReason
+	TemporalUI string
+	Done       string // the step just recorded
+}
+
+func (h *handler) trajectory(w http.ResponseWriter, r *http.Request) {
+	d, ok := h.load(w, r)
+	if !ok {
+		return
+	}
+	if r.URL.Query().Get("gedaan") != "" {
+		d.Done = stepTitle(r.URL.Query().Get("gedaan"))
+	}
+	h.show(w, r, http.StatusOK, d)
+}
+
+// load finds the trajectory the caller may see (404 otherwise, as for one
+// that does not exist) and writes the read to the audit log first.
+func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData, bool) {
+	p := current(r).Principal
+	id := r.PathValue("id")
+	row, err := h.Cases.Visible(r.Context(), p, id)
+	switch {
+	case errors.Is(err, usecase.ErrDenied):
+		_ = h.audit(r, usecase.ActionRead, id, store.OutcomeDenied, map[string]string{"reason": "trajectory"})
+		h.notFound(w, r)
+		return nil, false
+	case errors.Is(err, usecase.ErrNotFound):
+		h.notFound(w, r)
+		return nil, false
+	case err != nil:
+		h.unavailable(w, r, err)
+		return nil, false
+	}
+	if err := h.audit(r, usecase.ActionRead, id, store.OutcomeOK, nil); err != nil {
+		h.unavailable(w, r, err)
+		return nil, false
+	}
+	d := &trajectoryData{Trajectory: row, Forms: map[string]*form{}, Shares: trajectory.ShareCategories,
+		Reasons: []trajectory.CloseReason{trajectory.CloseGoalsReached, trajectory.CloseHandedOver, trajectory.CloseMovedAway, trajectory.CloseFamilyDeclined, trajectory.CloseOther}}
+	if row.Family != nil {
+		d.Name = row.Family.ContactName
+	}
+	if prog, ok := h.Cases.Programmes.Get(row.ProgrammeID); ok {
+		d.Coaches = prog.Coaches
+	}
+	for _, s := range h.Services {
+		d.Services = append(d.Services, s)
+	}
+	slices.SortFunc(d.Services, func(a, b programme.Service) int { return strings.Compare(a.Name, b.Name) })
+	if p.Kind == usecase.KindSupervisor && h.TemporalUI != "" {
+		d.TemporalUI = strings.TrimRight(h.TemporalUI, "/") + "/namespaces/" + url.PathEscape(h.Namespace) + "/workflows/" + url.PathEscape(row.ID)
+	}
+	for _, name := range allowedSteps(p, row.TrajectorySummary) {
+		d.Forms[name] = &form{Key: newKey(), Values: url.Values{}}
+	}
+	return d, true
+}
+
+func (h *handler) show(w http.ResponseWriter, r *http.Request, status int, d *trajectoryData) {
+	title := "Traject"
+	if d.Name != "" {
+		title = d.Name
+	}
+	h.render(w, r, status, "trajectory", title, d)
+}
+
+// allowedSteps are the forms shown now: the steps the caller's role may
+// take (the API's authorization table) in the trajectory's phase. The
+// workflow's validators still have the last word.
+func allowedSteps(p usecase.Principal, t store.TrajectorySummary) []string {
+	if t.Phase == trajectory.PhaseClosed {
+		return nil
+	}
+	var steps []string
+	switch p.Kind {
+	case usecase.KindSupervisor:
+		steps = append(steps, "toewijzing")
+		if t.Phase == trajectory.PhasePostnatal {
+			steps = append(steps, "verlenging")
+		}
+	case usecase.KindCoach:
+		switch t.Phase {
+		case trajectory.PhaseCoachAssigned:
+			steps = append(steps, "intake")
+		case trajectory.PhaseReferred:
+		default:
+			steps = append(steps, "bezoek")
+			if t.Phase == trajectory.PhasePrenatal {
+				steps = append(steps, "geboorte")
+			}
+			steps = append(steps, "overdracht")
+		}
+	}
+	return append(steps, "afsluiting")
+}
+
+func stepTitle(step string) string {
+	return map[string]string{"toewijzing": "De coach is toegewezen.", "intake": "De intake is opgeslagen.",
+		"bezoek": "Het huisbezoek is opgeslagen.", "geboorte": "De geboorte is opgeslagen.",
+		"overdracht": "De overdracht is verstuurd.", "afsluiting": "Het traject is afgesloten.",
+		"verlenging": "De opvolging is verlengd."}[step]
+}
+
+// stepActions name each form's step in the audit log, as the API does.
+var stepActions = map[string]string{
+	"toewijzing": usecase.ActionAssign, "intake": usecase.ActionIntake, "bezoek": usecase.ActionVisit,
+	"geboorte": usecase.ActionBirth, "overdracht": usecase.ActionHandOver, "afsluiting": usecase.ActionClose,
+	"verlenging": usecase.ActionExtendFollowUp,
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,161 @@
+// Package session keeps the browser sessions of coaches and supervisors:
+// an opaque random id in an HttpOnly, SameSite=Lax cookie, the session
+// itself in PostgreSQL (store.CreateSession), with an expiry, an idle
+// timeout and sign-out. The pages and the codec endpoint of the Temporal UI
+// both read it. A session is opened with a token the caller already
+// proved (the seam where an OIDC sign-in can open one later), and each
+// session carries a secret that every form of the pages must send back
+// (CSRF).
+package session
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"elkgezin/programme"
+	"elkgezin/store"
+	"elkgezin/usecase"
+)
+
+// CookieName is the session cookie.
+const CookieName = "elkgezin_session"
+
+// Defaults of Manager.
+const (
+	DefaultMaxAge = 8 * time.Hour
+	DefaultIdle   = 1 * time.Hour
+)
+
+// Store is the part of *store.Store that keeps sessions.
+type Store interface {
+	CreateSession(ctx context.Context, tokenID string, maxAge time.Duration) (string, error)
+	Session(ctx context.Context, id string, idle time.Duration) (store.SessionInfo, error)
+	RevokeSession(ctx context.Context, id string) error
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Manager opens, reads and ends sessions.
+type Manager struct {
+	Store Store
+	// Programmes narrow a coach's scope to the programme files as they are now.
+	Programmes programme.Catalogue
+	// Insecure leaves Secure off the cookie: for development over plain
+	// HTTP only (DEV_INSECURE_COOKIES=1).
+	Insecure bool
+	MaxAge   time.Duration // DefaultMaxAge when zero
+	Idle     time.Duration // DefaultIdle when zero
+}
+
+// Session is a signed-in browser.
+type Session struct {
+	Principal usecase.Principal
+	// CSRF is the secret each form of this session carries.
+	CSRF string
+}
+
+// ErrNoSession: the request has no live session (none, expired, idle,
+// signed out, or its token revoked). Any other error of Lookup means the
+// database did not answer.
+var ErrNoSession = errors.New("no session")
+
+func (m *Manager) maxAge() time.Duration {
+	if m.MaxAge > 0 {
+		return m.MaxAge
+	}
+	return DefaultMaxAge
+}
+
+func (m *Manager) idle() time.Duration {
+	if m.Idle > 0 {
+		return m.Idle
+	}
+	return DefaultIdle
+}
+
+// Open starts a session for the holder of the token with this public id
+// (tok_..., already authenticated) and gives the browser its cookie.
+func (m *Manager) Open(ctx context.Context, w http.ResponseWriter, tokenID string) error {
+	id, err := m.Store.CreateSession(ctx, tokenID, m.maxAge())
+	if err != nil {
+		return fmt.Errorf("open session: %w", err)
+	}
+	m.setCookie(w, id, int(m.maxAge()/time.Second))
+	return nil
+}
+
+func (m *Manager) setCookie(w http.ResponseWriter, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     CookieName,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   !m.Insecure,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// Lookup finds the request's live session.
+func (m *Manager) Lookup(r *http.Request) (Session, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return Session{}, ErrNoSession
+	}
+	info, err := m.Store.Session(r.Context(), c.Value, m.idle())
+	if errors.Is(err, store.ErrSessionInvalid) {
+		return Session{}, ErrNoSession
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	p := usecase.Principal{
+		Kind:         info.Token.Kind,
+		ID:           info.Token.Subject,
+		Programmes:   slices.Clone(info.Token.Programmes),
+		CredentialID: info.Token.ID,
+	}
+	if m.Programmes != nil {
+		p = usecase.Scope(m.Programmes, p)
+	}
+	return Session{Principal: p, CSRF: info.CSRFToken}, nil
+}
+
+// Close ends the request's session on the server and drops the cookie.
+func (m *Manager) Close(w http.ResponseWriter, r *http.Request) error {
+	m.setCookie(w, "", -1)
+	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+		return m.Store.RevokeSession(r.Context(), c.Value)
+	}
+	return nil
+}
+
+// CheckCSRF says whether a form post of this session is genuine: the
+// browser says it comes from this site (Sec-Fetch-Site, Origin), and it
+// carries the session's secret.
+func (s Session) CheckCSRF(r *http.Request, formToken string) bool {
+	return SameOrigin(r) && formToken != "" && subtle.ConstantTimeCompare([]byte(formToken), []byte(s.CSRF)) == 1
+}
+
+// SameOrigin refuses a request that a browser says comes from another
+// site or origin. A request without these headers (not from a browser, or
+// an old one) passes: the CSRF secret is the check that holds then.
+func SameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}

@@ -1,0 +1,28 @@
+package usecase
+
+// Actions are the audit log's names of what a caller does; the API's
+// routes and the pages use the same names for the same act.
+const (
+	ActionCreateReferral = "create_referral"
+	ActionList           = "list_trajectories"
+	ActionRead           = "read_trajectory"
+	ActionAssign         = "assign_coach"
+	ActionIntake         = "record_intake"
+	ActionVisit          = "record_visit"
+	ActionBirth          = "record_birth"
+	ActionHandOver       = "hand_over"
+	ActionResend         = "resend_handover"
+	ActionAdoptTimings   = "adopt_programme_timings"
+	ActionClose          = "close_trajectory"
+	ActionExtendFollowUp = "extend_follow_up"
+	ActionCreateSession  = "create_session"
+	ActionEndSession     = "end_session"
+
+	// Milestones, co-workers, consultations, collective activities, reports.
+	ActionRecordMilestone          = "record_milestone"
+	ActionAssignCoWorker           = "assign_co_worker"
+	ActionRecordConsultation       = "record_consultation"
+	ActionReferConsultation        = "refer_consultation"
+	ActionRecordCollectiveActivity = "record_collective_activity"
+	ActionReadProgrammeReport      = "read_programme_report"
+)

@@ -1,0 +1,150 @@
+package usecase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"elkgezin/programme"
+	"elkgezin/store"
+	"elkgezin/trajectory"
+)
+
+// Store is the part of *store.Store the use cases read.
+type Store interface {
+	Trajectory(ctx context.Context, id string) (store.Trajectory, error)
+	ListTrajectories(ctx context.Context, f store.Filter) (store.Page, error)
+}
+
+// Auditor writes the append-only audit log; *store.Store is one.
+type Auditor interface {
+	Audit(ctx context.Context, e store.AuditEntry) error
+}
+
+// Cases are the use cases over one deployment's Temporal and PostgreSQL.
+type Cases struct {
+	Programmes programme.Catalogue
+	Temporal   client.Client
+	Store      Store
+	Audit      Auditor
+}
+
+// Errors of the use cases; the adapters turn them into their answers.
+var (
+	// ErrNotFound: no such trajectory, or one the caller may not see
+	// (errors.Is(err, ErrDenied) then too, for the audit log only).
+	ErrNotFound = errors.New("trajectory not found")
+	ErrDenied   = fmt.Errorf("%w: not the caller's", ErrNotFound)
+	// ErrUnavailable: PostgreSQL or Temporal did not answer in time.
+	ErrUnavailable = errors.New("a dependency did not answer")
+	// ErrClosed: the trajectory is closed; no step can be recorded.
+	ErrClosed = errors.New("trajectory closed")
+	// ErrNotRunning: the workflow is gone for another reason.
+	ErrNotRunning = errors.New("trajectory not running")
+)
+
+// RejectedError is a step the workflow's validator refused; Reason says
+// why, in words for the person who sent it.
+type RejectedError struct{ Reason string }
+
+func (e *RejectedError) Error() string { return "step rejected: " + e.Reason }
+
+// Visible reads the trajectory and checks that p may see it.
+func (c Cases) Visible(ctx context.Context, p Principal, id string) (store.Trajectory, error) {
+	row, err := c.Store.Trajectory(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Trajectory{}, ErrNotFound
+	case err != nil:
+		return store.Trajectory{}, fmt.Errorf("%w: read trajectory: %w", ErrUnavailable, err)
+	case !MayAccess(p, row.TrajectorySummary):
+		return store.Trajectory{}, ErrDenied
+	}
+	return row, nil
+}
+
+// Update sends a step to the trajectory's workflow as the Update named
+// update, with the Update id scoped by its name, so a retry with the same
+// key is the same Update to Temporal and a key reused for another kind of
+// step cannot collide. It returns the trajectory's state after the step.
+func (c Cases) Update(ctx context.Context, id, update, key string, req any) (trajectory.State, error) {
+	handle, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   update,
+		UpdateID:     update + "/" + key,
+		Args:         []any{req},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var state trajectory.State
+	if err == nil {
+		if err = handle.Get(ctx, &state); err == nil {
+			if state.StepsDone == nil {
+				state.StepsDone = []trajectory.DoneStep{}
+			}
+			return state, nil
+		}
+	}
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
+		return state, &RejectedError{Reason: appErr.Message()}
+	case WorkflowGone(err):
+		// The workflow ended: closed, or gone for a reason the store may not know.
+		if row, serr := c.Store.Trajectory(ctx, id); serr == nil && row.Phase == trajectory.PhaseClosed {
+			return state, ErrClosed
+		}
+		return state, ErrNotRunning
+	case Unavailable(ctx, err):
+		return state, fmt.Errorf("%w: %s: %w", ErrUnavailable, update, err)
+	}
+	return state, fmt.Errorf("update %s: %w", update, err)
+}
+
+// errTypeAcceptedUpdateCompletedWorkflow is the failure type the Temporal
+// server gives an accepted Update whose workflow completed before the
+// Update did.
+const errTypeAcceptedUpdateCompletedWorkflow = "AcceptedUpdateCompletedWorkflow"
+
+// WorkflowGone says whether err means there is no running workflow to
+// update: the server answers NotFound for an Update to a workflow that does
+// not exist or already completed, and fails an accepted Update whose
+// workflow completed before it with AcceptedUpdateCompletedWorkflow.
+func WorkflowGone(err error) bool {
+	var nf *serviceerror.NotFound
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &nf) ||
+		(errors.As(err, &appErr) && appErr.Type() == errTypeAcceptedUpdateCompletedWorkflow)
+}
+
+// Unavailable says whether err means that a dependency did not answer in
+// time (or the request ended) rather than that it refused.
+func Unavailable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var (
+		unavail   *serviceerror.Unavailable
+		deadline  *serviceerror.DeadlineExceeded
+		canceled  *serviceerror.Canceled
+		exhausted *serviceerror.ResourceExhausted
+		waiting   *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	)
+	return errors.As(err, &unavail) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
+		errors.As(err, &exhausted) || errors.As(err, &waiting)
+}
+
+// CoachOf says whether coachID is a coach of the programme in its current
+// file, and lists the programme's coaches. The workflow keeps no list of
+// coaches, so this is the check that counts for an assignment.
+func (c Cases) CoachOf(programmeID, coachID string) (isCoach bool, coaches []programme.Coach, known bool) {
+	p, known := c.Programmes.Get(programmeID)
+	if !known {
+		return false, nil, false
+	}
+	_, isCoach = p.Coach(coachID)
+	return isCoach, p.Coaches, true
+}

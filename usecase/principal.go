@@ -1,0 +1,88 @@
+// Package usecase holds what the JSON API (package api) and the pages
+// (package pages) both do to a trajectory, so that the two are thin
+// adapters over one set of rules: who may see and act on a trajectory
+// (MayAccess, Scope), finding it (Cases.Visible), running a step as a
+// Temporal Update under an idempotency key (Cases.Update), the actions'
+// names in the audit log, and writing an audit entry (Cases.Audit).
+//
+// Parsing the request (JSON for the API, a form for the pages) stays with
+// the adapter; the rules a step must meet are the trajectory package's
+// (VisitTimeProblems, CloseProblems, ConsentProblems) and, with the last
+// word, the workflow's Update validators.
+package usecase
+
+import (
+	"slices"
+
+	"elkgezin/programme"
+	"elkgezin/store"
+)
+
+// Kinds of principal.
+const (
+	KindPartner    = store.TokenPartner
+	KindCoach      = store.TokenCoach
+	KindSupervisor = store.TokenSupervisor
+	KindAdmin      = store.TokenAdmin
+	// KindAnonymous is the caller before (or without) authentication.
+	KindAnonymous = "anonymous"
+)
+
+// Principal is who makes a request: a partner organisation, a coach, a
+// supervisor or an administrator (or, outside authentication, nobody known).
+type Principal struct {
+	Kind string // KindPartner, KindCoach, KindSupervisor, KindAdmin or KindAnonymous
+	ID   string // the organisation id, coach id, supervisor id or administrator name; "" for anonymous
+	// Programmes are the programmes a coach or supervisor works in: a
+	// coach sees and acts on their own trajectories in them, a supervisor
+	// on every trajectory of them. Empty for partners and administrators.
+	Programmes []string
+	// CredentialID names the credential that authenticated the request
+	// (the public token id, tok_...), for the audit log. Never a secret.
+	CredentialID string
+}
+
+// Actor is how the principal appears in the event log, the audit log and
+// the steps done, e.g. "coach:test-coach"; "anonymous" for an anonymous caller.
+func (p Principal) Actor() string {
+	if p.ID == "" {
+		return p.Kind
+	}
+	return p.Kind + ":" + p.ID
+}
+
+// MayAccess says whether p may see, and act on, the trajectory: a coach
+// their own trajectories (the assigned coach) in their programmes, a
+// supervisor every trajectory of their programmes, nobody else any.
+func MayAccess(p Principal, t store.TrajectorySummary) bool {
+	switch p.Kind {
+	case KindCoach:
+		// The assigned coach, or a co-worker assigned beside the coach
+		// (whose token is a coach token).
+		own := t.CoachID != "" && t.CoachID == p.ID || p.ID != "" && slices.Contains(t.CoWorkers, p.ID)
+		return own && slices.Contains(p.Programmes, t.ProgrammeID)
+	case KindSupervisor:
+		return slices.Contains(p.Programmes, t.ProgrammeID)
+	}
+	return false
+}
+
+// Scope keeps, of a coach's programmes, those that still list them as a
+// coach (or co-worker) in the programme files: a coach taken off a team loses its
+// trajectories at once, even before their token is revoked.
+func Scope(programmes programme.Catalogue, p Principal) Principal {
+	if p.Kind != KindCoach {
+		return p
+	}
+	var kept []string
+	for _, id := range p.Programmes {
+		if prog, ok := programmes.Get(id); ok {
+			_, isCoach := prog.Coach(p.ID)
+			if _, isCoWorker := prog.CoWorker(p.ID); isCoach || isCoWorker {
+				kept = append(kept, id)
+			}
+		}
+	}
+	p.Programmes = kept
+	return p
+}
