@@ -286,3 +286,48 @@ func TestAdoptedTimingsMoveTheReminders(t *testing.T) {
 		t.Errorf("events %v", r.eventKinds())
 	}
 }
+
+// TestReassignedCoachIsOwedTheAlertsOfTheLastCoach: what the coach who left
+// was reminded or alerted of is owed again to the coach who takes over: the
+// missing acknowledgement of a handover, and the birth not yet recorded.
+// Both moments have passed, so both go out at the reassignment.
+func TestReassignedCoachIsOwedTheAlertsOfTheLastCoach(t *testing.T) {
+	t.Run("handover", func(t *testing.T) {
+		p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+		r := newRun(t, p)
+		first, second := p.Coaches[0].ID, p.Coaches[1].ID
+		service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+		r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: first})
+		r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
+		r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
+			Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+		r.at(12*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: second})
+		r.at(20*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+		r.execute(referral(p))
+		r.assertSent(
+			r.assigned(first, "intake", t0.Add(1*day)),
+			sent{Key: "handover-1", To: service.Email, At: t0.Add(3 * day)},
+			sent{Key: "handover-1/reminder", To: service.Email, At: t0.Add(8 * day)},
+			sent{Key: "handover_ack-1/alert", To: r.coachEmail(first), At: t0.Add(11 * day)},
+			r.assigned(second, "home_visit-1", t0.Add(12*day)),
+			sent{Key: "handover_ack-1/alert", To: r.coachEmail(second), At: t0.Add(12 * day)},
+		)
+	})
+	t.Run("birth", func(t *testing.T) {
+		p := loadProgramme(t, "perinatal-menen")
+		r := newRun(t, p)
+		first, second := p.Coaches[1].ID, p.Coaches[0].ID
+		reminded := morning(date(2026, 7, 23)) // three days after the due date
+		r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: first})
+		r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: date(2026, 12, 1)})
+		r.at(reminded.Add(1*day).Sub(t0), trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: second})
+		r.at(reminded.Add(1*day+time.Hour).Sub(t0), trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
+		r.execute(pregnancy(p))
+		r.assertSent(
+			r.assigned(first, "intake", t0.Add(1*day)),
+			sent{Key: "birth/reminder", To: r.coachEmail(first), At: reminded},
+			r.assigned(second, "home_visit-1", reminded.Add(1*day)),
+			sent{Key: "birth/reminder", To: r.coachEmail(second), At: reminded.Add(1 * day)},
+		)
+	})
+}
