@@ -331,3 +331,24 @@ func TestReassignedCoachIsOwedTheAlertsOfTheLastCoach(t *testing.T) {
 		)
 	})
 }
+
+// TestBirthKeepsAnEarlierPlannedVisit: the coach planned the next visit
+// with the family before the first postnatal visit would fall due; the
+// birth leaves that visit where it is, and it is reminded once, two days
+// before it.
+func TestBirthKeepsAnEarlierPlannedVisit(t *testing.T) {
+	p := loadProgramme(t, "perinatal-menen")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	born := date(2026, 3, 16)
+	planned := t0.Add(20 * day) // 22 March, before week 1 after the birth
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: planned})
+	r.at(15*day, trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: trajectory.DateOf(born)})
+	r.at(21*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(pregnancy(p))
+	want := sent{Key: "home_visit-1/reminder", To: r.coachEmail(coach), At: planned.Add(-2 * day)}
+	if got := r.sentAbout("home_visit"); len(got) != 1 || got[0] != want {
+		t.Errorf("visit emails %+v, want only %+v", got, want)
+	}
+}

@@ -106,7 +106,8 @@ type result struct {
 func main() {
 	only := flag.String("only", "", "run only the mutants whose name matches this regexp")
 	report := flag.String("report", "", "append a Markdown table of the results to this file")
-	timeout := flag.Duration("timeout", 10*time.Minute, "go test -timeout for each mutant")
+	timeout := flag.Duration("timeout", 5*time.Minute, "go test -timeout for each mutant")
+	run := flag.String("run", "", "go test -run for each mutant (default: every test of the package)")
 	gremlinsJSON := flag.String("gremlins", "", "write these gremlins results (its -o file) to -report instead of running mutants")
 	flag.Parse()
 	sel := regexp.MustCompile(*only)
@@ -131,7 +132,7 @@ func main() {
 		if !sel.MatchString(m.Name) {
 			continue
 		}
-		r, err := try(dir, m, *timeout)
+		r, err := try(dir, m, *timeout, *run)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mutate:", err)
 			os.Exit(2)
@@ -152,7 +153,7 @@ func main() {
 }
 
 // try applies m in dir, runs the package's tests and puts the file back.
-func try(dir string, m mutant, timeout time.Duration) (result, error) {
+func try(dir string, m mutant, timeout time.Duration, run string) (result, error) {
 	path := filepath.Join(dir, m.File)
 	orig, err := os.ReadFile(path)
 	if err != nil {
@@ -169,7 +170,11 @@ func try(dir string, m mutant, timeout time.Duration) (result, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-failfast", "-timeout", timeout.String(), "./"+filepath.Dir(m.File)+"/")
+	args := []string{"test", "-count=1", "-failfast", "-timeout", timeout.String()}
+	if run != "" {
+		args = append(args, "-run", run)
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./"+filepath.Dir(m.File)+"/")...)
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
