@@ -352,3 +352,52 @@ func TestBirthKeepsAnEarlierPlannedVisit(t *testing.T) {
 		t.Errorf("visit emails %+v, want only %+v", got, want)
 	}
 }
+
+// TestAcknowledgementAfterTheLinkExpiredIsRefused: a service that answers
+// after its link expired is refused with the date it expired; the
+// trajectory goes on.
+func TestAcknowledgementAfterTheLinkExpiredIsRefused(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
+	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
+		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+	var refused error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(trajectory.UpdateAcknowledgeHandover, "", &testUpdate{onReject: func(err error) { refused = err }},
+			trajectory.AcknowledgeHandover{Number: 1, By: "service"})
+	}, 34*day) // the link expired on day 33
+	r.at(35*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(referral(p))
+	if refused == nil || !strings.Contains(refused.Error(), "expired") {
+		t.Errorf("acknowledging after the link expired: got %v, want a refusal saying the link expired", refused)
+	}
+}
+
+// TestStepsDoneStandInForFieldsOfOlderRuns: a run whose state predates
+// LastVisitAt and IntakeDoneAt finds both in the steps done.
+func TestStepsDoneStandInForFieldsOfOlderRuns(t *testing.T) {
+	w := &trajectoryWorkflow{}
+	w.c.State.ReferredAt = t0
+	if got := w.lastVisitAt(); !got.Equal(t0) {
+		t.Errorf("no visit yet: lastVisitAt %s, want the referral %s", got, t0)
+	}
+	w.c.State.StepsDone = []trajectory.DoneStep{{Kind: string(trajectory.StepIntake), At: t0.Add(1 * day)}}
+	if got := w.lastVisitAt(); !got.Equal(t0.Add(1 * day)) {
+		t.Errorf("after the intake: lastVisitAt %s, want the intake %s", got, t0.Add(1*day))
+	}
+	w.c.State.StepsDone = []trajectory.DoneStep{
+		{Kind: string(trajectory.StepIntake), At: t0.Add(1 * day)},
+		{Kind: string(trajectory.StepHomeVisit), Number: 1, At: t0.Add(5 * day)},
+		{Kind: string(trajectory.StepHomeVisit), Number: 2, At: t0.Add(9 * day)},
+		{Kind: "handover", At: t0.Add(10 * day)},
+	}
+	if got := w.lastVisitAt(); !got.Equal(t0.Add(9 * day)) {
+		t.Errorf("lastVisitAt %s, want the second visit %s", got, t0.Add(9*day))
+	}
+	if got, want := w.intakeDoneAt(), t0.Add(1*day).Format(time.RFC3339); got != want {
+		t.Errorf("intakeDoneAt %s, want %s", got, want)
+	}
+}
