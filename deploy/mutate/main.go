@@ -108,11 +108,12 @@ func main() {
 	report := flag.String("report", "", "append a Markdown table of the results to this file")
 	timeout := flag.Duration("timeout", 5*time.Minute, "go test -timeout for each mutant")
 	run := flag.String("run", "", "go test -run for each mutant (default: every test of the package)")
+	pkg := flag.String("pkg", ".", "with -gremlins: the package directory its file names may be relative to")
 	gremlinsJSON := flag.String("gremlins", "", "write these gremlins results (its -o file) to -report instead of running mutants")
 	flag.Parse()
 	sel := regexp.MustCompile(*only)
 	if *gremlinsJSON != "" {
-		if err := gremlinsReport(*gremlinsJSON, *report); err != nil {
+		if err := gremlinsReport(*gremlinsJSON, *report, *pkg); err != nil {
 			fmt.Fprintln(os.Stderr, "mutate:", err)
 			os.Exit(2)
 		}
@@ -278,7 +279,7 @@ type gremlinsResults struct {
 	Elapsed   float64 `json:"elapsed_time"`
 }
 
-func gremlinsReport(in, out string) error {
+func gremlinsReport(in, out, pkg string) error {
 	b, err := os.ReadFile(in)
 	if err != nil {
 		return err
@@ -293,7 +294,11 @@ func gremlinsReport(in, out string) error {
 	for _, status := range []string{"LIVED", "NOT COVERED", "TIMED OUT", "NOT VIABLE", "KILLED"} {
 		var lines []string
 		for _, f := range g.Files {
-			src := strings.Split(string(readOr(f.Name)), "\n")
+			text, err := os.ReadFile(f.Name)
+			if err != nil {
+				text, _ = os.ReadFile(filepath.Join(pkg, filepath.Base(f.Name)))
+			}
+			src := strings.Split(string(text), "\n")
 			for _, m := range f.Mutations {
 				if m.Status != status {
 					continue
@@ -311,9 +316,4 @@ func gremlinsReport(in, out string) error {
 		fmt.Fprintf(&w, "### %s (%d)\n\n%s\n\n", status, len(lines), strings.Join(lines, "\n"))
 	}
 	return os.WriteFile(out, []byte(w.String()), 0o644)
-}
-
-func readOr(path string) []byte {
-	b, _ := os.ReadFile(path)
-	return b
 }
