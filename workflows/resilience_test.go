@@ -401,3 +401,26 @@ func TestStepsDoneStandInForFieldsOfOlderRuns(t *testing.T) {
 		t.Errorf("intakeDoneAt %s, want %s", got, want)
 	}
 }
+
+// TestSecondAcknowledgementIsRefused: a service that confirms a handover
+// twice is told it was already acknowledged, and when.
+func TestSecondAcknowledgementIsRefused(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
+	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
+		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+	r.at(4*day, trajectory.UpdateAcknowledgeHandover, trajectory.AcknowledgeHandover{Number: 1, By: "service"})
+	var refused error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(trajectory.UpdateAcknowledgeHandover, "", &testUpdate{onReject: func(err error) { refused = err }},
+			trajectory.AcknowledgeHandover{Number: 1, By: "service"})
+	}, 5*day)
+	r.at(6*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver})
+	r.execute(referral(p))
+	if refused == nil || !strings.Contains(refused.Error(), "already acknowledged") {
+		t.Errorf("a second acknowledgement: got %v, want refused as already acknowledged", refused)
+	}
+}
