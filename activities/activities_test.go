@@ -14,8 +14,8 @@ import (
 
 	"elkgezin/activities"
 	"elkgezin/handoverlink"
-	"elkgezin/internal/pgtest"
 	"elkgezin/internal/smtpsink"
+	"elkgezin/internal/storetest"
 	"elkgezin/mailer"
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -40,7 +40,7 @@ type fixture struct {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	sink := smtpsink.Start(t)
-	st, err := store.Open(t.Context(), pgtest.NewDatabase(t))
+	st, err := store.Open(t.Context(), storetest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/internal/pgtest"
+	"elkgezin/internal/storetest"
 	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -45,7 +45,7 @@ const (
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := t.Context()
-	st, err := store.Open(ctx, pgtest.NewDatabase(t))
+	st, err := store.Open(ctx, storetest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@ package store
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"path"
@@ -110,4 +112,19 @@ func loadMigrations() ([]migration, error) {
 	}
 	slices.SortFunc(migrations, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	return migrations, nil
+}
+
+// MigrationsDigest is a short hex digest of every migration's name and
+// SQL: it changes whenever the schema Migrate builds changes, so a copy of
+// a migrated database (a test template) can be named after it.
+func MigrationsDigest() (string, error) {
+	migrations, err := loadMigrations()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range migrations {
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00", m.name, len(m.sql), m.sql)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }

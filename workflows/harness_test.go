@@ -16,8 +16,8 @@ import (
 
 	"elkgezin/activities"
 	"elkgezin/handoverlink"
-	"elkgezin/internal/pgtest"
 	"elkgezin/internal/smtpsink"
+	"elkgezin/internal/storetest"
 	"elkgezin/mailer"
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -81,7 +81,7 @@ func loadProgramme(t testing.TB, id string) programme.Programme {
 
 func newRun(t testing.TB, p programme.Programme) *run {
 	t.Helper()
-	st, err := store.Open(context.Background(), pgtest.NewDatabase(t))
+	st, err := store.Open(context.Background(), storetest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -266,5 +267,32 @@ func TestClosingHandoverIsSentAfterClosure(t *testing.T) {
 	r.assertSent(r.assigned(p.Coaches[0].ID, "intake", t0.Add(12*time.Hour)), sent{Key: "handover-1", To: service.Email, At: t0.Add(10 * day)})
 	if end := r.env.Now().UTC(); !end.Equal(t0.Add(11 * day)) {
 		t.Errorf("the workflow ended at %s, want at the acknowledgement", end)
+	}
+}
+
+// TestRefusedBirthAndExtensionSayWhy: a second birth is refused because the
+// birth was recorded (not because none is expected any more), and an
+// extension to the current end of follow-up, not after it, is refused.
+func TestRefusedBirthAndExtensionSayWhy(t *testing.T) {
+	p := loadProgramme(t, "perinatal-menen")
+	r := newRun(t, p)
+	born := date(2026, 3, 16) // follow-up ends six months later, 16 September
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(20 * day)})
+	r.at(15*day, trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: trajectory.DateOf(born)})
+	var secondBirth, sameEnd error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(trajectory.UpdateRecordBirth, "", &testUpdate{onReject: func(err error) { secondBirth = err }},
+			trajectory.RecordBirth{BornOn: trajectory.DateOf(born)})
+		r.env.UpdateWorkflow(trajectory.UpdateExtendFollowUp, "", &testUpdate{onReject: func(err error) { sameEnd = err }},
+			trajectory.ExtendFollowUp{Until: trajectory.DateOf(date(2026, 9, 16)), Reason: "x"})
+	}, 16*day)
+	r.at(17*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(pregnancy(p))
+	if secondBirth == nil || !strings.Contains(secondBirth.Error(), "already recorded") {
+		t.Errorf("a second birth: got %v, want refused as already recorded", secondBirth)
+	}
+	if sameEnd == nil || !strings.Contains(sameEnd.Error(), "must lie after") {
+		t.Errorf("an extension to the current end: got %v, want refused", sameEnd)
 	}
 }

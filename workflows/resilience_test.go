@@ -289,3 +289,141 @@ func TestAdoptedTimingsMoveTheReminders(t *testing.T) {
 		t.Errorf("events %v", r.eventKinds())
 	}
 }
+
+// TestReassignedCoachIsOwedTheAlertsOfTheLastCoach: what the coach who left
+// was reminded or alerted of is owed again to the coach who takes over: the
+// missing acknowledgement of a handover, and the birth not yet recorded.
+// Both moments have passed, so both go out at the reassignment.
+func TestReassignedCoachIsOwedTheAlertsOfTheLastCoach(t *testing.T) {
+	t.Run("handover", func(t *testing.T) {
+		p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+		r := newRun(t, p)
+		first, second := p.Coaches[0].ID, p.Coaches[1].ID
+		service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+		r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: first})
+		r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
+		r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
+			Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+		r.at(12*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: second})
+		r.at(20*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+		r.execute(referral(p))
+		r.assertSent(
+			r.assigned(first, "intake", t0.Add(1*day)),
+			sent{Key: "handover-1", To: service.Email, At: t0.Add(3 * day)},
+			sent{Key: "handover-1/reminder", To: service.Email, At: t0.Add(8 * day)},
+			sent{Key: "handover_ack-1/alert", To: r.coachEmail(first), At: t0.Add(11 * day)},
+			r.assigned(second, "home_visit-1", t0.Add(12*day)),
+			sent{Key: "handover_ack-1/alert", To: r.coachEmail(second), At: t0.Add(12 * day)},
+		)
+	})
+	t.Run("birth", func(t *testing.T) {
+		p := loadProgramme(t, "perinatal-menen")
+		r := newRun(t, p)
+		first, second := p.Coaches[1].ID, p.Coaches[0].ID
+		reminded := morning(date(2026, 7, 23)) // three days after the due date
+		r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: first})
+		r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: date(2026, 12, 1)})
+		r.at(reminded.Add(1*day).Sub(t0), trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: second})
+		r.at(reminded.Add(1*day+time.Hour).Sub(t0), trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
+		r.execute(pregnancy(p))
+		r.assertSent(
+			r.assigned(first, "intake", t0.Add(1*day)),
+			sent{Key: "birth/reminder", To: r.coachEmail(first), At: reminded},
+			r.assigned(second, "home_visit-1", reminded.Add(1*day)),
+			sent{Key: "birth/reminder", To: r.coachEmail(second), At: reminded.Add(1 * day)},
+		)
+	})
+}
+
+// TestBirthKeepsAnEarlierPlannedVisit: the coach planned the next visit
+// with the family before the first postnatal visit would fall due; the
+// birth leaves that visit where it is, and it is reminded once, two days
+// before it.
+func TestBirthKeepsAnEarlierPlannedVisit(t *testing.T) {
+	p := loadProgramme(t, "perinatal-menen")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	born := date(2026, 3, 16)
+	planned := t0.Add(20 * day) // 22 March, before week 1 after the birth
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: planned})
+	r.at(15*day, trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: trajectory.DateOf(born)})
+	r.at(21*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(pregnancy(p))
+	want := sent{Key: "home_visit-1/reminder", To: r.coachEmail(coach), At: planned.Add(-2 * day)}
+	if got := r.sentAbout("home_visit"); len(got) != 1 || got[0] != want {
+		t.Errorf("visit emails %+v, want only %+v", got, want)
+	}
+}
+
+// TestAcknowledgementAfterTheLinkExpiredIsRefused: a service that answers
+// after its link expired is refused with the date it expired; the
+// trajectory goes on.
+func TestAcknowledgementAfterTheLinkExpiredIsRefused(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
+	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
+		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+	var refused error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(trajectory.UpdateAcknowledgeHandover, "", &testUpdate{onReject: func(err error) { refused = err }},
+			trajectory.AcknowledgeHandover{Number: 1, By: "service"})
+	}, 34*day) // the link expired on day 33
+	r.at(35*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
+	r.execute(referral(p))
+	if refused == nil || !strings.Contains(refused.Error(), "expired") {
+		t.Errorf("acknowledging after the link expired: got %v, want a refusal saying the link expired", refused)
+	}
+}
+
+// TestStepsDoneStandInForFieldsOfOlderRuns: a run whose state predates
+// LastVisitAt and IntakeDoneAt finds both in the steps done.
+func TestStepsDoneStandInForFieldsOfOlderRuns(t *testing.T) {
+	w := &trajectoryWorkflow{}
+	w.c.State.ReferredAt = t0
+	if got := w.lastVisitAt(); !got.Equal(t0) {
+		t.Errorf("no visit yet: lastVisitAt %s, want the referral %s", got, t0)
+	}
+	w.c.State.StepsDone = []trajectory.DoneStep{{Kind: string(trajectory.StepIntake), At: t0.Add(1 * day)}}
+	if got := w.lastVisitAt(); !got.Equal(t0.Add(1 * day)) {
+		t.Errorf("after the intake: lastVisitAt %s, want the intake %s", got, t0.Add(1*day))
+	}
+	w.c.State.StepsDone = []trajectory.DoneStep{
+		{Kind: string(trajectory.StepIntake), At: t0.Add(1 * day)},
+		{Kind: string(trajectory.StepHomeVisit), Number: 1, At: t0.Add(5 * day)},
+		{Kind: string(trajectory.StepHomeVisit), Number: 2, At: t0.Add(9 * day)},
+		{Kind: "handover", At: t0.Add(10 * day)},
+	}
+	if got := w.lastVisitAt(); !got.Equal(t0.Add(9 * day)) {
+		t.Errorf("lastVisitAt %s, want the second visit %s", got, t0.Add(9*day))
+	}
+	if got, want := w.intakeDoneAt(), t0.Add(1*day).Format(time.RFC3339); got != want {
+		t.Errorf("intakeDoneAt %s, want %s", got, want)
+	}
+}
+
+// TestSecondAcknowledgementIsRefused: a service that confirms a handover
+// twice is told it was already acknowledged, and when.
+func TestSecondAcknowledgementIsRefused(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
+	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
+		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+	r.at(4*day, trajectory.UpdateAcknowledgeHandover, trajectory.AcknowledgeHandover{Number: 1, By: "service"})
+	var refused error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(trajectory.UpdateAcknowledgeHandover, "", &testUpdate{onReject: func(err error) { refused = err }},
+			trajectory.AcknowledgeHandover{Number: 1, By: "service"})
+	}, 5*day)
+	r.at(6*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver})
+	r.execute(referral(p))
+	if refused == nil || !strings.Contains(refused.Error(), "already acknowledged") {
+		t.Errorf("a second acknowledgement: got %v, want refused as already acknowledged", refused)
+	}
+}
