@@ -117,7 +117,9 @@ func (pk *ProgrammeKeys) Newest(programmeID string) (string, bool) {
 func (pk *ProgrammeKeys) IDs() []string { return slices.Clone(pk.ids) }
 
 // String shows the key ids only.
-func (pk *ProgrammeKeys) String() string { return "keys.ProgrammeKeys{" + strings.Join(pk.ids, ",") + "}" }
+func (pk *ProgrammeKeys) String() string {
+	return "keys.ProgrammeKeys{" + strings.Join(pk.ids, ",") + "}"
+}
 
 // Format shows the key ids only, whatever the verb.
 func (pk *ProgrammeKeys) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(pk.String())) }
