@@ -15,6 +15,7 @@ import (
 	"elkgezin/activities"
 	"elkgezin/handoverlink"
 	"elkgezin/internal/pgtest"
+	"elkgezin/keys"
 	"elkgezin/internal/smtpsink"
 	"elkgezin/mailer"
 	"elkgezin/programme"
@@ -45,6 +46,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
+	st = st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
 	brussels, err := time.LoadLocation("Europe/Brussels")
 	if err != nil {
 		t.Fatal(err)

@@ -74,6 +74,13 @@ type Config struct {
 	// Links verifies the acknowledgement links of handover emails; it must
 	// hold the secret the worker signs them with.
 	Links *handoverlink.Signer
+	// DataKeys, when set, makes each new trajectory's data key before its
+	// workflow starts, so its first payload is encrypted under it: the
+	// *keys.Vault of the store.
+	DataKeys DataKeyMaker
+	// Eraser, when set, erases trajectories (POST .../erasure): a
+	// retention.Eraser; without it that route answers 503.
+	Eraser Eraser
 	// Logger receives one line per request and the errors; nil means slog.Default().
 	Logger *slog.Logger
 	// Timeout bounds every request (DefaultTimeout when zero): a request
@@ -89,6 +96,8 @@ type server struct {
 	store      Store
 	auth       Authenticator
 	audit      Auditor
+	eraser     Eraser
+	dataKeys   DataKeyMaker
 	log        *slog.Logger
 	timeout    time.Duration
 	router     *mux.Router
@@ -110,6 +119,8 @@ const (
 	pathHandovers    = "/v1/trajectories/{id}/handovers"
 	pathResend       = "/v1/trajectories/{id}/handovers/{number}/resend"
 	pathTimings      = "/v1/trajectories/{id}/programme-timings"
+	pathErasure      = "/v1/trajectories/{id}/erasure"
+	pathExport       = "/v1/trajectories/{id}/export"
 	pathSession      = "/v1/session"
 	// pathSessionForm is where the sign-in page posts: a browser form cannot
 	// send an Authorization header, so the token comes in the form.
@@ -152,6 +163,8 @@ func newServer(cfg Config) *server {
 		store:      cfg.Store,
 		auth:       cfg.Auth,
 		audit:      cfg.Audit,
+		eraser:     cfg.Eraser,
+		dataKeys:   cfg.DataKeys,
 		log:        cfg.Logger,
 		timeout:    cfg.Timeout,
 	}
@@ -186,6 +199,8 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathHandovers, s.postHandover)
 	v1(http.MethodPost, pathResend, s.postResendHandover)
 	v1(http.MethodPost, pathTimings, s.postProgrammeTimings)
+	v1(http.MethodPost, pathErasure, s.postErasure)
+	v1(http.MethodGet, pathExport, s.getExport)
 	v1(http.MethodPost, pathSession, s.postSession)
 	// A supervisor's browser signs in for the Temporal UI with a page and a
 	// form; the form's token becomes the bearer, and the same rule applies.

@@ -47,6 +47,8 @@ var routeRules = map[string]routeRule{
 	http.MethodPost + " " + pathClosure:     {"close_trajectory", kinds(KindCoach, KindSupervisor), "close a trajectory"},
 	http.MethodPost + " " + pathExtension:   {"extend_follow_up", kinds(KindSupervisor), "extend follow-up"},
 	http.MethodPost + " " + pathSession:     {"create_session", kinds(KindSupervisor), "open a codec session"},
+	http.MethodPost + " " + pathErasure:     {"erase_trajectory", kinds(KindSupervisor, KindAdmin), "erase a trajectory"},
+	http.MethodGet + " " + pathExport:       {"export_trajectory", kinds(KindCoach, KindSupervisor), "export a family's data"},
 }
 
 func kinds(k ...string) []string { return k }

@@ -159,7 +159,7 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 }
 
 // TestProgrammes are the programme ids tests use, for MustGenerate.
-var TestProgrammes = []string{"p1", "p2", "p3", "p4", "test-seconds", "go-team-mechelen",
+var TestProgrammes = []string{"p1", "p2", "p3", "p4", "other-programme", "test-seconds", "go-team-mechelen",
 	"perinatal-menen", "ocmw-sint-truiden", "omdat-elk-gezin-telt-vilvoorde"}
 
 // MustGenerate is Generate parsed, for tests; it panics on error.

@@ -17,6 +17,7 @@ import (
 	"elkgezin/activities"
 	"elkgezin/handoverlink"
 	"elkgezin/internal/pgtest"
+	"elkgezin/keys"
 	"elkgezin/internal/smtpsink"
 	"elkgezin/mailer"
 	"elkgezin/programme"
@@ -86,7 +87,7 @@ func newRun(t testing.TB, p programme.Programme) *run {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return newRunOn(t, p, st, smtpsink.Start(t))
+	return newRunOn(t, p, st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...)), smtpsink.Start(t))
 }
 
 // continued is a new environment for the next run of r's trajectory, with

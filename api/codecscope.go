@@ -1,0 +1,66 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"elkgezin/keys"
+	"elkgezin/payloadcodec"
+)
+
+// ProgrammeOf tells which programme a trajectory belongs to, from its data
+// key: (*keys.Vault).Programme.
+type ProgrammeOf func(ctx context.Context, trajectoryID string) (string, error)
+
+type authenticatorFunc func(*http.Request) (Principal, error)
+
+func (f authenticatorFunc) Authenticate(r *http.Request) (Principal, error) { return f(r) }
+
+// ScopedSupervisorAuthorizer is the authorize function of
+// payloadcodec.NewScopedHandler: SupervisorAuthorizer decides who may use
+// the codec endpoint at all, and a decode then reveals only payloads of
+// trajectories of the supervisor's own programmes: any other answers 403
+// before anything is decrypted. The audit entry names the trajectory
+// decoded (and, for several, lists them).
+func ScopedSupervisorAuthorizer(auth Authenticator, programmeOf ProgrammeOf) func(*http.Request) (payloadcodec.MayRead, error) {
+	if auth == nil || programmeOf == nil {
+		panic("api.ScopedSupervisorAuthorizer: nil Authenticator or ProgrammeOf")
+	}
+	return func(r *http.Request) (payloadcodec.MayRead, error) {
+		var p Principal
+		seen := authenticatorFunc(func(req *http.Request) (Principal, error) {
+			q, err := auth.Authenticate(req)
+			p = q
+			return q, err
+		})
+		if err := SupervisorAuthorizer(seen)(r); err != nil {
+			return nil, err
+		}
+		return func(ids []string) error {
+			if len(ids) > 0 {
+				noteTrajectory(r, ids[0])
+			}
+			if len(ids) > 1 {
+				noteDetail(r, "trajectories", strings.Join(ids, ","))
+			}
+			for _, id := range ids {
+				prog, err := programmeOf(r.Context(), id)
+				switch {
+				case errors.Is(err, keys.ErrNoKey):
+					noteDetail(r, "reason", "trajectory")
+					return &codecAuthError{status: http.StatusForbidden, reason: "unknown trajectory", err: payloadcodec.ErrForbidden}
+				case err != nil:
+					return &codecAuthError{status: http.StatusServiceUnavailable, reason: "the trajectory's programme could not be read", err: err}
+				}
+				if !slices.Contains(p.Programmes, prog) {
+					noteDetail(r, "reason", "programme")
+					return &codecAuthError{status: http.StatusForbidden, reason: "payloads of another programme's trajectory", err: payloadcodec.ErrForbidden}
+				}
+			}
+			return nil
+		}, nil
+	}
+}
