@@ -16,6 +16,7 @@ import (
 	"elkgezin/handoverlink"
 	"elkgezin/internal/smtpsink"
 	"elkgezin/internal/storetest"
+	"elkgezin/keys"
 	"elkgezin/mailer"
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -45,6 +46,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
+	st = st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
 	brussels, err := time.LoadLocation("Europe/Brussels")
 	if err != nil {
 		t.Fatal(err)

@@ -79,6 +79,13 @@ type Config struct {
 	// Links verifies the acknowledgement links of handover emails; it must
 	// hold the secret the worker signs them with.
 	Links *handoverlink.Signer
+	// DataKeys, when set, makes each new trajectory's data key before its
+	// workflow starts, so its first payload is encrypted under it: the
+	// *keys.Vault of the store.
+	DataKeys DataKeyMaker
+	// Eraser, when set, erases trajectories (POST .../erasure): a
+	// retention.Eraser; without it that route answers 503.
+	Eraser Eraser
 	// Logger receives one line per request and the errors; nil means slog.Default().
 	Logger *slog.Logger
 	// Timeout bounds every request (DefaultTimeout when zero): a request
@@ -94,6 +101,8 @@ type server struct {
 	store      Store
 	auth       Authenticator
 	audit      Auditor
+	eraser     Eraser
+	dataKeys   DataKeyMaker
 	log        *slog.Logger
 	timeout    time.Duration
 	router     *mux.Router
@@ -126,6 +135,8 @@ const (
 	pathCollectiveActivity = "/v1/programmes/{programme}/activities"
 	pathProgrammeReport    = "/v1/reports/programmes/{programme}"
 	pathSession            = "/v1/session"
+	pathErasure            = "/v1/trajectories/{id}/erasure"
+	pathExport             = "/v1/trajectories/{id}/export"
 	// The handover link routes: the token is the credential, so they need
 	// no authentication, and the log names them by these templates only.
 	pathHandoverLink = "/v1/handovers/{token}"
@@ -166,6 +177,8 @@ func newServer(cfg Config) *server {
 		store:      cfg.Store,
 		auth:       cfg.Auth,
 		audit:      cfg.Audit,
+		eraser:     cfg.Eraser,
+		dataKeys:   cfg.DataKeys,
 		log:        cfg.Logger,
 		timeout:    cfg.Timeout,
 		sessions:   cfg.Sessions,
@@ -208,6 +221,8 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathConsultationRefer, s.postConsultationReferral)
 	v1(http.MethodPost, pathCollectiveActivity, s.postCollectiveActivity)
 	v1(http.MethodGet, pathProgrammeReport, s.getProgrammeReport)
+	v1(http.MethodPost, pathErasure, s.postErasure)
+	v1(http.MethodGet, pathExport, s.getExport)
 	v1(http.MethodPost, pathSession, s.postSession)
 	// Ending a session needs no credentials (see deleteSession); people
 	// sign in and out on the pages (package pages).

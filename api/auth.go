@@ -223,35 +223,42 @@ func SupervisorAuthorizer(auth Authenticator, sessions *session.Manager) func(*h
 		panic("api.SupervisorAuthorizer: nil Authenticator or session.Manager")
 	}
 	return func(r *http.Request) error {
-		var p Principal
-		var err error
-		if _, cerr := r.Cookie(session.CookieName); cerr == nil && len(r.Header.Values("Authorization")) == 0 {
-			var sess session.Session
-			sess, err = sessions.Lookup(r)
-			p = sess.Principal
-			if errors.Is(err, session.ErrNoSession) {
-				err = &UnauthenticatedError{Detail: "the session has ended; sign in again"}
-			}
-		} else {
-			p, err = auth.Authenticate(r)
-		}
-		var unauth *UnauthenticatedError
-		switch {
-		case errors.As(err, &unauth):
-			if rec := auditFrom(r.Context()); rec != nil {
-				rec.note("token_id", unauth.CredentialID)
-			}
-			return &codecAuthError{status: http.StatusUnauthorized, reason: unauth.Detail}
-		case err != nil:
-			if rec := auditFrom(r.Context()); rec != nil {
-				rec.setFailure(err)
-			}
-			return &codecAuthError{status: http.StatusServiceUnavailable, reason: "the credentials could not be checked", err: err}
-		}
-		notePrincipal(r.Context(), p)
-		if p.Kind != KindSupervisor {
-			return &codecAuthError{status: http.StatusForbidden, reason: "only supervisors may decode payloads"}
-		}
-		return nil
+		_, err := supervisorOf(auth, sessions, r)
+		return err
 	}
+}
+
+// supervisorOf is the supervisor calling the codec endpoint, by bearer
+// token or browser session; see SupervisorAuthorizer for the errors.
+func supervisorOf(auth Authenticator, sessions *session.Manager, r *http.Request) (Principal, error) {
+	var p Principal
+	var err error
+	if _, cerr := r.Cookie(session.CookieName); cerr == nil && len(r.Header.Values("Authorization")) == 0 {
+		var sess session.Session
+		sess, err = sessions.Lookup(r)
+		p = sess.Principal
+		if errors.Is(err, session.ErrNoSession) {
+			err = &UnauthenticatedError{Detail: "the session has ended; sign in again"}
+		}
+	} else {
+		p, err = auth.Authenticate(r)
+	}
+	var unauth *UnauthenticatedError
+	switch {
+	case errors.As(err, &unauth):
+		if rec := auditFrom(r.Context()); rec != nil {
+			rec.note("token_id", unauth.CredentialID)
+		}
+		return p, &codecAuthError{status: http.StatusUnauthorized, reason: unauth.Detail}
+	case err != nil:
+		if rec := auditFrom(r.Context()); rec != nil {
+			rec.setFailure(err)
+		}
+		return p, &codecAuthError{status: http.StatusServiceUnavailable, reason: "the credentials could not be checked", err: err}
+	}
+	notePrincipal(r.Context(), p)
+	if p.Kind != KindSupervisor {
+		return p, &codecAuthError{status: http.StatusForbidden, reason: "only supervisors may decode payloads"}
+	}
+	return p, nil
 }

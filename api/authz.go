@@ -54,6 +54,8 @@ var routeRules = map[string]routeRule{
 	http.MethodPost + " " + pathConsultationRefer:  {usecase.ActionReferConsultation, kinds(KindPartner), "refer a family after a consultation"},
 	http.MethodPost + " " + pathCollectiveActivity: {usecase.ActionRecordCollectiveActivity, kinds(KindCoach, KindSupervisor), "record a collective activity"},
 	http.MethodGet + " " + pathProgrammeReport:     {usecase.ActionReadProgrammeReport, kinds(KindSupervisor), "read a programme's results"},
+	http.MethodPost + " " + pathErasure:            {usecase.ActionEraseTrajectory, kinds(KindSupervisor, KindAdmin), "erase a trajectory"},
+	http.MethodGet + " " + pathExport:              {usecase.ActionExportTrajectory, kinds(KindCoach, KindSupervisor), "export a family's data"},
 }
 
 func kinds(k ...string) []string { return k }

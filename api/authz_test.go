@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"elkgezin/internal/storetest"
+	"elkgezin/keys"
 	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -50,6 +51,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
+	st = st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
 	w := &world{store: st, temporal: &fakeTemporal{}, tokens: map[string]string{"none": ""}}
 
 	mk := func(caller, kind, subject string, programmes ...string) string {
@@ -183,6 +185,9 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathTimings, http.MethodPost, tr(w.mine, "programme-timings"), `{"reason":"Nieuwe termijnen in het programmabestand."}`, supervisorStep},
 		{"POST " + pathClosure, http.MethodPost, tr(w.mine, "closure"), `{"reason":"goals_reached"}`, [9]int{unauth, unauth, forbidden, forbidden, ok, hidden, ok, hidden, forbidden}},
 		{"POST " + pathExtension, http.MethodPost, tr(w.mine, "follow-up-extension"), `{"until":"` + inMonths(3) + `","reason":"Nog nodig."}`, supervisorStep},
+		{"GET " + pathExport, http.MethodGet, tr(w.mine, "export"), "", [9]int{unauth, unauth, forbidden, forbidden, ok, hidden, ok, hidden, forbidden}},
+		// No Eraser in this world: allowed callers get 503, the others what they always get.
+		{"POST " + pathErasure, http.MethodPost, tr(w.mine, "erasure"), "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusServiceUnavailable, hidden, http.StatusServiceUnavailable}},
 		{"POST " + pathSession, http.MethodPost, pathSession, "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusNoContent, http.StatusNoContent, forbidden}},
 		{"DELETE " + pathSession, http.MethodDelete, pathSession, "", every(http.StatusNoContent)},
 		{"GET " + pathHandoverLink, http.MethodGet, "/v1/handovers/" + link, "", every(ok)},

@@ -125,6 +125,9 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 		StaticDetails: fmt.Sprintf("**Programma:** %s (%s)  \n**Verwezen door:** %s  \n**Verwezen op:** %s  \n**Traject:** %s",
 			p.Name, p.ID, ref.Referrer.Organisation, time.Now().UTC().Format("2006-01-02 15:04 UTC"), id),
 	}
+	if !s.ensureDataKey(w, r, id, p.ID) {
+		return
+	}
 	status := http.StatusCreated
 	// The trajectory keeps the programme's timings; its people are looked
 	// up by id whenever an email goes out.

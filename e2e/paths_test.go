@@ -110,7 +110,7 @@ func (s *stack) codecClient() client.Client {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	dc, fc := payloadcodec.ClientOptions(ring)
+	dc, fc := payloadcodec.ClientOptionsWithDataKeys(ring, s.keyedStore().Vault())
 	c, err := client.NewClientFromExisting(s.client, client.Options{Namespace: s.namespace, DataConverter: dc, FailureConverter: fc, Logger: quietLogger{}})
 	if err != nil {
 		s.t.Fatal(err)

@@ -37,7 +37,7 @@ func (s *stack) replayTrajectory(id, name string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	dc, fc := payloadcodec.ClientOptions(ring)
+	dc, fc := payloadcodec.ClientOptionsWithDataKeys(ring, s.keyedStore().Vault())
 	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: fc})
 	if err != nil {
 		s.t.Fatal(err)

@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +26,8 @@ import (
 
 	"elkgezin/internal/pgtest"
 	"elkgezin/internal/smtpsink"
+	"elkgezin/keys"
+	"elkgezin/store"
 )
 
 // testLinkSecret signs the handover links of the test stack.
@@ -32,6 +35,16 @@ const testLinkSecret = "e2e-handover-link-secret-of-32-bytes!"
 
 // testPayloadKeys encrypt what the test stack hands to Temporal.
 const testPayloadKeys = "e2e-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// testProgrammeKeys wraps the trajectories' data keys: one key per
+// programme, fresh for each run of the tests.
+var testProgrammeKeys = func() string {
+	spec, err := keys.Generate("e2e", "test-seconds", "go-team-mechelen", "perinatal-menen", "ocmw-sint-truiden", "omdat-elk-gezin-telt-vilvoorde")
+	if err != nil {
+		panic(err)
+	}
+	return spec
+}()
 
 // binary is the elkgezin command built once for all tests.
 var binary string
@@ -67,6 +80,27 @@ type stack struct {
 	worker    *proc
 	api       *proc
 	tokens    map[string]string // actor "kind:subject" -> bearer token
+	dbURL     string
+	keyed     *store.Store // opened by keyedStore
+}
+
+// keyedStore is the stack's database with the programme keys, as the
+// worker and the API open it: its vault decrypts what they encrypted.
+func (s *stack) keyedStore() *store.Store {
+	s.t.Helper()
+	if s.keyed == nil {
+		st, err := store.Open(context.Background(), s.dbURL)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.t.Cleanup(st.Close)
+		pk, err := keys.ParseProgrammeKeys(testProgrammeKeys)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.keyed = st.WithKeys(pk)
+	}
+	return s.keyed
 }
 
 func startStack(t *testing.T) *stack {
@@ -75,8 +109,9 @@ func startStack(t *testing.T) *stack {
 	return startStackWith(t, programmes)
 }
 
-// startStackWith is startStack with another programme directory.
-func startStackWith(t *testing.T, programmes string) *stack {
+// startStackWith starts a stack on the programmes in that directory;
+// extraEnv (NAME=value) overrides the environment of its processes.
+func startStackWith(t *testing.T, programmes string, extraEnv ...string) *stack {
 	t.Helper()
 	temporalBin, err := filepath.Abs("../bin/temporal")
 	if err != nil {
@@ -87,6 +122,7 @@ func startStackWith(t *testing.T, programmes string) *stack {
 	}
 	s := &stack{t: t, smtp: smtpsink.Start(t), tokens: map[string]string{}, namespace: "e2e-" + randomHex(t)}
 	databaseURL := pgtest.NewDatabase(t)
+	s.dbURL = databaseURL
 	temporalAddr := s.startTemporal(temporalBin)
 
 	services, _ := filepath.Abs("../deploy/services.yaml")
@@ -96,6 +132,10 @@ func startStackWith(t *testing.T, programmes string) *stack {
 		"DATABASE_URL="+databaseURL,
 		"HANDOVER_LINK_SECRET="+testLinkSecret,
 		"PAYLOAD_KEYS="+testPayloadKeys,
+		"PROGRAMME_KEYS="+testProgrammeKeys,
+		// No retention schedule unless a test asks for one: test-seconds
+		// erases its closed trajectories after seconds.
+		"RETENTION_INTERVAL=off",
 		"CODEC_CORS_ORIGIN=http://127.0.0.1:8233",
 		"SERVICES_FILE="+services,
 		"PROGRAMMES_DIR="+programmes,
@@ -104,6 +144,7 @@ func startStackWith(t *testing.T, programmes string) *stack {
 		"LOG_LEVEL=debug",
 		"DEV_INSECURE_COOKIES=1",
 	)
+	s.env = append(s.env, extraEnv...)
 	// As an operator does once per namespace; the worker only checks.
 	s.run("setup")
 	s.startAPI()

@@ -5,8 +5,15 @@
 // only ever hold ciphertext; a codec server (NewHandler) decrypts for the
 // Temporal Web UI, for supervisors only.
 //
+// Each trajectory's workflow and activity payloads are encrypted under the
+// trajectory's own data key (package keys; WithDataKeys), so erasing that
+// key makes its history unreadable; other payloads (another workflow, a
+// failure, a caller without workflow context) under the KeyRing's primary
+// key.
+//
 // An encrypted payload has metadata encoding "binary/encrypted" and
-// "encryption-key-id" (the id of the key in the KeyRing) and data
+// "encryption-key-id" (the id of the key in the KeyRing, or
+// "trajectory:" and the trajectory id) and data
 // nonce(12 bytes)||ciphertext||tag(16 bytes); the plaintext is the whole
 // original payload (metadata and data) as protobuf, and the key id is the
 // additional authenticated data. Payloads that are not encrypted decode
@@ -19,12 +26,19 @@
 package payloadcodec
 
 import (
+	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
+
+	"elkgezin/keys"
 )
 
 // Metadata of an encrypted payload.
@@ -47,9 +61,131 @@ var ErrDecrypt = errors.New("payloadcodec: payload does not decrypt")
 // a KeyRing and decrypts with any of its keys. It is safe for concurrent use.
 type Codec struct {
 	ring *KeyRing
+	// dataKeys, when set, gives each trajectory's own data key: the
+	// payloads of a workflow whose id has one are encrypted under it.
+	dataKeys DataKeys
+	// workflowID is the workflow whose payloads this copy encodes, bound
+	// by WithSerializationContext; "" encodes with the ring.
+	workflowID string
+	// ctx bounds data key lookups; nil means a short timeout of their own.
+	ctx context.Context
 }
 
-var _ converter.PayloadCodec = (*Codec)(nil)
+var (
+	_ converter.PayloadCodec                         = (*Codec)(nil)
+	_ converter.PayloadCodecWithSerializationContext = (*Codec)(nil)
+)
+
+// DataKeys finds a trajectory's data key: *keys.Vault. An error wrapping
+// keys.ErrNoKey means the trajectory has none (the ring encrypts its
+// payloads); keys.ErrErased that it was erased.
+type DataKeys interface {
+	Key(ctx context.Context, trajectoryID string) (*keys.DataKey, error)
+}
+
+// TrajectoryKeyPrefix starts the encryption-key-id of a payload encrypted
+// under a trajectory's data key; the trajectory id follows. Ring key ids
+// cannot contain ':', so the two never meet.
+const TrajectoryKeyPrefix = "trajectory:"
+
+// lookupTimeout bounds a data key lookup made without a request context.
+const lookupTimeout = 10 * time.Second
+
+// WithDataKeys returns a Codec that encrypts the payloads of each
+// trajectory's workflow and activities under the trajectory's data key
+// (once the SDK says which workflow, WithSerializationContext), and the
+// ring's primary key for everything else; it decrypts both.
+func (c *Codec) WithDataKeys(dk DataKeys) *Codec {
+	cp := *c
+	cp.dataKeys = dk
+	return &cp
+}
+
+// WithSerializationContext implements
+// converter.PayloadCodecWithSerializationContext: the SDK names the
+// workflow whose payloads are encoded (its own, or its activity's), in the
+// worker, the client and the test environments alike.
+func (c *Codec) WithSerializationContext(sc converter.SerializationContext) converter.PayloadCodec {
+	var id string
+	switch x := sc.(type) {
+	case converter.WorkflowSerializationContext:
+		id = x.WorkflowID
+	case converter.ActivitySerializationContext:
+		id = x.WorkflowID
+	}
+	if c.dataKeys == nil || id == c.workflowID {
+		return c
+	}
+	cp := *c
+	cp.workflowID = id
+	return &cp
+}
+
+// WithContext returns a Codec whose data key lookups end with ctx (a
+// codec server request).
+func (c *Codec) WithContext(ctx context.Context) *Codec {
+	cp := *c
+	cp.ctx = ctx
+	return &cp
+}
+
+func (c *Codec) dataKey(trajectoryID string) (*keys.DataKey, error) {
+	ctx := c.ctx
+	if ctx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), lookupTimeout)
+		defer cancel()
+	}
+	return c.dataKeys.Key(ctx, trajectoryID)
+}
+
+// encryptor is the key id and AEAD that encrypt this codec's payloads.
+func (c *Codec) encryptor() (string, cipher.AEAD, error) {
+	if c.dataKeys != nil && c.workflowID != "" {
+		k, err := c.dataKey(c.workflowID)
+		switch {
+		case err == nil:
+			return TrajectoryKeyPrefix + c.workflowID, k.AEAD(), nil
+		case !errors.Is(err, keys.ErrNoKey):
+			return "", nil, fmt.Errorf("payloadcodec: data key of workflow %s: %w", c.workflowID, err)
+		}
+	}
+	return c.ring.primary, c.ring.aeads[c.ring.primary], nil
+}
+
+// decryptor is the AEAD of key id id.
+func (c *Codec) decryptor(id string, i int) (cipher.AEAD, error) {
+	if tid, ok := strings.CutPrefix(id, TrajectoryKeyPrefix); ok {
+		if c.dataKeys == nil {
+			return nil, fmt.Errorf("%w %q (payload %d): this codec holds no data keys", ErrUnknownKey, id, i)
+		}
+		k, err := c.dataKey(tid)
+		if err != nil {
+			return nil, fmt.Errorf("%w %q (payload %d): %w", ErrUnknownKey, id, i, err)
+		}
+		return k.AEAD(), nil
+	}
+	aead, ok := c.ring.aeads[id]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (payload %d); the key ring holds %v", ErrUnknownKey, id, i, c.ring.ids)
+	}
+	return aead, nil
+}
+
+// TrajectoryIDs lists the trajectories whose data keys encrypt payloads,
+// in order, once each: what a decode of them would reveal.
+func TrajectoryIDs(payloads []*commonpb.Payload) []string {
+	var ids []string
+	for _, p := range payloads {
+		if string(p.GetMetadata()[MetadataEncoding]) != EncodingEncrypted {
+			continue
+		}
+		if tid, ok := strings.CutPrefix(string(p.GetMetadata()[MetadataEncryptionKey]), TrajectoryKeyPrefix); ok && !slices.Contains(ids, tid) {
+			ids = append(ids, tid)
+		}
+	}
+	return ids
+}
 
 // NewCodec returns the Codec of ring. It panics if ring is nil: running
 // without keys must be a deliberate choice, not an accident.
@@ -63,8 +199,10 @@ func NewCodec(ring *KeyRing) *Codec {
 // Encode implements converter.PayloadCodec: it encrypts every payload with
 // the primary key. A nil payload stays nil.
 func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	id := c.ring.primary
-	aead := c.ring.aeads[id]
+	id, aead, err := c.encryptor()
+	if err != nil {
+		return payloads, err
+	}
 	aad := []byte(id)
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
@@ -102,9 +240,9 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 			return payloads, fmt.Errorf("%w: payload %d is encrypted but has no %s", ErrUnknownKey, i, MetadataEncryptionKey)
 		}
 		id := string(raw)
-		aead, ok := c.ring.aeads[id]
-		if !ok {
-			return payloads, fmt.Errorf("%w %q (payload %d); the key ring holds %v", ErrUnknownKey, id, i, c.ring.ids)
+		aead, err := c.decryptor(id, i)
+		if err != nil {
+			return payloads, err
 		}
 		plain, err := aead.Open(nil, nil, p.GetData(), []byte(id))
 		if err != nil {

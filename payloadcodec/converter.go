@@ -33,3 +33,11 @@ func ClientOptions(ring *KeyRing) (converter.DataConverter, converter.FailureCon
 	dc := NewDataConverter(ring)
 	return dc, NewFailureConverter(dc)
 }
+
+// ClientOptionsWithDataKeys is ClientOptions where each trajectory's
+// payloads are encrypted under its own data key (Codec.WithDataKeys); the
+// ring encrypts the rest and still decrypts what it encrypted before.
+func ClientOptionsWithDataKeys(ring *KeyRing, dk DataKeys) (converter.DataConverter, converter.FailureConverter) {
+	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), NewCodec(ring).WithDataKeys(dk))
+	return dc, NewFailureConverter(dc)
+}

@@ -1,12 +1,16 @@
 package payloadcodec
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // ErrUnauthenticated, returned (or wrapped) by the authorize function of
@@ -55,6 +59,23 @@ const (
 // The handler logs nothing and never puts payload contents in an error
 // answer.
 func NewHandler(codec *Codec, allowOrigin string, authorize func(*http.Request) error) http.Handler {
+	if authorize == nil {
+		panic("payloadcodec.NewHandler: nil authorize; the codec server decrypts personal data and must check who asks")
+	}
+	return NewScopedHandler(codec, allowOrigin, func(r *http.Request) (MayRead, error) { return nil, authorize(r) })
+}
+
+// MayRead says whether the caller may read the payloads of these
+// trajectories (those whose data keys encrypt the payloads of a decode
+// request; none for payloads under the shared key ring). Its error
+// answers like authorize's: ErrForbidden is 403.
+type MayRead func(trajectoryIDs []string) error
+
+// NewScopedHandler is NewHandler where authorize also returns what the
+// caller may read: before a decode, the handler lists the trajectories
+// whose payloads it holds (TrajectoryIDs) and asks mayRead (when not nil);
+// a refusal answers before anything is decrypted.
+func NewScopedHandler(codec *Codec, allowOrigin string, authorize func(*http.Request) (MayRead, error)) http.Handler {
 	if codec == nil {
 		panic("payloadcodec.NewHandler: nil Codec")
 	}
@@ -64,14 +85,14 @@ func NewHandler(codec *Codec, allowOrigin string, authorize func(*http.Request) 
 	return &handler{
 		origin:    strings.TrimSuffix(strings.TrimSpace(allowOrigin), "/"),
 		authorize: authorize,
-		codec:     converter.NewPayloadCodecHTTPHandler(codec),
+		codec:     codec,
 	}
 }
 
 type handler struct {
 	origin    string
-	authorize func(*http.Request) error
-	codec     http.Handler
+	authorize func(*http.Request) (MayRead, error)
+	codec     *Codec
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +130,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := h.authorize(r); err != nil {
+	mayRead, err := h.authorize(r)
+	if err != nil {
 		code := authStatus(err)
 		http.Error(w, http.StatusText(code), code)
 		return
@@ -121,7 +143,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
-	h.codec.ServeHTTP(w, r)
+	if mayRead != nil && strings.HasSuffix(r.URL.Path, "/decode") {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+			return
+		}
+		var payloads commonpb.Payloads
+		if err := protojson.Unmarshal(body, &payloads); err != nil {
+			http.Error(w, "body must be {\"payloads\":[...]} in protobuf JSON", http.StatusBadRequest)
+			return
+		}
+		if err := mayRead(TrajectoryIDs(payloads.GetPayloads())); err != nil {
+			code := authStatus(err)
+			http.Error(w, http.StatusText(code), code)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	// Data keys are looked up within the request's time.
+	converter.NewPayloadCodecHTTPHandler(h.codec.WithContext(r.Context())).ServeHTTP(w, r)
 }
 
 func authStatus(err error) int {

@@ -14,14 +14,15 @@ import (
 // time.ParseDuration, and nobody plans home visits in hours.
 type Duration time.Duration
 
-// ParseDuration reads "<n>w", "<n>d" or any time.ParseDuration string.
+// ParseDuration reads "<n>y" (365 days: retention periods), "<n>w",
+// "<n>d" or any time.ParseDuration string.
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
-	for suffix, unit := range map[string]time.Duration{"w": 7 * 24 * time.Hour, "d": 24 * time.Hour} {
+	for suffix, unit := range map[string]time.Duration{"y": 365 * 24 * time.Hour, "w": 7 * 24 * time.Hour, "d": 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(s, suffix); ok {
 			v, err := strconv.Atoi(n)
 			if err != nil || v < 0 {
-				return 0, fmt.Errorf("%q is not a duration: want a whole number of %s, like 14%s", s, map[string]string{"w": "weeks", "d": "days"}[suffix], suffix)
+				return 0, fmt.Errorf("%q is not a duration: want a whole number of %s, like 14%s", s, map[string]string{"y": "years", "w": "weeks", "d": "days"}[suffix], suffix)
 			}
 			return Duration(time.Duration(v) * unit), nil
 		}

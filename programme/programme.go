@@ -50,6 +50,10 @@ type Programme struct {
 	// every reminder sent to the coach.
 	CoWorkers       []CoWorker `yaml:"co_workers,omitempty" json:"co_workers,omitempty"`
 	CopyRemindersTo []string   `yaml:"copy_reminders_to,omitempty" json:"copy_reminders_to,omitempty"`
+	// RetentionAfterClosure is how long a closed trajectory's personal data
+	// is kept before the retention schedule erases it (package retention);
+	// zero keeps it until someone erases it.
+	RetentionAfterClosure Duration `yaml:"retention_after_closure,omitempty" json:"retention_after_closure,omitempty"`
 }
 
 // HandoverRules say how long a service has to acknowledge a handover.
@@ -169,6 +173,9 @@ func (p Programme) Validate(file string) error {
 	}
 	if p.ReminderLead > 0 && p.HomeVisitCadence > 0 && p.ReminderLead >= p.HomeVisitCadence {
 		bad("reminder_lead", "must be shorter than home_visit_cadence (%s)", p.HomeVisitCadence.Std())
+	}
+	if p.RetentionAfterClosure < 0 {
+		bad("retention_after_closure", "must not be negative")
 	}
 	if p.Handover.AcknowledgementLimit <= 0 {
 		bad("handover.acknowledgement_limit", "is required and must be longer than zero")

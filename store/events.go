@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,9 @@ type Trajectory struct {
 	// ConsultationID is the anonymous consultation the referral followed.
 	ConsultationID string     `json:"consultation_id,omitempty"`
 	Events         []EventRow `json:"events"`
+	// Erased: the trajectory's data key was destroyed; its personal data
+	// (family, reason, children, the events' details) is gone for good.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // EventRow is one entry of a trajectory's event log.
@@ -82,16 +86,22 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	if err := checkEvent(e); err != nil {
 		return err
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		detail := e.Detail
-		if detail == nil {
-			detail = map[string]string{}
-		}
+	// The detail and the referral are personal data: sealed under the
+	// trajectory's data key, the clear detail column stays empty.
+	k, err := s.eventKey(ctx, e)
+	if err != nil {
+		return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+	}
+	sealed, err := sealDetail(k, e.Seq, e.Detail)
+	if err != nil {
+		return fmt.Errorf("record event %d (%s) of %s: seal detail: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
+			VALUES ($1, $2, $3, $4, $5, '{}', $6)
 			ON CONFLICT (trajectory_id, seq) DO NOTHING`,
-			e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, detail)
+			e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, sealed)
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
@@ -132,14 +142,15 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 			if !r.ExpectedDueDate.IsZero() {
 				due = &r.ExpectedDueDate.Time
 			}
-			children := r.Children
-			if children == nil {
-				children = []trajectory.Child{}
+			if _, err := tx.Exec(ctx, `UPDATE trajectories SET expected_due_date = $2 WHERE id = $1`,
+				e.TrajectoryID, due); err != nil {
+				return fmt.Errorf("store referral: %w", err)
 			}
-			if _, err := tx.Exec(ctx, `
-				UPDATE trajectories SET referrer_reference = $2, family = $3, reason = $4,
-					expected_due_date = $5, children = $6 || children WHERE id = $1`,
-				e.TrajectoryID, r.Referrer.Reference, r.Family, r.Reason, due, children); err != nil {
+			family := r.Family
+			if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
+				p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
+				p.Children = append(slices.Clone(r.Children), p.Children...)
+			}); err != nil {
 				return fmt.Errorf("store referral: %w", err)
 			}
 			if err := linkConsultation(ctx, tx, e.TrajectoryID, r.ConsultationID, e.At); err != nil {
@@ -151,9 +162,13 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 			if err != nil {
 				return fmt.Errorf("%w %d (%s) of %q: born_on: %v", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, err)
 			}
-			child := []trajectory.Child{{Name: e.Detail["name"], BirthDate: born}}
-			if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2, children = children || $3 WHERE id = $1`,
-				e.TrajectoryID, born.Time, child); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2 WHERE id = $1`,
+				e.TrajectoryID, born.Time); err != nil {
+				return fmt.Errorf("store birth: %w", err)
+			}
+			if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
+				p.Children = append(p.Children, trajectory.Child{Name: e.Detail["name"], BirthDate: born})
+			}); err != nil {
 				return fmt.Errorf("store birth: %w", err)
 			}
 		}
@@ -195,11 +210,13 @@ func checkEvent(e trajectory.Event) error {
 // events are exactly those the row reflects (plus any late older ones).
 func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 	var t Trajectory
+	var sealed []byte
+	var sealedEvents [][]byte
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var due, born *time.Time
-		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason, &due, &born, &t.Children, &t.ConsultationID)
+		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason, &due, &born, &t.Children, &t.ConsultationID, &sealed)
 		err := tx.QueryRow(ctx, `SELECT `+summaryColumns+`, coalesce(referrer_reference, ''), family, coalesce(reason, ''),
-			expected_due_date, born_on, children, coalesce(consultation_id, '')
+			expected_due_date, born_on, children, coalesce(consultation_id, ''), personal
 			FROM trajectories WHERE id = $1`, id).Scan(targets...)
 		if due != nil {
 			t.ExpectedDueDate = &trajectory.Date{Time: due.UTC()}
@@ -213,18 +230,26 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT seq, kind, actor, at, detail FROM trajectory_events
+		rows, err := tx.Query(ctx, `SELECT seq, kind, actor, at, detail, sealed_detail FROM trajectory_events
 			WHERE trajectory_id = $1 ORDER BY seq`, id)
 		if err != nil {
 			return err
 		}
 		t.Events, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (EventRow, error) {
 			var e EventRow
-			err := row.Scan(&e.Seq, &e.Kind, &e.Actor, &e.At, &e.Detail)
+			var se []byte
+			err := row.Scan(&e.Seq, &e.Kind, &e.Actor, &e.At, &e.Detail, &se)
+			sealedEvents = append(sealedEvents, se)
+			if len(e.Detail) == 0 {
+				e.Detail = nil
+			}
 			return e, err
 		})
 		return err
 	})
+	if err == nil {
+		err = s.unsealTrajectory(ctx, &t, sealed, sealedEvents)
+	}
 	if err != nil {
 		return Trajectory{}, fmt.Errorf("trajectory %s: %w", id, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"elkgezin/keys"
 )
 
 // ErrNotFound is returned when the trajectory or email asked for does not
@@ -19,7 +21,8 @@ var ErrNotFound = errors.New("not found")
 // Store reads and writes elkgezin's tables through a connection pool. It is
 // safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	vault *keys.Vault // nil until WithKeys: no personal data can be written
 }
 
 // Open connects to the database, checks that it answers and brings its

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"elkgezin/internal/pgtest"
+	"elkgezin/keys"
 	"elkgezin/programme"
 	"elkgezin/trajectory"
 )
@@ -19,7 +20,7 @@ func newStore(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	return s
+	return s.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
 }
 
 // referredEvent is the first event of a trajectory, as the API writes it.

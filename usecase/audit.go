@@ -25,4 +25,8 @@ const (
 	ActionReferConsultation        = "refer_consultation"
 	ActionRecordCollectiveActivity = "record_collective_activity"
 	ActionReadProgrammeReport      = "read_programme_report"
+
+	// Personal data: erasure and the family's subject-access export.
+	ActionEraseTrajectory  = "erase_trajectory"
+	ActionExportTrajectory = "export_trajectory"
 )

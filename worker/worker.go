@@ -17,6 +17,7 @@ import (
 	"elkgezin/handoverlink"
 	"elkgezin/mailer"
 	"elkgezin/programme"
+	"elkgezin/retention"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 	"elkgezin/workflows"
@@ -32,6 +33,10 @@ type Config struct {
 	PublicBaseURL string
 	Links         *handoverlink.Signer
 	Logger        *slog.Logger
+	// RetentionEvery is how often the retention schedule erases the
+	// trajectories past their programme's retention; 0 registers no
+	// schedule (an existing one keeps running).
+	RetentionEvery time.Duration
 }
 
 // StopTimeout is how long a stopping worker lets its running activities
@@ -63,6 +68,14 @@ func New(cfg Config) (sdkworker.Worker, error) {
 		Location:      loc,
 		Programmes:    cfg.Programmes,
 	})
+	// Retention is its own workflow on the same task queue; it erases
+	// through the same store and ends the erased trajectories' workflows.
+	w.RegisterWorkflowWithOptions(retention.Workflow, workflow.RegisterOptions{Name: retention.WorkflowName})
+	w.RegisterActivity(&retention.Activities{
+		Eraser:     retention.Eraser{Temporal: cfg.Temporal, Store: cfg.Store},
+		Programmes: cfg.Programmes,
+		Logger:     cfg.Logger,
+	})
 	return w, nil
 }
 
@@ -77,6 +90,11 @@ func Run(ctx context.Context, cfg Config) error {
 	w, err := New(cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.RetentionEvery > 0 {
+		if err := retention.EnsureSchedule(ctx, cfg.Temporal, cfg.RetentionEvery); err != nil {
+			return err
+		}
 	}
 	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "stop_timeout", StopTimeout(cfg.Mail).String())
 	if err := w.Run(interruptOn(ctx)); err != nil {

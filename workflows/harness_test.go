@@ -18,6 +18,7 @@ import (
 	"elkgezin/handoverlink"
 	"elkgezin/internal/smtpsink"
 	"elkgezin/internal/storetest"
+	"elkgezin/keys"
 	"elkgezin/mailer"
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -86,7 +87,7 @@ func newRun(t testing.TB, p programme.Programme) *run {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return newRunOn(t, p, st, smtpsink.Start(t))
+	return newRunOn(t, p, st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...)), smtpsink.Start(t))
 }
 
 // continued is a new environment for the next run of r's trajectory, with

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/log"
 
 	"elkgezin/handoverlink"
+	"elkgezin/keys"
 	"elkgezin/mailer"
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
@@ -43,6 +44,8 @@ commands:
   token     manage API tokens: token create|revoke|list (elkgezin token -h)
   report    the fund's anonymised export of every programme:
             report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|json]
+  erase     erase a trajectory by destroying its data key: erase --trajectory ID
+  rewrap    wrap every data key anew under its programme's newest key
 
 environment (defaults in brackets):
   TEMPORAL_ADDRESS   [127.0.0.1:7233]
@@ -50,8 +53,12 @@ environment (defaults in brackets):
   DATABASE_URL       [postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable]
   PROGRAMMES_DIR     [deploy/programmes]
   SERVICES_FILE      [deploy/services.yaml]  directory of regular services for handovers
-  PAYLOAD_KEYS       (required) "id:base64key,..." AES-256 keys that encrypt every
-                     payload Temporal stores; the first encrypts, all decrypt
+  PAYLOAD_KEYS       (required) "id:base64key,..." AES-256 keys that encrypt the
+                     payloads of no trajectory, and decrypt older ones; the first encrypts
+  PROGRAMME_KEYS     (required) "programme:name:base64key,..." AES-256 keys that wrap
+                     each trajectory's data key; per programme the first wraps, all unwrap
+  RETENTION_INTERVAL [1h] how often the worker's schedule erases trajectories past
+                     their programme's retention_after_closure; "off": no schedule
   CODEC_CORS_ORIGIN  [http://127.0.0.1:8233] the Temporal UI's origin, allowed to
                      call the API's codec endpoint (/codec) for supervisors
   HANDOVER_LINK_SECRET  (required) at least 32 bytes shared by worker and api; signs
@@ -87,6 +94,10 @@ func main() {
 		err = runAPI(ctx, logger)
 	case "token":
 		err = runToken(ctx, os.Args[2:], os.Stdout)
+	case "erase":
+		err = runErase(ctx, os.Args[2:], os.Stdout, logger)
+	case "rewrap":
+		err = runRewrap(ctx, os.Stdout, logger)
 	case "adopt-timings":
 		err = runAdoptTimings(ctx, os.Args[2:], os.Stdout, logger)
 	case "report":
@@ -110,7 +121,7 @@ func main() {
 func runSetup(ctx context.Context, logger *slog.Logger) error {
 	namespace := env("TEMPORAL_NAMESPACE", "default")
 	// No payload codec: setup hands Temporal no payloads.
-	tc, err := dialTemporal(ctx, temporalOptions(logger, nil), logger)
+	tc, err := dialTemporal(ctx, temporalOptions(logger, nil, nil), logger)
 	if err != nil {
 		return err
 	}
@@ -128,24 +139,29 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load programmes: %w", err)
 	}
-	keys, err := loadSharedKeys()
+	keys, err := loadSharedKeys(programmes.IDs())
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, logger)
+	every, err := retentionInterval()
+	if err != nil {
+		return err
+	}
+	st, err := openKeyedStore(ctx, logger, keys)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, temporalOptions(logger, keys.payloads), logger)
+	tc, err := dialTemporal(ctx, temporalOptions(logger, keys.payloads, st.Vault()), logger)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
 	return worker.Run(ctx, worker.Config{
-		Temporal:  tc,
-		Namespace: env("TEMPORAL_NAMESPACE", "default"),
-		Store:     st,
+		RetentionEvery: every,
+		Temporal:       tc,
+		Namespace:      env("TEMPORAL_NAMESPACE", "default"),
+		Store:          st,
 		Mail: mailer.Config{
 			Addr:     env("SMTP_ADDR", "127.0.0.1:1025"),
 			From:     env("MAIL_FROM", "elkgezin@localhost"),
@@ -169,18 +185,18 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load services directory: %w", err)
 	}
-	keys, err := loadSharedKeys()
+	keys, err := loadSharedKeys(programmes.IDs())
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, logger)
+	st, err := openKeyedStore(ctx, logger, keys)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	// Lazy: the API starts while Temporal is still coming up and answers
 	// 503 until it is there, instead of refusing to start.
-	tc, err := client.NewLazyClient(temporalOptions(logger, keys.payloads))
+	tc, err := client.NewLazyClient(temporalOptions(logger, keys.payloads, st.Vault()))
 	if err != nil {
 		return fmt.Errorf("configure Temporal client: %w", err)
 	}
@@ -222,11 +238,13 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 // worker signs handover links and the API checks them; both encrypt and
 // decrypt Temporal payloads.
 type sharedKeys struct {
-	links    *handoverlink.Signer
-	payloads *payloadcodec.KeyRing
+	links      *handoverlink.Signer
+	payloads   *payloadcodec.KeyRing
+	programmes *keys.ProgrammeKeys
 }
 
-func loadSharedKeys() (sharedKeys, error) {
+// loadSharedKeys reads the secrets; every programme must have a key.
+func loadSharedKeys(programmeIDs []string) (sharedKeys, error) {
 	links, err := handoverlink.NewSigner([]byte(os.Getenv("HANDOVER_LINK_SECRET")))
 	if err != nil {
 		return sharedKeys{}, fmt.Errorf("HANDOVER_LINK_SECRET: %w", err)
@@ -235,7 +253,24 @@ func loadSharedKeys() (sharedKeys, error) {
 	if err != nil {
 		return sharedKeys{}, fmt.Errorf("PAYLOAD_KEYS: %w", err)
 	}
-	return sharedKeys{links: links, payloads: ring}, nil
+	pk, err := keys.ParseProgrammeKeys(os.Getenv("PROGRAMME_KEYS"))
+	if err == nil {
+		err = pk.Cover(programmeIDs)
+	}
+	if err != nil {
+		return sharedKeys{}, fmt.Errorf("PROGRAMME_KEYS: %w", err)
+	}
+	return sharedKeys{links: links, payloads: ring, programmes: pk}, nil
+}
+
+// openKeyedStore is openStore with the programme keys, which seal the
+// personal fields under each trajectory's data key.
+func openKeyedStore(ctx context.Context, logger *slog.Logger, k sharedKeys) (*store.Store, error) {
+	st, err := openStore(ctx, logger)
+	if err != nil {
+		return nil, err
+	}
+	return st.WithKeys(k.programmes), nil
 }
 
 // openStore connects to PostgreSQL and migrates, waiting up to a minute for
@@ -276,14 +311,14 @@ func dialTemporal(ctx context.Context, opts client.Options, logger *slog.Logger)
 // temporalOptions connects with the payload codec, so everything the
 // worker and the API hand to Temporal is encrypted before it leaves; a nil
 // ring is for commands that hand Temporal no payloads.
-func temporalOptions(logger *slog.Logger, ring *payloadcodec.KeyRing) client.Options {
+func temporalOptions(logger *slog.Logger, ring *payloadcodec.KeyRing, dataKeys payloadcodec.DataKeys) client.Options {
 	opts := client.Options{
 		HostPort:  env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		Namespace: env("TEMPORAL_NAMESPACE", "default"),
 		Logger:    log.NewStructuredLogger(logger),
 	}
 	if ring != nil {
-		opts.DataConverter, opts.FailureConverter = payloadcodec.ClientOptions(ring)
+		opts.DataConverter, opts.FailureConverter = payloadcodec.ClientOptionsWithDataKeys(ring, dataKeys)
 	}
 	return opts
 }

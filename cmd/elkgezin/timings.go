@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"elkgezin/keys"
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -84,12 +85,17 @@ func runAdoptTimings(ctx context.Context, args []string, stdout io.Writer, logge
 	if err != nil {
 		return fmt.Errorf("adopt-timings: PAYLOAD_KEYS: %w", err)
 	}
-	st, err := openStore(ctx, logger)
+	pk, err := keys.ParseProgrammeKeys(os.Getenv("PROGRAMME_KEYS"))
+	if err != nil {
+		return fmt.Errorf("adopt-timings: PROGRAMME_KEYS: %w", err)
+	}
+	st, err := openKeyedStore(ctx, logger, sharedKeys{programmes: pk})
 	if err != nil {
 		return fmt.Errorf("adopt-timings: %w", err)
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, temporalOptions(logger, ring), logger)
+	// Each Update is encrypted under its trajectory's data key.
+	tc, err := dialTemporal(ctx, temporalOptions(logger, ring, st.Vault()), logger)
 	if err != nil {
 		return fmt.Errorf("adopt-timings: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"elkgezin/internal/pgtest"
+	"elkgezin/keys"
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -57,6 +58,7 @@ func TestAdoptTimings(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
+	st = st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
 	p := programme.Programme{ID: "test-seconds", Name: "Testprogramma",
 		AssignmentLimit: programme.Duration(20 * time.Second), IntakeDeadline: programme.Duration(40 * time.Second),
 		HomeVisitCadence: programme.Duration(20 * time.Second), ReminderLead: programme.Duration(6 * time.Second),

@@ -13,6 +13,7 @@ import (
 	"elkgezin/pages"
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
+	"elkgezin/retention"
 	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/usecase"
@@ -47,9 +48,12 @@ func newWeb(p webParts) (http.Handler, error) {
 		Auth:       auth,
 		Sessions:   sessions,
 		Audit:      p.store,
-		// The Temporal UI decodes payloads here, for supervisors only.
-		Codec: payloadcodec.NewHandler(payloadcodec.NewCodec(p.keys.payloads),
-			env("CODEC_CORS_ORIGIN", "http://127.0.0.1:8233"), api.SupervisorAuthorizer(auth, sessions)),
+		DataKeys:   p.store.Vault(),
+		Eraser:     retention.Eraser{Temporal: p.temporal, Store: p.store},
+		// The Temporal UI decodes payloads here, for supervisors only,
+		// and only of their own programmes' trajectories.
+		Codec: payloadcodec.NewScopedHandler(payloadcodec.NewCodec(p.keys.payloads).WithDataKeys(p.store.Vault()),
+			env("CODEC_CORS_ORIGIN", "http://127.0.0.1:8233"), api.ScopedSupervisorAuthorizer(auth, sessions, p.store.Vault().Programme)),
 		Logger: p.logger,
 	})
 	ui := pages.New(pages.Config{

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"elkgezin/keys"
+	"elkgezin/payloadcodec"
+	"elkgezin/retention"
+	"elkgezin/store"
+)
+
+// adminActor is who erases from the command line, in the audit log: the
+// operator's login when the shell says it.
+func adminActor() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "admin:" + u
+	}
+	return "admin:cli"
+}
+
+// runErase erases one trajectory: it ends its workflow and destroys its
+// data key, and audits the erasure.
+func runErase(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
+	id := fs.String("trajectory", "", "the trajectory to erase (tr-...)")
+	reason := fs.String("reason", "request", "why, for the audit log: request, retention, ... (no personal data)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(*id, "tr-") || fs.NArg() > 0 {
+		return errors.New("usage: elkgezin erase --trajectory tr-... [--reason request]")
+	}
+	k, err := loadCommandKeys()
+	if err != nil {
+		return err
+	}
+	st, err := openKeyedStore(ctx, logger, k)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(ctx, temporalOptions(logger, k.payloads, st.Vault()), logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	eraser := retention.Eraser{Temporal: tc, Store: st}
+	erased, err := eraser.Erase(ctx, *id)
+	if err != nil {
+		return err
+	}
+	if err := eraser.Audit(ctx, adminActor(), *id, *reason, erased); err != nil {
+		return fmt.Errorf("erase %s: the key is destroyed, but the audit entry could not be written: %w", *id, err)
+	}
+	if erased {
+		fmt.Fprintf(stdout, "%s erased: its data key is destroyed\n", *id)
+	} else {
+		fmt.Fprintf(stdout, "%s was erased before\n", *id)
+	}
+	return nil
+}
+
+// runRewrap wraps every data key under its programme's newest key and
+// says which programme keys still wrap any (none, for a key to drop).
+func runRewrap(ctx context.Context, stdout io.Writer, logger *slog.Logger) error {
+	k, err := loadCommandKeys()
+	if err != nil {
+		return err
+	}
+	st, err := openKeyedStore(ctx, logger, k)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Vault().Rewrap(ctx)
+	if err != nil {
+		return fmt.Errorf("rewrap (after %d data keys): %w", n, err)
+	}
+	inUse, err := st.Vault().KeysInUse(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d data keys rewrapped\n", n)
+	for _, id := range k.programmes.IDs() {
+		fmt.Fprintf(stdout, "%-48s wraps %d data keys\n", id, inUse[id])
+	}
+	if err := st.Audit(ctx, store.AuditEntry{Actor: adminActor(), Action: "rewrap_data_keys", Outcome: store.OutcomeOK,
+		Detail: map[string]string{"rewrapped": fmt.Sprint(n), "at": time.Now().UTC().Format(time.RFC3339)}}); err != nil {
+		return fmt.Errorf("rewrap: audit: %w", err)
+	}
+	return nil
+}
+
+// loadCommandKeys reads PAYLOAD_KEYS and PROGRAMME_KEYS for a command that
+// needs no programme files.
+func loadCommandKeys() (sharedKeys, error) {
+	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
+	if err != nil {
+		return sharedKeys{}, fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
+	pk, err := keysFromEnv()
+	if err != nil {
+		return sharedKeys{}, err
+	}
+	return sharedKeys{payloads: ring, programmes: pk}, nil
+}
+
+// retentionInterval reads RETENTION_INTERVAL: a Go duration, or "off".
+func retentionInterval() (time.Duration, error) {
+	v := env("RETENTION_INTERVAL", "1h")
+	if v == "off" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second {
+		return 0, fmt.Errorf("RETENTION_INTERVAL %q: want a duration of a second or more (e.g. 1h), or off", v)
+	}
+	return d, nil
+}
+
+func keysFromEnv() (*keys.ProgrammeKeys, error) {
+	pk, err := keys.ParseProgrammeKeys(os.Getenv("PROGRAMME_KEYS"))
+	if err != nil {
+		return nil, fmt.Errorf("PROGRAMME_KEYS: %w", err)
+	}
+	return pk, nil
+}

@@ -1,0 +1,260 @@
+package keys
+
+import (
+	"context"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+var (
+	// ErrNoKey: the trajectory has no data key (it was referred before
+	// envelope encryption, or never): its payloads use the shared PAYLOAD_KEYS.
+	ErrNoKey = errors.New("keys: the trajectory has no data key")
+	// ErrErased: the trajectory's data key was destroyed; nothing encrypted
+	// under it can be read again.
+	ErrErased = errors.New("keys: the trajectory's data key was erased")
+	// ErrNoProgrammeKey: PROGRAMME_KEYS lacks the programme key needed.
+	ErrNoProgrammeKey = errors.New("keys: programme key missing")
+)
+
+// cacheFor bounds how long a process keeps an unwrapped data key: the
+// codec runs inside workflow tasks and must not query PostgreSQL for every
+// payload, while a key erased by another process must not stay usable long.
+const cacheFor = 30 * time.Second
+
+// DataKey is one trajectory's data key.
+type DataKey struct {
+	TrajectoryID string
+	ProgrammeID  string
+	aead         cipher.AEAD
+}
+
+// AEAD is AES-256-GCM under the data key, nonce in front of the ciphertext.
+func (k *DataKey) AEAD() cipher.AEAD { return k.aead }
+
+// Seal encrypts plain; aad names what it is (a column), so a ciphertext
+// moved to another column does not open.
+func (k *DataKey) Seal(plain []byte, aad string) []byte {
+	return k.aead.Seal(nil, nil, plain, []byte(k.TrajectoryID+"\x00"+aad))
+}
+
+// Open decrypts what Seal made with the same aad.
+func (k *DataKey) Open(sealed []byte, aad string) ([]byte, error) {
+	plain, err := k.aead.Open(nil, nil, sealed, []byte(k.TrajectoryID+"\x00"+aad))
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s of %s does not decrypt", aad, k.TrajectoryID)
+	}
+	return plain, nil
+}
+
+// Vault keeps the wrapped data keys in PostgreSQL (table trajectory_keys,
+// migration 0006) and unwraps them with the programme keys. It is safe for
+// concurrent use.
+type Vault struct {
+	pool *pgxpool.Pool
+	pk   *ProgrammeKeys
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	key *DataKey
+	err error // ErrNoKey or ErrErased
+	at  time.Time
+}
+
+// NewVault returns the vault of the database behind pool.
+func NewVault(pool *pgxpool.Pool, pk *ProgrammeKeys) *Vault {
+	if pk == nil {
+		panic("keys.NewVault: nil ProgrammeKeys")
+	}
+	return &Vault{pool: pool, pk: pk, cache: map[string]cached{}}
+}
+
+// ProgrammeKeys are the vault's programme keys.
+func (v *Vault) ProgrammeKeys() *ProgrammeKeys { return v.pk }
+
+// Ensure returns the trajectory's data key, making it first if it has
+// none. A referral repeated after erasure gets ErrErased: a destroyed key
+// is never replaced, so nothing new is written under the old id.
+func (v *Vault) Ensure(ctx context.Context, trajectoryID, programmeID string) (*DataKey, error) {
+	k, err := v.Key(ctx, trajectoryID)
+	if !errors.Is(err, ErrNoKey) {
+		return k, err
+	}
+	raw := make([]byte, KeySize)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("keys: make data key: %w", err)
+	}
+	keyID, wrapped, err := v.pk.wrap(programmeID, trajectoryID, raw)
+	clear(raw)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := v.pool.Exec(ctx, `
+		INSERT INTO trajectory_keys (trajectory_id, programme_id, key_id, wrapped)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (trajectory_id) DO NOTHING`,
+		trajectoryID, programmeID, keyID, wrapped); err != nil {
+		return nil, fmt.Errorf("keys: store data key of %s: %w", trajectoryID, err)
+	}
+	v.forget(trajectoryID)
+	// Read back: a concurrent Ensure may have won the insert.
+	return v.Key(ctx, trajectoryID)
+}
+
+// Key returns the trajectory's data key, or an error wrapping ErrNoKey or
+// ErrErased.
+func (v *Vault) Key(ctx context.Context, trajectoryID string) (*DataKey, error) {
+	v.mu.Lock()
+	c, ok := v.cache[trajectoryID]
+	v.mu.Unlock()
+	if ok && time.Since(c.at) < cacheFor {
+		return c.key, c.err
+	}
+	k, err := v.load(ctx, trajectoryID)
+	if err == nil || errors.Is(err, ErrNoKey) || errors.Is(err, ErrErased) {
+		v.mu.Lock()
+		v.cache[trajectoryID] = cached{key: k, err: err, at: time.Now()}
+		v.mu.Unlock()
+	}
+	return k, err
+}
+
+func (v *Vault) load(ctx context.Context, trajectoryID string) (*DataKey, error) {
+	var programmeID string
+	var keyID *string
+	var wrapped []byte
+	err := v.pool.QueryRow(ctx, `SELECT programme_id, key_id, wrapped FROM trajectory_keys WHERE trajectory_id = $1`,
+		trajectoryID).Scan(&programmeID, &keyID, &wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", ErrNoKey, trajectoryID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keys: read data key of %s: %w", trajectoryID, err)
+	}
+	if keyID == nil || wrapped == nil {
+		return nil, fmt.Errorf("%w: %s", ErrErased, trajectoryID)
+	}
+	raw, err := v.pk.unwrap(*keyID, trajectoryID, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := newAEAD(raw)
+	clear(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &DataKey{TrajectoryID: trajectoryID, ProgrammeID: programmeID, aead: aead}, nil
+}
+
+// Programme returns the programme a trajectory's data key belongs to, also
+// after erasure; an error wrapping ErrNoKey when it has none.
+func (v *Vault) Programme(ctx context.Context, trajectoryID string) (string, error) {
+	var p string
+	err := v.pool.QueryRow(ctx, `SELECT programme_id FROM trajectory_keys WHERE trajectory_id = $1`, trajectoryID).Scan(&p)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("%w: %s", ErrNoKey, trajectoryID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("keys: read programme of %s: %w", trajectoryID, err)
+	}
+	return p, nil
+}
+
+// Erase destroys the trajectory's data key. It reports whether this call
+// destroyed it (false: erased before); an error wrapping ErrNoKey when the
+// trajectory has no data key to destroy.
+func (v *Vault) Erase(ctx context.Context, trajectoryID string) (bool, error) {
+	defer v.forget(trajectoryID)
+	tag, err := v.pool.Exec(ctx, `
+		UPDATE trajectory_keys SET key_id = NULL, wrapped = NULL, erased_at = now()
+		WHERE trajectory_id = $1 AND erased_at IS NULL`, trajectoryID)
+	if err != nil {
+		return false, fmt.Errorf("keys: erase data key of %s: %w", trajectoryID, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return true, nil
+	}
+	if _, err := v.Programme(ctx, trajectoryID); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// Rewrap wraps every data key that is not under its programme's newest key
+// anew under it, so the older programme keys can be dropped from
+// PROGRAMME_KEYS. It returns how many it rewrapped. Each key is rewrapped
+// in its own statement, guarded by its old wrapping, so a concurrent
+// erasure is never undone.
+func (v *Vault) Rewrap(ctx context.Context) (int, error) {
+	rows, err := v.pool.Query(ctx, `SELECT trajectory_id, programme_id, key_id, wrapped FROM trajectory_keys WHERE erased_at IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("keys: list data keys: %w", err)
+	}
+	type row struct {
+		id, programme, keyID string
+		wrapped              []byte
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.id, &x.programme, &x.keyID, &x.wrapped)
+		return x, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("keys: list data keys: %w", err)
+	}
+	n := 0
+	for _, x := range all {
+		if newest, ok := v.pk.Newest(x.programme); ok && newest == x.keyID {
+			continue
+		}
+		raw, err := v.pk.unwrap(x.keyID, x.id, x.wrapped)
+		if err != nil {
+			return n, err
+		}
+		keyID, wrapped, err := v.pk.wrap(x.programme, x.id, raw)
+		clear(raw)
+		if err != nil {
+			return n, err
+		}
+		tag, err := v.pool.Exec(ctx, `UPDATE trajectory_keys SET key_id = $2, wrapped = $3
+			WHERE trajectory_id = $1 AND key_id = $4 AND erased_at IS NULL`, x.id, keyID, wrapped, x.keyID)
+		if err != nil {
+			return n, fmt.Errorf("keys: rewrap data key of %s: %w", x.id, err)
+		}
+		n += int(tag.RowsAffected())
+		v.forget(x.id)
+	}
+	return n, nil
+}
+
+// KeysInUse counts the live data keys wrapped by each programme key, so an
+// operator sees that an old key wraps none before dropping it.
+func (v *Vault) KeysInUse(ctx context.Context) (map[string]int, error) {
+	rows, err := v.pool.Query(ctx, `SELECT key_id, count(*) FROM trajectory_keys WHERE erased_at IS NULL GROUP BY key_id`)
+	if err != nil {
+		return nil, fmt.Errorf("keys: count data keys: %w", err)
+	}
+	out := map[string]int{}
+	var id string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("keys: count data keys: %w", err)
+	}
+	return out, nil
+}
+
+func (v *Vault) forget(trajectoryID string) {
+	v.mu.Lock()
+	delete(v.cache, trajectoryID)
+	v.mu.Unlock()
+}

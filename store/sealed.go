@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"elkgezin/keys"
+	"elkgezin/trajectory"
+)
+
+// ErrNoKeys is returned when personal data is to be written or read and
+// the Store was opened without programme keys (WithKeys).
+var ErrNoKeys = errors.New("store: no programme keys (PROGRAMME_KEYS) to encrypt or decrypt personal data")
+
+// WithKeys returns a Store on the same pool that seals personal fields
+// under each trajectory's data key (package keys), made on first use.
+func (s *Store) WithKeys(pk *keys.ProgrammeKeys) *Store {
+	return &Store{pool: s.pool, vault: keys.NewVault(s.pool, pk)}
+}
+
+// Vault is the data keys of the trajectories; nil without WithKeys.
+func (s *Store) Vault() *keys.Vault { return s.vault }
+
+// personal is the read model's personal data, sealed in one column.
+type personal struct {
+	ReferrerReference string             `json:"referrer_reference,omitempty"`
+	Family            *trajectory.Family `json:"family,omitempty"`
+	Reason            string             `json:"reason,omitempty"`
+	Children          []trajectory.Child `json:"children,omitempty"`
+}
+
+// Additional data of each sealed column: a ciphertext moved elsewhere does not open.
+const aadPersonal = "trajectories.personal"
+
+func aadEvent(seq int64) string { return "trajectory_events.detail/" + strconv.FormatInt(seq, 10) }
+
+// eventKey is the data key that seals e's personal data, made at the
+// trajectory's first event. nil (and no error) for a trajectory erased
+// already: its late events are logged without their personal data.
+func (s *Store) eventKey(ctx context.Context, e trajectory.Event) (*keys.DataKey, error) {
+	if s.vault == nil {
+		return nil, ErrNoKeys
+	}
+	k, err := s.vault.Ensure(ctx, e.TrajectoryID, e.Summary.ProgrammeID)
+	if errors.Is(err, keys.ErrErased) {
+		return nil, nil
+	}
+	return k, err
+}
+
+// sealDetail seals an event's detail; nil when there is none or no key.
+func sealDetail(k *keys.DataKey, seq int64, detail map[string]string) ([]byte, error) {
+	if k == nil || len(detail) == 0 {
+		return nil, nil
+	}
+	plain, err := json.Marshal(detail)
+	if err != nil {
+		return nil, err
+	}
+	return k.Seal(plain, aadEvent(seq)), nil
+}
+
+// updatePersonal reads the row's sealed personal data (locked), lets
+// change alter it and seals it back.
+func updatePersonal(ctx context.Context, tx pgx.Tx, k *keys.DataKey, id string, change func(*personal)) error {
+	if k == nil {
+		return nil
+	}
+	var sealed []byte
+	if err := tx.QueryRow(ctx, `SELECT personal FROM trajectories WHERE id = $1 FOR UPDATE`, id).Scan(&sealed); err != nil {
+		return fmt.Errorf("read personal data: %w", err)
+	}
+	var p personal
+	if sealed != nil {
+		plain, err := k.Open(sealed, aadPersonal)
+		if err != nil {
+			return err
+		}
+		err = json.Unmarshal(plain, &p)
+		clear(plain)
+		if err != nil {
+			return fmt.Errorf("personal data of %s: %w", id, err)
+		}
+	}
+	change(&p)
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE trajectories SET personal = $2 WHERE id = $1`, id, k.Seal(plain, aadPersonal))
+	clear(plain)
+	if err != nil {
+		return fmt.Errorf("write personal data: %w", err)
+	}
+	return nil
+}
+
+// openKey is the data key to read a trajectory's sealed data with; nil
+// when it was erased (what was sealed is gone for good).
+func (s *Store) openKey(ctx context.Context, id string) (*keys.DataKey, error) {
+	if s.vault == nil {
+		return nil, ErrNoKeys
+	}
+	k, err := s.vault.Key(ctx, id)
+	if errors.Is(err, keys.ErrErased) {
+		return nil, nil
+	}
+	return k, err
+}
+
+// unsealTrajectory fills t's personal fields from the sealed column, or
+// marks t erased.
+func (s *Store) unsealTrajectory(ctx context.Context, t *Trajectory, sealed []byte, sealedEvents [][]byte) error {
+	anySealed := sealed != nil
+	for _, se := range sealedEvents {
+		anySealed = anySealed || se != nil
+	}
+	if s.vault == nil && !anySealed {
+		return nil
+	}
+	k, err := s.openKey(ctx, t.ID)
+	if errors.Is(err, keys.ErrNoKey) && !anySealed {
+		return nil // written before envelope encryption: all in the clear columns
+	}
+	if err != nil {
+		return err
+	}
+	if k == nil {
+		t.Erased = true
+		for i := range t.Events {
+			t.Events[i].Detail = nil
+		}
+		return nil
+	}
+	if sealed != nil {
+		plain, err := k.Open(sealed, aadPersonal)
+		if err != nil {
+			return err
+		}
+		var p personal
+		err = json.Unmarshal(plain, &p)
+		clear(plain)
+		if err != nil {
+			return fmt.Errorf("personal data of %s: %w", t.ID, err)
+		}
+		t.ReferrerReference, t.Family, t.Reason = p.ReferrerReference, p.Family, p.Reason
+		t.Children = append(p.Children, t.Children...)
+	}
+	for i, se := range sealedEvents {
+		if se == nil {
+			continue
+		}
+		plain, err := k.Open(se, aadEvent(t.Events[i].Seq))
+		if err != nil {
+			return err
+		}
+		err = json.Unmarshal(plain, &t.Events[i].Detail)
+		clear(plain)
+		if err != nil {
+			return fmt.Errorf("event %d of %s: %w", t.Events[i].Seq, t.ID, err)
+		}
+	}
+	return nil
+}
