@@ -71,6 +71,9 @@ type Config struct {
 	// payloadcodec.NewHandler with SupervisorAuthorizer(Auth)). Its encode
 	// and decode requests are audited.
 	Codec http.Handler
+	// IDKey keys trajectory ids (TRAJECTORY_ID_SECRET), so that an id
+	// reveals nothing of the referrer's reference.
+	IDKey trajectory.IDKey
 	// Links verifies the acknowledgement links of handover emails; it must
 	// hold the secret the worker signs them with.
 	Links *handoverlink.Signer
@@ -85,6 +88,7 @@ type server struct {
 	programmes programme.Catalogue
 	services   programme.Services
 	links      *handoverlink.Signer
+	idKey      trajectory.IDKey
 	temporal   client.Client
 	store      Store
 	auth       Authenticator
@@ -141,6 +145,8 @@ func newServer(cfg Config) *server {
 		panic("api.NewHandler: Config.Audit is required (the store, which keeps the audit log)")
 	case cfg.Services == nil:
 		panic("api.NewHandler: Config.Services is required (the directory of regular services)")
+	case cfg.IDKey.IsZero():
+		panic("api.NewHandler: Config.IDKey is required (TRAJECTORY_ID_SECRET)")
 	case cfg.Links == nil:
 		panic("api.NewHandler: Config.Links is required (the signer of handover links)")
 	}
@@ -148,6 +154,7 @@ func newServer(cfg Config) *server {
 		programmes: cfg.Programmes,
 		services:   cfg.Services,
 		links:      cfg.Links,
+		idKey:      cfg.IDKey,
 		temporal:   cfg.Temporal,
 		store:      cfg.Store,
 		auth:       cfg.Auth,

@@ -120,7 +120,7 @@ func TestKindDenialIs403(t *testing.T) {
 		t.Errorf("answered %+v, want %q", res.err, want)
 	}
 	// The same answer whether the trajectory exists or not.
-	other := f.do(http.MethodGet, "/v1/trajectories/"+trajectory.ID("a", "b", "c"), nil, authHeader, asPartner)
+	other := f.do(http.MethodGet, "/v1/trajectories/"+testID("a", "b", "c"), nil, authHeader, asPartner)
 	if string(other.body) != string(res.body) || other.status != res.status {
 		t.Errorf("an unknown trajectory answered %d %s, a known one %d %s", other.status, other.body, res.status, res.body)
 	}

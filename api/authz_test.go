@@ -79,8 +79,8 @@ func newWorld(t *testing.T) *world {
 		Family:      trajectory.Family{ContactName: matrixFamily, Phone: matrixPhone},
 		Reason:      matrixReason,
 	}
-	w.mine = trajectory.ID(p.ID, "test-partner", matrixReference)
-	w.unknown = trajectory.ID(p.ID, "test-partner", "NOBODY")
+	w.mine = testID(p.ID, "test-partner", matrixReference)
+	w.unknown = testID(p.ID, "test-partner", "NOBODY")
 	referred := trajectory.ReferredEvent(w.mine, p, ref, time.Now().Add(-time.Hour).UTC())
 	assigned := referred
 	assigned.Seq, assigned.Kind, assigned.Actor, assigned.At, assigned.Referral = 2, trajectory.EventCoachAssigned, "supervisor:sup-vilvoorde", referred.At.Add(time.Minute), nil
@@ -96,6 +96,7 @@ func newWorld(t *testing.T) *world {
 		Programmes: testCatalogue(),
 		Services:   testServices(),
 		Links:      testSigner(),
+		IDKey:      testIDKey,
 		Temporal:   w.temporal,
 		Store:      st,
 		Auth:       auth,
@@ -213,7 +214,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		tried[row.route] = true
 	}
 	var untried []string
-	s := newServer(Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(), Temporal: &fakeTemporal{},
+	s := newServer(Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(), IDKey: testIDKey, Temporal: &fakeTemporal{},
 		Store: newFakeStore(), Auth: TokenAuthenticator{Store: newFakeTokens()}, Audit: &fakeAuditor{}, Codec: http.NotFoundHandler()})
 	err := s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tmpl, err := route.GetPathTemplate()

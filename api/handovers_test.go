@@ -171,7 +171,7 @@ func TestHandOver(t *testing.T) {
 	consent(body)["shares"] = []any{"pregnancy", "children", "contact"}
 	f.do(http.MethodPost, stepPath("handovers"), body, authHeader, asCoach).want(t, http.StatusOK)
 
-	f.do(http.MethodPost, "/v1/trajectories/"+trajectory.ID("x", "y", "z")+"/handovers", validHandover(), authHeader, asCoach).want(t, http.StatusNotFound)
+	f.do(http.MethodPost, "/v1/trajectories/"+testID("x", "y", "z")+"/handovers", validHandover(), authHeader, asCoach).want(t, http.StatusNotFound)
 }
 
 // link makes a token for handover n of the open trajectory.

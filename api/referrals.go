@@ -106,7 +106,7 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ctx := r.Context()
-	id := trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
+	id := trajectory.ID(s.idKey, p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
 	noteTrajectory(r, id)
 	opts := client.StartWorkflowOptions{
 		ID:                                       id,

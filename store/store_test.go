@@ -22,6 +22,15 @@ func newStore(t *testing.T) *Store {
 	return s
 }
 
+// testIDKey keys the trajectory ids of these tests.
+var testIDKey = func() trajectory.IDKey {
+	k, err := trajectory.ParseIDKey("nQlQsXRF6mWdnsDMs64Z7ser77llwM7L7Ozvwyj2Pa0=")
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 // referredEvent is the first event of a trajectory, as the API writes it.
 func referredEvent(programmeID, org, reference string, at time.Time) trajectory.Event {
 	p := programme.Programme{ID: programmeID, AssignmentLimit: programme.Duration(48 * time.Hour)}
@@ -31,7 +40,7 @@ func referredEvent(programmeID, org, reference string, at time.Time) trajectory.
 		Family:      trajectory.Family{ContactName: "Family " + reference, Phone: "+32 470 00 00 00", Language: "nl"},
 		Reason:      "reason for " + reference,
 	}
-	return trajectory.ReferredEvent(trajectory.ID(programmeID, org, reference), p, r, at)
+	return trajectory.ReferredEvent(trajectory.ID(testIDKey, programmeID, org, reference), p, r, at)
 }
 
 // nextEvent is the event after prev, an hour later, with the summary

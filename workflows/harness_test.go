@@ -173,6 +173,15 @@ func (r *run) observe(key, what string, at time.Time) {
 	}
 }
 
+// testIDKey keys the trajectory ids of these tests.
+var testIDKey = func() trajectory.IDKey {
+	k, err := trajectory.ParseIDKey("nQlQsXRF6mWdnsDMs64Z7ser77llwM7L7Ozvwyj2Pa0=")
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 func referral(p programme.Programme) trajectory.Start {
 	ref := trajectory.Referral{
 		ProgrammeID: p.ID,
@@ -182,7 +191,7 @@ func referral(p programme.Programme) trajectory.Start {
 	}
 	timings := trajectory.TimingsOf(p)
 	return trajectory.Start{
-		TrajectoryID:  trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference),
+		TrajectoryID:  trajectory.ID(testIDKey, p.ID, ref.Referrer.Organisation, ref.Referrer.Reference),
 		ProgrammeID:   p.ID,
 		ProgrammeName: p.Name,
 		Timings:       &timings,

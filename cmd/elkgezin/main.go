@@ -26,6 +26,7 @@ import (
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
 	"elkgezin/store"
+	"elkgezin/trajectory"
 	"elkgezin/worker"
 )
 
@@ -53,6 +54,8 @@ environment (defaults in brackets):
                      payload Temporal stores; the first encrypts, all decrypt
   CODEC_CORS_ORIGIN  [http://127.0.0.1:8233] the Temporal UI's origin, allowed to
                      call the API's codec endpoint (/codec) for supervisors
+  TRAJECTORY_ID_SECRET  (required, api) base64 of 32 random bytes or more; keys
+                     trajectory ids so they reveal nothing of the referrer's reference
   HANDOVER_LINK_SECRET  (required) at least 32 bytes shared by worker and api; signs
                      the acknowledgement links in handover emails
   SMTP_ADDR          [127.0.0.1:1025]
@@ -166,6 +169,10 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	idKey, err := trajectory.ParseIDKey(os.Getenv("TRAJECTORY_ID_SECRET"))
+	if err != nil {
+		return fmt.Errorf("TRAJECTORY_ID_SECRET: %w", err)
+	}
 	st, err := openStore(ctx, logger)
 	if err != nil {
 		return err
@@ -186,6 +193,7 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 			Programmes: programmes,
 			Services:   services,
 			Links:      keys.links,
+			IDKey:      idKey,
 			Temporal:   tc,
 			Store:      st,
 			Auth:       auth,
