@@ -59,6 +59,7 @@ environment (defaults in brackets):
   HANDOVER_LINK_SECRET  (required) at least 32 bytes shared by worker and api; signs
                      the acknowledgement links in handover emails
   SMTP_ADDR          [127.0.0.1:1025]
+  SMTP_TLS           [starttls] or implicit (SMTPS, port 465); plain text only to loopback
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]
@@ -128,6 +129,10 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	smtpTLS := env("SMTP_TLS", "starttls")
+	if smtpTLS != "starttls" && smtpTLS != "implicit" {
+		return fmt.Errorf("SMTP_TLS is %q: use starttls or implicit", smtpTLS)
+	}
 	st, err := openStore(ctx, logger)
 	if err != nil {
 		return err
@@ -148,6 +153,8 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 			Username: os.Getenv("SMTP_USERNAME"),
 			Password: os.Getenv("SMTP_PASSWORD"),
 			Timeout:  smtpTimeout,
+			// Plain text only to a server on this machine (mailer.ErrNoTLS).
+			ImplicitTLS: smtpTLS == "implicit",
 		},
 		Programmes:    programmes,
 		PublicBaseURL: env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
