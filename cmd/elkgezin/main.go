@@ -213,6 +213,7 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 	}
+	limitIdle(srv)
 	// Listen first and log the address bound: with API_ADDR port 0 the
 	// system picks a free port, which the log line then names.
 	l, err := net.Listen("tcp", srv.Addr)
@@ -259,6 +260,9 @@ func loadSharedKeys() (sharedKeys, error) {
 // a database that is still starting.
 func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
 	url := env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable")
+	if warning := plaintextDatabase(url); warning != "" {
+		logger.Warn(warning)
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, err := store.Open(ctx, url)
