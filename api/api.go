@@ -79,6 +79,9 @@ type Config struct {
 	Links *handoverlink.Signer
 	// Logger receives one line per request and the errors; nil means slog.Default().
 	Logger *slog.Logger
+	// RateLimit bounds requests per client address and per token; a zero
+	// Rate in it is the default (DefaultAddressRate, DefaultTokenRate).
+	RateLimit RateLimit
 	// Timeout bounds every request (DefaultTimeout when zero): a request
 	// that is not done by then is answered 503 and its work is cancelled.
 	Timeout time.Duration
@@ -96,6 +99,8 @@ type server struct {
 	log        *slog.Logger
 	timeout    time.Duration
 	router     *mux.Router
+	byAddress  *limiterSet // nil: no limit
+	byToken    *limiterSet
 }
 
 // Paths of the API, as route templates.
@@ -128,7 +133,7 @@ const (
 // cfg is missing, which is a mistake in the program that wires it.
 func NewHandler(cfg Config) http.Handler {
 	s := newServer(cfg)
-	return s.logRequests(s.limitTime(s.recoverPanics(s.router)))
+	return s.logRequests(s.limitRate(s.limitTime(s.recoverPanics(s.router))))
 }
 
 func newServer(cfg Config) *server {
@@ -168,6 +173,8 @@ func newServer(cfg Config) *server {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
+	s.byAddress = newLimiterSet(cmpOr(cfg.RateLimit.PerAddress, DefaultAddressRate))
+	s.byToken = newLimiterSet(cmpOr(cfg.RateLimit.PerToken, DefaultTokenRate))
 
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)

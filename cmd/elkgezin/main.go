@@ -63,6 +63,8 @@ environment (defaults in brackets):
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]
+  RATE_LIMIT_ADDRESS [600/1m] requests per client address (429 beyond); off
+  RATE_LIMIT_TOKEN   [300/1m] requests per token; off
   API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
 `
@@ -180,6 +182,10 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("TRAJECTORY_ID_SECRET: %w", err)
 	}
+	limits, err := rateLimit()
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, logger)
 	if err != nil {
 		return err
@@ -201,6 +207,7 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 			Services:   services,
 			Links:      keys.links,
 			IDKey:      idKey,
+			RateLimit:  limits,
 			Temporal:   tc,
 			Store:      st,
 			Auth:       auth,
