@@ -304,7 +304,7 @@ func testID(programmeID, org, reference string) string {
 }
 
 func testSigner() *handoverlink.Signer {
-	s, err := handoverlink.NewSigner([]byte("test secret of at least 32 bytes, for api tests"))
+	s, err := handoverlink.NewSigner(handoverlink.Key{ID: "t1", Secret: []byte("cqe1f9GZDwLfsCVpAa2eTGDCd9gRC7/kfNqvMH2ILOQ=")})
 	if err != nil {
 		panic(err)
 	}

@@ -180,7 +180,7 @@ func link(n int, expiresIn time.Duration) string {
 }
 
 func TestHandoverLinkInvalidIsLikeUnknownPath(t *testing.T) {
-	other, err := handoverlink.NewSigner([]byte("another secret, also 32 bytes or longer"))
+	other, err := handoverlink.NewSigner(handoverlink.Key{ID: "t1", Secret: []byte("caN18/QvuZgDzOOJ4tEUY4vi60QpE787BxGC89Vayok=")})
 	if err != nil {
 		t.Fatal(err)
 	}

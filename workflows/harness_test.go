@@ -98,7 +98,7 @@ func (r *run) continued() *run {
 }
 
 func newRunOn(t testing.TB, p programme.Programme, st *store.Store, sink *smtpsink.Sink) *run {
-	links, err := handoverlink.NewSigner([]byte("test-secret-for-handover-links-0123456789"))
+	links, err := handoverlink.NewSigner(handoverlink.Key{ID: "t1", Secret: []byte("Q0Yqyocxx7euorRwbhKUzfGAe1ap5ovF49hs6tizxq8=")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,8 +56,10 @@ environment (defaults in brackets):
                      call the API's codec endpoint (/codec) for supervisors
   TRAJECTORY_ID_SECRET  (required, api) base64 of 32 random bytes or more; keys
                      trajectory ids so they reveal nothing of the referrer's reference
-  HANDOVER_LINK_SECRET  (required) at least 32 bytes shared by worker and api; signs
-                     the acknowledgement links in handover emails
+  HANDOVER_LINK_SECRETS "id:base64key,..." (this or HANDOVER_LINK_SECRET required) keys
+                     of 32 random bytes or more, shared by worker and api, that seal the
+                     acknowledgement links of handover emails; the first seals, all open
+  HANDOVER_LINK_SECRET  a single such key, base64 (links it signed before keep working)
   SMTP_ADDR          [127.0.0.1:1025]
   SMTP_TLS           [starttls] or implicit (SMTPS, port 465); plain text only to loopback
   SMTP_USERNAME, SMTP_PASSWORD (optional)
@@ -252,9 +254,13 @@ type sharedKeys struct {
 }
 
 func loadSharedKeys() (sharedKeys, error) {
-	links, err := handoverlink.NewSigner([]byte(os.Getenv("HANDOVER_LINK_SECRET")))
+	linkKeys, err := handoverlink.ParseKeys(os.Getenv("HANDOVER_LINK_SECRETS"), os.Getenv("HANDOVER_LINK_SECRET"))
 	if err != nil {
-		return sharedKeys{}, fmt.Errorf("HANDOVER_LINK_SECRET: %w", err)
+		return sharedKeys{}, err
+	}
+	links, err := handoverlink.NewSigner(linkKeys...)
+	if err != nil {
+		return sharedKeys{}, err
 	}
 	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
 	if err != nil {
