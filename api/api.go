@@ -82,6 +82,9 @@ type Config struct {
 	// RateLimit bounds requests per client address and per token; a zero
 	// Rate in it is the default (DefaultAddressRate, DefaultTokenRate).
 	RateLimit RateLimit
+	// DenialWindow is how long refused unauthenticated requests of one
+	// client address are counted into one audit entry (DefaultDenialWindow when zero).
+	DenialWindow time.Duration
 	// Timeout bounds every request (DefaultTimeout when zero): a request
 	// that is not done by then is answered 503 and its work is cancelled.
 	Timeout time.Duration
@@ -101,6 +104,7 @@ type server struct {
 	router     *mux.Router
 	byAddress  *limiterSet // nil: no limit
 	byToken    *limiterSet
+	denials    *denials
 }
 
 // Paths of the API, as route templates.
@@ -173,6 +177,7 @@ func newServer(cfg Config) *server {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
+	s.denials = newDenials(cfg.DenialWindow, s.audit, s.log)
 	s.byAddress = newLimiterSet(cmpOr(cfg.RateLimit.PerAddress, DefaultAddressRate))
 	s.byToken = newLimiterSet(cmpOr(cfg.RateLimit.PerToken, DefaultTokenRate))
 

@@ -22,7 +22,7 @@ func TestExpiredToken401(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, func(c *Config) { c.Auth = TokenAuthenticator{Store: st} })
+	f := newFixture(t, shortDenialWindow, func(c *Config) { c.Auth = TokenAuthenticator{Store: st} })
 	res := f.do(http.MethodGet, "/v1/trajectories", nil, authHeader, "Bearer "+token)
 	res.want(t, http.StatusUnauthorized)
 	if !strings.Contains(res.err.Detail, "expired on") || !strings.Contains(res.err.Detail, "elkgezin token create") {
@@ -31,7 +31,7 @@ func TestExpiredToken401(t *testing.T) {
 	if !strings.Contains(res.header.Get("WWW-Authenticate"), "invalid_token") {
 		t.Errorf("WWW-Authenticate %q", res.header.Get("WWW-Authenticate"))
 	}
-	if e := f.audit.last(t); e.Outcome != store.OutcomeUnauthenticated || e.Detail["token_id"] != store.TokenID(token) {
+	if e := waitDenials(t, f.audit.all); e.Outcome != store.OutcomeUnauthenticated || e.Detail["token_id_0"] != store.TokenID(token) {
 		t.Errorf("audit entry %+v: want unauthenticated, naming the token id", e)
 	}
 }
