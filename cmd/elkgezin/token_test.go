@@ -211,7 +211,7 @@ func TestTokenCommandExpires(t *testing.T) {
 	}
 	defer st.Close()
 	info, err := st.AuthenticateToken(t.Context(), strings.TrimSpace(out))
-	if err != nil || info.ExpiresAt == nil || info.ExpiresAt.Sub(time.Now()) < 89*24*time.Hour || info.ExpiresAt.Sub(time.Now()) > 90*24*time.Hour {
+	if err != nil || info.ExpiresAt == nil || time.Until(*info.ExpiresAt) < 89*24*time.Hour || time.Until(*info.ExpiresAt) > 90*24*time.Hour {
 		t.Fatalf("token info %+v, %v: want it to expire in 90 days", info, err)
 	}
 	list, _, _ := runTokenCmd(t, "list")
