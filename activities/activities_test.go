@@ -51,7 +51,7 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	links, err := handoverlink.NewSigner([]byte("0123456789abcdef0123456789abcdef-test"))
+	links, err := handoverlink.NewSigner(handoverlink.Key{ID: "t1", Secret: []byte("KVXfw+rArGCdQVBYXAVyOadFzbDJSg1Y1QGVL3baEnY=")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,9 @@ type Config struct {
 	// Sessions keeps the browser sessions (POST and DELETE /v1/session,
 	// and the codec's SupervisorAuthorizer).
 	Sessions *session.Manager
+	// IDKey keys trajectory ids (TRAJECTORY_ID_SECRET), so that an id
+	// reveals nothing of the referrer's reference.
+	IDKey trajectory.IDKey
 	// Links verifies the acknowledgement links of handover emails; it must
 	// hold the secret the worker signs them with.
 	Links *handoverlink.Signer
@@ -88,6 +91,12 @@ type Config struct {
 	Eraser Eraser
 	// Logger receives one line per request and the errors; nil means slog.Default().
 	Logger *slog.Logger
+	// RateLimit bounds requests per client address and per token; a zero
+	// Rate in it is the default (DefaultAddressRate, DefaultTokenRate).
+	RateLimit RateLimit
+	// DenialWindow is how long refused unauthenticated requests of one
+	// client address are counted into one audit entry (DefaultDenialWindow when zero).
+	DenialWindow time.Duration
 	// Timeout bounds every request (DefaultTimeout when zero): a request
 	// that is not done by then is answered 503 and its work is cancelled.
 	Timeout time.Duration
@@ -97,6 +106,7 @@ type server struct {
 	programmes programme.Catalogue
 	services   programme.Services
 	links      *handoverlink.Signer
+	idKey      trajectory.IDKey
 	temporal   client.Client
 	store      Store
 	auth       Authenticator
@@ -108,7 +118,10 @@ type server struct {
 	router     *mux.Router
 	sessions   *session.Manager
 	// cases are the rules the pages share (package usecase).
-	cases usecase.Cases
+	cases     usecase.Cases
+	byAddress *limiterSet // nil: no limit
+	byToken   *limiterSet
+	denials   *denials
 }
 
 // Paths of the API, as route templates.
@@ -147,7 +160,7 @@ const (
 // cfg is missing, which is a mistake in the program that wires it.
 func NewHandler(cfg Config) http.Handler {
 	s := newServer(cfg)
-	return s.logRequests(s.limitTime(s.recoverPanics(s.router)))
+	return s.logRequests(s.limitRate(s.limitTime(s.recoverPanics(s.router))))
 }
 
 func newServer(cfg Config) *server {
@@ -166,6 +179,8 @@ func newServer(cfg Config) *server {
 		panic("api.NewHandler: Config.Services is required (the directory of regular services)")
 	case cfg.Sessions == nil:
 		panic("api.NewHandler: Config.Sessions is required (the browser sessions)")
+	case cfg.IDKey.IsZero():
+		panic("api.NewHandler: Config.IDKey is required (TRAJECTORY_ID_SECRET)")
 	case cfg.Links == nil:
 		panic("api.NewHandler: Config.Links is required (the signer of handover links)")
 	}
@@ -173,6 +188,7 @@ func newServer(cfg Config) *server {
 		programmes: cfg.Programmes,
 		services:   cfg.Services,
 		links:      cfg.Links,
+		idKey:      cfg.IDKey,
 		temporal:   cfg.Temporal,
 		store:      cfg.Store,
 		auth:       cfg.Auth,
@@ -190,6 +206,9 @@ func newServer(cfg Config) *server {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
+	s.denials = newDenials(cfg.DenialWindow, s.audit, s.log)
+	s.byAddress = newLimiterSet(cmpOr(cfg.RateLimit.PerAddress, DefaultAddressRate))
+	s.byToken = newLimiterSet(cmpOr(cfg.RateLimit.PerToken, DefaultTokenRate))
 
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)

@@ -240,7 +240,7 @@ func toString(v any) string {
 
 func TestNewHandlerNeedsItsParts(t *testing.T) {
 	full := func() Config {
-		return Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(),
+		return Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(), IDKey: testIDKey,
 			Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: TokenAuthenticator{Store: newFakeTokens()}, Audit: &fakeAuditor{},
 			Sessions: newFakeSessions(newFakeTokens()).manager()}
 	}
@@ -249,6 +249,7 @@ func TestNewHandlerNeedsItsParts(t *testing.T) {
 		"no programmes": func(c *Config) { c.Programmes = nil },
 		"no services":   func(c *Config) { c.Services = nil },
 		"no links":      func(c *Config) { c.Links = nil },
+		"no id key":     func(c *Config) { c.IDKey = trajectory.IDKey{} },
 		"no temporal":   func(c *Config) { c.Temporal = nil },
 		"no store":      func(c *Config) { c.Store = nil },
 		"no auth":       func(c *Config) { c.Auth = nil },

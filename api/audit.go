@@ -34,8 +34,9 @@ type auditRecord struct {
 	outcome      string // set by a handler; otherwise derived from the status
 	detail       map[string]string
 	written      bool
-	skip         bool  // nothing to audit (e.g. a handover link that is not genuine)
-	failure      error // why the credentials could not be checked (codec)
+	skip         bool   // nothing to audit (e.g. a handover link that is not genuine)
+	address      string // the client address, for the count of unauthenticated requests
+	failure      error  // why the credentials could not be checked (codec)
 }
 
 type auditKey struct{}
@@ -188,7 +189,7 @@ func (s *server) writeAuditUnavailable(w http.ResponseWriter, err error) {
 // A failure to write it then is logged: the answer has been decided.
 func (s *server) audited(action, actor string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &auditRecord{action: action, actor: actor}
+		rec := &auditRecord{action: action, actor: actor, address: clientAddress(r)}
 		if id := mux.Vars(r)["id"]; trajectoryIDPattern.MatchString(id) {
 			rec.trajectoryID = id
 		}
@@ -218,6 +219,10 @@ func (s *server) finishAudit(ctx context.Context, rec *auditRecord, status int) 
 	rec.written = true
 	entry := rec.entryLocked(status)
 	rec.mu.Unlock()
+	if entry.Outcome == store.OutcomeUnauthenticated {
+		s.denials.add(rec.address, entry)
+		return
+	}
 	// The request's own context may have ended (a timeout): the entry is
 	// still owed.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)

@@ -57,7 +57,8 @@ func (e *UnauthenticatedError) Error() string { return "unauthenticated: " + e.D
 // TokenStore is the part of *store.Store that TokenAuthenticator uses.
 type TokenStore interface {
 	// AuthenticateToken returns the token's holder, or an error wrapping
-	// store.ErrTokenInvalid for a malformed, unknown or revoked token.
+	// store.ErrTokenInvalid for a malformed, unknown or revoked token
+	// (store.ErrTokenExpired, with the token's info, for an expired one).
 	AuthenticateToken(ctx context.Context, token string) (store.TokenInfo, error)
 }
 
@@ -99,6 +100,18 @@ func (a TokenAuthenticator) Authenticate(r *http.Request) (Principal, error) {
 		}
 	}
 	info, err := a.Store.AuthenticateToken(r.Context(), token)
+	if errors.Is(err, store.ErrTokenExpired) {
+		detail := "the token has expired; ask an administrator for a new one (elkgezin token create)"
+		if info.ExpiresAt != nil {
+			detail = "the token expired on " + info.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") +
+				"; ask an administrator for a new one (elkgezin token create), and stop using this one"
+		}
+		return Principal{}, &UnauthenticatedError{
+			Detail:       detail,
+			Challenge:    bearerRealm + `, error="invalid_token", error_description="token expired"`,
+			CredentialID: info.ID,
+		}
+	}
 	if errors.Is(err, store.ErrTokenInvalid) {
 		return Principal{}, &UnauthenticatedError{
 			Detail:       "the token is not valid: it is malformed, unknown or revoked; ask an administrator for a new one",

@@ -78,7 +78,7 @@ func TestTokenAuthenticator(t *testing.T) {
 }
 
 func TestUnauthenticatedAnswer(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, shortDenialWindow)
 	res := f.do(http.MethodGet, "/v1/trajectories", nil)
 	res.want(t, http.StatusUnauthorized)
 	if res.err.Error != "unauthenticated" || !strings.Contains(res.err.Detail, "Authorization: Bearer") {
@@ -87,9 +87,6 @@ func TestUnauthenticatedAnswer(t *testing.T) {
 	if got := res.header.Get("WWW-Authenticate"); got != `Bearer realm="elkgezin"` {
 		t.Errorf("WWW-Authenticate %q", got)
 	}
-	if e := f.audit.last(t); e.Actor != "anonymous" || e.Action != "list_trajectories" || e.Outcome != store.OutcomeUnauthenticated || e.Detail["status"] != "401" {
-		t.Errorf("audit entry %+v", e)
-	}
 
 	wellFormed := "tok_abcdefgh." + strings.Repeat("x", 43)
 	res = f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, "Bearer "+wellFormed)
@@ -97,7 +94,8 @@ func TestUnauthenticatedAnswer(t *testing.T) {
 	if got := res.header.Get("WWW-Authenticate"); got != `Bearer realm="elkgezin", error="invalid_token"` {
 		t.Errorf("WWW-Authenticate %q", got)
 	}
-	if e := f.audit.last(t); e.Outcome != store.OutcomeUnauthenticated || e.Detail["token_id"] != "tok_abcdefgh" || e.TrajectoryID != openID {
+	// Both counted in one entry of the address, naming the token id presented.
+	if e := waitDenials(t, f.audit.all); e.Detail["count"] != "2" || e.Detail["token_id_0"] != "tok_abcdefgh" {
 		t.Errorf("audit entry %+v", e)
 	}
 
@@ -122,7 +120,7 @@ func TestKindDenialIs403(t *testing.T) {
 		t.Errorf("answered %+v, want %q", res.err, want)
 	}
 	// The same answer whether the trajectory exists or not.
-	other := f.do(http.MethodGet, "/v1/trajectories/"+trajectory.ID("a", "b", "c"), nil, authHeader, asPartner)
+	other := f.do(http.MethodGet, "/v1/trajectories/"+testID("a", "b", "c"), nil, authHeader, asPartner)
 	if string(other.body) != string(res.body) || other.status != res.status {
 		t.Errorf("an unknown trajectory answered %d %s, a known one %d %s", other.status, other.body, res.status, res.body)
 	}
@@ -421,7 +419,7 @@ func TestCodecIsMountedAndAudited(t *testing.T) {
 	tokens := newFakeTokens()
 	sessions := newFakeSessions(tokens)
 	id, _ := sessions.CreateSession(context.Background(), "tok_supervis", time.Hour)
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, shortDenialWindow, func(c *Config) {
 		c.Auth = TokenAuthenticator{Store: tokens}
 		c.Sessions = sessions.manager()
 		c.Codec = stubCodec(SupervisorAuthorizer(c.Auth, c.Sessions))
@@ -455,7 +453,7 @@ func TestCodecIsMountedAndAudited(t *testing.T) {
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("nobody: %d", rec.Code)
 	}
-	if e := f.audit.last(t); e.Actor != "anonymous" || e.Outcome != store.OutcomeUnauthenticated {
+	if e := waitDenials(t, f.audit.all); e.Detail["count"] != "1" {
 		t.Errorf("audit entry %+v", e)
 	}
 

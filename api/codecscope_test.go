@@ -32,7 +32,7 @@ func TestCodecDecodesOnlyTheSupervisorsProgrammes(t *testing.T) {
 	_, mine, _ := st.CreateToken(ctx, store.TokenSupervisor, "sup-vilvoorde", []string{"test-seconds"}, "")
 	_, goTeam, _ := st.CreateToken(ctx, store.TokenSupervisor, "sup-mechelen", []string{"go-team-mechelen"}, "")
 
-	police := trajectory.ID("go-team-mechelen", "politie-jeugd-en-gezin", "PV/2025/004217")
+	police := trajectory.ID(testIDKey, "go-team-mechelen", "politie-jeugd-en-gezin", "PV/2025/004217")
 	if _, err := st.Vault().Ensure(ctx, police, "go-team-mechelen"); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestCodecDecodesOnlyTheSupervisorsProgrammes(t *testing.T) {
 	auth := TokenAuthenticator{Store: st}
 	sessions := newFakeSessions(newFakeTokens()).manager()
 	h := NewHandler(Config{
-		Programmes: testCatalogue(), Services: testServices(), Links: testSigner(), Temporal: &fakeTemporal{},
+		Programmes: testCatalogue(), Services: testServices(), Links: testSigner(), IDKey: testIDKey, Temporal: &fakeTemporal{},
 		Store: st, Auth: auth, Audit: st, Logger: slog.New(slog.DiscardHandler), Timeout: 10 * time.Second, Sessions: sessions,
 		Codec: payloadcodec.NewScopedHandler(codec, "", ScopedSupervisorAuthorizer(auth, sessions, st.Vault().Programme)),
 	})

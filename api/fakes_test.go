@@ -286,8 +286,26 @@ func testServices() programme.Services {
 }
 
 // testSigner signs handover links with a fixed test secret.
+// testIDKey keys the trajectory ids of the API tests.
+var testIDKey = func() trajectory.IDKey {
+	b := make([]byte, 32)
+	for i := range b {
+		b[i] = byte(i*37 + 11)
+	}
+	k, err := trajectory.NewIDKey(b)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// testID is the id the API gives the referral (programme, organisation, reference).
+func testID(programmeID, org, reference string) string {
+	return trajectory.ID(testIDKey, programmeID, org, reference)
+}
+
 func testSigner() *handoverlink.Signer {
-	s, err := handoverlink.NewSigner([]byte("test secret of at least 32 bytes, for api tests"))
+	s, err := handoverlink.NewSigner(handoverlink.Key{ID: "t1", Secret: []byte("cqe1f9GZDwLfsCVpAa2eTGDCd9gRC7/kfNqvMH2ILOQ=")})
 	if err != nil {
 		panic(err)
 	}
@@ -331,6 +349,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		Programmes: testCatalogue(),
 		Services:   testServices(),
 		Links:      testSigner(),
+		IDKey:      testIDKey,
 		Temporal:   f.temporal,
 		Store:      f.store,
 		Auth:       TokenAuthenticator{Store: f.tokens},

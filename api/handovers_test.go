@@ -171,7 +171,7 @@ func TestHandOver(t *testing.T) {
 	consent(body)["shares"] = []any{"pregnancy", "children", "contact"}
 	f.do(http.MethodPost, stepPath("handovers"), body, authHeader, asCoach).want(t, http.StatusOK)
 
-	f.do(http.MethodPost, "/v1/trajectories/"+trajectory.ID("x", "y", "z")+"/handovers", validHandover(), authHeader, asCoach).want(t, http.StatusNotFound)
+	f.do(http.MethodPost, "/v1/trajectories/"+testID("x", "y", "z")+"/handovers", validHandover(), authHeader, asCoach).want(t, http.StatusNotFound)
 }
 
 // link makes a token for handover n of the open trajectory.
@@ -180,7 +180,7 @@ func link(n int, expiresIn time.Duration) string {
 }
 
 func TestHandoverLinkInvalidIsLikeUnknownPath(t *testing.T) {
-	other, err := handoverlink.NewSigner([]byte("another secret, also 32 bytes or longer"))
+	other, err := handoverlink.NewSigner(handoverlink.Key{ID: "t1", Secret: []byte("caN18/QvuZgDzOOJ4tEUY4vi60QpE787BxGC89Vayok=")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 
-	s := newServer(Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(),
+	s := newServer(Config{Programmes: testCatalogue(), Services: testServices(), Links: testSigner(), IDKey: testIDKey,
 		Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: TokenAuthenticator{Store: newFakeTokens()}, Audit: &fakeAuditor{},
 		Sessions: newFakeSessions(newFakeTokens()).manager()})
 	served := map[string]bool{}

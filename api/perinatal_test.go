@@ -81,7 +81,7 @@ func TestRecordBirth(t *testing.T) {
 	if res.err.Error != "step rejected" || !strings.Contains(res.err.Detail, "expects no birth") {
 		t.Errorf("answered %+v", res.err)
 	}
-	f.do(http.MethodPost, "/v1/trajectories/"+trajectory.ID("x", "y", "z")+"/birth", `{"born_on":"`+born+`"}`, authHeader, asCoach).want(t, http.StatusNotFound)
+	f.do(http.MethodPost, "/v1/trajectories/"+testID("x", "y", "z")+"/birth", `{"born_on":"`+born+`"}`, authHeader, asCoach).want(t, http.StatusNotFound)
 }
 
 func TestExtendFollowUp(t *testing.T) {

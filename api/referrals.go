@@ -112,7 +112,7 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 // and answers 201 (or 200 when it was started before).
 func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p programme.Programme, ref trajectory.Referral) {
 	ctx := r.Context()
-	id := trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
+	id := trajectory.ID(s.idKey, p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
 	noteTrajectory(r, id)
 	opts := client.StartWorkflowOptions{
 		ID:                                       id,

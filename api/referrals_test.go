@@ -296,7 +296,7 @@ func TestReferralDisallowedReferrer(t *testing.T) {
 
 func TestReferralStartsTrajectoryOnce(t *testing.T) {
 	f := newFixture(t)
-	id := trajectory.ID("test-seconds", "test-partner", "KG/2025-0042")
+	id := testID("test-seconds", "test-partner", "KG/2025-0042")
 
 	res := f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusCreated)

@@ -77,27 +77,42 @@ func writeFieldErrors(w http.ResponseWriter, short string, f *fieldErrors) {
 }
 
 // decodeBody reads a JSON object of at most limit bytes into v, refusing
-// unknown fields and trailing data. On failure it has answered and returns false.
+// unknown fields, keys that differ from a field only in case, repeated
+// keys and trailing data; then it refuses invisible formatting characters
+// in any text and normalises text to NFC. On failure it has answered and
+// returns false.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(r.Body)
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		writeDecodeError(w, err, limit)
+		return false
+	}
+	if ke := strictKeys(data, reflect.TypeOf(v)); ke != nil {
+		f := &fieldErrors{}
+		f.add(ke.field, ke.problem)
+		writeFieldErrors(w, ke.short, f)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		// Exactly one JSON value: anything after it is a mistake.
 		if _, terr := dec.Token(); terr != io.EOF {
 			err = errTrailingData
-			var mbe *http.MaxBytesError
-			if errors.As(terr, &mbe) {
-				err = terr
-			}
 		}
 	}
-	if err == nil {
-		return true
+	if err != nil {
+		writeDecodeError(w, err, limit)
+		return false
 	}
-	writeDecodeError(w, err, limit)
-	return false
+	fe := &fieldErrors{}
+	cleanText(reflect.ValueOf(v), "", fe)
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid text", fe)
+		return false
+	}
+	return true
 }
 
 var errTrailingData = errors.New("trailing data")

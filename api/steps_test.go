@@ -15,7 +15,7 @@ import (
 	"elkgezin/trajectory"
 )
 
-var openID = trajectory.ID("test-seconds", "test-partner", "open")
+var openID = testID("test-seconds", "test-partner", "open")
 
 func stepPath(step string) string { return "/v1/trajectories/" + openID + "/" + step }
 
@@ -159,7 +159,7 @@ func TestStepIdempotencyKeyFormat(t *testing.T) {
 
 func TestStepTrajectoryState(t *testing.T) {
 	f := newFixture(t)
-	closedID := trajectory.ID("test-seconds", "test-partner", "closed")
+	closedID := testID("test-seconds", "test-partner", "closed")
 	f.store.add(closedID, trajectory.PhaseClosed)
 
 	res := f.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`, authHeader, asSupervisor)

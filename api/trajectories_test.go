@@ -36,12 +36,12 @@ func TestGetTrajectory(t *testing.T) {
 		t.Errorf("audit entry %+v", e)
 	}
 
-	res = f.do(http.MethodGet, "/v1/trajectories/"+trajectory.ID("a", "b", "c"), nil, authHeader, asCoach)
+	res = f.do(http.MethodGet, "/v1/trajectories/"+testID("a", "b", "c"), nil, authHeader, asCoach)
 	res.want(t, http.StatusNotFound)
 	if res.err.Error != "trajectory not found" {
 		t.Errorf("error %+v", res.err)
 	}
-	if e := f.audit.last(t); e.Outcome != store.OutcomeNotFound || e.TrajectoryID != trajectory.ID("a", "b", "c") {
+	if e := f.audit.last(t); e.Outcome != store.OutcomeNotFound || e.TrajectoryID != testID("a", "b", "c") {
 		t.Errorf("audit entry %+v", e)
 	}
 	bad := f.do(http.MethodGet, "/v1/trajectories/TR-BAD", nil, authHeader, asCoach)

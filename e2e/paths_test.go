@@ -126,7 +126,7 @@ func (s *stack) startPath(c client.Client, reference string, t trajectory.Timing
 		ProgrammeID: "test-seconds", Referrer: trajectory.Referrer{Organisation: "test-partner", Reference: reference},
 		Family: trajectory.Family{ContactName: "Gezin Pad"}, Reason: "path", ExpectedDueDate: due,
 	}
-	id := trajectory.ID("test-seconds", "test-partner", reference)
+	id := trajectory.ID(testIDKey, "test-seconds", "test-partner", reference)
 	_, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: trajectory.TaskQueue}, trajectory.WorkflowName,
 		trajectory.Start{TrajectoryID: id, ProgrammeID: "test-seconds", ProgrammeName: "Testprogramma", Timings: &t, Referral: ref, HistoryLimit: historyLimit})
 	if err != nil {

@@ -3,10 +3,13 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"elkgezin/internal/smtpsink"
+	"elkgezin/trajectory"
 )
 
 // personalData is everything about the family the privacy test looks for.
@@ -25,6 +29,10 @@ var personalData = []string{
 	"Noor Privacygezin", "Noor", "Privacygezin", "Veldstraat 12", "2800 Mechelen", "+32 485 11 22 33", "485 11 22 33",
 	"Lina", "2023-06-15", "2027-02-01", "no income since the summer", "slept badly, fridge empty",
 }
+
+// privReference is a police reference of the shape a partner uses: public
+// ids and a guessable pattern, so an unkeyed hash of it would give it away.
+const privReference = "PV/2025/004217"
 
 // TestPersonalDataStaysEncryptedAndOutOfLogs runs a trajectory full of
 // personal data, then reads the raw workflow history without the codec
@@ -36,7 +44,7 @@ func TestPersonalDataStaysEncryptedAndOutOfLogs(t *testing.T) {
 	coach := "coach:test-coach"
 	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
 		"programme":         "test-seconds",
-		"referrer":          map[string]any{"organisation": "test-partner", "reference": "PRIV-1"},
+		"referrer":          map[string]any{"organisation": "test-partner", "reference": privReference},
 		"family":            map[string]any{"contact_name": "Noor Privacygezin", "address": "Veldstraat 12, 2800 Mechelen", "phone": "+32 485 11 22 33"},
 		"reason":            "no income since the summer",
 		"expected_due_date": "2027-02-01",
@@ -151,6 +159,7 @@ func TestPersonalDataStaysEncryptedAndOutOfLogs(t *testing.T) {
 
 	// Not one log line of the run holds personal data.
 	logs := s.Logs()
+	checkReferenceHidden(t, id, logs, s.smtp.Messages())
 	if !strings.Contains(logs, id) {
 		t.Fatal("the captured logs do not even name the trajectory: nothing was captured")
 	}
@@ -161,6 +170,52 @@ func TestPersonalDataStaysEncryptedAndOutOfLogs(t *testing.T) {
 					t.Errorf("a log line holds %q: %s", secret, line)
 					break
 				}
+			}
+		}
+	}
+}
+
+// unkeyedID is the id the trajectory would have had before ids were keyed:
+// a SHA-256 anyone can compute from public ids and a guessed reference.
+func unkeyedID(programmeID, org, reference string) string {
+	sum := sha256.Sum256([]byte(programmeID + "\x00" + org + "\x00" + reference))
+	return "tr-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])[:26])
+}
+
+// checkReferenceHidden fails when the trajectory id, a log line, an email
+// header or a link of the run holds the referrer's reference, or the
+// unkeyed hash from which a guess would confirm it.
+func checkReferenceHidden(t *testing.T, id, logs string, mails []smtpsink.Received) {
+	t.Helper()
+	unkeyed := unkeyedID("test-seconds", "test-partner", privReference)
+	forbidden := []string{privReference, "004217", unkeyed, strings.TrimPrefix(unkeyed, "tr-")[:12]}
+	if id == unkeyed || id != trajectory.ID(testIDKey, "test-seconds", "test-partner", privReference) {
+		t.Errorf("trajectory id %s is not the keyed id of the referral", id)
+	}
+	var places []string
+	for _, line := range strings.Split(logs, "\n") {
+		places = append(places, "log line: "+line)
+	}
+	links := regexp.MustCompile(`https?://[^\s"<>]+`)
+	if len(mails) == 0 {
+		t.Fatal("no email was sent: nothing to search")
+	}
+	for _, m := range mails {
+		for f := m.Header.Fields(); f.Next(); {
+			v, err := f.Text()
+			if err != nil {
+				v = f.Value()
+			}
+			places = append(places, "email header "+f.Key()+": "+v)
+		}
+		for _, link := range links.FindAllString(string(m.Raw), -1) {
+			places = append(places, "link: "+link)
+		}
+	}
+	for _, place := range places {
+		for _, f := range forbidden {
+			if strings.Contains(place, f) {
+				t.Errorf("%q found in %s", f, place)
 			}
 		}
 	}

@@ -28,10 +28,23 @@ import (
 	"elkgezin/internal/smtpsink"
 	"elkgezin/keys"
 	"elkgezin/store"
+	"elkgezin/trajectory"
 )
 
 // testLinkSecret signs the handover links of the test stack.
-const testLinkSecret = "e2e-handover-link-secret-of-32-bytes!"
+const testLinkSecret = "TQq/OgIfYYXpeQGam/o85znsx7yBVDz+vjesYsjGnDU="
+
+// testIDSecret keys the trajectory ids of the test stack (TRAJECTORY_ID_SECRET).
+const testIDSecret = "nQlQsXRF6mWdnsDMs64Z7ser77llwM7L7Ozvwyj2Pa0="
+
+// testIDKey is testIDSecret, to compute the id of a referral in a test.
+var testIDKey = func() trajectory.IDKey {
+	k, err := trajectory.ParseIDKey(testIDSecret)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 // testPayloadKeys encrypt what the test stack hands to Temporal.
 const testPayloadKeys = "e2e-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -131,6 +144,7 @@ func startStackWith(t *testing.T, programmes string, extraEnv ...string) *stack 
 		"TEMPORAL_NAMESPACE="+s.namespace,
 		"DATABASE_URL="+databaseURL,
 		"HANDOVER_LINK_SECRET="+testLinkSecret,
+		"TRAJECTORY_ID_SECRET="+testIDSecret,
 		"PAYLOAD_KEYS="+testPayloadKeys,
 		"PROGRAMME_KEYS="+testProgrammeKeys,
 		// No retention schedule unless a test asks for one: test-seconds

@@ -1,24 +1,31 @@
 // Package handoverlink makes and checks the signed, expiring links with
 // which a regular service acknowledges a handover. The link is the
-// credential (the service has no login), so it names only the trajectory
-// and the handover number, is signed with HMAC-SHA256 under a secret that
-// the worker and the API share, and expires. Single use is enforced by the
-// trajectory workflow, which accepts one acknowledgement per handover.
+// credential (the service has no login), so it is sealed (AES-256-GCM,
+// which both hides and authenticates) under a secret that the worker and
+// the API share, names its key by id so the secret can rotate, and
+// expires. The token shows neither the trajectory id nor the handover
+// number. Single use is enforced by the trajectory workflow, which accepts
+// one acknowledgement per handover.
 package handoverlink
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"elkgezin/internal/secret"
 )
 
 // MinSecretLength is the shortest secret accepted, in bytes.
-const MinSecretLength = 32
+const MinSecretLength = secret.MinBytes
 
 // Claims is what a link says.
 type Claims struct {
@@ -34,38 +41,145 @@ var (
 	ErrExpired = errors.New("handover link has expired")
 )
 
-// Signer signs and verifies links with one secret.
-type Signer struct{ secret []byte }
+// Key is one link secret and the id that names it in the tokens it seals.
+type Key struct {
+	ID     string
+	Secret []byte
+}
 
-// NewSigner checks the secret's length.
-func NewSigner(secret []byte) (*Signer, error) {
-	if len(secret) < MinSecretLength {
-		return nil, fmt.Errorf("handover link secret must be at least %d bytes, got %d", MinSecretLength, len(secret))
+var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
+
+// Signer seals links with its first key and opens them with any.
+type Signer struct {
+	keys []sealKey
+}
+
+type sealKey struct {
+	id     string
+	aead   cipher.AEAD
+	nonce  []byte // key of the nonce derivation
+	legacy []byte // the raw secret: the HMAC key of v1 tokens
+}
+
+// NewSigner checks each key (at least 32 random bytes, a short id, no id
+// twice); the first seals new links, all open them.
+func NewSigner(keys ...Key) (*Signer, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("handover link secret: none given")
 	}
-	return &Signer{secret: append([]byte(nil), secret...)}, nil
+	s := &Signer{}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if !keyIDPattern.MatchString(k.ID) || seen[k.ID] {
+			return nil, fmt.Errorf("handover link key id %q: want 1-16 letters, digits, _ or -, each id once", k.ID)
+		}
+		seen[k.ID] = true
+		if err := secret.Check(k.Secret); err != nil {
+			return nil, fmt.Errorf("handover link secret %s %w", k.ID, err)
+		}
+		block, err := aes.NewCipher(derive(k.Secret, "seal"))
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		s.keys = append(s.keys, sealKey{id: k.ID, aead: aead, nonce: derive(k.Secret, "nonce"),
+			legacy: append([]byte(nil), k.Secret...)})
+	}
+	return s, nil
+}
+
+// derive makes a sub-key for one purpose, so the seal key, the nonce key
+// and the v1 signing key are never the same bytes.
+func derive(secret []byte, purpose string) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte("elkgezin handover link v2 " + purpose))
+	return h.Sum(nil)
 }
 
 var enc = base64.RawURLEncoding
 
-// Token is the same for the same claims, so a retried email carries the
-// same link.
+const v2 = "v2"
+
+// Token is the same for the same claims (the nonce is derived from them),
+// so a retried email carries the same link; it is "v2.<key id>.<sealed>".
 func (s *Signer) Token(c Claims) string {
+	k := s.keys[0]
 	payload := c.TrajectoryID + "." + strconv.Itoa(c.Number) + "." + strconv.FormatInt(c.ExpiresAt.Unix(), 10)
-	return enc.EncodeToString([]byte(payload)) + "." + enc.EncodeToString(s.mac(payload))
+	h := hmac.New(sha256.New, k.nonce)
+	h.Write([]byte(payload))
+	nonce := h.Sum(nil)[:k.aead.NonceSize()]
+	header := v2 + "." + k.id
+	sealed := k.aead.Seal(nonce, nonce, []byte(payload), []byte(header))
+	return header + "." + enc.EncodeToString(sealed)
 }
 
-// Verify checks the signature first, then the expiry at now.
+// Verify opens the token first, then checks the expiry at now. Links sent
+// before sealing (v1: the claims in clear, HMAC-signed with the secret)
+// still open with any key until they expire.
 func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
-	p, sig, ok := strings.Cut(token, ".")
-	if !ok || len(token) > 512 {
+	if len(token) > 512 {
 		return Claims{}, ErrInvalid
+	}
+	var payload []byte
+	if rest, ok := strings.CutPrefix(token, v2+"."); ok {
+		payload = s.open(rest)
+	} else {
+		payload = s.verifyV1(token)
+	}
+	if payload == nil {
+		return Claims{}, ErrInvalid
+	}
+	return parse(string(payload), now)
+}
+
+func (s *Signer) open(rest string) []byte {
+	id, sealed, ok := strings.Cut(rest, ".")
+	if !ok {
+		return nil
+	}
+	raw, err := enc.DecodeString(sealed)
+	if err != nil {
+		return nil
+	}
+	for _, k := range s.keys {
+		if k.id != id || len(raw) < k.aead.NonceSize() {
+			continue
+		}
+		nonce, box := raw[:k.aead.NonceSize()], raw[k.aead.NonceSize():]
+		if payload, err := k.aead.Open(nil, nonce, box, []byte(v2+"."+id)); err == nil {
+			return payload
+		}
+	}
+	return nil
+}
+
+// verifyV1 checks a link of the first format: base64(payload).base64(mac).
+func (s *Signer) verifyV1(token string) []byte {
+	p, sig, ok := strings.Cut(token, ".")
+	if !ok {
+		return nil
 	}
 	payload, err1 := enc.DecodeString(p)
 	mac, err2 := enc.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac(string(payload))) {
-		return Claims{}, ErrInvalid
+	if err1 != nil || err2 != nil {
+		return nil
 	}
-	parts := strings.Split(string(payload), ".")
+	for _, k := range s.keys {
+		h := hmac.New(sha256.New, k.legacy)
+		h.Write([]byte("elkgezin handover acknowledgement v1\x00"))
+		h.Write(payload)
+		if hmac.Equal(mac, h.Sum(nil)) {
+			return payload
+		}
+	}
+	return nil
+}
+
+func parse(payload string, now time.Time) (Claims, error) {
+	parts := strings.Split(payload, ".")
 	if len(parts) != 3 {
 		return Claims{}, ErrInvalid
 	}
@@ -79,10 +193,4 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 		return c, ErrExpired
 	}
 	return c, nil
-}
-
-func (s *Signer) mac(payload string) []byte {
-	h := hmac.New(sha256.New, s.secret)
-	h.Write([]byte("elkgezin handover acknowledgement v1\x00" + payload))
-	return h.Sum(nil)
 }

@@ -29,9 +29,12 @@ type Config struct {
 	Username, Password string
 	// Timeout bounds one whole Send; zero means 30 seconds.
 	Timeout time.Duration
-	// TLS, when set, is used for STARTTLS (e.g. to trust a private CA);
-	// nil verifies the server against the system roots.
+	// TLS, when set, is used for STARTTLS or implicit TLS (e.g. to trust
+	// a private CA); nil verifies the server against the system roots.
 	TLS *tls.Config
+	// ImplicitTLS connects with TLS from the first byte (SMTPS, port 465)
+	// instead of upgrading with STARTTLS.
+	ImplicitTLS bool
 }
 
 // Message is one plain-text email to one recipient.
@@ -122,6 +125,9 @@ func Build(m Message) ([]byte, error) {
 // Sender sends messages over SMTP, one connection per message.
 type Sender struct {
 	cfg Config
+	// local says whether a host is this machine, the one place plain
+	// text may go; tests make a loopback sink look remote with it.
+	local func(host string) bool
 }
 
 // NewSender returns a Sender for cfg.
@@ -129,7 +135,7 @@ func NewSender(cfg Config) *Sender {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	return &Sender{cfg: cfg}
+	return &Sender{cfg: cfg, local: isLoopback}
 }
 
 // ErrInDoubt is wrapped by an error that came after the end of the message
@@ -191,9 +197,6 @@ func (s *Sender) SendCommitting(ctx context.Context, m Message, beforeCommit fun
 	defer c.Close()
 
 	if s.cfg.Username != "" {
-		if err := s.checkAuthSafe(c); err != nil {
-			return err
-		}
 		if err := c.Auth(sasl.NewPlainClient("", s.cfg.Username, s.cfg.Password)); err != nil {
 			return wrap(ctx, "AUTH", err)
 		}
@@ -284,70 +287,6 @@ func (g *commitGate) Write(b []byte) (int, error) {
 // delivered reports whether the end of the message was handed to the
 // network whole, so that the server may have received it.
 func (g *commitGate) delivered() bool { return g.armed && g.writes > 0 && !g.failed }
-
-// connect opens a session, upgraded with STARTTLS when the server offers it.
-// go-smtp cannot upgrade a session it already greeted, so when STARTTLS is
-// offered the probe session is dropped and a second one starts with it.
-func (s *Sender) connect(ctx context.Context) (*smtp.Client, *commitGate, error) {
-	c, gate, err := s.dial(ctx, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	if ok, _ := c.Extension("STARTTLS"); !ok {
-		return c, gate, nil
-	}
-	_ = c.Quit()
-	c.Close()
-	return s.dial(ctx, true)
-}
-
-func (s *Sender) dial(ctx context.Context, startTLS bool) (*smtp.Client, *commitGate, error) {
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", s.cfg.Addr)
-	if err != nil {
-		return nil, nil, wrap(ctx, "connect", err)
-	}
-	// go-smtp knows no contexts: closing the connection is what unblocks it
-	// when ctx ends. Send cancels ctx when it returns, so this also closes
-	// every connection it opened.
-	context.AfterFunc(ctx, func() { conn.Close() })
-	// The gate is below TLS, so that it sees the encrypted records: the
-	// last one carries the final ".".
-	gate := &commitGate{Conn: conn}
-	var c *smtp.Client
-	if startTLS {
-		cfg := s.cfg.TLS.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName, _, _ = net.SplitHostPort(s.cfg.Addr)
-		}
-		c, err = smtp.NewClientStartTLS(gate, cfg)
-		if err != nil {
-			return nil, nil, wrap(ctx, "STARTTLS", err)
-		}
-	} else {
-		c = smtp.NewClient(gate)
-	}
-	if err := c.Hello("localhost"); err != nil {
-		c.Close()
-		return nil, nil, wrap(ctx, "EHLO", err)
-	}
-	return c, gate, nil
-}
-
-// checkAuthSafe refuses to send the password in the clear, except to a
-// server on this machine: a missing STARTTLS may be an attacker's doing.
-func (s *Sender) checkAuthSafe(c *smtp.Client) error {
-	if _, ok := c.TLSConnectionState(); ok {
-		return nil
-	}
-	host, _, _ := net.SplitHostPort(s.cfg.Addr)
-	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
-		return nil
-	}
-	return errors.New("mailer: server offers no STARTTLS; refusing to send the password in the clear")
-}
 
 // rejection is a refusal by the server. Its text is kept for the operator,
 // without the addresses that servers often echo.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Outcomes of an audit entry that are not an HTTP status.
@@ -50,15 +52,70 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if detail == nil {
 		detail = map[string]string{}
 	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
-		VALUES ($1, $2, nullif($3, ''), $4, $5)`,
-		e.Actor, e.Action, e.TrajectoryID, e.Outcome, detail)
+	insert := func() error {
+		_, err := s.pool.Exec(ctx, `
+			INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
+			VALUES ($1, $2, nullif($3, ''), $4, $5)`,
+			e.Actor, e.Action, e.TrajectoryID, e.Outcome, detail)
+		return err
+	}
+	err := insert()
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" /* check_violation: no partition for the row */ {
+		// No partition for this month yet: make it and the next ones.
+		if _, perr := s.pool.Exec(ctx, `SELECT audit_log_partitions(now(), $1)`, auditMonthsAhead); perr != nil {
+			return fmt.Errorf("audit %s by %s: make the month's partition: %w", e.Action, e.Actor, perr)
+		}
+		err = insert()
+	}
 	if err != nil {
 		return fmt.Errorf("audit %s by %s: %w", e.Action, e.Actor, err)
 	}
 	return nil
 }
+
+// auditMonthsAhead is how many monthly partitions of audit_log are made
+// ahead of the current month.
+const auditMonthsAhead = 3
+
+// DropAuditBefore drops the partitions of audit_log that hold only entries
+// from before cutoff: whole months, the way retention removes audit
+// entries from an append-only log. It returns the partitions dropped.
+func (s *Store) DropAuditBefore(ctx context.Context, cutoff time.Time) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)
+		FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'audit_log'::regclass`)
+	if err != nil {
+		return nil, fmt.Errorf("list audit_log partitions: %w", err)
+	}
+	type part struct{ name, bound string }
+	parts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (part, error) {
+		var p part
+		return p, r.Scan(&p.name, &p.bound)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list audit_log partitions: %w", err)
+	}
+	var dropped []string
+	for _, p := range parts {
+		m := partitionUpper.FindStringSubmatch(p.bound)
+		if m == nil {
+			continue
+		}
+		upper, err := time.Parse("2006-01-02 15:04:05-07", m[1])
+		if err != nil || upper.After(cutoff) {
+			continue
+		}
+		if _, err := s.pool.Exec(ctx, `DROP TABLE `+pgx.Identifier{p.name}.Sanitize()); err != nil {
+			return dropped, fmt.Errorf("drop audit partition %s: %w", p.name, err)
+		}
+		dropped = append(dropped, p.name)
+	}
+	return dropped, nil
+}
+
+var partitionUpper = regexp.MustCompile(`TO \('([^']+)'\)`)
 
 // AuditEntries returns the newest entries of the audit log, newest first:
 // those about trajectoryID, or every entry when trajectoryID is "". At

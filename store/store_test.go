@@ -23,6 +23,15 @@ func newStore(t *testing.T) *Store {
 	return s.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
 }
 
+// testIDKey keys the trajectory ids of these tests.
+var testIDKey = func() trajectory.IDKey {
+	k, err := trajectory.ParseIDKey("nQlQsXRF6mWdnsDMs64Z7ser77llwM7L7Ozvwyj2Pa0=")
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 // referredEvent is the first event of a trajectory, as the API writes it.
 func referredEvent(programmeID, org, reference string, at time.Time) trajectory.Event {
 	p := programme.Programme{ID: programmeID, AssignmentLimit: programme.Duration(48 * time.Hour)}
@@ -32,7 +41,7 @@ func referredEvent(programmeID, org, reference string, at time.Time) trajectory.
 		Family:      trajectory.Family{ContactName: "Family " + reference, Phone: "+32 470 00 00 00", Language: "nl"},
 		Reason:      "reason for " + reference,
 	}
-	return trajectory.ReferredEvent(trajectory.ID(programmeID, org, reference), p, r, at)
+	return trajectory.ReferredEvent(trajectory.ID(testIDKey, programmeID, org, reference), p, r, at)
 }
 
 // nextEvent is the event after prev, an hour later, with the summary

@@ -35,6 +35,11 @@ var TokenKinds = []string{TokenPartner, TokenCoach, TokenSupervisor, TokenAdmin}
 // 401 alike.
 var ErrTokenInvalid = errors.New("invalid token")
 
+// ErrTokenExpired is returned by AuthenticateToken for a genuine token past
+// its expiry; it wraps ErrTokenInvalid, so it is refused like any invalid
+// token, but the caller may say why: only the holder can present it.
+var ErrTokenExpired = fmt.Errorf("%w: expired", ErrTokenInvalid)
+
 // ErrTokenRequest is returned by CreateToken for a kind, subject,
 // programme list or label it cannot accept; the message says what is wrong.
 var ErrTokenRequest = errors.New("invalid token request")
@@ -70,6 +75,7 @@ type TokenInfo struct {
 	CreatedAt  time.Time
 	RevokedAt  *time.Time
 	LastUsedAt *time.Time
+	ExpiresAt  *time.Time // nil: never
 }
 
 // Actor is how the bearer appears in logs and in the audit log, e.g. "coach:test-coach".
@@ -95,9 +101,19 @@ func TokenID(token string) string {
 // Whether the subject and programmes exist in the programme files is the
 // caller's to check.
 func (s *Store) CreateToken(ctx context.Context, kind, subject string, programmes []string, label string) (id, token string, err error) {
+	return s.CreateExpiringToken(ctx, kind, subject, programmes, label, time.Time{})
+}
+
+// CreateExpiringToken is CreateToken for a token that is refused from
+// expiresAt on; the zero time never expires.
+func (s *Store) CreateExpiringToken(ctx context.Context, kind, subject string, programmes []string, label string, expiresAt time.Time) (id, token string, err error) {
 	programmes, err = checkTokenRequest(kind, subject, programmes, label)
 	if err != nil {
 		return "", "", err
+	}
+	var expires *time.Time
+	if !expiresAt.IsZero() {
+		expires = &expiresAt
 	}
 	for range 5 {
 		id, token, err = newToken()
@@ -106,10 +122,10 @@ func (s *Store) CreateToken(ctx context.Context, kind, subject string, programme
 		}
 		hash := sha256.Sum256([]byte(token))
 		tag, err := s.pool.Exec(ctx, `
-			INSERT INTO api_tokens (id, secret_hash, kind, subject, programmes, label)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO api_tokens (id, secret_hash, kind, subject, programmes, label, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO NOTHING`,
-			id, hash[:], kind, subject, programmes, label)
+			id, hash[:], kind, subject, programmes, label, expires)
 		if err != nil {
 			return "", "", fmt.Errorf("create token: %w", err)
 		}
@@ -170,10 +186,10 @@ func newToken() (id, token string, err error) {
 	return id, id + "." + base64.RawURLEncoding.EncodeToString(secret), nil
 }
 
-const tokenColumns = `id, kind, subject, programmes, label, created_at, revoked_at, last_used_at`
+const tokenColumns = `id, kind, subject, programmes, label, created_at, revoked_at, last_used_at, expires_at`
 
 func (t *TokenInfo) targets() []any {
-	return []any{&t.ID, &t.Kind, &t.Subject, &t.Programmes, &t.Label, &t.CreatedAt, &t.RevokedAt, &t.LastUsedAt}
+	return []any{&t.ID, &t.Kind, &t.Subject, &t.Programmes, &t.Label, &t.CreatedAt, &t.RevokedAt, &t.LastUsedAt, &t.ExpiresAt}
 }
 
 // AuthenticateToken returns what the store knows about token, or an error
@@ -187,11 +203,13 @@ func (s *Store) AuthenticateToken(ctx context.Context, token string) (TokenInfo,
 		return TokenInfo{}, fmt.Errorf("%w: malformed", ErrTokenInvalid)
 	}
 	var (
-		info TokenInfo
-		hash []byte
+		info    TokenInfo
+		hash    []byte
+		expired bool
 	)
-	err := s.pool.QueryRow(ctx, `SELECT secret_hash, `+tokenColumns+` FROM api_tokens WHERE id = $1`, id).
-		Scan(append([]any{&hash}, info.targets()...)...)
+	// The database's clock decides expiry, as it does revocation.
+	err := s.pool.QueryRow(ctx, `SELECT secret_hash, coalesce(expires_at <= now(), false), `+tokenColumns+` FROM api_tokens WHERE id = $1`, id).
+		Scan(append([]any{&hash, &expired}, info.targets()...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return TokenInfo{}, fmt.Errorf("%w: unknown", ErrTokenInvalid)
 	}
@@ -204,6 +222,9 @@ func (s *Store) AuthenticateToken(ctx context.Context, token string) (TokenInfo,
 	}
 	if info.RevokedAt != nil {
 		return TokenInfo{}, fmt.Errorf("%w: revoked", ErrTokenInvalid)
+	}
+	if expired {
+		return info, fmt.Errorf("token %s: %w", id, ErrTokenExpired)
 	}
 	if info.LastUsedAt == nil || time.Since(*info.LastUsedAt) >= lastUsedEvery {
 		var at time.Time

@@ -5,10 +5,7 @@
 package trajectory
 
 import (
-	"crypto/sha256"
-	"encoding/base32"
 	"strconv"
-	"strings"
 	"time"
 
 	"elkgezin/programme"
@@ -83,17 +80,6 @@ const (
 
 // CloseReasons lists the allowed reasons.
 var CloseReasons = []CloseReason{CloseGoalsReached, CloseMovedAway, CloseFamilyDeclined, CloseHandedOver, CloseOther}
-
-// ID derives a trajectory's id (and workflow id) from the programme, the
-// referring organisation and that organisation's own case reference. It is
-// a hash so that no reference, which a partner might have built from a name,
-// ends up in Temporal, and so that the same referral always yields the same
-// id: a repeated referral can never start a second trajectory.
-func ID(programmeID, referrerOrg, reference string) string {
-	sum := sha256.Sum256([]byte(programmeID + "\x00" + referrerOrg + "\x00" + reference))
-	enc := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])
-	return "tr-" + strings.ToLower(enc[:26])
-}
 
 // Referral is what a partner sends. Family holds personal data: it goes to
 // PostgreSQL and the workflow input, never into ids, search attributes or logs.

@@ -99,7 +99,7 @@ func (r *run) continued() *run {
 }
 
 func newRunOn(t testing.TB, p programme.Programme, st *store.Store, sink *smtpsink.Sink) *run {
-	links, err := handoverlink.NewSigner([]byte("test-secret-for-handover-links-0123456789"))
+	links, err := handoverlink.NewSigner(handoverlink.Key{ID: "t1", Secret: []byte("Q0Yqyocxx7euorRwbhKUzfGAe1ap5ovF49hs6tizxq8=")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +174,15 @@ func (r *run) observe(key, what string, at time.Time) {
 	}
 }
 
+// testIDKey keys the trajectory ids of these tests.
+var testIDKey = func() trajectory.IDKey {
+	k, err := trajectory.ParseIDKey("nQlQsXRF6mWdnsDMs64Z7ser77llwM7L7Ozvwyj2Pa0=")
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 func referral(p programme.Programme) trajectory.Start {
 	ref := trajectory.Referral{
 		ProgrammeID: p.ID,
@@ -183,7 +192,7 @@ func referral(p programme.Programme) trajectory.Start {
 	}
 	timings := trajectory.TimingsOf(p)
 	return trajectory.Start{
-		TrajectoryID:  trajectory.ID(p.ID, ref.Referrer.Organisation, ref.Referrer.Reference),
+		TrajectoryID:  trajectory.ID(testIDKey, p.ID, ref.Referrer.Organisation, ref.Referrer.Reference),
 		ProgrammeID:   p.ID,
 		ProgrammeName: p.Name,
 		Timings:       &timings,

@@ -26,6 +26,7 @@ import (
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
 	"elkgezin/store"
+	"elkgezin/trajectory"
 	"elkgezin/worker"
 )
 
@@ -61,9 +62,14 @@ environment (defaults in brackets):
                      their programme's retention_after_closure; "off": no schedule
   CODEC_CORS_ORIGIN  [http://127.0.0.1:8233] the Temporal UI's origin, allowed to
                      call the API's codec endpoint (/codec) for supervisors
-  HANDOVER_LINK_SECRET  (required) at least 32 bytes shared by worker and api; signs
-                     the acknowledgement links in handover emails
+  TRAJECTORY_ID_SECRET  (required, api) base64 of 32 random bytes or more; keys
+                     trajectory ids so they reveal nothing of the referrer's reference
+  HANDOVER_LINK_SECRETS "id:base64key,..." (this or HANDOVER_LINK_SECRET required) keys
+                     of 32 random bytes or more, shared by worker and api, that seal the
+                     acknowledgement links of handover emails; the first seals, all open
+  HANDOVER_LINK_SECRET  a single such key, base64 (links it signed before keep working)
   SMTP_ADDR          [127.0.0.1:1025]
+  SMTP_TLS           [starttls] or implicit (SMTPS, port 465); plain text only to loopback
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]  the pages' address, in email links; must be
@@ -71,6 +77,8 @@ environment (defaults in brackets):
   DEV_INSECURE_COOKIES  development over plain HTTP only: session cookie without
                      Secure, no HSTS, http:// PUBLIC_BASE_URL allowed
   TEMPORAL_UI_URL    [http://127.0.0.1:8233]  for supervisors' links to a workflow
+  RATE_LIMIT_ADDRESS [600/1m] requests per client address (429 beyond); off
+  RATE_LIMIT_TOKEN   [300/1m] requests per token; off
   API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
 `
@@ -147,6 +155,10 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	smtpTLS := env("SMTP_TLS", "starttls")
+	if smtpTLS != "starttls" && smtpTLS != "implicit" {
+		return fmt.Errorf("SMTP_TLS is %q: use starttls or implicit", smtpTLS)
+	}
 	st, err := openKeyedStore(ctx, logger, keys)
 	if err != nil {
 		return err
@@ -168,6 +180,8 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 			Username: os.Getenv("SMTP_USERNAME"),
 			Password: os.Getenv("SMTP_PASSWORD"),
 			Timeout:  smtpTimeout,
+			// Plain text only to a server on this machine (mailer.ErrNoTLS).
+			ImplicitTLS: smtpTLS == "implicit",
 		},
 		Programmes:    programmes,
 		PublicBaseURL: env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
@@ -189,6 +203,14 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	idKey, err := trajectory.ParseIDKey(os.Getenv("TRAJECTORY_ID_SECRET"))
+	if err != nil {
+		return fmt.Errorf("TRAJECTORY_ID_SECRET: %w", err)
+	}
+	limits, err := rateLimit()
+	if err != nil {
+		return err
+	}
 	st, err := openKeyedStore(ctx, logger, keys)
 	if err != nil {
 		return err
@@ -201,7 +223,7 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 		return fmt.Errorf("configure Temporal client: %w", err)
 	}
 	defer tc.Close()
-	web, err := newWeb(webParts{programmes: programmes, services: services, keys: keys, store: st, temporal: tc, logger: logger})
+	web, err := newWeb(webParts{programmes: programmes, services: services, keys: keys, idKey: idKey, limits: limits, store: st, temporal: tc, logger: logger})
 	if err != nil {
 		return err
 	}
@@ -212,6 +234,7 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 	}
+	limitIdle(srv)
 	// Listen first and log the address bound: with API_ADDR port 0 the
 	// system picks a free port, which the log line then names.
 	l, err := net.Listen("tcp", srv.Addr)
@@ -245,9 +268,13 @@ type sharedKeys struct {
 
 // loadSharedKeys reads the secrets; every programme must have a key.
 func loadSharedKeys(programmeIDs []string) (sharedKeys, error) {
-	links, err := handoverlink.NewSigner([]byte(os.Getenv("HANDOVER_LINK_SECRET")))
+	linkKeys, err := handoverlink.ParseKeys(os.Getenv("HANDOVER_LINK_SECRETS"), os.Getenv("HANDOVER_LINK_SECRET"))
 	if err != nil {
-		return sharedKeys{}, fmt.Errorf("HANDOVER_LINK_SECRET: %w", err)
+		return sharedKeys{}, err
+	}
+	links, err := handoverlink.NewSigner(linkKeys...)
+	if err != nil {
+		return sharedKeys{}, err
 	}
 	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
 	if err != nil {
@@ -277,6 +304,9 @@ func openKeyedStore(ctx context.Context, logger *slog.Logger, k sharedKeys) (*st
 // a database that is still starting.
 func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
 	url := env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable")
+	if warning := plaintextDatabase(url); warning != "" {
+		logger.Warn(warning)
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		st, err := store.Open(ctx, url)

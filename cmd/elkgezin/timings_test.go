@@ -68,7 +68,7 @@ func TestAdoptTimings(t *testing.T) {
 	refer := func(p programme.Programme, reference string, closed bool) string {
 		ref := trajectory.Referral{ProgrammeID: p.ID, Referrer: trajectory.Referrer{Organisation: "test-partner", Reference: reference},
 			Family: trajectory.Family{ContactName: "Gezin " + reference}, Reason: "test"}
-		id := trajectory.ID(p.ID, "test-partner", reference)
+		id := trajectory.ID(testIDKey, p.ID, "test-partner", reference)
 		e := trajectory.ReferredEvent(id, p, ref, time.Now().Add(-time.Hour))
 		if err := st.RecordEvent(ctx, e); err != nil {
 			t.Fatal(err)
@@ -164,3 +164,12 @@ func TestAdoptTimingsFlags(t *testing.T) {
 		}
 	}
 }
+
+// testIDKey keys the trajectory ids of these tests.
+var testIDKey = func() trajectory.IDKey {
+	k, err := trajectory.ParseIDKey("nQlQsXRF6mWdnsDMs64Z7ser77llwM7L7Ozvwyj2Pa0=")
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()

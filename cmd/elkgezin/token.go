@@ -22,7 +22,7 @@ Makes, lists and revokes the API's bearer tokens, in the database at
 DATABASE_URL (programmes and coaches are checked against PROGRAMMES_DIR).
 
 commands:
-  create --kind <kind> --subject <id> [--programme <id>]... [--label <text>]
+  create --kind <kind> --subject <id> [--programme <id>]... [--label <text>] [--expires <duration>]
             make a token and print it, and only it, on stdout, once: the
             database keeps only its hash. Its id (tok_...) and what it is
             for go to stderr. Kinds:
@@ -31,10 +31,12 @@ commands:
               coach       --subject a coach of every --programme (one or more)
               supervisor  --subject the supervisor's id; one or more --programme
               admin       --subject the administrator's name; no --programme
+            --expires 90d: refused (401, "expired") from then on; 14d, 2w, 36h;
+            without it the token lasts until it is revoked
   revoke <id>
             revoke the token with this id (tok_...) at once
   list      list every token: id, kind, subject, programmes, label, created,
-            revoked, last used (never the tokens themselves)
+            revoked, last used, expires (never the tokens themselves)
 
 example:
   TOKEN=$(elkgezin token create --kind coach --subject test-coach --programme test-seconds)
@@ -84,6 +86,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	kind := fs.String("kind", "", "partner, coach, supervisor or admin")
 	subject := fs.String("subject", "", "the organisation id, coach id, supervisor id or administrator name")
 	label := fs.String("label", "", "what the token is for, e.g. whose laptop (shown by list)")
+	expires := fs.String("expires", "", "how long the token is valid, e.g. 90d (default: until revoked)")
 	var programmes []string
 	fs.Func("programme", "a programme id the coach or supervisor works in (repeat for several)", func(v string) error {
 		programmes = append(programmes, v)
@@ -98,12 +101,20 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := checkTokenSubject(*kind, *subject, programmes); err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
+	var expiresAt time.Time
+	if *expires != "" {
+		d, err := programme.ParseDuration(*expires)
+		if err != nil || d.Std() <= 0 {
+			return fmt.Errorf("token create: --expires %q: want a positive duration such as 90d, 2w or 36h", *expires)
+		}
+		expiresAt = time.Now().Add(d.Std())
+	}
 	st, err := store.Open(ctx, env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable"))
 	if err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
 	defer st.Close()
-	id, token, err := st.CreateToken(ctx, *kind, *subject, programmes, *label)
+	id, token, err := st.CreateExpiringToken(ctx, *kind, *subject, programmes, *label, expiresAt)
 	if err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
@@ -113,6 +124,9 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	scope := ""
 	if len(programmes) > 0 {
 		scope = " in " + strings.Join(programmes, ", ")
+	}
+	if !expiresAt.IsZero() {
+		scope += ", valid until " + expiresAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	fmt.Fprintf(tokenStderr, "created token %s for %s:%s%s. It is shown only this once; the database keeps only its hash.\n",
 		id, *kind, *subject, scope)
@@ -210,7 +224,7 @@ func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("token list: %w", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tSUBJECT\tPROGRAMMES\tLABEL\tCREATED\tREVOKED\tLAST USED")
+	fmt.Fprintln(tw, "ID\tKIND\tSUBJECT\tPROGRAMMES\tLABEL\tCREATED\tREVOKED\tLAST USED\tEXPIRES")
 	for _, t := range tokens {
 		programmes := strings.Join(t.Programmes, ",")
 		if programmes == "" {
@@ -220,8 +234,8 @@ func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
 		if label == "" {
 			label = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Kind, t.Subject, programmes, label,
-			listTime(&t.CreatedAt), listTime(t.RevokedAt), listTime(t.LastUsedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Kind, t.Subject, programmes, label,
+			listTime(&t.CreatedAt), listTime(t.RevokedAt), listTime(t.LastUsedAt), listTime(t.ExpiresAt))
 	}
 	return tw.Flush()
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"elkgezin/internal/pgtest"
 	"elkgezin/store"
@@ -126,8 +127,8 @@ func TestTokenCommand(t *testing.T) {
 	if sup := strings.Fields(lines[2]); sup[0] != supID || sup[3] != "other-programme,test-seconds" || strings.Count(lines[2], "Z") != 2 {
 		t.Errorf("supervisor line %q: want created and revoked, never used", lines[2])
 	}
-	if strings.Count(lines[1], "Z") != 2 || !strings.HasSuffix(lines[1], "Z") {
-		t.Errorf("coach line %q: want created and last used, not revoked", lines[1])
+	if strings.Count(lines[1], "Z") != 2 || !strings.HasSuffix(lines[1], "Z\t-") && !strings.HasSuffix(lines[1], "Z  -") {
+		t.Errorf("coach line %q: want created and last used, not revoked, no expiry", lines[1])
 	}
 	if f := strings.Fields(lines[3]); f[1] != "partner" || f[3] != "-" {
 		t.Errorf("partner line %q", lines[3])
@@ -174,6 +175,8 @@ func TestTokenCommandRefuses(t *testing.T) {
 		{[]string{"revoke", "tok_abcdefgh." + strings.Repeat("x", 43)}, "not the token itself"},
 		{[]string{"revoke", "tok_abcdefgh"}, "there is no token tok_abcdefgh"},
 		{[]string{"list", "all"}, "unexpected argument"},
+		{[]string{"create", "--kind", "admin", "--subject", "root", "--expires", "soon"}, "--expires"},
+		{[]string{"create", "--kind", "admin", "--subject", "root", "--expires", "0d"}, "positive duration"},
 	} {
 		out, _, err := runTokenCmd(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -189,5 +192,30 @@ func TestTokenCommandRefuses(t *testing.T) {
 	}
 	if _, _, err := runTokenCmd(t, "create", "-h"); err != nil {
 		t.Errorf("help: %v", err)
+	}
+}
+
+func TestTokenCommandExpires(t *testing.T) {
+	url := tokenEnv(t)
+	out, errOut, err := runTokenCmd(t, "create", "--kind", "admin", "--subject", "root", "--expires", "90d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Now().Add(90 * 24 * time.Hour).UTC().Format("2006-01-02")
+	if !strings.Contains(errOut, "valid until "+want) {
+		t.Errorf("stderr %q does not say until when", errOut)
+	}
+	st, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	info, err := st.AuthenticateToken(t.Context(), strings.TrimSpace(out))
+	if err != nil || info.ExpiresAt == nil || time.Until(*info.ExpiresAt) < 89*24*time.Hour || time.Until(*info.ExpiresAt) > 90*24*time.Hour {
+		t.Fatalf("token info %+v, %v: want it to expire in 90 days", info, err)
+	}
+	list, _, _ := runTokenCmd(t, "list")
+	if !strings.Contains(list, "EXPIRES") || !strings.Contains(list, want) {
+		t.Errorf("list does not show the expiry:\n%s", list)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"elkgezin/retention"
 	"elkgezin/session"
 	"elkgezin/store"
+	"elkgezin/trajectory"
 	"elkgezin/usecase"
 )
 
@@ -23,6 +24,8 @@ type webParts struct {
 	programmes programme.Catalogue
 	services   programme.Services
 	keys       sharedKeys
+	idKey      trajectory.IDKey
+	limits     api.RateLimit
 	store      *store.Store
 	temporal   client.Client
 	logger     *slog.Logger
@@ -43,6 +46,8 @@ func newWeb(p webParts) (http.Handler, error) {
 		Programmes: p.programmes,
 		Services:   p.services,
 		Links:      p.keys.links,
+		IDKey:      p.idKey,
+		RateLimit:  p.limits,
 		Temporal:   p.temporal,
 		Store:      p.store,
 		Auth:       auth,
