@@ -48,6 +48,8 @@ type Store interface {
 	RecordEvent(ctx context.Context, e trajectory.Event) error
 	// Trajectory reads one trajectory; an error wrapping store.ErrNotFound if unknown.
 	Trajectory(ctx context.Context, id string) (store.Trajectory, error)
+	// TrajectoryAccess reads only what access depends on, before Trajectory.
+	TrajectoryAccess(ctx context.Context, id string) (store.TrajectorySummary, error)
 	// ListTrajectories lists a page; an error wrapping store.ErrBadCursor for a bad cursor.
 	ListTrajectories(ctx context.Context, f store.Filter) (store.Page, error)
 }

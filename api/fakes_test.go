@@ -76,6 +76,21 @@ func (f *fakeStore) Trajectory(ctx context.Context, id string) (store.Trajectory
 	return row, nil
 }
 
+// TrajectoryAccess is the narrow read before Trajectory; it counts as no
+// read of the row (reads), so a test can tell a denied request never loaded it.
+func (f *fakeStore) TrajectoryAccess(ctx context.Context, id string) (store.TrajectorySummary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.readErr != nil {
+		return store.TrajectorySummary{}, f.readErr
+	}
+	row, ok := f.rows[id]
+	if !ok {
+		return store.TrajectorySummary{}, fmt.Errorf("trajectory %s: %w", id, store.ErrNotFound)
+	}
+	return store.TrajectorySummary{ID: id, ProgrammeID: row.ProgrammeID, CoachID: row.CoachID, CoWorkers: row.CoWorkers}, nil
+}
+
 func (f *fakeStore) ListTrajectories(ctx context.Context, flt store.Filter) (store.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -205,6 +205,24 @@ func checkEvent(e trajectory.Event) error {
 	return fmt.Errorf("%w %d (%s) of %q: no %s", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, missing)
 }
 
+// TrajectoryAccess reads only what decides who may see a trajectory: its
+// programme, coach and co-workers; an error wrapping ErrNotFound if
+// unknown. Checking access with it before Trajectory makes "not yours" as
+// cheap as "not there": neither unwraps a key nor decrypts anything, so the
+// time of a 404 does not tell which it was.
+func (s *Store) TrajectoryAccess(ctx context.Context, id string) (TrajectorySummary, error) {
+	t := TrajectorySummary{ID: id}
+	err := s.pool.QueryRow(ctx, `SELECT programme_id, coalesce(coach_id, ''), co_workers FROM trajectories WHERE id = $1`, id).
+		Scan(&t.ProgrammeID, &t.CoachID, &t.CoWorkers)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return TrajectorySummary{}, fmt.Errorf("trajectory %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return TrajectorySummary{}, fmt.Errorf("read access of trajectory %s: %w", id, err)
+	}
+	return t, nil
+}
+
 // Trajectory returns one trajectory with its events in order, or an error
 // wrapping ErrNotFound. Row and events are read from one snapshot, so the
 // events are exactly those the row reflects (plus any late older ones).

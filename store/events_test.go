@@ -164,6 +164,23 @@ func TestTrajectoryNotFound(t *testing.T) {
 	}
 }
 
+// TestTrajectoryAccessReadsOnlyWhoMaySee: the narrow read before a full
+// one gives the programme, coach and co-workers, and ErrNotFound for an
+// unknown id.
+func TestTrajectoryAccessReadsOnlyWhoMaySee(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	events := threeEvents(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	record(t, s, events...)
+	got, err := s.TrajectoryAccess(t.Context(), events[0].TrajectoryID)
+	if err != nil || got.ProgrammeID != "p1" || got.CoachID != "coach-an" || got.ID != events[0].TrajectoryID {
+		t.Errorf("access = %+v, %v", got, err)
+	}
+	if _, err := s.TrajectoryAccess(t.Context(), "tr-nothere"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("err = %v, want ErrNotFound", err)
+	}
+}
+
 func TestEventsAreAppendOnly(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
