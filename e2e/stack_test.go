@@ -27,6 +27,7 @@ import (
 	"elkgezin/internal/pgtest"
 	"elkgezin/internal/smtpsink"
 	"elkgezin/keys"
+	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 )
@@ -50,9 +51,14 @@ var testIDKey = func() trajectory.IDKey {
 const testPayloadKeys = "e2e-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 // testProgrammeKeys wraps the trajectories' data keys: one key per
-// programme, fresh for each run of the tests.
+// programme of deploy/programmes and the tests' own (test-fast), fresh for
+// each run of the tests.
 var testProgrammeKeys = func() string {
-	spec, err := keys.Generate("e2e", "test-seconds", "go-team-mechelen", "perinatal-menen", "ocmw-sint-truiden", "omdat-elk-gezin-telt-vilvoorde")
+	catalogue, err := programme.LoadDir("../deploy/programmes")
+	if err != nil {
+		panic(err)
+	}
+	spec, err := keys.Generate("e2e", append(catalogue.IDs(), "test-fast")...)
 	if err != nil {
 		panic(err)
 	}

@@ -99,9 +99,9 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
-			VALUES ($1, $2, $3, $4, $5, '{}', $6)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (trajectory_id, seq) DO NOTHING`,
-			e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, sealed)
+			e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed)
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}

@@ -25,7 +25,7 @@ func (g *gen) event(kind string, at time.Time, detail map[string]string) {
 	g.t.Helper()
 	g.seq++
 	e := trajectory.Event{TrajectoryID: g.id, Seq: g.seq, Kind: kind, Actor: "test", At: at, Detail: detail,
-		Summary: trajectory.Summary{ProgrammeID: "p", ReferrerOrg: g.org, Phase: trajectory.PhaseInSupport, ReferredAt: g.refAt}}
+		Summary: trajectory.Summary{ProgrammeID: "p1", ReferrerOrg: g.org, Phase: trajectory.PhaseInSupport, ReferredAt: g.refAt}}
 	if err := g.s.RecordEvent(g.t.Context(), e); err != nil {
 		g.t.Fatal(err)
 	}
@@ -42,19 +42,19 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 	base := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	orgs := []string{"kind-en-gezin", "kind-en-gezin", "kind-en-gezin", "kind-en-gezin", "kind-en-gezin", "kind-en-gezin",
 		"kind-en-gezin", "kind-en-gezin", "clb", "clb", "clb", "politie"}
-	consultation, err := s.CreateConsultation(ctx, Consultation{ProgrammeID: "p", RecordedBy: "partner:clb", Situation: "s", Advice: "a"})
+	consultation, err := s.CreateConsultation(ctx, Consultation{ProgrammeID: "p1", RecordedBy: "partner:clb", Situation: "s", Advice: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, org := range orgs {
 		g := &gen{t: t, s: s, id: fmt.Sprintf("tr-%02d", i), refAt: base.Add(time.Duration(i) * time.Hour), org: org}
-		ref := trajectory.Referral{ProgrammeID: "p", Referrer: trajectory.Referrer{Organisation: org, Reference: g.id}}
+		ref := trajectory.Referral{ProgrammeID: "p1", Referrer: trajectory.Referrer{Organisation: org, Reference: g.id}}
 		if i == 0 {
 			ref.ConsultationID = consultation.ID
 		}
 		g.seq++
 		if err := s.RecordEvent(ctx, trajectory.Event{TrajectoryID: g.id, Seq: 1, Kind: trajectory.EventReferred, Actor: "partner", At: g.refAt, Referral: &ref,
-			Summary: trajectory.Summary{ProgrammeID: "p", ReferrerOrg: org, Phase: trajectory.PhaseReferred, ReferredAt: g.refAt}}); err != nil {
+			Summary: trajectory.Summary{ProgrammeID: "p1", ReferrerOrg: org, Phase: trajectory.PhaseReferred, ReferredAt: g.refAt}}); err != nil {
 			t.Fatal(err)
 		}
 		// Ten of twelve get a coach after 1..10 days; the limit is 5 days,
@@ -119,7 +119,7 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 	old.event(trajectory.EventReferred, old.refAt, nil)
 	old.event(trajectory.EventCoachAssigned, time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC), map[string]string{"coach": "c", "step": "assignment", "step_due_at": rfc(old.refAt.Add(40 * 24 * time.Hour))})
 
-	reports, err := s.Report(ctx, []string{"p"}, from, to)
+	reports, err := s.Report(ctx, []string{"p1"}, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -166,4 +167,31 @@ func (s *Store) unsealTrajectory(ctx context.Context, t *Trajectory, sealed []by
 		}
 	}
 	return nil
+}
+
+// reportableKeys are the parts of an event's detail that hold no personal
+// data (ids, codes, instants of steps) and that the reports count: they
+// stay in the clear detail column beside the sealed whole, so a report
+// needs no key and an erased trajectory still counts. Free text (notes, a
+// closure's text, a handover's reason), names and birth dates are sealed
+// only.
+var reportableKeys = []string{"step", "step_due_at", "late", "due_at", "to", "done_at", "next_visit_due",
+	"milestone", "service", "handover", "visit", "coach", "previous_coach", "notice"}
+
+// codeKeys are keys that hold a code for these event kinds only (for
+// others the same key is free text).
+var codeKeys = map[string][]string{
+	trajectory.EventClosed:      {"reason"},
+	trajectory.EventEmailFailed: {"reason", "kind"},
+}
+
+// reportableDetail is the part of detail that stays in clear.
+func reportableDetail(kind string, detail map[string]string) map[string]string {
+	clear := map[string]string{}
+	for k, v := range detail {
+		if slices.Contains(reportableKeys, k) || slices.Contains(codeKeys[kind], k) {
+			clear[k] = v
+		}
+	}
+	return clear
 }
