@@ -35,7 +35,9 @@ func TestSessionsEnd(t *testing.T) {
 		name string
 		end  func(tokenID string, cookie *http.Cookie)
 	}{
-		{"expired", func(string, *http.Cookie) { exec(t, db, `UPDATE sessions SET expires_at = now() - interval '1 second'`) }},
+		{"expired", func(string, *http.Cookie) {
+			exec(t, db, `UPDATE sessions SET expires_at = now() - interval '1 second'`)
+		}},
 		{"idle too long", func(string, *http.Cookie) {
 			exec(t, db, `UPDATE sessions SET last_seen_at = now() - $1::interval`, DefaultIdle+1)
 		}},
