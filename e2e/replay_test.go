@@ -43,7 +43,10 @@ func (s *stack) replayTrajectory(id, name string) {
 		s.t.Fatal(err)
 	}
 	replayer.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
-	if err := replayer.ReplayWorkflowHistory(quietLogger{}, history); err != nil {
+	// The trajectory's own id, as the worker had it: the codec picks the
+	// trajectory's data key by it when the replay encodes commands.
+	opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id}}
+	if err := replayer.ReplayWorkflowHistoryWithOptions(quietLogger{}, history, opts); err != nil {
 		s.t.Errorf("replaying trajectory %s: %v", id, err)
 	}
 	if dir := os.Getenv("ELKGEZIN_RECORD_HISTORIES"); dir != "" {

@@ -120,7 +120,10 @@ func (v *Vault) Key(ctx context.Context, trajectoryID string) (*DataKey, error) 
 		return c.key, c.err
 	}
 	k, err := v.load(ctx, trajectoryID)
-	if err == nil || errors.Is(err, ErrNoKey) || errors.Is(err, ErrErased) {
+	// "No key" is not kept: a trajectory's key appears at its referral
+	// (or its first event), and a decoder that remembered its absence
+	// would refuse, for a while, payloads sealed under it.
+	if err == nil || errors.Is(err, ErrErased) {
 		v.mu.Lock()
 		v.cache[trajectoryID] = cached{key: k, err: err, at: time.Now()}
 		v.mu.Unlock()
