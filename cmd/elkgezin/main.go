@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 	_ "time/tzdata" // emails show Europe/Brussels times on hosts without a zone database
@@ -58,6 +59,8 @@ environment (defaults in brackets):
   SMTP_ADDR          [127.0.0.1:1025]
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
+  EMAIL_SEND_RATE    [50]  emails per second at most, over all workers (the
+                     email task queue's rate limit): protects the mail server
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]
   API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
@@ -130,6 +133,10 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	rate, err := strconv.ParseFloat(env("EMAIL_SEND_RATE", strconv.Itoa(worker.DefaultEmailsPerSecond)), 64)
+	if err != nil || rate <= 0 {
+		return fmt.Errorf("EMAIL_SEND_RATE must be a positive number of emails per second, got %q", os.Getenv("EMAIL_SEND_RATE"))
+	}
 	tc, err := dialTemporal(ctx, temporalOptions(logger, keys.payloads), logger)
 	if err != nil {
 		return err
@@ -146,10 +153,11 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 			Password: os.Getenv("SMTP_PASSWORD"),
 			Timeout:  smtpTimeout,
 		},
-		Programmes:    programmes,
-		PublicBaseURL: env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
-		Links:         keys.links,
-		Logger:        logger,
+		Programmes:      programmes,
+		PublicBaseURL:   env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+		Links:           keys.links,
+		Logger:          logger,
+		EmailsPerSecond: rate,
 	})
 }
 
