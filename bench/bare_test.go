@@ -17,8 +17,8 @@ func TestBareStepRunsAnActivity(t *testing.T) {
 	for i := range 2 {
 		env.RegisterDelayedCallback(func() {
 			env.UpdateWorkflow(bareUpdate, string(rune('a'+i)), &testsuite.TestUpdateCallback{
-				OnReject:   func(err error) { t.Errorf("rejected: %v", err) },
-				OnAccept:   func() {},
+				OnReject: func(err error) { t.Errorf("rejected: %v", err) },
+				OnAccept: func() {},
 				OnComplete: func(v any, err error) {
 					if err != nil {
 						t.Errorf("step %d: %v", i, err)

@@ -101,12 +101,12 @@ func (b *bencher) compareReferrals(ctx context.Context) ([]row, error) {
 	}}, nil
 }
 
-// prepare refers n families, assigns bench-coach-(i+1) to the i-th and
+// prepare refers n families (references prefix-run-i), assigns bench-coach-(i+1) to the i-th and
 // records its intake: the trajectories the coaches then step on.
-func (b *bencher) prepare(ctx context.Context, n int) ([]string, error) {
+func (b *bencher) prepare(ctx context.Context, prefix string, n int) ([]string, error) {
 	ids := make([]string, n)
 	res := run(ctx, min(n, 8), n, func(ctx context.Context, _, i int) error {
-		id, err := b.api.refer(ctx, b.partner, benchProgramme, benchPartner, fmt.Sprintf("step-%s-%d", b.run, i))
+		id, err := b.api.refer(ctx, b.partner, benchProgramme, benchPartner, fmt.Sprintf("%s-%s-%d", prefix, b.run, i))
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (b *bencher) visit(ctx context.Context, ids []string, coach int) error {
 
 func (b *bencher) compareSteps(ctx context.Context) ([]row, error) {
 	c := b.c
-	ids, err := b.prepare(ctx, c.concurrency)
+	ids, err := b.prepare(ctx, "step", c.concurrency)
 	if err != nil {
 		return nil, fmt.Errorf("prepare trajectories: %w", err)
 	}
@@ -162,7 +162,7 @@ func (b *bencher) compareSteps(ctx context.Context) ([]row, error) {
 // loadCoaches has every coach step on their own family, one step after
 // the other, for c.load.
 func (b *bencher) loadCoaches(ctx context.Context) ([]row, error) {
-	ids, err := b.prepare(ctx, b.c.coaches)
+	ids, err := b.prepare(ctx, "load", b.c.coaches)
 	if err != nil {
 		return nil, fmt.Errorf("prepare trajectories: %w", err)
 	}

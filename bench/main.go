@@ -31,6 +31,7 @@ import (
 
 type config struct {
 	repo, temporal, namespace, databaseURL, logFile string
+	profileDir                                      string
 	concurrency, referrals, steps, rounds           int
 	coaches                                         int
 	load                                            time.Duration
@@ -57,6 +58,7 @@ func main() {
 	flag.IntVar(&c.storm, "storm", 0, "trajectories whose assignment reminders fall due at once; 0 skips")
 	flag.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of the last falling due")
 	flag.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
+	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons")
 	flag.BoolVar(&c.check, "check", false, "exit 1 when a goal is missed")
 	flag.Parse()
 
@@ -103,9 +105,13 @@ func bench(ctx context.Context, c config) ([]row, error) {
 	}
 	repo, _ := filepath.Abs(c.repo)
 	progress("starting the stack (Temporal %s, PostgreSQL, SMTP sink, elkgezin worker and API)", orDev(c.temporal))
-	st, err := stack.Start(ctx, stack.Options{Repo: repo, TemporalAddr: c.temporal, Namespace: c.namespace,
+	opts := stack.Options{Repo: repo, TemporalAddr: c.temporal, Namespace: c.namespace,
 		DatabaseURL: c.databaseURL, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
-		Env: []string{fmt.Sprintf("EMAIL_SEND_RATE=%g", c.emailRate)}})
+		Env: []string{fmt.Sprintf("EMAIL_SEND_RATE=%g", c.emailRate)}}
+	if c.profileDir != "" {
+		opts.APIEnv, opts.WorkerEnv = []string{"PPROF_ADDR=" + apiPprof}, []string{"PPROF_ADDR=" + workerPprof}
+	}
+	st, err := stack.Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +134,15 @@ func bench(ctx context.Context, c config) ([]row, error) {
 		}
 		r, err = b.compareSteps(ctx)
 		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if c.profileDir != "" {
+		ids, err := b.prepare(ctx, "profile", c.concurrency)
+		if err == nil {
+			err = b.profile(ctx, ids)
+		}
 		if err != nil {
 			return rows, err
 		}

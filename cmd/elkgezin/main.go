@@ -64,6 +64,7 @@ environment (defaults in brackets):
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]
   API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
+  PPROF_ADDR         (optional) host:port for the Go profiler of worker or api
 `
 
 func main() {
@@ -80,8 +81,10 @@ func main() {
 	case "setup":
 		err = runSetup(ctx, logger)
 	case "worker":
+		servePprof(logger)
 		err = runWorker(ctx, logger)
 	case "api":
+		servePprof(logger)
 		err = runAPI(ctx, logger)
 	case "token":
 		err = runToken(ctx, os.Args[2:], os.Stdout)

@@ -44,6 +44,8 @@ type Options struct {
 	Programmes   string // programme directory; empty: deploy/programmes
 	SMTPAddr     string
 	Env          []string  // more environment for worker and API (EMAIL_SEND_RATE=...)
+	WorkerEnv    []string  // more environment for the worker only (PPROF_ADDR=...)
+	APIEnv       []string  // more environment for the API only
 	Log          io.Writer // the processes' output; nil discards it
 }
 
@@ -286,7 +288,7 @@ func (s *Stack) command(name string, env ...string) *exec.Cmd {
 
 // StartWorker starts `elkgezin worker`.
 func (s *Stack) StartWorker() (err error) {
-	s.worker, err = s.launch(s.command("worker"))
+	s.worker, err = s.launch(s.command("worker", s.Opts.WorkerEnv...))
 	return err
 }
 
@@ -306,7 +308,7 @@ func (s *Stack) StartAPI(ctx context.Context) error {
 	if s.APIURL != "" {
 		addr = strings.TrimPrefix(s.APIURL, "http://")
 	}
-	cmd := s.command("api", "API_ADDR="+addr)
+	cmd := s.command("api", append([]string{"API_ADDR=" + addr}, s.Opts.APIEnv...)...)
 	found := &listening{found: make(chan string, 1)}
 	cmd.Stderr = io.MultiWriter(s.log, found)
 	api, err := s.launch(cmd)
