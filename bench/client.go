@@ -27,24 +27,37 @@ func newAPIClient(base string) *apiClient {
 }
 
 // post sends body as token and wants status (or any 2xx when want is 0).
+// A 503 is retried with the same Idempotency-Key, as the API asks, up to
+// three times; the time it takes counts in the call's latency.
 func (a *apiClient) post(ctx context.Context, token, path, body string, want int) ([]byte, error) {
+	key := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), a.keys.Add(1))
+	for try := 1; ; try++ {
+		b, status, err := a.postOnce(ctx, token, path, body, key, want)
+		if status != http.StatusServiceUnavailable || try == 3 {
+			return b, err
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func (a *apiClient) postOnce(ctx context.Context, token, path, body, key string, want int) ([]byte, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+path, strings.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), a.keys.Add(1)))
+	req.Header.Set("Idempotency-Key", key)
 	resp, err := a.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if (want != 0 && resp.StatusCode != want) || resp.StatusCode >= 300 {
-		return b, fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, bytes.TrimSpace(b))
+		return b, resp.StatusCode, fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, bytes.TrimSpace(b))
 	}
-	return b, nil
+	return b, resp.StatusCode, nil
 }
 
 // refer sends a referral and returns the trajectory id.

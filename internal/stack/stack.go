@@ -163,8 +163,8 @@ func (s *Stack) startTemporal(ctx context.Context) error {
 	}
 }
 
-// RestartTemporal kills the dev server the stack started and starts it
-// again on the same port and database: an outage of the Temporal service.
+// KillTemporal kills the dev server the stack started, as a crash does;
+// StartTemporalAgain ends the outage.
 func (s *Stack) KillTemporal() error {
 	if s.Opts.TemporalAddr != "" || len(s.procs) == 0 {
 		return errors.New("stack: Temporal was not started by the stack")
@@ -197,7 +197,7 @@ func (s *Stack) StartTemporalAgain(ctx context.Context) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("Temporal did not come back: %w", err)
+			return fmt.Errorf("the Temporal server did not come back: %w", err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
