@@ -2,8 +2,6 @@ package api
 
 import (
 	"bytes"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,22 +18,17 @@ import (
 // every dependency answering, no input may give a 5xx (recoverPanics turns a
 // panic into a 500, so that is caught too).
 
-// fuzzHandler is the API over fakes that always answer, with one
-// trajectory (tr-fuzz) of test-coach in phase.
-func fuzzHandler(phase trajectory.Phase) http.Handler {
-	st := newFakeStore()
-	st.add("tr-fuzz", phase)
-	return NewHandler(Config{
-		Programmes: testCatalogue(),
-		Services:   testServices(),
-		Links:      testSigner(),
-		Temporal:   &fakeTemporal{},
-		Store:      st,
-		Auth:       TokenAuthenticator{Store: newFakeTokens()},
-		Audit:      &fakeAuditor{},
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Timeout:    5 * time.Second,
-	})
+// fuzzID has the shape of a trajectory id, so requests get past the id
+// check to the decoders; the fixture's store holds it.
+const fuzzID = "tr-fuzzfuzzfuzzfuzzfuzzfuzzfu"
+
+// fuzzHandler is the API of the tests' fixture (fakes that always answer),
+// with one trajectory, fuzzID, of test-coach in phase. It is built through
+// newFixture, so the targets follow the handler's configuration as it grows.
+func fuzzHandler(t *testing.T, phase trajectory.Phase) http.Handler {
+	fx := newFixture(t)
+	fx.store.add(fuzzID, phase)
+	return fx.handler
 }
 
 // fuzzSend sends one request and fails on a 5xx.
@@ -59,12 +52,12 @@ func fuzzSend(t *testing.T, h http.Handler, method, target, auth string, body []
 // fuzzStep fuzzes the body, trajectory id and Idempotency-Key of a step.
 func fuzzStep(f *testing.F, step, auth string, phase trajectory.Phase, seeds ...string) {
 	for _, s := range seeds {
-		f.Add([]byte(s), "tr-fuzz", "key-1")
+		f.Add([]byte(s), fuzzID, "key-1")
 	}
 	f.Add([]byte(`{`), "tr-other", "")
 	f.Add([]byte(`null`), "../x", "\x00")
-	h := fuzzHandler(phase)
 	f.Fuzz(func(t *testing.T, body []byte, id, key string) {
+		h := fuzzHandler(t, phase)
 		// A header value with a control character is refused by net/http
 		// before any handler; only keys a client can send are tried.
 		if !validHeaderValue(key) || id == "" {
@@ -93,8 +86,8 @@ func FuzzReferral(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	h := fuzzHandler(trajectory.PhaseReferred)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		h := fuzzHandler(t, trajectory.PhaseReferred)
 		fuzzSend(t, h, http.MethodPost, pathReferrals, asPartner, body)
 	})
 }
@@ -143,8 +136,8 @@ func FuzzListQuery(f *testing.F) {
 	for _, q := range []string{"programme=test-seconds&coach=test-coach&phase=referred&overdue=true&limit=10", "limit=-1", "cursor=%%%", "overdue=maybe&limit=99999999999999999999"} {
 		f.Add(q)
 	}
-	h := fuzzHandler(trajectory.PhaseInSupport)
 	f.Fuzz(func(t *testing.T, query string) {
+		h := fuzzHandler(t, trajectory.PhaseInSupport)
 		// Only what can stand in a request line: no spaces, controls or fragment.
 		if strings.ContainsFunc(query, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '#' }) {
 			return
@@ -161,12 +154,12 @@ func FuzzListQuery(f *testing.F) {
 // FuzzHandoverLink: any token in a handover link, read or acknowledged,
 // answers 4xx or 200, never 5xx.
 func FuzzHandoverLink(f *testing.F) {
-	good := testSigner().Token(handoverlink.Claims{TrajectoryID: "tr-fuzz", Number: 1, ExpiresAt: time.Now().Add(time.Hour)})
+	good := testSigner().Token(handoverlink.Claims{TrajectoryID: fuzzID, Number: 1, ExpiresAt: time.Now().Add(time.Hour)})
 	f.Add(good, []byte(`{}`))
 	f.Add(good+"x", []byte(`{"note":"thanks"}`))
 	f.Add("a.b", []byte(`{`))
-	h := fuzzHandler(trajectory.PhaseInSupport)
 	f.Fuzz(func(t *testing.T, token string, body []byte) {
+		h := fuzzHandler(t, trajectory.PhaseInSupport)
 		if token == "" {
 			return
 		}
@@ -181,8 +174,8 @@ func FuzzSessionForm(f *testing.F) {
 	f.Add([]byte("token=supervisor-token"))
 	f.Add([]byte("token=%zz"))
 	f.Add([]byte("token=coach-token&token=x"))
-	h := fuzzHandler(trajectory.PhaseInSupport)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		h := fuzzHandler(t, trajectory.PhaseInSupport)
 		req := httptest.NewRequest(http.MethodPost, pathSessionForm, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
