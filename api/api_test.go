@@ -113,6 +113,9 @@ func TestReadyz(t *testing.T) {
 		f.store.pingErr = errors.New("ping database: failed to connect to `host=db user=elkgezin`")
 		res := f.do(http.MethodGet, "/readyz", nil)
 		res.want(t, http.StatusServiceUnavailable)
+		if res.header.Get("Retry-After") == "" {
+			t.Error("a 503 without Retry-After")
+		}
 		var body NotReady
 		res.decode(t, &body)
 		if !strings.Contains(body.Detail, "PostgreSQL") || strings.Contains(body.Detail, "Temporal") ||

@@ -22,6 +22,9 @@ type Error struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
+// retryAfterSeconds is what a 503 asks a caller to wait before trying again.
+const retryAfterSeconds = "5"
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -36,6 +39,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+		// A dependency is down: clients and load balancers back off.
+		h.Set("Retry-After", retryAfterSeconds)
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

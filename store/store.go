@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -17,6 +18,12 @@ import (
 // ErrNotFound is returned when the trajectory or email asked for does not
 // exist; test for it with errors.Is.
 var ErrNotFound = errors.New("not found")
+
+// DefaultMaxConns is the size of the connection pool when the database URL
+// does not say (pool_max_conns=N): enough for the API's concurrent requests
+// or the worker's concurrent activities (the bench measured the default of
+// 4 as a queue; see BENCHMARKS.md), well under PostgreSQL's 100.
+const DefaultMaxConns = 20
 
 // Store reads and writes elkgezin's tables through a connection pool. It is
 // safe for concurrent use.
@@ -34,6 +41,12 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		// pgx's parse errors quote the URL, password included when it
 		// cannot tell where the password is: say what is wrong, not what it is.
 		return nil, errors.New("open database: the database URL is malformed")
+	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		// pgx's default, max(4, CPUs), queues the API's requests behind
+		// each other on a small machine: a request holds a connection for
+		// its token, its audit entry and its read-model write in turn.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -13,8 +13,11 @@ import (
 
 // Names under which workers and clients meet.
 const (
-	TaskQueue    = "elkgezin-trajectories"
-	WorkflowName = "Trajectory"
+	TaskQueue = "elkgezin-trajectories"
+	// EmailTaskQueue carries only the email activities, so the worker can
+	// cap the rate at which they reach the mail server.
+	EmailTaskQueue = "elkgezin-email"
+	WorkflowName   = "Trajectory"
 
 	UpdateAssignCoach         = "assign-coach"
 	UpdateRecordIntake        = "record-intake"

@@ -37,7 +37,17 @@ type Config struct {
 	// trajectories past their programme's retention; 0 registers no
 	// schedule (an existing one keeps running).
 	RetentionEvery time.Duration
+	// EmailsPerSecond caps the rate at which email activities start, over
+	// all workers of the namespace (the task queue's rate limit), so a
+	// storm of reminders reaches the mail server at a pace it accepts.
+	// Zero means DefaultEmailsPerSecond.
+	EmailsPerSecond float64
 }
+
+// DefaultEmailsPerSecond lets a storm of 10,000 reminders out in under four
+// minutes (the goal is five); a mail server that takes less is protected by
+// a lower EMAIL_SEND_RATE.
+const DefaultEmailsPerSecond = 50
 
 // StopTimeout is how long a stopping worker lets its running activities
 // finish before it cancels them: twice one whole SMTP transaction, so that a
@@ -45,20 +55,32 @@ type Config struct {
 // would end unconfirmed instead of sent).
 func StopTimeout(mail mailer.Config) time.Duration { return 2 * mail.Timeout }
 
-// New builds a worker with the trajectory workflow and its activities registered.
-func New(cfg Config) (sdkworker.Worker, error) {
+// New builds the two workers: one with the trajectory workflow and its
+// activities on trajectory.TaskQueue (trajectories that predate the email
+// queue still send there), and one that runs only the emails of
+// trajectory.EmailTaskQueue, at most cfg.EmailsPerSecond.
+func New(cfg Config) (main, email sdkworker.Worker, err error) {
 	if cfg.Mail.Timeout <= 0 {
-		return nil, errors.New("worker: Mail.Timeout is not set; the worker's stop timeout is derived from it")
+		return nil, nil, errors.New("worker: Mail.Timeout is not set; the worker's stop timeout is derived from it")
 	}
 	loc, err := time.LoadLocation("Europe/Brussels")
 	if err != nil {
-		return nil, fmt.Errorf("load time zone for emails: %w", err)
+		return nil, nil, fmt.Errorf("load time zone for emails: %w", err)
 	}
-	w := sdkworker.New(cfg.Temporal, trajectory.TaskQueue, sdkworker.Options{
+	rate := cfg.EmailsPerSecond
+	if rate <= 0 {
+		rate = DefaultEmailsPerSecond
+	}
+	main = sdkworker.New(cfg.Temporal, trajectory.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: StopTimeout(cfg.Mail),
 	})
-	w.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
-	w.RegisterActivity(&activities.Activities{
+	email = sdkworker.New(cfg.Temporal, trajectory.EmailTaskQueue, sdkworker.Options{
+		WorkerStopTimeout:            StopTimeout(cfg.Mail),
+		TaskQueueActivitiesPerSecond: rate,
+		DisableWorkflowWorker:        true,
+	})
+	main.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
+	acts := &activities.Activities{
 		Events:        cfg.Store,
 		Ledger:        cfg.Store,
 		Mail:          mailer.NewSender(cfg.Mail),
@@ -67,16 +89,18 @@ func New(cfg Config) (sdkworker.Worker, error) {
 		Links:         cfg.Links,
 		Location:      loc,
 		Programmes:    cfg.Programmes,
-	})
-	// Retention is its own workflow on the same task queue; it erases
+	}
+	main.RegisterActivity(acts)
+	email.RegisterActivity(acts)
+	// Retention is its own workflow on the main task queue; it erases
 	// through the same store and ends the erased trajectories' workflows.
-	w.RegisterWorkflowWithOptions(retention.Workflow, workflow.RegisterOptions{Name: retention.WorkflowName})
-	w.RegisterActivity(&retention.Activities{
+	main.RegisterWorkflowWithOptions(retention.Workflow, workflow.RegisterOptions{Name: retention.WorkflowName})
+	main.RegisterActivity(&retention.Activities{
 		Eraser:     retention.Eraser{Temporal: cfg.Temporal, Store: cfg.Store},
 		Programmes: cfg.Programmes,
 		Logger:     cfg.Logger,
 	})
-	return w, nil
+	return main, email, nil
 }
 
 // Run checks that the namespace has the search attributes, then runs the
@@ -87,7 +111,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := CheckSearchAttributes(ctx, cfg.Temporal.OperatorService(), cfg.Namespace); err != nil {
 		return err
 	}
-	w, err := New(cfg)
+	if cfg.EmailsPerSecond <= 0 {
+		cfg.EmailsPerSecond = DefaultEmailsPerSecond
+	}
+	main, email, err := New(cfg)
 	if err != nil {
 		return err
 	}
@@ -96,12 +123,28 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "stop_timeout", StopTimeout(cfg.Mail).String())
-	if err := w.Run(interruptOn(ctx)); err != nil {
-		return fmt.Errorf("worker on task queue %s: %w", trajectory.TaskQueue, err)
+	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "email_task_queue", trajectory.EmailTaskQueue,
+		"emails_per_second", cfg.EmailsPerSecond, "stop_timeout", StopTimeout(cfg.Mail).String())
+	// Either worker ending (a fatal error) stops the other: the process
+	// must not run half a worker.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	for queue, w := range map[string]sdkworker.Worker{trajectory.TaskQueue: main, trajectory.EmailTaskQueue: email} {
+		go func() {
+			defer cancel()
+			if err := w.Run(interruptOn(ctx)); err != nil {
+				errs <- fmt.Errorf("worker on task queue %s: %w", queue, err)
+				return
+			}
+			errs <- nil
+		}()
 	}
-	cfg.Logger.Info("worker stopped")
-	return nil
+	err = errors.Join(<-errs, <-errs)
+	if err == nil {
+		cfg.Logger.Info("worker stopped")
+	}
+	return err
 }
 
 // interruptOn adapts ctx (the process's signal context) to the channel

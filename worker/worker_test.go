@@ -15,7 +15,7 @@ func TestStopTimeoutOutlastsAnSMTPTransaction(t *testing.T) {
 	if got := StopTimeout(mail); got <= mail.Timeout {
 		t.Errorf("stop timeout %s, not longer than the SMTP timeout %s", got, mail.Timeout)
 	}
-	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "Mail.Timeout") {
+	if _, _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "Mail.Timeout") {
 		t.Errorf("New without an SMTP timeout: %v, want it refused", err)
 	}
 }

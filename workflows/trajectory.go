@@ -322,11 +322,17 @@ func withRecordOptions(ctx workflow.Context) workflow.Context {
 }
 
 // The email activity heartbeats every second, so one whose worker died is
-// retried after a few seconds instead of after StartToCloseTimeout.
+// retried after a few seconds instead of after StartToCloseTimeout. Emails
+// wait their turn on the rate-limited email queue with no schedule-to-start
+// limit: a storm only delays them.
 func withEmailOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	opts := workflow.ActivityOptions{
 		StartToCloseTimeout: 20 * time.Second,
 		HeartbeatTimeout:    5 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
-	})
+	}
+	if workflow.GetVersion(ctx, changeEmailTaskQueue, workflow.DefaultVersion, 1) >= 1 {
+		opts.TaskQueue = trajectory.EmailTaskQueue
+	}
+	return workflow.WithActivityOptions(ctx, opts)
 }

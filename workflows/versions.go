@@ -27,6 +27,10 @@ const (
 	// changeInvalidEventSkipped: an event the store refuses is logged and
 	// the trajectory carries on (it used to retry forever).
 	changeInvalidEventSkipped = "invalid-event-skipped"
+	// changeEmailTaskQueue: emails go out on their own task queue, whose
+	// worker caps the send rate so a storm of reminders cannot swamp the
+	// mail server.
+	changeEmailTaskQueue = "email-task-queue"
 )
 
 // Change ids of the milestones and co-workers of issue 12. Trajectories

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 	_ "time/tzdata" // emails show Europe/Brussels times on hosts without a zone database
@@ -72,6 +73,8 @@ environment (defaults in brackets):
   SMTP_TLS           [starttls] or implicit (SMTPS, port 465); plain text only to loopback
   SMTP_USERNAME, SMTP_PASSWORD (optional)
   MAIL_FROM          [elkgezin@localhost]
+  EMAIL_SEND_RATE    [50]  emails per second at most, over all workers (the
+                     email task queue's rate limit): protects the mail server
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]  the pages' address, in email links; must be
                      https:// unless DEV_INSECURE_COOKIES=1
   DEV_INSECURE_COOKIES  development over plain HTTP only: session cookie without
@@ -81,6 +84,7 @@ environment (defaults in brackets):
   RATE_LIMIT_TOKEN   [300/1m] requests per token; off
   API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
+  PPROF_ADDR         (optional) host:port for the Go profiler of worker or api
 `
 
 func main() {
@@ -97,8 +101,10 @@ func main() {
 	case "setup":
 		err = runSetup(ctx, logger)
 	case "worker":
+		servePprof(logger)
 		err = runWorker(ctx, logger)
 	case "api":
+		servePprof(logger)
 		err = runAPI(ctx, logger)
 	case "token":
 		err = runToken(ctx, os.Args[2:], os.Stdout)
@@ -164,6 +170,10 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	rate, err := strconv.ParseFloat(env("EMAIL_SEND_RATE", strconv.Itoa(worker.DefaultEmailsPerSecond)), 64)
+	if err != nil || rate <= 0 {
+		return fmt.Errorf("EMAIL_SEND_RATE must be a positive number of emails per second, got %q", os.Getenv("EMAIL_SEND_RATE"))
+	}
 	tc, err := dialTemporal(ctx, temporalOptions(logger, keys.payloads, st.Vault()), logger)
 	if err != nil {
 		return err
@@ -183,10 +193,11 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 			// Plain text only to a server on this machine (mailer.ErrNoTLS).
 			ImplicitTLS: smtpTLS == "implicit",
 		},
-		Programmes:    programmes,
-		PublicBaseURL: env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
-		Links:         keys.links,
-		Logger:        logger,
+		Programmes:      programmes,
+		PublicBaseURL:   env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+		Links:           keys.links,
+		Logger:          logger,
+		EmailsPerSecond: rate,
 	})
 }
 

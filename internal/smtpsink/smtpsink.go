@@ -79,6 +79,18 @@ func Start(t testing.TB) *Sink {
 	return s
 }
 
+// Listen starts a sink outside a test (the bench program) on addr
+// ("127.0.0.1:0" for a free port); the caller stops it.
+func Listen(addr string) (*Sink, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("smtpsink: listen: %w", err)
+	}
+	s := &Sink{addr: l.Addr().String()}
+	s.serve(l)
+	return s, nil
+}
+
 // StartTLS starts a sink that offers STARTTLS, with a certificate for
 // 127.0.0.1 signed by the pool that RootCAs returns.
 func StartTLS(t testing.TB) *Sink {
@@ -197,7 +209,9 @@ func (s *Sink) Stop() {
 // Restart listens again on the same address, keeping the messages received
 // so far. It stops the sink first if it is running.
 func (s *Sink) Restart() {
-	s.t.Helper()
+	if s.t != nil {
+		s.t.Helper()
+	}
 	s.Stop()
 	var l net.Listener
 	var err error
@@ -207,6 +221,9 @@ func (s *Sink) Restart() {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil && s.t == nil {
+		panic(fmt.Sprintf("smtpsink: listen again on %s: %v", s.addr, err))
 	}
 	if err != nil {
 		s.t.Fatalf("smtpsink: listen again on %s: %v", s.addr, err)

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The bare side: what Temporal alone costs for the same shapes of work,
+// without elkgezin's API, codec, database or audit.
+const (
+	bareQueue    = "bench-bare"
+	bareWorkflow = "BareTrajectory"
+	bareUpdate   = "step"
+)
+
+// BareTrajectory stays open like a trajectory; each step Update runs one
+// activity and answers.
+func BareTrajectory(ctx workflow.Context) error {
+	steps := 0
+	if err := workflow.SetUpdateHandler(ctx, bareUpdate, func(ctx workflow.Context) (int, error) {
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 15 * time.Second})
+		if err := workflow.ExecuteActivity(ctx, BareActivity).Get(ctx, nil); err != nil {
+			return 0, err
+		}
+		steps++
+		return steps, nil
+	}); err != nil {
+		return err
+	}
+	// Like a trajectory, continue before the history grows long.
+	if err := workflow.Await(ctx, func() bool { return steps >= 500 && workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	return workflow.NewContinueAsNewError(ctx, BareTrajectory)
+}
+
+// BareActivity does nothing: the cost measured is Temporal's.
+func BareActivity(context.Context) error { return nil }
+
+func startBareWorker(c client.Client) (sdkworker.Worker, error) {
+	w := sdkworker.New(c, bareQueue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(BareTrajectory, workflow.RegisterOptions{Name: bareWorkflow})
+	w.RegisterActivity(BareActivity)
+	return w, w.Start()
+}
+
+func bareStart(ctx context.Context, c client.Client, id string) error {
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: bareQueue}, bareWorkflow)
+	return err
+}
+
+func bareStep(ctx context.Context, c client.Client, id string) error {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: bareUpdate, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return fmt.Errorf("update %s: %w", id, err)
+	}
+	var n int
+	return h.Get(ctx, &n)
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"elkgezin/internal/smtpsink"
+	"elkgezin/internal/stack"
+)
+
+type bencher struct {
+	c       config
+	st      *stack.Stack
+	api     *apiClient
+	sink    *smtpsink.Sink
+	run     string // makes this run's references and workflow ids unique
+	partner string
+	super   string
+	coach   []string // token of bench-coach-(i+1)
+}
+
+const (
+	benchProgramme = "bench"
+	benchPartner   = "bench-partner"
+)
+
+// writeProgrammes writes the bench's programmes: "bench", whose limits are
+// far away so no reminder disturbs the measures, with its coaches, and
+// "storm", whose supervisor is alerted 90 s after a referral that no coach
+// was assigned to (the one email such a trajectory sends in an hour).
+func writeProgrammes(dir string, coaches int) error {
+	var cs strings.Builder
+	for i := 1; i <= coaches; i++ {
+		fmt.Fprintf(&cs, "  - id: bench-coach-%d\n    name: Coach %d\n    email: coach-%d@bench.example\n", i, i, i)
+	}
+	prog := func(id, assign, lead, grace string) string {
+		return fmt.Sprintf(`id: %s
+name: Bench %s
+referrers:
+  - id: %s
+    name: Bench partner
+assignment_limit: %s
+intake_deadline: 30d
+home_visit_cadence: 30d
+reminder_lead: %s
+alert_grace: %s
+handover:
+  acknowledgement_limit: 5d
+  link_valid_for: 30d
+supervisor_email: supervisor@%s.example
+coaches:
+%s`, id, id, benchPartner, assign, lead, grace, id, cs.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bench.yaml"), []byte(prog(benchProgramme, "14d", "1d", "1d")), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "storm.yaml"), []byte(prog(stormProgramme, "90s", "30s", "1h")), 0o600)
+}
+
+func (b *bencher) tokens(ctx context.Context) (err error) {
+	if b.partner, err = b.st.Token(ctx, "partner", benchPartner, ""); err != nil {
+		return err
+	}
+	if b.super, err = b.st.Token(ctx, "supervisor", "bench-supervisor", benchProgramme); err != nil {
+		return err
+	}
+	for i := 1; i <= max(b.c.coaches, b.c.concurrency); i++ {
+		tok, err := b.st.Token(ctx, "coach", fmt.Sprintf("bench-coach-%d", i), benchProgramme)
+		if err != nil {
+			return err
+		}
+		b.coach = append(b.coach, tok)
+	}
+	return nil
+}
+
+func (b *bencher) compareReferrals(ctx context.Context) ([]row, error) {
+	c := b.c
+	per := max(c.referrals/c.rounds, 1)
+	var api, bare result
+	progress("referrals: %d on each side at concurrency %d, %d rounds", per*c.rounds, c.concurrency, c.rounds)
+	for round := range c.rounds {
+		bare.add(run(ctx, c.concurrency, per, func(ctx context.Context, _, i int) error {
+			return bareStart(ctx, b.st.Temporal, fmt.Sprintf("bare-%s-r%d-%d", b.run, round, i))
+		}))
+		api.add(run(ctx, c.concurrency, per, func(ctx context.Context, _, i int) error {
+			_, err := b.api.refer(ctx, b.partner, benchProgramme, benchPartner, fmt.Sprintf("ref-%s-r%d-%d", b.run, round, i))
+			return err
+		}))
+	}
+	if err := firstErr(api, bare); err != nil {
+		return nil, fmt.Errorf("referrals: %w", err)
+	}
+	return []row{{
+		name:     fmt.Sprintf("referrals/s (concurrency %d, n %d)", c.concurrency, len(api.latencies)),
+		elkgezin: fmt.Sprintf("%.1f", api.throughput()), bare: fmt.Sprintf("%.1f", bare.throughput()),
+		ratio: api.throughput() / bare.throughput(), goal: ">= 0.80",
+	}}, nil
+}
+
+// prepare refers n families (references prefix-run-i), assigns bench-coach-(i+1) to the i-th and
+// records its intake: the trajectories the coaches then step on.
+func (b *bencher) prepare(ctx context.Context, prefix string, n int) ([]string, error) {
+	ids := make([]string, n)
+	res := run(ctx, min(n, 8), n, func(ctx context.Context, _, i int) error {
+		id, err := b.api.refer(ctx, b.partner, benchProgramme, benchPartner, fmt.Sprintf("%s-%s-%d", prefix, b.run, i))
+		if err != nil {
+			return err
+		}
+		if err := b.api.step(ctx, b.super, id, "assignment", fmt.Sprintf(`{"coach":"bench-coach-%d"}`, i+1)); err != nil {
+			return err
+		}
+		ids[i] = id
+		return b.api.step(ctx, b.coach[i], id, "intake", `{}`)
+	})
+	return ids, res.firstErr
+}
+
+func (b *bencher) visit(ctx context.Context, ids []string, coach int) error {
+	return b.api.step(ctx, b.coach[coach], ids[coach], "visits", `{"note":"bench"}`)
+}
+
+func (b *bencher) compareSteps(ctx context.Context) ([]row, error) {
+	c := b.c
+	ids, err := b.prepare(ctx, "step", c.concurrency)
+	if err != nil {
+		return nil, fmt.Errorf("prepare trajectories: %w", err)
+	}
+	bareIDs := make([]string, c.concurrency)
+	for i := range bareIDs {
+		bareIDs[i] = fmt.Sprintf("bare-step-%s-%d", b.run, i)
+		if err := bareStart(ctx, b.st.Temporal, bareIDs[i]); err != nil {
+			return nil, err
+		}
+	}
+	per := max(c.steps/c.rounds, 1)
+	progress("steps: %d on each side, one trajectory per caller, concurrency %d, %d rounds", per*c.rounds, c.concurrency, c.rounds)
+	var api, bare result
+	for range c.rounds {
+		bare.add(run(ctx, c.concurrency, per, func(ctx context.Context, w, _ int) error {
+			return bareStep(ctx, b.st.Temporal, bareIDs[w])
+		}))
+		api.add(run(ctx, c.concurrency, per, func(ctx context.Context, w, _ int) error {
+			return b.visit(ctx, ids, w)
+		}))
+	}
+	if err := firstErr(api, bare); err != nil {
+		return nil, fmt.Errorf("steps: %w", err)
+	}
+	p50a, p50b, p99a, p99b := api.quantile(0.5), bare.quantile(0.5), api.quantile(0.99), bare.quantile(0.99)
+	return []row{
+		{name: fmt.Sprintf("step p50 ms (concurrency %d, n %d)", c.concurrency, len(api.latencies)),
+			elkgezin: fmt.Sprintf("%.1f", ms(p50a)), bare: fmt.Sprintf("%.1f", ms(p50b)), ratio: ms(p50a) / ms(p50b)},
+		{name: fmt.Sprintf("step p99 ms (concurrency %d, n %d)", c.concurrency, len(api.latencies)),
+			elkgezin: fmt.Sprintf("%.1f", ms(p99a)), bare: fmt.Sprintf("%.1f", ms(p99b)), ratio: ms(p99a) / ms(p99b), goal: "<= 1.25"},
+	}, nil
+}
+
+// loadCoaches has every coach step on their own family, one step after
+// the other, for c.load.
+func (b *bencher) loadCoaches(ctx context.Context) ([]row, error) {
+	ids, err := b.prepare(ctx, "load", b.c.coaches)
+	if err != nil {
+		return nil, fmt.Errorf("prepare trajectories: %w", err)
+	}
+	progress("load: %d coaches doing steps for %s", b.c.coaches, b.c.load)
+	res := runFor(ctx, b.c.coaches, b.c.load, func(ctx context.Context, w, _ int) error { return b.visit(ctx, ids, w) })
+	note := ""
+	if res.firstErr != nil {
+		note = "first error: " + res.firstErr.Error()
+	}
+	name := fmt.Sprintf("load: %d coaches, %s", b.c.coaches, b.c.load)
+	return []row{
+		{name: name + ": steps/s", elkgezin: fmt.Sprintf("%.1f", res.throughput())},
+		{name: name + ": p50 / p99 ms", elkgezin: fmt.Sprintf("%.0f / %.0f", ms(res.quantile(0.5)), ms(res.quantile(0.99)))},
+		{name: name + ": errors", elkgezin: fmt.Sprintf("%d of %d", res.errors, res.errors+len(res.latencies)), note: note},
+	}, nil
+}
+
+func firstErr(rs ...result) error {
+	for _, r := range rs {
+		if r.firstErr != nil {
+			return fmt.Errorf("%d calls failed, the first: %w", r.errors, r.firstErr)
+		}
+	}
+	return nil
+}

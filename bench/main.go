@@ -1,0 +1,225 @@
+// Command bench measures elkgezin against bare Temporal on one Temporal
+// server in one run, so the ratios hold on a shared machine where absolute
+// times are noise: referrals through the API against bare ExecuteWorkflow
+// at the same concurrency, and a coach's step through the API (an Update
+// that waits until completed) against a bare Update whose handler runs one
+// activity. It can also put 50 coaches under load and let a storm of
+// reminders fall due at once. See BENCHMARKS.md.
+//
+//	go run ./bench -check
+//
+// It starts what it needs (a Temporal dev server from bin/temporal, a
+// database of its own on -database-url, an SMTP sink, the elkgezin worker
+// and API processes), or uses the Temporal server at -temporal.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"elkgezin/internal/smtpsink"
+	"elkgezin/internal/stack"
+)
+
+type config struct {
+	repo, temporal, namespace, databaseURL, logFile string
+	profileDir                                      string
+	concurrency, referrals, steps, rounds           int
+	coaches                                         int
+	load                                            time.Duration
+	storm                                           int
+	stormWindow                                     time.Duration
+	emailRate                                       float64
+	check, compare                                  bool
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.repo, "repo", ".", "the repository root (bin/temporal, cmd/elkgezin, deploy/)")
+	flag.StringVar(&c.temporal, "temporal", "", "Temporal frontend host:port; empty starts a dev server from bin/temporal")
+	flag.StringVar(&c.namespace, "namespace", "", "Temporal namespace (with -temporal: default \"default\"; its search attributes are registered)")
+	flag.StringVar(&c.databaseURL, "database-url", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server on which the bench makes (and drops) a database of its own")
+	flag.StringVar(&c.logFile, "log", "", "file for the processes' logs (default: discarded)")
+	flag.IntVar(&c.concurrency, "concurrency", 8, "concurrent callers on each side of the comparisons")
+	flag.IntVar(&c.referrals, "referrals", 240, "referrals on each side (split over -rounds)")
+	flag.IntVar(&c.steps, "steps", 240, "steps on each side (split over -rounds)")
+	flag.IntVar(&c.rounds, "rounds", 3, "rounds that alternate the two sides, so drift in the machine's load hits both")
+	flag.BoolVar(&c.compare, "compare", true, "run the two comparisons")
+	flag.IntVar(&c.coaches, "coaches", 50, "coaches under load (with -load)")
+	flag.DurationVar(&c.load, "load", 0, "put -coaches coaches doing steps for this long (e.g. 2m); 0 skips")
+	flag.IntVar(&c.storm, "storm", 0, "trajectories whose assignment reminders fall due at once; 0 skips")
+	flag.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of the last falling due")
+	flag.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
+	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons")
+	flag.BoolVar(&c.check, "check", false, "exit 1 when a goal is missed")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rows, err := bench(ctx, c)
+	printTable(os.Stdout, c, rows)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if c.check {
+		for _, r := range rows {
+			if r.missed() {
+				fmt.Fprintf(os.Stderr, "bench: goal missed: %s %.2f, goal %s\n", r.name, r.ratio, r.goal)
+				os.Exit(1)
+			}
+		}
+	}
+}
+
+func bench(ctx context.Context, c config) ([]row, error) {
+	var log io.Writer = io.Discard
+	if c.logFile != "" {
+		f, err := os.Create(c.logFile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		log = f
+	}
+	sink, err := smtpsink.Listen("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	defer sink.Stop()
+	dir, err := os.MkdirTemp("", "elkgezin-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := writeProgrammes(dir, max(c.coaches, c.concurrency)); err != nil {
+		return nil, err
+	}
+	repo, _ := filepath.Abs(c.repo)
+	progress("starting the stack (Temporal %s, PostgreSQL, SMTP sink, elkgezin worker and API)", orDev(c.temporal))
+	opts := stack.Options{Repo: repo, TemporalAddr: c.temporal, Namespace: c.namespace,
+		DatabaseURL: c.databaseURL, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
+		Env: []string{fmt.Sprintf("EMAIL_SEND_RATE=%g", c.emailRate)}}
+	if c.profileDir != "" {
+		opts.APIEnv, opts.WorkerEnv = []string{"PPROF_ADDR=" + apiPprof}, []string{"PPROF_ADDR=" + workerPprof}
+	}
+	st, err := stack.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	w, err := startBareWorker(st.Temporal)
+	if err != nil {
+		return nil, fmt.Errorf("bare worker: %w", err)
+	}
+	defer w.Stop()
+	b := &bencher{c: c, st: st, api: newAPIClient(st.APIURL), sink: sink, run: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffff)}
+	if err := b.tokens(ctx); err != nil {
+		return nil, err
+	}
+	var rows []row
+	if c.compare {
+		r, err := b.compareReferrals(ctx)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+		r, err = b.compareSteps(ctx)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if c.profileDir != "" {
+		ids, err := b.prepare(ctx, "profile", c.concurrency)
+		if err == nil {
+			err = b.profile(ctx, ids)
+		}
+		if err != nil {
+			return rows, err
+		}
+	}
+	if c.load > 0 {
+		r, err := b.loadCoaches(ctx)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if c.storm > 0 {
+		r, err := b.reminderStorm(ctx)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+// row is a line of the table: a measure of both sides, or of elkgezin
+// alone (bare empty).
+type row struct {
+	name, elkgezin, bare string
+	ratio                float64
+	goal                 string // ">= 0.80", "<= 1.25" or empty
+	note                 string
+}
+
+func (r row) missed() bool {
+	var v float64
+	switch {
+	case strings.HasPrefix(r.goal, ">="):
+		fmt.Sscanf(strings.TrimSpace(r.goal[2:]), "%g", &v)
+		return r.ratio < v
+	case strings.HasPrefix(r.goal, "<="):
+		fmt.Sscanf(strings.TrimSpace(r.goal[2:]), "%g", &v)
+		return r.ratio > v
+	case r.goal == "must":
+		return r.ratio != 1
+	}
+	return false
+}
+
+func printTable(w io.Writer, c config, rows []row) {
+	fmt.Fprintf(w, "\n%-44s %14s %14s %7s %9s  %s\n", "measure", "elkgezin", "bare Temporal", "ratio", "goal", "")
+	for _, r := range rows {
+		verdict := ""
+		if r.goal != "" {
+			verdict = "ok"
+			if r.missed() {
+				verdict = "MISSED"
+			}
+		}
+		ratio := ""
+		if r.bare != "" || r.goal != "" {
+			ratio = fmt.Sprintf("%.2f", r.ratio)
+		}
+		fmt.Fprintf(w, "%-44s %14s %14s %7s %9s  %s %s\n", r.name, r.elkgezin, r.bare, ratio, r.goal, verdict, r.note)
+	}
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func orDev(addr string) string {
+	if addr == "" {
+		return "dev server"
+	}
+	return addr
+}

@@ -1,0 +1,339 @@
+// Package stack starts a whole elkgezin system outside the e2e tests: a
+// Temporal dev server (or an address given), a database of its own on a
+// PostgreSQL server, and the `elkgezin worker` and `elkgezin api`
+// processes. The bench program and the fault tests use it; they start and
+// stop its parts to measure them or to break them.
+package stack
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+)
+
+// Keys the stack's processes share; a bench and a test need no secrets.
+const (
+	LinkSecret  = "stack-handover-link-secret-of-32-bytes!"
+	PayloadKeys = "stack-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+)
+
+// Options say what to start. Repo is required.
+type Options struct {
+	Repo         string // the repository root: bin/temporal, cmd/elkgezin, deploy/
+	TemporalAddr string // empty: start a dev server from bin/temporal
+	Namespace    string // empty: a fresh one on the dev server, "default" otherwise
+	DatabaseURL  string // the PostgreSQL server; the stack makes a database of its own
+	Programmes   string // programme directory; empty: deploy/programmes
+	SMTPAddr     string
+	Env          []string  // more environment for worker and API (EMAIL_SEND_RATE=...)
+	WorkerEnv    []string  // more environment for the worker only (PPROF_ADDR=...)
+	APIEnv       []string  // more environment for the API only
+	Log          io.Writer // the processes' output; nil discards it
+}
+
+// Stack is a running system.
+type Stack struct {
+	Opts        Options
+	Temporal    client.Client // no codec: for bare workflows and checks
+	Addr        string        // Temporal frontend
+	Namespace   string
+	DatabaseURL string // the stack's own database
+	APIURL      string
+	Binary      string
+
+	env    []string
+	log    io.Writer
+	mu     sync.Mutex
+	procs  []*Proc
+	worker *Proc
+	api    *Proc
+	temp   string
+	dropDB func()
+}
+
+// Proc is a process the stack started.
+type Proc struct {
+	Cmd    *exec.Cmd
+	Exited chan struct{}
+	Err    error
+}
+
+// Start builds elkgezin and starts everything; Close stops it all.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	s := &Stack{Opts: o, log: o.Log}
+	if s.log == nil {
+		s.log = io.Discard
+	}
+	if err := s.start(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) start(ctx context.Context) (err error) {
+	o := s.Opts
+	if s.temp, err = os.MkdirTemp("", "elkgezin-stack"); err != nil {
+		return err
+	}
+	s.Binary = filepath.Join(s.temp, "elkgezin")
+	build := exec.CommandContext(ctx, "go", "build", "-o", s.Binary, "./cmd/elkgezin")
+	build.Dir, build.Stdout, build.Stderr = o.Repo, s.log, s.log
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build elkgezin: %w", err)
+	}
+	if err := s.startTemporal(ctx); err != nil {
+		return err
+	}
+	if err := s.createDatabase(ctx); err != nil {
+		return err
+	}
+	programmes := o.Programmes
+	if programmes == "" {
+		programmes = filepath.Join(o.Repo, "deploy/programmes")
+	}
+	s.env = append(os.Environ(),
+		"TEMPORAL_ADDRESS="+s.Addr, "TEMPORAL_NAMESPACE="+s.Namespace, "DATABASE_URL="+s.DatabaseURL,
+		"HANDOVER_LINK_SECRET="+LinkSecret, "PAYLOAD_KEYS="+PayloadKeys,
+		"SERVICES_FILE="+filepath.Join(o.Repo, "deploy/services.yaml"), "PROGRAMMES_DIR="+programmes,
+		"SMTP_ADDR="+o.SMTPAddr, "MAIL_FROM=elkgezin@bench.example", "LOG_LEVEL=info")
+	s.env = append(s.env, o.Env...)
+	if _, err := s.Run(ctx, "setup"); err != nil {
+		return err
+	}
+	if err := s.StartAPI(ctx); err != nil {
+		return err
+	}
+	return s.StartWorker()
+}
+
+func (s *Stack) createDatabase(ctx context.Context) error {
+	server := s.Opts.DatabaseURL
+	name := "stack_" + randomHex()
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	cfg, _ := pgx.ParseConfig(server)
+	s.DatabaseURL = fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+	if cfg.Password != "" {
+		s.DatabaseURL = fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Password, cfg.Host, cfg.Port, name)
+	}
+	s.dropDB = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, server); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(ctx)
+		}
+	}
+	return nil
+}
+
+// Run runs an elkgezin command to completion and returns its output.
+func (s *Stack) Run(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, s.Binary, args...)
+	cmd.Env = s.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("elkgezin %s: %w: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// Token makes a bearer token ("" programme for partners).
+func (s *Stack) Token(ctx context.Context, kind, subject, programme string) (string, error) {
+	args := []string{"token", "create", "--kind", kind, "--subject", subject, "--label", "stack"}
+	if programme != "" {
+		args = append(args, "--programme", programme)
+	}
+	out, err := s.Run(ctx, args...)
+	return strings.TrimSpace(out), err
+}
+
+func (s *Stack) launch(cmd *exec.Cmd) (*Proc, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	p := &Proc{Cmd: cmd, Exited: make(chan struct{})}
+	go func() { p.Err = cmd.Wait(); close(p.Exited) }()
+	s.mu.Lock()
+	s.procs = append(s.procs, p)
+	s.mu.Unlock()
+	return p, nil
+}
+
+func (s *Stack) command(name string, env ...string) *exec.Cmd {
+	cmd := exec.Command(s.Binary, name)
+	cmd.Env = append(append([]string{}, s.env...), env...)
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	return cmd
+}
+
+// StartWorker starts `elkgezin worker`.
+func (s *Stack) StartWorker() (err error) {
+	s.worker, err = s.launch(s.command("worker", s.Opts.WorkerEnv...))
+	return err
+}
+
+// KillWorker ends the worker with SIGKILL, as a crash does.
+func (s *Stack) KillWorker() { kill(s.worker) }
+
+// StopWorker ends the worker with SIGTERM, as a deploy does.
+func (s *Stack) StopWorker() { stop(s.worker) }
+
+// StopAPI ends the API with SIGTERM.
+func (s *Stack) StopAPI() { stop(s.api) }
+
+// StartAPI starts `elkgezin api` on a free port (the same one again after
+// a stop) and waits until it is ready.
+func (s *Stack) StartAPI(ctx context.Context) error {
+	addr := "127.0.0.1:0"
+	if s.APIURL != "" {
+		addr = strings.TrimPrefix(s.APIURL, "http://")
+	}
+	cmd := s.command("api", append([]string{"API_ADDR=" + addr}, s.Opts.APIEnv...)...)
+	found := &listening{found: make(chan string, 1)}
+	cmd.Stderr = io.MultiWriter(s.log, found)
+	api, err := s.launch(cmd)
+	if err != nil {
+		return err
+	}
+	s.api = api
+	select {
+	case a := <-found.found:
+		s.APIURL = "http://" + a
+		s.env = append(s.env, "PUBLIC_BASE_URL="+s.APIURL)
+	case <-api.Exited:
+		return fmt.Errorf("the API exited before it listened: %v", api.Err)
+	case <-time.After(90 * time.Second):
+		return errors.New("the API did not listen within 90s")
+	}
+	return s.waitReady(ctx)
+}
+
+func (s *Stack) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if resp, err := http.Get(s.APIURL + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.New("the API was not ready within a minute")
+}
+
+// Close stops every process (SIGTERM, then SIGKILL) and drops the database.
+func (s *Stack) Close() {
+	if s.Temporal != nil {
+		s.Temporal.Close()
+	}
+	s.mu.Lock()
+	procs := s.procs
+	s.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		stop(procs[i])
+	}
+	if s.dropDB != nil {
+		s.dropDB()
+	}
+	if s.temp != "" {
+		os.RemoveAll(s.temp)
+	}
+}
+
+func stop(p *Proc) {
+	if p == nil {
+		return
+	}
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.Exited:
+	case <-time.After(45 * time.Second):
+		kill(p)
+	}
+}
+
+func kill(p *Proc) {
+	if p == nil {
+		return
+	}
+	_ = p.Cmd.Process.Kill()
+	<-p.Exited
+}
+
+// listening finds the address in the API's "api listening" log line.
+type listening struct {
+	mu    sync.Mutex
+	buf   []byte
+	found chan string
+}
+
+func (l *listening) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		line, rest, ok := bytes.Cut(l.buf, []byte("\n"))
+		if !ok {
+			return len(p), nil
+		}
+		l.buf = rest
+		var e struct{ Msg, Addr string }
+		if json.Unmarshal(line, &e) == nil && e.Msg == "api listening" {
+			select {
+			case l.found <- e.Addr:
+			default:
+			}
+		}
+	}
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port, nil
+}
+
+func randomHex() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}
