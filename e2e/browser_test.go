@@ -21,13 +21,20 @@ func browser(t *testing.T) context.Context {
 	if err != nil {
 		t.Fatal("no chromium on PATH: deploy/test installs it (apt-get install -y chromium)")
 	}
+	// Not t.TempDir: Chromium may still write its profile while the test
+	// ends, and a failed removal would fail the test.
+	profile, err := os.MkdirTemp("", "elkgezin-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)

@@ -98,7 +98,7 @@ func TestNoFamilyGoesSilentOverHTTP(t *testing.T) {
 	s.startWorker()
 	s.waitReady()
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "fast-coach-3"})
-	s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.Join(m.To, ",") == "fast3@fast.example" }, 15*time.Second)
+	s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.Join(m.To, ",") == "fast3@fast.example" }, 45*time.Second)
 	s.tokenIn("coach:fast-coach-3", "test-fast")
 	state := s.mustStep("coach:fast-coach-3", id, "intake", map[string]any{})
 	if state["phase"] != "intake_done" {

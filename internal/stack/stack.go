@@ -26,11 +26,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
+
+	"elkgezin/keys"
+	"elkgezin/programme"
 )
 
 // Keys the stack's processes share; a bench and a test need no secrets.
 const (
-	LinkSecret  = "stack-handover-link-secret-of-32-bytes!"
+	// LinkSecret and IDSecret are base64 of 32 random bytes, as the
+	// processes require (fixed here so runs are comparable).
+	LinkSecret  = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
+	IDSecret    = "nQlQsXRF6mWdnsDMs64Z7ser77llwM7L7Ozvwyj2Pa0="
 	PayloadKeys = "stack-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 )
 
@@ -109,9 +115,19 @@ func (s *Stack) start(ctx context.Context) (err error) {
 	if programmes == "" {
 		programmes = filepath.Join(o.Repo, "deploy/programmes")
 	}
+	catalogue, err := programme.LoadDir(programmes)
+	if err != nil {
+		return fmt.Errorf("load programmes for their keys: %w", err)
+	}
+	programmeKeys, err := keys.Generate("stack", catalogue.IDs()...)
+	if err != nil {
+		return err
+	}
 	s.env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+s.Addr, "TEMPORAL_NAMESPACE="+s.Namespace, "DATABASE_URL="+s.DatabaseURL,
 		"HANDOVER_LINK_SECRET="+LinkSecret, "PAYLOAD_KEYS="+PayloadKeys,
+		"TRAJECTORY_ID_SECRET="+IDSecret, "PROGRAMME_KEYS="+programmeKeys,
+		"DEV_INSECURE_COOKIES=1", "RETENTION_INTERVAL=off", "RATE_LIMIT_ADDRESS=off", "RATE_LIMIT_TOKEN=off",
 		"SERVICES_FILE="+filepath.Join(o.Repo, "deploy/services.yaml"), "PROGRAMMES_DIR="+programmes,
 		"SMTP_ADDR="+o.SMTPAddr, "MAIL_FROM=elkgezin@bench.example", "LOG_LEVEL=info")
 	s.env = append(s.env, o.Env...)
