@@ -48,7 +48,7 @@ func TestTemporalUIDecodesForSupervisor(t *testing.T) {
 	coach := browser(t)
 	s.signIn(t, coach, s.token("coach:test-coach"))
 	anonymous := browser(t)
-	for who, ctx := range map[string]context.Context{"a coach": coach, "a browser not signed in": anonymous} {
+	for who, ctx := range map[string]context.Context{"coach": coach, "not-signed-in": anonymous} {
 		// The summary shows without decoding: the page has rendered, and the
 		// codec has been asked (and refused) by the time the name would show.
 		text := uiText(t, ctx, page, summary, 2*time.Minute)
@@ -56,6 +56,7 @@ func TestTemporalUIDecodesForSupervisor(t *testing.T) {
 			t.Errorf("%s does not see the trajectory's summary in clear; the page says:\n%s", who, text)
 		}
 		time.Sleep(5 * time.Second)
+		screenshots(t, ctx, "temporal-ui-"+who)
 		var html string
 		mustRun(t, ctx, chromedp.OuterHTML(`html`, &html, chromedp.ByQuery))
 		if strings.Contains(html, name) {
