@@ -53,7 +53,8 @@ const testPayloadKeys = "e2e-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 // programme, fresh for each run of the tests.
 var testProgrammeKeys = func() string {
 	spec, err := keys.Generate("e2e", "test-seconds", "go-team-mechelen", "perinatal-menen", "ocmw-sint-truiden", "omdat-elk-gezin-telt-vilvoorde",
-		"aprestoe-brussel", "genk-opstap", "leuven-lampeke-perinataal", "stad-gent-kinderopvang-naar-werk", "vrienden-van-het-huizeke")
+		"aprestoe-brussel", "genk-opstap", "leuven-lampeke-perinataal", "stad-gent-kinderopvang-naar-werk", "vrienden-van-het-huizeke",
+		"test-fast") // e2e/silence_test.go
 	if err != nil {
 		panic(err)
 	}
