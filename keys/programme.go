@@ -160,7 +160,8 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 
 // TestProgrammes are the programme ids tests use, for MustGenerate.
 var TestProgrammes = []string{"p1", "p2", "p3", "p4", "other-programme", "test-seconds", "go-team-mechelen",
-	"perinatal-menen", "ocmw-sint-truiden", "omdat-elk-gezin-telt-vilvoorde"}
+	"perinatal-menen", "ocmw-sint-truiden", "omdat-elk-gezin-telt-vilvoorde",
+	"aprestoe-brussel", "genk-opstap", "leuven-lampeke-perinataal", "stad-gent-kinderopvang-naar-werk", "vrienden-van-het-huizeke"}
 
 // MustGenerate is Generate parsed, for tests; it panics on error.
 func MustGenerate(name string, programmeIDs ...string) *ProgrammeKeys {
