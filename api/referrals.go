@@ -120,7 +120,9 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		// What a supervisor sees of the trajectory in the Temporal UI at a
-		// glance; no personal data, and the codec encrypts it besides.
+		// glance. Sent in clear (payloadcodec.PlainUserMetadata), so the UI
+		// shows it without decoding: programme, referring organisation,
+		// date and id only, never the family.
 		StaticSummary: fmt.Sprintf("%s, verwezen door %s", p.Name, ref.Referrer.Organisation),
 		StaticDetails: fmt.Sprintf("**Programma:** %s (%s)  \n**Verwezen door:** %s  \n**Verwezen op:** %s  \n**Traject:** %s",
 			p.Name, p.ID, ref.Referrer.Organisation, time.Now().UTC().Format("2006-01-02 15:04 UTC"), id),

@@ -21,13 +21,10 @@ func browser(t *testing.T) context.Context {
 	if err != nil {
 		t.Fatal("no chromium on PATH: deploy/test installs it (apt-get install -y chromium)")
 	}
-	// Not t.TempDir: Chromium may still write its profile while the test
-	// ends, and a failed removal would fail the test.
 	profile, err := os.MkdirTemp("", "elkgezin-chromium-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -38,7 +35,18 @@ func browser(t *testing.T) context.Context {
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		// Chromium's helpers may still write to the profile for a moment
+		// after it exits (t.TempDir's cleanup then fails the test).
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	})
 	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(cancelTimeout)
 	if err := chromedp.Run(ctx); err != nil {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -79,6 +80,21 @@ func TestReadmeDevStack(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("%s: %d", url, resp.StatusCode)
 		}
+	}
+
+	// The UI decodes at the API's codec endpoint with the supervisor's
+	// session cookie: no settings for the supervisor to change.
+	resp, err := http.Get("http://127.0.0.1:" + ports["ui"] + "/api/v1/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var settings struct {
+		Codec struct{ Endpoint, IncludeCredentials any }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&settings)
+	resp.Body.Close()
+	if err != nil || settings.Codec.Endpoint != "http://"+api+"/codec" || settings.Codec.IncludeCredentials != true {
+		t.Errorf("the UI's codec settings: %+v (%v), want endpoint http://%s/codec with credentials", settings.Codec, err, api)
 	}
 
 	// Ctrl-C stops everything.

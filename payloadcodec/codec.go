@@ -21,8 +21,9 @@
 //
 // What it does NOT encrypt: workflow and activity ids and types, task
 // queues, search attributes, failure types, timer and retry settings, and
-// header values written by context propagators. Keep personal data out of
-// those.
+// header values written by context propagators; and, when a client sends
+// through PlainUserMetadata, user metadata (summaries and details). Keep
+// personal data out of those.
 package payloadcodec
 
 import (

@@ -39,7 +39,7 @@ const (
 // (request and response {"payloads":[...]} in protobuf JSON, the format of
 // the SDK's converter.NewPayloadCodecHTTPHandler, which does the work). Only
 // the final path segment counts, so the handler can be mounted at any
-// prefix; the Web UI, given --ui-codec-endpoint E, calls E+"/decode" (and
+// prefix; the Web UI, given the codec endpoint E, calls E+"/decode" (and
 // E+"/encode" when a user sends a signal or starts a workflow from the UI).
 //
 // CORS: a request whose Origin equals allowOrigin exactly (e.g.

@@ -20,6 +20,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
+	"google.golang.org/grpc"
 
 	"elkgezin/handoverlink"
 	"elkgezin/keys"
@@ -360,6 +361,14 @@ func temporalOptions(logger *slog.Logger, ring *payloadcodec.KeyRing, dataKeys p
 	}
 	if ring != nil {
 		opts.DataConverter, opts.FailureConverter = payloadcodec.ClientOptionsWithDataKeys(ring, dataKeys)
+		// Summaries (no personal data) go to Temporal in clear, so the UI
+		// shows them to a supervisor who cannot decode.
+		codec := payloadcodec.NewCodec(ring)
+		if dataKeys != nil {
+			codec = codec.WithDataKeys(dataKeys)
+		}
+		opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions,
+			grpc.WithChainUnaryInterceptor(payloadcodec.PlainUserMetadata(codec)))
 	}
 	return opts
 }

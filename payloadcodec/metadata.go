@@ -1,0 +1,109 @@
+package payloadcodec
+
+import (
+	"context"
+
+	commonpb "go.temporal.io/api/common/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// PlainUserMetadata returns a gRPC unary client interceptor (for
+// client.Options.ConnectionOptions.DialOptions, with
+// grpc.WithChainUnaryInterceptor) that sends user metadata in clear: in
+// every outgoing request, an encrypted summary or details payload of a
+// temporal.api.sdk.v1.UserMetadata (a workflow's static summary and
+// details, a timer's or an activity's summary) is replaced by its decoded
+// form. The SDK encodes user metadata with the data converter like any
+// payload, so without this the Temporal UI shows "No summary available" to
+// anyone who cannot decode. Nothing else changes: inputs, results,
+// signals, memos stay encrypted.
+//
+// Only text that holds no personal data may go in user metadata: the
+// callers decide what they write there (README, "What stays in clear").
+//
+// A summary that does not decode (an unknown or erased key) is sent as it
+// is, encrypted: the interceptor never fails a call, and never lets
+// ciphertext out of the process in a weaker form. The request is copied
+// before it is changed, so the SDK's own commands keep what it encoded.
+func PlainUserMetadata(codec *Codec) grpc.UnaryClientInterceptor {
+	if codec == nil {
+		panic("payloadcodec.PlainUserMetadata: nil Codec")
+	}
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if m, ok := req.(proto.Message); ok && hasEncryptedMetadata(m.ProtoReflect()) {
+			clone := proto.Clone(m)
+			decodeMetadata(codec.WithContext(ctx), clone.ProtoReflect())
+			req = clone
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+var userMetadataName = (&sdkpb.UserMetadata{}).ProtoReflect().Descriptor().FullName()
+
+// walk calls visit on every UserMetadata within m (fields, lists and map
+// values, at any depth).
+func walk(m protoreflect.Message, visit func(*sdkpb.UserMetadata) bool) bool {
+	if m.Descriptor().FullName() == userMetadataName {
+		if um, ok := m.Interface().(*sdkpb.UserMetadata); ok {
+			return visit(um)
+		}
+		return true
+	}
+	more := true
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
+			return true
+		}
+		switch {
+		case fd.IsList():
+			l := v.List()
+			for i := 0; i < l.Len() && more; i++ {
+				more = walk(l.Get(i).Message(), visit)
+			}
+		case fd.IsMap():
+			if fd.MapValue().Kind() == protoreflect.MessageKind {
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					more = walk(mv.Message(), visit)
+					return more
+				})
+			}
+		default:
+			more = walk(v.Message(), visit)
+		}
+		return more
+	})
+	return more
+}
+
+func encrypted(p *commonpb.Payload) bool {
+	return p != nil && string(p.GetMetadata()[MetadataEncoding]) == EncodingEncrypted
+}
+
+func hasEncryptedMetadata(m protoreflect.Message) bool {
+	found := false
+	walk(m, func(um *sdkpb.UserMetadata) bool {
+		found = encrypted(um.GetSummary()) || encrypted(um.GetDetails())
+		return !found
+	})
+	return found
+}
+
+func decodeMetadata(codec *Codec, m protoreflect.Message) {
+	walk(m, func(um *sdkpb.UserMetadata) bool {
+		if p := um.GetSummary(); encrypted(p) {
+			if out, err := codec.Decode([]*commonpb.Payload{p}); err == nil {
+				um.Summary = out[0]
+			}
+		}
+		if p := um.GetDetails(); encrypted(p) {
+			if out, err := codec.Decode([]*commonpb.Payload{p}); err == nil {
+				um.Details = out[0]
+			}
+		}
+		return true
+	})
+}
