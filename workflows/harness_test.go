@@ -271,3 +271,16 @@ func (l quietLogger) Error(msg string, kv ...any) { l.t.Log(append([]any{"ERROR"
 func asContinueAsNew(err error, target **workflow.ContinueAsNewError) bool {
 	return errors.As(err, target)
 }
+
+// cawService is the service the handover tests hand families over to.
+var cawService = programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+
+// handedOverOnDay3 assigns the coach on day 1, records the intake on day 2
+// (the next visit far ahead, so only the handover's timers fire) and hands
+// the family over to cawService on day 3, sharing nothing.
+func (r *run) handedOverOnDay3(coachID string) {
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coachID})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
+	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: cawService, Reason: "debt counselling",
+		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+}

@@ -218,11 +218,7 @@ func TestHandoverNotAcknowledged(t *testing.T) {
 	r := newRun(t, p)
 	in := referral(p)
 	coach := p.Coaches[0]
-	service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
-	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach.ID})
-	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
-	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
-		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+	r.handedOverOnDay3(coach.ID)
 	var refused error
 	r.env.RegisterDelayedCallback(func() {
 		r.env.UpdateWorkflow(trajectory.UpdateClose, "", &testUpdate{onReject: func(err error) { refused = err }}, trajectory.Close{Reason: trajectory.CloseHandedOver})
@@ -231,8 +227,8 @@ func TestHandoverNotAcknowledged(t *testing.T) {
 	r.execute(in)
 	r.assertSent(
 		r.assigned(coach.ID, "intake", t0.Add(1*day)),
-		sent{Key: "handover-1", To: service.Email, At: t0.Add(3 * day)},
-		sent{Key: "handover-1/reminder", To: service.Email, At: t0.Add(8 * day)},
+		sent{Key: "handover-1", To: cawService.Email, At: t0.Add(3 * day)},
+		sent{Key: "handover-1/reminder", To: cawService.Email, At: t0.Add(8 * day)},
 		sent{Key: "handover_ack-1/alert", To: coach.Email, At: t0.Add(11 * day)},
 	)
 	if refused == nil {

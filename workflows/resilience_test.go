@@ -299,18 +299,14 @@ func TestReassignedCoachIsOwedTheAlertsOfTheLastCoach(t *testing.T) {
 		p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
 		r := newRun(t, p)
 		first, second := p.Coaches[0].ID, p.Coaches[1].ID
-		service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
-		r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: first})
-		r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
-		r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
-			Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+		r.handedOverOnDay3(first)
 		r.at(12*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: second})
 		r.at(20*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached})
 		r.execute(referral(p))
 		r.assertSent(
 			r.assigned(first, "intake", t0.Add(1*day)),
-			sent{Key: "handover-1", To: service.Email, At: t0.Add(3 * day)},
-			sent{Key: "handover-1/reminder", To: service.Email, At: t0.Add(8 * day)},
+			sent{Key: "handover-1", To: cawService.Email, At: t0.Add(3 * day)},
+			sent{Key: "handover-1/reminder", To: cawService.Email, At: t0.Add(8 * day)},
 			sent{Key: "handover_ack-1/alert", To: r.coachEmail(first), At: t0.Add(11 * day)},
 			r.assigned(second, "home_visit-1", t0.Add(12*day)),
 			sent{Key: "handover_ack-1/alert", To: r.coachEmail(second), At: t0.Add(12 * day)},
@@ -362,11 +358,7 @@ func TestBirthKeepsAnEarlierPlannedVisit(t *testing.T) {
 func TestAcknowledgementAfterTheLinkExpiredIsRefused(t *testing.T) {
 	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
 	r := newRun(t, p)
-	service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
-	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
-	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
-	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
-		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+	r.handedOverOnDay3(p.Coaches[0].ID)
 	var refused error
 	r.env.RegisterDelayedCallback(func() {
 		r.env.UpdateWorkflow(trajectory.UpdateAcknowledgeHandover, "", &testUpdate{onReject: func(err error) { refused = err }},
@@ -410,11 +402,7 @@ func TestStepsDoneStandInForFieldsOfOlderRuns(t *testing.T) {
 func TestSecondAcknowledgementIsRefused(t *testing.T) {
 	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
 	r := newRun(t, p)
-	service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
-	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
-	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})
-	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: service, Reason: "debt counselling",
-		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}})
+	r.handedOverOnDay3(p.Coaches[0].ID)
 	r.at(4*day, trajectory.UpdateAcknowledgeHandover, trajectory.AcknowledgeHandover{Number: 1, By: "service"})
 	var refused error
 	r.env.RegisterDelayedCallback(func() {
