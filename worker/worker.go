@@ -42,7 +42,16 @@ type Config struct {
 	// storm of reminders reaches the mail server at a pace it accepts.
 	// Zero means DefaultEmailsPerSecond.
 	EmailsPerSecond float64
+	// WorkflowCacheSize is how many trajectories the process keeps in
+	// memory between their workflow tasks (the SDK's sticky cache, shared
+	// by both workers); one not cached is replayed from its history on its
+	// next task. Zero means DefaultWorkflowCacheSize.
+	WorkflowCacheSize int
 }
+
+// DefaultWorkflowCacheSize is the SDK's own default, kept explicit so an
+// SDK upgrade that changes it does not change a worker's memory unnoticed.
+const DefaultWorkflowCacheSize = 10000
 
 // DefaultEmailsPerSecond lets a storm of 10,000 reminders out in under four
 // minutes (the goal is five); a mail server that takes less is protected by
@@ -114,6 +123,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.EmailsPerSecond <= 0 {
 		cfg.EmailsPerSecond = DefaultEmailsPerSecond
 	}
+	if cfg.WorkflowCacheSize <= 0 {
+		cfg.WorkflowCacheSize = DefaultWorkflowCacheSize
+	}
+	// The SDK reads it when the first worker is made.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	main, email, err := New(cfg)
 	if err != nil {
 		return err
@@ -124,7 +138,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "email_task_queue", trajectory.EmailTaskQueue,
-		"emails_per_second", cfg.EmailsPerSecond, "stop_timeout", StopTimeout(cfg.Mail).String())
+		"emails_per_second", cfg.EmailsPerSecond, "workflow_cache_size", cfg.WorkflowCacheSize, "stop_timeout", StopTimeout(cfg.Mail).String())
 	// Either worker ending (a fatal error) stops the other: the process
 	// must not run half a worker.
 	ctx, cancel := context.WithCancel(ctx)

@@ -76,6 +76,8 @@ environment (defaults in brackets):
   MAIL_FROM          [elkgezin@localhost]
   EMAIL_SEND_RATE    [50]  emails per second at most, over all workers (the
                      email task queue's rate limit): protects the mail server
+  WORKFLOW_CACHE_SIZE [10000]  trajectories a worker keeps in memory (the SDK's sticky
+                     cache); each costs memory (BENCHMARKS.md), each not cached a replay
   PUBLIC_BASE_URL    [http://127.0.0.1:8080]  the pages' address, in email links; must be
                      https:// unless DEV_INSECURE_COOKIES=1
   DEV_INSECURE_COOKIES  development over plain HTTP only: session cookie without
@@ -175,6 +177,10 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 	if err != nil || rate <= 0 {
 		return fmt.Errorf("EMAIL_SEND_RATE must be a positive number of emails per second, got %q", os.Getenv("EMAIL_SEND_RATE"))
 	}
+	cacheSize, err := strconv.Atoi(env("WORKFLOW_CACHE_SIZE", strconv.Itoa(worker.DefaultWorkflowCacheSize)))
+	if err != nil || cacheSize < 1 {
+		return fmt.Errorf("WORKFLOW_CACHE_SIZE must be a whole number of trajectories, 1 or more, got %q", os.Getenv("WORKFLOW_CACHE_SIZE"))
+	}
 	tc, err := dialTemporal(ctx, temporalOptions(logger, keys.payloads, st.Vault()), logger)
 	if err != nil {
 		return err
@@ -199,6 +205,8 @@ func runWorker(ctx context.Context, logger *slog.Logger) error {
 		Links:           keys.links,
 		Logger:          logger,
 		EmailsPerSecond: rate,
+		// The SDK's sticky cache, shared by the process's two workers.
+		WorkflowCacheSize: cacheSize,
 	})
 }
 
