@@ -79,3 +79,22 @@ func (a *apiClient) step(ctx context.Context, token, id, step, body string) erro
 	_, err := a.post(ctx, token, "/v1/trajectories/"+id+"/"+step, body, http.StatusOK)
 	return err
 }
+
+// get fetches path as token and wants 200.
+func (a *apiClient) get(ctx context.Context, token, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return b, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return b, nil
+}

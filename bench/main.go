@@ -36,7 +36,10 @@ type config struct {
 	coaches                                         int
 	load                                            time.Duration
 	storm                                           int
-	stormWindow                                     time.Duration
+	stormWindow, stormDue                           time.Duration
+	scale, scaleConcurrency, cacheSize              int
+	scaleBudget                                     time.Duration
+	temporalDB, visibilityDB                        string
 	emailRate                                       float64
 	check, compare                                  bool
 }
@@ -56,7 +59,14 @@ func main() {
 	flag.IntVar(&c.coaches, "coaches", 50, "coaches under load (with -load)")
 	flag.DurationVar(&c.load, "load", 0, "put -coaches coaches doing steps for this long (e.g. 2m); 0 skips")
 	flag.IntVar(&c.storm, "storm", 0, "trajectories whose assignment reminders fall due at once; 0 skips")
-	flag.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of the last falling due")
+	flag.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of falling due")
+	flag.DurationVar(&c.stormDue, "storm-due", 10*time.Minute, "the storm's alerts fall due this long after each referral: longer than referring and starting them all takes")
+	flag.IntVar(&c.scale, "scale", 0, "open trajectories to create and measure (storage, worker memory, lists, queries); 0 skips")
+	flag.IntVar(&c.scaleConcurrency, "scale-concurrency", 0, "concurrent referrals for -scale; 0 tries several and keeps the fastest")
+	flag.DurationVar(&c.scaleBudget, "scale-budget", 60*time.Minute, "stop creating -scale trajectories after this long, and measure what was created")
+	flag.IntVar(&c.cacheSize, "cache-size", 10000, "WORKFLOW_CACHE_SIZE of the worker")
+	flag.StringVar(&c.temporalDB, "temporal-db", "", "with -scale: Temporal's persistence database on the -database-url server, to measure its growth")
+	flag.StringVar(&c.visibilityDB, "visibility-db", "", "with -scale: Temporal's visibility database on the -database-url server")
 	flag.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
 	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons")
 	flag.BoolVar(&c.check, "check", false, "exit 1 when a goal is missed")
@@ -100,7 +110,7 @@ func bench(ctx context.Context, c config) ([]row, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := writeProgrammes(dir, max(c.coaches, c.concurrency)); err != nil {
+	if err := writeProgrammes(dir, max(c.coaches, c.concurrency), c.stormDue); err != nil {
 		return nil, err
 	}
 	repo, _ := filepath.Abs(c.repo)
@@ -108,8 +118,10 @@ func bench(ctx context.Context, c config) ([]row, error) {
 	opts := stack.Options{Repo: repo, TemporalAddr: c.temporal, Namespace: c.namespace,
 		DatabaseURL: c.databaseURL, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
 		Env: []string{fmt.Sprintf("EMAIL_SEND_RATE=%g", c.emailRate)}}
-	if c.profileDir != "" {
-		opts.APIEnv, opts.WorkerEnv = []string{"PPROF_ADDR=" + apiPprof}, []string{"PPROF_ADDR=" + workerPprof}
+	opts.WorkerEnv = []string{fmt.Sprintf("WORKFLOW_CACHE_SIZE=%d", c.cacheSize)}
+	if c.profileDir != "" || c.scale > 0 {
+		opts.APIEnv = []string{"PPROF_ADDR=" + apiPprof}
+		opts.WorkerEnv = append(opts.WorkerEnv, "PPROF_ADDR="+workerPprof)
 	}
 	st, err := stack.Start(ctx, opts)
 	if err != nil {
@@ -156,6 +168,13 @@ func bench(ctx context.Context, c config) ([]row, error) {
 	}
 	if c.storm > 0 {
 		r, err := b.reminderStorm(ctx)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if c.scale > 0 {
+		r, err := b.scaleUp(ctx)
 		rows = append(rows, r...)
 		if err != nil {
 			return rows, err
