@@ -60,7 +60,7 @@ func main() {
 	flag.DurationVar(&c.load, "load", 0, "put -coaches coaches doing steps for this long (e.g. 2m); 0 skips")
 	flag.IntVar(&c.storm, "storm", 0, "trajectories whose assignment reminders fall due at once; 0 skips")
 	flag.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of falling due")
-	flag.DurationVar(&c.stormDue, "storm-due", 10*time.Minute, "the storm's alerts fall due this long after each referral: longer than referring and starting them all takes")
+	flag.DurationVar(&c.stormDue, "storm-due", 15*time.Minute, "the storm's alerts fall due this long after each trajectory started: longer than the worker takes to start them all")
 	flag.IntVar(&c.scale, "scale", 0, "open trajectories to create and measure (storage, worker memory, lists, queries); 0 skips")
 	flag.IntVar(&c.scaleConcurrency, "scale-concurrency", 0, "concurrent referrals for -scale; 0 tries several and keeps the fastest")
 	flag.DurationVar(&c.scaleBudget, "scale-budget", 60*time.Minute, "stop creating -scale trajectories after this long, and measure what was created")
