@@ -64,7 +64,9 @@ func (a *apiClient) postOnce(ctx context.Context, token, path, body, key string,
 func (a *apiClient) refer(ctx context.Context, token, programme, partner, reference string) (string, error) {
 	body := fmt.Sprintf(`{"programme":%q,"referrer":{"organisation":%q,"reference":%q},`+
 		`"family":{"contact_name":"Bench Gezin","phone":"+32 470 00 00 00"},"reason":"bench"}`, programme, partner, reference)
-	b, err := a.post(ctx, token, "/v1/referrals", body, http.StatusCreated)
+	// 201, or 200 when a retry with the same Idempotency-Key finds the
+	// referral the first try made.
+	b, err := a.post(ctx, token, "/v1/referrals", body, 0)
 	if err != nil {
 		return "", err
 	}
