@@ -68,7 +68,7 @@ func main() {
 	flag.StringVar(&c.temporalDB, "temporal-db", "", "with -scale: Temporal's persistence database on the -database-url server, to measure its growth")
 	flag.StringVar(&c.visibilityDB, "visibility-db", "", "with -scale: Temporal's visibility database on the -database-url server")
 	flag.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
-	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons")
+	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons, and the worker's heap after -scale")
 	flag.BoolVar(&c.check, "check", false, "exit 1 when a goal is missed")
 	flag.Parse()
 
@@ -119,7 +119,7 @@ func bench(ctx context.Context, c config) ([]row, error) {
 		DatabaseURL: c.databaseURL, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
 		Env: []string{fmt.Sprintf("EMAIL_SEND_RATE=%g", c.emailRate)}}
 	opts.WorkerEnv = []string{fmt.Sprintf("WORKFLOW_CACHE_SIZE=%d", c.cacheSize)}
-	if c.profileDir != "" || c.scale > 0 {
+	if (c.profileDir != "" && c.compare) || c.scale > 0 {
 		opts.APIEnv = []string{"PPROF_ADDR=" + apiPprof}
 		opts.WorkerEnv = append(opts.WorkerEnv, "PPROF_ADDR="+workerPprof)
 	}
@@ -150,7 +150,7 @@ func bench(ctx context.Context, c config) ([]row, error) {
 			return rows, err
 		}
 	}
-	if c.profileDir != "" {
+	if c.profileDir != "" && c.compare {
 		ids, err := b.prepare(ctx, "profile", c.concurrency)
 		if err == nil {
 			err = b.profile(ctx, ids)
