@@ -40,6 +40,7 @@ type config struct {
 	scale, scaleConcurrency, cacheSize              int
 	scaleBudget                                     time.Duration
 	temporalDB, visibilityDB                        string
+	pool                                            int
 	emailRate                                       float64
 	check, compare                                  bool
 }
@@ -65,6 +66,7 @@ func main() {
 	flag.IntVar(&c.scaleConcurrency, "scale-concurrency", 0, "concurrent referrals for -scale; 0 tries several and keeps the fastest")
 	flag.DurationVar(&c.scaleBudget, "scale-budget", 60*time.Minute, "stop creating -scale trajectories after this long, and measure what was created")
 	flag.IntVar(&c.cacheSize, "cache-size", 10000, "WORKFLOW_CACHE_SIZE of the worker")
+	flag.IntVar(&c.pool, "pool", 0, "PostgreSQL connections per elkgezin process at most (pool_max_conns); 0: elkgezin's default")
 	flag.StringVar(&c.temporalDB, "temporal-db", "", "with -scale: Temporal's persistence database on the -database-url server, to measure its growth")
 	flag.StringVar(&c.visibilityDB, "visibility-db", "", "with -scale: Temporal's visibility database on the -database-url server")
 	flag.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
@@ -116,7 +118,7 @@ func bench(ctx context.Context, c config) ([]row, error) {
 	repo, _ := filepath.Abs(c.repo)
 	progress("starting the stack (Temporal %s, PostgreSQL, SMTP sink, elkgezin worker and API)", orDev(c.temporal))
 	opts := stack.Options{Repo: repo, TemporalAddr: c.temporal, Namespace: c.namespace,
-		DatabaseURL: c.databaseURL, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
+		DatabaseURL: c.databaseURL, PoolMaxConns: c.pool, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
 		Env: []string{fmt.Sprintf("EMAIL_SEND_RATE=%g", c.emailRate)}}
 	opts.WorkerEnv = []string{fmt.Sprintf("WORKFLOW_CACHE_SIZE=%d", c.cacheSize)}
 	if (c.profileDir != "" && c.compare) || c.scale > 0 {

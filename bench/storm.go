@@ -6,9 +6,12 @@ import (
 	"slices"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"elkgezin/internal/smtpsink"
+	"elkgezin/trajectory"
 )
 
 const (
@@ -47,13 +50,15 @@ func (b *bencher) reminderStorm(ctx context.Context) ([]row, error) {
 	if err := b.st.StartWorker(); err != nil {
 		return nil, err
 	}
-	started, err := b.waitStarted(ctx, n, b.c.stormDue-time.Minute)
+	// Visibility lags behind a loaded server by minutes; the task queue's
+	// backlog says when the worker has run every trajectory's first tasks.
+	started, err := b.waitDrained(ctx, b.c.stormDue-time.Minute)
 	if err != nil {
 		return nil, fmt.Errorf("storm: %w; raise -storm-due", err)
 	}
 	// The first alert falls due stormDue after the first trajectory's first
 	// workflow task ran (not before the worker started), the last one
-	// stormDue after the last one's (not after visibility counted it).
+	// stormDue after the last one's (not after the backlog was seen empty).
 	firstDue, lastDue := firstStart.Add(b.c.stormDue), started.Add(b.c.stormDue)
 	b.st.StopWorker()
 	if time.Now().After(firstDue) {
@@ -137,11 +142,40 @@ func busiest(at []time.Time, w time.Duration) float64 {
 	return float64(best) / w.Seconds()
 }
 
-// waitStarted waits until n trajectories of the storm programme have run
-// their first workflow task (their search attributes are published then),
-// and returns when.
-func (b *bencher) waitStarted(ctx context.Context, n int, limit time.Duration) (time.Time, error) {
-	return b.waitCount(ctx, fmt.Sprintf("Programme = %q", stormProgramme), n, limit)
+// waitDrained waits until the worker has taken every task off the
+// trajectories' task queue (workflow and activity backlogs seen empty three
+// times in a row, two seconds apart), and returns when they were first seen
+// empty.
+func (b *bencher) waitDrained(ctx context.Context, limit time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(limit)
+	var since time.Time
+	quiet := 0
+	for time.Now().Before(deadline) {
+		empty := true
+		for _, kind := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+			resp, err := b.st.Temporal.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+				Namespace: b.st.Namespace, TaskQueue: &taskqueuepb.TaskQueue{Name: trajectory.TaskQueue},
+				TaskQueueType: kind, ReportStats: true})
+			if err != nil || resp.GetStats().GetApproximateBacklogCount() > 0 {
+				empty = false
+			}
+		}
+		switch {
+		case !empty:
+			quiet = 0
+		case quiet == 0:
+			since, quiet = time.Now(), 1
+		default:
+			quiet++
+		}
+		if quiet >= 3 {
+			return since, nil
+		}
+		if err := sleep(ctx, 2*time.Second); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return time.Time{}, fmt.Errorf("the worker did not empty the task queue within %s", limit)
 }
 
 // waitCount waits until Temporal's visibility counts n workflows for query.

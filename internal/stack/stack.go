@@ -52,6 +52,9 @@ type Options struct {
 	WorkerEnv    []string  // more environment for the worker only (PPROF_ADDR=...)
 	APIEnv       []string  // more environment for the API only
 	Log          io.Writer // the processes' output; nil discards it
+	// PoolMaxConns, when set, caps each process's PostgreSQL pool
+	// (pool_max_conns), so stacks beside each other fit max_connections.
+	PoolMaxConns int
 }
 
 // Stack is a running system.
@@ -123,8 +126,12 @@ func (s *Stack) start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	processURL := s.DatabaseURL
+	if o.PoolMaxConns > 0 {
+		processURL += fmt.Sprintf("&pool_max_conns=%d", o.PoolMaxConns)
+	}
 	s.env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+s.Addr, "TEMPORAL_NAMESPACE="+s.Namespace, "DATABASE_URL="+s.DatabaseURL,
+		"TEMPORAL_ADDRESS="+s.Addr, "TEMPORAL_NAMESPACE="+s.Namespace, "DATABASE_URL="+processURL,
 		"HANDOVER_LINK_SECRET="+LinkSecret, "PAYLOAD_KEYS="+PayloadKeys,
 		"TRAJECTORY_ID_SECRET="+IDSecret, "PROGRAMME_KEYS="+programmeKeys,
 		"DEV_INSECURE_COOKIES=1", "RETENTION_INTERVAL=off", "RATE_LIMIT_ADDRESS=off", "RATE_LIMIT_TOKEN=off",
