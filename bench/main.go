@@ -40,7 +40,7 @@ type config struct {
 	scale, scaleConcurrency, cacheSize              int
 	scaleBudget                                     time.Duration
 	temporalDB, visibilityDB                        string
-	pool                                            int
+	pool, listRows                                  int
 	emailRate                                       float64
 	check, compare                                  bool
 }
@@ -66,6 +66,7 @@ func main() {
 	flag.IntVar(&c.scaleConcurrency, "scale-concurrency", 0, "concurrent referrals for -scale; 0 tries several and keeps the fastest")
 	flag.DurationVar(&c.scaleBudget, "scale-budget", 60*time.Minute, "stop creating -scale trajectories after this long, and measure what was created")
 	flag.IntVar(&c.cacheSize, "cache-size", 10000, "WORKFLOW_CACHE_SIZE of the worker")
+	flag.IntVar(&c.listRows, "list-rows", 0, "with -scale: time the supervisor's list over this many rows of elkgezin's read model, padding it with copies of the created rows (the list reads only elkgezin's database)")
 	flag.IntVar(&c.pool, "pool", 0, "PostgreSQL connections per elkgezin process at most (pool_max_conns); 0: elkgezin's default")
 	flag.StringVar(&c.temporalDB, "temporal-db", "", "with -scale: Temporal's persistence database on the -database-url server, to measure its growth")
 	flag.StringVar(&c.visibilityDB, "visibility-db", "", "with -scale: Temporal's visibility database on the -database-url server")

@@ -162,13 +162,62 @@ func (b *bencher) scaleUp(ctx context.Context) ([]row, error) {
 			note: fmt.Sprintf("goal <= 20 KB; Go heap in use %s, goroutines %.1f per trajectory",
 				kb(float64(memAfter.heapInuse-memBefore.heapInuse)/float64(cached)), float64(memAfter.goroutines-memBefore.goroutines)/float64(cached))})
 
-	r, err := b.supervisorList(ctx, n)
+	listed := n
+	if c.listRows > n {
+		// Creating that many through Temporal does not fit this machine's
+		// time; the list reads only elkgezin's database, so copies of the
+		// real rows stand in for the rest.
+		if listed, err = b.padReadModel(ctx, c.listRows); err != nil {
+			return rows, err
+		}
+		rows = append(rows, row{name: "scale: read model padded for the list", elkgezin: strconv.Itoa(listed),
+			note: fmt.Sprintf("rows of programme scale (%d real, the rest copies), and as many of another programme", n)})
+	}
+	r, err := b.supervisorList(ctx, listed)
 	rows = append(rows, r...)
 	if err != nil {
 		return rows, err
 	}
 	rows = append(rows, b.visibilityQueries(ctx)...)
 	return rows, nil
+}
+
+// padReadModel copies the scale programme's rows in elkgezin's read model
+// (new ids, earlier referral instants) until it holds rows of them, and
+// adds as many rows of another programme, which the supervisor must not
+// see and the list must skip. It returns the scale programme's rows.
+func (b *bencher) padReadModel(ctx context.Context, rows int) (int, error) {
+	conn, err := pgx.Connect(ctx, b.st.DatabaseURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var have int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM trajectories WHERE programme_id = $1`, scaleProgramme).Scan(&have); err != nil {
+		return 0, err
+	}
+	copies := (rows - have + have - 1) / have
+	progress("scale: padding the read model from %d to %d rows of %s (%d copies each), and as many of another programme", have, have*(1+copies), scaleProgramme, copies)
+	const cols = `referrer_org, referrer_reference, family, reason, phase, coach_id, next_step, next_due_at, escalated,
+		close_reason, updated_at, version, expected_due_date, born_on, children, email_failed, personal, co_workers, consultation_id`
+	for _, q := range []string{
+		`INSERT INTO trajectories (id, programme_id, referred_at, ` + cols + `)
+			SELECT t.id || '-pad' || g, t.programme_id, t.referred_at - g * interval '1 hour', ` + cols + `
+			FROM trajectories t, generate_series(1, $1::int) g WHERE t.programme_id = 'scale'`,
+		`INSERT INTO trajectories (id, programme_id, referred_at, ` + cols + `)
+			SELECT t.id || '-other', 'other', t.referred_at + interval '1 millisecond', ` + cols + `
+			FROM trajectories t WHERE t.programme_id = 'scale'`,
+		`ANALYZE trajectories`,
+	} {
+		args := []any{copies}
+		if !strings.Contains(q, "$1") {
+			args = nil
+		}
+		if _, err := conn.Exec(ctx, q, args...); err != nil {
+			return 0, fmt.Errorf("pad the read model: %w", err)
+		}
+	}
+	return have * (1 + copies), nil
 }
 
 // database is one database whose growth the scale measures.
