@@ -63,6 +63,7 @@ type Vault struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	swept time.Time // when expired entries were last dropped from cache
 }
 
 type cached struct {
@@ -124,11 +125,28 @@ func (v *Vault) Key(ctx context.Context, trajectoryID string) (*DataKey, error) 
 	// (or its first event), and a decoder that remembered its absence
 	// would refuse, for a while, payloads sealed under it.
 	if err == nil || errors.Is(err, ErrErased) {
+		now := time.Now()
 		v.mu.Lock()
-		v.cache[trajectoryID] = cached{key: k, err: err, at: time.Now()}
+		v.sweep(now)
+		v.cache[trajectoryID] = cached{key: k, err: err, at: now}
 		v.mu.Unlock()
 	}
 	return k, err
+}
+
+// sweep drops the expired keys, at most once per cacheFor: an entry past
+// it is never used again, and kept it would hold the unwrapped key of every
+// trajectory the process ever touched (2 KB each, without end). v.mu is held.
+func (v *Vault) sweep(now time.Time) {
+	if now.Sub(v.swept) < cacheFor {
+		return
+	}
+	for id, c := range v.cache {
+		if now.Sub(c.at) >= cacheFor {
+			delete(v.cache, id)
+		}
+	}
+	v.swept = now
 }
 
 func (v *Vault) load(ctx context.Context, trajectoryID string) (*DataKey, error) {
