@@ -136,7 +136,8 @@ func (v *Vault) Key(ctx context.Context, trajectoryID string) (*DataKey, error) 
 
 // sweep drops the expired keys, at most once per cacheFor: an entry past
 // it is never used again, and kept it would hold the unwrapped key of every
-// trajectory the process ever touched (2 KB each, without end). v.mu is held.
+// trajectory the process ever touched (over 1 KB each, without end). v.mu
+// is held.
 func (v *Vault) sweep(now time.Time) {
 	if now.Sub(v.swept) < cacheFor {
 		return
