@@ -39,7 +39,7 @@ type config struct {
 	stormWindow, stormDue                           time.Duration
 	scale, scaleConcurrency, cacheSize              int
 	scaleBudget                                     time.Duration
-	temporalDB, visibilityDB                        string
+	temporalDB, visibilityDB, workerEnv             string
 	pool, listRows                                  int
 	emailRate                                       float64
 	check, compare                                  bool
@@ -67,6 +67,7 @@ func main() {
 	flag.DurationVar(&c.scaleBudget, "scale-budget", 60*time.Minute, "stop creating -scale trajectories after this long, and measure what was created")
 	flag.IntVar(&c.cacheSize, "cache-size", 10000, "WORKFLOW_CACHE_SIZE of the worker")
 	flag.IntVar(&c.listRows, "list-rows", 0, "with -scale: time the supervisor's list over this many rows of elkgezin's read model, padding it with copies of the created rows (the list reads only elkgezin's database)")
+	flag.StringVar(&c.workerEnv, "worker-env", "", "more environment for the worker, comma-separated (e.g. GOMEMLIMIT=400MiB)")
 	flag.IntVar(&c.pool, "pool", 0, "PostgreSQL connections per elkgezin process at most (pool_max_conns); 0: elkgezin's default")
 	flag.StringVar(&c.temporalDB, "temporal-db", "", "with -scale: Temporal's persistence database on the -database-url server, to measure its growth")
 	flag.StringVar(&c.visibilityDB, "visibility-db", "", "with -scale: Temporal's visibility database on the -database-url server")
@@ -122,6 +123,9 @@ func bench(ctx context.Context, c config) ([]row, error) {
 		DatabaseURL: c.databaseURL, PoolMaxConns: c.pool, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
 		Env: []string{fmt.Sprintf("EMAIL_SEND_RATE=%g", c.emailRate)}}
 	opts.WorkerEnv = []string{fmt.Sprintf("WORKFLOW_CACHE_SIZE=%d", c.cacheSize)}
+	if c.workerEnv != "" {
+		opts.WorkerEnv = append(opts.WorkerEnv, strings.Split(c.workerEnv, ",")...)
+	}
 	if (c.profileDir != "" && c.compare) || c.scale > 0 {
 		opts.APIEnv = []string{"PPROF_ADDR=" + apiPprof}
 		opts.WorkerEnv = append(opts.WorkerEnv, "PPROF_ADDR="+workerPprof)
