@@ -21,7 +21,7 @@ var ErrNoKeys = errors.New("store: no programme keys (PROGRAMME_KEYS) to encrypt
 // WithKeys returns a Store on the same pool that seals personal fields
 // under each trajectory's data key (package keys), made on first use.
 func (s *Store) WithKeys(pk *keys.ProgrammeKeys) *Store {
-	return &Store{pool: s.pool, vault: keys.NewVault(s.pool, pk)}
+	return &Store{pool: s.pool, vault: keys.NewVault(s.pool, pk), tokens: s.tokens}
 }
 
 // Vault is the data keys of the trajectories; nil without WithKeys.

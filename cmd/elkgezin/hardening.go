@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"elkgezin/api"
+	"elkgezin/store"
 )
 
 // plaintextDatabase says why a DATABASE_URL lets family data cross the
@@ -60,4 +61,22 @@ func rateLimit() (api.RateLimit, error) {
 		}
 	}
 	return rl, nil
+}
+
+// tokenCacheTTL reads TOKEN_CACHE_TTL: how long the API believes a token it
+// verified without asking PostgreSQL again (store.WithTokenCache); "0" or
+// "off" asks every time.
+func tokenCacheTTL() (time.Duration, error) {
+	s := os.Getenv("TOKEN_CACHE_TTL")
+	switch s {
+	case "":
+		return store.DefaultTokenCacheTTL, nil
+	case "0", "off":
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > time.Minute {
+		return 0, fmt.Errorf("TOKEN_CACHE_TTL must be a duration from 0 to 1m (revocation takes that long to bite), or off; got %q", s)
+	}
+	return d, nil
 }

@@ -83,6 +83,8 @@ environment (defaults in brackets):
   TEMPORAL_UI_URL    [http://127.0.0.1:8233]  for supervisors' links to a workflow
   RATE_LIMIT_ADDRESS [600/1m] requests per client address (429 beyond); off
   RATE_LIMIT_TOKEN   [300/1m] requests per token; off
+  TOKEN_CACHE_TTL    [5s] how long the api believes a token it verified without asking
+                     PostgreSQL (a revocation by elkgezin token revoke bites within it); off
   API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
   LOG_LEVEL          [info]
   PPROF_ADDR         (optional) host:port for the Go profiler of worker or api
@@ -223,11 +225,16 @@ func runAPI(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	tokenTTL, err := tokenCacheTTL()
+	if err != nil {
+		return err
+	}
 	st, err := openKeyedStore(ctx, logger, keys)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	st = st.WithTokenCache(tokenTTL, 0)
 	// Lazy: the API starts while Temporal is still coming up and answers
 	// 503 until it is there, instead of refusing to start.
 	tc, err := client.NewLazyClient(temporalOptions(logger, keys.payloads, st.Vault()))
