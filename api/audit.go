@@ -177,6 +177,32 @@ func (s *server) auditRead(r *http.Request) error {
 	return nil
 }
 
+// auditDone writes the entry of an action that took effect, answered with
+// status, now rather than when the request ends, so that it can run beside
+// the request's other writes (a referral's read-model write). On failure
+// the entry is left to finishAudit, which tries again.
+func (s *server) auditDone(r *http.Request, status int) {
+	rec := auditFrom(r.Context())
+	if rec == nil {
+		return
+	}
+	rec.mu.Lock()
+	if rec.written || rec.skip {
+		rec.mu.Unlock()
+		return
+	}
+	entry := rec.entryLocked(status)
+	rec.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
+	defer cancel()
+	if err := s.audit.Audit(ctx, entry); err != nil {
+		return
+	}
+	rec.mu.Lock()
+	rec.written = true
+	rec.mu.Unlock()
+}
+
 func (s *server) writeAuditUnavailable(w http.ResponseWriter, err error) {
 	s.log.Error("audit log: could not record a read of personal data; it was not handed out", "error", err)
 	writeError(w, http.StatusServiceUnavailable, "service unavailable",

@@ -96,45 +96,30 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	if err != nil {
 		return fmt.Errorf("record event %d (%s) of %s: seal detail: %w", e.Seq, e.Kind, e.TrajectoryID, err)
 	}
+	sum := e.Summary
+	// An email_failed event marks the trajectory even when its summary
+	// (written by a workflow that predates the flag) does not.
+	emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
+	args := []any{e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed,
+		sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
+		sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, emailFailed, coWorkers(sum)}
+	if e.Referral == nil && e.Kind != trajectory.EventBirthRecorded {
+		// Most events touch nothing else: one statement, one round trip,
+		// atomic without a transaction of its own.
+		var inserted bool
+		if err := s.pool.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted); err != nil {
+			return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+		}
+		return nil
+	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (trajectory_id, seq) DO NOTHING`,
-			e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed)
-		if err != nil {
+		var inserted bool
+		if err := tx.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
+		if !inserted {
 			// Logged before, and its read-model change committed with it.
 			return nil
-		}
-		sum := e.Summary
-		// An email_failed event marks the trajectory even when its summary
-		// (written by a workflow that predates the flag) does not.
-		emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
-				next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed, co_workers)
-			VALUES ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), $7, $8, nullif($9, ''), $10, $11, $12, $13, $14)
-			ON CONFLICT (id) DO UPDATE SET
-				programme_id = excluded.programme_id,
-				referrer_org = excluded.referrer_org,
-				phase        = excluded.phase,
-				coach_id     = excluded.coach_id,
-				next_step    = excluded.next_step,
-				next_due_at  = excluded.next_due_at,
-				escalated    = excluded.escalated,
-				close_reason = excluded.close_reason,
-				referred_at  = excluded.referred_at,
-				updated_at   = excluded.updated_at,
-				version      = excluded.version,
-				email_failed = excluded.email_failed,
-				co_workers   = excluded.co_workers
-			WHERE t.version < excluded.version`,
-			e.TrajectoryID, sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
-			sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, e.At, e.Seq, emailFailed, coWorkers(sum)); err != nil {
-			return fmt.Errorf("update read model: %w", err)
 		}
 		if r := e.Referral; r != nil {
 			// Set even when a later event got here first: only this event carries it.
@@ -179,6 +164,40 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	}
 	return nil
 }
+
+// recordEventSQL appends an event and, only if it was not logged before,
+// applies its summary to the read model unless the row is already at a
+// later version; it answers whether the event was new. Both writes are one
+// statement, so they commit together (or not at all) in one round trip.
+const recordEventSQL = `
+	WITH ev AS (
+		INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (trajectory_id, seq) DO NOTHING
+		RETURNING seq
+	), rm AS (
+		INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
+			next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed, co_workers)
+		SELECT $1, $8, $9, $10, nullif($11, ''), nullif($12, ''), $13, $14, nullif($15, ''), $16, $5, $2, $17, $18
+		WHERE EXISTS (SELECT 1 FROM ev)
+		ON CONFLICT (id) DO UPDATE SET
+			programme_id = excluded.programme_id,
+			referrer_org = excluded.referrer_org,
+			phase        = excluded.phase,
+			coach_id     = excluded.coach_id,
+			next_step    = excluded.next_step,
+			next_due_at  = excluded.next_due_at,
+			escalated    = excluded.escalated,
+			close_reason = excluded.close_reason,
+			referred_at  = excluded.referred_at,
+			updated_at   = excluded.updated_at,
+			version      = excluded.version,
+			email_failed = excluded.email_failed,
+			co_workers   = excluded.co_workers
+		WHERE t.version < excluded.version
+		RETURNING 1
+	)
+	SELECT EXISTS (SELECT 1 FROM ev)`
 
 // checkEvent refuses an event that would leave a hole in the log or the
 // read model; such an event is a bug in the caller.
