@@ -8,7 +8,6 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -154,10 +153,6 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 		return
 	}
 
-	// The trajectory exists now: its audit entry is written beside the
-	// read-model write below, not after it, and before the answer.
-	var audited sync.WaitGroup
-	audited.Go(func() { s.auditDone(r, status) })
 	// Listed at once, before the workflow's own (identical, idempotent) write.
 	wctx, cancel := context.WithTimeout(ctx, s.timeout/4)
 	defer cancel()
@@ -165,7 +160,6 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 		s.log.Warn("referral: could not write the referred event now; the workflow writes it too",
 			"trajectory_id", id, "error", redact(err.Error(), ref))
 	}
-	audited.Wait()
 
 	loc := trajectoryLocation(id)
 	w.Header().Set("Location", loc)

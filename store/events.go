@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -102,62 +103,68 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
 	args := []any{e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed,
 		sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
-		sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, emailFailed, coWorkers(sum)}
+		sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, emailFailed, coWorkers(sum),
+		actedByPerson(e.Actor)}
 	if e.Referral == nil && e.Kind != trajectory.EventBirthRecorded {
 		// Most events touch nothing else: one statement, one round trip,
 		// atomic without a transaction of its own.
-		var inserted bool
-		if err := s.pool.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted); err != nil {
+		err := s.withAuditPartition(ctx, func() error {
+			var inserted bool
+			return s.pool.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted)
+		})
+		if err != nil {
 			return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
 		}
 		return nil
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var inserted bool
-		if err := tx.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted); err != nil {
-			return fmt.Errorf("insert event: %w", err)
-		}
-		if !inserted {
-			// Logged before, and its read-model change committed with it.
+	err = s.withAuditPartition(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var inserted bool
+			if err := tx.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted); err != nil {
+				return fmt.Errorf("insert event: %w", err)
+			}
+			if !inserted {
+				// Logged before, and its read-model change committed with it.
+				return nil
+			}
+			if r := e.Referral; r != nil {
+				// Set even when a later event got here first: only this event carries it.
+				var due *time.Time
+				if !r.ExpectedDueDate.IsZero() {
+					due = &r.ExpectedDueDate.Time
+				}
+				if _, err := tx.Exec(ctx, `UPDATE trajectories SET expected_due_date = $2 WHERE id = $1`,
+					e.TrajectoryID, due); err != nil {
+					return fmt.Errorf("store referral: %w", err)
+				}
+				family := r.Family
+				if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
+					p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
+					p.Children = append(slices.Clone(r.Children), p.Children...)
+				}); err != nil {
+					return fmt.Errorf("store referral: %w", err)
+				}
+				if err := linkConsultation(ctx, tx, e.TrajectoryID, r.ConsultationID, e.At); err != nil {
+					return err
+				}
+			}
+			if e.Kind == trajectory.EventBirthRecorded {
+				born, err := trajectory.ParseDate(e.Detail["born_on"])
+				if err != nil {
+					return fmt.Errorf("%w %d (%s) of %q: born_on: %v", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, err)
+				}
+				if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2 WHERE id = $1`,
+					e.TrajectoryID, born.Time); err != nil {
+					return fmt.Errorf("store birth: %w", err)
+				}
+				if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
+					p.Children = append(p.Children, trajectory.Child{Name: e.Detail["name"], BirthDate: born})
+				}); err != nil {
+					return fmt.Errorf("store birth: %w", err)
+				}
+			}
 			return nil
-		}
-		if r := e.Referral; r != nil {
-			// Set even when a later event got here first: only this event carries it.
-			var due *time.Time
-			if !r.ExpectedDueDate.IsZero() {
-				due = &r.ExpectedDueDate.Time
-			}
-			if _, err := tx.Exec(ctx, `UPDATE trajectories SET expected_due_date = $2 WHERE id = $1`,
-				e.TrajectoryID, due); err != nil {
-				return fmt.Errorf("store referral: %w", err)
-			}
-			family := r.Family
-			if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
-				p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
-				p.Children = append(slices.Clone(r.Children), p.Children...)
-			}); err != nil {
-				return fmt.Errorf("store referral: %w", err)
-			}
-			if err := linkConsultation(ctx, tx, e.TrajectoryID, r.ConsultationID, e.At); err != nil {
-				return err
-			}
-		}
-		if e.Kind == trajectory.EventBirthRecorded {
-			born, err := trajectory.ParseDate(e.Detail["born_on"])
-			if err != nil {
-				return fmt.Errorf("%w %d (%s) of %q: born_on: %v", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, err)
-			}
-			if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2 WHERE id = $1`,
-				e.TrajectoryID, born.Time); err != nil {
-				return fmt.Errorf("store birth: %w", err)
-			}
-			if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
-				p.Children = append(p.Children, trajectory.Child{Name: e.Detail["name"], BirthDate: born})
-			}); err != nil {
-				return fmt.Errorf("store birth: %w", err)
-			}
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
@@ -165,10 +172,28 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	return nil
 }
 
+// actedByPerson says whether an event's actor is someone who acted through
+// the API or the pages (kind:subject, or a service through its handover
+// link) rather than elkgezin itself (reminders, emails, expiries).
+func actedByPerson(actor string) bool {
+	return strings.Contains(actor, ":") || actor == "service"
+}
+
 // recordEventSQL appends an event and, only if it was not logged before,
 // applies its summary to the read model unless the row is already at a
-// later version; it answers whether the event was new. Both writes are one
-// statement, so they commit together (or not at all) in one round trip.
+// later version, and, for an event a person caused ($19), appends the
+// action's entry to the audit log; it answers whether the event was new.
+// The writes are one statement, so they commit together or not at all, in
+// one round trip.
+//
+// That entry ("event:<kind>", detail seq and source "event") is the audit
+// log's guarantee for actions: an action takes effect exactly when its
+// event commits (a step's Update completes only after its event is
+// written; a referral's workflow writes its referred event whatever
+// happens to the API), so no crash can leave an action that took effect
+// without its entry, and a retried write adds none. The API's own entry
+// of the request (who asked, with which token, what was answered) is
+// written before the answer, as before, but only this one is owed.
 const recordEventSQL = `
 	WITH ev AS (
 		INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
@@ -195,6 +220,11 @@ const recordEventSQL = `
 			email_failed = excluded.email_failed,
 			co_workers   = excluded.co_workers
 		WHERE t.version < excluded.version
+		RETURNING 1
+	), au AS (
+		INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
+		SELECT $4, 'event:' || $3, $1, 'ok', jsonb_build_object('seq', $2::text, 'source', 'event')
+		WHERE $19 AND EXISTS (SELECT 1 FROM ev)
 		RETURNING 1
 	)
 	SELECT EXISTS (SELECT 1 FROM ev)`
