@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"elkgezin/keys"
 	"elkgezin/trajectory"
 )
 
@@ -117,6 +118,13 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 		}
 		return nil
 	}
+	if e.Referral != nil {
+		err := s.withAuditPartition(ctx, func() error { return s.recordReferral(ctx, e, k, args) })
+		if err != nil {
+			return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+		}
+		return nil
+	}
 	err = s.withAuditPartition(ctx, func() error {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			var inserted bool
@@ -126,27 +134,6 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 			if !inserted {
 				// Logged before, and its read-model change committed with it.
 				return nil
-			}
-			if r := e.Referral; r != nil {
-				// Set even when a later event got here first: only this event carries it.
-				var due *time.Time
-				if !r.ExpectedDueDate.IsZero() {
-					due = &r.ExpectedDueDate.Time
-				}
-				if _, err := tx.Exec(ctx, `UPDATE trajectories SET expected_due_date = $2 WHERE id = $1`,
-					e.TrajectoryID, due); err != nil {
-					return fmt.Errorf("store referral: %w", err)
-				}
-				family := r.Family
-				if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
-					p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
-					p.Children = append(slices.Clone(r.Children), p.Children...)
-				}); err != nil {
-					return fmt.Errorf("store referral: %w", err)
-				}
-				if err := linkConsultation(ctx, tx, e.TrajectoryID, r.ConsultationID, e.At); err != nil {
-					return err
-				}
 			}
 			if e.Kind == trajectory.EventBirthRecorded {
 				born, err := trajectory.ParseDate(e.Detail["born_on"])
@@ -172,6 +159,68 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	return nil
 }
 
+// recordReferral is RecordEvent for a referred event in two round trips
+// instead of one per statement: the event, its read-model row, its audit
+// entry and a lock on the row's personal data go in one pipelined batch
+// that opens the transaction; the referral's personal data and the commit
+// in a second.
+func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.DataKey, args []any) error {
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// A connection given back inside a transaction (an error below) is
+	// closed by the pool, never reused: nothing half-done can commit.
+	defer c.Release()
+	var (
+		inserted bool
+		sealed   []byte
+		first    pgx.Batch
+	)
+	first.Queue("BEGIN")
+	first.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&inserted) })
+	first.Queue(`SELECT personal FROM trajectories WHERE id = $1 FOR UPDATE`, e.TrajectoryID).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&sealed); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	if err := c.SendBatch(ctx, &first).Close(); err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	var second pgx.Batch
+	if inserted {
+		// Logged now (not before): store the referral with it.
+		r := e.Referral
+		var due *time.Time
+		if !r.ExpectedDueDate.IsZero() {
+			due = &r.ExpectedDueDate.Time
+		}
+		personalSQL, personalArgs := `UPDATE trajectories SET expected_due_date = $2 WHERE id = $1`, []any{e.TrajectoryID, due}
+		if k != nil {
+			family := r.Family
+			sealedNew, err := changePersonal(k, e.TrajectoryID, sealed, func(p *personal) {
+				p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
+				p.Children = append(slices.Clone(r.Children), p.Children...)
+			})
+			if err != nil {
+				return fmt.Errorf("store referral: %w", err)
+			}
+			personalSQL = `UPDATE trajectories SET expected_due_date = $2, personal = $3 WHERE id = $1`
+			personalArgs = append(personalArgs, sealedNew)
+		}
+		second.Queue(personalSQL, personalArgs...)
+		if r.ConsultationID != "" {
+			queueLinkConsultation(&second, e.TrajectoryID, r.ConsultationID, e.At)
+		}
+	}
+	second.Queue("COMMIT")
+	if err := c.SendBatch(ctx, &second).Close(); err != nil {
+		return fmt.Errorf("store referral: %w", err)
+	}
+	return nil
+}
+
 // actedByPerson says whether an event's actor is someone who acted through
 // the API or the pages (kind:subject, or a service through its handover
 // link) rather than elkgezin itself (reminders, emails, expiries).
@@ -193,7 +242,7 @@ func actedByPerson(actor string) bool {
 // happens to the API), so no crash can leave an action that took effect
 // without its entry, and a retried write adds none. The API's own entry
 // of the request (who asked, with which token, what was answered) is
-// written before the answer, as before, but only this one is owed.
+// written too (after the answer), but only this one is owed.
 const recordEventSQL = `
 	WITH ev AS (
 		INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
