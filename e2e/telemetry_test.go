@@ -19,14 +19,14 @@ import (
 	"elkgezin/internal/smtpsink"
 )
 
-// TestMetricsAndTraces runs a trajectory full of personal data with the
+// TestTelemetryMetricsAndTraces runs a trajectory full of personal data with the
 // worker and the API exporting traces by OTLP to a receiver this test runs
 // and serving /metrics, then: one trace goes from the API's intake request
 // through the Temporal Update to the activity and its PostgreSQL queries;
 // an email's SMTP transaction is a span of its activity; the worker serves
 // the SDK's metrics and the business gauges, the API its HTTP histograms by
 // route template; and no metric, span name or attribute holds personal data.
-func TestMetricsAndTraces(t *testing.T) {
+func TestTelemetryMetricsAndTraces(t *testing.T) {
 	receiver := startOTLPReceiver(t)
 	workerMetrics, apiMetrics := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
 	otel := []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + receiver.addr, "OTEL_BSP_SCHEDULE_DELAY=200"}
@@ -100,8 +100,19 @@ func TestMetricsAndTraces(t *testing.T) {
 			t.Errorf("worker /metrics lacks %s", m)
 		}
 	}
+	// A page is named by its mux pattern too, a trajectory's page by its
+	// template, never by its id.
+	for _, path := range []string{"/aanmelden", "/trajecten/" + id} {
+		resp, err := http.Get(s.apiURL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
 	api := scrape(t, apiMetrics)
 	for _, m := range []string{
+		`elkgezin_http_requests_total{code="200",method="GET",route="/aanmelden"}`,
+		`elkgezin_http_request_duration_seconds_bucket{method="GET",route="/trajecten/{id}"`,
 		`elkgezin_http_request_duration_seconds_bucket{method="POST",route="/v1/trajectories/{id}/intake"`,
 		`elkgezin_http_requests_total{code="200",method="POST",route="/v1/trajectories/{id}/intake"} 1`,
 		`elkgezin_http_requests_total{code="201",method="POST",route="/v1/referrals"} 1`,
