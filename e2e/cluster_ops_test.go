@@ -30,32 +30,32 @@ import (
 // clusterConverter decodes the cluster's payloads (its PAYLOAD_KEYS).
 var clusterConverter converter.DataConverter
 
-// clusterStack is a stack whose processes are the cluster's.
+// clusterStack is a stack whose processes are the cluster's: its
+// database (DATABASE_URL, set by deploy/cluster-test) and its keys.
 func clusterStack(t *testing.T) (*stack, string) {
 	t.Helper()
 	dir := os.Getenv("E2E_CLUSTER_DIR")
-	if dir == "" {
-		t.Fatal("E2E_CLUSTER_DIR is not set: run deploy/cluster-test")
+	if dir == "" || os.Getenv("DATABASE_URL") == "" {
+		t.Fatal("E2E_CLUSTER_DIR or DATABASE_URL is not set: run deploy/cluster-test")
 	}
-	keys, err := os.ReadFile(filepath.Join(dir, "payload-keys"))
+	ring, err := payloadcodec.ParseKeyRing(readTrim(t, filepath.Join(dir, "payload-keys")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, err := payloadcodec.ParseKeyRing(strings.TrimSpace(string(keys)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	programmes, _ := filepath.Abs("../deploy/programmes")
+	s := &stack{t: t, namespace: "elkgezin", apiURL: os.Getenv("E2E_CLUSTER_API"), tokens: map[string]string{},
+		env: append(os.Environ(), "PROGRAMMES_DIR="+programmes), dbURL: os.Getenv("DATABASE_URL"),
+		progKeys: readTrim(t, filepath.Join(dir, "programme-keys"))}
+	// Each trajectory's payloads are sealed under its own data key.
 	opts := client.Options{HostPort: os.Getenv("E2E_TEMPORAL_ADDRESS"), Namespace: "elkgezin", Logger: quietLogger{}}
-	opts.DataConverter, opts.FailureConverter = payloadcodec.ClientOptions(ring)
+	opts.DataConverter, opts.FailureConverter = payloadcodec.ClientOptionsWithDataKeys(ring, s.keyedStore().Vault())
 	clusterConverter = opts.DataConverter
 	c, err := client.Dial(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	programmes, _ := filepath.Abs("../deploy/programmes")
-	s := &stack{t: t, client: c, namespace: "elkgezin", apiURL: os.Getenv("E2E_CLUSTER_API"), tokens: map[string]string{},
-		env: append(os.Environ(), "PROGRAMMES_DIR="+programmes)}
+	s.client = c
 	return s, dir
 }
 

@@ -102,6 +102,7 @@ type stack struct {
 	procEnv   map[string][]string // command ("worker", "api") -> its own extra variables
 	dbURL     string
 	keyed     *store.Store // opened by keyedStore
+	progKeys  string       // PROGRAMME_KEYS of the processes; testProgrammeKeys when empty
 }
 
 // keyedStore is the stack's database with the programme keys, as the
@@ -114,7 +115,11 @@ func (s *stack) keyedStore() *store.Store {
 			s.t.Fatal(err)
 		}
 		s.t.Cleanup(st.Close)
-		pk, err := keys.ParseProgrammeKeys(testProgrammeKeys)
+		spec := s.progKeys
+		if spec == "" {
+			spec = testProgrammeKeys
+		}
+		pk, err := keys.ParseProgrammeKeys(spec)
 		if err != nil {
 			s.t.Fatal(err)
 		}
