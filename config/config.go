@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -159,7 +160,7 @@ func (c Config) validate(command string) []error {
 	if c.SMTPTLS != "starttls" && c.SMTPTLS != "implicit" {
 		errs = append(errs, fmt.Errorf("SMTP_TLS: %q: use starttls or implicit", c.SMTPTLS))
 	}
-	if c.EmailSendRate <= 0 {
+	if !(c.EmailSendRate > 0) || math.IsInf(c.EmailSendRate, 1) { // NaN and Inf parse too
 		errs = append(errs, fmt.Errorf("EMAIL_SEND_RATE: must be a positive number of emails per second, got %v", c.EmailSendRate))
 	}
 	if command == "api" {

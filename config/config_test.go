@@ -89,6 +89,7 @@ func TestLoadRejects(t *testing.T) {
 		{"bad retention", "worker", map[string]string{"RETENTION_INTERVAL": "10ms"}, "RETENTION_INTERVAL"},
 		{"bad send rate", "worker", map[string]string{"EMAIL_SEND_RATE": "0"}, "EMAIL_SEND_RATE"},
 		{"send rate not a number", "worker", map[string]string{"EMAIL_SEND_RATE": "fast"}, "EMAIL_SEND_RATE"},
+		{"send rate NaN", "worker", map[string]string{"EMAIL_SEND_RATE": "NaN"}, "EMAIL_SEND_RATE"},
 		{"bad smtp tls", "worker", map[string]string{"SMTP_TLS": "none"}, "SMTP_TLS"},
 		{"api over plain http", "api", map[string]string{"DEV_INSECURE_COOKIES": ""}, "PUBLIC_BASE_URL"},
 		{"pprof without port", "api", map[string]string{"PPROF_ADDR": "localhost"}, "PPROF_ADDR"},
