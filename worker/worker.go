@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -42,6 +43,12 @@ type Config struct {
 	// storm of reminders reaches the mail server at a pace it accepts.
 	// Zero means DefaultEmailsPerSecond.
 	EmailsPerSecond float64
+	// Deployment, when set, turns on Worker Deployment Versioning: both
+	// workers poll as this version, and trajectories auto-upgrade to the
+	// deployment's current version (see Deployment).
+	Deployment *sdkworker.WorkerDeploymentVersion
+	// Tracer, when set, traces each email's SMTP transaction.
+	Tracer trace.Tracer
 }
 
 // DefaultEmailsPerSecond lets a storm of 10,000 reminders out in under four
@@ -71,19 +78,29 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 	if rate <= 0 {
 		rate = DefaultEmailsPerSecond
 	}
+	var deployment sdkworker.DeploymentOptions
+	if cfg.Deployment != nil {
+		deployment = Deployment(*cfg.Deployment)
+	}
 	main = sdkworker.New(cfg.Temporal, trajectory.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: StopTimeout(cfg.Mail),
+		DeploymentOptions: deployment,
 	})
 	email = sdkworker.New(cfg.Temporal, trajectory.EmailTaskQueue, sdkworker.Options{
 		WorkerStopTimeout:            StopTimeout(cfg.Mail),
 		TaskQueueActivitiesPerSecond: rate,
 		DisableWorkflowWorker:        true,
+		DeploymentOptions:            deployment,
 	})
 	main.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
+	var mail activities.EmailSender = mailer.NewSender(cfg.Mail)
+	if cfg.Tracer != nil {
+		mail = tracedSender{next: mail, tracer: cfg.Tracer}
+	}
 	acts := &activities.Activities{
 		Events:        cfg.Store,
 		Ledger:        cfg.Store,
-		Mail:          mailer.NewSender(cfg.Mail),
+		Mail:          mail,
 		From:          cfg.Mail.From,
 		PublicBaseURL: cfg.PublicBaseURL,
 		Links:         cfg.Links,
@@ -123,8 +140,12 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
+	version := "unversioned"
+	if cfg.Deployment != nil {
+		version = cfg.Deployment.DeploymentName + "." + cfg.Deployment.BuildID
+	}
 	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "email_task_queue", trajectory.EmailTaskQueue,
-		"emails_per_second", cfg.EmailsPerSecond, "stop_timeout", StopTimeout(cfg.Mail).String())
+		"emails_per_second", cfg.EmailsPerSecond, "stop_timeout", StopTimeout(cfg.Mail).String(), "deployment_version", version)
 	// Either worker ending (a fatal error) stops the other: the process
 	// must not run half a worker.
 	ctx, cancel := context.WithCancel(ctx)

@@ -4,14 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"elkgezin/api"
-	"elkgezin/store"
 )
 
 // plaintextDatabase says why a DATABASE_URL lets family data cross the
@@ -43,40 +39,4 @@ func plaintextDatabase(url string) string {
 func limitIdle(srv *http.Server) {
 	srv.IdleTimeout = 2 * time.Minute
 	srv.MaxHeaderBytes = 32 << 10
-}
-
-// rateLimit reads RATE_LIMIT_ADDRESS and RATE_LIMIT_TOKEN ("600/1m", "off").
-func rateLimit() (api.RateLimit, error) {
-	var rl api.RateLimit
-	for _, v := range []struct {
-		name string
-		dst  *api.Rate
-	}{{"RATE_LIMIT_ADDRESS", &rl.PerAddress}, {"RATE_LIMIT_TOKEN", &rl.PerToken}} {
-		if s := os.Getenv(v.name); s != "" {
-			r, err := api.ParseRate(s)
-			if err != nil {
-				return rl, fmt.Errorf("%s: %w", v.name, err)
-			}
-			*v.dst = r
-		}
-	}
-	return rl, nil
-}
-
-// tokenCacheTTL reads TOKEN_CACHE_TTL: how long the API believes a token it
-// verified without asking PostgreSQL again (store.WithTokenCache); "0" or
-// "off" asks every time.
-func tokenCacheTTL() (time.Duration, error) {
-	s := os.Getenv("TOKEN_CACHE_TTL")
-	switch s {
-	case "":
-		return store.DefaultTokenCacheTTL, nil
-	case "0", "off":
-		return 0, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 || d > time.Minute {
-		return 0, fmt.Errorf("TOKEN_CACHE_TTL must be a duration from 0 to 1m (revocation takes that long to bite), or off; got %q", s)
-	}
-	return d, nil
 }
