@@ -150,19 +150,20 @@ func (w *trajectoryWorkflow) sharedData(shares []string) trajectory.SharedData {
 }
 
 func (w *trajectoryWorkflow) validateAcknowledgeHandover(ctx workflow.Context, req trajectory.AcknowledgeHandover) error {
-	number := map[string]string{trajectory.ArgHandover: strconv.Itoa(req.Number)}
+	n := strconv.Itoa(req.Number)
+	number := map[string]string{trajectory.ArgHandover: n}
 	if req.Number < 1 || req.Number > len(w.c.State.Handovers) {
 		return reject(trajectory.CodeHandoverUnknown, number, "this trajectory has no handover %d", req.Number)
 	}
 	h := w.c.State.Handovers[req.Number-1]
 	switch {
 	case !h.AcknowledgedAt.IsZero():
-		return reject(trajectory.CodeHandoverAlreadyAcknowledged, withArg(number, trajectory.ArgAcknowledgedAt, rfc3339(h.AcknowledgedAt)),
+		return reject(trajectory.CodeHandoverAlreadyAcknowledged, map[string]string{trajectory.ArgHandover: n, trajectory.ArgAcknowledgedAt: rfc3339(h.AcknowledgedAt)},
 			"handover %d was already acknowledged on %s", req.Number, rfc3339(h.AcknowledgedAt))
 	case h.Failed:
 		return reject(trajectory.CodeHandoverUndelivered, number, "handover %d could not be delivered; the coach will send it again", req.Number)
 	case !h.SentAt.IsZero() && h.Ack == nil:
-		return reject(trajectory.CodeHandoverLinkExpired, withArg(number, trajectory.ArgExpiredAt, rfc3339(h.LinkExpiresAt)),
+		return reject(trajectory.CodeHandoverLinkExpired, map[string]string{trajectory.ArgHandover: n, trajectory.ArgExpiredAt: rfc3339(h.LinkExpiresAt)},
 			"the link of handover %d expired on %s", req.Number, rfc3339(h.LinkExpiresAt))
 	}
 	return nil

@@ -158,7 +158,7 @@ func (w *trajectoryWorkflow) validateAssignCoWorker(ctx workflow.Context, req tr
 		return reject(trajectory.CodeCoWorkerNotAssigned, who, "%s is not a co-worker of this trajectory", req.CoWorkerID)
 	case !req.Remove && i >= 0:
 		role := w.c.State.CoWorkers[i].Role
-		return reject(trajectory.CodeCoWorkerAlreadyAssigned, withArg(who, trajectory.ArgRole, role),
+		return reject(trajectory.CodeCoWorkerAlreadyAssigned, map[string]string{trajectory.ArgCoWorker: req.CoWorkerID, trajectory.ArgRole: role},
 			"%s is already a co-worker of this trajectory (%s)", req.CoWorkerID, role)
 	}
 	return nil

@@ -119,13 +119,3 @@ func (w *trajectoryWorkflow) rememberUpdate(updateID string) {
 		w.c.RecentUpdates = slices.Delete(w.c.RecentUpdates, 0, extra)
 	}
 }
-
-// withArg is args with one more, in a new map.
-func withArg(args map[string]string, key, value string) map[string]string {
-	out := make(map[string]string, len(args)+1)
-	for k, v := range args {
-		out[k] = v
-	}
-	out[key] = value
-	return out
-}
