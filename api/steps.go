@@ -233,7 +233,7 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	case err == nil:
 		writeJSON(w, http.StatusOK, state)
 	case errors.As(err, &rejected):
-		writeError(w, http.StatusConflict, "step rejected", rejected.Reason)
+		writeJSON(w, http.StatusConflict, Error{Error: "step rejected", Detail: rejected.Reason, Code: rejected.Code})
 	case errors.Is(err, usecase.ErrClosed):
 		writeClosed(w)
 	case errors.Is(err, usecase.ErrNotRunning):

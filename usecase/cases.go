@@ -50,8 +50,15 @@ var (
 )
 
 // RejectedError is a step the workflow's validator refused; Reason says
-// why, in words for the person who sent it.
-type RejectedError struct{ Reason string }
+// why in English, for the person who sent it. The embedded Refusal says it
+// for a program: Code and Args, which an adapter turns into its own words.
+// Also holds further refusals, when a shared rule found more than one
+// problem. A worker older than the codes gives an empty Code.
+type RejectedError struct {
+	Reason string
+	trajectory.Refusal
+	Also []trajectory.Refusal
+}
 
 func (e *RejectedError) Error() string { return "step rejected: " + e.Reason }
 
@@ -119,10 +126,14 @@ func (c Cases) Update(ctx context.Context, id, update, key string, req any) (tra
 			return state, nil
 		}
 	}
-	var appErr *temporal.ApplicationError
+	if reason, rs, refused := trajectory.RefusalOf(err); refused {
+		rejected := &RejectedError{Reason: reason}
+		if len(rs) > 0 {
+			rejected.Refusal, rejected.Also = rs[0], rs[1:]
+		}
+		return state, rejected
+	}
 	switch {
-	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
-		return state, &RejectedError{Reason: appErr.Message()}
 	case WorkflowGone(err):
 		// The workflow ended: closed, or gone for a reason the store may not know.
 		if row, serr := c.Store.Trajectory(ctx, id); serr == nil && row.Phase == trajectory.PhaseClosed {
