@@ -257,7 +257,7 @@ func newServer(cfg Config) *server {
 	// A regular service has no login: the signed token in the path is its
 	// credential. Acknowledgements are audited, as the service's.
 	r.Handle(pathHandoverLink, linkHeaders(http.HandlerFunc(s.getHandoverLink))).Methods(http.MethodGet)
-	r.Handle(pathHandoverAck, s.audited("acknowledge_handover", ActorService,
+	r.Handle(pathHandoverAck, s.audited(actionAcknowledgeHandover, ActorService,
 		linkHeaders(http.HandlerFunc(s.postHandoverAck)))).Methods(http.MethodPost)
 	if cfg.Codec != nil {
 		r.PathPrefix(codecPath).Handler(s.codec(cfg.Codec))

@@ -47,7 +47,7 @@ const serviceIDsShown = 5
 // email, so the step needs an Idempotency-Key.
 func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[handoverBody]{short: "invalid handover", update: trajectory.UpdateHandOver, keyRequired: true,
-		check: func(r *http.Request, _ store.Trajectory, b handoverBody, now time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, _ store.TrajectorySummary, b handoverBody, now time.Time) (any, *fieldErrors, *refusal) {
 			req, fe := s.validateHandover(b, now)
 			if !fe.empty() {
 				return nil, fe, nil
@@ -122,7 +122,7 @@ type resendBody struct {
 // Each resend is another email, so the step needs an Idempotency-Key.
 func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[resendBody]{short: "invalid resend", update: trajectory.UpdateResendHandover, keyRequired: true,
-		check: func(r *http.Request, _ store.Trajectory, b resendBody, _ time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, _ store.TrajectorySummary, b resendBody, _ time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			number, err := strconv.Atoi(mux.Vars(r)["number"])
 			if err != nil || number < 1 {

@@ -222,7 +222,7 @@ func TestStepErrorMapping(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.store.add(openID, trajectory.PhaseCoachAssigned)
-			f.store.closeAfter, f.store.afterReads = tc.closeAfter, 1
+			f.store.closeAfter, f.store.afterReads = tc.closeAfter, 0 // a step reads only the access columns before its Update
 			f.temporal.updateErr, f.temporal.getErr = tc.updateErr, tc.getErr
 			res := f.do(http.MethodPost, stepPath("intake"), `{}`, authHeader, asCoach)
 			res.want(t, tc.status)

@@ -54,6 +54,7 @@ type Config struct {
 	DevInsecureCookies  bool    `env:"DEV_INSECURE_COOKIES" default:"false" help:"development over plain HTTP only: session cookie without Secure, no HSTS, http:// PUBLIC_BASE_URL allowed"`
 	RateLimitAddress    string  `env:"RATE_LIMIT_ADDRESS" default:"600/1m" help:"requests per client address (429 beyond); off: no limit"`
 	RateLimitToken      string  `env:"RATE_LIMIT_TOKEN" default:"300/1m" help:"requests per token; off: no limit"`
+	TokenCacheTTL       string  `env:"TOKEN_CACHE_TTL" default:"5s" help:"how long the api believes a token it verified without asking PostgreSQL (a revocation by elkgezin token revoke bites within it), up to 1m; off: ask every time"`
 	APIAddr             string  `env:"API_ADDR" default:"127.0.0.1:8080" help:"where the API listens; port 0: a free port, named in the log"`
 	MetricsAddr         string  `env:"METRICS_ADDR" help:"where worker and api serve /metrics (and the worker /healthz, /readyz); empty: not served"`
 	OTLPEndpoint        string  `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OpenTelemetry collector (OTLP/gRPC) that receives traces; empty: tracing off (the other OTEL_* variables apply)"`

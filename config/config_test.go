@@ -53,14 +53,19 @@ func withSecrets(extra map[string]string) map[string]string {
 func TestLoadParses(t *testing.T) {
 	c, err := Load("api", lookupFrom(withSecrets(map[string]string{
 		"RATE_LIMIT_TOKEN": "off", "RETENTION_INTERVAL": "15m", "EMAIL_SEND_RATE": "2.5", "SMTP_TLS": "implicit",
+		"TOKEN_CACHE_TTL": "2s",
 	})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := c.Parsed
 	if p.Payloads == nil || p.Programmes == nil || p.Links == nil || p.RetentionEvery != 15*time.Minute ||
-		p.RateLimit.PerToken.Requests != -1 || p.RateLimit.PerAddress.Requests != 600 || c.EmailSendRate != 2.5 || c.SMTPTLS != "implicit" {
+		p.RateLimit.PerToken.Requests != -1 || p.RateLimit.PerAddress.Requests != 600 || c.EmailSendRate != 2.5 || c.SMTPTLS != "implicit" ||
+		p.TokenCacheTTL != 2*time.Second {
 		t.Errorf("parsed: %+v, %+v", p, c)
+	}
+	if c, err := Load("api", lookupFrom(withSecrets(map[string]string{"TOKEN_CACHE_TTL": "off"}))); err != nil || c.Parsed.TokenCacheTTL != 0 {
+		t.Errorf("TOKEN_CACHE_TTL=off: %v, %v", c.Parsed.TokenCacheTTL, err)
 	}
 	if _, err := Load("worker", lookupFrom(withSecrets(map[string]string{"RETENTION_INTERVAL": "off", "TRAJECTORY_ID_SECRET": ""}))); err != nil {
 		t.Errorf("the worker needs no TRAJECTORY_ID_SECRET, and RETENTION_INTERVAL=off is allowed: %v", err)
@@ -87,6 +92,8 @@ func TestLoadRejects(t *testing.T) {
 		{"short id secret", "api", map[string]string{"TRAJECTORY_ID_SECRET": "c2hvcnQ="}, "TRAJECTORY_ID_SECRET"},
 		{"bad rate", "api", map[string]string{"RATE_LIMIT_ADDRESS": "lots"}, "RATE_LIMIT_ADDRESS"},
 		{"bad retention", "worker", map[string]string{"RETENTION_INTERVAL": "10ms"}, "RETENTION_INTERVAL"},
+		{"token cache longer than a minute", "api", map[string]string{"TOKEN_CACHE_TTL": "2m"}, "TOKEN_CACHE_TTL"},
+		{"token cache not a duration", "api", map[string]string{"TOKEN_CACHE_TTL": "soon"}, "TOKEN_CACHE_TTL"},
 		{"bad send rate", "worker", map[string]string{"EMAIL_SEND_RATE": "0"}, "EMAIL_SEND_RATE"},
 		{"send rate not a number", "worker", map[string]string{"EMAIL_SEND_RATE": "fast"}, "EMAIL_SEND_RATE"},
 		{"send rate NaN", "worker", map[string]string{"EMAIL_SEND_RATE": "NaN"}, "EMAIL_SEND_RATE"},

@@ -30,6 +30,8 @@ type Parsed struct {
 	RateLimit api.RateLimit
 	// RetentionEvery is RETENTION_INTERVAL; 0 when it is off.
 	RetentionEvery time.Duration
+	// TokenCacheTTL is TOKEN_CACHE_TTL (store.WithTokenCache); 0 when it is off.
+	TokenCacheTTL time.Duration
 }
 
 // parse fills c.Parsed from the variables that are set. A missing
@@ -66,6 +68,13 @@ func (c *Config) parse() []error {
 	}
 	if c.Parsed.RateLimit.PerToken, err = api.ParseRate(c.RateLimitToken); err != nil {
 		errs = append(errs, fmt.Errorf("RATE_LIMIT_TOKEN: %w", err))
+	}
+	if c.TokenCacheTTL != "off" {
+		d, err := time.ParseDuration(c.TokenCacheTTL)
+		if err != nil || d < 0 || d > time.Minute {
+			errs = append(errs, fmt.Errorf("TOKEN_CACHE_TTL %q: want a duration from 0 to 1m (a revocation takes that long to bite), or off", c.TokenCacheTTL))
+		}
+		c.Parsed.TokenCacheTTL = d
 	}
 	if c.RetentionInterval != "off" {
 		d, err := time.ParseDuration(c.RetentionInterval)

@@ -31,6 +31,9 @@ const DefaultMaxConns = 20
 type Store struct {
 	pool  *pgxpool.Pool
 	vault *keys.Vault // nil until WithKeys: no personal data can be written
+	// tokens remembers verified tokens for a few seconds; nil: none
+	// (WithTokenCache).
+	tokens *tokenCache
 }
 
 // Open connects to the database, checks that it answers and brings its

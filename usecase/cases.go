@@ -86,6 +86,25 @@ func (c Cases) Visible(ctx context.Context, p Principal, id string) (store.Traje
 	return row, nil
 }
 
+// Actable checks that p may act on the trajectory and returns what that
+// check read (programme, coach, co-workers): all a step needs before its
+// Update, whose validators have the last word. It reads neither the
+// personal data nor the events, so a step costs one round trip to
+// PostgreSQL before Temporal, and a trajectory that is not p's costs what
+// one that does not exist costs.
+func (c Cases) Actable(ctx context.Context, p Principal, id string) (store.TrajectorySummary, error) {
+	access, err := c.Store.TrajectoryAccess(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.TrajectorySummary{}, ErrNotFound
+	case err != nil:
+		return store.TrajectorySummary{}, fmt.Errorf("%w: read trajectory: %w", ErrUnavailable, err)
+	case !MayAccess(p, access):
+		return store.TrajectorySummary{}, ErrDenied
+	}
+	return access, nil
+}
+
 // Update sends a step to the trajectory's workflow as the Update named
 // update, with the Update id scoped by its name, so a retry with the same
 // key is the same Update to Temporal and a key reused for another kind of

@@ -7,6 +7,7 @@ import (
 
 	"elkgezin/api"
 	"elkgezin/config"
+	"elkgezin/store"
 	"elkgezin/worker"
 )
 
@@ -38,6 +39,9 @@ func TestConfigDefaultsMatchPackages(t *testing.T) {
 	}
 	if cfg.Parsed.RateLimit.PerAddress != api.DefaultAddressRate || cfg.Parsed.RateLimit.PerToken != api.DefaultTokenRate {
 		t.Errorf("rate limit defaults %+v, api's %+v and %+v", cfg.Parsed.RateLimit, api.DefaultAddressRate, api.DefaultTokenRate)
+	}
+	if cfg.Parsed.TokenCacheTTL != store.DefaultTokenCacheTTL {
+		t.Errorf("TOKEN_CACHE_TTL default %v, store's %v", cfg.Parsed.TokenCacheTTL, store.DefaultTokenCacheTTL)
 	}
 	// Every command the usage lists is one main dispatches.
 	for _, c := range config.Commands {

@@ -147,6 +147,7 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	st = st.WithTokenCache(cfg.Parsed.TokenCacheTTL, 0)
 	opts, err := temporalOptions(cfg, logger, keys.payloads, st.Vault(), tel)
 	if err != nil {
 		return err
