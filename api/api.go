@@ -99,6 +99,9 @@ type Config struct {
 	// DenialWindow is how long refused unauthenticated requests of one
 	// client address are counted into one audit entry (DefaultDenialWindow when zero).
 	DenialWindow time.Duration
+	// RouteMiddleware, when set, runs once a route matched, so it can name
+	// the request by its route template (telemetry.RouteMiddleware).
+	RouteMiddleware mux.MiddlewareFunc
 	// Timeout bounds every request (DefaultTimeout when zero): a request
 	// that is not done by then is answered 503 and its work is cancelled.
 	Timeout time.Duration
@@ -216,6 +219,9 @@ func newServer(cfg Config) *server {
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 	r.Use(s.recordRoute)
+	if cfg.RouteMiddleware != nil {
+		r.Use(cfg.RouteMiddleware)
+	}
 
 	r.HandleFunc(pathHealthz, s.healthz).Methods(http.MethodGet)
 	r.HandleFunc(pathReadyz, s.readyz).Methods(http.MethodGet)
@@ -251,7 +257,7 @@ func newServer(cfg Config) *server {
 	// A regular service has no login: the signed token in the path is its
 	// credential. Acknowledgements are audited, as the service's.
 	r.Handle(pathHandoverLink, linkHeaders(http.HandlerFunc(s.getHandoverLink))).Methods(http.MethodGet)
-	r.Handle(pathHandoverAck, s.audited("acknowledge_handover", ActorService,
+	r.Handle(pathHandoverAck, s.audited(actionAcknowledgeHandover, ActorService,
 		linkHeaders(http.HandlerFunc(s.postHandoverAck)))).Methods(http.MethodPost)
 	if cfg.Codec != nil {
 		r.PathPrefix(codecPath).Handler(s.codec(cfg.Codec))

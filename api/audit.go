@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"elkgezin/store"
+	"elkgezin/usecase"
 )
 
 // Auditor writes the append-only audit log; *store.Store is one.
@@ -183,10 +184,31 @@ func (s *server) writeAuditUnavailable(w http.ResponseWriter, err error) {
 		"the read could not be recorded in the audit log (PostgreSQL did not answer), so nothing is shown; retry later")
 }
 
+// eventBacked are the actions that take effect only as a trajectory event,
+// whose commit appends the action's own audit entry in the same statement
+// (store.RecordEvent: "event:<kind>"). No crash can lose that one, so the
+// request's entry of these actions is written after the answer has gone
+// out, and the caller does not wait for it. Every other request's entry is
+// written before its answer leaves: for those it is the only record.
+var eventBacked = map[string]bool{
+	usecase.ActionCreateReferral: true, usecase.ActionReferConsultation: true,
+	usecase.ActionAssign: true, usecase.ActionIntake: true, usecase.ActionVisit: true,
+	usecase.ActionBirth: true, usecase.ActionHandOver: true, usecase.ActionResend: true,
+	usecase.ActionAdoptTimings: true, usecase.ActionClose: true, usecase.ActionExtendFollowUp: true,
+	usecase.ActionRecordMilestone: true, usecase.ActionAssignCoWorker: true,
+	actionAcknowledgeHandover: true,
+}
+
+// actionAcknowledgeHandover is the audit log's name of a service's
+// acknowledgement through its link.
+const actionAcknowledgeHandover = "acknowledge_handover"
+
 // audited gives the request an audit record for action, with actor as
 // the actor until authentication names another, and writes its entry
-// when the request ends (unless a handler wrote it before or skipped it).
-// A failure to write it then is logged: the answer has been decided.
+// when the request ends (unless a handler wrote it before or skipped it):
+// for an eventBacked action after the answer went out (afterResponse),
+// otherwise before. A failure to write it then is logged: the answer has
+// been decided.
 func (s *server) audited(action, actor string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &auditRecord{action: action, actor: actor, address: clientAddress(r)}
@@ -195,16 +217,21 @@ func (s *server) audited(action, actor string, next http.Handler) http.Handler {
 		}
 		sw := &statusRecorder{ResponseWriter: w}
 		ctx := context.WithValue(r.Context(), auditKey{}, rec)
+		finish := func(status int) {
+			if !eventBacked[action] || !afterResponse(ctx, func() { s.finishAudit(ctx, rec, status) }) {
+				s.finishAudit(ctx, rec, status)
+			}
+		}
 		defer func() {
 			if p := recover(); p != nil {
-				s.finishAudit(ctx, rec, http.StatusInternalServerError)
+				finish(http.StatusInternalServerError)
 				panic(p)
 			}
 			status := sw.status
 			if status == 0 {
 				status = http.StatusOK
 			}
-			s.finishAudit(ctx, rec, status)
+			finish(status)
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})

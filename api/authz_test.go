@@ -332,6 +332,9 @@ func TestCoachCannotSeeOrTouchAnotherCoachsFamily(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("%s %s %s", e.Actor, e.Action, e.Outcome))
 	}
 	want := []string{
+		// The set-up's events, each with its action's entry (store.RecordEvent).
+		"partner:test-partner event:referred ok",
+		"supervisor:sup-vilvoorde event:coach_assigned ok",
 		"coach:test-coach read_trajectory ok",
 		"coach:test-coach-2 read_trajectory denied",
 		"supervisor:sup-mechelen read_trajectory denied",

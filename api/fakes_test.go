@@ -159,9 +159,16 @@ type fakeAuditor struct {
 	mu      sync.Mutex
 	entries []store.AuditEntry
 	err     error
+	hold    chan struct{} // when set, each write waits until it is closed
 }
 
 func (f *fakeAuditor) Audit(ctx context.Context, e store.AuditEntry) error {
+	f.mu.Lock()
+	hold := f.hold
+	f.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {

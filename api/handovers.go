@@ -18,7 +18,6 @@ import (
 
 	"github.com/gorilla/mux"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"elkgezin/handoverlink"
 	"elkgezin/programme"
@@ -48,7 +47,7 @@ const serviceIDsShown = 5
 // email, so the step needs an Idempotency-Key.
 func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[handoverBody]{short: "invalid handover", update: trajectory.UpdateHandOver, keyRequired: true,
-		check: func(r *http.Request, _ store.Trajectory, b handoverBody, now time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, _ store.TrajectorySummary, b handoverBody, now time.Time) (any, *fieldErrors, *refusal) {
 			req, fe := s.validateHandover(b, now)
 			if !fe.empty() {
 				return nil, fe, nil
@@ -123,7 +122,7 @@ type resendBody struct {
 // Each resend is another email, so the step needs an Idempotency-Key.
 func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[resendBody]{short: "invalid resend", update: trajectory.UpdateResendHandover, keyRequired: true,
-		check: func(r *http.Request, _ store.Trajectory, b resendBody, _ time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, _ store.TrajectorySummary, b resendBody, _ time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			number, err := strconv.Atoi(mux.Vars(r)["number"])
 			if err != nil || number < 1 {
@@ -219,7 +218,11 @@ func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = handle.Get(ctx, nil)
 	}
-	var appErr *temporal.ApplicationError
+	reason, refusals, refused := trajectory.RefusalOf(err)
+	var code trajectory.RefusalCode
+	if len(refusals) > 0 {
+		code = refusals[0].Code
+	}
 	switch {
 	case err == nil:
 		if fromForm(r) {
@@ -227,10 +230,12 @@ func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, AckResponse{Acknowledged: true, Number: n})
-	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected && strings.Contains(appErr.Message(), "already acknowledged"):
-		writeError(w, http.StatusConflict, "already acknowledged", "this handover was already acknowledged; the link works once")
-	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
-		writeError(w, http.StatusConflict, "step rejected", appErr.Message())
+	// A worker older than the codes says it in words only.
+	case refused && (code == trajectory.CodeHandoverAlreadyAcknowledged || code == "" && strings.Contains(reason, "already acknowledged")):
+		writeJSON(w, http.StatusConflict, Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once",
+			Code: trajectory.CodeHandoverAlreadyAcknowledged})
+	case refused:
+		writeJSON(w, http.StatusConflict, Error{Error: "step rejected", Detail: reason, Code: code})
 	case workflowGone(err):
 		writeError(w, http.StatusGone, "trajectory closed", "the trajectory of this handover is closed")
 	case unavailable(ctx, err):

@@ -334,11 +334,18 @@ func TestHandoverAcknowledgementErrors(t *testing.T) {
 		status    int
 		want      Error
 	}{
-		{"already acknowledged", nil, stepRejected("handover 3 was already acknowledged on 2025-09-02"), http.StatusConflict,
-			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once"}},
+		{"already acknowledged", nil, trajectory.Refused("handover 3 was already acknowledged on 2025-09-02T10:00:00Z",
+			trajectory.Refusal{Code: trajectory.CodeHandoverAlreadyAcknowledged, Args: map[string]string{trajectory.ArgHandover: "3"}}), http.StatusConflict,
+			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}},
+		// A worker older than the codes says it in words only.
+		{"already acknowledged, by an older worker", nil, stepRejected("handover 3 was already acknowledged on 2025-09-02"), http.StatusConflict,
+			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}},
 		{"already acknowledged, when sending", stepRejected("already acknowledged"), nil, http.StatusConflict,
-			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once"}},
-		{"another rejection", nil, stepRejected("there is no handover 3"), http.StatusConflict,
+			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}},
+		{"another rejection", nil, trajectory.Refused("this trajectory has no handover 3",
+			trajectory.Refusal{Code: trajectory.CodeHandoverUnknown, Args: map[string]string{trajectory.ArgHandover: "3"}}), http.StatusConflict,
+			Error{Error: "step rejected", Detail: "this trajectory has no handover 3", Code: trajectory.CodeHandoverUnknown}},
+		{"another rejection, by an older worker", nil, stepRejected("there is no handover 3"), http.StatusConflict,
 			Error{Error: "step rejected", Detail: "there is no handover 3"}},
 		{"workflow completed", serviceerror.NewNotFound("workflow execution already completed"), nil, http.StatusGone,
 			Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"}},
@@ -356,7 +363,7 @@ func TestHandoverAcknowledgementErrors(t *testing.T) {
 			// From the form too: errors are JSON like everywhere.
 			res := f.do(http.MethodPost, "/v1/handovers/"+token+"/acknowledgement", "", "Content-Type", "application/x-www-form-urlencoded")
 			res.want(t, tc.status)
-			if res.err.Error != tc.want.Error || (tc.want.Detail != "" && res.err.Detail != tc.want.Detail) {
+			if res.err.Error != tc.want.Error || (tc.want.Detail != "" && res.err.Detail != tc.want.Detail) || res.err.Code != tc.want.Code {
 				t.Errorf("answered %s, want %+v", res.body, tc.want)
 			}
 			if strings.Contains(f.logs.String(), token) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -71,6 +72,9 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 	return s.ResponseWriter.Write(p)
 }
 
+// Unwrap lets http.ResponseController reach the connection (Flush).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 // logRequests writes one line per request: method, route template,
 // trajectory id, actor, status and duration. Never bodies, never query
 // values, never the raw path of an unknown route (it could hold anything).
@@ -128,6 +132,9 @@ func (t *trackingWriter) Write(p []byte) (int, error) {
 	return t.ResponseWriter.Write(p)
 }
 
+// Unwrap lets http.ResponseController reach the connection (Flush).
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
 // recoverPanics turns a panic into a 500 and a logged stack, and keeps the
 // process serving.
 func (s *server) recoverPanics(next http.Handler) http.Handler {
@@ -164,6 +171,8 @@ func (s *server) limitTime(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.timeout-margin)
 		defer cancel()
+		after := &afterHooks{}
+		ctx = context.WithValue(ctx, afterKey{}, after)
 		bw := &bufferedWriter{header: http.Header{}}
 		done := make(chan any, 1)
 		go func() {
@@ -175,16 +184,57 @@ func (s *server) limitTime(next http.Handler) http.Handler {
 		select {
 		case p := <-done:
 			if p != nil {
+				after.run()
 				panic(p) // only http.ErrAbortHandler: recoverPanics handles the rest
 			}
 			bw.copyTo(w)
+			// The answer leaves now; what the handler left for after it
+			// (afterResponse) runs while the client reads it.
+			_ = http.NewResponseController(w).Flush()
+			after.run()
 		case <-timer.C:
 			bw.stop()
 			cancel()
 			writeError(w, http.StatusServiceUnavailable, "timeout",
 				fmt.Sprintf("the request did not complete within %s, so it may or may not have taken effect; retry (a step with the same Idempotency-Key)", s.timeout))
+			go func() {
+				<-done
+				after.run()
+			}()
 		}
 	})
+}
+
+// afterHooks are what a request leaves to do after its answer went out.
+type afterHooks struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+type afterKey struct{}
+
+// afterResponse leaves fn to run after the request's answer has been sent
+// (limitTime), in the request's goroutine, so the client does not wait for
+// it; false when the request has no such place (fn is not kept then).
+func afterResponse(ctx context.Context, fn func()) bool {
+	h, ok := ctx.Value(afterKey{}).(*afterHooks)
+	if !ok {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fns = append(h.fns, fn)
+	return true
+}
+
+func (h *afterHooks) run() {
+	h.mu.Lock()
+	fns := h.fns
+	h.fns = nil
+	h.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // bufferedWriter holds a response until the handler is done, so that a
@@ -237,6 +287,11 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 	status := b.status
 	if status == 0 {
 		status = http.StatusOK
+	}
+	// The whole body is known: with its length the client has the answer
+	// as soon as it is flushed, before the handler's afterResponse work.
+	if dst.Get("Content-Length") == "" && status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified {
+		dst.Set("Content-Length", strconv.Itoa(b.body.Len()))
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b.body.Bytes())

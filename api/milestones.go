@@ -26,7 +26,7 @@ type milestoneBody struct {
 
 func (s *server) postMilestone(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[milestoneBody]{short: "invalid milestone", update: trajectory.UpdateRecordMilestone,
-		check: func(r *http.Request, _ store.Trajectory, b milestoneBody, now time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, _ store.TrajectorySummary, b milestoneBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			id := mux.Vars(r)["milestone"]
 			if !milestonePathPattern.MatchString(id) {
@@ -59,7 +59,7 @@ func (s *server) postCoWorker(w http.ResponseWriter, r *http.Request) {
 
 // checkCoWorker checks that the co-worker has that role in the programme's
 // current file, as checkAssignment does for a coach.
-func (s *server) checkCoWorker(r *http.Request, row store.Trajectory, b coWorkerBody, _ time.Time) (any, *fieldErrors, *refusal) {
+func (s *server) checkCoWorker(r *http.Request, row store.TrajectorySummary, b coWorkerBody, _ time.Time) (any, *fieldErrors, *refusal) {
 	fe := &fieldErrors{}
 	if !checkText(fe, "co_worker", b.CoWorkerID, true, maxIDLength, false) || !checkText(fe, "role", b.Role, true, maxIDLength, false) {
 		return nil, fe, nil

@@ -1,13 +1,17 @@
 package api
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/gorilla/mux"
 	"gopkg.in/yaml.v3"
+
+	"elkgezin/trajectory"
 )
 
 // TestOpenAPIMatchesRoutes checks that openapi.yaml describes exactly the
@@ -184,4 +188,33 @@ func resolves(spec map[string]any, ref string) bool {
 		}
 	}
 	return cur != nil
+}
+
+// TestOpenAPIListsRefusalCodes: the RefusalCode schema lists exactly the
+// codes a 409 can carry, in their order, and its description says each.
+func TestOpenAPIListsRefusalCodes(t *testing.T) {
+	raw, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]any
+	if err := yaml.Unmarshal(raw, &spec); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	schema, _ := dig(spec, "components", "schemas", "RefusalCode").(map[string]any)
+	enum, _ := schema["enum"].([]any)
+	var documented []string
+	for _, c := range enum {
+		documented = append(documented, fmt.Sprint(c))
+	}
+	var codes []string
+	for _, c := range trajectory.RefusalCodes {
+		codes = append(codes, string(c))
+		if desc, _ := schema["description"].(string); !strings.Contains(desc, "`"+string(c)+"`") {
+			t.Errorf("the RefusalCode description does not say what %s means", c)
+		}
+	}
+	if !slices.Equal(documented, codes) {
+		t.Errorf("openapi.yaml lists the refusal codes\n%v\nthe trajectory has\n%v", documented, codes)
+	}
 }

@@ -25,7 +25,7 @@ type birthBody struct {
 // trajectory expects one is the workflow's to say (409 otherwise).
 func (s *server) postBirth(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[birthBody]{short: "invalid birth", update: trajectory.UpdateRecordBirth,
-		check: func(r *http.Request, _ store.Trajectory, b birthBody, now time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, _ store.TrajectorySummary, b birthBody, now time.Time) (any, *fieldErrors, *refusal) {
 			req, fe := validateBirth(b, now)
 			req.By = principal(r).Actor()
 			return req, fe, nil
@@ -56,7 +56,7 @@ type extensionBody struct {
 // date; it is the supervisor's to decide (routeRules).
 func (s *server) postFollowUpExtension(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[extensionBody]{short: "invalid follow-up extension", update: trajectory.UpdateExtendFollowUp,
-		check: func(r *http.Request, _ store.Trajectory, b extensionBody, now time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, _ store.TrajectorySummary, b extensionBody, now time.Time) (any, *fieldErrors, *refusal) {
 			req, fe := validateExtension(b, now)
 			req.By = principal(r).Actor()
 			return req, fe, nil

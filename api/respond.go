@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+
+	"elkgezin/trajectory"
 )
 
 // Error is the body of every error response.
@@ -20,6 +22,9 @@ type Error struct {
 	// Fields maps each bad field (a dotted JSON path or a query parameter)
 	// to what is wrong with it, for a 400 about a body or a query.
 	Fields map[string]string `json:"fields,omitempty"`
+	// Code says why a step was rejected (409), stably: one of
+	// trajectory.RefusalCodes. Clients switch on it, not on Detail.
+	Code trajectory.RefusalCode `json:"code,omitempty"`
 }
 
 // retryAfterSeconds is what a 503 asks a caller to wait before trying again.

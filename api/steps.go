@@ -47,7 +47,7 @@ type step[B any] struct {
 	keyRequired bool
 	// check validates the body for the trajectory at now and builds the
 	// Update's argument, with the caller (principal(r).Actor()) as By.
-	check func(r *http.Request, row store.Trajectory, body B, now time.Time) (any, *fieldErrors, *refusal)
+	check func(r *http.Request, row store.TrajectorySummary, body B, now time.Time) (any, *fieldErrors, *refusal)
 }
 
 func postStep[B any](s *server, w http.ResponseWriter, r *http.Request, st step[B]) {
@@ -73,17 +73,20 @@ func postStep[B any](s *server, w http.ResponseWriter, r *http.Request, st step[
 
 // beginStep checks the path's id, that the caller may act on the
 // trajectory (before anything else about the request is looked at), and
-// the Idempotency-Key; it answers itself and returns false when any is wrong.
-func (s *server) beginStep(w http.ResponseWriter, r *http.Request, keyRequired bool) (row store.Trajectory, key string, ok bool) {
+// the Idempotency-Key; it answers itself and returns false when any is
+// wrong. It reads only what access depends on (usecase.Cases.Actable):
+// a step needs the trajectory's programme, not its personal data.
+func (s *server) beginStep(w http.ResponseWriter, r *http.Request, keyRequired bool) (row store.TrajectorySummary, key string, ok bool) {
 	id, ok := trajectoryID(w, r)
 	if !ok {
-		return store.Trajectory{}, "", false
+		return store.TrajectorySummary{}, "", false
 	}
-	if row, ok = s.loadVisible(w, r, id); !ok {
-		return store.Trajectory{}, "", false
+	row, err := s.cases.Actable(r.Context(), principal(r), id)
+	if !s.answerAccess(w, r, err) {
+		return store.TrajectorySummary{}, "", false
 	}
 	if key, ok = idempotencyKey(w, r, keyRequired); !ok {
-		return store.Trajectory{}, "", false
+		return store.TrajectorySummary{}, "", false
 	}
 	return row, key, true
 }
@@ -101,7 +104,7 @@ func (s *server) postAssignment(w http.ResponseWriter, r *http.Request) {
 // programme in its current file. The workflow keeps no list of coaches,
 // so this is the check that counts: a coach added to the file may be
 // assigned to a trajectory referred before.
-func (s *server) checkAssignment(r *http.Request, row store.Trajectory, b assignmentBody, _ time.Time) (any, *fieldErrors, *refusal) {
+func (s *server) checkAssignment(r *http.Request, row store.TrajectorySummary, b assignmentBody, _ time.Time) (any, *fieldErrors, *refusal) {
 	fe := &fieldErrors{}
 	if !checkText(fe, "coach", b.CoachID, true, maxIDLength, false) {
 		return nil, fe, nil
@@ -145,8 +148,8 @@ func (s *server) postVisit(w http.ResponseWriter, r *http.Request) {
 		})})
 }
 
-func visitCheck(build func(doneAt, next time.Time, note, by string) any) func(*http.Request, store.Trajectory, visitBody, time.Time) (any, *fieldErrors, *refusal) {
-	return func(r *http.Request, _ store.Trajectory, b visitBody, now time.Time) (any, *fieldErrors, *refusal) {
+func visitCheck(build func(doneAt, next time.Time, note, by string) any) func(*http.Request, store.TrajectorySummary, visitBody, time.Time) (any, *fieldErrors, *refusal) {
+	return func(r *http.Request, _ store.TrajectorySummary, b visitBody, now time.Time) (any, *fieldErrors, *refusal) {
 		doneAt, next, fe := validateVisit(b, now)
 		return build(doneAt, next, b.Note, principal(r).Actor()), fe, nil
 	}
@@ -190,7 +193,7 @@ type closureBody struct {
 
 func (s *server) postClosure(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[closureBody]{short: "invalid closure", update: trajectory.UpdateClose,
-		check: func(r *http.Request, _ store.Trajectory, b closureBody, _ time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, _ store.TrajectorySummary, b closureBody, _ time.Time) (any, *fieldErrors, *refusal) {
 			return trajectory.Close{Reason: b.Reason, Text: b.Text, By: principal(r).Actor()}, validateClose(b), nil
 		}})
 }
@@ -230,7 +233,7 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	case err == nil:
 		writeJSON(w, http.StatusOK, state)
 	case errors.As(err, &rejected):
-		writeError(w, http.StatusConflict, "step rejected", rejected.Reason)
+		writeJSON(w, http.StatusConflict, Error{Error: "step rejected", Detail: rejected.Reason, Code: rejected.Code})
 	case errors.Is(err, usecase.ErrClosed):
 		writeClosed(w)
 	case errors.Is(err, usecase.ErrNotRunning):

@@ -189,8 +189,8 @@ func TestStepTrajectoryState(t *testing.T) {
 }
 
 func TestStepErrorMapping(t *testing.T) {
-	rejected := temporal.NewApplicationErrorWithOptions("no coach is assigned yet: assign the fixed coach before recording the intake",
-		trajectory.ErrStepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
+	rejected := trajectory.Refused("no coach is assigned yet: assign the fixed coach before recording the intake",
+		trajectory.Refusal{Code: trajectory.CodeIntakeNeedsCoach})
 	cases := []struct {
 		name       string
 		updateErr  error
@@ -199,33 +199,35 @@ func TestStepErrorMapping(t *testing.T) {
 		status     int
 		short      string
 		detail     string
+		code       trajectory.RefusalCode
 	}{
-		{"rejected by the validator", nil, rejected, false, http.StatusConflict, "step rejected", "no coach is assigned yet: assign the fixed coach before recording the intake"},
-		{"rejected when sending", rejected, nil, false, http.StatusConflict, "step rejected", "no coach is assigned yet"},
-		{"workflow not found", serviceerror.NewNotFound("workflow not found for ID: " + openID), nil, false, http.StatusNotFound, "trajectory not found", "not running"},
+		{"rejected by the validator", nil, rejected, false, http.StatusConflict, "step rejected", "no coach is assigned yet: assign the fixed coach before recording the intake", trajectory.CodeIntakeNeedsCoach},
+		{"rejected when sending", rejected, nil, false, http.StatusConflict, "step rejected", "no coach is assigned yet", trajectory.CodeIntakeNeedsCoach},
+		{"rejected by a worker older than the codes", nil, stepRejected("no coach is assigned yet"), false, http.StatusConflict, "step rejected", "no coach is assigned yet", ""},
+		{"workflow not found", serviceerror.NewNotFound("workflow not found for ID: " + openID), nil, false, http.StatusNotFound, "trajectory not found", "not running", ""},
 		{"workflow completed while the update ran, store says closed", nil,
 			temporal.NewNonRetryableApplicationError("Workflow Update failed because the Workflow completed before the Update completed.", "AcceptedUpdateCompletedWorkflow", nil),
-			true, http.StatusConflict, "trajectory closed", "this trajectory is closed; no further steps can be recorded"},
+			true, http.StatusConflict, "trajectory closed", "this trajectory is closed; no further steps can be recorded", ""},
 		// Errors are told apart by type, never by their text.
-		{"an error that only reads like a completed workflow", errors.New("workflow execution already completed"), nil, true, http.StatusInternalServerError, "internal error", "logged"},
-		{"workflow not found, store says closed", nil, serviceerror.NewNotFound("workflow execution already completed"), true, http.StatusConflict, "trajectory closed", "closed"},
-		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key"},
-		{"temporal deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded"), nil, false, http.StatusServiceUnavailable, "service unavailable", "the step may not be recorded"},
-		{"update call timed out", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded("poll")), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key"},
-		{"context deadline from Get", nil, context.DeadlineExceeded, false, http.StatusServiceUnavailable, "service unavailable", "the workflow service did not answer in time"},
-		{"other application error", nil, temporal.NewApplicationError("boom", "Panic"), false, http.StatusInternalServerError, "internal error", "Idempotency-Key"},
-		{"other error", serviceerror.NewInternal("oops"), nil, false, http.StatusInternalServerError, "internal error", "logged"},
+		{"an error that only reads like a completed workflow", errors.New("workflow execution already completed"), nil, true, http.StatusInternalServerError, "internal error", "logged", ""},
+		{"workflow not found, store says closed", nil, serviceerror.NewNotFound("workflow execution already completed"), true, http.StatusConflict, "trajectory closed", "closed", ""},
+		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
+		{"temporal deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded"), nil, false, http.StatusServiceUnavailable, "service unavailable", "the step may not be recorded", ""},
+		{"update call timed out", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded("poll")), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
+		{"context deadline from Get", nil, context.DeadlineExceeded, false, http.StatusServiceUnavailable, "service unavailable", "the workflow service did not answer in time", ""},
+		{"other application error", nil, temporal.NewApplicationError("boom", "Panic"), false, http.StatusInternalServerError, "internal error", "Idempotency-Key", ""},
+		{"other error", serviceerror.NewInternal("oops"), nil, false, http.StatusInternalServerError, "internal error", "logged", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.store.add(openID, trajectory.PhaseCoachAssigned)
-			f.store.closeAfter, f.store.afterReads = tc.closeAfter, 1
+			f.store.closeAfter, f.store.afterReads = tc.closeAfter, 0 // a step reads only the access columns before its Update
 			f.temporal.updateErr, f.temporal.getErr = tc.updateErr, tc.getErr
 			res := f.do(http.MethodPost, stepPath("intake"), `{}`, authHeader, asCoach)
 			res.want(t, tc.status)
-			if res.err.Error != tc.short || !strings.Contains(res.err.Detail, tc.detail) {
-				t.Errorf("answered %+v, want %q with %q", res.err, tc.short, tc.detail)
+			if res.err.Error != tc.short || !strings.Contains(res.err.Detail, tc.detail) || res.err.Code != tc.code {
+				t.Errorf("answered %+v, want %q with %q and code %q", res.err, tc.short, tc.detail, tc.code)
 			}
 		})
 	}

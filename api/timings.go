@@ -19,7 +19,7 @@ type timingsBody struct {
 // same Update (derivedKey covers them), so repeating it changes nothing.
 func (s *server) postProgrammeTimings(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[timingsBody]{short: "invalid timings adoption", update: trajectory.UpdateAdoptTimings,
-		check: func(r *http.Request, row store.Trajectory, b timingsBody, _ time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, row store.TrajectorySummary, b timingsBody, _ time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			checkText(fe, "reason", b.Reason, true, maxReasonLength, true)
 			p, known := s.programmes.Get(row.ProgrammeID)

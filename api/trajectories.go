@@ -64,25 +64,31 @@ func (s *server) writeStoreError(w http.ResponseWriter, what string, err error) 
 // loadVisible reads the trajectory's row and checks that the caller may
 // see it (mayAccess); it answers 404 or 503 itself. A trajectory the
 // caller may not see gets the 404 of one that does not exist; only the
-// audit log tells them apart. A step reads the row too, for the check and
-// the programme (a closed trajectory is left to Temporal, which answers a
-// retried closure with its first outcome).
+// audit log tells them apart. A step reads only the access columns
+// (beginStep); a closed trajectory is left to Temporal, which answers a
+// retried closure with its first outcome.
 func (s *server) loadVisible(w http.ResponseWriter, r *http.Request, id string) (store.Trajectory, bool) {
 	row, err := s.cases.Visible(r.Context(), principal(r), id)
+	return row, s.answerAccess(w, r, err)
+}
+
+// answerAccess answers a failed access check (404 for a trajectory that is
+// not there or not the caller's, 503) and returns false; true when err is nil.
+func (s *server) answerAccess(w http.ResponseWriter, r *http.Request, err error) bool {
 	switch {
 	case errors.Is(err, usecase.ErrDenied):
 		noteOutcome(r, store.OutcomeDenied, "reason", "trajectory")
 		writeTrajectoryNotFound(w)
-		return store.Trajectory{}, false
+		return false
 	case errors.Is(err, usecase.ErrNotFound):
 		noteOutcome(r, store.OutcomeNotFound)
 		writeTrajectoryNotFound(w)
-		return store.Trajectory{}, false
+		return false
 	case err != nil:
 		s.writeStoreError(w, "read trajectory", err)
-		return store.Trajectory{}, false
+		return false
 	}
-	return row, true
+	return true
 }
 
 func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {

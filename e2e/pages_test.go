@@ -42,9 +42,11 @@ func TestPagesInBrowser(t *testing.T) {
 	}
 
 	// The coach does both intakes; the calm family's next visit is far off.
+	// The calm family's from another device while the intake form is open
+	// in the browser: the second intake sent from it is refused, in Dutch.
 	coach := browser(t)
 	s.signIn(t, coach, s.token("coach:test-coach"))
-	s.step(t, coach, calm, "intake", map[string]string{"#intake-next": local(time.Now().Add(48 * time.Hour))})
+	s.secondIntakeRefused(t, coach, calm)
 	s.step(t, coach, late, "intake", map[string]string{"#intake-next": local(time.Now().Add(24 * time.Hour))})
 	// A visit whose next visit is due in seconds: soon late.
 	s.step(t, coach, late, "bezoek", map[string]string{
@@ -76,6 +78,33 @@ func TestPagesInBrowser(t *testing.T) {
 	s.checkPage(t, coach, "trajectory-closed")
 
 	s.pagesRefuse(t, calm)
+}
+
+// secondIntakeRefused records the intake of id from a second session
+// while the browser shows its intake form; then the browser sends that
+// form too. The workflow refuses the second intake; the page says why in
+// Dutch, with the first intake's moment in Belgian time, and not in the
+// API's English.
+func (s *stack) secondIntakeRefused(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	mustRun(t, ctx, chromedp.Navigate(s.apiURL+"/trajecten/"+id), chromedp.WaitVisible(`#intake-next`, chromedp.ByQuery))
+	other, csrf := s.formSession(t, s.token("coach:test-coach"))
+	form := url.Values{"csrf": {csrf}, "key": {"other-device"}, "next_visit_due": {local(time.Now().Add(48 * time.Hour))}}
+	if status, body := s.page(other, "POST", "/trajecten/"+id+"/intake", form, nil); status != http.StatusSeeOther {
+		t.Fatalf("intake from the other device: %d %s", status, body)
+	}
+	var refused string
+	mustRun(t, ctx,
+		chromedp.SetValue(`#intake-next`, local(time.Now().Add(50*time.Hour)), chromedp.ByQuery),
+		chromedp.Submit(`#intake-next`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#f-intake ~ .error`, chromedp.ByQuery),
+		chromedp.Text(`#f-intake ~ .error`, &refused, chromedp.ByQuery),
+	)
+	belgian := regexp.MustCompile(`^Niet opgeslagen: De intake werd al opgeslagen, op (ma|di|wo|do|vr|za|zo) \d\d-\d\d-\d{4} \d\d:\d\d\.$`)
+	if !belgian.MatchString(refused) || strings.Contains(outerHTML(t, ctx), "already recorded") {
+		t.Errorf("the second intake is refused with %q, want the Dutch sentence", refused)
+	}
+	s.checkPage(t, ctx, "trajectory-refused")
 }
 
 // pagesRefuse: another coach gets 404 for a family not theirs, to see or

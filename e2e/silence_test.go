@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,8 +43,8 @@ const thirdCoach = `  - id: fast-coach-3
 `
 
 // TestNoFamilyGoesSilentOverHTTP: the first coach is reminded of the
-// intake, then leaves; the coach who takes over gets an email within
-// seconds. Then a coach who joins the team (added to the programme file,
+// intake and leaves while that reminder is still on its way; the coach who
+// takes over gets the reminder within seconds. Then a coach who joins the team (added to the programme file,
 // worker and API restarted) is assigned to this family, referred before
 // they joined, and does its intake.
 func TestNoFamilyGoesSilentOverHTTP(t *testing.T) {
@@ -72,13 +73,29 @@ func TestNoFamilyGoesSilentOverHTTP(t *testing.T) {
 		}
 	}
 
+	// The first coach's reminder is held at the mail server until the
+	// reassignment is done: the coach leaves while it is on its way, and the
+	// send that returns afterwards must not settle what the new coach is owed.
+	onItsWay, release := make(chan struct{}), make(chan struct{})
+	var hold sync.Once
+	s.smtp.SetOnData(func(m smtpsink.Received) {
+		if to("fast1@fast.example", "Herinnering: intake")(m) {
+			hold.Do(func() { close(onItsWay); <-release })
+		}
+	})
+	defer s.smtp.SetOnData(nil)
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "fast-coach-1"})
-	s.smtp.WaitFor(t, to("fast1@fast.example", "Herinnering: intake"), 30*time.Second)
+	select {
+	case <-onItsWay:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first coach's intake reminder did not reach the mail server within 30s")
+	}
 
-	// The first coach leaves after the reminder; the second must hear of
-	// the family and of the intake owed, within seconds.
+	// The first coach leaves; the second must hear of the family and of
+	// the intake owed, within seconds.
 	reassignedAt := time.Now()
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "fast-coach-2"})
+	close(release)
 	s.smtp.WaitFor(t, to("fast2@fast.example", "Herinnering: intake"), 10*time.Second)
 	s.smtp.WaitFor(t, func(m smtpsink.Received) bool {
 		return strings.Join(m.To, ",") == "fast2@fast.example" && !strings.HasPrefix(m.Subject, "Herinnering")

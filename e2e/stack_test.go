@@ -98,9 +98,11 @@ type stack struct {
 	logs      bytes.Buffer // everything the worker and API processes logged
 	worker    *proc
 	api       *proc
-	tokens    map[string]string // actor "kind:subject" -> bearer token
+	tokens    map[string]string   // actor "kind:subject" -> bearer token
+	procEnv   map[string][]string // command ("worker", "api") -> its own extra variables
 	dbURL     string
 	keyed     *store.Store // opened by keyedStore
+	progKeys  string       // PROGRAMME_KEYS of the processes; testProgrammeKeys when empty
 }
 
 // keyedStore is the stack's database with the programme keys, as the
@@ -113,7 +115,11 @@ func (s *stack) keyedStore() *store.Store {
 			s.t.Fatal(err)
 		}
 		s.t.Cleanup(st.Close)
-		pk, err := keys.ParseProgrammeKeys(testProgrammeKeys)
+		spec := s.progKeys
+		if spec == "" {
+			spec = testProgrammeKeys
+		}
+		pk, err := keys.ParseProgrammeKeys(spec)
 		if err != nil {
 			s.t.Fatal(err)
 		}
@@ -132,6 +138,14 @@ func startStack(t *testing.T) *stack {
 // extraEnv (NAME=value) overrides the environment of its processes.
 func startStackWith(t *testing.T, programmes string, extraEnv ...string) *stack {
 	t.Helper()
+	return startStackEnv(t, programmes, nil, extraEnv...)
+}
+
+// startStackEnv is startStackWith with extra variables per command
+// ("worker", "api"). With E2E_TEMPORAL_ADDRESS set, the stack uses that
+// Temporal cluster (a namespace of its own on it) instead of a dev server.
+func startStackEnv(t *testing.T, programmes string, procEnv map[string][]string, extraEnv ...string) *stack {
+	t.Helper()
 	temporalBin, err := filepath.Abs("../bin/temporal")
 	if err != nil {
 		t.Fatal(err)
@@ -139,10 +153,15 @@ func startStackWith(t *testing.T, programmes string, extraEnv ...string) *stack 
 	if _, err := os.Stat(temporalBin); err != nil {
 		t.Fatalf("no Temporal CLI at %s: run deploy/install-tools temporal (deploy/test does)", temporalBin)
 	}
-	s := &stack{t: t, smtp: smtpsink.Start(t), tokens: map[string]string{}, namespace: "e2e-" + randomHex(t)}
+	s := &stack{t: t, smtp: smtpsink.Start(t), tokens: map[string]string{}, namespace: "e2e-" + randomHex(t), procEnv: procEnv}
 	databaseURL := pgtest.NewDatabase(t)
 	s.dbURL = databaseURL
-	temporalAddr := s.startTemporal(temporalBin)
+	var temporalAddr string
+	if external := os.Getenv("E2E_TEMPORAL_ADDRESS"); external != "" {
+		temporalAddr = s.useCluster(external)
+	} else {
+		temporalAddr = s.startTemporal(temporalBin)
+	}
 
 	services, _ := filepath.Abs("../deploy/services.yaml")
 	s.env = append(os.Environ(),
@@ -236,7 +255,7 @@ func (s *stack) launch(cmd *exec.Cmd) *proc {
 // command is `elkgezin <command>` with the stack's environment and logs.
 func (s *stack) command(command string) *exec.Cmd {
 	cmd := exec.Command(binary, command)
-	cmd.Env = s.env
+	cmd.Env = append(s.env[:len(s.env):len(s.env)], s.procEnv[command]...)
 	cmd.Stdout = s.logWriter()
 	cmd.Stderr = s.logWriter()
 	return cmd
@@ -250,7 +269,7 @@ func (s *stack) startWorker() { s.worker = s.launch(s.command("worker")) }
 func (s *stack) startAPI() {
 	s.t.Helper()
 	cmd := s.command("api")
-	cmd.Env = append(s.env, "API_ADDR=127.0.0.1:0")
+	cmd.Env = append(cmd.Env, "API_ADDR=127.0.0.1:0")
 	bound := &boundAddr{found: make(chan string, 1)}
 	cmd.Stderr = io.MultiWriter(s.logWriter(), bound)
 	api := s.launch(cmd)

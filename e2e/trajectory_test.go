@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"elkgezin/internal/smtpsink"
+	"elkgezin/trajectory"
 )
 
 // TestWholeTrajectoryOverHTTP drives one family's trajectory of the
@@ -59,9 +60,11 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 		t.Fatalf("intake by a coach not (yet) assigned: %d, want 404", status)
 	}
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "test-coach"})
-	// A step out of order is refused with the reason.
+	// A step out of order is refused with the reason, and its code (which
+	// crossed Temporal in the failure's encrypted details).
 	status, refused := s.call(coach, "POST", "/v1/trajectories/"+id+"/visits", map[string]any{}, nil)
-	if status != http.StatusConflict || !strings.Contains(refused["detail"].(string), "the intake is not recorded yet") {
+	if status != http.StatusConflict || !strings.Contains(refused["detail"].(string), "the intake is not recorded yet") ||
+		refused["code"] != string(trajectory.CodeVisitBeforeIntake) {
 		t.Fatalf("visit before the intake: %d %v", status, refused)
 	}
 	s.mustStep(coach, id, "intake", map[string]any{"note": "first visit at home, went well"})

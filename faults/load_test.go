@@ -27,8 +27,10 @@ const visitsPerFamily = 3
 // each call retried with the same Idempotency-Key until it succeeds, as a
 // careful client does through an outage.
 type families struct {
-	t       *testing.T
-	base    string
+	t *testing.T
+	// bases are the API replicas, as behind a load balancer: each call
+	// goes to the next, and to another when one does not answer.
+	bases   []string
 	partner string
 	super   string
 	coaches []string // tokens of fault-coach-1..n
@@ -40,7 +42,9 @@ type families struct {
 	unavail   int // 503 answers seen
 	noRetry   int // 503 answers without Retry-After
 	refusals  []string
-	transport int // calls that failed to connect (the API down)
+	transport int   // calls that failed to connect (the API down)
+	calls     int   // calls begun, to spread them over bases
+	served    []int // 2xx answers per replica
 }
 
 // programmeYAML is a programme whose limits are far away: the only email
@@ -131,8 +135,13 @@ func (f *families) record(id string, visits int, assigned bool) {
 // the test later). It gives up only when ctx ends or after five minutes.
 func (f *families) call(ctx context.Context, token, path, body, key string, out any) bool {
 	deadline := time.Now().Add(5 * time.Minute)
+	f.mu.Lock()
+	replica := f.calls % len(f.bases)
+	f.calls++
+	f.mu.Unlock()
+	failed := 0 // replicas in a row that could not be reached
 	for ctx.Err() == nil && time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.base+path, strings.NewReader(body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.bases[replica]+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Idempotency-Key", key)
 		resp, err := f.http.Do(req)
@@ -142,13 +151,22 @@ func (f *families) call(ctx context.Context, token, path, body, key string, out 
 				f.transport++
 				f.mu.Unlock()
 			}
-			time.Sleep(500 * time.Millisecond)
+			// As a load balancer does: the same request, to the next
+			// replica at once; a pause only when none answered.
+			replica = (replica + 1) % len(f.bases)
+			if failed++; failed%len(f.bases) == 0 {
+				time.Sleep(500 * time.Millisecond)
+			}
 			continue
 		}
+		failed = 0
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		switch {
 		case resp.StatusCode < 300:
+			f.mu.Lock()
+			f.served[replica]++
+			f.mu.Unlock()
 			if out != nil {
 				if err := jsonUnmarshal(b, out); err != nil {
 					f.refuse("%s: %v", path, err)

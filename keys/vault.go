@@ -87,9 +87,8 @@ func (v *Vault) ProgrammeKeys() *ProgrammeKeys { return v.pk }
 // none. A referral repeated after erasure gets ErrErased: a destroyed key
 // is never replaced, so nothing new is written under the old id.
 func (v *Vault) Ensure(ctx context.Context, trajectoryID, programmeID string) (*DataKey, error) {
-	k, err := v.Key(ctx, trajectoryID)
-	if !errors.Is(err, ErrNoKey) {
-		return k, err
+	if c, ok := v.cached(trajectoryID); ok {
+		return c.key, c.err
 	}
 	raw := make([]byte, KeySize)
 	if _, err := rand.Read(raw); err != nil {
@@ -100,24 +99,44 @@ func (v *Vault) Ensure(ctx context.Context, trajectoryID, programmeID string) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := v.pool.Exec(ctx, `
-		INSERT INTO trajectory_keys (trajectory_id, programme_id, key_id, wrapped)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (trajectory_id) DO NOTHING`,
-		trajectoryID, programmeID, keyID, wrapped); err != nil {
+	// One round trip: insert the new key unless the trajectory has one,
+	// and answer whichever key it has now (an erased one included).
+	var (
+		storedProgramme string
+		storedKeyID     *string
+		storedWrapped   []byte
+	)
+	err = v.pool.QueryRow(ctx, `
+		WITH ins AS (
+			INSERT INTO trajectory_keys (trajectory_id, programme_id, key_id, wrapped)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (trajectory_id) DO NOTHING
+			RETURNING programme_id, key_id, wrapped
+		)
+		SELECT programme_id, key_id, wrapped FROM ins
+		UNION ALL
+		SELECT programme_id, key_id, wrapped FROM trajectory_keys
+		WHERE trajectory_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		trajectoryID, programmeID, keyID, wrapped).Scan(&storedProgramme, &storedKeyID, &storedWrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A concurrent Ensure inserted it after this statement's snapshot
+		// was taken: read it back.
+		v.forget(trajectoryID)
+		return v.Key(ctx, trajectoryID)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("keys: store data key of %s: %w", trajectoryID, err)
 	}
-	v.forget(trajectoryID)
-	// Read back: a concurrent Ensure may have won the insert.
-	return v.Key(ctx, trajectoryID)
+	k, err := v.open(trajectoryID, storedProgramme, storedKeyID, storedWrapped)
+	if err == nil || errors.Is(err, ErrErased) {
+		v.remember(trajectoryID, k, err)
+	}
+	return k, err
 }
 
 // Key returns the trajectory's data key, or an error wrapping ErrNoKey or
 // ErrErased.
 func (v *Vault) Key(ctx context.Context, trajectoryID string) (*DataKey, error) {
-	v.mu.Lock()
-	c, ok := v.cache[trajectoryID]
-	v.mu.Unlock()
-	if ok && time.Since(c.at) < cacheFor {
+	if c, ok := v.cached(trajectoryID); ok {
 		return c.key, c.err
 	}
 	k, err := v.load(ctx, trajectoryID)
@@ -125,13 +144,24 @@ func (v *Vault) Key(ctx context.Context, trajectoryID string) (*DataKey, error) 
 	// (or its first event), and a decoder that remembered its absence
 	// would refuse, for a while, payloads sealed under it.
 	if err == nil || errors.Is(err, ErrErased) {
-		now := time.Now()
-		v.mu.Lock()
-		v.sweep(now)
-		v.cache[trajectoryID] = cached{key: k, err: err, at: now}
-		v.mu.Unlock()
+		v.remember(trajectoryID, k, err)
 	}
 	return k, err
+}
+
+func (v *Vault) cached(trajectoryID string) (cached, bool) {
+	v.mu.Lock()
+	c, ok := v.cache[trajectoryID]
+	v.mu.Unlock()
+	return c, ok && time.Since(c.at) < cacheFor
+}
+
+func (v *Vault) remember(trajectoryID string, k *DataKey, err error) {
+	now := time.Now()
+	v.mu.Lock()
+	v.sweep(now)
+	v.cache[trajectoryID] = cached{key: k, err: err, at: now}
+	v.mu.Unlock()
 }
 
 // sweep drops the expired keys, at most once per cacheFor: an entry past
@@ -162,6 +192,12 @@ func (v *Vault) load(ctx context.Context, trajectoryID string) (*DataKey, error)
 	if err != nil {
 		return nil, fmt.Errorf("keys: read data key of %s: %w", trajectoryID, err)
 	}
+	return v.open(trajectoryID, programmeID, keyID, wrapped)
+}
+
+// open unwraps a stored data key; a key whose wrapped form was destroyed
+// is ErrErased.
+func (v *Vault) open(trajectoryID, programmeID string, keyID *string, wrapped []byte) (*DataKey, error) {
 	if keyID == nil || wrapped == nil {
 		return nil, fmt.Errorf("%w: %s", ErrErased, trajectoryID)
 	}

@@ -79,9 +79,13 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/trajecten/"+url.PathEscape(id)+"?gedaan="+step, http.StatusSeeOther)
 			return
 		case errors.As(err, &rejected):
-			status, problem = http.StatusConflict, rejected.Reason
+			var known bool
+			status = http.StatusConflict
+			if problem, known = sayRejected(rejected); !known {
+				h.Logger.Warn("pages: a refusal without a Dutch sentence", "trajectory_id", id, "update", update, "code", rejected.Code)
+			}
 		case errors.Is(err, usecase.ErrClosed):
-			status, problem = http.StatusConflict, "Dit traject is afgesloten; er kunnen geen stappen meer bij."
+			status, problem = http.StatusConflict, sayCode(trajectory.CodeTrajectoryClosed)
 		case errors.Is(err, usecase.ErrNotRunning):
 			status, problem = http.StatusNotFound, "Dit traject loopt niet meer."
 		case errors.Is(err, usecase.ErrUnavailable):
@@ -139,13 +143,13 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 	case "geboorte":
 		born, err := trajectory.ParseDate(f.Get("born_on"))
 		if err != nil {
-			return "", nil, "Vul de geboortedatum in."
+			return "", nil, sayCode(trajectory.CodeBornOnRequired)
 		}
 		return trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: born, Name: strings.TrimSpace(f.Get("name")), By: by}, ""
 	case "overdracht":
 		svc, ok := h.Services[f.Get("service")]
 		if !ok {
-			return "", nil, "Kies een dienst uit de lijst."
+			return "", nil, sayCode(trajectory.CodeHandoverServiceMissing)
 		}
 		c := trajectory.Consent{Given: f.Get("consent_given") == "ja", Shares: f["shares"]}
 		if c.Shares == nil {
@@ -160,10 +164,10 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		}
 		reason := strings.TrimSpace(f.Get("reason"))
 		if reason == "" {
-			return "", nil, "Schrijf waarom u het gezin overdraagt."
+			return "", nil, sayCode(trajectory.CodeHandoverReasonRequired)
 		}
 		if ps = trajectory.ConsentProblems(c); len(ps) > 0 {
-			return "", nil, "Noteer eerst de toestemming van het gezin (gegeven, en op welke datum) voor deze overdracht."
+			return "", nil, problems(ps)
 		}
 		return trajectory.UpdateHandOver, trajectory.HandOver{Service: svc, Reason: reason, Consent: c, By: by}, ""
 	case "afsluiting":
@@ -179,14 +183,6 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		return trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: until, Reason: reason, By: by}, ""
 	}
 	return "", nil, "Onbekende stap."
-}
-
-func problems(ps []trajectory.Problem) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.Field + ": " + p.Message
-	}
-	return strings.Join(parts, "; ")
 }
 
 // parseLocal reads a datetime-local field in Belgian time; empty is zero

@@ -52,26 +52,32 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if detail == nil {
 		detail = map[string]string{}
 	}
-	insert := func() error {
+	err := s.withAuditPartition(ctx, func() error {
 		_, err := s.pool.Exec(ctx, `
 			INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
 			VALUES ($1, $2, nullif($3, ''), $4, $5)`,
 			e.Actor, e.Action, e.TrajectoryID, e.Outcome, detail)
 		return err
-	}
-	err := insert()
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23514" /* check_violation: no partition for the row */ {
-		// No partition for this month yet: make it and the next ones.
-		if _, perr := s.pool.Exec(ctx, `SELECT audit_log_partitions(now(), $1)`, auditMonthsAhead); perr != nil {
-			return fmt.Errorf("audit %s by %s: make the month's partition: %w", e.Action, e.Actor, perr)
-		}
-		err = insert()
-	}
+	})
 	if err != nil {
 		return fmt.Errorf("audit %s by %s: %w", e.Action, e.Actor, err)
 	}
 	return nil
+}
+
+// withAuditPartition runs write, which appends to audit_log; when the
+// month has no partition yet, it makes it (and the next ones) and runs
+// write once more.
+func (s *Store) withAuditPartition(ctx context.Context, write func() error) error {
+	err := write()
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" /* check_violation: no partition for the row */ {
+		if _, perr := s.pool.Exec(ctx, `SELECT audit_log_partitions(now(), $1)`, auditMonthsAhead); perr != nil {
+			return fmt.Errorf("make the month's audit_log partition: %w", perr)
+		}
+		err = write()
+	}
+	return err
 }
 
 // auditMonthsAhead is how many monthly partitions of audit_log are made

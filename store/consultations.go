@@ -74,20 +74,12 @@ func (s *Store) Consultation(ctx context.Context, id string) (Consultation, erro
 	return c, nil
 }
 
-// linkConsultation keeps the link between a consultation and the
-// trajectory it became, from both sides; the first referral keeps it.
-func linkConsultation(ctx context.Context, tx pgx.Tx, trajectoryID, consultationID string, at time.Time) error {
-	if consultationID == "" {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `UPDATE trajectories SET consultation_id = $2 WHERE id = $1`, trajectoryID, consultationID); err != nil {
-		return fmt.Errorf("link consultation: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE consultations SET trajectory_id = $2, referred_at = $3
-		WHERE id = $1 AND trajectory_id IS NULL`, consultationID, trajectoryID, at); err != nil {
-		return fmt.Errorf("link consultation: %w", err)
-	}
-	return nil
+// queueLinkConsultation links a referral to the anonymous consultation it
+// followed, in a pipelined batch.
+func queueLinkConsultation(b *pgx.Batch, trajectoryID, consultationID string, at time.Time) {
+	b.Queue(`UPDATE trajectories SET consultation_id = $2 WHERE id = $1`, trajectoryID, consultationID)
+	b.Queue(`UPDATE consultations SET trajectory_id = $2, referred_at = $3
+		WHERE id = $1 AND trajectory_id IS NULL`, consultationID, trajectoryID, at)
 }
 
 // RecordCollectiveActivity stores an activity. The id is the caller's

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"elkgezin/keys"
 	"elkgezin/trajectory"
 )
 
@@ -96,89 +98,185 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	if err != nil {
 		return fmt.Errorf("record event %d (%s) of %s: seal detail: %w", e.Seq, e.Kind, e.TrajectoryID, err)
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (trajectory_id, seq) DO NOTHING`,
-			e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed)
+	sum := e.Summary
+	// An email_failed event marks the trajectory even when its summary
+	// (written by a workflow that predates the flag) does not.
+	emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
+	args := []any{e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed,
+		sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
+		sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, emailFailed, coWorkers(sum),
+		actedByPerson(e.Actor)}
+	if e.Referral == nil && e.Kind != trajectory.EventBirthRecorded {
+		// Most events touch nothing else: one statement, one round trip,
+		// atomic without a transaction of its own.
+		err := s.withAuditPartition(ctx, func() error {
+			var inserted bool
+			return s.pool.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted)
+		})
 		if err != nil {
-			return fmt.Errorf("insert event: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			// Logged before, and its read-model change committed with it.
-			return nil
-		}
-		sum := e.Summary
-		// An email_failed event marks the trajectory even when its summary
-		// (written by a workflow that predates the flag) does not.
-		emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
-				next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed, co_workers)
-			VALUES ($1, $2, $3, $4, nullif($5, ''), nullif($6, ''), $7, $8, nullif($9, ''), $10, $11, $12, $13, $14)
-			ON CONFLICT (id) DO UPDATE SET
-				programme_id = excluded.programme_id,
-				referrer_org = excluded.referrer_org,
-				phase        = excluded.phase,
-				coach_id     = excluded.coach_id,
-				next_step    = excluded.next_step,
-				next_due_at  = excluded.next_due_at,
-				escalated    = excluded.escalated,
-				close_reason = excluded.close_reason,
-				referred_at  = excluded.referred_at,
-				updated_at   = excluded.updated_at,
-				version      = excluded.version,
-				email_failed = excluded.email_failed,
-				co_workers   = excluded.co_workers
-			WHERE t.version < excluded.version`,
-			e.TrajectoryID, sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
-			sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, e.At, e.Seq, emailFailed, coWorkers(sum)); err != nil {
-			return fmt.Errorf("update read model: %w", err)
-		}
-		if r := e.Referral; r != nil {
-			// Set even when a later event got here first: only this event carries it.
-			var due *time.Time
-			if !r.ExpectedDueDate.IsZero() {
-				due = &r.ExpectedDueDate.Time
-			}
-			if _, err := tx.Exec(ctx, `UPDATE trajectories SET expected_due_date = $2 WHERE id = $1`,
-				e.TrajectoryID, due); err != nil {
-				return fmt.Errorf("store referral: %w", err)
-			}
-			family := r.Family
-			if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
-				p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
-				p.Children = append(slices.Clone(r.Children), p.Children...)
-			}); err != nil {
-				return fmt.Errorf("store referral: %w", err)
-			}
-			if err := linkConsultation(ctx, tx, e.TrajectoryID, r.ConsultationID, e.At); err != nil {
-				return err
-			}
-		}
-		if e.Kind == trajectory.EventBirthRecorded {
-			born, err := trajectory.ParseDate(e.Detail["born_on"])
-			if err != nil {
-				return fmt.Errorf("%w %d (%s) of %q: born_on: %v", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, err)
-			}
-			if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2 WHERE id = $1`,
-				e.TrajectoryID, born.Time); err != nil {
-				return fmt.Errorf("store birth: %w", err)
-			}
-			if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
-				p.Children = append(p.Children, trajectory.Child{Name: e.Detail["name"], BirthDate: born})
-			}); err != nil {
-				return fmt.Errorf("store birth: %w", err)
-			}
+			return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
 		}
 		return nil
+	}
+	if e.Referral != nil {
+		err := s.withAuditPartition(ctx, func() error { return s.recordReferral(ctx, e, k, args) })
+		if err != nil {
+			return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+		}
+		return nil
+	}
+	err = s.withAuditPartition(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var inserted bool
+			if err := tx.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted); err != nil {
+				return fmt.Errorf("insert event: %w", err)
+			}
+			if !inserted {
+				// Logged before, and its read-model change committed with it.
+				return nil
+			}
+			if e.Kind == trajectory.EventBirthRecorded {
+				born, err := trajectory.ParseDate(e.Detail["born_on"])
+				if err != nil {
+					return fmt.Errorf("%w %d (%s) of %q: born_on: %v", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, err)
+				}
+				if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2 WHERE id = $1`,
+					e.TrajectoryID, born.Time); err != nil {
+					return fmt.Errorf("store birth: %w", err)
+				}
+				if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
+					p.Children = append(p.Children, trajectory.Child{Name: e.Detail["name"], BirthDate: born})
+				}); err != nil {
+					return fmt.Errorf("store birth: %w", err)
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
 	}
 	return nil
 }
+
+// recordReferral is RecordEvent for a referred event in two round trips
+// instead of one per statement: the event, its read-model row, its audit
+// entry and a lock on the row's personal data go in one pipelined batch
+// that opens the transaction; the referral's personal data and the commit
+// in a second.
+func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.DataKey, args []any) error {
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// A connection given back inside a transaction (an error below) is
+	// closed by the pool, never reused: nothing half-done can commit.
+	defer c.Release()
+	var (
+		inserted bool
+		sealed   []byte
+		first    pgx.Batch
+	)
+	first.Queue("BEGIN")
+	first.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&inserted) })
+	first.Queue(`SELECT personal FROM trajectories WHERE id = $1 FOR UPDATE`, e.TrajectoryID).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&sealed); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	if err := c.SendBatch(ctx, &first).Close(); err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	var second pgx.Batch
+	if inserted {
+		// Logged now (not before): store the referral with it.
+		r := e.Referral
+		var due *time.Time
+		if !r.ExpectedDueDate.IsZero() {
+			due = &r.ExpectedDueDate.Time
+		}
+		personalSQL, personalArgs := `UPDATE trajectories SET expected_due_date = $2 WHERE id = $1`, []any{e.TrajectoryID, due}
+		if k != nil {
+			family := r.Family
+			sealedNew, err := changePersonal(k, e.TrajectoryID, sealed, func(p *personal) {
+				p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
+				p.Children = append(slices.Clone(r.Children), p.Children...)
+			})
+			if err != nil {
+				return fmt.Errorf("store referral: %w", err)
+			}
+			personalSQL = `UPDATE trajectories SET expected_due_date = $2, personal = $3 WHERE id = $1`
+			personalArgs = append(personalArgs, sealedNew)
+		}
+		second.Queue(personalSQL, personalArgs...)
+		if r.ConsultationID != "" {
+			queueLinkConsultation(&second, e.TrajectoryID, r.ConsultationID, e.At)
+		}
+	}
+	second.Queue("COMMIT")
+	if err := c.SendBatch(ctx, &second).Close(); err != nil {
+		return fmt.Errorf("store referral: %w", err)
+	}
+	return nil
+}
+
+// actedByPerson says whether an event's actor is someone who acted through
+// the API or the pages (kind:subject, or a service through its handover
+// link) rather than elkgezin itself (reminders, emails, expiries).
+func actedByPerson(actor string) bool {
+	return strings.Contains(actor, ":") || actor == "service"
+}
+
+// recordEventSQL appends an event and, only if it was not logged before,
+// applies its summary to the read model unless the row is already at a
+// later version, and, for an event a person caused ($19), appends the
+// action's entry to the audit log; it answers whether the event was new.
+// The writes are one statement, so they commit together or not at all, in
+// one round trip.
+//
+// That entry ("event:<kind>", detail seq and source "event") is the audit
+// log's guarantee for actions: an action takes effect exactly when its
+// event commits (a step's Update completes only after its event is
+// written; a referral's workflow writes its referred event whatever
+// happens to the API), so no crash can leave an action that took effect
+// without its entry, and a retried write adds none. The API's own entry
+// of the request (who asked, with which token, what was answered) is
+// written too (after the answer), but only this one is owed.
+const recordEventSQL = `
+	WITH ev AS (
+		INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (trajectory_id, seq) DO NOTHING
+		RETURNING seq
+	), rm AS (
+		INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
+			next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed, co_workers)
+		SELECT $1, $8, $9, $10, nullif($11, ''), nullif($12, ''), $13, $14, nullif($15, ''), $16, $5, $2, $17, $18
+		WHERE EXISTS (SELECT 1 FROM ev)
+		ON CONFLICT (id) DO UPDATE SET
+			programme_id = excluded.programme_id,
+			referrer_org = excluded.referrer_org,
+			phase        = excluded.phase,
+			coach_id     = excluded.coach_id,
+			next_step    = excluded.next_step,
+			next_due_at  = excluded.next_due_at,
+			escalated    = excluded.escalated,
+			close_reason = excluded.close_reason,
+			referred_at  = excluded.referred_at,
+			updated_at   = excluded.updated_at,
+			version      = excluded.version,
+			email_failed = excluded.email_failed,
+			co_workers   = excluded.co_workers
+		WHERE t.version < excluded.version
+		RETURNING 1
+	), au AS (
+		INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
+		SELECT $4, 'event:' || $3, $1, 'ok', jsonb_build_object('seq', $2::text, 'source', 'event')
+		WHERE $19 AND EXISTS (SELECT 1 FROM ev)
+		RETURNING 1
+	)
+	SELECT EXISTS (SELECT 1 FROM ev)`
 
 // checkEvent refuses an event that would leave a hole in the log or the
 // read model; such an event is a bug in the caller.

@@ -21,7 +21,7 @@ var ErrNoKeys = errors.New("store: no programme keys (PROGRAMME_KEYS) to encrypt
 // WithKeys returns a Store on the same pool that seals personal fields
 // under each trajectory's data key (package keys), made on first use.
 func (s *Store) WithKeys(pk *keys.ProgrammeKeys) *Store {
-	return &Store{pool: s.pool, vault: keys.NewVault(s.pool, pk)}
+	return &Store{pool: s.pool, vault: keys.NewVault(s.pool, pk), tokens: s.tokens}
 }
 
 // Vault is the data keys of the trajectories; nil without WithKeys.
@@ -76,29 +76,39 @@ func updatePersonal(ctx context.Context, tx pgx.Tx, k *keys.DataKey, id string, 
 	if err := tx.QueryRow(ctx, `SELECT personal FROM trajectories WHERE id = $1 FOR UPDATE`, id).Scan(&sealed); err != nil {
 		return fmt.Errorf("read personal data: %w", err)
 	}
+	resealed, err := changePersonal(k, id, sealed, change)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE trajectories SET personal = $2 WHERE id = $1`, id, resealed); err != nil {
+		return fmt.Errorf("write personal data: %w", err)
+	}
+	return nil
+}
+
+// changePersonal opens sealed personal data (nil: none yet), lets change
+// alter it and seals it again.
+func changePersonal(k *keys.DataKey, id string, sealed []byte, change func(*personal)) ([]byte, error) {
 	var p personal
 	if sealed != nil {
 		plain, err := k.Open(sealed, aadPersonal)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		err = json.Unmarshal(plain, &p)
 		clear(plain)
 		if err != nil {
-			return fmt.Errorf("personal data of %s: %w", id, err)
+			return nil, fmt.Errorf("personal data of %s: %w", id, err)
 		}
 	}
 	change(&p)
 	plain, err := json.Marshal(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = tx.Exec(ctx, `UPDATE trajectories SET personal = $2 WHERE id = $1`, id, k.Seal(plain, aadPersonal))
+	resealed := k.Seal(plain, aadPersonal)
 	clear(plain)
-	if err != nil {
-		return fmt.Errorf("write personal data: %w", err)
-	}
-	return nil
+	return resealed, nil
 }
 
 // openKey is the data key to read a trajectory's sealed data with; nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"elkgezin/keys"
@@ -30,12 +31,15 @@ const DefaultMaxConns = 20
 type Store struct {
 	pool  *pgxpool.Pool
 	vault *keys.Vault // nil until WithKeys: no personal data can be written
+	// tokens remembers verified tokens for a few seconds; nil: none
+	// (WithTokenCache).
+	tokens *tokenCache
 }
 
 // Open connects to the database, checks that it answers and brings its
 // schema up to date, so a process that got a Store can use it at once.
 // Errors never repeat the URL: it may hold a password.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx's parse errors quote the URL, password included when it
@@ -47,6 +51,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		// each other on a small machine: a request holds a connection for
 		// its token, its audit entry and its read-model write in turn.
 		cfg.MaxConns = DefaultMaxConns
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -61,6 +68,14 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, fmt.Errorf("open database: migrate: %w", err)
 	}
 	return &Store{pool: pool}, nil
+}
+
+// Option adjusts the pool's configuration before Open connects.
+type Option func(*pgxpool.Config)
+
+// WithTracer traces every query (telemetry.QueryTracer).
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
 }
 
 // Close closes every connection; call it once the Store is no longer used.

@@ -197,26 +197,36 @@ func (t *TokenInfo) targets() []any {
 // (any other error means the database did not answer). It looks the token
 // up by its public id and compares the SHA-256 of the whole token in
 // constant time. It notes the use in last_used_at, at most once a minute.
+// With WithTokenCache, a token verified within the cache's TTL is believed
+// without asking the database (see there).
 func (s *Store) AuthenticateToken(ctx context.Context, token string) (TokenInfo, error) {
 	id := TokenID(token)
 	if id == "" {
 		return TokenInfo{}, fmt.Errorf("%w: malformed", ErrTokenInvalid)
 	}
+	sum := sha256.Sum256([]byte(token))
+	if info, ok := s.tokens.get(sum); ok {
+		return info, nil
+	}
 	var (
 		info    TokenInfo
 		hash    []byte
 		expired bool
+		// left is how long the token has until expiry, by the database's
+		// clock; nil when it never expires.
+		left *float64
 	)
+	asked := time.Now()
 	// The database's clock decides expiry, as it does revocation.
-	err := s.pool.QueryRow(ctx, `SELECT secret_hash, coalesce(expires_at <= now(), false), `+tokenColumns+` FROM api_tokens WHERE id = $1`, id).
-		Scan(append([]any{&hash, &expired}, info.targets()...)...)
+	err := s.pool.QueryRow(ctx, `SELECT secret_hash, coalesce(expires_at <= now(), false),
+		extract(epoch FROM expires_at - now())::float8, `+tokenColumns+` FROM api_tokens WHERE id = $1`, id).
+		Scan(append([]any{&hash, &expired, &left}, info.targets()...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return TokenInfo{}, fmt.Errorf("%w: unknown", ErrTokenInvalid)
 	}
 	if err != nil {
 		return TokenInfo{}, fmt.Errorf("authenticate token %s: %w", id, err)
 	}
-	sum := sha256.Sum256([]byte(token))
 	if subtle.ConstantTimeCompare(hash, sum[:]) != 1 {
 		return TokenInfo{}, fmt.Errorf("%w: unknown", ErrTokenInvalid)
 	}
@@ -241,13 +251,25 @@ func (s *Store) AuthenticateToken(ctx context.Context, token string) (TokenInfo,
 			return TokenInfo{}, fmt.Errorf("authenticate token %s: note its use: %w", id, err)
 		}
 	}
+	var untilExpiry *time.Duration
+	if left != nil {
+		d := time.Duration(*left * float64(time.Second))
+		untilExpiry = &d
+	}
+	s.tokens.put(sum, info, asked, untilExpiry)
 	return info, nil
 }
 
 // RevokeToken revokes the token with this id at once; every request with
-// it is refused from then on. Revoking a revoked token changes nothing. An
+// it is refused from then on (by this Store at once, by another process's
+// token cache within its TTL). Revoking a revoked token changes nothing. An
 // unknown id is an error wrapping ErrNotFound.
 func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	// Forgotten before and after the update; only a lookup that read the
+	// row before the update and is kept after it is believed longer, and
+	// then for at most the TTL, as in another process.
+	s.tokens.forget(id)
+	defer s.tokens.forget(id)
 	var revoked bool
 	err := s.pool.QueryRow(ctx, `
 		WITH changed AS (

@@ -64,7 +64,8 @@ func (t Timings) MilestoneProblems() []Problem {
 	}
 	var ps []Problem
 	for _, fe := range programme.MilestoneProblems(ms, t.ReminderLead) {
-		ps = append(ps, Problem{Field: "timings." + fe.Field, Message: fe.Problem})
+		ps = append(ps, Problem{Field: "timings." + fe.Field, Message: fe.Problem,
+			Code: CodeTimingsMilestonesInvalid, Args: map[string]string{ArgField: "timings." + fe.Field}})
 	}
 	return ps
 }
@@ -115,7 +116,7 @@ type RecordAttendance struct {
 // of visits: not in the future.
 func MilestoneTimeProblems(now, doneAt time.Time) []Problem {
 	if doneAt.After(now.Add(ClockSkew)) {
-		return []Problem{{"done_at", "lies in the future: record a milestone once it is reached"}}
+		return []Problem{{Field: "done_at", Message: "lies in the future: record a milestone once it is reached", Code: CodeMilestoneInFuture}}
 	}
 	return nil
 }

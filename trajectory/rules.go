@@ -11,13 +11,20 @@ import (
 // client that goes to Temporal directly meets the same rules. What depends
 // on where the trajectory stands is checked by the validators alone.
 
-// Problem is one thing wrong with a step's data, by the field it is in.
+// Problem is one thing wrong with a step's data, by the field it is in:
+// in English for the API (Message) and as a refusal's code and arguments
+// for an adapter that speaks another language.
 type Problem struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Field   string            `json:"field"`
+	Message string            `json:"message"`
+	Code    RefusalCode       `json:"code"`
+	Args    map[string]string `json:"args,omitempty"`
 }
 
 func (p Problem) String() string { return p.Field + " " + p.Message }
+
+// Refusal is the problem as the refusal of a step.
+func (p Problem) Refusal() Refusal { return Refusal{Code: p.Code, Args: p.Args} }
 
 // ClockSkew is how far a done_at may lie ahead of the clock that checks it:
 // a phone's clock a little ahead must not make a visit "in the future".
@@ -32,7 +39,7 @@ const MaxPlanAhead = 366 * 24 * time.Hour
 func VisitTimeProblems(now, doneAt, nextDue time.Time) []Problem {
 	var ps []Problem
 	if doneAt.After(now.Add(ClockSkew)) {
-		ps = append(ps, Problem{"done_at", "lies in the future: record a visit after it took place"})
+		ps = append(ps, Problem{Field: "done_at", Message: "lies in the future: record a visit after it took place", Code: CodeDoneAtInFuture})
 	}
 	if !nextDue.IsZero() {
 		after := now
@@ -41,9 +48,9 @@ func VisitTimeProblems(now, doneAt, nextDue time.Time) []Problem {
 		}
 		switch {
 		case !nextDue.After(after):
-			ps = append(ps, Problem{"next_visit_due", "must lie in the future"})
+			ps = append(ps, Problem{Field: "next_visit_due", Message: "must lie in the future", Code: CodeNextVisitNotInFuture})
 		case nextDue.After(now.Add(MaxPlanAhead)):
-			ps = append(ps, Problem{"next_visit_due", "must lie within a year; plan a nearer visit"})
+			ps = append(ps, Problem{Field: "next_visit_due", Message: "must lie within a year; plan a nearer visit", Code: CodeNextVisitTooFar})
 		}
 	}
 	return ps
@@ -59,12 +66,12 @@ func CloseProblems(reason CloseReason, text string) []Problem {
 	}
 	switch {
 	case reason == "":
-		ps = append(ps, Problem{"reason", "is required: one of " + strings.Join(names, ", ")})
+		ps = append(ps, Problem{Field: "reason", Message: "is required: one of " + strings.Join(names, ", "), Code: CodeCloseReasonRequired})
 	case !slices.Contains(CloseReasons, reason):
-		ps = append(ps, Problem{"reason", "must be one of " + strings.Join(names, ", ")})
+		ps = append(ps, Problem{Field: "reason", Message: "must be one of " + strings.Join(names, ", "), Code: CodeCloseReasonUnknown})
 	}
 	if reason == CloseOther && strings.TrimSpace(text) == "" {
-		ps = append(ps, Problem{"text", "is required when the reason is other: say why the trajectory ends"})
+		ps = append(ps, Problem{Field: "text", Message: "is required when the reason is other: say why the trajectory ends", Code: CodeCloseTextRequired})
 	}
 	return ps
 }
@@ -74,11 +81,13 @@ func CloseProblems(reason CloseReason, text string) []Problem {
 func ConsentProblems(c Consent) []Problem {
 	var ps []Problem
 	if !c.Given || c.RecordedOn.IsZero() {
-		ps = append(ps, Problem{"consent", "the family's consent to this handover is not recorded"})
+		ps = append(ps, Problem{Field: "consent", Message: "the family's consent to this handover is not recorded", Code: CodeConsentMissing})
 	}
 	for _, s := range c.Shares {
 		if !slices.Contains(ShareCategories, s) {
-			ps = append(ps, Problem{"consent.shares", "names " + s + ", which is not one of " + strings.Join(ShareCategories, ", ")})
+			// No Args: the unknown name is whatever the client sent.
+			ps = append(ps, Problem{Field: "consent.shares", Message: "names " + s + ", which is not one of " + strings.Join(ShareCategories, ", "),
+				Code: CodeConsentShareUnknown})
 		}
 	}
 	return ps

@@ -50,8 +50,15 @@ var (
 )
 
 // RejectedError is a step the workflow's validator refused; Reason says
-// why, in words for the person who sent it.
-type RejectedError struct{ Reason string }
+// why in English, for the person who sent it. The embedded Refusal says it
+// for a program: Code and Args, which an adapter turns into its own words.
+// Also holds further refusals, when a shared rule found more than one
+// problem. A worker older than the codes gives an empty Code.
+type RejectedError struct {
+	Reason string
+	trajectory.Refusal
+	Also []trajectory.Refusal
+}
 
 func (e *RejectedError) Error() string { return "step rejected: " + e.Reason }
 
@@ -79,6 +86,25 @@ func (c Cases) Visible(ctx context.Context, p Principal, id string) (store.Traje
 	return row, nil
 }
 
+// Actable checks that p may act on the trajectory and returns what that
+// check read (programme, coach, co-workers): all a step needs before its
+// Update, whose validators have the last word. It reads neither the
+// personal data nor the events, so a step costs one round trip to
+// PostgreSQL before Temporal, and a trajectory that is not p's costs what
+// one that does not exist costs.
+func (c Cases) Actable(ctx context.Context, p Principal, id string) (store.TrajectorySummary, error) {
+	access, err := c.Store.TrajectoryAccess(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.TrajectorySummary{}, ErrNotFound
+	case err != nil:
+		return store.TrajectorySummary{}, fmt.Errorf("%w: read trajectory: %w", ErrUnavailable, err)
+	case !MayAccess(p, access):
+		return store.TrajectorySummary{}, ErrDenied
+	}
+	return access, nil
+}
+
 // Update sends a step to the trajectory's workflow as the Update named
 // update, with the Update id scoped by its name, so a retry with the same
 // key is the same Update to Temporal and a key reused for another kind of
@@ -100,10 +126,14 @@ func (c Cases) Update(ctx context.Context, id, update, key string, req any) (tra
 			return state, nil
 		}
 	}
-	var appErr *temporal.ApplicationError
+	if reason, rs, refused := trajectory.RefusalOf(err); refused {
+		rejected := &RejectedError{Reason: reason}
+		if len(rs) > 0 {
+			rejected.Refusal, rejected.Also = rs[0], rs[1:]
+		}
+		return state, rejected
+	}
 	switch {
-	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
-		return state, &RejectedError{Reason: appErr.Message()}
 	case WorkflowGone(err):
 		// The workflow ended: closed, or gone for a reason the store may not know.
 		if row, serr := c.Store.Trajectory(ctx, id); serr == nil && row.Phase == trajectory.PhaseClosed {

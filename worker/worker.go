@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -47,6 +48,12 @@ type Config struct {
 	// by both workers); one not cached is replayed from its history on its
 	// next task. Zero means DefaultWorkflowCacheSize.
 	WorkflowCacheSize int
+	// Deployment, when set, turns on Worker Deployment Versioning: both
+	// workers poll as this version, and trajectories auto-upgrade to the
+	// deployment's current version (see Deployment).
+	Deployment *sdkworker.WorkerDeploymentVersion
+	// Tracer, when set, traces each email's SMTP transaction.
+	Tracer trace.Tracer
 }
 
 // DefaultWorkflowCacheSize is the SDK's own default, kept explicit so an
@@ -80,6 +87,10 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 	if rate <= 0 {
 		rate = DefaultEmailsPerSecond
 	}
+	var deployment sdkworker.DeploymentOptions
+	if cfg.Deployment != nil {
+		deployment = Deployment(*cfg.Deployment)
+	}
 	// Pollers scale with the backlog (the server says when more would get
 	// tasks): with the SDK's fixed two per kind, a worker took about 15
 	// workflow tasks a second off a backlog on the PostgreSQL-backed
@@ -89,6 +100,7 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 	}
 	main = sdkworker.New(cfg.Temporal, trajectory.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout:          StopTimeout(cfg.Mail),
+		DeploymentOptions:          deployment,
 		WorkflowTaskPollerBehavior: autoscale(),
 		ActivityTaskPollerBehavior: autoscale(),
 	})
@@ -96,13 +108,18 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 		WorkerStopTimeout:            StopTimeout(cfg.Mail),
 		TaskQueueActivitiesPerSecond: rate,
 		DisableWorkflowWorker:        true,
+		DeploymentOptions:            deployment,
 		ActivityTaskPollerBehavior:   autoscale(),
 	})
 	main.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
+	var mail activities.EmailSender = mailer.NewSender(cfg.Mail)
+	if cfg.Tracer != nil {
+		mail = tracedSender{next: mail, tracer: cfg.Tracer}
+	}
 	acts := &activities.Activities{
 		Events:        cfg.Store,
 		Ledger:        cfg.Store,
-		Mail:          mailer.NewSender(cfg.Mail),
+		Mail:          mail,
 		From:          cfg.Mail.From,
 		PublicBaseURL: cfg.PublicBaseURL,
 		Links:         cfg.Links,
@@ -147,8 +164,12 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
+	version := "unversioned"
+	if cfg.Deployment != nil {
+		version = cfg.Deployment.DeploymentName + "." + cfg.Deployment.BuildID
+	}
 	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "email_task_queue", trajectory.EmailTaskQueue,
-		"emails_per_second", cfg.EmailsPerSecond, "workflow_cache_size", cfg.WorkflowCacheSize, "stop_timeout", StopTimeout(cfg.Mail).String())
+		"emails_per_second", cfg.EmailsPerSecond, "workflow_cache_size", cfg.WorkflowCacheSize, "stop_timeout", StopTimeout(cfg.Mail).String(), "deployment_version", version)
 	// Either worker ending (a fatal error) stops the other: the process
 	// must not run half a worker.
 	ctx, cancel := context.WithCancel(ctx)

@@ -211,11 +211,20 @@ func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
 		}
 	}
 	eventKind := trajectory.EventReminderSent
-	if o.kind == trajectory.Reminder {
-		o.step.Reminded = true
-	} else {
-		o.step.Alerted = true
+	if o.kind != trajectory.Reminder {
 		eventKind = trajectory.EventAlertSent
+	}
+	// An Update may have reassigned the coach while the email was on its
+	// way; that reset what the previous coach was told, so the new coach is
+	// still owed it and the next wait sends it to them.
+	reassigned := to.Role == trajectory.RoleCoach && to.CoachID != w.c.State.CoachID &&
+		workflow.GetVersion(ctx, changeReassignedWhileSending, workflow.DefaultVersion, 1) >= 1
+	switch {
+	case reassigned:
+	case o.kind == trajectory.Reminder:
+		o.step.Reminded = true
+	default:
+		o.step.Alerted = true
 	}
 	if !delivered {
 		return w.publish(ctx)

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -14,16 +13,16 @@ import (
 
 func (w *trajectoryWorkflow) validateHandOver(ctx workflow.Context, req trajectory.HandOver) error {
 	if w.c.State.CoachID == "" {
-		return reject("no coach is assigned yet: a handover names the coach as the service's contact")
+		return reject(trajectory.CodeHandoverNeedsCoach, nil, "no coach is assigned yet: a handover names the coach as the service's contact")
 	}
 	if err := rejectProblems(trajectory.ConsentProblems(req.Consent)); err != nil {
 		return err
 	}
 	if req.Service.ID == "" || req.Service.Email == "" {
-		return reject("the service to hand over to is missing")
+		return reject(trajectory.CodeHandoverServiceMissing, nil, "the service to hand over to is missing")
 	}
 	if strings.TrimSpace(req.Reason) == "" {
-		return reject("a handover needs a reason")
+		return reject(trajectory.CodeHandoverReasonRequired, nil, "a handover needs a reason")
 	}
 	return nil
 }
@@ -151,17 +150,21 @@ func (w *trajectoryWorkflow) sharedData(shares []string) trajectory.SharedData {
 }
 
 func (w *trajectoryWorkflow) validateAcknowledgeHandover(ctx workflow.Context, req trajectory.AcknowledgeHandover) error {
+	n := strconv.Itoa(req.Number)
+	number := map[string]string{trajectory.ArgHandover: n}
 	if req.Number < 1 || req.Number > len(w.c.State.Handovers) {
-		return reject("this trajectory has no handover %d", req.Number)
+		return reject(trajectory.CodeHandoverUnknown, number, "this trajectory has no handover %d", req.Number)
 	}
 	h := w.c.State.Handovers[req.Number-1]
 	switch {
 	case !h.AcknowledgedAt.IsZero():
-		return reject("handover %d was already acknowledged on %s", req.Number, h.AcknowledgedAt.UTC().Format(time.RFC3339))
+		return reject(trajectory.CodeHandoverAlreadyAcknowledged, map[string]string{trajectory.ArgHandover: n, trajectory.ArgAcknowledgedAt: rfc3339(h.AcknowledgedAt)},
+			"handover %d was already acknowledged on %s", req.Number, rfc3339(h.AcknowledgedAt))
 	case h.Failed:
-		return reject("handover %d could not be delivered; the coach will send it again", req.Number)
+		return reject(trajectory.CodeHandoverUndelivered, number, "handover %d could not be delivered; the coach will send it again", req.Number)
 	case !h.SentAt.IsZero() && h.Ack == nil:
-		return reject("the link of handover %d expired on %s", req.Number, h.LinkExpiresAt.UTC().Format(time.RFC3339))
+		return reject(trajectory.CodeHandoverLinkExpired, map[string]string{trajectory.ArgHandover: n, trajectory.ArgExpiredAt: rfc3339(h.LinkExpiresAt)},
+			"the link of handover %d expired on %s", req.Number, rfc3339(h.LinkExpiresAt))
 	}
 	return nil
 }
@@ -179,14 +182,16 @@ func (w *trajectoryWorkflow) acknowledgeHandover(ctx workflow.Context, req traje
 }
 
 func (w *trajectoryWorkflow) validateResendHandover(ctx workflow.Context, req trajectory.ResendHandover) error {
+	number := map[string]string{trajectory.ArgHandover: strconv.Itoa(req.Number)}
 	if req.Number < 1 || req.Number > len(w.c.State.Handovers) {
-		return reject("this trajectory has no handover %d", req.Number)
+		return reject(trajectory.CodeHandoverUnknown, number, "this trajectory has no handover %d", req.Number)
 	}
 	if !w.c.State.Handovers[req.Number-1].Failed || !slices.ContainsFunc(w.c.PendingHandovers, func(p trajectory.PendingHandover) bool { return p.Number == req.Number && p.Held }) {
-		return reject("handover %d did not fail, or can no longer be sent: only a handover whose email could not be delivered is sent again", req.Number)
+		return reject(trajectory.CodeHandoverNotResendable, number,
+			"handover %d did not fail, or can no longer be sent: only a handover whose email could not be delivered is sent again", req.Number)
 	}
 	if req.Service.ID == "" || req.Service.Email == "" {
-		return reject("the service to hand over to is missing")
+		return reject(trajectory.CodeHandoverServiceMissing, nil, "the service to hand over to is missing")
 	}
 	return nil
 }

@@ -78,21 +78,25 @@ func (w *trajectoryWorkflow) validateRecordMilestone(ctx workflow.Context, req t
 			ids[i] = m.ID
 		}
 		if len(ids) == 0 {
-			return reject("this trajectory's programme has no milestones")
+			return reject(trajectory.CodeNoMilestones, nil, "this trajectory's programme has no milestones")
 		}
-		return reject("%q is not a milestone of this trajectory; its milestones are %s", req.Milestone, strings.Join(ids, ", "))
+		return reject(trajectory.CodeMilestoneUnknown, map[string]string{trajectory.ArgMilestone: req.Milestone, trajectory.ArgMilestones: strings.Join(ids, ",")},
+			"%q is not a milestone of this trajectory; its milestones are %s", req.Milestone, strings.Join(ids, ", "))
 	case w.c.State.Phase == trajectory.PhaseReferred:
-		return reject("no coach is assigned yet: assign the fixed coach before recording a milestone")
+		return reject(trajectory.CodeMilestoneNeedsCoach, nil, "no coach is assigned yet: assign the fixed coach before recording a milestone")
 	case w.milestoneReached(m.ID):
-		return reject("milestone %s was already reached", m.ID)
+		return reject(trajectory.CodeMilestoneAlreadyReached, map[string]string{trajectory.ArgMilestone: m.ID}, "milestone %s was already reached", m.ID)
 	case w.openMilestone(m.ID) == nil:
-		return reject("milestone %s follows %s, which is not reached yet", m.ID, m.After)
+		return reject(trajectory.CodeMilestoneNotOpen, map[string]string{trajectory.ArgMilestone: m.ID, trajectory.ArgAfter: m.After},
+			"milestone %s follows %s, which is not reached yet", m.ID, m.After)
 	}
 	if err := rejectProblems(trajectory.MilestoneTimeProblems(workflow.Now(ctx), req.DoneAt)); err != nil {
 		return err
 	}
 	if from := w.milestoneOpenedAt(m); !req.DoneAt.IsZero() && req.DoneAt.Before(from) {
-		return reject("done_at %s is before %s was reached (%s)", req.DoneAt.UTC().Format(time.RFC3339), m.After, from.UTC().Format(time.RFC3339))
+		return reject(trajectory.CodeMilestoneBeforeAfter,
+			map[string]string{trajectory.ArgDoneAt: rfc3339(req.DoneAt), trajectory.ArgAfter: m.After, trajectory.ArgNotBefore: rfc3339(from)},
+			"done_at %s is before %s was reached (%s)", rfc3339(req.DoneAt), m.After, rfc3339(from))
 	}
 	return nil
 }
@@ -142,17 +146,20 @@ func (w *trajectoryWorkflow) validateAssignCoWorker(ctx workflow.Context, req tr
 	// Whether the co-worker has that role in the programme is checked by
 	// the API against the programme files as they are now, like a coach.
 	if strings.TrimSpace(req.CoWorkerID) == "" || strings.TrimSpace(req.Role) == "" {
-		return reject("name the co-worker and their role")
+		return reject(trajectory.CodeCoWorkerRequired, nil, "name the co-worker and their role")
 	}
+	who := map[string]string{trajectory.ArgCoWorker: req.CoWorkerID}
 	if req.CoWorkerID == w.c.State.CoachID {
-		return reject("%s is the coach of this trajectory", req.CoWorkerID)
+		return reject(trajectory.CodeCoWorkerIsCoach, who, "%s is the coach of this trajectory", req.CoWorkerID)
 	}
 	i := w.coWorkerIndex(req.CoWorkerID)
 	switch {
 	case req.Remove && i < 0:
-		return reject("%s is not a co-worker of this trajectory", req.CoWorkerID)
+		return reject(trajectory.CodeCoWorkerNotAssigned, who, "%s is not a co-worker of this trajectory", req.CoWorkerID)
 	case !req.Remove && i >= 0:
-		return reject("%s is already a co-worker of this trajectory (%s)", req.CoWorkerID, w.c.State.CoWorkers[i].Role)
+		role := w.c.State.CoWorkers[i].Role
+		return reject(trajectory.CodeCoWorkerAlreadyAssigned, map[string]string{trajectory.ArgCoWorker: req.CoWorkerID, trajectory.ArgRole: role},
+			"%s is already a co-worker of this trajectory (%s)", req.CoWorkerID, role)
 	}
 	return nil
 }
@@ -204,7 +211,7 @@ func (w *trajectoryWorkflow) sendReminderCopies(ctx workflow.Context, step traje
 
 func (w *trajectoryWorkflow) validateRecordAttendance(ctx workflow.Context, req trajectory.RecordAttendance) error {
 	if strings.TrimSpace(req.ActivityID) == "" || strings.TrimSpace(req.Kind) == "" || req.On.IsZero() {
-		return reject("an attendance names the activity, its kind and its date")
+		return reject(trajectory.CodeAttendanceIncomplete, nil, "an attendance names the activity, its kind and its date")
 	}
 	return nil
 }

@@ -76,16 +76,18 @@ func (w *trajectoryWorkflow) postnatalVisitDue(ctx workflow.Context, n int) time
 
 func (w *trajectoryWorkflow) validateRecordBirth(ctx workflow.Context, req trajectory.RecordBirth) error {
 	if !w.c.State.BornOn.IsZero() {
-		return reject("the birth was already recorded: born on %s", w.c.State.BornOn)
+		// The birth date stays out of the args: it is personal data.
+		return reject(trajectory.CodeBirthAlreadyRecorded, nil, "the birth was already recorded: born on %s", w.c.State.BornOn)
 	}
 	if w.c.State.Birth == nil {
-		return reject("no birth is expected in this trajectory: the referral gave no expected due date, or programme %s has no perinatal follow-up", w.c.State.ProgrammeID)
+		return reject(trajectory.CodeBirthNotExpected, map[string]string{trajectory.ArgProgramme: w.c.State.ProgrammeID},
+			"no birth is expected in this trajectory: the referral gave no expected due date, or programme %s has no perinatal follow-up", w.c.State.ProgrammeID)
 	}
 	if req.BornOn.IsZero() {
-		return reject("born_on is required")
+		return reject(trajectory.CodeBornOnRequired, nil, "born_on is required")
 	}
 	if req.BornOn.After(workflow.Now(ctx)) {
-		return reject("born_on %s lies in the future", req.BornOn)
+		return reject(trajectory.CodeBornOnInFuture, nil, "born_on %s lies in the future", req.BornOn)
 	}
 	return nil
 }
@@ -123,13 +125,14 @@ func (w *trajectoryWorkflow) recordBirth(ctx workflow.Context, req trajectory.Re
 
 func (w *trajectoryWorkflow) validateExtendFollowUp(ctx workflow.Context, req trajectory.ExtendFollowUp) error {
 	if w.c.State.FollowUpEnd == nil {
-		return reject("this trajectory has no perinatal follow-up to extend")
+		return reject(trajectory.CodeFollowUpNotExtendable, nil, "this trajectory has no perinatal follow-up to extend")
 	}
-	if !req.Until.After(trajectory.DateOf(w.c.State.FollowUpEnd.DueAt).Time) {
-		return reject("until %s must lie after the current end of follow-up, %s", req.Until, trajectory.DateOf(w.c.State.FollowUpEnd.DueAt))
+	if end := trajectory.DateOf(w.c.State.FollowUpEnd.DueAt); !req.Until.After(end.Time) {
+		return reject(trajectory.CodeExtensionNotAfterEnd, map[string]string{trajectory.ArgUntil: req.Until.String(), trajectory.ArgFollowUpEnd: end.String()},
+			"until %s must lie after the current end of follow-up, %s", req.Until, end)
 	}
 	if req.Reason == "" {
-		return reject("an extension needs a reason")
+		return reject(trajectory.CodeExtensionReasonRequired, nil, "an extension needs a reason")
 	}
 	return nil
 }

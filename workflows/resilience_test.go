@@ -392,7 +392,7 @@ func TestStepsDoneStandInForFieldsOfOlderRuns(t *testing.T) {
 	if got := w.lastVisitAt(); !got.Equal(t0.Add(9 * day)) {
 		t.Errorf("lastVisitAt %s, want the second visit %s", got, t0.Add(9*day))
 	}
-	if got, want := w.intakeDoneAt(), t0.Add(1*day).Format(time.RFC3339); got != want {
+	if got, want := w.intakeDoneAt(), t0.Add(1*day); !got.Equal(want) {
 		t.Errorf("intakeDoneAt %s, want %s", got, want)
 	}
 }

@@ -19,10 +19,11 @@ func (w *trajectoryWorkflow) validateAssignCoach(ctx workflow.Context, req traje
 	// against the programme files as they are now, so a coach added to the
 	// team later can be assigned to a family referred before.
 	if strings.TrimSpace(req.CoachID) == "" {
-		return reject("name the coach to assign")
+		return reject(trajectory.CodeCoachRequired, nil, "name the coach to assign")
 	}
 	if req.CoachID == w.c.State.CoachID {
-		return reject("%s is already the fixed coach of this trajectory", req.CoachID)
+		return reject(trajectory.CodeCoachAlreadyAssigned, map[string]string{trajectory.ArgCoach: req.CoachID},
+			"%s is already the fixed coach of this trajectory", req.CoachID)
 	}
 	return nil
 }
@@ -75,12 +76,17 @@ func (w *trajectoryWorkflow) owedToNewCoach() {
 func (w *trajectoryWorkflow) validateRecordIntake(ctx workflow.Context, req trajectory.RecordIntake) error {
 	switch w.c.State.Phase {
 	case trajectory.PhaseReferred:
-		return reject("no coach is assigned yet: assign the fixed coach before recording the intake")
+		return reject(trajectory.CodeIntakeNeedsCoach, nil, "no coach is assigned yet: assign the fixed coach before recording the intake")
 	case trajectory.PhaseCoachAssigned:
 	default:
-		return reject("the intake was already recorded on %s", w.intakeDoneAt())
+		at := w.intakeDoneAt()
+		if at.IsZero() {
+			return reject(trajectory.CodeIntakeAlreadyRecorded, nil, "the intake was already recorded on an earlier date")
+		}
+		return reject(trajectory.CodeIntakeAlreadyRecorded, map[string]string{trajectory.ArgDoneAt: rfc3339(at)},
+			"the intake was already recorded on %s", rfc3339(at))
 	}
-	return w.validateVisitTimes(ctx, req.DoneAt, req.NextVisitDue, w.c.State.ReferredAt, "the referral")
+	return w.validateVisitTimes(ctx, req.DoneAt, req.NextVisitDue, w.c.State.ReferredAt, trajectory.CodeDoneAtBeforeReferral)
 }
 
 func (w *trajectoryWorkflow) recordIntake(ctx workflow.Context, req trajectory.RecordIntake) (trajectory.State, error) {
@@ -98,12 +104,12 @@ func (w *trajectoryWorkflow) recordIntake(ctx workflow.Context, req trajectory.R
 func (w *trajectoryWorkflow) validateRecordVisit(ctx workflow.Context, req trajectory.RecordVisit) error {
 	switch w.c.State.Phase {
 	case trajectory.PhaseReferred, trajectory.PhaseCoachAssigned:
-		return reject("the intake is not recorded yet: home visits follow the intake")
+		return reject(trajectory.CodeVisitBeforeIntake, nil, "the intake is not recorded yet: home visits follow the intake")
 	}
 	if w.c.State.Next == nil || w.c.State.Next.Kind != trajectory.StepHomeVisit {
-		return reject("no home visit is planned in this trajectory")
+		return reject(trajectory.CodeVisitNotPlanned, nil, "no home visit is planned in this trajectory")
 	}
-	return w.validateVisitTimes(ctx, req.DoneAt, req.NextVisitDue, w.lastVisitAt(), "the previous visit")
+	return w.validateVisitTimes(ctx, req.DoneAt, req.NextVisitDue, w.lastVisitAt(), trajectory.CodeDoneAtBeforeVisit)
 }
 
 func (w *trajectoryWorkflow) recordVisit(ctx workflow.Context, req trajectory.RecordVisit) (trajectory.State, error) {
@@ -124,7 +130,8 @@ func (w *trajectoryWorkflow) validateClose(ctx workflow.Context, req trajectory.
 		return err
 	}
 	if req.Reason == trajectory.CloseHandedOver && !w.anyHandoverAcknowledged() {
-		return reject("closing with reason %q needs at least one handover that the service acknowledged", trajectory.CloseHandedOver)
+		return reject(trajectory.CodeCloseHandoverNotAcked, nil,
+			"closing with reason %q needs at least one handover that the service acknowledged", trajectory.CloseHandedOver)
 	}
 	return nil
 }
@@ -183,16 +190,25 @@ func (w *trajectoryWorkflow) nextVisit(ctx workflow.Context, number int, doneAt,
 }
 
 // validateVisitTimes applies the rule the API applies too, then what only
-// the trajectory knows: a visit is not before the one before it.
-func (w *trajectoryWorkflow) validateVisitTimes(ctx workflow.Context, doneAt, nextDue, notBefore time.Time, notBeforeName string) error {
+// the trajectory knows: a visit is not before the one before it (or the
+// referral, as tooEarly says).
+func (w *trajectoryWorkflow) validateVisitTimes(ctx workflow.Context, doneAt, nextDue, notBefore time.Time, tooEarly trajectory.RefusalCode) error {
 	if err := rejectProblems(trajectory.VisitTimeProblems(workflow.Now(ctx), doneAt, nextDue)); err != nil {
 		return err
 	}
 	if !doneAt.IsZero() && doneAt.Before(notBefore) {
-		return reject("done_at %s is before %s (%s)", doneAt.UTC().Format(time.RFC3339), notBeforeName, notBefore.UTC().Format(time.RFC3339))
+		notBeforeName := "the previous visit"
+		if tooEarly == trajectory.CodeDoneAtBeforeReferral {
+			notBeforeName = "the referral"
+		}
+		return reject(tooEarly, map[string]string{trajectory.ArgDoneAt: rfc3339(doneAt), trajectory.ArgNotBefore: rfc3339(notBefore)},
+			"done_at %s is before %s (%s)", rfc3339(doneAt), notBeforeName, rfc3339(notBefore))
 	}
 	return nil
 }
+
+// rfc3339 writes an instant as the refusals' messages and args do.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // lastVisitAt is when the intake or the last home visit took place.
 func (w *trajectoryWorkflow) lastVisitAt() time.Time {
@@ -208,16 +224,17 @@ func (w *trajectoryWorkflow) lastVisitAt() time.Time {
 	return w.c.State.ReferredAt
 }
 
-func (w *trajectoryWorkflow) intakeDoneAt() string {
+// intakeDoneAt is when the intake took place; zero when no longer known.
+func (w *trajectoryWorkflow) intakeDoneAt() time.Time {
 	if at := w.c.State.IntakeDoneAt; !at.IsZero() {
-		return at.UTC().Format(time.RFC3339)
+		return at
 	}
 	for _, s := range w.c.State.StepsDone {
 		if trajectory.StepKind(s.Kind) == trajectory.StepIntake {
-			return s.At.UTC().Format(time.RFC3339)
+			return s.At
 		}
 	}
-	return "an earlier date"
+	return time.Time{}
 }
 
 func orNow(ctx workflow.Context, t time.Time) time.Time {

@@ -19,17 +19,17 @@ func (w *trajectoryWorkflow) validateAdoptTimings(ctx workflow.Context, req traj
 		{"acknowledgement_limit", int64(t.AcknowledgementLimit)}, {"link_valid_for", int64(t.LinkValidFor)},
 	} {
 		if d.value <= 0 {
-			return reject("the new timings lack %s", d.name)
+			return reject(trajectory.CodeTimingsIncomplete, map[string]string{trajectory.ArgTiming: d.name}, "the new timings lack %s", d.name)
 		}
 	}
 	if w.isPerinatal() && t.Perinatal == nil {
-		return reject("this trajectory follows a pregnancy: the new timings need a perinatal schedule")
+		return reject(trajectory.CodeTimingsNeedPerinatal, nil, "this trajectory follows a pregnancy: the new timings need a perinatal schedule")
 	}
 	if err := rejectProblems(t.MilestoneProblems()); err != nil {
 		return err
 	}
 	if strings.TrimSpace(req.Reason) == "" {
-		return reject("say why the trajectory moves to new timings")
+		return reject(trajectory.CodeTimingsReasonRequired, nil, "say why the trajectory moves to new timings")
 	}
 	return nil
 }

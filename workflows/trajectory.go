@@ -304,6 +304,9 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 // answers. An event the store refuses as invalid can never be written: it
 // is logged (by kind and number) and the trajectory carries on.
 func (w *trajectoryWorkflow) record(ctx workflow.Context, e trajectory.Event) error {
+	if upgradeProbe != nil {
+		upgradeProbe(ctx, e)
+	}
 	err := workflow.ExecuteActivity(withRecordOptions(ctx), (*activities.Activities).RecordEvent, e).Get(ctx, nil)
 	if hasErrorType(err, activities.ErrTypeInvalidEvent) && workflow.GetVersion(ctx, changeInvalidEventSkipped, workflow.DefaultVersion, 1) >= 1 {
 		workflow.GetLogger(ctx).Error("event refused by the store; trajectory carries on", "kind", e.Kind, "seq", e.Seq, "error", err)

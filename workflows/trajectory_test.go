@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,20 +150,35 @@ func TestRejectedSteps(t *testing.T) {
 		before []step
 		bad    step
 		want   string
+		// code is the refusal's code and args: what the pages say in Dutch.
+		code trajectory.Refusal
 	}{
-		{"intake before a coach", nil, intake, "no coach is assigned yet"},
-		{"visit before the intake", []step{assign}, visit, "the intake is not recorded yet"},
-		{"visit without a coach", nil, visit, "the intake is not recorded yet"},
-		{"no coach named", nil, step{trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: " "}}, "name the coach to assign"},
-		{"same coach twice", []step{assign}, assign, "already the fixed coach"},
-		{"intake twice", []step{assign, intake}, intake, "the intake was already recorded on 2026-03-04T09:00:00Z"},
-		{"visit in the future", []step{assign, intake}, step{trajectory.UpdateRecordVisit, trajectory.RecordVisit{DoneAt: t0.Add(30 * day)}}, "lies in the future"},
-		{"visit before the intake date", []step{assign, intake}, step{trajectory.UpdateRecordVisit, trajectory.RecordVisit{DoneAt: t0.Add(time.Hour)}}, "is before the previous visit"},
-		{"intake before the referral", []step{assign}, step{trajectory.UpdateRecordIntake, trajectory.RecordIntake{DoneAt: t0.Add(-day)}}, "is before the referral"},
-		{"next visit in the past", []step{assign, intake}, step{trajectory.UpdateRecordVisit, trajectory.RecordVisit{NextVisitDue: t0}}, "next_visit_due must lie in the future"},
-		{"unknown closing reason", nil, step{trajectory.UpdateClose, trajectory.Close{Reason: "bored"}}, "reason must be one of goals_reached"},
-		{"other without text", nil, step{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseOther, Text: "  "}}, "text is required when the reason is other"},
-		{"step on a closed trajectory", []step{{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway}}}, assign, "this trajectory is closed (moved_away)"},
+		{"intake before a coach", nil, intake, "no coach is assigned yet",
+			trajectory.Refusal{Code: trajectory.CodeIntakeNeedsCoach}},
+		{"visit before the intake", []step{assign}, visit, "the intake is not recorded yet",
+			trajectory.Refusal{Code: trajectory.CodeVisitBeforeIntake}},
+		{"visit without a coach", nil, visit, "the intake is not recorded yet",
+			trajectory.Refusal{Code: trajectory.CodeVisitBeforeIntake}},
+		{"no coach named", nil, step{trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: " "}}, "name the coach to assign",
+			trajectory.Refusal{Code: trajectory.CodeCoachRequired}},
+		{"same coach twice", []step{assign}, assign, "already the fixed coach",
+			trajectory.Refusal{Code: trajectory.CodeCoachAlreadyAssigned, Args: map[string]string{trajectory.ArgCoach: coach}}},
+		{"intake twice", []step{assign, intake}, intake, "the intake was already recorded on 2026-03-04T09:00:00Z",
+			trajectory.Refusal{Code: trajectory.CodeIntakeAlreadyRecorded, Args: map[string]string{trajectory.ArgDoneAt: "2026-03-04T09:00:00Z"}}},
+		{"visit in the future", []step{assign, intake}, step{trajectory.UpdateRecordVisit, trajectory.RecordVisit{DoneAt: t0.Add(30 * day)}}, "lies in the future",
+			trajectory.Refusal{Code: trajectory.CodeDoneAtInFuture}},
+		{"visit before the intake date", []step{assign, intake}, step{trajectory.UpdateRecordVisit, trajectory.RecordVisit{DoneAt: t0.Add(time.Hour)}}, "is before the previous visit",
+			trajectory.Refusal{Code: trajectory.CodeDoneAtBeforeVisit, Args: map[string]string{trajectory.ArgDoneAt: "2026-03-02T10:00:00Z", trajectory.ArgNotBefore: "2026-03-04T09:00:00Z"}}},
+		{"intake before the referral", []step{assign}, step{trajectory.UpdateRecordIntake, trajectory.RecordIntake{DoneAt: t0.Add(-day)}}, "is before the referral",
+			trajectory.Refusal{Code: trajectory.CodeDoneAtBeforeReferral, Args: map[string]string{trajectory.ArgDoneAt: "2026-03-01T09:00:00Z", trajectory.ArgNotBefore: "2026-03-02T09:00:00Z"}}},
+		{"next visit in the past", []step{assign, intake}, step{trajectory.UpdateRecordVisit, trajectory.RecordVisit{NextVisitDue: t0}}, "next_visit_due must lie in the future",
+			trajectory.Refusal{Code: trajectory.CodeNextVisitNotInFuture}},
+		{"unknown closing reason", nil, step{trajectory.UpdateClose, trajectory.Close{Reason: "bored"}}, "reason must be one of goals_reached",
+			trajectory.Refusal{Code: trajectory.CodeCloseReasonUnknown}},
+		{"other without text", nil, step{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseOther, Text: "  "}}, "text is required when the reason is other",
+			trajectory.Refusal{Code: trajectory.CodeCloseTextRequired}},
+		{"step on a closed trajectory", []step{{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway}}}, assign, "this trajectory is closed (moved_away)",
+			trajectory.Refusal{Code: trajectory.CodeTrajectoryClosed, Args: map[string]string{trajectory.ArgReason: "moved_away"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -211,6 +227,9 @@ func TestRejectedSteps(t *testing.T) {
 			}
 			if !strings.Contains(rejection.Error(), c.want) {
 				t.Errorf("rejection %q does not say %q", rejection, c.want)
+			}
+			if _, rs, ok := trajectory.RefusalOf(rejection); !ok || len(rs) != 1 || !reflect.DeepEqual(rs[0], c.code) {
+				t.Errorf("refusal %+v, want %+v", rs, c.code)
 			}
 		})
 	}

@@ -11,8 +11,10 @@ import (
 	"elkgezin/trajectory"
 )
 
-func reject(format string, args ...any) error {
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), trajectory.ErrStepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
+// reject refuses a step: why, as a code with its args (ids, dates and
+// codes only: see trajectory.Refusal) and in English for the API.
+func reject(code trajectory.RefusalCode, args map[string]string, format string, a ...any) error {
+	return trajectory.Refused(fmt.Sprintf(format, a...), trajectory.Refusal{Code: code, Args: args})
 }
 
 // rejectProblems turns the shared rules' problems into one rejection.
@@ -21,10 +23,12 @@ func rejectProblems(ps []trajectory.Problem) error {
 		return nil
 	}
 	msg := ps[0].String()
+	rs := []trajectory.Refusal{ps[0].Refusal()}
 	for _, p := range ps[1:] {
 		msg += "; " + p.String()
+		rs = append(rs, p.Refusal())
 	}
-	return reject("%s", msg)
+	return trajectory.Refused(msg, rs...)
 }
 
 func hasErrorType(err error, errType string) bool {
@@ -91,7 +95,8 @@ func register[R any](ctx workflow.Context, w *trajectoryWorkflow, name string,
 				return nil
 			}
 			if closed == closedRefused && w.c.State.Phase == trajectory.PhaseClosed {
-				return reject("this trajectory is closed (%s); no further steps can be recorded", w.c.State.CloseReason)
+				return reject(trajectory.CodeTrajectoryClosed, map[string]string{trajectory.ArgReason: string(w.c.State.CloseReason)},
+					"this trajectory is closed (%s); no further steps can be recorded", w.c.State.CloseReason)
 			}
 			return validate(ctx, req)
 		}})

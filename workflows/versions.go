@@ -31,6 +31,11 @@ const (
 	// worker caps the send rate so a storm of reminders cannot swamp the
 	// mail server.
 	changeEmailTaskQueue = "email-task-queue"
+	// changeReassignedWhileSending: a coach reassigned while a reminder or
+	// alert to the previous coach was on its way is owed it too (the
+	// returning send used to mark it settled, and the new coach never
+	// heard).
+	changeReassignedWhileSending = "reassigned-while-sending"
 )
 
 // Change ids of the milestones and co-workers of issue 12. Trajectories

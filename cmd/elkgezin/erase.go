@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/keys"
-	"elkgezin/payloadcodec"
+	"elkgezin/config"
 	"elkgezin/retention"
 	"elkgezin/store"
 )
@@ -28,7 +27,7 @@ func adminActor() string {
 
 // runErase erases one trajectory: it ends its workflow and destroys its
 // data key, and audits the erasure.
-func runErase(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+func runErase(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
 	id := fs.String("trajectory", "", "the trajectory to erase (tr-...)")
 	reason := fs.String("reason", "request", "why, for the audit log: request, retention, ... (no personal data)")
@@ -38,16 +37,16 @@ func runErase(ctx context.Context, args []string, stdout io.Writer, logger *slog
 	if !strings.HasPrefix(*id, "tr-") || fs.NArg() > 0 {
 		return errors.New("usage: elkgezin erase --trajectory tr-... [--reason request]")
 	}
-	k, err := loadCommandKeys()
-	if err != nil {
-		return err
-	}
-	st, err := openKeyedStore(ctx, logger, k)
+	st, err := openKeyedStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, temporalOptions(logger, k.payloads, st.Vault()), logger)
+	opts, err := temporalOptions(cfg, logger, cfg.Parsed.Payloads, st.Vault(), nil)
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, cfg, opts, logger)
 	if err != nil {
 		return err
 	}
@@ -70,12 +69,8 @@ func runErase(ctx context.Context, args []string, stdout io.Writer, logger *slog
 
 // runRewrap wraps every data key under its programme's newest key and
 // says which programme keys still wrap any (none, for a key to drop).
-func runRewrap(ctx context.Context, stdout io.Writer, logger *slog.Logger) error {
-	k, err := loadCommandKeys()
-	if err != nil {
-		return err
-	}
-	st, err := openKeyedStore(ctx, logger, k)
+func runRewrap(ctx context.Context, cfg config.Config, stdout io.Writer, logger *slog.Logger) error {
+	st, err := openKeyedStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -89,7 +84,7 @@ func runRewrap(ctx context.Context, stdout io.Writer, logger *slog.Logger) error
 		return err
 	}
 	fmt.Fprintf(stdout, "%d data keys rewrapped\n", n)
-	for _, id := range k.programmes.IDs() {
+	for _, id := range cfg.Parsed.Programmes.IDs() {
 		fmt.Fprintf(stdout, "%-48s wraps %d data keys\n", id, inUse[id])
 	}
 	if err := st.Audit(ctx, store.AuditEntry{Actor: adminActor(), Action: "rewrap_data_keys", Outcome: store.OutcomeOK,
@@ -97,39 +92,4 @@ func runRewrap(ctx context.Context, stdout io.Writer, logger *slog.Logger) error
 		return fmt.Errorf("rewrap: audit: %w", err)
 	}
 	return nil
-}
-
-// loadCommandKeys reads PAYLOAD_KEYS and PROGRAMME_KEYS for a command that
-// needs no programme files.
-func loadCommandKeys() (sharedKeys, error) {
-	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
-	if err != nil {
-		return sharedKeys{}, fmt.Errorf("PAYLOAD_KEYS: %w", err)
-	}
-	pk, err := keysFromEnv()
-	if err != nil {
-		return sharedKeys{}, err
-	}
-	return sharedKeys{payloads: ring, programmes: pk}, nil
-}
-
-// retentionInterval reads RETENTION_INTERVAL: a Go duration, or "off".
-func retentionInterval() (time.Duration, error) {
-	v := env("RETENTION_INTERVAL", "1h")
-	if v == "off" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < time.Second {
-		return 0, fmt.Errorf("RETENTION_INTERVAL %q: want a duration of a second or more (e.g. 1h), or off", v)
-	}
-	return d, nil
-}
-
-func keysFromEnv() (*keys.ProgrammeKeys, error) {
-	pk, err := keys.ParseProgrammeKeys(os.Getenv("PROGRAMME_KEYS"))
-	if err != nil {
-		return nil, fmt.Errorf("PROGRAMME_KEYS: %w", err)
-	}
-	return pk, nil
 }

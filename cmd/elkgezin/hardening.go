@@ -4,13 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"elkgezin/api"
 )
 
 // plaintextDatabase says why a DATABASE_URL lets family data cross the
@@ -42,22 +39,4 @@ func plaintextDatabase(url string) string {
 func limitIdle(srv *http.Server) {
 	srv.IdleTimeout = 2 * time.Minute
 	srv.MaxHeaderBytes = 32 << 10
-}
-
-// rateLimit reads RATE_LIMIT_ADDRESS and RATE_LIMIT_TOKEN ("600/1m", "off").
-func rateLimit() (api.RateLimit, error) {
-	var rl api.RateLimit
-	for _, v := range []struct {
-		name string
-		dst  *api.Rate
-	}{{"RATE_LIMIT_ADDRESS", &rl.PerAddress}, {"RATE_LIMIT_TOKEN", &rl.PerToken}} {
-		if s := os.Getenv(v.name); s != "" {
-			r, err := api.ParseRate(s)
-			if err != nil {
-				return rl, fmt.Errorf("%s: %w", v.name, err)
-			}
-			*v.dst = r
-		}
-	}
-	return rl, nil
 }

@@ -1,19 +1,16 @@
 // Command elkgezin runs the parts of elkgezin as separate processes, so they
 // scale separately: `elkgezin worker` hosts the workflows and activities,
 // `elkgezin api` serves the HTTP API. Both are configured by environment
-// variables (see README.md).
+// variables, all read by package config (see README.md).
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
+	"slices"
 	"syscall"
 	"time"
 	_ "time/tzdata" // emails show Europe/Brussels times on hosts without a zone database
@@ -22,258 +19,81 @@ import (
 	"go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
 
+	"elkgezin/config"
 	"elkgezin/handoverlink"
 	"elkgezin/keys"
-	"elkgezin/mailer"
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
 	"elkgezin/store"
-	"elkgezin/trajectory"
+	"elkgezin/telemetry"
 	"elkgezin/worker"
 )
 
-// smtpTimeout bounds one SMTP transaction; the worker's stop timeout is
-// derived from it (worker.StopTimeout), so a deploy lets an email finish.
-const smtpTimeout = 15 * time.Second
-
-const usage = `usage: elkgezin <command>
-
-commands:
-  setup     register the search attributes in the Temporal namespace, once per
-            namespace, with operator rights (the worker only checks them)
-  worker    run the Temporal worker (trajectory workflow, activities)
-  api       serve the HTTP API
-  check     validate the programme files and the services directory, and exit
-  token     manage API tokens: token create|revoke|list (elkgezin token -h)
-  report    the fund's anonymised export of every programme:
-            report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|json]
-  erase     erase a trajectory by destroying its data key: erase --trajectory ID
-  rewrap    wrap every data key anew under its programme's newest key
-
-environment (defaults in brackets):
-  TEMPORAL_ADDRESS   [127.0.0.1:7233]
-  TEMPORAL_NAMESPACE [default]
-  DATABASE_URL       [postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable]
-  PROGRAMMES_DIR     [deploy/programmes]
-  SERVICES_FILE      [deploy/services.yaml]  directory of regular services for handovers
-  PAYLOAD_KEYS       (required) "id:base64key,..." AES-256 keys that encrypt the
-                     payloads of no trajectory, and decrypt older ones; the first encrypts
-  PROGRAMME_KEYS     (required) "programme:name:base64key,..." AES-256 keys that wrap
-                     each trajectory's data key; per programme the first wraps, all unwrap
-  RETENTION_INTERVAL [1h] how often the worker's schedule erases trajectories past
-                     their programme's retention_after_closure; "off": no schedule
-  CODEC_CORS_ORIGIN  [http://127.0.0.1:8233] the Temporal UI's origin, allowed to
-                     call the API's codec endpoint (/codec) for supervisors
-  TRAJECTORY_ID_SECRET  (required, api) base64 of 32 random bytes or more; keys
-                     trajectory ids so they reveal nothing of the referrer's reference
-  HANDOVER_LINK_SECRETS "id:base64key,..." (this or HANDOVER_LINK_SECRET required) keys
-                     of 32 random bytes or more, shared by worker and api, that seal the
-                     acknowledgement links of handover emails; the first seals, all open
-  HANDOVER_LINK_SECRET  a single such key, base64 (links it signed before keep working)
-  SMTP_ADDR          [127.0.0.1:1025]
-  SMTP_TLS           [starttls] or implicit (SMTPS, port 465); plain text only to loopback
-  SMTP_USERNAME, SMTP_PASSWORD (optional)
-  MAIL_FROM          [elkgezin@localhost]
-  EMAIL_SEND_RATE    [50]  emails per second at most, over all workers (the
-                     email task queue's rate limit): protects the mail server
-  WORKFLOW_CACHE_SIZE [10000]  trajectories a worker keeps in memory (the SDK's sticky
-                     cache); each costs memory (BENCHMARKS.md), each not cached a replay
-  PUBLIC_BASE_URL    [http://127.0.0.1:8080]  the pages' address, in email links; must be
-                     https:// unless DEV_INSECURE_COOKIES=1
-  DEV_INSECURE_COOKIES  development over plain HTTP only: session cookie without
-                     Secure, no HSTS, http:// PUBLIC_BASE_URL allowed
-  TEMPORAL_UI_URL    [http://127.0.0.1:8233]  for supervisors' links to a workflow
-  RATE_LIMIT_ADDRESS [600/1m] requests per client address (429 beyond); off
-  RATE_LIMIT_TOKEN   [300/1m] requests per token; off
-  API_ADDR           [127.0.0.1:8080]  port 0: a free port, named in the log
-  LOG_LEVEL          [info]
-  PPROF_ADDR         (optional) host:port for the Go profiler of worker or api
-`
-
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
+	if len(os.Args) < 2 || !slices.Contains(config.Commands, os.Args[1]) {
+		fmt.Fprint(os.Stderr, config.Usage())
 		os.Exit(2)
 	}
-	logger := newLogger()
+	command := os.Args[1]
+	cfg, err := config.FromEnv(command)
+	logger := newLogger(cfg)
+	if err != nil {
+		logger.Error("elkgezin "+command+": "+err.Error(), "hint", "elkgezin without arguments lists the variables")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var err error
-	switch os.Args[1] {
+	switch command {
 	case "setup":
-		err = runSetup(ctx, logger)
+		err = runSetup(ctx, cfg, logger)
 	case "worker":
-		servePprof(logger)
-		err = runWorker(ctx, logger)
+		servePprof(cfg.PprofAddr, logger)
+		err = runWorker(ctx, cfg, logger)
 	case "api":
-		servePprof(logger)
-		err = runAPI(ctx, logger)
+		servePprof(cfg.PprofAddr, logger)
+		err = runAPI(ctx, cfg, logger)
 	case "token":
-		err = runToken(ctx, os.Args[2:], os.Stdout)
+		err = runToken(ctx, cfg, os.Args[2:], os.Stdout)
 	case "erase":
-		err = runErase(ctx, os.Args[2:], os.Stdout, logger)
+		err = runErase(ctx, cfg, os.Args[2:], os.Stdout, logger)
 	case "rewrap":
-		err = runRewrap(ctx, os.Stdout, logger)
+		err = runRewrap(ctx, cfg, os.Stdout, logger)
 	case "adopt-timings":
-		err = runAdoptTimings(ctx, os.Args[2:], os.Stdout, logger)
+		err = runAdoptTimings(ctx, cfg, os.Args[2:], os.Stdout, logger)
 	case "report":
-		err = runReport(ctx, os.Args[2:], os.Stdout, logger)
+		err = runReport(ctx, cfg, os.Args[2:], os.Stdout, logger)
+	case "version":
+		fmt.Println(buildID(cfg.BuildID))
 	case "check":
-		if _, err = programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes")); err == nil {
-			_, err = programme.LoadServices(env("SERVICES_FILE", "deploy/services.yaml"))
+		if _, err = programme.LoadDir(cfg.ProgrammesDir); err == nil {
+			_, err = programme.LoadServices(cfg.ServicesFile)
 		}
-	default:
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
 	}
 	if err != nil {
-		logger.Error("elkgezin "+os.Args[1]+" failed", "error", err)
+		logger.Error("elkgezin "+command+" failed", "error", err)
 		os.Exit(1)
 	}
 }
 
 // runSetup registers the search attributes; run once per namespace by an
 // operator, before the first worker starts.
-func runSetup(ctx context.Context, logger *slog.Logger) error {
-	namespace := env("TEMPORAL_NAMESPACE", "default")
-	// No payload codec: setup hands Temporal no payloads.
-	tc, err := dialTemporal(ctx, temporalOptions(logger, nil, nil), logger)
+func runSetup(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	// No payload codec and no telemetry: setup hands Temporal no payloads.
+	opts, err := temporalOptions(cfg, logger, nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, cfg, opts, logger)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	added, err := worker.RegisterSearchAttributes(ctx, tc.OperatorService(), namespace)
+	added, err := worker.RegisterSearchAttributes(ctx, tc.OperatorService(), cfg.Temporal.Namespace)
 	if err != nil {
 		return err
 	}
-	logger.Info("search attributes registered", "namespace", namespace, "added", added)
-	return nil
-}
-
-func runWorker(ctx context.Context, logger *slog.Logger) error {
-	programmes, err := programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes"))
-	if err != nil {
-		return fmt.Errorf("load programmes: %w", err)
-	}
-	keys, err := loadSharedKeys(programmes.IDs())
-	if err != nil {
-		return err
-	}
-	every, err := retentionInterval()
-	if err != nil {
-		return err
-	}
-	smtpTLS := env("SMTP_TLS", "starttls")
-	if smtpTLS != "starttls" && smtpTLS != "implicit" {
-		return fmt.Errorf("SMTP_TLS is %q: use starttls or implicit", smtpTLS)
-	}
-	st, err := openKeyedStore(ctx, logger, keys)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	rate, err := strconv.ParseFloat(env("EMAIL_SEND_RATE", strconv.Itoa(worker.DefaultEmailsPerSecond)), 64)
-	if err != nil || rate <= 0 {
-		return fmt.Errorf("EMAIL_SEND_RATE must be a positive number of emails per second, got %q", os.Getenv("EMAIL_SEND_RATE"))
-	}
-	cacheSize, err := strconv.Atoi(env("WORKFLOW_CACHE_SIZE", strconv.Itoa(worker.DefaultWorkflowCacheSize)))
-	if err != nil || cacheSize < 1 {
-		return fmt.Errorf("WORKFLOW_CACHE_SIZE must be a whole number of trajectories, 1 or more, got %q", os.Getenv("WORKFLOW_CACHE_SIZE"))
-	}
-	tc, err := dialTemporal(ctx, temporalOptions(logger, keys.payloads, st.Vault()), logger)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	return worker.Run(ctx, worker.Config{
-		RetentionEvery: every,
-		Temporal:       tc,
-		Namespace:      env("TEMPORAL_NAMESPACE", "default"),
-		Store:          st,
-		Mail: mailer.Config{
-			Addr:     env("SMTP_ADDR", "127.0.0.1:1025"),
-			From:     env("MAIL_FROM", "elkgezin@localhost"),
-			Username: os.Getenv("SMTP_USERNAME"),
-			Password: os.Getenv("SMTP_PASSWORD"),
-			Timeout:  smtpTimeout,
-			// Plain text only to a server on this machine (mailer.ErrNoTLS).
-			ImplicitTLS: smtpTLS == "implicit",
-		},
-		Programmes:      programmes,
-		PublicBaseURL:   env("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
-		Links:           keys.links,
-		Logger:          logger,
-		EmailsPerSecond: rate,
-		// The SDK's sticky cache, shared by the process's two workers.
-		WorkflowCacheSize: cacheSize,
-	})
-}
-
-func runAPI(ctx context.Context, logger *slog.Logger) error {
-	programmes, err := programme.LoadDir(env("PROGRAMMES_DIR", "deploy/programmes"))
-	if err != nil {
-		return fmt.Errorf("load programmes: %w", err)
-	}
-	services, err := programme.LoadServices(env("SERVICES_FILE", "deploy/services.yaml"))
-	if err != nil {
-		return fmt.Errorf("load services directory: %w", err)
-	}
-	keys, err := loadSharedKeys(programmes.IDs())
-	if err != nil {
-		return err
-	}
-	idKey, err := trajectory.ParseIDKey(os.Getenv("TRAJECTORY_ID_SECRET"))
-	if err != nil {
-		return fmt.Errorf("TRAJECTORY_ID_SECRET: %w", err)
-	}
-	limits, err := rateLimit()
-	if err != nil {
-		return err
-	}
-	st, err := openKeyedStore(ctx, logger, keys)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	// Lazy: the API starts while Temporal is still coming up and answers
-	// 503 until it is there, instead of refusing to start.
-	tc, err := client.NewLazyClient(temporalOptions(logger, keys.payloads, st.Vault()))
-	if err != nil {
-		return fmt.Errorf("configure Temporal client: %w", err)
-	}
-	defer tc.Close()
-	web, err := newWeb(webParts{programmes: programmes, services: services, keys: keys, idKey: idKey, limits: limits, store: st, temporal: tc, logger: logger})
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Addr:              env("API_ADDR", "127.0.0.1:8080"),
-		Handler:           web,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-	}
-	limitIdle(srv)
-	// Listen first and log the address bound: with API_ADDR port 0 the
-	// system picks a free port, which the log line then names.
-	l, err := net.Listen("tcp", srv.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on API_ADDR %s: %w", srv.Addr, err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	logger.Info("api listening", "addr", l.Addr().String(), "programmes", programmes.IDs())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve HTTP on %s: %w", srv.Addr, err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shut down HTTP server: %w", err)
-	}
+	logger.Info("search attributes registered", "namespace", cfg.Temporal.Namespace, "added", added)
 	return nil
 }
 
@@ -286,50 +106,34 @@ type sharedKeys struct {
 	programmes *keys.ProgrammeKeys
 }
 
-// loadSharedKeys reads the secrets; every programme must have a key.
-func loadSharedKeys(programmeIDs []string) (sharedKeys, error) {
-	linkKeys, err := handoverlink.ParseKeys(os.Getenv("HANDOVER_LINK_SECRETS"), os.Getenv("HANDOVER_LINK_SECRET"))
-	if err != nil {
-		return sharedKeys{}, err
-	}
-	links, err := handoverlink.NewSigner(linkKeys...)
-	if err != nil {
-		return sharedKeys{}, err
-	}
-	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
-	if err != nil {
-		return sharedKeys{}, fmt.Errorf("PAYLOAD_KEYS: %w", err)
-	}
-	pk, err := keys.ParseProgrammeKeys(os.Getenv("PROGRAMME_KEYS"))
-	if err == nil {
-		err = pk.Cover(programmeIDs)
-	}
-	if err != nil {
+// loadSharedKeys takes the keys config parsed; every programme must have a
+// key, which only the loaded programme files can tell.
+func loadSharedKeys(cfg config.Config, programmeIDs []string) (sharedKeys, error) {
+	if err := cfg.Parsed.Programmes.Cover(programmeIDs); err != nil {
 		return sharedKeys{}, fmt.Errorf("PROGRAMME_KEYS: %w", err)
 	}
-	return sharedKeys{links: links, payloads: ring, programmes: pk}, nil
+	return sharedKeys{links: cfg.Parsed.Links, payloads: cfg.Parsed.Payloads, programmes: cfg.Parsed.Programmes}, nil
 }
 
 // openKeyedStore is openStore with the programme keys, which seal the
 // personal fields under each trajectory's data key.
-func openKeyedStore(ctx context.Context, logger *slog.Logger, k sharedKeys) (*store.Store, error) {
-	st, err := openStore(ctx, logger)
+func openKeyedStore(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...store.Option) (*store.Store, error) {
+	st, err := openStore(ctx, cfg, logger, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return st.WithKeys(k.programmes), nil
+	return st.WithKeys(cfg.Parsed.Programmes), nil
 }
 
 // openStore connects to PostgreSQL and migrates, waiting up to a minute for
 // a database that is still starting.
-func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
-	url := env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable")
-	if warning := plaintextDatabase(url); warning != "" {
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...store.Option) (*store.Store, error) {
+	if warning := plaintextDatabase(cfg.DatabaseURL); warning != "" {
 		logger.Warn(warning)
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		st, err := store.Open(ctx, url)
+		st, err := store.Open(ctx, cfg.DatabaseURL, opts...)
 		if err == nil {
 			return st, nil
 		}
@@ -343,7 +147,7 @@ func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
 
 // dialTemporal connects to Temporal, waiting up to a minute for a server
 // that is still starting (the dev stack starts everything at once).
-func dialTemporal(ctx context.Context, opts client.Options, logger *slog.Logger) (client.Client, error) {
+func dialTemporal(ctx context.Context, cfg config.Config, opts client.Options, logger *slog.Logger) (client.Client, error) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		tc, err := client.DialContext(ctx, opts)
@@ -351,22 +155,24 @@ func dialTemporal(ctx context.Context, opts client.Options, logger *slog.Logger)
 			return tc, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("connect to Temporal at %s: %w", env("TEMPORAL_ADDRESS", "127.0.0.1:7233"), err)
+			return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.Temporal.Describe(), err)
 		}
 		logger.Warn("Temporal not ready, retrying", "error", err)
 		time.Sleep(2 * time.Second)
 	}
 }
 
-// temporalOptions connects with the payload codec, so everything the
-// worker and the API hand to Temporal is encrypted before it leaves; a nil
-// ring is for commands that hand Temporal no payloads.
-func temporalOptions(logger *slog.Logger, ring *payloadcodec.KeyRing, dataKeys payloadcodec.DataKeys) client.Options {
-	opts := client.Options{
-		HostPort:  env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		Namespace: env("TEMPORAL_NAMESPACE", "default"),
-		Logger:    log.NewStructuredLogger(logger),
+// temporalOptions are the client options of the configured profile (TLS,
+// API key) with the payload codec, so everything the worker and the API
+// hand to Temporal is encrypted before it leaves, and the telemetry's
+// metrics and tracing. A nil ring is for commands that hand Temporal no
+// payloads; a nil tel for those that are not observed.
+func temporalOptions(cfg config.Config, logger *slog.Logger, ring *payloadcodec.KeyRing, dataKeys payloadcodec.DataKeys, tel *telemetry.Telemetry) (client.Options, error) {
+	opts, err := cfg.Temporal.ClientOptions()
+	if err != nil {
+		return opts, err
 	}
+	opts.Logger = log.NewStructuredLogger(logger)
 	if ring != nil {
 		opts.DataConverter, opts.FailureConverter = payloadcodec.ClientOptionsWithDataKeys(ring, dataKeys)
 		// Summaries (no personal data) go to Temporal in clear, so the UI
@@ -378,20 +184,18 @@ func temporalOptions(logger *slog.Logger, ring *payloadcodec.KeyRing, dataKeys p
 		opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions,
 			grpc.WithChainUnaryInterceptor(payloadcodec.PlainUserMetadata(codec)))
 	}
-	return opts
+	if tel != nil {
+		if err := tel.Instrument(&opts); err != nil {
+			return opts, err
+		}
+	}
+	return opts, nil
 }
 
-func newLogger() *slog.Logger {
-	level := slog.LevelInfo
-	if err := level.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+func newLogger(cfg config.Config) *slog.Logger {
+	level, err := cfg.Level()
+	if err != nil {
 		level = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-}
-
-func env(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }

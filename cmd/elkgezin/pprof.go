@@ -6,14 +6,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 )
 
 // servePprof serves the Go profiler on PPROF_ADDR when it is set (the bench
 // profiles the worker and the API this way); never on the API's own port,
 // so a profile is not one route away from the public.
-func servePprof(logger *slog.Logger) {
-	addr := os.Getenv("PPROF_ADDR")
+func servePprof(addr string, logger *slog.Logger) {
 	if addr == "" {
 		return
 	}

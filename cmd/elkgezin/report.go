@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"elkgezin/api"
+	"elkgezin/config"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 )
@@ -17,7 +18,7 @@ import (
 // runReport writes the fund's anonymised export: the report of every
 // programme over a period (both dates included), as CSV or JSON, with
 // counts below store.SuppressBelow suppressed. It reads PostgreSQL only.
-func runReport(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+func runReport(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	from := fs.String("from", "", "first day of the period, YYYY-MM-DD")
 	to := fs.String("to", "", "last day of the period, YYYY-MM-DD")
@@ -33,7 +34,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer, logger *slo
 	if t.Before(f.Time) || (*format != "csv" && *format != "json") {
 		return fmt.Errorf("report: --to must not lie before --from, and --format is csv or json")
 	}
-	st, err := openStore(ctx, logger)
+	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

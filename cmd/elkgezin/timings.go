@@ -17,8 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"elkgezin/keys"
-	"elkgezin/payloadcodec"
+	"elkgezin/config"
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -52,7 +51,7 @@ type workflowUpdater interface {
 }
 
 // runAdoptTimings runs `elkgezin adopt-timings`; args are the arguments after it.
-func runAdoptTimings(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+func runAdoptTimings(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("adopt-timings", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), adoptTimingsUsage) }
@@ -71,7 +70,7 @@ func runAdoptTimings(ctx context.Context, args []string, stdout io.Writer, logge
 	case strings.TrimSpace(*reason) == "":
 		return errors.New("adopt-timings: --reason is required: say why the trajectories move to the new timings")
 	}
-	dir := env("PROGRAMMES_DIR", "deploy/programmes")
+	dir := cfg.ProgrammesDir
 	catalogue, err := programme.LoadDir(dir)
 	if err != nil {
 		return fmt.Errorf("adopt-timings: %w", err)
@@ -81,21 +80,17 @@ func runAdoptTimings(ctx context.Context, args []string, stdout io.Writer, logge
 		return fmt.Errorf("adopt-timings: programme %q is not in %s; the programmes are %s",
 			*programmeID, dir, strings.Join(catalogue.IDs(), ", "))
 	}
-	ring, err := payloadcodec.ParseKeyRing(os.Getenv("PAYLOAD_KEYS"))
-	if err != nil {
-		return fmt.Errorf("adopt-timings: PAYLOAD_KEYS: %w", err)
-	}
-	pk, err := keys.ParseProgrammeKeys(os.Getenv("PROGRAMME_KEYS"))
-	if err != nil {
-		return fmt.Errorf("adopt-timings: PROGRAMME_KEYS: %w", err)
-	}
-	st, err := openKeyedStore(ctx, logger, sharedKeys{programmes: pk})
+	st, err := openKeyedStore(ctx, cfg, logger)
 	if err != nil {
 		return fmt.Errorf("adopt-timings: %w", err)
 	}
 	defer st.Close()
 	// Each Update is encrypted under its trajectory's data key.
-	tc, err := dialTemporal(ctx, temporalOptions(logger, ring, st.Vault()), logger)
+	opts, err := temporalOptions(cfg, logger, cfg.Parsed.Payloads, st.Vault(), nil)
+	if err != nil {
+		return fmt.Errorf("adopt-timings: %w", err)
+	}
+	tc, err := dialTemporal(ctx, cfg, opts, logger)
 	if err != nil {
 		return fmt.Errorf("adopt-timings: %w", err)
 	}

@@ -158,7 +158,7 @@ func TestAdoptTimingsFlags(t *testing.T) {
 		{[]string{"--programme", "test-seconds"}, "--reason is required"},
 		{[]string{"--programme", "test-seconds", "--reason", "x", "extra"}, `unexpected argument "extra"`},
 	} {
-		err := runAdoptTimings(t.Context(), tc.args, &bytes.Buffer{}, nil)
+		err := runAdoptTimings(t.Context(), testConfig(t, "check"), tc.args, &bytes.Buffer{}, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
 		}

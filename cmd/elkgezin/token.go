@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"elkgezin/config"
 	"elkgezin/programme"
 	"elkgezin/store"
 )
@@ -48,18 +49,18 @@ var tokenStderr io.Writer = os.Stderr
 // runToken runs `elkgezin token`; args are the arguments after "token".
 // stdout receives only the result: the token of create, the table of list,
 // the confirmation of revoke.
-func runToken(ctx context.Context, args []string, stdout io.Writer) error {
+func runToken(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(tokenStderr, tokenUsage)
 		return errors.New("token: name a command: create, revoke or list")
 	}
 	switch args[0] {
 	case "create":
-		return tokenCreate(ctx, args[1:], stdout)
+		return tokenCreate(ctx, cfg, args[1:], stdout)
 	case "revoke":
-		return tokenRevoke(ctx, args[1:], stdout)
+		return tokenRevoke(ctx, cfg, args[1:], stdout)
 	case "list":
-		return tokenList(ctx, args[1:], stdout)
+		return tokenList(ctx, cfg, args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, tokenUsage)
 		return nil
@@ -81,7 +82,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 	return false, nil
 }
 
-func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
+func tokenCreate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("create", flag.ContinueOnError)
 	kind := fs.String("kind", "", "partner, coach, supervisor or admin")
 	subject := fs.String("subject", "", "the organisation id, coach id, supervisor id or administrator name")
@@ -98,7 +99,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("token create: unexpected argument %q; every value is a flag (--kind, --subject, --programme, --label)", fs.Arg(0))
 	}
-	if err := checkTokenSubject(*kind, *subject, programmes); err != nil {
+	if err := checkTokenSubject(cfg, *kind, *subject, programmes); err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
 	var expiresAt time.Time
@@ -109,7 +110,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		expiresAt = time.Now().Add(d.Std())
 	}
-	st, err := store.Open(ctx, env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable"))
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
@@ -136,7 +137,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 // checkTokenSubject checks a token's kind, subject and programmes against
 // the programme files, so that a token is never made for a coach or a
 // programme that does not exist.
-func checkTokenSubject(kind, subject string, programmes []string) error {
+func checkTokenSubject(cfg config.Config, kind, subject string, programmes []string) error {
 	if !slices.Contains(store.TokenKinds, kind) {
 		return fmt.Errorf("--kind must be one of %s", strings.Join(store.TokenKinds, ", "))
 	}
@@ -152,18 +153,17 @@ func checkTokenSubject(kind, subject string, programmes []string) error {
 	case kind == store.TokenAdmin:
 		return nil
 	}
-	dir := env("PROGRAMMES_DIR", "deploy/programmes")
-	catalogue, err := programme.LoadDir(dir)
+	catalogue, err := programme.LoadDir(cfg.ProgrammesDir)
 	if err != nil {
 		return fmt.Errorf("load programmes (PROGRAMMES_DIR): %w", err)
 	}
 	for _, id := range programmes {
 		p, ok := catalogue.Get(id)
 		if !ok {
-			return fmt.Errorf("--programme %q is not a programme in %s; the programmes are %s", id, dir, strings.Join(catalogue.IDs(), ", "))
+			return fmt.Errorf("--programme %q is not a programme in %s; the programmes are %s", id, cfg.ProgrammesDir, strings.Join(catalogue.IDs(), ", "))
 		}
 		if _, isCoach := p.Coach(subject); kind == store.TokenCoach && !isCoach {
-			return fmt.Errorf("%q is not a coach of programme %s (see its coaches in %s)", subject, id, dir)
+			return fmt.Errorf("%q is not a coach of programme %s (see its coaches in %s)", subject, id, cfg.ProgrammesDir)
 		}
 	}
 	if kind == store.TokenPartner {
@@ -172,12 +172,12 @@ func checkTokenSubject(kind, subject string, programmes []string) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("no programme in %s accepts referrals from %q: a partner token would be of no use", dir, subject)
+		return fmt.Errorf("no programme in %s accepts referrals from %q: a partner token would be of no use", cfg.ProgrammesDir, subject)
 	}
 	return nil
 }
 
-func tokenRevoke(ctx context.Context, args []string, stdout io.Writer) error {
+func tokenRevoke(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("revoke", flag.ContinueOnError)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -192,7 +192,7 @@ func tokenRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return fmt.Errorf("token revoke: %q is not a token id (tok_ and 8 characters; see elkgezin token list)", id)
 	}
-	st, err := store.Open(ctx, env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable"))
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("token revoke: %w", err)
 	}
@@ -206,7 +206,7 @@ func tokenRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
-func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
+func tokenList(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -214,7 +214,7 @@ func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("token list: unexpected argument %q", fs.Arg(0))
 	}
-	st, err := store.Open(ctx, env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elkgezin?sslmode=disable"))
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("token list: %w", err)
 	}

@@ -62,7 +62,7 @@ func runTokenCmd(t *testing.T, args ...string) (stdout, stderr string, err error
 	old := tokenStderr
 	tokenStderr = &errOut
 	defer func() { tokenStderr = old }()
-	err = runToken(t.Context(), args, &out)
+	err = runToken(t.Context(), testConfig(t, "token"), args, &out)
 	return out.String(), errOut.String(), err
 }
 

@@ -1,22 +1,20 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"os"
 
 	"go.temporal.io/sdk/client"
 
 	"elkgezin/api"
+	"elkgezin/config"
 	"elkgezin/pages"
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
 	"elkgezin/retention"
 	"elkgezin/session"
 	"elkgezin/store"
-	"elkgezin/trajectory"
+	"elkgezin/telemetry"
 	"elkgezin/usecase"
 )
 
@@ -24,8 +22,6 @@ type webParts struct {
 	programmes programme.Catalogue
 	services   programme.Services
 	keys       sharedKeys
-	idKey      trajectory.IDKey
-	limits     api.RateLimit
 	store      *store.Store
 	temporal   client.Client
 	logger     *slog.Logger
@@ -33,21 +29,17 @@ type webParts struct {
 
 // newWeb is everything the API process serves: the JSON API under /v1/,
 // the codec under /codec/, health checks, and the pages at the rest.
-func newWeb(p webParts) (http.Handler, error) {
-	dev := os.Getenv("DEV_INSECURE_COOKIES") == "1"
-	base := env("PUBLIC_BASE_URL", "http://127.0.0.1:8080")
-	if u, err := url.Parse(base); err != nil || u.Host == "" || (u.Scheme != "https" && !(dev && u.Scheme == "http")) {
-		return nil, fmt.Errorf("PUBLIC_BASE_URL %q: must be an https:// URL (sessions and links need HTTPS); "+
-			"set DEV_INSECURE_COOKIES=1 only for development over plain HTTP", base)
-	}
+// config.Load checked PUBLIC_BASE_URL against DEV_INSECURE_COOKIES.
+func newWeb(cfg config.Config, p webParts) http.Handler {
+	dev := cfg.DevInsecureCookies
 	auth := api.TokenAuthenticator{Store: p.store}
 	sessions := &session.Manager{Store: p.store, Programmes: p.programmes, Insecure: dev}
 	jsonAPI := api.NewHandler(api.Config{
 		Programmes: p.programmes,
 		Services:   p.services,
 		Links:      p.keys.links,
-		IDKey:      p.idKey,
-		RateLimit:  p.limits,
+		IDKey:      cfg.Parsed.TrajectoryID,
+		RateLimit:  cfg.Parsed.RateLimit,
 		Temporal:   p.temporal,
 		Store:      p.store,
 		Auth:       auth,
@@ -58,29 +50,30 @@ func newWeb(p webParts) (http.Handler, error) {
 		// The Temporal UI decodes payloads here, for supervisors only,
 		// and only of their own programmes' trajectories.
 		Codec: payloadcodec.NewScopedHandler(payloadcodec.NewCodec(p.keys.payloads).WithDataKeys(p.store.Vault()),
-			env("CODEC_CORS_ORIGIN", "http://127.0.0.1:8233"), api.ScopedSupervisorAuthorizer(auth, sessions, p.store.Vault().Programme)),
-		Logger: p.logger,
+			cfg.CodecCORSOrigin, api.ScopedSupervisorAuthorizer(auth, sessions, p.store.Vault().Programme)),
+		Logger:          p.logger,
+		RouteMiddleware: telemetry.RouteMiddleware,
 	})
 	ui := pages.New(pages.Config{
 		Cases:      usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store},
 		Sessions:   sessions,
 		Tokens:     p.store,
 		Services:   p.services,
-		TemporalUI: env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
-		Namespace:  env("TEMPORAL_NAMESPACE", "default"),
+		TemporalUI: cfg.TemporalUIURL,
+		Namespace:  cfg.Temporal.Namespace,
 		Logger:     p.logger,
 	})
 	mux := http.NewServeMux()
 	for _, prefix := range []string{"/v1/", "/codec/", "/healthz", "/readyz"} {
 		mux.Handle(prefix, jsonAPI)
 	}
-	mux.Handle("/", ui)
+	mux.Handle("/", telemetry.PatternRoute(ui))
 	if dev {
-		return mux, nil
+		return mux
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Browsers keep to HTTPS for this host from the first answer on.
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		mux.ServeHTTP(w, r)
-	}), nil
+	})
 }

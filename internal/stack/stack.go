@@ -52,8 +52,12 @@ type Options struct {
 	WorkerEnv    []string  // more environment for the worker only (PPROF_ADDR=...)
 	APIEnv       []string  // more environment for the API only
 	Log          io.Writer // the processes' output; nil discards it
-	// PoolMaxConns, when set, caps each process's PostgreSQL pool
-	// (pool_max_conns), so stacks beside each other fit max_connections.
+	// APIReplicas is how many `elkgezin api` processes serve the same
+	// database and Temporal, as behind a load balancer (0: one).
+	APIReplicas int
+	// PoolMaxConns bounds each process's PostgreSQL pool (0: the
+	// processes' default), so that several processes on a shared server
+	// stay within its max_connections.
 	PoolMaxConns int
 }
 
@@ -63,8 +67,9 @@ type Stack struct {
 	Temporal    client.Client // no codec: for bare workflows and checks
 	Addr        string        // Temporal frontend
 	Namespace   string
-	DatabaseURL string // the stack's own database
-	APIURL      string
+	DatabaseURL string   // the stack's own database
+	APIURL      string   // the first API replica's
+	APIURLs     []string // every API replica's, in order (Options.APIReplicas)
 	Binary      string
 
 	env    []string
@@ -72,7 +77,7 @@ type Stack struct {
 	mu     sync.Mutex
 	procs  []*Proc
 	worker *Proc
-	api    *Proc
+	apis   []*Proc
 	temp   string
 	dropDB func()
 }
@@ -141,8 +146,12 @@ func (s *Stack) start(ctx context.Context) (err error) {
 	if _, err := s.Run(ctx, "setup"); err != nil {
 		return err
 	}
-	if err := s.StartAPI(ctx); err != nil {
-		return err
+	s.apis = make([]*Proc, max(o.APIReplicas, 1))
+	s.APIURLs = make([]string, len(s.apis))
+	for i := range s.apis {
+		if err := s.StartAPIReplica(ctx, i); err != nil {
+			return err
+		}
 	}
 	return s.StartWorker()
 }
@@ -237,15 +246,22 @@ func (s *Stack) KillWorker() { kill(s.worker) }
 // StopWorker ends the worker with SIGTERM, as a deploy does.
 func (s *Stack) StopWorker() { stop(s.worker) }
 
-// StopAPI ends the API with SIGTERM.
-func (s *Stack) StopAPI() { stop(s.api) }
+// StopAPI ends the (first) API with SIGTERM.
+func (s *Stack) StopAPI() { s.StopAPIReplica(0) }
 
-// StartAPI starts `elkgezin api` on a free port (the same one again after
-// a stop) and waits until it is ready.
-func (s *Stack) StartAPI(ctx context.Context) error {
+// StartAPI starts the (first) API again; see StartAPIReplica.
+func (s *Stack) StartAPI(ctx context.Context) error { return s.StartAPIReplica(ctx, 0) }
+
+// StopAPIReplica ends API replica i with SIGTERM, as a rolling deploy
+// does: it finishes the requests it has and takes no new ones.
+func (s *Stack) StopAPIReplica(i int) { stop(s.apis[i]) }
+
+// StartAPIReplica starts `elkgezin api` replica i on a free port (the same
+// one again after a stop) and waits until it is ready.
+func (s *Stack) StartAPIReplica(ctx context.Context, i int) error {
 	addr := "127.0.0.1:0"
-	if s.APIURL != "" {
-		addr = strings.TrimPrefix(s.APIURL, "http://")
+	if s.APIURLs[i] != "" {
+		addr = strings.TrimPrefix(s.APIURLs[i], "http://")
 	}
 	cmd := s.command("api", append([]string{"API_ADDR=" + addr}, s.Opts.APIEnv...)...)
 	found := &listening{found: make(chan string, 1)}
@@ -254,23 +270,26 @@ func (s *Stack) StartAPI(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.api = api
+	s.apis[i] = api
 	select {
 	case a := <-found.found:
-		s.APIURL = "http://" + a
-		s.env = append(s.env, "PUBLIC_BASE_URL="+s.APIURL)
+		s.APIURLs[i] = "http://" + a
+		if i == 0 {
+			s.APIURL = s.APIURLs[0]
+			s.env = append(s.env, "PUBLIC_BASE_URL="+s.APIURL)
+		}
 	case <-api.Exited:
 		return fmt.Errorf("the API exited before it listened: %v", api.Err)
 	case <-time.After(90 * time.Second):
 		return errors.New("the API did not listen within 90s")
 	}
-	return s.waitReady(ctx)
+	return s.waitReady(ctx, s.APIURLs[i])
 }
 
-func (s *Stack) waitReady(ctx context.Context) error {
+func (s *Stack) waitReady(ctx context.Context, url string) error {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if resp, err := http.Get(s.APIURL + "/readyz"); err == nil {
+		if resp, err := http.Get(url + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil

@@ -1,0 +1,87 @@
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"elkgezin/api"
+	"elkgezin/handoverlink"
+	"elkgezin/keys"
+	"elkgezin/payloadcodec"
+	"elkgezin/trajectory"
+)
+
+// Parsed are the settings that Load parses beyond a string: the keys, so
+// that a malformed one is named with every other problem at start-up, and
+// not only when the first request needs it.
+type Parsed struct {
+	// Payloads encrypts what goes to Temporal (PAYLOAD_KEYS).
+	Payloads *payloadcodec.KeyRing
+	// Programmes wraps each trajectory's data key (PROGRAMME_KEYS). Load
+	// cannot check that every programme has a key: the programme files are
+	// loaded by the command (see keys.ProgrammeKeys.Cover).
+	Programmes *keys.ProgrammeKeys
+	// Links seals and opens the handover links (HANDOVER_LINK_SECRETS,
+	// HANDOVER_LINK_SECRET).
+	Links *handoverlink.Signer
+	// TrajectoryID keys the trajectory ids (TRAJECTORY_ID_SECRET).
+	TrajectoryID trajectory.IDKey
+	// RateLimit is RATE_LIMIT_ADDRESS and RATE_LIMIT_TOKEN.
+	RateLimit api.RateLimit
+	// RetentionEvery is RETENTION_INTERVAL; 0 when it is off.
+	RetentionEvery time.Duration
+	// TokenCacheTTL is TOKEN_CACHE_TTL (store.WithTokenCache); 0 when it is off.
+	TokenCacheTTL time.Duration
+}
+
+// parse fills c.Parsed from the variables that are set. A missing
+// required one was reported by Load already.
+func (c *Config) parse() []error {
+	var errs []error
+	var err error
+	if c.PayloadKeys != "" {
+		if c.Parsed.Payloads, err = payloadcodec.ParseKeyRing(c.PayloadKeys); err != nil {
+			errs = append(errs, fmt.Errorf("PAYLOAD_KEYS: %w", err))
+		}
+	}
+	if c.ProgrammeKeys != "" {
+		if c.Parsed.Programmes, err = keys.ParseProgrammeKeys(c.ProgrammeKeys); err != nil {
+			errs = append(errs, fmt.Errorf("PROGRAMME_KEYS: %w", err))
+		}
+	}
+	if c.HandoverLinkSecrets != "" || c.HandoverLinkSecret != "" {
+		linkKeys, err := handoverlink.ParseKeys(c.HandoverLinkSecrets, c.HandoverLinkSecret)
+		if err == nil {
+			c.Parsed.Links, err = handoverlink.NewSigner(linkKeys...)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("HANDOVER_LINK_SECRETS/HANDOVER_LINK_SECRET: %w", err))
+		}
+	}
+	if c.TrajectoryIDSecret != "" {
+		if c.Parsed.TrajectoryID, err = trajectory.ParseIDKey(c.TrajectoryIDSecret); err != nil {
+			errs = append(errs, fmt.Errorf("TRAJECTORY_ID_SECRET: %w", err))
+		}
+	}
+	if c.Parsed.RateLimit.PerAddress, err = api.ParseRate(c.RateLimitAddress); err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_ADDRESS: %w", err))
+	}
+	if c.Parsed.RateLimit.PerToken, err = api.ParseRate(c.RateLimitToken); err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_TOKEN: %w", err))
+	}
+	if c.TokenCacheTTL != "off" {
+		d, err := time.ParseDuration(c.TokenCacheTTL)
+		if err != nil || d < 0 || d > time.Minute {
+			errs = append(errs, fmt.Errorf("TOKEN_CACHE_TTL %q: want a duration from 0 to 1m (a revocation takes that long to bite), or off", c.TokenCacheTTL))
+		}
+		c.Parsed.TokenCacheTTL = d
+	}
+	if c.RetentionInterval != "off" {
+		d, err := time.ParseDuration(c.RetentionInterval)
+		if err != nil || d < time.Second {
+			errs = append(errs, fmt.Errorf("RETENTION_INTERVAL %q: want a duration of a second or more (e.g. 1h), or off", c.RetentionInterval))
+		}
+		c.Parsed.RetentionEvery = d
+	}
+	return errs
+}

@@ -1,0 +1,229 @@
+// Package k8s holds the Kubernetes manifests of elkgezin; its test checks
+// them offline, as deploy/test runs it.
+package k8s
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"elkgezin/config"
+	"elkgezin/mailer"
+	"elkgezin/worker"
+)
+
+// object is one manifest, decoded loosely.
+type object map[string]any
+
+func (o object) get(path ...string) any {
+	var cur any = map[string]any(o)
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	return cur
+}
+
+func (o object) str(path ...string) string { s, _ := o.get(path...).(string); return s }
+
+func loadManifests(t *testing.T) []object {
+	t.Helper()
+	files, err := filepath.Glob("*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v", err)
+	}
+	var out []object
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for {
+			var o map[string]any
+			if err := dec.Decode(&o); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if o == nil {
+				continue
+			}
+			if o["apiVersion"] == nil || o["kind"] == nil || object(o).str("metadata", "name") == "" {
+				t.Errorf("%s: a document without apiVersion, kind or metadata.name", f)
+			}
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// knownVariables are the variables elkgezin reads: package config's and
+// the Temporal SDK's; an OTEL_* variable is read by OpenTelemetry.
+func knownVariables() map[string]bool {
+	known := map[string]bool{}
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(config.Config{})) {
+		known[f.Tag.Get("env")] = true
+	}
+	for _, v := range config.TemporalVariables {
+		known[v.Name] = true
+	}
+	return known
+}
+
+// secretVariables are those package config marks secret, and the
+// credentials of the Temporal connection.
+func secretVariables() map[string]bool {
+	secret := map[string]bool{"TEMPORAL_API_KEY": true}
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(config.Config{})) {
+		if f.Tag.Get("secret") == "true" {
+			secret[f.Tag.Get("env")] = true
+		}
+	}
+	return secret
+}
+
+func TestDeployments(t *testing.T) {
+	objects := loadManifests(t)
+	stop := worker.StopTimeout(mailer.Config{Timeout: config.SMTPTimeout})
+	configMaps := map[string]map[string]any{}
+	for _, o := range objects {
+		if o["kind"] == "ConfigMap" {
+			configMaps[o.str("metadata", "name")], _ = o.get("data").(map[string]any)
+		}
+	}
+	known, secret := knownVariables(), secretVariables()
+	deployments := map[string]object{}
+	for _, o := range objects {
+		if o["kind"] != "Deployment" {
+			continue
+		}
+		name := o.str("metadata", "name")
+		deployments[name] = o
+		if r, _ := o.get("spec", "replicas").(int); r < 2 {
+			t.Errorf("%s: %d replicas; at least two, so a rollout or a lost node keeps one", name, r)
+		}
+		grace, _ := o.get("spec", "template", "spec", "terminationGracePeriodSeconds").(int)
+		if name == "elkgezin-worker" && time.Duration(grace)*time.Second <= stop {
+			t.Errorf("%s: terminationGracePeriodSeconds %d is not above the worker's stop timeout %s", name, grace, stop)
+		}
+		containers, _ := o.get("spec", "template", "spec", "containers").([]any)
+		if len(containers) == 0 {
+			t.Fatalf("%s: no containers", name)
+		}
+		for _, c := range containers {
+			checkContainer(t, name, object(c.(map[string]any)), known, secret)
+		}
+		for _, ref := range envFromConfigMaps(containers) {
+			data, ok := configMaps[ref]
+			if !ok {
+				t.Errorf("%s: envFrom names ConfigMap %s, which no manifest defines", name, ref)
+			}
+			for k := range data {
+				if !known[k] && !strings.HasPrefix(k, "OTEL_") {
+					t.Errorf("ConfigMap %s: %s is not a variable elkgezin reads", ref, k)
+				}
+				if secret[k] {
+					t.Errorf("ConfigMap %s holds %s, a secret: it belongs in a Secret", ref, k)
+				}
+			}
+		}
+	}
+	for want, command := range map[string]string{"elkgezin-worker": "worker", "elkgezin-api": "api"} {
+		d, ok := deployments[want]
+		if !ok {
+			t.Errorf("no Deployment %s", want)
+			continue
+		}
+		checkRequired(t, want, command, d, configMaps)
+		if !hasPDB(objects, d.get("spec", "selector", "matchLabels")) {
+			t.Errorf("%s: no PodDisruptionBudget selects its pods", want)
+		}
+	}
+}
+
+func checkContainer(t *testing.T, name string, c object, known, secret map[string]bool) {
+	t.Helper()
+	if c.str("readinessProbe", "httpGet", "path") != "/readyz" || c.str("livenessProbe", "httpGet", "path") != "/healthz" {
+		t.Errorf("%s: readiness must probe /readyz and liveness /healthz", name)
+	}
+	for _, kind := range []string{"requests", "limits"} {
+		r, _ := c.get("resources", kind).(map[string]any)
+		if r["cpu"] == nil || r["memory"] == nil {
+			t.Errorf("%s: resources.%s needs cpu and memory", name, kind)
+		}
+	}
+	env, _ := c.get("env").([]any)
+	for _, e := range env {
+		v := object(e.(map[string]any))
+		n := v.str("name")
+		if !known[n] && !strings.HasPrefix(n, "OTEL_") {
+			t.Errorf("%s: %s is not a variable elkgezin reads", name, n)
+		}
+		if secret[n] && (v.get("value") != nil || v.str("valueFrom", "secretKeyRef", "name") == "") {
+			t.Errorf("%s: %s is a secret; take it from a Secret (valueFrom.secretKeyRef)", name, n)
+		}
+	}
+}
+
+func envFromConfigMaps(containers []any) []string {
+	var out []string
+	for _, c := range containers {
+		from, _ := object(c.(map[string]any)).get("envFrom").([]any)
+		for _, f := range from {
+			if n := object(f.(map[string]any)).str("configMapRef", "name"); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+func hasPDB(objects []object, labels any) bool {
+	for _, o := range objects {
+		if o["kind"] == "PodDisruptionBudget" && reflect.DeepEqual(o.get("spec", "selector", "matchLabels"), labels) {
+			return o.get("spec", "minAvailable") != nil || o.get("spec", "maxUnavailable") != nil
+		}
+	}
+	return false
+}
+
+// checkRequired fails for every variable config requires of command that
+// the Deployment neither sets nor takes from a ConfigMap: the pod would
+// not start.
+func checkRequired(t *testing.T, name, command string, d object, configMaps map[string]map[string]any) {
+	t.Helper()
+	containers, _ := d.get("spec", "template", "spec", "containers").([]any)
+	set := map[string]bool{}
+	for _, c := range containers {
+		env, _ := object(c.(map[string]any)).get("env").([]any)
+		for _, e := range env {
+			set[object(e.(map[string]any)).str("name")] = true
+		}
+	}
+	for _, ref := range envFromConfigMaps(containers) {
+		for k := range configMaps[ref] {
+			set[k] = true
+		}
+	}
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(config.Config{})) {
+		if !slices.Contains(strings.Split(f.Tag.Get("required"), ","), command) {
+			continue
+		}
+		if n := f.Tag.Get("env"); !set[n] && !set[f.Tag.Get("alt")] {
+			t.Errorf("%s: elkgezin %s requires %s, which it does not set", name, command, n)
+		}
+	}
+}

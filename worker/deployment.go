@@ -1,0 +1,46 @@
+package worker
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"elkgezin/activities"
+	"elkgezin/mailer"
+)
+
+// Deployment are the worker's versioning options. Trajectories live for
+// eighteen months and more, so pinning one to the version it started on
+// would keep every old version running for as long: they auto-upgrade to
+// the deployment's current version at their next workflow task instead,
+// and every change to the workflow's commands stays behind
+// workflow.GetVersion, so the new version replays the old histories.
+func Deployment(v sdkworker.WorkerDeploymentVersion) sdkworker.DeploymentOptions {
+	return sdkworker.DeploymentOptions{
+		UseVersioning:             true,
+		Version:                   v,
+		DefaultVersioningBehavior: workflow.VersioningBehaviorAutoUpgrade,
+	}
+}
+
+// tracedSender makes a client span of each email's SMTP transaction. The
+// span names no recipient and no subject: those are personal data.
+type tracedSender struct {
+	next   activities.EmailSender
+	tracer trace.Tracer
+}
+
+func (t tracedSender) SendCommitting(ctx context.Context, m mailer.Message, beforeCommit func(context.Context) error) error {
+	ctx, span := t.tracer.Start(ctx, "smtp send", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("messaging.system", "smtp")))
+	defer span.End()
+	err := t.next.SendCommitting(ctx, m, beforeCommit)
+	if err != nil {
+		span.SetStatus(codes.Error, "smtp transaction failed")
+	}
+	return err
+}
