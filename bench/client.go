@@ -64,7 +64,9 @@ func (a *apiClient) postOnce(ctx context.Context, token, path, body, key string,
 func (a *apiClient) refer(ctx context.Context, token, programme, partner, reference string) (string, error) {
 	body := fmt.Sprintf(`{"programme":%q,"referrer":{"organisation":%q,"reference":%q},`+
 		`"family":{"contact_name":"Bench Gezin","phone":"+32 470 00 00 00"},"reason":"bench"}`, programme, partner, reference)
-	b, err := a.post(ctx, token, "/v1/referrals", body, http.StatusCreated)
+	// 201, or 200 when a retry with the same Idempotency-Key finds the
+	// referral the first try made.
+	b, err := a.post(ctx, token, "/v1/referrals", body, 0)
 	if err != nil {
 		return "", err
 	}
@@ -78,4 +80,23 @@ func (a *apiClient) refer(ctx context.Context, token, programme, partner, refere
 func (a *apiClient) step(ctx context.Context, token, id, step, body string) error {
 	_, err := a.post(ctx, token, "/v1/trajectories/"+id+"/"+step, body, http.StatusOK)
 	return err
+}
+
+// get fetches path as token and wants 200.
+func (a *apiClient) get(ctx context.Context, token, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return b, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return b, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"elkgezin/internal/smtpsink"
 	"elkgezin/internal/stack"
@@ -28,10 +29,11 @@ const (
 )
 
 // writeProgrammes writes the bench's programmes: "bench", whose limits are
-// far away so no reminder disturbs the measures, with its coaches, and
-// "storm", whose supervisor is alerted 90 s after a referral that no coach
-// was assigned to (the one email such a trajectory sends in an hour).
-func writeProgrammes(dir string, coaches int) error {
+// far away so no reminder disturbs the measures, with its coaches;
+// "storm", whose supervisor is alerted stormDue after a referral that no
+// coach was assigned to (the one email such a trajectory sends for
+// weeks); and "scale", like "bench", for trajectories that sit open.
+func writeProgrammes(dir string, coaches int, stormDue time.Duration) error {
 	var cs strings.Builder
 	for i := 1; i <= coaches; i++ {
 		fmt.Fprintf(&cs, "  - id: bench-coach-%d\n    name: Coach %d\n    email: coach-%d@bench.example\n", i, i, i)
@@ -54,10 +56,16 @@ supervisor_email: supervisor@%s.example
 coaches:
 %s`, id, id, benchPartner, assign, lead, grace, id, cs.String())
 	}
-	if err := os.WriteFile(filepath.Join(dir, "bench.yaml"), []byte(prog(benchProgramme, "14d", "1d", "1d")), 0o600); err != nil {
-		return err
+	for id, p := range map[string]string{
+		benchProgramme: prog(benchProgramme, "14d", "1d", "1d"),
+		scaleProgramme: prog(scaleProgramme, "14d", "1d", "1d"),
+		stormProgramme: prog(stormProgramme, fmt.Sprintf("%ds", int(stormDue.Seconds())), "30s", "20d"),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, id+".yaml"), []byte(p), 0o600); err != nil {
+			return err
+		}
 	}
-	return os.WriteFile(filepath.Join(dir, "storm.yaml"), []byte(prog(stormProgramme, "90s", "30s", "1h")), 0o600)
+	return nil
 }
 
 func (b *bencher) tokens(ctx context.Context) (err error) {

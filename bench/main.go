@@ -36,7 +36,11 @@ type config struct {
 	coaches                                         int
 	load                                            time.Duration
 	storm                                           int
-	stormWindow                                     time.Duration
+	stormWindow, stormDue                           time.Duration
+	scale, scaleConcurrency, cacheSize              int
+	scaleBudget                                     time.Duration
+	temporalDB, visibilityDB, workerEnv             string
+	pool, listRows                                  int
 	emailRate                                       float64
 	check, compare                                  bool
 }
@@ -56,9 +60,19 @@ func main() {
 	flag.IntVar(&c.coaches, "coaches", 50, "coaches under load (with -load)")
 	flag.DurationVar(&c.load, "load", 0, "put -coaches coaches doing steps for this long (e.g. 2m); 0 skips")
 	flag.IntVar(&c.storm, "storm", 0, "trajectories whose assignment reminders fall due at once; 0 skips")
-	flag.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of the last falling due")
+	flag.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of falling due")
+	flag.DurationVar(&c.stormDue, "storm-due", 15*time.Minute, "the storm's alerts fall due this long after each trajectory started: longer than the worker takes to start them all")
+	flag.IntVar(&c.scale, "scale", 0, "open trajectories to create and measure (storage, worker memory, lists, queries); 0 skips")
+	flag.IntVar(&c.scaleConcurrency, "scale-concurrency", 0, "concurrent referrals for -scale; 0 tries several and keeps the fastest")
+	flag.DurationVar(&c.scaleBudget, "scale-budget", 60*time.Minute, "stop creating -scale trajectories after this long, and measure what was created")
+	flag.IntVar(&c.cacheSize, "cache-size", 10000, "WORKFLOW_CACHE_SIZE of the worker")
+	flag.IntVar(&c.listRows, "list-rows", 0, "with -scale: time the supervisor's list over this many rows of elkgezin's read model, padding it with copies of the created rows (the list reads only elkgezin's database)")
+	flag.StringVar(&c.workerEnv, "worker-env", "", "more environment for the worker, comma-separated (e.g. GOMEMLIMIT=400MiB)")
+	flag.IntVar(&c.pool, "pool", 0, "PostgreSQL connections per elkgezin process at most (pool_max_conns); 0: elkgezin's default")
+	flag.StringVar(&c.temporalDB, "temporal-db", "", "with -scale: Temporal's persistence database on the -database-url server, to measure its growth")
+	flag.StringVar(&c.visibilityDB, "visibility-db", "", "with -scale: Temporal's visibility database on the -database-url server")
 	flag.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
-	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons")
+	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons, and the worker's heap after -scale")
 	flag.BoolVar(&c.check, "check", false, "exit 1 when a goal is missed")
 	flag.Parse()
 
@@ -100,16 +114,21 @@ func bench(ctx context.Context, c config) ([]row, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := writeProgrammes(dir, max(c.coaches, c.concurrency)); err != nil {
+	if err := writeProgrammes(dir, max(c.coaches, c.concurrency), c.stormDue); err != nil {
 		return nil, err
 	}
 	repo, _ := filepath.Abs(c.repo)
 	progress("starting the stack (Temporal %s, PostgreSQL, SMTP sink, elkgezin worker and API)", orDev(c.temporal))
 	opts := stack.Options{Repo: repo, TemporalAddr: c.temporal, Namespace: c.namespace,
-		DatabaseURL: c.databaseURL, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
+		DatabaseURL: c.databaseURL, PoolMaxConns: c.pool, Programmes: dir, SMTPAddr: sink.Addr(), Log: log,
 		Env: []string{fmt.Sprintf("EMAIL_SEND_RATE=%g", c.emailRate)}}
-	if c.profileDir != "" {
-		opts.APIEnv, opts.WorkerEnv = []string{"PPROF_ADDR=" + apiPprof}, []string{"PPROF_ADDR=" + workerPprof}
+	opts.WorkerEnv = []string{fmt.Sprintf("WORKFLOW_CACHE_SIZE=%d", c.cacheSize)}
+	if c.workerEnv != "" {
+		opts.WorkerEnv = append(opts.WorkerEnv, strings.Split(c.workerEnv, ",")...)
+	}
+	if (c.profileDir != "" && c.compare) || c.scale > 0 {
+		opts.APIEnv = []string{"PPROF_ADDR=" + apiPprof}
+		opts.WorkerEnv = append(opts.WorkerEnv, "PPROF_ADDR="+workerPprof)
 	}
 	st, err := stack.Start(ctx, opts)
 	if err != nil {
@@ -138,7 +157,7 @@ func bench(ctx context.Context, c config) ([]row, error) {
 			return rows, err
 		}
 	}
-	if c.profileDir != "" {
+	if c.profileDir != "" && c.compare {
 		ids, err := b.prepare(ctx, "profile", c.concurrency)
 		if err == nil {
 			err = b.profile(ctx, ids)
@@ -156,6 +175,13 @@ func bench(ctx context.Context, c config) ([]row, error) {
 	}
 	if c.storm > 0 {
 		r, err := b.reminderStorm(ctx)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	if c.scale > 0 {
+		r, err := b.scaleUp(ctx)
 		rows = append(rows, r...)
 		if err != nil {
 			return rows, err

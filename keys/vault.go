@@ -63,6 +63,7 @@ type Vault struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	swept time.Time // when expired entries were last dropped from cache
 }
 
 type cached struct {
@@ -156,9 +157,27 @@ func (v *Vault) cached(trajectoryID string) (cached, bool) {
 }
 
 func (v *Vault) remember(trajectoryID string, k *DataKey, err error) {
+	now := time.Now()
 	v.mu.Lock()
-	v.cache[trajectoryID] = cached{key: k, err: err, at: time.Now()}
+	v.sweep(now)
+	v.cache[trajectoryID] = cached{key: k, err: err, at: now}
 	v.mu.Unlock()
+}
+
+// sweep drops the expired keys, at most once per cacheFor: an entry past
+// it is never used again, and kept it would hold the unwrapped key of every
+// trajectory the process ever touched (over 1 KB each, without end). v.mu
+// is held.
+func (v *Vault) sweep(now time.Time) {
+	if now.Sub(v.swept) < cacheFor {
+		return
+	}
+	for id, c := range v.cache {
+		if now.Sub(c.at) >= cacheFor {
+			delete(v.cache, id)
+		}
+	}
+	v.swept = now
 }
 
 func (v *Vault) load(ctx context.Context, trajectoryID string) (*DataKey, error) {

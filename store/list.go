@@ -79,9 +79,12 @@ func (s *Store) ListTrajectories(ctx context.Context, f Filter) (Page, error) {
 	if f.Phase != "" {
 		where = append(where, "phase = "+arg(string(f.Phase)))
 	}
+	overdueOnly := f.Overdue != nil && *f.Overdue
 	if f.Overdue != nil {
 		if *f.Overdue {
-			where = append(where, overdueSQL)
+			// overdueSQL in a form an index on next_due_at serves (the
+			// same rows: a NULL comparison keeps none either way).
+			where = append(where, "next_due_at < now() AND phase <> 'closed'")
 		} else {
 			where = append(where, "NOT "+overdueSQL)
 		}
@@ -99,6 +102,15 @@ func (s *Store) ListTrajectories(ctx context.Context, f Filter) (Page, error) {
 	query := `SELECT ` + summaryColumns + ` FROM trajectories`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	if overdueOnly {
+		// Few trajectories are overdue: take them all by their due instants
+		// (trajectories_due_idx) and sort those. Left to itself the planner
+		// reads the trajectories in referral order until a page is full,
+		// expecting an early page when other programmes have overdue ones,
+		// and reads them all when none of the caller's is (0.2 to 0.4 s at
+		// 200,000 rows; BENCHMARKS.md).
+		query = `WITH overdue AS MATERIALIZED (` + query + `) SELECT * FROM overdue`
 	}
 	// One row more than the page tells whether there is a next page.
 	query += ` ORDER BY referred_at, id LIMIT ` + arg(limit+1)

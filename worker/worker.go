@@ -43,6 +43,11 @@ type Config struct {
 	// storm of reminders reaches the mail server at a pace it accepts.
 	// Zero means DefaultEmailsPerSecond.
 	EmailsPerSecond float64
+	// WorkflowCacheSize is how many trajectories the process keeps in
+	// memory between their workflow tasks (the SDK's sticky cache, shared
+	// by both workers); one not cached is replayed from its history on its
+	// next task. Zero means DefaultWorkflowCacheSize.
+	WorkflowCacheSize int
 	// Deployment, when set, turns on Worker Deployment Versioning: both
 	// workers poll as this version, and trajectories auto-upgrade to the
 	// deployment's current version (see Deployment).
@@ -50,6 +55,10 @@ type Config struct {
 	// Tracer, when set, traces each email's SMTP transaction.
 	Tracer trace.Tracer
 }
+
+// DefaultWorkflowCacheSize is the SDK's own default, kept explicit so an
+// SDK upgrade that changes it does not change a worker's memory unnoticed.
+const DefaultWorkflowCacheSize = 10000
 
 // DefaultEmailsPerSecond lets a storm of 10,000 reminders out in under four
 // minutes (the goal is five); a mail server that takes less is protected by
@@ -82,15 +91,25 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 	if cfg.Deployment != nil {
 		deployment = Deployment(*cfg.Deployment)
 	}
+	// Pollers scale with the backlog (the server says when more would get
+	// tasks): with the SDK's fixed two per kind, a worker took about 15
+	// workflow tasks a second off a backlog on the PostgreSQL-backed
+	// cluster, each poll a round trip, while its CPU idled (BENCHMARKS.md).
+	autoscale := func() sdkworker.PollerBehavior {
+		return sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{})
+	}
 	main = sdkworker.New(cfg.Temporal, trajectory.TaskQueue, sdkworker.Options{
-		WorkerStopTimeout: StopTimeout(cfg.Mail),
-		DeploymentOptions: deployment,
+		WorkerStopTimeout:          StopTimeout(cfg.Mail),
+		DeploymentOptions:          deployment,
+		WorkflowTaskPollerBehavior: autoscale(),
+		ActivityTaskPollerBehavior: autoscale(),
 	})
 	email = sdkworker.New(cfg.Temporal, trajectory.EmailTaskQueue, sdkworker.Options{
 		WorkerStopTimeout:            StopTimeout(cfg.Mail),
 		TaskQueueActivitiesPerSecond: rate,
 		DisableWorkflowWorker:        true,
 		DeploymentOptions:            deployment,
+		ActivityTaskPollerBehavior:   autoscale(),
 	})
 	main.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
 	var mail activities.EmailSender = mailer.NewSender(cfg.Mail)
@@ -131,6 +150,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.EmailsPerSecond <= 0 {
 		cfg.EmailsPerSecond = DefaultEmailsPerSecond
 	}
+	if cfg.WorkflowCacheSize <= 0 {
+		cfg.WorkflowCacheSize = DefaultWorkflowCacheSize
+	}
+	// The SDK reads it when the first worker is made.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	main, email, err := New(cfg)
 	if err != nil {
 		return err
@@ -145,7 +169,7 @@ func Run(ctx context.Context, cfg Config) error {
 		version = cfg.Deployment.DeploymentName + "." + cfg.Deployment.BuildID
 	}
 	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "email_task_queue", trajectory.EmailTaskQueue,
-		"emails_per_second", cfg.EmailsPerSecond, "stop_timeout", StopTimeout(cfg.Mail).String(), "deployment_version", version)
+		"emails_per_second", cfg.EmailsPerSecond, "workflow_cache_size", cfg.WorkflowCacheSize, "stop_timeout", StopTimeout(cfg.Mail).String(), "deployment_version", version)
 	// Either worker ending (a fatal error) stops the other: the process
 	// must not run half a worker.
 	ctx, cancel := context.WithCancel(ctx)

@@ -34,6 +34,9 @@ func TestConfigDefaultsMatchPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.WorkflowCacheSize != worker.DefaultWorkflowCacheSize {
+		t.Errorf("WORKFLOW_CACHE_SIZE default %v, worker's %v", cfg.WorkflowCacheSize, worker.DefaultWorkflowCacheSize)
+	}
 	if cfg.EmailSendRate != worker.DefaultEmailsPerSecond {
 		t.Errorf("EMAIL_SEND_RATE default %v, worker's %v", cfg.EmailSendRate, worker.DefaultEmailsPerSecond)
 	}

@@ -87,6 +87,8 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		Links:           keys.links,
 		Logger:          logger,
 		EmailsPerSecond: cfg.EmailSendRate,
+		// The SDK's sticky cache, shared by the process's two workers.
+		WorkflowCacheSize: cfg.WorkflowCacheSize,
 	}
 	if tel.Tracing() {
 		wcfg.Tracer = tel.Tracer

@@ -231,6 +231,15 @@ func (s *Stack) StartWorker() (err error) {
 	return err
 }
 
+// WorkerPID is the process id of the running worker (its memory is read
+// from /proc), 0 when none was started.
+func (s *Stack) WorkerPID() int {
+	if s.worker == nil {
+		return 0
+	}
+	return s.worker.Cmd.Process.Pid
+}
+
 // KillWorker ends the worker with SIGKILL, as a crash does.
 func (s *Stack) KillWorker() { kill(s.worker) }
 
