@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +25,7 @@ import (
 
 	"elkgezin/internal/pgtest"
 	"elkgezin/internal/smtpsink"
+	procstack "elkgezin/internal/stack"
 	"elkgezin/keys"
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -270,12 +270,12 @@ func (s *stack) startAPI() {
 	s.t.Helper()
 	cmd := s.command("api")
 	cmd.Env = append(cmd.Env, "API_ADDR=127.0.0.1:0")
-	bound := &boundAddr{found: make(chan string, 1)}
+	bound := procstack.NewListenLog()
 	cmd.Stderr = io.MultiWriter(s.logWriter(), bound)
 	api := s.launch(cmd)
 	s.api = api
 	select {
-	case addr := <-bound.found:
+	case addr := <-bound.Found():
 		s.apiURL = "http://" + addr
 		// A restarted API binds the same address again.
 		s.env = append(s.env, "API_ADDR="+addr, "PUBLIC_BASE_URL="+s.apiURL)
@@ -283,33 +283,6 @@ func (s *stack) startAPI() {
 		s.t.Fatalf("the API exited before it listened: %v; logs:\n%s", api.err, s.Logs())
 	case <-time.After(90 * time.Second):
 		s.t.Fatalf("the API did not listen within 90s; logs:\n%s", s.Logs())
-	}
-}
-
-// boundAddr finds the address in the API's "api listening" log line.
-type boundAddr struct {
-	mu    sync.Mutex
-	buf   []byte
-	found chan string
-}
-
-func (b *boundAddr) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	for {
-		line, rest, ok := bytes.Cut(b.buf, []byte("\n"))
-		if !ok {
-			return len(p), nil
-		}
-		b.buf = rest
-		var entry struct{ Msg, Addr string }
-		if json.Unmarshal(line, &entry) == nil && entry.Msg == "api listening" {
-			select {
-			case b.found <- entry.Addr:
-			default: // a restart; the test already knows the address
-			}
-		}
 	}
 }
 

@@ -264,7 +264,7 @@ func (s *Stack) StartAPIReplica(ctx context.Context, i int) error {
 		addr = strings.TrimPrefix(s.APIURLs[i], "http://")
 	}
 	cmd := s.command("api", append([]string{"API_ADDR=" + addr}, s.Opts.APIEnv...)...)
-	found := &listening{found: make(chan string, 1)}
+	found := NewListenLog()
 	cmd.Stderr = io.MultiWriter(s.log, found)
 	api, err := s.launch(cmd)
 	if err != nil {
@@ -272,7 +272,7 @@ func (s *Stack) StartAPIReplica(ctx context.Context, i int) error {
 	}
 	s.apis[i] = api
 	select {
-	case a := <-found.found:
+	case a := <-found.Found():
 		s.APIURLs[i] = "http://" + a
 		if i == 0 {
 			s.APIURL = s.APIURLs[0]
@@ -339,14 +339,22 @@ func kill(p *Proc) {
 	<-p.Exited
 }
 
-// listening finds the address in the API's "api listening" log line.
-type listening struct {
+// ListenLog finds the address in the API's "api listening" log line: put
+// it beside the API's stderr, then read Found. An API started on port 0
+// says there which port it took, so no other process can take it between.
+type ListenLog struct {
 	mu    sync.Mutex
 	buf   []byte
 	found chan string
 }
 
-func (l *listening) Write(p []byte) (int, error) {
+// NewListenLog is a ListenLog waiting for its first "api listening" line.
+func NewListenLog() *ListenLog { return &ListenLog{found: make(chan string, 1)} }
+
+// Found delivers the first address the API said it listens on.
+func (l *ListenLog) Found() <-chan string { return l.found }
+
+func (l *ListenLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.buf = append(l.buf, p...)
@@ -360,7 +368,7 @@ func (l *listening) Write(p []byte) (int, error) {
 		if json.Unmarshal(line, &e) == nil && e.Msg == "api listening" {
 			select {
 			case l.found <- e.Addr:
-			default:
+			default: // a restart on the same address; the caller knows it
 			}
 		}
 	}
