@@ -36,25 +36,46 @@ func startTelemetry(ctx context.Context, cfg config.Config, service string, logg
 	}, nil
 }
 
-func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+// process is what the worker and the API both start from: the programme
+// files, the keys every process shares, telemetry, and the keyed store.
+type process struct {
+	programmes programme.Catalogue
+	keys       sharedKeys
+	tel        *telemetry.Telemetry
+	st         *store.Store
+	close      func()
+}
+
+// startProcess loads and opens a process's parts, in the order in which
+// each needs the one before; close flushes the traces and closes the store.
+func startProcess(ctx context.Context, cfg config.Config, service string, logger *slog.Logger) (process, error) {
 	programmes, err := programme.LoadDir(cfg.ProgrammesDir)
 	if err != nil {
-		return fmt.Errorf("load programmes: %w", err)
+		return process{}, fmt.Errorf("load programmes: %w", err)
 	}
 	keys, err := loadSharedKeys(cfg, programmes.IDs())
 	if err != nil {
-		return err
+		return process{}, err
 	}
-	tel, flush, err := startTelemetry(ctx, cfg, "elkgezin-worker", logger)
+	tel, flush, err := startTelemetry(ctx, cfg, service, logger)
 	if err != nil {
-		return err
+		return process{}, err
 	}
-	defer flush()
 	st, err := openKeyedStore(ctx, cfg, logger, store.WithTracer(telemetry.QueryTracer{Tracer: tel.Tracer}))
 	if err != nil {
+		flush()
+		return process{}, err
+	}
+	return process{programmes: programmes, keys: keys, tel: tel, st: st, close: func() { st.Close(); flush() }}, nil
+}
+
+func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	p, err := startProcess(ctx, cfg, "elkgezin-worker", logger)
+	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer p.close()
+	programmes, keys, tel, st := p.programmes, p.keys, p.tel, p.st
 	opts, err := temporalOptions(cfg, logger, keys.payloads, st.Vault(), tel)
 	if err != nil {
 		return err
@@ -127,29 +148,17 @@ func workerHealth(st *store.Store, tc client.Client) map[string]http.Handler {
 }
 
 func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	programmes, err := programme.LoadDir(cfg.ProgrammesDir)
-	if err != nil {
-		return fmt.Errorf("load programmes: %w", err)
-	}
 	services, err := programme.LoadServices(cfg.ServicesFile)
 	if err != nil {
 		return fmt.Errorf("load services directory: %w", err)
 	}
-	keys, err := loadSharedKeys(cfg, programmes.IDs())
+	p, err := startProcess(ctx, cfg, "elkgezin-api", logger)
 	if err != nil {
 		return err
 	}
-	tel, flush, err := startTelemetry(ctx, cfg, "elkgezin-api", logger)
-	if err != nil {
-		return err
-	}
-	defer flush()
-	st, err := openKeyedStore(ctx, cfg, logger, store.WithTracer(telemetry.QueryTracer{Tracer: tel.Tracer}))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	st = st.WithTokenCache(cfg.Parsed.TokenCacheTTL, 0)
+	defer p.close()
+	programmes, keys, tel := p.programmes, p.keys, p.tel
+	st := p.st.WithTokenCache(cfg.Parsed.TokenCacheTTL, 0)
 	opts, err := temporalOptions(cfg, logger, keys.payloads, st.Vault(), tel)
 	if err != nil {
 		return err
