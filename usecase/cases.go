@@ -174,9 +174,12 @@ func Unavailable(ctx context.Context, err error) bool {
 		canceled  *serviceerror.Canceled
 		exhausted *serviceerror.ResourceExhausted
 		waiting   *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		// The server's answer to an Update whose workflow task failed, as
+		// when the worker that ran it died: not recorded, try again.
+		notReady *serviceerror.WorkflowNotReady
 	)
 	return errors.As(err, &unavail) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
-		errors.As(err, &exhausted) || errors.As(err, &waiting)
+		errors.As(err, &exhausted) || errors.As(err, &waiting) || errors.As(err, &notReady)
 }
 
 // CoachOf says whether coachID is a coach of the programme in its current
