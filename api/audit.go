@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"elkgezin/internal/httpstatus"
 	"elkgezin/store"
 	"elkgezin/usecase"
 )
@@ -215,7 +216,7 @@ func (s *server) audited(action, actor string, next http.Handler) http.Handler {
 		if id := mux.Vars(r)["id"]; trajectoryIDPattern.MatchString(id) {
 			rec.trajectoryID = id
 		}
-		sw := &statusRecorder{ResponseWriter: w}
+		sw := &httpstatus.Recorder{ResponseWriter: w}
 		ctx := context.WithValue(r.Context(), auditKey{}, rec)
 		finish := func(status int) {
 			if !eventBacked[action] || !afterResponse(ctx, func() { s.finishAudit(ctx, rec, status) }) {
@@ -227,7 +228,7 @@ func (s *server) audited(action, actor string, next http.Handler) http.Handler {
 				finish(http.StatusInternalServerError)
 				panic(p)
 			}
-			status := sw.status
+			status := sw.Status
 			if status == 0 {
 				status = http.StatusOK
 			}

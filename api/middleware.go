@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"elkgezin/internal/httpstatus"
 )
 
 // requestInfo is what the log line of a request says beyond method and
@@ -52,29 +54,6 @@ func (s *server) recordRoute(next http.Handler) http.Handler {
 	})
 }
 
-// statusRecorder remembers the status a handler answered.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach the connection (Flush).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 // logRequests writes one line per request: method, route template,
 // trajectory id, actor, status and duration. Never bodies, never query
 // values, never the raw path of an unknown route (it could hold anything).
@@ -82,7 +61,7 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{}
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &httpstatus.Recorder{ResponseWriter: w}
 		defer func() {
 			info.mu.Lock()
 			route, id, actor := info.route, info.trajectoryID, info.actor
@@ -90,7 +69,7 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			if route == "" {
 				route = "(no route)"
 			}
-			status := rec.status
+			status := rec.Status
 			if status == 0 {
 				status = http.StatusOK
 			}

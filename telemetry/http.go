@@ -15,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"elkgezin/internal/httpstatus"
 )
 
 // unmatched is the route label of a request no route matched (a 404 or
@@ -69,20 +71,20 @@ func (h *HTTP) Handler(next http.Handler) http.Handler {
 			trace.WithAttributes(attribute.String("http.request.method", r.Method)))
 		defer span.End()
 		rt := &route{template: unmatched, span: span}
-		rec := &statusWriter{ResponseWriter: w}
+		rec := &httpstatus.Recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, routeKey{}, rt)))
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		if rec.Status == 0 {
+			rec.Status = http.StatusOK
 		}
 		rt.mu.Lock()
 		template := rt.template
 		rt.mu.Unlock()
-		code := strconv.Itoa(rec.status)
+		code := strconv.Itoa(rec.Status)
 		h.requests.WithLabelValues(r.Method, template, code).Inc()
 		h.duration.WithLabelValues(r.Method, template).Observe(time.Since(start).Seconds())
-		span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
-		if rec.status >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(rec.status))
+		span.SetAttributes(attribute.Int("http.response.status_code", rec.Status))
+		if rec.Status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(rec.Status))
 		}
 	})
 }
@@ -105,29 +107,6 @@ func RouteMiddleware(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// statusWriter remembers the status a handler answered.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // PatternRoute names the requests of a handler built on http.ServeMux (the
 // pages) by the pattern it matched, "GET /trajecten/{id}": the mux sets
