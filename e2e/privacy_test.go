@@ -42,23 +42,7 @@ const privReference = "PV/2025/004217"
 func TestPersonalDataStaysEncryptedAndOutOfLogs(t *testing.T) {
 	s := startStack(t)
 	coach := "coach:test-coach"
-	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
-		"programme":         "test-seconds",
-		"referrer":          map[string]any{"organisation": "test-partner", "reference": privReference},
-		"family":            map[string]any{"contact_name": "Noor Privacygezin", "address": "Veldstraat 12, 2800 Mechelen", "phone": "+32 485 11 22 33"},
-		"reason":            "no income since the summer",
-		"expected_due_date": "2027-02-01",
-		"children":          []map[string]any{{"name": "Lina", "birth_date": "2023-06-15"}},
-	}, nil)
-	if status != http.StatusCreated {
-		t.Fatalf("referral: %d %v", status, created)
-	}
-	id := created["id"].(string)
-	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
-	s.mustStep(coach, id, "intake", map[string]any{"note": "slept badly, fridge empty", "next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
-	s.mustStep(coach, id, "handovers", handover("contact", "children"))
-	s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") }, 30*time.Second)
-	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 1 })
+	id := s.referFullOfPersonalData(privReference, coach)
 
 	// The raw history, as stored by the Temporal server.
 	var raw bytes.Buffer
@@ -269,4 +253,29 @@ func decodedText(t *testing.T, body []byte) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// referFullOfPersonalData refers a family with every kind of personal data
+// (names, address, phone, birth dates, a note), has coach do the intake and
+// hand over to a service, and waits until the handover went out.
+func (s *stack) referFullOfPersonalData(reference, coach string) string {
+	s.t.Helper()
+	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
+		"programme":         "test-seconds",
+		"referrer":          map[string]any{"organisation": "test-partner", "reference": reference},
+		"family":            map[string]any{"contact_name": "Noor Privacygezin", "address": "Veldstraat 12, 2800 Mechelen", "phone": "+32 485 11 22 33"},
+		"reason":            "no income since the summer",
+		"expected_due_date": "2027-02-01",
+		"children":          []map[string]any{{"name": "Lina", "birth_date": "2023-06-15"}},
+	}, nil)
+	if status != http.StatusCreated {
+		s.t.Fatalf("referral: %d %v", status, created)
+	}
+	id := created["id"].(string)
+	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
+	s.mustStep(coach, id, "intake", map[string]any{"note": "slept badly, fridge empty", "next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	s.mustStep(coach, id, "handovers", handover("contact", "children"))
+	s.smtp.WaitFor(s.t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") }, 30*time.Second)
+	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 1 })
+	return id
 }

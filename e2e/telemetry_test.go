@@ -15,8 +15,6 @@ import (
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
-
-	"elkgezin/internal/smtpsink"
 )
 
 // TestTelemetryMetricsAndTraces runs a trajectory full of personal data with the
@@ -37,23 +35,7 @@ func TestTelemetryMetricsAndTraces(t *testing.T) {
 	})
 
 	coach := "coach:test-coach"
-	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
-		"programme":         "test-seconds",
-		"referrer":          map[string]any{"organisation": "test-partner", "reference": "TEL-1"},
-		"family":            map[string]any{"contact_name": "Noor Privacygezin", "address": "Veldstraat 12, 2800 Mechelen", "phone": "+32 485 11 22 33"},
-		"reason":            "no income since the summer",
-		"expected_due_date": "2027-02-01",
-		"children":          []map[string]any{{"name": "Lina", "birth_date": "2023-06-15"}},
-	}, nil)
-	if status != http.StatusCreated {
-		t.Fatalf("referral: %d %v", status, created)
-	}
-	id := created["id"].(string)
-	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
-	s.mustStep(coach, id, "intake", map[string]any{"note": "slept badly, fridge empty", "next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
-	s.mustStep(coach, id, "handovers", handover("contact", "children"))
-	s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") }, 30*time.Second)
-	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 1 })
+	id := s.referFullOfPersonalData("TEL-1", coach)
 
 	// One trace: the intake request, its Update, the handler, the activity
 	// that records the event, and that activity's queries.
