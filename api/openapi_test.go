@@ -18,14 +18,7 @@ import (
 // routes the handler serves, with the same methods, and that every $ref
 // in it points at something.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	raw, err := os.ReadFile("openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec map[string]any
-	if err := yaml.Unmarshal(raw, &spec); err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
-	}
+	raw, spec := loadOpenAPI(t)
 	if v, _ := spec["openapi"].(string); !strings.HasPrefix(v, "3.0.") {
 		t.Errorf("openapi version %q, want 3.0.x", v)
 	}
@@ -43,7 +36,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		Temporal: &fakeTemporal{}, Store: newFakeStore(), Auth: TokenAuthenticator{Store: newFakeTokens()}, Audit: &fakeAuditor{},
 		Sessions: newFakeSessions(newFakeTokens()).manager()})
 	served := map[string]bool{}
-	err = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err := s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tmpl, err := route.GetPathTemplate()
 		if err != nil {
 			return err
@@ -101,14 +94,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // a bearer token, exactly as routeRules does, and that those document 401
 // and 403 and name who may call them.
 func TestOpenAPISecurity(t *testing.T) {
-	raw, err := os.ReadFile("openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec map[string]any
-	if err := yaml.Unmarshal(raw, &spec); err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
-	}
+	_, spec := loadOpenAPI(t)
 	scheme, _ := dig(spec, "components", "securitySchemes", "bearerAuth").(map[string]any)
 	if scheme["type"] != "http" || scheme["scheme"] != "bearer" {
 		t.Errorf("bearerAuth scheme %v", scheme)
@@ -147,6 +133,20 @@ func TestOpenAPISecurity(t *testing.T) {
 			}
 		}
 	}
+}
+
+// loadOpenAPI reads openapi.yaml, as text and parsed.
+func loadOpenAPI(t *testing.T) ([]byte, map[string]any) {
+	t.Helper()
+	raw, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]any
+	if err := yaml.Unmarshal(raw, &spec); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	return raw, spec
 }
 
 func dig(m map[string]any, keys ...string) any {
@@ -193,14 +193,7 @@ func resolves(spec map[string]any, ref string) bool {
 // TestOpenAPIListsRefusalCodes: the RefusalCode schema lists exactly the
 // codes a 409 can carry, in their order, and its description says each.
 func TestOpenAPIListsRefusalCodes(t *testing.T) {
-	raw, err := os.ReadFile("openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec map[string]any
-	if err := yaml.Unmarshal(raw, &spec); err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
-	}
+	_, spec := loadOpenAPI(t)
 	schema, _ := dig(spec, "components", "schemas", "RefusalCode").(map[string]any)
 	enum, _ := schema["enum"].([]any)
 	var documented []string
