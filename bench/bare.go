@@ -43,7 +43,10 @@ func BareTrajectory(ctx workflow.Context) error {
 func BareActivity(context.Context) error { return nil }
 
 func startBareWorker(c client.Client) (sdkworker.Worker, error) {
-	w := sdkworker.New(c, bareQueue, sdkworker.Options{})
+	// Polled as the elkgezin worker polls (worker.New): pollers that
+	// scale with the backlog.
+	autoscale := sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{})
+	w := sdkworker.New(c, bareQueue, sdkworker.Options{WorkflowTaskPollerBehavior: autoscale, ActivityTaskPollerBehavior: autoscale})
 	w.RegisterWorkflowWithOptions(BareTrajectory, workflow.RegisterOptions{Name: bareWorkflow})
 	w.RegisterActivity(BareActivity)
 	return w, w.Start()

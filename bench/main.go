@@ -74,7 +74,15 @@ func main() {
 	flag.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
 	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons, and the worker's heap after -scale")
 	flag.BoolVar(&c.check, "check", false, "exit 1 when a goal is missed")
+	bareWorker := flag.Bool("bare-worker", false, "be the bare worker process whose memory -scale sets beside the elkgezin worker's (started by the bench itself)")
 	flag.Parse()
+	if *bareWorker {
+		if err := serveBareWorker(c.temporal, c.namespace, c.cacheSize); err != nil {
+			fmt.Fprintln(os.Stderr, "bench -bare-worker:", err)
+			os.Exit(2)
+		}
+		return
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -225,7 +233,7 @@ func printTable(w io.Writer, c config, rows []row) {
 			}
 		}
 		ratio := ""
-		if r.bare != "" || r.goal != "" {
+		if (r.bare != "" && r.ratio != 0) || r.goal != "" {
 			ratio = fmt.Sprintf("%.2f", r.ratio)
 		}
 		fmt.Fprintf(w, "%-44s %14s %14s %7s %9s  %s %s\n", r.name, r.elkgezin, r.bare, ratio, r.goal, verdict, r.note)

@@ -146,7 +146,7 @@ func (b *bencher) scaleUp(ctx context.Context) ([]row, error) {
 	}
 	if c.profileDir != "" {
 		// What the cached trajectories hold: go tool pprof -sample_index=inuse_space -top.
-		heap, err := pprofText(ctx, "heap?gc=1")
+		heap, err := pprofText(ctx, workerPprof, "heap?gc=1")
 		if err == nil {
 			err = os.WriteFile(filepath.Join(c.profileDir, "worker-heap.pprof"), []byte(heap), 0o600)
 		}
@@ -161,6 +161,18 @@ func (b *bencher) scaleUp(ctx context.Context) ([]row, error) {
 		row{name: "scale: worker RSS per cached trajectory", elkgezin: kb(float64(memAfter.rss-memBefore.rss) / float64(cached)),
 			note: fmt.Sprintf("goal <= 20 KB; Go heap in use %s, goroutines %.1f per trajectory",
 				kb(float64(memAfter.heapInuse-memBefore.heapInuse)/float64(cached)), float64(memAfter.goroutines-memBefore.goroutines)/float64(cached))})
+
+	progress("scale: the floor: %d bare workflows cached in a worker of their own", cached)
+	floorBefore, floorAfter, err := b.bareFloor(ctx, cached)
+	if err != nil {
+		return rows, err
+	}
+	perTrajectory := float64(memAfter.rss-memBefore.rss) / float64(cached)
+	perBare := float64(floorAfter.rss-floorBefore.rss) / float64(cached)
+	rows = append(rows, row{name: "scale: worker RSS per cached workflow", elkgezin: kb(perTrajectory), bare: kb(perBare),
+		ratio: perTrajectory / perBare,
+		note: fmt.Sprintf("bare: an open workflow with one Update handler, in a worker process of its own; heap in use %s, goroutines %.1f each",
+			kb(float64(floorAfter.heapInuse-floorBefore.heapInuse)/float64(cached)), float64(floorAfter.goroutines-floorBefore.goroutines)/float64(cached))})
 
 	listed := n
 	if c.listRows > n {
@@ -342,9 +354,15 @@ func (m memory) String() string {
 }
 
 func (b *bencher) workerMemory(ctx context.Context) (memory, error) {
+	return processMemory(ctx, workerPprof, b.st.WorkerPID())
+}
+
+// processMemory reads the memory of the process pid whose pprof handlers
+// listen on addr.
+func processMemory(ctx context.Context, addr string, pid int) (memory, error) {
 	var m memory
 	// gc=1 collects first, so the heap is what is alive.
-	heap, err := pprofText(ctx, "heap?gc=1&debug=1")
+	heap, err := pprofText(ctx, addr, "heap?gc=1&debug=1")
 	if err != nil {
 		return m, err
 	}
@@ -353,14 +371,14 @@ func (b *bencher) workerMemory(ctx context.Context) (memory, error) {
 			m.heapInuse, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		}
 	}
-	g, err := pprofText(ctx, "goroutine?debug=1")
+	g, err := pprofText(ctx, addr, "goroutine?debug=1")
 	if err != nil {
 		return m, err
 	}
 	fmt.Sscanf(g, "goroutine profile: total %d", &m.goroutines)
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", b.st.WorkerPID()))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return m, fmt.Errorf("worker memory: %w", err)
+		return m, fmt.Errorf("memory of process %d: %w", pid, err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -373,11 +391,11 @@ func (b *bencher) workerMemory(ctx context.Context) (memory, error) {
 	return m, sc.Err()
 }
 
-func pprofText(ctx context.Context, what string) (string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+workerPprof+"/debug/pprof/"+what, nil)
+func pprofText(ctx context.Context, addr, what string) (string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/"+what, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("worker pprof %s: %w", what, err)
+		return "", fmt.Errorf("pprof %s of %s: %w", what, addr, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)

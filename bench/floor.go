@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // the bare worker's memory is read as the elkgezin worker's is
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The floor of a worker's memory: a process of its own that caches the
+// bare workflow (open, one Update handler) and nothing else, measured as
+// the elkgezin worker is, so what a cached trajectory costs is set beside
+// what any cached workflow costs in the Go SDK.
+const (
+	floorQueue = "bench-bare-floor"
+	floorPprof = "127.0.0.1:16063"
+)
+
+// serveBareWorker is the floor process (bench -bare-worker): a worker of
+// the bare workflow on floorQueue with a cache of cacheSize, and pprof.
+func serveBareWorker(hostPort, namespace string, cacheSize int) error {
+	sdkworker.SetStickyWorkflowCacheSize(cacheSize)
+	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: namespace, Logger: quietLogger{}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := sdkworker.New(c, floorQueue, sdkworker.Options{
+		WorkflowTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{}),
+	})
+	w.RegisterWorkflowWithOptions(BareTrajectory, workflow.RegisterOptions{Name: bareWorkflow})
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	l, err := net.Listen("tcp", floorPprof)
+	if err != nil {
+		return err
+	}
+	go http.Serve(l, nil) //nolint:errcheck // ends with the process
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return nil
+}
+
+// bareFloor starts the floor process, lets it cache n bare workflows and
+// returns its memory before and after.
+func (b *bencher) bareFloor(ctx context.Context, n int) (before, after memory, err error) {
+	self, err := os.Executable()
+	if err != nil {
+		return before, after, err
+	}
+	ns := b.c.namespace
+	if ns == "" {
+		ns = "default"
+	}
+	cmd := exec.Command(self, "-bare-worker", "-temporal", b.st.Addr, "-namespace", ns, "-cache-size", fmt.Sprint(n))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return before, after, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	// Settled as the elkgezin worker is before its baseline.
+	if err := sleep(ctx, 20*time.Second); err != nil {
+		return before, after, err
+	}
+	if before, err = processMemory(ctx, floorPprof, cmd.Process.Pid); err != nil {
+		return before, after, err
+	}
+	res := run(ctx, 8, n, func(ctx context.Context, _, i int) error {
+		_, err := b.st.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: fmt.Sprintf("floor-%s-%d", b.run, i), TaskQueue: floorQueue}, bareWorkflow)
+		return err
+	})
+	if res.firstErr != nil {
+		return before, after, fmt.Errorf("bare floor: %d starts failed, the first: %w", res.errors, res.firstErr)
+	}
+	// Each cached workflow holds one goroutine: wait until all n are there.
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		if after, err = processMemory(ctx, floorPprof, cmd.Process.Pid); err != nil {
+			return before, after, err
+		}
+		if after.goroutines-before.goroutines >= n || time.Now().After(deadline) {
+			break
+		}
+		if err := sleep(ctx, 2*time.Second); err != nil {
+			return before, after, err
+		}
+	}
+	// Terminated so they do not sit in the namespace after the bench.
+	run(ctx, 8, n, func(ctx context.Context, _, i int) error {
+		return b.st.Temporal.TerminateWorkflow(ctx, fmt.Sprintf("floor-%s-%d", b.run, i), "", "bench: floor measured")
+	})
+	return before, after, nil
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}
