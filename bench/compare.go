@@ -92,16 +92,16 @@ func (b *bencher) compareReferrals(ctx context.Context) ([]row, error) {
 	progress("referrals: %d on each side at concurrency %d, %d rounds", per*c.rounds, c.concurrency, c.rounds)
 	apiCPU, bareCPU := cpuUse{}, cpuUse{}
 	for round := range c.rounds {
-		before := takeCPU(b.st.WorkerPID())
+		before := b.cpuNow(ctx)
 		bare.add(run(ctx, c.concurrency, per, func(ctx context.Context, _, i int) error {
 			return bareStart(ctx, b.st.Temporal, fmt.Sprintf("bare-%s-r%d-%d", b.run, round, i))
 		}))
-		middle := takeCPU(b.st.WorkerPID())
+		middle := b.cpuNow(ctx)
 		api.add(run(ctx, c.concurrency, per, func(ctx context.Context, _, i int) error {
 			_, err := b.api.refer(ctx, b.partner, benchProgramme, benchPartner, fmt.Sprintf("ref-%s-r%d-%d", b.run, round, i))
 			return err
 		}))
-		after := takeCPU(b.st.WorkerPID())
+		after := b.cpuNow(ctx)
 		bareCPU.add(before, middle)
 		apiCPU.add(middle, after)
 	}
@@ -112,12 +112,7 @@ func (b *bencher) compareReferrals(ctx context.Context) ([]row, error) {
 		name:     fmt.Sprintf("referrals/s (concurrency %d, n %d)", c.concurrency, len(api.latencies)),
 		elkgezin: fmt.Sprintf("%.1f", api.throughput()), bare: fmt.Sprintf("%.1f", bare.throughput()),
 		ratio: api.throughput() / bare.throughput(), goal: ">= 0.80",
-	}, {
-		name:     "referral: CPU ms per call, by process",
-		elkgezin: fmt.Sprintf("%.1f", ms(apiCPU.total())/float64(max(len(api.latencies), 1))),
-		bare:     fmt.Sprintf("%.1f", ms(bareCPU.total())/float64(max(len(bare.latencies), 1))),
-		note:     "elkgezin " + apiCPU.perCall(len(api.latencies)) + "; bare " + bareCPU.perCall(len(bare.latencies)),
-	}}, nil
+	}, cpuRow("referral", apiCPU, bareCPU, len(api.latencies), len(bare.latencies))}, nil
 }
 
 // prepare refers n families (references prefix-run-i), assigns bench-coach-(i+1) to the i-th and
@@ -158,13 +153,19 @@ func (b *bencher) compareSteps(ctx context.Context) ([]row, error) {
 	per := max(c.steps/c.rounds, 1)
 	progress("steps: %d on each side, one trajectory per caller, concurrency %d, %d rounds", per*c.rounds, c.concurrency, c.rounds)
 	var api, bare result
+	apiCPU, bareCPU := cpuUse{}, cpuUse{}
 	for range c.rounds {
+		before := b.cpuNow(ctx)
 		bare.add(run(ctx, c.concurrency, per, func(ctx context.Context, w, _ int) error {
 			return bareStep(ctx, b.st.Temporal, bareIDs[w])
 		}))
+		middle := b.cpuNow(ctx)
 		api.add(run(ctx, c.concurrency, per, func(ctx context.Context, w, _ int) error {
 			return b.visit(ctx, ids, w)
 		}))
+		after := b.cpuNow(ctx)
+		bareCPU.add(before, middle)
+		apiCPU.add(middle, after)
 	}
 	if err := firstErr(api, bare); err != nil {
 		return nil, fmt.Errorf("steps: %w", err)
@@ -179,6 +180,7 @@ func (b *bencher) compareSteps(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	return []row{
+		cpuRow("step", apiCPU, bareCPU, len(api.latencies), len(bare.latencies)),
 		{name: "step: workflow tasks timed out or failed", elkgezin: fmt.Sprint(lostAPI), bare: fmt.Sprint(lostBare),
 			note: "each makes an Update wait 10 s: the p99 below holds only where both are 0"},
 		{name: fmt.Sprintf("step p50 ms (concurrency %d, n %d)", c.concurrency, len(api.latencies)),
@@ -216,4 +218,14 @@ func firstErr(rs ...result) error {
 		}
 	}
 	return nil
+}
+
+// cpuRow sets the CPU a call cost on each side, all processes together,
+// with each process's share in the note.
+func cpuRow(what string, api, bare cpuUse, apiCalls, bareCalls int) row {
+	a := ms(api.total()) / float64(max(apiCalls, 1))
+	z := ms(bare.total()) / float64(max(bareCalls, 1))
+	return row{name: what + ": CPU ms per call (all processes)",
+		elkgezin: fmt.Sprintf("%.1f", a), bare: fmt.Sprintf("%.1f", z), ratio: a / max(z, 0.001),
+		note: "elkgezin " + api.perCall(apiCalls) + "; bare " + bare.perCall(bareCalls)}
 }

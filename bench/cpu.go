@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // CPU time of each part of the system, read from /proc: on a machine
@@ -24,9 +29,8 @@ type procCPU struct {
 	used time.Duration
 }
 
-// roles names the processes the bench knows: itself, the elkgezin worker
-// (by pid), the API (every other elkgezin), Temporal and PostgreSQL.
-func takeCPU(workerPID int) cpuSnapshot {
+// takeCPU reads every process's CPU time and names its part with roleOf.
+func takeCPU(roleOf func(pid int, comm string) string) cpuSnapshot {
 	snap := cpuSnapshot{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
@@ -47,25 +51,75 @@ func takeCPU(workerPID int) cpuSnapshot {
 		utime, _ := strconv.ParseInt(fields[11], 10, 64)
 		stime, _ := strconv.ParseInt(fields[12], 10, 64)
 		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
-		snap[pid] = procCPU{role: role(pid, comm, workerPID), used: time.Duration(utime+stime) * clockTick}
+		snap[pid] = procCPU{role: roleOf(pid, comm), used: time.Duration(utime+stime) * clockTick}
 	}
 	return snap
 }
 
-func role(pid int, comm string, workerPID int) string {
+// knownPIDs are the processes the stack started whose names are not
+// enough: the worker, and the dev server (0 when Temporal is a server of
+// its own, then known by its name).
+type knownPIDs struct {
+	worker, temporal int
+	apis             []int
+}
+
+// role names a process: the bench itself, the stack's elkgezin worker and
+// API (by pid: another stack's are not ours), Temporal, and PostgreSQL's
+// backends by their database:
+// elkgezin's (the stack's database) or Temporal's persistence.
+func role(pid int, comm string, p knownPIDs, backends map[int]string, elkgezinDB string) string {
+	// A dev server keeps its persistence in process; a server of its own
+	// keeps it in PostgreSQL databases named temporal*.
+	temporalServer := strings.HasPrefix(comm, "temporal") && p.temporal == 0
+	temporalBackend := comm == "postgres" && strings.HasPrefix(backends[pid], "temporal") && p.temporal == 0
 	switch {
 	case pid == os.Getpid():
 		return "bench"
-	case pid == workerPID:
+	case pid == p.worker:
 		return "worker"
-	case comm == "elkgezin":
+	case slices.Contains(p.apis, pid):
 		return "api"
-	case strings.HasPrefix(comm, "temporal"):
+	case pid == p.temporal, temporalServer, temporalBackend:
 		return "temporal"
-	case comm == "postgres":
+	case comm == "postgres" && backends[pid] == elkgezinDB:
 		return "postgres"
 	}
 	return "other"
+}
+
+// pgBackends maps PostgreSQL's backend pids to their databases.
+func pgBackends(ctx context.Context, databaseURL string) (map[int]string, error) {
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL backends: %w", err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT pid, coalesce(datname, '') FROM pg_stat_activity`)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL backends: %w", err)
+	}
+	m := map[int]string{}
+	var (
+		pid int
+		db  string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&pid, &db}, func() error { m[pid] = db; return nil })
+	return m, err
+}
+
+// cpuNow is the system's CPU so far, each process named by role.
+func (b *bencher) cpuNow(ctx context.Context) cpuSnapshot {
+	backends, err := pgBackends(ctx, b.c.databaseURL)
+	if err != nil {
+		progress("CPU by process: %v (PostgreSQL's backends counted as other)", err)
+	}
+	db := ""
+	if u, err := url.Parse(b.st.DatabaseURL); err == nil {
+		db = strings.TrimPrefix(u.Path, "/")
+	}
+	known := knownPIDs{worker: b.st.WorkerPID(), temporal: b.st.TemporalPID(), apis: b.st.APIPIDs()}
+	return takeCPU(func(pid int, comm string) string { return role(pid, comm, known, backends, db) })
 }
 
 // cpuRoles lists the roles in the order the table shows them.

@@ -10,6 +10,7 @@ import (
 
 func TestRoleOfProcess(t *testing.T) {
 	const worker = 4242
+	backends := map[int]string{4246: "stack_1", 4248: "temporal_m", 4249: "other_db"}
 	for _, tc := range []struct {
 		pid  int
 		comm string
@@ -18,12 +19,31 @@ func TestRoleOfProcess(t *testing.T) {
 		{os.Getpid(), "bench", "bench"},
 		{worker, "elkgezin", "worker"},
 		{4243, "elkgezin", "api"},
+		{4251, "elkgezin", "other"}, // another stack's
 		{4244, "temporal", "temporal"},
 		{4245, "temporal-server", "temporal"},
 		{4246, "postgres", "postgres"},
+		{4248, "postgres", "temporal"},
+		{4249, "postgres", "other"},
+		{4250, "postgres", "other"},
 		{4247, "bash", "other"},
 	} {
-		if got := role(tc.pid, tc.comm, worker); got != tc.want {
+		if got := role(tc.pid, tc.comm, knownPIDs{worker: worker, apis: []int{4243}}, backends, "stack_1"); got != tc.want {
+			t.Errorf("role(%d, %q) = %q, want %q", tc.pid, tc.comm, got, tc.want)
+		}
+	}
+	// With a dev server of the stack's own, another Temporal is not ours.
+	for _, tc := range []struct {
+		pid  int
+		comm string
+		want string
+	}{
+		{5000, "temporal", "temporal"},
+		{5001, "temporal-server", "other"},
+		{4248, "postgres", "other"},
+		{4246, "postgres", "postgres"},
+	} {
+		if got := role(tc.pid, tc.comm, knownPIDs{worker: worker, temporal: 5000, apis: []int{4243}}, backends, "stack_1"); got != tc.want {
 			t.Errorf("role(%d, %q) = %q, want %q", tc.pid, tc.comm, got, tc.want)
 		}
 	}
@@ -31,13 +51,14 @@ func TestRoleOfProcess(t *testing.T) {
 
 // The bench's own CPU shows up under "bench" once it has burnt some.
 func TestCPUUseCountsTheBenchItself(t *testing.T) {
-	before := takeCPU(0)
+	roleOf := func(pid int, comm string) string { return role(pid, comm, knownPIDs{}, nil, "") }
+	before := takeCPU(roleOf)
 	sum := sha256.Sum256(nil)
 	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
 		sum = sha256.Sum256(sum[:])
 	}
 	u := cpuUse{}
-	u.add(before, takeCPU(0))
+	u.add(before, takeCPU(roleOf))
 	if u["bench"] < 100*time.Millisecond {
 		t.Fatalf("the bench used %s of CPU in 300 ms of hashing, want at least 100 ms", u["bench"])
 	}

@@ -396,3 +396,14 @@ func (quiet) Debug(string, ...any) {}
 func (quiet) Info(string, ...any)  {}
 func (quiet) Warn(string, ...any)  {}
 func (quiet) Error(string, ...any) {}
+
+// APIPIDs are the process ids of the running API replicas.
+func (s *Stack) APIPIDs() []int {
+	var pids []int
+	for _, p := range s.apis {
+		if p != nil {
+			pids = append(pids, p.Cmd.Process.Pid)
+		}
+	}
+	return pids
+}

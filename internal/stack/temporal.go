@@ -103,3 +103,14 @@ func (s *Stack) dial(ctx context.Context) (client.Client, error) {
 	}
 	return c, nil
 }
+
+// TemporalPID is the process id of the dev server the stack started, 0
+// when it uses a Temporal server of its own (Options.TemporalAddr).
+func (s *Stack) TemporalPID() int {
+	if s.Opts.TemporalAddr != "" {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.procs[0].Cmd.Process.Pid
+}
