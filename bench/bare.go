@@ -42,11 +42,11 @@ func BareTrajectory(ctx workflow.Context) error {
 // BareActivity does nothing: the cost measured is Temporal's.
 func BareActivity(context.Context) error { return nil }
 
-func startBareWorker(c client.Client) (sdkworker.Worker, error) {
+func startBareWorker(c client.Client, queue string) (sdkworker.Worker, error) {
 	// Polled as the elkgezin worker polls (worker.New): pollers that
 	// scale with the backlog.
 	autoscale := sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{})
-	w := sdkworker.New(c, bareQueue, sdkworker.Options{WorkflowTaskPollerBehavior: autoscale, ActivityTaskPollerBehavior: autoscale})
+	w := sdkworker.New(c, queue, sdkworker.Options{WorkflowTaskPollerBehavior: autoscale, ActivityTaskPollerBehavior: autoscale})
 	w.RegisterWorkflowWithOptions(BareTrajectory, workflow.RegisterOptions{Name: bareWorkflow})
 	w.RegisterActivity(BareActivity)
 	return w, w.Start()

@@ -14,7 +14,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
+
+	"elkgezin/internal/stack"
 )
 
 // The floor of a worker's memory: a process of its own that caches the
@@ -30,16 +31,13 @@ const (
 // the bare workflow on floorQueue with a cache of cacheSize, and pprof.
 func serveBareWorker(hostPort, namespace string, cacheSize int) error {
 	sdkworker.SetStickyWorkflowCacheSize(cacheSize)
-	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: namespace, Logger: quietLogger{}})
+	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: namespace, Logger: stack.QuietLogger{}})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	w := sdkworker.New(c, floorQueue, sdkworker.Options{
-		WorkflowTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{}),
-	})
-	w.RegisterWorkflowWithOptions(BareTrajectory, workflow.RegisterOptions{Name: bareWorkflow})
-	if err := w.Start(); err != nil {
+	w, err := startBareWorker(c, floorQueue)
+	if err != nil {
 		return err
 	}
 	defer w.Stop()
@@ -109,10 +107,3 @@ func (b *bencher) bareFloor(ctx context.Context, n int) (before, after memory, e
 	})
 	return before, after, nil
 }
-
-type quietLogger struct{}
-
-func (quietLogger) Debug(string, ...any) {}
-func (quietLogger) Info(string, ...any)  {}
-func (quietLogger) Warn(string, ...any)  {}
-func (quietLogger) Error(string, ...any) {}

@@ -143,7 +143,7 @@ func bench(ctx context.Context, c config) ([]row, error) {
 		return nil, err
 	}
 	defer st.Close()
-	w, err := startBareWorker(st.Temporal)
+	w, err := startBareWorker(st.Temporal, bareQueue)
 	if err != nil {
 		return nil, fmt.Errorf("bare worker: %w", err)
 	}

@@ -390,12 +390,14 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-type quiet struct{}
+// QuietLogger is an SDK logger that drops everything: the bench's and the
+// tests' own clients must not drown their output.
+type QuietLogger struct{}
 
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}
+func (QuietLogger) Debug(string, ...any) {}
+func (QuietLogger) Info(string, ...any)  {}
+func (QuietLogger) Warn(string, ...any)  {}
+func (QuietLogger) Error(string, ...any) {}
 
 // APIPIDs are the process ids of the running API replicas.
 func (s *Stack) APIPIDs() []int {

@@ -93,7 +93,7 @@ func (s *Stack) StartTemporalAgain(ctx context.Context) error {
 func (s *Stack) dial(ctx context.Context) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.Addr, Namespace: s.Namespace, Logger: quiet{}})
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.Addr, Namespace: s.Namespace, Logger: QuietLogger{}})
 	if err != nil {
 		return nil, err
 	}
