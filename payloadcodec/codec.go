@@ -140,6 +140,19 @@ func (c *Codec) dataKey(trajectoryID string) (*keys.DataKey, error) {
 	return c.dataKeys.Key(ctx, trajectoryID)
 }
 
+// retryTask marks a data key lookup that failed for a reason that passes
+// (PostgreSQL unreachable, a lookup that timed out). In a worker the SDK
+// then fails the workflow task, which Temporal retries until the database
+// is back, instead of failing the workflow (an input it could not decode)
+// or refusing the Updates of that task as unknown. A key that was erased or
+// never existed does not come back: that error stays as it is.
+func retryTask(err error) error {
+	if errors.Is(err, keys.ErrNoKey) || errors.Is(err, keys.ErrErased) {
+		return err
+	}
+	return converter.NewWorkflowTaskFailureError(err)
+}
+
 // encryptor is the key id and AEAD that encrypt this codec's payloads.
 func (c *Codec) encryptor() (string, cipher.AEAD, error) {
 	if c.dataKeys != nil && c.workflowID != "" {
@@ -148,7 +161,7 @@ func (c *Codec) encryptor() (string, cipher.AEAD, error) {
 		case err == nil:
 			return TrajectoryKeyPrefix + c.workflowID, k.AEAD(), nil
 		case !errors.Is(err, keys.ErrNoKey):
-			return "", nil, fmt.Errorf("payloadcodec: data key of workflow %s: %w", c.workflowID, err)
+			return "", nil, retryTask(fmt.Errorf("payloadcodec: data key of workflow %s: %w", c.workflowID, err))
 		}
 	}
 	return c.ring.primary, c.ring.aeads[c.ring.primary], nil
@@ -162,7 +175,7 @@ func (c *Codec) decryptor(id string, i int) (cipher.AEAD, error) {
 		}
 		k, err := c.dataKey(tid)
 		if err != nil {
-			return nil, fmt.Errorf("%w %q (payload %d): %w", ErrUnknownKey, id, i, err)
+			return nil, retryTask(fmt.Errorf("%w %q (payload %d): %w", ErrUnknownKey, id, i, err))
 		}
 		return k.AEAD(), nil
 	}

@@ -1,6 +1,7 @@
 package payloadcodec
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -112,5 +113,48 @@ func TestScopedHandlerAsksBeforeDecoding(t *testing.T) {
 	rec := serve(h, decodeRequest(t, body, "supervisor", ""))
 	if rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), "Fatima") || !slices.Equal(asked, []string{"tr-b"}) {
 		t.Errorf("decode of p2's payload for p1: %d %s, asked %v; want 403 after asking about tr-b", rec.Code, rec.Body, asked)
+	}
+}
+
+// unreachableKeys is a vault whose database does not answer.
+type unreachableKeys struct{}
+
+func (unreachableKeys) Key(context.Context, string) (*keys.DataKey, error) {
+	return nil, errors.New("keys: read data key: dial tcp 127.0.0.1:5432: connect: connection refused")
+}
+
+// TestKeyLookupThatFailsForNowRetriesTheWorkflowTask: a data key that
+// cannot be read while PostgreSQL is down asks the SDK for a workflow task
+// failure, which Temporal retries, so no trajectory fails (or refuses an
+// Update) for an outage; an erased key does not, it never comes back.
+func TestKeyLookupThatFailsForNowRetriesTheWorkflowTask(t *testing.T) {
+	vault := newVault(t)
+	if _, err := vault.Ensure(t.Context(), "tr-a", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	ring := mustRing(t, "k1:"+mustKey(t))
+	ofA := converter.WorkflowSerializationContext{WorkflowID: "tr-a"}
+	sealed, err := NewCodec(ring).WithDataKeys(vault).WithSerializationContext(ofA).Encode(plainPayloads(t, fatima))
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := NewCodec(ring).WithDataKeys(unreachableKeys{})
+	var retry *converter.WorkflowTaskFailureError
+	if _, err := down.WithSerializationContext(ofA).Encode(plainPayloads(t, fatima)); !errors.As(err, &retry) {
+		t.Errorf("encode with the database down: %v; want a WorkflowTaskFailureError", err)
+	}
+	if _, err := down.Decode(sealed); !errors.As(err, &retry) || !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("decode with the database down: %v; want a WorkflowTaskFailureError wrapping ErrUnknownKey", err)
+	}
+
+	if _, err := vault.Erase(t.Context(), "tr-a"); err != nil {
+		t.Fatal(err)
+	}
+	erased := NewCodec(ring).WithDataKeys(vault)
+	if _, err := erased.Decode(sealed); errors.As(err, &retry) || !errors.Is(err, keys.ErrErased) {
+		t.Errorf("decode after erasure: %v; want keys.ErrErased, not a retry", err)
+	}
+	if _, err := erased.WithSerializationContext(ofA).Encode(plainPayloads(t, fatima)); errors.As(err, &retry) || !errors.Is(err, keys.ErrErased) {
+		t.Errorf("encode after erasure: %v; want keys.ErrErased, not a retry", err)
 	}
 }
