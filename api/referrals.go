@@ -153,12 +153,18 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 		return
 	}
 
-	// Listed at once, before the workflow's own (identical, idempotent) write.
+	// Listed at once, before the workflow's own (identical, idempotent)
+	// write. A referral answered 201 or 200 is listed, so the partner's and
+	// the supervisor's next calls find it; one that is not yet is answered
+	// 503, and the same referral sent again lists it.
 	wctx, cancel := context.WithTimeout(ctx, s.timeout/4)
 	defer cancel()
 	if err := s.store.RecordEvent(wctx, trajectory.ReferredEvent(id, p, ref, time.Now().UTC())); err != nil {
 		s.log.Warn("referral: could not write the referred event now; the workflow writes it too",
 			"trajectory_id", id, "error", redact(err.Error(), ref))
+		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+			"the trajectory was started but could not be listed yet (the database did not answer); send the same referral again: it answers with the same id once it is listed")
+		return
 	}
 
 	loc := trajectoryLocation(id)

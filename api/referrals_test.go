@@ -349,14 +349,26 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 	}
 }
 
-func TestReferralStoreFailureIsLoggedWithoutPersonalData(t *testing.T) {
+func TestReferralNotListedIsAnswered503AndLoggedWithoutPersonalData(t *testing.T) {
 	f := newFixture(t)
 	// A store error that quotes what it was given.
 	f.store.recordErr = errors.New(`record event: could not store "` + familyName + `" at "Kerkstraat 1, 1800 Vilvoorde" with child "Amira Testkind"`)
 	body := validReferral()
 	body["children"] = []any{child("Amira Testkind", inMonths(-20))}
 	res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
-	res.want(t, http.StatusCreated)
+	// Started, but not listed: the partner is told to send it again, and
+	// the same referral then lists it under the same id.
+	res.want(t, http.StatusServiceUnavailable)
+	if res.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	f.store.recordErr = nil
+	f.temporal.startErr = serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", "run")
+	again := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
+	again.want(t, http.StatusOK)
+	if len(f.store.events) != 1 {
+		t.Errorf("%d events written after the referral was sent again, want the referred event", len(f.store.events))
+	}
 	logs := f.logs.String()
 	if !strings.Contains(logs, "could not write the referred event") {
 		t.Errorf("the failure is not logged: %s", logs)
