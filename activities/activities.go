@@ -77,6 +77,12 @@ const (
 	ErrTypeInvalidEvent = "InvalidEvent"
 )
 
+// RecordEventName is the name RecordEvent is registered under. Workflows
+// run it as a local activity by this name: a method expression would need
+// the activity registered wherever the history is replayed, and a replayer
+// registers no activities.
+const RecordEventName = "RecordEvent"
+
 // RecordEvent writes e to the store. An event the store refuses as
 // invalid fails for good, so the workflow sees it at once instead of
 // retrying forever (which would also block its continue-as-new); a

@@ -20,8 +20,8 @@ import (
 // reminder and alert of an unacknowledged handover and its link expiring;
 // a pregnancy with a birth and an extension; a run continued as new; a
 // programme's own milestones and a collective activity.
-// With ELKGEZIN_RECORD_HISTORIES=workflows/testdata it records them for
-// TestReplayRecordedHistories.
+// With ELKGEZIN_RECORD_HISTORIES=dir it records them for
+// TestReplayRecordedHistories (README, "Changing the workflow").
 func TestEveryPathReplays(t *testing.T) {
 	s := startStack(t)
 	c := s.codecClient()

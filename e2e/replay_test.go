@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -50,6 +52,24 @@ func (s *stack) replayTrajectory(id, name string) {
 		s.t.Errorf("replaying trajectory %s: %v", id, err)
 	}
 	if dir := os.Getenv("ELKGEZIN_RECORD_HISTORIES"); dir != "" {
+		// The trajectory's data key dies with the stack's database, so the
+		// recording is encrypted under the test ring instead: what
+		// TestReplayRecordedHistories decodes with.
+		dataKeys := payloadcodec.NewCodec(ring).WithDataKeys(s.keyedStore().Vault())
+		ringOnly := payloadcodec.NewCodec(ring)
+		err := proxy.VisitPayloads(context.Background(), history, proxy.VisitPayloadsOptions{
+			SkipSearchAttributes: true,
+			Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
+				plain, err := dataKeys.Decode(p)
+				if err != nil {
+					return nil, err
+				}
+				return ringOnly.Encode(plain)
+			},
+		})
+		if err != nil {
+			s.t.Fatalf("re-encrypting the history of %s under the test ring: %v", id, err)
+		}
 		path := filepath.Join(dir, name+".json")
 		b, err := protojson.MarshalOptions{Indent: " "}.Marshal(history)
 		if err != nil {

@@ -55,6 +55,8 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 		t.Fatalf("list: %d %v", status, list)
 	}
 
+	s.assertFirstRunIsOneTask(id)
+
 	// Before the assignment the coach does not even see the trajectory.
 	if status, _ := s.call(coach, "POST", "/v1/trajectories/"+id+"/intake", map[string]any{}, nil); status != http.StatusNotFound {
 		t.Fatalf("intake by a coach not (yet) assigned: %d, want 404", status)
@@ -176,6 +178,41 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 		t.Errorf("%d accepted Updates in history, want 4 (assignment, intake, visit, closure)", accepted)
 	}
 	s.replayTrajectory(id, "whole-trajectory-with-missed-visit")
+}
+
+// assertFirstRunIsOneTask waits for the trajectory's first workflow task to
+// arm the assignment limit, and checks that the referred event was written
+// within that task (a local activity's marker), with no activity task and
+// no second workflow task: what a referral costs Temporal.
+func (s *stack) assertFirstRunIsOneTask(id string) {
+	s.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var tasks, activities, localWrites int
+		iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			e, err := iter.Next()
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			switch e.GetEventType() {
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				tasks++
+			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+				activities++
+			case enumspb.EVENT_TYPE_MARKER_RECORDED:
+				if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+					localWrites++
+				}
+			case enumspb.EVENT_TYPE_TIMER_STARTED:
+				if tasks != 1 || activities != 0 || localWrites != 1 {
+					s.t.Fatalf("first run of %s: %d workflow tasks, %d activity tasks, %d local writes before the assignment limit's timer; want 1, 0 and 1",
+						id, tasks, activities, localWrites)
+				}
+				return
+			}
+		}
+	}
+	s.t.Fatalf("trajectory %s armed no assignment limit within 20s", id)
 }
 
 // waitFor reads the trajectory until ok holds, for at most 45 seconds: an

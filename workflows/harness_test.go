@@ -55,6 +55,9 @@ type run struct {
 	// handovers are the handover emails the workflow asked for.
 	handovers []trajectory.HandoverEmail
 	seen      map[string]bool // Message-IDs counted in sent
+	// recordFails, when set, fails an event's write as a database that is
+	// down does, each time it returns true.
+	recordFails func(trajectory.Event) bool
 }
 
 var (
@@ -141,6 +144,9 @@ func newRunOn(t testing.TB, p programme.Programme, st *store.Store, sink *smtpsi
 		})
 	r.env.OnActivity(acts.RecordEvent, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, e trajectory.Event) error {
+			if r.recordFails != nil && r.recordFails(e) {
+				return errors.New("record event: dial tcp 127.0.0.1:5432: connect: connection refused")
+			}
 			if err := acts.RecordEvent(ctx, e); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -413,5 +414,43 @@ func TestSecondAcknowledgementIsRefused(t *testing.T) {
 	r.execute(referral(p))
 	if refused == nil || !strings.Contains(refused.Error(), "already acknowledged") {
 		t.Errorf("a second acknowledgement: got %v, want refused as already acknowledged", refused)
+	}
+}
+
+// TestStepWaitsOutADatabaseOutage: the intake is written while PostgreSQL
+// is down for longer than one write's timeout (six failed writes, a minute
+// of backoff). The write is retried until it lands: the coach's Update
+// succeeds, late, and the event is in the log once.
+func TestStepWaitsOutADatabaseOutage(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	failed := 0
+	r.recordFails = func(e trajectory.Event) bool {
+		if e.Kind != trajectory.EventIntakeDone || failed == 6 {
+			return false
+		}
+		failed++
+		return true
+	}
+	var intakeDone bool
+	var intakeErr error
+	r.at(day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(trajectory.UpdateRecordIntake, "", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { t.Errorf("intake rejected: %v", err) },
+			OnComplete: func(_ any, err error) { intakeDone, intakeErr = true, err },
+		}, trajectory.RecordIntake{})
+	}, 2*day)
+	r.at(3*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
+	r.execute(referral(p))
+	if !intakeDone || intakeErr != nil {
+		t.Fatalf("intake while the database was down: completed %v, error %v; want it recorded once the database is back", intakeDone, intakeErr)
+	}
+	if failed != 6 {
+		t.Errorf("%d failed writes of the intake, want 6", failed)
+	}
+	if n := slices.Index(r.eventKinds(), trajectory.EventIntakeDone); n < 0 || slices.Contains(r.eventKinds()[n+1:], trajectory.EventIntakeDone) {
+		t.Errorf("event log %v, want intake_done once", r.eventKinds())
 	}
 }

@@ -303,11 +303,21 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 // record writes an event to PostgreSQL, retried until the database
 // answers. An event the store refuses as invalid can never be written: it
 // is logged (by kind and number) and the trajectory carries on.
+//
+// Since changeEventsWrittenLocally it is a local activity, within
+// the workflow task that made the event: a referral's first run is then one
+// workflow task, and a step's Update completes in the task that accepted
+// it, where an activity task and a second workflow task used to follow.
 func (w *trajectoryWorkflow) record(ctx workflow.Context, e trajectory.Event) error {
 	if upgradeProbe != nil {
 		upgradeProbe(ctx, e)
 	}
-	err := workflow.ExecuteActivity(withRecordOptions(ctx), (*activities.Activities).RecordEvent, e).Get(ctx, nil)
+	var err error
+	if workflow.GetVersion(ctx, changeEventsWrittenLocally, workflow.DefaultVersion, 1) >= 1 {
+		err = workflow.ExecuteLocalActivity(withLocalRecordOptions(ctx), activities.RecordEventName, e).Get(ctx, nil)
+	} else {
+		err = workflow.ExecuteActivity(withRecordOptions(ctx), (*activities.Activities).RecordEvent, e).Get(ctx, nil)
+	}
 	if hasErrorType(err, activities.ErrTypeInvalidEvent) && workflow.GetVersion(ctx, changeInvalidEventSkipped, workflow.DefaultVersion, 1) >= 1 {
 		workflow.GetLogger(ctx).Error("event refused by the store; trajectory carries on", "kind", e.Kind, "seq", e.Seq, "error", err)
 		return nil
@@ -315,14 +325,35 @@ func (w *trajectoryWorkflow) record(ctx workflow.Context, e trajectory.Event) er
 	return err
 }
 
+// recordRetry retries an event's write without limit.
+var recordRetry = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
+
 // Activities are retried without limit: a database or mail server that is
 // down only delays a step, it never loses one.
 func withRecordOptions(ctx workflow.Context) workflow.Context {
+	retry := recordRetry
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		RetryPolicy:         &retry,
 	})
 }
+
+// The local write retries as the activity does. Its ScheduleToCloseTimeout
+// would default to the StartToCloseTimeout and end the retries after 15 s
+// (a step refused while PostgreSQL is down); recordGivesUpAfter is longer
+// than any trajectory runs. While the database is down the SDK keeps the
+// workflow task alive, and waits out longer backoffs on a timer.
+func withLocalRecordOptions(ctx workflow.Context) workflow.Context {
+	retry := recordRetry
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: recordGivesUpAfter,
+		StartToCloseTimeout:    15 * time.Second,
+		RetryPolicy:            &retry,
+	})
+}
+
+// recordGivesUpAfter bounds an event's local write: never, in practice.
+const recordGivesUpAfter = 10 * 365 * 24 * time.Hour
 
 // The email activity heartbeats every second, so one whose worker died is
 // retried after a few seconds instead of after StartToCloseTimeout. Emails

@@ -36,6 +36,10 @@ const (
 	// returning send used to mark it settled, and the new coach never
 	// heard).
 	changeReassignedWhileSending = "reassigned-while-sending"
+	// changeEventsWrittenLocally: events are written by a local activity
+	// within the workflow task that made them (each was an activity with a
+	// workflow task of its own after it).
+	changeEventsWrittenLocally = "events-written-locally"
 )
 
 // Change ids of the milestones and co-workers of issue 12. Trajectories
