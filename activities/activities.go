@@ -214,9 +214,11 @@ const heartbeatInterval = time.Second
 // heartbeat records heartbeats until the returned function is called, so
 // that a workflow that sets a HeartbeatTimeout on email activities has an
 // attempt on a dead worker retried after that timeout instead of the
-// StartToCloseTimeout. Without a HeartbeatTimeout it does no harm.
+// StartToCloseTimeout. Without a HeartbeatTimeout it does no harm. The
+// first comes after heartbeatInterval, not at the start: each is a write
+// on Temporal's side, and an email sent sooner (most are) needs none, as
+// the heartbeat timeout runs from the attempt's start.
 func heartbeat(ctx context.Context) (stop func()) {
-	activity.RecordHeartbeat(ctx)
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(heartbeatInterval)

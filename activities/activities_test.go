@@ -5,9 +5,12 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
@@ -209,6 +212,23 @@ func TestNotificationSubjectsAndGreetings(t *testing.T) {
 		if r := f.status(t, n.Key); r.Status != store.EmailSent || r.Attempts != 1 {
 			t.Errorf("%s: ledger = %+v", tc.want, r)
 		}
+	}
+}
+
+// TestFastEmailRecordsNoHeartbeat: an email sent within a second records
+// no heartbeat, a write on Temporal's side that a storm of 10,000 emails
+// paid once for each.
+func TestFastEmailRecordsNoHeartbeat(t *testing.T) {
+	f := setup(t)
+	env := f.env()
+	var beats atomic.Int32
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { beats.Add(1) })
+	start := time.Now()
+	if _, err := env.ExecuteActivity(f.a.SendNotification, notification(trajectory.Reminder, trajectory.Step{Kind: trajectory.StepIntake, DueAt: due})); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < time.Second && beats.Load() != 0 {
+		t.Errorf("an email sent in %s recorded %d heartbeats, want none", took, beats.Load())
 	}
 }
 

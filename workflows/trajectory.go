@@ -304,8 +304,8 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 // answers. An event the store refuses as invalid can never be written: it
 // is logged (by kind and number) and the trajectory carries on.
 //
-// Since changeEventsWrittenLocally it is a local activity, within
-// the workflow task that made the event: a referral's first run is then one
+// Since changeEventsWrittenLocally it is a local activity, within the
+// workflow task that made the event: a referral's first run is then one
 // workflow task, and a step's Update completes in the task that accepted
 // it, where an activity task and a second workflow task used to follow.
 func (w *trajectoryWorkflow) record(ctx workflow.Context, e trajectory.Event) error {
@@ -325,11 +325,11 @@ func (w *trajectoryWorkflow) record(ctx workflow.Context, e trajectory.Event) er
 	return err
 }
 
-// recordRetry retries an event's write without limit.
+// recordRetry retries an event's write without limit: a database that is
+// down only delays a step, it never loses one.
 var recordRetry = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
 
-// Activities are retried without limit: a database or mail server that is
-// down only delays a step, it never loses one.
+// The write as an activity, in runs from before changeEventsWrittenLocally.
 func withRecordOptions(ctx workflow.Context) workflow.Context {
 	retry := recordRetry
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
