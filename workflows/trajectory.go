@@ -333,7 +333,7 @@ var recordRetry = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoef
 func withRecordOptions(ctx workflow.Context) workflow.Context {
 	retry := recordRetry
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
+		StartToCloseTimeout: recordAttemptTimeout,
 		RetryPolicy:         &retry,
 	})
 }
@@ -347,10 +347,13 @@ func withLocalRecordOptions(ctx workflow.Context) workflow.Context {
 	retry := recordRetry
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		ScheduleToCloseTimeout: recordGivesUpAfter,
-		StartToCloseTimeout:    15 * time.Second,
+		StartToCloseTimeout:    recordAttemptTimeout,
 		RetryPolicy:            &retry,
 	})
 }
+
+// recordAttemptTimeout bounds one attempt of an event's write.
+const recordAttemptTimeout = 15 * time.Second
 
 // recordGivesUpAfter bounds an event's local write: never, in practice.
 const recordGivesUpAfter = 10 * 365 * 24 * time.Hour
