@@ -55,66 +55,10 @@ type Page struct {
 // pages by keyset on (referred_at, id), so a page costs the same however
 // deep it is, and no row repeats or is skipped when others are added.
 func (s *Store) ListTrajectories(ctx context.Context, f Filter) (Page, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultListLimit
+	query, args, limit, err := listQuery(f)
+	if err != nil {
+		return Page{}, err
 	}
-	limit = min(limit, MaxListLimit)
-
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if f.ProgrammeID != "" {
-		where = append(where, "programme_id = "+arg(f.ProgrammeID))
-	}
-	if f.ProgrammeIDs != nil {
-		where = append(where, "programme_id = ANY("+arg(f.ProgrammeIDs)+"::text[])")
-	}
-	if f.CoachID != "" {
-		where = append(where, "coach_id = "+arg(f.CoachID))
-	}
-	if f.Phase != "" {
-		where = append(where, "phase = "+arg(string(f.Phase)))
-	}
-	overdueOnly := f.Overdue != nil && *f.Overdue
-	if f.Overdue != nil {
-		if *f.Overdue {
-			// overdueSQL in a form an index on next_due_at serves (the
-			// same rows: a NULL comparison keeps none either way).
-			where = append(where, "next_due_at < now() AND phase <> 'closed'")
-		} else {
-			where = append(where, "NOT "+overdueSQL)
-		}
-	}
-	if f.EmailFailed != nil {
-		where = append(where, "email_failed = "+arg(*f.EmailFailed))
-	}
-	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return Page{}, err
-		}
-		where = append(where, fmt.Sprintf("(referred_at, id) > (%s, %s)", arg(at), arg(id)))
-	}
-	query := `SELECT ` + summaryColumns + ` FROM trajectories`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	if overdueOnly {
-		// Few trajectories are overdue: take them all by their due instants
-		// (trajectories_due_idx) and sort those. Left to itself the planner
-		// reads the trajectories in referral order until a page is full,
-		// expecting an early page when other programmes have overdue ones,
-		// and reads them all when none of the caller's is (0.2 to 0.4 s at
-		// 200,000 rows; BENCHMARKS.md).
-		query = `WITH overdue AS MATERIALIZED (` + query + `) SELECT * FROM overdue`
-	}
-	// One row more than the page tells whether there is a next page.
-	query += ` ORDER BY referred_at, id LIMIT ` + arg(limit+1)
-
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("list trajectories: %w", err)
@@ -156,4 +100,68 @@ func decodeCursor(cursor string) (time.Time, string, error) {
 		return time.Time{}, "", fmt.Errorf("%w: no time in it", ErrBadCursor)
 	}
 	return referredAt, id, nil
+}
+
+// listQuery is ListTrajectories' query for f, its arguments and the page size.
+func listQuery(f Filter) (query string, args []any, limit int, err error) {
+	limit = f.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	limit = min(limit, MaxListLimit)
+
+	var where []string
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.ProgrammeID != "" {
+		where = append(where, "programme_id = "+arg(f.ProgrammeID))
+	}
+	if f.ProgrammeIDs != nil {
+		where = append(where, "programme_id = ANY("+arg(f.ProgrammeIDs)+"::text[])")
+	}
+	if f.CoachID != "" {
+		where = append(where, "coach_id = "+arg(f.CoachID))
+	}
+	if f.Phase != "" {
+		where = append(where, "phase = "+arg(string(f.Phase)))
+	}
+	overdueOnly := f.Overdue != nil && *f.Overdue
+	if f.Overdue != nil {
+		if *f.Overdue {
+			// overdueSQL in a form an index on next_due_at serves (the
+			// same rows: a NULL comparison keeps none either way).
+			where = append(where, "next_due_at < now() AND phase <> 'closed'")
+		} else {
+			where = append(where, "NOT "+overdueSQL)
+		}
+	}
+	if f.EmailFailed != nil {
+		where = append(where, "email_failed = "+arg(*f.EmailFailed))
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		where = append(where, fmt.Sprintf("(referred_at, id) > (%s, %s)", arg(at), arg(id)))
+	}
+	query = `SELECT ` + summaryColumns + ` FROM trajectories`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	if overdueOnly {
+		// Few trajectories are overdue: take them all by their due instants
+		// (trajectories_due_idx) and sort those. Left to itself the planner
+		// reads the trajectories in referral order until a page is full,
+		// expecting an early page when other programmes have overdue ones,
+		// and reads them all when none of the caller's is (0.2 to 0.4 s at
+		// 200,000 rows; BENCHMARKS.md).
+		query = `WITH overdue AS MATERIALIZED (` + query + `) SELECT * FROM overdue`
+	}
+	// One row more than the page tells whether there is a next page.
+	query += ` ORDER BY referred_at, id LIMIT ` + arg(limit+1)
+
+	return query, args, limit, nil
 }

@@ -174,6 +174,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// must not run half a worker.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go keepStatisticsFresh(ctx, cfg.Store, StatisticsCheckEvery, cfg.Logger)
 	errs := make(chan error, 2)
 	for queue, w := range map[string]sdkworker.Worker{trajectory.TaskQueue: main, trajectory.EmailTaskQueue: email} {
 		go func() {
@@ -190,6 +191,33 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Logger.Info("worker stopped")
 	}
 	return err
+}
+
+// StatisticsCheckEvery is how often the worker looks for tables whose
+// statistics are stale: autovacuum's own default naptime.
+const StatisticsCheckEvery = time.Minute
+
+// keepStatisticsFresh refreshes the statistics of elkgezin's tables every
+// interval until ctx ends, so the supervisor's list keeps its
+// plan on a PostgreSQL whose autovacuum is off (store.RefreshStatistics). A
+// failed refresh (PostgreSQL down) is tried again at the next tick.
+func keepStatisticsFresh(ctx context.Context, st *store.Store, every time.Duration, logger *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		analyzed, err := st.RefreshStatistics(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("statistics not refreshed; trying again at the next check", "error", err, "every", every.String())
+		case len(analyzed) > 0:
+			logger.Info("statistics refreshed", "tables", analyzed)
+		}
+	}
 }
 
 // interruptOn adapts ctx (the process's signal context) to the channel
