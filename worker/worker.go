@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"runtime/debug"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -59,6 +61,35 @@ type Config struct {
 // DefaultWorkflowCacheSize is the SDK's own default, kept explicit so an
 // SDK upgrade that changes it does not change a worker's memory unnoticed.
 const DefaultWorkflowCacheSize = 10000
+
+// MemoryPerCachedTrajectory is what each trajectory in the workflow cache
+// adds to the worker's resident memory, rounded up from the 76.9 KB
+// measured with Go's default GOGC (BENCHMARKS.md: the SDK's own floor for a
+// cached workflow is about 25 KB). A binding GOMEMLIMIT brings it towards
+// the live heap and stack (46 KB measured), at the cost of more collections.
+const MemoryPerCachedTrajectory = 80 << 10
+
+// baselineMemory is a worker's resident memory with an empty cache (41 MB
+// measured), rounded up.
+const baselineMemory = 64 << 20
+
+// MemoryBudget is the memory a worker needs with a full cache of
+// cacheSize trajectories: what its memory limit (GOMEMLIMIT, and the
+// container's limit above it) must allow.
+func MemoryBudget(cacheSize int) int64 {
+	return baselineMemory + int64(cacheSize)*MemoryPerCachedTrajectory
+}
+
+// memoryWarning says what is wrong when a full cache would not fit the
+// process's memory limit (GOMEMLIMIT; math.MaxInt64 when unset), or "".
+func memoryWarning(cacheSize int, limit int64) string {
+	if limit == math.MaxInt64 || MemoryBudget(cacheSize) <= limit {
+		return ""
+	}
+	return fmt.Sprintf("a full workflow cache of %d trajectories needs about %d MiB, more than GOMEMLIMIT's %d MiB: "+
+		"the worker will spend its CPU collecting garbage, or be killed; lower WORKFLOW_CACHE_SIZE or raise the limit",
+		cacheSize, MemoryBudget(cacheSize)>>20, limit>>20)
+}
 
 // DefaultEmailsPerSecond lets a storm of 10,000 reminders out in under four
 // minutes (the goal is five); a mail server that takes less is protected by
@@ -168,8 +199,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Deployment != nil {
 		version = cfg.Deployment.DeploymentName + "." + cfg.Deployment.BuildID
 	}
+	memoryLimit := debug.SetMemoryLimit(-1) // -1 reads it
+	if warning := memoryWarning(cfg.WorkflowCacheSize, memoryLimit); warning != "" {
+		cfg.Logger.Warn(warning)
+	}
 	cfg.Logger.Info("worker starting", "task_queue", trajectory.TaskQueue, "email_task_queue", trajectory.EmailTaskQueue,
-		"emails_per_second", cfg.EmailsPerSecond, "workflow_cache_size", cfg.WorkflowCacheSize, "stop_timeout", StopTimeout(cfg.Mail).String(), "deployment_version", version)
+		"emails_per_second", cfg.EmailsPerSecond, "workflow_cache_size", cfg.WorkflowCacheSize, "memory_budget_mib", MemoryBudget(cfg.WorkflowCacheSize)>>20,
+		"stop_timeout", StopTimeout(cfg.Mail).String(), "deployment_version", version)
 	// Either worker ending (a fatal error) stops the other: the process
 	// must not run half a worker.
 	ctx, cancel := context.WithCancel(ctx)

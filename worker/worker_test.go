@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -17,5 +18,31 @@ func TestStopTimeoutOutlastsAnSMTPTransaction(t *testing.T) {
 	}
 	if _, _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "Mail.Timeout") {
 		t.Errorf("New without an SMTP timeout: %v, want it refused", err)
+	}
+}
+
+// A worker whose memory limit cannot hold its full cache says so at start.
+func TestMemoryWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cache int
+		limit int64
+		warns bool
+	}{
+		{"no limit", 10000, math.MaxInt64, false},
+		{"limit holds the cache", 10000, 900 << 20, false},
+		{"limit just holds it", 10000, MemoryBudget(10000), false},
+		{"limit too low", 10000, 512 << 20, true},
+		{"small cache under a low limit", 2000, 512 << 20, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := memoryWarning(tc.cache, tc.limit)
+			if (got != "") != tc.warns {
+				t.Fatalf("memoryWarning(%d, %d) = %q, want a warning: %v", tc.cache, tc.limit, got, tc.warns)
+			}
+			if tc.warns && !strings.Contains(got, "WORKFLOW_CACHE_SIZE") {
+				t.Errorf("warning %q does not say what to change", got)
+			}
+		})
 	}
 }

@@ -5,11 +5,14 @@ package k8s
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,7 +172,7 @@ func checkContainer(t *testing.T, name string, c object, known, secret map[strin
 	for _, e := range env {
 		v := object(e.(map[string]any))
 		n := v.str("name")
-		if !known[n] && !strings.HasPrefix(n, "OTEL_") {
+		if !known[n] && !strings.HasPrefix(n, "OTEL_") && !goRuntimeVariables[n] {
 			t.Errorf("%s: %s is not a variable elkgezin reads", name, n)
 		}
 		if secret[n] && (v.get("value") != nil || v.str("valueFrom", "secretKeyRef", "name") == "") {
@@ -226,4 +229,68 @@ func checkRequired(t *testing.T, name, command string, d object, configMaps map[
 			t.Errorf("%s: elkgezin %s requires %s, which it does not set", name, command, n)
 		}
 	}
+}
+
+// goRuntimeVariables are read by the Go runtime of every elkgezin process.
+var goRuntimeVariables = map[string]bool{"GOMEMLIMIT": true, "GOGC": true, "GOMAXPROCS": true}
+
+// The worker's full workflow cache fits under its GOMEMLIMIT, and that
+// under the container's memory limit, with room for what is not Go heap:
+// a cache the container cannot hold gets the worker killed once it fills.
+func TestWorkerMemoryHoldsItsCache(t *testing.T) {
+	var w object
+	for _, o := range loadManifests(t) {
+		if o["kind"] == "Deployment" && o.str("metadata", "name") == "elkgezin-worker" {
+			w = o
+		}
+	}
+	containers, _ := w.get("spec", "template", "spec", "containers").([]any)
+	if len(containers) != 1 {
+		t.Fatalf("worker: %d containers, want 1", len(containers))
+	}
+	c := object(containers[0].(map[string]any))
+	env := map[string]string{}
+	for _, e := range c.get("env").([]any) {
+		v := object(e.(map[string]any))
+		env[v.str("name")] = v.str("value")
+	}
+	cache := worker.DefaultWorkflowCacheSize
+	if v, ok := env["WORKFLOW_CACHE_SIZE"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("WORKFLOW_CACHE_SIZE %q: %v", v, err)
+		}
+		cache = n
+	}
+	goLimit, err := parseBytes(env["GOMEMLIMIT"], map[string]int64{"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30})
+	if err != nil {
+		t.Fatalf("worker: GOMEMLIMIT %q: %v; set it so the heap is collected before the container's limit", env["GOMEMLIMIT"], err)
+	}
+	memory, _ := c.get("resources", "limits", "memory").(string)
+	containerLimit, err := parseBytes(memory, map[string]int64{"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30})
+	if err != nil {
+		t.Fatalf("worker: resources.limits.memory %q: %v", memory, err)
+	}
+	if need := worker.MemoryBudget(cache); goLimit < need {
+		t.Errorf("worker: GOMEMLIMIT %d MiB is below what a full cache of %d needs (%d MiB)", goLimit>>20, cache, need>>20)
+	}
+	// Stacks, the runtime and the binary live outside the heap's limit.
+	if goLimit > containerLimit*9/10 {
+		t.Errorf("worker: GOMEMLIMIT %d MiB leaves less than a tenth of the container's %d MiB for what is not heap", goLimit>>20, containerLimit>>20)
+	}
+	if request, _ := c.get("resources", "requests", "memory").(string); request != memory {
+		t.Errorf("worker: memory request %q below the limit %q: the node may not have the memory the full cache takes", request, memory)
+	}
+}
+
+// parseBytes reads a whole number with one of units' suffixes.
+func parseBytes(s string, units map[string]int64) (int64, error) {
+	for unit, size := range units {
+		if n, ok := strings.CutSuffix(s, unit); ok {
+			if v, err := strconv.ParseInt(n, 10, 64); err == nil && v > 0 {
+				return v * size, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("not a size in %v", slices.Sorted(maps.Keys(units)))
 }
