@@ -19,6 +19,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/workflowservice/v1"
+
+	"elkgezin/worker"
 )
 
 const scaleProgramme = "scale"
@@ -221,7 +223,6 @@ func (b *bencher) padReadModel(ctx context.Context, rows int) (int, error) {
 		`INSERT INTO trajectories (id, programme_id, referred_at, ` + cols + `)
 			SELECT t.id || '-other', 'other', t.referred_at + interval '1 millisecond', ` + cols + `
 			FROM trajectories t WHERE t.programme_id = 'scale'`,
-		`ANALYZE trajectories`,
 	} {
 		args := []any{copies}
 		if !strings.Contains(q, "$1") {
@@ -229,6 +230,28 @@ func (b *bencher) padReadModel(ctx context.Context, rows int) (int, error) {
 		}
 		if _, err := conn.Exec(ctx, q, args...); err != nil {
 			return 0, fmt.Errorf("pad the read model: %w", err)
+		}
+	}
+	// The bench does not analyze the padded table itself: the list is
+	// timed on the statistics the worker keeps (worker.StatisticsCheckEvery),
+	// as a team's read model would have them.
+	padded := time.Now()
+	deadline := padded.Add(worker.StatisticsCheckEvery + 2*time.Minute)
+	for {
+		var fresh bool
+		if err := conn.QueryRow(ctx, `SELECT coalesce(greatest(last_analyze, last_autoanalyze) > $1, false)
+			FROM pg_stat_user_tables WHERE relname = 'trajectories' AND schemaname = current_schema()`, padded).Scan(&fresh); err != nil {
+			return 0, fmt.Errorf("read the statistics' age: %w", err)
+		}
+		if fresh {
+			progress("scale: the worker analyzed the padded read model %s after the padding", time.Since(padded).Round(time.Second))
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("the worker did not refresh the padded read model's statistics within %s", time.Since(padded).Round(time.Second))
+		}
+		if err := sleep(ctx, 2*time.Second); err != nil {
+			return 0, err
 		}
 	}
 	return have * (1 + copies), nil
