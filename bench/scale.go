@@ -155,14 +155,24 @@ func (b *bencher) scaleUp(ctx context.Context) ([]row, error) {
 		if err != nil {
 			return rows, err
 		}
+		// Where the cached trajectories' goroutines wait: what their
+		// stacks hold (the goroutine stacks row).
+		stacks, err := pprofText(ctx, workerPprof, "goroutine?debug=1")
+		if err == nil {
+			err = os.WriteFile(filepath.Join(c.profileDir, "worker-goroutines.txt"), []byte(stacks), 0o600)
+		}
+		if err != nil {
+			return rows, err
+		}
 	}
 	cached := min(n, c.cacheSize)
 	rows = append(rows,
 		row{name: "scale: worker memory, cache empty / full", elkgezin: memBefore.String() + " / " + memAfter.String(),
 			note: fmt.Sprintf("WORKFLOW_CACHE_SIZE %d, %d trajectories cached", c.cacheSize, cached)},
 		row{name: "scale: worker RSS per cached trajectory", elkgezin: kb(float64(memAfter.rss-memBefore.rss) / float64(cached)),
-			note: fmt.Sprintf("goal <= 20 KB; Go heap in use %s, goroutines %.1f per trajectory",
-				kb(float64(memAfter.heapInuse-memBefore.heapInuse)/float64(cached)), float64(memAfter.goroutines-memBefore.goroutines)/float64(cached))})
+			note: fmt.Sprintf("goal <= 20 KB; Go heap in use %s, goroutine stacks %s, goroutines %.1f per trajectory",
+				kb(float64(memAfter.heapInuse-memBefore.heapInuse)/float64(cached)), kb(float64(memAfter.stackInuse-memBefore.stackInuse)/float64(cached)),
+				float64(memAfter.goroutines-memBefore.goroutines)/float64(cached))})
 
 	progress("scale: the floor: %d bare workflows cached in a worker of their own", cached)
 	// The floor is a comparison, not the scale's purpose: when it cannot be
@@ -174,8 +184,9 @@ func (b *bencher) scaleUp(ctx context.Context) ([]row, error) {
 		perBare := float64(floorAfter.rss-floorBefore.rss) / float64(cached)
 		rows = append(rows, row{name: "scale: worker RSS per cached workflow", elkgezin: kb(perTrajectory), bare: kb(perBare),
 			ratio: perTrajectory / perBare,
-			note: fmt.Sprintf("bare: an open workflow with one Update handler, in a worker process of its own; heap in use %s, goroutines %.1f each",
-				kb(float64(floorAfter.heapInuse-floorBefore.heapInuse)/float64(cached)), float64(floorAfter.goroutines-floorBefore.goroutines)/float64(cached))})
+			note: fmt.Sprintf("bare: an open workflow with one Update handler, in a worker process of its own; heap in use %s, goroutine stacks %s, goroutines %.1f each",
+				kb(float64(floorAfter.heapInuse-floorBefore.heapInuse)/float64(cached)), kb(float64(floorAfter.stackInuse-floorBefore.stackInuse)/float64(cached)),
+				float64(floorAfter.goroutines-floorBefore.goroutines)/float64(cached))})
 	}
 
 	listed := n
@@ -368,14 +379,14 @@ func sizeRows(dbs []database, before, after sizes, n int) []row {
 }
 
 // memory of the worker process: its resident set, the Go heap in use after
-// a collection, and its goroutines.
+// a collection, the goroutine stacks in use, and its goroutines.
 type memory struct {
-	rss, heapInuse int64
-	goroutines     int
+	rss, heapInuse, stackInuse int64
+	goroutines                 int
 }
 
 func (m memory) String() string {
-	return fmt.Sprintf("RSS %s heap %s goroutines %d", mb(m.rss), mb(m.heapInuse), m.goroutines)
+	return fmt.Sprintf("RSS %s heap %s stacks %s goroutines %d", mb(m.rss), mb(m.heapInuse), mb(m.stackInuse), m.goroutines)
 }
 
 func (b *bencher) workerMemory(ctx context.Context) (memory, error) {
@@ -394,6 +405,11 @@ func processMemory(ctx context.Context, addr string, pid int) (memory, error) {
 	for line := range strings.Lines(heap) {
 		if v, ok := strings.CutPrefix(line, "# HeapInuse = "); ok {
 			m.heapInuse, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+		// "# Stack = inuse / sys"
+		if v, ok := strings.CutPrefix(line, "# Stack = "); ok {
+			inuse, _, _ := strings.Cut(v, " ")
+			m.stackInuse, _ = strconv.ParseInt(inuse, 10, 64)
 		}
 	}
 	g, err := pprofText(ctx, addr, "goroutine?debug=1")
