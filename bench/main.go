@@ -84,6 +84,14 @@ func main() {
 		return
 	}
 
+	// Made before anything runs: a -scale run writes its profiles only at
+	// its end, after the better part of an hour.
+	if c.profileDir != "" {
+		if err := os.MkdirAll(c.profileDir, 0o700); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -profile:", err)
+			os.Exit(2)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rows, err := bench(ctx, c)
