@@ -101,13 +101,21 @@ func main() {
 		os.Exit(2)
 	}
 	if c.check {
-		for _, r := range rows {
-			if r.missed() {
-				fmt.Fprintf(os.Stderr, "bench: goal missed: %s %.2f, goal %s\n", r.name, r.ratio, r.goal)
-				os.Exit(1)
-			}
+		if r, ok := firstMissed(rows); ok {
+			fmt.Fprintf(os.Stderr, "bench: goal missed: %s %.2f, goal %s\n", r.name, r.ratio, r.goal)
+			os.Exit(1)
 		}
 	}
+}
+
+// firstMissed is the first row whose goal is missed (-check exits 1 on it).
+func firstMissed(rows []row) (row, bool) {
+	for _, r := range rows {
+		if r.missed() {
+			return r, true
+		}
+	}
+	return row{}, false
 }
 
 func bench(ctx context.Context, c config) ([]row, error) {
