@@ -37,8 +37,8 @@ type EmailLedger interface {
 	// out; it fails when a newer attempt began.
 	MarkEmailCommitting(ctx context.Context, key string, attempt int) error
 	MarkEmailSent(ctx context.Context, key string) error
-	// MarkEmailUnconfirmed settles an email whose delivery is in doubt as
-	// sent, never to be sent again.
+	// MarkEmailUnconfirmed settles an email whose delivery is in doubt:
+	// never to be sent again, reported to the supervisor.
 	MarkEmailUnconfirmed(ctx context.Context, key string) error
 	// MarkEmailNotSent puts the email back to pending after a failure that
 	// certainly delivered nothing.
@@ -72,6 +72,12 @@ type Activities struct {
 const (
 	ErrTypeInvalidNotification = "InvalidNotification"
 	ErrTypeEmailRejected       = "EmailRejected"
+	// ErrTypeEmailInDoubt is an email that may or may not have reached the
+	// mail server: a worker died, or the server's reply never came, after
+	// the end of the message went out. It is not sent again (that could
+	// deliver it twice); the workflow tells the supervisor instead, who
+	// can ask the recipient (the ledger holds it unconfirmed).
+	ErrTypeEmailInDoubt = "EmailInDoubt"
 	// ErrTypeInvalidEvent is an event the store refuses (store.ErrInvalidEvent):
 	// a bug in the workflow that no retry mends.
 	ErrTypeInvalidEvent = "InvalidEvent"
@@ -131,13 +137,17 @@ func (a *Activities) SendHandover(ctx context.Context, e trajectory.HandoverEmai
 
 // deliver sends m, the email named by key, through the ledger, so that
 // whatever fails, the recipient gets at most one copy, and exactly one
-// unless a worker dies in the instant between the final "." of the message
-// and the server's reply:
+// unless a worker dies in the instant around the final "." of the message
+// (after the ledger recorded committing, before the server's reply). No
+// protocol can tell afterwards whether such a message arrived: SMTP has no
+// way to ask. That email is reported, not lost: the activity fails with
+// ErrTypeEmailInDoubt, and the workflow tells the supervisor.
 //
-//   - BeginEmail finds it sent or unconfirmed: nothing to do.
+//   - BeginEmail finds it sent: nothing to do.
 //   - It finds it committing: an earlier attempt died after the server may
-//     have accepted it. It is marked unconfirmed and not sent again. (A
-//     handover lost that way is caught by the acknowledgement reminder.)
+//     have accepted it. It is marked unconfirmed, not sent again, and
+//     reported in doubt; found unconfirmed (a retry of that report), it is
+//     reported in doubt again.
 //   - Otherwise it is sent, and MarkEmailCommitting runs just before the
 //     final "."; if that fails, the message is withdrawn.
 //   - A failure that certainly delivered nothing (server down, a refusal,
@@ -145,7 +155,7 @@ func (a *Activities) SendHandover(ctx context.Context, e trajectory.HandoverEmai
 //     SMTP server that is down only delays it. A permanent refusal is a
 //     non-retryable error.
 //   - A failure after the final "." without the server's reply leaves it in
-//     doubt: it is marked unconfirmed and not sent again.
+//     doubt: it is marked unconfirmed, not sent again, and reported.
 //
 // Logs and errors name the key and the trajectory, never the recipient or
 // the content.
@@ -157,17 +167,19 @@ func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m ma
 		return fmt.Errorf("begin email %s: %w", key, err)
 	}
 	switch prior {
-	case store.EmailSent, store.EmailUnconfirmed:
-		log.Info("Email was sent before", "trajectory", trajectoryID, "key", key, "status", string(prior))
+	case store.EmailSent:
+		log.Info("Email was sent before", "trajectory", trajectoryID, "key", key)
 		return nil
+	case store.EmailUnconfirmed:
+		return emailInDoubt(trajectoryID, key, nil)
 	case store.EmailCommitting:
 		if err := a.Ledger.MarkEmailUnconfirmed(ctx, key); err != nil {
 			return fmt.Errorf("mark email %s unconfirmed: %w", key, err)
 		}
 		log.Warn("Email may have been delivered by an earlier attempt that did not finish; "+
-			"not sending it again, left unconfirmed for an operator",
+			"not sending it again, reported in doubt",
 			"trajectory", trajectoryID, "key", key, "attempt", attempt)
-		return nil
+		return emailInDoubt(trajectoryID, key, nil)
 	case store.EmailPending:
 	default:
 		return fmt.Errorf("email %s has unknown ledger status %q", key, prior)
@@ -190,9 +202,9 @@ func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m ma
 			return fmt.Errorf("email %s may have been sent (%v); marking it unconfirmed failed: %w", key, err, err2)
 		}
 		log.Warn("Email may or may not have been accepted by the mail server; "+
-			"not sending it again, left unconfirmed for an operator",
+			"not sending it again, reported in doubt",
 			"trajectory", trajectoryID, "key", key, "attempt", attempt, "error", err)
-		return nil
+		return emailInDoubt(trajectoryID, key, err)
 	}
 	// Nothing was delivered. After a superseded attempt, this changes nothing.
 	if err2 := a.Ledger.MarkEmailNotSent(ctx, key, attempt); err2 != nil {
@@ -205,6 +217,14 @@ func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m ma
 			ErrTypeEmailRejected, err)
 	}
 	return fmt.Errorf("send email %s: %w", key, err)
+}
+
+// emailInDoubt is the non-retryable error of an email that may or may not
+// have arrived; cause, when known, says why (no addresses: see mailer).
+func emailInDoubt(trajectoryID, key string, cause error) error {
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("email %s of trajectory %s may or may not have reached the mail server; it is not sent again", key, trajectoryID),
+		ErrTypeEmailInDoubt, cause)
 }
 
 // heartbeatInterval is how often a sending activity tells Temporal it is

@@ -184,7 +184,11 @@ type notificationData struct {
 	Failed              *failedData
 }
 
-type failedData struct{ Kind, Step, To, Reason string }
+type failedData struct {
+	Kind, Step, To, Reason string
+	// InDoubt: the email may have arrived; only the recipient can say.
+	InDoubt bool
+}
 
 // notificationMessage builds the message for n. Emails are not a safe
 // channel, so it holds no data of the family: only the trajectory id, the
@@ -235,7 +239,7 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 		if f == nil {
 			return mailer.Message{}, fmt.Errorf("email-failed notice does not say which email failed")
 		}
-		d.Failed = &failedData{Kind: kindLabel(f.Kind), To: f.To, Reason: f.Reason}
+		d.Failed = &failedData{Kind: kindLabel(f.Kind), To: f.To, Reason: f.Reason, InDoubt: f.Reason == ErrTypeEmailInDoubt}
 		if f.Step != "" {
 			d.Failed.Step = stepKeyLabel(f.Step)
 		}

@@ -171,6 +171,26 @@ func TestHandoverEmailExactlyOnce(t *testing.T) {
 	if row := s.ledgerEmail(id, "Overdracht 1", 0, func(ledgerRow) bool { return true }); row.status != "unconfirmed" {
 		t.Errorf("ledger status of handover 1: %q, want unconfirmed", row.status)
 	}
+	// Nobody can know whether such an email arrived: the supervisor is
+	// told, once, and the trajectory records it without any address.
+	inDoubt := func(m smtpsink.Received) bool {
+		return strings.HasPrefix(m.Subject, "E-mail mogelijk niet afgeleverd: overdracht")
+	}
+	alert := s.smtp.WaitFor(t, inDoubt, 30*time.Second)
+	if len(alert.To) != 1 || alert.To[0] != "supervisor@test.example" || !strings.Contains(alert.Body, "Vraag de ontvanger of de e-mail aankwam") {
+		t.Errorf("the in-doubt alert went to %v:\n%s", alert.To, alert.Body)
+	}
+	view := s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "email_failed") == 1 })
+	for _, e := range view["events"].([]any) {
+		if e := e.(map[string]any); e["kind"] == "email_failed" {
+			if d, _ := e["detail"].(map[string]any); d["reason"] != "EmailInDoubt" || d["kind"] != "handover" || d["to"] != "service:test-service" {
+				t.Errorf("email_failed event %v, want the handover to service:test-service, in doubt", e)
+			}
+		}
+	}
+	if view["email_failed"] != true {
+		t.Errorf("the trajectory does not show supervisors a failed email: email_failed = %v", view["email_failed"])
+	}
 
 	// The mail server goes down; the handover is recorded at once and the
 	// email waits for the server: a second attempt in the ledger shows the
@@ -184,6 +204,10 @@ func TestHandoverEmailExactlyOnce(t *testing.T) {
 	if n := s.smtp.Count(func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 2") }); n != 1 {
 		t.Errorf("%d copies of handover 2, want 1", n)
 	}
+	if n := s.smtp.Count(inDoubt); n != 1 {
+		t.Errorf("%d in-doubt alerts, want 1", n)
+	}
+	s.replayTrajectory(id, "handover-email-in-doubt")
 }
 
 // heldData is a message the SMTP sink holds in its DATA phase, stored but

@@ -135,9 +135,10 @@ func EmailKey(trajectoryID string, step Step, kind NotificationKind, to Recipien
 	return trajectoryID + "/" + step.Key() + "@" + step.DueAt.UTC().Format("20060102T150405Z") + "/" + string(kind) + "/" + to.ID()
 }
 
-// EmailFailure is an email the mail server refused for good, or that could
-// not be built (an unknown coach, a missing address). The trajectory
-// carries on; supervisors see it (search attribute EmailFailed).
+// EmailFailure is an email the mail server refused for good, that could
+// not be built (an unknown coach, a missing address), or that may or may
+// not have arrived (in doubt). The trajectory carries on; supervisors see
+// it (search attribute EmailFailed).
 type EmailFailure struct {
 	At   time.Time        `json:"at"`
 	Kind NotificationKind `json:"kind"`
@@ -145,7 +146,8 @@ type EmailFailure struct {
 	Step string `json:"step,omitempty"`
 	// To is the recipient's id (Recipient.ID), never an address.
 	To string `json:"to"`
-	// Reason is the error type: EmailRejected or InvalidNotification.
+	// Reason is the error type: EmailRejected, InvalidNotification or
+	// EmailInDoubt.
 	Reason string `json:"reason"`
 }
 

@@ -377,8 +377,9 @@ const (
 	EventHandoverAcknowledged = "handover_acknowledged"
 	// EventHandoverLinkExpired: the service never acknowledged, and now can't.
 	EventHandoverLinkExpired = "handover_link_expired"
-	// EventEmailFailed: an email failed for good; the detail names its
-	// kind, step and recipient role, never an address.
+	// EventEmailFailed: an email failed for good, or may not have arrived
+	// (reason EmailInDoubt); the detail names its kind, step and recipient
+	// role, never an address.
 	EventEmailFailed = "email_failed"
 	// EventAssignmentNoticeSent: the coach was told a family was assigned.
 	EventAssignmentNoticeSent = "assignment_notice_sent"

@@ -45,10 +45,22 @@ func (w *trajectoryWorkflow) sendNotification(ctx workflow.Context, n trajectory
 // unknown coach, a missing address) does not fail the trajectory: it is
 // recorded as an event without any address, shown to supervisors, reported
 // to the supervisor by email, and the trajectory carries on.
+//
+// An email in doubt (a worker died as the server was accepting it) is
+// reported the same way, but counts as delivered: it may well have
+// arrived, so a handover still waits for its acknowledgement.
 func (w *trajectoryWorkflow) sendEmail(ctx workflow.Context, activity, arg any, about trajectory.Step, failure trajectory.EmailFailure) (delivered bool, err error) {
 	err = workflow.ExecuteActivity(withEmailOptions(ctx), activity, arg).Get(ctx, nil)
 	if err == nil {
 		return true, nil
+	}
+	if hasErrorType(err, activities.ErrTypeEmailInDoubt) {
+		// Before the change, the activity settled such an email as sent.
+		if workflow.GetVersion(ctx, changeEmailInDoubtReported, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return true, nil
+		}
+		failure.Reason = activities.ErrTypeEmailInDoubt
+		return true, w.emailFailed(ctx, about, failure)
 	}
 	switch {
 	case hasErrorType(err, activities.ErrTypeEmailRejected):

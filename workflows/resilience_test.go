@@ -454,3 +454,50 @@ func TestStepWaitsOutADatabaseOutage(t *testing.T) {
 		t.Errorf("event log %v, want intake_done once", r.eventKinds())
 	}
 }
+
+// TestEmailInDoubtIsReportedToTheSupervisor: the mail server hangs up after
+// taking the coach's assignment notice, and later the service's handover,
+// without answering: neither can be known to have arrived. Neither is sent
+// again; each is recorded and reported to the supervisor, and the handover
+// still waits for its acknowledgement (reminded, then acknowledged).
+func TestEmailInDoubtIsReportedToTheSupervisor(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	r.sink.HangUpAfterData(r.coachEmail(coach))
+	r.env.RegisterDelayedCallback(func() {
+		r.sink.HangUpAfterData("")
+		r.sink.HangUpAfterData(cawService.Email)
+	}, 2*day)
+	r.env.RegisterDelayedCallback(func() { r.sink.HangUpAfterData("") }, 4*day)
+	r.handedOverOnDay3(coach)
+	r.at(9*day, trajectory.UpdateAcknowledgeHandover, trajectory.AcknowledgeHandover{Number: 1, By: "service"})
+	r.at(10*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver})
+	r.execute(referral(p))
+
+	r.assertSent(
+		r.assigned(coach, "intake", t0.Add(1*day)),
+		sent{Key: "intake/email_failed", To: p.SupervisorEmail, At: t0.Add(1 * day)},
+		sent{Key: "handover-1", To: cawService.Email, At: t0.Add(3 * day)},
+		sent{Key: "handover_ack-1/email_failed", To: p.SupervisorEmail, At: t0.Add(3 * day)},
+		sent{Key: "handover-1/reminder", To: cawService.Email, At: t0.Add(8 * day)},
+	)
+	s := r.finalState()
+	want := []trajectory.EmailFailure{
+		{At: t0.Add(1 * day), Kind: trajectory.AssignmentNotice, Step: "intake", To: "coach:" + coach, Reason: activities.ErrTypeEmailInDoubt},
+		{At: t0.Add(3 * day), Kind: trajectory.HandoverNotice, Step: "handover_ack-1", To: "service:caw", Reason: activities.ErrTypeEmailInDoubt},
+	}
+	if !s.EmailFailed || !slices.Equal(s.EmailFailures, want) {
+		t.Errorf("email failures %v %+v, want %+v", s.EmailFailed, s.EmailFailures, want)
+	}
+	if h := s.Handovers[0]; h.Failed || h.SentAt.IsZero() || h.AcknowledgedAt.IsZero() {
+		t.Errorf("handover %+v, want sent and acknowledged, not failed", h)
+	}
+	for kind, n := range map[string]int{
+		trajectory.EventEmailFailed: 2, trajectory.EventAssignmentNoticeSent: 1, trajectory.EventHandoverSent: 1,
+	} {
+		if got := r.countEvents(kind); got != n {
+			t.Errorf("%d %s events, want %d: %v", got, kind, n, r.eventKinds())
+		}
+	}
+}

@@ -40,6 +40,11 @@ const (
 	// within the workflow task that made them (each was an activity with a
 	// workflow task of its own after it).
 	changeEventsWrittenLocally = "events-written-locally"
+	// changeEmailInDoubtReported: an email that may or may not have reached
+	// the mail server (a worker died as it was accepting) is recorded and
+	// reported to the supervisor like a failed one (the activity used to
+	// settle it as sent, and nobody heard).
+	changeEmailInDoubtReported = "email-in-doubt-reported"
 )
 
 // Change ids of the milestones and co-workers of issue 12. Trajectories

@@ -62,6 +62,7 @@ type Sink struct {
 	reject   int
 	rejectTo map[string]int // per recipient, see RejectRecipient
 	rejData  int
+	hangUpTo map[string]bool // see HangUpAfterData
 	user     string
 	password string
 }
@@ -160,6 +161,23 @@ func (s *Sink) RejectData(code int) {
 	s.rejData = code
 }
 
+// HangUpAfterData makes the sink keep each message to addr and then close
+// the connection without replying, as a server or network that fails just
+// after accepting: the sender cannot know that the message arrived. An
+// empty addr ends it for every address.
+func (s *Sink) HangUpAfterData(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if addr == "" {
+		s.hangUpTo = nil
+		return
+	}
+	if s.hangUpTo == nil {
+		s.hangUpTo = map[string]bool{}
+	}
+	s.hangUpTo[strings.ToLower(addr)] = true
+}
+
 // Aborted counts the messages whose DATA ended without the final ".": the
 // client closed the connection mid-message, and the sink discarded it.
 func (s *Sink) Aborted() int {
@@ -171,7 +189,7 @@ func (s *Sink) Aborted() int {
 func (s *Sink) serve(l net.Listener) {
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, isTLS := c.TLSConnectionState()
-		return &session{sink: s, tls: isTLS}, nil
+		return &session{sink: s, tls: isTLS, conn: c}, nil
 	}))
 	srv.Domain = "localhost"
 	srv.TLSConfig = s.tls
@@ -275,6 +293,7 @@ func (s *Sink) WaitFor(t testing.TB, match func(Received) bool, timeout time.Dur
 // session is one SMTP connection.
 type session struct {
 	sink   *Sink
+	conn   *smtp.Conn
 	tls    bool
 	authed bool
 	from   string
@@ -355,9 +374,17 @@ func (ss *session) Data(r io.Reader) error {
 	ss.sink.mu.Lock()
 	ss.sink.msgs = append(ss.sink.msgs, m)
 	hook := ss.sink.OnData
+	hangUp := false
+	for _, to := range m.To {
+		hangUp = hangUp || ss.sink.hangUpTo[strings.ToLower(to)]
+	}
 	ss.sink.mu.Unlock()
 	if hook != nil {
 		hook(m)
+	}
+	if hangUp {
+		// The reply that would follow never gets out.
+		_ = ss.conn.Close()
 	}
 	return nil
 }

@@ -104,3 +104,19 @@ func TestAbortedDataIsDiscarded(t *testing.T) {
 		t.Errorf("%d aborted and %d stored, want 1 and 0", a, n)
 	}
 }
+
+func TestHangUpAfterDataKeepsTheMessageWithoutAReply(t *testing.T) {
+	s := smtpsink.Start(t)
+	s.HangUpAfterData("B@test")
+	var se *smtp.SMTPError
+	if err := send(s.Addr(), "een"); err == nil || errors.As(err, &se) {
+		t.Fatalf("send = %v, want the connection to end without a reply", err)
+	}
+	if n := s.Count(nil); n != 1 {
+		t.Fatalf("%d messages kept, want 1", n)
+	}
+	s.HangUpAfterData("")
+	if err := send(s.Addr(), "twee"); err != nil {
+		t.Fatalf("after HangUpAfterData(\"\"): %v", err)
+	}
+}
