@@ -77,7 +77,7 @@ const (
 	// the end of the message went out. It is not sent again (that could
 	// deliver it twice); the workflow tells the supervisor instead, who
 	// can ask the recipient (the ledger holds it unconfirmed).
-	ErrTypeEmailInDoubt = "EmailInDoubt"
+	ErrTypeEmailInDoubt = trajectory.EmailInDoubt
 	// ErrTypeInvalidEvent is an event the store refuses (store.ErrInvalidEvent):
 	// a bug in the workflow that no retry mends.
 	ErrTypeInvalidEvent = "InvalidEvent"

@@ -44,7 +44,12 @@ func stepLabel(s string) string {
 	return s
 }
 
-func eventLabel(k string) string {
+// eventLabel names an event of the timeline by its kind; detail tells an
+// email in doubt from one that failed.
+func eventLabel(k string, detail map[string]string) string {
+	if k == trajectory.EventEmailFailed && detail["reason"] == trajectory.EmailInDoubt {
+		return "E-mail mogelijk niet aangekomen"
+	}
 	if l, ok := map[string]string{
 		trajectory.EventReferred: "Doorverwezen", trajectory.EventCoachAssigned: "Coach toegewezen",
 		trajectory.EventIntakeDone: "Intake", trajectory.EventVisitDone: "Huisbezoek",

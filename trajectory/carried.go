@@ -151,6 +151,10 @@ type EmailFailure struct {
 	Reason string `json:"reason"`
 }
 
+// EmailInDoubt is the Reason of an email that may or may not have reached
+// the mail server: it is not sent again, and the supervisor is told.
+const EmailInDoubt = "EmailInDoubt"
+
 // AdoptTimings moves a running trajectory to new timings, for example after
 // the programme file changed. Due instants already planned stay; reminders,
 // alerts and every step planned from now on follow the new timings.
