@@ -45,36 +45,44 @@ type config struct {
 	check, compare                                  bool
 }
 
+// register defines the bench's flags on fs, into c; bareWorker is set
+// when the process is to be the bare worker. One definition serves the
+// command line and the test that checks the commands in the docs.
+func (c *config) register(fs *flag.FlagSet) (bareWorker *bool) {
+	fs.StringVar(&c.repo, "repo", ".", "the repository root (bin/temporal, cmd/elkgezin, deploy/)")
+	fs.StringVar(&c.temporal, "temporal", "", "Temporal frontend host:port; empty starts a dev server from bin/temporal")
+	fs.StringVar(&c.namespace, "namespace", "", "Temporal namespace (with -temporal: default \"default\"; its search attributes are registered)")
+	fs.StringVar(&c.databaseURL, "database-url", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server on which the bench makes (and drops) a database of its own")
+	fs.StringVar(&c.logFile, "log", "", "file for the processes' logs (default: discarded)")
+	fs.IntVar(&c.concurrency, "concurrency", 8, "concurrent callers on each side of the comparisons")
+	fs.IntVar(&c.referrals, "referrals", 240, "referrals on each side (split over -rounds)")
+	fs.IntVar(&c.steps, "steps", 240, "steps on each side (split over -rounds)")
+	fs.IntVar(&c.rounds, "rounds", 3, "rounds that alternate the two sides, so drift in the machine's load hits both")
+	fs.BoolVar(&c.compare, "compare", true, "run the two comparisons")
+	fs.IntVar(&c.coaches, "coaches", 50, "coaches under load (with -load)")
+	fs.DurationVar(&c.load, "load", 0, "put -coaches coaches doing steps for this long (e.g. 2m); 0 skips")
+	fs.IntVar(&c.storm, "storm", 0, "trajectories whose assignment reminders fall due at once; 0 skips")
+	fs.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of falling due")
+	fs.DurationVar(&c.stormDue, "storm-due", 15*time.Minute, "the storm's alerts fall due this long after each trajectory started: longer than the worker takes to start them all")
+	fs.IntVar(&c.scale, "scale", 0, "open trajectories to create and measure (storage, worker memory, lists, queries); 0 skips")
+	fs.IntVar(&c.scaleConcurrency, "scale-concurrency", 0, "concurrent referrals for -scale; 0 tries several and keeps the fastest")
+	fs.DurationVar(&c.scaleBudget, "scale-budget", 60*time.Minute, "stop creating -scale trajectories after this long, and measure what was created")
+	fs.IntVar(&c.cacheSize, "cache-size", 10000, "WORKFLOW_CACHE_SIZE of the worker")
+	fs.IntVar(&c.listRows, "list-rows", 0, "with -scale: time the supervisor's list over this many rows of elkgezin's read model, padding it with copies of the created rows (the list reads only elkgezin's database)")
+	fs.StringVar(&c.workerEnv, "worker-env", "", "more environment for the worker, comma-separated (e.g. GOMEMLIMIT=400MiB)")
+	fs.IntVar(&c.pool, "pool", 0, "PostgreSQL connections per elkgezin process at most (pool_max_conns); 0: elkgezin's default")
+	fs.StringVar(&c.temporalDB, "temporal-db", "", "with -scale: Temporal's persistence database on the -database-url server, to measure its growth")
+	fs.StringVar(&c.visibilityDB, "visibility-db", "", "with -scale: Temporal's visibility database on the -database-url server")
+	fs.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
+	fs.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons, and the worker's heap after -scale")
+	fs.BoolVar(&c.check, "check", false, "exit 1 when a goal is missed")
+	bareWorker = fs.Bool("bare-worker", false, "be the bare worker process whose memory -scale sets beside the elkgezin worker's (started by the bench itself)")
+	return bareWorker
+}
+
 func main() {
 	var c config
-	flag.StringVar(&c.repo, "repo", ".", "the repository root (bin/temporal, cmd/elkgezin, deploy/)")
-	flag.StringVar(&c.temporal, "temporal", "", "Temporal frontend host:port; empty starts a dev server from bin/temporal")
-	flag.StringVar(&c.namespace, "namespace", "", "Temporal namespace (with -temporal: default \"default\"; its search attributes are registered)")
-	flag.StringVar(&c.databaseURL, "database-url", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server on which the bench makes (and drops) a database of its own")
-	flag.StringVar(&c.logFile, "log", "", "file for the processes' logs (default: discarded)")
-	flag.IntVar(&c.concurrency, "concurrency", 8, "concurrent callers on each side of the comparisons")
-	flag.IntVar(&c.referrals, "referrals", 240, "referrals on each side (split over -rounds)")
-	flag.IntVar(&c.steps, "steps", 240, "steps on each side (split over -rounds)")
-	flag.IntVar(&c.rounds, "rounds", 3, "rounds that alternate the two sides, so drift in the machine's load hits both")
-	flag.BoolVar(&c.compare, "compare", true, "run the two comparisons")
-	flag.IntVar(&c.coaches, "coaches", 50, "coaches under load (with -load)")
-	flag.DurationVar(&c.load, "load", 0, "put -coaches coaches doing steps for this long (e.g. 2m); 0 skips")
-	flag.IntVar(&c.storm, "storm", 0, "trajectories whose assignment reminders fall due at once; 0 skips")
-	flag.DurationVar(&c.stormWindow, "storm-window", 5*time.Minute, "the storm's reminders must all be sent within this long of falling due")
-	flag.DurationVar(&c.stormDue, "storm-due", 15*time.Minute, "the storm's alerts fall due this long after each trajectory started: longer than the worker takes to start them all")
-	flag.IntVar(&c.scale, "scale", 0, "open trajectories to create and measure (storage, worker memory, lists, queries); 0 skips")
-	flag.IntVar(&c.scaleConcurrency, "scale-concurrency", 0, "concurrent referrals for -scale; 0 tries several and keeps the fastest")
-	flag.DurationVar(&c.scaleBudget, "scale-budget", 60*time.Minute, "stop creating -scale trajectories after this long, and measure what was created")
-	flag.IntVar(&c.cacheSize, "cache-size", 10000, "WORKFLOW_CACHE_SIZE of the worker")
-	flag.IntVar(&c.listRows, "list-rows", 0, "with -scale: time the supervisor's list over this many rows of elkgezin's read model, padding it with copies of the created rows (the list reads only elkgezin's database)")
-	flag.StringVar(&c.workerEnv, "worker-env", "", "more environment for the worker, comma-separated (e.g. GOMEMLIMIT=400MiB)")
-	flag.IntVar(&c.pool, "pool", 0, "PostgreSQL connections per elkgezin process at most (pool_max_conns); 0: elkgezin's default")
-	flag.StringVar(&c.temporalDB, "temporal-db", "", "with -scale: Temporal's persistence database on the -database-url server, to measure its growth")
-	flag.StringVar(&c.visibilityDB, "visibility-db", "", "with -scale: Temporal's visibility database on the -database-url server")
-	flag.Float64Var(&c.emailRate, "email-rate", 50, "EMAIL_SEND_RATE of the worker: emails per second at most")
-	flag.StringVar(&c.profileDir, "profile", "", "directory for CPU profiles of the API and the worker, taken under load after the comparisons, and the worker's heap after -scale")
-	flag.BoolVar(&c.check, "check", false, "exit 1 when a goal is missed")
-	bareWorker := flag.Bool("bare-worker", false, "be the bare worker process whose memory -scale sets beside the elkgezin worker's (started by the bench itself)")
+	bareWorker := c.register(flag.CommandLine)
 	flag.Parse()
 	if *bareWorker {
 		if err := serveBareWorker(c.temporal, c.namespace, c.cacheSize); err != nil {
