@@ -115,7 +115,7 @@ func (a *Activities) SendNotification(ctx context.Context, n trajectory.Notifica
 			fmt.Sprintf("notification %s of trajectory %s cannot be built", n.Key, n.TrajectoryID),
 			ErrTypeInvalidNotification, err)
 	}
-	return a.deliver(ctx, n.TrajectoryID, n.Key, m)
+	return a.deliver(ctx, n.TrajectoryID, n.Key, m, n.ReportInDoubt)
 }
 
 // SendHandover sends the handover email e to the service, or the reminder
@@ -132,7 +132,7 @@ func (a *Activities) SendHandover(ctx context.Context, e trajectory.HandoverEmai
 			fmt.Sprintf("handover email %s of trajectory %s cannot be built", e.Key, e.TrajectoryID),
 			ErrTypeInvalidNotification, err)
 	}
-	return a.deliver(ctx, e.TrajectoryID, e.Key, m)
+	return a.deliver(ctx, e.TrajectoryID, e.Key, m, e.ReportInDoubt)
 }
 
 // deliver sends m, the email named by key, through the ledger, so that
@@ -141,7 +141,9 @@ func (a *Activities) SendHandover(ctx context.Context, e trajectory.HandoverEmai
 // (after the ledger recorded committing, before the server's reply). No
 // protocol can tell afterwards whether such a message arrived: SMTP has no
 // way to ask. That email is reported, not lost: the activity fails with
-// ErrTypeEmailInDoubt, and the workflow tells the supervisor.
+// ErrTypeEmailInDoubt, and the workflow tells the supervisor. Only when it
+// asked to (reportInDoubt): a workflow from before that does not handle the
+// error, and gets the email settled as sent, as it did then.
 //
 //   - BeginEmail finds it sent: nothing to do.
 //   - It finds it committing: an earlier attempt died after the server may
@@ -159,7 +161,7 @@ func (a *Activities) SendHandover(ctx context.Context, e trajectory.HandoverEmai
 //
 // Logs and errors name the key and the trajectory, never the recipient or
 // the content.
-func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m mailer.Message) error {
+func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m mailer.Message, reportInDoubt bool) error {
 	log := activity.GetLogger(ctx)
 	defer heartbeat(ctx)()
 	prior, attempt, err := a.Ledger.BeginEmail(ctx, key, m.MessageID, m.To, m.Subject)
@@ -171,15 +173,14 @@ func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m ma
 		log.Info("Email was sent before", "trajectory", trajectoryID, "key", key)
 		return nil
 	case store.EmailUnconfirmed:
-		return emailInDoubt(trajectoryID, key, nil)
+		return emailInDoubt(trajectoryID, key, nil, reportInDoubt)
 	case store.EmailCommitting:
 		if err := a.Ledger.MarkEmailUnconfirmed(ctx, key); err != nil {
 			return fmt.Errorf("mark email %s unconfirmed: %w", key, err)
 		}
-		log.Warn("Email may have been delivered by an earlier attempt that did not finish; "+
-			"not sending it again, reported in doubt",
-			"trajectory", trajectoryID, "key", key, "attempt", attempt)
-		return emailInDoubt(trajectoryID, key, nil)
+		log.Warn("Email may have been delivered by an earlier attempt that did not finish; not sending it again",
+			"trajectory", trajectoryID, "key", key, "attempt", attempt, "reported", reportInDoubt)
+		return emailInDoubt(trajectoryID, key, nil, reportInDoubt)
 	case store.EmailPending:
 	default:
 		return fmt.Errorf("email %s has unknown ledger status %q", key, prior)
@@ -201,10 +202,9 @@ func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m ma
 			// A retry finds it committing and does the same.
 			return fmt.Errorf("email %s may have been sent (%v); marking it unconfirmed failed: %w", key, err, err2)
 		}
-		log.Warn("Email may or may not have been accepted by the mail server; "+
-			"not sending it again, reported in doubt",
-			"trajectory", trajectoryID, "key", key, "attempt", attempt, "error", err)
-		return emailInDoubt(trajectoryID, key, err)
+		log.Warn("Email may or may not have been accepted by the mail server; not sending it again",
+			"trajectory", trajectoryID, "key", key, "attempt", attempt, "reported", reportInDoubt, "error", err)
+		return emailInDoubt(trajectoryID, key, err, reportInDoubt)
 	}
 	// Nothing was delivered. After a superseded attempt, this changes nothing.
 	if err2 := a.Ledger.MarkEmailNotSent(ctx, key, attempt); err2 != nil {
@@ -220,8 +220,12 @@ func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m ma
 }
 
 // emailInDoubt is the non-retryable error of an email that may or may not
-// have arrived; cause, when known, says why (no addresses: see mailer).
-func emailInDoubt(trajectoryID, key string, cause error) error {
+// have arrived, when the workflow reports such emails (report), and nil
+// when it does not; cause, when known, says why (no addresses: see mailer).
+func emailInDoubt(trajectoryID, key string, cause error, report bool) error {
+	if !report {
+		return nil
+	}
 	return temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("email %s of trajectory %s may or may not have reached the mail server; it is not sent again", key, trajectoryID),
 		ErrTypeEmailInDoubt, cause)

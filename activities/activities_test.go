@@ -144,6 +144,7 @@ func notification(kind trajectory.NotificationKind, step trajectory.Step) trajec
 		ProgrammeName: "GO-team Mechelen",
 		Step:          step,
 		Recipient:     to,
+		ReportInDoubt: true, // as every workflow since email-in-doubt-reported
 	}
 }
 
@@ -375,6 +376,7 @@ func handover(kind trajectory.NotificationKind, s trajectory.SharedData) traject
 		Service:       programme.Service{ID: "kg-menen", Name: "Kind en Gezin Menen", Kind: "kind-en-gezin", Email: "menen@kindengezin.example"},
 		Reason:        "Het gezin wil na de geboorte verder met het consultatiebureau.",
 		Shared:        s,
+		ReportInDoubt: true,
 		ProgrammeID:   "go-team-mechelen",
 		CoachID:       "go-coach-1",
 		LinkExpiresAt: linkExpiry,
@@ -708,6 +710,27 @@ func TestNoReplyAfterCommitLeavesEmailUnconfirmed(t *testing.T) {
 	doubt, err := f.store.EmailsInDoubt(t.Context(), time.Now(), 10)
 	if err != nil || len(doubt) != 1 || doubt[0].Key != n.Key {
 		t.Errorf("EmailsInDoubt = %+v, %v", doubt, err)
+	}
+}
+
+// A run from before email-in-doubt-reported does not ask for the report
+// (nor handle its error): its email in doubt is settled as sent, as then.
+func TestEmailInDoubtOfAnOlderRunIsSettledAsBefore(t *testing.T) {
+	f := setup(t)
+	f.a.Mail = mailer.NewSender(mailer.Config{Addr: f.sink.Addr(), From: "elkgezin@localhost", Timeout: 300 * time.Millisecond})
+	n := notification(trajectory.Alert, trajectory.Step{Kind: trajectory.StepIntake, DueAt: due}) // to the supervisor
+	n.ReportInDoubt = false
+	f.sink.HangUpAfterData(supervisorAddress)
+	for range 2 {
+		if _, err := f.env().ExecuteActivity(f.a.SendNotification, n); err != nil {
+			t.Fatalf("in doubt, for an older run: %v", err)
+		}
+	}
+	if c := f.sink.Count(nil); c != 1 {
+		t.Errorf("%d emails arrived, want exactly 1", c)
+	}
+	if r := f.status(t, n.Key); r.Status != store.EmailUnconfirmed {
+		t.Errorf("the email is %s, want unconfirmed", r.Status)
 	}
 }
 

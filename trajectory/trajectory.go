@@ -351,6 +351,12 @@ type HandoverEmail struct {
 	CoachName     string    `json:"coach_name,omitempty"`
 	CoachEmail    string    `json:"coach_email,omitempty"`
 	LinkExpiresAt time.Time `json:"link_expires_at"`
+	// ReportInDoubt asks the activity to fail with EmailInDoubt when the
+	// email may or may not have arrived, for the workflow to report it.
+	// Runs from before that change (and a worker of theirs beside a newer
+	// one in a rolling deploy) leave it unset, and the email is settled
+	// as sent, as it was then.
+	ReportInDoubt bool `json:"report_in_doubt,omitempty"`
 }
 
 // SharedData is the family's data a service may see; empty where the
@@ -453,6 +459,12 @@ type Notification struct {
 	// To is the address runs started before Recipient existed put here
 	// (read, never written).
 	To string `json:"to,omitempty"`
+	// ReportInDoubt asks the activity to fail with EmailInDoubt when the
+	// email may or may not have arrived, for the workflow to report it.
+	// Runs from before that change (and a worker of theirs beside a newer
+	// one in a rolling deploy) leave it unset, and the email is settled
+	// as sent, as it was then.
+	ReportInDoubt bool `json:"report_in_doubt,omitempty"`
 }
 
 // ReferredEvent is the first event of every trajectory. The API writes it as

@@ -31,6 +31,7 @@ func (w *trajectoryWorkflow) notification(kind trajectory.NotificationKind, step
 		Step:          step,
 		Recipient:     to,
 		Failed:        failed,
+		ReportInDoubt: true,
 	}
 }
 

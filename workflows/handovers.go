@@ -114,6 +114,7 @@ func (w *trajectoryWorkflow) sendHandoverEmail(ctx workflow.Context, key string,
 		Number:        number,
 		CoachID:       w.c.State.CoachID,
 		LinkExpiresAt: h.LinkExpiresAt,
+		ReportInDoubt: true,
 	}
 	// A reminder repeats no data: the service already has it.
 	if kind == trajectory.HandoverNotice {
