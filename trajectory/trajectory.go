@@ -351,11 +351,7 @@ type HandoverEmail struct {
 	CoachName     string    `json:"coach_name,omitempty"`
 	CoachEmail    string    `json:"coach_email,omitempty"`
 	LinkExpiresAt time.Time `json:"link_expires_at"`
-	// ReportInDoubt asks the activity to fail with EmailInDoubt when the
-	// email may or may not have arrived, for the workflow to report it.
-	// Runs from before that change (and a worker of theirs beside a newer
-	// one in a rolling deploy) leave it unset, and the email is settled
-	// as sent, as it was then.
+	// ReportInDoubt: see Notification.ReportInDoubt.
 	ReportInDoubt bool `json:"report_in_doubt,omitempty"`
 }
 
