@@ -247,6 +247,9 @@ commands:
   token          manage API tokens: token create|revoke|list (elkgezin token -h)
   report         the fund's anonymised export of every programme:
                  report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|json]
+  unconfirmed    the emails no mail server confirmed (a worker died as the server was
+                 accepting): their Message-IDs, to look up in the mail server's log:
+                 unconfirmed [--stuck-for 10m] [--limit 100]
   erase          erase a trajectory by destroying its data key: erase --trajectory ID
   rewrap         wrap every data key anew under its programme's newest key
   adopt-timings  move a programme's running trajectories to its current timings:
@@ -255,4 +258,4 @@ commands:
 `
 
 // Commands are the commands of elkgezin, as the usage text lists them.
-var Commands = []string{"setup", "worker", "api", "check", "token", "report", "erase", "rewrap", "adopt-timings", "version"}
+var Commands = []string{"setup", "worker", "api", "check", "token", "report", "unconfirmed", "erase", "rewrap", "adopt-timings", "version"}

@@ -63,6 +63,8 @@ func main() {
 		err = runAdoptTimings(ctx, cfg, os.Args[2:], os.Stdout, logger)
 	case "report":
 		err = runReport(ctx, cfg, os.Args[2:], os.Stdout, logger)
+	case "unconfirmed":
+		err = runUnconfirmed(ctx, cfg, os.Args[2:], os.Stdout, logger)
 	case "version":
 		fmt.Println(buildID(cfg.BuildID))
 	case "check":

@@ -77,13 +77,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 		return true, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("token %s: %w", fs.Name(), err)
+		return false, fmt.Errorf("%s: %w", fs.Name(), err)
 	}
 	return false, nil
 }
 
 func tokenCreate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("create", flag.ContinueOnError)
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	kind := fs.String("kind", "", "partner, coach, supervisor or admin")
 	subject := fs.String("subject", "", "the organisation id, coach id, supervisor id or administrator name")
 	label := fs.String("label", "", "what the token is for, e.g. whose laptop (shown by list)")
@@ -178,7 +178,7 @@ func checkTokenSubject(cfg config.Config, kind, subject string, programmes []str
 }
 
 func tokenRevoke(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("revoke", flag.ContinueOnError)
+	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func tokenRevoke(ctx context.Context, cfg config.Config, args []string, stdout i
 }
 
 func tokenList(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	fs := flag.NewFlagSet("token list", flag.ContinueOnError)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
