@@ -44,8 +44,8 @@ import (
 type Store interface {
 	// Ping checks that PostgreSQL answers.
 	Ping(ctx context.Context) error
-	// RecordEvent writes an event idempotently (on trajectory id and seq).
-	RecordEvent(ctx context.Context, e trajectory.Event) error
+	// ListReferral writes a referral's referred event unless it is there.
+	ListReferral(ctx context.Context, e trajectory.Event) error
 	// Trajectory reads one trajectory; an error wrapping store.ErrNotFound if unknown.
 	Trajectory(ctx context.Context, id string) (store.Trajectory, error)
 	// TrajectoryAccess reads only what access depends on, before Trajectory.

@@ -46,7 +46,7 @@ func newFakeStore() *fakeStore { return &fakeStore{rows: map[string]store.Trajec
 
 func (f *fakeStore) Ping(ctx context.Context) error { return f.pingErr }
 
-func (f *fakeStore) RecordEvent(ctx context.Context, e trajectory.Event) error {
+func (f *fakeStore) ListReferral(ctx context.Context, e trajectory.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.recordErr != nil {

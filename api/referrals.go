@@ -159,7 +159,7 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 	// 503, and the same referral sent again lists it.
 	wctx, cancel := context.WithTimeout(ctx, s.timeout/4)
 	defer cancel()
-	if err := s.store.RecordEvent(wctx, trajectory.ReferredEvent(id, p, ref, time.Now().UTC())); err != nil {
+	if err := s.store.ListReferral(wctx, trajectory.ReferredEvent(id, p, ref, time.Now().UTC())); err != nil {
 		s.log.Warn("referral: could not write the referred event now; the workflow writes it too",
 			"trajectory_id", id, "error", redact(err.Error(), ref))
 		writeError(w, http.StatusServiceUnavailable, "service unavailable",

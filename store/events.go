@@ -83,8 +83,27 @@ func (t *TrajectorySummary) summaryTargets() []any {
 // model, in one transaction. Activities retry and events can arrive late,
 // so it is idempotent (an event already logged changes nothing) and it
 // never moves the read model back (a summary older than the row's version
-// is not applied). The referred event also stores the referral's personal data.
+// is not applied). An event of a lost workflow task under the same number
+// is superseded (see recordEventSQL). The referred event also stores the
+// referral's personal data. Only workflows write through it.
 func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
+	return s.recordEvent(ctx, e, true)
+}
+
+// ListReferral writes a referral's referred event as the API does, before
+// the workflow's own write of it, so the referral is listed at once. A
+// referral sent again (days later, say) finds its event and changes
+// nothing: unlike a workflow's write, the API's never supersedes one.
+func (s *Store) ListReferral(ctx context.Context, e trajectory.Event) error {
+	if e.Kind != trajectory.EventReferred || e.Referral == nil {
+		return fmt.Errorf("%w %d (%s) of %q: the API lists only a referral", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID)
+	}
+	return s.recordEvent(ctx, e, false)
+}
+
+// recordEvent is RecordEvent; supersede says whether an earlier event
+// under e's number is one of a lost workflow task.
+func (s *Store) recordEvent(ctx context.Context, e trajectory.Event, supersede bool) error {
 	if err := checkEvent(e); err != nil {
 		return err
 	}
@@ -105,13 +124,13 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	args := []any{e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed,
 		sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
 		sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, emailFailed, coWorkers(sum),
-		actedByPerson(e.Actor)}
+		actedByPerson(e.Actor), supersede}
 	if e.Referral == nil && e.Kind != trajectory.EventBirthRecorded {
 		// Most events touch nothing else: one statement, one round trip,
 		// atomic without a transaction of its own.
 		err := s.withAuditPartition(ctx, func() error {
-			var inserted bool
-			return s.pool.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted)
+			var written, fresh bool
+			return s.pool.QueryRow(ctx, recordEventSQL, args...).Scan(&written, &fresh)
 		})
 		if err != nil {
 			return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
@@ -127,11 +146,11 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 	}
 	err = s.withAuditPartition(ctx, func() error {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			var inserted bool
-			if err := tx.QueryRow(ctx, recordEventSQL, args...).Scan(&inserted); err != nil {
+			var written, fresh bool
+			if err := tx.QueryRow(ctx, recordEventSQL, args...).Scan(&written, &fresh); err != nil {
 				return fmt.Errorf("insert event: %w", err)
 			}
-			if !inserted {
+			if !written {
 				// Logged before, and its read-model change committed with it.
 				return nil
 			}
@@ -145,7 +164,14 @@ func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
 					return fmt.Errorf("store birth: %w", err)
 				}
 				if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
-					p.Children = append(p.Children, trajectory.Child{Name: e.Detail["name"], BirthDate: born})
+					// Once per child: a lost workflow task may have
+					// recorded this birth already, under another number.
+					child := trajectory.Child{Name: e.Detail["name"], BirthDate: born}
+					if !slices.ContainsFunc(p.Children, func(c trajectory.Child) bool {
+						return c.Name == child.Name && c.BirthDate.Equal(child.BirthDate.Time)
+					}) {
+						p.Children = append(p.Children, child)
+					}
 				}); err != nil {
 					return fmt.Errorf("store birth: %w", err)
 				}
@@ -173,12 +199,12 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 	// closed by the pool, never reused: nothing half-done can commit.
 	defer c.Release()
 	var (
-		inserted bool
-		sealed   []byte
-		first    pgx.Batch
+		written, fresh bool
+		sealed         []byte
+		first          pgx.Batch
 	)
 	first.Queue("BEGIN")
-	first.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&inserted) })
+	first.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&written, &fresh) })
 	first.Queue(`SELECT personal FROM trajectories WHERE id = $1 FOR UPDATE`, e.TrajectoryID).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(&sealed); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -189,8 +215,10 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 		return fmt.Errorf("insert event: %w", err)
 	}
 	var second pgx.Batch
-	if inserted {
-		// Logged now (not before): store the referral with it.
+	if written && fresh {
+		// Logged now (not before): store the referral with it. A referral
+		// written by a lost workflow task (superseded here by its retry,
+		// see recordEventSQL) stored the same referral with it.
 		r := e.Referral
 		var due *time.Time
 		if !r.ExpectedDueDate.IsZero() {
@@ -231,9 +259,20 @@ func actedByPerson(actor string) bool {
 // recordEventSQL appends an event and, only if it was not logged before,
 // applies its summary to the read model unless the row is already at a
 // later version, and, for an event a person caused ($19), appends the
-// action's entry to the audit log; it answers whether the event was new.
-// The writes are one statement, so they commit together or not at all, in
-// one round trip.
+// action's entry to the audit log; it answers whether the event was
+// written and whether its number was free. The writes are one statement,
+// so they commit together or not at all, in one round trip.
+//
+// An event already logged under its number with an earlier time was
+// written by a workflow task Temporal never recorded (the worker died
+// after the local activity's write, before the task completed). The task's
+// retry may number its events differently (an Update that arrived
+// meanwhile is handled first), so the event it writes under that number
+// supersedes the lost one, with the read model; a retried write of the
+// same event carries the same time and changes nothing. A write from the
+// lost task that arrives late (a stalled worker) is older and changes
+// nothing either. The API's write of a referral ($20 false) never
+// supersedes.
 //
 // That entry ("event:<kind>", detail seq and source "event") is the audit
 // log's guarantee for actions: an action takes effect exactly when its
@@ -244,10 +283,15 @@ func actedByPerson(actor string) bool {
 // of the request (who asked, with which token, what was answered) is
 // written too (after the answer), but only this one is owed.
 const recordEventSQL = `
-	WITH ev AS (
-		INSERT INTO trajectory_events (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
+	WITH lost AS (
+		SELECT kind, actor FROM trajectory_events WHERE trajectory_id = $1 AND seq = $2
+	), ev AS (
+		INSERT INTO trajectory_events AS e (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (trajectory_id, seq) DO NOTHING
+		ON CONFLICT (trajectory_id, seq) DO UPDATE SET
+			kind = excluded.kind, actor = excluded.actor, at = excluded.at, detail = excluded.detail,
+			sealed_detail = excluded.sealed_detail, recorded_at = now()
+		WHERE $20 AND e.at < excluded.at
 		RETURNING seq
 	), rm AS (
 		INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
@@ -268,15 +312,16 @@ const recordEventSQL = `
 			version      = excluded.version,
 			email_failed = excluded.email_failed,
 			co_workers   = excluded.co_workers
-		WHERE t.version < excluded.version
+		WHERE (t.version, t.updated_at) < (excluded.version, excluded.updated_at)
 		RETURNING 1
 	), au AS (
 		INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
 		SELECT $4, 'event:' || $3, $1, 'ok', jsonb_build_object('seq', $2::text, 'source', 'event')
 		WHERE $19 AND EXISTS (SELECT 1 FROM ev)
+			AND NOT EXISTS (SELECT 1 FROM lost WHERE lost.kind = $3 AND lost.actor = $4)
 		RETURNING 1
 	)
-	SELECT EXISTS (SELECT 1 FROM ev)`
+	SELECT EXISTS (SELECT 1 FROM ev), NOT EXISTS (SELECT 1 FROM lost)`
 
 // checkEvent refuses an event that would leave a hole in the log or the
 // read model; such an event is a bug in the caller.
