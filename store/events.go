@@ -283,7 +283,7 @@ func actedByPerson(actor string) bool {
 // of the request (who asked, with which token, what was answered) is
 // written too (after the answer), but only this one is owed.
 const recordEventSQL = `
-	WITH lost AS (
+	WITH prior AS (
 		SELECT kind, actor FROM trajectory_events WHERE trajectory_id = $1 AND seq = $2
 	), ev AS (
 		INSERT INTO trajectory_events AS e (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
@@ -318,10 +318,10 @@ const recordEventSQL = `
 		INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
 		SELECT $4, 'event:' || $3, $1, 'ok', jsonb_build_object('seq', $2::text, 'source', 'event')
 		WHERE $19 AND EXISTS (SELECT 1 FROM ev)
-			AND NOT EXISTS (SELECT 1 FROM lost WHERE lost.kind = $3 AND lost.actor = $4)
+			AND NOT EXISTS (SELECT 1 FROM prior WHERE prior.kind = $3 AND prior.actor = $4)
 		RETURNING 1
 	)
-	SELECT EXISTS (SELECT 1 FROM ev), NOT EXISTS (SELECT 1 FROM lost)`
+	SELECT EXISTS (SELECT 1 FROM ev), NOT EXISTS (SELECT 1 FROM prior)`
 
 // checkEvent refuses an event that would leave a hole in the log or the
 // read model; such an event is a bug in the caller.
