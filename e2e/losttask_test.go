@@ -42,7 +42,9 @@ func TestEventOfALostWorkflowTaskIsSuperseded(t *testing.T) {
 	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
 	waitUntil(t, 30*time.Second, "the notice's event write to wait for the lock", func() bool {
 		var waiting int
-		err := locker.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting)
+		// This database's wait for this lock: other tests share the server.
+		err := locker.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+			WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database() AND l.objid = $1`, heldEventLock).Scan(&waiting)
 		return err == nil && waiting == 1
 	})
 	// Frozen, the worker cannot read PostgreSQL's answer nor complete its
