@@ -29,14 +29,12 @@ func TestEventsAuditTheirActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
+	for _, e := range entries {
 		if e.Outcome != OutcomeOK || e.Detail["source"] != "event" {
 			t.Errorf("entry %+v", e)
 		}
-		got = append(got, fmt.Sprintf("%s %s %s", e.Actor, e.Action, e.Detail["seq"]))
 	}
+	got := eventAuditLines(entries)
 	want := []string{
 		"partner:test-partner event:referred 1",
 		"supervisor:sup event:coach_assigned 2",
@@ -46,4 +44,16 @@ func TestEventsAuditTheirActions(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("audit log\n%q\nwant\n%q", got, want)
 	}
+}
+
+// eventAuditLines writes the event entries of a trajectory's audit log
+// (newest first, as AuditEntries gives them) oldest first, one
+// "actor action seq" each.
+func eventAuditLines(entries []AuditEntry) []string {
+	var lines []string
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		lines = append(lines, fmt.Sprintf("%s %s %s", e.Actor, e.Action, e.Detail["seq"]))
+	}
+	return lines
 }

@@ -75,10 +75,7 @@ func TestEventOfALostWorkflowTaskIsSuperseded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var audit []string
-	for i := len(entries) - 1; i >= 0; i-- {
-		audit = append(audit, fmt.Sprintf("%s %s %s", entries[i].Actor, entries[i].Action, entries[i].Detail["seq"]))
-	}
+	audit := eventAuditLines(entries)
 	wantAudit := []string{
 		"partner:cpas event:referred 1",
 		"supervisor:sup event:coach_assigned 2",
