@@ -20,10 +20,14 @@ import (
 	"elkgezin/trajectory"
 )
 
-// EventRecorder writes an event and its read model; a repeated (trajectory
-// id, seq) must change nothing.
+// EventRecorder writes events and their read model; a repeated cause must
+// change nothing. *store.Store is one.
 type EventRecorder interface {
 	RecordEvent(ctx context.Context, e trajectory.Event) error
+	// RecordEvents writes each event it can, in order, and returns those it
+	// refused for good (store.ErrInvalidEvent) apart from a failure that a
+	// retry may mend.
+	RecordEvents(ctx context.Context, events []trajectory.Event) (refused []error, err error)
 }
 
 // EmailLedger follows every email through its SMTP transaction, under the
@@ -104,6 +108,26 @@ func (a *Activities) RecordEvent(ctx context.Context, e trajectory.Event) error 
 			ErrTypeInvalidEvent, err)
 	}
 	return fmt.Errorf("record event %d (%s) of trajectory %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+}
+
+// RecordEventsName is the name RecordEvents is registered under; workflows
+// run it by name, so a replayer needs no activities registered.
+const RecordEventsName = "RecordEvents"
+
+// RecordEvents writes events the workflow recorded in its history, in
+// order. A write already made (by the API from a step's answer, or by an
+// earlier attempt) changes nothing. An event the store refuses for good is
+// logged by kind and number and skipped: a retry cannot mend it, and the
+// events after it are written. A database that is away is retried.
+func (a *Activities) RecordEvents(ctx context.Context, events []trajectory.Event) error {
+	refused, err := a.Events.RecordEvents(ctx, events)
+	for _, r := range refused {
+		activity.GetLogger(ctx).Error("Event refused by the store; the trajectory carries on", "error", r)
+	}
+	if err != nil {
+		return fmt.Errorf("record %d events: %w", len(events), err)
+	}
+	return nil
 }
 
 // SendNotification sends the reminder, alert or notice n exactly once as far as

@@ -211,6 +211,9 @@ func TestHandoverCoachLookedUpById(t *testing.T) {
 type failingEvents struct{ err error }
 
 func (e failingEvents) RecordEvent(context.Context, trajectory.Event) error { return e.err }
+func (e failingEvents) RecordEvents(context.Context, []trajectory.Event) ([]error, error) {
+	return nil, e.err
+}
 
 // An event the store refuses fails for good; a database that is away is
 // retried.
@@ -223,6 +226,32 @@ func TestRecordEventInvalidIsNonRetryable(t *testing.T) {
 	}
 	f.a.Events = failingEvents{errDatabaseGone}
 	if _, err := f.env().ExecuteActivity(f.a.RecordEvent, bad); !retryable(err) {
+		t.Fatalf("database gone: err = %v, want a retryable error", err)
+	}
+}
+
+// Of the events a workflow hands over at once, one the store refuses is
+// skipped and the others written; a database that is away is retried.
+func TestRecordEventsSkipsOnlyTheInvalid(t *testing.T) {
+	f := setup(t)
+	f.a.Events = f.store
+	p := trajectory.Referral{ProgrammeID: "go-team-mechelen", Referrer: trajectory.Referrer{Organisation: "politie", Reference: "R-1"},
+		Family: trajectory.Family{ContactName: "Gezin", Phone: "+32 470 00 00 00"}, Reason: "test"}
+	referred := trajectory.ReferredEventAt("tr-batch", "go-team-mechelen", trajectory.Timings{}, p, due.Add(-time.Hour))
+	bad := trajectory.Event{TrajectoryID: "tr-batch", Seq: 2, Cause: "bad", Kind: trajectory.EventCoachAssigned, At: due} // no summary
+	closed := referred
+	closed.Seq, closed.Cause, closed.Kind, closed.Referral = 3, "closed/update/1", trajectory.EventClosed, nil
+	closed.Summary.Phase = trajectory.PhaseClosed
+	if _, err := f.env().ExecuteActivity(f.a.RecordEvents, []trajectory.Event{referred, bad, closed}); err != nil {
+		t.Fatalf("RecordEvents: %v, want the valid events written", err)
+	}
+	for kind, want := range map[string]int{trajectory.EventReferred: 1, trajectory.EventCoachAssigned: 0, trajectory.EventClosed: 1} {
+		if n, err := f.store.CountEvents(t.Context(), "tr-batch", kind); err != nil || n != want {
+			t.Errorf("%s: %d events (%v), want %d", kind, n, err, want)
+		}
+	}
+	f.a.Events = failingEvents{errDatabaseGone}
+	if _, err := f.env().ExecuteActivity(f.a.RecordEvents, []trajectory.Event{closed}); !retryable(err) {
 		t.Fatalf("database gone: err = %v, want a retryable error", err)
 	}
 }

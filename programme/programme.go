@@ -54,6 +54,11 @@ type Programme struct {
 	// is kept before the retention schedule erases it (package retention);
 	// zero keeps it until someone erases it.
 	RetentionAfterClosure Duration `yaml:"retention_after_closure,omitempty" json:"retention_after_closure,omitempty"`
+	// EmailDeliveryLimit is how long an email of a trajectory is retried
+	// (a mail server that is down, an address that answers "try later")
+	// before it is recorded as not delivered and the supervisor is told;
+	// zero means 24 hours.
+	EmailDeliveryLimit Duration `yaml:"email_delivery_limit,omitempty" json:"email_delivery_limit,omitempty"`
 }
 
 // HandoverRules say how long a service has to acknowledge a handover.
@@ -176,6 +181,9 @@ func (p Programme) Validate(file string) error {
 	}
 	if p.RetentionAfterClosure < 0 {
 		bad("retention_after_closure", "must not be negative")
+	}
+	if p.EmailDeliveryLimit < 0 {
+		bad("email_delivery_limit", "must not be negative")
 	}
 	if p.Handover.AcknowledgementLimit <= 0 {
 		bad("handover.acknowledgement_limit", "is required and must be longer than zero")

@@ -67,6 +67,7 @@ func TestProgrammeFileErrorsNameFileAndField(t *testing.T) {
 		{"bad coach email", "email: a@demo.example", "email: a-at-demo", "field coaches[0].email"},
 		{"unknown field", "alert_grace: 2d", "alert_grace: 2d\nescalation_grace: 1d", "escalation_grace"},
 		{"link dies too soon", "link_valid_for: 30d", "link_valid_for: 6d", "field handover.link_valid_for"},
+		{"negative delivery limit", "alert_grace: 2d", "alert_grace: 2d\nemail_delivery_limit: -1h", "field email_delivery_limit"},
 		{"postnatal visits out of order", "coaches:", "perinatal:\n  prenatal_visit_cadence: 14d\n  birth_record_margin: 3d\n  postnatal_visits: [2w, 1w]\n  postnatal_cadence: 4w\n  follow_up_months: 6\n  closing_handover_lead: 3w\ncoaches:", "field perinatal.postnatal_visits[1]"},
 	}
 	for _, c := range cases {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,10 @@ type TrajectorySummary struct {
 	UpdatedAt   time.Time              `json:"updated_at"` // time of the last event applied
 	// CoWorkers are the ids of the co-workers beside the coach.
 	CoWorkers []string `json:"co_workers,omitempty"`
+	// ReadBy are the coaches and co-workers of the trajectories that
+	// follow this one (a family referred again): they may read it. Only
+	// TrajectoryAccess fills it.
+	ReadBy []string `json:"-"`
 }
 
 // Trajectory is one trajectory in full, for the people who work on it:
@@ -51,8 +56,11 @@ type Trajectory struct {
 	BornOn            *trajectory.Date   `json:"born_on,omitempty"`
 	Children          []trajectory.Child `json:"children"`
 	// ConsultationID is the anonymous consultation the referral followed.
-	ConsultationID string     `json:"consultation_id,omitempty"`
-	Events         []EventRow `json:"events"`
+	ConsultationID string `json:"consultation_id,omitempty"`
+	// PreviousTrajectoryID is the family's earlier trajectory, when the
+	// same partner referred the family again after it closed.
+	PreviousTrajectoryID string     `json:"previous_trajectory_id,omitempty"`
+	Events               []EventRow `json:"events"`
 	// Erased: the trajectory's data key was destroyed; its personal data
 	// (family, reason, children, the events' details) is gone for good.
 	Erased bool `json:"erased,omitempty"`
@@ -80,107 +88,139 @@ func (t *TrajectorySummary) summaryTargets() []any {
 }
 
 // RecordEvent appends e to the event log and applies e.Summary to the read
-// model, in one transaction. Activities retry and events can arrive late,
-// so it is idempotent (an event already logged changes nothing) and it
-// never moves the read model back (a summary older than the row's version
-// is not applied). An event of a lost workflow task under the same number
-// is superseded (see recordEventSQL). The referred event also stores the
-// referral's personal data. Only workflows write through it.
+// model, in one transaction. An event is identified by its cause, so a
+// retried or repeated write (the API's and the workflow's of the same
+// step) is the same row and changes nothing; no row is ever rewritten. The
+// read model never moves back (a summary older than the row's version is
+// not applied). The referred event also stores the referral's personal
+// data, a birth the child. An event of another run than the trajectory's
+// is refused (ErrForeignRun).
 func (s *Store) RecordEvent(ctx context.Context, e trajectory.Event) error {
-	return s.recordEvent(ctx, e, true)
+	_, err := s.recordEvent(ctx, e)
+	return err
+}
+
+// RecordEvents writes events in order, as RecordEvent does. An event that
+// can never be written (invalid, or of another run) is skipped and
+// returned in refused; the others are written. err is a failure of the
+// database, after which the whole batch may be written again.
+func (s *Store) RecordEvents(ctx context.Context, events []trajectory.Event) (refused []error, err error) {
+	for _, e := range events {
+		if _, err := s.recordEvent(ctx, e); errors.Is(err, ErrInvalidEvent) {
+			refused = append(refused, err)
+		} else if err != nil {
+			return refused, err
+		}
+	}
+	return refused, nil
 }
 
 // ListReferral writes a referral's referred event as the API does, before
 // the workflow's own write of it, so the referral is listed at once. A
 // referral sent again (days later, say) finds its event and changes
-// nothing: unlike a workflow's write, the API's never supersedes one.
+// nothing.
 func (s *Store) ListReferral(ctx context.Context, e trajectory.Event) error {
 	if e.Kind != trajectory.EventReferred || e.Referral == nil {
 		return fmt.Errorf("%w %d (%s) of %q: the API lists only a referral", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID)
 	}
-	return s.recordEvent(ctx, e, false)
+	_, err := s.recordEvent(ctx, e)
+	return err
 }
 
-// recordEvent is RecordEvent; supersede says whether an earlier event
-// under e's number is one of a lost workflow task.
-func (s *Store) recordEvent(ctx context.Context, e trajectory.Event, supersede bool) error {
+// ErrForeignRun is an event of another workflow run than the one whose log
+// the trajectory holds: a workflow started again under the id of a
+// trajectory Temporal no longer holds. Its events never enter the log.
+var ErrForeignRun = fmt.Errorf("%w: of another workflow run than the trajectory's", ErrInvalidEvent)
+
+// causeOf is e's cause; an event from a workflow older than causes (an
+// activity scheduled before them and retried now) is named by its number.
+func causeOf(e trajectory.Event) (cause string, legacy bool) {
+	if e.Cause != "" {
+		return e.Cause, false
+	}
+	return "seq/" + strconv.FormatInt(e.Seq, 10), true
+}
+
+// recordEvent is RecordEvent; written says whether e was new to the log.
+func (s *Store) recordEvent(ctx context.Context, e trajectory.Event) (written bool, err error) {
 	if err := checkEvent(e); err != nil {
-		return err
+		return false, err
 	}
 	// The detail and the referral are personal data: sealed under the
 	// trajectory's data key, the clear detail column stays empty.
 	k, err := s.eventKey(ctx, e)
 	if err != nil {
-		return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+		return false, fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
 	}
 	sealed, err := sealDetail(k, e.Seq, e.Detail)
 	if err != nil {
-		return fmt.Errorf("record event %d (%s) of %s: seal detail: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+		return false, fmt.Errorf("record event %d (%s) of %s: seal detail: %w", e.Seq, e.Kind, e.TrajectoryID, err)
 	}
 	sum := e.Summary
 	// An email_failed event marks the trajectory even when its summary
 	// (written by a workflow that predates the flag) does not.
 	emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
+	cause, legacy := causeOf(e)
+	var previous string
+	if e.Referral != nil {
+		previous = e.Referral.PreviousTrajectoryID
+	}
 	args := []any{e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed,
 		sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
 		sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, emailFailed, coWorkers(sum),
-		actedByPerson(e.Actor), supersede}
-	if e.Referral == nil && e.Kind != trajectory.EventBirthRecorded {
+		actedByPerson(e.Actor), cause, legacy, e.FirstRunID, previous}
+	var foreign bool
+	switch {
+	case e.Referral != nil:
+		err = s.withAuditPartition(ctx, func() error {
+			var err error
+			written, foreign, err = s.recordReferral(ctx, e, k, args)
+			return err
+		})
+	case e.Kind == trajectory.EventBirthRecorded:
+		err = s.withAuditPartition(ctx, func() error {
+			return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+				if err := tx.QueryRow(ctx, recordEventSQL, args...).Scan(&written, &foreign); err != nil {
+					return fmt.Errorf("insert event: %w", err)
+				}
+				if !written {
+					return nil
+				}
+				return storeBirth(ctx, tx, k, e)
+			})
+		})
+	default:
 		// Most events touch nothing else: one statement, one round trip,
 		// atomic without a transaction of its own.
-		err := s.withAuditPartition(ctx, func() error {
-			var written, fresh bool
-			return s.pool.QueryRow(ctx, recordEventSQL, args...).Scan(&written, &fresh)
+		err = s.withAuditPartition(ctx, func() error {
+			return s.pool.QueryRow(ctx, recordEventSQL, args...).Scan(&written, &foreign)
 		})
-		if err != nil {
-			return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
-		}
-		return nil
 	}
-	if e.Referral != nil {
-		err := s.withAuditPartition(ctx, func() error { return s.recordReferral(ctx, e, k, args) })
-		if err != nil {
-			return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
-		}
-		return nil
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+	case foreign:
+		return false, fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, ErrForeignRun)
 	}
-	err = s.withAuditPartition(ctx, func() error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			var written, fresh bool
-			if err := tx.QueryRow(ctx, recordEventSQL, args...).Scan(&written, &fresh); err != nil {
-				return fmt.Errorf("insert event: %w", err)
-			}
-			if !written {
-				// Logged before, and its read-model change committed with it.
-				return nil
-			}
-			if e.Kind == trajectory.EventBirthRecorded {
-				born, err := trajectory.ParseDate(e.Detail["born_on"])
-				if err != nil {
-					return fmt.Errorf("%w %d (%s) of %q: born_on: %v", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, err)
-				}
-				if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2 WHERE id = $1`,
-					e.TrajectoryID, born.Time); err != nil {
-					return fmt.Errorf("store birth: %w", err)
-				}
-				if err := updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
-					// Once per child: a lost workflow task may have
-					// recorded this birth already, under another number.
-					child := trajectory.Child{Name: e.Detail["name"], BirthDate: born}
-					if !slices.ContainsFunc(p.Children, func(c trajectory.Child) bool {
-						return c.Name == child.Name && c.BirthDate.Equal(child.BirthDate.Time)
-					}) {
-						p.Children = append(p.Children, child)
-					}
-				}); err != nil {
-					return fmt.Errorf("store birth: %w", err)
-				}
-			}
-			return nil
-		})
+	return written, nil
+}
+
+// storeBirth keeps a recorded birth with the trajectory: the date, and
+// the child among the family's children.
+func storeBirth(ctx context.Context, tx pgx.Tx, k *keys.DataKey, e trajectory.Event) error {
+	born, err := trajectory.ParseDate(e.Detail["born_on"])
+	if err != nil {
+		// The date stays out of the error: it is personal data.
+		return fmt.Errorf("%w %d (%s) of %q: born_on is not a date", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2 WHERE id = $1`, e.TrajectoryID, born.Time); err != nil {
+		return fmt.Errorf("store birth: %w", err)
+	}
+	err = updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
+		p.Children = append(p.Children, trajectory.Child{Name: e.Detail["name"], BirthDate: born})
 	})
 	if err != nil {
-		return fmt.Errorf("record event %d (%s) of %s: %w", e.Seq, e.Kind, e.TrajectoryID, err)
+		return fmt.Errorf("store birth: %w", err)
 	}
 	return nil
 }
@@ -190,21 +230,20 @@ func (s *Store) recordEvent(ctx context.Context, e trajectory.Event, supersede b
 // entry and a lock on the row's personal data go in one pipelined batch
 // that opens the transaction; the referral's personal data and the commit
 // in a second.
-func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.DataKey, args []any) error {
+func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.DataKey, args []any) (written, foreign bool, err error) {
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return false, false, err
 	}
 	// A connection given back inside a transaction (an error below) is
 	// closed by the pool, never reused: nothing half-done can commit.
 	defer c.Release()
 	var (
-		written, fresh bool
-		sealed         []byte
-		first          pgx.Batch
+		sealed []byte
+		first  pgx.Batch
 	)
 	first.Queue("BEGIN")
-	first.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&written, &fresh) })
+	first.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&written, &foreign) })
 	first.Queue(`SELECT personal FROM trajectories WHERE id = $1 FOR UPDATE`, e.TrajectoryID).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(&sealed); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -212,13 +251,11 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 		return nil
 	})
 	if err := c.SendBatch(ctx, &first).Close(); err != nil {
-		return fmt.Errorf("insert event: %w", err)
+		return false, false, fmt.Errorf("insert event: %w", err)
 	}
 	var second pgx.Batch
-	if written && fresh {
-		// Logged now (not before): store the referral with it. A referral
-		// written by a lost workflow task (superseded here by its retry,
-		// see recordEventSQL) stored the same referral with it.
+	if written {
+		// Logged now (not before): store the referral with it.
 		r := e.Referral
 		var due *time.Time
 		if !r.ExpectedDueDate.IsZero() {
@@ -232,7 +269,7 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 				p.Children = append(slices.Clone(r.Children), p.Children...)
 			})
 			if err != nil {
-				return fmt.Errorf("store referral: %w", err)
+				return false, false, fmt.Errorf("store referral: %w", err)
 			}
 			personalSQL = `UPDATE trajectories SET expected_due_date = $2, personal = $3 WHERE id = $1`
 			personalArgs = append(personalArgs, sealedNew)
@@ -244,9 +281,9 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 	}
 	second.Queue("COMMIT")
 	if err := c.SendBatch(ctx, &second).Close(); err != nil {
-		return fmt.Errorf("store referral: %w", err)
+		return false, false, fmt.Errorf("store referral: %w", err)
 	}
-	return nil
+	return written, foreign, nil
 }
 
 // actedByPerson says whether an event's actor is someone who acted through
@@ -256,47 +293,39 @@ func actedByPerson(actor string) bool {
 	return strings.Contains(actor, ":") || actor == "service"
 }
 
-// recordEventSQL appends an event and, only if it was not logged before,
-// applies its summary to the read model unless the row is already at a
-// later version, and, for an event a person caused ($19), appends the
-// action's entry to the audit log; it answers whether the event was
-// written and whether its number was free. The writes are one statement,
-// so they commit together or not at all, in one round trip.
-//
-// An event already logged under its number with an earlier time was
-// written by a workflow task Temporal never recorded (the worker died
-// after the local activity's write, before the task completed). The task's
-// retry may number its events differently (an Update that arrived
-// meanwhile is handled first), so the event it writes under that number
-// supersedes the lost one, with the read model; a retried write of the
-// same event carries the same time and changes nothing. A write from the
-// lost task that arrives late (a stalled worker) is older and changes
-// nothing either. The API's write of a referral ($20 false) never
-// supersedes.
+// recordEventSQL appends an event unless its cause is in the log already
+// (or, for an event older than causes, $21, its number), or the trajectory
+// belongs to another workflow run than the event's ($22); only if it was
+// appended, it applies its summary to the read model unless the row is at
+// a later version, and, for an event a person caused ($19), appends the
+// action's entry to the audit log. It answers whether the event was
+// appended and whether it was refused as another run's. The writes are
+// one statement, so they commit together or not at all, in one round trip.
 //
 // That entry ("event:<kind>", detail seq and source "event") is the audit
 // log's guarantee for actions: an action takes effect exactly when its
-// event commits (a step's Update completes only after its event is
-// written; a referral's workflow writes its referred event whatever
-// happens to the API), so no crash can leave an action that took effect
-// without its entry, and a retried write adds none. The API's own entry
-// of the request (who asked, with which token, what was answered) is
-// written too (after the answer), but only this one is owed.
+// event is in the workflow's history, which writes it until it is logged,
+// so no crash leaves an action that took effect without its entry, and a
+// repeated write adds none. The API's own entry of the request (who asked,
+// with which token, what was answered) is written too, but only this one
+// is owed.
 const recordEventSQL = `
-	WITH prior AS (
-		SELECT kind, actor FROM trajectory_events WHERE trajectory_id = $1 AND seq = $2
+	WITH foreign_run AS (
+		SELECT 1 FROM trajectories
+		WHERE id = $1 AND $22 <> '' AND first_run_id IS NOT NULL AND first_run_id <> $22
 	), ev AS (
-		INSERT INTO trajectory_events AS e (trajectory_id, seq, kind, actor, at, detail, sealed_detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (trajectory_id, seq) DO UPDATE SET
-			kind = excluded.kind, actor = excluded.actor, at = excluded.at, detail = excluded.detail,
-			sealed_detail = excluded.sealed_detail, recorded_at = now()
-		WHERE $20 AND e.at < excluded.at
+		INSERT INTO trajectory_events AS e (trajectory_id, seq, cause, kind, actor, at, detail, sealed_detail)
+		SELECT $1, $2, $20, $3, $4, $5, $6, $7
+		WHERE NOT EXISTS (SELECT 1 FROM foreign_run)
+			AND NOT ($21 AND EXISTS (SELECT 1 FROM trajectory_events WHERE trajectory_id = $1 AND seq = $2))
+		ON CONFLICT (trajectory_id, cause) DO NOTHING
 		RETURNING seq
 	), rm AS (
 		INSERT INTO trajectories AS t (id, programme_id, referrer_org, phase, coach_id, next_step,
-			next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed, co_workers)
-		SELECT $1, $8, $9, $10, nullif($11, ''), nullif($12, ''), $13, $14, nullif($15, ''), $16, $5, $2, $17, $18
+			next_due_at, escalated, close_reason, referred_at, updated_at, version, email_failed, co_workers,
+			first_run_id, previous_trajectory_id)
+		SELECT $1, $8, $9, $10, nullif($11, ''), nullif($12, ''), $13, $14, nullif($15, ''), $16, $5, $2, $17, $18,
+			nullif($22, ''), nullif($23, '')
 		WHERE EXISTS (SELECT 1 FROM ev)
 		ON CONFLICT (id) DO UPDATE SET
 			programme_id = excluded.programme_id,
@@ -311,17 +340,18 @@ const recordEventSQL = `
 			updated_at   = excluded.updated_at,
 			version      = excluded.version,
 			email_failed = excluded.email_failed,
-			co_workers   = excluded.co_workers
+			co_workers   = excluded.co_workers,
+			first_run_id = coalesce(t.first_run_id, excluded.first_run_id),
+			previous_trajectory_id = coalesce(t.previous_trajectory_id, excluded.previous_trajectory_id)
 		WHERE (t.version, t.updated_at) < (excluded.version, excluded.updated_at)
 		RETURNING 1
 	), au AS (
 		INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
 		SELECT $4, 'event:' || $3, $1, 'ok', jsonb_build_object('seq', $2::text, 'source', 'event')
 		WHERE $19 AND EXISTS (SELECT 1 FROM ev)
-			AND NOT EXISTS (SELECT 1 FROM prior WHERE prior.kind = $3 AND prior.actor = $4)
 		RETURNING 1
 	)
-	SELECT EXISTS (SELECT 1 FROM ev), NOT EXISTS (SELECT 1 FROM prior)`
+	SELECT EXISTS (SELECT 1 FROM ev), EXISTS (SELECT 1 FROM foreign_run)`
 
 // checkEvent refuses an event that would leave a hole in the log or the
 // read model; such an event is a bug in the caller.
@@ -349,14 +379,17 @@ func checkEvent(e trajectory.Event) error {
 }
 
 // TrajectoryAccess reads only what decides who may see a trajectory: its
-// programme, coach and co-workers; an error wrapping ErrNotFound if
-// unknown. Checking access with it before Trajectory makes "not yours" as
+// programme, coach and co-workers, and who works on the trajectories that
+// follow it; an error wrapping ErrNotFound if unknown. Checking access with it before Trajectory makes "not yours" as
 // cheap as "not there": neither unwraps a key nor decrypts anything, so the
 // time of a 404 does not tell which it was.
 func (s *Store) TrajectoryAccess(ctx context.Context, id string) (TrajectorySummary, error) {
 	t := TrajectorySummary{ID: id}
-	err := s.pool.QueryRow(ctx, `SELECT programme_id, coalesce(coach_id, ''), co_workers FROM trajectories WHERE id = $1`, id).
-		Scan(&t.ProgrammeID, &t.CoachID, &t.CoWorkers)
+	err := s.pool.QueryRow(ctx, `SELECT programme_id, coalesce(coach_id, ''), co_workers,
+			coalesce((SELECT array_agg(r) FROM trajectories n, unnest(array_append(n.co_workers, n.coach_id)) r
+				WHERE n.previous_trajectory_id = t.id AND r IS NOT NULL), '{}')
+		FROM trajectories t WHERE id = $1`, id).
+		Scan(&t.ProgrammeID, &t.CoachID, &t.CoWorkers, &t.ReadBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return TrajectorySummary{}, fmt.Errorf("trajectory %s: %w", id, ErrNotFound)
 	}
@@ -375,9 +408,10 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 	var sealedEvents [][]byte
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var due, born *time.Time
-		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason, &due, &born, &t.Children, &t.ConsultationID, &sealed)
+		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason, &due, &born, &t.Children, &t.ConsultationID,
+			&t.PreviousTrajectoryID, &sealed)
 		err := tx.QueryRow(ctx, `SELECT `+summaryColumns+`, coalesce(referrer_reference, ''), family, coalesce(reason, ''),
-			expected_due_date, born_on, children, coalesce(consultation_id, ''), personal
+			expected_due_date, born_on, children, coalesce(consultation_id, ''), coalesce(previous_trajectory_id, ''), personal
 			FROM trajectories WHERE id = $1`, id).Scan(targets...)
 		if due != nil {
 			t.ExpectedDueDate = &trajectory.Date{Time: due.UTC()}
@@ -392,7 +426,7 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT seq, kind, actor, at, detail, sealed_detail FROM trajectory_events
-			WHERE trajectory_id = $1 ORDER BY seq`, id)
+			WHERE trajectory_id = $1 ORDER BY seq, pos`, id)
 		if err != nil {
 			return err
 		}
@@ -415,6 +449,30 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 		return Trajectory{}, fmt.Errorf("trajectory %s: %w", id, err)
 	}
 	return t, nil
+}
+
+// Referred is what a referral sent again is answered with: the
+// trajectory's programme, referring organisation and phase as elkgezin
+// records them, whether or not Temporal still holds its workflow.
+type Referred struct {
+	ProgrammeID string
+	ReferrerOrg string
+	Phase       trajectory.Phase
+}
+
+// ReferredTrajectory reads what Referred holds of the trajectory id, or an
+// error wrapping ErrNotFound if elkgezin never recorded it.
+func (s *Store) ReferredTrajectory(ctx context.Context, id string) (Referred, error) {
+	var r Referred
+	err := s.pool.QueryRow(ctx, `SELECT programme_id, referrer_org, phase FROM trajectories WHERE id = $1`, id).
+		Scan(&r.ProgrammeID, &r.ReferrerOrg, &r.Phase)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Referred{}, fmt.Errorf("trajectory %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Referred{}, fmt.Errorf("read trajectory %s: %w", id, err)
+	}
+	return r, nil
 }
 
 // CountEvents counts a trajectory's events of one kind, or of every kind

@@ -188,7 +188,8 @@ func TestEventsAreAppendOnly(t *testing.T) {
 	record(t, s, e)
 	for _, sql := range []string{
 		`UPDATE trajectory_events SET actor = 'someone else'`,
-		// Only a later write of the same number may supersede a row.
+		// No row is rewritten, not even by a later write of its number.
+		`UPDATE trajectory_events SET at = at + interval '1 second', kind = 'coach_assigned'`,
 		`UPDATE trajectory_events SET at = at - interval '1 second', actor = 'someone else'`,
 		`UPDATE trajectory_events SET seq = seq + 1, at = at + interval '1 second'`,
 		`DELETE FROM trajectory_events`,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -44,12 +45,13 @@ func referredEvent(programmeID, org, reference string, at time.Time) trajectory.
 	return trajectory.ReferredEvent(trajectory.ID(testIDKey, programmeID, org, reference), p, r, at)
 }
 
-// nextEvent is the event after prev, an hour later, with the summary
-// changed by change.
+// nextEvent is the event after prev, an hour later, caused by an Update of
+// its own, with the summary changed by change.
 func nextEvent(prev trajectory.Event, kind string, change func(*trajectory.Summary)) trajectory.Event {
 	e := trajectory.Event{
 		TrajectoryID: prev.TrajectoryID,
 		Seq:          prev.Seq + 1,
+		Cause:        fmt.Sprintf("%s/update/%d", kind, prev.Seq+1),
 		Kind:         kind,
 		Actor:        "coach:an",
 		At:           prev.At.Add(time.Hour),

@@ -26,6 +26,22 @@ type Timings struct {
 	// CopyRemindersTo names the co-worker roles that get a copy of every
 	// reminder to the coach.
 	CopyRemindersTo []string `json:"copy_reminders_to,omitempty"`
+	// EmailDeliveryLimit bounds how long an email is retried before it is
+	// recorded as not delivered; zero means DefaultEmailDeliveryLimit.
+	EmailDeliveryLimit programme.Duration `json:"email_delivery_limit,omitempty"`
+}
+
+// DefaultEmailDeliveryLimit is the delivery limit of trajectories whose
+// programme sets none: a mail server a day away is an incident, and the
+// supervisor must hear of the email before the family is failed by it.
+const DefaultEmailDeliveryLimit = programme.Duration(24 * time.Hour)
+
+// DeliveryLimit is EmailDeliveryLimit, or its default.
+func (t Timings) DeliveryLimit() time.Duration {
+	if t.EmailDeliveryLimit > 0 {
+		return t.EmailDeliveryLimit.Std()
+	}
+	return DefaultEmailDeliveryLimit.Std()
 }
 
 // PerinatalTimings is the perinatal schedule of a trajectory: the same
@@ -54,6 +70,7 @@ func TimingsOf(p programme.Programme) Timings {
 		LinkValidFor:         p.Handover.LinkValidFor,
 		Milestones:           milestonesOf(p),
 		CopyRemindersTo:      append([]string(nil), p.CopyRemindersTo...),
+		EmailDeliveryLimit:   p.EmailDeliveryLimit,
 	}
 	if p.Perinatal != nil {
 		pn := PerinatalTimings(*p.Perinatal)
@@ -83,6 +100,48 @@ type Carried struct {
 	// RecentUpdatesKept), so a step retried across continue-as-new is
 	// answered with the current state instead of being applied twice.
 	RecentUpdates []string `json:"recent_updates,omitempty"`
+	// Unwritten are events recorded in the history and not yet confirmed
+	// written to the log; the next run writes them when this one could not.
+	Unwritten []Event `json:"unwritten,omitempty"`
+	// Sending are emails on their way beside the main loop; the next run
+	// sends them again under the same keys (the ledger sends each once).
+	Sending []Sending `json:"sending,omitempty"`
+}
+
+// Sending is one email on its way: a notification or a handover email,
+// the step it is about, and the event its delivery records.
+type Sending struct {
+	Notification *Notification `json:"notification,omitempty"`
+	Handover     *HandoverEmail `json:"handover,omitempty"`
+	// About is the step the email is about; a failure is reported by it.
+	About Step `json:"about"`
+	// Event and Detail are the event recorded once the email is delivered.
+	Event  string            `json:"event"`
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// Key is the email's idempotency key.
+func (s Sending) Key() string {
+	if s.Handover != nil {
+		return s.Handover.Key
+	}
+	return s.Notification.Key
+}
+
+// To is the email's recipient.
+func (s Sending) To() Recipient {
+	if s.Handover != nil {
+		return Recipient{Role: RoleService, ServiceID: s.Handover.Service.ID}
+	}
+	return s.Notification.Recipient
+}
+
+// Kind is what the email is: a reminder, an alert, a notice, a handover.
+func (s Sending) Kind() NotificationKind {
+	if s.Handover != nil {
+		return s.Handover.Kind
+	}
+	return s.Notification.Kind
 }
 
 // RecentUpdatesKept bounds Carried.RecentUpdates. A client retries a step
@@ -155,6 +214,11 @@ type EmailFailure struct {
 // the mail server: it is not sent again, and the supervisor is told.
 const EmailInDoubt = "EmailInDoubt"
 
+// EmailNotDelivered is the Reason of an email the mail server did not take
+// within the trajectory's delivery limit (Timings.EmailDeliveryLimit): it
+// is given up, and the supervisor is told.
+const EmailNotDelivered = "EmailNotDelivered"
+
 // AdoptTimings moves a running trajectory to new timings, for example after
 // the programme file changed. Due instants already planned stay; reminders,
 // alerts and every step planned from now on follow the new timings.
@@ -162,6 +226,11 @@ type AdoptTimings struct {
 	Timings Timings `json:"timings"`
 	Reason  string  `json:"reason"`
 	By      string  `json:"by,omitempty"`
+}
+
+// RollOver is the request of UpdateRollOver; By is the operator.
+type RollOver struct {
+	By string `json:"by,omitempty"`
 }
 
 // ResendHandover sends a handover again after its email failed, to the

@@ -29,7 +29,11 @@ const (
 	UpdateAcknowledgeHandover = "acknowledge-handover"
 	UpdateResendHandover      = "resend-handover"
 	UpdateAdoptTimings        = "adopt-programme-timings"
-	QueryState                = "state"
+	// UpdateRollOver makes a running trajectory continue as new on the
+	// code its worker runs now, so that old branches of the workflow can
+	// be retired (see workflows/versions.go).
+	UpdateRollOver = "roll-over"
+	QueryState     = "state"
 
 	// ErrStepRejected is the error type of every validator rejection; its
 	// message says why, and the API answers it with 409.
@@ -97,6 +101,9 @@ type Referral struct {
 	// ConsultationID is set when the referral follows an anonymous
 	// consultation, made with the family's consent: the link is kept.
 	ConsultationID string `json:"consultation_id,omitempty"`
+	// PreviousTrajectoryID names the family's earlier, closed trajectory
+	// when the same partner refers the family again.
+	PreviousTrajectoryID string `json:"previous_trajectory_id,omitempty"`
 }
 
 // Child is one of the family's children. Personal data.
@@ -129,6 +136,10 @@ type Start struct {
 	ProgrammeName string   `json:"programme_name,omitempty"`
 	Timings       *Timings `json:"timings,omitempty"`
 	Referral      Referral `json:"referral"`
+	// ReferredAt is when the API accepted the referral, so the workflow's
+	// referred event is the API's, byte for byte; zero (a referral from an
+	// older API) means the first workflow task's time.
+	ReferredAt time.Time `json:"referred_at,omitzero"`
 	// Carried is set when the trajectory continues as new.
 	Carried *Carried `json:"carried,omitempty"`
 	// HistoryLimit overrides the number of history events after which the
@@ -219,8 +230,21 @@ type State struct {
 	ActivitiesAttended int `json:"activities_attended,omitempty"`
 	// ConsultationID is the anonymous consultation the referral came from.
 	ConsultationID string `json:"consultation_id,omitempty"`
-	// EventSeq numbers the events written to PostgreSQL; it makes each write idempotent.
+	// EventSeq numbers the events of the log in the order of the
+	// workflow's history.
 	EventSeq int64 `json:"event_seq"`
+}
+
+// StepResult is what a step's Update answers: the state after the step,
+// and the events the step recorded, which the caller writes to the log
+// before it answers (the workflow writes them too, and the second write of
+// an event changes nothing). Temporal returns an Update's outcome only
+// once the workflow task that completed it is in the history, so these
+// events are the history's own. State is embedded, so a caller that reads
+// the answer as a State still can.
+type StepResult struct {
+	State
+	Recorded []Event `json:"recorded,omitempty"`
 }
 
 // Requests of the Updates. By is the acting person, set by the API from the
@@ -311,6 +335,8 @@ type PendingHandover struct {
 	// Held is set when its email failed for good: it waits for the coach
 	// to correct the address (ResendHandover) until its link would expire.
 	Held bool `json:"held,omitempty"`
+	// Sending is set while its email is on its way (Carried.Sending).
+	Sending bool `json:"sending,omitempty"`
 }
 
 // Handover is one handover as the workflow keeps it. It holds the service
@@ -389,11 +415,21 @@ const (
 	EventTimingsAdopted       = "programme_timings_adopted"
 )
 
-// Event is one row of the event log and the read model it updates. Seq is
-// unique per trajectory: a retried write of the same Seq changes nothing.
+// Event is one row of the event log and the read model it updates. Cause
+// names what made it, uniquely within the trajectory: the Update of a
+// step, an email's idempotency key, a link's expiry. A second write of the
+// same cause changes nothing, so a retried write is the same row by
+// construction. Seq is its place in the workflow's history and the read
+// model's version.
 type Event struct {
 	TrajectoryID string    `json:"trajectory_id"`
 	Seq          int64     `json:"seq"`
+	Cause        string    `json:"cause,omitempty"`
+	// FirstRunID is the first run of the workflow that made the event (it
+	// stays the same across continue-as-new). The log refuses an event of
+	// any other run, so a workflow started again under a trajectory's id
+	// can never write into its log.
+	FirstRunID string `json:"first_run_id,omitempty"`
 	Kind         string    `json:"kind"`
 	Actor        string    `json:"actor"`
 	At           time.Time `json:"at"`
@@ -463,9 +499,13 @@ type Notification struct {
 	ReportInDoubt bool `json:"report_in_doubt,omitempty"`
 }
 
+// CauseReferred is the cause of a trajectory's referred event: there is one.
+const CauseReferred = "referred"
+
 // ReferredEvent is the first event of every trajectory. The API writes it as
 // soon as the workflow has started, and the workflow writes it again: the
-// same Seq makes the second write a no-op, and the trajectory is listed at once.
+// same cause makes the second write a no-op, and the trajectory is listed
+// at once.
 func ReferredEvent(id string, p programme.Programme, r Referral, at time.Time) Event {
 	return ReferredEventAt(id, p.ID, TimingsOf(p), r, at)
 }
@@ -477,10 +517,17 @@ func ReferredEventAt(id, programmeID string, t Timings, r Referral, at time.Time
 	if r.ConsultationID != "" {
 		detail = map[string]string{"consultation": r.ConsultationID}
 	}
+	if r.PreviousTrajectoryID != "" {
+		if detail == nil {
+			detail = map[string]string{}
+		}
+		detail["previous_trajectory"] = r.PreviousTrajectoryID
+	}
 	return Event{
 		Detail:       detail,
 		TrajectoryID: id,
 		Seq:          1,
+		Cause:        CauseReferred,
 		Kind:         EventReferred,
 		Actor:        "partner:" + r.Referrer.Organisation,
 		At:           at,

@@ -176,8 +176,9 @@ func (w *trajectoryWorkflow) timing(step trajectory.Step) (remindAt time.Time, h
 	}
 }
 
-// notify sends what is owed, then records that it went out, or that it
-// could not be delivered: either way it is settled, never sent again.
+// notify settles what is owed: a step past due shows the trajectory
+// overdue, an expired link ends its handover, and a reminder or alert goes
+// out (beside the main loop since changeEmailsBeside, inline before).
 func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
 	switch o.kind {
 	case pastDue:
@@ -187,51 +188,14 @@ func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
 		h := &w.c.State.Handovers[o.step.Number-1]
 		h.Ack = nil
 		w.c.PendingHandovers = slices.DeleteFunc(w.c.PendingHandovers, func(p trajectory.PendingHandover) bool { return p.Number == h.Number })
-		return w.record(ctx, w.event(ctx, trajectory.EventHandoverLinkExpired, "elkgezin", map[string]string{
+		return w.record(ctx, w.event(ctx, "link/"+w.handoverKey(*h)+"@"+h.LinkExpiresAt.UTC().Format(time.RFC3339), trajectory.EventHandoverLinkExpired, "elkgezin", map[string]string{
 			"handover": strconv.Itoa(h.Number), "service": h.Service.ID,
 		}))
 	}
-	var to trajectory.Recipient
-	var delivered bool
-	var err error
-	if o.step.Kind == trajectory.StepHandoverAck && o.kind == trajectory.Reminder {
-		h := w.c.State.Handovers[o.step.Number-1]
-		to = trajectory.Recipient{Role: trajectory.RoleService, ServiceID: h.Service.ID}
-		delivered, err = w.sendHandoverEmail(ctx, w.emailKey(*o.step, o.kind, to), trajectory.Reminder, o.step.Number)
-	} else {
-		to = w.recipient(o)
-		delivered, err = w.sendNotification(ctx, w.notification(o.kind, *o.step, to, nil))
+	if w.takes(ctx, changeEmailsBeside) {
+		return w.notifyBeside(ctx, o)
 	}
-	if err != nil {
-		return err
-	}
-	if o.kind == trajectory.Reminder && to.Role == trajectory.RoleCoach {
-		if err := w.sendReminderCopies(ctx, *o.step); err != nil {
-			return err
-		}
-	}
-	eventKind := trajectory.EventReminderSent
-	if o.kind != trajectory.Reminder {
-		eventKind = trajectory.EventAlertSent
-	}
-	// An Update may have reassigned the coach while the email was on its
-	// way; that reset what the previous coach was told, so the new coach is
-	// still owed it and the next wait sends it to them.
-	reassigned := to.Role == trajectory.RoleCoach && to.CoachID != w.c.State.CoachID &&
-		workflow.GetVersion(ctx, changeReassignedWhileSending, workflow.DefaultVersion, 1) >= 1
-	switch {
-	case reassigned:
-	case o.kind == trajectory.Reminder:
-		o.step.Reminded = true
-	default:
-		o.step.Alerted = true
-	}
-	if !delivered {
-		return w.publish(ctx)
-	}
-	return w.record(ctx, w.event(ctx, eventKind, "elkgezin", map[string]string{
-		"step": o.step.Key(), "due_at": o.step.DueAt.UTC().Format(time.RFC3339), "to": to.ID(),
-	}))
+	return w.notifyInline(ctx, o)
 }
 
 // recipient of a reminder (the coach) or an alert (the supervisor; the coach

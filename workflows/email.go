@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"elkgezin/activities"
@@ -35,52 +38,60 @@ func (w *trajectoryWorkflow) notification(kind trajectory.NotificationKind, step
 	}
 }
 
-func (w *trajectoryWorkflow) sendNotification(ctx workflow.Context, n trajectory.Notification) (delivered bool, err error) {
-	failure := trajectory.EmailFailure{Kind: n.Kind, Step: n.Step.Key(), To: n.Recipient.ID()}
-	return w.sendEmail(ctx, (*activities.Activities).SendNotification, n, n.Step, failure)
+// sentDetail is the detail of the event that records an email about step
+// to a recipient as sent.
+func sentDetail(step trajectory.Step, to trajectory.Recipient) map[string]string {
+	return map[string]string{"step": step.Key(), "due_at": step.DueAt.UTC().Format(time.RFC3339), "to": to.ID()}
 }
 
-// sendEmail runs an email activity. The ledger behind it sends each key
-// once; Temporal retries while the mail server is down. A failure no retry
-// can mend (the server refused the address, the email cannot be built: an
-// unknown coach, a missing address) does not fail the trajectory: it is
-// recorded as an event without any address, shown to supervisors, reported
-// to the supervisor by email, and the trajectory carries on.
-//
-// An email in doubt (a worker died as the server was accepting it) is
-// reported the same way, but counts as delivered: it may well have
-// arrived, so a handover still waits for its acknowledgement.
-func (w *trajectoryWorkflow) sendEmail(ctx workflow.Context, activity, arg any, about trajectory.Step, failure trajectory.EmailFailure) (delivered bool, err error) {
-	err = workflow.ExecuteActivity(withEmailOptions(ctx), activity, arg).Get(ctx, nil)
-	if err == nil {
-		return true, nil
+// sendOwed sends the notices and handovers the trajectory owes: beside the
+// main loop since changeEmailsBeside, inline before.
+func (w *trajectoryWorkflow) sendOwed(ctx workflow.Context) error {
+	if len(w.c.PendingNotices) == 0 && !w.handoverToSend() {
+		return nil
 	}
-	if hasErrorType(err, activities.ErrTypeEmailInDoubt) {
-		// Before the change, the activity settled such an email as sent.
-		if workflow.GetVersion(ctx, changeEmailInDoubtReported, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-			return true, nil
-		}
-		failure.Reason = activities.ErrTypeEmailInDoubt
-		return true, w.emailFailed(ctx, about, failure)
+	if w.takes(ctx, changeEmailsBeside) {
+		w.dispatchNotices(ctx)
+		w.dispatchHandovers(ctx)
+		return nil
 	}
-	switch {
-	case hasErrorType(err, activities.ErrTypeEmailRejected):
-		failure.Reason = activities.ErrTypeEmailRejected
-	case hasErrorType(err, activities.ErrTypeInvalidNotification):
-		failure.Reason = activities.ErrTypeInvalidNotification
-	default:
-		return false, err
+	if err := w.sendNotices(ctx); err != nil {
+		return err
 	}
-	if workflow.GetVersion(ctx, changeEmailFailureCarriesOn, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return false, err
+	return w.sendHandovers(ctx)
+}
+
+// queueNotice owes an email that is not tied to a step's instant; the main
+// loop sends it, so the Update that caused it does not wait for the mail server.
+func (w *trajectoryWorkflow) queueNotice(kind trajectory.NotificationKind, about trajectory.Step, to trajectory.Recipient, failed *trajectory.EmailFailure) {
+	w.c.PendingNotices = append(w.c.PendingNotices, w.notification(kind, about, to, failed))
+	w.wakeMainLoop()
+}
+
+// noticeEvent is the event that records a notice as sent.
+func noticeEvent(n trajectory.Notification) (kind string, detail map[string]string) {
+	kind = trajectory.EventAssignmentNoticeSent
+	if n.Kind == trajectory.EmailFailedNotice {
+		kind = trajectory.EventAlertSent
 	}
-	return false, w.emailFailed(ctx, about, failure)
+	detail = sentDetail(n.Step, n.Recipient)
+	detail["notice"] = string(n.Kind)
+	return kind, detail
+}
+
+// dispatchNotices puts every notice owed on its way.
+func (w *trajectoryWorkflow) dispatchNotices(ctx workflow.Context) {
+	for _, n := range w.c.PendingNotices {
+		kind, detail := noticeEvent(n)
+		w.send(ctx, trajectory.Sending{Notification: &n, About: n.Step, Event: kind, Detail: detail})
+	}
+	w.c.PendingNotices = nil
 }
 
 // emailFailed records an email that failed for good and tells the
 // supervisor, unless it was the supervisor's own email that failed: then
 // the search attribute EmailFailed is the way they learn it.
-func (w *trajectoryWorkflow) emailFailed(ctx workflow.Context, about trajectory.Step, f trajectory.EmailFailure) error {
+func (w *trajectoryWorkflow) emailFailed(ctx workflow.Context, key string, about trajectory.Step, f trajectory.EmailFailure) error {
 	f.At = workflow.Now(ctx)
 	s := &w.c.State
 	s.EmailFailed = true
@@ -93,40 +104,37 @@ func (w *trajectoryWorkflow) emailFailed(ctx workflow.Context, about trajectory.
 		failed := f
 		w.queueNotice(trajectory.EmailFailedNotice, about, supervisor, &failed)
 	}
-	return w.record(ctx, w.event(ctx, trajectory.EventEmailFailed, "elkgezin", map[string]string{
+	return w.record(ctx, w.event(ctx, emailTrigger(key), trajectory.EventEmailFailed, "elkgezin", map[string]string{
 		"kind": string(f.Kind), "step": f.Step, "to": f.To, "reason": f.Reason,
 	}))
 }
 
-// queueNotice owes an email that is not tied to a step's instant; the main
-// loop sends it, so the Update that caused it does not wait for the mail server.
-func (w *trajectoryWorkflow) queueNotice(kind trajectory.NotificationKind, about trajectory.Step, to trajectory.Recipient, failed *trajectory.EmailFailure) {
-	w.c.PendingNotices = append(w.c.PendingNotices, w.notification(kind, about, to, failed))
-	w.wakeMainLoop()
-}
-
-// sendNotices sends every notice owed. A notice that fails is recorded
-// like any email; a failed notice to the supervisor is not reported again.
-func (w *trajectoryWorkflow) sendNotices(ctx workflow.Context) error {
-	for len(w.c.PendingNotices) > 0 {
-		n := w.c.PendingNotices[0]
-		delivered, err := w.sendNotification(ctx, n)
-		if err != nil {
-			return err
-		}
-		w.c.PendingNotices = w.c.PendingNotices[1:]
-		if !delivered {
-			continue
-		}
-		kind := trajectory.EventAssignmentNoticeSent
-		if n.Kind == trajectory.EmailFailedNotice {
-			kind = trajectory.EventAlertSent
-		}
-		if err := w.record(ctx, w.event(ctx, kind, "elkgezin", map[string]string{
-			"step": n.Step.Key(), "due_at": n.Step.DueAt.UTC().Format("2006-01-02T15:04:05Z07:00"), "to": n.Recipient.ID(), "notice": string(n.Kind),
-		})); err != nil {
-			return err
+// failureReason is why an email activity failed, for an EmailFailure: a
+// refusal, an email that cannot be built, one in doubt, or one not
+// delivered within the trajectory's delivery limit (or not at all).
+func failureReason(err error) string {
+	for _, reason := range []string{activities.ErrTypeEmailRejected, activities.ErrTypeInvalidNotification, activities.ErrTypeEmailInDoubt} {
+		if hasErrorType(err, reason) {
+			return reason
 		}
 	}
-	return nil
+	return trajectory.EmailNotDelivered
+}
+
+// The email activity heartbeats every second, so one whose worker died is
+// retried after a few seconds instead of after StartToCloseTimeout. Emails
+// wait their turn on the rate-limited email queue; one that is not
+// delivered within the trajectory's delivery limit (limit, zero for runs
+// from before it) is given up and reported.
+func (w *trajectoryWorkflow) withEmailOptions(ctx workflow.Context, limit time.Duration) workflow.Context {
+	opts := workflow.ActivityOptions{
+		ScheduleToCloseTimeout: limit,
+		StartToCloseTimeout:    20 * time.Second,
+		HeartbeatTimeout:       5 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	}
+	if w.takes(ctx, changeEmailTaskQueue) {
+		opts.TaskQueue = trajectory.EmailTaskQueue
+	}
+	return workflow.WithActivityOptions(ctx, opts)
 }

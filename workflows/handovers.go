@@ -7,7 +7,6 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/activities"
 	"elkgezin/trajectory"
 )
 
@@ -42,52 +41,10 @@ func (w *trajectoryWorkflow) handOver(ctx workflow.Context, req trajectory.HandO
 	})
 	w.c.PendingHandovers = append(w.c.PendingHandovers, trajectory.PendingHandover{Number: n, Request: req})
 	w.wakeMainLoop()
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventHandoverRequested, req.By, map[string]string{
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventHandoverRequested, req.By, map[string]string{
 		"handover": strconv.Itoa(n), "service": req.Service.ID, "shares": strings.Join(req.Consent.Shares, ","),
 		"consent_recorded_on": req.Consent.RecordedOn.String(), "reason": req.Reason,
 	}))
-}
-
-// sendHandovers emails every handover waiting to go out; the service then
-// has the programme's limit to acknowledge it. One whose email fails for
-// good is held for the coach to correct.
-func (w *trajectoryWorkflow) sendHandovers(ctx workflow.Context) error {
-	for {
-		i := slices.IndexFunc(w.c.PendingHandovers, func(p trajectory.PendingHandover) bool { return !p.Held })
-		if i < 0 {
-			return nil
-		}
-		p := w.c.PendingHandovers[i]
-		h := &w.c.State.Handovers[p.Number-1]
-		if workflow.GetVersion(ctx, changeLinkExpiryFromSend, workflow.DefaultVersion, 1) >= 1 {
-			h.LinkExpiresAt = workflow.Now(ctx).Add(w.c.Timings.LinkValidFor.Std())
-		}
-		delivered, err := w.sendHandoverEmail(ctx, w.handoverKey(*h), trajectory.HandoverNotice, p.Number)
-		if err != nil {
-			return err
-		}
-		h = &w.c.State.Handovers[p.Number-1]
-		if !delivered {
-			h.Failed = true
-			w.c.PendingHandovers[i].Held = true
-			if err := w.publish(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		w.c.PendingHandovers = slices.Delete(w.c.PendingHandovers, i, i+1)
-		now := workflow.Now(ctx)
-		h.SentAt = now
-		// A quick service may acknowledge before the send is reported back.
-		if h.AcknowledgedAt.IsZero() {
-			h.Ack = &trajectory.Step{Kind: trajectory.StepHandoverAck, Number: p.Number, DueAt: now.Add(w.c.Timings.AcknowledgementLimit.Std())}
-		}
-		if err := w.record(ctx, w.event(ctx, trajectory.EventHandoverSent, "elkgezin", map[string]string{
-			"handover": strconv.Itoa(p.Number), "service": h.Service.ID,
-		})); err != nil {
-			return err
-		}
-	}
 }
 
 // handoverKey names one handover email: the first attempt keeps the key
@@ -100,9 +57,10 @@ func (w *trajectoryWorkflow) handoverKey(h trajectory.Handover) string {
 	return key
 }
 
-// sendHandoverEmail sends the handover (kind HandoverNotice) or a reminder
-// to acknowledge it. Only what the family consented to share goes in it.
-func (w *trajectoryWorkflow) sendHandoverEmail(ctx workflow.Context, key string, kind trajectory.NotificationKind, number int) (delivered bool, err error) {
+// handoverEmail is the handover email (kind HandoverNotice) or a reminder
+// to acknowledge it, and the step it is about. Only what the family
+// consented to share goes in it.
+func (w *trajectoryWorkflow) handoverEmail(key string, kind trajectory.NotificationKind, number int) (trajectory.HandoverEmail, trajectory.Step) {
 	h := w.c.State.Handovers[number-1]
 	email := trajectory.HandoverEmail{
 		Service:       h.Service,
@@ -125,12 +83,11 @@ func (w *trajectoryWorkflow) sendHandoverEmail(ctx workflow.Context, key string,
 		}
 		email.Shared = w.sharedData(h.Shares)
 	}
-	to := trajectory.Recipient{Role: trajectory.RoleService, ServiceID: h.Service.ID}
 	step := trajectory.Step{Kind: trajectory.StepHandoverAck, Number: number, DueAt: h.LinkExpiresAt}
 	if h.Ack != nil {
 		step = *h.Ack
 	}
-	return w.sendEmail(ctx, (*activities.Activities).SendHandover, email, step, trajectory.EmailFailure{Kind: kind, Step: step.Key(), To: to.ID()})
+	return email, step
 }
 
 // sharedData is the family's data the family consented to share, and nothing else.
@@ -177,7 +134,7 @@ func (w *trajectoryWorkflow) acknowledgeHandover(ctx workflow.Context, req traje
 	h.AcknowledgedAt = workflow.Now(ctx)
 	h.Ack = nil
 	w.wakeMainLoop()
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventHandoverAcknowledged, req.By, map[string]string{
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventHandoverAcknowledged, req.By, map[string]string{
 		"handover": strconv.Itoa(req.Number), "service": h.Service.ID,
 	}))
 }
@@ -210,7 +167,7 @@ func (w *trajectoryWorkflow) resendHandover(ctx workflow.Context, req trajectory
 		}
 	}
 	w.wakeMainLoop()
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventHandoverResent, req.By, map[string]string{
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventHandoverResent, req.By, map[string]string{
 		"handover": strconv.Itoa(req.Number), "service": req.Service.ID,
 	}))
 }

@@ -30,7 +30,7 @@ func (w *trajectoryWorkflow) openMilestones(after string, from time.Time) {
 
 // beginMilestones opens the milestones that count from the referral.
 func (w *trajectoryWorkflow) beginMilestones(ctx workflow.Context) {
-	if len(w.c.Timings.Milestones) == 0 || workflow.GetVersion(ctx, changeMilestones, workflow.DefaultVersion, 1) < 1 {
+	if len(w.c.Timings.Milestones) == 0 || !w.takes(ctx, changeMilestones) {
 		return
 	}
 	w.openMilestones(trajectory.MilestoneAfterReferral, w.c.State.ReferredAt)
@@ -43,7 +43,7 @@ func (w *trajectoryWorkflow) adoptMilestones(ctx workflow.Context) {
 	if len(w.c.Timings.Milestones) == 0 && len(w.c.State.Milestones) == 0 {
 		return
 	}
-	if workflow.GetVersion(ctx, changeMilestones, workflow.DefaultVersion, 1) < 1 {
+	if !w.takes(ctx, changeMilestones) {
 		return
 	}
 	w.c.State.Milestones = slices.DeleteFunc(w.c.State.Milestones, func(s *trajectory.Step) bool {
@@ -125,7 +125,7 @@ func (w *trajectoryWorkflow) recordMilestone(ctx workflow.Context, req trajector
 	if req.Note != "" {
 		detail["note"] = req.Note
 	}
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventMilestoneReached, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventMilestoneReached, req.By, detail))
 }
 
 // stepDetail adds to an event's detail which step it completed, when that
@@ -176,37 +176,19 @@ func (w *trajectoryWorkflow) assignCoWorker(ctx workflow.Context, req trajectory
 	} else {
 		w.c.State.CoWorkers = append(w.c.State.CoWorkers, trajectory.CoWorker{ID: req.CoWorkerID, Role: req.Role})
 	}
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventCoWorkerAssigned, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventCoWorkerAssigned, req.By, detail))
 }
 
-// sendReminderCopies sends a copy of a reminder to the coach to each
-// co-worker whose role the programme names in copy_reminders_to. Each copy
-// is its own obligation (its own key), recorded like the reminder.
-func (w *trajectoryWorkflow) sendReminderCopies(ctx workflow.Context, step trajectory.Step) error {
+// copyRecipients are the co-workers whose role the programme names in
+// copy_reminders_to: each gets a copy of every reminder to the coach.
+func (w *trajectoryWorkflow) copyRecipients() []trajectory.Recipient {
 	var to []trajectory.Recipient
 	for _, c := range w.c.State.CoWorkers {
 		if slices.Contains(w.c.Timings.CopyRemindersTo, c.Role) {
 			to = append(to, trajectory.Recipient{Role: trajectory.RoleCoWorker, CoWorkerID: c.ID})
 		}
 	}
-	if len(to) == 0 || workflow.GetVersion(ctx, changeReminderCopies, workflow.DefaultVersion, 1) < 1 {
-		return nil
-	}
-	for _, r := range to {
-		delivered, err := w.sendNotification(ctx, w.notification(trajectory.Reminder, step, r, nil))
-		if err != nil {
-			return err
-		}
-		if !delivered {
-			continue
-		}
-		if err := w.record(ctx, w.event(ctx, trajectory.EventReminderSent, "elkgezin", map[string]string{
-			"step": step.Key(), "due_at": step.DueAt.UTC().Format(time.RFC3339), "to": r.ID(), "copy": "true",
-		})); err != nil {
-			return err
-		}
-	}
-	return nil
+	return to
 }
 
 func (w *trajectoryWorkflow) validateRecordAttendance(ctx workflow.Context, req trajectory.RecordAttendance) error {
@@ -220,7 +202,7 @@ func (w *trajectoryWorkflow) validateRecordAttendance(ctx workflow.Context, req 
 // Update's id is the activity's, so a repeated request records it once.
 func (w *trajectoryWorkflow) recordAttendance(ctx workflow.Context, req trajectory.RecordAttendance) (trajectory.State, error) {
 	w.c.State.ActivitiesAttended++
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventActivityAttended, req.By, map[string]string{
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventActivityAttended, req.By, map[string]string{
 		"activity": req.ActivityID, "kind": req.Kind, "on": req.On.String(),
 	}))
 }

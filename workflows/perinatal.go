@@ -19,7 +19,7 @@ func (w *trajectoryWorkflow) isPerinatal() bool {
 // all at once at night. Runs started before changeMorningDeadlines keep
 // midnight UTC.
 func (w *trajectoryWorkflow) dayDeadline(ctx workflow.Context, midnightUTC time.Time) time.Time {
-	if workflow.GetVersion(ctx, changeMorningDeadlines, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !w.takes(ctx, changeMorningDeadlines) {
 		return midnightUTC
 	}
 	return trajectory.MorningOf(midnightUTC)
@@ -120,7 +120,7 @@ func (w *trajectoryWorkflow) recordBirth(ctx workflow.Context, req trajectory.Re
 	if req.Name != "" {
 		detail["name"] = req.Name
 	}
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventBirthRecorded, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventBirthRecorded, req.By, detail))
 }
 
 func (w *trajectoryWorkflow) validateExtendFollowUp(ctx workflow.Context, req trajectory.ExtendFollowUp) error {
@@ -144,7 +144,7 @@ func (w *trajectoryWorkflow) extendFollowUp(ctx workflow.Context, req trajectory
 	w.c.State.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: w.dayDeadline(ctx, req.Until.Time)}
 	w.c.State.Extensions = append(w.c.State.Extensions, req.Until.String())
 	w.wakeMainLoop()
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventFollowUpExtended, req.By, map[string]string{
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventFollowUpExtended, req.By, map[string]string{
 		"until": req.Until.String(), "previous_end": previous.UTC().Format(time.RFC3339), "reason": req.Reason,
 	}))
 }

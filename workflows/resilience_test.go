@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -203,7 +204,7 @@ func TestVisitRetriedAcrossContinueAsNewIsRecordedOnce(t *testing.T) {
 					t.Errorf("retry failed: %v", err)
 					return
 				}
-				answered = v.(trajectory.State)
+				answered = v.(trajectory.StepResult).State
 			},
 		}, visit)
 	}, time.Minute)
@@ -212,8 +213,11 @@ func TestVisitRetriedAcrossContinueAsNewIsRecordedOnce(t *testing.T) {
 	if answered.VisitsDone != 1 || r2.finalState().VisitsDone != 1 {
 		t.Errorf("visits done after the retry: answered %d, final %d; want 1", answered.VisitsDone, r2.finalState().VisitsDone)
 	}
-	if n := r.countEvents(trajectory.EventVisitDone) + r2.countEvents(trajectory.EventVisitDone); n != 1 {
-		t.Errorf("%d visit events, want 1", n)
+	// Both runs may write the visit (the first recorded it, the second
+	// carried it unwritten): the log holds it once.
+	n, err := r.store.CountEvents(context.Background(), in.TrajectoryID, trajectory.EventVisitDone)
+	if err != nil || n != 1 {
+		t.Errorf("%d visit events in the log (%v), want 1", n, err)
 	}
 }
 

@@ -39,7 +39,7 @@ func (w *trajectoryWorkflow) assignCoach(ctx workflow.Context, req trajectory.As
 	if previous != "" {
 		detail["previous_coach"] = previous
 	}
-	notify := workflow.GetVersion(ctx, changeAssignmentNotice, workflow.DefaultVersion, 1) >= 1
+	notify := w.takes(ctx, changeAssignmentNotice)
 	if w.c.State.Phase == trajectory.PhaseReferred {
 		done := w.completeStep(ctx, req.By, &trajectory.Step{Kind: trajectory.StepIntake, DueAt: w.c.State.ReferredAt.Add(w.c.Timings.IntakeDeadline.Std())})
 		stepDetail(detail, done, workflow.Now(ctx))
@@ -55,7 +55,7 @@ func (w *trajectoryWorkflow) assignCoach(ctx workflow.Context, req trajectory.As
 	if notify && w.c.State.Next != nil {
 		w.queueNotice(trajectory.AssignmentNotice, *w.c.State.Next, w.coach(), nil)
 	}
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventCoachAssigned, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventCoachAssigned, req.By, detail))
 }
 
 // owedToNewCoach makes every reminder and alert that went to the previous
@@ -98,7 +98,7 @@ func (w *trajectoryWorkflow) recordIntake(ctx workflow.Context, req trajectory.R
 	if w.isPerinatal() {
 		w.c.State.Phase = w.supportPhase()
 	}
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventIntakeDone, req.By, stepDetail(visitDetail(doneAt, next, req.Note), done, doneAt)))
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventIntakeDone, req.By, stepDetail(visitDetail(doneAt, next, req.Note), done, doneAt)))
 }
 
 func (w *trajectoryWorkflow) validateRecordVisit(ctx workflow.Context, req trajectory.RecordVisit) error {
@@ -122,7 +122,7 @@ func (w *trajectoryWorkflow) recordVisit(ctx workflow.Context, req trajectory.Re
 	w.c.State.Phase = w.supportPhase()
 	detail := stepDetail(visitDetail(doneAt, next, req.Note), done, doneAt)
 	detail["visit"] = strconv.Itoa(number)
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventVisitDone, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventVisitDone, req.By, detail))
 }
 
 func (w *trajectoryWorkflow) validateClose(ctx workflow.Context, req trajectory.Close) error {
@@ -156,7 +156,7 @@ func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (
 	if req.Text != "" {
 		detail["text"] = req.Text
 	}
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventClosed, req.By, detail))
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventClosed, req.By, detail))
 }
 
 // completeStep marks the coach's open step done, opens the next one (nil

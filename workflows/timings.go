@@ -41,5 +41,5 @@ func (w *trajectoryWorkflow) adoptTimings(ctx workflow.Context, req trajectory.A
 	w.c.Timings = req.Timings
 	w.adoptMilestones(ctx)
 	w.wakeMainLoop()
-	return w.c.State, w.record(ctx, w.event(ctx, trajectory.EventTimingsAdopted, req.By, map[string]string{"reason": req.Reason}))
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventTimingsAdopted, req.By, map[string]string{"reason": req.Reason}))
 }

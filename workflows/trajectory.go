@@ -4,13 +4,14 @@
 // timings, copied from its programme at referral.
 //
 // Trajectories run for years, so every change to the sequence of commands
-// this code produces is guarded by workflow.GetVersion (the change ids are
-// the constants in versions.go), and TestReplayRecordedHistories replays
-// recorded histories of every path against it.
+// this code produces is guarded by workflow.GetVersion (the change ids and
+// their retirement are in versions.go), and TestReplayRecordedHistories
+// replays recorded histories of every path against it.
 package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -37,9 +38,19 @@ type trajectoryWorkflow struct {
 	// stepChanged wakes the main loop when an Update changed what is owed,
 	// so the timers of a step done are cancelled at once.
 	stepChanged workflow.Channel
-	// published holds the search attribute values this run last upserted,
-	// so an event upserts only what changed.
+	// published holds the search attribute values this run last upserted
+	// (or started with), so an event upserts only what changed.
 	published map[string]string
+	// revision is the revision of the code that began this run (versions.go).
+	revision workflow.Version
+	// recorded are the events of the Update being handled (recording):
+	// its answer carries them (trajectory.StepResult). A handler never
+	// blocks once events are written from the history, so no other
+	// coroutine records while one runs.
+	recorded  []trajectory.Event
+	recording bool
+	// rollOver is set by the roll-over Update: the run continues as new.
+	rollOver bool
 }
 
 // Trajectory runs one family's trajectory: it waits for the coach's next
@@ -50,6 +61,7 @@ type trajectoryWorkflow struct {
 // delivered never ends it: the failure is recorded and shown to supervisors.
 func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
 	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1), published: map[string]string{}}
+	w.revision = codeRevision(ctx)
 	// The state is set up before the handlers exist: an Update that arrives
 	// with the start runs in the first workflow task, and must find it.
 	continued := in.Carried != nil || in.State != nil
@@ -59,6 +71,9 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 		w.begin(ctx)
 		w.planPerinatal(ctx)
 	}
+	if w.revision >= 1 {
+		w.startedWith(ctx)
+	}
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.c.State, err
 	}
@@ -66,27 +81,29 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 		return w.c.State, err
 	}
 	if !continued {
-		if err := w.record(ctx, trajectory.ReferredEventAt(in.TrajectoryID, w.c.State.ProgrammeID, w.c.Timings, in.Referral, w.c.State.ReferredAt)); err != nil {
+		referred := trajectory.ReferredEventAt(in.TrajectoryID, w.c.State.ProgrammeID, w.c.Timings, in.Referral, w.c.State.ReferredAt)
+		referred.FirstRunID = workflow.GetInfo(ctx).FirstRunID
+		if err := w.recordInTask(ctx, referred); err != nil {
 			return w.c.State, err
 		}
 	}
+	workflow.Go(ctx, w.writeEvents)
+	w.resumeSending(ctx)
 
 	for !w.finished() {
-		if w.historyIsLong(ctx) {
+		if w.historyIsLong(ctx) || w.rollOver {
 			return w.c.State, w.continueAsNew(ctx)
 		}
-		if err := w.sendNotices(ctx); err != nil {
-			return w.c.State, err
-		}
-		if err := w.sendHandovers(ctx); err != nil {
+		if err := w.sendOwed(ctx); err != nil {
 			return w.c.State, err
 		}
 		if err := w.waitForStep(ctx); err != nil {
 			return w.c.State, err
 		}
 	}
-	// Let the closing Update finish recording before the run completes.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// Let the closing Update finish, and its event reach the log, before
+	// the run completes.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(w.c.Unwritten) == 0 }); err != nil {
 		return w.c.State, err
 	}
 	return w.c.State, nil
@@ -98,7 +115,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 // until its link expires; a handover whose email failed waits as long for
 // the coach to correct the address. The closing handover is the point of it all.
 func (w *trajectoryWorkflow) finished() bool {
-	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 {
+	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 || len(w.c.Sending) > 0 {
 		return false
 	}
 	for _, h := range w.c.State.Handovers {
@@ -109,9 +126,13 @@ func (w *trajectoryWorkflow) finished() bool {
 	return true
 }
 
-// begin sets up a new trajectory: referred, waiting for a coach.
+// begin sets up a new trajectory: referred, waiting for a coach, from the
+// instant the API accepted the referral.
 func (w *trajectoryWorkflow) begin(ctx workflow.Context) {
-	now := workflow.Now(ctx)
+	now := w.in.ReferredAt
+	if now.IsZero() {
+		now = workflow.Now(ctx)
+	}
 	timings := w.in.Timings
 	if timings == nil && w.in.Programme != nil {
 		t := trajectory.TimingsOf(*w.in.Programme)
@@ -213,7 +234,7 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 	}
 	workflow.SetCurrentDetails(ctx, details)
 
-	onlyChanges := workflow.GetVersion(ctx, changePublishChangesOnly, workflow.DefaultVersion, 1) >= 1
+	onlyChanges := w.takes(ctx, changePublishChangesOnly)
 	if onlyChanges && s.EmailFailed {
 		attributes = append(attributes, attribute{"EmailFailed", "true", trajectory.SearchEmailFailed.ValueSet(true)})
 	}
@@ -229,6 +250,36 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 		return nil
 	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+// startedWith takes the search attributes the run started with (the API
+// sends a referral's with the start; continue-as-new carries them over)
+// as published, so the first publish upserts only what differs.
+func (w *trajectoryWorkflow) startedWith(ctx workflow.Context) {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	keyword := func(k temporal.SearchAttributeKeyKeyword) {
+		if v, ok := sa.GetKeyword(k); ok {
+			w.published[k.GetName()] = v
+		}
+	}
+	boolean := func(k temporal.SearchAttributeKeyBool) {
+		if v, ok := sa.GetBool(k); ok {
+			w.published[k.GetName()] = fmt.Sprint(v)
+		}
+	}
+	keyword(trajectory.SearchProgramme)
+	keyword(trajectory.SearchReferrerOrganisation)
+	keyword(trajectory.SearchPhase)
+	keyword(trajectory.SearchCoach)
+	w.published[trajectory.SearchNextStep.GetName()] = "" // unset, unless the start set it
+	w.published[trajectory.SearchNextDueAt.GetName()] = ""
+	keyword(trajectory.SearchNextStep)
+	boolean(trajectory.SearchOverdue)
+	boolean(trajectory.SearchEscalated)
+	boolean(trajectory.SearchEmailFailed)
+	if v, ok := sa.GetTime(trajectory.SearchNextDueAt); ok {
+		w.published[trajectory.SearchNextDueAt.GetName()] = v.UTC().Format(time.RFC3339)
+	}
 }
 
 func orNone(s string) string {
@@ -252,6 +303,10 @@ func (w *trajectoryWorkflow) historyIsLong(ctx workflow.Context) bool {
 // continueAsNew hands the carried state to a fresh run once every Update in
 // flight has finished, so no step is lost at the seam. The input stays what
 // it was at referral.
+//
+// Events not yet written and emails on their way go with the carried
+// state: the next run writes and sends them again, under the same causes
+// and keys, so neither happens twice.
 func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
@@ -264,7 +319,9 @@ func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 }
 
 // event numbers the next event of the log and snapshots the read model.
-func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, detail map[string]string) trajectory.Event {
+// trigger names what made it (updateTrigger, emailTrigger): with the kind,
+// it is the event's cause, unique within the trajectory.
+func (w *trajectoryWorkflow) event(ctx workflow.Context, trigger, kind, actor string, detail map[string]string) trajectory.Event {
 	w.c.State.EventSeq++
 	if err := w.publish(ctx); err != nil {
 		// Only an unregistered search attribute fails here; `elkgezin
@@ -292,6 +349,8 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 	return trajectory.Event{
 		TrajectoryID: s.TrajectoryID,
 		Seq:          s.EventSeq,
+		Cause:        kind + "/" + trigger,
+		FirstRunID:   workflow.GetInfo(ctx).FirstRunID,
 		Kind:         kind,
 		Actor:        actor,
 		At:           workflow.Now(ctx),
@@ -300,36 +359,90 @@ func (w *trajectoryWorkflow) event(ctx workflow.Context, kind, actor string, det
 	}
 }
 
-// record writes an event to PostgreSQL, retried until the database
-// answers. An event the store refuses as invalid can never be written: it
-// is logged (by kind and number) and the trajectory carries on.
-//
-// Since changeEventsWrittenLocally it is a local activity, within the
-// workflow task that made the event: a referral's first run is then one
-// workflow task, and a step's Update completes in the task that accepted
-// it, where an activity task and a second workflow task used to follow.
+// updateTrigger names the Update being handled, as an event's trigger.
+func updateTrigger(ctx workflow.Context) string {
+	return "update/" + workflow.GetCurrentUpdateInfo(ctx).ID
+}
+
+// emailTrigger names an email obligation by its key, as an event's trigger.
+func emailTrigger(key string) string { return "email/" + key }
+
+// record keeps an event for the log. Since changeEventsFromHistory it goes
+// into the carried state, and writeEvents writes it by an activity that
+// this workflow task schedules: only events of tasks that Temporal
+// recorded ever reach the log, in the history's order. An Update does not
+// wait for the write; its answer carries its events, which the API writes
+// before it answers, so a coach sees a step the moment it is confirmed.
 func (w *trajectoryWorkflow) record(ctx workflow.Context, e trajectory.Event) error {
 	if upgradeProbe != nil {
 		upgradeProbe(ctx, e)
 	}
+	if !w.takes(ctx, changeEventsFromHistory) {
+		return w.recordInTask(ctx, e)
+	}
+	w.c.Unwritten = append(w.c.Unwritten, e)
+	if w.recording {
+		w.recorded = append(w.recorded, e)
+	}
+	return nil
+}
+
+// recordInTask writes an event before the workflow task goes on, retried
+// until the database answers: the referred event, by a local activity
+// within the first workflow task (its content follows from the input
+// alone, so a retried first task writes the same event), and every event
+// of runs from before changeEventsFromHistory. An event the store refuses
+// as invalid can never be written: it is logged (by kind and number) and
+// the trajectory carries on.
+func (w *trajectoryWorkflow) recordInTask(ctx workflow.Context, e trajectory.Event) error {
 	var err error
-	if workflow.GetVersion(ctx, changeEventsWrittenLocally, workflow.DefaultVersion, 1) >= 1 {
+	if w.takes(ctx, changeEventsWrittenLocally) {
 		err = workflow.ExecuteLocalActivity(withLocalRecordOptions(ctx), activities.RecordEventName, e).Get(ctx, nil)
 	} else {
 		err = workflow.ExecuteActivity(withRecordOptions(ctx), (*activities.Activities).RecordEvent, e).Get(ctx, nil)
 	}
-	if hasErrorType(err, activities.ErrTypeInvalidEvent) && workflow.GetVersion(ctx, changeInvalidEventSkipped, workflow.DefaultVersion, 1) >= 1 {
+	if hasErrorType(err, activities.ErrTypeInvalidEvent) && w.takes(ctx, changeInvalidEventSkipped) {
 		workflow.GetLogger(ctx).Error("event refused by the store; trajectory carries on", "kind", e.Kind, "seq", e.Seq, "error", err)
 		return nil
 	}
 	return err
 }
 
+// eventsPerWrite bounds the events one RecordEvents activity writes.
+const eventsPerWrite = 50
+
+// writeEvents writes the events recorded in the history to the log, in
+// order, as many at a time as are waiting, for as long as the run lasts.
+// The activity retries until the database answers; a write that was made
+// before (by the API, or an earlier attempt) changes nothing.
+func (w *trajectoryWorkflow) writeEvents(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(w.c.Unwritten) > 0 }); err != nil {
+			return
+		}
+		batch := slices.Clone(w.c.Unwritten[:min(len(w.c.Unwritten), eventsPerWrite)])
+		if err := workflow.ExecuteActivity(withRecordOptions(ctx), activities.RecordEventsName, batch).Get(ctx, nil); err != nil {
+			if temporal.IsCanceledError(err) {
+				return
+			}
+			// The activity retries without limit, so this is no outage: it
+			// could not even run. The events stay, and are tried again.
+			workflow.GetLogger(ctx).Error("events not written; trying again in a minute", "events", len(batch), "error", err)
+			if err := workflow.Sleep(ctx, time.Minute); err != nil {
+				return
+			}
+			continue
+		}
+		// Events are only ever added at the end: the batch is still the front.
+		w.c.Unwritten = slices.Delete(w.c.Unwritten, 0, len(batch))
+	}
+}
+
 // recordRetry retries an event's write without limit: a database that is
 // down only delays a step, it never loses one.
 var recordRetry = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
 
-// The write as an activity, in runs from before changeEventsWrittenLocally.
+// The write as an activity.
 func withRecordOptions(ctx workflow.Context) workflow.Context {
 	retry := recordRetry
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -357,19 +470,3 @@ const recordAttemptTimeout = 15 * time.Second
 
 // recordGivesUpAfter bounds an event's local write: never, in practice.
 const recordGivesUpAfter = 10 * 365 * 24 * time.Hour
-
-// The email activity heartbeats every second, so one whose worker died is
-// retried after a few seconds instead of after StartToCloseTimeout. Emails
-// wait their turn on the rate-limited email queue with no schedule-to-start
-// limit: a storm only delays them.
-func withEmailOptions(ctx workflow.Context) workflow.Context {
-	opts := workflow.ActivityOptions{
-		StartToCloseTimeout: 20 * time.Second,
-		HeartbeatTimeout:    5 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
-	}
-	if workflow.GetVersion(ctx, changeEmailTaskQueue, workflow.DefaultVersion, 1) >= 1 {
-		opts.TaskQueue = trajectory.EmailTaskQueue
-	}
-	return workflow.WithActivityOptions(ctx, opts)
-}

@@ -61,6 +61,9 @@ func (w *trajectoryWorkflow) registerHandlers(ctx workflow.Context) error {
 		// after the closure too: the closing handover is the point of it all.
 		register(ctx, w, trajectory.UpdateAcknowledgeHandover, w.acknowledgeHandover, w.validateAcknowledgeHandover, closedAllowed),
 		register(ctx, w, trajectory.UpdateResendHandover, w.resendHandover, w.validateResendHandover, closedAllowed),
+		// An operator moves every running trajectory onto the code that
+		// runs now, open or closed (versions.go).
+		register(ctx, w, trajectory.UpdateRollOver, w.rollOverNow, acceptRollOver, closedAllowed),
 	)
 }
 
@@ -72,23 +75,32 @@ const (
 	closedAllowed afterClosure = true
 )
 
-// register sets up one Update. Every Update shares two rules, kept here so
-// no step can forget them: a closed trajectory takes no more steps (but
-// those allowed after closure), and an Update already applied, also by an
+// register sets up one Update. Every Update shares three rules, kept here
+// so no step can forget them: a closed trajectory takes no more steps (but
+// those allowed after closure); an Update already applied, also by an
 // earlier run before continue-as-new, is answered with the current state
-// instead of being applied twice.
+// instead of being applied twice; and an Update that leaves the history
+// long wakes the main loop, which continues as new. Its answer carries
+// the events it recorded (trajectory.StepResult).
 func register[R any](ctx workflow.Context, w *trajectoryWorkflow, name string,
 	handle func(workflow.Context, R) (trajectory.State, error),
 	validate func(workflow.Context, R) error, closed afterClosure,
 ) error {
 	err := workflow.SetUpdateHandlerWithOptions(ctx, name,
-		func(ctx workflow.Context, req R) (trajectory.State, error) {
+		func(ctx workflow.Context, req R) (trajectory.StepResult, error) {
 			id := workflow.GetCurrentUpdateInfo(ctx).ID
-			if w.appliedBefore(id) && workflow.GetVersion(ctx, changeDedupeUpdates, workflow.DefaultVersion, 1) >= 1 {
-				return w.c.State, nil
+			if w.appliedBefore(id) && w.takes(ctx, changeDedupeUpdates) {
+				return trajectory.StepResult{State: w.c.State}, nil
 			}
 			w.rememberUpdate(id)
-			return handle(ctx, req)
+			w.recorded, w.recording = nil, true
+			state, err := handle(ctx, req)
+			result := trajectory.StepResult{State: state, Recorded: w.recorded}
+			w.recorded, w.recording = nil, false
+			if w.historyIsLong(ctx) && w.takes(ctx, changeHistoryCheckedAfterUpdates) {
+				w.wakeMainLoop()
+			}
+			return result, err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req R) error {
 			if w.appliedBefore(workflow.GetCurrentUpdateInfo(ctx).ID) {
@@ -104,6 +116,17 @@ func register[R any](ctx workflow.Context, w *trajectoryWorkflow, name string,
 		return fmt.Errorf("register update %s: %w", name, err)
 	}
 	return nil
+}
+
+// acceptRollOver refuses no roll-over: any run may continue as new.
+func acceptRollOver(workflow.Context, trajectory.RollOver) error { return nil }
+
+// rollOverNow makes the run continue as new once its Updates are done.
+// It records no event: it changes nothing in the family's trajectory.
+func (w *trajectoryWorkflow) rollOverNow(ctx workflow.Context, req trajectory.RollOver) (trajectory.State, error) {
+	w.rollOver = true
+	w.wakeMainLoop()
+	return w.c.State, nil
 }
 
 func (w *trajectoryWorkflow) appliedBefore(updateID string) bool {

@@ -1,9 +1,16 @@
 package workflows
 
-// Change ids of workflow.GetVersion, one per change to the commands the
-// workflow produces. A running trajectory that started before a change
-// replays the old branch; a new one takes the new. Never reuse or remove
-// one while histories that predate it may still run.
+import "go.temporal.io/sdk/workflow"
+
+// Every change to the commands the workflow produces is a change id below,
+// asked with workflow.GetVersion where the new code parts from the old: a
+// running trajectory that started before the change replays the old
+// branch, a new one takes the new. docs/versioning.md says how a change is
+// retired once no running trajectory needs its old branch.
+
+// Change ids whose old branch only runs of an earlier code revision take:
+// runs of revision retiredFrom or later take the new branch without asking
+// GetVersion, so they record no marker for them (see takes).
 const (
 	// changeAssignmentNotice: assigning a coach emails the coach, and a
 	// reassignment owes the new coach every reminder still open.
@@ -32,25 +39,16 @@ const (
 	// mail server.
 	changeEmailTaskQueue = "email-task-queue"
 	// changeReassignedWhileSending: a coach reassigned while a reminder or
-	// alert to the previous coach was on its way is owed it too (the
-	// returning send used to mark it settled, and the new coach never
-	// heard).
+	// alert to the previous coach was on its way is owed it too.
 	changeReassignedWhileSending = "reassigned-while-sending"
-	// changeEventsWrittenLocally: events are written by a local activity
-	// within the workflow task that made them (each was an activity with a
-	// workflow task of its own after it).
+	// changeEventsWrittenLocally: the referred event is written by a local
+	// activity within the first workflow task (each event was an activity
+	// with a workflow task of its own after it).
 	changeEventsWrittenLocally = "events-written-locally"
 	// changeEmailInDoubtReported: an email that may or may not have reached
-	// the mail server (a worker died as it was accepting) is recorded and
-	// reported to the supervisor like a failed one (the activity used to
-	// settle it as sent, and nobody heard).
+	// the mail server is recorded and reported to the supervisor like a
+	// failed one (it used to be settled as sent).
 	changeEmailInDoubtReported = "email-in-doubt-reported"
-)
-
-// Change ids of the milestones and co-workers of issue 12. Trajectories
-// started before them have neither, so these branches are new commands
-// only for new trajectories; the ids keep that explicit.
-const (
 	// changeMilestones: a programme's own milestones open at the referral
 	// (or when their predecessor is reached), with a reminder and an alert.
 	changeMilestones = "milestones"
@@ -58,3 +56,72 @@ const (
 	// copy of each reminder to the coach.
 	changeReminderCopies = "reminder-copies"
 )
+
+// Change ids still asked of every run.
+const (
+	// changeEventsFromHistory: an event after the referral is kept in the
+	// carried state and written by an activity that the history schedules
+	// (several at once), never by a workflow task Temporal may lose; an
+	// Update completes without waiting for the write, and its answer
+	// carries the events for the caller to write at once.
+	changeEventsFromHistory = "events-from-history"
+	// changeEmailsBeside: each email goes out in a coroutine beside the
+	// main loop and is given up after the trajectory's delivery limit, so
+	// an address that keeps answering "try later" holds up no other step's
+	// reminder or alert.
+	changeEmailsBeside = "emails-beside"
+	// changeHistoryCheckedAfterUpdates: an Update that leaves the history
+	// long wakes the main loop, which continues as new.
+	changeHistoryCheckedAfterUpdates = "history-checked-after-updates"
+)
+
+// changeCodeRevision is asked once, at the start of every run, with the
+// code's Revision as its newest version: it records which revision of this
+// code began the run (older runs answer DefaultVersion, revision 0). The
+// search attribute TemporalChangeVersion then holds "code-revision-N",
+// which is how `elkgezin versions` finds the runs still to roll over.
+const changeCodeRevision = "code-revision"
+
+// Revision numbers this code. It goes up by one in a release that retires
+// change ids (listed in retired with this revision).
+const Revision workflow.Version = 1
+
+// retired maps a change id to the revision from which runs take its new
+// branch without asking: every worker that can run a trajectory of that
+// revision (this release's and the one before, in a rolling deploy) has
+// the change. A change is retired one release after it was made, at the
+// earliest; once no running trajectory is of an earlier revision (`elkgezin
+// versions`), its old branch can be deleted.
+var retired = map[string]workflow.Version{
+	changeAssignmentNotice:       1,
+	changeEmailFailureCarriesOn:  1,
+	changePublishChangesOnly:     1,
+	changeLinkExpiryFromSend:     1,
+	changeMorningDeadlines:       1,
+	changeDedupeUpdates:          1,
+	changeInvalidEventSkipped:    1,
+	changeEmailTaskQueue:         1,
+	changeReassignedWhileSending: 1,
+	changeEventsWrittenLocally:   1,
+	changeEmailInDoubtReported:   1,
+	changeMilestones:             1,
+	changeReminderCopies:         1,
+}
+
+// retiredBranchesDeleted makes takes answer as if the old branch of every
+// retired change were deleted from the code. Only tests of the retirement
+// procedure set it (ReplayAsIfRetiredBranchesDeleted).
+var retiredBranchesDeleted = false
+
+// takes says whether this run takes the new branch of change.
+func (w *trajectoryWorkflow) takes(ctx workflow.Context, change string) bool {
+	if from, ok := retired[change]; ok && (w.revision >= from || retiredBranchesDeleted) {
+		return true
+	}
+	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) >= 1
+}
+
+// codeRevision is the revision of the code that began this run.
+func codeRevision(ctx workflow.Context) workflow.Version {
+	return max(workflow.GetVersion(ctx, changeCodeRevision, workflow.DefaultVersion, Revision), 0)
+}

@@ -75,7 +75,7 @@ func TestAdoptTimings(t *testing.T) {
 		}
 		if closed {
 			c := e
-			c.Seq, c.Kind, c.Referral, c.At = 2, trajectory.EventClosed, nil, e.At.Add(time.Minute)
+			c.Seq, c.Cause, c.Kind, c.Referral, c.At = 2, "closed/update/c", trajectory.EventClosed, nil, e.At.Add(time.Minute)
 			c.Summary.Phase = trajectory.PhaseClosed
 			if err := st.RecordEvent(ctx, c); err != nil {
 				t.Fatal(err)
