@@ -111,7 +111,7 @@ type Carried struct {
 // Sending is one email on its way: a notification or a handover email,
 // the step it is about, and the event its delivery records.
 type Sending struct {
-	Notification *Notification `json:"notification,omitempty"`
+	Notification *Notification  `json:"notification,omitempty"`
 	Handover     *HandoverEmail `json:"handover,omitempty"`
 	// About is the step the email is about; a failure is reported by it.
 	About Step `json:"about"`

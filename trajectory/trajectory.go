@@ -422,17 +422,17 @@ const (
 // construction. Seq is its place in the workflow's history and the read
 // model's version.
 type Event struct {
-	TrajectoryID string    `json:"trajectory_id"`
-	Seq          int64     `json:"seq"`
-	Cause        string    `json:"cause,omitempty"`
+	TrajectoryID string `json:"trajectory_id"`
+	Seq          int64  `json:"seq"`
+	Cause        string `json:"cause,omitempty"`
 	// FirstRunID is the first run of the workflow that made the event (it
 	// stays the same across continue-as-new). The log refuses an event of
 	// any other run, so a workflow started again under a trajectory's id
 	// can never write into its log.
-	FirstRunID string `json:"first_run_id,omitempty"`
-	Kind         string    `json:"kind"`
-	Actor        string    `json:"actor"`
-	At           time.Time `json:"at"`
+	FirstRunID string    `json:"first_run_id,omitempty"`
+	Kind       string    `json:"kind"`
+	Actor      string    `json:"actor"`
+	At         time.Time `json:"at"`
 	// Detail holds the step's data; notes in it are personal data.
 	Detail map[string]string `json:"detail,omitempty"`
 	// Referral is set on the "referred" event only.
