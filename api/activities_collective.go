@@ -10,8 +10,6 @@ import (
 	"slices"
 
 	"github.com/gorilla/mux"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -119,20 +117,15 @@ func (s *server) recordAttendance(r *http.Request, programmeID, id string, act s
 		return Attendance{Trajectory: id, Outcome: "unavailable", Detail: "the database did not answer; send the same request again"}
 	}
 	req := trajectory.RecordAttendance{ActivityID: act.ID, Kind: act.Kind, On: act.HeldOn, By: principal(r).Actor()}
-	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateName: trajectory.UpdateRecordAttendance, UpdateID: trajectory.UpdateRecordAttendance + "/" + act.ID,
-		Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = handle.Get(ctx, nil)
-	}
-	var appErr *temporal.ApplicationError
+	// The Update's id is the activity's, so a repeated request records it once.
+	_, err = s.cases.Update(ctx, id, trajectory.UpdateRecordAttendance, act.ID, req)
+	var rejected *usecase.RejectedError
 	switch {
 	case err == nil:
 		return Attendance{Trajectory: id, Outcome: "recorded"}
-	case errors.As(err, &appErr) && appErr.Type() == trajectory.ErrStepRejected:
-		return Attendance{Trajectory: id, Outcome: "refused", Detail: appErr.Message()}
-	case workflowGone(err):
+	case errors.As(err, &rejected):
+		return Attendance{Trajectory: id, Outcome: "refused", Detail: rejected.Reason}
+	case errors.Is(err, usecase.ErrClosed) || errors.Is(err, usecase.ErrNotRunning):
 		return Attendance{Trajectory: id, Outcome: "refused", Detail: "the trajectory is not running (closed)"}
 	}
 	s.log.Warn("attendance: update failed", "trajectory_id", id, "error", err)

@@ -46,6 +46,11 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// ListReferral writes a referral's referred event unless it is there.
 	ListReferral(ctx context.Context, e trajectory.Event) error
+	// ReferredTrajectory reads what a referral sent again is answered
+	// with; an error wrapping store.ErrNotFound if elkgezin never recorded it.
+	ReferredTrajectory(ctx context.Context, id string) (store.Referred, error)
+	// RecordEvents writes a step's events; a second write changes nothing.
+	RecordEvents(ctx context.Context, events []trajectory.Event) (refused []error, err error)
 	// Trajectory reads one trajectory; an error wrapping store.ErrNotFound if unknown.
 	Trajectory(ctx context.Context, id string) (store.Trajectory, error)
 	// TrajectoryAccess reads only what access depends on, before Trajectory.
@@ -204,10 +209,10 @@ func newServer(cfg Config) *server {
 		timeout:    cfg.Timeout,
 		sessions:   cfg.Sessions,
 	}
-	s.cases = usecase.Cases{Programmes: cfg.Programmes, Temporal: cfg.Temporal, Store: cfg.Store, Audit: cfg.Audit}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.cases = usecase.Cases{Programmes: cfg.Programmes, Temporal: cfg.Temporal, Store: cfg.Store, Audit: cfg.Audit, Logger: s.log}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}

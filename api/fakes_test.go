@@ -52,8 +52,43 @@ func (f *fakeStore) ListReferral(ctx context.Context, e trajectory.Event) error 
 	if f.recordErr != nil {
 		return f.recordErr
 	}
+	if _, ok := f.rows[e.TrajectoryID]; ok {
+		return nil
+	}
 	f.events = append(f.events, e)
+	f.rows[e.TrajectoryID] = store.Trajectory{TrajectorySummary: store.TrajectorySummary{ID: e.TrajectoryID,
+		ProgrammeID: e.Summary.ProgrammeID, ReferrerOrg: e.Summary.ReferrerOrg, Phase: e.Summary.Phase, ReferredAt: e.At}}
 	return nil
+}
+
+// RecordEvents keeps a step's events beside the referrals'; a cause seen
+// before changes nothing, as in the real store.
+func (f *fakeStore) RecordEvents(ctx context.Context, events []trajectory.Event) ([]error, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recordErr != nil {
+		return nil, f.recordErr
+	}
+	for _, e := range events {
+		if !slices.ContainsFunc(f.events, func(x trajectory.Event) bool { return x.TrajectoryID == e.TrajectoryID && x.Cause == e.Cause }) {
+			f.events = append(f.events, e)
+		}
+	}
+	return nil, nil
+}
+
+// ReferredTrajectory answers from the rows, as the real store does.
+func (f *fakeStore) ReferredTrajectory(ctx context.Context, id string) (store.Referred, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.readErr != nil {
+		return store.Referred{}, f.readErr
+	}
+	row, ok := f.rows[id]
+	if !ok {
+		return store.Referred{}, fmt.Errorf("trajectory %s: %w", id, store.ErrNotFound)
+	}
+	return store.Referred{ProgrammeID: row.ProgrammeID, ReferrerOrg: row.ReferrerOrg, Phase: row.Phase}, nil
 }
 
 func (f *fakeStore) Trajectory(ctx context.Context, id string) (store.Trajectory, error) {
@@ -206,6 +241,7 @@ type fakeTemporal struct {
 	updateErr  error // from UpdateWorkflow
 	getErr     error // from the handle's Get
 	state      trajectory.State
+	recorded   []trajectory.Event // the events each Update answers it recorded
 	healthErr  error
 	startDelay time.Duration
 }
@@ -235,7 +271,7 @@ func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, opts client.UpdateWor
 	if f.updateErr != nil {
 		return nil, f.updateErr
 	}
-	return fakeHandle{opts: opts, state: f.state, err: f.getErr}, nil
+	return fakeHandle{opts: opts, state: f.state, recorded: f.recorded, err: f.getErr}, nil
 }
 
 func (f *fakeTemporal) CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
@@ -246,9 +282,10 @@ func (f *fakeTemporal) CheckHealth(ctx context.Context, req *client.CheckHealthR
 }
 
 type fakeHandle struct {
-	opts  client.UpdateWorkflowOptions
-	state trajectory.State
-	err   error
+	opts     client.UpdateWorkflowOptions
+	state    trajectory.State
+	recorded []trajectory.Event
+	err      error
 }
 
 func (h fakeHandle) WorkflowID() string { return h.opts.WorkflowID }
@@ -258,7 +295,12 @@ func (h fakeHandle) Get(ctx context.Context, valuePtr any) error {
 	if h.err != nil || valuePtr == nil {
 		return h.err
 	}
-	*(valuePtr.(*trajectory.State)) = h.state
+	switch v := valuePtr.(type) {
+	case *trajectory.StepResult:
+		v.State, v.Recorded = h.state, h.recorded
+	default:
+		*(valuePtr.(*trajectory.State)) = h.state
+	}
 	return nil
 }
 

@@ -2,9 +2,9 @@ package api
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -17,12 +17,12 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"go.temporal.io/sdk/client"
 
 	"elkgezin/handoverlink"
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // handoverBody is the body of POST /v1/trajectories/{id}/handovers.
@@ -198,9 +198,10 @@ func (s *server) getHandoverLink(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// postHandoverAck acknowledges the handover. Each request is a new
-// Update, so the workflow, which accepts one acknowledgement per handover,
-// refuses a second use of the link.
+// postHandoverAck acknowledges the handover. The Update's id is derived
+// from the link, so a retried request is the same Update: it gets the
+// first one's answer. The workflow accepts one acknowledgement per
+// handover, so another link of the same handover is refused.
 func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 	claims, ok := s.verifyLink(w, r)
 	if !ok {
@@ -208,21 +209,9 @@ func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	id, n := claims.TrajectoryID, claims.Number
-	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   trajectory.UpdateAcknowledgeHandover,
-		UpdateID:     fmt.Sprintf("%s/%d/%s", trajectory.UpdateAcknowledgeHandover, n, rand.Text()),
-		Args:         []any{trajectory.AcknowledgeHandover{Number: n, By: ActorService}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = handle.Get(ctx, nil)
-	}
-	reason, refusals, refused := trajectory.RefusalOf(err)
-	var code trajectory.RefusalCode
-	if len(refusals) > 0 {
-		code = refusals[0].Code
-	}
+	_, err := s.cases.Update(ctx, id, trajectory.UpdateAcknowledgeHandover, ackKey(n, mux.Vars(r)["token"]),
+		trajectory.AcknowledgeHandover{Number: n, By: ActorService})
+	var rejected *usecase.RejectedError
 	switch {
 	case err == nil:
 		if fromForm(r) {
@@ -231,23 +220,30 @@ func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, AckResponse{Acknowledged: true, Number: n})
 	// A worker older than the codes says it in words only.
-	case refused && (code == trajectory.CodeHandoverAlreadyAcknowledged || code == "" && strings.Contains(reason, "already acknowledged")):
+	case errors.As(err, &rejected) && (rejected.Code == trajectory.CodeHandoverAlreadyAcknowledged ||
+		rejected.Code == "" && strings.Contains(rejected.Reason, "already acknowledged")):
 		writeJSON(w, http.StatusConflict, Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once",
 			Code: trajectory.CodeHandoverAlreadyAcknowledged})
-	case refused:
-		writeJSON(w, http.StatusConflict, Error{Error: "step rejected", Detail: reason, Code: code})
-	case workflowGone(err):
+	case errors.As(err, &rejected):
+		writeJSON(w, http.StatusConflict, Error{Error: "step rejected", Detail: rejected.Reason, Code: rejected.Code})
+	case errors.Is(err, usecase.ErrClosed) || errors.Is(err, usecase.ErrNotRunning):
 		writeError(w, http.StatusGone, "trajectory closed", "the trajectory of this handover is closed")
-	case unavailable(ctx, err):
+	case errors.Is(err, usecase.ErrUnavailable):
 		s.log.Warn("handover acknowledgement: Temporal did not answer", "trajectory_id", id, "handover", n, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "service unavailable",
-			"the workflow service did not answer in time; the acknowledgement may not be recorded: try again "+
-				"(if it then says already acknowledged, the first try was recorded)")
+			"the workflow service did not answer in time; the acknowledgement may not be recorded: try again")
 	default:
 		s.log.Error("handover acknowledgement: update failed", "trajectory_id", id, "handover", n, "error", err)
 		writeError(w, http.StatusInternalServerError, "internal error",
 			"the workflow failed to record the acknowledgement (logged); try again later, and report it if it keeps failing")
 	}
+}
+
+// ackKey names the acknowledgement through one link: the handover's number
+// and a digest of the link, which no log shows.
+func ackKey(number int, token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return strconv.Itoa(number) + "/" + hex.EncodeToString(sum[:12])
 }
 
 // fromForm says whether the request is the POST of the HTML form.

@@ -310,8 +310,8 @@ func TestHandoverAcknowledgement(t *testing.T) {
 		t.Errorf("update id %q", u.UpdateID)
 	}
 
-	// The form of the page: a thank-you page. Each use is a new Update,
-	// so that the workflow can refuse the second.
+	// The form of the page: a thank-you page. A second use of the link is
+	// the same Update, so it gets the first one's answer.
 	res = f.do(http.MethodPost, path, "", "Content-Type", "application/x-www-form-urlencoded")
 	res.want(t, http.StatusOK)
 	if ct := res.header.Get("Content-Type"); ct != "text/html; charset=utf-8" || !strings.Contains(string(res.body), "<h1>Bedankt</h1>") ||
@@ -321,8 +321,13 @@ func TestHandoverAcknowledgement(t *testing.T) {
 	if res.header.Get("Content-Security-Policy") == "" {
 		t.Error("the thank-you page has no CSP")
 	}
-	if f.temporal.updates[1].UpdateID == u.UpdateID {
-		t.Error("a second use of the link is the same Update")
+	if f.temporal.updates[1].UpdateID != u.UpdateID {
+		t.Errorf("a second use of the link is Update %q, want the first's %q", f.temporal.updates[1].UpdateID, u.UpdateID)
+	}
+	// Another link of the handover (sent again) is another Update, which
+	// the workflow refuses once the first was acknowledged.
+	if ackKey(3, token) == ackKey(3, token+"x") || ackKey(3, token) == ackKey(4, token) {
+		t.Error("two links of a handover share an acknowledgement's Update id")
 	}
 }
 

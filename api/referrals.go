@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"elkgezin/programme"
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -62,6 +63,9 @@ type referralBody struct {
 	Reason          string              `json:"reason"`
 	ExpectedDueDate dateInput           `json:"expected_due_date"`
 	Children        []childBody         `json:"children"`
+	// PreviousTrajectoryID names the family's earlier, closed trajectory
+	// (the id its referral answered) when the partner refers it again.
+	PreviousTrajectoryID string `json:"previous_trajectory_id"`
 }
 
 type childBody struct {
@@ -109,38 +113,57 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 }
 
 // startTrajectory starts the trajectory of a referral that was checked,
-// and answers 201 (or 200 when it was started before).
+// and answers 201, or 200 with its phase when elkgezin recorded it before:
+// a trajectory is started once per referral, for ever. Temporal keeps a
+// closed run only for its namespace's retention, elkgezin keeps the log
+// for years, so elkgezin's own record decides; nothing ever starts a
+// second run over a trajectory's log.
 func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p programme.Programme, ref trajectory.Referral) {
 	ctx := r.Context()
 	id := trajectory.ID(s.idKey, p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
 	noteTrajectory(r, id)
+	if !s.ensureDataKey(w, r, id, p.ID) {
+		return
+	}
+	if known, ok := s.recordedReferral(w, r, id); !ok || known {
+		return
+	}
+	if ref.PreviousTrajectoryID != "" && !s.previousClosed(w, r, p, ref) {
+		return
+	}
+	// The referral's instant is the API's: the workflow's referred event,
+	// its deadlines and the listing below all start from it.
+	at := time.Now().UTC()
+	listed := trajectory.ReferredEvent(id, p, ref, at)
 	opts := client.StartWorkflowOptions{
 		ID:                                       id,
 		TaskQueue:                                trajectory.TaskQueue,
 		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		// What supervisors filter on, set with the start so the workflow's
+		// first task need not upsert them.
+		TypedSearchAttributes: trajectory.StartSearchAttributes(listed.Summary),
 		// What a supervisor sees of the trajectory in the Temporal UI at a
 		// glance. Sent in clear (payloadcodec.PlainUserMetadata), so the UI
 		// shows it without decoding: programme, referring organisation,
 		// date and id only, never the family.
 		StaticSummary: fmt.Sprintf("%s, verwezen door %s", p.Name, ref.Referrer.Organisation),
 		StaticDetails: fmt.Sprintf("**Programma:** %s (%s)  \n**Verwezen door:** %s  \n**Verwezen op:** %s  \n**Traject:** %s",
-			p.Name, p.ID, ref.Referrer.Organisation, time.Now().UTC().Format("2006-01-02 15:04 UTC"), id),
+			p.Name, p.ID, ref.Referrer.Organisation, at.Format("2006-01-02 15:04 UTC"), id),
 	}
-	if !s.ensureDataKey(w, r, id, p.ID) {
-		return
-	}
-	status := http.StatusCreated
 	// The trajectory keeps the programme's timings; its people are looked
 	// up by id whenever an email goes out.
 	timings := trajectory.TimingsOf(p)
-	_, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, trajectory.Start{
-		TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref})
+	run, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, trajectory.Start{
+		TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref, ReferredAt: at})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
 	case temporal.IsWorkflowExecutionAlreadyStartedError(err) || errors.As(err, &already):
-		status = http.StatusOK
+		// Started by an earlier request whose listing failed: the workflow
+		// lists it with its own instant, which this request does not know.
+		s.answerStartedBefore(w, r, id)
+		return
 	case unavailable(ctx, err):
 		s.log.Warn("referral: Temporal did not answer", "trajectory_id", id, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "service unavailable",
@@ -156,20 +179,75 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 	// Listed at once, before the workflow's own (identical, idempotent)
 	// write. A referral answered 201 or 200 is listed, so the partner's and
 	// the supervisor's next calls find it; one that is not yet is answered
-	// 503, and the same referral sent again lists it.
+	// 503, and the same referral sent again finds it listed.
+	if run != nil {
+		listed.FirstRunID = run.GetRunID()
+	}
 	wctx, cancel := context.WithTimeout(ctx, s.timeout/4)
 	defer cancel()
-	if err := s.store.ListReferral(wctx, trajectory.ReferredEvent(id, p, ref, time.Now().UTC())); err != nil {
+	if err := s.store.ListReferral(wctx, listed); err != nil {
 		s.log.Warn("referral: could not write the referred event now; the workflow writes it too",
 			"trajectory_id", id, "error", redact(err.Error(), ref))
 		writeError(w, http.StatusServiceUnavailable, "service unavailable",
 			"the trajectory was started but could not be listed yet (the database did not answer); send the same referral again: it answers with the same id once it is listed")
 		return
 	}
-
 	loc := trajectoryLocation(id)
 	w.Header().Set("Location", loc)
-	writeJSON(w, status, ReferralResponse{ID: id, Phase: trajectory.PhaseReferred, Location: loc})
+	writeJSON(w, http.StatusCreated, ReferralResponse{ID: id, Phase: trajectory.PhaseReferred, Location: loc})
+}
+
+// recordedReferral answers 200 with the trajectory's phase as elkgezin
+// recorded it, when it did (known), whether or not Temporal still holds
+// its workflow; ok is false when it answered an error.
+func (s *server) recordedReferral(w http.ResponseWriter, r *http.Request, id string) (known, ok bool) {
+	got, err := s.store.ReferredTrajectory(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, true
+	case err != nil:
+		s.writeStoreError(w, "referral: read the trajectory", err)
+		return false, false
+	}
+	loc := trajectoryLocation(id)
+	w.Header().Set("Location", loc)
+	writeJSON(w, http.StatusOK, ReferralResponse{ID: id, Phase: got.Phase, Location: loc})
+	return true, true
+}
+
+// answerStartedBefore answers a referral whose workflow was started by an
+// earlier request: 200 once it is listed, 503 until then.
+func (s *server) answerStartedBefore(w http.ResponseWriter, r *http.Request, id string) {
+	if known, ok := s.recordedReferral(w, r, id); !ok || known {
+		return
+	}
+	w.Header().Set("Retry-After", "2")
+	writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		"the trajectory was started but is not listed yet; send the same referral again in a moment: it answers with the same id once it is listed")
+}
+
+// previousClosed checks the referral's previous_trajectory_id: a closed
+// trajectory of the same programme that the same organisation referred.
+// A trajectory that is not the partner's is answered like one that does
+// not exist, so the answer never tells whether it does.
+func (s *server) previousClosed(w http.ResponseWriter, r *http.Request, p programme.Programme, ref trajectory.Referral) bool {
+	prev, err := s.store.ReferredTrajectory(r.Context(), ref.PreviousTrajectoryID)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && (prev.ReferrerOrg != ref.Referrer.Organisation || prev.ProgrammeID != p.ID):
+		fe := &fieldErrors{}
+		fe.add("previous_trajectory_id", fmt.Sprintf("names no trajectory of programme %s that your organisation referred", p.ID))
+		writeFieldErrors(w, "invalid referral", fe)
+		return false
+	case err != nil:
+		s.writeStoreError(w, "referral: read the previous trajectory", err)
+		return false
+	case prev.Phase != trajectory.PhaseClosed:
+		writeError(w, http.StatusConflict, "previous trajectory open",
+			fmt.Sprintf("trajectory %s is still open (phase %s): the family is in it; refer the family again only after it closed", ref.PreviousTrajectoryID, prev.Phase))
+		return false
+	}
+	noteDetail(r, "previous_trajectory", ref.PreviousTrajectoryID)
+	return true
 }
 
 // acceptingProgrammes names the programmes that accept referrals from
@@ -191,8 +269,12 @@ func (s *server) acceptingProgrammes(org string) string {
 // A due date is accepted for any programme: one without perinatal
 // follow-up keeps it with the referral and ignores it.
 func validateReferral(b referralBody, now time.Time) (trajectory.Referral, *fieldErrors) {
-	ref := trajectory.Referral{ProgrammeID: b.ProgrammeID, Referrer: b.Referrer, Family: b.Family, Reason: b.Reason}
+	ref := trajectory.Referral{ProgrammeID: b.ProgrammeID, Referrer: b.Referrer, Family: b.Family, Reason: b.Reason,
+		PreviousTrajectoryID: b.PreviousTrajectoryID}
 	fe := &fieldErrors{}
+	if ref.PreviousTrajectoryID != "" && !trajectoryIDPattern.MatchString(ref.PreviousTrajectoryID) {
+		fe.add("previous_trajectory_id", "must be the id (tr-...) that the family's earlier referral answered")
+	}
 	checkText(fe, "programme", ref.ProgrammeID, true, maxIDLength, false)
 	checkText(fe, "referrer.organisation", ref.Referrer.Organisation, true, maxIDLength, false)
 	if checkText(fe, "referrer.reference", ref.Referrer.Reference, true, maxIDLength, false) &&

@@ -338,14 +338,50 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 		t.Errorf("referred event %+v", ev)
 	}
 
-	// The same referral again: the workflow exists; same body, 200.
-	f.temporal.startErr = serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", "run")
+	// The same referral again: elkgezin recorded it; same body, 200, and
+	// no second start.
 	res = f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusOK)
 	var again ReferralResponse
 	res.decode(t, &again)
 	if again != want || res.header.Get("Location") != want.Location {
 		t.Errorf("repeat answered %+v, Location %q", again, res.header.Get("Location"))
+	}
+	if len(f.temporal.starts) != 1 {
+		t.Errorf("%d starts, want 1: a recorded referral starts nothing", len(f.temporal.starts))
+	}
+}
+
+// TestReferralOfAClosedTrajectoryStartsNothing: Temporal no longer holds
+// the closed trajectory's run (its retention passed); the same referral is
+// answered from elkgezin's record, with the real phase, and no workflow is
+// started over its log.
+func TestReferralOfAClosedTrajectoryStartsNothing(t *testing.T) {
+	f := newFixture(t)
+	res := f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
+	res.want(t, http.StatusCreated)
+	var first ReferralResponse
+	res.decode(t, &first)
+	row := f.store.rows[first.ID]
+	row.Phase = trajectory.PhaseClosed
+	f.store.rows[first.ID] = row
+	f.temporal.startErr = nil // Temporal would start a new run
+
+	again := f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
+	again.want(t, http.StatusOK)
+	var got ReferralResponse
+	again.decode(t, &got)
+	if got.ID != first.ID || got.Phase != trajectory.PhaseClosed {
+		t.Errorf("answered %+v, want %s closed", got, first.ID)
+	}
+	if len(f.temporal.starts) != 1 || len(f.store.events) != 1 {
+		t.Errorf("%d starts, %d events written; want the first referral's only", len(f.temporal.starts), len(f.store.events))
+	}
+	f.store.readErr = errors.New("connection refused")
+	down := f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
+	down.want(t, http.StatusServiceUnavailable)
+	if len(f.temporal.starts) != 1 {
+		t.Error("a referral was started while elkgezin's record could not be read")
 	}
 }
 
@@ -364,10 +400,22 @@ func TestReferralNotListedIsAnswered503AndLoggedWithoutPersonalData(t *testing.T
 	}
 	f.store.recordErr = nil
 	f.temporal.startErr = serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", "run")
+	// Until the workflow lists it, the same referral is answered 503 too.
 	again := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
+	again.want(t, http.StatusServiceUnavailable)
+	if again.header.Get("Retry-After") == "" || len(f.store.events) != 0 {
+		t.Errorf("503 Retry-After %q, %d events; want a Retry-After and nothing written by the API", again.header.Get("Retry-After"), len(f.store.events))
+	}
+	// The workflow's first task lists it with the instant it started with.
+	start := f.temporal.startArgs[0].(trajectory.Start)
+	p, _ := testCatalogue().Get(start.ProgrammeID)
+	if err := f.store.ListReferral(t.Context(), trajectory.ReferredEvent(start.TrajectoryID, p, start.Referral, start.ReferredAt)); err != nil {
+		t.Fatal(err)
+	}
+	again = f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
 	again.want(t, http.StatusOK)
-	if len(f.store.events) != 1 {
-		t.Errorf("%d events written after the referral was sent again, want the referred event", len(f.store.events))
+	if len(f.store.events) != 1 || !f.store.events[0].At.Equal(start.ReferredAt) {
+		t.Errorf("events %+v after the referral was sent again, want the workflow's referred event", f.store.events)
 	}
 	logs := f.logs.String()
 	if !strings.Contains(logs, "could not write the referred event") {
@@ -391,4 +439,49 @@ func TestReferralTemporalRefusal(t *testing.T) {
 	f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
 	res = f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusServiceUnavailable)
+}
+
+// TestReferralAgainAfterClosureNamesThePreviousTrajectory: a family
+// referred again with a new reference names its earlier trajectory, which
+// must be a closed trajectory of the programme that the same partner
+// referred; one that is not the partner's is answered as one that does
+// not exist.
+func TestReferralAgainAfterClosureNamesThePreviousTrajectory(t *testing.T) {
+	const closedID, openOne, othersID = "tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", "tr-bbbbbbbbbbbbbbbbbbbbbbbbbb", "tr-cccccccccccccccccccccccccc"
+	f := newFixture(t)
+	f.store.add(closedID, trajectory.PhaseClosed)
+	f.store.add(openOne, trajectory.PhaseInSupport)
+	f.store.add(othersID, trajectory.PhaseClosed)
+	row := f.store.rows[othersID]
+	row.ReferrerOrg = "another-partner"
+	f.store.rows[othersID] = row
+	for _, tc := range []struct {
+		name, previous string
+		status         int
+		field          string
+	}{
+		{"not an id", "KG/2025-0001", http.StatusBadRequest, "previous_trajectory_id"},
+		{"unknown", "tr-dddddddddddddddddddddddddd", http.StatusBadRequest, "previous_trajectory_id"},
+		{"another partner", othersID, http.StatusBadRequest, "previous_trajectory_id"},
+		{"still open", openOne, http.StatusConflict, ""},
+		{"closed", closedID, http.StatusCreated, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := set(validReferral(), "referrer.reference", "KG/2026-"+strings.ReplaceAll(tc.name, " ", "-"))
+			body["previous_trajectory_id"] = tc.previous
+			res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
+			res.want(t, tc.status)
+			if tc.field != "" && !strings.Contains(string(res.body), `"`+tc.field+`"`) {
+				t.Errorf("the answer does not name %s: %s", tc.field, res.body)
+			}
+		})
+	}
+	if len(f.temporal.starts) != 1 {
+		t.Fatalf("%d starts, want the closed case's", len(f.temporal.starts))
+	}
+	start := f.temporal.startArgs[0].(trajectory.Start)
+	ev := f.store.events[len(f.store.events)-1]
+	if start.Referral.PreviousTrajectoryID != closedID || ev.Referral.PreviousTrajectoryID != closedID || ev.Detail["previous_trajectory"] != closedID {
+		t.Errorf("start %+v, referred event %+v: want the previous trajectory named", start.Referral, ev)
+	}
 }

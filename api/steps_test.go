@@ -238,3 +238,27 @@ func TestStepErrorMapping(t *testing.T) {
 func stepRejected(msg string) error {
 	return temporal.NewApplicationErrorWithOptions(msg, trajectory.ErrStepRejected, temporal.ApplicationErrorOptions{NonRetryable: true})
 }
+
+// TestStepWritesItsEventsBeforeItAnswers: a step's answer carries the
+// events the workflow recorded; the API writes them before it answers, so
+// the caller's next read shows the step. A database that is away does not
+// undo a step that was taken: the answer is still 200.
+func TestStepWritesItsEventsBeforeItAnswers(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseCoachAssigned)
+	visit := trajectory.Event{TrajectoryID: openID, Seq: 4, Cause: "home_visit_done/update/v1", Kind: trajectory.EventVisitDone, Actor: "coach:test-coach"}
+	f.temporal.state = trajectory.State{TrajectoryID: openID, Phase: trajectory.PhaseInSupport, CoachID: "test-coach"}
+	f.temporal.recorded = []trajectory.Event{visit}
+	for _, path := range []string{stepPath("visits"), stepPath("visits")} {
+		f.do(http.MethodPost, path, `{}`, authHeader, asCoach, IdempotencyKeyHeader, "visit-key-1").want(t, http.StatusOK)
+	}
+	if len(f.store.events) != 1 || f.store.events[0].Cause != visit.Cause {
+		t.Errorf("events written %+v, want the visit once", f.store.events)
+	}
+	f.store.recordErr = errors.New("connection refused")
+	f.temporal.recorded = []trajectory.Event{{TrajectoryID: openID, Seq: 5, Cause: "closed/update/c1", Kind: trajectory.EventClosed}}
+	f.do(http.MethodPost, stepPath("closure"), `{"reason":"goals_reached"}`, authHeader, asCoach).want(t, http.StatusOK)
+	if !strings.Contains(f.logs.String(), "the workflow writes them") {
+		t.Errorf("the failed write is not logged: %s", f.logs.String())
+	}
+}

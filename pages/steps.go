@@ -46,6 +46,10 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	row, err := h.Cases.Visible(r.Context(), p, id)
+	if err == nil && !usecase.MayAccess(p, row.TrajectorySummary) {
+		// A reader of an earlier trajectory takes no step in it.
+		err = usecase.ErrDenied
+	}
 	switch {
 	case errors.Is(err, usecase.ErrDenied):
 		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "trajectory"})

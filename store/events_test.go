@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +179,26 @@ func TestTrajectoryAccessReadsOnlyWhoMaySee(t *testing.T) {
 	}
 	if _, err := s.TrajectoryAccess(t.Context(), "tr-nothere"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("err = %v, want ErrNotFound", err)
+	}
+	if len(got.ReadBy) != 0 {
+		t.Errorf("read by %v, want nobody else", got.ReadBy)
+	}
+
+	// The family referred again: the new trajectory's coach and co-worker
+	// may read the earlier one, which names none of them itself.
+	again := referredEvent("p1", "cpas", "ref-2", time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC))
+	again.Referral.PreviousTrajectoryID = events[0].TrajectoryID
+	assigned := nextEvent(again, trajectory.EventCoachAssigned, func(sum *trajectory.Summary) {
+		sum.Phase, sum.CoachID, sum.CoWorkers = trajectory.PhaseCoachAssigned, "coach-bo", []string{"brug-1"}
+	})
+	record(t, s, again, assigned)
+	got, err = s.TrajectoryAccess(t.Context(), events[0].TrajectoryID)
+	if err != nil || !slices.Equal(slices.Sorted(slices.Values(got.ReadBy)), []string{"brug-1", "coach-bo"}) {
+		t.Errorf("read by %v (%v), want the next trajectory's coach and co-worker", got.ReadBy, err)
+	}
+	full, err := s.Trajectory(t.Context(), again.TrajectoryID)
+	if err != nil || full.PreviousTrajectoryID != events[0].TrajectoryID {
+		t.Errorf("previous trajectory %q (%v), want %s", full.PreviousTrajectoryID, err, events[0].TrajectoryID)
 	}
 }
 

@@ -22,6 +22,23 @@ var (
 	SearchEmailFailed = temporal.NewSearchAttributeKeyBool("EmailFailed")
 )
 
+// StartSearchAttributes are the search attributes of a trajectory as its
+// referred event leaves it, sent with the workflow's start: the workflow's
+// first task then upserts only what differs.
+func StartSearchAttributes(s Summary) temporal.SearchAttributes {
+	updates := []temporal.SearchAttributeUpdate{
+		SearchProgramme.ValueSet(s.ProgrammeID),
+		SearchReferrerOrganisation.ValueSet(s.ReferrerOrg),
+		SearchPhase.ValueSet(string(s.Phase)),
+		SearchOverdue.ValueSet(false),
+		SearchEscalated.ValueSet(s.Escalated),
+	}
+	if s.NextStep != "" && s.NextDueAt != nil {
+		updates = append(updates, SearchNextStep.ValueSet(s.NextStep), SearchNextDueAt.ValueSet(*s.NextDueAt))
+	}
+	return temporal.NewSearchAttributes(updates...)
+}
+
 // SearchAttributeTypes is every search attribute with its type, for
 // registering them on a Temporal namespace.
 func SearchAttributeTypes() map[string]enumspb.IndexedValueType {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -14,12 +15,15 @@ import (
 	"elkgezin/trajectory"
 )
 
-// Store is the part of *store.Store the use cases read.
+// Store is the part of *store.Store the use cases read and write.
 type Store interface {
 	// TrajectoryAccess reads only what access depends on (see store).
 	TrajectoryAccess(ctx context.Context, id string) (store.TrajectorySummary, error)
 	Trajectory(ctx context.Context, id string) (store.Trajectory, error)
 	ListTrajectories(ctx context.Context, f store.Filter) (store.Page, error)
+	// RecordEvents writes a step's events to the log; a second write of an
+	// event changes nothing (see store).
+	RecordEvents(ctx context.Context, events []trajectory.Event) (refused []error, err error)
 }
 
 // Auditor writes the append-only audit log; *store.Store is one.
@@ -33,6 +37,8 @@ type Cases struct {
 	Temporal   client.Client
 	Store      Store
 	Audit      Auditor
+	// Logger logs what the caller need not hear of (slog.Default when nil).
+	Logger *slog.Logger
 }
 
 // Errors of the use cases; the adapters turn them into their answers.
@@ -73,7 +79,7 @@ func (c Cases) Visible(ctx context.Context, p Principal, id string) (store.Traje
 		return store.Trajectory{}, ErrNotFound
 	case err != nil:
 		return store.Trajectory{}, fmt.Errorf("%w: read trajectory: %w", ErrUnavailable, err)
-	case !MayAccess(p, access):
+	case !MayRead(p, access):
 		return store.Trajectory{}, ErrDenied
 	}
 	row, err := c.Store.Trajectory(ctx, id)
@@ -108,7 +114,9 @@ func (c Cases) Actable(ctx context.Context, p Principal, id string) (store.Traje
 // Update sends a step to the trajectory's workflow as the Update named
 // update, with the Update id scoped by its name, so a retry with the same
 // key is the same Update to Temporal and a key reused for another kind of
-// step cannot collide. It returns the trajectory's state after the step.
+// step cannot collide. It writes the events the step recorded to the log,
+// so whoever asks next sees the step, and returns the trajectory's state
+// after the step.
 func (c Cases) Update(ctx context.Context, id, update, key string, req any) (trajectory.State, error) {
 	handle, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
@@ -117,9 +125,11 @@ func (c Cases) Update(ctx context.Context, id, update, key string, req any) (tra
 		Args:         []any{req},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	var state trajectory.State
+	var result trajectory.StepResult
 	if err == nil {
-		if err = handle.Get(ctx, &state); err == nil {
+		if err = handle.Get(ctx, &result); err == nil {
+			c.writeRecorded(ctx, update, result.Recorded)
+			state := result.State
 			if state.StepsDone == nil {
 				state.StepsDone = []trajectory.DoneStep{}
 			}
@@ -131,19 +141,40 @@ func (c Cases) Update(ctx context.Context, id, update, key string, req any) (tra
 		if len(rs) > 0 {
 			rejected.Refusal, rejected.Also = rs[0], rs[1:]
 		}
-		return state, rejected
+		return result.State, rejected
 	}
 	switch {
 	case WorkflowGone(err):
 		// The workflow ended: closed, or gone for a reason the store may not know.
 		if row, serr := c.Store.Trajectory(ctx, id); serr == nil && row.Phase == trajectory.PhaseClosed {
-			return state, ErrClosed
+			return result.State, ErrClosed
 		}
-		return state, ErrNotRunning
+		return result.State, ErrNotRunning
 	case Unavailable(ctx, err):
-		return state, fmt.Errorf("%w: %s: %w", ErrUnavailable, update, err)
+		return result.State, fmt.Errorf("%w: %s: %w", ErrUnavailable, update, err)
 	}
-	return state, fmt.Errorf("update %s: %w", update, err)
+	return result.State, fmt.Errorf("update %s: %w", update, err)
+}
+
+// writeRecorded writes a step's events, which the workflow recorded in its
+// history and writes too. The step is taken whether or not this write
+// succeeds: a database that is away only delays the events until the
+// workflow's own write, so a failure is logged, not answered.
+func (c Cases) writeRecorded(ctx context.Context, update string, events []trajectory.Event) {
+	if len(events) == 0 {
+		return
+	}
+	log := c.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	refused, err := c.Store.RecordEvents(ctx, events)
+	for _, r := range refused {
+		log.Error("step: an event of the step was refused by the store", "update", update, "error", r)
+	}
+	if err != nil {
+		log.Warn("step: its events could not be written now; the workflow writes them", "update", update, "error", err)
+	}
 }
 
 // errTypeAcceptedUpdateCompletedWorkflow is the failure type the Temporal

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"elkgezin/store"
+	"elkgezin/trajectory"
 )
 
 // accessStore holds one trajectory and counts the full reads (which
@@ -29,6 +30,10 @@ func (s *accessStore) Trajectory(_ context.Context, id string) (store.Trajectory
 		return store.Trajectory{}, fmt.Errorf("trajectory %s: %w", id, store.ErrNotFound)
 	}
 	return s.row, nil
+}
+
+func (s *accessStore) RecordEvents(context.Context, []trajectory.Event) ([]error, error) {
+	return nil, nil
 }
 
 func (s *accessStore) ListTrajectories(context.Context, store.Filter) (store.Page, error) {
@@ -64,5 +69,30 @@ func TestVisibleDecidesBeforeLoading(t *testing.T) {
 				t.Errorf("%d full reads, want %d", st.fullReads, c.fullReads)
 			}
 		})
+	}
+}
+
+// TestMayRead: the coach and co-workers of the trajectory that follows
+// (ReadBy) may read an earlier one in their programme, and act on none of it.
+func TestMayRead(t *testing.T) {
+	earlier := store.TrajectorySummary{ID: "tr-1", ProgrammeID: "p1", CoachID: "coach-a", ReadBy: []string{"coach-b"}}
+	for _, tc := range []struct {
+		name         string
+		p            Principal
+		read, access bool
+	}{
+		{"its own coach", Principal{Kind: KindCoach, ID: "coach-a", Programmes: []string{"p1"}}, true, true},
+		{"the next trajectory's coach", Principal{Kind: KindCoach, ID: "coach-b", Programmes: []string{"p1"}}, true, false},
+		{"the next coach, off the programme", Principal{Kind: KindCoach, ID: "coach-b", Programmes: []string{"p2"}}, false, false},
+		{"another coach", Principal{Kind: KindCoach, ID: "coach-c", Programmes: []string{"p1"}}, false, false},
+		{"a partner named like the coach", Principal{Kind: KindPartner, ID: "coach-b"}, false, false},
+		{"the supervisor", Principal{Kind: KindSupervisor, ID: "sup", Programmes: []string{"p1"}}, true, true},
+	} {
+		if got := MayRead(tc.p, earlier); got != tc.read {
+			t.Errorf("%s: MayRead = %v, want %v", tc.name, got, tc.read)
+		}
+		if got := MayAccess(tc.p, earlier); got != tc.access {
+			t.Errorf("%s: MayAccess = %v, want %v", tc.name, got, tc.access)
+		}
 	}
 }

@@ -67,6 +67,17 @@ func MayAccess(p Principal, t store.TrajectorySummary) bool {
 	return false
 }
 
+// MayRead says whether p may see the trajectory: whoever may access it,
+// and the coach or a co-worker of a trajectory that follows it (the same
+// family referred again to the programme), who reads the family's earlier
+// history but takes no step in it.
+func MayRead(p Principal, t store.TrajectorySummary) bool {
+	if MayAccess(p, t) {
+		return true
+	}
+	return p.Kind == KindCoach && p.ID != "" && slices.Contains(t.ReadBy, p.ID) && slices.Contains(p.Programmes, t.ProgrammeID)
+}
+
 // Scope keeps, of a coach's programmes, those that still list them as a
 // coach (or co-worker) in the programme files: a coach taken off a team loses its
 // trajectories at once, even before their token is revoked.

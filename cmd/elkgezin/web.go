@@ -55,7 +55,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		RouteMiddleware: telemetry.RouteMiddleware,
 	})
 	ui := pages.New(pages.Config{
-		Cases:      usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store},
+		Cases:      usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger},
 		Sessions:   sessions,
 		Tokens:     p.store,
 		Services:   p.services,
