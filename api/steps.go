@@ -249,5 +249,3 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 			"the workflow failed to record the step (logged); retry with the same Idempotency-Key, and report it if it keeps failing")
 	}
 }
-
-func workflowGone(err error) bool { return usecase.WorkflowGone(err) }
