@@ -50,6 +50,7 @@ type Config struct {
 	SMTPPassword        string  `env:"SMTP_PASSWORD" secret:"true" help:"SMTP password (optional)"`
 	MailFrom            string  `env:"MAIL_FROM" default:"elkgezin@localhost" help:"sender of every email"`
 	EmailSendRate       float64 `env:"EMAIL_SEND_RATE" default:"50" help:"emails per second at most, over all workers (the email task queue's rate limit): protects the mail server"`
+	EmailSessions       int     `env:"EMAIL_SESSIONS" default:"16" help:"SMTP sessions a worker holds open at once at most (emails it sends side by side); one address that answers slowly holds up no more than this"`
 	WorkflowCacheSize   int     `env:"WORKFLOW_CACHE_SIZE" default:"10000" help:"trajectories a worker keeps in memory between their workflow tasks (the SDK's sticky cache); each costs about 80 KB of memory (size GOMEMLIMIT to it; BENCHMARKS.md), each not cached a replay"`
 	PublicBaseURL       string  `env:"PUBLIC_BASE_URL" default:"http://127.0.0.1:8080" help:"the pages' address, in email links; must be https:// for the api unless DEV_INSECURE_COOKIES is on"`
 	DevInsecureCookies  bool    `env:"DEV_INSECURE_COOKIES" default:"false" help:"development over plain HTTP only: session cookie without Secure, no HSTS, http:// PUBLIC_BASE_URL allowed"`
@@ -170,6 +171,9 @@ func (c Config) validate(command string) []error {
 	}
 	if c.WorkflowCacheSize < 1 {
 		errs = append(errs, fmt.Errorf("WORKFLOW_CACHE_SIZE: must be a whole number of trajectories, 1 or more, got %d", c.WorkflowCacheSize))
+	}
+	if c.EmailSessions < 1 {
+		errs = append(errs, fmt.Errorf("EMAIL_SESSIONS: must be a whole number of sessions, 1 or more, got %d", c.EmailSessions))
 	}
 	if !(c.EmailSendRate > 0) || math.IsInf(c.EmailSendRate, 1) { // NaN and Inf parse too
 		errs = append(errs, fmt.Errorf("EMAIL_SEND_RATE: must be a positive number of emails per second, got %v", c.EmailSendRate))

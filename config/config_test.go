@@ -97,6 +97,8 @@ func TestLoadRejects(t *testing.T) {
 		{"bad send rate", "worker", map[string]string{"EMAIL_SEND_RATE": "0"}, "EMAIL_SEND_RATE"},
 		{"send rate not a number", "worker", map[string]string{"EMAIL_SEND_RATE": "fast"}, "EMAIL_SEND_RATE"},
 		{"send rate NaN", "worker", map[string]string{"EMAIL_SEND_RATE": "NaN"}, "EMAIL_SEND_RATE"},
+		{"no sessions", "worker", map[string]string{"EMAIL_SESSIONS": "0"}, "EMAIL_SESSIONS"},
+		{"sessions not a number", "worker", map[string]string{"EMAIL_SESSIONS": "many"}, "EMAIL_SESSIONS"},
 		{"bad smtp tls", "worker", map[string]string{"SMTP_TLS": "none"}, "SMTP_TLS"},
 		{"api over plain http", "api", map[string]string{"DEV_INSECURE_COOKIES": ""}, "PUBLIC_BASE_URL"},
 		{"pprof without port", "api", map[string]string{"PPROF_ADDR": "localhost"}, "PPROF_ADDR"},

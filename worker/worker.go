@@ -45,6 +45,9 @@ type Config struct {
 	// storm of reminders reaches the mail server at a pace it accepts.
 	// Zero means DefaultEmailsPerSecond.
 	EmailsPerSecond float64
+	// EmailSessions caps the emails the worker sends at once, each an SMTP
+	// session of its own; zero means DefaultEmailSessions.
+	EmailSessions int
 	// WorkflowCacheSize is how many trajectories the process keeps in
 	// memory between their workflow tasks (the SDK's sticky cache, shared
 	// by both workers); one not cached is replayed from its history on its
@@ -96,6 +99,11 @@ func memoryWarning(cacheSize int, limit int64) string {
 // a lower EMAIL_SEND_RATE.
 const DefaultEmailsPerSecond = 50
 
+// DefaultEmailSessions is the worker's default cap on SMTP sessions at
+// once: far above what a few dozen emails a second need, far below what a
+// mail server allows one client.
+const DefaultEmailSessions = 16
+
 // StopTimeout is how long a stopping worker lets its running activities
 // finish before it cancels them: twice one whole SMTP transaction, so that a
 // deploy never cuts an email in half (an email cut after its final "."
@@ -135,12 +143,18 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 		WorkflowTaskPollerBehavior: autoscale(),
 		ActivityTaskPollerBehavior: autoscale(),
 	})
+	sessions := cfg.EmailSessions
+	if sessions <= 0 {
+		sessions = DefaultEmailSessions
+	}
 	email = sdkworker.New(cfg.Temporal, trajectory.EmailTaskQueue, sdkworker.Options{
 		WorkerStopTimeout:            StopTimeout(cfg.Mail),
 		TaskQueueActivitiesPerSecond: rate,
-		DisableWorkflowWorker:        true,
-		DeploymentOptions:            deployment,
-		ActivityTaskPollerBehavior:   autoscale(),
+		// Each email activity is one SMTP session.
+		MaxConcurrentActivityExecutionSize: sessions,
+		DisableWorkflowWorker:              true,
+		DeploymentOptions:                  deployment,
+		ActivityTaskPollerBehavior:         autoscale(),
 	})
 	main.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
 	var mail activities.EmailSender = mailer.NewSender(cfg.Mail)

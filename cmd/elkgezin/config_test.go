@@ -40,6 +40,9 @@ func TestConfigDefaultsMatchPackages(t *testing.T) {
 	if cfg.EmailSendRate != worker.DefaultEmailsPerSecond {
 		t.Errorf("EMAIL_SEND_RATE default %v, worker's %v", cfg.EmailSendRate, worker.DefaultEmailsPerSecond)
 	}
+	if cfg.EmailSessions != worker.DefaultEmailSessions {
+		t.Errorf("EMAIL_SESSIONS default %v, worker's %v", cfg.EmailSessions, worker.DefaultEmailSessions)
+	}
 	if cfg.Parsed.RateLimit.PerAddress != api.DefaultAddressRate || cfg.Parsed.RateLimit.PerToken != api.DefaultTokenRate {
 		t.Errorf("rate limit defaults %+v, api's %+v and %+v", cfg.Parsed.RateLimit, api.DefaultAddressRate, api.DefaultTokenRate)
 	}

@@ -108,6 +108,7 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		Links:           keys.links,
 		Logger:          logger,
 		EmailsPerSecond: cfg.EmailSendRate,
+		EmailSessions:   cfg.EmailSessions,
 		// The SDK's sticky cache, shared by the process's two workers.
 		WorkflowCacheSize: cfg.WorkflowCacheSize,
 	}
