@@ -293,8 +293,11 @@ commands:
   rewrap         wrap every data key anew under its programme's newest key
   adopt-timings  move a programme's running trajectories to its current timings:
                  adopt-timings --programme ID --reason TEXT
+  rollout        make this build the current version of the worker deployment, in the
+                 order that leaves no task without a poller (README: Safe deploys):
+                 rollout [--start CMD] [--retire CMD] [--poll-timeout 2m] [--drain-timeout 10m]
   version        print the build id the worker deploys as
 `
 
 // Commands are the commands of elkgezin, as the usage text lists them.
-var Commands = []string{"setup", "worker", "api", "check", "token", "report", "unconfirmed", "erase", "rewrap", "adopt-timings", "version"}
+var Commands = []string{"setup", "worker", "api", "check", "token", "report", "unconfirmed", "erase", "rewrap", "adopt-timings", "rollout", "version"}
