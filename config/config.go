@@ -64,6 +64,8 @@ type Config struct {
 	Versioning          bool    `env:"WORKER_VERSIONING" default:"false" help:"worker deployment versioning: the worker polls as version DEPLOYMENT_NAME.BUILD_ID and its workflows auto-upgrade"`
 	DeploymentName      string  `env:"DEPLOYMENT_NAME" default:"elkgezin" help:"the worker deployment's name"`
 	BuildID             string  `env:"BUILD_ID" help:"this binary's version in the deployment; empty: the version it was built with (see elkgezin version)"`
+	ControllerName      string  `env:"TEMPORAL_DEPLOYMENT_NAME" help:"set by the Temporal Worker Controller in the pods it makes (deploy/k8s): the deployment's name, in place of DEPLOYMENT_NAME"`
+	ControllerBuildID   string  `env:"TEMPORAL_WORKER_BUILD_ID" help:"set by the Temporal Worker Controller: the version it derived from the image, in place of BUILD_ID"`
 	LogLevel            string  `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
 
 	// Temporal is the connection profile, loaded by envconfig (see
@@ -128,6 +130,7 @@ func Load(command string, lookup Lookup) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.Temporal = temporal
+	errs = append(errs, c.versionFromController(command, lookup)...)
 	errs = append(errs, c.validate(command)...)
 	errs = append(errs, c.parse()...)
 	if err := errors.Join(errs...); err != nil {
@@ -188,8 +191,44 @@ func (c Config) validate(command string) []error {
 	if c.Versioning && c.DeploymentName == "" {
 		errs = append(errs, errors.New("DEPLOYMENT_NAME: empty, but WORKER_VERSIONING is on"))
 	}
-	if strings.ContainsAny(c.DeploymentName+c.BuildID, ". ") {
-		errs = append(errs, errors.New("DEPLOYMENT_NAME and BUILD_ID may not contain '.' or spaces: Temporal joins them with a '.'"))
+	// Temporal separates a deployment's name from a build id with '.' or
+	// ':' in its version strings; a build id may hold them (a controller's
+	// id starts with the image tag, such as 2026.11.1).
+	if strings.ContainsAny(c.DeploymentName, ".: ") {
+		errs = append(errs, fmt.Errorf("DEPLOYMENT_NAME %q may not contain '.', ':' or spaces: Temporal separates the build id with them", c.DeploymentName))
+	}
+	if strings.ContainsAny(c.BuildID, " \t") {
+		errs = append(errs, fmt.Errorf("BUILD_ID %q may not contain spaces", c.BuildID))
+	}
+	return errs
+}
+
+// versionFromController takes the version the Temporal Worker Controller
+// gives the pods it makes (TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_WORKER_BUILD_ID):
+// it makes that version current once its pods poll, so a worker that
+// polled as another would never be given work.
+func (c *Config) versionFromController(command string, lookup Lookup) []error {
+	var errs []error
+	for _, v := range []struct {
+		own, controller string
+		field           *string
+		value           string
+	}{
+		{"DEPLOYMENT_NAME", "TEMPORAL_DEPLOYMENT_NAME", &c.DeploymentName, c.ControllerName},
+		{"BUILD_ID", "TEMPORAL_WORKER_BUILD_ID", &c.BuildID, c.ControllerBuildID},
+	} {
+		if v.value == "" {
+			continue
+		}
+		if isSet(lookup, v.own) && *v.field != v.value {
+			errs = append(errs, fmt.Errorf("%s %q differs from %s %q, which the Temporal Worker Controller set: leave %s out of its pods",
+				v.own, *v.field, v.controller, v.value, v.own))
+		}
+		*v.field = v.value
+	}
+	if command == "worker" && c.ControllerBuildID != "" && !c.Versioning {
+		errs = append(errs, errors.New("TEMPORAL_WORKER_BUILD_ID is set (a pod of the Temporal Worker Controller) but WORKER_VERSIONING is off: "+
+			"the controller would wait for this version's pollers forever; set WORKER_VERSIONING=true"))
 	}
 	return errs
 }
@@ -258,8 +297,11 @@ commands:
   rewrap         wrap every data key anew under its programme's newest key
   adopt-timings  move a programme's running trajectories to its current timings:
                  adopt-timings --programme ID --reason TEXT
+  rollout        make this build the current version of the worker deployment, in the
+                 order that leaves no task without a poller (README: Safe deploys):
+                 rollout [--start CMD] [--retire CMD] [--poll-timeout 2m] [--drain-timeout 10m]
   version        print the build id the worker deploys as
 `
 
 // Commands are the commands of elkgezin, as the usage text lists them.
-var Commands = []string{"setup", "worker", "api", "check", "token", "report", "unconfirmed", "erase", "rewrap", "adopt-timings", "version"}
+var Commands = []string{"setup", "worker", "api", "check", "token", "report", "unconfirmed", "erase", "rewrap", "adopt-timings", "rollout", "version"}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"elkgezin/payloadcodec"
+	"elkgezin/worker"
 )
 
 // These tests run against a running deploy/cluster (deploy/cluster-test
@@ -241,6 +243,8 @@ func (s *stack) checkMailOnce(mailpit string) {
 // the cluster to a build N+1 with a change behind workflow.GetVersion
 // (the upgradetest tag), one process at a time, and finishes them: they
 // auto-upgraded to N+1, which recorded the change, and none failed a task.
+// The rollout took its steps in order, N+1 polled every queue the rollout
+// waited for, and N was drained before its last worker moved.
 func TestClusterUpgrade(t *testing.T) {
 	s, dir := clusterStack(t)
 	from := readTrim(t, filepath.Join(dir, "build-id"))
@@ -249,12 +253,15 @@ func TestClusterUpgrade(t *testing.T) {
 
 	cmd := exec.Command("../deploy/cluster", "upgrade")
 	cmd.Env = append(os.Environ(), "CLUSTER_DIR="+dir, "CLUSTER_BUILD_TAGS=upgradetest", "CLUSTER_BUILD_ID="+to)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	if err != nil {
 		t.Fatalf("deploy/cluster upgrade: %v\n%s", err, out)
 	}
 	if got := readTrim(t, filepath.Join(dir, "build-id")); got != to {
 		t.Fatalf("current version %s after the upgrade, want %s", got, to)
 	}
+	checkRolloutSteps(t, out, from, to)
+	checkVersions(t, s.client, from, to)
 	for _, id := range ids {
 		s.retryStep("coach:test-coach", id, "visits", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, time.Minute)
 		s.retryStep("coach:test-coach", id, "closure", map[string]any{"reason": "goals_reached"}, time.Minute)
@@ -274,6 +281,60 @@ func TestClusterUpgrade(t *testing.T) {
 			t.Errorf("%s: N+1 did not record its patched change", id)
 		}
 		s.checkOnce(id, map[string]int{"intake_done": 1, "home_visit_done": 1, "closed": 1}, 4)
+	}
+}
+
+// checkRolloutSteps finds elkgezin rollout's log lines in the upgrade's
+// output: each step once, in the order that leaves no queue unpolled.
+func checkRolloutSteps(t *testing.T, out []byte, from, to string) {
+	t.Helper()
+	var steps []string
+	for _, line := range strings.Split(string(out), "\n") {
+		var l struct{ Msg, Step, From, To string }
+		if json.Unmarshal([]byte(line), &l) != nil || l.Msg != "rollout" {
+			continue
+		}
+		if l.From != from || l.To != to {
+			t.Errorf("rollout step %s from %q to %q, want from %s to %s", l.Step, l.From, l.To, from, to)
+		}
+		steps = append(steps, l.Step)
+	}
+	if want := []string{"start", "polled", "current", "drained", "retire"}; !slices.Equal(steps, want) {
+		t.Errorf("rollout steps %q, want %q\n%s", steps, want, out)
+	}
+}
+
+// checkVersions asks the Temporal Server: N+1 is current and polls exactly
+// the queues a rollout waits for (worker.Queues), N is drained.
+func checkVersions(t *testing.T, c client.Client, from, to string) {
+	t.Helper()
+	ctx := context.Background()
+	h := c.WorkerDeploymentClient().GetHandle("elkgezin")
+	desc, err := h.Describe(ctx, client.WorkerDeploymentDescribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := desc.Info.RoutingConfig.CurrentVersion; v == nil || v.BuildID != to {
+		t.Errorf("current version %+v, want %s", v, to)
+	}
+	next, err := h.DescribeVersion(ctx, client.WorkerDeploymentDescribeVersionOptions{BuildID: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := next.Info.TaskQueuesInfos
+	same := len(got) == len(worker.Queues)
+	for _, q := range worker.Queues {
+		same = same && slices.Contains(got, q)
+	}
+	if !same {
+		t.Errorf("version %s polls %+v, want %+v", to, got, worker.Queues)
+	}
+	old, err := h.DescribeVersion(ctx, client.WorkerDeploymentDescribeVersionOptions{BuildID: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := old.Info.DrainageInfo; d == nil || d.DrainageStatus != client.WorkerDeploymentVersionDrainageStatusDrained {
+		t.Errorf("version %s after the upgrade: drainage %+v, want drained", from, d)
 	}
 }
 

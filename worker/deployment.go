@@ -6,11 +6,13 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"elkgezin/activities"
 	"elkgezin/mailer"
+	"elkgezin/trajectory"
 )
 
 // Deployment are the worker's versioning options. Trajectories live for
@@ -25,6 +27,16 @@ func Deployment(v sdkworker.WorkerDeploymentVersion) sdkworker.DeploymentOptions
 		Version:                   v,
 		DefaultVersioningBehavior: workflow.VersioningBehaviorAutoUpgrade,
 	}
+}
+
+// Queues are the task queues a worker process polls, with the kinds of
+// task it takes from each (New: workflows and activities on
+// trajectory.TaskQueue, emails on trajectory.EmailTaskQueue). A rollout
+// makes a new version current only once it polls them all.
+var Queues = []client.WorkerDeploymentTaskQueueInfo{
+	{Name: trajectory.TaskQueue, Type: client.TaskQueueTypeWorkflow},
+	{Name: trajectory.TaskQueue, Type: client.TaskQueueTypeActivity},
+	{Name: trajectory.EmailTaskQueue, Type: client.TaskQueueTypeActivity},
 }
 
 // tracedSender makes a client span of each email's SMTP transaction. The

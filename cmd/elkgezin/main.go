@@ -65,6 +65,8 @@ func main() {
 		err = runReport(ctx, cfg, os.Args[2:], os.Stdout, logger)
 	case "unconfirmed":
 		err = runUnconfirmed(ctx, cfg, os.Args[2:], os.Stdout, logger)
+	case "rollout":
+		err = runRollout(ctx, cfg, os.Args[2:], logger)
 	case "version":
 		fmt.Println(buildID(cfg.BuildID))
 	case "check":

@@ -49,6 +49,9 @@ func loadManifests(t *testing.T) []object {
 	}
 	var out []object
 	for _, f := range files {
+		if f == kustomization {
+			continue
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +113,7 @@ func TestDeployments(t *testing.T) {
 	known, secret := knownVariables(), secretVariables()
 	deployments := map[string]object{}
 	for _, o := range objects {
-		if o["kind"] != "Deployment" {
+		if !isWorkload(o) {
 			continue
 		}
 		name := o.str("metadata", "name")
@@ -151,10 +154,17 @@ func TestDeployments(t *testing.T) {
 			continue
 		}
 		checkRequired(t, want, command, d, configMaps)
-		if !hasPDB(objects, d.get("spec", "selector", "matchLabels")) {
+		if !hasPDB(objects, d.get("spec", "template", "metadata", "labels")) {
 			t.Errorf("%s: no PodDisruptionBudget selects its pods", want)
 		}
 	}
+}
+
+// isWorkload says whether o runs pods of elkgezin: a Deployment, or the
+// Temporal Worker Controller's WorkerDeployment, which makes Deployments
+// of its pod template.
+func isWorkload(o object) bool {
+	return o["kind"] == "Deployment" || (o["kind"] == "WorkerDeployment" && o["apiVersion"] == controllerAPI)
 }
 
 func checkContainer(t *testing.T, name string, c object, known, secret map[string]bool) {
@@ -194,9 +204,19 @@ func envFromConfigMaps(containers []any) []string {
 	return out
 }
 
-func hasPDB(objects []object, labels any) bool {
+// hasPDB says whether a PodDisruptionBudget selects pods with podLabels.
+func hasPDB(objects []object, podLabels any) bool {
+	pod, _ := podLabels.(map[string]any)
 	for _, o := range objects {
-		if o["kind"] == "PodDisruptionBudget" && reflect.DeepEqual(o.get("spec", "selector", "matchLabels"), labels) {
+		selector, _ := o.get("spec", "selector", "matchLabels").(map[string]any)
+		if o["kind"] != "PodDisruptionBudget" || len(selector) == 0 {
+			continue
+		}
+		selects := true
+		for k, v := range selector {
+			selects = selects && pod[k] == v
+		}
+		if selects {
 			return o.get("spec", "minAvailable") != nil || o.get("spec", "maxUnavailable") != nil
 		}
 	}
@@ -240,7 +260,7 @@ var goRuntimeVariables = map[string]bool{"GOMEMLIMIT": true, "GOGC": true, "GOMA
 func TestWorkerMemoryHoldsItsCache(t *testing.T) {
 	var w object
 	for _, o := range loadManifests(t) {
-		if o["kind"] == "Deployment" && o.str("metadata", "name") == "elkgezin-worker" {
+		if isWorkload(o) && o.str("metadata", "name") == "elkgezin-worker" {
 			w = o
 		}
 	}
