@@ -12,8 +12,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"elkgezin/internal/logcheck"
 	"elkgezin/internal/smtpsink"
 	"elkgezin/internal/stack"
+	"elkgezin/keys"
+	"elkgezin/payloadcodec"
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -125,6 +129,58 @@ func (s *system) checkBooks() {
 		sort.Strings(problems)
 		t.Errorf("%d problems after the fault, e.g.:\n  %s", len(problems), strings.Join(problems[:min(len(problems), 15)], "\n  "))
 	}
+	if history := s.historyProblems(done); len(history) > 0 {
+		t.Errorf("%d trajectories whose log is not their history, e.g.:\n  %s", len(history), strings.Join(history[:min(len(history), 15)], "\n  "))
+	}
+	if err := s.updateRefused(); err != nil {
+		t.Error(err)
+	}
+}
+
+// historyProblems compares, for every trajectory referred, its event log
+// with its workflow's history (logcheck): the same events, each once, in
+// the history's order, with its times.
+func (s *system) historyProblems(done map[string]int) []string {
+	ctx := context.Background()
+	st, err := store.Open(ctx, s.st.DatabaseURL)
+	if err != nil {
+		return []string{"open the store: " + err.Error()}
+	}
+	defer st.Close()
+	pk, err := keys.ParseProgrammeKeys(s.st.ProgrammeKeys)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	ring, err := payloadcodec.ParseKeyRing(stack.PayloadKeys)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	checker := logcheck.Checker{Temporal: s.st.Temporal, DB: st.Pool(),
+		Codec: payloadcodec.NewCodec(ring).WithDataKeys(st.WithKeys(pk).Vault())}
+	var problems []string
+	for id := range done {
+		p, err := checker.Problems(ctx, id)
+		if err != nil {
+			p = []string{err.Error()}
+		}
+		for _, one := range p {
+			problems = append(problems, id+": "+one)
+		}
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+// updateRefused checks that the log refuses to have a row rewritten.
+func (s *system) updateRefused() error {
+	conn := s.db()
+	defer conn.Close(context.Background())
+	_, err := conn.Exec(context.Background(), `UPDATE trajectory_events SET at = at + interval '1 second'
+		WHERE pos = (SELECT min(pos) FROM trajectory_events)`)
+	if err == nil || !strings.Contains(err.Error(), "append-only") {
+		return fmt.Errorf("an UPDATE of the event log: %v, want the append-only refusal", err)
+	}
+	return nil
 }
 
 func (s *system) db() *pgx.Conn {

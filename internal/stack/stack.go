@@ -71,6 +71,9 @@ type Stack struct {
 	APIURL      string   // the first API replica's
 	APIURLs     []string // every API replica's, in order (Options.APIReplicas)
 	Binary      string
+	// ProgrammeKeys are the processes' PROGRAMME_KEYS, which unwrap the
+	// trajectories' data keys: a check that reads their histories needs them.
+	ProgrammeKeys string
 
 	env    []string
 	log    io.Writer
@@ -131,6 +134,7 @@ func (s *Stack) start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	s.ProgrammeKeys = programmeKeys
 	processURL := s.DatabaseURL
 	if o.PoolMaxConns > 0 {
 		processURL += fmt.Sprintf("&pool_max_conns=%d", o.PoolMaxConns)
