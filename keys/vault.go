@@ -313,14 +313,32 @@ func (v *Vault) Programme(ctx context.Context, trajectoryID string) (string, err
 // destroyed it (false: erased before); an error wrapping ErrNoKey when the
 // trajectory has no data key to destroy.
 func (v *Vault) Erase(ctx context.Context, trajectoryID string) (bool, error) {
+	return v.EraseWith(ctx, trajectoryID, nil)
+}
+
+// EraseWith is Erase that also runs also, when this call destroys the key,
+// in the same transaction: what also writes (an audit entry) commits with
+// the destruction or not at all. Its error is returned wrapped.
+func (v *Vault) EraseWith(ctx context.Context, trajectoryID string, also func(pgx.Tx) error) (bool, error) {
 	defer v.cache.forget(trajectoryID)
-	tag, err := v.pool.Exec(ctx, `
-		UPDATE trajectory_keys SET key_id = NULL, wrapped = NULL, erased_at = now()
-		WHERE trajectory_id = $1 AND erased_at IS NULL`, trajectoryID)
+	erased := false
+	err := pgx.BeginFunc(ctx, v.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE trajectory_keys SET key_id = NULL, wrapped = NULL, erased_at = now()
+			WHERE trajectory_id = $1 AND erased_at IS NULL`, trajectoryID)
+		if err != nil || tag.RowsAffected() != 1 {
+			return err
+		}
+		erased = true
+		if also == nil {
+			return nil
+		}
+		return also(tx)
+	})
 	if err != nil {
 		return false, fmt.Errorf("keys: erase data key of %s: %w", trajectoryID, err)
 	}
-	if tag.RowsAffected() == 1 {
+	if erased {
 		return true, nil
 	}
 	if _, err := v.Programme(ctx, trajectoryID); err != nil {
