@@ -60,32 +60,6 @@ func (s *Store) ExpiredNotErased(ctx context.Context, cutoffs []RetentionCutoff,
 	return out, nil
 }
 
-// ClosedNotErased lists the closed trajectories whose personal data is
-// still readable, with when they closed (their closed event), oldest
-// first: what retention may have to erase.
-func (s *Store) ClosedNotErased(ctx context.Context) ([]ClosedTrajectory, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT t.id, t.programme_id, min(e.at)
-		FROM trajectories t
-		JOIN trajectory_keys k ON k.trajectory_id = t.id AND k.erased_at IS NULL
-		JOIN trajectory_events e ON e.trajectory_id = t.id AND e.kind = 'closed'
-		WHERE t.phase = 'closed'
-		GROUP BY t.id, t.programme_id
-		ORDER BY 3, 1`)
-	if err != nil {
-		return nil, fmt.Errorf("list closed trajectories: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClosedTrajectory, error) {
-		var c ClosedTrajectory
-		err := r.Scan(&c.ID, &c.ProgrammeID, &c.ClosedAt)
-		return c, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list closed trajectories: %w", err)
-	}
-	return out, nil
-}
-
 // EmailsOf lists the ledger rows of a trajectory's emails (their keys
 // start with its id), oldest first, for a subject-access export.
 func (s *Store) EmailsOf(ctx context.Context, trajectoryID string) ([]EmailRecord, error) {
