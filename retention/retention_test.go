@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -25,7 +26,8 @@ import (
 )
 
 // temporalClient is a client of the Temporal dev server (bin/temporal)
-// that TestMain starts for the package: erasures end workflows there.
+// that TestMain starts for the package: erasures end workflows there, and
+// the schedule is made there.
 var temporalClient client.Client
 
 func TestMain(m *testing.M) {
@@ -301,4 +303,54 @@ func TestARunBegunBeforePagesErasesInOneActivity(t *testing.T) {
 		t.Errorf("result %d, %v, activities %v; want 4 erased by one EraseExpired", n, err, types)
 	}
 	checkErased(t, st, expired, kept)
+}
+
+func TestEnsureScheduleSetsTheOverlapPolicy(t *testing.T) {
+	ctx := t.Context()
+	sc := temporalClient.ScheduleClient()
+	// A schedule as an older worker left it: another interval, no policy.
+	_, err := sc.Create(ctx, client.ScheduleOptions{
+		ID:     ScheduleID,
+		Spec:   client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: 2 * time.Hour}}},
+		Paused: true,
+		Action: &client.ScheduleWorkflowAction{ID: ScheduleID + "-run", Workflow: WorkflowName, TaskQueue: trajectory.TaskQueue},
+		// ALLOW_ALL, so that the test sees the update, not the server's default.
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sc.GetHandle(ctx, ScheduleID)
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+
+	for _, step := range []string{"updated", "ensured again"} {
+		if err := EnsureSchedule(ctx, temporalClient, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		d, err := h.Describe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := d.Schedule
+		if s.Policy == nil || s.Policy.Overlap != Overlap {
+			t.Errorf("%s: overlap policy %v, want %v", step, s.Policy, Overlap)
+		}
+		if len(s.Spec.Intervals) != 1 || s.Spec.Intervals[0].Every != time.Hour {
+			t.Errorf("%s: intervals %+v, want every hour", step, s.Spec.Intervals)
+		}
+		if a, ok := s.Action.(*client.ScheduleWorkflowAction); !ok || a.WorkflowExecutionTimeout != RunTimeout || a.Workflow != WorkflowName {
+			t.Errorf("%s: action %+v, want %s with a run timeout of %v", step, s.Action, WorkflowName, RunTimeout)
+		}
+	}
+
+	// A new namespace's schedule is made with the policy.
+	if err := h.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureSchedule(ctx, temporalClient, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := h.Describe(ctx); err != nil || d.Schedule.Policy == nil || d.Schedule.Policy.Overlap != Overlap {
+		t.Errorf("created: %v; want overlap %v", err, Overlap)
+	}
 }
