@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -96,60 +95,6 @@ func NewVault(pool *pgxpool.Pool, pk *ProgrammeKeys) *Vault {
 // serves lookups; maxStale 0 serves nothing past cacheFor.
 func (v *Vault) KeepServed(size int, maxStale time.Duration) {
 	v.cache.configure(size, maxStale)
-}
-
-// KeepConfirmed asks PostgreSQL about every kept key once per quarter of
-// KeepServed's maxStale, until ctx ends, so that a trajectory waking once a
-// week still finds its key confirmed recently enough to be served through
-// an outage, and a key erased by another process leaves this one. A
-// confirmation that fails (PostgreSQL down) goes to onError and the keys
-// age; it is tried again at the next tick.
-func (v *Vault) KeepConfirmed(ctx context.Context, onError func(error)) {
-	every := v.cache.confirmEvery()
-	if every <= 0 {
-		return
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if err := v.confirm(ctx); err != nil && ctx.Err() == nil && onError != nil {
-			onError(err)
-		}
-		v.cache.sweepNow(v.now())
-	}
-}
-
-// confirmChunk is how many keys one confirming query asks about.
-const confirmChunk = 1000
-
-func (v *Vault) confirm(ctx context.Context) error {
-	for chunk := range slices.Chunk(v.cache.kept(), confirmChunk) {
-		at, gen := v.now(), v.cache.generation()
-		rows, err := v.pool.Query(ctx, `SELECT trajectory_id, programme_id, key_id, wrapped FROM trajectory_keys
-			WHERE trajectory_id = ANY($1) AND erased_at IS NULL`, chunk)
-		if err != nil {
-			return fmt.Errorf("keys: confirm kept data keys: %w", err)
-		}
-		live := map[string]stored{}
-		var id string
-		var s stored
-		_, err = pgx.ForEachRow(rows, []any{&id, &s.programmeID, &s.keyID, &s.wrapped}, func() error {
-			if s.keyID != nil && s.wrapped != nil {
-				live[id] = s
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("keys: confirm kept data keys: %w", err)
-		}
-		v.cache.confirmed(chunk, live, at, gen)
-	}
-	return nil
 }
 
 // ProgrammeKeys are the vault's programme keys.
