@@ -52,6 +52,7 @@ type Config struct {
 	EmailSendRate       float64 `env:"EMAIL_SEND_RATE" default:"50" help:"emails per second at most, over all workers (the email task queue's rate limit): protects the mail server"`
 	EmailSessions       int     `env:"EMAIL_SESSIONS" default:"16" help:"SMTP sessions a worker holds open at once at most (emails it sends side by side); one address that answers slowly holds up no more than this"`
 	WorkflowCacheSize   int     `env:"WORKFLOW_CACHE_SIZE" default:"10000" help:"trajectories a worker keeps in memory between their workflow tasks (the SDK's sticky cache); each costs about 80 KB of memory (size GOMEMLIMIT to it; BENCHMARKS.md), each not cached a replay"`
+	DataKeyMaxStale     string  `env:"DATA_KEY_MAX_STALE" default:"1h" help:"how long a worker goes on using the data keys it keeps (wrapped) of the trajectories it serves while PostgreSQL does not answer, counted from PostgreSQL's last confirmation (every quarter of this); as many as WORKFLOW_CACHE_SIZE; 1m to 24h; off: a workflow task waits for PostgreSQL"`
 	PublicBaseURL       string  `env:"PUBLIC_BASE_URL" default:"http://127.0.0.1:8080" help:"the pages' address, in email links; must be https:// for the api unless DEV_INSECURE_COOKIES is on"`
 	DevInsecureCookies  bool    `env:"DEV_INSECURE_COOKIES" default:"false" help:"development over plain HTTP only: session cookie without Secure, no HSTS, http:// PUBLIC_BASE_URL allowed"`
 	RateLimitAddress    string  `env:"RATE_LIMIT_ADDRESS" default:"600/1m" help:"requests per client address (429 beyond); off: no limit"`

@@ -53,7 +53,7 @@ func withSecrets(extra map[string]string) map[string]string {
 func TestLoadParses(t *testing.T) {
 	c, err := Load("api", lookupFrom(withSecrets(map[string]string{
 		"RATE_LIMIT_TOKEN": "off", "RETENTION_INTERVAL": "15m", "EMAIL_SEND_RATE": "2.5", "SMTP_TLS": "implicit",
-		"TOKEN_CACHE_TTL": "2s",
+		"TOKEN_CACHE_TTL": "2s", "DATA_KEY_MAX_STALE": "30m",
 	})))
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +61,14 @@ func TestLoadParses(t *testing.T) {
 	p := c.Parsed
 	if p.Payloads == nil || p.Programmes == nil || p.Links == nil || p.RetentionEvery != 15*time.Minute ||
 		p.RateLimit.PerToken.Requests != -1 || p.RateLimit.PerAddress.Requests != 600 || c.EmailSendRate != 2.5 || c.SMTPTLS != "implicit" ||
-		p.TokenCacheTTL != 2*time.Second {
+		p.TokenCacheTTL != 2*time.Second || p.DataKeyMaxStale != 30*time.Minute {
 		t.Errorf("parsed: %+v, %+v", p, c)
+	}
+	if c, err := Load("worker", lookupFrom(withSecrets(nil))); err != nil || c.Parsed.DataKeyMaxStale != time.Hour {
+		t.Errorf("DATA_KEY_MAX_STALE by default: %v, %v; want 1h", c.Parsed.DataKeyMaxStale, err)
+	}
+	if c, err := Load("worker", lookupFrom(withSecrets(map[string]string{"DATA_KEY_MAX_STALE": "off"}))); err != nil || c.Parsed.DataKeyMaxStale != 0 {
+		t.Errorf("DATA_KEY_MAX_STALE=off: %v, %v", c.Parsed.DataKeyMaxStale, err)
 	}
 	if c, err := Load("api", lookupFrom(withSecrets(map[string]string{"TOKEN_CACHE_TTL": "off"}))); err != nil || c.Parsed.TokenCacheTTL != 0 {
 		t.Errorf("TOKEN_CACHE_TTL=off: %v, %v", c.Parsed.TokenCacheTTL, err)
@@ -94,6 +100,9 @@ func TestLoadRejects(t *testing.T) {
 		{"bad retention", "worker", map[string]string{"RETENTION_INTERVAL": "10ms"}, "RETENTION_INTERVAL"},
 		{"token cache longer than a minute", "api", map[string]string{"TOKEN_CACHE_TTL": "2m"}, "TOKEN_CACHE_TTL"},
 		{"token cache not a duration", "api", map[string]string{"TOKEN_CACHE_TTL": "soon"}, "TOKEN_CACHE_TTL"},
+		{"data keys stale for under a minute", "worker", map[string]string{"DATA_KEY_MAX_STALE": "30s"}, "DATA_KEY_MAX_STALE"},
+		{"data keys stale for days", "worker", map[string]string{"DATA_KEY_MAX_STALE": "48h"}, "DATA_KEY_MAX_STALE"},
+		{"data key staleness not a duration", "worker", map[string]string{"DATA_KEY_MAX_STALE": "a while"}, "DATA_KEY_MAX_STALE"},
 		{"bad send rate", "worker", map[string]string{"EMAIL_SEND_RATE": "0"}, "EMAIL_SEND_RATE"},
 		{"send rate not a number", "worker", map[string]string{"EMAIL_SEND_RATE": "fast"}, "EMAIL_SEND_RATE"},
 		{"send rate NaN", "worker", map[string]string{"EMAIL_SEND_RATE": "NaN"}, "EMAIL_SEND_RATE"},

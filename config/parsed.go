@@ -32,6 +32,8 @@ type Parsed struct {
 	RetentionEvery time.Duration
 	// TokenCacheTTL is TOKEN_CACHE_TTL (store.WithTokenCache); 0 when it is off.
 	TokenCacheTTL time.Duration
+	// DataKeyMaxStale is DATA_KEY_MAX_STALE (keys.Vault.KeepServed); 0 when it is off.
+	DataKeyMaxStale time.Duration
 }
 
 // parse fills c.Parsed from the variables that are set. A missing
@@ -75,6 +77,13 @@ func (c *Config) parse() []error {
 			errs = append(errs, fmt.Errorf("TOKEN_CACHE_TTL %q: want a duration from 0 to 1m (a revocation takes that long to bite), or off", c.TokenCacheTTL))
 		}
 		c.Parsed.TokenCacheTTL = d
+	}
+	if c.DataKeyMaxStale != "off" {
+		d, err := time.ParseDuration(c.DataKeyMaxStale)
+		if err != nil || d < time.Minute || d > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("DATA_KEY_MAX_STALE %q: want a duration from 1m to 24h, or off", c.DataKeyMaxStale))
+		}
+		c.Parsed.DataKeyMaxStale = d
 	}
 	if c.RetentionInterval != "off" {
 		d, err := time.ParseDuration(c.RetentionInterval)

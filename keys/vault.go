@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,24 +59,42 @@ func (k *DataKey) Open(sealed []byte, aad string) ([]byte, error) {
 type Vault struct {
 	pool *pgxpool.Pool
 	pk   *ProgrammeKeys
-
-	mu    sync.Mutex
-	cache map[string]cached
-	swept time.Time // when expired entries were last dropped from cache
+	// read looks a key up in PostgreSQL; an error wrapping ErrNoKey when
+	// it has none, any other when PostgreSQL did not answer.
+	read  func(ctx context.Context, trajectoryID string) (stored, error)
+	now   func() time.Time
+	cache *keyCache
 }
 
-type cached struct {
-	key *DataKey
-	err error // ErrNoKey or ErrErased
-	at  time.Time
+// stored is a row of trajectory_keys; keyID and wrapped are nil once erased.
+type stored struct {
+	programmeID string
+	keyID       *string
+	wrapped     []byte
 }
 
-// NewVault returns the vault of the database behind pool.
+// NewVault returns the vault of the database behind pool. It keeps
+// looked-up keys cacheFor; KeepServed makes it serve them longer while
+// PostgreSQL does not answer.
 func NewVault(pool *pgxpool.Pool, pk *ProgrammeKeys) *Vault {
 	if pk == nil {
 		panic("keys.NewVault: nil ProgrammeKeys")
 	}
-	return &Vault{pool: pool, pk: pk, cache: map[string]cached{}}
+	v := &Vault{pool: pool, pk: pk, now: time.Now, cache: newKeyCache()}
+	v.read = v.readRow
+	return v
+}
+
+// KeepServed makes the vault keep the keys of the last size trajectories
+// it served (a worker: as many as its workflow cache holds) and serve one
+// of them for up to maxStale after PostgreSQL last confirmed it, while
+// lookups fail: a PostgreSQL outage does not fail the workflow tasks of
+// the trajectories a worker serves. An answer that a key was erased or is
+// absent evicts it at once, as does an erasure in this process.
+// KeepConfirmed keeps the kept keys confirmed. Call it before the vault
+// serves lookups; maxStale 0 serves nothing past cacheFor.
+func (v *Vault) KeepServed(size int, maxStale time.Duration) {
+	v.cache.configure(size, maxStale)
 }
 
 // ProgrammeKeys are the vault's programme keys.
@@ -87,8 +104,8 @@ func (v *Vault) ProgrammeKeys() *ProgrammeKeys { return v.pk }
 // none. A referral repeated after erasure gets ErrErased: a destroyed key
 // is never replaced, so nothing new is written under the old id.
 func (v *Vault) Ensure(ctx context.Context, trajectoryID, programmeID string) (*DataKey, error) {
-	if c, ok := v.cached(trajectoryID); ok {
-		return c.key, c.err
+	if c := v.cache.get(trajectoryID, v.now()); c.fresh {
+		return c.answer()
 	}
 	raw := make([]byte, KeySize)
 	if _, err := rand.Read(raw); err != nil {
@@ -101,11 +118,8 @@ func (v *Vault) Ensure(ctx context.Context, trajectoryID, programmeID string) (*
 	}
 	// One round trip: insert the new key unless the trajectory has one,
 	// and answer whichever key it has now (an erased one included).
-	var (
-		storedProgramme string
-		storedKeyID     *string
-		storedWrapped   []byte
-	)
+	at, gen := v.now(), v.cache.generation()
+	var s stored
 	err = v.pool.QueryRow(ctx, `
 		WITH ins AS (
 			INSERT INTO trajectory_keys (trajectory_id, programme_id, key_id, wrapped)
@@ -116,92 +130,105 @@ func (v *Vault) Ensure(ctx context.Context, trajectoryID, programmeID string) (*
 		UNION ALL
 		SELECT programme_id, key_id, wrapped FROM trajectory_keys
 		WHERE trajectory_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
-		trajectoryID, programmeID, keyID, wrapped).Scan(&storedProgramme, &storedKeyID, &storedWrapped)
+		trajectoryID, programmeID, keyID, wrapped).Scan(&s.programmeID, &s.keyID, &s.wrapped)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// A concurrent Ensure inserted it after this statement's snapshot
 		// was taken: read it back.
-		v.forget(trajectoryID)
+		v.cache.forget(trajectoryID)
 		return v.Key(ctx, trajectoryID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keys: store data key of %s: %w", trajectoryID, err)
 	}
-	k, err := v.open(trajectoryID, storedProgramme, storedKeyID, storedWrapped)
-	if err == nil || errors.Is(err, ErrErased) {
-		v.remember(trajectoryID, k, err)
-	}
-	return k, err
+	return v.answered(trajectoryID, s, at, gen)
 }
 
 // Key returns the trajectory's data key, or an error wrapping ErrNoKey or
-// ErrErased.
+// ErrErased. After KeepServed, a key it served within maxStale is served
+// again when PostgreSQL does not answer.
 func (v *Vault) Key(ctx context.Context, trajectoryID string) (*DataKey, error) {
-	if c, ok := v.cached(trajectoryID); ok {
-		return c.key, c.err
+	now := v.now()
+	c := v.cache.get(trajectoryID, now)
+	switch {
+	case c.fresh:
+		return c.answer()
+	case c.stale && c.down:
+		return v.serveStale(c, errors.New("keys: PostgreSQL did not answer a moment ago"))
 	}
-	k, err := v.load(ctx, trajectoryID)
-	// "No key" is not kept: a trajectory's key appears at its referral
-	// (or its first event), and a decoder that remembered its absence
-	// would refuse, for a while, payloads sealed under it.
-	if err == nil || errors.Is(err, ErrErased) {
-		v.remember(trajectoryID, k, err)
+	lookupCtx := ctx
+	if c.stale {
+		var cancel context.CancelFunc
+		lookupCtx, cancel = context.WithTimeout(ctx, staleLookupTimeout)
+		defer cancel()
 	}
-	return k, err
+	gen := v.cache.generation()
+	s, err := v.read(lookupCtx, trajectoryID)
+	switch {
+	case errors.Is(err, ErrNoKey):
+		// An answer: evicted, and not kept either, since a trajectory's
+		// key appears at its referral (or its first event), and a decoder
+		// that remembered its absence would refuse, for a while, payloads
+		// sealed under it.
+		v.cache.evict(trajectoryID)
+		return nil, err
+	case err != nil && c.stale && ctx.Err() == nil:
+		v.cache.failed(now)
+		return v.serveStale(c, err)
+	case err != nil:
+		return nil, err
+	}
+	return v.answered(trajectoryID, s, now, gen)
 }
 
-func (v *Vault) cached(trajectoryID string) (cached, bool) {
-	v.mu.Lock()
-	c, ok := v.cache[trajectoryID]
-	v.mu.Unlock()
-	return c, ok && time.Since(c.at) < cacheFor
+// answer is a fresh entry's key, or ErrErased.
+func (l lookup) answer() (*DataKey, error) {
+	if l.erased {
+		return nil, fmt.Errorf("%w: %s", ErrErased, l.id)
+	}
+	return l.key, nil
 }
 
-func (v *Vault) remember(trajectoryID string, k *DataKey, err error) {
-	now := time.Now()
-	v.mu.Lock()
-	v.sweep(now)
-	v.cache[trajectoryID] = cached{key: k, err: err, at: now}
-	v.mu.Unlock()
-}
-
-// sweep drops the expired keys, at most once per cacheFor: an entry past
-// it is never used again, and kept it would hold the unwrapped key of every
-// trajectory the process ever touched (over 1 KB each, without end). v.mu
-// is held.
-func (v *Vault) sweep(now time.Time) {
-	if now.Sub(v.swept) < cacheFor {
-		return
-	}
-	for id, c := range v.cache {
-		if now.Sub(c.at) >= cacheFor {
-			delete(v.cache, id)
-		}
-	}
-	v.swept = now
-}
-
-func (v *Vault) load(ctx context.Context, trajectoryID string) (*DataKey, error) {
-	var programmeID string
-	var keyID *string
-	var wrapped []byte
-	err := v.pool.QueryRow(ctx, `SELECT programme_id, key_id, wrapped FROM trajectory_keys WHERE trajectory_id = $1`,
-		trajectoryID).Scan(&programmeID, &keyID, &wrapped)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %s", ErrNoKey, trajectoryID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("keys: read data key of %s: %w", trajectoryID, err)
-	}
-	return v.open(trajectoryID, programmeID, keyID, wrapped)
-}
-
-// open unwraps a stored data key; a key whose wrapped form was destroyed
-// is ErrErased.
-func (v *Vault) open(trajectoryID, programmeID string, keyID *string, wrapped []byte) (*DataKey, error) {
-	if keyID == nil || wrapped == nil {
+// answered keeps what PostgreSQL answered at `at` about a trajectory's key
+// (a lookup begun at generation gen) and returns the key.
+func (v *Vault) answered(trajectoryID string, s stored, at time.Time, gen uint64) (*DataKey, error) {
+	if s.keyID == nil || s.wrapped == nil {
+		v.cache.put(entry{id: trajectoryID, programmeID: s.programmeID, erased: true, checked: at}, gen, at)
 		return nil, fmt.Errorf("%w: %s", ErrErased, trajectoryID)
 	}
-	raw, err := v.pk.unwrap(*keyID, trajectoryID, wrapped)
+	k, err := v.open(trajectoryID, s.programmeID, *s.keyID, s.wrapped)
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(entry{id: trajectoryID, programmeID: s.programmeID, keyID: *s.keyID, wrapped: s.wrapped, key: k, checked: at}, gen, at)
+	return k, nil
+}
+
+// serveStale unwraps a kept key for a lookup that failed with err (which
+// it returns if the key does not unwrap).
+func (v *Vault) serveStale(c lookup, err error) (*DataKey, error) {
+	k, uerr := v.open(c.id, c.programmeID, c.keyID, c.wrapped)
+	if uerr != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (v *Vault) readRow(ctx context.Context, trajectoryID string) (stored, error) {
+	var s stored
+	err := v.pool.QueryRow(ctx, `SELECT programme_id, key_id, wrapped FROM trajectory_keys WHERE trajectory_id = $1`,
+		trajectoryID).Scan(&s.programmeID, &s.keyID, &s.wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, fmt.Errorf("%w: %s", ErrNoKey, trajectoryID)
+	}
+	if err != nil {
+		return s, fmt.Errorf("keys: read data key of %s: %w", trajectoryID, err)
+	}
+	return s, nil
+}
+
+// open unwraps a stored data key.
+func (v *Vault) open(trajectoryID, programmeID, keyID string, wrapped []byte) (*DataKey, error) {
+	raw, err := v.pk.unwrap(keyID, trajectoryID, wrapped)
 	if err != nil {
 		return nil, err
 	}
@@ -231,14 +258,32 @@ func (v *Vault) Programme(ctx context.Context, trajectoryID string) (string, err
 // destroyed it (false: erased before); an error wrapping ErrNoKey when the
 // trajectory has no data key to destroy.
 func (v *Vault) Erase(ctx context.Context, trajectoryID string) (bool, error) {
-	defer v.forget(trajectoryID)
-	tag, err := v.pool.Exec(ctx, `
-		UPDATE trajectory_keys SET key_id = NULL, wrapped = NULL, erased_at = now()
-		WHERE trajectory_id = $1 AND erased_at IS NULL`, trajectoryID)
+	return v.EraseWith(ctx, trajectoryID, nil)
+}
+
+// EraseWith is Erase that also runs also, when this call destroys the key,
+// in the same transaction: what also writes (an audit entry) commits with
+// the destruction or not at all. Its error is returned wrapped.
+func (v *Vault) EraseWith(ctx context.Context, trajectoryID string, also func(pgx.Tx) error) (bool, error) {
+	defer v.cache.forget(trajectoryID)
+	erased := false
+	err := pgx.BeginFunc(ctx, v.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE trajectory_keys SET key_id = NULL, wrapped = NULL, erased_at = now()
+			WHERE trajectory_id = $1 AND erased_at IS NULL`, trajectoryID)
+		if err != nil || tag.RowsAffected() != 1 {
+			return err
+		}
+		erased = true
+		if also == nil {
+			return nil
+		}
+		return also(tx)
+	})
 	if err != nil {
 		return false, fmt.Errorf("keys: erase data key of %s: %w", trajectoryID, err)
 	}
-	if tag.RowsAffected() == 1 {
+	if erased {
 		return true, nil
 	}
 	if _, err := v.Programme(ctx, trajectoryID); err != nil {
@@ -289,7 +334,7 @@ func (v *Vault) Rewrap(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("keys: rewrap data key of %s: %w", x.id, err)
 		}
 		n += int(tag.RowsAffected())
-		v.forget(x.id)
+		v.cache.forget(x.id)
 	}
 	return n, nil
 }
@@ -309,10 +354,4 @@ func (v *Vault) KeysInUse(ctx context.Context) (map[string]int, error) {
 		return nil, fmt.Errorf("keys: count data keys: %w", err)
 	}
 	return out, nil
-}
-
-func (v *Vault) forget(trajectoryID string) {
-	v.mu.Lock()
-	delete(v.cache, trajectoryID)
-	v.mu.Unlock()
 }

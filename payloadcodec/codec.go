@@ -144,8 +144,10 @@ func (c *Codec) dataKey(trajectoryID string) (*keys.DataKey, error) {
 // (PostgreSQL unreachable, a lookup that timed out). In a worker the SDK
 // then fails the workflow task, which Temporal retries until the database
 // is back, instead of failing the workflow (an input it could not decode)
-// or refusing the Updates of that task as unknown. A key that was erased or
-// never existed does not come back: that error stays as it is.
+// or refusing the Updates of that task as unknown. A worker's vault serves
+// the trajectories it served through such an outage from the keys it keeps
+// (keys.Vault.KeepServed), so this is for the others. A key that was erased
+// or never existed does not come back: that error stays as it is.
 func retryTask(err error) error {
 	if errors.Is(err, keys.ErrNoKey) || errors.Is(err, keys.ErrErased) {
 		return err

@@ -1,18 +1,11 @@
 package retention
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
-
-	"elkgezin/programme"
-	"elkgezin/trajectory"
 )
 
 // Names under which the worker and the schedule meet.
@@ -23,10 +16,65 @@ const (
 	Actor = "system:retention"
 )
 
-// Workflow erases, in one activity, every trajectory past its
-// programme's retention. Retried activities erase nothing twice (Erase is
-// idempotent), and each run starts afresh, so it needs no state.
-func Workflow(ctx workflow.Context) (int, error) {
+// PagesPerRun is how many pages a run erases before it continues as new,
+// so that a run after a long pause (or a programme's retention shortened)
+// never grows a long history: about six events a page.
+const PagesPerRun = 100
+
+// pagesChange marks the runs that erase page by page; a run begun before
+// erases in one activity (EraseExpired), as its history says.
+const pagesChange = "retention-pages"
+
+// Progress is what a run hands to the next when it continues as new:
+// where the pages stand and what was done so far. The schedule starts a
+// run with the zero Progress, from the first trajectory.
+type Progress struct {
+	// After is the id of the last trajectory handled.
+	After  string `json:"after,omitempty"`
+	Erased int    `json:"erased,omitempty"`
+	Failed int    `json:"failed,omitempty"`
+}
+
+// Workflow erases every trajectory past its programme's retention, a page
+// of at most Activities.PageSize per activity, in the order of their ids.
+// It returns how many keys it destroyed. An erasure that failed is left
+// for the next run, and fails this one at its end, so the schedule shows
+// it; each erasure is idempotent and audited once, so a retried page or a
+// rerun repeats nothing.
+func Workflow(ctx workflow.Context, from Progress) (int, error) {
+	if workflow.GetVersion(ctx, pagesChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return eraseInOneActivity(ctx)
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		// The page heartbeats after each erasure (one termination and one
+		// transaction); a worker that died is noticed within a minute and
+		// the retry resumes after the last trajectory it reported.
+		HeartbeatTimeout: time.Minute,
+		RetryPolicy:      &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+	p := from
+	for pages := 1; ; pages++ {
+		var page Page
+		if err := workflow.ExecuteActivity(ctx, (*Activities).ErasePage, p.After).Get(ctx, &page); err != nil {
+			return p.Erased, err
+		}
+		p.After, p.Erased, p.Failed = page.After, p.Erased+page.Erased, p.Failed+page.Failed
+		if !page.More {
+			break
+		}
+		if pages >= PagesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return p.Erased, workflow.NewContinueAsNewError(ctx, WorkflowName, p)
+		}
+	}
+	if p.Failed > 0 {
+		return p.Erased, fmt.Errorf("retention: %d trajectories could not be erased (the worker's log names them); the next run tries them again", p.Failed)
+	}
+	return p.Erased, nil
+}
+
+// eraseInOneActivity is the whole of a run begun before pages.
+func eraseInOneActivity(ctx workflow.Context) (int, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
@@ -34,70 +82,4 @@ func Workflow(ctx workflow.Context) (int, error) {
 	var n int
 	err := workflow.ExecuteActivity(ctx, (*Activities).EraseExpired).Get(ctx, &n)
 	return n, err
-}
-
-// Activities hold what the retention workflow's activity needs.
-type Activities struct {
-	Eraser     Eraser
-	Programmes programme.Catalogue
-	Logger     *slog.Logger
-}
-
-// EraseExpired erases the closed trajectories whose programme's
-// retention_after_closure has passed since their closure, and audits each
-// erasure. A programme without retention keeps its data.
-func (a *Activities) EraseExpired(ctx context.Context) (int, error) {
-	closed, err := a.Eraser.Store.ClosedNotErased(ctx)
-	if err != nil {
-		return 0, err
-	}
-	now := time.Now()
-	n := 0
-	var errs []error
-	for _, c := range closed {
-		p, ok := a.Programmes.Get(c.ProgrammeID)
-		if !ok || p.RetentionAfterClosure <= 0 || now.Before(c.ClosedAt.Add(p.RetentionAfterClosure.Std())) {
-			continue
-		}
-		erased, err := a.Eraser.Erase(ctx, c.ID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := a.Eraser.Audit(ctx, Actor, c.ID, "retention_after_closure", erased); err != nil {
-			errs = append(errs, err)
-		}
-		if a.Logger != nil {
-			a.Logger.Info("retention: trajectory erased", "trajectory_id", c.ID, "programme", c.ProgrammeID)
-		}
-		n++
-	}
-	return n, errors.Join(errs...)
-}
-
-// EnsureSchedule creates the schedule that starts the retention workflow
-// every interval, or sets its interval if it exists.
-func EnsureSchedule(ctx context.Context, tc client.Client, every time.Duration) error {
-	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
-	_, err := tc.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      ScheduleID,
-		Spec:    spec,
-		Overlap: 0, // skip a run while the previous one runs
-		Action: &client.ScheduleWorkflowAction{
-			ID:        ScheduleID + "-run",
-			Workflow:  WorkflowName,
-			TaskQueue: trajectory.TaskQueue,
-		},
-	})
-	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		h := tc.ScheduleClient().GetHandle(ctx, ScheduleID)
-		err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			in.Description.Schedule.Spec = &spec
-			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
-		}})
-	}
-	if err != nil {
-		return fmt.Errorf("retention schedule %s: %w", ScheduleID, err)
-	}
-	return nil
 }

@@ -45,24 +45,55 @@ type AuditEntry struct {
 
 // Audit appends e to the audit log. ID and At are set by the store.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
-	if e.Actor == "" || e.Action == "" || e.Outcome == "" {
-		return errors.New("audit: an entry needs an actor, an action and an outcome")
-	}
-	detail := e.Detail
-	if detail == nil {
-		detail = map[string]string{}
-	}
-	err := s.withAuditPartition(ctx, func() error {
-		_, err := s.pool.Exec(ctx, `
-			INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
-			VALUES ($1, $2, nullif($3, ''), $4, $5)`,
-			e.Actor, e.Action, e.TrajectoryID, e.Outcome, detail)
+	if err := e.check(); err != nil {
 		return err
-	})
+	}
+	err := s.withAuditPartition(ctx, func() error { return insertAudit(ctx, s.pool, e) })
 	if err != nil {
 		return fmt.Errorf("audit %s by %s: %w", e.Action, e.Actor, err)
 	}
 	return nil
+}
+
+// EraseAudited destroys the trajectory's data key (keys.Vault.Erase) and
+// appends e to the audit log in the same transaction, only when this call
+// destroys the key: an erasure repeated, retried or run twice at once is
+// audited once, and none is without its entry.
+func (s *Store) EraseAudited(ctx context.Context, trajectoryID string, e AuditEntry) (bool, error) {
+	if s.vault == nil {
+		return false, ErrNoKeys
+	}
+	if err := e.check(); err != nil {
+		return false, err
+	}
+	var erased bool
+	err := s.withAuditPartition(ctx, func() error {
+		var err error
+		erased, err = s.vault.EraseWith(ctx, trajectoryID, func(tx pgx.Tx) error { return insertAudit(ctx, tx, e) })
+		return err
+	})
+	return erased, err
+}
+
+func (e AuditEntry) check() error {
+	if e.Actor == "" || e.Action == "" || e.Outcome == "" {
+		return errors.New("audit: an entry needs an actor, an action and an outcome")
+	}
+	return nil
+}
+
+func insertAudit(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, e AuditEntry) error {
+	detail := e.Detail
+	if detail == nil {
+		detail = map[string]string{}
+	}
+	_, err := db.Exec(ctx, `
+		INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
+		VALUES ($1, $2, nullif($3, ''), $4, $5)`,
+		e.Actor, e.Action, e.TrajectoryID, e.Outcome, detail)
+	return err
 }
 
 // withAuditPartition runs write, which appends to audit_log; when the

@@ -15,20 +15,39 @@ type ClosedTrajectory struct {
 	ClosedAt    time.Time
 }
 
-// ClosedNotErased lists the closed trajectories whose personal data is
-// still readable, with when they closed (their closed event), oldest
-// first: what retention may have to erase.
-func (s *Store) ClosedNotErased(ctx context.Context) ([]ClosedTrajectory, error) {
+// RetentionCutoff says that the programme's trajectories closed at or
+// before ClosedBy are past its retention.
+type RetentionCutoff struct {
+	ProgrammeID string
+	ClosedBy    time.Time
+}
+
+// ExpiredNotErased lists, in the order of their ids, at most limit closed
+// trajectories after the id after ("" from the start) whose personal data
+// is still readable and whose closure (their first closed event) is at or
+// before their programme's cutoff: a page of what retention must erase.
+// Programmes without a cutoff have none. The id is the order because it
+// never changes, so an erasure that fails leaves the next page where it
+// was.
+func (s *Store) ExpiredNotErased(ctx context.Context, cutoffs []RetentionCutoff, after string, limit int) ([]ClosedTrajectory, error) {
+	programmes := make([]string, len(cutoffs))
+	closedBy := make([]time.Time, len(cutoffs))
+	for i, c := range cutoffs {
+		programmes[i], closedBy[i] = c.ProgrammeID, c.ClosedBy
+	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT t.id, t.programme_id, min(e.at)
+		SELECT t.id, t.programme_id, closed.at
 		FROM trajectories t
+		JOIN unnest($1::text[], $2::timestamptz[]) AS r(programme_id, closed_by) ON r.programme_id = t.programme_id
 		JOIN trajectory_keys k ON k.trajectory_id = t.id AND k.erased_at IS NULL
-		JOIN trajectory_events e ON e.trajectory_id = t.id AND e.kind = 'closed'
-		WHERE t.phase = 'closed'
-		GROUP BY t.id, t.programme_id
-		ORDER BY 3, 1`)
+		CROSS JOIN LATERAL (
+			SELECT min(e.at) AS at FROM trajectory_events e WHERE e.trajectory_id = t.id AND e.kind = 'closed'
+		) closed
+		WHERE t.phase = 'closed' AND t.id > $3 AND closed.at <= r.closed_by
+		ORDER BY t.id
+		LIMIT $4`, programmes, closedBy, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list closed trajectories: %w", err)
+		return nil, fmt.Errorf("list expired trajectories: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClosedTrajectory, error) {
 		var c ClosedTrajectory
@@ -36,7 +55,7 @@ func (s *Store) ClosedNotErased(ctx context.Context) ([]ClosedTrajectory, error)
 		return c, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list closed trajectories: %w", err)
+		return nil, fmt.Errorf("list expired trajectories: %w", err)
 	}
 	return out, nil
 }

@@ -53,6 +53,11 @@ type Config struct {
 	// by both workers); one not cached is replayed from its history on its
 	// next task. Zero means DefaultWorkflowCacheSize.
 	WorkflowCacheSize int
+	// DataKeyMaxStale, when set, makes Store's vault (which the client's
+	// codec must use) keep the data keys of the last WorkflowCacheSize
+	// trajectories it served and use them for up to this long while
+	// PostgreSQL does not answer (keys.Vault.KeepServed).
+	DataKeyMaxStale time.Duration
 	// Deployment, when set, turns on Worker Deployment Versioning: both
 	// workers poll as this version, and trajectories auto-upgrade to the
 	// deployment's current version (see Deployment).
@@ -200,6 +205,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// The SDK reads it when the first worker is made.
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
+	// The trajectories whose keys it keeps are those the workflow cache holds.
+	vault := cfg.Store.Vault()
+	if vault != nil && cfg.DataKeyMaxStale > 0 {
+		vault.KeepServed(cfg.WorkflowCacheSize, cfg.DataKeyMaxStale)
+	}
 	main, email, err := New(cfg)
 	if err != nil {
 		return err
@@ -225,6 +235,11 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go keepStatisticsFresh(ctx, cfg.Store, StatisticsCheckEvery, cfg.Logger)
+	if vault != nil && cfg.DataKeyMaxStale > 0 {
+		go vault.KeepConfirmed(ctx, func(err error) {
+			cfg.Logger.Warn("kept data keys not confirmed; they are used for at most DATA_KEY_MAX_STALE after the last confirmation", "error", err)
+		})
+	}
 	errs := make(chan error, 2)
 	for queue, w := range map[string]sdkworker.Worker{trajectory.TaskQueue: main, trajectory.EmailTaskQueue: email} {
 		go func() {

@@ -111,6 +111,7 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		EmailSessions:   cfg.EmailSessions,
 		// The SDK's sticky cache, shared by the process's two workers.
 		WorkflowCacheSize: cfg.WorkflowCacheSize,
+		DataKeyMaxStale:   cfg.Parsed.DataKeyMaxStale,
 	}
 	if tel.Tracing() {
 		wcfg.Tracer = tel.Tracer
