@@ -8,7 +8,9 @@ import (
 
 func TestCompare(t *testing.T) {
 	at := time.Date(2026, 12, 7, 9, 0, 0, 123456789, time.UTC)
-	e := func(seq int64, cause, kind string) Entry { return Entry{Seq: seq, Cause: cause, Kind: kind, At: at.Add(time.Duration(seq) * time.Minute)} }
+	e := func(seq int64, cause, kind string) Entry {
+		return Entry{Seq: seq, Cause: cause, Kind: kind, At: at.Add(time.Duration(seq) * time.Minute)}
+	}
 	history := []Entry{e(1, "referred", "referred"), e(2, "coach_assigned/update/a", "coach_assigned"), e(3, "intake_done/update/b", "intake_done")}
 	moved := history[2]
 	moved.At = moved.At.Add(time.Second)
