@@ -301,8 +301,11 @@ commands:
   rollout        make this build the current version of the worker deployment, in the
                  order that leaves no task without a poller (README: Safe deploys):
                  rollout [--start CMD] [--retire CMD] [--poll-timeout 2m] [--drain-timeout 10m]
+  versions       the code revisions the running trajectories began on; roll the older
+                 ones over onto this build, and check that none is left (docs/versioning.md):
+                 versions [list | roll-over | check] [--below N] [--per-second 10]
   version        print the build id the worker deploys as
 `
 
 // Commands are the commands of elkgezin, as the usage text lists them.
-var Commands = []string{"setup", "worker", "api", "check", "token", "report", "unconfirmed", "erase", "rewrap", "adopt-timings", "rollout", "version"}
+var Commands = []string{"setup", "worker", "api", "check", "token", "report", "unconfirmed", "erase", "rewrap", "adopt-timings", "rollout", "versions", "version"}

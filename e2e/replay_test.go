@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"elkgezin/payloadcodec"
 	"elkgezin/trajectory"
@@ -52,31 +53,41 @@ func (s *stack) replayTrajectory(id, name string) {
 		s.t.Errorf("replaying trajectory %s: %v", id, err)
 	}
 	if dir := os.Getenv("ELKGEZIN_RECORD_HISTORIES"); dir != "" {
-		// The trajectory's data key dies with the stack's database, so the
-		// recording is encrypted under the test ring instead: what
-		// TestReplayRecordedHistories decodes with.
-		dataKeys := payloadcodec.NewCodec(ring).WithDataKeys(s.keyedStore().Vault())
-		ringOnly := payloadcodec.NewCodec(ring)
-		err := proxy.VisitPayloads(context.Background(), history, proxy.VisitPayloadsOptions{
-			SkipSearchAttributes: true,
-			Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
-				plain, err := dataKeys.Decode(p)
-				if err != nil {
-					return nil, err
-				}
-				return ringOnly.Encode(plain)
-			},
-		})
-		if err != nil {
-			s.t.Fatalf("re-encrypting the history of %s under the test ring: %v", id, err)
-		}
-		path := filepath.Join(dir, name+".json")
-		b, err := protojson.MarshalOptions{Indent: " "}.Marshal(history)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			s.t.Fatal(err)
-		}
+		s.writeHistory(id, history, filepath.Join(dir, name+".json"))
+	}
+}
+
+// writeHistory writes a trajectory's history to path for
+// workflows/testdata. The trajectory's data key dies with the stack's
+// database, so the recording is encrypted under the test ring instead:
+// what TestReplayRecordedHistories decodes with.
+func (s *stack) writeHistory(id string, history *historypb.History, path string) {
+	s.t.Helper()
+	ring, err := payloadcodec.ParseKeyRing(testPayloadKeys)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	history = proto.Clone(history).(*historypb.History)
+	dataKeys := payloadcodec.NewCodec(ring).WithDataKeys(s.keyedStore().Vault())
+	ringOnly := payloadcodec.NewCodec(ring)
+	err = proxy.VisitPayloads(context.Background(), history, proxy.VisitPayloadsOptions{
+		SkipSearchAttributes: true,
+		Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			plain, err := dataKeys.Decode(p)
+			if err != nil {
+				return nil, err
+			}
+			return ringOnly.Encode(plain)
+		},
+	})
+	if err != nil {
+		s.t.Fatalf("re-encrypting the history of %s under the test ring: %v", id, err)
+	}
+	b, err := protojson.MarshalOptions{Indent: " "}.Marshal(history)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		s.t.Fatal(err)
 	}
 }

@@ -125,3 +125,14 @@ func (w *trajectoryWorkflow) takes(ctx workflow.Context, change string) bool {
 func codeRevision(ctx workflow.Context) workflow.Version {
 	return max(workflow.GetVersion(ctx, changeCodeRevision, workflow.DefaultVersion, Revision), 0)
 }
+
+// ReplayAsIfRetiredBranchesDeleted runs replay (a replay of histories)
+// with the old branch of every retired change as good as deleted from the
+// code: the proof, before deleting them, that no history to be replayed
+// still takes one. For tests of the retirement procedure only: no worker
+// may run in the same process meanwhile.
+func ReplayAsIfRetiredBranchesDeleted(replay func() error) error {
+	retiredBranchesDeleted = true
+	defer func() { retiredBranchesDeleted = false }()
+	return replay()
+}

@@ -67,6 +67,8 @@ func main() {
 		err = runUnconfirmed(ctx, cfg, os.Args[2:], os.Stdout, logger)
 	case "rollout":
 		err = runRollout(ctx, cfg, os.Args[2:], logger)
+	case "versions":
+		err = runVersions(ctx, cfg, os.Args[2:], os.Stdout, logger)
 	case "version":
 		fmt.Println(buildID(cfg.BuildID))
 	case "check":

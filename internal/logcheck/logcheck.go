@@ -9,6 +9,7 @@ package logcheck
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -108,9 +109,12 @@ func (c Checker) Log(ctx context.Context, id string) ([]Entry, error) {
 
 // History is the events the trajectory's workflow recorded, every run from
 // the first: the referred event its first run began with, and the events
-// each RecordEvents activity was scheduled with, each cause once (a run
-// that continued as new hands on what it had not yet written, and the
-// next run schedules it again).
+// each RecordEvents (or, in runs from before it, RecordEvent) activity was
+// scheduled with, each cause once (a run that continued as new hands on
+// what it had not yet written, and the next run schedules it again).
+// Runs that wrote events other than the referral by local activities
+// (between events-written-locally and events-from-history) keep only that
+// a write was made, not what: their logs cannot be checked this way.
 func (c Checker) History(ctx context.Context, id string) ([]Entry, error) {
 	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
@@ -119,6 +123,11 @@ func (c Checker) History(ctx context.Context, id string) ([]Entry, error) {
 	var entries []Entry
 	seen := map[string]bool{}
 	add := func(e trajectory.Event) {
+		if e.Cause == "" {
+			// An event of a workflow older than causes: the log names it
+			// by its number (store.causeOf).
+			e.Cause = "seq/" + strconv.FormatInt(e.Seq, 10)
+		}
 		if !seen[e.Cause] {
 			seen[e.Cause] = true
 			entries = append(entries, Entry{Seq: e.Seq, Cause: e.Cause, Kind: e.Kind, At: e.At})
@@ -148,11 +157,16 @@ func (c Checker) History(ctx context.Context, id string) ([]Entry, error) {
 				add(referred)
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 				a := ev.GetActivityTaskScheduledEventAttributes()
-				if a.GetActivityType().GetName() != activities.RecordEventsName {
-					continue
-				}
 				var batch []trajectory.Event
-				if err := c.decode(a.GetInput(), &batch); err != nil {
+				switch a.GetActivityType().GetName() {
+				case activities.RecordEventsName:
+					err = c.decode(a.GetInput(), &batch)
+				case activities.RecordEventName:
+					// A run from before events were batched: one at a time.
+					batch = make([]trajectory.Event, 1)
+					err = c.decode(a.GetInput(), &batch[0])
+				}
+				if err != nil {
 					return nil, fmt.Errorf("%s: the input of event %d: %w", id, ev.GetEventId(), err)
 				}
 				for _, e := range batch {
