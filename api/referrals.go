@@ -142,7 +142,8 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		// What supervisors filter on, set with the start so the workflow's
 		// first task need not upsert them.
-		TypedSearchAttributes: trajectory.StartSearchAttributes(listed.Summary),
+		TypedSearchAttributes: trajectory.StartSearchAttributes(p.ID, ref.Referrer.Organisation,
+			&trajectory.Step{Kind: trajectory.StepAssignment, DueAt: *listed.Summary.NextDueAt}),
 		// What a supervisor sees of the trajectory in the Temporal UI at a
 		// glance. Sent in clear (payloadcodec.PlainUserMetadata), so the UI
 		// shows it without decoding: programme, referring organisation,
@@ -155,7 +156,8 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 	// up by id whenever an email goes out.
 	timings := trajectory.TimingsOf(p)
 	run, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, trajectory.Start{
-		TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref, ReferredAt: at})
+		TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref, ReferredAt: at,
+		SearchAttributesSet: true})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:

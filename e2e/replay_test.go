@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -19,23 +20,15 @@ import (
 	"elkgezin/workflows"
 )
 
-// replayTrajectory replays a finished trajectory's whole history against
-// today's workflow code, as a worker does after a restart: a change to the
-// workflow that is not deterministic (one that needed workflow.GetVersion)
-// fails here. With ELKGEZIN_RECORD_HISTORIES=dir it also writes the
-// history there as <name>.json, for workflows/testdata (see README,
-// "Changing the workflow").
+// replayTrajectory replays a finished trajectory's whole history, every
+// run from the first, against today's workflow code, as a worker does after
+// a restart: a change to the workflow that is not deterministic (one that
+// needed workflow.GetVersion) fails here. With ELKGEZIN_RECORD_HISTORIES=dir
+// it also writes each run's history there, the last as <name>.json and any
+// run before it (ending in continue-as-new) as <name>-run-<n>.json, for
+// workflows/testdata (see README, "Changing the workflow").
 func (s *stack) replayTrajectory(id, name string) {
 	s.t.Helper()
-	history := &historypb.History{}
-	iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		e, err := iter.Next()
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		history.Events = append(history.Events, e)
-	}
 	ring, err := payloadcodec.ParseKeyRing(testPayloadKeys)
 	if err != nil {
 		s.t.Fatal(err)
@@ -46,14 +39,35 @@ func (s *stack) replayTrajectory(id, name string) {
 		s.t.Fatal(err)
 	}
 	replayer.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
-	// The trajectory's own id, as the worker had it: the codec picks the
-	// trajectory's data key by it when the replay encodes commands.
-	opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id}}
-	if err := replayer.ReplayWorkflowHistoryWithOptions(quietLogger{}, history, opts); err != nil {
-		s.t.Errorf("replaying trajectory %s: %v", id, err)
+	desc, err := s.client.DescribeWorkflowExecution(context.Background(), id, "")
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	if dir := os.Getenv("ELKGEZIN_RECORD_HISTORIES"); dir != "" {
-		s.writeHistory(id, history, filepath.Join(dir, name+".json"))
+	run := desc.GetWorkflowExecutionInfo().GetFirstRunId()
+	for n := 1; run != ""; n++ {
+		history := &historypb.History{}
+		iter := s.client.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			e, err := iter.Next()
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			history.Events = append(history.Events, e)
+		}
+		// The trajectory's own id, as the worker had it: the codec picks the
+		// trajectory's data key by it when the replay encodes commands.
+		opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id, RunID: run}}
+		if err := replayer.ReplayWorkflowHistoryWithOptions(quietLogger{}, history, opts); err != nil {
+			s.t.Errorf("replaying trajectory %s, run %d: %v", id, n, err)
+		}
+		file := name
+		run = history.Events[len(history.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+		if run != "" {
+			file += "-run-" + strconv.Itoa(n)
+		}
+		if dir := os.Getenv("ELKGEZIN_RECORD_HISTORIES"); dir != "" {
+			s.writeHistory(id, history, filepath.Join(dir, file+".json"))
+		}
 	}
 }
 

@@ -70,7 +70,10 @@ func TestRollOverRetiresOldBranches(t *testing.T) {
 		t.Fatalf("runs below revision %d: %+v, want the previous release's %d", workflows.Revision, old, len(ids))
 	}
 	previous.Stop()
-	before := s.histories(ids)
+	firstRuns := map[string]string{}
+	for _, r := range runs {
+		firstRuns[r.WorkflowID] = r.RunID
+	}
 
 	// The release that retires changes runs now.
 	current := s.inProcessWorker(c, queue, nil)
@@ -83,7 +86,14 @@ func TestRollOverRetiresOldBranches(t *testing.T) {
 		runs, err := rollover.Running(ctx, s.client, s.namespace)
 		return err == nil && len(runs) == len(ids) && len(rollover.Below(runs, int(workflows.Revision))) == 0
 	})
-	after := s.histories(ids)
+	// The previous release's runs, to their continue-as-new, and the runs
+	// open now.
+	before, after := s.histories(firstRuns), s.histories(map[string]string{ids[0]: "", ids[1]: "", ids[2]: ""})
+	for id, h := range before {
+		if last := h.Events[len(h.Events)-1]; last.GetWorkflowExecutionContinuedAsNewEventAttributes() == nil {
+			t.Errorf("the rolled-over run of %s ends in %s, want continue-as-new", id, last.GetEventType())
+		}
+	}
 
 	replay := func(histories map[string]*historypb.History) error {
 		ring, err := payloadcodec.ParseKeyRing(testPayloadKeys)
@@ -97,7 +107,7 @@ func TestRollOverRetiresOldBranches(t *testing.T) {
 		}
 		replayer.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
 		for _, id := range slices.Sorted(maps.Keys(histories)) {
-			opts := sdkworker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id}}
+			opts := sdkworker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id, RunID: histories[id].Events[0].GetWorkflowExecutionStartedEventAttributes().GetOriginalExecutionRunId()}}
 			if err := replayer.ReplayWorkflowHistoryWithOptions(quietLogger{}, histories[id], opts); err != nil {
 				return err
 			}
@@ -193,13 +203,14 @@ func (s *stack) startOn(c client.Client, queue, reference string, t trajectory.T
 	return id
 }
 
-// histories are the histories of the trajectories' runs as they stand.
-func (s *stack) histories(ids []string) map[string]*historypb.History {
+// histories are the histories of runs, by trajectory id (an empty run id:
+// the trajectory's current run).
+func (s *stack) histories(runs map[string]string) map[string]*historypb.History {
 	s.t.Helper()
 	out := map[string]*historypb.History{}
-	for _, id := range ids {
+	for id, run := range runs {
 		h := &historypb.History{}
-		iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		iter := s.client.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for iter.HasNext() {
 			e, err := iter.Next()
 			if err != nil {

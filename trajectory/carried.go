@@ -106,6 +106,10 @@ type Carried struct {
 	// Sending are emails on their way beside the main loop; the next run
 	// sends them again under the same keys (the ledger sends each once).
 	Sending []Sending `json:"sending,omitempty"`
+	// Published are the search attribute values the run had published,
+	// which continue-as-new carries over to the next: it upserts only what
+	// differs from them.
+	Published map[string]string `json:"published,omitempty"`
 }
 
 // Sending is one email on its way: a notification or a handover email,

@@ -1,6 +1,8 @@
 package trajectory
 
 import (
+	"time"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
@@ -22,19 +24,38 @@ var (
 	SearchEmailFailed = temporal.NewSearchAttributeKeyBool("EmailFailed")
 )
 
-// StartSearchAttributes are the search attributes of a trajectory as its
-// referred event leaves it, sent with the workflow's start: the workflow's
-// first task then upserts only what differs.
-func StartSearchAttributes(s Summary) temporal.SearchAttributes {
-	updates := []temporal.SearchAttributeUpdate{
-		SearchProgramme.ValueSet(s.ProgrammeID),
-		SearchReferrerOrganisation.ValueSet(s.ReferrerOrg),
-		SearchPhase.ValueSet(string(s.Phase)),
-		SearchOverdue.ValueSet(false),
-		SearchEscalated.ValueSet(s.Escalated),
+// StartAttribute is one search attribute a referral starts with, by name,
+// with its value as the workflow compares it.
+type StartAttribute struct {
+	Name, Value string
+	Update      temporal.SearchAttributeUpdate
+}
+
+// StartSearchAttributeValues are the search attributes of a trajectory as
+// its referral leaves it: its programme and referrer, referred, neither
+// overdue nor escalated, and its first step (next, nil for none).
+func StartSearchAttributeValues(programmeID, referrerOrg string, next *Step) []StartAttribute {
+	attrs := []StartAttribute{
+		{SearchProgramme.GetName(), programmeID, SearchProgramme.ValueSet(programmeID)},
+		{SearchReferrerOrganisation.GetName(), referrerOrg, SearchReferrerOrganisation.ValueSet(referrerOrg)},
+		{SearchPhase.GetName(), string(PhaseReferred), SearchPhase.ValueSet(string(PhaseReferred))},
+		{SearchOverdue.GetName(), "false", SearchOverdue.ValueSet(false)},
+		{SearchEscalated.GetName(), "false", SearchEscalated.ValueSet(false)},
 	}
-	if s.NextStep != "" && s.NextDueAt != nil {
-		updates = append(updates, SearchNextStep.ValueSet(s.NextStep), SearchNextDueAt.ValueSet(*s.NextDueAt))
+	if next != nil {
+		attrs = append(attrs,
+			StartAttribute{SearchNextStep.GetName(), next.Key(), SearchNextStep.ValueSet(next.Key())},
+			StartAttribute{SearchNextDueAt.GetName(), next.DueAt.UTC().Format(time.RFC3339), SearchNextDueAt.ValueSet(next.DueAt)})
+	}
+	return attrs
+}
+
+// StartSearchAttributes are StartSearchAttributeValues, to send with the
+// workflow's start.
+func StartSearchAttributes(programmeID, referrerOrg string, next *Step) temporal.SearchAttributes {
+	var updates []temporal.SearchAttributeUpdate
+	for _, a := range StartSearchAttributeValues(programmeID, referrerOrg, next) {
+		updates = append(updates, a.Update)
 	}
 	return temporal.NewSearchAttributes(updates...)
 }

@@ -140,6 +140,10 @@ type Start struct {
 	// referred event is the API's, byte for byte; zero (a referral from an
 	// older API) means the first workflow task's time.
 	ReferredAt time.Time `json:"referred_at,omitzero"`
+	// SearchAttributesSet says that the start carried the referral's search
+	// attributes (StartSearchAttributes), so the first task need not
+	// upsert them.
+	SearchAttributesSet bool `json:"search_attributes_set,omitempty"`
 	// Carried is set when the trajectory continues as new.
 	Carried *Carried `json:"carried,omitempty"`
 	// HistoryLimit overrides the number of history events after which the

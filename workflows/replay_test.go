@@ -3,7 +3,6 @@ package workflows
 import (
 	"path/filepath"
 	"testing"
-	"time"
 
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -40,9 +39,58 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 }
 
+// TestRolledOverHistoriesNeedNoRetiredBranch runs the last step of the
+// retirement procedure (docs/versioning.md) on recorded histories: the
+// runs that began on the previous release's code (revision 0) were rolled
+// over, ending in continue-as-new, and the runs that followed them
+// (rollover-after-*) replay with the old branch of every retired change
+// deleted; those previous runs (rollover-before-*) need those branches,
+// which proves that the deletion is real.
+func TestRolledOverHistoriesNeedNoRetiredBranch(t *testing.T) {
+	ring, err := payloadcodec.ParseKeyRing(recordedKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, fc := payloadcodec.ClientOptions(ring)
+	replay := func(file string) error {
+		replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: fc})
+		if err != nil {
+			return err
+		}
+		replayer.RegisterWorkflowWithOptions(Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
+		return replayer.ReplayWorkflowHistoryFromJSONFile(nil, file)
+	}
+	after, _ := filepath.Glob("testdata/rollover-after-*.json")
+	before, _ := filepath.Glob("testdata/rollover-before-*.json")
+	if len(after) == 0 || len(before) == 0 {
+		t.Fatal("no recorded roll-over in testdata")
+	}
+	for _, file := range after {
+		if err := ReplayAsIfRetiredBranchesDeleted(func() error { return replay(file) }); err != nil {
+			t.Errorf("%s needs a retired branch: %v", file, err)
+		}
+	}
+	needed := 0
+	for _, file := range before {
+		if ReplayAsIfRetiredBranchesDeleted(func() error { return replay(file) }) != nil {
+			needed++
+		}
+	}
+	if needed != len(before) {
+		t.Errorf("%d of %d runs of the previous release replay without the retired branches; want none", len(before)-needed, len(before))
+	}
+	// Newer recordings (revision 1 and later) need none of them either.
+	newer, _ := filepath.Glob("testdata/*-from-history.json")
+	for _, file := range newer {
+		if err := ReplayAsIfRetiredBranchesDeleted(func() error { return replay(file) }); err != nil {
+			t.Errorf("%s needs a retired branch: %v", file, err)
+		}
+	}
+}
+
 // TestReplayCatchesANonDeterministicChange proves the replay test has
-// teeth: a workflow that starts with a timer the recorded run never had
-// must fail to replay.
+// teeth: a workflow that starts with a command the recorded run never had
+// (a memo upserted) must fail to replay.
 func TestReplayCatchesANonDeterministicChange(t *testing.T) {
 	ring, err := payloadcodec.ParseKeyRing(recordedKeys)
 	if err != nil {
@@ -50,7 +98,7 @@ func TestReplayCatchesANonDeterministicChange(t *testing.T) {
 	}
 	dc, fc := payloadcodec.ClientOptions(ring)
 	changed := func(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
-		if err := workflow.Sleep(ctx, time.Minute); err != nil {
+		if err := workflow.UpsertMemo(ctx, map[string]any{"changed": true}); err != nil {
 			return trajectory.State{}, err
 		}
 		return Trajectory(ctx, in)
@@ -62,7 +110,7 @@ func TestReplayCatchesANonDeterministicChange(t *testing.T) {
 		}
 		replayer.RegisterWorkflowWithOptions(changed, workflow.RegisterOptions{Name: trajectory.WorkflowName})
 		if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, file); err == nil {
-			t.Errorf("%s replayed against a workflow with an extra timer; want a non-determinism error", file)
+			t.Errorf("%s replayed against a workflow with an extra command; want a non-determinism error", file)
 		}
 	}
 }

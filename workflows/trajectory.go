@@ -11,6 +11,7 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -72,7 +73,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 		w.planPerinatal(ctx)
 	}
 	if w.revision >= 1 {
-		w.startedWith(ctx)
+		w.startedWith(in)
 	}
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.c.State, err
@@ -252,33 +253,20 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
-// startedWith takes the search attributes the run started with (the API
-// sends a referral's with the start; continue-as-new carries them over)
-// as published, so the first publish upserts only what differs.
-func (w *trajectoryWorkflow) startedWith(ctx workflow.Context) {
-	sa := workflow.GetTypedSearchAttributes(ctx)
-	keyword := func(k temporal.SearchAttributeKeyKeyword) {
-		if v, ok := sa.GetKeyword(k); ok {
-			w.published[k.GetName()] = v
+// startedWith takes the search attributes this run started with as
+// published, so its first publish upserts only what differs: those the API
+// sent with a referral's start (Start.SearchAttributesSet, the referred
+// event's summary), or those the previous run had published, which
+// continue-as-new carries over. Both follow from the input alone, so a
+// replay finds the same.
+func (w *trajectoryWorkflow) startedWith(in trajectory.Start) {
+	switch {
+	case in.Carried != nil && in.Carried.Published != nil:
+		maps.Copy(w.published, in.Carried.Published)
+	case in.Carried == nil && in.State == nil && in.SearchAttributesSet:
+		for _, a := range trajectory.StartSearchAttributeValues(w.c.State.ProgrammeID, w.c.State.ReferrerOrg, w.c.State.Next) {
+			w.published[a.Name] = a.Value
 		}
-	}
-	boolean := func(k temporal.SearchAttributeKeyBool) {
-		if v, ok := sa.GetBool(k); ok {
-			w.published[k.GetName()] = fmt.Sprint(v)
-		}
-	}
-	keyword(trajectory.SearchProgramme)
-	keyword(trajectory.SearchReferrerOrganisation)
-	keyword(trajectory.SearchPhase)
-	keyword(trajectory.SearchCoach)
-	w.published[trajectory.SearchNextStep.GetName()] = "" // unset, unless the start set it
-	w.published[trajectory.SearchNextDueAt.GetName()] = ""
-	keyword(trajectory.SearchNextStep)
-	boolean(trajectory.SearchOverdue)
-	boolean(trajectory.SearchEscalated)
-	boolean(trajectory.SearchEmailFailed)
-	if v, ok := sa.GetTime(trajectory.SearchNextDueAt); ok {
-		w.published[trajectory.SearchNextDueAt.GetName()] = v.UTC().Format(time.RFC3339)
 	}
 }
 
@@ -313,6 +301,7 @@ func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 	}
 	next := w.in
 	carried := w.c
+	carried.Published = maps.Clone(w.published)
 	next.Carried = &carried
 	next.State, next.PendingHandovers = nil, nil
 	return workflow.NewContinueAsNewError(ctx, Trajectory, next)
