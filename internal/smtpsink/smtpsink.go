@@ -65,6 +65,8 @@ type Sink struct {
 	hangUpTo map[string]bool // see HangUpAfterData
 	user     string
 	password string
+	open     int // sessions open now
+	maxOpen  int // the most sessions open at once
 }
 
 // Start starts a sink on 127.0.0.1 at a free port; it stops when the test ends.
@@ -189,6 +191,10 @@ func (s *Sink) Aborted() int {
 func (s *Sink) serve(l net.Listener) {
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, isTLS := c.TLSConnectionState()
+		s.mu.Lock()
+		s.open++
+		s.maxOpen = max(s.maxOpen, s.open)
+		s.mu.Unlock()
 		return &session{sink: s, tls: isTLS, conn: c}, nil
 	}))
 	srv.Domain = "localhost"
@@ -391,7 +397,19 @@ func (ss *session) Data(r io.Reader) error {
 
 func (ss *session) Reset() { ss.from, ss.to = "", nil }
 
-func (ss *session) Logout() error { return nil }
+func (ss *session) Logout() error {
+	ss.sink.mu.Lock()
+	ss.sink.open--
+	ss.sink.mu.Unlock()
+	return nil
+}
+
+// MaxOpenSessions is the most SMTP sessions that were open at once.
+func (s *Sink) MaxOpenSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxOpen
+}
 
 // parse decodes the header and the first text part of a message.
 func parse(raw []byte) (Received, error) {
