@@ -50,7 +50,7 @@ func TestClosedTrajectoryOutlivesItsRun(t *testing.T) {
 	}
 	var last error
 	waitUntil(t, 2*time.Minute, "Temporal to forget the run", func() bool {
-		_, last = s.client.DescribeWorkflowExecution(ctx, id, "")
+		_, last = s.client.DescribeWorkflow(ctx, id, "")
 		var nf *serviceerror.NotFound
 		return errors.As(last, &nf)
 	})
@@ -60,7 +60,7 @@ func TestClosedTrajectoryOutlivesItsRun(t *testing.T) {
 	if status != http.StatusOK || again["id"] != id || again["phase"] != "closed" {
 		t.Fatalf("the same referral again: %d %v, want 200 closed", status, again)
 	}
-	if _, err := s.client.DescribeWorkflowExecution(ctx, id, ""); err == nil {
+	if _, err := s.client.DescribeWorkflow(ctx, id, ""); err == nil {
 		t.Error("a workflow runs under the closed trajectory's id")
 	}
 	if after := s.rawLog(id); after != before {

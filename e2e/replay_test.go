@@ -39,11 +39,11 @@ func (s *stack) replayTrajectory(id, name string) {
 		s.t.Fatal(err)
 	}
 	replayer.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
-	desc, err := s.client.DescribeWorkflowExecution(context.Background(), id, "")
+	desc, err := s.client.DescribeWorkflow(context.Background(), id, "")
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	run := desc.GetWorkflowExecutionInfo().GetFirstRunId()
+	run := desc.RawResponse.GetWorkflowExecutionInfo().GetFirstRunId()
 	for n := 1; run != ""; n++ {
 		history := &historypb.History{}
 		iter := s.client.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)

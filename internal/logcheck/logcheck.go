@@ -116,7 +116,7 @@ func (c Checker) Log(ctx context.Context, id string) ([]Entry, error) {
 // (between events-written-locally and events-from-history) keep only that
 // a write was made, not what: their logs cannot be checked this way.
 func (c Checker) History(ctx context.Context, id string) ([]Entry, error) {
-	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := c.Temporal.DescribeWorkflow(ctx, id, "")
 	if err != nil {
 		return nil, fmt.Errorf("describe %s: %w", id, err)
 	}
@@ -133,7 +133,7 @@ func (c Checker) History(ctx context.Context, id string) ([]Entry, error) {
 			entries = append(entries, Entry{Seq: e.Seq, Cause: e.Cause, Kind: e.Kind, At: e.At})
 		}
 	}
-	run := desc.GetWorkflowExecutionInfo().GetFirstRunId()
+	run := desc.RawResponse.GetWorkflowExecutionInfo().GetFirstRunId()
 	for first := true; run != ""; first = false {
 		events, err := c.events(ctx, id, run)
 		if err != nil {
