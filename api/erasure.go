@@ -126,22 +126,24 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// DataKeyMaker makes a trajectory's data key: *keys.Vault.
+// DataKeyMaker makes a trajectory's data key: *keys.Vault. made says
+// whether it was made now: then no trajectory was ever recorded under the
+// id, as every trajectory gets its key before its workflow starts.
 type DataKeyMaker interface {
-	Ensure(ctx context.Context, trajectoryID, programmeID string) (*keys.DataKey, error)
+	Prepare(ctx context.Context, trajectoryID, programmeID string) (made bool, err error)
 }
 
-// ensureDataKey makes the referred trajectory's data key; it answers 409
-// for a referral of a trajectory that was erased (its id is spent), 503
-// when the key could not be stored.
-func (s *server) ensureDataKey(w http.ResponseWriter, r *http.Request, id, programmeID string) bool {
+// ensureDataKey makes the referred trajectory's data key, and says whether
+// it made it now (fresh); it answers 409 for a referral of a trajectory that
+// was erased (its id is spent), 503 when the key could not be stored.
+func (s *server) ensureDataKey(w http.ResponseWriter, r *http.Request, id, programmeID string) (fresh, ok bool) {
 	if s.dataKeys == nil {
-		return true
+		return false, true
 	}
-	_, err := s.dataKeys.Ensure(r.Context(), id, programmeID)
+	made, err := s.dataKeys.Prepare(r.Context(), id, programmeID)
 	switch {
 	case err == nil:
-		return true
+		return made, true
 	case errors.Is(err, keys.ErrErased):
 		writeError(w, http.StatusConflict, "trajectory erased",
 			"this referral's trajectory was erased; refer the family again with a new reference")
@@ -150,5 +152,5 @@ func (s *server) ensureDataKey(w http.ResponseWriter, r *http.Request, id, progr
 		writeError(w, http.StatusServiceUnavailable, "service unavailable",
 			"the trajectory's encryption key could not be stored; send the same referral again later")
 	}
-	return false
+	return false, false
 }

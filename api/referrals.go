@@ -122,11 +122,15 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 	ctx := r.Context()
 	id := trajectory.ID(s.idKey, p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
 	noteTrajectory(r, id)
-	if !s.ensureDataKey(w, r, id, p.ID) {
+	fresh, ok := s.ensureDataKey(w, r, id, p.ID)
+	if !ok {
 		return
 	}
-	if known, ok := s.recordedReferral(w, r, id); !ok || known {
-		return
+	// A key made now is a trajectory never recorded: no need to ask.
+	if !fresh {
+		if known, ok := s.recordedReferral(w, r, id); !ok || known {
+			return
+		}
 	}
 	if ref.PreviousTrajectoryID != "" && !s.previousClosed(w, r, p, ref) {
 		return

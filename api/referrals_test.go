@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -483,5 +484,34 @@ func TestReferralAgainAfterClosureNamesThePreviousTrajectory(t *testing.T) {
 	ev := f.store.events[len(f.store.events)-1]
 	if start.Referral.PreviousTrajectoryID != closedID || ev.Referral.PreviousTrajectoryID != closedID || ev.Detail["previous_trajectory"] != closedID {
 		t.Errorf("start %+v, referred event %+v: want the previous trajectory named", start.Referral, ev)
+	}
+}
+
+// keyMaker is a DataKeyMaker that makes each trajectory's key once.
+type keyMaker struct{ made map[string]bool }
+
+func (k *keyMaker) Prepare(_ context.Context, id, _ string) (bool, error) {
+	if k.made[id] {
+		return false, nil
+	}
+	k.made[id] = true
+	return true, nil
+}
+
+// TestNewReferralCostsNoLookup: a referral whose data key is made now
+// names a trajectory never recorded (every trajectory gets its key before
+// its start), so the API starts it without asking for its record; one
+// whose key existed is answered from the record.
+func TestNewReferralCostsNoLookup(t *testing.T) {
+	keys := &keyMaker{made: map[string]bool{}}
+	f := newFixture(t, func(c *Config) { c.DataKeys = keys })
+	f.store.readErr = errors.New("the record must not be read") // a read answers 503
+	f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner).want(t, http.StatusCreated)
+	f.store.readErr = nil
+	f.temporal.startErr = serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", "run")
+	again := f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
+	again.want(t, http.StatusOK)
+	if len(f.temporal.starts) != 1 {
+		t.Errorf("%d starts, want 1: the second referral is answered from the record", len(f.temporal.starts))
 	}
 }

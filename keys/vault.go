@@ -104,43 +104,60 @@ func (v *Vault) ProgrammeKeys() *ProgrammeKeys { return v.pk }
 // none. A referral repeated after erasure gets ErrErased: a destroyed key
 // is never replaced, so nothing new is written under the old id.
 func (v *Vault) Ensure(ctx context.Context, trajectoryID, programmeID string) (*DataKey, error) {
+	k, _, err := v.ensure(ctx, trajectoryID, programmeID)
+	return k, err
+}
+
+// Prepare is Ensure for a referral: made says whether the key was made
+// now, so the trajectory is new (every trajectory gets its key before its
+// workflow starts).
+func (v *Vault) Prepare(ctx context.Context, trajectoryID, programmeID string) (made bool, err error) {
+	_, made, err = v.ensure(ctx, trajectoryID, programmeID)
+	return made, err
+}
+
+func (v *Vault) ensure(ctx context.Context, trajectoryID, programmeID string) (*DataKey, bool, error) {
 	if c := v.cache.get(trajectoryID, v.now()); c.fresh {
-		return c.answer()
+		k, err := c.answer()
+		return k, false, err
 	}
 	raw := make([]byte, KeySize)
 	if _, err := rand.Read(raw); err != nil {
-		return nil, fmt.Errorf("keys: make data key: %w", err)
+		return nil, false, fmt.Errorf("keys: make data key: %w", err)
 	}
 	keyID, wrapped, err := v.pk.wrap(programmeID, trajectoryID, raw)
 	clear(raw)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// One round trip: insert the new key unless the trajectory has one,
 	// and answer whichever key it has now (an erased one included).
 	at, gen := v.now(), v.cache.generation()
 	var s stored
+	var made bool
 	err = v.pool.QueryRow(ctx, `
 		WITH ins AS (
 			INSERT INTO trajectory_keys (trajectory_id, programme_id, key_id, wrapped)
 			VALUES ($1, $2, $3, $4) ON CONFLICT (trajectory_id) DO NOTHING
 			RETURNING programme_id, key_id, wrapped
 		)
-		SELECT programme_id, key_id, wrapped FROM ins
+		SELECT programme_id, key_id, wrapped, true FROM ins
 		UNION ALL
-		SELECT programme_id, key_id, wrapped FROM trajectory_keys
+		SELECT programme_id, key_id, wrapped, false FROM trajectory_keys
 		WHERE trajectory_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
-		trajectoryID, programmeID, keyID, wrapped).Scan(&s.programmeID, &s.keyID, &s.wrapped)
+		trajectoryID, programmeID, keyID, wrapped).Scan(&s.programmeID, &s.keyID, &s.wrapped, &made)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// A concurrent Ensure inserted it after this statement's snapshot
 		// was taken: read it back.
 		v.cache.forget(trajectoryID)
-		return v.Key(ctx, trajectoryID)
+		k, err := v.Key(ctx, trajectoryID)
+		return k, false, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("keys: store data key of %s: %w", trajectoryID, err)
+		return nil, false, fmt.Errorf("keys: store data key of %s: %w", trajectoryID, err)
 	}
-	return v.answered(trajectoryID, s, at, gen)
+	k, err := v.answered(trajectoryID, s, at, gen)
+	return k, made, err
 }
 
 // Key returns the trajectory's data key, or an error wrapping ErrNoKey or

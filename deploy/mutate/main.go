@@ -95,8 +95,8 @@ var mutants = []mutant{
 		"WHERE NOT EXISTS (SELECT 1 FROM foreign_run)",
 		"WHERE true"},
 	{"a referral elkgezin recorded started again", "api/referrals.go",
-		"if known, ok := s.recordedReferral(w, r, id); !ok || known {\n\t\treturn\n\t}\n\tif ref.PreviousTrajectoryID",
-		"if ref.PreviousTrajectoryID"},
+		"if known, ok := s.recordedReferral(w, r, id); !ok || known {\n\t\t\treturn\n\t\t}",
+		""},
 }
 
 func init() {
