@@ -43,3 +43,17 @@ func TestMorningOfIsNineInBelgium(t *testing.T) {
 		}
 	}
 }
+
+// Every registered search attribute is named in SearchAttributeNames, so a
+// run hands all it published on to the next.
+func TestSearchAttributeNamesAreEveryAttribute(t *testing.T) {
+	types := SearchAttributeTypes()
+	if len(types) != len(SearchAttributeNames) {
+		t.Fatalf("%d names for %d attributes", len(SearchAttributeNames), len(types))
+	}
+	for _, n := range SearchAttributeNames {
+		if _, ok := types[n]; !ok {
+			t.Errorf("%s is not a registered search attribute", n)
+		}
+	}
+}

@@ -60,6 +60,13 @@ func StartSearchAttributes(programmeID, referrerOrg string, next *Step) temporal
 	return temporal.NewSearchAttributes(updates...)
 }
 
+// SearchAttributeNames names every search attribute, in a fixed order.
+var SearchAttributeNames = []string{
+	SearchProgramme.GetName(), SearchCoach.GetName(), SearchPhase.GetName(), SearchNextStep.GetName(),
+	SearchNextDueAt.GetName(), SearchOverdue.GetName(), SearchEscalated.GetName(),
+	SearchReferrerOrganisation.GetName(), SearchEmailFailed.GetName(),
+}
+
 // SearchAttributeTypes is every search attribute with its type, for
 // registering them on a Temporal namespace.
 func SearchAttributeTypes() map[string]enumspb.IndexedValueType {

@@ -11,7 +11,6 @@ package workflows
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -262,10 +261,20 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 func (w *trajectoryWorkflow) startedWith(in trajectory.Start) {
 	switch {
 	case in.Carried != nil && in.Carried.Published != nil:
-		maps.Copy(w.published, in.Carried.Published)
+		copyPublished(w.published, in.Carried.Published)
 	case in.Carried == nil && in.State == nil && in.SearchAttributesSet:
 		for _, a := range trajectory.StartSearchAttributeValues(w.c.State.ProgrammeID, w.c.State.ReferrerOrg, w.c.State.Next) {
 			w.published[a.Name] = a.Value
+		}
+	}
+}
+
+// copyPublished copies the search attributes publish knows, by name (a
+// workflow never ranges over a map).
+func copyPublished(to, from map[string]string) {
+	for _, k := range trajectory.SearchAttributeNames {
+		if v, ok := from[k]; ok {
+			to[k] = v
 		}
 	}
 }
@@ -301,7 +310,8 @@ func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 	}
 	next := w.in
 	carried := w.c
-	carried.Published = maps.Clone(w.published)
+	carried.Published = map[string]string{}
+	copyPublished(carried.Published, w.published)
 	next.Carried = &carried
 	next.State, next.PendingHandovers = nil, nil
 	return workflow.NewContinueAsNewError(ctx, Trajectory, next)
