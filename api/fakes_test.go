@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"elkgezin/handoverlink"
@@ -244,6 +245,9 @@ type fakeTemporal struct {
 	recorded   []trajectory.Event // the events each Update answers it recorded
 	healthErr  error
 	startDelay time.Duration
+	// refuseSearchAttributes refuses a start with search attributes, as a
+	// frontend that does not know them yet does.
+	refuseSearchAttributes bool
 }
 
 func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, opts client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
@@ -261,6 +265,9 @@ func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, opts client.StartWor
 	}
 	f.starts = append(f.starts, opts)
 	f.startArgs = append(f.startArgs, args...)
+	if f.refuseSearchAttributes && opts.TypedSearchAttributes.Size() > 0 {
+		return nil, serviceerror.NewInvalidArgument("Namespace e2e has no mapping defined for search attribute Programme")
+	}
 	return nil, f.startErr
 }
 

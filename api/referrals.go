@@ -159,9 +159,18 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 	// The trajectory keeps the programme's timings; its people are looked
 	// up by id whenever an email goes out.
 	timings := trajectory.TimingsOf(p)
-	run, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, trajectory.Start{
-		TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref, ReferredAt: at,
-		SearchAttributesSet: true})
+	start := trajectory.Start{TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref, ReferredAt: at,
+		SearchAttributesSet: true}
+	run, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, start)
+	var invalid *serviceerror.InvalidArgument
+	if errors.As(err, &invalid) {
+		// A frontend that does not know the search attributes yet (a
+		// namespace just set up) refuses them: the workflow's first task
+		// upserts them instead, retried until it does.
+		s.log.Warn("referral: started without its search attributes", "trajectory_id", id, "error", err)
+		opts.TypedSearchAttributes, start.SearchAttributesSet = temporal.SearchAttributes{}, false
+		run, err = s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, start)
+	}
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:

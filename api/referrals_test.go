@@ -429,6 +429,21 @@ func TestReferralNotListedIsAnswered503AndLoggedWithoutPersonalData(t *testing.T
 	}
 }
 
+// TestReferralStartedWithoutUnknownSearchAttributes: a frontend that does
+// not know the search attributes yet refuses a start that carries them;
+// the trajectory is started without them, and its workflow upserts them.
+func TestReferralStartedWithoutUnknownSearchAttributes(t *testing.T) {
+	f := newFixture(t)
+	f.temporal.refuseSearchAttributes = true
+	f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner).want(t, http.StatusCreated)
+	if len(f.temporal.starts) != 2 || f.temporal.starts[0].TypedSearchAttributes.Size() == 0 || f.temporal.starts[1].TypedSearchAttributes.Size() != 0 {
+		t.Fatalf("starts %+v, want one with the search attributes, then one without", f.temporal.starts)
+	}
+	if first, second := f.temporal.startArgs[0].(trajectory.Start), f.temporal.startArgs[1].(trajectory.Start); !first.SearchAttributesSet || second.SearchAttributesSet {
+		t.Errorf("SearchAttributesSet %v then %v, want true then false", first.SearchAttributesSet, second.SearchAttributesSet)
+	}
+}
+
 func TestReferralTemporalRefusal(t *testing.T) {
 	f := newFixture(t)
 	f.temporal.startErr = serviceerror.NewInvalidArgument("bad request")
