@@ -45,15 +45,7 @@ func (s *stack) replayTrajectory(id, name string) {
 	}
 	run := desc.RawResponse.GetWorkflowExecutionInfo().GetFirstRunId()
 	for n := 1; run != ""; n++ {
-		history := &historypb.History{}
-		iter := s.client.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for iter.HasNext() {
-			e, err := iter.Next()
-			if err != nil {
-				s.t.Fatal(err)
-			}
-			history.Events = append(history.Events, e)
-		}
+		history := s.history(id, run)
 		// The trajectory's own id, as the worker had it: the codec picks the
 		// trajectory's data key by it when the replay encodes commands.
 		opts := worker.ReplayWorkflowHistoryOptions{OriginalExecution: workflow.Execution{ID: id, RunID: run}}
@@ -69,6 +61,21 @@ func (s *stack) replayTrajectory(id, name string) {
 			s.writeHistory(id, history, filepath.Join(dir, file+".json"))
 		}
 	}
+}
+
+// history is one run's history (run "": the trajectory's current run).
+func (s *stack) history(id, run string) *historypb.History {
+	s.t.Helper()
+	h := &historypb.History{}
+	iter := s.client.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	return h
 }
 
 // writeHistory writes a trajectory's history to path for

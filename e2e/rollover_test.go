@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -209,16 +208,7 @@ func (s *stack) histories(runs map[string]string) map[string]*historypb.History 
 	s.t.Helper()
 	out := map[string]*historypb.History{}
 	for id, run := range runs {
-		h := &historypb.History{}
-		iter := s.client.GetWorkflowHistory(context.Background(), id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for iter.HasNext() {
-			e, err := iter.Next()
-			if err != nil {
-				s.t.Fatal(err)
-			}
-			h.Events = append(h.Events, e)
-		}
-		out[id] = h
+		out[id] = s.history(id, run)
 	}
 	return out
 }

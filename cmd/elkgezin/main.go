@@ -85,12 +85,7 @@ func main() {
 // runSetup registers the search attributes; run once per namespace by an
 // operator, before the first worker starts.
 func runSetup(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	// No payload codec and no telemetry: setup hands Temporal no payloads.
-	opts, err := temporalOptions(cfg, logger, nil, nil, nil)
-	if err != nil {
-		return err
-	}
-	tc, err := dialTemporal(ctx, cfg, opts, logger)
+	tc, err := dialWithoutCodec(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -173,6 +168,16 @@ func dialTemporal(ctx context.Context, cfg config.Config, opts client.Options, l
 // hand to Temporal is encrypted before it leaves, and the telemetry's
 // metrics and tracing. A nil ring is for commands that hand Temporal no
 // payloads; a nil tel for those that are not observed.
+// dialWithoutCodec connects an operator's command that hands Temporal no
+// personal data: no payload codec, no telemetry.
+func dialWithoutCodec(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	opts, err := temporalOptions(cfg, logger, nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return dialTemporal(ctx, cfg, opts, logger)
+}
+
 func temporalOptions(cfg config.Config, logger *slog.Logger, ring *payloadcodec.KeyRing, dataKeys payloadcodec.DataKeys, tel *telemetry.Telemetry) (client.Options, error) {
 	opts, err := cfg.Temporal.ClientOptions()
 	if err != nil {

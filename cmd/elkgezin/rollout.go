@@ -31,11 +31,7 @@ func runRollout(ctx context.Context, cfg config.Config, args []string, logger *s
 	if fs.NArg() > 0 || *pollTimeout <= 0 || *drainTimeout <= 0 {
 		return fmt.Errorf("rollout: no arguments beyond the flags, and timeouts above zero")
 	}
-	opts, err := temporalOptions(cfg, logger, nil, nil, nil)
-	if err != nil {
-		return err
-	}
-	tc, err := dialTemporal(ctx, cfg, opts, logger)
+	tc, err := dialWithoutCodec(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

@@ -38,11 +38,7 @@ func runVersions(ctx context.Context, cfg config.Config, args []string, out io.W
 	}
 	// No payload codec: listing hands Temporal no payloads, and the
 	// roll-over's only payload is the operator's id.
-	opts, err := temporalOptions(cfg, logger, nil, nil, nil)
-	if err != nil {
-		return err
-	}
-	tc, err := dialTemporal(ctx, cfg, opts, logger)
+	tc, err := dialWithoutCodec(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
