@@ -144,11 +144,16 @@ func (h *handler) withSession(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func (h *handler) home(w http.ResponseWriter, r *http.Request) {
-	if current(r).Principal.Kind == usecase.KindSupervisor {
-		http.Redirect(w, r, "/team", http.StatusSeeOther)
-		return
+	http.Redirect(w, r, homeOf(current(r).Principal.Kind), http.StatusSeeOther)
+}
+
+// homeOf is the first page of a kind of user: a supervisor's team, a
+// coach's families.
+func homeOf(kind string) string {
+	if kind == usecase.KindSupervisor {
+		return "/team"
 	}
-	http.Redirect(w, r, "/gezinnen", http.StatusSeeOther)
+	return "/gezinnen"
 }
 
 // page is what every template gets.

@@ -3,7 +3,9 @@ package pages
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"elkgezin/session"
 	"elkgezin/store"
@@ -49,7 +51,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = h.auditAs(r, tok.Actor(), tok.ID, store.OutcomeOK)
 	if back == "" {
-		back = "/"
+		back = homeOf(tok.Kind)
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
@@ -78,10 +80,26 @@ func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/aanmelden", http.StatusSeeOther)
 }
 
-// safeBack keeps a return path on this site only.
+// safeBack keeps a return path on this site only, as a browser would read
+// it: a path that begins with one slash, no host, scheme or user, and no
+// control character, space or backslash anywhere (browsers drop tabs and
+// read a backslash as a slash, so "/\t/evil.example" is "//evil.example"
+// to them). Anything else is "" (the home page).
 func safeBack(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	if strings.ContainsFunc(p, func(c rune) bool { return unicode.IsControl(c) || unicode.IsSpace(c) || c == '\\' }) {
 		return ""
 	}
-	return p
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return ""
+	}
+	back := u.EscapedPath()
+	if u.RawQuery != "" {
+		back += "?" + u.RawQuery
+	}
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
+		return ""
+	}
+	return back
 }
