@@ -5,11 +5,11 @@
 // only ever hold ciphertext; a codec server (NewHandler) decrypts for the
 // Temporal Web UI, for supervisors only.
 //
-// Each trajectory's workflow and activity payloads are encrypted under the
-// trajectory's own data key (package keys; WithDataKeys), so erasing that
-// key makes its history unreadable; other payloads (another workflow, a
-// failure, a caller without workflow context) under the KeyRing's primary
-// key.
+// Each trajectory's workflow and activity payloads, and their failures, are
+// encrypted under the trajectory's own data key (package keys;
+// WithDataKeys), so erasing that key makes its history unreadable; other
+// payloads (another workflow, a failed workflow task, a caller without
+// workflow context) under the KeyRing's primary key.
 //
 // An encrypted payload has metadata encoding "binary/encrypted" and
 // "encryption-key-id" (the id of the key in the KeyRing, or

@@ -9,8 +9,11 @@ import (
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"elkgezin/internal/pgtest"
 	"elkgezin/keys"
@@ -157,4 +160,83 @@ func TestKeyLookupThatFailsForNowRetriesTheWorkflowTask(t *testing.T) {
 	if _, err := erased.WithSerializationContext(ofA).Encode(plainPayloads(t, fatima)); errors.As(err, &retry) || !errors.Is(err, keys.ErrErased) {
 		t.Errorf("encode after erasure: %v; want keys.ErrErased, not a retry", err)
 	}
+}
+
+// failurePayloads are the payloads of a failure and its causes: the
+// encoded message and stack trace, and an application error's details.
+func failurePayloads(f *failurepb.Failure) []*commonpb.Payload {
+	var ps []*commonpb.Payload
+	for ; f != nil; f = f.GetCause() {
+		if a := f.GetEncodedAttributes(); a != nil {
+			ps = append(ps, a)
+		}
+		ps = append(ps, f.GetApplicationFailureInfo().GetDetails().GetPayloads()...)
+	}
+	return ps
+}
+
+// TestFailuresOfATrajectoryAreSealedUnderItsKey: the failure converter
+// honours the serialization context the SDK gives it, as the data
+// converter does: a failure of a trajectory's workflow or activity, its
+// causes and details, is encrypted under the trajectory's data key, and
+// erasure shreds it. A failure without context stays under the ring.
+func TestFailuresOfATrajectoryAreSealedUnderItsKey(t *testing.T) {
+	vault := newVault(t)
+	if _, err := vault.Ensure(t.Context(), "tr-a", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	ring := mustRing(t, "k1:"+mustKey(t))
+	_, fc := ClientOptionsWithDataKeys(ring, vault)
+	failed := func() error {
+		return temporal.NewApplicationErrorWithCause("Fatima Testgezin could not be reached", "NotReachable",
+			errors.New("home visit to Fatima cancelled"), fatima)
+	}
+	for name, c := range map[string]struct {
+		sc   converter.SerializationContext
+		want string
+	}{
+		"workflow of tr-a": {converter.WorkflowSerializationContext{WorkflowID: "tr-a"}, "trajectory:tr-a"},
+		"activity of tr-a": {converter.ActivitySerializationContext{WorkflowID: "tr-a"}, "trajectory:tr-a"},
+		"another workflow": {converter.WorkflowSerializationContext{WorkflowID: "elkgezin-retention"}, "k1"},
+	} {
+		f := converter.WithFailureConverterSerializationContext(fc, c.sc).ErrorToFailure(failed())
+		ps := failurePayloads(f)
+		if len(ps) != 3 {
+			t.Fatalf("%s: %d payloads in the failure, want message, details and the cause's message", name, len(ps))
+		}
+		for i, p := range ps {
+			if got := string(p.Metadata[MetadataEncryptionKey]); got != c.want {
+				t.Errorf("%s: payload %d under %q, want %q", name, i, got, c.want)
+			}
+		}
+	}
+	if f := fc.ErrorToFailure(failed()); string(f.GetEncodedAttributes().GetMetadata()[MetadataEncryptionKey]) != "k1" {
+		t.Errorf("a failure without context: %v, want it under the ring", f.GetEncodedAttributes().GetMetadata())
+	}
+
+	sealed := converter.WithFailureConverterSerializationContext(fc, converter.WorkflowSerializationContext{WorkflowID: "tr-a"}).ErrorToFailure(failed())
+	if ids := TrajectoryIDs(failurePayloads(sealed)); !slices.Equal(ids, []string{"tr-a"}) {
+		t.Errorf("the failure's payloads name %v, want tr-a", ids)
+	}
+	// Another process, without context, reads it back.
+	_, fresh := ClientOptionsWithDataKeys(ring, vault)
+	var ae *temporal.ApplicationError
+	if back := fresh.FailureToError(proto.Clone(sealed).(*failurepb.Failure)); !errors.As(back, &ae) || ae.Message() != "Fatima Testgezin could not be reached" {
+		t.Fatalf("decoded failure: %v", back)
+	}
+
+	if _, err := vault.Erase(t.Context(), "tr-a"); err != nil {
+		t.Fatal(err)
+	}
+	_, after := ClientOptionsWithDataKeys(ring, vault)
+	back := after.FailureToError(proto.Clone(sealed).(*failurepb.Failure))
+	if strings.Contains(back.Error(), "Fatima") {
+		t.Errorf("the failure reads after erasure: %v", back)
+	}
+	// A failure of the erased trajectory is never sealed under the ring instead.
+	func() {
+		defer func() { _ = recover() }()
+		f := converter.WithFailureConverterSerializationContext(after, converter.WorkflowSerializationContext{WorkflowID: "tr-a"}).ErrorToFailure(failed())
+		t.Errorf("a failure of an erased trajectory was converted: %v", f.GetEncodedAttributes().GetMetadata())
+	}()
 }
