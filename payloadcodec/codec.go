@@ -191,16 +191,35 @@ func (c *Codec) decryptor(id string, i int) (cipher.AEAD, error) {
 // TrajectoryIDs lists the trajectories whose data keys encrypt payloads,
 // in order, once each: what a decode of them would reveal.
 func TrajectoryIDs(payloads []*commonpb.Payload) []string {
-	var ids []string
+	return ScopeOf(payloads).Trajectories
+}
+
+// Scope is what a decode of payloads would reveal: the trajectories whose
+// data keys encrypt them, in order, once each, and how many encrypted
+// payloads name no trajectory (under the shared ring, or an unknown or
+// missing key id), which cannot be attributed to one family.
+type Scope struct {
+	Trajectories []string
+	Unattributed int
+}
+
+// ScopeOf is the Scope of payloads. Payloads that are not encrypted count
+// in neither: they decode unchanged.
+func ScopeOf(payloads []*commonpb.Payload) Scope {
+	var s Scope
 	for _, p := range payloads {
 		if string(p.GetMetadata()[MetadataEncoding]) != EncodingEncrypted {
 			continue
 		}
-		if tid, ok := strings.CutPrefix(string(p.GetMetadata()[MetadataEncryptionKey]), TrajectoryKeyPrefix); ok && !slices.Contains(ids, tid) {
-			ids = append(ids, tid)
+		tid, ok := strings.CutPrefix(string(p.GetMetadata()[MetadataEncryptionKey]), TrajectoryKeyPrefix)
+		switch {
+		case !ok || tid == "":
+			s.Unattributed++
+		case !slices.Contains(s.Trajectories, tid):
+			s.Trajectories = append(s.Trajectories, tid)
 		}
 	}
-	return ids
+	return s
 }
 
 // NewCodec returns the Codec of ring. It panics if ring is nil: running

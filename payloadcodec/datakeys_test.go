@@ -103,9 +103,9 @@ func TestScopedHandlerAsksBeforeDecoding(t *testing.T) {
 		if err := testAuthorize(r); err != nil {
 			return nil, err
 		}
-		return func(ids []string) error {
-			asked = ids
-			for _, id := range ids {
+		return func(s Scope) error {
+			asked = s.Trajectories
+			for _, id := range s.Trajectories {
 				if p, err := vault.Programme(r.Context(), id); err != nil || p != "p1" {
 					return ErrForbidden
 				}
@@ -116,6 +116,54 @@ func TestScopedHandlerAsksBeforeDecoding(t *testing.T) {
 	rec := serve(h, decodeRequest(t, body, "supervisor", ""))
 	if rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), "Fatima") || !slices.Equal(asked, []string{"tr-b"}) {
 		t.Errorf("decode of p2's payload for p1: %d %s, asked %v; want 403 after asking about tr-b", rec.Code, rec.Body, asked)
+	}
+}
+
+// TestScopedHandlerNeverDecodesWhatNoTrajectoryOwns: a payload under the
+// shared ring (or a key id that names no trajectory) may be any family's,
+// so a scoped handler refuses the whole request, even when its mayRead
+// lets everything through; plain payloads and the trajectory's own pass.
+func TestScopedHandlerNeverDecodesWhatNoTrajectoryOwns(t *testing.T) {
+	vault := newVault(t)
+	if _, err := vault.Ensure(t.Context(), "tr-a", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	codec := NewCodec(mustRing(t, "k1:"+mustKey(t))).WithDataKeys(vault)
+	ofA, err := codec.WithSerializationContext(converter.WorkflowSerializationContext{WorkflowID: "tr-a"}).Encode(plainPayloads(t, fatima))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, _ := codec.Encode(plainPayloads(t, person{Name: "Gezin Gedeeld"}))
+	plain := plainPayloads(t, "zonder sleutel")
+	noKey := &commonpb.Payload{Metadata: map[string][]byte{MetadataEncoding: []byte(EncodingEncrypted), MetadataEncryptionKey: []byte(TrajectoryKeyPrefix)}, Data: shared[0].Data}
+	var scopes []Scope
+	h := NewScopedHandler(codec, uiOrigin, func(r *http.Request) (MayRead, error) {
+		return func(s Scope) error { scopes = append(scopes, s); return nil }, testAuthorize(r)
+	})
+	for _, tc := range []struct {
+		name     string
+		payloads []*commonpb.Payload
+		want     int
+		scope    Scope
+	}{
+		{"the trajectory's", ofA, http.StatusOK, Scope{Trajectories: []string{"tr-a"}}},
+		{"the trajectory's and a plain one", append(slices.Clone(ofA), plain...), http.StatusOK, Scope{Trajectories: []string{"tr-a"}}},
+		{"the shared ring's alone", shared, http.StatusForbidden, Scope{Unattributed: 1}},
+		{"the trajectory's and the ring's", append(slices.Clone(ofA), shared...), http.StatusForbidden, Scope{Trajectories: []string{"tr-a"}, Unattributed: 1}},
+		{"a key id without a trajectory", []*commonpb.Payload{ofA[0], noKey}, http.StatusForbidden, Scope{Trajectories: []string{"tr-a"}, Unattributed: 1}},
+	} {
+		scopes = nil
+		body, _ := protojson.Marshal(&commonpb.Payloads{Payloads: tc.payloads})
+		rec := serve(h, decodeRequest(t, body, "supervisor", ""))
+		if rec.Code != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, rec.Code, rec.Body, tc.want)
+		}
+		if tc.want != http.StatusOK && (strings.Contains(rec.Body.String(), "payloads") || strings.Contains(rec.Body.String(), "Fatima")) {
+			t.Errorf("%s: a refusal that decoded: %s", tc.name, rec.Body)
+		}
+		if len(scopes) != 1 || !slices.Equal(scopes[0].Trajectories, tc.scope.Trajectories) || scopes[0].Unattributed != tc.scope.Unattributed {
+			t.Errorf("%s: asked %+v, want %+v", tc.name, scopes, tc.scope)
+		}
 	}
 }
 

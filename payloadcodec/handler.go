@@ -65,16 +65,20 @@ func NewHandler(codec *Codec, allowOrigin string, authorize func(*http.Request) 
 	return NewScopedHandler(codec, allowOrigin, func(r *http.Request) (MayRead, error) { return nil, authorize(r) })
 }
 
-// MayRead says whether the caller may read the payloads of these
-// trajectories (those whose data keys encrypt the payloads of a decode
-// request; none for payloads under the shared key ring). Its error
-// answers like authorize's: ErrForbidden is 403.
-type MayRead func(trajectoryIDs []string) error
+// MayRead says whether the caller may read what a decode request would
+// reveal (Scope: the trajectories whose data keys encrypt its payloads,
+// and how many it holds that name none). Its error answers like
+// authorize's: ErrForbidden is 403.
+type MayRead func(Scope) error
 
 // NewScopedHandler is NewHandler where authorize also returns what the
-// caller may read: before a decode, the handler lists the trajectories
-// whose payloads it holds (TrajectoryIDs) and asks mayRead (when not nil);
-// a refusal answers before anything is decrypted.
+// caller may read: before a decode, the handler takes the Scope of the
+// payloads it holds (ScopeOf) and asks mayRead (when not nil); a refusal
+// answers before anything is decrypted. A request with any payload that
+// cannot be attributed to a trajectory (the shared ring's: a failed
+// workflow task, another workflow, a history from before data keys)
+// answers 403 and decodes nothing, whatever mayRead says: it may be any
+// family's.
 func NewScopedHandler(codec *Codec, allowOrigin string, authorize func(*http.Request) (MayRead, error)) http.Handler {
 	if codec == nil {
 		panic("payloadcodec.NewHandler: nil Codec")
@@ -154,9 +158,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "body must be {\"payloads\":[...]} in protobuf JSON", http.StatusBadRequest)
 			return
 		}
-		if err := mayRead(TrajectoryIDs(payloads.GetPayloads())); err != nil {
+		scope := ScopeOf(payloads.GetPayloads())
+		if err := mayRead(scope); err != nil {
 			code := authStatus(err)
 			http.Error(w, http.StatusText(code), code)
+			return
+		}
+		if scope.Unattributed > 0 {
+			http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
