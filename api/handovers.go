@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -77,28 +78,34 @@ func (s *server) validateHandover(b handoverBody, now time.Time) (trajectory.Han
 	if checkText(fe, "reason", b.Reason, true, maxReasonLength, true) {
 		req.Reason = b.Reason
 	}
-	if c := b.Consent; c != nil {
-		req.Consent.Given = c.Given
-		if on, ok := c.RecordedOn.parse(fe, "consent.recorded_on", false); ok {
-			if on.After(today(now).Time) {
-				fe.add("consent.recorded_on", "lies in the future: give the date on which the family consented")
-			}
-			req.Consent.RecordedOn = on
-		}
-		req.Consent.Shares = []string{}
-		for i, share := range c.Shares {
-			field := fmt.Sprintf("consent.shares[%d]", i)
-			switch {
-			case !slices.Contains(trajectory.ShareCategories, share):
-				fe.add(field, "must be one of "+joinOr(trajectory.ShareCategories))
-			case slices.Contains(c.Shares[:i], share):
-				fe.add(field, fmt.Sprintf("%q is listed twice", share))
-			default:
-				req.Consent.Shares = append(req.Consent.Shares, share)
-			}
-		}
+	if b.Consent != nil {
+		req.Consent = validateConsent(fe, b.Consent, now)
 	}
 	return req, fe
+}
+
+// validateConsent checks the format of a consent's fields (400); whether
+// it is given at all is the shared rule's (trajectory.ConsentProblems).
+func validateConsent(fe *fieldErrors, c *consentBody, now time.Time) trajectory.Consent {
+	consent := trajectory.Consent{Given: c.Given, Shares: []string{}}
+	if on, ok := c.RecordedOn.parse(fe, "consent.recorded_on", false); ok {
+		if on.After(today(now).Time) {
+			fe.add("consent.recorded_on", "lies in the future: give the date on which the family consented")
+		}
+		consent.RecordedOn = on
+	}
+	for i, share := range c.Shares {
+		field := fmt.Sprintf("consent.shares[%d]", i)
+		switch {
+		case !slices.Contains(trajectory.ShareCategories, share):
+			fe.add(field, "must be one of "+joinOr(trajectory.ShareCategories))
+		case slices.Contains(c.Shares[:i], share):
+			fe.add(field, fmt.Sprintf("%q is listed twice", share))
+		default:
+			consent.Shares = append(consent.Shares, share)
+		}
+	}
+	return consent
 }
 
 // service finds the body's service in the directory, or notes in fe why not.
@@ -114,15 +121,18 @@ func (s *server) service(fe *fieldErrors, id string) (programme.Service, bool) {
 }
 
 type resendBody struct {
-	Service string `json:"service"`
+	Service string       `json:"service"`
+	Consent *consentBody `json:"consent"`
 }
 
 // postResendHandover sends a handover whose email failed again, to the
-// service as the directory has it now (corrected, or another service).
-// Each resend is another email, so the step needs an Idempotency-Key.
+// service as the directory has it now (corrected), or to another service
+// with the family's consent for that one (trajectory.ResendConsentProblems;
+// without it 422, as a handover). Each resend is another email, so the
+// step needs an Idempotency-Key.
 func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[resendBody]{short: "invalid resend", update: trajectory.UpdateResendHandover, keyRequired: true,
-		check: func(r *http.Request, _ store.TrajectorySummary, b resendBody, _ time.Time) (any, *fieldErrors, *refusal) {
+		check: func(r *http.Request, row store.TrajectorySummary, b resendBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			number, err := strconv.Atoi(mux.Vars(r)["number"])
 			if err != nil || number < 1 {
@@ -130,8 +140,54 @@ func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
 			}
 			svc, _ := s.service(fe, b.Service)
 			noteDetail(r, "handover", strconv.Itoa(number), "service", b.Service)
-			return trajectory.ResendHandover{Number: number, Service: svc, By: principal(r).Actor()}, fe, nil
+			req := trajectory.ResendHandover{Number: number, Service: svc, By: principal(r).Actor()}
+			if b.Consent != nil {
+				consent := validateConsent(fe, b.Consent, now)
+				req.Consent = &consent
+			}
+			if !fe.empty() {
+				return nil, fe, nil
+			}
+			var handedTo string
+			if req.Consent == nil {
+				if handedTo, err = s.handedTo(r.Context(), row.ID, number); err != nil {
+					s.log.Error("resend handover: read the trajectory's handovers", "trajectory_id", row.ID, "error", err)
+					return nil, nil, &refusal{http.StatusServiceUnavailable, "service unavailable",
+						"the trajectory's handovers could not be read; send the same request again"}
+				}
+				if handedTo == "" {
+					// The log does not have this handover (yet): the
+					// workflow's validator, which applies the same rule, decides.
+					return req, fe, nil
+				}
+			}
+			for _, p := range trajectory.ResendConsentProblems(handedTo, req) {
+				if p.Field == "consent" {
+					return nil, nil, &refusal{http.StatusUnprocessableEntity, "consent required",
+						"record the family's consent to hand over to this service (consent.given and consent.recorded_on): " +
+							"the family consented to the service the handover was made to, not to another"}
+				}
+				fe.add(p.Field, p.Message)
+			}
+			return req, fe, nil
 		}})
+}
+
+// handedTo is the service a trajectory's handover was last sent to, from
+// its event log ("" when the log does not have it). Only a resend without
+// consent reads it, to tell the same service from another.
+func (s *server) handedTo(ctx context.Context, id string, number int) (string, error) {
+	t, err := s.store.Trajectory(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	var service string
+	for _, e := range t.Events {
+		if (e.Kind == trajectory.EventHandoverRequested || e.Kind == trajectory.EventHandoverResent) && e.Detail["handover"] == strconv.Itoa(number) {
+			service = e.Detail["service"]
+		}
+	}
+	return service, nil
 }
 
 // someServiceIDs names a few ids of the directory, for a 400.

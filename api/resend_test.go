@@ -1,17 +1,36 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"elkgezin/programme"
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
+
+// handedOverTo gives the fixture's trajectory handovers in its log: the
+// first to the OCMW, the second to the CAW.
+func handedOverTo(f *fixture) {
+	f.store.mu.Lock()
+	defer f.store.mu.Unlock()
+	row := f.store.rows[openID]
+	row.Events = []store.EventRow{
+		{Seq: 5, Kind: trajectory.EventHandoverRequested, Detail: map[string]string{"handover": "1", "service": "ocmw-vilvoorde"}},
+		{Seq: 6, Kind: trajectory.EventHandoverRequested, Detail: map[string]string{"handover": "2", "service": "ocmw-vilvoorde"}},
+		{Seq: 7, Kind: trajectory.EventHandoverResent, Detail: map[string]string{"handover": "2", "service": "caw-halle-vilvoorde"}},
+	}
+	f.store.rows[openID] = row
+}
 
 func TestResendHandover(t *testing.T) {
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhaseInSupport)
+	handedOverTo(f)
 	f.do(http.MethodPost, stepPath("handovers/2/resend"), `{"service":"caw-halle-vilvoorde"}`, authHeader, asCoach).want(t, http.StatusOK)
 	u := f.temporal.updates[0]
 	req, ok := u.Args[0].(trajectory.ResendHandover)
@@ -37,6 +56,72 @@ func TestResendHandover(t *testing.T) {
 	}
 	if len(f.temporal.updates) != 1 {
 		t.Errorf("%d Updates, want only the valid one", len(f.temporal.updates))
+	}
+}
+
+// TestResendToAnotherServiceNeedsItsConsent: the family consented to hand
+// over to one service; a failed handover goes to another only with the
+// family's consent for that one (422 without it, as a handover), and the
+// Update carries that consent, whose shares the email keeps to. The same
+// service needs no new consent.
+func TestResendToAnotherServiceNeedsItsConsent(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseInSupport)
+	handedOverTo(f)
+	consent := func(given bool, on string, shares ...string) string {
+		b, _ := json.Marshal(map[string]any{"given": given, "recorded_on": on, "shares": shares})
+		return string(b)
+	}
+	today := time.Now().In(dateZone).Format(time.DateOnly)
+	for _, tc := range []struct {
+		name, number, body string
+		want               int
+		fields             []string
+		shares             []string // of the Update's consent; nil for none
+	}{
+		{"the same service", "2", `{"service":"caw-halle-vilvoorde"}`, http.StatusOK, nil, nil},
+		{"another service without consent", "2", `{"service":"ocmw-vilvoorde"}`, http.StatusUnprocessableEntity, nil, nil},
+		{"the first handover's service is not the second's", "1", `{"service":"caw-halle-vilvoorde"}`, http.StatusUnprocessableEntity, nil, nil},
+		{"another service with its consent", "2", `{"service":"ocmw-vilvoorde","consent":` + consent(true, today, "children") + `}`, http.StatusOK, nil, []string{"children"}},
+		{"the same service with a narrower consent", "2", `{"service":"caw-halle-vilvoorde","consent":` + consent(true, today) + `}`, http.StatusOK, nil, []string{}},
+		{"a consent not given", "2", `{"service":"ocmw-vilvoorde","consent":` + consent(false, today, "contact") + `}`, http.StatusUnprocessableEntity, nil, nil},
+		{"a consent without its date", "1", `{"service":"caw-halle-vilvoorde","consent":{"given":true,"shares":[]}}`, http.StatusUnprocessableEntity, nil, nil},
+		{"a consent in the future", "2", `{"service":"ocmw-vilvoorde","consent":` + consent(true, "2999-01-01") + `}`, http.StatusBadRequest, []string{"consent.recorded_on"}, nil},
+		{"an unknown share", "2", `{"service":"ocmw-vilvoorde","consent":` + consent(true, today, "diary") + `}`, http.StatusBadRequest, []string{"consent.shares[0]"}, nil},
+	} {
+		before := len(f.temporal.updates)
+		res := f.do(http.MethodPost, stepPath("handovers/"+tc.number+"/resend"), tc.body, authHeader, asCoach)
+		res.want(t, tc.want)
+		switch tc.want {
+		case http.StatusOK:
+			if len(f.temporal.updates) != before+1 {
+				t.Errorf("%s: no Update sent", tc.name)
+				continue
+			}
+			req := f.temporal.updates[before].Args[0].(trajectory.ResendHandover)
+			switch {
+			case tc.shares == nil && req.Consent != nil:
+				t.Errorf("%s: the Update carries a consent %+v", tc.name, req.Consent)
+			case tc.shares != nil && (req.Consent == nil || !req.Consent.Given || !slices.Equal(req.Consent.Shares, tc.shares)):
+				t.Errorf("%s: the Update's consent %+v, want shares %v", tc.name, req.Consent, tc.shares)
+			}
+		case http.StatusUnprocessableEntity:
+			if res.err.Error != "consent required" || len(f.temporal.updates) != before {
+				t.Errorf("%s: %+v with %d Updates; want consent required and none", tc.name, res.err, len(f.temporal.updates)-before)
+			}
+		default:
+			checkFields(t, res, "invalid resend", tc.fields)
+		}
+	}
+
+	// A handover the log does not show yet: the workflow's validator, which
+	// knows, refuses it for want of consent, and that is a 422 too.
+	f.temporal.getErr = trajectory.Refused("the family's consent to hand over to this service is not recorded",
+		trajectory.Refusal{Code: trajectory.CodeConsentMissing})
+	res := f.do(http.MethodPost, stepPath("handovers/3/resend"), `{"service":"ocmw-vilvoorde"}`, authHeader, asCoach)
+	res.want(t, http.StatusUnprocessableEntity)
+	if res.err.Code != trajectory.CodeConsentMissing {
+		t.Errorf("the validator's refusal: %+v", res.err)
 	}
 }
 

@@ -22,7 +22,8 @@ type Error struct {
 	// Fields maps each bad field (a dotted JSON path or a query parameter)
 	// to what is wrong with it, for a 400 about a body or a query.
 	Fields map[string]string `json:"fields,omitempty"`
-	// Code says why a step was rejected (409), stably: one of
+	// Code says why a step was rejected (409, or a 422 for want of
+	// consent), stably: one of
 	// trajectory.RefusalCodes. Clients switch on it, not on Detail.
 	Code trajectory.RefusalCode `json:"code,omitempty"`
 }

@@ -232,6 +232,10 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, state)
+	case errors.As(err, &rejected) && rejected.Code == trajectory.CodeConsentMissing:
+		// The workflow knows best which service a handover went to: its
+		// refusal for want of consent is the API's own 422.
+		writeJSON(w, http.StatusUnprocessableEntity, Error{Error: "consent required", Detail: rejected.Reason, Code: rejected.Code})
 	case errors.As(err, &rejected):
 		writeJSON(w, http.StatusConflict, Error{Error: "step rejected", Detail: rejected.Reason, Code: rejected.Code})
 	case errors.Is(err, usecase.ErrClosed):

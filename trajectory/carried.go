@@ -238,9 +238,14 @@ type RollOver struct {
 }
 
 // ResendHandover sends a handover again after its email failed, to the
-// service's corrected address.
+// service's corrected address or to another service. Consent is the
+// family's consent for the service it goes to now: required when that is
+// not the service the handover was last sent to (ResendConsentProblems);
+// when set, the email shares what it allows, and nothing the first
+// consent allowed beyond it.
 type ResendHandover struct {
 	Number  int               `json:"number"`
 	Service programme.Service `json:"service"`
 	By      string            `json:"by,omitempty"`
+	Consent *Consent          `json:"consent,omitempty"`
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"elkgezin/programme"
 )
 
 // TestRefusalCodesListsEveryCode: RefusalCodes, which the pages' Dutch
@@ -76,6 +78,33 @@ func TestProblemsHaveCodes(t *testing.T) {
 	for _, p := range ps {
 		if !slices.Contains(RefusalCodes, p.Code) {
 			t.Errorf("problem %+v has no code of RefusalCodes", p)
+		}
+	}
+}
+
+// TestResendConsentProblems: a handover resent to another service needs
+// the family's consent for it; to the same service, none.
+func TestResendConsentProblems(t *testing.T) {
+	caw, ocmw := programme.Service{ID: "caw"}, programme.Service{ID: "ocmw"}
+	given := &Consent{Given: true, RecordedOn: DateOf(time.Now())}
+	for _, tc := range []struct {
+		name     string
+		handedTo string
+		req      ResendHandover
+		want     []RefusalCode
+	}{
+		{"the same service", "caw", ResendHandover{Service: caw}, nil},
+		{"another service", "caw", ResendHandover{Service: ocmw}, []RefusalCode{CodeConsentMissing}},
+		{"another service with its consent", "caw", ResendHandover{Service: ocmw, Consent: given}, nil},
+		{"a consent not given", "caw", ResendHandover{Service: caw, Consent: &Consent{RecordedOn: DateOf(time.Now())}}, []RefusalCode{CodeConsentMissing}},
+		{"a service unknown", "", ResendHandover{Service: caw}, []RefusalCode{CodeConsentMissing}},
+	} {
+		var got []RefusalCode
+		for _, p := range ResendConsentProblems(tc.handedTo, tc.req) {
+			got = append(got, p.Code)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

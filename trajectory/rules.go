@@ -92,3 +92,19 @@ func ConsentProblems(c Consent) []Problem {
 	}
 	return ps
 }
+
+// ResendConsentProblems checks the consent of a resent handover: the family
+// consented to share with one service, so a resend to another one (handedTo
+// is the service the handover was last sent to) needs the family's consent
+// for that service. A resend to the same service needs none (the first
+// consent holds), and one that carries a consent must be a valid one.
+func ResendConsentProblems(handedTo string, req ResendHandover) []Problem {
+	if req.Consent != nil {
+		return ConsentProblems(*req.Consent)
+	}
+	if handedTo == "" || req.Service.ID != handedTo {
+		return []Problem{{Field: "consent", Code: CodeConsentMissing,
+			Message: "the family's consent to hand over to this service is not recorded: a handover resent to another service needs it"}}
+	}
+	return nil
+}

@@ -151,25 +151,36 @@ func (w *trajectoryWorkflow) validateResendHandover(ctx workflow.Context, req tr
 	if req.Service.ID == "" || req.Service.Email == "" {
 		return reject(trajectory.CodeHandoverServiceMissing, nil, "the service to hand over to is missing")
 	}
-	return nil
+	return rejectProblems(trajectory.ResendConsentProblems(w.c.State.Handovers[req.Number-1].Service.ID, req))
 }
 
-// resendHandover sends a failed handover again, to the corrected service.
+// resendHandover sends a failed handover again, to the corrected service
+// or, with the family's consent for it, to another; a new consent decides
+// what the email shares.
 func (w *trajectoryWorkflow) resendHandover(ctx workflow.Context, req trajectory.ResendHandover) (trajectory.State, error) {
 	h := &w.c.State.Handovers[req.Number-1]
 	h.Service, h.Failed = req.Service, false
 	h.Attempt++
 	h.LinkExpiresAt = workflow.Now(ctx).Add(w.c.Timings.LinkValidFor.Std())
+	if req.Consent != nil {
+		h.Shares = append([]string{}, req.Consent.Shares...)
+	}
 	for i := range w.c.PendingHandovers {
 		if p := &w.c.PendingHandovers[i]; p.Number == req.Number {
 			p.Held = false
 			p.Request.Service = req.Service
+			if req.Consent != nil {
+				p.Request.Consent = *req.Consent
+			}
 		}
 	}
 	w.wakeMainLoop()
-	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventHandoverResent, req.By, map[string]string{
-		"handover": strconv.Itoa(req.Number), "service": req.Service.ID,
-	}))
+	detail := map[string]string{"handover": strconv.Itoa(req.Number), "service": req.Service.ID}
+	if req.Consent != nil {
+		detail["shares"] = strings.Join(req.Consent.Shares, ",")
+		detail["consent_recorded_on"] = req.Consent.RecordedOn.String()
+	}
+	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventHandoverResent, req.By, detail))
 }
 
 // heldHandoverExpiries are the instants at which handovers held after a

@@ -272,6 +272,63 @@ func TestFailedHandoverIsCorrectedAndSentAgain(t *testing.T) {
 	}
 }
 
+// TestFailedHandoverGoesToAnotherServiceOnlyWithItsConsent: the family
+// consented to share its contact and children with one service, whose
+// address bounces. Sent again to another service, the handover needs the
+// family's consent for that service (the validator refuses it without),
+// and the email then shares only what the new consent allows.
+func TestFailedHandoverGoesToAnotherServiceOnlyWithItsConsent(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	coach := p.Coaches[0].ID
+	caw := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
+	ocmw := programme.Service{ID: "ocmw", Name: "OCMW", Kind: "welzijn", Email: "onthaal@ocmw.example"}
+	r.sink.RejectRecipient(caw.Email, 550)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(40 * day)})
+	r.at(3*day, trajectory.UpdateHandOver, trajectory.HandOver{Service: caw, Reason: "debt counselling",
+		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{trajectory.ShareContact, trajectory.ShareChildren}}})
+	var refused []error
+	for _, req := range []trajectory.ResendHandover{
+		{Number: 1, Service: ocmw},
+		{Number: 1, Service: ocmw, Consent: &trajectory.Consent{Given: false, RecordedOn: trajectory.DateOf(t0.Add(3 * day)), Shares: []string{trajectory.ShareChildren}}},
+	} {
+		r.env.RegisterDelayedCallback(func() {
+			r.env.UpdateWorkflow(trajectory.UpdateResendHandover, "", &testUpdate{onReject: func(err error) { refused = append(refused, err) }}, req)
+		}, 4*day-time.Hour)
+	}
+	r.at(4*day, trajectory.UpdateResendHandover, trajectory.ResendHandover{Number: 1, Service: ocmw,
+		Consent: &trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0.Add(3 * day)), Shares: []string{trajectory.ShareChildren}}})
+	r.at(5*day, trajectory.UpdateAcknowledgeHandover, trajectory.AcknowledgeHandover{Number: 1})
+	r.at(6*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver})
+	r.execute(referral(p))
+	r.assertSent(
+		r.assigned(coach, "intake", t0.Add(1*day)),
+		sent{Key: "handover_ack-1/email_failed", To: p.SupervisorEmail, At: t0.Add(3 * day)},
+		sent{Key: "handover-1", To: ocmw.Email, At: t0.Add(4 * day)},
+	)
+	if len(refused) != 2 {
+		t.Fatalf("resends to another service without a consent given: %d refused (%v), want 2", len(refused), refused)
+	}
+	for _, err := range refused {
+		if _, rs, ok := trajectory.RefusalOf(err); !ok || len(rs) == 0 || rs[0].Code != trajectory.CodeConsentMissing {
+			t.Errorf("refusal %v, want %s", err, trajectory.CodeConsentMissing)
+		}
+	}
+	var email string
+	for _, m := range r.sink.Messages() {
+		if slices.Contains(m.To, ocmw.Email) {
+			email = m.Body
+		}
+	}
+	if email == "" || strings.Contains(email, "Test Family") || strings.Contains(email, "+32 470") {
+		t.Errorf("the email to the other service shares what its consent does not allow:\n%s", email)
+	}
+	if h := r.finalState().Handovers[0]; h.Service.ID != ocmw.ID || !slices.Equal(h.Shares, []string{trajectory.ShareChildren}) {
+		t.Errorf("handover %+v, want it to the OCMW sharing the children only", h)
+	}
+}
+
 // TestAdoptedTimingsMoveTheReminders: a supervisor moves a running
 // trajectory to the programme's new timings; the open step's reminder
 // follows the new lead.
