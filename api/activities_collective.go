@@ -42,7 +42,9 @@ type collectiveActivityBody struct {
 type Attendance struct {
 	Trajectory string `json:"trajectory"`
 	// Outcome is recorded, not_found (no trajectory of this programme you
-	// may see), refused (Detail says why, e.g. closed) or unavailable (retry).
+	// may act on: one of another programme or coach is answered as one that
+	// does not exist), refused (Detail says why, e.g. closed) or
+	// unavailable (retry).
 	Outcome string `json:"outcome"`
 	Detail  string `json:"detail,omitempty"`
 }
@@ -90,35 +92,68 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 		writeFieldErrors(w, "invalid activity", fe)
 		return
 	}
+	ours, err := s.attendees(r, progID, b.Trajectories)
+	if err != nil {
+		s.writeStoreError(w, "collective activity: read trajectory", err)
+		return
+	}
 	// The id comes from the caller's Idempotency-Key: a retry is the same activity.
 	sum := sha256.Sum256([]byte(progID + "\x00" + p.Actor() + "\x00" + key))
 	act, err := as.RecordCollectiveActivity(r.Context(), store.CollectiveActivity{ID: "ac-" + hex.EncodeToString(sum[:12]),
-		ProgrammeID: progID, Kind: b.Kind, HeldOn: on, RecordedBy: p.Actor(), Trajectories: b.Trajectories})
+		ProgrammeID: progID, Kind: b.Kind, HeldOn: on, RecordedBy: p.Actor(), Trajectories: ours})
 	if err != nil {
 		s.writeStoreError(w, "record collective activity", err)
 		return
 	}
 	noteDetail(r, "activity", act.ID, "programme", progID)
-	resp := CollectiveActivityResponse{Activity: act}
-	for _, id := range act.Trajectories {
-		resp.Attendance = append(resp.Attendance, s.recordAttendance(r, progID, id, act))
+	resp := CollectiveActivityResponse{Activity: act, Attendance: []Attendance{}}
+	var answered []string
+	for _, id := range b.Trajectories {
+		if !slices.Contains(answered, id) {
+			answered = append(answered, id)
+			resp.Attendance = append(resp.Attendance, s.recordAttendance(r, id, act, slices.Contains(ours, id)))
+		}
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// recordAttendance sends one family's attendance to its workflow.
-func (s *server) recordAttendance(r *http.Request, programmeID, id string, act store.CollectiveActivity) Attendance {
+// attendees are the trajectories among ids, once each, that are of the
+// programme and that the caller may act on. Each is checked with the
+// narrow read access depends on (usecase.Cases.Actable), so nothing of a
+// family is decrypted before its check, and the others (of another
+// programme or coach, or none) are left out: nobody's activity stores
+// their ids. An error means PostgreSQL did not answer.
+func (s *server) attendees(r *http.Request, programmeID string, ids []string) ([]string, error) {
+	ours := []string{}
+	for _, id := range ids {
+		if slices.Contains(ours, id) {
+			continue
+		}
+		row, err := s.cases.Actable(r.Context(), principal(r), id)
+		switch {
+		case err == nil && row.ProgrammeID == programmeID:
+			ours = append(ours, id)
+		case err != nil && !errors.Is(err, usecase.ErrNotFound): // ErrDenied is an ErrNotFound too
+			return nil, err
+		}
+	}
+	return ours, nil
+}
+
+// recordAttendance sends one family's attendance to its workflow; ours
+// says whether the trajectory is among the request's attendees.
+func (s *server) recordAttendance(r *http.Request, id string, act store.CollectiveActivity, ours bool) Attendance {
 	ctx := r.Context()
-	row, err := s.store.Trajectory(ctx, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || err == nil && (row.ProgrammeID != programmeID || !usecase.MayAccess(principal(r), row.TrajectorySummary)):
+	case !ours:
 		return Attendance{Trajectory: id, Outcome: "not_found"}
-	case err != nil:
-		return Attendance{Trajectory: id, Outcome: "unavailable", Detail: "the database did not answer; send the same request again"}
+	case !slices.Contains(act.Trajectories, id):
+		return Attendance{Trajectory: id, Outcome: "refused",
+			Detail: "the activity recorded before under this Idempotency-Key does not list this family; record it with a new key"}
 	}
 	req := trajectory.RecordAttendance{ActivityID: act.ID, Kind: act.Kind, On: act.HeldOn, By: principal(r).Actor()}
 	// The Update's id is the activity's, so a repeated request records it once.
-	_, err = s.cases.Update(ctx, id, trajectory.UpdateRecordAttendance, act.ID, req)
+	_, err := s.cases.Update(ctx, id, trajectory.UpdateRecordAttendance, act.ID, req)
 	var rejected *usecase.RejectedError
 	switch {
 	case err == nil:
