@@ -52,7 +52,9 @@ func (h *handler) trajectory(w http.ResponseWriter, r *http.Request) {
 }
 
 // load finds the trajectory the caller may see (404 otherwise, as for one
-// that does not exist) and writes the read to the audit log first.
+// that does not exist) and writes the read to the audit log first. One
+// that is not the caller's and one that does not exist get the same
+// answer after the same work: an audit entry each (denied, not_found).
 func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData, bool) {
 	p := current(r).Principal
 	id := r.PathValue("id")
@@ -63,6 +65,7 @@ func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData,
 		h.notFound(w, r)
 		return nil, false
 	case errors.Is(err, usecase.ErrNotFound):
+		_ = h.audit(r, usecase.ActionRead, id, store.OutcomeNotFound, nil)
 		h.notFound(w, r)
 		return nil, false
 	case err != nil:
