@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"elkgezin/keys"
 	"elkgezin/retention"
 	"elkgezin/store"
+	"elkgezin/trajectory"
 )
 
 // Eraser destroys a trajectory's data key (retention.Eraser).
@@ -24,6 +26,21 @@ var _ Eraser = retention.Eraser{}
 type EmailLister interface {
 	EmailsOf(ctx context.Context, trajectoryID string) ([]store.EmailRecord, error)
 }
+
+// AccessLogReader lists the audit entries about a trajectory (*store.Store).
+type AccessLogReader interface {
+	AccessLog(ctx context.Context, trajectoryID string) ([]store.AuditEntry, error)
+}
+
+// consultationReader reads the consultation a referral followed (*store.Store).
+type consultationReader interface {
+	Consultation(ctx context.Context, id string) (store.Consultation, error)
+}
+
+var (
+	_ AccessLogReader    = (*store.Store)(nil)
+	_ consultationReader = (*store.Store)(nil)
+)
 
 // ErasureResponse answers an erasure.
 type ErasureResponse struct {
@@ -79,14 +96,40 @@ type ExportEmail struct {
 	SentAt    *time.Time `json:"sent_at,omitempty"`
 }
 
+// ExportAccess is one entry of the trajectory's access log: who read or
+// did what, when, and how it ended. The entry's detail stays out: a decode
+// of several trajectories lists the others.
+type ExportAccess struct {
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+	Action  string    `json:"action"`
+	Outcome string    `json:"outcome"`
+}
+
+// ExportEmailFailure is an email of the trajectory that failed for good or
+// may not have arrived: its kind, the step it was about, the recipient's
+// id (never an address) and why.
+type ExportEmailFailure struct {
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Step   string    `json:"step,omitempty"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+}
+
 // Export is everything elkgezin holds about a family: the read model with
 // the referral, every event with its details, the handovers among them,
-// and the emails sent about the trajectory.
+// the consultation the referral followed, the emails sent about the
+// trajectory and those that failed, and the access log (who read or acted
+// on the trajectory, and when).
 type Export struct {
-	ExportedAt time.Time        `json:"exported_at"`
-	Trajectory store.Trajectory `json:"trajectory"`
-	Handovers  []store.EventRow `json:"handovers"`
-	Emails     []ExportEmail    `json:"emails"`
+	ExportedAt    time.Time            `json:"exported_at"`
+	Trajectory    store.Trajectory     `json:"trajectory"`
+	Handovers     []store.EventRow     `json:"handovers"`
+	Consultation  *store.Consultation  `json:"consultation,omitempty"`
+	Emails        []ExportEmail        `json:"emails"`
+	EmailFailures []ExportEmailFailure `json:"email_failures"`
+	AccessLog     []ExportAccess       `json:"access_log"`
 }
 
 // getExport answers a subject-access request: a supervisor of the
@@ -100,30 +143,63 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := Export{ExportedAt: time.Now().UTC(), Trajectory: row, Handovers: []store.EventRow{}, Emails: []ExportEmail{}}
+	out := Export{ExportedAt: time.Now().UTC(), Trajectory: row, Handovers: []store.EventRow{}, Emails: []ExportEmail{},
+		EmailFailures: []ExportEmailFailure{}, AccessLog: []ExportAccess{}}
 	if out.Trajectory.Events == nil {
 		out.Trajectory.Events = []store.EventRow{}
 	}
 	for _, e := range row.Events {
-		if strings.HasPrefix(e.Kind, "handover") {
+		switch {
+		case strings.HasPrefix(e.Kind, "handover"):
 			out.Handovers = append(out.Handovers, e)
+		case e.Kind == trajectory.EventEmailFailed:
+			out.EmailFailures = append(out.EmailFailures, ExportEmailFailure{At: e.At, Kind: e.Detail["kind"], Step: e.Detail["step"],
+				To: e.Detail["to"], Reason: e.Detail["reason"]})
 		}
 	}
-	if el, ok := s.store.(EmailLister); ok {
-		emails, err := el.EmailsOf(r.Context(), id)
-		if err != nil {
-			s.writeStoreError(w, "export: emails", err)
-			return
-		}
-		for _, e := range emails {
-			out.Emails = append(out.Emails, ExportEmail{Key: e.Key, Recipient: e.Recipient, Subject: e.Subject, Status: string(e.Status), SentAt: e.SentAt})
-		}
+	if err := s.exportRecords(r.Context(), &out); err != nil {
+		s.writeStoreError(w, "export", err)
+		return
 	}
 	if err := s.auditRead(r); err != nil {
 		s.writeAuditUnavailable(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// exportRecords adds to an export what the store keeps beside the
+// trajectory: the consultation, the email ledger and the access log.
+func (s *server) exportRecords(ctx context.Context, out *Export) error {
+	id := out.Trajectory.ID
+	if cr, ok := s.store.(consultationReader); ok && out.Trajectory.ConsultationID != "" {
+		c, err := cr.Consultation(ctx, out.Trajectory.ConsultationID)
+		switch {
+		case err == nil:
+			out.Consultation = &c
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("consultation: %w", err)
+		}
+	}
+	if el, ok := s.store.(EmailLister); ok {
+		emails, err := el.EmailsOf(ctx, id)
+		if err != nil {
+			return fmt.Errorf("emails: %w", err)
+		}
+		for _, e := range emails {
+			out.Emails = append(out.Emails, ExportEmail{Key: e.Key, Recipient: e.Recipient, Subject: e.Subject, Status: string(e.Status), SentAt: e.SentAt})
+		}
+	}
+	if al, ok := s.store.(AccessLogReader); ok {
+		entries, err := al.AccessLog(ctx, id)
+		if err != nil {
+			return fmt.Errorf("access log: %w", err)
+		}
+		for _, e := range entries {
+			out.AccessLog = append(out.AccessLog, ExportAccess{At: e.At, Actor: e.Actor, Action: e.Action, Outcome: e.Outcome})
+		}
+	}
+	return nil
 }
 
 // DataKeyMaker makes a trajectory's data key: *keys.Vault. made says

@@ -180,3 +180,27 @@ func (s *Store) AuditEntries(ctx context.Context, trajectoryID string, limit int
 	}
 	return entries, nil
 }
+
+// AccessLog lists every audit entry about a trajectory, oldest first, for
+// a subject-access export: the entries that name it, and the codec's
+// decodes that list it among several trajectories (detail.trajectories).
+func (s *Store) AccessLog(ctx context.Context, trajectoryID string) ([]AuditEntry, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, at, actor, action, coalesce(trajectory_id, ''), outcome, detail
+		FROM audit_log
+		WHERE trajectory_id = $1
+		   OR action = 'decode_payloads' AND $1 = ANY (string_to_array(detail->>'trajectories', ','))
+		ORDER BY id`, trajectoryID)
+	if err != nil {
+		return nil, fmt.Errorf("read the access log of %s: %w", trajectoryID, err)
+	}
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
+		var e AuditEntry
+		err := row.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.TrajectoryID, &e.Outcome, &e.Detail)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the access log of %s: %w", trajectoryID, err)
+	}
+	return entries, nil
+}

@@ -57,3 +57,34 @@ func TestAuditLogPartitionedByMonth(t *testing.T) {
 		t.Errorf("an audit write after retention: %v", err)
 	}
 }
+
+// TestAccessLogOfOneTrajectory: a trajectory's access log holds the
+// entries that name it and the decodes that list it among others, oldest
+// first, and nothing about another trajectory.
+func TestAccessLogOfOneTrajectory(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := t.Context()
+	for _, e := range []AuditEntry{
+		{Actor: "coach:c1", Action: "read_trajectory", TrajectoryID: "tr-a", Outcome: OutcomeOK},
+		{Actor: "coach:c2", Action: "read_trajectory", TrajectoryID: "tr-b", Outcome: OutcomeDenied},
+		{Actor: "supervisor:s1", Action: "decode_payloads", TrajectoryID: "tr-b", Outcome: OutcomeOK, Detail: map[string]string{"trajectories": "tr-b,tr-a"}},
+		{Actor: "supervisor:s1", Action: "decode_payloads", TrajectoryID: "tr-b", Outcome: OutcomeOK, Detail: map[string]string{"trajectories": "tr-b,tr-aa"}},
+		{Actor: "supervisor:s1", Action: "export_trajectory", TrajectoryID: "tr-a", Outcome: OutcomeOK},
+	} {
+		if err := s.Audit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, err := s.AccessLog(ctx, "tr-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range log {
+		got = append(got, e.Actor+" "+e.Action)
+	}
+	if want := []string{"coach:c1 read_trajectory", "supervisor:s1 decode_payloads", "supervisor:s1 export_trajectory"}; !slices.Equal(got, want) {
+		t.Errorf("access log of tr-a: %v, want %v", got, want)
+	}
+}
