@@ -51,7 +51,9 @@ func (f *fakeStore) ListTrajectories(context.Context, store.Filter) (store.Page,
 	return store.Page{}, nil
 }
 
-func (f *fakeStore) RecordEvents(context.Context, []trajectory.Event) ([]error, error) { return nil, nil }
+func (f *fakeStore) RecordEvents(context.Context, []trajectory.Event) ([]error, error) {
+	return nil, nil
+}
 
 type fakeAudit struct {
 	mu      sync.Mutex
