@@ -22,6 +22,7 @@ import (
 
 	"elkgezin/handoverlink"
 	"elkgezin/programme"
+	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 )
@@ -408,6 +409,7 @@ type fixture struct {
 	tokens   *fakeTokens
 	audit    *fakeAuditor
 	logs     *syncBuffer
+	sessions *session.Manager
 	handler  http.Handler
 }
 
@@ -416,6 +418,7 @@ type option func(*Config)
 func newFixture(t *testing.T, opts ...option) *fixture {
 	t.Helper()
 	f := &fixture{t: t, store: newFakeStore(), temporal: &fakeTemporal{}, tokens: newFakeTokens(), audit: &fakeAuditor{}, logs: &syncBuffer{}}
+	f.sessions = newFakeSessions(f.tokens).manager()
 	cfg := Config{
 		Programmes: testCatalogue(),
 		Services:   testServices(),
@@ -424,7 +427,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		Temporal:   f.temporal,
 		Store:      f.store,
 		Auth:       TokenAuthenticator{Store: f.tokens},
-		Sessions:   newFakeSessions(f.tokens).manager(),
+		Sessions:   f.sessions,
 		Audit:      f.audit,
 		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Timeout:    5 * time.Second,

@@ -55,8 +55,11 @@ type Config struct {
 	DataKeyMaxStale     string  `env:"DATA_KEY_MAX_STALE" default:"1h" help:"how long a worker goes on using the data keys it keeps (wrapped) of the trajectories it serves while PostgreSQL does not answer, counted from PostgreSQL's last confirmation (every quarter of this); as many as WORKFLOW_CACHE_SIZE; 1m to 24h; off: a workflow task waits for PostgreSQL"`
 	PublicBaseURL       string  `env:"PUBLIC_BASE_URL" default:"http://127.0.0.1:8080" help:"the pages' address, in email links; must be https:// for the api unless DEV_INSECURE_COOKIES is on"`
 	DevInsecureCookies  bool    `env:"DEV_INSECURE_COOKIES" default:"false" help:"development over plain HTTP only: session cookie without Secure, no HSTS, http:// PUBLIC_BASE_URL allowed"`
-	RateLimitAddress    string  `env:"RATE_LIMIT_ADDRESS" default:"600/1m" help:"requests per client address (429 beyond); off: no limit"`
+	RateLimitAddress    string  `env:"RATE_LIMIT_ADDRESS" default:"600/1m" help:"requests per client address to the API and the pages (429 beyond); an IPv6 client is counted by its /64; off: no limit"`
 	RateLimitToken      string  `env:"RATE_LIMIT_TOKEN" default:"300/1m" help:"requests per token; off: no limit"`
+	RateLimitSession    string  `env:"RATE_LIMIT_SESSION" default:"300/1m" help:"requests per browser session (its cookie); off: no limit"`
+	RateLimitSignIn     string  `env:"RATE_LIMIT_SIGN_IN" default:"10/1m" help:"failed sign-ins on the pages per client address, each an audit entry (one that succeeds does not count); off: no limit"`
+	TrustedProxies      string  `env:"TRUSTED_PROXIES" help:"comma-separated CIDRs of the reverse proxies in front of the api (an ingress): from a peer in them only, the client address of the limits and the audit log is read from X-Forwarded-For, from the right, past every trusted address; empty: the peer's address"`
 	TokenCacheTTL       string  `env:"TOKEN_CACHE_TTL" default:"5s" help:"how long the api believes a token it verified without asking PostgreSQL (a revocation by elkgezin token revoke bites within it), up to 1m; off: ask every time"`
 	APIAddr             string  `env:"API_ADDR" default:"127.0.0.1:8080" help:"where the API listens; port 0: a free port, named in the log"`
 	MetricsAddr         string  `env:"METRICS_ADDR" help:"where worker and api serve /metrics (and the worker /healthz, /readyz); empty: not served"`

@@ -90,6 +90,9 @@ func (m *Manager) Open(ctx context.Context, w http.ResponseWriter, tokenID strin
 	return nil
 }
 
+// CookieName is the name of the session cookie.
+func (m *Manager) CookieName() string { return CookieName }
+
 func (m *Manager) setCookie(w http.ResponseWriter, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     CookieName,
