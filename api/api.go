@@ -133,6 +133,7 @@ type server struct {
 	cases   usecase.Cases
 	limiter *ratelimit.Limiter
 	denials *denials
+	ready   readiness // the last check of /readyz
 }
 
 // Paths of the API, as route templates.

@@ -35,6 +35,7 @@ type fakeStore struct {
 	filters    []store.Filter
 	page       store.Page
 	pingErr    error
+	pings      atomic.Int64
 	recordErr  error
 	readErr    error
 	listErr    error
@@ -46,7 +47,10 @@ type fakeStore struct {
 
 func newFakeStore() *fakeStore { return &fakeStore{rows: map[string]store.Trajectory{}} }
 
-func (f *fakeStore) Ping(ctx context.Context) error { return f.pingErr }
+func (f *fakeStore) Ping(ctx context.Context) error {
+	f.pings.Add(1)
+	return f.pingErr
+}
 
 func (f *fakeStore) ListReferral(ctx context.Context, e trajectory.Event) error {
 	f.mu.Lock()
@@ -245,6 +249,7 @@ type fakeTemporal struct {
 	state      trajectory.State
 	recorded   []trajectory.Event // the events each Update answers it recorded
 	healthErr  error
+	healths    atomic.Int64
 	startDelay time.Duration
 	// refuseSearchAttributes refuses a start with search attributes, as a
 	// frontend that does not know them yet does.
@@ -283,6 +288,7 @@ func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, opts client.UpdateWor
 }
 
 func (f *fakeTemporal) CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	f.healths.Add(1)
 	if f.healthErr != nil {
 		return nil, f.healthErr
 	}
