@@ -56,7 +56,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attempt.Refund()
-	if err := h.Sessions.Open(r.Context(), w, tok.ID); err != nil {
+	if err := h.Sessions.Open(w, r, tok.ID); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
