@@ -117,6 +117,9 @@ func TestLoadRejects(t *testing.T) {
 		{"sessions not a number", "worker", map[string]string{"EMAIL_SESSIONS": "many"}, "EMAIL_SESSIONS"},
 		{"bad smtp tls", "worker", map[string]string{"SMTP_TLS": "none"}, "SMTP_TLS"},
 		{"api over plain http", "api", map[string]string{"DEV_INSECURE_COOKIES": ""}, "PUBLIC_BASE_URL"},
+		{"worker over plain http", "worker", map[string]string{"DEV_INSECURE_COOKIES": ""}, "PUBLIC_BASE_URL"},
+		{"worker with an http link base", "worker", map[string]string{"DEV_INSECURE_COOKIES": "", "PUBLIC_BASE_URL": "http://elkgezin.example.org"}, "PUBLIC_BASE_URL"},
+		{"worker with a base that is no URL", "worker", map[string]string{"PUBLIC_BASE_URL": "elkgezin.example.org"}, "PUBLIC_BASE_URL"},
 		{"pprof without port", "api", map[string]string{"PPROF_ADDR": "localhost"}, "PPROF_ADDR"},
 		{"bad log level", "check", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"metrics address without port", "worker", map[string]string{"METRICS_ADDR": "localhost"}, "METRICS_ADDR"},
@@ -146,8 +149,15 @@ func TestLoadRejects(t *testing.T) {
 	// An https:// PUBLIC_BASE_URL needs no development switch.
 	env := withSecrets(map[string]string{"PUBLIC_BASE_URL": "https://elkgezin.example"})
 	delete(env, "DEV_INSECURE_COOKIES")
-	if _, err := Load("api", lookupFrom(env)); err != nil {
-		t.Errorf("https PUBLIC_BASE_URL: %v", err)
+	for _, command := range []string{"api", "worker"} {
+		if _, err := Load(command, lookupFrom(env)); err != nil {
+			t.Errorf("%s with an https PUBLIC_BASE_URL: %v", command, err)
+		}
+	}
+	// Commands that send no link and open no session leave it alone.
+	delete(env, "PUBLIC_BASE_URL")
+	if _, err := Load("report", lookupFrom(env)); err != nil {
+		t.Errorf("report with the default http:// PUBLIC_BASE_URL: %v", err)
 	}
 }
 
