@@ -298,7 +298,8 @@ commands:
   unconfirmed    the emails no mail server confirmed (a worker died as the server was
                  accepting): their Message-IDs, to look up in the mail server's log:
                  unconfirmed [--stuck-for 10m] [--limit 100]
-  erase          erase a trajectory by destroying its data key: erase --trajectory ID
+  erase          erase a trajectory by destroying its data key, saying why for the
+                 audit log: erase --trajectory ID --reason TEXT
   rewrap         wrap every data key anew under its programme's newest key
   adopt-timings  move a programme's running trajectories to its current timings:
                  adopt-timings --programme ID --reason TEXT
