@@ -34,6 +34,7 @@ import (
 
 	"elkgezin/handoverlink"
 	"elkgezin/programme"
+	"elkgezin/ratelimit"
 	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -98,9 +99,10 @@ type Config struct {
 	Eraser Eraser
 	// Logger receives one line per request and the errors; nil means slog.Default().
 	Logger *slog.Logger
-	// RateLimit bounds requests per client address and per token; a zero
-	// Rate in it is the default (DefaultAddressRate, DefaultTokenRate).
-	RateLimit RateLimit
+	// Limiter bounds requests per client address, token and session: the
+	// one the pages share (package ratelimit). Nil: one of its own with the
+	// default limits.
+	Limiter *ratelimit.Limiter
 	// DenialWindow is how long refused unauthenticated requests of one
 	// client address are counted into one audit entry (DefaultDenialWindow when zero).
 	DenialWindow time.Duration
@@ -128,10 +130,10 @@ type server struct {
 	router     *mux.Router
 	sessions   *session.Manager
 	// cases are the rules the pages share (package usecase).
-	cases     usecase.Cases
-	byAddress *limiterSet // nil: no limit
-	byToken   *limiterSet
-	denials   *denials
+	cases   usecase.Cases
+	limiter *ratelimit.Limiter
+	denials *denials
+	ready   readiness // the last check of /readyz
 }
 
 // Paths of the API, as route templates.
@@ -217,8 +219,7 @@ func newServer(cfg Config) *server {
 		s.timeout = DefaultTimeout
 	}
 	s.denials = newDenials(cfg.DenialWindow, s.audit, s.log)
-	s.byAddress = newLimiterSet(cmpOr(cfg.RateLimit.PerAddress, DefaultAddressRate))
-	s.byToken = newLimiterSet(cmpOr(cfg.RateLimit.PerToken, DefaultTokenRate))
+	s.limiter = newLimiter(cfg)
 
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)

@@ -1,12 +1,15 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,6 +97,62 @@ func TestHealthz(t *testing.T) {
 	}
 	if ct := res.header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
+	}
+}
+
+// TestReadyzChecksOncePerInterval: a burst of probes costs PostgreSQL and
+// Temporal one check; the probes that come while it runs wait for it.
+func TestReadyzChecksOncePerInterval(t *testing.T) {
+	f := newFixture(t)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			req := httptest.NewRequest(http.MethodGet, "/readyz", nil)
+			rec := httptest.NewRecorder()
+			f.handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("probe: %d", rec.Code)
+			}
+		})
+	}
+	wg.Wait()
+	if p, h := f.store.pings.Load(), f.temporal.healths.Load(); p != 1 || h != 1 {
+		t.Errorf("50 probes pinged PostgreSQL %d times and Temporal %d times, want once each", p, h)
+	}
+	f.do(http.MethodGet, "/healthz", nil).want(t, http.StatusOK)
+	if p := f.store.pings.Load(); p != 1 {
+		t.Errorf("/healthz pinged PostgreSQL")
+	}
+}
+
+// TestReadinessCache: a check is kept for readyCacheOK, a failed one for
+// readyCacheDown; then the next probe checks again.
+func TestReadinessCache(t *testing.T) {
+	var c readiness
+	calls, down := 0, []string(nil)
+	check := func(context.Context) (map[string]string, []string) {
+		calls++
+		return map[string]string{"postgresql": "ok"}, down
+	}
+	c.get(t.Context(), check)
+	c.get(t.Context(), check)
+	if calls != 1 {
+		t.Fatalf("%d checks, want 1", calls)
+	}
+	c.checked = time.Now().Add(-readyCacheOK)
+	down = []string{"PostgreSQL"}
+	if _, d := c.get(t.Context(), check); calls != 2 || len(d) != 1 {
+		t.Fatalf("after %s: %d checks, down %v; want a second check", readyCacheOK, calls, d)
+	}
+	c.checked = time.Now().Add(-readyCacheDown + 100*time.Millisecond)
+	c.get(t.Context(), check)
+	if calls != 2 {
+		t.Errorf("a failed check was not kept for %s", readyCacheDown)
+	}
+	c.checked = time.Now().Add(-readyCacheDown)
+	c.get(t.Context(), check)
+	if calls != 3 {
+		t.Errorf("a failed check was kept past %s", readyCacheDown)
 	}
 }
 

@@ -212,7 +212,7 @@ const actionAcknowledgeHandover = "acknowledge_handover"
 // been decided.
 func (s *server) audited(action, actor string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &auditRecord{action: action, actor: actor, address: clientAddress(r)}
+		rec := &auditRecord{action: action, actor: actor, address: s.clientAddress(r)}
 		if id := mux.Vars(r)["id"]; trajectoryIDPattern.MatchString(id) {
 			rec.trajectoryID = id
 		}

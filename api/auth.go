@@ -191,7 +191,7 @@ const codecPath = "/codec/"
 // supervisor who calls with their token, for scripts; people sign in on
 // the pages' sign-in page. The cookie is the session's random id, never the token.
 func (s *server) postSession(w http.ResponseWriter, r *http.Request) {
-	if err := s.sessions.Open(r.Context(), w, principal(r).CredentialID); err != nil {
+	if err := s.sessions.Open(w, r, principal(r).CredentialID); err != nil {
 		s.writeStoreError(w, "open session", err)
 		return
 	}
@@ -246,7 +246,7 @@ func SupervisorAuthorizer(auth Authenticator, sessions *session.Manager) func(*h
 func supervisorOf(auth Authenticator, sessions *session.Manager, r *http.Request) (Principal, error) {
 	var p Principal
 	var err error
-	if _, cerr := r.Cookie(session.CookieName); cerr == nil && len(r.Header.Values("Authorization")) == 0 {
+	if _, cerr := r.Cookie(sessions.CookieName()); cerr == nil && len(r.Header.Values("Authorization")) == 0 {
 		var sess session.Session
 		sess, err = sessions.Lookup(r)
 		p = sess.Principal

@@ -334,7 +334,7 @@ func sessionCookie(t *testing.T, res response) *http.Cookie {
 		t.Fatalf("Set-Cookie %q", values)
 	}
 	c, err := http.ParseSetCookie(values[0])
-	if err != nil || c.Name != session.CookieName {
+	if err != nil || c.Name != session.InsecureCookieName {
 		t.Fatalf("Set-Cookie %q: %v", values[0], err)
 	}
 	return c
@@ -372,7 +372,7 @@ func TestSupervisorAuthorizer(t *testing.T) {
 			r.Header.Set("Authorization", tc.header)
 		}
 		if tc.cookie != "" {
-			r.AddCookie(&http.Cookie{Name: session.CookieName, Value: tc.cookie})
+			r.AddCookie(&http.Cookie{Name: session.InsecureCookieName, Value: tc.cookie})
 		}
 		err := authorize(r)
 		if got := statusOf(err); got != tc.status {
@@ -424,7 +424,7 @@ func TestCodecIsMountedAndAudited(t *testing.T) {
 		c.Sessions = sessions.manager()
 		c.Codec = stubCodec(SupervisorAuthorizer(c.Auth, c.Sessions))
 	})
-	cookie := session.CookieName + "=" + id
+	cookie := session.InsecureCookieName + "=" + id
 	res := f.do(http.MethodPost, "/codec/decode", `{"payloads":[]}`, "Cookie", cookie, "Content-Type", "application/json")
 	res.want(t, http.StatusOK)
 	if !strings.Contains(string(res.body), familyName) {

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,6 +43,16 @@ var (
 	_ AccessLogReader    = (*store.Store)(nil)
 	_ consultationReader = (*store.Store)(nil)
 )
+// ErasureRequest is the body of an erasure.
+type ErasureRequest struct {
+	// Reason says why, for the audit log (retention.CheckReason): required
+	// of an administrator, who may erase any trajectory; a supervisor may
+	// give one.
+	Reason string `json:"reason"`
+}
+
+// erasureBodyLimit bounds an erasure's body: a reason of a few words.
+const erasureBodyLimit = 4 << 10
 
 // ErasureResponse answers an erasure.
 type ErasureResponse struct {
@@ -51,7 +63,8 @@ type ErasureResponse struct {
 
 // postErasure erases a trajectory by crypto-shredding: a supervisor of its
 // programme or an administrator (who sees no family data, and needs none
-// to erase it). The request's audit entry records the erasure.
+// to erase it, but must say why). The request's audit entry records the
+// erasure and its reason.
 func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 	id, ok := trajectoryID(w, r)
 	if !ok {
@@ -67,6 +80,11 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "service unavailable", "erasure is not configured on this server")
 		return
 	}
+	reason, ok := erasureReason(w, r, p.Kind == KindAdmin)
+	if !ok {
+		return
+	}
+	noteDetail(r, "reason", reason)
 	erased, err := s.eraser.Erase(r.Context(), id)
 	switch {
 	case errors.Is(err, retention.ErrNotErasable):
@@ -84,6 +102,34 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 	}
 	noteDetail(r, "key_destroyed", strconv.FormatBool(erased))
 	writeJSON(w, http.StatusOK, ErasureResponse{ID: id, KeyDestroyed: erased})
+}
+
+// erasureReason reads the erasure's reason from the body, which a
+// supervisor may leave out; on a problem it has answered 400.
+func erasureReason(w http.ResponseWriter, r *http.Request, required bool) (string, bool) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, erasureBodyLimit))
+	if err != nil {
+		writeDecodeError(w, err, erasureBodyLimit)
+		return "", false
+	}
+	var req ErasureRequest
+	if len(bytes.TrimSpace(data)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		if !decodeBody(w, r, &req, erasureBodyLimit) {
+			return "", false
+		}
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" && !required {
+		return "", true
+	}
+	if err := retention.CheckReason(reason); err != nil {
+		fe := &fieldErrors{}
+		fe.add("reason", err.Error())
+		writeFieldErrors(w, "invalid erasure", fe)
+		return "", false
+	}
+	return reason, true
 }
 
 // ExportEmail is one email of the trajectory, without its body (the

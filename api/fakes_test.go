@@ -22,6 +22,7 @@ import (
 
 	"elkgezin/handoverlink"
 	"elkgezin/programme"
+	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 )
@@ -34,6 +35,7 @@ type fakeStore struct {
 	filters    []store.Filter
 	page       store.Page
 	pingErr    error
+	pings      atomic.Int64
 	recordErr  error
 	readErr    error
 	listErr    error
@@ -45,7 +47,10 @@ type fakeStore struct {
 
 func newFakeStore() *fakeStore { return &fakeStore{rows: map[string]store.Trajectory{}} }
 
-func (f *fakeStore) Ping(ctx context.Context) error { return f.pingErr }
+func (f *fakeStore) Ping(ctx context.Context) error {
+	f.pings.Add(1)
+	return f.pingErr
+}
 
 func (f *fakeStore) ListReferral(ctx context.Context, e trajectory.Event) error {
 	f.mu.Lock()
@@ -244,6 +249,7 @@ type fakeTemporal struct {
 	state      trajectory.State
 	recorded   []trajectory.Event // the events each Update answers it recorded
 	healthErr  error
+	healths    atomic.Int64
 	startDelay time.Duration
 	// refuseSearchAttributes refuses a start with search attributes, as a
 	// frontend that does not know them yet does.
@@ -282,6 +288,7 @@ func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, opts client.UpdateWor
 }
 
 func (f *fakeTemporal) CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	f.healths.Add(1)
 	if f.healthErr != nil {
 		return nil, f.healthErr
 	}
@@ -408,6 +415,7 @@ type fixture struct {
 	tokens   *fakeTokens
 	audit    *fakeAuditor
 	logs     *syncBuffer
+	sessions *session.Manager
 	handler  http.Handler
 }
 
@@ -416,6 +424,7 @@ type option func(*Config)
 func newFixture(t *testing.T, opts ...option) *fixture {
 	t.Helper()
 	f := &fixture{t: t, store: newFakeStore(), temporal: &fakeTemporal{}, tokens: newFakeTokens(), audit: &fakeAuditor{}, logs: &syncBuffer{}}
+	f.sessions = newFakeSessions(f.tokens).manager()
 	cfg := Config{
 		Programmes: testCatalogue(),
 		Services:   testServices(),
@@ -424,7 +433,7 @@ func newFixture(t *testing.T, opts ...option) *fixture {
 		Temporal:   f.temporal,
 		Store:      f.store,
 		Auth:       TokenAuthenticator{Store: f.tokens},
-		Sessions:   newFakeSessions(f.tokens).manager(),
+		Sessions:   f.sessions,
 		Audit:      f.audit,
 		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Timeout:    5 * time.Second,

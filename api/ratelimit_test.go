@@ -5,13 +5,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"elkgezin/ratelimit"
 )
 
 func TestRateLimits(t *testing.T) {
 	limits := func(c *Config) {
-		c.RateLimit = RateLimit{PerAddress: Rate{Requests: 5, Per: time.Minute}, PerToken: Rate{Requests: 3, Per: time.Minute}}
+		c.Limiter = ratelimit.New(ratelimit.Config{
+			PerAddress: ratelimit.Rate{Requests: 5, Per: time.Minute}, PerToken: ratelimit.Rate{Requests: 3, Per: time.Minute},
+			PerSession: ratelimit.Rate{Requests: 2, Per: time.Minute}, SessionCookie: c.Sessions.CookieName(),
+		})
 	}
 	f := newFixture(t, limits)
 	get := func(addr, auth string) *httptest.ResponseRecorder {
@@ -63,6 +69,22 @@ func TestRateLimits(t *testing.T) {
 	}
 	check429(get("198.51.100.9", token), "fourth request with one token")
 
+	// Per session: two, from two addresses, then 429 from a third.
+	session := func(addr string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/codec/decode", strings.NewReader(`{"payloads":[]}`))
+		req.RemoteAddr = addr + ":40000"
+		req.AddCookie(&http.Cookie{Name: f.sessions.CookieName(), Value: "session-of-someone"})
+		rec := httptest.NewRecorder()
+		f.handler.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range 2 {
+		if rec := session("203.0.113." + strconv.Itoa(i+1)); rec.Code == http.StatusTooManyRequests {
+			t.Fatalf("session request %d: 429 too early", i+1)
+		}
+	}
+	check429(session("203.0.113.9"), "third request in one session")
+
 	// Health checks are never limited.
 	for range 10 {
 		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
@@ -75,15 +97,25 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
-func TestParseRate(t *testing.T) {
-	for in, want := range map[string]Rate{"600/1m": {600, time.Minute}, "10/1s": {10, time.Second}, "off": NoLimit} {
-		if got, err := ParseRate(in); err != nil || got != want {
-			t.Errorf("%s: %v %v, want %v", in, got, err, want)
-		}
+// TestAuditNamesTheClientBehindTheProxy: behind a trusted proxy, the count
+// of unauthenticated requests names the client's address, not the proxy's.
+func TestAuditNamesTheClientBehindTheProxy(t *testing.T) {
+	proxies, err := ratelimit.ParseProxies("10.244.0.0/16")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []string{"", "600", "0/1m", "x/1m", "10/minute"} {
-		if _, err := ParseRate(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
+	f := newFixture(t, shortDenialWindow, func(c *Config) {
+		c.Limiter = ratelimit.New(ratelimit.Config{TrustedProxies: proxies})
+	})
+	req := httptest.NewRequest(http.MethodGet, "/v1/trajectories", nil)
+	req.RemoteAddr = "10.244.7.1:40000"
+	req.Header.Set("X-Forwarded-For", "198.51.100.1, 203.0.113.50")
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("%d, want 401", rec.Code)
+	}
+	if e := waitDenials(t, f.audit.all); e.Detail["address"] != "203.0.113.50" {
+		t.Errorf("audit entry names %q, want the client 203.0.113.50", e.Detail["address"])
 	}
 }

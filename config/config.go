@@ -53,10 +53,13 @@ type Config struct {
 	EmailSessions       int     `env:"EMAIL_SESSIONS" default:"16" help:"SMTP sessions a worker holds open at once at most (emails it sends side by side); one address that answers slowly holds up no more than this"`
 	WorkflowCacheSize   int     `env:"WORKFLOW_CACHE_SIZE" default:"10000" help:"trajectories a worker keeps in memory between their workflow tasks (the SDK's sticky cache); each costs about 80 KB of memory (size GOMEMLIMIT to it; BENCHMARKS.md), each not cached a replay"`
 	DataKeyMaxStale     string  `env:"DATA_KEY_MAX_STALE" default:"1h" help:"how long a worker goes on using the data keys it keeps (wrapped) of the trajectories it serves while PostgreSQL does not answer, counted from PostgreSQL's last confirmation (every quarter of this); as many as WORKFLOW_CACHE_SIZE; 1m to 24h; off: a workflow task waits for PostgreSQL"`
-	PublicBaseURL       string  `env:"PUBLIC_BASE_URL" default:"http://127.0.0.1:8080" help:"the pages' address, in email links; must be https:// for the api unless DEV_INSECURE_COOKIES is on"`
-	DevInsecureCookies  bool    `env:"DEV_INSECURE_COOKIES" default:"false" help:"development over plain HTTP only: session cookie without Secure, no HSTS, http:// PUBLIC_BASE_URL allowed"`
-	RateLimitAddress    string  `env:"RATE_LIMIT_ADDRESS" default:"600/1m" help:"requests per client address (429 beyond); off: no limit"`
+	PublicBaseURL       string  `env:"PUBLIC_BASE_URL" default:"http://127.0.0.1:8080" help:"the pages' address, in email links; must be https:// for the api and the worker unless DEV_INSECURE_COOKIES is on"`
+	DevInsecureCookies  bool    `env:"DEV_INSECURE_COOKIES" default:"false" help:"development over plain HTTP only: session cookie without Secure (and without its __Host- prefix), no HSTS, http:// PUBLIC_BASE_URL allowed"`
+	RateLimitAddress    string  `env:"RATE_LIMIT_ADDRESS" default:"600/1m" help:"requests per client address to the API and the pages (429 beyond); an IPv6 client is counted by its /64; off: no limit"`
 	RateLimitToken      string  `env:"RATE_LIMIT_TOKEN" default:"300/1m" help:"requests per token; off: no limit"`
+	RateLimitSession    string  `env:"RATE_LIMIT_SESSION" default:"300/1m" help:"requests per browser session (its cookie); off: no limit"`
+	RateLimitSignIn     string  `env:"RATE_LIMIT_SIGN_IN" default:"10/1m" help:"failed sign-ins on the pages per client address, each an audit entry (one that succeeds does not count); off: no limit"`
+	TrustedProxies      string  `env:"TRUSTED_PROXIES" help:"comma-separated CIDRs of the reverse proxies in front of the api (an ingress): from a peer in them only, the client address of the limits and the audit log is read from X-Forwarded-For, from the right, past every trusted address; empty: the peer's address"`
 	TokenCacheTTL       string  `env:"TOKEN_CACHE_TTL" default:"5s" help:"how long the api believes a token it verified without asking PostgreSQL (a revocation by elkgezin token revoke bites within it), up to 1m; off: ask every time"`
 	APIAddr             string  `env:"API_ADDR" default:"127.0.0.1:8080" help:"where the API listens; port 0: a free port, named in the log"`
 	MetricsAddr         string  `env:"METRICS_ADDR" help:"where worker and api serve /metrics (and the worker /healthz, /readyz); empty: not served"`
@@ -182,11 +185,12 @@ func (c Config) validate(command string) []error {
 	if !(c.EmailSendRate > 0) || math.IsInf(c.EmailSendRate, 1) { // NaN and Inf parse too
 		errs = append(errs, fmt.Errorf("EMAIL_SEND_RATE: must be a positive number of emails per second, got %v", c.EmailSendRate))
 	}
-	if command == "api" {
-		// Sessions and links need HTTPS; plain HTTP only when a developer says so.
+	if command == "api" || command == "worker" {
+		// The api's sessions and the worker's handover links, which carry
+		// their credential, need HTTPS; plain HTTP only when a developer says so.
 		if u, err := url.Parse(c.PublicBaseURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(c.DevInsecureCookies && u.Scheme == "http")) {
-			errs = append(errs, fmt.Errorf("PUBLIC_BASE_URL %q: must be an https:// URL (sessions and links need HTTPS); "+
-				"set DEV_INSECURE_COOKIES=1 only for development over plain HTTP", c.PublicBaseURL))
+			errs = append(errs, fmt.Errorf("PUBLIC_BASE_URL %q: must be an https:// URL: the api's sessions and the links in the worker's emails, "+
+				"whose token is a credential, need HTTPS; set DEV_INSECURE_COOKIES=1 only for development over plain HTTP", c.PublicBaseURL))
 		}
 	}
 	if c.Versioning && c.DeploymentName == "" {
@@ -294,7 +298,8 @@ commands:
   unconfirmed    the emails no mail server confirmed (a worker died as the server was
                  accepting): their Message-IDs, to look up in the mail server's log:
                  unconfirmed [--stuck-for 10m] [--limit 100]
-  erase          erase a trajectory by destroying its data key: erase --trajectory ID
+  erase          erase a trajectory by destroying its data key, saying why for the
+                 audit log: erase --trajectory ID --reason TEXT
   rewrap         wrap every data key anew under its programme's newest key
   adopt-timings  move a programme's running trajectories to its current timings:
                  adopt-timings --programme ID --reason TEXT

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"elkgezin/ratelimit"
 )
 
 func lookupFrom(m map[string]string) Lookup {
@@ -53,7 +55,7 @@ func withSecrets(extra map[string]string) map[string]string {
 func TestLoadParses(t *testing.T) {
 	c, err := Load("api", lookupFrom(withSecrets(map[string]string{
 		"RATE_LIMIT_TOKEN": "off", "RETENTION_INTERVAL": "15m", "EMAIL_SEND_RATE": "2.5", "SMTP_TLS": "implicit",
-		"TOKEN_CACHE_TTL": "2s", "DATA_KEY_MAX_STALE": "30m",
+		"TOKEN_CACHE_TTL": "2s", "DATA_KEY_MAX_STALE": "30m", "RATE_LIMIT_SIGN_IN": "5/10m", "TRUSTED_PROXIES": "10.244.0.0/16,10.96.0.1",
 	})))
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +63,8 @@ func TestLoadParses(t *testing.T) {
 	p := c.Parsed
 	if p.Payloads == nil || p.Programmes == nil || p.Links == nil || p.RetentionEvery != 15*time.Minute ||
 		p.RateLimit.PerToken.Requests != -1 || p.RateLimit.PerAddress.Requests != 600 || c.EmailSendRate != 2.5 || c.SMTPTLS != "implicit" ||
-		p.TokenCacheTTL != 2*time.Second || p.DataKeyMaxStale != 30*time.Minute {
+		p.TokenCacheTTL != 2*time.Second || p.DataKeyMaxStale != 30*time.Minute ||
+		p.RateLimit.SignIns != (ratelimit.Rate{Requests: 5, Per: 10 * time.Minute}) || len(p.RateLimit.TrustedProxies) != 2 {
 		t.Errorf("parsed: %+v, %+v", p, c)
 	}
 	if c, err := Load("worker", lookupFrom(withSecrets(nil))); err != nil || c.Parsed.DataKeyMaxStale != time.Hour {
@@ -97,6 +100,10 @@ func TestLoadRejects(t *testing.T) {
 		{"malformed payload key", "check", map[string]string{"PAYLOAD_KEYS": "k:x"}, "PAYLOAD_KEYS"},
 		{"short id secret", "api", map[string]string{"TRAJECTORY_ID_SECRET": "c2hvcnQ="}, "TRAJECTORY_ID_SECRET"},
 		{"bad rate", "api", map[string]string{"RATE_LIMIT_ADDRESS": "lots"}, "RATE_LIMIT_ADDRESS"},
+		{"bad session rate", "api", map[string]string{"RATE_LIMIT_SESSION": "0/1m"}, "RATE_LIMIT_SESSION"},
+		{"bad sign-in rate", "api", map[string]string{"RATE_LIMIT_SIGN_IN": "10"}, "RATE_LIMIT_SIGN_IN"},
+		{"trusted proxy not a CIDR", "api", map[string]string{"TRUSTED_PROXIES": "ingress-nginx"}, "TRUSTED_PROXIES"},
+		{"every address a trusted proxy", "api", map[string]string{"TRUSTED_PROXIES": "0.0.0.0/0"}, "TRUSTED_PROXIES"},
 		{"bad retention", "worker", map[string]string{"RETENTION_INTERVAL": "10ms"}, "RETENTION_INTERVAL"},
 		{"token cache longer than a minute", "api", map[string]string{"TOKEN_CACHE_TTL": "2m"}, "TOKEN_CACHE_TTL"},
 		{"token cache not a duration", "api", map[string]string{"TOKEN_CACHE_TTL": "soon"}, "TOKEN_CACHE_TTL"},
@@ -110,6 +117,9 @@ func TestLoadRejects(t *testing.T) {
 		{"sessions not a number", "worker", map[string]string{"EMAIL_SESSIONS": "many"}, "EMAIL_SESSIONS"},
 		{"bad smtp tls", "worker", map[string]string{"SMTP_TLS": "none"}, "SMTP_TLS"},
 		{"api over plain http", "api", map[string]string{"DEV_INSECURE_COOKIES": ""}, "PUBLIC_BASE_URL"},
+		{"worker over plain http", "worker", map[string]string{"DEV_INSECURE_COOKIES": ""}, "PUBLIC_BASE_URL"},
+		{"worker with an http link base", "worker", map[string]string{"DEV_INSECURE_COOKIES": "", "PUBLIC_BASE_URL": "http://elkgezin.example.org"}, "PUBLIC_BASE_URL"},
+		{"worker with a base that is no URL", "worker", map[string]string{"PUBLIC_BASE_URL": "elkgezin.example.org"}, "PUBLIC_BASE_URL"},
 		{"pprof without port", "api", map[string]string{"PPROF_ADDR": "localhost"}, "PPROF_ADDR"},
 		{"bad log level", "check", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"metrics address without port", "worker", map[string]string{"METRICS_ADDR": "localhost"}, "METRICS_ADDR"},
@@ -139,8 +149,15 @@ func TestLoadRejects(t *testing.T) {
 	// An https:// PUBLIC_BASE_URL needs no development switch.
 	env := withSecrets(map[string]string{"PUBLIC_BASE_URL": "https://elkgezin.example"})
 	delete(env, "DEV_INSECURE_COOKIES")
-	if _, err := Load("api", lookupFrom(env)); err != nil {
-		t.Errorf("https PUBLIC_BASE_URL: %v", err)
+	for _, command := range []string{"api", "worker"} {
+		if _, err := Load(command, lookupFrom(env)); err != nil {
+			t.Errorf("%s with an https PUBLIC_BASE_URL: %v", command, err)
+		}
+	}
+	// Commands that send no link and open no session leave it alone.
+	delete(env, "PUBLIC_BASE_URL")
+	if _, err := Load("report", lookupFrom(env)); err != nil {
+		t.Errorf("report with the default http:// PUBLIC_BASE_URL: %v", err)
 	}
 }
 

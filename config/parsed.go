@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"time"
 
-	"elkgezin/api"
 	"elkgezin/handoverlink"
 	"elkgezin/keys"
 	"elkgezin/payloadcodec"
+	"elkgezin/ratelimit"
 	"elkgezin/trajectory"
 )
 
@@ -26,8 +26,10 @@ type Parsed struct {
 	Links *handoverlink.Signer
 	// TrajectoryID keys the trajectory ids (TRAJECTORY_ID_SECRET).
 	TrajectoryID trajectory.IDKey
-	// RateLimit is RATE_LIMIT_ADDRESS and RATE_LIMIT_TOKEN.
-	RateLimit api.RateLimit
+	// RateLimit is RATE_LIMIT_ADDRESS, RATE_LIMIT_TOKEN, RATE_LIMIT_SESSION,
+	// RATE_LIMIT_SIGN_IN and TRUSTED_PROXIES; the session cookie's name is
+	// the session.Manager's.
+	RateLimit ratelimit.Config
 	// RetentionEvery is RETENTION_INTERVAL; 0 when it is off.
 	RetentionEvery time.Duration
 	// TokenCacheTTL is TOKEN_CACHE_TTL (store.WithTokenCache); 0 when it is off.
@@ -65,12 +67,7 @@ func (c *Config) parse() []error {
 			errs = append(errs, fmt.Errorf("TRAJECTORY_ID_SECRET: %w", err))
 		}
 	}
-	if c.Parsed.RateLimit.PerAddress, err = api.ParseRate(c.RateLimitAddress); err != nil {
-		errs = append(errs, fmt.Errorf("RATE_LIMIT_ADDRESS: %w", err))
-	}
-	if c.Parsed.RateLimit.PerToken, err = api.ParseRate(c.RateLimitToken); err != nil {
-		errs = append(errs, fmt.Errorf("RATE_LIMIT_TOKEN: %w", err))
-	}
+	errs = append(errs, c.parseLimits()...)
 	if c.TokenCacheTTL != "off" {
 		d, err := time.ParseDuration(c.TokenCacheTTL)
 		if err != nil || d < 0 || d > time.Minute {
@@ -91,6 +88,31 @@ func (c *Config) parse() []error {
 			errs = append(errs, fmt.Errorf("RETENTION_INTERVAL %q: want a duration of a second or more (e.g. 1h), or off", c.RetentionInterval))
 		}
 		c.Parsed.RetentionEvery = d
+	}
+	return errs
+}
+
+// parseLimits fills c.Parsed.RateLimit.
+func (c *Config) parseLimits() []error {
+	var errs []error
+	l := &c.Parsed.RateLimit
+	for _, r := range []struct {
+		name, value string
+		rate        *ratelimit.Rate
+	}{
+		{"RATE_LIMIT_ADDRESS", c.RateLimitAddress, &l.PerAddress},
+		{"RATE_LIMIT_TOKEN", c.RateLimitToken, &l.PerToken},
+		{"RATE_LIMIT_SESSION", c.RateLimitSession, &l.PerSession},
+		{"RATE_LIMIT_SIGN_IN", c.RateLimitSignIn, &l.SignIns},
+	} {
+		var err error
+		if *r.rate, err = ratelimit.ParseRate(r.value); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
+		}
+	}
+	var err error
+	if l.TrustedProxies, err = ratelimit.ParseProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	return errs
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"elkgezin/programme"
+	"elkgezin/ratelimit"
 	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/usecase"
@@ -39,7 +40,7 @@ type TokenStore interface {
 	AuthenticateToken(ctx context.Context, token string) (store.TokenInfo, error)
 }
 
-// Config is what the pages need; all fields but TemporalUI and Logger are required.
+// Config is what the pages need; all fields but TemporalUI, Limiter and Logger are required.
 type Config struct {
 	Cases    usecase.Cases
 	Sessions *session.Manager
@@ -49,7 +50,11 @@ type Config struct {
 	// namespace, for the supervisor's link to a trajectory's workflow.
 	TemporalUI string
 	Namespace  string
-	Logger     *slog.Logger
+	// Limiter bounds requests per client address and session, and failed
+	// sign-ins: the one the API shares (package ratelimit). Nil: one of its
+	// own with the default limits.
+	Limiter *ratelimit.Limiter
+	Logger  *slog.Logger
 }
 
 type handler struct {
@@ -82,6 +87,9 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = ratelimit.New(ratelimit.Config{SessionCookie: cfg.Sessions.CookieName()})
+	}
 	h := &handler{Config: cfg, pages: map[string]*template.Template{}}
 	for _, name := range []string{"signin", "gezinnen", "team", "trajectory", "message"} {
 		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).
@@ -98,7 +106,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /team", h.withSession(h.team))
 	mux.HandleFunc("GET /trajecten/{id}", h.withSession(h.trajectory))
 	mux.HandleFunc("POST /trajecten/{id}/{step}", h.withSession(h.postStep))
-	return headers(mux)
+	return headers(h.limit(mux))
 }
 
 // headers sets what every page answers with: no caching of family data,

@@ -31,6 +31,15 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := safeBack(r.PostForm.Get("terug"))
+	// A sign-in that fails writes an audit entry: an address may fail a few
+	// times only (RATE_LIMIT_SIGN_IN).
+	attempt, ok, why := h.Limiter.SignIn(r)
+	if !ok {
+		why.SetRetryAfter(w)
+		h.render(w, r, http.StatusTooManyRequests, "signin", "Aanmelden", signInData{Back: back,
+			Error: "Er mislukten te veel aanmeldingen van uw adres. Wacht " + seconds(why) + " en probeer het dan opnieuw."})
+		return
+	}
 	tok, err := h.Tokens.AuthenticateToken(r.Context(), strings.TrimSpace(r.PostForm.Get("token")))
 	switch {
 	case errors.Is(err, store.ErrTokenInvalid):
@@ -38,6 +47,7 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnauthorized, "signin", "Aanmelden", signInData{Back: back, Error: "Dit token is niet geldig (onbekend of ingetrokken). Vraag een nieuw aan de beheerder."})
 		return
 	case err != nil:
+		attempt.Refund()
 		h.unavailable(w, r, err)
 		return
 	case tok.Kind != store.TokenCoach && tok.Kind != store.TokenSupervisor:
@@ -45,7 +55,8 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusForbidden, "signin", "Aanmelden", signInData{Back: back, Error: "Met dit token kunt u zich hier niet aanmelden: de pagina's zijn voor gezinscoaches en teamverantwoordelijken."})
 		return
 	}
-	if err := h.Sessions.Open(r.Context(), w, tok.ID); err != nil {
+	attempt.Refund()
+	if err := h.Sessions.Open(w, r, tok.ID); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}

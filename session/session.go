@@ -1,11 +1,12 @@
 // Package session keeps the browser sessions of coaches and supervisors:
-// an opaque random id in an HttpOnly, SameSite=Lax cookie, the session
-// itself in PostgreSQL (store.CreateSession), with an expiry, an idle
-// timeout and sign-out. The pages and the codec endpoint of the Temporal UI
-// both read it. A session is opened with a token the caller already
-// proved (the seam where an OIDC sign-in can open one later), and each
-// session carries a secret that every form of the pages must send back
-// (CSRF).
+// an opaque random id in an HttpOnly, SameSite=Lax, Secure cookie named
+// with the __Host- prefix (so no other host, not even a subdomain, can set
+// it), the session itself in PostgreSQL (store.CreateSession), with an
+// expiry (never past its token's), an idle timeout and sign-out. The
+// pages and the codec endpoint of the Temporal UI both read it. A session
+// is opened with a token the caller already proved (the seam where an OIDC
+// sign-in can open one later), and each session carries a secret that
+// every form of the pages must send back (CSRF).
 package session
 
 import (
@@ -23,8 +24,13 @@ import (
 	"elkgezin/usecase"
 )
 
-// CookieName is the session cookie.
-const CookieName = "elkgezin_session"
+// The session cookie's names. A browser keeps a __Host- cookie only when
+// it is Secure, for Path=/ and without Domain, so over plain HTTP
+// (Manager.Insecure) the cookie goes without the prefix.
+const (
+	CookieName         = "__Host-elkgezin_session"
+	InsecureCookieName = "elkgezin_session"
+)
 
 // Defaults of Manager.
 const (
@@ -61,8 +67,8 @@ type Session struct {
 }
 
 // ErrNoSession: the request has no live session (none, expired, idle,
-// signed out, or its token revoked). Any other error of Lookup means the
-// database did not answer.
+// signed out, or its token revoked or expired). Any other error of Lookup
+// means the database did not answer.
 var ErrNoSession = errors.New("no session")
 
 func (m *Manager) maxAge() time.Duration {
@@ -80,9 +86,17 @@ func (m *Manager) idle() time.Duration {
 }
 
 // Open starts a session for the holder of the token with this public id
-// (tok_..., already authenticated) and gives the browser its cookie.
-func (m *Manager) Open(ctx context.Context, w http.ResponseWriter, tokenID string) error {
-	id, err := m.Store.CreateSession(ctx, tokenID, m.maxAge())
+// (tok_..., already authenticated) and gives the browser its cookie. The
+// session is always new: one the request carries is ended, never taken
+// over, so a session id someone planted in the browser before the sign-in
+// is worth nothing after it (session fixation).
+func (m *Manager) Open(w http.ResponseWriter, r *http.Request, tokenID string) error {
+	if c, err := r.Cookie(m.CookieName()); err == nil && c.Value != "" {
+		if err := m.Store.RevokeSession(r.Context(), c.Value); err != nil {
+			return fmt.Errorf("open session: end the one before: %w", err)
+		}
+	}
+	id, err := m.Store.CreateSession(r.Context(), tokenID, m.maxAge())
 	if err != nil {
 		return fmt.Errorf("open session: %w", err)
 	}
@@ -90,9 +104,18 @@ func (m *Manager) Open(ctx context.Context, w http.ResponseWriter, tokenID strin
 	return nil
 }
 
+// CookieName is the name of the session cookie: CookieName, or
+// InsecureCookieName over plain HTTP.
+func (m *Manager) CookieName() string {
+	if m.Insecure {
+		return InsecureCookieName
+	}
+	return CookieName
+}
+
 func (m *Manager) setCookie(w http.ResponseWriter, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     CookieName,
+		Name:     m.CookieName(),
 		Value:    value,
 		Path:     "/",
 		MaxAge:   maxAge,
@@ -104,7 +127,7 @@ func (m *Manager) setCookie(w http.ResponseWriter, value string, maxAge int) {
 
 // Lookup finds the request's live session.
 func (m *Manager) Lookup(r *http.Request) (Session, error) {
-	c, err := r.Cookie(CookieName)
+	c, err := r.Cookie(m.CookieName())
 	if err != nil || c.Value == "" {
 		return Session{}, ErrNoSession
 	}
@@ -130,7 +153,7 @@ func (m *Manager) Lookup(r *http.Request) (Session, error) {
 // Close ends the request's session on the server and drops the cookie.
 func (m *Manager) Close(w http.ResponseWriter, r *http.Request) error {
 	m.setCookie(w, "", -1)
-	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+	if c, err := r.Cookie(m.CookieName()); err == nil && c.Value != "" {
 		return m.Store.RevokeSession(r.Context(), c.Value)
 	}
 	return nil

@@ -14,7 +14,8 @@ import (
 )
 
 // ErrSessionInvalid is wrapped by the errors of Session for a session id
-// that is unknown, expired, idle too long, signed out, or whose token was revoked.
+// that is unknown, expired, idle too long, signed out, or whose token was
+// revoked or expired.
 var ErrSessionInvalid = errors.New("session not valid")
 
 // SessionInfo is a live session: who holds it, and the secret its forms carry.
@@ -38,7 +39,8 @@ func sessionHash(id string) []byte {
 }
 
 // CreateSession opens a session for the holder of token (already
-// authenticated by AuthenticateToken) and returns its id, the cookie's value.
+// authenticated by AuthenticateToken) and returns its id, the cookie's
+// value. It lasts maxAge, or until the token expires if that is sooner.
 func (s *Store) CreateSession(ctx context.Context, tokenID string, maxAge time.Duration) (id string, err error) {
 	if id, err = randomSecret(); err != nil {
 		return "", err
@@ -49,7 +51,8 @@ func (s *Store) CreateSession(ctx context.Context, tokenID string, maxAge time.D
 	}
 	_, err = s.pool.Exec(ctx, `
 		INSERT INTO sessions (id_hash, token_id, csrf_token, expires_at)
-		VALUES ($1, $2, $3, now() + $4::interval)`, sessionHash(id), tokenID, csrf, maxAge)
+		VALUES ($1, $2, $3, least(now() + $4::interval, (SELECT expires_at FROM api_tokens WHERE id = $2)))`,
+		sessionHash(id), tokenID, csrf, maxAge)
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
 	}
@@ -66,6 +69,7 @@ func (s *Store) Session(ctx context.Context, id string, idle time.Duration) (Ses
 		WHERE s.id_hash = $1 AND t.id = s.token_id
 		  AND s.revoked_at IS NULL AND t.revoked_at IS NULL
 		  AND s.expires_at > now() AND s.last_seen_at > now() - $2::interval
+		  AND (t.expires_at IS NULL OR t.expires_at > now())
 		RETURNING s.csrf_token, s.expires_at, `+prefixed("t.", tokenColumns),
 		sessionHash(id), idle).Scan(append([]any{&info.CSRFToken, &info.ExpiresAt}, info.Token.targets()...)...)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/api"
 	"elkgezin/config"
+	"elkgezin/ratelimit"
 	"elkgezin/store"
 	"elkgezin/worker"
 )
@@ -43,8 +43,10 @@ func TestConfigDefaultsMatchPackages(t *testing.T) {
 	if cfg.EmailSessions != worker.DefaultEmailSessions {
 		t.Errorf("EMAIL_SESSIONS default %v, worker's %v", cfg.EmailSessions, worker.DefaultEmailSessions)
 	}
-	if cfg.Parsed.RateLimit.PerAddress != api.DefaultAddressRate || cfg.Parsed.RateLimit.PerToken != api.DefaultTokenRate {
-		t.Errorf("rate limit defaults %+v, api's %+v and %+v", cfg.Parsed.RateLimit, api.DefaultAddressRate, api.DefaultTokenRate)
+	if l := cfg.Parsed.RateLimit; l.PerAddress != ratelimit.DefaultAddressRate || l.PerToken != ratelimit.DefaultTokenRate ||
+		l.PerSession != ratelimit.DefaultSessionRate || l.SignIns != ratelimit.DefaultSignInRate || l.TrustedProxies != nil {
+		t.Errorf("rate limit defaults %+v, ratelimit's %+v, %+v, %+v and %+v", l,
+			ratelimit.DefaultAddressRate, ratelimit.DefaultTokenRate, ratelimit.DefaultSessionRate, ratelimit.DefaultSignInRate)
 	}
 	if cfg.Parsed.TokenCacheTTL != store.DefaultTokenCacheTTL {
 		t.Errorf("TOKEN_CACHE_TTL default %v, store's %v", cfg.Parsed.TokenCacheTTL, store.DefaultTokenCacheTTL)

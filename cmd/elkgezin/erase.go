@@ -25,17 +25,23 @@ func adminActor() string {
 	return "admin:cli"
 }
 
+const eraseUsage = "usage: elkgezin erase --trajectory tr-... --reason TEXT"
+
 // runErase erases one trajectory: it ends its workflow and destroys its
-// data key, and audits the erasure.
+// data key, and audits the erasure with its reason.
 func runErase(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
 	id := fs.String("trajectory", "", "the trajectory to erase (tr-...)")
-	reason := fs.String("reason", "request", "why, for the audit log: request, retention, ... (no personal data)")
+	reason := fs.String("reason", "", "why, for the audit log, in a few words without personal data (required)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(*id, "tr-") || fs.NArg() > 0 {
-		return errors.New("usage: elkgezin erase --trajectory tr-... [--reason request]")
+		return errors.New(eraseUsage)
+	}
+	*reason = strings.TrimSpace(*reason)
+	if err := retention.CheckReason(*reason); err != nil {
+		return fmt.Errorf("erase: --reason %w (%s)", err, eraseUsage)
 	}
 	st, err := openKeyedStore(ctx, cfg, logger)
 	if err != nil {

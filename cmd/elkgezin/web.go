@@ -11,6 +11,7 @@ import (
 	"elkgezin/pages"
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
+	"elkgezin/ratelimit"
 	"elkgezin/retention"
 	"elkgezin/session"
 	"elkgezin/store"
@@ -34,12 +35,17 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 	dev := cfg.DevInsecureCookies
 	auth := api.TokenAuthenticator{Store: p.store}
 	sessions := &session.Manager{Store: p.store, Programmes: p.programmes, Insecure: dev}
+	// One limiter in front of the API and the pages: a client has one
+	// budget over both.
+	limits := cfg.Parsed.RateLimit
+	limits.SessionCookie = sessions.CookieName()
+	limiter := ratelimit.New(limits)
 	jsonAPI := api.NewHandler(api.Config{
 		Programmes: p.programmes,
 		Services:   p.services,
 		Links:      p.keys.links,
 		IDKey:      cfg.Parsed.TrajectoryID,
-		RateLimit:  cfg.Parsed.RateLimit,
+		Limiter:    limiter,
 		Temporal:   p.temporal,
 		Store:      p.store,
 		Auth:       auth,
@@ -61,6 +67,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Services:   p.services,
 		TemporalUI: cfg.TemporalUIURL,
 		Namespace:  cfg.Temporal.Namespace,
+		Limiter:    limiter,
 		Logger:     p.logger,
 	})
 	mux := http.NewServeMux()

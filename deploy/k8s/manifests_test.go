@@ -21,6 +21,7 @@ import (
 
 	"elkgezin/config"
 	"elkgezin/mailer"
+	"elkgezin/ratelimit"
 	"elkgezin/worker"
 )
 
@@ -313,4 +314,34 @@ func parseBytes(s string, units map[string]int64) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("not a size in %v", slices.Sorted(maps.Keys(units)))
+}
+
+// The API believes X-Forwarded-For from the ingress only: TRUSTED_PROXIES
+// is set, parses, and names private networks no wider than a /8, so a
+// client on the internet can never name its own address.
+func TestAPITrustsOnlyTheIngress(t *testing.T) {
+	var value string
+	for _, o := range loadManifests(t) {
+		if o["kind"] != "Deployment" || o.str("metadata", "name") != "elkgezin-api" {
+			continue
+		}
+		containers, _ := o.get("spec", "template", "spec", "containers").([]any)
+		for _, c := range containers {
+			env, _ := object(c.(map[string]any)).get("env").([]any)
+			for _, e := range env {
+				if v := object(e.(map[string]any)); v.str("name") == "TRUSTED_PROXIES" {
+					value = v.str("value")
+				}
+			}
+		}
+	}
+	proxies, err := ratelimit.ParseProxies(value)
+	if err != nil || len(proxies) == 0 {
+		t.Fatalf("elkgezin-api: TRUSTED_PROXIES %q (%v): name the ingress controller's pod network, or every client shares its address", value, err)
+	}
+	for _, p := range proxies {
+		if !p.Addr().IsPrivate() || (p.Addr().Is4() && p.Bits() < 8) || (p.Addr().Is6() && p.Bits() < 48) {
+			t.Errorf("elkgezin-api: TRUSTED_PROXIES names %s: trust a private network of the cluster only", p)
+		}
+	}
 }

@@ -144,6 +144,7 @@ func (s *Stack) start(ctx context.Context) (err error) {
 		"HANDOVER_LINK_SECRET="+LinkSecret, "PAYLOAD_KEYS="+PayloadKeys,
 		"TRAJECTORY_ID_SECRET="+IDSecret, "PROGRAMME_KEYS="+programmeKeys,
 		"DEV_INSECURE_COOKIES=1", "RETENTION_INTERVAL=off", "RATE_LIMIT_ADDRESS=off", "RATE_LIMIT_TOKEN=off",
+		"RATE_LIMIT_SESSION=off", "RATE_LIMIT_SIGN_IN=off",
 		"SERVICES_FILE="+filepath.Join(o.Repo, "deploy/services.yaml"), "PROGRAMMES_DIR="+programmes,
 		"SMTP_ADDR="+o.SMTPAddr, "MAIL_FROM=elkgezin@bench.example", "LOG_LEVEL=info")
 	s.env = append(s.env, o.Env...)
