@@ -43,6 +43,7 @@ var (
 	_ AccessLogReader    = (*store.Store)(nil)
 	_ consultationReader = (*store.Store)(nil)
 )
+
 // ErasureRequest is the body of an erasure.
 type ErasureRequest struct {
 	// Reason says why, for the audit log (retention.CheckReason): required
