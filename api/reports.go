@@ -83,7 +83,7 @@ func reportDate(fe *fieldErrors, field, v string) trajectory.Date {
 }
 
 // WriteReportCSV writes reports as rows of programme, figure, key, value
-// (suppressed counts as "<5"): the supervisor's download and the fund's
+// (a suppressed figure as store.Suppressed): the supervisor's download and the fund's
 // export of every programme (elkgezin report) alike.
 func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.ProgrammeReport) error {
 	cw := csv.NewWriter(w)
@@ -94,7 +94,7 @@ func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.P
 		}
 		num := func(v *float64) string {
 			if v == nil {
-				return fmt.Sprintf("<%d", store.SuppressBelow)
+				return store.Suppressed
 			}
 			return fmt.Sprint(*v)
 		}
