@@ -125,8 +125,13 @@ type ProgrammeReport struct {
 }
 
 // Report computes a report per programme (programmeIDs nil: every
-// programme with a trajectory or consultation in the store) over [from, to).
-func (s *Store) Report(ctx context.Context, programmeIDs []string, from, to time.Time) ([]ProgrammeReport, error) {
+// programme with a trajectory or consultation in the store) over the
+// period, which must be whole months that have ended (ReportPeriod).
+func (s *Store) Report(ctx context.Context, programmeIDs []string, p Period) ([]ProgrammeReport, error) {
+	from, to := p.From, p.To
+	if e := p.problems(time.Now()); len(e) > 0 {
+		return nil, e
+	}
 	var reports []ProgrammeReport
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		ids := programmeIDs

@@ -28,8 +28,8 @@ type cohort struct {
 	acked     int   // of those, the handovers acknowledged
 }
 
-// The quarter every cohort is reported over.
-var reportFrom, reportTo = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+// reportPeriod is the quarter every cohort is reported over.
+var reportPeriod = Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
 
 func (c cohort) referred() int {
 	n := 0
@@ -151,7 +151,7 @@ func TestRemaindersOverGeneratedTrajectories(t *testing.T) {
 	for i, p := range programmes {
 		seedCohort(t, s, ids[i], p.cohort)
 	}
-	reports, err := s.Report(t.Context(), ids, reportFrom, reportTo)
+	reports, err := s.Report(t.Context(), ids, reportPeriod)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 	old.event(trajectory.EventReferred, old.refAt, nil)
 	old.event(trajectory.EventCoachAssigned, time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC), map[string]string{"coach": "c", "step": "assignment", "step_due_at": rfc(old.refAt.Add(40 * 24 * time.Hour))})
 
-	reports, err := s.Report(ctx, []string{"p1"}, from, to)
+	reports, err := s.Report(ctx, []string{"p1"}, Period{From: from, To: to})
 	if err != nil {
 		t.Fatal(err)
 	}
