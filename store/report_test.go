@@ -173,3 +173,37 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 		t.Errorf("consultation %+v (%v): want it linked to tr-00", linked, err)
 	}
 }
+
+// TestReportOfAnEndedPeriodDoesNotChange: what is recorded after a period
+// ended (a coach, an intake, a birth, for families referred in it) leaves
+// its report as it was, so two reports asked days apart tell nothing.
+func TestReportOfAnEndedPeriodDoesNotChange(t *testing.T) {
+	s := newStore(t)
+	c := baseline()
+	c.coached, c.intakes, c.visits, c.born, c.followed = 15, 10, 10, 10, 10
+	seedCohort(t, s, "p2", c)
+	report := func() string {
+		t.Helper()
+		reports, err := s.Report(t.Context(), []string{"p2"}, reportPeriod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(reports)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	before := report()
+	april := func(day int) time.Time { return time.Date(2026, 4, day, 9, 0, 0, 0, time.UTC) }
+	for i := 15; i < 20; i++ {
+		// Families 15 to 19 had no coach, and no birth recorded, by April.
+		g := &gen{t: t, s: s, id: fmt.Sprintf("p2-%02d", i), seq: 50, refAt: time.Date(2026, 1, 5, 9+i, 0, 0, 0, time.UTC), org: "org-b", programmeID: "p2"}
+		g.event(trajectory.EventCoachAssigned, april(1), map[string]string{"coach": "c", "step": "assignment", "step_due_at": rfc(g.refAt.Add(5 * 24 * time.Hour)), "late": "true"})
+		g.event(trajectory.EventIntakeDone, april(2), map[string]string{"done_at": rfc(april(2)), "next_visit_due": rfc(april(20))})
+		g.event(trajectory.EventBirthRecorded, april(3), map[string]string{"born_on": "2025-09-01"})
+	}
+	if after := report(); after != before {
+		t.Errorf("the report of the first quarter changed in April:\n%s\nwas\n%s", after, before)
+	}
+}
