@@ -206,7 +206,7 @@ func matrix(w *world) []matrixRow {
 		// Without the Idempotency-Key it needs: 400 for those who may call it.
 		{"POST " + pathCollectiveActivity, http.MethodPost, "/v1/programmes/test-seconds/activities", `{}`,
 			[9]int{unauth, unauth, forbidden, forbidden, http.StatusBadRequest, http.StatusBadRequest, http.StatusBadRequest, hidden, forbidden}},
-		{"GET " + pathProgrammeReport, http.MethodGet, "/v1/reports/programmes/test-seconds?from=2026-01-01&to=2026-12-31", "",
+		{"GET " + pathProgrammeReport, http.MethodGet, "/v1/reports/programmes/test-seconds?from=2025-01-01&to=2025-12-31", "",
 			[9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, ok, hidden, forbidden}},
 		{"POST " + codecPath, http.MethodPost, codecPath + "decode", `{"payloads":[]}`, codec},
 		{"POST " + codecPath, http.MethodPost, codecPath + "encode", `{"payloads":[]}`, codec},

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,7 +13,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"elkgezin/store"
-	"elkgezin/trajectory"
 )
 
 // Results per programme for its supervisors, from the read model and the
@@ -20,7 +20,7 @@ import (
 // Accept: text/csv or ?format=csv.
 
 type reportStore interface {
-	Report(ctx context.Context, programmeIDs []string, from, to time.Time) ([]store.ProgrammeReport, error)
+	Report(ctx context.Context, programmeIDs []string, p store.Period) ([]store.ProgrammeReport, error)
 }
 
 var _ reportStore = (*store.Store)(nil)
@@ -38,8 +38,13 @@ func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
 	}
 	fe := &fieldErrors{}
 	q := r.URL.Query()
-	from := reportDate(fe, "from", q.Get("from"))
-	to := reportDate(fe, "to", q.Get("to"))
+	period, err := store.ReportPeriod(q.Get("from"), q.Get("to"), time.Now())
+	var pe store.PeriodError
+	if errors.As(err, &pe) {
+		for _, p := range pe {
+			fe.add(p.Field, p.Message)
+		}
+	}
 	format := q.Get("format")
 	if format == "" && strings.Contains(r.Header.Get("Accept"), "text/csv") {
 		format = "csv"
@@ -47,15 +52,11 @@ func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
 	if format != "" && format != "csv" && format != "json" {
 		fe.add("format", "must be csv or json")
 	}
-	if fe.empty() && !to.After(from.Time) {
-		fe.add("to", "must not lie before from")
-	}
 	if !fe.empty() {
 		writeFieldErrors(w, "invalid report period", fe)
 		return
 	}
-	// to is a day included in the period.
-	reports, err := rs.Report(r.Context(), []string{id}, from.Time, to.AddDate(0, 0, 1))
+	reports, err := rs.Report(r.Context(), []string{id}, period)
 	if err != nil {
 		s.writeStoreError(w, "programme report", err)
 		return
@@ -70,20 +71,8 @@ func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, reports[0])
 }
 
-func reportDate(fe *fieldErrors, field, v string) trajectory.Date {
-	if v == "" {
-		fe.add(field, "is required: a date written YYYY-MM-DD")
-		return trajectory.Date{}
-	}
-	d, err := trajectory.ParseDate(v)
-	if err != nil {
-		fe.add(field, dateFormatProblem)
-	}
-	return d
-}
-
 // WriteReportCSV writes reports as rows of programme, figure, key, value
-// (suppressed counts as "<5"): the supervisor's download and the fund's
+// (a suppressed figure as store.Suppressed): the supervisor's download and the fund's
 // export of every programme (elkgezin report) alike.
 func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.ProgrammeReport) error {
 	cw := csv.NewWriter(w)
@@ -94,7 +83,7 @@ func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.P
 		}
 		num := func(v *float64) string {
 			if v == nil {
-				return fmt.Sprintf("<%d", store.SuppressBelow)
+				return store.Suppressed
 			}
 			return fmt.Sprint(*v)
 		}

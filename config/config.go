@@ -293,8 +293,8 @@ commands:
   api            serve the HTTP API and the pages
   check          validate the programme files and the services directory, and exit
   token          manage API tokens: token create|revoke|list (elkgezin token -h)
-  report         the fund's anonymised export of every programme:
-                 report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|json]
+  report         the fund's anonymised export of every programme over whole months
+                 that have ended: report --from YYYY-MM-01 --to YYYY-MM-DD [--format csv|json]
   unconfirmed    the emails no mail server confirmed (a worker died as the server was
                  accepting): their Message-IDs, to look up in the mail server's log:
                  unconfirmed [--stuck-for 10m] [--limit 100]

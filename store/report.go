@@ -11,12 +11,17 @@ import (
 )
 
 // SuppressBelow: a count from 1 to SuppressBelow-1 could point at a family,
-// so reports give it as suppressed (null in JSON, "<5" in CSV), and a
-// median or share computed from so few is not given either.
+// so reports suppress it, and a median or share computed from so few; and
+// then whatever would give it back by arithmetic (report_protect.go).
 const SuppressBelow = 5
 
+// Suppressed is how CSV writes a suppressed figure (JSON writes null): the
+// same for a small count and for a larger one suppressed beside it, so
+// that neither says which it is.
+const Suppressed = "suppressed"
+
 // Count is a number of families or steps in a report; Suppressed when it
-// is small enough to point at a family.
+// is small enough to point at a family, or would give such a count back.
 type Count struct {
 	N          int
 	Suppressed bool
@@ -34,7 +39,7 @@ func (c Count) MarshalJSON() ([]byte, error) {
 
 func (c Count) String() string {
 	if c.Suppressed {
-		return fmt.Sprintf("<%d", SuppressBelow)
+		return Suppressed
 	}
 	return fmt.Sprint(c.N)
 }
@@ -55,21 +60,23 @@ type Durations struct {
 	P90Day    *float64 `json:"p90_days"`
 }
 
-// Share is part of a whole; Value is nil when the part or the rest is
-// suppressed (the rest, too, could point at a family).
+// Share is part of a whole; Value is nil unless both are published (a
+// share beside a published whole gives its part back).
 type Share struct {
 	Part  Count    `json:"part"`
 	Whole Count    `json:"whole"`
 	Value *float64 `json:"share"`
 }
 
-func share(part, whole int) Share {
-	s := Share{Part: count(part), Whole: count(whole)}
-	if rest := count(whole - part); whole > 0 && !s.Part.Suppressed && !s.Whole.Suppressed && !rest.Suppressed {
-		v := round2(float64(part) / float64(whole))
+func share(part, whole int) Share { return Share{Part: count(part), Whole: count(whole)} }
+
+// publish sets the share's value once its part and whole are final.
+func (s *Share) publish() {
+	s.Value = nil
+	if s.Whole.N > 0 && !s.Part.Suppressed && !s.Whole.Suppressed {
+		v := round2(float64(s.Part.N) / float64(s.Whole.N))
 		s.Value = &v
 	}
-	return s
 }
 
 // ServiceHandovers are the handovers to one regular service.
@@ -118,8 +125,13 @@ type ProgrammeReport struct {
 }
 
 // Report computes a report per programme (programmeIDs nil: every
-// programme with a trajectory or consultation in the store) over [from, to).
-func (s *Store) Report(ctx context.Context, programmeIDs []string, from, to time.Time) ([]ProgrammeReport, error) {
+// programme with a trajectory or consultation in the store) over the
+// period, which must be whole months that have ended (ReportPeriod).
+func (s *Store) Report(ctx context.Context, programmeIDs []string, p Period) ([]ProgrammeReport, error) {
+	from, to := p.From, p.To
+	if e := p.problems(time.Now()); len(e) > 0 {
+		return nil, e
+	}
 	var reports []ProgrammeReport
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		ids := programmeIDs
@@ -137,6 +149,7 @@ func (s *Store) Report(ctx context.Context, programmeIDs []string, from, to time
 			if err := fillReport(ctx, tx, &r); err != nil {
 				return fmt.Errorf("programme %s: %w", id, err)
 			}
+			r.protect()
 			reports = append(reports, r)
 		}
 		return nil

@@ -44,12 +44,16 @@ func fillReport(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	r.Referred, r.ReferredBy, r.FromConsultation = count(referred), buckets(referredBy), count(fromConsultation)
 
 	var err error
-	// The first assignment and the intake as done (done_at), in days.
-	if r.ToCoach, err = durations(ctx, tx, r, `SELECT min(e.at) FROM trajectory_events e WHERE e.trajectory_id = c.id AND e.kind = 'coach_assigned'`); err != nil {
+	// The first assignment and the intake as done (done_at), in days; each
+	// as recorded before the period ended, so that the report of a period
+	// that has ended never changes (a later one would tell by subtraction
+	// who got a coach since).
+	if r.ToCoach, err = durations(ctx, tx, r, `SELECT min(e.at) FROM trajectory_events e
+		WHERE e.trajectory_id = c.id AND e.kind = 'coach_assigned' AND e.at < $3`); err != nil {
 		return err
 	}
 	if r.ToIntake, err = durations(ctx, tx, r, `SELECT min(coalesce((e.detail->>'done_at')::timestamptz, e.at)) FROM trajectory_events e
-		WHERE e.trajectory_id = c.id AND e.kind = 'intake_done'`); err != nil {
+		WHERE e.trajectory_id = c.id AND e.kind = 'intake_done' AND e.at < $3`); err != nil {
 		return err
 	}
 	if err := fillWork(ctx, tx, r); err != nil {
@@ -153,6 +157,7 @@ func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 
 // fillPerinatal: of the children born in the cohort who were six months old
 // by the end of the period, those whose trajectory was not closed before.
+// A birth counts when it was recorded before the period ended.
 func fillPerinatal(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	var born, reached, followed int
 	err := tx.QueryRow(ctx, `SELECT count(born_on),
@@ -160,7 +165,9 @@ func fillPerinatal(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 			count(*) FILTER (WHERE born_on + interval '6 months' <= $3 AND NOT EXISTS (
 				SELECT 1 FROM trajectory_events e WHERE e.trajectory_id = c.id AND e.kind = 'closed'
 				AND e.at < c.born_on + interval '6 months'))
-		FROM (`+cohortSQL+`) c WHERE born_on IS NOT NULL`, r.ProgrammeID, r.From, r.To).Scan(&born, &reached, &followed)
+		FROM (`+cohortSQL+`) c WHERE born_on IS NOT NULL AND EXISTS (
+			SELECT 1 FROM trajectory_events b WHERE b.trajectory_id = c.id AND b.kind = 'birth_recorded' AND b.at < $3)`,
+		r.ProgrammeID, r.From, r.To).Scan(&born, &reached, &followed)
 	if err != nil || born == 0 {
 		return err
 	}

@@ -13,19 +13,24 @@ import (
 // gen writes a generated trajectory's events through RecordEvent, as the
 // workflow would.
 type gen struct {
-	t     *testing.T
-	s     *Store
-	id    string
-	seq   int64
-	refAt time.Time
-	org   string
+	t           *testing.T
+	s           *Store
+	id          string
+	seq         int64
+	refAt       time.Time
+	org         string
+	programmeID string // p1 when empty
 }
 
 func (g *gen) event(kind string, at time.Time, detail map[string]string) {
 	g.t.Helper()
 	g.seq++
+	programmeID := g.programmeID
+	if programmeID == "" {
+		programmeID = "p1"
+	}
 	e := trajectory.Event{TrajectoryID: g.id, Seq: g.seq, Kind: kind, Actor: "test", At: at, Detail: detail,
-		Summary: trajectory.Summary{ProgrammeID: "p1", ReferrerOrg: g.org, Phase: trajectory.PhaseInSupport, ReferredAt: g.refAt}}
+		Summary: trajectory.Summary{ProgrammeID: programmeID, ReferrerOrg: g.org, Phase: trajectory.PhaseInSupport, ReferredAt: g.refAt}}
 	if err := g.s.RecordEvent(g.t.Context(), e); err != nil {
 		g.t.Fatal(err)
 	}
@@ -34,7 +39,8 @@ func (g *gen) event(kind string, at time.Time, detail map[string]string) {
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // TestReportOverGeneratedTrajectories generates trajectories whose every
-// figure is known and checks the report, small counts suppressed.
+// figure is known and checks the report: small counts suppressed, and what
+// would give one back.
 func TestReportOverGeneratedTrajectories(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
@@ -119,7 +125,7 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 	old.event(trajectory.EventReferred, old.refAt, nil)
 	old.event(trajectory.EventCoachAssigned, time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC), map[string]string{"coach": "c", "step": "assignment", "step_due_at": rfc(old.refAt.Add(40 * 24 * time.Hour))})
 
-	reports, err := s.Report(ctx, []string{"p1"}, from, to)
+	reports, err := s.Report(ctx, []string{"p1"}, Period{From: from, To: to})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,21 +136,26 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 	}
 	got := string(b)
 	for _, want := range []string{
+		// 3 and 1 are hidden, and 8 too: 12 less 8 would give 3 and 1 together.
 		`"referred":12`,
-		`"referred_by":[{"key":"clb","count":null},{"key":"kind-en-gezin","count":8},{"key":"politie","count":null}]`,
+		`"referred_by":[{"key":"clb","count":null},{"key":"kind-en-gezin","count":null},{"key":"politie","count":null}]`,
 		`"referred_from_consultation":null`,
-		// Days to a coach 1..10: median 5.5, 90th percentile 9.1.
-		`"referral_to_coach":{"count":10,"median_days":5.5,"p90_days":9.1}`,
+		// Days to a coach 1..10: median 5.5, 90th percentile 9.1. Ten of
+		// twelve: 10 beside 12 would give the 2 without a coach.
+		`"referral_to_coach":{"count":null,"median_days":5.5,"p90_days":9.1}`,
 		// Four intakes: too few for a median.
 		`"referral_to_intake":{"count":null,"median_days":null,"p90_days":null}`,
 		// Done: 4 intakes + 4 visits; planned: 4 intakes + 4 visits planned
-		// at the intake + 4 planned at the visit.
-		`"visits_done":8,"visits_planned":12`,
+		// at the intake + 4 planned at the visit. 8 beside 12 would give
+		// the 4 visits missed.
+		`"visits_done":null,"visits_planned":12`,
 		// Steps done: 11 assignments, 4 intakes, 4 visits, 8 milestones =
-		// 27; late: 5 assignments and 1 intake; escalated: 5 assignments.
+		// 27; late: 5 assignments and 1 intake; escalated: 5 assignments,
+		// hidden: 5 beside 6 late would give the 1 late step not escalated.
 		`"steps_late":{"part":6,"whole":27,"share":0.22}`,
-		`"steps_escalated":{"part":5,"whole":27,"share":0.19}`,
-		`"handovers":[{"service":"caw","made":null,"acknowledged":0},{"service":"ocmw","made":6,"acknowledged":5}]`,
+		`"steps_escalated":{"part":null,"whole":27,"share":null}`,
+		// 5 acknowledged beside 6 made would give the 1 not acknowledged.
+		`"handovers":[{"service":"caw","made":null,"acknowledged":0},{"service":"ocmw","made":6,"acknowledged":null}]`,
 		`"closure_reasons":[{"key":"goals_reached","count":null},{"key":"moved_away","count":5}]`,
 		// 12 children six months old by the end; 5 trajectories closed before.
 		`"followed_to_six_months":{"part":7,"whole":12,"share":0.58}`,
@@ -160,5 +171,39 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 	linked, err := s.Consultation(ctx, consultation.ID)
 	if err != nil || linked.TrajectoryID != "tr-00" {
 		t.Errorf("consultation %+v (%v): want it linked to tr-00", linked, err)
+	}
+}
+
+// TestReportOfAnEndedPeriodDoesNotChange: what is recorded after a period
+// ended (a coach, an intake, a birth, for families referred in it) leaves
+// its report as it was, so two reports asked days apart tell nothing.
+func TestReportOfAnEndedPeriodDoesNotChange(t *testing.T) {
+	s := newStore(t)
+	c := baseline()
+	c.coached, c.intakes, c.visits, c.born, c.followed = 15, 10, 10, 10, 10
+	seedCohort(t, s, "p2", c)
+	report := func() string {
+		t.Helper()
+		reports, err := s.Report(t.Context(), []string{"p2"}, reportPeriod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(reports)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	before := report()
+	april := func(day int) time.Time { return time.Date(2026, 4, day, 9, 0, 0, 0, time.UTC) }
+	for i := 15; i < 20; i++ {
+		// Families 15 to 19 had no coach, and no birth recorded, by April.
+		g := &gen{t: t, s: s, id: fmt.Sprintf("p2-%02d", i), seq: 50, refAt: time.Date(2026, 1, 5, 9+i, 0, 0, 0, time.UTC), org: "org-b", programmeID: "p2"}
+		g.event(trajectory.EventCoachAssigned, april(1), map[string]string{"coach": "c", "step": "assignment", "step_due_at": rfc(g.refAt.Add(5 * 24 * time.Hour)), "late": "true"})
+		g.event(trajectory.EventIntakeDone, april(2), map[string]string{"done_at": rfc(april(2)), "next_visit_due": rfc(april(20))})
+		g.event(trajectory.EventBirthRecorded, april(3), map[string]string{"born_on": "2025-09-01"})
+	}
+	if after := report(); after != before {
+		t.Errorf("the report of the first quarter changed in April:\n%s\nwas\n%s", after, before)
 	}
 }

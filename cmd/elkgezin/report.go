@@ -8,38 +8,44 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"time"
 
 	"elkgezin/api"
 	"elkgezin/config"
 	"elkgezin/store"
-	"elkgezin/trajectory"
 )
 
 // runReport writes the fund's anonymised export: the report of every
-// programme over a period (both dates included), as CSV or JSON, with
-// counts below store.SuppressBelow suppressed. It reads PostgreSQL only.
+// programme over whole months that have ended (both dates included), as
+// CSV or JSON, suppressed as the API's (store.SuppressBelow). It reads
+// PostgreSQL only.
 func runReport(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	from := fs.String("from", "", "first day of the period, YYYY-MM-DD")
-	to := fs.String("to", "", "last day of the period, YYYY-MM-DD")
+	from := fs.String("from", "", "first day of the period, YYYY-MM-DD: the first day of a month")
+	to := fs.String("to", "", "last day of the period, YYYY-MM-DD: the last day of a month that has ended")
 	format := fs.String("format", "csv", "csv or json")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	f, errFrom := trajectory.ParseDate(*from)
-	t, errTo := trajectory.ParseDate(*to)
-	if err := errors.Join(errFrom, errTo); err != nil {
-		return fmt.Errorf("report: --from and --to: %w", err)
+	period, err := store.ReportPeriod(*from, *to, time.Now())
+	var pe store.PeriodError
+	if errors.As(err, &pe) {
+		problems := make([]string, len(pe))
+		for i, p := range pe {
+			problems[i] = "--" + p.Field + " " + p.Message
+		}
+		return fmt.Errorf("report: %s", strings.Join(problems, "; "))
 	}
-	if t.Before(f.Time) || (*format != "csv" && *format != "json") {
-		return fmt.Errorf("report: --to must not lie before --from, and --format is csv or json")
+	if *format != "csv" && *format != "json" {
+		return fmt.Errorf("report: --format must be csv or json")
 	}
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	reports, err := st.Report(ctx, nil, f.Time, t.AddDate(0, 0, 1))
+	reports, err := st.Report(ctx, nil, period)
 	if err != nil {
 		return err
 	}
