@@ -55,26 +55,14 @@ func (f *fakeStore) RecordEvents(context.Context, []trajectory.Event) ([]error, 
 	return nil, nil
 }
 
-type fakeAudit struct {
-	mu      sync.Mutex
-	entries []store.AuditEntry
-}
+// subjectSessions knows one session per token, named after its subject.
+type subjectSessions map[string]store.TokenInfo
 
-func (f *fakeAudit) Audit(_ context.Context, e store.AuditEntry) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.entries = append(f.entries, e)
-	return nil
-}
-
-// fakeSessions knows one session per token, named after its subject.
-type fakeSessions map[string]store.TokenInfo
-
-func (f fakeSessions) CreateSession(context.Context, string, time.Duration) (string, error) {
+func (f subjectSessions) CreateSession(context.Context, string, time.Duration) (string, error) {
 	return "", fmt.Errorf("not in this test")
 }
 
-func (f fakeSessions) Session(_ context.Context, id string, _ time.Duration) (store.SessionInfo, error) {
+func (f subjectSessions) Session(_ context.Context, id string, _ time.Duration) (store.SessionInfo, error) {
 	info, ok := f[id]
 	if !ok {
 		return store.SessionInfo{}, store.ErrSessionInvalid
@@ -82,9 +70,9 @@ func (f fakeSessions) Session(_ context.Context, id string, _ time.Duration) (st
 	return store.SessionInfo{Token: info, CSRFToken: "csrf-" + id}, nil
 }
 
-func (f fakeSessions) RevokeSession(context.Context, string) error { return nil }
+func (f subjectSessions) RevokeSession(context.Context, string) error { return nil }
 
-func (f fakeSessions) AuthenticateToken(context.Context, string) (store.TokenInfo, error) {
+func (f subjectSessions) AuthenticateToken(context.Context, string) (store.TokenInfo, error) {
 	return store.TokenInfo{}, store.ErrTokenInvalid
 }
 
@@ -107,7 +95,7 @@ func TestAnotherOnesTrajectoryIsAnsweredAsNone(t *testing.T) {
 		colleague: row(colleague, "test-seconds", "test-coach-2"),
 		mechelen:  row(mechelen, "go-team-mechelen", "test-coach"),
 	}}
-	sessions := fakeSessions{
+	sessions := subjectSessions{
 		"coach":      {ID: "tok_coach", Kind: store.TokenCoach, Subject: "test-coach", Programmes: []string{"test-seconds"}},
 		"supervisor": {ID: "tok_super", Kind: store.TokenSupervisor, Subject: "sup-vilvoorde", Programmes: []string{"test-seconds"}},
 	}
@@ -131,7 +119,7 @@ func TestAnotherOnesTrajectoryIsAnsweredAsNone(t *testing.T) {
 			req.Header.Set("Origin", "http://example.com")
 			req.Header.Set("Sec-Fetch-Site", "same-origin")
 		}
-		req.AddCookie(&http.Cookie{Name: session.CookieName, Value: who})
+		req.AddCookie(&http.Cookie{Name: session.InsecureCookieName, Value: who})
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return answer{rec.Code, rec.Header(), rec.Body.String()}
