@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"go.temporal.io/api/enums/v1"
@@ -347,34 +346,27 @@ func validateReferral(b referralBody, now time.Time) (trajectory.Referral, *fiel
 	return ref, fe
 }
 
-// checkText checks one text field: required (not blank), at most max
-// characters, no control characters (but line breaks and tabs when
-// multiline). It reports false when it added a problem.
+// checkText checks one text field by trajectory.CleanText (required, at
+// most max characters, no control characters but line breaks and tabs
+// when multiline); it reports false when it added a problem. Formatting
+// characters and NFC are checked over the whole body (cleanText).
 func checkText(fe *fieldErrors, field, v string, required bool, max int, multiline bool) bool {
-	if strings.TrimSpace(v) == "" {
-		if required {
-			fe.add(field, "is required")
-			return false
-		}
-		if v == "" {
-			return true
-		}
-	}
-	if n := utf8.RuneCountInString(v); n > max {
-		fe.add(field, fmt.Sprintf("is %d characters long; at most %d are allowed", n, max))
-		return false
-	}
-	for _, c := range v {
-		if unicode.IsControl(c) && !(multiline && (c == '\n' || c == '\r' || c == '\t')) {
-			if multiline {
-				fe.add(field, "must not contain control characters other than line breaks and tabs")
-			} else {
-				fe.add(field, "must be one line without control characters")
-			}
-			return false
+	_, problem := trajectory.CleanText(v, required, max, multiline)
+	switch problem {
+	case "", trajectory.TextFormatChar:
+		return true
+	case trajectory.TextRequired:
+		fe.add(field, "is required")
+	case trajectory.TextTooLong:
+		fe.add(field, fmt.Sprintf("is %d characters long; at most %d are allowed", utf8.RuneCountInString(v), max))
+	case trajectory.TextControl:
+		if multiline {
+			fe.add(field, "must not contain control characters other than line breaks and tabs")
+		} else {
+			fe.add(field, "must be one line without control characters")
 		}
 	}
-	return true
+	return false
 }
 
 func countDigits(s string) int {

@@ -136,10 +136,11 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		if err1 != nil || err2 != nil {
 			return "", nil, "Vul datum en uur in als JJJJ-MM-DD UU:MM."
 		}
-		note := strings.TrimSpace(f.Get("note"))
-		if ps = trajectory.VisitTimeProblems(now, doneAt, next); len(ps) == 0 && len([]rune(note)) > 4000 {
-			return "", nil, "De nota mag hoogstens 4000 tekens lang zijn."
+		note, problem := typed(f, "note", "De nota", false, trajectory.MaxNoteLength, true)
+		if problem != "" {
+			return "", nil, problem
 		}
+		ps = trajectory.VisitTimeProblems(now, doneAt, next)
 		if step == "intake" {
 			return trajectory.UpdateRecordIntake, trajectory.RecordIntake{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}, problems(ps)
 		}
@@ -149,7 +150,11 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		if err != nil {
 			return "", nil, sayCode(trajectory.CodeBornOnRequired)
 		}
-		return trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: born, Name: strings.TrimSpace(f.Get("name")), By: by}, ""
+		name, problem := typed(f, "name", "De naam", false, trajectory.MaxNameLength, false)
+		if problem != "" {
+			return "", nil, problem
+		}
+		return trajectory.UpdateRecordBirth, trajectory.RecordBirth{BornOn: born, Name: name, By: by}, ""
 	case "overdracht":
 		svc, ok := h.Services[f.Get("service")]
 		if !ok {
@@ -166,27 +171,61 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 			}
 			c.RecordedOn = d
 		}
-		reason := strings.TrimSpace(f.Get("reason"))
-		if reason == "" {
+		if strings.TrimSpace(f.Get("reason")) == "" {
 			return "", nil, sayCode(trajectory.CodeHandoverReasonRequired)
+		}
+		reason, problem := typed(f, "reason", "De reden", true, trajectory.MaxNoteLength, true)
+		if problem != "" {
+			return "", nil, problem
 		}
 		if ps = trajectory.ConsentProblems(c); len(ps) > 0 {
 			return "", nil, problems(ps)
 		}
 		return trajectory.UpdateHandOver, trajectory.HandOver{Service: svc, Reason: reason, Consent: c, By: by}, ""
 	case "afsluiting":
-		reason, text := trajectory.CloseReason(f.Get("reason")), strings.TrimSpace(f.Get("text"))
+		text, problem := typed(f, "text", "De toelichting", false, trajectory.MaxNoteLength, true)
+		if problem != "" {
+			return "", nil, problem
+		}
+		reason := trajectory.CloseReason(f.Get("reason"))
 		ps = trajectory.CloseProblems(reason, text)
 		return trajectory.UpdateClose, trajectory.Close{Reason: reason, Text: text, By: by}, problems(ps)
 	case "verlenging":
 		until, err := trajectory.ParseDate(f.Get("until"))
-		reason := strings.TrimSpace(f.Get("reason"))
-		if err != nil || reason == "" {
+		reason, problem := typed(f, "reason", "De reden", true, trajectory.MaxNoteLength, true)
+		if err != nil || problem == sayText("De reden", trajectory.TextRequired) {
 			return "", nil, "Vul de datum en de reden van de verlenging in."
+		}
+		if problem != "" {
+			return "", nil, problem
 		}
 		return trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: until, Reason: reason, By: by}, ""
 	}
 	return "", nil, "Onbekende stap."
+}
+
+// typed reads a text field of a form by the rules the API applies too
+// (trajectory.CleanText), trimmed; problem says in Dutch what is wrong,
+// naming the field as what.
+func typed(f url.Values, field, what string, required bool, max int, multiline bool) (text, problem string) {
+	text, p := trajectory.CleanText(strings.TrimSpace(f.Get(field)), required, max, multiline)
+	if p == trajectory.TextTooLong {
+		return text, fmt.Sprintf("%s is te lang: hoogstens %d tekens.", what, max)
+	}
+	return text, sayText(what, p)
+}
+
+// sayText is a text's problem in Dutch ("" for none).
+func sayText(what string, p trajectory.TextProblem) string {
+	switch p {
+	case trajectory.TextRequired:
+		return what + " is verplicht."
+	case trajectory.TextControl:
+		return what + " bevat een teken dat hier niet past (zoals een regeleinde); typ het opnieuw."
+	case trajectory.TextFormatChar:
+		return what + " bevat een onzichtbaar opmaakteken; wis het veld en typ de tekst opnieuw."
+	}
+	return ""
 }
 
 // parseLocal reads a datetime-local field in Belgian time; empty is zero
