@@ -36,3 +36,56 @@ $$;
 CREATE TRIGGER trajectory_keys_not_erased
     AFTER INSERT ON trajectory_keys
     FOR EACH ROW EXECUTE FUNCTION trajectory_keys_refuse_erased();
+
+-- The read model keeps the month of a birth for reports; the date itself
+-- is sealed (the birth event's detail and the child in personal), and the
+-- expected due date moves into personal. born_on and expected_due_date
+-- stay only for rows the store has not sealed: those of trajectories
+-- without a data key (written before 0007: a later migration's), and, for
+-- a moment, the due dates of trajectories with one, which the worker seals
+-- when it starts (store.SealClearFields; sealing needs the data key).
+ALTER TABLE trajectories ADD COLUMN born_month date;
+UPDATE trajectories SET born_month = date_trunc('month', born_on)::date WHERE born_on IS NOT NULL;
+UPDATE trajectories t SET born_on = NULL
+    WHERE born_on IS NOT NULL AND EXISTS (SELECT 1 FROM trajectory_keys k WHERE k.trajectory_id = t.id);
+
+-- Handovers are counted per programme, month and service; which service a
+-- family went to is sealed in its events only.
+CREATE TABLE handover_counts (
+    programme_id text    NOT NULL,
+    month        date    NOT NULL CHECK (extract(day FROM month) = 1),
+    service      text    NOT NULL,
+    made         integer NOT NULL DEFAULT 0,
+    acknowledged integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (programme_id, month, service)
+);
+INSERT INTO handover_counts (programme_id, month, service, made, acknowledged)
+    SELECT t.programme_id, date_trunc('month', e.at AT TIME ZONE 'UTC')::date, e.detail->>'service',
+        count(*) FILTER (WHERE e.kind = 'handover_requested'),
+        count(*) FILTER (WHERE e.kind = 'handover_acknowledged')
+    FROM trajectory_events e JOIN trajectories t ON t.id = e.trajectory_id
+    WHERE e.kind IN ('handover_requested', 'handover_acknowledged') AND e.detail ? 'service'
+    GROUP BY 1, 2, 3;
+
+-- The clear copy of each event's detail keeps codes and months only (see
+-- store.reportableDetail): a step's instants become their month, a
+-- handover's service and a visit's or milestone's date go (the sealed
+-- detail keeps them all). This is the one rewrite of the log there is: of
+-- clear copies whose whole is sealed beside them, and of the events of
+-- erased trajectories. Events of trajectories without a data key (before
+-- 0007) hold everything in clear: a later migration's.
+ALTER TABLE trajectory_events DISABLE TRIGGER trajectory_events_append_only;
+UPDATE trajectory_events e SET detail = (
+        SELECT coalesce(jsonb_object_agg(d.key, d.value), '{}'::jsonb) FROM jsonb_each(e.detail) d
+        WHERE d.key IN ('step', 'late', 'milestone', 'handover', 'visit', 'coach', 'previous_coach', 'notice')
+            OR (d.key = 'reason' AND e.kind IN ('closed', 'email_failed'))
+            OR (d.key = 'kind' AND e.kind = 'email_failed')
+            OR (d.key = 'done_at' AND e.kind = 'intake_done')
+    ) || jsonb_strip_nulls(jsonb_build_object(
+        'to', CASE WHEN e.detail->>'to' LIKE 'service:%' THEN 'service' ELSE e.detail->>'to' END,
+        'step_due_month', substring(e.detail->>'step_due_at' FROM '^\d{4}-\d{2}'),
+        'due_month', substring(e.detail->>'due_at' FROM '^\d{4}-\d{2}'),
+        'next_visit_due_month', substring(e.detail->>'next_visit_due' FROM '^\d{4}-\d{2}')))
+    WHERE e.detail <> '{}'::jsonb AND (e.sealed_detail IS NOT NULL
+        OR EXISTS (SELECT 1 FROM erased_trajectories x WHERE x.trajectory_id = e.trajectory_id));
+ALTER TABLE trajectory_events ENABLE TRIGGER trajectory_events_append_only;
