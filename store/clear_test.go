@@ -108,3 +108,39 @@ func TestReportableDetailKeepsCodesAndMonths(t *testing.T) {
 		t.Errorf("staff ids: %v; want them kept", got)
 	}
 }
+
+// TestCausesAreTaggedUnderTheDataKey: an email's cause holds the instant
+// its step is due, so the log keeps a tag of it; a second write is the
+// same row, and so is a write of an event the log kept under its plain
+// cause before causes were tagged.
+func TestCausesAreTaggedUnderTheDataKey(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	ref := referredEvent("p1", "org", "CAUSE-1", time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
+	reminder := nextEvent(ref, trajectory.EventReminderSent, nil)
+	reminder.Cause = "email/" + ref.TrajectoryID + "/birth@20270317T080000Z/reminder/coach:an"
+	record(t, s, ref, reminder, reminder)
+	if raw := rawRows(t, s, ref.TrajectoryID); strings.Contains(raw, "20270317") || strings.Contains(raw, "birth@") {
+		t.Errorf("the log holds the email's key: %s", raw)
+	}
+	var stored string
+	if err := s.Pool().QueryRow(ctx, `SELECT cause FROM trajectory_events WHERE trajectory_id = $1 AND seq = 2`, ref.TrajectoryID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if want, err := s.StoredCause(ctx, ref.TrajectoryID, reminder.Cause); err != nil || stored != want || !strings.HasPrefix(stored, "k/") {
+		t.Errorf("cause %q, StoredCause %q (%v)", stored, want, err)
+	}
+	if c, err := s.StoredCause(ctx, ref.TrajectoryID, trajectory.CauseReferred); err != nil || c != trajectory.CauseReferred {
+		t.Errorf("the referral's cause is %q (%v); want it as it is", c, err)
+	}
+	// Logged by a release before tags, under its plain cause: not again.
+	old := nextEvent(reminder, trajectory.EventAlertSent, nil)
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO trajectory_events (trajectory_id, seq, cause, kind, actor, at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, old.TrajectoryID, old.Seq, old.Cause, old.Kind, old.Actor, old.At); err != nil {
+		t.Fatal(err)
+	}
+	record(t, s, old)
+	if n, err := s.CountEvents(ctx, ref.TrajectoryID, ""); err != nil || n != 3 {
+		t.Errorf("%d events (%v); want 3, each once", n, err)
+	}
+}

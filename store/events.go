@@ -132,13 +132,38 @@ func (s *Store) ListReferral(ctx context.Context, e trajectory.Event) error {
 // trajectory Temporal no longer holds. Its events never enter the log.
 var ErrForeignRun = fmt.Errorf("%w: of another workflow run than the trajectory's", ErrInvalidEvent)
 
-// causeOf is e's cause; an event from a workflow older than causes (an
-// activity scheduled before them and retried now) is named by its number.
-func causeOf(e trajectory.Event) (cause string, legacy bool) {
-	if e.Cause != "" {
-		return e.Cause, false
+// causeOf is e's cause as the log keeps it (stored), and as the log kept
+// it before (plain). A cause names an email by its key, which holds the
+// instant its step is due (for a pregnancy: the due date or the birth plus
+// a known delay), or an Update by an id a client chose, so the log keeps a
+// tag of it under the trajectory's data key (keys.DataKey.Tag): unique
+// while the key lives, unreadable once it is erased. An event from a
+// workflow older than causes (an activity scheduled before them and
+// retried now), and a late event of an erased trajectory (k nil: no tag
+// can be made), is named by its number (legacy).
+func causeOf(k *keys.DataKey, e trajectory.Event) (stored, plain string, legacy bool) {
+	switch {
+	case e.Cause == "" || k == nil:
+		byNumber := "seq/" + strconv.FormatInt(e.Seq, 10)
+		return byNumber, byNumber, true
+	case e.Cause == trajectory.CauseReferred:
+		return e.Cause, e.Cause, false
 	}
-	return "seq/" + strconv.FormatInt(e.Seq, 10), true
+	return "k/" + k.Tag("cause/"+e.Cause), e.Cause, false
+}
+
+// StoredCause is cause as the log of the trajectory keeps it (see
+// causeOf), for a check that compares the log with the history.
+func (s *Store) StoredCause(ctx context.Context, trajectoryID, cause string) (string, error) {
+	if cause == trajectory.CauseReferred || strings.HasPrefix(cause, "seq/") {
+		return cause, nil
+	}
+	k, err := s.openKey(ctx, trajectoryID)
+	if err != nil {
+		return "", err
+	}
+	stored, _, _ := causeOf(k, trajectory.Event{Cause: cause})
+	return stored, nil
 }
 
 // recordEvent is RecordEvent; written says whether e was new to the log.
@@ -165,7 +190,7 @@ func (s *Store) recordEvent(ctx context.Context, e trajectory.Event) (written bo
 	// An email_failed event marks the trajectory even when its summary
 	// (written by a workflow that predates the flag) does not.
 	emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
-	cause, legacy := causeOf(e)
+	cause, plain, legacy := causeOf(k, e)
 	var previous string
 	if e.Referral != nil {
 		previous = e.Referral.PreviousTrajectoryID
@@ -173,7 +198,7 @@ func (s *Store) recordEvent(ctx context.Context, e trajectory.Event) (written bo
 	args := []any{e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed,
 		sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
 		sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, emailFailed, coWorkers(sum),
-		actedByPerson(e.Actor), cause, legacy, e.FirstRunID, previous, handoverService(e)}
+		actedByPerson(e.Actor), cause, legacy, e.FirstRunID, previous, handoverService(e), plain}
 	var foreign bool
 	switch {
 	case e.Referral != nil:
@@ -297,7 +322,8 @@ func actedByPerson(actor string) bool {
 }
 
 // recordEventSQL appends an event unless its cause is in the log already
-// (or, for an event older than causes, $21, its number), or the trajectory
+// (or, for an event older than causes, $21, its number; or, written
+// before causes were tagged, its plain cause $25), or the trajectory
 // belongs to another workflow run than the event's ($22); only if it was
 // appended, it applies its summary to the read model unless the row is at
 // a later version, counts a handover to a service ($24) in its programme's
@@ -322,6 +348,7 @@ const recordEventSQL = `
 		SELECT $1, $2, $20, $3, $4, $5, $6, $7
 		WHERE NOT EXISTS (SELECT 1 FROM foreign_run)
 			AND NOT ($21 AND EXISTS (SELECT 1 FROM trajectory_events WHERE trajectory_id = $1 AND seq = $2))
+			AND NOT ($25 <> $20 AND EXISTS (SELECT 1 FROM trajectory_events WHERE trajectory_id = $1 AND cause = $25))
 		ON CONFLICT (trajectory_id, cause) DO NOTHING
 		RETURNING seq
 	), rm AS (
