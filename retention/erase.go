@@ -41,7 +41,7 @@ func (e Eraser) Erase(ctx context.Context, trajectoryID string) (bool, error) {
 	if err := e.end(ctx, trajectoryID); err != nil {
 		return false, err
 	}
-	erased, err := e.Store.Vault().Erase(ctx, trajectoryID)
+	erased, err := e.Store.Erase(ctx, trajectoryID)
 	if err != nil {
 		return false, fmt.Errorf("erase %s: %w", trajectoryID, err)
 	}

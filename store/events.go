@@ -271,8 +271,10 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 	// closed by the pool, never reused: nothing half-done can commit.
 	defer c.Release()
 	var (
-		sealed []byte
-		first  pgx.Batch
+		sealed   []byte
+		consult  consultationText
+		consults bool
+		first    pgx.Batch
 	)
 	first.Queue("BEGIN")
 	first.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&written, &foreign) })
@@ -282,6 +284,16 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 		}
 		return nil
 	})
+	if id := e.Referral.ConsultationID; id != "" && k != nil {
+		first.Queue(`SELECT situation, advice FROM consultations WHERE id = $1 AND trajectory_id IS NULL FOR UPDATE`, id).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&consult.Situation, &consult.Advice)
+			consults = err == nil
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return err
+		})
+	}
 	if err := c.SendBatch(ctx, &first).Close(); err != nil {
 		return false, false, fmt.Errorf("insert event: %w", err)
 	}
@@ -304,7 +316,9 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 		}
 		second.Queue(`UPDATE trajectories SET personal = $2 WHERE id = $1`, e.TrajectoryID, sealedNew)
 		if r.ConsultationID != "" {
-			queueLinkConsultation(&second, e.TrajectoryID, r.ConsultationID, e.At)
+			if err := queueLinkConsultation(&second, k, r.ConsultationID, consult, consults, e.At); err != nil {
+				return false, false, fmt.Errorf("store referral: %w", err)
+			}
 		}
 	}
 	second.Queue("COMMIT")
@@ -326,7 +340,7 @@ func actedByPerson(actor string) bool {
 // before causes were tagged, its plain cause $25), or the trajectory
 // belongs to another workflow run than the event's ($22); only if it was
 // appended, it applies its summary to the read model unless the row is at
-// a later version, counts a handover to a service ($24) in its programme's
+// a later version or erased, counts a handover to a service ($24) in its programme's
 // month, and, for an event a person caused ($19), appends the action's
 // entry to the audit log. It answers whether the event was appended and
 // whether it was refused as another run's. The writes are one statement,
@@ -374,7 +388,7 @@ const recordEventSQL = `
 			co_workers   = excluded.co_workers,
 			first_run_id = coalesce(t.first_run_id, excluded.first_run_id),
 			previous_trajectory_id = coalesce(t.previous_trajectory_id, excluded.previous_trajectory_id)
-		WHERE (t.version, t.updated_at) < (excluded.version, excluded.updated_at)
+		WHERE NOT t.erased AND (t.version, t.updated_at) < (excluded.version, excluded.updated_at)
 		RETURNING 1
 	), hc AS (
 		INSERT INTO handover_counts AS h (programme_id, month, service, made, acknowledged)

@@ -111,6 +111,20 @@ func TestMigration0015LeavesNoDateOrServiceOfAFamilyInClear(t *testing.T) {
 	if counts := dump(`SELECT string_agg(concat_ws('/', programme_id, month, service, made, acknowledged), ',' ORDER BY service) FROM handover_counts`); counts != "p1/2026-02-01/caw/0/1,p1/2026-02-01/ocmw-sociale-dienst/1/0" {
 		t.Errorf("handover counts %s", counts)
 	}
+	erased := dump(`SELECT row_to_json(t)::text || (SELECT json_agg(e)::text FROM trajectory_events e WHERE trajectory_id = 'tr-erased')
+		|| (SELECT json_agg(m ORDER BY key)::text FROM outbound_emails m) || (SELECT json_agg(c)::text FROM consultations c)
+		|| (SELECT json_agg(a)::text FROM collective_activities a) FROM trajectories t WHERE id = 'tr-erased'`)
+	for _, secret := range []string{"Oud Gezin", "oude reden", "2026-04-02", "2026-03-16", "caw", "20260405", "coach@example.org",
+		"5 april", "<m1@", "<m2@", "moeder", "verwijzen", `"tr-erased"]`} {
+		if strings.Contains(erased, secret) {
+			t.Errorf("the erased trajectory's %q is in PostgreSQL after 0015: %s", secret, erased)
+		}
+	}
+	for _, kept := range []string{`"erased":true`, `"key":"tr-erased/erased/1"`, `"key":"tr-erased/erased/2"`, "overdracht@ocmw.example", `["tr-live"]`} {
+		if !strings.Contains(erased, kept) {
+			t.Errorf("after 0015 PostgreSQL lacks %s: %s", kept, erased)
+		}
+	}
 	if _, err := pool.Exec(ctx, `UPDATE trajectory_events SET at = at WHERE trajectory_id = 'tr-live'`); err == nil || !strings.Contains(err.Error(), "append-only") {
 		t.Errorf("the log after 0015 takes an UPDATE: %v", err)
 	}

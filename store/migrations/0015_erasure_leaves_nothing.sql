@@ -89,3 +89,35 @@ UPDATE trajectory_events e SET detail = (
     WHERE e.detail <> '{}'::jsonb AND (e.sealed_detail IS NOT NULL
         OR EXISTS (SELECT 1 FROM erased_trajectories x WHERE x.trajectory_id = e.trajectory_id));
 ALTER TABLE trajectory_events ENABLE TRIGGER trajectory_events_append_only;
+
+-- An erased trajectory's read model stays as the erasure left it: a late
+-- event (a write that was under way) is logged, and changes it no more.
+ALTER TABLE trajectories ADD COLUMN erased boolean NOT NULL DEFAULT false;
+
+-- A consultation's text is sealed under the data key of the trajectory it
+-- became (the store seals it when the referral links them), and erased
+-- with it.
+ALTER TABLE consultations
+    ADD COLUMN sealed_text bytea,
+    ALTER COLUMN situation DROP NOT NULL,
+    ALTER COLUMN advice DROP NOT NULL;
+
+-- What an erasure clears in one transaction with the key (see
+-- store.clearErasedSQL), done now for the trajectories erased before:
+-- their read model's clear columns, the text of their consultations,
+-- their emails' recipients, subjects, Message-IDs and keys, their place
+-- in collective activities.
+UPDATE trajectories t SET personal = NULL, family = NULL, reason = NULL, referrer_reference = NULL,
+        children = '[]'::jsonb, born_on = NULL, expected_due_date = NULL, next_step = NULL, next_due_at = NULL,
+        erased = true
+    WHERE EXISTS (SELECT 1 FROM erased_trajectories x WHERE x.trajectory_id = t.id);
+UPDATE consultations c SET situation = NULL, advice = NULL, sealed_text = NULL
+    WHERE EXISTS (SELECT 1 FROM erased_trajectories x WHERE x.trajectory_id = c.trajectory_id);
+UPDATE outbound_emails o SET key = r.erased_key, message_id = '', recipient = '', subject = ''
+    FROM (SELECT m.key, x.trajectory_id || '/erased/' || row_number() OVER (PARTITION BY x.trajectory_id ORDER BY m.first_attempt_at, m.key) AS erased_key
+        FROM outbound_emails m JOIN erased_trajectories x ON left(m.key, length(x.trajectory_id) + 1) = x.trajectory_id || '/') r
+    WHERE o.key = r.key;
+UPDATE collective_activities a SET trajectories = (
+        SELECT coalesce(array_agg(id ORDER BY n), '{}') FROM unnest(a.trajectories) WITH ORDINALITY u(id, n)
+        WHERE NOT EXISTS (SELECT 1 FROM erased_trajectories x WHERE x.trajectory_id = u.id))
+    WHERE EXISTS (SELECT 1 FROM erased_trajectories x WHERE x.trajectory_id = ANY (a.trajectories));
