@@ -182,7 +182,7 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 	// through the same store and ends the erased trajectories' workflows.
 	main.RegisterWorkflowWithOptions(retention.Workflow, workflow.RegisterOptions{Name: retention.WorkflowName})
 	main.RegisterActivity(&retention.Activities{
-		Eraser:     retention.Eraser{Temporal: cfg.Temporal, Store: cfg.Store},
+		Eraser:     retention.Eraser{Temporal: cfg.Temporal, Namespace: cfg.Namespace, Store: cfg.Store},
 		Programmes: cfg.Programmes,
 		Logger:     cfg.Logger,
 	})
