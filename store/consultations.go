@@ -117,6 +117,18 @@ func (s *Store) openConsultation(ctx context.Context, trajectoryID, id string, s
 	return text, err
 }
 
+// sealConsultationText seals a consultation's text under the data key of
+// the trajectory it became.
+func sealConsultationText(k *keys.DataKey, consultationID string, text consultationText) ([]byte, error) {
+	plain, err := json.Marshal(text)
+	if err != nil {
+		return nil, err
+	}
+	sealed := k.Seal(plain, aadConsultation(consultationID))
+	clear(plain)
+	return sealed, nil
+}
+
 // queueLinkConsultation links a referral to the anonymous consultation it
 // followed, in a pipelined batch, and seals the consultation's text (read
 // when found, unlinked) under the trajectory's data key: from now on it is
@@ -126,12 +138,10 @@ func queueLinkConsultation(b *pgx.Batch, k *keys.DataKey, consultationID string,
 	if !found {
 		return nil
 	}
-	plain, err := json.Marshal(text)
+	sealed, err := sealConsultationText(k, consultationID, text)
 	if err != nil {
 		return err
 	}
-	sealed := k.Seal(plain, aadConsultation(consultationID))
-	clear(plain)
 	b.Queue(`UPDATE consultations SET trajectory_id = $2, referred_at = $3, situation = NULL, advice = NULL, sealed_text = $4
 		WHERE id = $1 AND trajectory_id IS NULL`, consultationID, k.TrajectoryID, at, sealed)
 	return nil

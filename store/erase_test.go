@@ -89,3 +89,52 @@ func TestErasureClearsWhatStaysInClear(t *testing.T) {
 		t.Errorf("ledger rows after erasure: %+v (%v); want the two, emptied", emails, err)
 	}
 }
+
+// TestSealClearFieldsSealsWhatTheMigrationLeft: a due date and a linked
+// consultation's text that a release before 0015 wrote in clear are
+// sealed under the trajectory's data key, once; a trajectory without a
+// data key keeps its (a later migration's).
+func TestSealClearFieldsSealsWhatTheMigrationLeft(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	ref := referredEvent("p1", "org", "OLD-DUE", time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
+	record(t, s, ref)
+	id := ref.TrajectoryID
+	for _, sql := range []string{
+		`UPDATE trajectories SET expected_due_date = '2027-03-14' WHERE id = $1`,
+		`INSERT INTO consultations (id, programme_id, recorded_by, situation, advice, trajectory_id)
+		VALUES ('co-old', 'p1', 'partner:org', 'vader werkloos', 'doorverwijzen', $1), ('co-legacy', 'p1', 'partner:org', 'oud', 'oud', 'tr-legacy')`,
+		`INSERT INTO trajectories (id, programme_id, referrer_org, phase, referred_at, updated_at, version, expected_due_date)
+		VALUES ('tr-legacy', 'p1', 'org', 'referred', now(), now(), 1, '2027-05-01')`,
+	} {
+		args := []any{id}
+		if !strings.Contains(sql, "$1") {
+			args = nil
+		}
+		if _, err := s.Pool().Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []int{2, 0} {
+		if n, err := s.SealClearFields(ctx); err != nil || n != want {
+			t.Fatalf("call %d: %d sealed (%v), want %d", i+1, n, err, want)
+		}
+	}
+	var raw string
+	if err := s.Pool().QueryRow(ctx, `SELECT (SELECT row_to_json(t)::text FROM trajectories t WHERE id = $1) ||
+		(SELECT row_to_json(c)::text FROM consultations c WHERE id = 'co-old')`, id).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(raw, "2027-03-14") || strings.Contains(raw, "werkloos") {
+		t.Errorf("in clear after sealing: %s", raw)
+	}
+	if got, err := s.Trajectory(ctx, id); err != nil || got.ExpectedDueDate == nil || got.ExpectedDueDate.String() != "2027-03-14" {
+		t.Errorf("due date after sealing: %+v (%v)", got.ExpectedDueDate, err)
+	}
+	if c, err := s.Consultation(ctx, "co-old"); err != nil || c.Situation != "vader werkloos" || c.Advice != "doorverwijzen" {
+		t.Errorf("consultation after sealing: %+v (%v)", c, err)
+	}
+	if c, err := s.Consultation(ctx, "co-legacy"); err != nil || c.Situation != "oud" {
+		t.Errorf("a consultation of a trajectory without key: %+v (%v); want it as it was", c, err)
+	}
+}

@@ -214,6 +214,16 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if vault != nil {
+		// What migration 0015 could not seal without the data keys; once
+		// done, a query that finds nothing.
+		switch n, err := cfg.Store.SealClearFields(ctx); {
+		case err != nil:
+			cfg.Logger.Warn("fields left in clear by migration 0015 not sealed; the next start tries again", "sealed", n, "error", err)
+		case n > 0:
+			cfg.Logger.Info("fields left in clear by migration 0015 sealed", "sealed", n)
+		}
+	}
 	if cfg.RetentionEvery > 0 {
 		if err := retention.EnsureSchedule(ctx, cfg.Temporal, cfg.RetentionEvery); err != nil {
 			return err

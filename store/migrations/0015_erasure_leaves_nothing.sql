@@ -95,7 +95,8 @@ ALTER TABLE trajectory_events ENABLE TRIGGER trajectory_events_append_only;
 ALTER TABLE trajectories ADD COLUMN erased boolean NOT NULL DEFAULT false;
 
 -- A consultation's text is sealed under the data key of the trajectory it
--- became (the store seals it when the referral links them), and erased
+-- became (the store seals it when the referral links them; the worker,
+-- when it starts, those linked before: store.SealClearFields), and erased
 -- with it.
 ALTER TABLE consultations
     ADD COLUMN sealed_text bytea,
