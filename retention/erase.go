@@ -146,14 +146,14 @@ func (e Eraser) runs(ctx context.Context, trajectoryID string) ([]string, error)
 			break
 		}
 	}
-	desc, err := e.Temporal.DescribeWorkflowExecution(ctx, trajectoryID, "")
+	desc, err := e.Temporal.DescribeWorkflow(ctx, trajectoryID, "")
 	if isNotFound(err) {
 		return runs, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("describe it: %w", err)
 	}
-	info := desc.GetWorkflowExecutionInfo()
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
 	add(info.GetExecution().GetRunId())
 	walked := map[string]bool{}
 	for run := info.GetFirstRunId(); run != "" && !walked[run]; {
