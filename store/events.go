@@ -305,11 +305,11 @@ func actedByPerson(actor string) bool {
 // before causes were tagged, its plain cause $25), or the trajectory
 // belongs to another workflow run than the event's ($22); only if it was
 // appended, it applies its summary to the read model unless the row is at
-// a later version or erased, counts a handover to a service ($24) in its programme's
-// month, and, for an event a person caused ($19), appends the action's
-// entry to the audit log. It answers whether the event was appended and
-// whether it was refused as another run's. The writes are one statement,
-// so they commit together or not at all, in one round trip.
+// a later version or erased, counts a handover to a service ($24) in its
+// programme's month, and, for an event a person caused ($19), appends the
+// action's entry to the audit log. It answers whether the event was
+// appended and whether it was refused as another run's. The writes are
+// one statement, so they commit together or not at all, in one round trip.
 //
 // That entry ("event:<kind>", detail seq and source "event") is the audit
 // log's guarantee for actions: an action takes effect exactly when its
