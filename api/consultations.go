@@ -170,6 +170,8 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		return
 	}
 	ref.ConsultationID = c.ID
-	noteDetail(r, "consultation", c.ID, "consent_recorded_on", on.String())
+	// The audit log outlives an erasure: it keeps the consent's month, no
+	// date of the family.
+	noteDetail(r, "consultation", c.ID, "consent_recorded_month", on.Format("2006-01"))
 	s.startTrajectory(w, r, p, ref)
 }

@@ -17,7 +17,9 @@ import (
 	"elkgezin/trajectory"
 )
 
-// Eraser destroys a trajectory's data key (retention.Eraser).
+// Eraser erases a trajectory (retention.Eraser): it deletes its workflow
+// executions from Temporal, destroys its data key and clears what
+// PostgreSQL holds of it in clear.
 type Eraser interface {
 	Erase(ctx context.Context, trajectoryID string) (bool, error)
 }
@@ -62,7 +64,7 @@ type ErasureResponse struct {
 	KeyDestroyed bool `json:"key_destroyed"`
 }
 
-// postErasure erases a trajectory by crypto-shredding: a supervisor of its
+// postErasure erases a trajectory: a supervisor of its
 // programme or an administrator (who sees no family data, and needs none
 // to erase it, but must say why). The request's audit entry records the
 // erasure and its reason.

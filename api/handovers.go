@@ -62,7 +62,6 @@ func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
 				fe.add(p.Field, p.Message)
 			}
 			req.By = principal(r).Actor()
-			noteDetail(r, "service", req.Service.ID)
 			return req, fe, nil
 		}})
 }
@@ -139,7 +138,9 @@ func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
 				fe.add("number", "the handover number in the path must be a whole number from 1, as the trajectory's handovers list it")
 			}
 			svc, _ := s.service(fe, b.Service)
-			noteDetail(r, "handover", strconv.Itoa(number), "service", b.Service)
+			// Which service is the family's: sealed in the event, never
+			// in the append-only audit log.
+			noteDetail(r, "handover", strconv.Itoa(number))
 			req := trajectory.ResendHandover{Number: number, Service: svc, By: principal(r).Actor()}
 			if b.Consent != nil {
 				consent := validateConsent(fe, b.Consent, now)

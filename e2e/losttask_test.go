@@ -123,7 +123,8 @@ func (s *stack) assertLogIsHistory(id string) {
 	}
 	conn := s.db()
 	defer conn.Close(ctx)
-	checker := logcheck.Checker{Temporal: s.client, DB: conn, Codec: payloadcodec.NewCodec(ring).WithDataKeys(s.keyedStore().Vault())}
+	checker := logcheck.Checker{Temporal: s.client, DB: conn, Causes: s.keyedStore(),
+		Codec: payloadcodec.NewCodec(ring).WithDataKeys(s.keyedStore().Vault())}
 	problems, err := checker.Problems(ctx, id)
 	if err != nil {
 		s.t.Fatal(err)

@@ -51,14 +51,14 @@ var testIDKey = func() trajectory.IDKey {
 const testPayloadKeys = "e2e-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 // testProgrammeKeys wraps the trajectories' data keys: one key per
-// programme of deploy/programmes and the tests' own (test-fast), fresh for
-// each run of the tests.
+// programme of deploy/programmes and the tests' own (test-fast,
+// test-perinatal), fresh for each run of the tests.
 var testProgrammeKeys = func() string {
 	catalogue, err := programme.LoadDir("../deploy/programmes")
 	if err != nil {
 		panic(err)
 	}
-	spec, err := keys.Generate("e2e", append(catalogue.IDs(), "test-fast")...)
+	spec, err := keys.Generate("e2e", append(catalogue.IDs(), "test-fast", "test-perinatal")...)
 	if err != nil {
 		panic(err)
 	}

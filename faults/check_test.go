@@ -155,8 +155,9 @@ func (s *system) historyProblems(done map[string]int) []string {
 	if err != nil {
 		return []string{err.Error()}
 	}
-	checker := logcheck.Checker{Temporal: s.st.Temporal, DB: st.Pool(),
-		Codec: payloadcodec.NewCodec(ring).WithDataKeys(st.WithKeys(pk).Vault())}
+	keyed := st.WithKeys(pk)
+	checker := logcheck.Checker{Temporal: s.st.Temporal, DB: st.Pool(), Causes: keyed,
+		Codec: payloadcodec.NewCodec(ring).WithDataKeys(keyed.Vault())}
 	var problems []string
 	for id := range done {
 		p, err := checker.Problems(ctx, id)

@@ -58,7 +58,7 @@ func (v *Vault) confirm(ctx context.Context) error {
 	for chunk := range slices.Chunk(v.cache.kept(), confirmChunk) {
 		at, gen := v.now(), v.cache.generation()
 		rows, err := v.pool.Query(ctx, `SELECT trajectory_id, programme_id, key_id, wrapped FROM trajectory_keys
-			WHERE trajectory_id = ANY($1) AND erased_at IS NULL`, chunk)
+			WHERE trajectory_id = ANY($1)`, chunk)
 		if err != nil {
 			return fmt.Errorf("keys: confirm kept data keys: %w", err)
 		}

@@ -3,12 +3,16 @@ package keys
 import (
 	"context"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -33,6 +37,9 @@ type DataKey struct {
 	TrajectoryID string
 	ProgrammeID  string
 	aead         cipher.AEAD
+	// tagKey is derived from the data key for Tag, so that a tag reveals
+	// nothing of the key that encrypts.
+	tagKey []byte
 }
 
 // AEAD is AES-256-GCM under the data key, nonce in front of the ciphertext.
@@ -42,6 +49,16 @@ func (k *DataKey) AEAD() cipher.AEAD { return k.aead }
 // moved to another column does not open.
 func (k *DataKey) Seal(plain []byte, aad string) []byte {
 	return k.aead.Seal(nil, nil, plain, []byte(k.TrajectoryID+"\x00"+aad))
+}
+
+// Tag is a keyed digest of s under the data key (HMAC-SHA-256, 128 bits,
+// base64url): the same s gives the same tag while the key lives, so a
+// column can be unique on it, and once the key is erased nobody can tell
+// which s it was, not even by trying every date of a year.
+func (k *DataKey) Tag(s string) string {
+	m := hmac.New(sha256.New, k.tagKey)
+	m.Write([]byte(k.TrajectoryID + "\x00" + s))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 // Open decrypts what Seal made with the same aad.
@@ -54,8 +71,9 @@ func (k *DataKey) Open(sealed []byte, aad string) ([]byte, error) {
 }
 
 // Vault keeps the wrapped data keys in PostgreSQL (table trajectory_keys,
-// migration 0006) and unwraps them with the programme keys. It is safe for
-// concurrent use.
+// migration 0007) and unwraps them with the programme keys. An erased
+// key's row is deleted; erased_trajectories (migration 0015) remembers
+// that the trajectory was erased. It is safe for concurrent use.
 type Vault struct {
 	pool *pgxpool.Pool
 	pk   *ProgrammeKeys
@@ -66,7 +84,8 @@ type Vault struct {
 	cache *keyCache
 }
 
-// stored is a row of trajectory_keys; keyID and wrapped are nil once erased.
+// stored is a row of trajectory_keys; keyID and wrapped are nil for an
+// erased trajectory (a row of erased_trajectories).
 type stored struct {
 	programmeID string
 	keyID       *string
@@ -138,17 +157,22 @@ func (v *Vault) ensure(ctx context.Context, trajectoryID, programmeID string) (*
 	err = v.pool.QueryRow(ctx, `
 		WITH ins AS (
 			INSERT INTO trajectory_keys (trajectory_id, programme_id, key_id, wrapped)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (trajectory_id) DO NOTHING
+			SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM erased_trajectories WHERE trajectory_id = $1)
+			ON CONFLICT (trajectory_id) DO NOTHING
 			RETURNING programme_id, key_id, wrapped
 		)
 		SELECT programme_id, key_id, wrapped, true FROM ins
 		UNION ALL
 		SELECT programme_id, key_id, wrapped, false FROM trajectory_keys
-		WHERE trajectory_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		WHERE trajectory_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)
+		UNION ALL
+		SELECT programme_id, NULL, NULL, false FROM erased_trajectories WHERE trajectory_id = $1`,
 		trajectoryID, programmeID, keyID, wrapped).Scan(&s.programmeID, &s.keyID, &s.wrapped, &made)
-	if errors.Is(err, pgx.ErrNoRows) {
+	var pgErr *pgconn.PgError
+	if errors.Is(err, pgx.ErrNoRows) || errors.As(err, &pgErr) && pgErr.ConstraintName == "trajectory_keys_not_erased" {
 		// A concurrent Ensure inserted it after this statement's snapshot
-		// was taken: read it back.
+		// was taken, or an erasure deleted it while the insert waited
+		// (the trigger refused the new key): read back what is there.
 		v.cache.forget(trajectoryID)
 		k, err := v.Key(ctx, trajectoryID)
 		return k, false, err
@@ -232,7 +256,9 @@ func (v *Vault) serveStale(c lookup, err error) (*DataKey, error) {
 
 func (v *Vault) readRow(ctx context.Context, trajectoryID string) (stored, error) {
 	var s stored
-	err := v.pool.QueryRow(ctx, `SELECT programme_id, key_id, wrapped FROM trajectory_keys WHERE trajectory_id = $1`,
+	err := v.pool.QueryRow(ctx, `SELECT programme_id, key_id, wrapped FROM trajectory_keys WHERE trajectory_id = $1
+		UNION ALL
+		SELECT programme_id, NULL, NULL FROM erased_trajectories WHERE trajectory_id = $1`,
 		trajectoryID).Scan(&s.programmeID, &s.keyID, &s.wrapped)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, fmt.Errorf("%w: %s", ErrNoKey, trajectoryID)
@@ -250,18 +276,22 @@ func (v *Vault) open(trajectoryID, programmeID, keyID string, wrapped []byte) (*
 		return nil, err
 	}
 	aead, err := newAEAD(raw)
+	tagKey := hmac.New(sha256.New, raw)
+	tagKey.Write([]byte("elkgezin data key: tags"))
 	clear(raw)
 	if err != nil {
 		return nil, err
 	}
-	return &DataKey{TrajectoryID: trajectoryID, ProgrammeID: programmeID, aead: aead}, nil
+	return &DataKey{TrajectoryID: trajectoryID, ProgrammeID: programmeID, aead: aead, tagKey: tagKey.Sum(nil)}, nil
 }
 
 // Programme returns the programme a trajectory's data key belongs to, also
 // after erasure; an error wrapping ErrNoKey when it has none.
 func (v *Vault) Programme(ctx context.Context, trajectoryID string) (string, error) {
 	var p string
-	err := v.pool.QueryRow(ctx, `SELECT programme_id FROM trajectory_keys WHERE trajectory_id = $1`, trajectoryID).Scan(&p)
+	err := v.pool.QueryRow(ctx, `SELECT programme_id FROM trajectory_keys WHERE trajectory_id = $1
+		UNION ALL
+		SELECT programme_id FROM erased_trajectories WHERE trajectory_id = $1`, trajectoryID).Scan(&p)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("%w: %s", ErrNoKey, trajectoryID)
 	}
@@ -271,9 +301,12 @@ func (v *Vault) Programme(ctx context.Context, trajectoryID string) (string, err
 	return p, nil
 }
 
-// Erase destroys the trajectory's data key. It reports whether this call
-// destroyed it (false: erased before); an error wrapping ErrNoKey when the
-// trajectory has no data key to destroy.
+// Erase destroys the trajectory's data key: its row is deleted, and the
+// trajectory is recorded as erased. It reports whether this call destroyed
+// it (false: erased before); an error wrapping ErrNoKey when the
+// trajectory has no data key to destroy. It destroys only the key:
+// store.Store.Erase is the erasure of a trajectory, which clears what
+// stays in clear columns with it.
 func (v *Vault) Erase(ctx context.Context, trajectoryID string) (bool, error) {
 	return v.EraseWith(ctx, trajectoryID, nil)
 }
@@ -285,9 +318,11 @@ func (v *Vault) EraseWith(ctx context.Context, trajectoryID string, also func(pg
 	defer v.cache.forget(trajectoryID)
 	erased := false
 	err := pgx.BeginFunc(ctx, v.pool, func(tx pgx.Tx) error {
+		// Two erasures at once: the second waits for the first's delete,
+		// then deletes nothing and records nothing.
 		tag, err := tx.Exec(ctx, `
-			UPDATE trajectory_keys SET key_id = NULL, wrapped = NULL, erased_at = now()
-			WHERE trajectory_id = $1 AND erased_at IS NULL`, trajectoryID)
+			WITH gone AS (DELETE FROM trajectory_keys WHERE trajectory_id = $1 RETURNING programme_id)
+			INSERT INTO erased_trajectories (trajectory_id, programme_id) SELECT $1, programme_id FROM gone`, trajectoryID)
 		if err != nil || tag.RowsAffected() != 1 {
 			return err
 		}
@@ -307,68 +342,4 @@ func (v *Vault) EraseWith(ctx context.Context, trajectoryID string, also func(pg
 		return false, err
 	}
 	return false, nil
-}
-
-// Rewrap wraps every data key that is not under its programme's newest key
-// anew under it, so the older programme keys can be dropped from
-// PROGRAMME_KEYS. It returns how many it rewrapped. Each key is rewrapped
-// in its own statement, guarded by its old wrapping, so a concurrent
-// erasure is never undone.
-func (v *Vault) Rewrap(ctx context.Context) (int, error) {
-	rows, err := v.pool.Query(ctx, `SELECT trajectory_id, programme_id, key_id, wrapped FROM trajectory_keys WHERE erased_at IS NULL`)
-	if err != nil {
-		return 0, fmt.Errorf("keys: list data keys: %w", err)
-	}
-	type row struct {
-		id, programme, keyID string
-		wrapped              []byte
-	}
-	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
-		err := r.Scan(&x.id, &x.programme, &x.keyID, &x.wrapped)
-		return x, err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("keys: list data keys: %w", err)
-	}
-	n := 0
-	for _, x := range all {
-		if newest, ok := v.pk.Newest(x.programme); ok && newest == x.keyID {
-			continue
-		}
-		raw, err := v.pk.unwrap(x.keyID, x.id, x.wrapped)
-		if err != nil {
-			return n, err
-		}
-		keyID, wrapped, err := v.pk.wrap(x.programme, x.id, raw)
-		clear(raw)
-		if err != nil {
-			return n, err
-		}
-		tag, err := v.pool.Exec(ctx, `UPDATE trajectory_keys SET key_id = $2, wrapped = $3
-			WHERE trajectory_id = $1 AND key_id = $4 AND erased_at IS NULL`, x.id, keyID, wrapped, x.keyID)
-		if err != nil {
-			return n, fmt.Errorf("keys: rewrap data key of %s: %w", x.id, err)
-		}
-		n += int(tag.RowsAffected())
-		v.cache.forget(x.id)
-	}
-	return n, nil
-}
-
-// KeysInUse counts the live data keys wrapped by each programme key, so an
-// operator sees that an old key wraps none before dropping it.
-func (v *Vault) KeysInUse(ctx context.Context) (map[string]int, error) {
-	rows, err := v.pool.Query(ctx, `SELECT key_id, count(*) FROM trajectory_keys WHERE erased_at IS NULL GROUP BY key_id`)
-	if err != nil {
-		return nil, fmt.Errorf("keys: count data keys: %w", err)
-	}
-	out := map[string]int{}
-	var id string
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("keys: count data keys: %w", err)
-	}
-	return out, nil
 }

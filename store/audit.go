@@ -55,26 +55,6 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	return nil
 }
 
-// EraseAudited destroys the trajectory's data key (keys.Vault.Erase) and
-// appends e to the audit log in the same transaction, only when this call
-// destroys the key: an erasure repeated, retried or run twice at once is
-// audited once, and none is without its entry.
-func (s *Store) EraseAudited(ctx context.Context, trajectoryID string, e AuditEntry) (bool, error) {
-	if s.vault == nil {
-		return false, ErrNoKeys
-	}
-	if err := e.check(); err != nil {
-		return false, err
-	}
-	var erased bool
-	err := s.withAuditPartition(ctx, func() error {
-		var err error
-		erased, err = s.vault.EraseWith(ctx, trajectoryID, func(tx pgx.Tx) error { return insertAudit(ctx, tx, e) })
-		return err
-	})
-	return erased, err
-}
-
 func (e AuditEntry) check() error {
 	if e.Actor == "" || e.Action == "" || e.Outcome == "" {
 		return errors.New("audit: an entry needs an actor, an action and an outcome")

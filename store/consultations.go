@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,11 +12,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"elkgezin/keys"
 	"elkgezin/trajectory"
 )
 
 // Consultation is an anonymous question about a family's situation, asked
-// before any referral. It holds no personal data.
+// before any referral. It holds no personal data, until it becomes a
+// referral: then its text is the family's, sealed under the data key of
+// the trajectory it became and erased with it.
 type Consultation struct {
 	ID           string     `json:"id"`
 	ProgrammeID  string     `json:"programme"`
@@ -60,26 +64,87 @@ func (s *Store) CreateConsultation(ctx context.Context, c Consultation) (Consult
 }
 
 // Consultation reads one consultation, or an error wrapping ErrNotFound.
+// The text of one that became a trajectory is opened with the
+// trajectory's data key; it is empty once the trajectory is erased.
 func (s *Store) Consultation(ctx context.Context, id string) (Consultation, error) {
 	var c Consultation
-	err := s.pool.QueryRow(ctx, `SELECT id, programme_id, recorded_by, coalesce(organisation, ''), situation, advice,
+	var situation, advice *string
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, `SELECT id, programme_id, recorded_by, coalesce(organisation, ''), situation, advice, sealed_text,
 		recorded_at, coalesce(trajectory_id, ''), referred_at FROM consultations WHERE id = $1`, id).Scan(
-		&c.ID, &c.ProgrammeID, &c.RecordedBy, &c.Organisation, &c.Situation, &c.Advice, &c.RecordedAt, &c.TrajectoryID, &c.ReferredAt)
+		&c.ID, &c.ProgrammeID, &c.RecordedBy, &c.Organisation, &situation, &advice, &sealed, &c.RecordedAt, &c.TrajectoryID, &c.ReferredAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Consultation{}, fmt.Errorf("consultation %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return Consultation{}, fmt.Errorf("consultation %s: %w", id, err)
 	}
+	if situation != nil && advice != nil {
+		c.Situation, c.Advice = *situation, *advice
+	}
+	if sealed != nil {
+		text, err := s.openConsultation(ctx, c.TrajectoryID, c.ID, sealed)
+		if err != nil {
+			return Consultation{}, fmt.Errorf("consultation %s: %w", id, err)
+		}
+		c.Situation, c.Advice = text.Situation, text.Advice
+	}
 	return c, nil
 }
 
+// consultationText is a consultation's text as it is sealed.
+type consultationText struct {
+	Situation string `json:"situation"`
+	Advice    string `json:"advice"`
+}
+
+func aadConsultation(id string) string { return "consultations.text/" + id }
+
+// openConsultation opens a linked consultation's text; empty when the
+// trajectory was erased.
+func (s *Store) openConsultation(ctx context.Context, trajectoryID, id string, sealed []byte) (consultationText, error) {
+	var text consultationText
+	k, err := s.openKey(ctx, trajectoryID)
+	if err != nil || k == nil {
+		return text, err
+	}
+	plain, err := k.Open(sealed, aadConsultation(id))
+	if err != nil {
+		return text, err
+	}
+	err = json.Unmarshal(plain, &text)
+	clear(plain)
+	return text, err
+}
+
+// sealConsultationText seals a consultation's text under the data key of
+// the trajectory it became.
+func sealConsultationText(k *keys.DataKey, consultationID string, text consultationText) ([]byte, error) {
+	plain, err := json.Marshal(text)
+	if err != nil {
+		return nil, err
+	}
+	sealed := k.Seal(plain, aadConsultation(consultationID))
+	clear(plain)
+	return sealed, nil
+}
+
 // queueLinkConsultation links a referral to the anonymous consultation it
-// followed, in a pipelined batch.
-func queueLinkConsultation(b *pgx.Batch, trajectoryID, consultationID string, at time.Time) {
-	b.Queue(`UPDATE trajectories SET consultation_id = $2 WHERE id = $1`, trajectoryID, consultationID)
-	b.Queue(`UPDATE consultations SET trajectory_id = $2, referred_at = $3
-		WHERE id = $1 AND trajectory_id IS NULL`, consultationID, trajectoryID, at)
+// followed, in a pipelined batch, and seals the consultation's text (read
+// when found, unlinked) under the trajectory's data key: from now on it is
+// about a family.
+func queueLinkConsultation(b *pgx.Batch, k *keys.DataKey, consultationID string, text consultationText, found bool, at time.Time) error {
+	b.Queue(`UPDATE trajectories SET consultation_id = $2 WHERE id = $1`, k.TrajectoryID, consultationID)
+	if !found {
+		return nil
+	}
+	sealed, err := sealConsultationText(k, consultationID, text)
+	if err != nil {
+		return err
+	}
+	b.Queue(`UPDATE consultations SET trajectory_id = $2, referred_at = $3, situation = NULL, advice = NULL, sealed_text = $4
+		WHERE id = $1 AND trajectory_id IS NULL`, consultationID, k.TrajectoryID, at, sealed)
+	return nil
 }
 
 // RecordCollectiveActivity stores an activity. The id is the caller's

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"elkgezin/keys"
 )
 
 // EmailStatus is where an email stands in the ledger.
@@ -59,17 +62,46 @@ type EmailRecord struct {
 //
 // The caller sends only when prior is pending: sent and unconfirmed are
 // settled, and committing means an earlier attempt may have got through.
+// An email of an erased trajectory (its key starts with the trajectory's
+// id) is refused with an error wrapping keys.ErrErased: its recipient and
+// subject would outlive the erasure.
 func (s *Store) BeginEmail(ctx context.Context, key, messageID, recipient, subject string) (prior EmailStatus, attempt int, err error) {
-	// The update changes only attempts, so the returned status is the one
-	// before this attempt.
-	err = s.pool.QueryRow(ctx, `
-		INSERT INTO outbound_emails AS e (key, message_id, recipient, subject, status, attempts)
-		VALUES ($1, $2, $3, $4, 'pending', 1)
-		ON CONFLICT (key) DO UPDATE SET attempts = e.attempts + 1, updated_at = now()
-		RETURNING e.status, e.attempts`,
-		key, messageID, recipient, subject).Scan(&prior, &attempt)
+	trajectoryID, _, _ := strings.Cut(key, "/")
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return "", 0, fmt.Errorf("begin email %s: %w", key, err)
+	}
+	// A connection given back inside the transaction (an error) is closed
+	// by the pool, never reused.
+	defer c.Release()
+	// One round trip. The data key's row is locked first: an erasure
+	// under way (which deletes it) is waited for, and the insert, a later
+	// statement, sees that it happened; an erasure that comes after waits
+	// for this row and clears it.
+	var b pgx.Batch
+	b.Queue("BEGIN")
+	b.Queue(`SELECT 1 FROM trajectory_keys WHERE trajectory_id = $1 FOR KEY SHARE`, trajectoryID)
+	// The update changes only attempts, so the returned status is the one
+	// before this attempt.
+	b.Queue(`
+		INSERT INTO outbound_emails AS e (key, message_id, recipient, subject, status, attempts)
+		SELECT $1, $2, $3, $4, 'pending', 1
+		WHERE NOT EXISTS (SELECT 1 FROM erased_trajectories WHERE trajectory_id = $5)
+		ON CONFLICT (key) DO UPDATE SET attempts = e.attempts + 1, updated_at = now()
+		RETURNING e.status, e.attempts`,
+		key, messageID, recipient, subject, trajectoryID).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&prior, &attempt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	b.Queue("COMMIT")
+	if err := c.SendBatch(ctx, &b).Close(); err != nil {
+		return "", 0, fmt.Errorf("begin email %s: %w", key, err)
+	}
+	if attempt == 0 {
+		return "", 0, fmt.Errorf("begin an email of %s: %w", trajectoryID, keys.ErrErased)
 	}
 	return prior, attempt, nil
 }
@@ -183,12 +215,14 @@ func (s *Store) Email(ctx context.Context, key string) (EmailRecord, error) {
 // EmailsInDoubt lists, oldest change first, the emails whose delivery no
 // mail server confirmed: unconfirmed ones, and committing ones last
 // changed before olderThan (a younger one may still be on its way). An
-// operator checks them against the mail server's log. At most limit rows.
+// operator checks them against the mail server's log. At most limit rows;
+// none of an erased trajectory.
 func (s *Store) EmailsInDoubt(ctx context.Context, olderThan time.Time, limit int) ([]EmailRecord, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT key, message_id, recipient, subject, status, attempts, first_attempt_at, committing_at, sent_at, updated_at
 		FROM outbound_emails
-		WHERE status = 'unconfirmed' OR (status = 'committing' AND updated_at < $1)
+		WHERE (status = 'unconfirmed' OR (status = 'committing' AND updated_at < $1))
+			AND message_id <> '' -- an erased trajectory's: nothing left to look up
 		ORDER BY updated_at, key
 		LIMIT $2`, olderThan, limit)
 	if err != nil {

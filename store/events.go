@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -132,15 +131,6 @@ func (s *Store) ListReferral(ctx context.Context, e trajectory.Event) error {
 // trajectory Temporal no longer holds. Its events never enter the log.
 var ErrForeignRun = fmt.Errorf("%w: of another workflow run than the trajectory's", ErrInvalidEvent)
 
-// causeOf is e's cause; an event from a workflow older than causes (an
-// activity scheduled before them and retried now) is named by its number.
-func causeOf(e trajectory.Event) (cause string, legacy bool) {
-	if e.Cause != "" {
-		return e.Cause, false
-	}
-	return "seq/" + strconv.FormatInt(e.Seq, 10), true
-}
-
 // recordEvent is RecordEvent; written says whether e was new to the log.
 func (s *Store) recordEvent(ctx context.Context, e trajectory.Event) (written bool, err error) {
 	if err := checkEvent(e); err != nil {
@@ -157,10 +147,15 @@ func (s *Store) recordEvent(ctx context.Context, e trajectory.Event) (written bo
 		return false, fmt.Errorf("record event %d (%s) of %s: seal detail: %w", e.Seq, e.Kind, e.TrajectoryID, err)
 	}
 	sum := e.Summary
+	if k == nil {
+		// A late event of an erased trajectory counts, but plans nothing:
+		// its next step would be a date of the family again.
+		sum.NextStep, sum.NextDueAt = "", nil
+	}
 	// An email_failed event marks the trajectory even when its summary
 	// (written by a workflow that predates the flag) does not.
 	emailFailed := sum.EmailFailed || e.Kind == trajectory.EventEmailFailed
-	cause, legacy := causeOf(e)
+	cause, plain, legacy := causeOf(k, e)
 	var previous string
 	if e.Referral != nil {
 		previous = e.Referral.PreviousTrajectoryID
@@ -168,7 +163,7 @@ func (s *Store) recordEvent(ctx context.Context, e trajectory.Event) (written bo
 	args := []any{e.TrajectoryID, e.Seq, e.Kind, e.Actor, e.At, reportableDetail(e.Kind, e.Detail), sealed,
 		sum.ProgrammeID, sum.ReferrerOrg, string(sum.Phase), sum.CoachID, sum.NextStep,
 		sum.NextDueAt, sum.Escalated, string(sum.CloseReason), sum.ReferredAt, emailFailed, coWorkers(sum),
-		actedByPerson(e.Actor), cause, legacy, e.FirstRunID, previous}
+		actedByPerson(e.Actor), cause, legacy, e.FirstRunID, previous, handoverService(e), plain}
 	var foreign bool
 	switch {
 	case e.Referral != nil:
@@ -205,15 +200,17 @@ func (s *Store) recordEvent(ctx context.Context, e trajectory.Event) (written bo
 	return written, nil
 }
 
-// storeBirth keeps a recorded birth with the trajectory: the date, and
-// the child among the family's children.
+// storeBirth keeps a recorded birth with the trajectory: the child among
+// the family's children (sealed; the date is the birth event's too), and
+// the month of birth in clear for reports.
 func storeBirth(ctx context.Context, tx pgx.Tx, k *keys.DataKey, e trajectory.Event) error {
 	born, err := trajectory.ParseDate(e.Detail["born_on"])
 	if err != nil {
 		// The date stays out of the error: it is personal data.
 		return fmt.Errorf("%w %d (%s) of %q: born_on is not a date", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_on = $2 WHERE id = $1`, e.TrajectoryID, born.Time); err != nil {
+	month := time.Date(born.Year(), born.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if _, err := tx.Exec(ctx, `UPDATE trajectories SET born_month = $2 WHERE id = $1`, e.TrajectoryID, month); err != nil {
 		return fmt.Errorf("store birth: %w", err)
 	}
 	err = updatePersonal(ctx, tx, k, e.TrajectoryID, func(p *personal) {
@@ -239,8 +236,10 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 	// closed by the pool, never reused: nothing half-done can commit.
 	defer c.Release()
 	var (
-		sealed []byte
-		first  pgx.Batch
+		sealed   []byte
+		consult  consultationText
+		consults bool
+		first    pgx.Batch
 	)
 	first.Queue("BEGIN")
 	first.Queue(recordEventSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&written, &foreign) })
@@ -250,33 +249,41 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 		}
 		return nil
 	})
+	if id := e.Referral.ConsultationID; id != "" && k != nil {
+		first.Queue(`SELECT situation, advice FROM consultations WHERE id = $1 AND trajectory_id IS NULL FOR UPDATE`, id).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&consult.Situation, &consult.Advice)
+			consults = err == nil
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return err
+		})
+	}
 	if err := c.SendBatch(ctx, &first).Close(); err != nil {
 		return false, false, fmt.Errorf("insert event: %w", err)
 	}
 	var second pgx.Batch
-	if written {
-		// Logged now (not before): store the referral with it.
+	if written && k != nil {
+		// Logged now (not before): store the referral with it, sealed.
+		// (An erased trajectory's referral keeps none of it.)
 		r := e.Referral
-		var due *time.Time
-		if !r.ExpectedDueDate.IsZero() {
-			due = &r.ExpectedDueDate.Time
+		family := r.Family
+		sealedNew, err := changePersonal(k, e.TrajectoryID, sealed, func(p *personal) {
+			p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
+			p.Children = append(slices.Clone(r.Children), p.Children...)
+			if !r.ExpectedDueDate.IsZero() {
+				due := r.ExpectedDueDate
+				p.ExpectedDueDate = &due
+			}
+		})
+		if err != nil {
+			return false, false, fmt.Errorf("store referral: %w", err)
 		}
-		personalSQL, personalArgs := `UPDATE trajectories SET expected_due_date = $2 WHERE id = $1`, []any{e.TrajectoryID, due}
-		if k != nil {
-			family := r.Family
-			sealedNew, err := changePersonal(k, e.TrajectoryID, sealed, func(p *personal) {
-				p.ReferrerReference, p.Family, p.Reason = r.Referrer.Reference, &family, r.Reason
-				p.Children = append(slices.Clone(r.Children), p.Children...)
-			})
-			if err != nil {
+		second.Queue(`UPDATE trajectories SET personal = $2 WHERE id = $1`, e.TrajectoryID, sealedNew)
+		if r.ConsultationID != "" {
+			if err := queueLinkConsultation(&second, k, r.ConsultationID, consult, consults, e.At); err != nil {
 				return false, false, fmt.Errorf("store referral: %w", err)
 			}
-			personalSQL = `UPDATE trajectories SET expected_due_date = $2, personal = $3 WHERE id = $1`
-			personalArgs = append(personalArgs, sealedNew)
-		}
-		second.Queue(personalSQL, personalArgs...)
-		if r.ConsultationID != "" {
-			queueLinkConsultation(&second, e.TrajectoryID, r.ConsultationID, e.At)
 		}
 	}
 	second.Queue("COMMIT")
@@ -294,10 +301,12 @@ func actedByPerson(actor string) bool {
 }
 
 // recordEventSQL appends an event unless its cause is in the log already
-// (or, for an event older than causes, $21, its number), or the trajectory
+// (or, for an event older than causes, $21, its number; or, written
+// before causes were tagged, its plain cause $25), or the trajectory
 // belongs to another workflow run than the event's ($22); only if it was
 // appended, it applies its summary to the read model unless the row is at
-// a later version, and, for an event a person caused ($19), appends the
+// a later version or erased, counts a handover to a service ($24) in its
+// programme's month, and, for an event a person caused ($19), appends the
 // action's entry to the audit log. It answers whether the event was
 // appended and whether it was refused as another run's. The writes are
 // one statement, so they commit together or not at all, in one round trip.
@@ -318,6 +327,7 @@ const recordEventSQL = `
 		SELECT $1, $2, $20, $3, $4, $5, $6, $7
 		WHERE NOT EXISTS (SELECT 1 FROM foreign_run)
 			AND NOT ($21 AND EXISTS (SELECT 1 FROM trajectory_events WHERE trajectory_id = $1 AND seq = $2))
+			AND NOT ($25 <> $20 AND EXISTS (SELECT 1 FROM trajectory_events WHERE trajectory_id = $1 AND cause = $25))
 		ON CONFLICT (trajectory_id, cause) DO NOTHING
 		RETURNING seq
 	), rm AS (
@@ -343,7 +353,15 @@ const recordEventSQL = `
 			co_workers   = excluded.co_workers,
 			first_run_id = coalesce(t.first_run_id, excluded.first_run_id),
 			previous_trajectory_id = coalesce(t.previous_trajectory_id, excluded.previous_trajectory_id)
-		WHERE (t.version, t.updated_at) < (excluded.version, excluded.updated_at)
+		WHERE NOT t.erased AND (t.version, t.updated_at) < (excluded.version, excluded.updated_at)
+		RETURNING 1
+	), hc AS (
+		INSERT INTO handover_counts AS h (programme_id, month, service, made, acknowledged)
+		SELECT $8, date_trunc('month', $5::timestamptz AT TIME ZONE 'UTC')::date, $24,
+			($3 = 'handover_requested')::int, ($3 = 'handover_acknowledged')::int
+		WHERE $24 <> '' AND EXISTS (SELECT 1 FROM ev)
+		ON CONFLICT (programme_id, month, service) DO UPDATE SET
+			made = h.made + excluded.made, acknowledged = h.acknowledged + excluded.acknowledged
 		RETURNING 1
 	), au AS (
 		INSERT INTO audit_log (actor, action, trajectory_id, outcome, detail)
@@ -407,6 +425,9 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 	var sealed []byte
 	var sealedEvents [][]byte
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// due and born are in clear columns only for trajectories the
+		// store has not sealed (see migration 0015); personal and the
+		// birth event hold them otherwise.
 		var due, born *time.Time
 		targets := append(t.summaryTargets(), &t.ReferrerReference, &t.Family, &t.Reason, &due, &born, &t.Children, &t.ConsultationID,
 			&t.PreviousTrajectoryID, &sealed)
@@ -448,7 +469,24 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 	if err != nil {
 		return Trajectory{}, fmt.Errorf("trajectory %s: %w", id, err)
 	}
+	if born := bornOn(t.Events); born != nil {
+		t.BornOn = born
+	}
 	return t, nil
+}
+
+// bornOn is the birth date the log's birth event records, if it is
+// readable (nil after an erasure).
+func bornOn(events []EventRow) *trajectory.Date {
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].Kind != trajectory.EventBirthRecorded {
+			continue
+		}
+		if d, err := trajectory.ParseDate(events[i].Detail["born_on"]); err == nil {
+			return &d
+		}
+	}
+	return nil
 }
 
 // Referred is what a referral sent again is answered with: the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -9,10 +10,17 @@ import (
 )
 
 // The queries of a report. $1 is the programme, $2 and $3 the period.
+// They read no family's dates: a birth is known by its month
+// (trajectories.born_month), a visit that fell due by its month, and
+// handovers are counted per month and service (handover_counts); a figure
+// counted by months counts those that begin in the period.
 const (
 	// cohortSQL: the trajectories referred in the period.
-	cohortSQL = `SELECT id, referrer_org, referred_at, born_on, consultation_id FROM trajectories
+	cohortSQL = `SELECT id, referrer_org, referred_at, born_month, consultation_id FROM trajectories
 		WHERE programme_id = $1 AND referred_at >= $2 AND referred_at < $3`
+	// monthSQL is the first instant (UTC) of a month the clear detail
+	// names by key.
+	monthSQL = `((%s->>'%s') || '-01')::timestamp AT TIME ZONE 'UTC'`
 	// periodEventsSQL: the events of the programme's trajectories in the period.
 	periodEventsSQL = `SELECT e.trajectory_id, e.kind, e.at, e.detail FROM trajectory_events e
 		JOIN trajectories t ON t.id = e.trajectory_id
@@ -85,7 +93,6 @@ func durations(ctx context.Context, tx pgx.Tx, r *ProgrammeReport, firstSQL stri
 func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	var done, intakes, planned, attended, completed, late int
 	closures, milestones := map[string]int{}, map[string]int{}
-	made, acked := map[string]int{}, map[string]int{}
 	err := rowsEach(ctx, tx, periodEventsSQL, r, func(row pgx.CollectableRow) error {
 		var id, kind string
 		var at time.Time
@@ -109,10 +116,6 @@ func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 			closures[detail["reason"]]++
 		case "milestone_reached":
 			milestones[detail["milestone"]]++
-		case "handover_requested":
-			made[detail["service"]]++
-		case "handover_acknowledged":
-			acked[detail["service"]]++
 		case "activity_attended":
 			attended++
 		}
@@ -121,30 +124,30 @@ func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	if err != nil {
 		return err
 	}
-	// A visit planned counts when it fell due in the period, before now and
-	// before the trajectory closed.
+	// A visit planned counts when the month it fell due in began in the
+	// period and before now, and the trajectory had not closed before.
+	due := fmt.Sprintf(monthSQL, "e.detail", "next_visit_due_month")
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM trajectory_events e JOIN trajectories t ON t.id = e.trajectory_id
-		WHERE t.programme_id = $1 AND e.kind IN ('intake_done', 'home_visit_done')
-		AND (e.detail->>'next_visit_due')::timestamptz >= $2 AND (e.detail->>'next_visit_due')::timestamptz < least($3, now())
+		WHERE t.programme_id = $1 AND e.kind IN ('intake_done', 'home_visit_done') AND e.detail ? 'next_visit_due_month'
+		AND `+due+` >= $2 AND `+due+` < least($3, now())
 		AND NOT EXISTS (SELECT 1 FROM trajectory_events c WHERE c.trajectory_id = e.trajectory_id AND c.kind = 'closed'
-			AND c.at <= (e.detail->>'next_visit_due')::timestamptz)`, r.ProgrammeID, r.From, r.To).Scan(&planned); err != nil {
+			AND c.at < `+due+`)`, r.ProgrammeID, r.From, r.To).Scan(&planned); err != nil {
 		return err
 	}
 	// A step done was escalated when the supervisor was alerted about it,
-	// as due at that instant.
+	// as due in that month.
 	var escalated int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (`+periodEventsSQL+`) x WHERE kind = ANY($4) AND detail ? 'step'
 		AND EXISTS (SELECT 1 FROM trajectory_events a WHERE a.trajectory_id = x.trajectory_id AND a.kind = 'alert_sent'
-			AND a.detail->>'step' = x.detail->>'step' AND a.detail->>'due_at' = x.detail->>'step_due_at' AND a.detail->>'to' = 'supervisor')`,
+			AND a.detail->>'step' = x.detail->>'step' AND a.detail->>'due_month' = x.detail->>'step_due_month' AND a.detail->>'to' = 'supervisor')`,
 		r.ProgrammeID, r.From, r.To, completionKinds).Scan(&escalated); err != nil {
 		return err
 	}
 	r.VisitsDone, r.VisitsPlanned = count(done), count(planned+intakes)
 	r.StepsLate, r.StepsEscalated = share(late, completed), share(escalated, completed)
 	r.ClosureReasons, r.Milestones, r.ActivitiesAttended = buckets(closures), buckets(milestones), count(attended)
-	r.Handovers = []ServiceHandovers{}
-	for _, b := range buckets(made) {
-		r.Handovers = append(r.Handovers, ServiceHandovers{Service: b.Key, Made: b.Count, Acknowledged: count(acked[b.Key])})
+	if err := fillHandovers(ctx, tx, r); err != nil {
+		return err
 	}
 	var consultations int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM consultations WHERE programme_id = $1 AND recorded_at >= $2 AND recorded_at < $3`,
@@ -155,17 +158,39 @@ func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	return nil
 }
 
+// fillHandovers counts the handovers made to each service, and those
+// acknowledged, in the months that begin in the period; a service appears
+// when handovers were made to it.
+func fillHandovers(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
+	r.Handovers = []ServiceHandovers{}
+	return rowsEach(ctx, tx, `SELECT service, sum(made), sum(acknowledged) FROM handover_counts
+		WHERE programme_id = $1 AND month::timestamp AT TIME ZONE 'UTC' >= $2 AND month::timestamp AT TIME ZONE 'UTC' < $3
+		GROUP BY service HAVING sum(made) > 0 ORDER BY service`, r, func(row pgx.CollectableRow) error {
+		var h ServiceHandovers
+		var made, acked int
+		if err := row.Scan(&h.Service, &made, &acked); err != nil {
+			return err
+		}
+		h.Made, h.Acknowledged = count(made), count(acked)
+		r.Handovers = append(r.Handovers, h)
+		return nil
+	})
+}
+
 // fillPerinatal: of the children born in the cohort who were six months old
 // by the end of the period, those whose trajectory was not closed before.
-// A birth counts when it was recorded before the period ended.
+// A birth is known by its month: a child is six months old in the sixth
+// month after it, counts once that month is over, and was followed unless
+// its trajectory closed before that month. A birth counts when it was
+// recorded before the period ended.
 func fillPerinatal(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	var born, reached, followed int
-	err := tx.QueryRow(ctx, `SELECT count(born_on),
-			count(*) FILTER (WHERE born_on + interval '6 months' <= $3),
-			count(*) FILTER (WHERE born_on + interval '6 months' <= $3 AND NOT EXISTS (
+	err := tx.QueryRow(ctx, `SELECT count(born_month),
+			count(*) FILTER (WHERE (born_month + interval '7 months') AT TIME ZONE 'UTC' <= $3),
+			count(*) FILTER (WHERE (born_month + interval '7 months') AT TIME ZONE 'UTC' <= $3 AND NOT EXISTS (
 				SELECT 1 FROM trajectory_events e WHERE e.trajectory_id = c.id AND e.kind = 'closed'
-				AND e.at < c.born_on + interval '6 months'))
-		FROM (`+cohortSQL+`) c WHERE born_on IS NOT NULL AND EXISTS (
+				AND e.at < (c.born_month + interval '6 months') AT TIME ZONE 'UTC'))
+		FROM (`+cohortSQL+`) c WHERE born_month IS NOT NULL AND EXISTS (
 			SELECT 1 FROM trajectory_events b WHERE b.trajectory_id = c.id AND b.kind = 'birth_recorded' AND b.at < $3)`,
 		r.ProgrammeID, r.From, r.To).Scan(&born, &reached, &followed)
 	if err != nil || born == 0 {

@@ -39,7 +39,7 @@ func (s *Store) ExpiredNotErased(ctx context.Context, cutoffs []RetentionCutoff,
 		SELECT t.id, t.programme_id, closed.at
 		FROM trajectories t
 		JOIN unnest($1::text[], $2::timestamptz[]) AS r(programme_id, closed_by) ON r.programme_id = t.programme_id
-		JOIN trajectory_keys k ON k.trajectory_id = t.id AND k.erased_at IS NULL
+		JOIN trajectory_keys k ON k.trajectory_id = t.id
 		CROSS JOIN LATERAL (
 			SELECT min(e.at) AS at FROM trajectory_events e WHERE e.trajectory_id = t.id AND e.kind = 'closed'
 		) closed

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,6 +35,7 @@ type personal struct {
 	Family            *trajectory.Family `json:"family,omitempty"`
 	Reason            string             `json:"reason,omitempty"`
 	Children          []trajectory.Child `json:"children,omitempty"`
+	ExpectedDueDate   *trajectory.Date   `json:"expected_due_date,omitempty"`
 }
 
 // Additional data of each sealed column: a ciphertext moved elsewhere does not open.
@@ -161,6 +164,9 @@ func (s *Store) unsealTrajectory(ctx context.Context, t *Trajectory, sealed []by
 		}
 		t.ReferrerReference, t.Family, t.Reason = p.ReferrerReference, p.Family, p.Reason
 		t.Children = append(p.Children, t.Children...)
+		if p.ExpectedDueDate != nil {
+			t.ExpectedDueDate = p.ExpectedDueDate
+		}
 	}
 	for i, se := range sealedEvents {
 		if se == nil {
@@ -179,29 +185,66 @@ func (s *Store) unsealTrajectory(ctx context.Context, t *Trajectory, sealed []by
 	return nil
 }
 
-// reportableKeys are the parts of an event's detail that hold no personal
-// data (ids, codes, instants of steps) and that the reports count: they
-// stay in the clear detail column beside the sealed whole, so a report
-// needs no key and an erased trajectory still counts. Free text (notes, a
-// closure's text, a handover's reason), names and birth dates are sealed
-// only.
-var reportableKeys = []string{"step", "step_due_at", "late", "due_at", "to", "done_at", "next_visit_due",
-	"milestone", "service", "handover", "visit", "coach", "previous_coach", "notice"}
+// The clear copy of an event's detail (the detail column) is what reports
+// count without a key, also after an erasure. It holds codes (steps,
+// flags, milestones, handover and visit numbers, staff ids, reasons that
+// are codes) and months, never a family's dates or services: a step's due
+// instant is, for a pregnancy, the due date or the birth plus a known
+// delay, and a handover's service is a place the family can be found.
+// Free text (notes, a closure's text, a handover's reason), names, dates
+// of birth, visits and milestones and the services are in the sealed
+// detail only.
 
-// codeKeys are keys that hold a code for these event kinds only (for
-// others the same key is free text).
-var codeKeys = map[string][]string{
+// clearKeys stay as they are.
+var clearKeys = []string{"step", "late", "milestone", "handover", "visit", "coach", "previous_coach", "notice"}
+
+// kindKeys stay as they are for these kinds only: codes here, free text
+// elsewhere; and the intake's date, which the time to intake is counted
+// from (a date of elkgezin's work with the family, not one the family is
+// known by).
+var kindKeys = map[string][]string{
 	trajectory.EventClosed:      {"reason"},
 	trajectory.EventEmailFailed: {"reason", "kind"},
+	trajectory.EventIntakeDone:  {"done_at"},
 }
+
+// monthKeys are instants kept as their month (UTC, "2006-01") under
+// another key: a report counts visits that fell due and alerts about a
+// step by the month.
+var monthKeys = map[string]string{"step_due_at": "step_due_month", "due_at": "due_month", "next_visit_due": "next_visit_due_month"}
 
 // reportableDetail is the part of detail that stays in clear.
 func reportableDetail(kind string, detail map[string]string) map[string]string {
 	clear := map[string]string{}
 	for k, v := range detail {
-		if slices.Contains(reportableKeys, k) || slices.Contains(codeKeys[kind], k) {
+		switch {
+		case slices.Contains(clearKeys, k) || slices.Contains(kindKeys[kind], k):
 			clear[k] = v
+		case k == "to":
+			// A recipient is staff (an id) or a service, which is kept
+			// as its role only.
+			if role, _, _ := strings.Cut(v, ":"); role == string(trajectory.RoleService) {
+				v = role
+			}
+			clear[k] = v
+		case monthKeys[k] != "":
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				clear[monthKeys[k]] = t.UTC().Format(monthLayout)
+			}
 		}
 	}
 	return clear
+}
+
+// monthLayout is how the clear detail writes a month.
+const monthLayout = "2006-01"
+
+// handoverService is the service of a handover event, which its
+// programme's count of handovers by month and service takes; "" for
+// other events.
+func handoverService(e trajectory.Event) string {
+	if e.Kind == trajectory.EventHandoverRequested || e.Kind == trajectory.EventHandoverAcknowledged {
+		return e.Detail["service"]
+	}
+	return ""
 }

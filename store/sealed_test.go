@@ -46,11 +46,11 @@ func TestPersonalDataIsSealedAndErasureShredsIt(t *testing.T) {
 		t.Fatalf("decrypted trajectory: %+v", got)
 	}
 
-	erased, err := s.Vault().Erase(t.Context(), ref.TrajectoryID)
+	erased, err := s.Erase(t.Context(), ref.TrajectoryID)
 	if err != nil || !erased {
 		t.Fatalf("erase: %v, %v", erased, err)
 	}
-	if again, err := s.Vault().Erase(t.Context(), ref.TrajectoryID); err != nil || again {
+	if again, err := s.Erase(t.Context(), ref.TrajectoryID); err != nil || again {
 		t.Errorf("second erase: %v, %v; want no error, nothing erased", again, err)
 	}
 	// Another process, with no key in memory, reads the same rows.
@@ -66,16 +66,22 @@ func TestPersonalDataIsSealedAndErasureShredsIt(t *testing.T) {
 	if got.Phase != trajectory.PhaseIntakeDone || len(got.Events) != 2 || !got.ReferredAt.Equal(at) {
 		t.Errorf("after erasure: phase %s, %d events, referred %s; want them kept", got.Phase, len(got.Events), got.ReferredAt)
 	}
-	// A late event of an erased trajectory is counted, without its detail;
-	// no new data key replaces the destroyed one.
-	late := nextEvent(visit, trajectory.EventVisitDone, nil)
+	// A late event of an erased trajectory is counted, without its detail,
+	// once; no new data key replaces the destroyed one, and the read model
+	// stays as the erasure left it.
+	late := nextEvent(visit, trajectory.EventVisitDone, func(sum *trajectory.Summary) { sum.Phase = trajectory.PhaseInSupport })
 	late.Detail = map[string]string{"note": "late"}
-	record(t, other, late)
+	due := late.At.Add(24 * time.Hour)
+	late.Summary.NextStep, late.Summary.NextDueAt = "home_visit-2", &due
+	record(t, other, late, late)
 	if _, err := other.Vault().Key(t.Context(), ref.TrajectoryID); err == nil {
 		t.Error("a data key exists again after erasure")
 	}
 	if n, _ := other.CountEvents(t.Context(), ref.TrajectoryID, ""); n != 3 {
 		t.Errorf("%d events, want 3", n)
+	}
+	if got, err := other.Trajectory(t.Context(), ref.TrajectoryID); err != nil || got.Phase != trajectory.PhaseIntakeDone || got.NextDueAt != nil {
+		t.Errorf("after a late event: phase %s, next due %v (%v); want the read model as the erasure left it", got.Phase, got.NextDueAt, err)
 	}
 }
 

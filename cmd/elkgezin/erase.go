@@ -57,7 +57,7 @@ func runErase(ctx context.Context, cfg config.Config, args []string, stdout io.W
 		return err
 	}
 	defer tc.Close()
-	eraser := retention.Eraser{Temporal: tc, Store: st}
+	eraser := retention.Eraser{Temporal: tc, Namespace: cfg.Temporal.Namespace, Store: st}
 	erased, err := eraser.Erase(ctx, *id)
 	if err != nil {
 		return err

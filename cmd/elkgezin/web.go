@@ -52,7 +52,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Sessions:   sessions,
 		Audit:      p.store,
 		DataKeys:   p.store.Vault(),
-		Eraser:     retention.Eraser{Temporal: p.temporal, Store: p.store},
+		Eraser:     retention.Eraser{Temporal: p.temporal, Namespace: cfg.Temporal.Namespace, Store: p.store},
 		// The Temporal UI decodes payloads here, for supervisors only,
 		// and only of their own programmes' trajectories.
 		Codec: payloadcodec.NewScopedHandler(payloadcodec.NewCodec(p.keys.payloads).WithDataKeys(p.store.Vault()),

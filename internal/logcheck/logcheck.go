@@ -31,11 +31,19 @@ type Querier interface {
 
 // Checker reads histories from Temporal, decodes their payloads with
 // Codec (the payload codec with the trajectories' data keys) and the log
-// from DB.
+// from DB. Causes names each cause of the history as the log keeps it (a
+// tag under the trajectory's data key: *store.Store); nil compares them
+// as they are.
 type Checker struct {
 	Temporal client.Client
 	Codec    converter.PayloadCodec
 	DB       Querier
+	Causes   CauseNamer
+}
+
+// CauseNamer says how a trajectory's log keeps a cause.
+type CauseNamer interface {
+	StoredCause(ctx context.Context, trajectoryID, cause string) (string, error)
 }
 
 // Entry is one event, as the history recorded it or the log holds it.
@@ -175,6 +183,14 @@ func (c Checker) History(ctx context.Context, id string) ([]Entry, error) {
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
 				run = ev.GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 			}
+		}
+	}
+	for i := range entries {
+		if c.Causes == nil {
+			break
+		}
+		if entries[i].Cause, err = c.Causes.StoredCause(ctx, id, entries[i].Cause); err != nil {
+			return nil, fmt.Errorf("%s: the cause of event %d as the log keeps it: %w", id, entries[i].Seq, err)
 		}
 	}
 	return entries, nil
