@@ -16,7 +16,7 @@ import (
 
 // What releases before data keys wrote in clear, as the partial indexes
 // of migration 0016 say it (the same predicates, so that a look reads
-// only what is left to seal).
+// little beyond what is left to seal).
 const (
 	clearColumnsSQL = `(referrer_reference IS NOT NULL OR family IS NOT NULL OR reason IS NOT NULL
         OR children <> '[]'::jsonb OR expected_due_date IS NOT NULL OR born_on IS NOT NULL)`

@@ -6,8 +6,9 @@
 -- Sealing needs each trajectory's data key, which SQL cannot reach: the
 -- worker does it when it starts (store.SealClearFields), trajectory by
 -- trajectory, making the key of those that have none. These indexes hold
--- exactly what is left to do, so that the worker's look costs nothing
--- once everything is sealed; store/sealold.go repeats their predicates.
+-- what is left to do (and the events of erased trajectories, whose clear
+-- detail is cut below), so that the worker's look costs little once
+-- everything is sealed; store/sealold.go repeats their predicates.
 CREATE INDEX trajectories_clear_idx ON trajectories (id)
     WHERE referrer_reference IS NOT NULL OR family IS NOT NULL OR reason IS NOT NULL
         OR children <> '[]'::jsonb OR expected_due_date IS NOT NULL OR born_on IS NOT NULL;
