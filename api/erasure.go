@@ -93,7 +93,7 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, retention.ErrNotErasable):
 		noteOutcome(r, store.OutcomeNotFound)
 		writeError(w, http.StatusNotFound, "nothing to erase",
-			"this trajectory has no data key: it does not exist, or it was referred before envelope encryption (see README, Personal data)")
+			"this trajectory does not exist")
 		return
 	case unavailable(r.Context(), err):
 		writeError(w, http.StatusServiceUnavailable, "service unavailable", "the erasure could not be completed; retry (it is safe to repeat)")

@@ -38,8 +38,8 @@ type Eraser struct {
 	Store     *store.Store // opened WithKeys
 }
 
-// ErrNotErasable: the trajectory has no data key (unknown, or referred
-// before envelope encryption); nothing can be shredded.
+// ErrNotErasable: the trajectory has no data key, since elkgezin never
+// recorded it; nothing can be shredded.
 var ErrNotErasable = errors.New("the trajectory has no data key to destroy")
 
 // Erase ends the trajectory's workflow if it still runs (it could not
@@ -75,11 +75,16 @@ func (e Eraser) EraseAudited(ctx context.Context, actor, trajectoryID, why strin
 }
 
 // end checks that the trajectory has a key to destroy (or had one), ends
-// its workflow if it runs and deletes its executions.
+// its workflow if it runs and deletes its executions. A trajectory
+// referred before data keys that no worker has sealed yet is sealed
+// first, and so gets its key.
 func (e Eraser) end(ctx context.Context, trajectoryID string) error {
 	vault := e.Store.Vault()
 	if vault == nil {
 		return store.ErrNoKeys
+	}
+	if _, err := e.Store.SealTrajectory(ctx, trajectoryID); err != nil {
+		return fmt.Errorf("erase %s: seal what is in clear first: %w", trajectoryID, err)
 	}
 	if _, err := vault.Programme(ctx, trajectoryID); err != nil {
 		if errors.Is(err, keys.ErrNoKey) {

@@ -95,3 +95,29 @@ func waitFor(t *testing.T, what string, done func() bool) {
 		}
 	}
 }
+
+// TestATrajectoryReferredBeforeDataKeysIsErasable: a trajectory written
+// before data keys that no worker has sealed yet is sealed (its key made)
+// and erased, leaving its clear columns empty; an id elkgezin never
+// recorded is not erasable.
+func TestATrajectoryReferredBeforeDataKeysIsErasable(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO trajectories (id, programme_id, referrer_org, referrer_reference, family, reason,
+			phase, referred_at, updated_at, version)
+		VALUES ('tr-before-keys', 'p1', 'org', 'PV/2024/000001', '{"contact_name": "Oud Gezin"}', 'oude reden', 'closed', now(), now(), 1)`); err != nil {
+		t.Fatal(err)
+	}
+	e := Eraser{Temporal: temporalClient, Store: st}
+	if erased, err := e.Erase(ctx, "tr-before-keys"); err != nil || !erased {
+		t.Fatalf("erase: %v, %v", erased, err)
+	}
+	var left bool
+	if err := st.Pool().QueryRow(ctx, `SELECT family IS NOT NULL OR reason IS NOT NULL OR referrer_reference IS NOT NULL OR personal IS NOT NULL
+		FROM trajectories WHERE id = 'tr-before-keys'`).Scan(&left); err != nil || left {
+		t.Errorf("after the erasure the read model keeps personal data (%v)", err)
+	}
+	if _, err := e.Erase(ctx, "tr-never-recorded"); !errors.Is(err, ErrNotErasable) {
+		t.Errorf("erase an unknown trajectory: %v; want ErrNotErasable", err)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -9,10 +10,13 @@ import (
 // Erase erases a trajectory in PostgreSQL: it destroys its data key
 // (keys.Vault.EraseWith: the row is deleted), which leaves everything
 // sealed under it unreadable, and clears, in the same transaction, what
-// stays in clear columns while a trajectory runs (clearErasedSQL). It
-// reports whether this call erased it (false: erased before); an error
-// wrapping keys.ErrNoKey when the trajectory has no data key. Its
-// Temporal executions are retention.Eraser's.
+// stays in clear columns while a trajectory runs (clearErasedSQL). What
+// an earlier release left in clear, which the log's trigger keeps from
+// being cleared, is sealed first (sealTrajectory; a trajectory written
+// before data keys gets its key for that). It reports whether this call
+// erased it (false: erased before); an error wrapping keys.ErrNoKey when
+// elkgezin never recorded the trajectory. Its Temporal executions are
+// retention.Eraser's.
 func (s *Store) Erase(ctx context.Context, trajectoryID string) (bool, error) {
 	return s.erase(ctx, trajectoryID, nil)
 }
@@ -30,6 +34,9 @@ func (s *Store) EraseAudited(ctx context.Context, trajectoryID string, e AuditEn
 func (s *Store) erase(ctx context.Context, trajectoryID string, audit *AuditEntry) (bool, error) {
 	if s.vault == nil {
 		return false, ErrNoKeys
+	}
+	if _, err := s.sealTrajectory(ctx, trajectoryID); err != nil {
+		return false, fmt.Errorf("erase %s: seal what is in clear first: %w", trajectoryID, err)
 	}
 	var erased bool
 	err := s.withAuditPartition(ctx, func() error {

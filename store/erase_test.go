@@ -93,7 +93,7 @@ func TestErasureClearsWhatStaysInClear(t *testing.T) {
 // TestSealClearFieldsSealsWhatTheMigrationLeft: a due date and a linked
 // consultation's text that a release before 0015 wrote in clear are
 // sealed under the trajectory's data key, once; a trajectory without a
-// data key keeps its (a later migration's).
+// data key gets one, and its are sealed under it.
 func TestSealClearFieldsSealsWhatTheMigrationLeft(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
@@ -115,7 +115,7 @@ func TestSealClearFieldsSealsWhatTheMigrationLeft(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i, want := range []int{2, 0} {
+	for i, want := range []int{4, 0} {
 		if n, err := s.SealClearFields(ctx); err != nil || n != want {
 			t.Fatalf("call %d: %d sealed (%v), want %d", i+1, n, err, want)
 		}
@@ -135,6 +135,12 @@ func TestSealClearFieldsSealsWhatTheMigrationLeft(t *testing.T) {
 		t.Errorf("consultation after sealing: %+v (%v)", c, err)
 	}
 	if c, err := s.Consultation(ctx, "co-legacy"); err != nil || c.Situation != "oud" {
-		t.Errorf("a consultation of a trajectory without key: %+v (%v); want it as it was", c, err)
+		t.Errorf("a consultation of a trajectory that had no key: %+v (%v)", c, err)
+	}
+	if raw := rawRows(t, s, "tr-legacy"); strings.Contains(raw, "2027-05-01") {
+		t.Errorf("a trajectory that had no key, in clear after sealing: %s", raw)
+	}
+	if got, err := s.Trajectory(ctx, "tr-legacy"); err != nil || got.ExpectedDueDate == nil || got.ExpectedDueDate.String() != "2027-05-01" {
+		t.Errorf("due date of a trajectory that had no key, after sealing: %+v (%v)", got.ExpectedDueDate, err)
 	}
 }

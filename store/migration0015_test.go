@@ -19,6 +19,15 @@ func migrateTo(t *testing.T, url string, version int) *pgxpool.Pool {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	migrateBefore(t, pool, version)
+	return pool
+}
+
+// migrateBefore applies the migrations before version that the database
+// has not seen, as the releases before it did: a test writes what a
+// release wrote at each schema, then migrates on.
+func migrateBefore(t *testing.T, pool *pgxpool.Pool, version int) {
+	t.Helper()
 	migrations, err := loadMigrations()
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +39,6 @@ func migrateTo(t *testing.T, url string, version int) *pgxpool.Pool {
 			}
 		}
 	}
-	return pool
 }
 
 // before0015 is a database as 0014 left it: a trajectory with a data key

@@ -195,8 +195,10 @@ func (s *Store) unsealTrajectory(ctx context.Context, t *Trajectory, sealed []by
 // of birth, visits and milestones and the services are in the sealed
 // detail only.
 
-// clearKeys stay as they are.
-var clearKeys = []string{"step", "late", "milestone", "handover", "visit", "coach", "previous_coach", "notice"}
+// clearKeys stay as they are; so do the months of monthKeys, so that a
+// detail cut twice (an erased trajectory's, see sealEvents) keeps them.
+var clearKeys = []string{"step", "late", "milestone", "handover", "visit", "coach", "previous_coach", "notice",
+	"step_due_month", "due_month", "next_visit_due_month"}
 
 // kindKeys stay as they are for these kinds only: codes here, free text
 // elsewhere; and the intake's date, which the time to intake is counted

@@ -215,13 +215,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	if vault != nil {
-		// What migration 0015 could not seal without the data keys; once
-		// done, a query that finds nothing.
+		// What earlier releases left in clear and migrations could not
+		// seal without the data keys; once done, a look that finds nothing.
 		switch n, err := cfg.Store.SealClearFields(ctx); {
 		case err != nil:
-			cfg.Logger.Warn("fields left in clear by migration 0015 not sealed; the next start tries again", "sealed", n, "error", err)
+			cfg.Logger.Warn("data left in clear by earlier releases not all sealed; the next start tries again", "sealed", n, "error", err)
 		case n > 0:
-			cfg.Logger.Info("fields left in clear by migration 0015 sealed", "sealed", n)
+			cfg.Logger.Info("data left in clear by earlier releases sealed", "sealed", n)
 		}
 	}
 	if cfg.RetentionEvery > 0 {

@@ -91,8 +91,8 @@ var Columns = map[string]Class{
 	"trajectories.first_run_id": Code, "trajectories.previous_trajectory_id": Code, "trajectories.erased": Code,
 	"trajectories.personal":   Sealed,
 	"trajectories.born_month": Coarse,
-	// Clear only in rows written before data keys (and due dates until the
-	// worker seals them); the next step, for lists, while it runs.
+	// Clear only in rows an earlier release wrote, until the worker seals
+	// them (store.SealClearFields); the next step, for lists, while it runs.
 	"trajectories.referrer_reference": Cleared, "trajectories.family": Cleared, "trajectories.reason": Cleared,
 	"trajectories.children": Cleared, "trajectories.expected_due_date": Cleared, "trajectories.born_on": Cleared,
 	"trajectories.next_step": Cleared, "trajectories.next_due_at": Cleared,
@@ -174,6 +174,10 @@ type Values struct {
 var dateFormats = []string{"2006-01-02", "20060102", "02/01/2006", "02-01-2006", "02.01.2006", "2/1/2006"}
 
 var dutchMonths = []string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"}
+
+// Strings is every text searched for, the dates written out in every way
+// they are written included: what to look for in a dump of the database.
+func (v Values) Strings() []string { return v.texts() }
 
 // texts is every text searched for, the dates written out included.
 func (v Values) texts() []string {
