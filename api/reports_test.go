@@ -45,28 +45,39 @@ func TestReportCSVWritesSuppressedAlike(t *testing.T) {
 	}
 }
 
-// TestReportPeriodRefused: a period that is not whole months that have
-// ended is refused with 400 naming the field, so that no two reports
-// differ by a day; whole months are answered.
+// TestReportPeriodRefused: a period that is not one calendar quarter or
+// one calendar year that has ended is refused with 400 naming the field,
+// so that no two reports differ by a month or a day; quarters and years
+// are answered.
 func TestReportPeriodRefused(t *testing.T) {
 	w := newWorld(t)
-	y, m, _ := time.Now().UTC().Date()
-	thisMonth := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Now().UTC()
+	thisQuarter := time.Date(now.Year(), now.Month()-(now.Month()-1)%3, 1, 0, 0, 0, 0, time.UTC)
+	thisYear := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	period := func(from, to time.Time) string {
+		return "from=" + from.Format(time.DateOnly) + "&to=" + to.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
 	for _, c := range []struct {
 		query  string
 		status int
 		fields []string
 	}{
 		{"from=2025-01-01&to=2025-03-31", http.StatusOK, nil},
-		{"from=2025-01-01&to=2025-03-31&format=csv", http.StatusOK, nil},
-		// One day more or less than whole months.
+		{"from=2025-10-01&to=2025-12-31&format=csv", http.StatusOK, nil},
+		{"from=2025-01-01&to=2025-12-31", http.StatusOK, nil},
+		// A month, a half year, two quarters.
+		{"from=2025-03-01&to=2025-03-31", http.StatusBadRequest, []string{"from"}},
+		{"from=2025-01-01&to=2025-06-30", http.StatusBadRequest, []string{"to"}},
+		{"from=2025-04-01&to=2025-09-30", http.StatusBadRequest, []string{"to"}},
+		// One day more or less than a quarter.
 		{"from=2025-01-01&to=2025-03-30", http.StatusBadRequest, []string{"to"}},
 		{"from=2025-01-01&to=2025-04-01", http.StatusBadRequest, []string{"to"}},
 		{"from=2025-01-02&to=2025-03-31", http.StatusBadRequest, []string{"from"}},
 		{"from=2024-12-31&to=2025-03-31", http.StatusBadRequest, []string{"from"}},
-		// This month is under way.
-		{"from=" + thisMonth.Format(time.DateOnly) + "&to=" + thisMonth.AddDate(0, 1, -1).Format(time.DateOnly), http.StatusBadRequest, []string{"to"}},
-		{"from=2025-03-01&to=2025-01-31", http.StatusBadRequest, []string{"to"}},
+		// This quarter and this year are under way.
+		{period(thisQuarter, thisQuarter.AddDate(0, 3, 0)), http.StatusBadRequest, []string{"to"}},
+		{period(thisYear, thisYear.AddDate(1, 0, 0)), http.StatusBadRequest, []string{"to"}},
+		{"from=2025-04-01&to=2025-03-31", http.StatusBadRequest, []string{"to"}},
 		{"to=2025-03-31", http.StatusBadRequest, []string{"from"}},
 		{"from=2025-01-01&to=2025-03-31&format=xml", http.StatusBadRequest, []string{"format"}},
 		{"from=2025-01-15&to=2025-01-16&format=xml", http.StatusBadRequest, []string{"from", "to", "format"}},

@@ -126,7 +126,7 @@ type ProgrammeReport struct {
 
 // Report computes a report per programme (programmeIDs nil: every
 // programme with a trajectory or consultation in the store) over the
-// period, which must be whole months that have ended (ReportPeriod).
+// period, which must be a quarter or a year that has ended (ReportPeriod).
 func (s *Store) Report(ctx context.Context, programmeIDs []string, p Period) ([]ProgrammeReport, error) {
 	from, to := p.From, p.To
 	if e := p.problems(time.Now()); len(e) > 0 {
