@@ -1,5 +1,7 @@
 package store
 
+import "slices"
+
 // Suppressing a small count alone is not enough: where the report also
 // publishes the total it is part of, the total less the published parts
 // gives it back (referred 12 beside one organisation's 8 and another's 3).
@@ -58,13 +60,50 @@ func (r *ProgrammeReport) relations() []relation {
 }
 
 // protect suppresses cells until no relation gives a hidden count back,
-// then publishes each share whose part and whole are both published.
+// alone or taken together, then publishes each share whose part and whole
+// are both published.
 func (r *ProgrammeReport) protect() {
-	suppressComplements(r.relations())
+	protect(r.relations())
 	for _, s := range []*Share{&r.StepsLate, &r.StepsEscalated, r.FollowedToSixMonths} {
 		if s != nil {
 			s.publish()
 		}
+	}
+}
+
+// protect suppresses cells until a reader of all the relations computes no
+// small count from them: cell by cell through each relation, then, for
+// what the relations give taken together (report_audit.go), the smallest
+// cell that may still be suppressed of the relations that give it, and
+// again. Should none be left, every cell is suppressed.
+func protect(rels []relation) {
+	for {
+		suppressComplements(rels)
+		r := newReader(rels)
+		found := r.disclosures(1)
+		if len(found) == 0 && !r.overflow {
+			return
+		}
+		var next *Count
+		for g, rel := range rels {
+			if r.overflow || !found[0].from.has(g) {
+				continue
+			}
+			for _, c := range append(slices.Clone(rel.parts), rel.total) {
+				if !c.Suppressed && c.N != 0 && (next == nil || c.N < next.N) {
+					next = c
+				}
+			}
+		}
+		if next == nil {
+			for _, rel := range rels {
+				for _, c := range append(slices.Clone(rel.parts), rel.total) {
+					c.Suppressed = c.Suppressed || c.N != 0
+				}
+			}
+			return
+		}
+		next.Suppressed = true
 	}
 }
 

@@ -106,7 +106,7 @@ func remainderCases(rem int) []struct {
 func TestRemaindersGiveNothingBack(t *testing.T) {
 	r := baseline().figures()
 	r.protect()
-	walkReport(&r, func(path string, c *Count) {
+	walkReport(&r, "report", func(path string, c *Count) {
 		if c.Suppressed {
 			t.Errorf("baseline: %s suppressed, with nothing small to protect", path)
 		}
@@ -159,8 +159,8 @@ func TestRemaindersOverGeneratedTrajectories(t *testing.T) {
 		p := programmes[i]
 		want := p.cohort.figures()
 		var got, wanted []string
-		walkReport(&r, func(path string, c *Count) { got = append(got, fmt.Sprintf("%s=%d", path, c.N)) }, nil, nil)
-		walkReport(&want, func(path string, c *Count) { wanted = append(wanted, fmt.Sprintf("%s=%d", path, c.N)) }, nil, nil)
+		walkReport(&r, "report", func(path string, c *Count) { got = append(got, fmt.Sprintf("%s=%d", path, c.N)) }, nil, nil)
+		walkReport(&want, "report", func(path string, c *Count) { wanted = append(wanted, fmt.Sprintf("%s=%d", path, c.N)) }, nil, nil)
 		if !slices.Equal(got, wanted) {
 			t.Errorf("%s, %d over: report counts\n%v\nwant\n%v", p.relation, p.rem, got, wanted)
 		}
