@@ -2,12 +2,14 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"elkgezin/store"
+	"elkgezin/trajectory"
 )
 
 // TestReportCSVWritesSuppressedAlike: a small count and a larger one
@@ -102,5 +104,83 @@ func TestReportPeriodRefused(t *testing.T) {
 				t.Errorf("%s: %+v does not name %s", c.query, e, f)
 			}
 		}
+	}
+}
+
+// TestReportOfAYearAndItsQuarters asks the API for the report of 2025 and
+// of each of its quarters, one request each: two families referred by
+// org-b in the second quarter are suppressed there, and no organisation's
+// count is hidden in one of the five reports alone (the other four would
+// give it back by subtraction); the year's families are its quarters'
+// added up, and asking again gives the same answer.
+func TestReportOfAYearAndItsQuarters(t *testing.T) {
+	w := newWorld(t)
+	quarters := []string{"2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"}
+	referred := [4]map[string]int{{"org-a": 10, "org-b": 10}, {"org-a": 10, "org-b": 2}, {"org-a": 10, "org-b": 10}, {"org-a": 10, "org-b": 10}}
+	for q, start := range quarters {
+		from, _ := time.Parse(time.DateOnly, start)
+		for org, n := range referred[q] {
+			for i := range n {
+				at := from.AddDate(0, 0, 4).Add(time.Duration(i) * time.Hour)
+				id := fmt.Sprintf("report-%d-%s-%02d", q, org, i)
+				if err := w.store.RecordEvent(t.Context(), trajectory.Event{TrajectoryID: id, Seq: 1, Kind: trajectory.EventReferred, Actor: "partner", At: at,
+					Summary: trajectory.Summary{ProgrammeID: "test-seconds", ReferrerOrg: org, Phase: trajectory.PhaseReferred, ReferredAt: at}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	type report struct {
+		Referred   *int `json:"referred"`
+		ReferredBy []struct {
+			Key   string `json:"key"`
+			Count *int   `json:"count"`
+		} `json:"referred_by"`
+	}
+	get := func(from, to string) (report, string) {
+		t.Helper()
+		status, body := w.do(t, "supervisor", http.MethodGet, "/v1/reports/programmes/test-seconds?from="+from+"&to="+to, "")
+		var r report
+		if status != http.StatusOK || json.Unmarshal(body, &r) != nil {
+			t.Fatalf("%s to %s: %d %s", from, to, status, body)
+		}
+		return r, string(body)
+	}
+	year, body := get("2025-01-01", "2025-12-31")
+	if _, again := get("2025-01-01", "2025-12-31"); again != body {
+		t.Errorf("the year asked twice:\n%s\n%s", body, again)
+	}
+	hidden := map[string]int{}
+	note := func(r report) {
+		for _, b := range r.ReferredBy {
+			if b.Count == nil {
+				hidden[b.Key]++
+			}
+		}
+	}
+	note(year)
+	sum := 0
+	for q, from := range quarters {
+		to := []string{"2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"}[q]
+		r, _ := get(from, to)
+		note(r)
+		if r.Referred == nil {
+			t.Fatalf("%s: families referred suppressed: %+v", from, r)
+		}
+		sum += *r.Referred
+		if q == 1 && (len(r.ReferredBy) != 2 || r.ReferredBy[1].Count != nil) {
+			t.Errorf("second quarter: %+v, want org-b's 2 suppressed", r)
+		}
+	}
+	if year.Referred == nil || *year.Referred != sum || sum != 72 {
+		t.Errorf("the year's families %v, its quarters' %d, want 72", year.Referred, sum)
+	}
+	for org, n := range hidden {
+		if n == 1 {
+			t.Errorf("%s is hidden in one report of five: the other four give it back", org)
+		}
+	}
+	if hidden["org-b"] == 0 {
+		t.Errorf("org-b is hidden nowhere")
 	}
 }

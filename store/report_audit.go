@@ -15,8 +15,8 @@ import (
 // relation is an equation over what the reader does not know (each
 // suppressed cell and each rest), solved by Gaussian elimination in
 // integers, and a count of 1 to 4 among them, or a sum of a few, that the
-// equations give is a disclosure; protect suppresses a cell of the
-// relations that give it, and checks again.
+// equations give is a disclosure; protect (report_hierarchy.go) suppresses
+// a cell of the relations that give it, and checks again.
 
 // A disclosure is a count of 1 to 4 that the published cells give back.
 type disclosure struct {

@@ -3,27 +3,47 @@ package store
 import (
 	"fmt"
 	"reflect"
+	"time"
 )
 
 // disclosures are the counts of 1 to 4 a reader can compute from what the
-// report publishes: through any sum of its relations taken together (each
-// published cell a known value, each suppressed cell and each rest an
-// unknown), or because the hidden cells of a sum can only all be 1
-// (report_audit.go, which protection runs too); and through a share or
-// median printed beside a hidden count. Empty when the report gives no
-// small count back.
-func disclosures(r *ProgrammeReport) []string {
+// reports publish, set side by side (a year's and its quarters'): through
+// any sum of their relations taken together (each published cell a known
+// value, each suppressed cell and each rest an unknown), a year's counts
+// being its quarters' added up (periodRelations), or because the hidden
+// cells of a sum can only all be 1 (report_audit.go, which protection
+// runs too); and through a share or median printed beside a hidden count.
+// Empty when the reports give no small count back.
+func disclosures(reports ...*ProgrammeReport) []string {
 	var found []string
-	walkReport(r, "report", nil, func(path string, s *Share) {
-		if s.Value != nil && (s.Part.Suppressed || s.Whole.Suppressed) {
-			found = append(found, fmt.Sprintf("%s: share %v printed beside a hidden part or whole", path, *s.Value))
+	var rels []relation
+	for _, r := range reports {
+		name, prefix := "report", ""
+		if len(reports) > 1 {
+			name = r.From.Format(time.DateOnly) + " to " + r.period().last()
+			prefix = name + ": "
 		}
-	}, func(path string, d *Durations) {
-		if (d.MedianDay != nil || d.P90Day != nil) && d.Count.N < SuppressBelow {
-			found = append(found, fmt.Sprintf("%s: median of %d", path, d.Count.N))
+		walkReport(r, name, nil, func(path string, s *Share) {
+			if s.Value != nil && (s.Part.Suppressed || s.Whole.Suppressed) {
+				found = append(found, fmt.Sprintf("%s: share %v printed beside a hidden part or whole", path, *s.Value))
+			}
+		}, func(path string, d *Durations) {
+			if (d.MedianDay != nil || d.P90Day != nil) && d.Count.N < SuppressBelow {
+				found = append(found, fmt.Sprintf("%s: median of %d", path, d.Count.N))
+			}
+		})
+		for _, rel := range r.relations() {
+			rel.name = prefix + rel.name
+			rels = append(rels, rel)
 		}
-	})
-	return append(found, relationDisclosures(r.relations())...)
+		if r.period().isYear() {
+			for _, rel := range periodRelations(r, reports) {
+				rel.name = prefix + rel.name
+				rels = append(rels, rel)
+			}
+		}
+	}
+	return append(found, relationDisclosures(rels)...)
 }
 
 // relationDisclosures are the small counts a reader computes from the

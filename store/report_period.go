@@ -34,9 +34,9 @@ func (e PeriodError) Error() string {
 // ReportPeriod reads a period as the API and the fund's export take it:
 // one calendar quarter or one calendar year that has ended, from its first
 // day to its last (both included, YYYY-MM-DD). So no two periods that can
-// be asked for overlap, but as a year and its quarters: two runs of
-// months, one beside the other, would give the months they differ by.
-// Ended ones only,
+// be asked for overlap, but as a year and its quarters, which Report
+// suppresses together (report_hierarchy.go): two runs of months, one
+// beside the other, would give the months they differ by. Ended ones only,
 // so that the same report asked on two days does not differ either. The
 // error is a PeriodError.
 func ReportPeriod(from, to string, now time.Time) (Period, error) {
@@ -113,6 +113,16 @@ func (p Period) year() Period {
 }
 
 func (p Period) isYear() bool { return p.From.Equal(p.year().From) && p.To.Equal(p.year().To) }
+
+// quarters are the quarters of a year.
+func (p Period) quarters() []Period {
+	qs := make([]Period, 4)
+	for i := range qs {
+		from := p.From.AddDate(0, 3*i, 0)
+		qs[i] = Period{From: from, To: from.AddDate(0, 3, 0)}
+	}
+	return qs
+}
 
 // last is the period's last day, as to names it.
 func (p Period) last() string { return p.To.AddDate(0, 0, -1).Format(time.DateOnly) }

@@ -6,11 +6,21 @@ import (
 )
 
 // TestRelationsCoverTheReport: every count of the report is in a relation
-// or named here as standing alone, so a figure added later is placed.
+// or named here as standing alone, and is a cell (report_hierarchy.go)
+// under a key of its own, so a figure added later is placed in the report
+// and in the sums of a year's counts over its quarters.
 func TestRelationsCoverTheReport(t *testing.T) {
 	r := baseline().figures()
 	r.ClosureReasons = buckets(map[string]int{"moved_away": 6})
 	r.Milestones = buckets(map[string]int{"opleiding_gestart": 7})
+	r.Handovers = append(r.Handovers, ServiceHandovers{Service: "caw", Made: count(6), Acknowledged: count(5)})
+	cells, keys := map[*Count]bool{}, map[string]bool{}
+	for _, c := range r.cells() {
+		if cells[c.count] || keys[c.key] {
+			t.Errorf("cell %s is listed twice", c.key)
+		}
+		cells[c.count], keys[c.key] = true, true
+	}
 	placed := map[*Count]bool{
 		// Standing alone: the report prints no total of closures or
 		// milestones, and nothing that activities or consultations are
@@ -26,6 +36,9 @@ func TestRelationsCoverTheReport(t *testing.T) {
 	walkReport(&r, "report", func(path string, c *Count) {
 		if !placed[c] {
 			t.Errorf("%s is in no relation (report_protect.go) and not named as standing alone", path)
+		}
+		if !cells[c] {
+			t.Errorf("%s is not a cell (report_hierarchy.go): a year's report would not be protected with its quarters'", path)
 		}
 	}, nil, nil)
 }
@@ -96,7 +109,7 @@ func TestProtectTables(t *testing.T) {
 		if got := relationDisclosures(rels); (len(got) > 0) != c.gives {
 			t.Errorf("%s %d = %v: before protection %q, want some: %v", c.name, c.total, c.parts, got, c.gives)
 		}
-		suppressComplements(rels)
+		suppressComplements(rels, nil)
 		if got := relationDisclosures(rels); len(got) > 0 {
 			t.Errorf("%s %d = %v: gives %q", c.name, c.total, c.parts, got)
 		}
@@ -116,11 +129,11 @@ func TestProtectTakesRelationsTogether(t *testing.T) {
 		{"sum", &total, []*Count{&small, &part}, true},
 		{"within", &part, []*Count{&within}, false},
 	}
-	suppressComplements(rels)
+	suppressComplements(rels, nil)
 	if got := relationDisclosures(rels); len(got) == 0 || !part.Suppressed {
 		t.Fatalf("relation by relation: %q, %+v; want the 20 suppressed and a small count given", got, part)
 	}
-	protect(rels)
+	protect(rels, nil)
 	if got := relationDisclosures(rels); len(got) > 0 || !within.Suppressed || total.Suppressed {
 		t.Errorf("protected: %q; total %+v, within %+v", got, total, within)
 	}

@@ -160,12 +160,14 @@ func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 
 // fillHandovers counts the handovers made to each service, and those
 // acknowledged, in the months that begin in the period; a service appears
-// when handovers were made to it.
+// when handovers were made to it or acknowledged by it, so that a year's
+// figures are its quarters' added up (report_hierarchy.go) even for a
+// quarter in which a service only acknowledged.
 func fillHandovers(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	r.Handovers = []ServiceHandovers{}
 	return rowsEach(ctx, tx, `SELECT service, sum(made), sum(acknowledged) FROM handover_counts
 		WHERE programme_id = $1 AND month::timestamp AT TIME ZONE 'UTC' >= $2 AND month::timestamp AT TIME ZONE 'UTC' < $3
-		GROUP BY service HAVING sum(made) > 0 ORDER BY service`, r, func(row pgx.CollectableRow) error {
+		GROUP BY service HAVING sum(made) > 0 OR sum(acknowledged) > 0 ORDER BY service`, r, func(row pgx.CollectableRow) error {
 		var h ServiceHandovers
 		var made, acked int
 		if err := row.Scan(&h.Service, &made, &acked); err != nil {

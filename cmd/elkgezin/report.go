@@ -18,8 +18,8 @@ import (
 
 // runReport writes the fund's anonymised export: the report of every
 // programme over one calendar quarter or one calendar year that has ended
-// (both dates included), as CSV or JSON, suppressed as the API's
-// (store.SuppressBelow). It reads PostgreSQL only.
+// (both dates included), as CSV or JSON, suppressed as the API's, a year
+// together with its quarters (store.Report). It reads PostgreSQL only.
 func runReport(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	from := fs.String("from", "", "first day of the period, YYYY-MM-DD: the first day of a quarter (YYYY-01-01 for a year)")
