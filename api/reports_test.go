@@ -2,12 +2,14 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"elkgezin/store"
+	"elkgezin/trajectory"
 )
 
 // TestReportCSVWritesSuppressedAlike: a small count and a larger one
@@ -45,28 +47,39 @@ func TestReportCSVWritesSuppressedAlike(t *testing.T) {
 	}
 }
 
-// TestReportPeriodRefused: a period that is not whole months that have
-// ended is refused with 400 naming the field, so that no two reports
-// differ by a day; whole months are answered.
+// TestReportPeriodRefused: a period that is not one calendar quarter or
+// one calendar year that has ended is refused with 400 naming the field,
+// so that no two reports differ by a month or a day; quarters and years
+// are answered.
 func TestReportPeriodRefused(t *testing.T) {
 	w := newWorld(t)
-	y, m, _ := time.Now().UTC().Date()
-	thisMonth := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Now().UTC()
+	thisQuarter := time.Date(now.Year(), now.Month()-(now.Month()-1)%3, 1, 0, 0, 0, 0, time.UTC)
+	thisYear := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	period := func(from, to time.Time) string {
+		return "from=" + from.Format(time.DateOnly) + "&to=" + to.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
 	for _, c := range []struct {
 		query  string
 		status int
 		fields []string
 	}{
 		{"from=2025-01-01&to=2025-03-31", http.StatusOK, nil},
-		{"from=2025-01-01&to=2025-03-31&format=csv", http.StatusOK, nil},
-		// One day more or less than whole months.
+		{"from=2025-10-01&to=2025-12-31&format=csv", http.StatusOK, nil},
+		{"from=2025-01-01&to=2025-12-31", http.StatusOK, nil},
+		// A month, a half year, two quarters.
+		{"from=2025-03-01&to=2025-03-31", http.StatusBadRequest, []string{"from"}},
+		{"from=2025-01-01&to=2025-06-30", http.StatusBadRequest, []string{"to"}},
+		{"from=2025-04-01&to=2025-09-30", http.StatusBadRequest, []string{"to"}},
+		// One day more or less than a quarter.
 		{"from=2025-01-01&to=2025-03-30", http.StatusBadRequest, []string{"to"}},
 		{"from=2025-01-01&to=2025-04-01", http.StatusBadRequest, []string{"to"}},
 		{"from=2025-01-02&to=2025-03-31", http.StatusBadRequest, []string{"from"}},
 		{"from=2024-12-31&to=2025-03-31", http.StatusBadRequest, []string{"from"}},
-		// This month is under way.
-		{"from=" + thisMonth.Format(time.DateOnly) + "&to=" + thisMonth.AddDate(0, 1, -1).Format(time.DateOnly), http.StatusBadRequest, []string{"to"}},
-		{"from=2025-03-01&to=2025-01-31", http.StatusBadRequest, []string{"to"}},
+		// This quarter and this year are under way.
+		{period(thisQuarter, thisQuarter.AddDate(0, 3, 0)), http.StatusBadRequest, []string{"to"}},
+		{period(thisYear, thisYear.AddDate(1, 0, 0)), http.StatusBadRequest, []string{"to"}},
+		{"from=2025-04-01&to=2025-03-31", http.StatusBadRequest, []string{"to"}},
 		{"to=2025-03-31", http.StatusBadRequest, []string{"from"}},
 		{"from=2025-01-01&to=2025-03-31&format=xml", http.StatusBadRequest, []string{"format"}},
 		{"from=2025-01-15&to=2025-01-16&format=xml", http.StatusBadRequest, []string{"from", "to", "format"}},
@@ -91,5 +104,83 @@ func TestReportPeriodRefused(t *testing.T) {
 				t.Errorf("%s: %+v does not name %s", c.query, e, f)
 			}
 		}
+	}
+}
+
+// TestReportOfAYearAndItsQuarters asks the API for the report of 2025 and
+// of each of its quarters, one request each: two families referred by
+// org-b in the second quarter are suppressed there, and no organisation's
+// count is hidden in one of the five reports alone (the other four would
+// give it back by subtraction); the year's families are its quarters'
+// added up, and asking again gives the same answer.
+func TestReportOfAYearAndItsQuarters(t *testing.T) {
+	w := newWorld(t)
+	quarters := []string{"2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"}
+	referred := [4]map[string]int{{"org-a": 10, "org-b": 10}, {"org-a": 10, "org-b": 2}, {"org-a": 10, "org-b": 10}, {"org-a": 10, "org-b": 10}}
+	for q, start := range quarters {
+		from, _ := time.Parse(time.DateOnly, start)
+		for org, n := range referred[q] {
+			for i := range n {
+				at := from.AddDate(0, 0, 4).Add(time.Duration(i) * time.Hour)
+				id := fmt.Sprintf("report-%d-%s-%02d", q, org, i)
+				if err := w.store.RecordEvent(t.Context(), trajectory.Event{TrajectoryID: id, Seq: 1, Kind: trajectory.EventReferred, Actor: "partner", At: at,
+					Summary: trajectory.Summary{ProgrammeID: "test-seconds", ReferrerOrg: org, Phase: trajectory.PhaseReferred, ReferredAt: at}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	type report struct {
+		Referred   *int `json:"referred"`
+		ReferredBy []struct {
+			Key   string `json:"key"`
+			Count *int   `json:"count"`
+		} `json:"referred_by"`
+	}
+	get := func(from, to string) (report, string) {
+		t.Helper()
+		status, body := w.do(t, "supervisor", http.MethodGet, "/v1/reports/programmes/test-seconds?from="+from+"&to="+to, "")
+		var r report
+		if status != http.StatusOK || json.Unmarshal(body, &r) != nil {
+			t.Fatalf("%s to %s: %d %s", from, to, status, body)
+		}
+		return r, string(body)
+	}
+	year, body := get("2025-01-01", "2025-12-31")
+	if _, again := get("2025-01-01", "2025-12-31"); again != body {
+		t.Errorf("the year asked twice:\n%s\n%s", body, again)
+	}
+	hidden := map[string]int{}
+	note := func(r report) {
+		for _, b := range r.ReferredBy {
+			if b.Count == nil {
+				hidden[b.Key]++
+			}
+		}
+	}
+	note(year)
+	sum := 0
+	for q, from := range quarters {
+		to := []string{"2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"}[q]
+		r, _ := get(from, to)
+		note(r)
+		if r.Referred == nil {
+			t.Fatalf("%s: families referred suppressed: %+v", from, r)
+		}
+		sum += *r.Referred
+		if q == 1 && (len(r.ReferredBy) != 2 || r.ReferredBy[1].Count != nil) {
+			t.Errorf("second quarter: %+v, want org-b's 2 suppressed", r)
+		}
+	}
+	if year.Referred == nil || *year.Referred != sum || sum != 72 {
+		t.Errorf("the year's families %v, its quarters' %d, want 72", year.Referred, sum)
+	}
+	for org, n := range hidden {
+		if n == 1 {
+			t.Errorf("%s is hidden in one report of five: the other four give it back", org)
+		}
+	}
+	if hidden["org-b"] == 0 {
+		t.Errorf("org-b is hidden nowhere")
 	}
 }

@@ -293,8 +293,9 @@ commands:
   api            serve the HTTP API and the pages
   check          validate the programme files and the services directory, and exit
   token          manage API tokens: token create|revoke|list (elkgezin token -h)
-  report         the fund's anonymised export of every programme over whole months
-                 that have ended: report --from YYYY-MM-01 --to YYYY-MM-DD [--format csv|json]
+  report         the fund's anonymised export of every programme over a calendar quarter
+                 or year that has ended: report --from 2025-04-01 --to 2025-06-30, or
+                 --from 2025-01-01 --to 2025-12-31 [--format csv|json]
   unconfirmed    the emails no mail server confirmed (a worker died as the server was
                  accepting): their Message-IDs, to look up in the mail server's log:
                  unconfirmed [--stuck-for 10m] [--limit 100]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -126,12 +127,15 @@ type ProgrammeReport struct {
 
 // Report computes a report per programme (programmeIDs nil: every
 // programme with a trajectory or consultation in the store) over the
-// period, which must be whole months that have ended (ReportPeriod).
+// period, which must be a quarter or a year that has ended (ReportPeriod).
+// Where the period ends with its year, the reports of the year and of its
+// quarters are computed and protected together (report_hierarchy.go).
 func (s *Store) Report(ctx context.Context, programmeIDs []string, p Period) ([]ProgrammeReport, error) {
-	from, to := p.From, p.To
 	if e := p.problems(time.Now()); len(e) > 0 {
 		return nil, e
 	}
+	periods := p.joint()
+	asked := slices.IndexFunc(periods, func(q Period) bool { return q.From.Equal(p.From) && q.To.Equal(p.To) })
 	var reports []ProgrammeReport
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		ids := programmeIDs
@@ -145,17 +149,20 @@ func (s *Store) Report(ctx context.Context, programmeIDs []string, p Period) ([]
 			}
 		}
 		for _, id := range ids {
-			r := ProgrammeReport{ProgrammeID: id, From: from, To: to}
-			if err := fillReport(ctx, tx, &r); err != nil {
-				return fmt.Errorf("programme %s: %w", id, err)
+			joint := make([]*ProgrammeReport, len(periods))
+			for i, q := range periods {
+				joint[i] = &ProgrammeReport{ProgrammeID: id, From: q.From, To: q.To}
+				if err := fillReport(ctx, tx, joint[i]); err != nil {
+					return fmt.Errorf("programme %s, %s to %s: %w", id, q.From.Format(time.DateOnly), q.last(), err)
+				}
 			}
-			r.protect()
-			reports = append(reports, r)
+			protectReports(joint)
+			reports = append(reports, *joint[asked])
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("report %s to %s: %w", from.Format(time.DateOnly), to.Format(time.DateOnly), err)
+		return nil, fmt.Errorf("report %s to %s: %w", p.From.Format(time.DateOnly), p.last(), err)
 	}
 	return reports, nil
 }

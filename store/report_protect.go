@@ -1,5 +1,7 @@
 package store
 
+import "maps"
+
 // Suppressing a small count alone is not enough: where the report also
 // publishes the total it is part of, the total less the published parts
 // gives it back (referred 12 beside one organisation's 8 and another's 3).
@@ -57,31 +59,51 @@ func (r *ProgrammeReport) relations() []relation {
 	return rels
 }
 
-// protect suppresses cells until no relation gives a hidden count back,
-// then publishes each share whose part and whole are both published.
-func (r *ProgrammeReport) protect() {
-	suppressComplements(r.relations())
-	for _, s := range []*Share{&r.StepsLate, &r.StepsEscalated, r.FollowedToSixMonths} {
-		if s != nil {
-			s.publish()
-		}
-	}
-}
-
 // suppressComplements suppresses cells, a relation at a time, until no
 // relation gives a hidden count back. A cell can be in several relations
 // (the families referred are the total of six), so a cell suppressed for
-// one is seen hidden by the others on the next round.
-func suppressComplements(rels []relation) {
+// one is seen hidden by the others on the next round. A pinned cell is
+// never suppressed: it stays as published before, or the cells published
+// before give it (pinnedBy).
+func suppressComplements(rels []relation, pinned map[*Count]bool) {
 	for changed := true; changed; {
 		changed = false
 		for _, rel := range rels {
-			if c := rel.complement(); c != nil {
+			if c := rel.complement(pinned); c != nil {
 				c.Suppressed = true
 				changed = true
 			}
 		}
 	}
+}
+
+// pinnedBy are the cells that suppressing would not hide: the fixed ones,
+// of reports published before (report_hierarchy.go), and a published one
+// that an exact relation gives from published fixed cells and zeros (a
+// year's count whose first three quarters are published and whose fourth
+// is zero). A zero is never hidden.
+func pinnedBy(rels []relation, fixed map[*Count]bool) map[*Count]bool {
+	pinned := map[*Count]bool{}
+	maps.Copy(pinned, fixed)
+	known := func(c *Count) bool { return c.N == 0 || (pinned[c] && !c.Suppressed) }
+	for changed := true; changed; {
+		changed = false
+		for _, rel := range rels {
+			if !rel.exact {
+				continue
+			}
+			var open []*Count
+			for _, c := range append([]*Count{rel.total}, rel.parts...) {
+				if !known(c) {
+					open = append(open, c)
+				}
+			}
+			if len(open) == 1 && !open[0].Suppressed {
+				pinned[open[0]], changed = true, true
+			}
+		}
+	}
+	return pinned
 }
 
 // rest is the total less the parts: zero in an exact relation.
@@ -133,18 +155,18 @@ func (rel relation) gives() bool {
 
 // complement is the next cell to suppress when the relation gives a hidden
 // count back: its smallest published part that is not zero (a zero hides
-// nothing), or else its total; nil when the relation is safe.
-func (rel relation) complement() *Count {
+// nothing) or pinned, or else its total; nil when the relation is safe.
+func (rel relation) complement(pinned map[*Count]bool) *Count {
 	if !rel.gives() {
 		return nil
 	}
 	var next *Count
 	for _, p := range rel.parts {
-		if !p.Suppressed && p.N != 0 && (next == nil || p.N < next.N) {
+		if !p.Suppressed && p.N != 0 && !pinned[p] && (next == nil || p.N < next.N) {
 			next = p
 		}
 	}
-	if next == nil && !rel.total.Suppressed && rel.total.N != 0 {
+	if next == nil && !rel.total.Suppressed && rel.total.N != 0 && !pinned[rel.total] {
 		next = rel.total
 	}
 	return next

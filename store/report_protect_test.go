@@ -1,271 +1,26 @@
 package store
 
 import (
-	"fmt"
-	"math/big"
-	"reflect"
 	"strings"
 	"testing"
 )
 
-// disclosures are the counts of 1 to 4 a reader can compute from what the
-// report publishes: through any sum of its relations taken together (each
-// published cell a known value, each suppressed cell and each rest an
-// unknown), through a share or median printed beside a hidden count, or
-// because the hidden cells of a sum can only all be 1. Empty when the
-// report gives no small count back.
-func disclosures(r *ProgrammeReport) []string {
-	var found []string
-	walkReport(r, nil, func(path string, s *Share) {
-		if s.Value != nil && (s.Part.Suppressed || s.Whole.Suppressed) {
-			found = append(found, fmt.Sprintf("%s: share %v printed beside a hidden part or whole", path, *s.Value))
-		}
-	}, func(path string, d *Durations) {
-		if (d.MedianDay != nil || d.P90Day != nil) && d.Count.N < SuppressBelow {
-			found = append(found, fmt.Sprintf("%s: median of %d", path, d.Count.N))
-		}
-	})
-
-	return append(found, relationDisclosures(r.relations())...)
-}
-
-// relationDisclosures are the small counts a reader computes from the
-// published cells of the relations taken together.
-func relationDisclosures(rels []relation) []string {
-	var found []string
-	// The unknowns: every suppressed cell and every rest.
-	index, names, values := map[*Count]int{}, []string{}, []int{}
-	unknown := func(c *Count, name string) int {
-		if i, ok := index[c]; ok {
-			return i
-		}
-		index[c] = len(values)
-		names, values = append(names, name), append(values, c.N)
-		return index[c]
-	}
-	type cells struct {
-		parts []int // unknown parts, the rest among them
-		real  []int // of them, the report's cells
-		total int   // -1 when published
-	}
-	groups := make([]cells, len(rels))
-	for g, rel := range rels {
-		groups[g].total = -1
-		if rel.total.Suppressed {
-			groups[g].total = unknown(rel.total, rel.name+": total")
-		}
-		for i, p := range rel.parts {
-			if p.Suppressed {
-				u := unknown(p, fmt.Sprintf("%s: part %d", rel.name, i))
-				groups[g].parts, groups[g].real = append(groups[g].parts, u), append(groups[g].real, u)
-			}
-		}
-		if !rel.exact {
-			rest := &Count{N: rel.rest()}
-			groups[g].parts = append(groups[g].parts, unknown(rest, rel.name+": rest"))
-		}
-	}
-	// One equation per relation, over the unknowns: total - parts - rest
-	// is a number the reader knows.
-	rows := make([][]*big.Rat, len(rels))
-	for g := range rels {
-		row := zeros(len(values))
-		if groups[g].total >= 0 {
-			row[groups[g].total].SetInt64(1)
-		}
-		for _, u := range groups[g].parts {
-			row[u].SetInt64(-1)
-		}
-		rows[g] = row
-	}
-	determined := span(rows)
-	alone := make([]bool, len(values))
-	for u := range values {
-		v := zeros(len(values))
-		v[u].SetInt64(1)
-		alone[u] = determined(v)
-	}
-
-	// What a reader would look for: each hidden cell or rest, the hidden
-	// parts of a sum together, and a hidden total less some of its parts.
-	seen := map[string]bool{}
-	for g, rel := range rels {
-		ps := groups[g].parts
-		for mask := 1; mask < 1<<len(ps); mask++ {
-			for _, withTotal := range []bool{false, true} {
-				if withTotal && groups[g].total < 0 {
-					continue
-				}
-				v, value, ones, desc := zeros(len(values)), 0, 0, []string{}
-				for i, u := range ps {
-					if mask&(1<<i) != 0 {
-						v[u].SetInt64(1)
-						value += values[u]
-						desc = append(desc, names[u])
-						if containsInt(groups[g].real, u) {
-							ones++
-						}
-					}
-				}
-				if withTotal {
-					for _, x := range v {
-						x.Neg(x)
-					}
-					v[groups[g].total].SetInt64(1)
-					value = values[groups[g].total] - value
-					desc, ones = append([]string{names[groups[g].total] + " less"}, desc...), 0
-				}
-				key := fmt.Sprint(v)
-				if seen[key] || !determined(v) {
-					continue
-				}
-				seen[key] = true
-				if small(value) || (ones > 0 && ones == len(desc) && value == ones) {
-					found = append(found, fmt.Sprintf("%s (%s) = %d", rel.name, strings.Join(desc, " + "), value))
-				}
-			}
-		}
-		// The total alone, hidden beside published parts.
-		if t := groups[g].total; t >= 0 {
-			v := zeros(len(values))
-			v[t].SetInt64(1)
-			if key := fmt.Sprint(v); !seen[key] && determined(v) && small(values[t]) {
-				seen[key] = true
-				found = append(found, fmt.Sprintf("%s = %d", names[t], values[t]))
-			}
-		}
-	}
-	// And any two or three hidden cells or rests together, whatever
-	// relations they are in: a chain of subsets (referred, with a coach,
-	// with an intake) gives the rests of two relations together.
-	for a := range values {
-		for b := a + 1; b < len(values); b++ {
-			for c := b; c <= len(values); c++ {
-				if alone[a] || alone[b] || (c > b && c < len(values) && alone[c]) {
-					continue // what one of them adds is known
-				}
-				v, desc, value := zeros(len(values)), []string{names[a], names[b]}, values[a]+values[b]
-				v[a].SetInt64(1)
-				v[b].SetInt64(1)
-				if c > b && c < len(values) {
-					v[c].SetInt64(1)
-					desc, value = append(desc, names[c]), value+values[c]
-				} else if c > b {
-					continue
-				}
-				if key := fmt.Sprint(v); !seen[key] && determined(v) && small(value) {
-					seen[key] = true
-					found = append(found, fmt.Sprintf("%s = %d", strings.Join(desc, " + "), value))
-				}
-			}
-		}
-	}
-	return found
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
-func zeros(n int) []*big.Rat {
-	v := make([]*big.Rat, n)
-	for i := range v {
-		v[i] = new(big.Rat)
-	}
-	return v
-}
-
-// span reduces the rows to echelon form, by Gaussian elimination over the
-// rationals, and tells whether a vector is a combination of them: whether
-// a reader who knows each row's value knows the vector's.
-func span(rows [][]*big.Rat) func([]*big.Rat) bool {
-	var basis [][]*big.Rat
-	var pivots []int
-	reduce := func(v []*big.Rat) []*big.Rat {
-		w := make([]*big.Rat, len(v))
-		for j, x := range v {
-			w[j] = new(big.Rat).Set(x)
-		}
-		for i, b := range basis {
-			if p := pivots[i]; w[p].Sign() != 0 {
-				f := new(big.Rat).Quo(w[p], b[p])
-				for j := range w {
-					w[j].Sub(w[j], new(big.Rat).Mul(f, b[j]))
-				}
-			}
-		}
-		return w
-	}
-	for _, row := range rows {
-		w := reduce(row)
-		for j, x := range w {
-			if x.Sign() != 0 {
-				basis, pivots = append(basis, w), append(pivots, j)
-				break
-			}
-		}
-	}
-	return func(v []*big.Rat) bool {
-		for _, x := range reduce(v) {
-			if x.Sign() != 0 {
-				return false
-			}
-		}
-		return true
-	}
-}
-
-// walkReport calls count for every Count in the report, share for every
-// Share and durations for every Durations, each with its path.
-func walkReport(r *ProgrammeReport, count func(string, *Count), share func(string, *Share), durations func(string, *Durations)) {
-	var walk func(path string, v reflect.Value)
-	walk = func(path string, v reflect.Value) {
-		switch x := v.Addr().Interface().(type) {
-		case *Count:
-			if count != nil {
-				count(path, x)
-			}
-			return
-		case *Share:
-			if share != nil {
-				share(path, x)
-			}
-		case *Durations:
-			if durations != nil {
-				durations(path, x)
-			}
-		}
-		switch v.Kind() {
-		case reflect.Struct:
-			for i := range v.NumField() {
-				if f := v.Type().Field(i); f.IsExported() {
-					walk(path+"."+f.Name, v.Field(i))
-				}
-			}
-		case reflect.Slice:
-			for i := range v.Len() {
-				walk(fmt.Sprintf("%s[%d]", path, i), v.Index(i))
-			}
-		case reflect.Pointer:
-			if !v.IsNil() {
-				walk(path, v.Elem())
-			}
-		}
-	}
-	walk("report", reflect.ValueOf(r).Elem())
-}
-
 // TestRelationsCoverTheReport: every count of the report is in a relation
-// or named here as standing alone, so a figure added later is placed.
+// or named here as standing alone, and is a cell (report_hierarchy.go)
+// under a key of its own, so a figure added later is placed in the report
+// and in the sums of a year's counts over its quarters.
 func TestRelationsCoverTheReport(t *testing.T) {
 	r := baseline().figures()
 	r.ClosureReasons = buckets(map[string]int{"moved_away": 6})
 	r.Milestones = buckets(map[string]int{"opleiding_gestart": 7})
+	r.Handovers = append(r.Handovers, ServiceHandovers{Service: "caw", Made: count(6), Acknowledged: count(5)})
+	cells, keys := map[*Count]bool{}, map[string]bool{}
+	for _, c := range r.cells() {
+		if cells[c.count] || keys[c.key] {
+			t.Errorf("cell %s is listed twice", c.key)
+		}
+		cells[c.count], keys[c.key] = true, true
+	}
 	placed := map[*Count]bool{
 		// Standing alone: the report prints no total of closures or
 		// milestones, and nothing that activities or consultations are
@@ -278,9 +33,12 @@ func TestRelationsCoverTheReport(t *testing.T) {
 			placed[p] = true
 		}
 	}
-	walkReport(&r, func(path string, c *Count) {
+	walkReport(&r, "report", func(path string, c *Count) {
 		if !placed[c] {
 			t.Errorf("%s is in no relation (report_protect.go) and not named as standing alone", path)
+		}
+		if !cells[c] {
+			t.Errorf("%s is not a cell (report_hierarchy.go): a year's report would not be protected with its quarters'", path)
 		}
 	}, nil, nil)
 }
@@ -351,12 +109,32 @@ func TestProtectTables(t *testing.T) {
 		if got := relationDisclosures(rels); (len(got) > 0) != c.gives {
 			t.Errorf("%s %d = %v: before protection %q, want some: %v", c.name, c.total, c.parts, got, c.gives)
 		}
-		suppressComplements(rels)
+		suppressComplements(rels, nil)
 		if got := relationDisclosures(rels); len(got) > 0 {
 			t.Errorf("%s %d = %v: gives %q", c.name, c.total, c.parts, got)
 		}
 		if !c.gives && (total.Suppressed != small(c.total)) {
 			t.Errorf("%s %d = %v: nothing to protect, yet the total is suppressed", c.name, c.total, c.parts)
 		}
+	}
+}
+
+// TestProtectTakesRelationsTogether: a cell suppressed to protect one sum
+// (22 = 2 + 20) that another pins down up to its rest (20 within 20) gives
+// the small count back with that rest: relation by relation nothing shows,
+// and protect suppresses one more cell.
+func TestProtectTakesRelationsTogether(t *testing.T) {
+	total, small, part, within := count(22), count(2), count(20), count(20)
+	rels := []relation{
+		{"sum", &total, []*Count{&small, &part}, true},
+		{"within", &part, []*Count{&within}, false},
+	}
+	suppressComplements(rels, nil)
+	if got := relationDisclosures(rels); len(got) == 0 || !part.Suppressed {
+		t.Fatalf("relation by relation: %q, %+v; want the 20 suppressed and a small count given", got, part)
+	}
+	protect(rels, nil)
+	if got := relationDisclosures(rels); len(got) > 0 || !within.Suppressed || total.Suppressed {
+		t.Errorf("protected: %q; total %+v, within %+v", got, total, within)
 	}
 }

@@ -21,11 +21,21 @@ const (
 	// monthSQL is the first instant (UTC) of a month the clear detail
 	// names by key.
 	monthSQL = `((%s->>'%s') || '-01')::timestamp AT TIME ZONE 'UTC'`
-	// periodEventsSQL: the events of the programme's trajectories in the period.
-	periodEventsSQL = `SELECT e.trajectory_id, e.kind, e.at, e.detail FROM trajectory_events e
-		JOIN trajectories t ON t.id = e.trajectory_id
-		WHERE t.programme_id = $1 AND e.at >= $2 AND e.at < $3`
+	// periodEventsSQL: the events of the programme's trajectories in the
+	// period, read trajectory by trajectory through the event log's index.
+	periodEventsSQL = `SELECT e.trajectory_id, e.kind, e.at, e.detail FROM trajectories t
+		CROSS JOIN LATERAL (SELECT e.trajectory_id, e.kind, e.at, e.detail FROM trajectory_events e
+			WHERE e.trajectory_id = t.id AND e.at >= $2 AND e.at < $3 OFFSET 0) e
+		WHERE t.programme_id = $1`
 )
+
+// The event log has no index by instant, and PostgreSQL, left to itself,
+// reads a programme's events (and their closures and alerts) by scanning
+// the whole log: a report of one programme among twenty then costs as much
+// as the store is large, and the fund's export, of every programme, that
+// again per programme and per quarter. OFFSET 0 in a subquery keeps it
+// from being merged into the query around it, so that it is read through
+// the index on trajectory_id, for the programme's trajectories only.
 
 // completionKinds are the events that complete a step; since issue 12
 // their detail names the step, when it was due and whether it was late.
@@ -127,11 +137,12 @@ func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	// A visit planned counts when the month it fell due in began in the
 	// period and before now, and the trajectory had not closed before.
 	due := fmt.Sprintf(monthSQL, "e.detail", "next_visit_due_month")
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM trajectory_events e JOIN trajectories t ON t.id = e.trajectory_id
-		WHERE t.programme_id = $1 AND e.kind IN ('intake_done', 'home_visit_done') AND e.detail ? 'next_visit_due_month'
-		AND `+due+` >= $2 AND `+due+` < least($3, now())
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM trajectories t
+		CROSS JOIN LATERAL (SELECT e.trajectory_id, e.detail FROM trajectory_events e WHERE e.trajectory_id = t.id
+			AND e.kind IN ('intake_done', 'home_visit_done') AND e.detail ? 'next_visit_due_month' OFFSET 0) e
+		WHERE t.programme_id = $1 AND `+due+` >= $2 AND `+due+` < least($3, now())
 		AND NOT EXISTS (SELECT 1 FROM trajectory_events c WHERE c.trajectory_id = e.trajectory_id AND c.kind = 'closed'
-			AND c.at < `+due+`)`, r.ProgrammeID, r.From, r.To).Scan(&planned); err != nil {
+			AND c.at < `+due+` OFFSET 0)`, r.ProgrammeID, r.From, r.To).Scan(&planned); err != nil {
 		return err
 	}
 	// A step done was escalated when the supervisor was alerted about it,
@@ -139,7 +150,7 @@ func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	var escalated int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (`+periodEventsSQL+`) x WHERE kind = ANY($4) AND detail ? 'step'
 		AND EXISTS (SELECT 1 FROM trajectory_events a WHERE a.trajectory_id = x.trajectory_id AND a.kind = 'alert_sent'
-			AND a.detail->>'step' = x.detail->>'step' AND a.detail->>'due_month' = x.detail->>'step_due_month' AND a.detail->>'to' = 'supervisor')`,
+			AND a.detail->>'step' = x.detail->>'step' AND a.detail->>'due_month' = x.detail->>'step_due_month' AND a.detail->>'to' = 'supervisor' OFFSET 0)`,
 		r.ProgrammeID, r.From, r.To, completionKinds).Scan(&escalated); err != nil {
 		return err
 	}
@@ -160,12 +171,14 @@ func fillWork(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 
 // fillHandovers counts the handovers made to each service, and those
 // acknowledged, in the months that begin in the period; a service appears
-// when handovers were made to it.
+// when handovers were made to it or acknowledged by it, so that a year's
+// figures are its quarters' added up (report_hierarchy.go) even for a
+// quarter in which a service only acknowledged.
 func fillHandovers(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	r.Handovers = []ServiceHandovers{}
 	return rowsEach(ctx, tx, `SELECT service, sum(made), sum(acknowledged) FROM handover_counts
 		WHERE programme_id = $1 AND month::timestamp AT TIME ZONE 'UTC' >= $2 AND month::timestamp AT TIME ZONE 'UTC' < $3
-		GROUP BY service HAVING sum(made) > 0 ORDER BY service`, r, func(row pgx.CollectableRow) error {
+		GROUP BY service HAVING sum(made) > 0 OR sum(acknowledged) > 0 ORDER BY service`, r, func(row pgx.CollectableRow) error {
 		var h ServiceHandovers
 		var made, acked int
 		if err := row.Scan(&h.Service, &made, &acked); err != nil {

@@ -181,7 +181,7 @@ func TestReportOfAnEndedPeriodDoesNotChange(t *testing.T) {
 	s := newStore(t)
 	c := baseline()
 	c.coached, c.intakes, c.visits, c.born, c.followed = 15, 10, 10, 10, 10
-	seedCohort(t, s, "p2", c)
+	seedCohort(t, s, "p2", reportPeriod.From, c)
 	report := func() string {
 		t.Helper()
 		reports, err := s.Report(t.Context(), []string{"p2"}, reportPeriod)
@@ -198,7 +198,7 @@ func TestReportOfAnEndedPeriodDoesNotChange(t *testing.T) {
 	april := func(day int) time.Time { return time.Date(2026, 4, day, 9, 0, 0, 0, time.UTC) }
 	for i := 15; i < 20; i++ {
 		// Families 15 to 19 had no coach, and no birth recorded, by April.
-		g := &gen{t: t, s: s, id: fmt.Sprintf("p2-%02d", i), seq: 50, refAt: time.Date(2026, 1, 5, 9+i, 0, 0, 0, time.UTC), org: "org-b", programmeID: "p2"}
+		g := &gen{t: t, s: s, id: cohortID("p2", reportPeriod.From, i), seq: 50, refAt: time.Date(2026, 1, 5, 9+i, 0, 0, 0, time.UTC), org: "org-b", programmeID: "p2"}
 		g.event(trajectory.EventCoachAssigned, april(1), map[string]string{"coach": "c", "step": "assignment", "step_due_at": rfc(g.refAt.Add(5 * 24 * time.Hour)), "late": "true"})
 		g.event(trajectory.EventIntakeDone, april(2), map[string]string{"done_at": rfc(april(2)), "next_visit_due": rfc(april(20))})
 		g.event(trajectory.EventBirthRecorded, april(3), map[string]string{"born_on": "2025-09-01"})

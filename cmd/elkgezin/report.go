@@ -17,13 +17,13 @@ import (
 )
 
 // runReport writes the fund's anonymised export: the report of every
-// programme over whole months that have ended (both dates included), as
-// CSV or JSON, suppressed as the API's (store.SuppressBelow). It reads
-// PostgreSQL only.
+// programme over one calendar quarter or one calendar year that has ended
+// (both dates included), as CSV or JSON, suppressed as the API's, a year
+// together with its quarters (store.Report). It reads PostgreSQL only.
 func runReport(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	from := fs.String("from", "", "first day of the period, YYYY-MM-DD: the first day of a month")
-	to := fs.String("to", "", "last day of the period, YYYY-MM-DD: the last day of a month that has ended")
+	from := fs.String("from", "", "first day of the period, YYYY-MM-DD: the first day of a quarter (YYYY-01-01 for a year)")
+	to := fs.String("to", "", "last day of the period, YYYY-MM-DD: the quarter's last day, or YYYY-12-31 for the year; the period must have ended")
 	format := fs.String("format", "csv", "csv or json")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
