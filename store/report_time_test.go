@@ -62,8 +62,7 @@ ANALYZE trajectories, trajectory_events, handover_counts;
 // protects its quarters' too, five reports' queries where a quarter's has
 // one. The times are logged (go test -v): on two busy cores a programme's
 // year took 0.1 to 0.25 s and the fund's export 2 to 4 s, which took 25 s
-// while each query scanned the whole event log; the bounds leave room
-// for a slower machine, not for that.
+// while each query scanned the whole event log.
 func TestReportOfAYearOnARealisticStore(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
