@@ -243,6 +243,10 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	case errors.Is(err, usecase.ErrNotRunning):
 		writeError(w, http.StatusNotFound, "trajectory not found",
 			fmt.Sprintf("trajectory %s is not running, so no step can be recorded for it", id))
+	case errors.Is(err, usecase.ErrNotListed):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+			"the step was recorded, but could not be written to the trajectory's log yet (the database did not answer); "+
+				"send the same request again with the same Idempotency-Key: it is not recorded twice, and it answers once the log has it")
 	case errors.Is(err, usecase.ErrUnavailable):
 		s.log.Warn("step: Temporal did not answer", "trajectory_id", id, "update", update, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "service unavailable",

@@ -241,8 +241,10 @@ func stepRejected(msg string) error {
 
 // TestStepWritesItsEventsBeforeItAnswers: a step's answer carries the
 // events the workflow recorded; the API writes them before it answers, so
-// the caller's next read shows the step. A database that is away does not
-// undo a step that was taken: the answer is still 200.
+// the caller's next read (and a coach just assigned) finds the step. When
+// the database is away the step stays taken but is answered 503: the same
+// request again (the same Update) answers 200 once the log has it, and the
+// event is written once.
 func TestStepWritesItsEventsBeforeItAnswers(t *testing.T) {
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhaseCoachAssigned)
@@ -255,10 +257,24 @@ func TestStepWritesItsEventsBeforeItAnswers(t *testing.T) {
 	if len(f.store.events) != 1 || f.store.events[0].Cause != visit.Cause {
 		t.Errorf("events written %+v, want the visit once", f.store.events)
 	}
+
+	closed := trajectory.Event{TrajectoryID: openID, Seq: 5, Cause: "closed/update/c1", Kind: trajectory.EventClosed}
+	f.temporal.recorded = []trajectory.Event{closed}
 	f.store.recordErr = errors.New("connection refused")
-	f.temporal.recorded = []trajectory.Event{{TrajectoryID: openID, Seq: 5, Cause: "closed/update/c1", Kind: trajectory.EventClosed}}
-	f.do(http.MethodPost, stepPath("closure"), `{"reason":"goals_reached"}`, authHeader, asCoach).want(t, http.StatusOK)
+	res := f.do(http.MethodPost, stepPath("closure"), `{"reason":"goals_reached"}`, authHeader, asCoach, IdempotencyKeyHeader, "close-key-1")
+	res.want(t, http.StatusServiceUnavailable)
+	if res.header.Get("Retry-After") == "" || !strings.Contains(string(res.body), "same Idempotency-Key") {
+		t.Errorf("503 %s without Retry-After or the way on", res.body)
+	}
 	if !strings.Contains(f.logs.String(), "the workflow writes them") {
 		t.Errorf("the failed write is not logged: %s", f.logs.String())
+	}
+	f.store.recordErr = nil
+	f.do(http.MethodPost, stepPath("closure"), `{"reason":"goals_reached"}`, authHeader, asCoach, IdempotencyKeyHeader, "close-key-1").want(t, http.StatusOK)
+	if u := f.temporal.updates; u[len(u)-1].UpdateID != u[len(u)-2].UpdateID {
+		t.Errorf("the retry was Update %q, want the first's %q", u[len(u)-1].UpdateID, u[len(u)-2].UpdateID)
+	}
+	if len(f.store.events) != 2 || f.store.events[1].Cause != closed.Cause {
+		t.Errorf("events written %+v, want the closure once", f.store.events)
 	}
 }

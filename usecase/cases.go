@@ -53,6 +53,11 @@ var (
 	ErrClosed = errors.New("trajectory closed")
 	// ErrNotRunning: the workflow is gone for another reason.
 	ErrNotRunning = errors.New("trajectory not running")
+	// ErrNotListed: the step was taken, but its events could not be
+	// written to the log yet (PostgreSQL down). The same request again is
+	// the same Update: it answers once they are written, which the
+	// workflow does too.
+	ErrNotListed = fmt.Errorf("%w: the step was taken, its events are not written yet", ErrUnavailable)
 )
 
 // RejectedError is a step the workflow's validator refused; Reason says
@@ -128,7 +133,9 @@ func (c Cases) Update(ctx context.Context, id, update, key string, req any) (tra
 	var result trajectory.StepResult
 	if err == nil {
 		if err = handle.Get(ctx, &result); err == nil {
-			c.writeRecorded(ctx, update, result.Recorded)
+			if err := c.writeRecorded(ctx, update, result.Recorded); err != nil {
+				return result.State, fmt.Errorf("%w: %s: %w", ErrNotListed, update, err)
+			}
 			state := result.State
 			if state.StepsDone == nil {
 				state.StepsDone = []trajectory.DoneStep{}
@@ -157,12 +164,14 @@ func (c Cases) Update(ctx context.Context, id, update, key string, req any) (tra
 }
 
 // writeRecorded writes a step's events, which the workflow recorded in its
-// history and writes too. The step is taken whether or not this write
-// succeeds: a database that is away only delays the events until the
-// workflow's own write, so a failure is logged, not answered.
-func (c Cases) writeRecorded(ctx context.Context, update string, events []trajectory.Event) {
+// history and writes too, so that whoever is told the step was taken finds
+// it in the log (and a coach assigned may act at once). A database that is
+// away fails it: the step stays taken, the workflow writes the events once
+// the database is back, and the caller's retry of the same Update answers
+// then.
+func (c Cases) writeRecorded(ctx context.Context, update string, events []trajectory.Event) error {
 	if len(events) == 0 {
-		return
+		return nil
 	}
 	log := c.Logger
 	if log == nil {
@@ -175,6 +184,7 @@ func (c Cases) writeRecorded(ctx context.Context, update string, events []trajec
 	if err != nil {
 		log.Warn("step: its events could not be written now; the workflow writes them", "update", update, "error", err)
 	}
+	return err
 }
 
 // errTypeAcceptedUpdateCompletedWorkflow is the failure type the Temporal
