@@ -23,12 +23,7 @@ import (
 // decoded, and the audit log names the trajectory asked for.
 func TestCodecDecodesOnlyTheSupervisorsProgrammes(t *testing.T) {
 	ctx := t.Context()
-	st, err := store.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	st = st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
+	st := keyedStore(t)
 	_, mine, _ := st.CreateToken(ctx, store.TokenSupervisor, "sup-vilvoorde", []string{"test-seconds"}, "")
 	_, goTeam, _ := st.CreateToken(ctx, store.TokenSupervisor, "sup-mechelen", []string{"go-team-mechelen"}, "")
 
@@ -94,12 +89,7 @@ func TestCodecDecodesOnlyTheSupervisorsProgrammes(t *testing.T) {
 // particular, so it is refused to every supervisor.
 func TestCodecDecodesARequestOnlyWhenEveryPayloadIsTheCallers(t *testing.T) {
 	ctx := t.Context()
-	st, err := store.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	st = st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
+	st := keyedStore(t)
 	_, vilvoorde, _ := st.CreateToken(ctx, store.TokenSupervisor, "sup-vilvoorde", []string{"test-seconds"}, "")
 	_, mechelen, _ := st.CreateToken(ctx, store.TokenSupervisor, "sup-mechelen", []string{"go-team-mechelen"}, "")
 	_, both, _ := st.CreateToken(ctx, store.TokenSupervisor, "sup-beide", []string{"test-seconds", "go-team-mechelen"}, "")
@@ -208,4 +198,16 @@ func mustPlain(t *testing.T, v any) *commonpb.Payload {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// keyedStore is a store on a database of the test's own, with the test
+// programmes' keys.
+func keyedStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st.WithKeys(keys.MustGenerate("test", keys.TestProgrammes...))
 }
