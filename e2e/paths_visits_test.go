@@ -3,6 +3,8 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +67,18 @@ func TestRescheduledVisitsAndEscalationsReplay(t *testing.T) {
 	s.update(c, id, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached, By: by})
 
 	s.waitCompleted(id)
+	// Each escalation went to the supervisor and then to the manager, once.
+	for _, subject := range []string{"Escalatie: huisbezoek 1", "Escalatie: bevestiging van overdracht 1"} {
+		var to []string
+		for _, m := range s.smtp.Messages() {
+			if strings.HasPrefix(m.Subject, subject) {
+				to = append(to, m.To...)
+			}
+		}
+		slices.Sort(to)
+		if !slices.Equal(to, []string{"manager@test.example", "supervisor@test.example"}) {
+			t.Errorf("%q went to %v; want the supervisor and the manager", subject, to)
+		}
+	}
 	s.replayTrajectory(id, "visits-moved-missed-escalated")
 }

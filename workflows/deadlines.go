@@ -248,7 +248,7 @@ func (o owed) given() {
 	}
 }
 
-// alertDetail is sentDetail, with the escalation level of a manager's alert.
+// detail is sentDetail, with the escalation level of a manager's alert.
 func (o owed) detail(to trajectory.Recipient) map[string]string {
 	d := sentDetail(*o.step, to)
 	if o.kind == managerAlert {
