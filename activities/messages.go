@@ -191,7 +191,8 @@ type notificationData struct {
 	Step, StepKind, Due string
 	Number              int
 	// Role is the recipient's role: an alert greets the coach, the
-	// supervisor or the manager as what they are.
+	// supervisor or the manager as what they are ("" for a run from before
+	// recipients by id, whose handover alerts went to the coach).
 	Role   string
 	Failed *failedData
 }
