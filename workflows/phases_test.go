@@ -63,7 +63,7 @@ func TestEveryStepRefusedWhereTheDomainForbidsIt(t *testing.T) {
 		{trajectory.PhaseInSupport, vilvoorde, false, []step{assign(vilvoorde, 0), intake, visit}, map[string]step{
 			"a second intake": intake, "a birth nobody expects": birth, "an extension without follow-up": extend,
 			"close as handed over without an acknowledgement": closeHandedOver,
-			"move a visit that is not the one planned": moveAnother, "missed visit that was done": missed,
+			"move a visit that is not the one planned":        moveAnother, "missed visit that was done": missed,
 		}},
 		{trajectory.PhaseClosed, menen, true, []step{assign(menen, 0), intake, closeStep}, map[string]step{
 			"assign": assign(menen, 1), "intake": intake, "visit": visit, "birth": birth, "extend": extend,
