@@ -1,9 +1,13 @@
 package usecase
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"slices"
 
 	"elkgezin/programme"
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -42,12 +46,6 @@ const (
 	updateRecordMissedVisit = "record-missed-visit"
 )
 
-// Actions of the steps that only the step table names.
-const (
-	ActionMoveVisit         = "move_visit"
-	ActionRecordMissedVisit = "record_missed_visit"
-)
-
 // Names of the steps (Step.Name).
 const (
 	StepAssign             = "toewijzing"
@@ -80,7 +78,7 @@ var Steps = []Step{
 		"POST " + trajectoryPath + "/visits", "Huisbezoek registreren", "record a home visit"},
 	{StepMoveVisit, updateMoveVisit, ActionMoveVisit, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/visits/move", "Huisbezoek verplaatsen", "move a planned home visit"},
-	{StepMissedVisit, updateRecordMissedVisit, ActionRecordMissedVisit, kindList(KindCoach, KindCoWorker),
+	{StepMissedVisit, updateRecordMissedVisit, ActionMissedVisit, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/visits/missed", "Gemist huisbezoek registreren", "record a home visit that did not take place"},
 	{StepBirth, trajectory.UpdateRecordBirth, ActionBirth, kindList(KindCoach),
 		"POST " + trajectoryPath + "/birth", "Geboorte registreren", "record a birth"},
@@ -154,3 +152,60 @@ func (s Step) Allows(p Principal, prog programme.Programme) bool {
 // (for a co-worker: some role may); the API checks it before it knows
 // the trajectory, so that the answer tells nothing of which exist.
 func (s Step) AllowsKind(kind string) bool { return slices.Contains(s.Kinds, kind) }
+
+// ErrStepNotGiven: the caller may act on the trajectory, but the step is
+// not theirs to take (a co-worker whose role the programme does not give
+// it). Adapters answer 403: the caller knows the trajectory already.
+var ErrStepNotGiven = errors.New("step not given to the caller")
+
+// StepDeniedError is ErrStepNotGiven for one step and role.
+type StepDeniedError struct {
+	Step Step
+	// Role is the co-worker's role as the programme names it ("Brugfiguur").
+	Role string
+	// Given are the names of the steps the role may take.
+	Given []string
+}
+
+func (e *StepDeniedError) Error() string {
+	return fmt.Sprintf("%s: %s may not %s", ErrStepNotGiven, e.Role, e.Step.Doing)
+}
+
+func (e *StepDeniedError) Unwrap() error { return ErrStepNotGiven }
+
+// MayTake says whether p may take the step in the programme (Step.Allows
+// over the programme's current file); the error is a *StepDeniedError.
+func (c Cases) MayTake(p Principal, s Step, programmeID string) error {
+	prog, _ := c.Programmes.Get(programmeID)
+	if s.Allows(p, prog) {
+		return nil
+	}
+	e := &StepDeniedError{Step: s, Role: kindRole(p.Kind)}
+	if p.Kind == KindCoWorker {
+		if cw, ok := prog.CoWorker(p.ID); ok {
+			e.Role, e.Given = prog.RoleName(cw.Role), prog.RoleSteps(cw.Role)
+		}
+	}
+	return e
+}
+
+func kindRole(kind string) string {
+	if kind == KindCoWorker {
+		return "co-worker"
+	}
+	return kind
+}
+
+// ActableStep is Actable for one step: ErrNotFound (ErrDenied) when p may
+// not act on the trajectory at all, ErrStepNotGiven when p may, but not
+// take this step. API and pages both check a step here.
+func (c Cases) ActableStep(ctx context.Context, p Principal, id string, s Step) (store.TrajectorySummary, error) {
+	row, err := c.Actable(ctx, p, id)
+	if err != nil {
+		return row, err
+	}
+	if err := c.MayTake(p, s, row.ProgrammeID); err != nil {
+		return row, err
+	}
+	return row, nil
+}
