@@ -34,7 +34,7 @@ type Filter struct {
 	CoachID      string
 	// CoWorkerID keeps only the trajectories the co-worker is assigned to.
 	CoWorkerID string
-	Phase        trajectory.Phase
+	Phase      trajectory.Phase
 	// Overdue, when set, keeps only overdue (true) or only not overdue
 	// (false) trajectories; see TrajectorySummary.Overdue.
 	Overdue *bool
