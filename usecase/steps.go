@@ -36,6 +36,8 @@ type Step struct {
 	// Doing is what the step does in English, for the API's 403:
 	// "a partner organisation may not <Doing>".
 	Doing string
+	// Done says in Dutch that the step was taken, as the page shows it after.
+	Done string
 }
 
 // The Updates of moving a planned visit and of recording one that did not
@@ -71,37 +73,37 @@ const trajectoryPath = "/v1/trajectories/{id}"
 // Steps is the step table.
 var Steps = []Step{
 	{StepAssign, trajectory.UpdateAssignCoach, ActionAssign, kindList(KindSupervisor),
-		"POST " + trajectoryPath + "/assignment", "Coach toewijzen", "assign a coach"},
+		"POST " + trajectoryPath + "/assignment", "Coach toewijzen", "assign a coach", "De coach is toegewezen."},
 	{StepIntake, trajectory.UpdateRecordIntake, ActionIntake, kindList(KindCoach),
-		"POST " + trajectoryPath + "/intake", "Intake registreren", "record an intake"},
+		"POST " + trajectoryPath + "/intake", "Intake registreren", "record an intake", "De intake is opgeslagen."},
 	{StepVisit, trajectory.UpdateRecordVisit, ActionVisit, kindList(KindCoach, KindCoWorker),
-		"POST " + trajectoryPath + "/visits", "Huisbezoek registreren", "record a home visit"},
+		"POST " + trajectoryPath + "/visits", "Huisbezoek registreren", "record a home visit", "Het huisbezoek is opgeslagen."},
 	{StepMoveVisit, updateMoveVisit, ActionMoveVisit, kindList(KindCoach, KindCoWorker),
-		"POST " + trajectoryPath + "/visits/move", "Huisbezoek verplaatsen", "move a planned home visit"},
+		"POST " + trajectoryPath + "/visits/move", "Huisbezoek verplaatsen", "move a planned home visit", "Het huisbezoek is verplaatst."},
 	{StepMissedVisit, updateRecordMissedVisit, ActionMissedVisit, kindList(KindCoach, KindCoWorker),
-		"POST " + trajectoryPath + "/visits/missed", "Gemist huisbezoek registreren", "record a home visit that did not take place"},
+		"POST " + trajectoryPath + "/visits/missed", "Gemist huisbezoek registreren", "record a home visit that did not take place", "Het gemiste huisbezoek is opgeslagen."},
 	{StepBirth, trajectory.UpdateRecordBirth, ActionBirth, kindList(KindCoach),
-		"POST " + trajectoryPath + "/birth", "Geboorte registreren", "record a birth"},
+		"POST " + trajectoryPath + "/birth", "Geboorte registreren", "record a birth", "De geboorte is opgeslagen."},
 	{StepHandOver, trajectory.UpdateHandOver, ActionHandOver, kindList(KindCoach),
-		"POST " + trajectoryPath + "/handovers", "Gezin overdragen", "hand a family over"},
+		"POST " + trajectoryPath + "/handovers", "Gezin overdragen", "hand a family over", "De overdracht is verstuurd."},
 	{StepResend, trajectory.UpdateResendHandover, ActionResend, kindList(KindCoach),
-		"POST " + trajectoryPath + "/handovers/{number}/resend", "Overdracht opnieuw versturen", "send a handover again"},
+		"POST " + trajectoryPath + "/handovers/{number}/resend", "Overdracht opnieuw versturen", "send a handover again", "De overdracht is opnieuw verstuurd."},
 	{StepAdoptTimings, trajectory.UpdateAdoptTimings, ActionAdoptTimings, kindList(KindSupervisor),
-		"POST " + trajectoryPath + "/programme-timings", "Nieuwe termijnen van het programma overnemen", "move a trajectory to the programme's current timings"},
+		"POST " + trajectoryPath + "/programme-timings", "Nieuwe termijnen van het programma overnemen", "move a trajectory to the programme's current timings", "De nieuwe termijnen van het programma gelden nu."},
 	{StepClose, trajectory.UpdateClose, ActionClose, kindList(KindCoach, KindSupervisor),
-		"POST " + trajectoryPath + "/closure", "Traject afsluiten", "close a trajectory"},
+		"POST " + trajectoryPath + "/closure", "Traject afsluiten", "close a trajectory", "Het traject is afgesloten."},
 	{StepExtendFollowUp, trajectory.UpdateExtendFollowUp, ActionExtendFollowUp, kindList(KindSupervisor),
-		"POST " + trajectoryPath + "/follow-up-extension", "Opvolging verlengen", "extend follow-up"},
+		"POST " + trajectoryPath + "/follow-up-extension", "Opvolging verlengen", "extend follow-up", "De opvolging is verlengd."},
 	{StepMilestone, trajectory.UpdateRecordMilestone, ActionRecordMilestone, kindList(KindCoach, KindCoWorker),
-		"POST " + trajectoryPath + "/milestones/{milestone}", "Mijlpaal registreren", "record a milestone"},
+		"POST " + trajectoryPath + "/milestones/{milestone}", "Mijlpaal registreren", "record a milestone", "De mijlpaal is opgeslagen."},
 	{StepAssignCoWorker, trajectory.UpdateAssignCoWorker, ActionAssignCoWorker, kindList(KindSupervisor),
-		"POST " + trajectoryPath + "/co-workers", "Medewerker toewijzen", "assign a co-worker"},
+		"POST " + trajectoryPath + "/co-workers", "Medewerker toewijzen", "assign a co-worker", "De medewerker is toegewezen."},
 	{StepConsultation, "", ActionRecordConsultation, kindList(KindPartner, KindCoach, KindSupervisor, KindCoWorker),
-		"POST /v1/consultations", "Consultatie registreren", "record a consultation"},
+		"POST /v1/consultations", "Consultatie registreren", "record a consultation", "De consultatie is opgeslagen."},
 	{StepReferConsultation, "", ActionReferConsultation, kindList(KindPartner),
-		"POST /v1/consultations/{consultation}/referral", "Consultatie omzetten in een doorverwijzing", "refer a family after a consultation"},
+		"POST /v1/consultations/{consultation}/referral", "Consultatie omzetten in een doorverwijzing", "refer a family after a consultation", "Het gezin is doorverwezen."},
 	{StepCollectiveActivity, trajectory.UpdateRecordAttendance, ActionRecordCollectiveActivity, kindList(KindCoach, KindSupervisor, KindCoWorker),
-		"POST /v1/programmes/{programme}/activities", "Collectieve activiteit registreren", "record a collective activity"},
+		"POST /v1/programmes/{programme}/activities", "Collectieve activiteit registreren", "record a collective activity", "De activiteit is opgeslagen."},
 }
 
 func kindList(k ...string) []string { return k }
