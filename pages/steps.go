@@ -181,8 +181,11 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		}
 		return trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: until, Reason: reason, By: by}, ""
 	}
-	return "", nil, "Onbekende stap."
+	return "", nil, unknownStep
 }
+
+// unknownStep is buildStep's answer for a step it has no form for.
+const unknownStep = "Onbekende stap."
 
 // typed reads a text field of a form by the rules the API applies too
 // (trajectory.CleanText), trimmed; problem says in Dutch what is wrong,
