@@ -64,7 +64,7 @@ type handler struct {
 
 var funcs = template.FuncMap{
 	"phase":  phaseLabel,
-	"step":   stepLabel,
+	"step":   func(string, ...string) string { return "" }, // per handler: stepLabel
 	"event":  eventLabel,
 	"reason": closeReasonLabel,
 	"when":   when,
@@ -92,7 +92,7 @@ func New(cfg Config) http.Handler {
 	}
 	h := &handler{Config: cfg, pages: map[string]*template.Template{}}
 	for _, name := range []string{"signin", "gezinnen", "team", "trajectory", "message"} {
-		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).
+		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).Funcs(template.FuncMap{"step": h.stepLabel}).
 			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl"))
 	}
 	static, _ := fs.Sub(staticFiles, "static")
