@@ -150,6 +150,13 @@ type notificationData struct {
 	Step, StepKind, Due string
 	Number              int
 	Failed              *failedData
+	// CoWorker is the co-worker the email goes to (a copy of a reminder),
+	// greeted by name and told in which role; nil for anyone else.
+	CoWorker *coWorkerData
+}
+
+type coWorkerData struct {
+	Name, Role string
 }
 
 type failedData struct {
@@ -197,6 +204,11 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 	// An assignment notice may come when no step is open; every other
 	// notification is about a step.
 	prog, _ := a.Programmes.Get(n.ProgrammeID)
+	if n.Recipient.Role == trajectory.RoleCoWorker {
+		if c, ok := prog.CoWorker(n.Recipient.CoWorkerID); ok {
+			d.CoWorker = &coWorkerData{Name: c.Name, Role: strings.ToLower(prog.RoleName(c.Role))}
+		}
+	}
 	if n.Step.Kind != "" || n.Kind != trajectory.AssignmentNotice {
 		if !trajectory.KnownStepKind(n.Step.Kind) {
 			return mailer.Message{}, fmt.Errorf("unknown step kind %q", n.Step.Kind)
