@@ -92,7 +92,7 @@ func TestBridgeFigureSignsInAndRecordsAVisit(t *testing.T) {
 func doneBy(view map[string]any, actor string) bool {
 	events, _ := view["events"].([]any)
 	for _, e := range events {
-		if m, ok := e.(map[string]any); ok && m["kind"] == "visit_done" && m["actor"] == actor {
+		if m, ok := e.(map[string]any); ok && m["kind"] == "home_visit_done" && m["actor"] == actor {
 			return true
 		}
 	}
