@@ -87,6 +87,7 @@ func catalogue() programme.Catalogue {
 		ID:              "go-team-mechelen",
 		Name:            "GO-team Mechelen",
 		SupervisorEmail: supervisorAddress,
+		ManagerEmail:    "directie@mechelen.example",
 		Coaches: []programme.Coach{
 			{ID: "go-coach-1", Name: "An Peeters", Email: coachAddress},
 			{ID: "go-coach-2", Name: "Bram Claes", Email: "bram.claes@ocmw.example"},

@@ -124,6 +124,15 @@ func (a *Activities) recipientAddress(n trajectory.Notification) (string, error)
 			return "", fmt.Errorf("programme %s has no supervisor_email", p.ID)
 		}
 		return p.SupervisorEmail, nil
+	case trajectory.RoleManager:
+		p, err := a.programme(n.ProgrammeID)
+		if err != nil {
+			return "", err
+		}
+		if strings.TrimSpace(p.ManagerEmail) == "" {
+			return "", fmt.Errorf("programme %s has no manager_email", p.ID)
+		}
+		return p.ManagerEmail, nil
 	case trajectory.RoleCoWorker:
 		p, err := a.programme(n.ProgrammeID)
 		if err != nil {
@@ -145,7 +154,11 @@ type notificationData struct {
 	// Step is the step's Dutch label ("" when none is owed), StepKind its kind.
 	Step, StepKind, Due string
 	Number              int
-	Failed              *failedData
+	// Role is the recipient's role: an alert greets the coach, the
+	// supervisor or the manager as what they are ("" for a run from before
+	// recipients by id, whose handover alerts went to the coach).
+	Role   string
+	Failed *failedData
 	// CoWorker is the co-worker the email goes to (a copy of a reminder),
 	// greeted by name and told in which role; nil for anyone else.
 	CoWorker *coWorkerData
@@ -165,10 +178,11 @@ type failedData struct {
 // channel, so it holds no data of the family: only the trajectory id, the
 // programme, the step and its due time, and a link to the trajectory for
 // those allowed to see it. A reminder or an assignment notice goes to the
-// coach, an alert to the supervisor (except the alert about a handover the
-// service did not acknowledge: that goes to the coach, who knows the
-// service), an email-failed notice to the supervisor; the workflow names
-// the recipient, and the programme files give the address.
+// coach, an alert to the supervisor (the alert about a handover the
+// service did not acknowledge went to the coach in runs from before it
+// went to the supervisor) and, a while later, to the programme's manager,
+// an email-failed notice to the supervisor; the workflow names the
+// recipient, and the programme files give the address.
 func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Message, error) {
 	if n.Key == "" || n.TrajectoryID == "" {
 		return mailer.Message{}, fmt.Errorf("notification lacks key or trajectory id")
@@ -191,6 +205,7 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 		Link:          strings.TrimRight(a.PublicBaseURL, "/") + "/trajecten/" + url.PathEscape(n.TrajectoryID),
 		StepKind:      string(n.Step.Kind),
 		Number:        n.Step.Number,
+		Role:          string(n.Recipient.Role),
 	}
 	if d.ProgrammeName == "" {
 		if p, ok := a.Programmes.Get(n.ProgrammeID); ok {

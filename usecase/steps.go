@@ -40,14 +40,6 @@ type Step struct {
 	Done string
 }
 
-// The Updates of moving a planned visit and of recording one that did not
-// take place (the workflow declares them as trajectory.UpdateMoveVisit
-// and trajectory.UpdateRecordMissedVisit).
-const (
-	updateMoveVisit         = "move-visit"
-	updateRecordMissedVisit = "record-missed-visit"
-)
-
 // Names of the steps (Step.Name).
 const (
 	StepAssign             = "toewijzing"
@@ -78,9 +70,9 @@ var Steps = []Step{
 		"POST " + trajectoryPath + "/intake", "Intake registreren", "record an intake", "De intake is opgeslagen."},
 	{StepVisit, trajectory.UpdateRecordVisit, ActionVisit, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/visits", "Huisbezoek registreren", "record a home visit", "Het huisbezoek is opgeslagen."},
-	{StepMoveVisit, updateMoveVisit, ActionMoveVisit, kindList(KindCoach, KindCoWorker),
+	{StepMoveVisit, trajectory.UpdateMoveVisit, ActionMoveVisit, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/visits/move", "Huisbezoek verplaatsen", "move a planned home visit", "Het huisbezoek is verplaatst."},
-	{StepMissedVisit, updateRecordMissedVisit, ActionMissedVisit, kindList(KindCoach, KindCoWorker),
+	{StepMissedVisit, trajectory.UpdateRecordMissedVisit, ActionMissedVisit, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/visits/missed", "Gemist huisbezoek registreren", "record a home visit that did not take place", "Het gemiste huisbezoek is opgeslagen."},
 	{StepBirth, trajectory.UpdateRecordBirth, ActionBirth, kindList(KindCoach),
 		"POST " + trajectoryPath + "/birth", "Geboorte registreren", "record a birth", "De geboorte is opgeslagen."},
