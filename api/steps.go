@@ -16,7 +16,8 @@ const (
 	// stepBodyLimit leaves room for a 4000-character note that a client
 	// escaped as \uXXXX throughout.
 	stepBodyLimit = 64 << 10
-	maxNoteLength = 4000
+	// maxNoteLength is the pages' and the validators' limit too.
+	maxNoteLength = trajectory.MaxNoteLength
 )
 
 // visitBody is the body of /intake and /visits. Times are strings here so

@@ -109,8 +109,9 @@ func TestCoWorkerOnThePages(t *testing.T) {
 	if rec := do(http.MethodPost, "/trajecten/"+assigned+"/afsluiting", url.Values{"key": {"form-2"}, "reason": {"goals_reached"}}); rec.Code != http.StatusForbidden {
 		t.Errorf("the co-worker closes the trajectory: %d, want 403", rec.Code)
 	}
-	if rec := do(http.MethodPost, "/trajecten/"+assigned+"/mijlpaal", url.Values{"key": {"form-3"}}); rec.Code != http.StatusForbidden {
-		t.Errorf("the co-worker records a milestone their role is not given: %d, want 403", rec.Code)
+	if rec := do(http.MethodPost, "/trajecten/"+assigned+"/mijlpaal", url.Values{"key": {"form-3"}}); rec.Code != http.StatusForbidden ||
+		!strings.Contains(rec.Body.String(), "Als brugfiguur kunt u deze stap (mijlpaal registreren) niet zetten; wel: huisbezoek registreren, consultatie registreren.") {
+		t.Errorf("the co-worker records a milestone their role is not given: %d, want 403 saying what their role may do:\n%s", rec.Code, rec.Body)
 	}
 	if rec := do(http.MethodPost, "/trajecten/"+other+"/bezoek", url.Values{"key": {"form-4"}}); rec.Code != http.StatusNotFound {
 		t.Errorf("the co-worker records a visit on a trajectory they are not assigned to: %d, want 404", rec.Code)

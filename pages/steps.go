@@ -51,7 +51,7 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.Cases.MayTake(p, st, row.ProgrammeID); err != nil {
 		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "kind"})
-		h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze stap is niet voor uw rol.")
+		h.message(w, r, http.StatusForbidden, "Geen toegang", notYourStep(st, err))
 		return
 	}
 	key := r.PostForm.Get("key")
@@ -94,6 +94,22 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 	// after a timeout is still the same step.
 	d.Forms[step] = &form{Key: key, Values: r.PostForm, Error: problem}
 	h.show(w, r, status, d)
+}
+
+// notYourStep says in Dutch that the step is not the caller's, and for a
+// co-worker which steps their role does give them.
+func notYourStep(st usecase.Step, err error) string {
+	var denied *usecase.StepDeniedError
+	if !errors.As(err, &denied) || len(denied.Given) == 0 {
+		return "Deze stap (" + strings.ToLower(st.Title) + ") is niet voor uw rol."
+	}
+	var given []string
+	for _, name := range denied.Given {
+		if g, ok := usecase.StepNamed(name); ok {
+			given = append(given, strings.ToLower(g.Title))
+		}
+	}
+	return "Als " + strings.ToLower(denied.Role) + " kunt u deze stap (" + strings.ToLower(st.Title) + ") niet zetten; wel: " + strings.Join(given, ", ") + "."
 }
 
 // buildStep turns a form into the step's Update and request, or says in
