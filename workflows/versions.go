@@ -73,6 +73,10 @@ const (
 	// changeHistoryCheckedAfterUpdates: an Update that leaves the history
 	// long wakes the main loop, which continues as new.
 	changeHistoryCheckedAfterUpdates = "history-checked-after-updates"
+	// changeBirthAtReferral: a family referred to a perinatal programme
+	// after the birth (a child below the follow-up age listed, no due
+	// date) gets the postnatal schedule and follow-up from that birth.
+	changeBirthAtReferral = "birth-at-referral"
 )
 
 // changeCodeRevision is asked once, at the start of every run, with the
