@@ -199,8 +199,8 @@ func matrix(w *world) []matrixRow {
 		{"GET " + pathReadyz, http.MethodGet, pathReadyz, "", every(ok)},
 		{"POST " + pathMilestone, http.MethodPost, tr(w.mine, "milestones/opleiding_gestart"), `{}`, ownStep},
 		{"POST " + pathCoWorkers, http.MethodPost, tr(w.mine, "co-workers"), `{"co_worker":"test-brugfiguur","role":"brugfiguur"}`, supervisorStep},
-		{"POST " + pathConsultations, http.MethodPost, pathConsultations, `{"programme":"test-seconds","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`,
-			[9]int{unauth, unauth, http.StatusCreated, hidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},
+		{"POST " + pathConsultations, http.MethodPost, pathConsultations, `{"programme":"test-seconds","organisation":"test-partner","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`,
+			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},
 		{"POST " + pathConsultationRefer, http.MethodPost, "/v1/consultations/co-unknown/referral", string(referral),
 			[9]int{unauth, unauth, hidden, hidden, forbidden, forbidden, forbidden, forbidden, forbidden}},
 		// Without the Idempotency-Key it needs: 400 for those who may call it.

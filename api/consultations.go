@@ -12,10 +12,14 @@ import (
 	"github.com/gorilla/mux"
 
 	"elkgezin/store"
+	"elkgezin/usecase"
 )
 
 // Consultations: a partner, or the team itself (the school-gate tandem),
-// asks about a situation before any referral. A consultation is anonymous:
+// asks about a situation before any referral. A consultation always names
+// the partner it concerns (a partner itself; the team names one of the
+// programme's referrers), and only that partner can turn it into a
+// referral, with the family's consent. A consultation is anonymous:
 // its body has no field for a name, an address or a phone (strict decoding
 // refuses them), and its texts are refused when they look like they hold
 // contact data. With the family's consent it becomes a referral, which
@@ -79,21 +83,20 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	prog, known := s.programmes.Get(b.ProgrammeID)
 	if p.Kind == KindPartner {
-		// A partner consults as itself, a programme that accepts it.
+		// A partner consults as itself, a programme that lists it.
 		if b.Organisation != "" && b.Organisation != p.ID {
 			writeForbidden(w, r, "organisation", fmt.Sprintf("you may only consult as your own organisation: leave organisation out or write %q", p.ID))
 			return
 		}
 		b.Organisation = p.ID
-		if !known || !prog.AllowsReferrer(p.ID) {
-			writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("programme %q does not take consultations from your organisation; %s", b.ProgrammeID, s.acceptingProgrammes(p.ID)))
+		if prog, known = s.partnerProgramme(w, r, b.ProgrammeID, "consultations"); !known {
 			return
 		}
 	} else if !known || !slices.Contains(p.Programmes, b.ProgrammeID) {
 		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you work in no programme %q; yours: %s", b.ProgrammeID, joinComma(p.Programmes)))
 		return
-	} else if b.Organisation != "" && !prog.AllowsReferrer(b.Organisation) {
-		fe.add("organisation", fmt.Sprintf("is not a partner that may refer to %s", prog.ID))
+	} else if problem := usecase.ConsultationPartnerProblem(prog, b.Organisation); problem != "" {
+		fe.add("organisation", problem)
 		writeFieldErrors(w, "invalid consultation", fe)
 		return
 	}
@@ -164,9 +167,8 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		writeForbidden(w, r, "organisation", fmt.Sprintf("you may only refer as your own organisation: referrer.organisation must be %q", partner))
 		return
 	}
-	p, known := s.programmes.Get(ref.ProgrammeID)
-	if !known || !p.AllowsReferrer(partner) {
-		writeForbidden(w, r, "programme", fmt.Sprintf("programme %s does not accept referrals from your organisation", ref.ProgrammeID))
+	p, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals")
+	if !ok {
 		return
 	}
 	ref.ConsultationID = c.ID

@@ -13,6 +13,7 @@ package usecase
 
 import (
 	"slices"
+	"strings"
 
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -35,7 +36,9 @@ type Principal struct {
 	ID   string // the organisation id, coach id, supervisor id or administrator name; "" for anonymous
 	// Programmes are the programmes a coach or supervisor works in: a
 	// coach sees and acts on their own trajectories in them, a supervisor
-	// on every trajectory of them. Empty for partners and administrators.
+	// on every trajectory of them. For a partner (after Scope), the
+	// programmes whose referrers list it: the only ones it may refer to or
+	// consult. Empty for administrators.
 	Programmes []string
 	// CredentialID names the credential that authenticated the request
 	// (the public token id, tok_...), for the audit log. Never a secret.
@@ -80,8 +83,19 @@ func MayRead(p Principal, t store.TrajectorySummary) bool {
 
 // Scope keeps, of a coach's programmes, those that still list them as a
 // coach (or co-worker) in the programme files: a coach taken off a team loses its
-// trajectories at once, even before their token is revoked.
+// trajectories at once, even before their token is revoked. A partner's
+// programmes are those whose referrers list it today: a partner id means
+// nothing in a programme that does not list it.
 func Scope(programmes programme.Catalogue, p Principal) Principal {
+	if p.Kind == KindPartner {
+		p.Programmes = nil
+		for _, id := range programmes.IDs() {
+			if prog, _ := programmes.Get(id); prog.AllowsReferrer(p.ID) {
+				p.Programmes = append(p.Programmes, id)
+			}
+		}
+		return p
+	}
 	if p.Kind != KindCoach {
 		return p
 	}
@@ -96,4 +110,30 @@ func Scope(programmes programme.Catalogue, p Principal) Principal {
 	}
 	p.Programmes = kept
 	return p
+}
+
+// PartnerMay says whether a partner (as Scope left it) may refer a family
+// to the programme, or consult it about one: the programme lists it.
+func PartnerMay(p Principal, programmeID string) bool {
+	return p.Kind == KindPartner && slices.Contains(p.Programmes, programmeID)
+}
+
+// ConsultationPartnerProblem checks the partner a consultation recorded
+// by the team (a coach, a co-worker, a supervisor) names: the one it
+// concerns, required and one of the programme's referrers, so that this
+// partner can turn it into a referral with the family's consent (a partner
+// consults as itself). "" when org is one; else what is wrong, in words
+// for the field.
+func ConsultationPartnerProblem(prog programme.Programme, org string) string {
+	ids := make([]string, len(prog.Referrers))
+	for i, o := range prog.Referrers {
+		ids[i] = o.ID
+	}
+	switch {
+	case org == "":
+		return "is required: name the partner the consultation concerns (" + strings.Join(ids, ", ") + "), so that it can turn it into a referral with the family's consent"
+	case !prog.AllowsReferrer(org):
+		return "is not a partner that may refer to " + prog.ID + "; one of: " + strings.Join(ids, ", ")
+	}
+	return ""
 }
