@@ -52,6 +52,7 @@ var routeRules = map[string]routeRule{
 	http.MethodPost + " " + pathCoWorkers:          {usecase.ActionAssignCoWorker, kinds(KindSupervisor), "assign a co-worker"},
 	http.MethodPost + " " + pathConsultations:      {usecase.ActionRecordConsultation, kinds(KindPartner, KindCoach, KindSupervisor), "record a consultation"},
 	http.MethodPost + " " + pathConsultationRefer:  {usecase.ActionReferConsultation, kinds(KindPartner), "refer a family after a consultation"},
+	http.MethodPost + " " + pathConsultationOrg:    {usecase.ActionNameConsultationPartner, kinds(KindCoach, KindSupervisor), "name the partner a consultation concerns"},
 	http.MethodPost + " " + pathCollectiveActivity: {usecase.ActionRecordCollectiveActivity, kinds(KindCoach, KindSupervisor), "record a collective activity"},
 	http.MethodGet + " " + pathProgrammeReport:     {usecase.ActionReadProgrammeReport, kinds(KindSupervisor), "read a programme's results"},
 	http.MethodPost + " " + pathErasure:            {usecase.ActionEraseTrajectory, kinds(KindSupervisor, KindAdmin), "erase a trajectory"},

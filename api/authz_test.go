@@ -203,6 +203,8 @@ func matrix(w *world) []matrixRow {
 			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},
 		{"POST " + pathConsultationRefer, http.MethodPost, "/v1/consultations/co-unknown/referral", string(referral),
 			[9]int{unauth, unauth, hidden, hidden, forbidden, forbidden, forbidden, forbidden, forbidden}},
+		{"POST " + pathConsultationOrg, http.MethodPost, "/v1/consultations/co-unknown/organisation", `{"organisation":"test-partner"}`,
+			[9]int{unauth, unauth, forbidden, forbidden, hidden, hidden, hidden, hidden, forbidden}},
 		// Without the Idempotency-Key it needs: 400 for those who may call it.
 		{"POST " + pathCollectiveActivity, http.MethodPost, "/v1/programmes/test-seconds/activities", `{}`,
 			[9]int{unauth, unauth, forbidden, forbidden, http.StatusBadRequest, http.StatusBadRequest, http.StatusBadRequest, hidden, forbidden}},

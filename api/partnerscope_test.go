@@ -122,3 +122,42 @@ func TestTandemConsultationBecomesTheNamedPartnersReferral(t *testing.T) {
 		t.Errorf("trajectory row names consultation %q (%v), want %s", consultation, err, c.ID)
 	}
 }
+
+// TestTeamNamesThePartnerOfAnOldConsultation: a consultation the tandem
+// recorded before a partner was required names none, and no partner can
+// turn it into a referral. A coach of its programme names the partner it
+// concerns, once; then that partner refers the family.
+func TestTeamNamesThePartnerOfAnOldConsultation(t *testing.T) {
+	w := newWorld(t)
+	old, err := w.store.CreateConsultation(t.Context(), store.Consultation{ProgrammeID: "test-seconds", RecordedBy: "coach:test-coach",
+		Situation: "Een ouder vraagt aan de schoolpoort raad.", Advice: "Samen naar het OCMW."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/consultations/" + old.ID
+	referral := `{"referrer":{"organisation":"test-partner","reference":"SCHOOL-8"},"family":{"contact_name":"Gezin Schoolpoort","phone":"+32 470 00 00 02"},` +
+		`"reason":"raad gevraagd aan de schoolpoort","consent":{"given":true,"recorded_on":"2026-11-30"}}`
+	if status, body := w.do(t, "partner", http.MethodPost, path+"/referral", referral); status != http.StatusNotFound {
+		t.Errorf("a referral after a consultation that names no partner: %d %s, want 404", status, body)
+	}
+	if status, body := w.do(t, "supervisor-other", http.MethodPost, path+"/organisation", `{"organisation":"test-partner"}`); status != http.StatusNotFound {
+		t.Errorf("a supervisor of another programme names the partner: %d %s, want 404", status, body)
+	}
+	status, body := w.do(t, "coach-a", http.MethodPost, path+"/organisation", `{"organisation":"politie-mechelen"}`)
+	if e := decodeError(t, body); status != http.StatusBadRequest || !strings.Contains(e.Fields["organisation"], "is not a partner that may refer to test-seconds") {
+		t.Errorf("naming a partner the programme does not list: %d %s, want 400", status, body)
+	}
+	if status, body := w.do(t, "coach-a", http.MethodPost, path+"/organisation", `{"organisation":"test-partner"}`); status != http.StatusOK {
+		t.Fatalf("naming the partner: %d %s", status, body)
+	}
+	var org string
+	if err := w.store.Pool().QueryRow(t.Context(), `SELECT coalesce(organisation, '') FROM consultations WHERE id = $1`, old.ID).Scan(&org); err != nil || org != "test-partner" {
+		t.Errorf("consultation row names %q (%v), want test-partner", org, err)
+	}
+	if status, body := w.do(t, "coach-b", http.MethodPost, path+"/organisation", `{"organisation":"test-partner"}`); status != http.StatusConflict {
+		t.Errorf("naming the partner again: %d %s, want 409", status, body)
+	}
+	if status, body := w.do(t, "partner", http.MethodPost, path+"/referral", referral); status != http.StatusCreated {
+		t.Errorf("the named partner's referral: %d %s, want 201", status, body)
+	}
+}
