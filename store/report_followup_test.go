@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"elkgezin/programme"
 	"elkgezin/trajectory"
 )
 
@@ -15,10 +16,10 @@ import (
 // the child is three), to Menen (six months) and to Gent (no perinatal
 // follow-up): ten children born in March 2023, three years old in March
 // 2026, five of whose trajectories closed in February; ten born in August
-// 2025. Sint-Truiden
-// counts the ten three-year-olds, five followed; Menen all twenty
-// six-month-olds, all followed (the closures came long after six months);
-// Gent has no such figure.
+// 2025. Sint-Truiden counts the ten three-year-olds, five followed, and
+// five more whose families it took in after the birth, all followed; Menen
+// all twenty six-month-olds, all followed (the closures came long after six
+// months); Gent has no such figure.
 func TestReportFollowsEachProgrammeToItsOwnAge(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
@@ -42,16 +43,29 @@ func TestReportFollowsEachProgrammeToItsOwnAge(t *testing.T) {
 			}
 		}
 	}
+	// Five more families are referred to Sint-Truiden after the birth (in
+	// March 2023): followed from it, the birth known at the referral (the
+	// referred event, as the API and the workflow write it), never recorded.
+	stTruiden := programme.Programme{ID: "ocmw-sint-truiden", AssignmentLimit: programme.Duration(5 * 24 * time.Hour),
+		Perinatal: &programme.Perinatal{FollowUpMonths: 36}}
+	for i := range 5 {
+		id := fmt.Sprintf("ocmw-sint-truiden-born-%02d", i)
+		ref := trajectory.Referral{ProgrammeID: stTruiden.ID, Referrer: trajectory.Referrer{Organisation: "ocmw", Reference: id},
+			Children: []trajectory.Child{{Name: "Kind", BirthDate: trajectory.DateOf(time.Date(2023, 3, 10, 0, 0, 0, 0, time.UTC))}}}
+		if err := s.RecordEvent(ctx, trajectory.ReferredEvent(id, stTruiden, ref, time.Date(2026, 2, 2, 9+i, 0, 0, 0, time.UTC))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var months int
-	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM trajectories WHERE programme_id = $1 AND born_month = '2023-03-01'`, programmes[0]).Scan(&months); err != nil || months != 10 {
-		t.Fatalf("%d rows born in March 2023 (%v), want 10", months, err)
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM trajectories WHERE programme_id = $1 AND born_month = '2023-03-01'`, programmes[0]).Scan(&months); err != nil || months != 15 {
+		t.Fatalf("%d rows born in March 2023 (%v), want 15", months, err)
 	}
 	reports, err := s.Report(ctx, programmes, reportPeriod, FollowUpAges{"ocmw-sint-truiden": 36, "perinatal-menen": 6})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"ocmw-sint-truiden":                `"followed_to_follow_up_age":{"part":5,"whole":10,"share":0.5},"follow_up_months":36`,
+		"ocmw-sint-truiden":                `"followed_to_follow_up_age":{"part":10,"whole":15,"share":0.67},"follow_up_months":36`,
 		"perinatal-menen":                  `"followed_to_follow_up_age":{"part":20,"whole":20,"share":1},"follow_up_months":6`,
 		"stad-gent-kinderopvang-naar-werk": "",
 	}
