@@ -28,7 +28,8 @@ func (w *trajectoryWorkflow) dayDeadline(ctx workflow.Context, midnightUTC time.
 
 // planPerinatal hangs two steps on the expected due date: recording the
 // birth, and the end of follow-up when the child reaches the programme's
-// age. The birth re-plans both from the real date.
+// age. The birth re-plans both from the real date. Without a due date, a
+// birth the referral lists starts the follow-up (planFromBirthAtReferral).
 func (w *trajectoryWorkflow) planPerinatal(ctx workflow.Context) {
 	if w.in.Referral.ExpectedDueDate.IsZero() {
 		w.planFromBirthAtReferral(ctx)
