@@ -159,6 +159,7 @@ const (
 	pathCoWorkers          = "/v1/trajectories/{id}/co-workers"
 	pathConsultations      = "/v1/consultations"
 	pathConsultationRefer  = "/v1/consultations/{consultation}/referral"
+	pathConsultationOrg    = "/v1/consultations/{consultation}/organisation"
 	pathCollectiveActivity = "/v1/programmes/{programme}/activities"
 	pathProgrammeReport    = "/v1/reports/programmes/{programme}"
 	pathSession            = "/v1/session"
@@ -256,6 +257,7 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathCoWorkers, s.postCoWorker)
 	v1(http.MethodPost, pathConsultations, s.postConsultation)
 	v1(http.MethodPost, pathConsultationRefer, s.postConsultationReferral)
+	v1(http.MethodPost, pathConsultationOrg, s.postConsultationOrganisation)
 	v1(http.MethodPost, pathCollectiveActivity, s.postCollectiveActivity)
 	v1(http.MethodGet, pathProgrammeReport, s.getProgrammeReport)
 	v1(http.MethodPost, pathErasure, s.postErasure)

@@ -12,10 +12,14 @@ import (
 	"github.com/gorilla/mux"
 
 	"elkgezin/store"
+	"elkgezin/usecase"
 )
 
 // Consultations: a partner, or the team itself (the school-gate tandem),
-// asks about a situation before any referral. A consultation is anonymous:
+// asks about a situation before any referral. A consultation always names
+// the partner it concerns (a partner itself; the team names one of the
+// programme's referrers), and only that partner can turn it into a
+// referral, with the family's consent. A consultation is anonymous:
 // its body has no field for a name, an address or a phone (strict decoding
 // refuses them), and its texts are refused when they look like they hold
 // contact data. With the family's consent it becomes a referral, which
@@ -79,14 +83,13 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	prog, known := s.programmes.Get(b.ProgrammeID)
 	if p.Kind == KindPartner {
-		// A partner consults as itself, a programme that accepts it.
+		// A partner consults as itself, a programme that lists it.
 		if b.Organisation != "" && b.Organisation != p.ID {
 			writeForbidden(w, r, "organisation", fmt.Sprintf("you may only consult as your own organisation: leave organisation out or write %q", p.ID))
 			return
 		}
 		b.Organisation = p.ID
-		if !known || !prog.AllowsReferrer(p.ID) {
-			writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("programme %q does not take consultations from your organisation; %s", b.ProgrammeID, s.acceptingProgrammes(p.ID)))
+		if prog, known = s.partnerProgramme(w, r, b.ProgrammeID, "consultations"); !known {
 			return
 		}
 	} else if !known || !slices.Contains(p.Programmes, b.ProgrammeID) {
@@ -95,8 +98,8 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	} else if err := s.cases.MayTake(p, *routeStep(r), prog.ID); err != nil {
 		writeStepNotGiven(w, r, err)
 		return
-	} else if b.Organisation != "" && !prog.AllowsReferrer(b.Organisation) {
-		fe.add("organisation", fmt.Sprintf("is not a partner that may refer to %s", prog.ID))
+	} else if problem := usecase.ConsultationPartnerProblem(prog, b.Organisation); problem != "" {
+		fe.add("organisation", problem)
 		writeFieldErrors(w, "invalid consultation", fe)
 		return
 	}
@@ -167,9 +170,8 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		writeForbidden(w, r, "organisation", fmt.Sprintf("you may only refer as your own organisation: referrer.organisation must be %q", partner))
 		return
 	}
-	p, known := s.programmes.Get(ref.ProgrammeID)
-	if !known || !p.AllowsReferrer(partner) {
-		writeForbidden(w, r, "programme", fmt.Sprintf("programme %s does not accept referrals from your organisation", ref.ProgrammeID))
+	p, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals")
+	if !ok {
 		return
 	}
 	ref.ConsultationID = c.ID
@@ -177,4 +179,66 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 	// date of the family.
 	noteDetail(r, "consultation", c.ID, "consent_recorded_month", on.Format("2006-01"))
 	s.startTrajectory(w, r, p, ref)
+}
+
+// consultationPartnerStore names the partner of a consultation that names none.
+type consultationPartnerStore interface {
+	consultationStore
+	NameConsultationPartner(ctx context.Context, id, organisation string) (bool, error)
+}
+
+var _ consultationPartnerStore = (*store.Store)(nil)
+
+// postConsultationOrganisation names the partner a consultation recorded
+// by the team concerns, when it names none (recorded before a partner was
+// required), so that this partner can turn it into a referral. A coach or
+// supervisor of the consultation's programme names it once; a consultation
+// of another programme is as unknown as none.
+func (s *server) postConsultationOrganisation(w http.ResponseWriter, r *http.Request) {
+	cs, ok := s.store.(consultationPartnerStore)
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+		return
+	}
+	p := principal(r)
+	c, err := cs.Consultation(r.Context(), mux.Vars(r)["consultation"])
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && !slices.Contains(p.Programmes, c.ProgrammeID):
+		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
+		return
+	case err != nil:
+		s.writeStoreError(w, "read consultation", err)
+		return
+	case c.TrajectoryID != "":
+		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+		return
+	case c.Organisation != "":
+		writeError(w, http.StatusConflict, "partner already named", fmt.Sprintf("this consultation concerns %s already; only that partner can turn it into a referral", c.Organisation))
+		return
+	}
+	var b struct {
+		Organisation string `json:"organisation"`
+	}
+	if !decodeBody(w, r, &b, stepBodyLimit) {
+		return
+	}
+	prog, _ := s.programmes.Get(c.ProgrammeID)
+	fe := &fieldErrors{}
+	if problem := usecase.ConsultationPartnerProblem(prog, b.Organisation); problem != "" {
+		fe.add("organisation", problem)
+		writeFieldErrors(w, "invalid consultation", fe)
+		return
+	}
+	named, err := cs.NameConsultationPartner(r.Context(), c.ID, b.Organisation)
+	switch {
+	case err != nil:
+		s.writeStoreError(w, "name the consultation's partner", err)
+		return
+	case !named:
+		writeError(w, http.StatusConflict, "partner already named", "this consultation was given a partner or became a referral meanwhile; read it again")
+		return
+	}
+	noteDetail(r, "consultation", c.ID, "organisation", b.Organisation)
+	c.Organisation = b.Organisation
+	writeJSON(w, http.StatusOK, c)
 }

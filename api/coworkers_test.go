@@ -70,7 +70,7 @@ func TestCoWorkerTakesOnlyItsRolesSteps(t *testing.T) {
 			t.Errorf("the co-worker POSTs %s: %d %s, want 403", step, status, body)
 		}
 	}
-	if status, body := w.do(t, "co-worker", http.MethodPost, "/v1/consultations", `{"programme":"test-seconds","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`); status != http.StatusCreated {
+	if status, body := w.do(t, "co-worker", http.MethodPost, "/v1/consultations", `{"programme":"test-seconds","organisation":"test-partner","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`); status != http.StatusCreated {
 		t.Errorf("the co-worker records a consultation: %d %s", status, body)
 	}
 	if status, _ := w.do(t, "coach-b", http.MethodGet, path, ""); status != http.StatusNotFound {

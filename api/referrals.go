@@ -19,6 +19,7 @@ import (
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // Limits of a referral.
@@ -94,21 +95,35 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 		noteDetail(r, "reason", "organisation")
 		return
 	}
-	p, ok := s.programmes.Get(ref.ProgrammeID)
+	p, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals")
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown programme",
-			fmt.Sprintf("there is no programme %q; %s", ref.ProgrammeID, s.acceptingProgrammes(partner)))
-		return
-	}
-	noteDetail(r, "programme", p.ID)
-	if !p.AllowsReferrer(partner) {
-		writeError(w, http.StatusForbidden, "referrer not allowed",
-			fmt.Sprintf("programme %s does not accept referrals from your organisation (%s); %s",
-				p.ID, partner, s.acceptingProgrammes(partner)))
-		noteDetail(r, "reason", "programme")
 		return
 	}
 	s.startTrajectory(w, r, p, ref)
+}
+
+// partnerProgramme is the programme a partner names, if it is one of the
+// partner's (usecase.PartnerMay: its referrers list the partner); else it
+// answers 404 `unknown programme` for a programme that does not exist and
+// 403 `referrer not allowed` for one that does not list the partner, both
+// saying which programmes do. Referrals, consultations and referrals after a
+// consultation answer alike. what names what the programme would accept
+// ("referrals", "consultations").
+func (s *server) partnerProgramme(w http.ResponseWriter, r *http.Request, id, what string) (programme.Programme, bool) {
+	p := principal(r)
+	prog, known := s.programmes.Get(id)
+	switch {
+	case !known:
+		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("there is no programme %q; %s", id, acceptingProgrammes(p)))
+		return prog, false
+	case !usecase.PartnerMay(p, id):
+		noteDetail(r, "programme", id)
+		noteDetail(r, "reason", "programme")
+		writeError(w, http.StatusForbidden, "referrer not allowed", fmt.Sprintf("programme %s does not accept %s from your organisation (%s); %s", id, what, p.ID, acceptingProgrammes(p)))
+		return prog, false
+	}
+	noteDetail(r, "programme", id)
+	return prog, true
 }
 
 // startTrajectory starts the trajectory of a referral that was checked,
@@ -266,13 +281,8 @@ func (s *server) previousClosed(w http.ResponseWriter, r *http.Request, p progra
 
 // acceptingProgrammes names the programmes that accept referrals from
 // the organisation, for a 403 or 404 to a partner.
-func (s *server) acceptingProgrammes(org string) string {
-	var ids []string
-	for _, id := range s.programmes.IDs() {
-		if p, _ := s.programmes.Get(id); p.AllowsReferrer(org) {
-			ids = append(ids, id)
-		}
-	}
+func acceptingProgrammes(p Principal) string {
+	ids := p.Programmes
 	if len(ids) == 0 {
 		return "no programme accepts referrals from your organisation"
 	}

@@ -20,7 +20,7 @@ import (
 // Accept: text/csv or ?format=csv.
 
 type reportStore interface {
-	Report(ctx context.Context, programmeIDs []string, p store.Period) ([]store.ProgrammeReport, error)
+	Report(ctx context.Context, programmeIDs []string, p store.Period, ages store.FollowUpAges) ([]store.ProgrammeReport, error)
 }
 
 var _ reportStore = (*store.Store)(nil)
@@ -56,7 +56,7 @@ func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
 		writeFieldErrors(w, "invalid report period", fe)
 		return
 	}
-	reports, err := rs.Report(r.Context(), []string{id}, period)
+	reports, err := rs.Report(r.Context(), []string{id}, period, s.programmes.FollowUpAges())
 	if err != nil {
 		s.writeStoreError(w, "programme report", err)
 		return
@@ -105,7 +105,10 @@ func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.P
 		shares := []struct {
 			name string
 			s    *store.Share
-		}{{"steps_late", &r.StepsLate}, {"steps_escalated", &r.StepsEscalated}, {"followed_to_six_months", r.FollowedToSixMonths}}
+		}{{"steps_late", &r.StepsLate}, {"steps_escalated", &r.StepsEscalated}, {"followed_to_follow_up_age", r.FollowedToFollowUpAge}}
+		if r.FollowedToFollowUpAge != nil {
+			row("follow_up_months", "", fmt.Sprint(r.FollowUpMonths))
+		}
 		for _, s := range shares {
 			if s.s != nil {
 				row(s.name, "part", s.s.Part.String())

@@ -64,6 +64,14 @@ func TestEveryPathReplays(t *testing.T) {
 	s.update(c, pregnancy, trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: trajectory.DateOf(time.Now().AddDate(0, 8, 0)), Reason: "housing", By: "supervisor:e2e"})
 	s.update(c, pregnancy, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached, By: "coach:" + coach})
 
+	// A family referred after the birth: postnatal follow-up from the birth
+	// the referral lists, with no birth to record.
+	afterBirth := s.startPath(c, "PATH-BIRTH-AT-REFERRAL", perinatal, 0, trajectory.Date{}, trajectory.Child{Name: "Baby", BirthDate: today})
+	s.update(c, afterBirth, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach, By: "supervisor:e2e"})
+	s.update(c, afterBirth, trajectory.UpdateRecordIntake, trajectory.RecordIntake{By: "coach:" + coach})
+	s.update(c, afterBirth, trajectory.UpdateRecordVisit, trajectory.RecordVisit{By: "coach:" + coach})
+	s.update(c, afterBirth, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached, By: "coach:" + coach})
+
 	// Enough visits to continue as new; the next run closes.
 	long := s.startPath(c, "PATH-CONTINUED", timings, 60, trajectory.Date{})
 	firstRun := c.GetWorkflow(context.Background(), long, "").GetRunID()
@@ -95,7 +103,7 @@ func TestEveryPathReplays(t *testing.T) {
 
 	for name, id := range map[string]string{
 		"alert-failed-handover-link-expiry": alerted, "perinatal-birth-extension": pregnancy, "continued-as-new": long,
-		"milestones-and-attendance": job,
+		"milestones-and-attendance": job, "birth-at-referral": afterBirth,
 	} {
 		s.waitCompleted(id)
 		s.replayTrajectory(id, name)
@@ -119,12 +127,12 @@ func (s *stack) codecClient() client.Client {
 }
 
 // startPath starts a trajectory of the test-seconds programme with its
-// own timings, as the API does.
-func (s *stack) startPath(c client.Client, reference string, t trajectory.Timings, historyLimit int, due trajectory.Date) string {
+// own timings, as the API does, for a family with children.
+func (s *stack) startPath(c client.Client, reference string, t trajectory.Timings, historyLimit int, due trajectory.Date, children ...trajectory.Child) string {
 	s.t.Helper()
 	ref := trajectory.Referral{
 		ProgrammeID: "test-seconds", Referrer: trajectory.Referrer{Organisation: "test-partner", Reference: reference},
-		Family: trajectory.Family{ContactName: "Gezin Pad"}, Reason: "path", ExpectedDueDate: due,
+		Family: trajectory.Family{ContactName: "Gezin Pad"}, Reason: "path", ExpectedDueDate: due, Children: children,
 	}
 	id := trajectory.ID(testIDKey, "test-seconds", "test-partner", reference)
 	_, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: trajectory.TaskQueue}, trajectory.WorkflowName,

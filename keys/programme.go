@@ -161,7 +161,7 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // TestProgrammes are the programme ids tests use, for MustGenerate.
 var TestProgrammes = []string{"p1", "p2", "p3", "p4", "other-programme", "test-seconds", "go-team-mechelen",
 	"perinatal-menen", "ocmw-sint-truiden", "omdat-elk-gezin-telt-vilvoorde", "genk-opstap", "stad-gent-kinderopvang-naar-werk",
-	"leuven-lampeke-perinataal", "aprestoe-brussel", "vrienden-van-het-huizeke"}
+	"leuven-lampeke-perinataal", "aprestoe-brussel", "vrienden-van-het-huizeke", "felies-antwerpen", "dn-opvang-oostende"}
 
 // MustGenerate is Generate parsed, for tests; it panics on error.
 func MustGenerate(name string, programmeIDs ...string) *ProgrammeKeys {

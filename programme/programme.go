@@ -283,6 +283,19 @@ func (c Catalogue) IDs() []string {
 	return ids
 }
 
+// FollowUpAges are the follow-up ages, in months, of the programmes with
+// a perinatal follow-up, by id: the age at which reports count a child
+// followed.
+func (c Catalogue) FollowUpAges() map[string]int {
+	ages := map[string]int{}
+	for id, p := range c {
+		if p.Perinatal != nil {
+			ages[id] = p.Perinatal.FollowUpMonths
+		}
+	}
+	return ages
+}
+
 // PostnatalVisitDue is when home visit number n after the birth (from 1) is
 // due by the programme's schedule.
 func (pn Perinatal) PostnatalVisitDue(bornOn time.Time, n int) time.Time {

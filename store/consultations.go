@@ -63,6 +63,18 @@ func (s *Store) CreateConsultation(ctx context.Context, c Consultation) (Consult
 	return c, nil
 }
 
+// NameConsultationPartner sets the partner a consultation concerns, when
+// it names none (the team recorded it before a partner was required) and
+// has not become a referral; false when it named one or was referred
+// meanwhile. A partner once named is not changed: it may have referred.
+func (s *Store) NameConsultationPartner(ctx context.Context, id, organisation string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE consultations SET organisation = $2 WHERE id = $1 AND organisation IS NULL AND trajectory_id IS NULL`, id, organisation)
+	if err != nil {
+		return false, fmt.Errorf("name the partner of consultation %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // Consultation reads one consultation, or an error wrapping ErrNotFound.
 // The text of one that became a trajectory is opened with the
 // trajectory's data key; it is empty once the trajectory is erased.

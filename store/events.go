@@ -280,6 +280,15 @@ func (s *Store) recordReferral(ctx context.Context, e trajectory.Event, k *keys.
 			return false, false, fmt.Errorf("store referral: %w", err)
 		}
 		second.Queue(`UPDATE trajectories SET personal = $2 WHERE id = $1`, e.TrajectoryID, sealedNew)
+		if m := e.Detail[trajectory.DetailBornMonth]; m != "" {
+			// The birth the trajectory follows from the referral on, by
+			// its month, in clear for reports (as storeBirth does).
+			month, err := time.Parse("2006-01", m)
+			if err != nil {
+				return false, false, fmt.Errorf("%w %d (%s) of %q: %s is not a month", ErrInvalidEvent, e.Seq, e.Kind, e.TrajectoryID, trajectory.DetailBornMonth)
+			}
+			second.Queue(`UPDATE trajectories SET born_month = $2 WHERE id = $1`, e.TrajectoryID, month)
+		}
 		if r.ConsultationID != "" {
 			if err := queueLinkConsultation(&second, k, r.ConsultationID, consult, consults, e.At); err != nil {
 				return false, false, fmt.Errorf("store referral: %w", err)

@@ -116,21 +116,29 @@ type ProgrammeReport struct {
 	StepsEscalated Share              `json:"steps_escalated"`
 	Handovers      []ServiceHandovers `json:"handovers"`
 	ClosureReasons []Bucket           `json:"closure_reasons"`
-	// FollowedToSixMonths: of the children born in trajectories referred in
-	// the period who were six months old by its end, those whose
-	// trajectory was still open then. Nil when no birth was recorded.
-	FollowedToSixMonths *Share   `json:"followed_to_six_months,omitempty"`
-	Milestones          []Bucket `json:"milestones_reached"`
-	ActivitiesAttended  Count    `json:"activities_attended"`
-	Consultations       Count    `json:"consultations"`
+	// FollowedToFollowUpAge: of the children born in trajectories referred
+	// in the period who reached the programme's follow-up age
+	// (FollowUpMonths, its perinatal.follow_up_months) by its end, those
+	// whose trajectory was still open then. Nil when the programme has no
+	// perinatal follow-up or no birth was recorded.
+	FollowedToFollowUpAge *Share   `json:"followed_to_follow_up_age,omitempty"`
+	FollowUpMonths        int      `json:"follow_up_months,omitempty"`
+	Milestones            []Bucket `json:"milestones_reached"`
+	ActivitiesAttended    Count    `json:"activities_attended"`
+	Consultations         Count    `json:"consultations"`
 }
+
+// FollowUpAges are the follow-up ages, in months, of the programmes with
+// a perinatal follow-up, by programme id (programme.Catalogue.FollowUpAges).
+type FollowUpAges map[string]int
 
 // Report computes a report per programme (programmeIDs nil: every
 // programme with a trajectory or consultation in the store) over the
-// period, which must be a quarter or a year that has ended (ReportPeriod).
+// period, which must be a quarter or a year that has ended (ReportPeriod);
+// the children born are counted at each programme's follow-up age in ages.
 // Where the period ends with its year, the reports of the year and of its
 // quarters are computed and protected together (report_hierarchy.go).
-func (s *Store) Report(ctx context.Context, programmeIDs []string, p Period) ([]ProgrammeReport, error) {
+func (s *Store) Report(ctx context.Context, programmeIDs []string, p Period, ages FollowUpAges) ([]ProgrammeReport, error) {
 	if e := p.problems(time.Now()); len(e) > 0 {
 		return nil, e
 	}
@@ -151,7 +159,7 @@ func (s *Store) Report(ctx context.Context, programmeIDs []string, p Period) ([]
 		for _, id := range ids {
 			joint := make([]*ProgrammeReport, len(periods))
 			for i, q := range periods {
-				joint[i] = &ProgrammeReport{ProgrammeID: id, From: q.From, To: q.To}
+				joint[i] = &ProgrammeReport{ProgrammeID: id, From: q.From, To: q.To, FollowUpMonths: ages[id]}
 				if err := fillReport(ctx, tx, joint[i]); err != nil {
 					return fmt.Errorf("programme %s, %s to %s: %w", id, q.From.Format(time.DateOnly), q.last(), err)
 				}

@@ -59,8 +59,8 @@ func (r *ProgrammeReport) cells() []cell {
 		h := &r.Handovers[i]
 		cs = append(cs, cell{"handovers_made " + h.Service, &h.Made, false}, cell{"handovers_acknowledged " + h.Service, &h.Acknowledged, false})
 	}
-	if f := r.FollowedToSixMonths; f != nil {
-		cs = append(cs, cell{"followed_to_six_months part", &f.Part, true}, cell{"followed_to_six_months whole", &f.Whole, true})
+	if f := r.FollowedToFollowUpAge; f != nil {
+		cs = append(cs, cell{"followed_to_follow_up_age part", &f.Part, true}, cell{"followed_to_follow_up_age whole", &f.Whole, true})
 	}
 	return cs
 }
@@ -139,7 +139,7 @@ func protectReports(reports []*ProgrammeReport) {
 		i = j
 	}
 	for _, r := range reports {
-		for _, s := range []*Share{&r.StepsLate, &r.StepsEscalated, r.FollowedToSixMonths} {
+		for _, s := range []*Share{&r.StepsLate, &r.StepsEscalated, r.FollowedToFollowUpAge} {
 			if s != nil {
 				s.publish()
 			}

@@ -42,7 +42,7 @@ func (y year) figures() []*ProgrammeReport {
 			all.ToCoach.Count = count(all.ToCoach.Count.N + c.later)
 		}
 		// Born in January or April: six months old in July or October.
-		if f := all.FollowedToSixMonths; k < 2 && f != nil {
+		if f := all.FollowedToFollowUpAge; k < 2 && f != nil {
 			*f = share(f.Part.N+c.bornLater, f.Whole.N+c.bornLater)
 		}
 	}
@@ -70,7 +70,7 @@ func addUp(p Period, reports []*ProgrammeReport) ProgrammeReport {
 			made[h.Service] += h.Made.N
 			acked[h.Service] += h.Acknowledged.N
 		}
-		if f := r.FollowedToSixMonths; f != nil {
+		if f := r.FollowedToFollowUpAge; f != nil {
 			if followed == nil {
 				followed = &Share{}
 			}
@@ -86,7 +86,7 @@ func addUp(p Period, reports []*ProgrammeReport) ProgrammeReport {
 	}
 	if followed != nil {
 		s := share(followed.Part.N, followed.Whole.N)
-		sum.FollowedToSixMonths = &s
+		sum.FollowedToFollowUpAge = &s
 	}
 	return sum
 }
@@ -244,7 +244,7 @@ func TestRemaindersAcrossAYearInTheStore(t *testing.T) {
 	asked := make([][]ProgrammeReport, len(periods))
 	for i, period := range periods {
 		var err error
-		if asked[i], err = s.Report(t.Context(), ids, period); err != nil {
+		if asked[i], err = s.Report(t.Context(), ids, period, sixMonths(ids...)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -137,7 +137,7 @@ func TestReportRefusesAPeriodThatIsNotAQuarterOrAYear(t *testing.T) {
 		{date(y, 1, 1), date(y+1, 1, 1)},
 	} {
 		var pe PeriodError
-		if _, err := s.Report(t.Context(), []string{"p1"}, p); !errors.As(err, &pe) {
+		if _, err := s.Report(t.Context(), []string{"p1"}, p, nil); !errors.As(err, &pe) {
 			t.Errorf("%v: %v, want a PeriodError", p, err)
 		}
 	}

@@ -50,11 +50,11 @@ func (r *ProgrammeReport) relations() []relation {
 		h := &r.Handovers[i]
 		rels = append(rels, relation{"handovers to " + h.Service + " acknowledged", &h.Made, []*Count{&h.Acknowledged}, false})
 	}
-	if f := r.FollowedToSixMonths; f != nil {
+	if f := r.FollowedToFollowUpAge; f != nil {
 		rels = append(rels,
-			relation{"referred with a child six months old", &r.Referred, []*Count{&f.Whole}, false},
-			relation{"children followed to six months", &f.Whole, []*Count{&f.Part}, false},
-			relation{"referred with a child followed to six months", &r.Referred, []*Count{&f.Part}, false})
+			relation{"referred with a child of the follow-up age", &r.Referred, []*Count{&f.Whole}, false},
+			relation{"children followed to the follow-up age", &f.Whole, []*Count{&f.Part}, false},
+			relation{"referred with a child followed to the follow-up age", &r.Referred, []*Count{&f.Part}, false})
 	}
 	return rels
 }

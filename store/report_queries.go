@@ -190,27 +190,34 @@ func fillHandovers(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	})
 }
 
-// fillPerinatal: of the children born in the cohort who were six months old
-// by the end of the period, those whose trajectory was not closed before.
-// A birth is known by its month: a child is six months old in the sixth
-// month after it, counts once that month is over, and was followed unless
-// its trajectory closed before that month. A birth counts when it was
-// recorded before the period ended.
+// fillPerinatal: of the children born in the cohort who reached the
+// programme's follow-up age (r.FollowUpMonths: six months in Menen, three
+// years in Sint-Truiden) by the end of the period, those whose trajectory
+// was not closed before. A birth is known by its month: a child reaches
+// the age of N months in the Nth month after it, counts once that month is
+// over, and was followed unless its trajectory closed before that month.
+// A birth counts when it was recorded before the period ended, or known at
+// the referral (a family referred after the birth is followed from it). A
+// programme without a follow-up age has no such figure.
 func fillPerinatal(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
+	if r.FollowUpMonths <= 0 {
+		return nil
+	}
 	var born, reached, followed int
 	err := tx.QueryRow(ctx, `SELECT count(born_month),
-			count(*) FILTER (WHERE (born_month + interval '7 months') AT TIME ZONE 'UTC' <= $3),
-			count(*) FILTER (WHERE (born_month + interval '7 months') AT TIME ZONE 'UTC' <= $3 AND NOT EXISTS (
+			count(*) FILTER (WHERE (born_month + make_interval(months => $4 + 1)) AT TIME ZONE 'UTC' <= $3),
+			count(*) FILTER (WHERE (born_month + make_interval(months => $4 + 1)) AT TIME ZONE 'UTC' <= $3 AND NOT EXISTS (
 				SELECT 1 FROM trajectory_events e WHERE e.trajectory_id = c.id AND e.kind = 'closed'
-				AND e.at < (c.born_month + interval '6 months') AT TIME ZONE 'UTC'))
+				AND e.at < (c.born_month + make_interval(months => $4)) AT TIME ZONE 'UTC'))
 		FROM (`+cohortSQL+`) c WHERE born_month IS NOT NULL AND EXISTS (
-			SELECT 1 FROM trajectory_events b WHERE b.trajectory_id = c.id AND b.kind = 'birth_recorded' AND b.at < $3)`,
-		r.ProgrammeID, r.From, r.To).Scan(&born, &reached, &followed)
+			SELECT 1 FROM trajectory_events b WHERE b.trajectory_id = c.id AND b.at < $3
+			AND (b.kind = 'birth_recorded' OR b.kind = 'referred' AND b.detail ? 'born_month'))`,
+		r.ProgrammeID, r.From, r.To, r.FollowUpMonths).Scan(&born, &reached, &followed)
 	if err != nil || born == 0 {
 		return err
 	}
 	s := share(followed, reached)
-	r.FollowedToSixMonths = &s
+	r.FollowedToFollowUpAge = &s
 	return nil
 }
 

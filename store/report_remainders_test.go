@@ -67,7 +67,7 @@ func (c cohort) figures() ProgrammeReport {
 	}
 	if c.born > 0 || c.bornLater > 0 {
 		s := share(c.followed, c.born)
-		r.FollowedToSixMonths = &s
+		r.FollowedToFollowUpAge = &s
 	}
 	if closed := c.born - c.followed; closed > 0 {
 		r.ClosureReasons = buckets(map[string]int{"moved_away": closed})
@@ -108,8 +108,8 @@ func remainderCases(rem int) []remainderCase {
 		{"late steps escalated", with(func(c *cohort) { c.escalated = 10 - rem })},
 		{"visits planned done", with(func(c *cohort) { c.visits = 10 - rem })},
 		{"handovers to ocmw acknowledged", with(func(c *cohort) { c.acked = 10 - rem })},
-		{"referred with a child six months old", with(func(c *cohort) { c.born, c.followed = 20-rem, 20-rem })},
-		{"children followed to six months", with(func(c *cohort) { c.followed = 10 - rem })},
+		{"referred with a child of the follow-up age", with(func(c *cohort) { c.born, c.followed = 20-rem, 20-rem })},
+		{"children followed to the follow-up age", with(func(c *cohort) { c.followed = 10 - rem })},
 		{"every relation at once", cohort{orgs: []int{10, 10 - rem, rem}, consulted: 20 - rem, coached: 20 - rem, late: 20 - 2*rem,
 			escalated: 20 - 3*rem, intakes: 20 - 2*rem, visits: 20 - 3*rem, born: 20 - rem, followed: 20 - 2*rem, made: 10, acked: 10 - rem}},
 	}
@@ -166,7 +166,7 @@ func TestRemaindersOverGeneratedTrajectories(t *testing.T) {
 	for i, p := range programmes {
 		seedCohort(t, s, ids[i], reportPeriod.From, p.cohort)
 	}
-	reports, err := s.Report(t.Context(), ids, reportPeriod)
+	reports, err := s.Report(t.Context(), ids, reportPeriod, sixMonths(ids...))
 	if err != nil {
 		t.Fatal(err)
 	}

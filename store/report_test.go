@@ -38,6 +38,16 @@ func (g *gen) event(kind string, at time.Time, detail map[string]string) {
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// sixMonths counts the children of the programmes ids at six months old,
+// as Menen's perinatal programme does.
+func sixMonths(ids ...string) FollowUpAges {
+	ages := FollowUpAges{}
+	for _, id := range ids {
+		ages[id] = 6
+	}
+	return ages
+}
+
 // TestReportOverGeneratedTrajectories generates trajectories whose every
 // figure is known and checks the report: small counts suppressed, and what
 // would give one back.
@@ -125,7 +135,7 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 	old.event(trajectory.EventReferred, old.refAt, nil)
 	old.event(trajectory.EventCoachAssigned, time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC), map[string]string{"coach": "c", "step": "assignment", "step_due_at": rfc(old.refAt.Add(40 * 24 * time.Hour))})
 
-	reports, err := s.Report(ctx, []string{"p1"}, Period{From: from, To: to})
+	reports, err := s.Report(ctx, []string{"p1"}, Period{From: from, To: to}, sixMonths("p1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +168,7 @@ func TestReportOverGeneratedTrajectories(t *testing.T) {
 		`"handovers":[{"service":"caw","made":null,"acknowledged":0},{"service":"ocmw","made":6,"acknowledged":null}]`,
 		`"closure_reasons":[{"key":"goals_reached","count":null},{"key":"moved_away","count":5}]`,
 		// 12 children six months old by the end; 5 trajectories closed before.
-		`"followed_to_six_months":{"part":7,"whole":12,"share":0.58}`,
+		`"followed_to_follow_up_age":{"part":7,"whole":12,"share":0.58},"follow_up_months":6`,
 		`"milestones_reached":[{"key":"opleiding_gestart","count":6},{"key":"tewerkstelling","count":null}]`,
 		`"activities_attended":7`,
 		// The consultation was recorded today, outside the period.
@@ -184,7 +194,7 @@ func TestReportOfAnEndedPeriodDoesNotChange(t *testing.T) {
 	seedCohort(t, s, "p2", reportPeriod.From, c)
 	report := func() string {
 		t.Helper()
-		reports, err := s.Report(t.Context(), []string{"p2"}, reportPeriod)
+		reports, err := s.Report(t.Context(), []string{"p2"}, reportPeriod, sixMonths("p2"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -86,7 +86,7 @@ func TestReportOfAYearOnARealisticStore(t *testing.T) {
 		{"the fund's year of every programme", nil, year2025},
 	} {
 		start := time.Now()
-		reports, err := s.Report(ctx, c.programmes, c.period)
+		reports, err := s.Report(ctx, c.programmes, c.period, nil)
 		took := time.Since(start)
 		if err != nil {
 			t.Fatal(err)

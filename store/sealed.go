@@ -198,7 +198,7 @@ func (s *Store) unsealTrajectory(ctx context.Context, t *Trajectory, sealed []by
 // clearKeys stay as they are; so do the months of monthKeys, so that a
 // detail cut twice (an erased trajectory's, see sealEvents) keeps them.
 var clearKeys = []string{"step", "late", "milestone", "handover", "visit", "coach", "previous_coach", "notice",
-	"step_due_month", "due_month", "next_visit_due_month"}
+	"step_due_month", "due_month", "next_visit_due_month", trajectory.DetailBornMonth}
 
 // kindKeys stay as they are for these kinds only: codes here, free text
 // elsewhere; and the intake's date, which the time to intake is counted

@@ -62,6 +62,27 @@ func (t PerinatalTimings) FollowUpEnd(bornOn time.Time) time.Time {
 	return programme.Perinatal(t).FollowUpEnd(bornOn)
 }
 
+// BirthFollowedFrom is the birth a perinatal trajectory follows from its
+// referral on when the family is referred after the birth: the youngest
+// child the referral lists who is still below the programme's follow-up
+// age at the referral. Zero when the referral expects a child (its due
+// date starts the schedule instead) or lists no child that young.
+func (t PerinatalTimings) BirthFollowedFrom(r Referral, referredAt time.Time) Date {
+	if !r.ExpectedDueDate.IsZero() {
+		return Date{}
+	}
+	var youngest Date
+	for _, c := range r.Children {
+		if c.BirthDate.IsZero() || c.BirthDate.After(referredAt) || !t.FollowUpEnd(c.BirthDate.Time).After(referredAt) {
+			continue
+		}
+		if c.BirthDate.After(youngest.Time) {
+			youngest = c.BirthDate
+		}
+	}
+	return youngest
+}
+
 // TimingsOf copies the timings of a programme.
 func TimingsOf(p programme.Programme) Timings {
 	t := Timings{

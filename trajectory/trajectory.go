@@ -517,6 +517,10 @@ func ReferredEvent(id string, p programme.Programme, r Referral, at time.Time) E
 	return ReferredEventAt(id, p.ID, TimingsOf(p), r, at)
 }
 
+// DetailBornMonth is the referred event's detail that holds the month
+// ("2006-01") of a birth known at referral, which the trajectory follows.
+const DetailBornMonth = "born_month"
+
 // ReferredEventAt is ReferredEvent from the trajectory's own timings.
 func ReferredEventAt(id, programmeID string, t Timings, r Referral, at time.Time) Event {
 	due := at.Add(t.AssignmentLimit.Std())
@@ -529,6 +533,16 @@ func ReferredEventAt(id, programmeID string, t Timings, r Referral, at time.Time
 			detail = map[string]string{}
 		}
 		detail["previous_trajectory"] = r.PreviousTrajectoryID
+	}
+	if t.Perinatal != nil {
+		// A family referred after the birth is followed from it; reports
+		// know the birth by its month only.
+		if born := t.Perinatal.BirthFollowedFrom(r, at); !born.IsZero() {
+			if detail == nil {
+				detail = map[string]string{}
+			}
+			detail[DetailBornMonth] = born.Format("2006-01")
+		}
 	}
 	return Event{
 		Detail:       detail,

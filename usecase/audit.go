@@ -25,6 +25,7 @@ const (
 	ActionAssignCoWorker           = "assign_co_worker"
 	ActionRecordConsultation       = "record_consultation"
 	ActionReferConsultation        = "refer_consultation"
+	ActionNameConsultationPartner  = "name_consultation_partner"
 	ActionRecordCollectiveActivity = "record_collective_activity"
 	ActionReadProgrammeReport      = "read_programme_report"
 

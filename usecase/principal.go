@@ -15,6 +15,7 @@ package usecase
 
 import (
 	"slices"
+	"strings"
 
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -43,7 +44,9 @@ type Principal struct {
 	// Programmes are the programmes a coach, co-worker or supervisor works
 	// in: a coach sees and acts on their own trajectories in them, a
 	// co-worker on those they are assigned to, a supervisor on every
-	// trajectory of them. Empty for partners and administrators.
+	// trajectory of them. For a partner (after Scope), the programmes
+	// whose referrers list it: the only ones it may refer to or consult.
+	// Empty for administrators.
 	Programmes []string
 	// CredentialID names the credential that authenticated the request
 	// (the public token id, tok_...), for the audit log. Never a secret.
@@ -89,8 +92,19 @@ func MayRead(p Principal, t store.TrajectorySummary) bool {
 
 // Scope keeps, of a coach's or co-worker's programmes, those that still
 // list them as such in the programme files: a coach taken off a team
-// loses its trajectories at once, even before their token is revoked.
+// loses its trajectories at once, even before their token is revoked. A
+// partner's programmes are those whose referrers list it today: a partner
+// id means nothing in a programme that does not list it.
 func Scope(programmes programme.Catalogue, p Principal) Principal {
+	if p.Kind == KindPartner {
+		p.Programmes = nil
+		for _, id := range programmes.IDs() {
+			if prog, _ := programmes.Get(id); prog.AllowsReferrer(p.ID) {
+				p.Programmes = append(p.Programmes, id)
+			}
+		}
+		return p
+	}
 	if p.Kind != KindCoach && p.Kind != KindCoWorker {
 		return p
 	}
@@ -120,4 +134,30 @@ func Filter(p Principal, f store.Filter) store.Filter {
 		f.CoWorkerID = p.ID
 	}
 	return f
+}
+
+// PartnerMay says whether a partner (as Scope left it) may refer a family
+// to the programme, or consult it about one: the programme lists it.
+func PartnerMay(p Principal, programmeID string) bool {
+	return p.Kind == KindPartner && slices.Contains(p.Programmes, programmeID)
+}
+
+// ConsultationPartnerProblem checks the partner a consultation recorded
+// by the team (a coach, a co-worker, a supervisor) names: the one it
+// concerns, required and one of the programme's referrers, so that this
+// partner can turn it into a referral with the family's consent (a partner
+// consults as itself). "" when org is one; else what is wrong, in words
+// for the field.
+func ConsultationPartnerProblem(prog programme.Programme, org string) string {
+	ids := make([]string, len(prog.Referrers))
+	for i, o := range prog.Referrers {
+		ids[i] = o.ID
+	}
+	switch {
+	case org == "":
+		return "is required: name the partner the consultation concerns (" + strings.Join(ids, ", ") + "), so that it can turn it into a referral with the family's consent"
+	case !prog.AllowsReferrer(org):
+		return "is not a partner that may refer to " + prog.ID + "; one of: " + strings.Join(ids, ", ")
+	}
+	return ""
 }

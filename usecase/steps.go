@@ -42,22 +42,23 @@ type Step struct {
 
 // Names of the steps (Step.Name).
 const (
-	StepAssign             = "toewijzing"
-	StepIntake             = "intake"
-	StepVisit              = "bezoek"
-	StepMoveVisit          = "bezoek-verplaatsen"
-	StepMissedVisit        = "bezoek-gemist"
-	StepBirth              = "geboorte"
-	StepHandOver           = "overdracht"
-	StepResend             = "overdracht-opnieuw"
-	StepAdoptTimings       = "termijnen"
-	StepClose              = "afsluiting"
-	StepExtendFollowUp     = "verlenging"
-	StepMilestone          = "mijlpaal"
-	StepAssignCoWorker     = "medewerker"
-	StepConsultation       = "consultatie"
-	StepReferConsultation  = "consultatie-doorverwijzing"
-	StepCollectiveActivity = "activiteit"
+	StepAssign              = "toewijzing"
+	StepIntake              = "intake"
+	StepVisit               = "bezoek"
+	StepMoveVisit           = "bezoek-verplaatsen"
+	StepMissedVisit         = "bezoek-gemist"
+	StepBirth               = "geboorte"
+	StepHandOver            = "overdracht"
+	StepResend              = "overdracht-opnieuw"
+	StepAdoptTimings        = "termijnen"
+	StepClose               = "afsluiting"
+	StepExtendFollowUp      = "verlenging"
+	StepMilestone           = "mijlpaal"
+	StepAssignCoWorker      = "medewerker"
+	StepConsultation        = "consultatie"
+	StepReferConsultation   = "consultatie-doorverwijzing"
+	StepConsultationPartner = "consultatie-partner"
+	StepCollectiveActivity  = "activiteit"
 )
 
 const trajectoryPath = "/v1/trajectories/{id}"
@@ -94,6 +95,8 @@ var Steps = []Step{
 		"POST /v1/consultations", "Consultatie registreren", "record a consultation", "De consultatie is opgeslagen."},
 	{StepReferConsultation, "", ActionReferConsultation, kindList(KindPartner),
 		"POST /v1/consultations/{consultation}/referral", "Consultatie omzetten in een doorverwijzing", "refer a family after a consultation", "Het gezin is doorverwezen."},
+	{StepConsultationPartner, "", ActionNameConsultationPartner, kindList(KindCoach, KindSupervisor),
+		"POST /v1/consultations/{consultation}/organisation", "Partner van een consultatie aanduiden", "name the partner a consultation concerns", "De partner van de consultatie is aangeduid."},
 	{StepCollectiveActivity, trajectory.UpdateRecordAttendance, ActionRecordCollectiveActivity, kindList(KindCoach, KindSupervisor, KindCoWorker),
 		"POST /v1/programmes/{programme}/activities", "Collectieve activiteit registreren", "record a collective activity", "De activiteit is opgeslagen."},
 }

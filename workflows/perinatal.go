@@ -8,10 +8,11 @@ import (
 	"elkgezin/trajectory"
 )
 
-// isPerinatal: the trajectory follows a pregnancy: its timings have a
-// perinatal schedule and this family expects a child.
+// isPerinatal: the trajectory follows a pregnancy or a young child: its
+// timings have a perinatal schedule and this family expects a child, or
+// was referred after the birth (BornOn set at the referral).
 func (w *trajectoryWorkflow) isPerinatal() bool {
-	return w.c.Timings.Perinatal != nil && !w.in.Referral.ExpectedDueDate.IsZero()
+	return w.c.Timings.Perinatal != nil && (!w.in.Referral.ExpectedDueDate.IsZero() || !w.c.State.BornOn.IsZero())
 }
 
 // dayDeadline is when a step that falls on a calendar date is due: in the
@@ -27,8 +28,13 @@ func (w *trajectoryWorkflow) dayDeadline(ctx workflow.Context, midnightUTC time.
 
 // planPerinatal hangs two steps on the expected due date: recording the
 // birth, and the end of follow-up when the child reaches the programme's
-// age. The birth re-plans both from the real date.
+// age. The birth re-plans both from the real date. Without a due date, a
+// birth the referral lists starts the follow-up (planFromBirthAtReferral).
 func (w *trajectoryWorkflow) planPerinatal(ctx workflow.Context) {
+	if w.in.Referral.ExpectedDueDate.IsZero() {
+		w.planFromBirthAtReferral(ctx)
+		return
+	}
 	if !w.isPerinatal() {
 		return
 	}
@@ -36,6 +42,25 @@ func (w *trajectoryWorkflow) planPerinatal(ctx workflow.Context) {
 	due := w.in.Referral.ExpectedDueDate.Time
 	w.c.State.Birth = &trajectory.Step{Kind: trajectory.StepBirth, DueAt: w.dayDeadline(ctx, due.Add(pn.BirthRecordMargin.Std()))}
 	w.c.State.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: w.dayDeadline(ctx, pn.FollowUpEnd(due))}
+}
+
+// planFromBirthAtReferral starts the postnatal schedule of a family
+// referred after the birth from the birth the referral lists: the birth is
+// known (there is none to record), the visits after the intake follow the
+// postnatal schedule, and follow-up ends at the programme's age of the
+// child, with the closing handover's reminder before it. Runs started
+// before changeBirthAtReferral had no follow-up without a due date.
+func (w *trajectoryWorkflow) planFromBirthAtReferral(ctx workflow.Context) {
+	pn := w.c.Timings.Perinatal
+	if pn == nil {
+		return
+	}
+	born := pn.BirthFollowedFrom(w.in.Referral, w.c.State.ReferredAt)
+	if born.IsZero() || !w.takes(ctx, changeBirthAtReferral) {
+		return
+	}
+	w.c.State.BornOn = born
+	w.c.State.FollowUpEnd = &trajectory.Step{Kind: trajectory.StepFollowUpEnd, DueAt: w.dayDeadline(ctx, pn.FollowUpEnd(born.Time))}
 }
 
 // supportPhase is the phase of a family in support: before or after the

@@ -85,6 +85,10 @@ const (
 	// changeManagerEscalation: a step still open manager_escalation_after
 	// the supervisor's alert is escalated once to the programme's manager.
 	changeManagerEscalation = "manager-escalation"
+	// changeBirthAtReferral: a family referred to a perinatal programme
+	// after the birth (a child below the follow-up age listed, no due
+	// date) gets the postnatal schedule and follow-up from that birth.
+	changeBirthAtReferral = "birth-at-referral"
 )
 
 // changeCodeRevision is asked once, at the start of every run, with the

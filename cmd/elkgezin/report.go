@@ -13,6 +13,7 @@ import (
 
 	"elkgezin/api"
 	"elkgezin/config"
+	"elkgezin/programme"
 	"elkgezin/store"
 )
 
@@ -40,12 +41,17 @@ func runReport(ctx context.Context, cfg config.Config, args []string, stdout io.
 	if *format != "csv" && *format != "json" {
 		return fmt.Errorf("report: --format must be csv or json")
 	}
+	// Each programme's children are counted at its own follow-up age.
+	catalogue, err := programme.LoadDir(cfg.ProgrammesDir)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	reports, err := st.Report(ctx, nil, period)
+	reports, err := st.Report(ctx, nil, period, catalogue.FollowUpAges())
 	if err != nil {
 		return err
 	}

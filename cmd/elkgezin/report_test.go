@@ -59,6 +59,7 @@ func TestReportRefusesPeriodsThatAreNotAQuarterOrAYear(t *testing.T) {
 func TestReportExportsAYearAndItsQuarters(t *testing.T) {
 	url := storetest.NewDatabase(t)
 	t.Setenv("DATABASE_URL", url)
+	t.Setenv("PROGRAMMES_DIR", "../../deploy/programmes")
 	st, err := store.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)

@@ -25,15 +25,19 @@ make_secrets() {
     PAYLOAD_KEYS=$(cat "$dir/payload-keys")
   fi
   # Each trajectory's data key is wrapped by a key of its programme
-  # (programme:name:base64), one per programme file.
+  # (programme:name:base64), one per programme file; a programme file added
+  # since the keys were made gets its key added.
   if [[ -z ${PROGRAMME_KEYS:-} ]]; then
-    if [[ ! -s $dir/programme-keys ]]; then
-      for f in "${PROGRAMMES_DIR:-deploy/programmes}"/*.yaml; do
-        echo "$(sed -n 's/^id: *//p' "$f"):key-$(date +%Y%m):$(head -c 32 /dev/urandom | base64)"
-      done | paste -sd, > "$dir/programme-keys"
-      chmod 600 "$dir/programme-keys"
-    fi
-    PROGRAMME_KEYS=$(cat "$dir/programme-keys")
+    local id keys=""
+    [[ -s $dir/programme-keys ]] && keys=$(cat "$dir/programme-keys")
+    for f in "${PROGRAMMES_DIR:-deploy/programmes}"/*.yaml; do
+      id=$(sed -n 's/^id: *//p' "$f")
+      [[ ,$keys, == *",$id:"* ]] && continue
+      keys="${keys:+$keys,}$id:key-$(date +%Y%m):$(head -c 32 /dev/urandom | base64)"
+    done
+    printf '%s\n' "$keys" > "$dir/programme-keys"
+    chmod 600 "$dir/programme-keys"
+    PROGRAMME_KEYS=$keys
   fi
   export HANDOVER_LINK_SECRET TRAJECTORY_ID_SECRET PAYLOAD_KEYS PROGRAMME_KEYS
 }
