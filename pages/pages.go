@@ -55,6 +55,9 @@ type Config struct {
 	// own with the default limits.
 	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger
+	// Figures feed the team page's charts of referrals per month; nil
+	// leaves those out (the chart per coach stays).
+	Figures FigureStore
 }
 
 type handler struct {
