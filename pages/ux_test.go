@@ -41,7 +41,7 @@ func (f fakeFigures) TeamFigures(context.Context, []string, time.Time, time.Time
 // Words the pages never show: a step key ("home_visit-1") or an actor id ("coach:test-coach").
 var (
 	stepKeyText = regexp.MustCompile(`[a-z_]+[-:][0-9]`)
-	actorIDText = regexp.MustCompile(`(coach|partner|supervisor|co_worker):`)
+	actorIDText = regexp.MustCompile(`\b(coach|partner|supervisor|co_worker):`)
 )
 
 const (
