@@ -179,6 +179,11 @@ func TestRefusedFormIsRedirectedWithWhatWasTyped(t *testing.T) {
 	if body := text(t, f.do("coach", http.MethodGet, "/trajecten/"+uxFamily, nil)); strings.Contains(body, `id="uitkomst"`) {
 		t.Error("the refusal shows on the page opened afresh")
 	}
+	// Signing out takes the typed text out of the browser.
+	f.do("coach", http.MethodPost, "/afmelden", url.Values{})
+	if f.cookies["coach"] != nil {
+		t.Error("the refused form outlives the session")
+	}
 }
 
 // TestClosingAsksForConfirmationAndAReason: no reason is chosen
