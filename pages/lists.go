@@ -201,11 +201,20 @@ func (h *handler) team(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	h.renderOutcome(w, r, http.StatusOK, "team", "Team", d, teamOutcome(r, d))
+	o := teamOutcome(r)
+	if o != nil && !o.Refused {
+		// Say which family got which coach, when it is still listed.
+		for _, it := range items {
+			if it.ID == r.URL.Query().Get("traject") && it.CoachID != "" {
+				o.Text = n.Coach(it.ProgrammeID, it.CoachID) + " is de coach van " + label(it) + "."
+			}
+		}
+	}
+	h.renderOutcome(w, r, http.StatusOK, "team", "Team", d, o)
 }
 
 // teamOutcome is what became of an assignment sent from this page.
-func teamOutcome(r *http.Request, d teamData) *outcome {
+func teamOutcome(r *http.Request) *outcome {
 	q := r.URL.Query()
 	id := q.Get("traject")
 	if step := q.Get("geweigerd"); step != "" {

@@ -272,8 +272,9 @@ func TestTeamListsEveryCoachAndReturnsAfterAssigning(t *testing.T) {
 	if q.Get("traject") != uxWaiting {
 		t.Errorf("the redirect names %q", q.Get("traject"))
 	}
-	body = text(t, f.do("supervisor", http.MethodGet, "/team?gedaan=toewijzing&traject="+uxWaiting, nil))
-	if !strings.Contains(body, `<div id="uitkomst" class="done outcome" role="status"`) || !strings.Contains(body, "<title>Opgeslagen: Team") {
+	body = text(t, f.do("supervisor", http.MethodGet, "/team?gedaan=toewijzing&traject="+uxFamily, nil))
+	if !strings.Contains(body, `<div id="uitkomst" class="done outcome" role="status" tabindex="-1" autofocus><p>Ann Coach is de coach van Lotte Laatgezin.</p>`) ||
+		!strings.Contains(body, "<title>Opgeslagen: Team") {
 		t.Errorf("/team after an assignment does not say so first")
 	}
 }
