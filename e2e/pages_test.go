@@ -91,6 +91,10 @@ func TestPagesInBrowser(t *testing.T) {
 	s.checkPage(t, coach, "trajectory-closed")
 
 	s.pagesRefuse(t, calm)
+
+	// A page that says something went wrong fits the phone too.
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/tr-bestaatniet"), chromedp.WaitVisible(`h1`, chromedp.ByQuery))
+	s.checkPage(t, coach, "niet-gevonden")
 }
 
 // secondIntakeRefused records the intake of id from a second session
