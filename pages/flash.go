@@ -3,23 +3,25 @@ package pages
 import (
 	"bytes"
 	"compress/gzip"
-	"crypto/hmac"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // A refused form is answered with a redirect (POST-redirect-GET), so that
 // reloading the page never sends the step again; what was typed, its
 // idempotency key and why it was refused travel to the page in a
-// short-lived cookie of this browser only. The cookie is signed with the
-// session's CSRF secret, which every replica reads from PostgreSQL: it
-// cannot be forged, and another session (another coach at this browser
-// after signing out) cannot read it back.
+// short-lived cookie of this browser only. The cookie is sealed
+// (AES-256-GCM) under a key derived from the session's CSRF secret, which
+// every replica reads from PostgreSQL: it cannot be forged, a cookie left
+// on disk does not show the typed text, and another session (another
+// coach at this browser after signing out) cannot read it back.
 
 const (
 	flashCookie = "elkgezin_formulier"
@@ -39,10 +41,18 @@ type flash struct {
 	Error      string     `json:"e"`
 }
 
-func flashMAC(secret string, payload []byte) []byte {
-	m := hmac.New(sha256.New, []byte("elkgezin form flash\x00"+secret))
-	m.Write(payload)
-	return m.Sum(nil)
+// flashAEAD is the cipher of a session's flash cookie.
+func flashAEAD(secret string) cipher.AEAD {
+	key := sha256.Sum256([]byte("elkgezin form flash\x00" + secret))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // a 32-byte key always makes a cipher
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return aead
 }
 
 // setFlash keeps the refused form for the next page; false when it does
@@ -63,8 +73,10 @@ func (h *handler) setFlash(w http.ResponseWriter, r *http.Request, f flash) bool
 	zw := gzip.NewWriter(&buf)
 	_, _ = zw.Write(raw)
 	_ = zw.Close()
-	payload := buf.Bytes()
-	value := base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(flashMAC(current(r).CSRF, payload))
+	aead := flashAEAD(current(r).CSRF)
+	nonce := make([]byte, aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	value := base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, buf.Bytes(), []byte(flashCookie)))
 	if len(value) > flashMaxBytes {
 		return false
 	}
@@ -89,13 +101,13 @@ func takeFlash(r *http.Request, trajectoryID, step string) *form {
 	if err != nil {
 		return nil
 	}
-	enc, mac, ok := strings.Cut(c.Value, ".")
-	if !ok {
+	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
+	aead := flashAEAD(current(r).CSRF)
+	if err != nil || len(sealed) < aead.NonceSize() {
 		return nil
 	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(enc)
-	sum, err2 := base64.RawURLEncoding.DecodeString(mac)
-	if err1 != nil || err2 != nil || !hmac.Equal(sum, flashMAC(current(r).CSRF, payload)) {
+	payload, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(flashCookie))
+	if err != nil {
 		return nil
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(payload))

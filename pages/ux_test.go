@@ -1,7 +1,11 @@
 package pages
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -178,6 +182,25 @@ func TestRefusedFormIsRedirectedWithWhatWasTyped(t *testing.T) {
 	// Without ?geweigerd the page is itself.
 	if body := text(t, f.do("coach", http.MethodGet, "/trajecten/"+uxFamily, nil)); strings.Contains(body, `id="uitkomst"`) {
 		t.Error("the refusal shows on the page opened afresh")
+	}
+	// The cookie is sealed: its bytes do not unpack to the typed text.
+	if raw, err := base64.RawURLEncoding.DecodeString(f.cookies["coach"].Value); err != nil || bytes.Contains(raw, []byte("verhuisd")) {
+		t.Errorf("the flash cookie: %v", err)
+	} else if _, err := gzip.NewReader(bytes.NewReader(raw)); err == nil {
+		t.Error("the flash cookie is only compressed, not sealed")
+	}
+	// A form too large for a cookie is answered in place, keeping what was typed.
+	const symbols = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%()*,-./:;=?@[]^_{|}~ "
+	noise := make([]byte, trajectory.MaxNoteLength-10)
+	_, _ = rand.Read(noise)
+	for i, b := range noise {
+		noise[i] = symbols[int(b)%len(symbols)]
+	}
+	long := "x" + strings.TrimSpace(string(noise)) + "x"
+	resp = f.do("coach", http.MethodPost, "/trajecten/"+uxFamily+"/afsluiting",
+		url.Values{"key": {"form-close-2"}, "reason": {string(trajectory.CloseOther)}, "text": {long}})
+	if body := text(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, long) || !strings.Contains(body, `id="uitkomst" class="error outcome"`) {
+		t.Errorf("a refused form too large for the cookie: %d", resp.StatusCode)
 	}
 	// Signing out takes the typed text out of the browser.
 	f.do("coach", http.MethodPost, "/afmelden", url.Values{})
