@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"strconv"
 	"strings"
 
 	"elkgezin/programme"
@@ -128,24 +127,15 @@ func (n names) Milestone(progID, id string) string {
 	return "een mijlpaal"
 }
 
-// Step says a step key of an event's detail (trajectory.Step.Key:
-// "home_visit-2", "milestone-<id>", "intake") in words: "huisbezoek 2".
+// Step says a step key of an event's detail or the read model
+// (trajectory.Step.Key: "home_visit-2", "milestone-<id>", "intake") in
+// the words the emails use (trajectory.StepKeyLabel): "huisbezoek 2".
 func (n names) Step(progID, key string) string {
 	if key == "" {
 		return ""
 	}
-	if id, ok := strings.CutPrefix(key, string(trajectory.StepMilestone)+"-"); ok {
-		return "mijlpaal " + n.Milestone(progID, id)
-	}
-	kind, number, _ := strings.Cut(key, "-")
-	label := stepLabel(kind)
-	if label == kind && strings.ContainsAny(kind, "_-:") {
-		label = "een stap"
-	}
-	if _, err := strconv.Atoi(number); err == nil {
-		return label + " " + number
-	}
-	return label
+	p, _ := n.progs.Get(progID)
+	return trajectory.StepKeyLabel(key, p)
 }
 
 // Event is a timeline entry's words: what happened, and for a reminder

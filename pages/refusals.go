@@ -139,6 +139,17 @@ var dutch = map[trajectory.RefusalCode]func(a refusalArgs) string{
 			opt(" (", a.day(trajectory.ArgFollowUpEnd), ")") + "."
 	},
 	trajectory.CodeExtensionReasonRequired: func(refusalArgs) string { return "Schrijf de reden van de verlenging." },
+	trajectory.CodeBornOnTooLongAgo: func(a refusalArgs) string {
+		return "De geboortedatum ligt meer dan een jaar terug" + opt(" (vóór ", a.day(trajectory.ArgNotBefore), ")") + "; kijk de datum na."
+	},
+	trajectory.CodeExtensionNotInFuture: func(refusalArgs) string { return "De nieuwe einddatum van de opvolging moet in de toekomst liggen." },
+	trajectory.CodeExtensionTooFar: func(a refusalArgs) string {
+		last := a.day(trajectory.ArgNotAfter)
+		if last == "" {
+			last = "zes jaar na vandaag"
+		}
+		return "De opvolging kan hoogstens tot " + last + " verlengd worden; kies een vroegere datum."
+	},
 	trajectory.CodeTimingsIncomplete: func(a refusalArgs) string {
 		return "De nieuwe termijnen zijn niet volledig" + opt(" (", a[trajectory.ArgTiming], " ontbreekt)") + "."
 	},
@@ -181,6 +192,26 @@ var dutch = map[trajectory.RefusalCode]func(a refusalArgs) string{
 	trajectory.CodeAttendanceIncomplete: func(refusalArgs) string {
 		return "Een deelname noemt de activiteit, de soort en de datum."
 	},
+	trajectory.CodeVisitStepRequired: func(refusalArgs) string { return "Kies het geplande huisbezoek." },
+	trajectory.CodeVisitStepNotOpen: func(refusalArgs) string {
+		return "Dit huisbezoek staat niet meer open: open het traject opnieuw om het geplande bezoek te zien."
+	},
+	trajectory.CodeAppointmentRequired: func(refusalArgs) string { return "Vul de nieuwe afspraak met het gezin in." },
+	trajectory.CodeMissedReasonRequired: func(refusalArgs) string {
+		return "Kies waarom het bezoek niet doorging."
+	},
+	trajectory.CodeMissedReasonUnknown: func(refusalArgs) string {
+		return "Kies een van de redenen waarom het bezoek niet doorging."
+	},
+	trajectory.CodeVisitTextTooLong: func(a refusalArgs) string {
+		return visitFieldLabel(a[trajectory.ArgField]) + " is te lang" + opt(": ten hoogste ", a[trajectory.ArgMax], " tekens") + "."
+	},
+	trajectory.CodeVisitTextInvalid: func(a refusalArgs) string {
+		return visitFieldLabel(a[trajectory.ArgField]) + " bevat tekens die niet in gewone tekst horen; typ de tekst opnieuw."
+	},
+	trajectory.CodeVisitAlreadyAt: func(a refusalArgs) string {
+		return "Het huisbezoek staat al op dat tijdstip gepland" + opt(" (", a.at(trajectory.ArgDueAt), ")") + "."
+	},
 }
 
 // refusedUnknown is what a refusal without a Dutch sentence says: one from
@@ -220,4 +251,15 @@ func problems(ps []trajectory.Problem) string {
 		parts[i], _ = say(p.Refusal())
 	}
 	return strings.Join(parts, " ")
+}
+
+// visitFieldLabel names a field of a moved or missed visit's form.
+func visitFieldLabel(field string) string {
+	switch field {
+	case "reason":
+		return "De reden"
+	case "note":
+		return "De notitie"
+	}
+	return "De tekst"
 }

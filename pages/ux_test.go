@@ -247,7 +247,7 @@ func TestTrajectoryPageSaysNamesNotIds(t *testing.T) {
 	f := newUX(t, nil)
 	body := text(t, f.do("coach", http.MethodGet, "/trajecten/"+uxFamily, nil))
 	for _, want := range []string{"Testprogramma Seconden", "Kind en Gezin Teststad", "Ann Coach", "huisbezoek 2",
-		"Herinnering aan de coach, Ann Coach: huisbezoek 2", "Verwittiging aan de coach, Ann Coach: bevestiging overdracht 1",
+		"Herinnering aan de coach, Ann Coach: huisbezoek 2", "Verwittiging aan de coach, Ann Coach: bevestiging van overdracht 1",
 		"Verwittiging aan de teamverantwoordelijke: huisbezoek 1", "koelkast leeg, slaapt slecht", `class="note"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the trajectory page does not say %q", want)
