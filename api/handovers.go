@@ -225,15 +225,23 @@ func (s *server) verifyLink(w http.ResponseWriter, r *http.Request) (handoverlin
 	if err != nil && !errors.Is(err, handoverlink.ErrExpired) {
 		// Not genuine: nobody's action, and nothing for the audit log.
 		skipAudit(r)
+		if wantsPage(r) {
+			// Every invalid link gets this one page; an API client the
+			// answer of an unknown path.
+			s.writeHTMLStatus(w, http.StatusNotFound, messagePage, pageData{Title: "Link niet gevonden",
+				Text: "Deze link bestaat niet of is niet volledig. Open de link opnieuw vanuit de e-mail; lukt het niet, neem dan contact op met de coach van het gezin."})
+			return handoverlink.Claims{}, false
+		}
 		s.notFound(w, r)
 		return handoverlink.Claims{}, false
 	}
 	noteTrajectory(r, claims.TrajectoryID)
 	noteDetail(r, "handover", strconv.Itoa(claims.Number))
 	if err != nil {
-		writeError(w, http.StatusGone, "link expired",
-			"Deze link is verlopen: vraag de coach van het gezin om de overdracht opnieuw te sturen. "+
-				"(This handover link has expired; ask the family's coach to send the handover again.)")
+		s.linkError(w, r, http.StatusGone, Error{Error: "link expired",
+			Detail: "Deze link is verlopen: vraag de coach van het gezin om de overdracht opnieuw te sturen. " +
+				"(This handover link has expired; ask the family's coach to send the handover again.)"},
+			"Link verlopen", "Deze link is verlopen: vraag de coach van het gezin om de overdracht opnieuw te sturen.")
 		return handoverlink.Claims{}, false
 	}
 	return claims, true
@@ -271,7 +279,7 @@ func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 	var rejected *usecase.RejectedError
 	switch {
 	case err == nil:
-		if fromForm(r) {
+		if wantsPage(r) {
 			s.writeHTML(w, thanksPage, pageData{Title: "Bedankt", Number: n})
 			return
 		}
@@ -279,20 +287,25 @@ func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 	// A worker older than the codes says it in words only.
 	case errors.As(err, &rejected) && (rejected.Code == trajectory.CodeHandoverAlreadyAcknowledged ||
 		rejected.Code == "" && strings.Contains(rejected.Reason, "already acknowledged")):
-		writeJSON(w, http.StatusConflict, Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once",
-			Code: trajectory.CodeHandoverAlreadyAcknowledged})
+		s.linkError(w, r, http.StatusConflict, Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once",
+			Code: trajectory.CodeHandoverAlreadyAcknowledged},
+			"Al bevestigd", "De ontvangst van deze overdracht werd al bevestigd. U hoeft niets meer te doen en mag dit venster sluiten.")
 	case errors.As(err, &rejected):
-		writeJSON(w, http.StatusConflict, Error{Error: "step rejected", Detail: rejected.Reason, Code: rejected.Code})
+		s.linkError(w, r, http.StatusConflict, Error{Error: "step rejected", Detail: rejected.Reason, Code: rejected.Code},
+			"Niet bevestigd", "Deze overdracht kan niet worden bevestigd. Neem contact op met de coach van het gezin.")
 	case errors.Is(err, usecase.ErrClosed) || errors.Is(err, usecase.ErrNotRunning):
-		writeError(w, http.StatusGone, "trajectory closed", "the trajectory of this handover is closed")
+		s.linkError(w, r, http.StatusGone, Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"},
+			"Begeleiding afgesloten", "De begeleiding van dit gezin is afgesloten; bevestigen is niet meer nodig.")
 	case errors.Is(err, usecase.ErrUnavailable):
 		s.log.Warn("handover acknowledgement: Temporal did not answer", "trajectory_id", id, "handover", n, "error", err)
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
-			"the workflow service did not answer in time; the acknowledgement may not be recorded: try again")
+		s.linkError(w, r, http.StatusServiceUnavailable, Error{Error: "service unavailable",
+			Detail: "the workflow service did not answer in time; the acknowledgement may not be recorded: try again"},
+			"Even geduld", "De bevestiging kon nu niet worden opgeslagen. Probeer het over een minuut opnieuw met dezelfde link.")
 	default:
 		s.log.Error("handover acknowledgement: update failed", "trajectory_id", id, "handover", n, "error", err)
-		writeError(w, http.StatusInternalServerError, "internal error",
-			"the workflow failed to record the acknowledgement (logged); try again later, and report it if it keeps failing")
+		s.linkError(w, r, http.StatusInternalServerError, Error{Error: "internal error",
+			Detail: "the workflow failed to record the acknowledgement (logged); try again later, and report it if it keeps failing"},
+			"Er ging iets mis", "De bevestiging kon niet worden opgeslagen (de fout is bewaard voor de beheerder). Probeer het later opnieuw; lukt het niet, neem dan contact op met de coach van het gezin.")
 	}
 }
 
@@ -307,6 +320,30 @@ func ackKey(number int, token string) string {
 func fromForm(r *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// wantsPage says whether a link route answers with a page: the form's
+// POST, or a browser (it accepts text/html); an API client gets JSON.
+func wantsPage(r *http.Request) bool {
+	if fromForm(r) {
+		return true
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/html" {
+			return true
+		}
+	}
+	return false
+}
+
+// linkError answers a link route that did not acknowledge: a page in
+// Dutch for the service's browser, the JSON error for an API client.
+func (s *server) linkError(w http.ResponseWriter, r *http.Request, status int, e Error, title, text string) {
+	if wantsPage(r) {
+		s.writeHTMLStatus(w, status, messagePage, pageData{Title: title, Text: text})
+		return
+	}
+	writeJSON(w, status, e)
 }
 
 // The pages of the handover link: small, in Dutch, without scripts, and
@@ -329,6 +366,7 @@ type pageData struct {
 	Number    int
 	Token     string
 	ExpiresAt string
+	Text      string
 }
 
 func page(content string) *template.Template {
@@ -359,6 +397,8 @@ var (
 `)
 	thanksPage = page(`<p>De ontvangst van overdracht {{.Number}} is bevestigd. De coach van het gezin ziet dat ze aangekomen is. U mag dit venster sluiten.</p>
 `)
+	messagePage = page(`<p>{{.Text}}</p>
+`)
 )
 
 // linkHeaders guards the handover link routes: the token in the URL must
@@ -377,6 +417,11 @@ func linkHeaders(next http.Handler) http.Handler {
 
 // writeHTML answers 200 with a page.
 func (s *server) writeHTML(w http.ResponseWriter, t *template.Template, data pageData) {
+	s.writeHTMLStatus(w, http.StatusOK, t, data)
+}
+
+// writeHTMLStatus answers with a page and status.
+func (s *server) writeHTMLStatus(w http.ResponseWriter, status int, t *template.Template, data pageData) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		s.log.Error("render page", "error", err)
@@ -387,6 +432,6 @@ func (s *server) writeHTML(w http.ResponseWriter, t *template.Template, data pag
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -338,38 +339,53 @@ func TestHandoverAcknowledgementErrors(t *testing.T) {
 		getErr    error
 		status    int
 		want      Error
+		title     string // of the page a browser gets
 	}{
 		{"already acknowledged", nil, trajectory.Refused("handover 3 was already acknowledged on 2025-09-02T10:00:00Z",
 			trajectory.Refusal{Code: trajectory.CodeHandoverAlreadyAcknowledged, Args: map[string]string{trajectory.ArgHandover: "3"}}), http.StatusConflict,
-			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}},
+			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}, "Al bevestigd"},
 		// A worker older than the codes says it in words only.
 		{"already acknowledged, by an older worker", nil, stepRejected("handover 3 was already acknowledged on 2025-09-02"), http.StatusConflict,
-			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}},
+			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}, "Al bevestigd"},
 		{"already acknowledged, when sending", stepRejected("already acknowledged"), nil, http.StatusConflict,
-			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}},
+			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}, "Al bevestigd"},
 		{"another rejection", nil, trajectory.Refused("this trajectory has no handover 3",
 			trajectory.Refusal{Code: trajectory.CodeHandoverUnknown, Args: map[string]string{trajectory.ArgHandover: "3"}}), http.StatusConflict,
-			Error{Error: "step rejected", Detail: "this trajectory has no handover 3", Code: trajectory.CodeHandoverUnknown}},
+			Error{Error: "step rejected", Detail: "this trajectory has no handover 3", Code: trajectory.CodeHandoverUnknown}, "Niet bevestigd"},
 		{"another rejection, by an older worker", nil, stepRejected("there is no handover 3"), http.StatusConflict,
-			Error{Error: "step rejected", Detail: "there is no handover 3"}},
+			Error{Error: "step rejected", Detail: "there is no handover 3"}, "Niet bevestigd"},
 		{"workflow completed", serviceerror.NewNotFound("workflow execution already completed"), nil, http.StatusGone,
-			Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"}},
+			Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"}, "Begeleiding afgesloten"},
 		{"workflow not found", nil, serviceerror.NewNotFound("workflow not found for ID: " + openID), http.StatusGone,
-			Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"}},
+			Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"}, "Begeleiding afgesloten"},
 		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, http.StatusServiceUnavailable,
-			Error{Error: "service unavailable"}},
-		{"other error", serviceerror.NewInternal("oops"), nil, http.StatusInternalServerError, Error{Error: "internal error"}},
+			Error{Error: "service unavailable"}, "Even geduld"},
+		{"other error", serviceerror.NewInternal("oops"), nil, http.StatusInternalServerError, Error{Error: "internal error"}, "Er ging iets mis"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.temporal.updateErr, f.temporal.getErr = tc.updateErr, tc.getErr
 			token := link(3, time.Hour)
-			// From the form too: errors are JSON like everywhere.
-			res := f.do(http.MethodPost, "/v1/handovers/"+token+"/acknowledgement", "", "Content-Type", "application/x-www-form-urlencoded")
+			// An API client gets the JSON error.
+			res := f.do(http.MethodPost, "/v1/handovers/"+token+"/acknowledgement", nil)
 			res.want(t, tc.status)
 			if res.err.Error != tc.want.Error || (tc.want.Detail != "" && res.err.Detail != tc.want.Detail) || res.err.Code != tc.want.Code {
 				t.Errorf("answered %s, want %+v", res.body, tc.want)
+			}
+			// The service's browser, from the form or opening it again, a
+			// page in Dutch with the same status, at phone width.
+			for _, header := range [][]string{{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}} {
+				res = askPage(f, http.MethodPost, "/v1/handovers/"+token+"/acknowledgement", header...)
+				res.want(t, tc.status)
+				page := string(res.body)
+				if ct := res.header.Get("Content-Type"); ct != "text/html; charset=utf-8" || !strings.Contains(page, `<html lang="nl">`) ||
+					!strings.Contains(page, `name="viewport" content="width=device-width`) || !strings.Contains(page, "<h1>"+tc.title+"</h1>") {
+					t.Errorf("%s: %s %s, want the page %q", header[0], ct, page, tc.title)
+				}
+				if res.header.Get("Content-Security-Policy") == "" {
+					t.Error("the page has no CSP")
+				}
 			}
 			if strings.Contains(f.logs.String(), token) {
 				t.Errorf("the log holds the token: %s", f.logs.String())
@@ -469,5 +485,42 @@ func TestHandoverLinkLogsNoToken(t *testing.T) {
 	}
 	if strings.Join(routes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("request lines\n%s\nwant\n%s", strings.Join(routes, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// askPage sends a request as a browser would, whose error answers are pages.
+func askPage(f *fixture, method, path string, headers ...string) response {
+	req := httptest.NewRequest(method, path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+// TestHandoverLinkPagesForABrowser: a browser that opens an invalid or
+// an expired link gets a page in Dutch at phone width, not JSON; every
+// invalid link the same page.
+func TestHandoverLinkPagesForABrowser(t *testing.T) {
+	f := newFixture(t)
+	accept := []string{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}
+	var invalid string
+	for _, token := range []string{"not-a-token", link(2, time.Hour) + "x"} {
+		res := askPage(f, http.MethodGet, "/v1/handovers/"+token, accept...)
+		res.want(t, http.StatusNotFound)
+		if !strings.Contains(string(res.body), "<h1>Link niet gevonden</h1>") || res.header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("an invalid link: %s", res.body)
+		}
+		if invalid != "" && string(res.body) != invalid {
+			t.Error("two invalid links get different pages")
+		}
+		invalid = string(res.body)
+	}
+	res := askPage(f, http.MethodGet, "/v1/handovers/"+link(2, -time.Minute), accept...)
+	res.want(t, http.StatusGone)
+	if page := string(res.body); !strings.Contains(page, "<h1>Link verlopen</h1>") || !strings.Contains(page, `content="width=device-width`) ||
+		strings.Contains(page, "expired") {
+		t.Errorf("an expired link: %s", page)
 	}
 }

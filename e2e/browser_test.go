@@ -68,14 +68,14 @@ func artifactsDir(t *testing.T) string {
 	return dir
 }
 
-// screenshots saves the page at phone width (390 px) and desktop width
+// screenshots saves the page at phone width (360 px) and desktop width
 // (quality 100: PNG; below 100 Chromium writes JPEG).
 func screenshots(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	for _, size := range []struct {
 		suffix string
 		w, h   int64
-	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+	}{{"phone", 360, 780}, {"desktop", 1280, 900}} {
 		var png []byte
 		if err := chromedp.Run(ctx, chromedp.EmulateViewport(size.w, size.h), chromedp.FullScreenshot(&png, 100)); err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)

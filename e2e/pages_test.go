@@ -28,14 +28,27 @@ func TestPagesInBrowser(t *testing.T) {
 	s.signIn(t, sup, s.token("supervisor:test"))
 	mustRun(t, sup, chromedp.WaitVisible(`#wachtend`, chromedp.ByQuery))
 	s.checkPage(t, sup, "team")
+	// A coach with no family yet is on the list too.
+	if html := outerHTML(t, sup); !strings.Contains(html, "<td>Testcoach 2</td>") || !strings.Contains(html, "Lotte Laatgezin") {
+		t.Error("/team does not list every coach, or names a family by its id")
+	}
 	for _, id := range []string{late, calm} {
+		var where, title, focused string
 		mustRun(t, sup,
 			chromedp.Navigate(s.apiURL+"/team"),
 			chromedp.SetValue(`#coach-`+id, "test-coach", chromedp.ByQuery),
 			chromedp.Submit(`#coach-`+id, chromedp.ByQuery),
-			chromedp.WaitVisible(`.done`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#uitkomst.done`, chromedp.ByQuery),
+			chromedp.Location(&where), chromedp.Title(&title),
+			chromedp.Evaluate(`document.activeElement.id`, &focused),
 		)
+		// Back on the list, the outcome first, focused and in the title.
+		if !strings.Contains(where, "/team?") || !strings.HasPrefix(title, "Opgeslagen: ") || focused != "uitkomst" {
+			t.Errorf("after assigning: at %s, title %q, focus on %q", where, title, focused)
+		}
 	}
+	s.checkPage(t, sup, "team-assigned")
+	mustRun(t, sup, chromedp.Navigate(s.apiURL+"/trajecten/"+late), chromedp.WaitVisible(`dl.status`, chromedp.ByQuery))
 	s.checkPage(t, sup, "trajectory-supervisor")
 	if html := outerHTML(t, sup); !strings.Contains(html, "Dit traject in de Temporal UI") {
 		t.Error("the supervisor's trajectory page has no link to the Temporal UI")
@@ -73,11 +86,15 @@ func TestPagesInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`.done`, chromedp.ByQuery),
 	)
 	s.waitEvent(late, "handover_sent", 1, time.Minute)
-	s.step(t, coach, late, "afsluiting", map[string]string{"#close_reason": "goals_reached", "#close_text": "doelen bereikt"})
+	s.step(t, coach, late, "afsluiting", map[string]string{"#close_reason": "goals_reached", "#close_text": "doelen bereikt", "#close_confirm": checked})
 	s.waitFor("coach:test-coach", late, func(m map[string]any) bool { return m["phase"] == "closed" })
 	s.checkPage(t, coach, "trajectory-closed")
 
 	s.pagesRefuse(t, calm)
+
+	// A page that says something went wrong fits the phone too.
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/tr-bestaatniet"), chromedp.WaitVisible(`h1`, chromedp.ByQuery))
+	s.checkPage(t, coach, "niet-gevonden")
 }
 
 // secondIntakeRefused records the intake of id from a second session
@@ -93,18 +110,32 @@ func (s *stack) secondIntakeRefused(t *testing.T, ctx context.Context, id string
 	if status, body := s.page(other, "POST", "/trajecten/"+id+"/intake", form, nil); status != http.StatusSeeOther {
 		t.Fatalf("intake from the other device: %d %s", status, body)
 	}
-	var refused string
+	var refused, where, title, focused string
 	mustRun(t, ctx,
 		chromedp.SetValue(`#intake-next`, local(time.Now().Add(50*time.Hour)), chromedp.ByQuery),
 		chromedp.Submit(`#intake-next`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#f-intake ~ .error`, chromedp.ByQuery),
 		chromedp.Text(`#f-intake ~ .error`, &refused, chromedp.ByQuery),
+		chromedp.Location(&where), chromedp.Title(&title),
+		chromedp.Evaluate(`document.activeElement.id`, &focused),
 	)
+	// Answered by a redirect (a reload sends nothing), the refusal first,
+	// focused, and in the title.
+	if !strings.HasSuffix(where, "?geweigerd=intake") || !strings.HasPrefix(title, "Geweigerd: ") || focused != "uitkomst" {
+		t.Errorf("the refused intake: at %s, title %q, focus on %q", where, title, focused)
+	}
 	belgian := regexp.MustCompile(`^Niet opgeslagen: De intake werd al opgeslagen, op (ma|di|wo|do|vr|za|zo) \d\d-\d\d-\d{4} \d\d:\d\d\.$`)
 	if !belgian.MatchString(refused) || strings.Contains(outerHTML(t, ctx), "already recorded") {
 		t.Errorf("the second intake is refused with %q, want the Dutch sentence", refused)
 	}
 	s.checkPage(t, ctx, "trajectory-refused")
+	// Reloading shows the same refusal and the typed value, and records nothing.
+	var again string
+	mustRun(t, ctx, chromedp.Reload(), chromedp.WaitVisible(`#uitkomst.error`, chromedp.ByQuery),
+		chromedp.Value(`#intake-next`, &again, chromedp.ByQuery))
+	if again == "" {
+		t.Error("the reloaded refused form lost what was typed")
+	}
 }
 
 // pagesRefuse: another coach gets 404 for a family not theirs, to see or
@@ -216,22 +247,57 @@ func (s *stack) step(t *testing.T, ctx context.Context, id, step string, fields 
 	actions := []chromedp.Action{chromedp.Navigate(s.apiURL + "/trajecten/" + id), chromedp.WaitVisible(`#f-`+step, chromedp.ByQuery)}
 	var last string
 	for sel, v := range fields {
-		actions = append(actions, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.SetValue(sel, v, chromedp.ByQuery))
+		if v == checked {
+			actions = append(actions, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+		} else {
+			actions = append(actions, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.SetValue(sel, v, chromedp.ByQuery))
+		}
 		last = sel
 	}
 	actions = append(actions, chromedp.Submit(last, chromedp.ByQuery), chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery))
 	mustRun(t, ctx, actions...)
-	if html := outerHTML(t, ctx); !strings.Contains(html, `class="done"`) {
-		_, msg, _ := strings.Cut(html, `class="error" role="alert">`)
-		msg, _, _ = strings.Cut(msg, "</p>")
+	if html := outerHTML(t, ctx); !strings.Contains(html, `class="done outcome"`) {
+		_, msg, _ := strings.Cut(html, `class="error`)
+		msg, _, _ = strings.Cut(msg, "</div>")
 		t.Fatalf("%s on %s was not recorded: %s", step, id, msg)
 	}
 }
 
-// checkPage saves screenshots of the page and runs axe-core on it.
+// checked in step's fields ticks a checkbox.
+const checked = "\x00checked"
+
+// Words no page shows: a step key ("home_visit-1") or an actor id ("coach:test-coach").
+var (
+	stepKeyText = regexp.MustCompile(`[a-z_]+[-:][0-9]`)
+	actorIDText = regexp.MustCompile(`\b(coach|partner|supervisor|co_worker):`)
+)
+
+// checkPage saves screenshots of the page at phone and desktop width,
+// checks that nothing is wider than the window at either and that no
+// text is a step key or an actor id, and runs axe-core on it.
 func (s *stack) checkPage(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	screenshots(t, ctx, name)
+	for _, w := range []int64{360, 1280} {
+		var wide struct {
+			Scroll, Inner int64
+		}
+		mustRun(t, ctx, chromedp.EmulateViewport(w, 800),
+			chromedp.Evaluate(`({Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth})`, &wide))
+		if wide.Scroll > wide.Inner {
+			var culprits []string
+			mustRun(t, ctx, chromedp.Evaluate(`[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth).slice(-5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))`, &culprits))
+			t.Errorf("%s at %d px: the page is %d px wide: %v", name, w, wide.Scroll, culprits)
+		}
+	}
+	var text string
+	mustRun(t, ctx, chromedp.Evaluate(`document.title + "\n" + document.body.innerText`, &text))
+	if m := stepKeyText.FindString(text); m != "" {
+		t.Errorf("%s shows a step key: %q", name, m)
+	}
+	if m := actorIDText.FindString(text); m != "" {
+		t.Errorf("%s shows an actor id: %q", name, m)
+	}
 	if v := axeViolations(t, ctx); len(v) > 0 {
 		t.Errorf("%s: serious accessibility violations:\n%s", name, strings.Join(v, "\n"))
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/usecase"
 )
@@ -95,19 +96,32 @@ func due(r row) int64 {
 }
 
 type coachLine struct {
-	Coach                 string
+	Name, Programme       string
 	Open, Late, Escalated int
 }
 
+// teamRow is a family on the team page, by its name when the supervisor
+// may read it, else by programme and referral date; never by id.
+type teamRow struct {
+	store.TrajectorySummary
+	Label string
+}
+
 type teamData struct {
-	Waiting    []store.TrajectorySummary
-	Coaches    []coachLine
-	Escalated  []store.TrajectorySummary
-	CoachNames map[string][]string // programme -> coach ids, for the assign select
+	Waiting   []teamRow
+	Coaches   []coachLine
+	Escalated []teamRow
+	// CoachNames are each programme's coaches, for the assign select.
+	CoachNames map[string][]programme.Coach
+	// Programmes: more than one, and each line says its programme.
+	Programmes bool
+	Charts     []chart
 }
 
 // team is the supervisor's overview: waiting for a coach (assign in one
-// action), open/late/escalated per coach, and the escalations.
+// action, and back here), every coach of the programmes with their open,
+// late and escalated families, the escalations, and charts of the
+// referrals and the time to a coach and an intake.
 func (h *handler) team(w http.ResponseWriter, r *http.Request) {
 	p := current(r).Principal
 	if p.Kind != usecase.KindSupervisor {
@@ -119,26 +133,46 @@ func (h *handler) team(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	d := teamData{CoachNames: map[string][]string{}}
-	per := map[string]*coachLine{}
+	n := h.names()
+	d := teamData{CoachNames: map[string][]programme.Coach{}, Programmes: len(p.Programmes) > 1}
+	per := map[[2]string]*coachLine{}
+	var order [][2]string
+	line := func(progID, coachID string) *coachLine {
+		k := [2]string{progID, coachID}
+		if per[k] == nil {
+			per[k] = &coachLine{Name: n.Coach(progID, coachID), Programme: n.Programme(progID)}
+			order = append(order, k)
+		}
+		return per[k]
+	}
+	for _, id := range p.Programmes {
+		if prog, ok := h.Cases.Programmes.Get(id); ok {
+			d.CoachNames[id] = prog.Coaches
+			for _, c := range prog.Coaches {
+				line(id, c.ID)
+			}
+		}
+	}
+	label := func(it store.TrajectorySummary) string {
+		if full, err := h.Cases.Visible(r.Context(), p, it.ID); err == nil && full.Family != nil && full.Family.ContactName != "" {
+			return full.Family.ContactName
+		}
+		return "Gezin van " + n.Programme(it.ProgrammeID) + ", doorverwezen op " + when(&it.ReferredAt)
+	}
 	for _, it := range items {
 		switch {
 		case it.Phase == "closed":
 			continue
 		case it.Phase == "referred":
-			d.Waiting = append(d.Waiting, it)
+			d.Waiting = append(d.Waiting, teamRow{it, label(it)})
 		}
 		if it.Escalated {
-			d.Escalated = append(d.Escalated, it)
+			d.Escalated = append(d.Escalated, teamRow{it, label(it)})
 		}
 		if it.CoachID == "" {
 			continue
 		}
-		c := per[it.CoachID]
-		if c == nil {
-			c = &coachLine{Coach: it.CoachID}
-			per[it.CoachID] = c
-		}
+		c := line(it.ProgrammeID, it.CoachID)
 		c.Open++
 		if it.Overdue {
 			c.Late++
@@ -147,20 +181,46 @@ func (h *handler) team(w http.ResponseWriter, r *http.Request) {
 			c.Escalated++
 		}
 	}
-	for _, id := range p.Programmes {
-		if prog, ok := h.Cases.Programmes.Get(id); ok {
-			for _, c := range prog.Coaches {
-				d.CoachNames[id] = append(d.CoachNames[id], c.ID)
-			}
+	for _, k := range order {
+		d.Coaches = append(d.Coaches, *per[k])
+	}
+	if h.Figures != nil {
+		now := time.Now()
+		figs, err := h.Figures.TeamFigures(r.Context(), p.Programmes, now.AddDate(-1, 0, -1), now)
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
 		}
+		d.Charts = monthCharts(figs, now)
 	}
-	for _, c := range per {
-		d.Coaches = append(d.Coaches, *c)
-	}
-	slices.SortFunc(d.Coaches, func(a, b coachLine) int { return cmp.Compare(a.Coach, b.Coach) })
+	d.Charts = append(d.Charts, coachChart(d.Coaches))
 	if err := h.audit(r, usecase.ActionList, "", store.OutcomeOK, map[string]string{"items": itoa(len(items))}); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "team", "Team", d)
+	o := teamOutcome(r)
+	if o != nil && !o.Refused {
+		// Say which family got which coach, when it is still listed.
+		for _, it := range items {
+			if it.ID == r.URL.Query().Get("traject") && it.CoachID != "" {
+				o.Text = n.Coach(it.ProgrammeID, it.CoachID) + " is de coach van " + label(it) + "."
+			}
+		}
+	}
+	h.renderOutcome(w, r, http.StatusOK, "team", "Team", d, o)
+}
+
+// teamOutcome is what became of an assignment sent from this page.
+func teamOutcome(r *http.Request) *outcome {
+	q := r.URL.Query()
+	id := q.Get("traject")
+	if step := q.Get("geweigerd"); step != "" {
+		if f := takeFlash(r, id, step); f != nil {
+			return &outcome{Refused: true, Text: f.Error}
+		}
+	}
+	if step := q.Get("gedaan"); stepTitle(step) != "" {
+		return &outcome{Text: stepTitle(step)}
+	}
+	return nil
 }

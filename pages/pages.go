@@ -55,6 +55,9 @@ type Config struct {
 	// own with the default limits.
 	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger
+	// Figures feed the team page's charts of referrals per month; nil
+	// leaves those out (the chart per coach stays).
+	Figures FigureStore
 }
 
 type handler struct {
@@ -177,12 +180,35 @@ type page struct {
 	Principal usecase.Principal
 	CSRF      string
 	Data      any
+	Names     names
+	// Outcome is the step just taken or refused, said first on the page.
+	Outcome *outcome
+}
+
+// outcome is what became of the step a form sent: the page's first
+// element, focused, and the start of its title.
+type outcome struct {
+	Refused bool
+	Text    string
+	// Form is the id of the refused form, to go to.
+	Form string
 }
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	h.renderOutcome(w, r, status, name, title, data, nil)
+}
+
+func (h *handler) renderOutcome(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, o *outcome) {
 	s := current(r)
+	if o != nil {
+		if o.Refused {
+			title = "Geweigerd: " + title
+		} else {
+			title = "Opgeslagen: " + title
+		}
+	}
 	var buf bytes.Buffer
-	if err := h.pages[name].Execute(&buf, page{Title: title, Principal: s.Principal, CSRF: s.CSRF, Data: data}); err != nil {
+	if err := h.pages[name].Execute(&buf, page{Title: title, Principal: s.Principal, CSRF: s.CSRF, Data: data, Names: h.names(), Outcome: o}); err != nil {
 		h.Logger.Error("pages: render", "page", name, "error", err)
 		http.Error(w, "De pagina kon niet worden opgebouwd; probeer het later opnieuw.", http.StatusInternalServerError)
 		return

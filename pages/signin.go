@@ -88,6 +88,8 @@ func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
+	// A refused form's text leaves this browser with the session.
+	h.clearFlash(w, r)
 	http.Redirect(w, r, "/aanmelden", http.StatusSeeOther)
 }
 

@@ -66,7 +66,8 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			_ = h.audit(r, action, id, store.OutcomeOK, map[string]string{"status": "200"})
-			http.Redirect(w, r, "/trajecten/"+url.PathEscape(id)+"?gedaan="+step, http.StatusSeeOther)
+			h.clearFlash(w, r)
+			http.Redirect(w, r, afterStep(r, id, "gedaan", step), http.StatusSeeOther)
 			return
 		case errors.As(err, &rejected):
 			var known bool
@@ -86,14 +87,9 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_ = h.audit(r, action, id, fmt.Sprint(status), map[string]string{"status": fmt.Sprint(status)})
-	d, ok := h.load(w, r)
-	if !ok {
-		return
-	}
 	// The refused form keeps what was typed and its key: sending it again
 	// after a timeout is still the same step.
-	d.Forms[step] = &form{Key: key, Values: r.PostForm, Error: problem}
-	h.show(w, r, status, d)
+	h.refused(w, r, id, step, &form{Key: key, Values: r.PostForm, Error: problem}, status)
 }
 
 // notYourStep says in Dutch that the step is not the caller's, and for a
@@ -185,6 +181,9 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		}
 		reason := trajectory.CloseReason(f.Get("reason"))
 		ps = trajectory.CloseProblems(reason, text)
+		if len(ps) == 0 && f.Get("bevestigd") != "ja" {
+			return "", nil, closeUnconfirmed
+		}
 		return trajectory.UpdateClose, trajectory.Close{Reason: reason, Text: text, By: by}, problems(ps)
 	case "verlenging":
 		until, err := trajectory.ParseDate(f.Get("until"))

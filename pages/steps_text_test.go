@@ -23,7 +23,7 @@ func TestStepFormsApplyTheTextRules(t *testing.T) {
 		"bezoek":     {},
 		"geboorte":   {"born_on": {"2026-11-20"}},
 		"overdracht": {"service": {"caw"}, "consent_given": {"ja"}, "recorded_on": {"2026-11-20"}, "reason": {"schulden"}},
-		"afsluiting": {"reason": {"other"}, "text": {"verhuisd"}},
+		"afsluiting": {"reason": {"other"}, "text": {"verhuisd"}, "bevestigd": {"ja"}},
 		"verlenging": {"until": {"2027-06-01"}, "reason": {"huisvesting"}},
 	}
 	fields := map[string]string{"intake": "note", "bezoek": "note", "geboorte": "name", "overdracht": "reason", "afsluiting": "text", "verlenging": "reason"}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"elkgezin/programme"
 	"elkgezin/store"
@@ -37,18 +38,38 @@ type trajectoryData struct {
 	Shares     []string
 	Reasons    []trajectory.CloseReason
 	TemporalUI string
-	Done       string // the step just recorded
+	// Notes are what the coach noted at the intake and the visits, newest
+	// first: shown back here, never printed (style.css) nor logged.
+	Notes []note
 }
 
+// note is one note of the event log's details.
+type note struct {
+	At   time.Time
+	What string
+	Text string
+}
+
+// trajectory shows the trajectory; ?gedaan=<step> says first that the
+// step was recorded, ?geweigerd=<step> that it was refused, with the
+// refused form as it was sent (flash.go).
 func (h *handler) trajectory(w http.ResponseWriter, r *http.Request) {
 	d, ok := h.load(w, r)
 	if !ok {
 		return
 	}
-	if r.URL.Query().Get("gedaan") != "" {
-		d.Done = stepTitle(r.URL.Query().Get("gedaan"))
+	q := r.URL.Query()
+	var o *outcome
+	if step := q.Get("gedaan"); stepTitle(step) != "" {
+		o = &outcome{Text: stepTitle(step)}
 	}
-	h.show(w, r, http.StatusOK, d)
+	if step := q.Get("geweigerd"); step != "" {
+		if f := takeFlash(r, d.ID, step); f != nil {
+			d.Forms[step] = f
+			o = &outcome{Refused: true, Text: f.Error, Form: "f-" + step}
+		}
+	}
+	h.show(w, r, http.StatusOK, d, o)
 }
 
 // load finds the trajectory the caller may see (404 otherwise, as for one
@@ -81,6 +102,7 @@ func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData,
 	if row.Family != nil {
 		d.Name = row.Family.ContactName
 	}
+	d.Notes = notesOf(h.names(), row.ProgrammeID, row.Events)
 	if prog, ok := h.Cases.Programmes.Get(row.ProgrammeID); ok {
 		d.Coaches = prog.Coaches
 	}
@@ -99,12 +121,24 @@ func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData,
 	return d, true
 }
 
-func (h *handler) show(w http.ResponseWriter, r *http.Request, status int, d *trajectoryData) {
+func (h *handler) show(w http.ResponseWriter, r *http.Request, status int, d *trajectoryData, o *outcome) {
 	title := "Traject"
 	if d.Name != "" {
 		title = d.Name
 	}
-	h.render(w, r, status, "trajectory", title, d)
+	h.renderOutcome(w, r, status, "trajectory", title, d, o)
+}
+
+// notesOf are the notes of the intake, the visits and the milestones, newest first.
+func notesOf(n names, programmeID string, events []store.EventRow) []note {
+	var notes []note
+	for _, e := range events {
+		if t := e.Detail["note"]; t != "" {
+			notes = append(notes, note{At: e.At, What: n.Event(programmeID, e), Text: t})
+		}
+	}
+	slices.Reverse(notes)
+	return notes
 }
 
 // allowedSteps are the forms shown now: the steps the caller's role may

@@ -69,6 +69,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Namespace:  cfg.Temporal.Namespace,
 		Limiter:    limiter,
 		Logger:     p.logger,
+		Figures:    p.store,
 	})
 	mux := http.NewServeMux()
 	for _, prefix := range []string{"/v1/", "/codec/", "/healthz", "/readyz"} {
