@@ -93,7 +93,7 @@ func New(cfg Config) http.Handler {
 	h := &handler{Config: cfg, pages: map[string]*template.Template{}}
 	for _, name := range []string{"signin", "gezinnen", "team", "trajectory", "message"} {
 		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).
-			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl"))
+			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl", "templates/part_*.tmpl"))
 	}
 	static, _ := fs.Sub(staticFiles, "static")
 	mux := http.NewServeMux()

@@ -38,6 +38,7 @@ type trajectoryData struct {
 	Reasons    []trajectory.CloseReason
 	TemporalUI string
 	Done       string // the step just recorded
+	More       *moreData
 }
 
 func (h *handler) trajectory(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +95,7 @@ func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData,
 	for _, name := range allowedSteps(p, row.TrajectorySummary) {
 		d.Forms[name] = &form{Key: newKey(), Values: url.Values{}}
 	}
+	h.loadMore(r.Context(), d, p)
 	return d, true
 }
 
@@ -139,7 +141,7 @@ func stepTitle(step string) string {
 	return map[string]string{"toewijzing": "De coach is toegewezen.", "intake": "De intake is opgeslagen.",
 		"bezoek": "Het huisbezoek is opgeslagen.", "geboorte": "De geboorte is opgeslagen.",
 		"overdracht": "De overdracht is verstuurd.", "afsluiting": "Het traject is afgesloten.",
-		"verlenging": "De opvolging is verlengd."}[step]
+		"verlenging": "De opvolging is verlengd."}[step] + moreTitle(step)
 }
 
 // stepActions name each form's step in the audit log, as the API does.
