@@ -160,7 +160,7 @@ func visibleText(body string) string {
 func milestoneState() trajectory.State {
 	due := time.Date(2026, 4, 15, 10, 0, 0, 0, time.UTC)
 	return trajectory.State{TrajectoryID: stepTrajectory, Phase: trajectory.PhaseInSupport,
-		Milestones: []*trajectory.Step{{Kind: trajectory.StepMilestone, Milestone: "stage_gevonden", DueAt: due, PastDue: true}},
+		Milestones:        []*trajectory.Step{{Kind: trajectory.StepMilestone, Milestone: "stage_gevonden", DueAt: due, PastDue: true}},
 		MilestonesReached: []trajectory.ReachedMilestone{{ID: "opleiding_gestart", At: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), By: "coach:test-coach"}}}
 }
 
