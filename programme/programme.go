@@ -50,6 +50,9 @@ type Programme struct {
 	// every reminder sent to the coach.
 	CoWorkers       []CoWorker `yaml:"co_workers,omitempty" json:"co_workers,omitempty"`
 	CopyRemindersTo []string   `yaml:"copy_reminders_to,omitempty" json:"copy_reminders_to,omitempty"`
+	// CoWorkerRoles say, per role, its name and the steps a co-worker of
+	// the role may take (see RoleSteps); a role not listed takes DefaultCoWorkerSteps.
+	CoWorkerRoles []CoWorkerRole `yaml:"co_worker_roles,omitempty" json:"co_worker_roles,omitempty"`
 	// RetentionAfterClosure is how long a closed trajectory's personal data
 	// is kept before the retention schedule erases it (package retention);
 	// zero keeps it until someone erases it.

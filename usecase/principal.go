@@ -24,6 +24,10 @@ const (
 	KindCoach      = store.TokenCoach
 	KindSupervisor = store.TokenSupervisor
 	KindAdmin      = store.TokenAdmin
+	// KindCoWorker is a co-worker of a programme (a bridge figure, an
+	// expert by experience): assigned trajectories only, and only the
+	// steps the programme gives their role (Step.Allows).
+	KindCoWorker = store.TokenCoWorker
 	// KindAnonymous is the caller before (or without) authentication.
 	KindAnonymous = "anonymous"
 )
