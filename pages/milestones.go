@@ -20,29 +20,33 @@ import (
 // state (usecase.Cases.State), which the event log does not hold, and
 // posted like every step form (postStep).
 
-// moreStep is one such step's form: who may take it, its audit action (the
-// API's for the same Update), the sentence shown once it is recorded, and
-// how its form becomes the Update.
+// moreStep is one such step's form: its row of the step table
+// (usecase.Steps: who may take it, its audit action), the sentence shown
+// once it is recorded, and how its form becomes the Update.
 type moreStep struct {
-	kinds  []string
-	action string
-	done   string
-	build  func(h *handler, row store.Trajectory, f url.Values, by string, now time.Time) (update string, req any, problem string)
+	usecase.Step
+	done  string
+	build func(h *handler, row store.Trajectory, f url.Values, by string, now time.Time) (update string, req any, problem string)
 }
 
 var moreSteps = map[string]moreStep{
-	"mijlpaal": {kinds: []string{usecase.KindCoach}, action: usecase.ActionRecordMilestone,
-		done: "De mijlpaal is opgeslagen.", build: buildMilestone},
-	"medewerker": {kinds: []string{usecase.KindSupervisor}, action: usecase.ActionAssignCoWorker,
-		done: "De medewerkers van het traject zijn aangepast.", build: buildCoWorker},
-	"opnieuw": {kinds: []string{usecase.KindCoach}, action: usecase.ActionResend,
-		done: "De overdracht is opnieuw verstuurd.", build: buildResend},
+	usecase.StepMilestone:      {done: "De mijlpaal is opgeslagen.", build: buildMilestone},
+	usecase.StepAssignCoWorker: {done: "De medewerkers van het traject zijn aangepast.", build: buildCoWorker},
+	usecase.StepResend:         {done: "De overdracht is opnieuw verstuurd.", build: buildResend},
+	usecase.StepMoveVisit:      {done: "Het huisbezoek is verplaatst.", build: buildMoveVisit},
+	usecase.StepMissedVisit:    {done: "Het gemiste huisbezoek en de nieuwe afspraak zijn opgeslagen.", build: buildMissedVisit},
 }
 
 func init() {
 	for name, s := range moreSteps {
-		stepKinds[name] = s.kinds
-		stepActions[name] = s.action
+		row, ok := usecase.StepNamed(name)
+		if !ok {
+			panic("pages: step " + name + " is not in the step table")
+		}
+		s.Step = row
+		moreSteps[name] = s
+		stepKinds[name] = row.Kinds
+		stepActions[name] = row.Action
 	}
 }
 
@@ -56,8 +60,12 @@ type moreData struct {
 	// Free are the programme's co-workers not assigned to the trajectory.
 	Free      []coWorkerRow
 	Handovers []handoverRow
-	// Visit is the planned home visit that can be moved or missed.
-	Visit *trajectory.Step
+	// Visit is the planned home visit that can be moved or missed, and
+	// VisitKey its key in the forms.
+	Visit    *trajectory.Step
+	VisitKey string
+	// MissedReasons are the reasons a visit did not take place.
+	MissedReasons []trajectory.MissedVisitReason
 }
 
 type milestoneRow struct {
@@ -115,17 +123,18 @@ func (h *handler) loadMore(ctx context.Context, d *trajectoryData, p usecase.Pri
 	}
 	if st.Next != nil && st.Next.Kind == trajectory.StepHomeVisit {
 		next := *st.Next
-		m.Visit = &next
+		m.Visit, m.VisitKey, m.MissedReasons = &next, next.Key(), trajectory.MissedVisitReasons
 	}
 	allow := func(step string, when bool) {
-		if when && containsKind(moreSteps[step].kinds, p.Kind) {
+		if when && containsKind(moreSteps[step].Kinds, p.Kind) {
 			d.Forms[step] = &form{Key: newKey(), Values: url.Values{}}
 		}
 	}
-	allow("mijlpaal", len(m.Milestones) > 0)
-	allow("medewerker", len(prog.CoWorkers) > 0)
-	allow("opnieuw", slices.ContainsFunc(m.Handovers, func(r handoverRow) bool { return r.Failed }))
-	h.allowVisitSteps(m, p, allow)
+	allow(usecase.StepMilestone, len(m.Milestones) > 0)
+	allow(usecase.StepAssignCoWorker, len(prog.CoWorkers) > 0)
+	allow(usecase.StepResend, slices.ContainsFunc(m.Handovers, func(r handoverRow) bool { return r.Failed }))
+	allow(usecase.StepMoveVisit, m.Visit != nil)
+	allow(usecase.StepMissedVisit, m.Visit != nil)
 }
 
 // milestoneName is the milestone's name in the programme file; a milestone

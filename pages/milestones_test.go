@@ -295,8 +295,8 @@ func TestHandoverStatusAndResend(t *testing.T) {
 	if strings.Count(text, "Opnieuw versturen") != 1 {
 		t.Errorf("a resend button for a handover that did not fail")
 	}
-	rec := f.post("coach", "/trajecten/"+stepTrajectory+"/opnieuw", url.Values{"number": {"4"}, "service": {"kinderopvang-noord"}})
-	if rec.Code != http.StatusSeeOther || !strings.HasSuffix(rec.Header().Get("Location"), "?gedaan=opnieuw") {
+	rec := f.post("coach", "/trajecten/"+stepTrajectory+"/overdracht-opnieuw", url.Values{"number": {"4"}, "service": {"kinderopvang-noord"}})
+	if rec.Code != http.StatusSeeOther || !strings.HasSuffix(rec.Header().Get("Location"), "?gedaan=overdracht-opnieuw") {
 		t.Fatalf("resend: %d", rec.Code)
 	}
 	ups := f.temporal.sent()
@@ -306,11 +306,11 @@ func TestHandoverStatusAndResend(t *testing.T) {
 	if action, _ := f.lastAction(); action != usecase.ActionResend {
 		t.Errorf("audit action %s", action)
 	}
-	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/opnieuw", url.Values{"number": {"4"}, "service": {"weg"}})
+	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/overdracht-opnieuw", url.Values{"number": {"4"}, "service": {"weg"}})
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "staat niet meer in de lijst van diensten") {
 		t.Errorf("resend to a service no longer listed: %d", rec.Code)
 	}
-	if rec := f.post("supervisor", "/trajecten/"+stepTrajectory+"/opnieuw", url.Values{"number": {"4"}, "service": {"kinderopvang-noord"}}); rec.Code != http.StatusForbidden {
+	if rec := f.post("supervisor", "/trajecten/"+stepTrajectory+"/overdracht-opnieuw", url.Values{"number": {"4"}, "service": {"kinderopvang-noord"}}); rec.Code != http.StatusForbidden {
 		t.Errorf("a supervisor resends: %d", rec.Code)
 	}
 }
