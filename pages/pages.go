@@ -106,6 +106,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /team", h.withSession(h.team))
 	mux.HandleFunc("GET /trajecten/{id}", h.withSession(h.trajectory))
 	mux.HandleFunc("POST /trajecten/{id}/{step}", h.withSession(h.postStep))
+	h.routeMore(mux)
 	return headers(h.limit(mux))
 }
 
