@@ -84,7 +84,7 @@ func TestRecordAMissedVisit(t *testing.T) {
 		!req.Next.Equal(next) || req.Note != "briefje in de bus" || req.By != "coach:test-coach" {
 		t.Errorf("missed %s %+v", ups[0].UpdateName, req)
 	}
-	if action, _ := f.lastAction(); action != usecase.ActionRecordMissedVisit {
+	if action, _ := f.lastAction(); action != usecase.ActionMissedVisit {
 		t.Errorf("audit action %s", action)
 	}
 	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/bezoek-gemist", url.Values{"step": {"home_visit-3"}, "next": {inBrussels(next)}})

@@ -34,20 +34,6 @@ type Step struct {
 	Doing string
 }
 
-// The Updates of moving a planned visit and of recording one that did not
-// take place (the workflow declares them as trajectory.UpdateMoveVisit
-// and trajectory.UpdateRecordMissedVisit).
-const (
-	updateMoveVisit         = "move-visit"
-	updateRecordMissedVisit = "record-missed-visit"
-)
-
-// Actions of the steps that only the step table names.
-const (
-	ActionMoveVisit         = "move_visit"
-	ActionRecordMissedVisit = "record_missed_visit"
-)
-
 // Names of the steps (Step.Name).
 const (
 	StepAssign             = "toewijzing"
@@ -78,9 +64,9 @@ var Steps = []Step{
 		"POST " + trajectoryPath + "/intake", "Intake registreren", "record an intake"},
 	{StepVisit, trajectory.UpdateRecordVisit, ActionVisit, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/visits", "Huisbezoek registreren", "record a home visit"},
-	{StepMoveVisit, updateMoveVisit, ActionMoveVisit, kindList(KindCoach, KindCoWorker),
+	{StepMoveVisit, trajectory.UpdateMoveVisit, ActionMoveVisit, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/visits/move", "Huisbezoek verplaatsen", "move a planned home visit"},
-	{StepMissedVisit, updateRecordMissedVisit, ActionRecordMissedVisit, kindList(KindCoach, KindCoWorker),
+	{StepMissedVisit, trajectory.UpdateRecordMissedVisit, ActionMissedVisit, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/visits/missed", "Gemist huisbezoek registreren", "record a home visit that did not take place"},
 	{StepBirth, trajectory.UpdateRecordBirth, ActionBirth, kindList(KindCoach),
 		"POST " + trajectoryPath + "/birth", "Geboorte registreren", "record a birth"},
