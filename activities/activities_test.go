@@ -92,6 +92,7 @@ func catalogue() programme.Catalogue {
 			{ID: "go-coach-2", Name: "Bram Claes", Email: "bram.claes@ocmw.example"},
 			{ID: "go-coach-mute", Name: "Zonder Adres"},
 		},
+		CoWorkers: []programme.CoWorker{{ID: "go-brug-1", Name: "Brugfiguur 1", Email: "brug1@mechelen.example", Role: "brugfiguur"}},
 	}}
 }
 

@@ -48,38 +48,6 @@ func render(t *template.Template, data any) (subject, body string, err error) {
 	return strings.TrimSpace(s.String()), b.String(), nil
 }
 
-// StepLabel names a step in Dutch, as subjects and bodies show it.
-func StepLabel(s trajectory.Step) (string, error) {
-	switch s.Kind {
-	case trajectory.StepAssignment:
-		return "toewijzing van een coach", nil
-	case trajectory.StepIntake:
-		return "intake", nil
-	case trajectory.StepHomeVisit:
-		return "huisbezoek " + strconv.Itoa(s.Number), nil
-	case trajectory.StepBirth:
-		return "registratie van de geboorte", nil
-	case trajectory.StepFollowUpEnd:
-		return "einde van de opvolging (afsluitende overdracht voorbereiden)", nil
-	case trajectory.StepHandoverAck:
-		return "bevestiging van overdracht " + strconv.Itoa(s.Number), nil
-	case trajectory.StepMilestone:
-		return "mijlpaal " + strings.ReplaceAll(s.Milestone, "_", " "), nil
-	}
-	return "", fmt.Errorf("unknown step kind %q", s.Kind)
-}
-
-// stepKeyLabel names the step with key (Step.Key) in Dutch, or gives the
-// key itself when it names no known step.
-func stepKeyLabel(key string) string {
-	kind, number, _ := strings.Cut(key, "-")
-	n, _ := strconv.Atoi(number)
-	if l, err := StepLabel(trajectory.Step{Kind: trajectory.StepKind(kind), Number: n, Milestone: number}); err == nil {
-		return l
-	}
-	return key
-}
-
 // kindLabel names an email kind in Dutch.
 func kindLabel(k trajectory.NotificationKind) string {
 	switch k {
@@ -182,6 +150,13 @@ type notificationData struct {
 	Step, StepKind, Due string
 	Number              int
 	Failed              *failedData
+	// CoWorker is the co-worker the email goes to (a copy of a reminder),
+	// greeted by name and told in which role; nil for anyone else.
+	CoWorker *coWorkerData
+}
+
+type coWorkerData struct {
+	Name, Role string
 }
 
 type failedData struct {
@@ -228,10 +203,17 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 	}
 	// An assignment notice may come when no step is open; every other
 	// notification is about a step.
-	if n.Step.Kind != "" || n.Kind != trajectory.AssignmentNotice {
-		if d.Step, err = StepLabel(n.Step); err != nil {
-			return mailer.Message{}, err
+	prog, _ := a.Programmes.Get(n.ProgrammeID)
+	if n.Recipient.Role == trajectory.RoleCoWorker {
+		if c, ok := prog.CoWorker(n.Recipient.CoWorkerID); ok {
+			d.CoWorker = &coWorkerData{Name: c.Name, Role: strings.ToLower(prog.RoleName(c.Role))}
 		}
+	}
+	if n.Step.Kind != "" || n.Kind != trajectory.AssignmentNotice {
+		if !trajectory.KnownStepKind(n.Step.Kind) {
+			return mailer.Message{}, fmt.Errorf("unknown step kind %q", n.Step.Kind)
+		}
+		d.Step = trajectory.StepLabel(n.Step, prog)
 		d.Due = n.Step.DueAt.In(loc).Format("02-01-2006 15:04")
 	}
 	if n.Kind == trajectory.EmailFailedNotice {
@@ -241,7 +223,7 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 		}
 		d.Failed = &failedData{Kind: kindLabel(f.Kind), To: f.To, Reason: f.Reason, InDoubt: f.Reason == ErrTypeEmailInDoubt}
 		if f.Step != "" {
-			d.Failed.Step = stepKeyLabel(f.Step)
+			d.Failed.Step = trajectory.StepKeyLabel(f.Step, prog)
 		}
 	}
 	subject, body, err := render(t, d)

@@ -81,7 +81,12 @@ func (s *server) beginStep(w http.ResponseWriter, r *http.Request, keyRequired b
 	if !ok {
 		return store.TrajectorySummary{}, "", false
 	}
-	row, err := s.cases.Actable(r.Context(), principal(r), id)
+	var err error
+	if st := routeStep(r); st != nil {
+		row, err = s.cases.ActableStep(r.Context(), principal(r), id, *st)
+	} else {
+		row, err = s.cases.Actable(r.Context(), principal(r), id)
+	}
 	if !s.answerAccess(w, r, err) {
 		return store.TrajectorySummary{}, "", false
 	}

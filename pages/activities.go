@@ -21,6 +21,14 @@ import (
 // each family's trajectory records its attendance, by the API's code
 // (usecase.Attendees, usecase.RecordAttendances).
 
+// pageOfStep names the page of each step of the step table that is not
+// taken on a trajectory's page (/trajecten/{id}/{step}) but on a page of
+// its own: its form is at path, posted to path.
+var pageOfStep = map[string]string{
+	usecase.StepCollectiveActivity: "/activiteiten",
+	usecase.StepConsultation:       "/consultaties",
+}
+
 // routeMore adds the pages of the programme's own work beside the
 // trajectory page: collective activities and consultations.
 func (h *handler) routeMore(mux *http.ServeMux) {
@@ -28,10 +36,12 @@ func (h *handler) routeMore(mux *http.ServeMux) {
 		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).
 			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl", "templates/part_*.tmpl"))
 	}
-	mux.HandleFunc("GET /activiteiten", h.withSession(h.activities))
-	mux.HandleFunc("POST /activiteiten", h.withSession(h.postActivity))
-	mux.HandleFunc("GET /consultaties", h.withSession(h.consultations))
-	mux.HandleFunc("POST /consultaties", h.withSession(h.postConsultation))
+	show := map[string]http.HandlerFunc{usecase.StepCollectiveActivity: h.activities, usecase.StepConsultation: h.consultations}
+	post := map[string]http.HandlerFunc{usecase.StepCollectiveActivity: h.postActivity, usecase.StepConsultation: h.postConsultation}
+	for step, path := range pageOfStep {
+		mux.HandleFunc("GET "+path, h.withSession(show[step]))
+		mux.HandleFunc("POST "+path, h.withSession(post[step]))
+	}
 }
 
 type activityData struct {
@@ -129,7 +139,7 @@ func (h *handler) postActivity(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	progID := f.Get("programme")
-	if !step.AllowsKind(p.Kind) {
+	if h.Cases.MayTake(p, step, r.PostForm.Get("programme")) != nil {
 		_ = h.audit(r, step.Action, "", store.OutcomeDenied, map[string]string{"reason": "kind"})
 		h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze stap is niet voor uw rol.")
 		return

@@ -91,7 +91,7 @@ func (h *handler) postConsultation(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website, of de pagina is te oud. Open de pagina opnieuw en probeer nog eens.")
 		return
 	}
-	if !step.AllowsKind(p.Kind) {
+	if h.Cases.MayTake(p, step, r.PostForm.Get("programme")) != nil {
 		_ = h.audit(r, step.Action, "", store.OutcomeDenied, map[string]string{"reason": "kind"})
 		h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze stap is niet voor uw rol.")
 		return

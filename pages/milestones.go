@@ -21,32 +21,26 @@ import (
 // posted like every step form (postStep).
 
 // moreStep is one such step's form: its row of the step table
-// (usecase.Steps: who may take it, its audit action), the sentence shown
-// once it is recorded, and how its form becomes the Update.
+// (usecase.Steps: who may take it, its audit action, the sentence shown
+// once it is taken), and how its form becomes the Update.
 type moreStep struct {
-	usecase.Step
-	done  string
 	build func(h *handler, row store.Trajectory, f url.Values, by string, now time.Time) (update string, req any, problem string)
 }
 
 var moreSteps = map[string]moreStep{
-	usecase.StepMilestone:      {done: "De mijlpaal is opgeslagen.", build: buildMilestone},
-	usecase.StepAssignCoWorker: {done: "De medewerkers van het traject zijn aangepast.", build: buildCoWorker},
-	usecase.StepResend:         {done: "De overdracht is opnieuw verstuurd.", build: buildResend},
-	usecase.StepMoveVisit:      {done: "Het huisbezoek is verplaatst.", build: buildMoveVisit},
-	usecase.StepMissedVisit:    {done: "Het gemiste huisbezoek en de nieuwe afspraak zijn opgeslagen.", build: buildMissedVisit},
+	usecase.StepMilestone:      {build: buildMilestone},
+	usecase.StepAssignCoWorker: {build: buildCoWorker},
+	usecase.StepResend:         {build: buildResend},
+	usecase.StepMoveVisit:      {build: buildMoveVisit},
+	usecase.StepMissedVisit:    {build: buildMissedVisit},
+	usecase.StepAdoptTimings:   {build: buildAdoptTimings},
 }
 
 func init() {
-	for name, s := range moreSteps {
-		row, ok := usecase.StepNamed(name)
-		if !ok {
+	for name := range moreSteps {
+		if _, ok := usecase.StepNamed(name); !ok {
 			panic("pages: step " + name + " is not in the step table")
 		}
-		s.Step = row
-		moreSteps[name] = s
-		stepKinds[name] = row.Kinds
-		stepActions[name] = row.Action
 	}
 }
 
@@ -126,7 +120,8 @@ func (h *handler) loadMore(ctx context.Context, d *trajectoryData, p usecase.Pri
 		m.Visit, m.VisitKey, m.MissedReasons = &next, next.Key(), trajectory.MissedVisitReasons
 	}
 	allow := func(step string, when bool) {
-		if when && containsKind(moreSteps[step].Kinds, p.Kind) {
+		st, _ := usecase.StepNamed(step)
+		if when && h.Cases.MayTake(p, st, d.ProgrammeID) == nil {
 			d.Forms[step] = &form{Key: newKey(), Values: url.Values{}}
 		}
 	}
@@ -135,6 +130,7 @@ func (h *handler) loadMore(ctx context.Context, d *trajectoryData, p usecase.Pri
 	allow(usecase.StepResend, slices.ContainsFunc(m.Handovers, func(r handoverRow) bool { return r.Failed }))
 	allow(usecase.StepMoveVisit, m.Visit != nil)
 	allow(usecase.StepMissedVisit, m.Visit != nil)
+	allow(usecase.StepAdoptTimings, true)
 }
 
 // milestoneName is the milestone's name in the programme file; a milestone
@@ -203,6 +199,21 @@ func buildCoWorker(h *handler, row store.Trajectory, f url.Values, by string, _ 
 	return trajectory.UpdateAssignCoWorker, trajectory.AssignCoWorker{CoWorkerID: c.ID, Role: c.Role, Remove: f.Get("remove") == "ja", By: by}, ""
 }
 
+// buildAdoptTimings moves the trajectory to the timings its programme's
+// file has now, as the API does: the timings come from the file, never
+// from the form.
+func buildAdoptTimings(h *handler, row store.Trajectory, f url.Values, by string, _ time.Time) (string, any, string) {
+	prog, known := h.Cases.Programmes.Get(row.ProgrammeID)
+	if !known {
+		return "", nil, "Het programma van dit traject staat niet meer in de programmabestanden."
+	}
+	reason, problem := typed(f, "reason", "De reden", true, trajectory.MaxNoteLength, true)
+	if problem != "" {
+		return "", nil, problem
+	}
+	return trajectory.UpdateAdoptTimings, trajectory.AdoptTimings{Timings: trajectory.TimingsOf(prog), Reason: reason, By: by}, ""
+}
+
 // buildResend sends a handover whose email failed again, to the service as
 // the directory has it now (its address corrected).
 func buildResend(h *handler, _ store.Trajectory, f url.Values, by string, _ time.Time) (string, any, string) {
@@ -216,6 +227,3 @@ func buildResend(h *handler, _ store.Trajectory, f url.Values, by string, _ time
 	}
 	return trajectory.UpdateResendHandover, trajectory.ResendHandover{Number: number, Service: svc, By: by}, ""
 }
-
-// moreTitle is the sentence shown once one of these steps is recorded.
-func moreTitle(step string) string { return moreSteps[step].done }

@@ -314,3 +314,33 @@ func TestHandoverStatusAndResend(t *testing.T) {
 		t.Errorf("a supervisor resends: %d", rec.Code)
 	}
 }
+
+// TestAdoptTimingsOnThePage: a supervisor moves a trajectory to the
+// timings its programme's file has now, with a reason; the timings come
+// from the file, never from the form; a coach may not.
+func TestAdoptTimingsOnThePage(t *testing.T) {
+	f := newStepFixture(t, trajectory.PhaseInSupport, trajectory.State{TrajectoryID: stepTrajectory})
+	if !strings.Contains(f.get("supervisor", "/trajecten/"+stepTrajectory).Body.String(), `action="/trajecten/`+stepTrajectory+`/termijnen"`) {
+		t.Errorf("the supervisor has no form to adopt the programme's timings")
+	}
+	if strings.Contains(f.get("coach", "/trajecten/"+stepTrajectory).Body.String(), "/termijnen") {
+		t.Errorf("the coach is shown the timings form")
+	}
+	rec := f.post("supervisor", "/trajecten/"+stepTrajectory+"/termijnen", url.Values{"reason": {"nieuwe termijnen van het team"}, "timings": {"mine"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("adopt timings: %d %s", rec.Code, visibleText(rec.Body.String()))
+	}
+	ups := f.temporal.sent()
+	a := ups[0].Args[0].(trajectory.AdoptTimings)
+	if ups[0].UpdateName != trajectory.UpdateAdoptTimings || a.Reason != "nieuwe termijnen van het team" || a.By != "supervisor:sup-vilvoorde" ||
+		len(a.Timings.Milestones) != 2 || a.Timings.Milestones[1].ID != "stage_gevonden" {
+		t.Errorf("adopt %s %+v", ups[0].UpdateName, a)
+	}
+	rec = f.post("supervisor", "/trajecten/"+stepTrajectory+"/termijnen", url.Values{"key": {"form-2"}})
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "De reden is verplicht.") {
+		t.Errorf("adopt timings without a reason: %d", rec.Code)
+	}
+	if rec := f.post("coach", "/trajecten/"+stepTrajectory+"/termijnen", url.Values{"reason": {"x"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("a coach adopts timings: %d", rec.Code)
+	}
+}

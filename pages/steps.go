@@ -16,29 +16,18 @@ import (
 
 var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 
-// stepKinds say which role may take each step: the API's authorization
-// table (api.routeRules) for the same Updates.
-var stepKinds = map[string][]string{
-	"toewijzing": {usecase.KindSupervisor},
-	"verlenging": {usecase.KindSupervisor},
-	"intake":     {usecase.KindCoach},
-	"bezoek":     {usecase.KindCoach},
-	"geboorte":   {usecase.KindCoach},
-	"overdracht": {usecase.KindCoach},
-	"afsluiting": {usecase.KindCoach, usecase.KindSupervisor},
-}
-
 // postStep records one step from its form: the same Update, under the
 // idempotency key the form got when it was shown, as the API sends.
 func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 	s := current(r)
 	p := s.Principal
 	step, id := r.PathValue("step"), r.PathValue("id")
-	action, known := stepActions[step]
+	st, known := usecase.StepNamed(step)
 	if !known {
 		h.notFound(w, r)
 		return
 	}
+	action := st.Action
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf")) {
 		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "csrf"})
@@ -63,7 +52,7 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	if !containsKind(stepKinds[step], p.Kind) {
+	if err := h.Cases.MayTake(p, st, row.ProgrammeID); err != nil {
 		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "kind"})
 		h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze stap is niet voor uw rol.")
 		return
@@ -108,15 +97,6 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 	// after a timeout is still the same step.
 	d.Forms[step] = &form{Key: key, Values: r.PostForm, Error: problem}
 	h.show(w, r, status, d)
-}
-
-func containsKind(kinds []string, k string) bool {
-	for _, x := range kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // buildStep turns a form into the step's Update and request, or says in
@@ -204,8 +184,11 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 	if s, ok := moreSteps[step]; ok {
 		return s.build(h, row, f, by, now)
 	}
-	return "", nil, "Onbekende stap."
+	return "", nil, unknownStep
 }
+
+// unknownStep is buildStep's answer for a step it has no form for.
+const unknownStep = "Onbekende stap."
 
 // typed reads a text field of a form by the rules the API applies too
 // (trajectory.CleanText), trimmed; problem says in Dutch what is wrong,
