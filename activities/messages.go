@@ -70,11 +70,7 @@ func (a *Activities) location() (*time.Location, error) {
 	if a.Location != nil {
 		return a.Location, nil
 	}
-	loc, err := time.LoadLocation("Europe/Brussels")
-	if err != nil {
-		return nil, fmt.Errorf("load time zone: %w", err)
-	}
-	return loc, nil
+	return trajectory.Belgium(), nil
 }
 
 // programme finds the programme by id in the current programme files.

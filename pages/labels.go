@@ -3,19 +3,13 @@ package pages
 import (
 	"slices"
 	"time"
-	_ "time/tzdata" // Belgian time also where the system has no zone data
 
 	"elkgezin/programme"
 	"elkgezin/trajectory"
 )
 
-var zone = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Brussels")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+// zone is where people read times (trajectory.Belgium).
+var zone = trajectory.Belgium()
 
 // stepLabel names the step with the key (a trajectory's next step) in
 // Dutch, the words the emails use too (trajectory.StepKeyLabel), a

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -13,8 +12,6 @@ import (
 	"elkgezin/trajectory"
 	"elkgezin/usecase"
 )
-
-var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 
 // postStep records one step from its form: the same Update, under the
 // idempotency key the form got when it was shown, as the API sends.
@@ -58,7 +55,7 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostForm.Get("key")
-	if !keyPattern.MatchString(key) {
+	if !trajectory.ValidIdempotencyKey(key) {
 		key = newKey()
 	}
 	update, req, problem := h.buildStep(step, row, r.PostForm, p.Actor(), time.Now())
@@ -130,6 +127,9 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		if err != nil {
 			return "", nil, sayCode(trajectory.CodeBornOnRequired)
 		}
+		if ps = trajectory.BirthDateProblems(now, born); len(ps) > 0 {
+			return "", nil, problems(ps)
+		}
 		name, problem := typed(f, "name", "De naam", false, trajectory.MaxNameLength, false)
 		if problem != "" {
 			return "", nil, problem
@@ -172,12 +172,15 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		return trajectory.UpdateClose, trajectory.Close{Reason: reason, Text: text, By: by}, problems(ps)
 	case "verlenging":
 		until, err := trajectory.ParseDate(f.Get("until"))
-		reason, problem := typed(f, "reason", "De reden", true, trajectory.MaxNoteLength, true)
+		reason, problem := typed(f, "reason", "De reden", true, trajectory.MaxExtensionReasonLength, true)
 		if err != nil || problem == sayText("De reden", trajectory.TextRequired) {
 			return "", nil, "Vul de datum en de reden van de verlenging in."
 		}
 		if problem != "" {
 			return "", nil, problem
+		}
+		if ps = trajectory.ExtensionProblems(now, until); len(ps) > 0 {
+			return "", nil, problems(ps)
 		}
 		return trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: until, Reason: reason, By: by}, ""
 	}
