@@ -150,7 +150,7 @@ func (h *handler) postActivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := f.Get("key")
-	if !keyPattern.MatchString(key) {
+	if !trajectory.ValidIdempotencyKey(key) {
 		key = newKey()
 	}
 	problem := ""
