@@ -133,15 +133,11 @@ func (h *handler) loadMore(ctx context.Context, d *trajectoryData, p usecase.Pri
 	allow(usecase.StepAdoptTimings, true)
 }
 
-// milestoneName is the milestone's name in the programme file; a milestone
-// the file no longer lists is named by its id in words.
+// milestoneName is the milestone's name in the programme file, as
+// trajectory.StepLabel gives it, without the word "mijlpaal" the list's
+// heading says already.
 func milestoneName(p programme.Programme, id string) string {
-	for _, m := range p.Milestones {
-		if m.ID == id && m.Name != "" {
-			return m.Name
-		}
-	}
-	return strings.ReplaceAll(id, "_", " ")
+	return strings.TrimPrefix(trajectory.StepLabel(trajectory.Step{Kind: trajectory.StepMilestone, Milestone: id}, p), "mijlpaal ")
 }
 
 func coWorkerName(p programme.Programme, id string) string {
