@@ -75,7 +75,7 @@ func TestProgrammeStepsInBrowser(t *testing.T) {
 	sup := browser(t)
 	s.signIn(t, sup, s.token("supervisor:test"))
 	s.step(t, sup, id, "medewerker", map[string]string{"#co_worker": "brugfiguur-test-1"})
-	if html := outerHTML(t, sup); !strings.Contains(html, "Fatma Brugfiguur (brugfiguur)") {
+	if html := outerHTML(t, sup); !strings.Contains(html, "Fatma Brugfiguur (Brugfiguur)") {
 		t.Error("the assigned co-worker is not shown by name and role")
 	}
 	s.checkSteps(t, sup, "stappen-medewerker")

@@ -47,8 +47,10 @@ func (h *handler) routeMore(mux *http.ServeMux) {
 type activityData struct {
 	Programmes []programme.Programme
 	Programme  string // the programme shown
-	Families   []row
-	Form       *form
+	// MayRecord: the caller's role may record an activity in it.
+	MayRecord bool
+	Families  []row
+	Form      *form
 	// Recorded and Refused count the families of the activity just recorded.
 	Recorded, Refused int
 	Done              bool
@@ -104,6 +106,8 @@ func (h *handler) activityPage(w http.ResponseWriter, r *http.Request, asked str
 	p := current(r).Principal
 	d := &activityData{Programmes: h.myProgrammes(p), Form: &form{Key: newKey(), Values: url.Values{}}}
 	d.Programme = chosenProgramme(d.Programmes, asked)
+	step, _ := usecase.StepNamed(usecase.StepCollectiveActivity)
+	d.MayRecord = h.Cases.MayTake(p, step, d.Programme) == nil
 	items, err := h.listAll(r, p)
 	if err != nil {
 		h.unavailable(w, r, err)

@@ -249,3 +249,34 @@ func TestConsultationAtTheSchoolGate(t *testing.T) {
 		t.Errorf("a referred consultation:\n%s", text)
 	}
 }
+
+// TestCoWorkerAtTheSchoolGate: an expert by experience (whose role the
+// programme gives consultations, not activities) records a consultation
+// as themselves; the activity page offers them no form, and a posted
+// activity is refused for their role.
+func TestCoWorkerAtTheSchoolGate(t *testing.T) {
+	_, st := newTeamFixture(t)
+	sessions := subjectSessions{"ervaring": {ID: "tok_erv", Kind: store.TokenCoWorker, Subject: "ervaring-1", Programmes: []string{"test-seconds"}}}
+	cat := stepProgramme()
+	f := &stepFixture{temporal: &stepTemporal{}, audit: &fakeAudit{}}
+	f.h = New(Config{Cases: usecase.Cases{Store: st, Audit: f.audit, Temporal: f.temporal, Programmes: cat, Logger: slog.New(slog.DiscardHandler)},
+		Sessions: &session.Manager{Store: sessions, Insecure: true}, Tokens: sessions, Logger: slog.New(slog.DiscardHandler)})
+
+	if body := f.get("ervaring", "/consultaties").Body.String(); !strings.Contains(body, `name="situation"`) {
+		t.Errorf("the expert by experience has no consultation form:\n%s", visibleText(body))
+	}
+	rec := f.post("ervaring", "/consultaties", url.Values{"programme": {"test-seconds"}, "situation": {"Papa vraagt naar de speelotheek."}, "advice": {"Adres gegeven."}})
+	if rec.Code != http.StatusSeeOther || len(st.consultations) != 1 || st.consultations[0].RecordedBy != "co_worker:ervaring-1" {
+		t.Fatalf("the expert's consultation: %d %+v", rec.Code, st.consultations)
+	}
+	if text := visibleText(f.get("ervaring", "/consultaties").Body.String()); !strings.Contains(text, "Els Ervaring") || strings.Contains(text, "ervaring-1") {
+		t.Errorf("the list does not name the expert by name:\n%s", text)
+	}
+	if body := f.get("ervaring", "/activiteiten").Body.String(); strings.Contains(body, `action="/activiteiten"`) || !strings.Contains(body, "Uw rol registreert geen collectieve activiteiten") {
+		t.Errorf("the expert is offered the activity form")
+	}
+	rec = f.post("ervaring", "/activiteiten", url.Values{"programme": {"test-seconds"}, "held_on": {"2026-03-20"}, "kind": {"x"}, "trajectories": {peeters}})
+	if rec.Code != http.StatusForbidden || len(st.activities) != 0 {
+		t.Errorf("the expert's activity: %d, %d stored", rec.Code, len(st.activities))
+	}
+}

@@ -21,6 +21,8 @@ import (
 type consultationData struct {
 	Programmes []programme.Programme
 	Programme  string
+	// MayRecord: the caller's role may record a consultation in it.
+	MayRecord bool
 	// Referrers are the partners of the programme shown, for a consultation about one of them.
 	Referrers []programme.Organisation
 	Form      *form
@@ -54,6 +56,8 @@ func (h *handler) consultationPage(w http.ResponseWriter, r *http.Request, asked
 	}
 	d := &consultationData{Programmes: h.myProgrammes(p), Form: &form{Key: newKey(), Values: url.Values{}}}
 	d.Programme = chosenProgramme(d.Programmes, asked)
+	step, _ := usecase.StepNamed(usecase.StepConsultation)
+	d.MayRecord = h.Cases.MayTake(p, step, d.Programme) == nil
 	progs := map[string]programme.Programme{}
 	var ids []string
 	for _, prog := range d.Programmes {

@@ -103,11 +103,11 @@ func (h *handler) loadMore(ctx context.Context, d *trajectoryData, p usecase.Pri
 		m.Reached = append(m.Reached, milestoneRow{ID: r.ID, Name: milestoneName(prog, r.ID), At: r.At, Late: r.Late})
 	}
 	for _, c := range st.CoWorkers {
-		m.CoWorkers = append(m.CoWorkers, coWorkerRow{ID: c.ID, Name: coWorkerName(prog, c.ID), Role: c.Role})
+		m.CoWorkers = append(m.CoWorkers, coWorkerRow{ID: c.ID, Name: coWorkerName(prog, c.ID), Role: prog.RoleName(c.Role)})
 	}
 	for _, c := range prog.CoWorkers {
 		if !slices.ContainsFunc(st.CoWorkers, func(a trajectory.CoWorker) bool { return a.ID == c.ID }) {
-			m.Free = append(m.Free, coWorkerRow{ID: c.ID, Name: c.Name, Role: c.Role})
+			m.Free = append(m.Free, coWorkerRow{ID: c.ID, Name: c.Name, Role: prog.RoleName(c.Role)})
 		}
 	}
 	now := time.Now()

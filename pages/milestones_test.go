@@ -230,7 +230,7 @@ func TestCoWorkersOnThePage(t *testing.T) {
 	f := newStepFixture(t, trajectory.PhaseInSupport, trajectory.State{TrajectoryID: stepTrajectory,
 		CoWorkers: []trajectory.CoWorker{{ID: "ervaring-1", Role: "ervaringsdeskundige"}}})
 	text := visibleText(f.get("supervisor", "/trajecten/"+stepTrajectory).Body.String())
-	for _, want := range []string{"Els Ervaring (ervaringsdeskundige)", "Els Ervaring weghalen", "Medewerker toewijzen", "Fatma Brug (brugfiguur)"} {
+	for _, want := range []string{"Els Ervaring (Ervaringsdeskundige)", "Els Ervaring weghalen", "Medewerker toewijzen", "Fatma Brug (Brugfiguur)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page does not say %q:\n%s", want, text)
 		}
