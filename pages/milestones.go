@@ -119,9 +119,11 @@ func (h *handler) loadMore(ctx context.Context, d *trajectoryData, p usecase.Pri
 		next := *st.Next
 		m.Visit, m.VisitKey, m.MissedReasons = &next, next.Key(), trajectory.MissedVisitReasons
 	}
+	// A reader of an earlier trajectory sees it and takes no step in it.
+	acts := usecase.MayAccess(p, d.TrajectorySummary)
 	allow := func(step string, when bool) {
 		st, _ := usecase.StepNamed(step)
-		if when && h.Cases.MayTake(p, st, d.ProgrammeID) == nil {
+		if when && acts && h.Cases.MayTake(p, st, d.ProgrammeID) == nil {
 			d.Forms[step] = &form{Key: newKey(), Values: url.Values{}}
 		}
 	}
