@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
 
@@ -34,7 +33,7 @@ type consultationStore interface {
 
 var _ consultationStore = (*store.Store)(nil)
 
-const maxConsultationText = 2000
+const maxConsultationText = usecase.MaxConsultationText
 
 type consultationBody struct {
 	ProgrammeID  string `json:"programme"`
@@ -43,16 +42,9 @@ type consultationBody struct {
 	Advice       string `json:"advice"`
 }
 
-var (
-	emailLike = regexp.MustCompile(`[^\s@]+@[^\s@]+\.[a-zA-Z]{2,}`)
-	// A run of 6 or more digits (spaces, dots, slashes and dashes between)
-	// is a phone, a national number or a bank account: contact data.
-	numberLike = regexp.MustCompile(`\d(?:[\s./-]?\d){5,}`)
-)
-
 // anonymousProblems refuses text that holds contact data.
 func anonymousProblems(fe *fieldErrors, field, text string) {
-	if emailLike.MatchString(text) || numberLike.MatchString(text) {
+	if usecase.LooksLikeContactData(text) {
 		fe.add(field, "looks like it holds an email address or a phone, national or account number: a consultation is anonymous, describe the situation without them")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"elkgezin/programme"
 	"elkgezin/session"
@@ -28,6 +29,11 @@ type updatesTemporal struct {
 func (f *updatesTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 	f.updates = append(f.updates, opts)
 	return answeredUpdate{opts}, nil
+}
+
+// QueryWorkflow answers the trajectory page's state query: nothing open.
+func (f *updatesTemporal) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
+	return stateValue{}, nil
 }
 
 type answeredUpdate struct{ opts client.UpdateWorkflowOptions }

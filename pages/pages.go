@@ -96,7 +96,7 @@ func New(cfg Config) http.Handler {
 	h := &handler{Config: cfg, pages: map[string]*template.Template{}}
 	for _, name := range []string{"signin", "gezinnen", "team", "trajectory", "message"} {
 		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).Funcs(template.FuncMap{"step": h.stepLabel}).
-			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl"))
+			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl", "templates/part_*.tmpl"))
 	}
 	static, _ := fs.Sub(staticFiles, "static")
 	mux := http.NewServeMux()
@@ -109,6 +109,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /team", h.withSession(h.team))
 	mux.HandleFunc("GET /trajecten/{id}", h.withSession(h.trajectory))
 	mux.HandleFunc("POST /trajecten/{id}/{step}", h.withSession(h.postStep))
+	h.routeMore(mux)
 	return headers(h.limit(mux))
 }
 

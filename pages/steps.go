@@ -199,6 +199,9 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		}
 		return trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: until, Reason: reason, By: by}, ""
 	}
+	if s, ok := moreSteps[step]; ok {
+		return s.build(h, row, f, by, now)
+	}
 	return "", nil, unknownStep
 }
 

@@ -41,6 +41,7 @@ type trajectoryData struct {
 	// Notes are what the coach noted at the intake and the visits, newest
 	// first: shown back here, never printed (style.css) nor logged.
 	Notes []note
+	More  *moreData
 }
 
 // note is one note of the event log's details.
@@ -118,6 +119,7 @@ func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData,
 			d.Forms[name] = &form{Key: newKey(), Values: url.Values{}}
 		}
 	}
+	h.loadMore(r.Context(), d, p)
 	return d, true
 }
 
