@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/gorilla/mux"
 	"gopkg.in/yaml.v3"
 
+	"elkgezin/programme"
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -209,5 +212,151 @@ func TestOpenAPIListsRefusalCodes(t *testing.T) {
 	}
 	if !slices.Equal(documented, codes) {
 		t.Errorf("openapi.yaml lists the refusal codes\n%v\nthe trajectory has\n%v", documented, codes)
+	}
+}
+
+// TestOpenAPIListsEveryValue: each enum of openapi.yaml lists exactly the
+// values the code's own lists hold, so a value the API can send (a new
+// event kind, step kind, phase, close reason, share category, co-worker
+// role, email status) fails here until it is documented.
+func TestOpenAPIListsEveryValue(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	coWorkers := []string{"paths", "/v1/trajectories/{id}/co-workers", "post", "requestBody", "content", "application/json", "schema", "properties", "role"}
+	exportEmails := []string{"paths", "/v1/trajectories/{id}/export", "get", "responses", "200", "content", "application/json", "schema",
+		"properties", "emails", "items", "properties", "status"}
+	for _, c := range []struct {
+		at   []string
+		want []string
+	}{
+		{[]string{"components", "schemas", "EventRow", "properties", "kind"}, trajectory.EventKinds},
+		{[]string{"components", "schemas", "StepKind"}, strs(trajectory.StepKinds)},
+		{[]string{"components", "schemas", "Phase"}, strs(trajectory.Phases)},
+		{[]string{"components", "schemas", "CloseReason"}, strs(trajectory.CloseReasons)},
+		{[]string{"components", "schemas", "ShareCategory"}, trajectory.ShareCategories},
+		{[]string{"components", "schemas", "RefusalCode"}, strs(trajectory.RefusalCodes)},
+		{coWorkers, programme.CoWorkerRoles},
+		{exportEmails, strs(store.EmailStatuses)},
+	} {
+		schema, _ := dig(spec, c.at...).(map[string]any)
+		enum, _ := schema["enum"].([]any)
+		documented := map[string]bool{}
+		for _, v := range enum {
+			documented[fmt.Sprint(v)] = true
+		}
+		sent := map[string]bool{}
+		for _, v := range c.want {
+			sent[v] = true
+		}
+		if missing, extra := diff(sent, documented), diff(documented, sent); len(missing) > 0 || len(extra) > 0 {
+			t.Errorf("%s: openapi.yaml lacks %v and lists %v that the code does not have", strings.Join(c.at, "."), missing, extra)
+		}
+	}
+}
+
+// TestOpenAPIDescribesEveryField: each schema of a response the API sends
+// names exactly the JSON fields of the Go type it is written from.
+func TestOpenAPIDescribesEveryField(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	for schema, v := range map[string]any{
+		"State":             trajectory.State{},
+		"Step":              trajectory.Step{},
+		"DoneStep":          trajectory.DoneStep{},
+		"Handover":          trajectory.Handover{},
+		"ReachedMilestone":  trajectory.ReachedMilestone{},
+		"CoWorker":          trajectory.CoWorker{},
+		"EmailFailure":      trajectory.EmailFailure{},
+		"Service":           programme.Service{},
+		"Child":             trajectory.Child{},
+		"Family":            trajectory.Family{},
+		"TrajectorySummary": store.TrajectorySummary{},
+		"Trajectory":        store.Trajectory{},
+		"EventRow":          store.EventRow{},
+		"TrajectoryList":    ListResponse{},
+		"ReferralResponse":  ReferralResponse{},
+		"Acknowledgement":   AckResponse{},
+		"Error":             Error{},
+		"Health":            Health{},
+	} {
+		documented := schemaProperties(t, spec, "#/components/schemas/"+schema)
+		sent := map[string]bool{}
+		for f := range jsonFields(reflect.TypeOf(v)) {
+			sent[f] = true
+		}
+		if missing, extra := diff(sent, documented), diff(documented, sent); len(missing) > 0 || len(extra) > 0 {
+			t.Errorf("schema %s lacks the fields %v and has %v that the API does not send", schema, missing, extra)
+		}
+	}
+}
+
+func strs[S ~string](xs []S) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, string(x))
+	}
+	return out
+}
+
+// schemaProperties is the set of property names of a schema, through
+// $ref and allOf.
+func schemaProperties(t *testing.T, spec map[string]any, ref string) map[string]bool {
+	t.Helper()
+	if !resolves(spec, ref) {
+		t.Errorf("openapi.yaml has no %s", ref)
+		return nil
+	}
+	var schema any = spec
+	for _, p := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+		schema = schema.(map[string]any)[p]
+	}
+	out := map[string]bool{}
+	var collect func(s map[string]any)
+	collect = func(s map[string]any) {
+		if r, ok := s["$ref"].(string); ok {
+			for k := range schemaProperties(t, spec, r) {
+				out[k] = true
+			}
+		}
+		for _, part := range asSlice(s["allOf"]) {
+			collect(part.(map[string]any))
+		}
+		props, _ := s["properties"].(map[string]any)
+		for k := range props {
+			out[k] = true
+		}
+	}
+	collect(schema.(map[string]any))
+	return out
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// TestOpenAPITags: every operation has one tag, declared in the document's
+// tags, and every declared tag is used.
+func TestOpenAPITags(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	declared := map[string]bool{}
+	for _, tag := range asSlice(spec["tags"]) {
+		declared[fmt.Sprint(tag.(map[string]any)["name"])] = true
+	}
+	used := map[string]bool{}
+	for path, item := range spec["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			if method == "parameters" {
+				continue
+			}
+			tags := asSlice(op.(map[string]any)["tags"])
+			if len(tags) != 1 {
+				t.Errorf("%s %s has the tags %v, want one", method, path, tags)
+			}
+			for _, tag := range tags {
+				used[fmt.Sprint(tag)] = true
+			}
+		}
+	}
+	if missing, extra := diff(used, declared), diff(declared, used); len(missing) > 0 || len(extra) > 0 {
+		t.Errorf("openapi.yaml uses the tags %v without declaring them, and declares %v that no operation uses", missing, extra)
 	}
 }
