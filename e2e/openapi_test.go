@@ -29,6 +29,8 @@ var openAPIRouter = sync.OnceValues(func() (routers.Router, error) {
 	}
 	// The stacks listen on ports of their own, not the document's server.
 	doc.Servers = nil
+	// The handover link's pages are HTML, checked as text.
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 	return gorillamux.NewRouter(doc)
 })
 
