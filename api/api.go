@@ -146,6 +146,8 @@ const (
 	pathAssignment   = "/v1/trajectories/{id}/assignment"
 	pathIntake       = "/v1/trajectories/{id}/intake"
 	pathVisits       = "/v1/trajectories/{id}/visits"
+	pathVisitMove    = "/v1/trajectories/{id}/visits/move"
+	pathVisitMissed  = "/v1/trajectories/{id}/visits/missed"
 	pathClosure      = "/v1/trajectories/{id}/closure"
 	pathBirth        = "/v1/trajectories/{id}/birth"
 	pathExtension    = "/v1/trajectories/{id}/follow-up-extension"
@@ -242,6 +244,8 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathAssignment, s.postAssignment)
 	v1(http.MethodPost, pathIntake, s.postIntake)
 	v1(http.MethodPost, pathVisits, s.postVisit)
+	v1(http.MethodPost, pathVisitMove, s.postVisitMove)
+	v1(http.MethodPost, pathVisitMissed, s.postVisitMissed)
 	v1(http.MethodPost, pathClosure, s.postClosure)
 	v1(http.MethodPost, pathBirth, s.postBirth)
 	v1(http.MethodPost, pathExtension, s.postFollowUpExtension)

@@ -194,6 +194,7 @@ func (s *server) writeAuditUnavailable(w http.ResponseWriter, err error) {
 var eventBacked = map[string]bool{
 	usecase.ActionCreateReferral: true, usecase.ActionReferConsultation: true,
 	usecase.ActionAssign: true, usecase.ActionIntake: true, usecase.ActionVisit: true,
+	usecase.ActionMoveVisit: true, usecase.ActionMissedVisit: true,
 	usecase.ActionBirth: true, usecase.ActionHandOver: true, usecase.ActionResend: true,
 	usecase.ActionAdoptTimings: true, usecase.ActionClose: true, usecase.ActionExtendFollowUp: true,
 	usecase.ActionRecordMilestone: true, usecase.ActionAssignCoWorker: true,

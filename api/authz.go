@@ -40,6 +40,8 @@ var routeRules = map[string]routeRule{
 	http.MethodPost + " " + pathAssignment:  {usecase.ActionAssign, kinds(KindSupervisor), "assign a coach"},
 	http.MethodPost + " " + pathIntake:      {usecase.ActionIntake, kinds(KindCoach), "record an intake"},
 	http.MethodPost + " " + pathVisits:      {usecase.ActionVisit, kinds(KindCoach), "record a home visit"},
+	http.MethodPost + " " + pathVisitMove:   {usecase.ActionMoveVisit, kinds(KindCoach), "move a planned home visit"},
+	http.MethodPost + " " + pathVisitMissed: {usecase.ActionMissedVisit, kinds(KindCoach), "record a home visit that did not take place"},
 	http.MethodPost + " " + pathBirth:       {usecase.ActionBirth, kinds(KindCoach), "record a birth"},
 	http.MethodPost + " " + pathHandovers:   {usecase.ActionHandOver, kinds(KindCoach), "hand a family over"},
 	http.MethodPost + " " + pathResend:      {usecase.ActionResend, kinds(KindCoach), "send a handover again"},

@@ -181,6 +181,26 @@ var dutch = map[trajectory.RefusalCode]func(a refusalArgs) string{
 	trajectory.CodeAttendanceIncomplete: func(refusalArgs) string {
 		return "Een deelname noemt de activiteit, de soort en de datum."
 	},
+	trajectory.CodeVisitStepRequired: func(refusalArgs) string { return "Kies het geplande huisbezoek." },
+	trajectory.CodeVisitStepNotOpen: func(refusalArgs) string {
+		return "Dit huisbezoek staat niet meer open: open het traject opnieuw om het geplande bezoek te zien."
+	},
+	trajectory.CodeAppointmentRequired: func(refusalArgs) string { return "Vul de nieuwe afspraak met het gezin in." },
+	trajectory.CodeMissedReasonRequired: func(refusalArgs) string {
+		return "Kies waarom het bezoek niet doorging."
+	},
+	trajectory.CodeMissedReasonUnknown: func(refusalArgs) string {
+		return "Kies een van de redenen waarom het bezoek niet doorging."
+	},
+	trajectory.CodeVisitTextTooLong: func(a refusalArgs) string {
+		return visitFieldLabel(a[trajectory.ArgField]) + " is te lang" + opt(": ten hoogste ", a[trajectory.ArgMax], " tekens") + "."
+	},
+	trajectory.CodeVisitTextInvalid: func(a refusalArgs) string {
+		return visitFieldLabel(a[trajectory.ArgField]) + " bevat tekens die niet in gewone tekst horen; typ de tekst opnieuw."
+	},
+	trajectory.CodeVisitAlreadyAt: func(a refusalArgs) string {
+		return "Het huisbezoek staat al op dat tijdstip gepland" + opt(" (", a.at(trajectory.ArgDueAt), ")") + "."
+	},
 }
 
 // refusedUnknown is what a refusal without a Dutch sentence says: one from
@@ -220,4 +240,15 @@ func problems(ps []trajectory.Problem) string {
 		parts[i], _ = say(p.Refusal())
 	}
 	return strings.Join(parts, " ")
+}
+
+// visitFieldLabel names a field of a moved or missed visit's form.
+func visitFieldLabel(field string) string {
+	switch field {
+	case "reason":
+		return "De reden"
+	case "note":
+		return "De notitie"
+	}
+	return "De tekst"
 }

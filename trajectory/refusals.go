@@ -77,6 +77,16 @@ const (
 	CodeCoWorkerNotAssigned     RefusalCode = "co_worker_not_assigned"     // ArgCoWorker
 	CodeCoWorkerAlreadyAssigned RefusalCode = "co_worker_already_assigned" // ArgCoWorker, ArgRole
 	CodeAttendanceIncomplete    RefusalCode = "attendance_incomplete"
+
+	// A moved or missed home visit (visits.go).
+	CodeVisitStepRequired    RefusalCode = "visit_step_required"
+	CodeVisitStepNotOpen     RefusalCode = "visit_step_not_open"  // ArgStep, ArgOpenStep when a visit is open
+	CodeAppointmentRequired  RefusalCode = "appointment_required" // ArgField
+	CodeMissedReasonRequired RefusalCode = "missed_visit_reason_required"
+	CodeMissedReasonUnknown  RefusalCode = "missed_visit_reason_unknown"
+	CodeVisitTextTooLong     RefusalCode = "visit_text_too_long" // ArgField, ArgMax
+	CodeVisitTextInvalid     RefusalCode = "visit_text_invalid"  // ArgField
+	CodeVisitAlreadyAt       RefusalCode = "visit_already_at"    // ArgDueAt
 )
 
 // RefusalCodes lists every code, once: the pages' table of Dutch
@@ -96,6 +106,8 @@ var RefusalCodes = []RefusalCode{
 	CodeMilestoneInFuture, CodeMilestoneBeforeAfter,
 	CodeCoWorkerRequired, CodeCoWorkerIsCoach, CodeCoWorkerNotAssigned, CodeCoWorkerAlreadyAssigned,
 	CodeAttendanceIncomplete,
+	CodeVisitStepRequired, CodeVisitStepNotOpen, CodeAppointmentRequired, CodeMissedReasonRequired, CodeMissedReasonUnknown,
+	CodeVisitTextTooLong, CodeVisitTextInvalid, CodeVisitAlreadyAt,
 }
 
 // The keys of a refusal's Args.
@@ -117,6 +129,10 @@ const (
 	ArgMilestone      = "milestone"       // a milestone's id
 	ArgMilestones     = "milestones"      // milestone ids, comma separated
 	ArgAfter          = "after"           // the milestone a milestone follows
+	ArgStep           = "step"            // a step's key (Step.Key)
+	ArgOpenStep       = "open_step"       // the key of the step that is open
+	ArgMax            = "max"             // a number of characters
+	ArgDueAt          = "due_at"          // RFC 3339
 )
 
 // Refusal is one reason a step was refused, for a program.

@@ -9,6 +9,8 @@ const (
 	ActionAssign         = "assign_coach"
 	ActionIntake         = "record_intake"
 	ActionVisit          = "record_visit"
+	ActionMoveVisit      = "move_visit"
+	ActionMissedVisit    = "record_missed_visit"
 	ActionBirth          = "record_birth"
 	ActionHandOver       = "hand_over"
 	ActionResend         = "resend_handover"

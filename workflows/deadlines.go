@@ -36,6 +36,10 @@ func (w *trajectoryWorkflow) waitForStep(ctx workflow.Context) error {
 	if !ok || again.key() != due.key() {
 		return nil
 	}
+	// A step re-planned meanwhile (a moved visit) owes it later.
+	if again.at.After(workflow.Now(ctx)) && w.takes(ctx, changeVisitRescheduling) {
+		return nil
+	}
 	// again points at the step as it stands now.
 	return w.notify(ctx, again)
 }

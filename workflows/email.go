@@ -39,9 +39,10 @@ func (w *trajectoryWorkflow) notification(kind trajectory.NotificationKind, step
 }
 
 // sentDetail is the detail of the event that records an email about step
-// to a recipient as sent.
+// to a recipient as sent: the step's key, its due instant, the recipient's
+// id and role, so the timeline can say for which step and to whom.
 func sentDetail(step trajectory.Step, to trajectory.Recipient) map[string]string {
-	return map[string]string{"step": step.Key(), "due_at": step.DueAt.UTC().Format(time.RFC3339), "to": to.ID()}
+	return map[string]string{"step": step.Key(), "due_at": step.DueAt.UTC().Format(time.RFC3339), "to": to.ID(), "role": string(to.Role)}
 }
 
 // sendOwed sends the notices and handovers the trajectory owes: beside the

@@ -57,6 +57,8 @@ func (w *trajectoryWorkflow) registerHandlers(ctx workflow.Context) error {
 		register(ctx, w, trajectory.UpdateRecordMilestone, w.recordMilestone, w.validateRecordMilestone, closedRefused),
 		register(ctx, w, trajectory.UpdateAssignCoWorker, w.assignCoWorker, w.validateAssignCoWorker, closedRefused),
 		register(ctx, w, trajectory.UpdateRecordAttendance, w.recordAttendance, w.validateRecordAttendance, closedRefused),
+		register(ctx, w, trajectory.UpdateMoveVisit, w.moveVisit, w.validateMoveVisit, closedRefused),
+		register(ctx, w, trajectory.UpdateRecordMissedVisit, w.recordMissedVisit, w.validateRecordMissedVisit, closedRefused),
 		// A service acknowledges, and a coach corrects a failed handover,
 		// after the closure too: the closing handover is the point of it all.
 		register(ctx, w, trajectory.UpdateAcknowledgeHandover, w.acknowledgeHandover, w.validateAcknowledgeHandover, closedAllowed),

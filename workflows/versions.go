@@ -73,6 +73,11 @@ const (
 	// changeHistoryCheckedAfterUpdates: an Update that leaves the history
 	// long wakes the main loop, which continues as new.
 	changeHistoryCheckedAfterUpdates = "history-checked-after-updates"
+	// changeVisitRescheduling: a planned home visit can be moved or
+	// recorded as missed (Updates move-visit, record-missed-visit); its
+	// timers follow it, and an obligation whose instant moved on while its
+	// timer fired is not sent early.
+	changeVisitRescheduling = "visit-rescheduling"
 )
 
 // changeCodeRevision is asked once, at the start of every run, with the
