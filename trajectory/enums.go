@@ -12,6 +12,7 @@ var EventKinds = []string{
 	EventHandoverRequested, EventHandoverSent, EventHandoverAcknowledged, EventHandoverLinkExpired, EventHandoverResent,
 	EventEmailFailed, EventAssignmentNoticeSent, EventTimingsAdopted,
 	EventMilestoneReached, EventCoWorkerAssigned, EventActivityAttended,
+	EventVisitMoved, EventVisitMissed,
 }
 
 // StepKinds lists every kind of step that falls due.
