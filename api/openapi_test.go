@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -358,5 +359,25 @@ func TestOpenAPITags(t *testing.T) {
 	}
 	if missing, extra := diff(used, declared), diff(declared, used); len(missing) > 0 || len(extra) > 0 {
 		t.Errorf("openapi.yaml uses the tags %v without declaring them, and declares %v that no operation uses", missing, extra)
+	}
+}
+
+// TestOpenAPIListsEveryTokenKind: the document's table of callers has a
+// row for each kind of token, and none for a kind there is not.
+func TestOpenAPIListsEveryTokenKind(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	desc, _ := dig(spec, "info", "description").(string)
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| ([a-z_]+)\b[^|]*\| `).FindAllStringSubmatch(desc, -1) {
+		if m[1] != "kind" {
+			documented[m[1]] = true
+		}
+	}
+	kinds := map[string]bool{}
+	for _, k := range store.TokenKinds {
+		kinds[k] = true
+	}
+	if missing, extra := diff(kinds, documented), diff(documented, kinds); len(missing) > 0 || len(extra) > 0 {
+		t.Errorf("the table of callers in openapi.yaml lacks %v and has %v that is no kind of token", missing, extra)
 	}
 }
