@@ -87,11 +87,13 @@ func catalogue() programme.Catalogue {
 		ID:              "go-team-mechelen",
 		Name:            "GO-team Mechelen",
 		SupervisorEmail: supervisorAddress,
+		ManagerEmail:    "directie@mechelen.example",
 		Coaches: []programme.Coach{
 			{ID: "go-coach-1", Name: "An Peeters", Email: coachAddress},
 			{ID: "go-coach-2", Name: "Bram Claes", Email: "bram.claes@ocmw.example"},
 			{ID: "go-coach-mute", Name: "Zonder Adres"},
 		},
+		CoWorkers: []programme.CoWorker{{ID: "go-brug-1", Name: "Brugfiguur 1", Email: "brug1@mechelen.example", Role: "brugfiguur"}},
 	}}
 }
 

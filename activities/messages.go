@@ -48,38 +48,6 @@ func render(t *template.Template, data any) (subject, body string, err error) {
 	return strings.TrimSpace(s.String()), b.String(), nil
 }
 
-// StepLabel names a step in Dutch, as subjects and bodies show it.
-func StepLabel(s trajectory.Step) (string, error) {
-	switch s.Kind {
-	case trajectory.StepAssignment:
-		return "toewijzing van een coach", nil
-	case trajectory.StepIntake:
-		return "intake", nil
-	case trajectory.StepHomeVisit:
-		return "huisbezoek " + strconv.Itoa(s.Number), nil
-	case trajectory.StepBirth:
-		return "registratie van de geboorte", nil
-	case trajectory.StepFollowUpEnd:
-		return "einde van de opvolging (afsluitende overdracht voorbereiden)", nil
-	case trajectory.StepHandoverAck:
-		return "bevestiging van overdracht " + strconv.Itoa(s.Number), nil
-	case trajectory.StepMilestone:
-		return "mijlpaal " + strings.ReplaceAll(s.Milestone, "_", " "), nil
-	}
-	return "", fmt.Errorf("unknown step kind %q", s.Kind)
-}
-
-// stepKeyLabel names the step with key (Step.Key) in Dutch, or gives the
-// key itself when it names no known step.
-func stepKeyLabel(key string) string {
-	kind, number, _ := strings.Cut(key, "-")
-	n, _ := strconv.Atoi(number)
-	if l, err := StepLabel(trajectory.Step{Kind: trajectory.StepKind(kind), Number: n, Milestone: number}); err == nil {
-		return l
-	}
-	return key
-}
-
 // kindLabel names an email kind in Dutch.
 func kindLabel(k trajectory.NotificationKind) string {
 	switch k {
@@ -102,11 +70,7 @@ func (a *Activities) location() (*time.Location, error) {
 	if a.Location != nil {
 		return a.Location, nil
 	}
-	loc, err := time.LoadLocation("Europe/Brussels")
-	if err != nil {
-		return nil, fmt.Errorf("load time zone: %w", err)
-	}
-	return loc, nil
+	return trajectory.Belgium(), nil
 }
 
 // programme finds the programme by id in the current programme files.
@@ -160,6 +124,15 @@ func (a *Activities) recipientAddress(n trajectory.Notification) (string, error)
 			return "", fmt.Errorf("programme %s has no supervisor_email", p.ID)
 		}
 		return p.SupervisorEmail, nil
+	case trajectory.RoleManager:
+		p, err := a.programme(n.ProgrammeID)
+		if err != nil {
+			return "", err
+		}
+		if strings.TrimSpace(p.ManagerEmail) == "" {
+			return "", fmt.Errorf("programme %s has no manager_email", p.ID)
+		}
+		return p.ManagerEmail, nil
 	case trajectory.RoleCoWorker:
 		p, err := a.programme(n.ProgrammeID)
 		if err != nil {
@@ -181,7 +154,18 @@ type notificationData struct {
 	// Step is the step's Dutch label ("" when none is owed), StepKind its kind.
 	Step, StepKind, Due string
 	Number              int
-	Failed              *failedData
+	// Role is the recipient's role: an alert greets the coach, the
+	// supervisor or the manager as what they are ("" for a run from before
+	// recipients by id, whose handover alerts went to the coach).
+	Role   string
+	Failed *failedData
+	// CoWorker is the co-worker the email goes to (a copy of a reminder),
+	// greeted by name and told in which role; nil for anyone else.
+	CoWorker *coWorkerData
+}
+
+type coWorkerData struct {
+	Name, Role string
 }
 
 type failedData struct {
@@ -194,10 +178,11 @@ type failedData struct {
 // channel, so it holds no data of the family: only the trajectory id, the
 // programme, the step and its due time, and a link to the trajectory for
 // those allowed to see it. A reminder or an assignment notice goes to the
-// coach, an alert to the supervisor (except the alert about a handover the
-// service did not acknowledge: that goes to the coach, who knows the
-// service), an email-failed notice to the supervisor; the workflow names
-// the recipient, and the programme files give the address.
+// coach, an alert to the supervisor (the alert about a handover the
+// service did not acknowledge went to the coach in runs from before it
+// went to the supervisor) and, a while later, to the programme's manager,
+// an email-failed notice to the supervisor; the workflow names the
+// recipient, and the programme files give the address.
 func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Message, error) {
 	if n.Key == "" || n.TrajectoryID == "" {
 		return mailer.Message{}, fmt.Errorf("notification lacks key or trajectory id")
@@ -220,6 +205,7 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 		Link:          strings.TrimRight(a.PublicBaseURL, "/") + "/trajecten/" + url.PathEscape(n.TrajectoryID),
 		StepKind:      string(n.Step.Kind),
 		Number:        n.Step.Number,
+		Role:          string(n.Recipient.Role),
 	}
 	if d.ProgrammeName == "" {
 		if p, ok := a.Programmes.Get(n.ProgrammeID); ok {
@@ -228,10 +214,17 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 	}
 	// An assignment notice may come when no step is open; every other
 	// notification is about a step.
-	if n.Step.Kind != "" || n.Kind != trajectory.AssignmentNotice {
-		if d.Step, err = StepLabel(n.Step); err != nil {
-			return mailer.Message{}, err
+	prog, _ := a.Programmes.Get(n.ProgrammeID)
+	if n.Recipient.Role == trajectory.RoleCoWorker {
+		if c, ok := prog.CoWorker(n.Recipient.CoWorkerID); ok {
+			d.CoWorker = &coWorkerData{Name: c.Name, Role: strings.ToLower(prog.RoleName(c.Role))}
 		}
+	}
+	if n.Step.Kind != "" || n.Kind != trajectory.AssignmentNotice {
+		if !trajectory.KnownStepKind(n.Step.Kind) {
+			return mailer.Message{}, fmt.Errorf("unknown step kind %q", n.Step.Kind)
+		}
+		d.Step = trajectory.StepLabel(n.Step, prog)
 		d.Due = n.Step.DueAt.In(loc).Format("02-01-2006 15:04")
 	}
 	if n.Kind == trajectory.EmailFailedNotice {
@@ -241,7 +234,7 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 		}
 		d.Failed = &failedData{Kind: kindLabel(f.Kind), To: f.To, Reason: f.Reason, InDoubt: f.Reason == ErrTypeEmailInDoubt}
 		if f.Step != "" {
-			d.Failed.Step = stepKeyLabel(f.Step)
+			d.Failed.Step = trajectory.StepKeyLabel(f.Step, prog)
 		}
 	}
 	subject, body, err := render(t, d)

@@ -66,6 +66,10 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you work in no programme %q; yours: %s", progID, joinComma(p.Programmes)))
 		return
 	}
+	if err := s.cases.MayTake(p, *routeStep(r), progID); err != nil {
+		writeStepNotGiven(w, r, err)
+		return
+	}
 	key, ok := idempotencyKey(w, r, true)
 	if !ok {
 		return

@@ -18,6 +18,7 @@ const (
 	KindPartner    = usecase.KindPartner
 	KindCoach      = usecase.KindCoach
 	KindSupervisor = usecase.KindSupervisor
+	KindCoWorker   = usecase.KindCoWorker
 	KindAdmin      = usecase.KindAdmin
 	KindAnonymous  = usecase.KindAnonymous
 )

@@ -115,7 +115,7 @@ func TestKindDenialIs403(t *testing.T) {
 	f.store.add(openID, trajectory.PhaseInSupport)
 	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asPartner)
 	res.want(t, http.StatusForbidden)
-	want := "a partner organisation may not read a trajectory: this is for coaches or supervisors"
+	want := "a partner organisation may not read a trajectory: this is for coaches, supervisors or co-workers"
 	if res.err.Error != "forbidden" || res.err.Detail != want {
 		t.Errorf("answered %+v, want %q", res.err, want)
 	}

@@ -17,50 +17,61 @@ type routeRule struct {
 	action string   // the audit log's name of what the route does
 	kinds  []string // the kinds of principal that may call it
 	doing  string   // what the route does, for the 403 of another kind
+	// step is the step the route takes (usecase.Steps); nil for a route
+	// that takes none (lists, reads, reports, erasure).
+	step *usecase.Step
 }
 
 // routeRules is the authorization table: each authenticated route (method
 // and path template), who may call it, and its action in the audit log.
+// The routes of steps come from the step table (usecase.Steps), the one
+// place that says who may take a step; the pages read it too.
 //
 // A kind that is not listed gets 403 for the route as a whole, whatever
 // the trajectory: the answer does not depend on the id, so it tells
 // nothing about which trajectories exist. A route that names a trajectory
 // checks, once the kind may call it, that the caller may see that
 // trajectory (mayAccess); if not, it answers 404 exactly as for a
-// trajectory that does not exist.
+// trajectory that does not exist. A co-worker who may act on the
+// trajectory but whose role does not give them the step gets 403 then
+// (usecase.Cases.ActableStep).
 //
 // Outside this table, without authentication: GET /healthz and /readyz
 // (they reveal no data), the handover link routes (the signed token in the
 // path is the credential), DELETE /v1/session (it only drops a cookie),
 // and Config.Codec at /codec/ (it authorizes itself: SupervisorAuthorizer).
-var routeRules = map[string]routeRule{
-	http.MethodPost + " " + pathReferrals:   {usecase.ActionCreateReferral, kinds(KindPartner), "refer a family"},
-	http.MethodGet + " " + pathTrajectories: {usecase.ActionList, kinds(KindCoach, KindSupervisor), "list trajectories"},
-	http.MethodGet + " " + pathTrajectory:   {usecase.ActionRead, kinds(KindCoach, KindSupervisor), "read a trajectory"},
-	http.MethodPost + " " + pathAssignment:  {usecase.ActionAssign, kinds(KindSupervisor), "assign a coach"},
-	http.MethodPost + " " + pathIntake:      {usecase.ActionIntake, kinds(KindCoach), "record an intake"},
-	http.MethodPost + " " + pathVisits:      {usecase.ActionVisit, kinds(KindCoach), "record a home visit"},
-	http.MethodPost + " " + pathVisitMove:   {usecase.ActionMoveVisit, kinds(KindCoach), "move a planned home visit"},
-	http.MethodPost + " " + pathVisitMissed: {usecase.ActionMissedVisit, kinds(KindCoach), "record a home visit that did not take place"},
-	http.MethodPost + " " + pathBirth:       {usecase.ActionBirth, kinds(KindCoach), "record a birth"},
-	http.MethodPost + " " + pathHandovers:   {usecase.ActionHandOver, kinds(KindCoach), "hand a family over"},
-	http.MethodPost + " " + pathResend:      {usecase.ActionResend, kinds(KindCoach), "send a handover again"},
-	http.MethodPost + " " + pathTimings:     {usecase.ActionAdoptTimings, kinds(KindSupervisor), "move a trajectory to the programme's current timings"},
-	http.MethodPost + " " + pathClosure:     {usecase.ActionClose, kinds(KindCoach, KindSupervisor), "close a trajectory"},
-	http.MethodPost + " " + pathExtension:   {usecase.ActionExtendFollowUp, kinds(KindSupervisor), "extend follow-up"},
-	http.MethodPost + " " + pathSession:     {usecase.ActionCreateSession, kinds(KindSupervisor), "open a codec session"},
-	// Issue 12: milestones, co-workers, consultations, collective activities, reports.
-	http.MethodPost + " " + pathMilestone:          {usecase.ActionRecordMilestone, kinds(KindCoach), "record a milestone"},
-	http.MethodPost + " " + pathCoWorkers:          {usecase.ActionAssignCoWorker, kinds(KindSupervisor), "assign a co-worker"},
-	http.MethodPost + " " + pathConsultations:      {usecase.ActionRecordConsultation, kinds(KindPartner, KindCoach, KindSupervisor), "record a consultation"},
-	http.MethodPost + " " + pathConsultationRefer:  {usecase.ActionReferConsultation, kinds(KindPartner), "refer a family after a consultation"},
-	http.MethodPost + " " + pathCollectiveActivity: {usecase.ActionRecordCollectiveActivity, kinds(KindCoach, KindSupervisor), "record a collective activity"},
-	http.MethodGet + " " + pathProgrammeReport:     {usecase.ActionReadProgrammeReport, kinds(KindSupervisor), "read a programme's results"},
-	http.MethodPost + " " + pathErasure:            {usecase.ActionEraseTrajectory, kinds(KindSupervisor, KindAdmin), "erase a trajectory"},
-	http.MethodGet + " " + pathExport:              {usecase.ActionExportTrajectory, kinds(KindCoach, KindSupervisor), "export a family's data"},
+var routeRules = stepRules(map[string]routeRule{
+	http.MethodPost + " " + pathReferrals:      {usecase.ActionCreateReferral, kinds(KindPartner), "refer a family", nil},
+	http.MethodGet + " " + pathTrajectories:    {usecase.ActionList, kinds(KindCoach, KindSupervisor, KindCoWorker), "list trajectories", nil},
+	http.MethodGet + " " + pathTrajectory:      {usecase.ActionRead, kinds(KindCoach, KindSupervisor, KindCoWorker), "read a trajectory", nil},
+	http.MethodPost + " " + pathSession:        {usecase.ActionCreateSession, kinds(KindSupervisor), "open a codec session", nil},
+	http.MethodGet + " " + pathProgrammeReport: {usecase.ActionReadProgrammeReport, kinds(KindSupervisor), "read a programme's results", nil},
+	http.MethodPost + " " + pathErasure:        {usecase.ActionEraseTrajectory, kinds(KindSupervisor, KindAdmin), "erase a trajectory", nil},
+	http.MethodGet + " " + pathExport:          {usecase.ActionExportTrajectory, kinds(KindCoach, KindSupervisor), "export a family's data", nil},
+})
+
+// stepRules adds the route of every step of the step table to rules.
+func stepRules(rules map[string]routeRule) map[string]routeRule {
+	for i := range usecase.Steps {
+		st := &usecase.Steps[i]
+		if _, dup := rules[st.Route]; dup {
+			panic("api: two rules for " + st.Route)
+		}
+		rules[st.Route] = routeRule{st.Action, st.Kinds, st.Doing, st}
+	}
+	return rules
 }
 
 func kinds(k ...string) []string { return k }
+
+// stepKey holds the step of the request's route in its context.
+type stepKey struct{}
+
+// routeStep is the step the request's route takes, or nil.
+func routeStep(r *http.Request) *usecase.Step {
+	st, _ := r.Context().Value(stepKey{}).(*usecase.Step)
+	return st
+}
 
 // guard authenticates the request, checks the route's rule and writes the
 // request's audit entry.
@@ -93,7 +104,11 @@ func (s *server) authorize(rule routeRule, next http.Handler) http.Handler {
 				fmt.Sprintf("a %s may not %s: this is for %s", kindName(p.Kind), rule.doing, kindNames(rule.kinds)))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		if rule.step != nil {
+			ctx = context.WithValue(ctx, stepKey{}, rule.step)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -105,6 +120,8 @@ func kindName(kind string) string {
 		return "partner organisation"
 	case KindAdmin:
 		return "administrator"
+	case KindCoWorker:
+		return "co-worker"
 	}
 	return kind
 }

@@ -170,6 +170,7 @@ func matrix(w *world) []matrixRow {
 	supervisorStep := [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, ok, hidden, forbidden}
 	codec := [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, ok, ok, forbidden}
 	link := link(1, time.Hour)
+	inAWeek := time.Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	//                                                                                               none    revoked partner    other      coach A  coach B  supervisor other   admin
 	return []matrixRow{
 		{"POST " + pathReferrals, http.MethodPost, pathReferrals, string(referral), [9]int{unauth, unauth, http.StatusCreated, forbidden, forbidden, forbidden, forbidden, forbidden, forbidden}},
@@ -182,6 +183,8 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathIntake, http.MethodPost, tr(w.mine, "intake"), `{}`, ownStep},
 		{"POST " + pathVisits, http.MethodPost, tr(w.mine, "visits"), `{"note":"Bezoek."}`, ownStep},
 		{"POST " + pathVisits, http.MethodPost, tr(w.unknown, "visits"), `{}`, [9]int{unauth, unauth, forbidden, forbidden, hidden, hidden, forbidden, forbidden, forbidden}},
+		{"POST " + pathVisitMove, http.MethodPost, tr(w.mine, "visits/move"), `{"step":"home_visit-1","to":"` + inAWeek + `"}`, ownStep},
+		{"POST " + pathVisitMissed, http.MethodPost, tr(w.mine, "visits/missed"), `{"step":"home_visit-1","reason":"not_home","next":"` + inAWeek + `"}`, ownStep},
 		{"POST " + pathBirth, http.MethodPost, tr(w.mine, "birth"), `{"born_on":"` + inDays(-1) + `"}`, ownStep},
 		{"POST " + pathHandovers, http.MethodPost, tr(w.mine, "handovers"), string(handover), ownStep},
 		{"POST " + pathResend, http.MethodPost, tr(w.mine, "handovers/1/resend"), `{"service":"ocmw-vilvoorde"}`, ownStep},

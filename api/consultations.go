@@ -92,6 +92,9 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	} else if !known || !slices.Contains(p.Programmes, b.ProgrammeID) {
 		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you work in no programme %q; yours: %s", b.ProgrammeID, joinComma(p.Programmes)))
 		return
+	} else if err := s.cases.MayTake(p, *routeStep(r), prog.ID); err != nil {
+		writeStepNotGiven(w, r, err)
+		return
 	} else if b.Organisation != "" && !prog.AllowsReferrer(b.Organisation) {
 		fe.add("organisation", fmt.Sprintf("is not a partner that may refer to %s", prog.ID))
 		writeFieldErrors(w, "invalid consultation", fe)

@@ -3,28 +3,16 @@ package api
 import (
 	"encoding/json"
 	"time"
-	_ "time/tzdata" // the date of today in Belgium, also where the system has no zone data
 
 	"elkgezin/trajectory"
 )
 
 // dateZone is where the programmes run: "today", for a birth or a due
 // date, is today there.
-var dateZone = mustLoadZone("Europe/Brussels")
-
-func mustLoadZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic("api: time zone " + name + ": " + err.Error()) // embedded by time/tzdata
-	}
-	return loc
-}
+var dateZone = trajectory.Belgium()
 
 // today is the calendar date in Belgium at now.
-func today(now time.Time) trajectory.Date {
-	y, m, d := now.In(dateZone).Date()
-	return trajectory.Date{Time: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
-}
+func today(now time.Time) trajectory.Date { return trajectory.Today(now) }
 
 // dateInput is a date field of a request body as sent, so that a wrong
 // one, even of the wrong JSON type, is reported by its exact field name

@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
+
+	"elkgezin/trajectory"
 )
 
 // IdempotencyKeyHeader names the header that makes a step safe to retry.
 const IdempotencyKeyHeader = "Idempotency-Key"
-
-var idempotencyKeyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 
 // idempotencyKey reads the request's Idempotency-Key. A step that is not
 // idempotent by nature (required) must have one: only the client can tell
@@ -24,7 +23,7 @@ func idempotencyKey(w http.ResponseWriter, r *http.Request, required bool) (stri
 	case len(values) > 1:
 		writeError(w, http.StatusBadRequest, "invalid Idempotency-Key", IdempotencyKeyHeader+" is given more than once; send it once")
 		return "", false
-	case len(values) == 1 && !idempotencyKeyPattern.MatchString(values[0]):
+	case len(values) == 1 && !trajectory.ValidIdempotencyKey(values[0]):
 		writeError(w, http.StatusBadRequest, "invalid Idempotency-Key",
 			IdempotencyKeyHeader+" must be 1-128 visible ASCII characters without spaces, such as a UUID")
 		return "", false

@@ -8,14 +8,6 @@ import (
 	"elkgezin/trajectory"
 )
 
-// Limits of the perinatal steps.
-const (
-	maxExtensionReasonLength = 2000
-	// maxExtensionYears bounds a follow-up extension (the longest follow-up
-	// a programme may configure is 72 months).
-	maxExtensionYears = 6
-)
-
 type birthBody struct {
 	BornOn dateInput `json:"born_on"`
 	Name   string    `json:"name"`
@@ -34,14 +26,9 @@ func (s *server) postBirth(w http.ResponseWriter, r *http.Request) {
 
 func validateBirth(b birthBody, now time.Time) (trajectory.RecordBirth, *fieldErrors) {
 	fe := &fieldErrors{}
-	day := today(now)
 	born, ok := b.BornOn.parse(fe, "born_on", true)
-	switch {
-	case !ok:
-	case born.After(day.Time):
-		fe.add("born_on", "lies in the future: record a birth after it took place")
-	case born.Before(day.AddDate(-1, 0, 0)):
-		fe.add("born_on", "lies more than a year ago; check the date")
+	if ok {
+		addProblems(fe, trajectory.BirthDateProblems(now, born))
 	}
 	checkText(fe, "name", b.Name, false, maxNameLength, false)
 	return trajectory.RecordBirth{BornOn: born, Name: b.Name}, fe
@@ -65,15 +52,10 @@ func (s *server) postFollowUpExtension(w http.ResponseWriter, r *http.Request) {
 
 func validateExtension(b extensionBody, now time.Time) (trajectory.ExtendFollowUp, *fieldErrors) {
 	fe := &fieldErrors{}
-	day := today(now)
 	until, ok := b.Until.parse(fe, "until", true)
-	switch {
-	case !ok:
-	case !until.After(day.Time):
-		fe.add("until", "must lie in the future")
-	case until.After(day.AddDate(maxExtensionYears, 0, 0)):
-		fe.add("until", "must lie within 6 years")
+	if ok {
+		addProblems(fe, trajectory.ExtensionProblems(now, until))
 	}
-	checkText(fe, "reason", b.Reason, true, maxExtensionReasonLength, true)
+	checkText(fe, "reason", b.Reason, true, trajectory.MaxExtensionReasonLength, true)
 	return trajectory.ExtendFollowUp{Until: until, Reason: b.Reason}, fe
 }

@@ -25,7 +25,7 @@ import (
 const (
 	referralBodyLimit = 64 << 10
 	maxIDLength       = 64
-	maxNameLength     = 200
+	maxNameLength     = trajectory.MaxNameLength
 	maxAddressLength  = 500
 	maxPhoneLength    = 40
 	maxEmailLength    = 254

@@ -16,7 +16,8 @@ const (
 	// stepBodyLimit leaves room for a 4000-character note that a client
 	// escaped as \uXXXX throughout.
 	stepBodyLimit = 64 << 10
-	maxNoteLength = 4000
+	// maxNoteLength is the pages' and the validators' limit too.
+	maxNoteLength = trajectory.MaxNoteLength
 )
 
 // visitBody is the body of /intake and /visits. Times are strings here so
@@ -81,7 +82,12 @@ func (s *server) beginStep(w http.ResponseWriter, r *http.Request, keyRequired b
 	if !ok {
 		return store.TrajectorySummary{}, "", false
 	}
-	row, err := s.cases.Actable(r.Context(), principal(r), id)
+	var err error
+	if st := routeStep(r); st != nil {
+		row, err = s.cases.ActableStep(r.Context(), principal(r), id, *st)
+	} else {
+		row, err = s.cases.Actable(r.Context(), principal(r), id)
+	}
 	if !s.answerAccess(w, r, err) {
 		return store.TrajectorySummary{}, "", false
 	}

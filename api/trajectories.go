@@ -90,6 +90,9 @@ func (s *server) answerAccess(w http.ResponseWriter, r *http.Request, err error)
 		noteOutcome(r, store.OutcomeDenied, "reason", "trajectory")
 		writeTrajectoryNotFound(w)
 		return false
+	case errors.Is(err, usecase.ErrStepNotGiven):
+		writeStepNotGiven(w, r, err)
+		return false
 	case errors.Is(err, usecase.ErrNotFound):
 		noteOutcome(r, store.OutcomeNotFound)
 		writeTrajectoryNotFound(w)
@@ -213,6 +216,13 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 // and returns false then.
 func scopeList(w http.ResponseWriter, r *http.Request, f *store.Filter) bool {
 	p := principal(r)
+	if p.Kind == KindCoWorker {
+		if f.CoachID != "" {
+			writeForbidden(w, r, "coach", "a co-worker lists only the trajectories they are assigned to: leave out coach")
+			return false
+		}
+		f.CoWorkerID = p.ID
+	}
 	if p.Kind == KindCoach {
 		if f.CoachID != "" && f.CoachID != p.ID {
 			writeForbidden(w, r, "coach", "a coach lists only their own trajectories: leave out coach, or give your own id ("+p.ID+")")
@@ -254,4 +264,24 @@ func boolParam(fe *fieldErrors, q url.Values, name string) *bool {
 	}
 	fe.add(name, "must be true or false")
 	return nil
+}
+
+// writeStepNotGiven answers the 403 of a step the caller's role does not
+// give them (a co-worker), naming the steps it does.
+func writeStepNotGiven(w http.ResponseWriter, r *http.Request, err error) {
+	var denied *usecase.StepDeniedError
+	detail := "your role may not take this step"
+	if errors.As(err, &denied) {
+		detail = fmt.Sprintf("a %s may not %s", denied.Role, denied.Step.Doing)
+		if len(denied.Given) > 0 {
+			var doing []string
+			for _, name := range denied.Given {
+				if st, ok := usecase.StepNamed(name); ok {
+					doing = append(doing, st.Doing)
+				}
+			}
+			detail += ": the programme gives this role only to " + joinOr(doing)
+		}
+	}
+	writeForbidden(w, r, "role", detail)
 }

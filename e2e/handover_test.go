@@ -45,7 +45,7 @@ var linkPattern = regexp.MustCompile(`http://[^\s]+/v1/handovers/[A-Za-z0-9_\-.]
 
 // TestHandoverOverHTTP: the handover email holds only what the family
 // consented to; its link acknowledges once; a handover nobody acknowledges
-// brings a reminder to the service and then an alert to the coach.
+// brings a reminder to the service and then an alert to the supervisor.
 func TestHandoverOverHTTP(t *testing.T) {
 	s := startStack(t)
 	id := s.referWithChildren("E2E-HANDOVER")
@@ -105,7 +105,7 @@ func TestHandoverOverHTTP(t *testing.T) {
 	}
 
 	// Handover 2, shared nothing, never acknowledged: the service is
-	// reminded after 10s, the coach alerted 6s later.
+	// reminded after 10s, the supervisor alerted 6s later.
 	s.mustStep(coach, id, "handovers", handover())
 	second := s.smtp.WaitFor(t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 2") }, 20*time.Second)
 	for _, secret := range []string{"Amina", "Kerkstraat", "98 76 54", "Yusuf", "2024"} {
@@ -119,7 +119,7 @@ func TestHandoverOverHTTP(t *testing.T) {
 	alert := s.smtp.WaitFor(t, func(m smtpsink.Received) bool {
 		return strings.HasPrefix(m.Subject, "Escalatie: bevestiging van overdracht 2")
 	}, 30*time.Second)
-	if reminder.To[0] != "service@test.example" || alert.To[0] != "coach@test.example" {
+	if reminder.To[0] != "service@test.example" || alert.To[0] != "supervisor@test.example" {
 		t.Errorf("reminder to %v, alert to %v", reminder.To, alert.To)
 	}
 	if d := reminder.At.Sub(second.At); d < 9*time.Second {

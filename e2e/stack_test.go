@@ -197,8 +197,8 @@ func startStackEnv(t *testing.T, programmes string, procEnv map[string][]string,
 }
 
 // token is a bearer token for actor ("coach:test-coach"), made once with
-// the admin command as an operator would. Coaches and supervisors work in
-// the test-seconds programme.
+// the admin command as an operator would. Coaches, co-workers and
+// supervisors work in the test-seconds programme.
 func (s *stack) token(actor string) string {
 	s.t.Helper()
 	if tok, ok := s.tokens[actor]; ok {
@@ -206,7 +206,7 @@ func (s *stack) token(actor string) string {
 	}
 	kind, subject, _ := strings.Cut(actor, ":")
 	args := []string{"token", "create", "--kind", kind, "--subject", subject, "--label", "e2e"}
-	if kind == "coach" || kind == "supervisor" {
+	if kind == "coach" || kind == "supervisor" || kind == "co_worker" {
 		args = append(args, "--programme", "test-seconds")
 	}
 	tok := strings.TrimSpace(s.run(args...))

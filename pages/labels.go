@@ -1,19 +1,36 @@
 package pages
 
 import (
+	"slices"
 	"time"
-	_ "time/tzdata" // Belgian time also where the system has no zone data
 
+	"elkgezin/programme"
 	"elkgezin/trajectory"
 )
 
-var zone = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Brussels")
-	if err != nil {
-		panic(err)
+// zone is where people read times (trajectory.Belgium).
+var zone = trajectory.Belgium()
+
+// stepLabel names the step with the key (a trajectory's next step) in
+// Dutch, the words the emails use too (trajectory.StepKeyLabel), a
+// milestone by its name in the programme file: of the trajectory's
+// programme when the page gives it, else the first programme that has
+// the milestone.
+func (h *handler) stepLabel(key string, programmeID ...string) string {
+	var prog programme.Programme
+	if len(programmeID) > 0 {
+		prog, _ = h.Cases.Programmes.Get(programmeID[0])
+	} else if s, ok := trajectory.ParseStepKey(key); ok && s.Kind == trajectory.StepMilestone {
+		for _, id := range h.Cases.Programmes.IDs() {
+			p, _ := h.Cases.Programmes.Get(id)
+			if slices.ContainsFunc(p.Milestones, func(m programme.Milestone) bool { return m.ID == s.Milestone }) {
+				prog = p
+				break
+			}
+		}
 	}
-	return loc
-}()
+	return trajectory.StepKeyLabel(key, prog)
+}
 
 func phaseLabel(p trajectory.Phase) string {
 	if l, ok := map[trajectory.Phase]string{
@@ -25,23 +42,6 @@ func phaseLabel(p trajectory.Phase) string {
 		return l
 	}
 	return string(p)
-}
-
-func stepLabel(s string) string {
-	kind := s
-	for i := range s {
-		if s[i] == ':' || s[i] == '/' || s[i] == '#' {
-			kind = s[:i]
-			break
-		}
-	}
-	if l, ok := map[string]string{
-		"assignment": "coach toewijzen", "intake": "intake", "home_visit": "huisbezoek", "birth": "geboorte",
-		"follow_up_end": "einde opvolging", "handover_ack": "bevestiging overdracht",
-	}[kind]; ok {
-		return l
-	}
-	return s
 }
 
 // eventLabel names an event of the timeline by its kind; detail tells an

@@ -3,7 +3,9 @@ package pages
 import (
 	"testing"
 
+	"elkgezin/programme"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 func TestEventLabel(t *testing.T) {
@@ -19,6 +21,26 @@ func TestEventLabel(t *testing.T) {
 	} {
 		if got := eventLabel(tc.kind, tc.detail); got != tc.want {
 			t.Errorf("eventLabel(%s, %v) = %q, want %q", tc.kind, tc.detail, got, tc.want)
+		}
+	}
+}
+
+// TestNextStepInWords: the pages name a trajectory's next step in Dutch,
+// a milestone by its name in the programme file, never by its key.
+func TestNextStepInWords(t *testing.T) {
+	h := &handler{Config: Config{Cases: usecase.Cases{Programmes: programme.Catalogue{"gent": {ID: "gent",
+		Milestones: []programme.Milestone{{ID: "opleiding_gestart", Name: "Opleiding gestart"}}}}}}}
+	for key, want := range map[string]string{
+		"home_visit-1":                "huisbezoek 1",
+		"home_visit:2":                "huisbezoek 2",
+		"milestone-opleiding_gestart": "mijlpaal Opleiding gestart",
+		"milestone:opleiding_gestart": "mijlpaal Opleiding gestart",
+	} {
+		if got := h.stepLabel(key, "gent"); got != want {
+			t.Errorf("stepLabel(%q, gent) = %q, want %q", key, got, want)
+		}
+		if got := h.stepLabel(key); got != want {
+			t.Errorf("stepLabel(%q) = %q, want %q", key, got, want)
 		}
 	}
 }

@@ -19,10 +19,7 @@ type row struct {
 
 // listAll reads every open trajectory the principal may see.
 func (h *handler) listAll(r *http.Request, p usecase.Principal) ([]store.TrajectorySummary, error) {
-	f := store.Filter{ProgrammeIDs: append([]string{}, p.Programmes...), Limit: store.MaxListLimit}
-	if p.Kind == usecase.KindCoach {
-		f.CoachID = p.ID
-	}
+	f := usecase.Filter(p, store.Filter{Limit: store.MaxListLimit})
 	var all []store.TrajectorySummary
 	for {
 		pg, err := h.Cases.Store.ListTrajectories(r.Context(), f)
@@ -41,7 +38,7 @@ func (h *handler) listAll(r *http.Request, p usecase.Principal) ([]store.Traject
 // week, then the rest, each by due date.
 func (h *handler) families(w http.ResponseWriter, r *http.Request) {
 	p := current(r).Principal
-	if p.Kind != usecase.KindCoach {
+	if p.Kind == usecase.KindSupervisor {
 		http.Redirect(w, r, "/team", http.StatusSeeOther)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -47,8 +48,22 @@ func (f *fakeStore) Trajectory(_ context.Context, id string) (store.Trajectory, 
 	return row, nil
 }
 
-func (f *fakeStore) ListTrajectories(context.Context, store.Filter) (store.Page, error) {
-	return store.Page{}, nil
+// ListTrajectories keeps the rows the filter's caller scope keeps
+// (programmes, coach, co-worker), in no particular order.
+func (f *fakeStore) ListTrajectories(_ context.Context, filter store.Filter) (store.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var page store.Page
+	for _, row := range f.rows {
+		switch {
+		case filter.ProgrammeIDs != nil && !slices.Contains(filter.ProgrammeIDs, row.ProgrammeID),
+			filter.CoachID != "" && row.CoachID != filter.CoachID,
+			filter.CoWorkerID != "" && !slices.Contains(row.CoWorkers, filter.CoWorkerID):
+			continue
+		}
+		page.Items = append(page.Items, row.TrajectorySummary)
+	}
+	return page, nil
 }
 
 func (f *fakeStore) RecordEvents(context.Context, []trajectory.Event) ([]error, error) {

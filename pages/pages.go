@@ -64,7 +64,7 @@ type handler struct {
 
 var funcs = template.FuncMap{
 	"phase":  phaseLabel,
-	"step":   stepLabel,
+	"step":   func(string, ...string) string { return "" }, // per handler: stepLabel
 	"event":  eventLabel,
 	"reason": closeReasonLabel,
 	"when":   when,
@@ -92,7 +92,7 @@ func New(cfg Config) http.Handler {
 	}
 	h := &handler{Config: cfg, pages: map[string]*template.Template{}}
 	for _, name := range []string{"signin", "gezinnen", "team", "trajectory", "message"} {
-		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).
+		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).Funcs(template.FuncMap{"step": h.stepLabel}).
 			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl"))
 	}
 	static, _ := fs.Sub(staticFiles, "static")
@@ -143,8 +143,8 @@ func (h *handler) withSession(next http.HandlerFunc) http.HandlerFunc {
 			h.unavailable(w, r, err)
 			return
 		}
-		if k := s.Principal.Kind; k != usecase.KindCoach && k != usecase.KindSupervisor {
-			h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze pagina's zijn voor gezinscoaches en teamverantwoordelijken.")
+		if !mayUsePages(s.Principal.Kind) {
+			h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze pagina's zijn voor gezinscoaches, hun medewerkers en teamverantwoordelijken.")
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
@@ -155,8 +155,15 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, homeOf(current(r).Principal.Kind), http.StatusSeeOther)
 }
 
+// mayUsePages says whether a kind of principal signs in on the pages:
+// coaches, co-workers and supervisors (partners and administrators use the
+// API and the command line).
+func mayUsePages(kind string) bool {
+	return kind == usecase.KindCoach || kind == usecase.KindCoWorker || kind == usecase.KindSupervisor
+}
+
 // homeOf is the first page of a kind of user: a supervisor's team, a
-// coach's families.
+// coach's or co-worker's families.
 func homeOf(kind string) string {
 	if kind == usecase.KindSupervisor {
 		return "/team"

@@ -139,6 +139,17 @@ var dutch = map[trajectory.RefusalCode]func(a refusalArgs) string{
 			opt(" (", a.day(trajectory.ArgFollowUpEnd), ")") + "."
 	},
 	trajectory.CodeExtensionReasonRequired: func(refusalArgs) string { return "Schrijf de reden van de verlenging." },
+	trajectory.CodeBornOnTooLongAgo: func(a refusalArgs) string {
+		return "De geboortedatum ligt meer dan een jaar terug" + opt(" (vóór ", a.day(trajectory.ArgNotBefore), ")") + "; kijk de datum na."
+	},
+	trajectory.CodeExtensionNotInFuture: func(refusalArgs) string { return "De nieuwe einddatum van de opvolging moet in de toekomst liggen." },
+	trajectory.CodeExtensionTooFar: func(a refusalArgs) string {
+		last := a.day(trajectory.ArgNotAfter)
+		if last == "" {
+			last = "zes jaar na vandaag"
+		}
+		return "De opvolging kan hoogstens tot " + last + " verlengd worden; kies een vroegere datum."
+	},
 	trajectory.CodeTimingsIncomplete: func(a refusalArgs) string {
 		return "De nieuwe termijnen zijn niet volledig" + opt(" (", a[trajectory.ArgTiming], " ontbreekt)") + "."
 	},

@@ -50,9 +50,9 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		attempt.Refund()
 		h.unavailable(w, r, err)
 		return
-	case tok.Kind != store.TokenCoach && tok.Kind != store.TokenSupervisor:
+	case !mayUsePages(tok.Kind):
 		_ = h.auditAs(r, tok.Actor(), tok.ID, store.OutcomeDenied)
-		h.render(w, r, http.StatusForbidden, "signin", "Aanmelden", signInData{Back: back, Error: "Met dit token kunt u zich hier niet aanmelden: de pagina's zijn voor gezinscoaches en teamverantwoordelijken."})
+		h.render(w, r, http.StatusForbidden, "signin", "Aanmelden", signInData{Back: back, Error: "Met dit token kunt u zich hier niet aanmelden: de pagina's zijn voor gezinscoaches, hun medewerkers en teamverantwoordelijken."})
 		return
 	}
 	attempt.Refund()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -14,31 +13,18 @@ import (
 	"elkgezin/usecase"
 )
 
-var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
-
-// stepKinds say which role may take each step: the API's authorization
-// table (api.routeRules) for the same Updates.
-var stepKinds = map[string][]string{
-	"toewijzing": {usecase.KindSupervisor},
-	"verlenging": {usecase.KindSupervisor},
-	"intake":     {usecase.KindCoach},
-	"bezoek":     {usecase.KindCoach},
-	"geboorte":   {usecase.KindCoach},
-	"overdracht": {usecase.KindCoach},
-	"afsluiting": {usecase.KindCoach, usecase.KindSupervisor},
-}
-
 // postStep records one step from its form: the same Update, under the
 // idempotency key the form got when it was shown, as the API sends.
 func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 	s := current(r)
 	p := s.Principal
 	step, id := r.PathValue("step"), r.PathValue("id")
-	action, known := stepActions[step]
+	st, known := usecase.StepNamed(step)
 	if !known {
 		h.notFound(w, r)
 		return
 	}
+	action := st.Action
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf")) {
 		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "csrf"})
@@ -63,13 +49,13 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	if !containsKind(stepKinds[step], p.Kind) {
+	if err := h.Cases.MayTake(p, st, row.ProgrammeID); err != nil {
 		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "kind"})
-		h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze stap is niet voor uw rol.")
+		h.message(w, r, http.StatusForbidden, "Geen toegang", notYourStep(st, err))
 		return
 	}
 	key := r.PostForm.Get("key")
-	if !keyPattern.MatchString(key) {
+	if !trajectory.ValidIdempotencyKey(key) {
 		key = newKey()
 	}
 	update, req, problem := h.buildStep(step, row, r.PostForm, p.Actor(), time.Now())
@@ -110,13 +96,20 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 	h.show(w, r, status, d)
 }
 
-func containsKind(kinds []string, k string) bool {
-	for _, x := range kinds {
-		if x == k {
-			return true
+// notYourStep says in Dutch that the step is not the caller's, and for a
+// co-worker which steps their role does give them.
+func notYourStep(st usecase.Step, err error) string {
+	var denied *usecase.StepDeniedError
+	if !errors.As(err, &denied) || len(denied.Given) == 0 {
+		return "Deze stap (" + strings.ToLower(st.Title) + ") is niet voor uw rol."
+	}
+	var given []string
+	for _, name := range denied.Given {
+		if g, ok := usecase.StepNamed(name); ok {
+			given = append(given, strings.ToLower(g.Title))
 		}
 	}
-	return false
+	return "Als " + strings.ToLower(denied.Role) + " kunt u deze stap (" + strings.ToLower(st.Title) + ") niet zetten; wel: " + strings.Join(given, ", ") + "."
 }
 
 // buildStep turns a form into the step's Update and request, or says in
@@ -149,6 +142,9 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		born, err := trajectory.ParseDate(f.Get("born_on"))
 		if err != nil {
 			return "", nil, sayCode(trajectory.CodeBornOnRequired)
+		}
+		if ps = trajectory.BirthDateProblems(now, born); len(ps) > 0 {
+			return "", nil, problems(ps)
 		}
 		name, problem := typed(f, "name", "De naam", false, trajectory.MaxNameLength, false)
 		if problem != "" {
@@ -192,17 +188,23 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		return trajectory.UpdateClose, trajectory.Close{Reason: reason, Text: text, By: by}, problems(ps)
 	case "verlenging":
 		until, err := trajectory.ParseDate(f.Get("until"))
-		reason, problem := typed(f, "reason", "De reden", true, trajectory.MaxNoteLength, true)
+		reason, problem := typed(f, "reason", "De reden", true, trajectory.MaxExtensionReasonLength, true)
 		if err != nil || problem == sayText("De reden", trajectory.TextRequired) {
 			return "", nil, "Vul de datum en de reden van de verlenging in."
 		}
 		if problem != "" {
 			return "", nil, problem
 		}
+		if ps = trajectory.ExtensionProblems(now, until); len(ps) > 0 {
+			return "", nil, problems(ps)
+		}
 		return trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: until, Reason: reason, By: by}, ""
 	}
-	return "", nil, "Onbekende stap."
+	return "", nil, unknownStep
 }
+
+// unknownStep is buildStep's answer for a step it has no form for.
+const unknownStep = "Onbekende stap."
 
 // typed reads a text field of a form by the rules the API applies too
 // (trajectory.CleanText), trimmed; problem says in Dutch what is wrong,

@@ -77,3 +77,29 @@ func textOf(req any) string {
 	}
 	return ""
 }
+
+// TestStepFormsApplyTheDateRules: the birth and extension forms refuse,
+// in Dutch, the dates the API refuses (trajectory.BirthDateProblems,
+// ExtensionProblems): a follow-up extended to 2099, a birth two years ago.
+func TestStepFormsApplyTheDateRules(t *testing.T) {
+	h := &handler{}
+	row := store.Trajectory{TrajectorySummary: store.TrajectorySummary{ID: "tr-x", ProgrammeID: "test-seconds"}}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		step string
+		form url.Values
+		says string
+	}{
+		{"verlenging", url.Values{"until": {"2099-06-01"}, "reason": {"huisvesting"}}, "hoogstens tot"},
+		{"verlenging", url.Values{"until": {"2026-11-30"}, "reason": {"huisvesting"}}, "in de toekomst"},
+		{"geboorte", url.Values{"born_on": {"2024-11-20"}}, "meer dan een jaar"},
+		{"geboorte", url.Values{"born_on": {"2026-12-02"}}, "toekomst"},
+	} {
+		if _, _, problem := h.buildStep(c.step, row, c.form, "coach:test", now); !strings.Contains(problem, c.says) {
+			t.Errorf("%s %v: %q, want a refusal saying %q", c.step, c.form, problem, c.says)
+		}
+	}
+	if _, _, problem := h.buildStep("verlenging", row, url.Values{"until": {"2032-06-01"}, "reason": {"huisvesting"}}, "supervisor:s", now); problem != "" {
+		t.Errorf("an extension within six years: %q", problem)
+	}
+}

@@ -92,7 +92,9 @@ func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData,
 		d.TemporalUI = strings.TrimRight(h.TemporalUI, "/") + "/namespaces/" + url.PathEscape(h.Namespace) + "/workflows/" + url.PathEscape(row.ID)
 	}
 	for _, name := range allowedSteps(p, row.TrajectorySummary) {
-		d.Forms[name] = &form{Key: newKey(), Values: url.Values{}}
+		if st, ok := usecase.StepNamed(name); ok && h.Cases.MayTake(p, st, row.ProgrammeID) == nil {
+			d.Forms[name] = &form{Key: newKey(), Values: url.Values{}}
+		}
 	}
 	return d, true
 }
@@ -119,6 +121,12 @@ func allowedSteps(p usecase.Principal, t store.TrajectorySummary) []string {
 		if t.Phase == trajectory.PhasePostnatal {
 			steps = append(steps, "verlenging")
 		}
+	case usecase.KindCoWorker:
+		// Which of these their role gives them, MayTake says.
+		if t.Phase != trajectory.PhaseReferred && t.Phase != trajectory.PhaseCoachAssigned {
+			steps = append(steps, usecase.StepVisit)
+		}
+		return steps
 	case usecase.KindCoach:
 		switch t.Phase {
 		case trajectory.PhaseCoachAssigned:
@@ -136,17 +144,10 @@ func allowedSteps(p usecase.Principal, t store.TrajectorySummary) []string {
 }
 
 func stepTitle(step string) string {
-	return map[string]string{"toewijzing": "De coach is toegewezen.", "intake": "De intake is opgeslagen.",
-		"bezoek": "Het huisbezoek is opgeslagen.", "geboorte": "De geboorte is opgeslagen.",
-		"overdracht": "De overdracht is verstuurd.", "afsluiting": "Het traject is afgesloten.",
-		"verlenging": "De opvolging is verlengd."}[step]
-}
-
-// stepActions name each form's step in the audit log, as the API does.
-var stepActions = map[string]string{
-	"toewijzing": usecase.ActionAssign, "intake": usecase.ActionIntake, "bezoek": usecase.ActionVisit,
-	"geboorte": usecase.ActionBirth, "overdracht": usecase.ActionHandOver, "afsluiting": usecase.ActionClose,
-	"verlenging": usecase.ActionExtendFollowUp,
+	if st, ok := usecase.StepNamed(step); ok {
+		return st.Done
+	}
+	return ""
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

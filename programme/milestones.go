@@ -144,6 +144,7 @@ func validateRoles(p Programme, bad func(field, format string, args ...any)) {
 			bad(field("role"), "%q must be one of %s", c.Role, strings.Join(CoWorkerRoles, ", "))
 		}
 	}
+	validateRoleSteps(p, bad)
 	for i, r := range p.CopyRemindersTo {
 		if !slices.Contains(CoWorkerRoles, r) {
 			bad(fmt.Sprintf("copy_reminders_to[%d]", i), "%q must be one of %s", r, strings.Join(CoWorkerRoles, ", "))

@@ -50,6 +50,9 @@ type Programme struct {
 	// every reminder sent to the coach.
 	CoWorkers       []CoWorker `yaml:"co_workers,omitempty" json:"co_workers,omitempty"`
 	CopyRemindersTo []string   `yaml:"copy_reminders_to,omitempty" json:"copy_reminders_to,omitempty"`
+	// CoWorkerRoles say, per role, its name and the steps a co-worker of
+	// the role may take (see RoleSteps); a role not listed takes DefaultCoWorkerSteps.
+	CoWorkerRoles []CoWorkerRole `yaml:"co_worker_roles,omitempty" json:"co_worker_roles,omitempty"`
 	// RetentionAfterClosure is how long a closed trajectory's personal data
 	// is kept before the retention schedule erases it (package retention);
 	// zero keeps it until someone erases it.
@@ -59,12 +62,18 @@ type Programme struct {
 	// before it is recorded as not delivered and the supervisor is told;
 	// zero means 24 hours.
 	EmailDeliveryLimit Duration `yaml:"email_delivery_limit,omitempty" json:"email_delivery_limit,omitempty"`
+	// ManagerEmail and ManagerEscalationAfter are an optional second
+	// escalation level: a step the supervisor was alerted about and that is
+	// still not done this long after that alert is escalated once to the
+	// manager. Both are set, or neither.
+	ManagerEmail           string   `yaml:"manager_email,omitempty" json:"manager_email,omitempty"`
+	ManagerEscalationAfter Duration `yaml:"manager_escalation_after,omitempty" json:"manager_escalation_after,omitempty"`
 }
 
 // HandoverRules say how long a service has to acknowledge a handover.
 type HandoverRules struct {
 	// AcknowledgementLimit: the service is reminded when it has not
-	// acknowledged the handover this long after it was sent; the coach is
+	// acknowledged the handover this long after it was sent; the supervisor is
 	// alerted the programme's alert_grace later.
 	AcknowledgementLimit Duration `yaml:"acknowledgement_limit" json:"acknowledgement_limit"`
 	// LinkValidFor: how long the acknowledgement link in the email works.
@@ -217,6 +226,18 @@ func (p Programme) Validate(file string) error {
 	}
 	if _, err := mail.ParseAddress(p.SupervisorEmail); err != nil {
 		bad("supervisor_email", "%q is not an email address", p.SupervisorEmail)
+	}
+	switch {
+	case p.ManagerEmail == "" && p.ManagerEscalationAfter == 0:
+	case p.ManagerEmail == "":
+		bad("manager_email", "is required with manager_escalation_after: say to whom the step is escalated")
+	case p.ManagerEscalationAfter <= 0:
+		bad("manager_escalation_after", "is required with manager_email and must be longer than zero")
+	}
+	if p.ManagerEmail != "" {
+		if _, err := mail.ParseAddress(p.ManagerEmail); err != nil {
+			bad("manager_email", "%q is not an email address", p.ManagerEmail)
+		}
 	}
 	if len(p.Coaches) == 0 {
 		bad("coaches", "at least one coach is required")

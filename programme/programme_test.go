@@ -68,6 +68,10 @@ func TestProgrammeFileErrorsNameFileAndField(t *testing.T) {
 		{"unknown field", "alert_grace: 2d", "alert_grace: 2d\nescalation_grace: 1d", "escalation_grace"},
 		{"link dies too soon", "link_valid_for: 30d", "link_valid_for: 6d", "field handover.link_valid_for"},
 		{"negative delivery limit", "alert_grace: 2d", "alert_grace: 2d\nemail_delivery_limit: -1h", "field email_delivery_limit"},
+		{"manager without escalation", "alert_grace: 2d", "alert_grace: 2d\nmanager_email: directie@demo.example", "field manager_escalation_after"},
+		{"escalation without manager", "alert_grace: 2d", "alert_grace: 2d\nmanager_escalation_after: 7d", "field manager_email"},
+		{"bad manager email", "alert_grace: 2d", "alert_grace: 2d\nmanager_email: directie\nmanager_escalation_after: 7d", "field manager_email"},
+		{"negative manager escalation", "alert_grace: 2d", "alert_grace: 2d\nmanager_email: directie@demo.example\nmanager_escalation_after: -1d", "field manager_escalation_after"},
 		{"postnatal visits out of order", "coaches:", "perinatal:\n  prenatal_visit_cadence: 14d\n  birth_record_margin: 3d\n  postnatal_visits: [2w, 1w]\n  postnatal_cadence: 4w\n  follow_up_months: 6\n  closing_handover_lead: 3w\ncoaches:", "field perinatal.postnatal_visits[1]"},
 	}
 	for _, c := range cases {

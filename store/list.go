@@ -32,7 +32,9 @@ type Filter struct {
 	// keeps nothing.
 	ProgrammeIDs []string
 	CoachID      string
-	Phase        trajectory.Phase
+	// CoWorkerID keeps only the trajectories the co-worker is assigned to.
+	CoWorkerID string
+	Phase      trajectory.Phase
 	// Overdue, when set, keeps only overdue (true) or only not overdue
 	// (false) trajectories; see TrajectorySummary.Overdue.
 	Overdue *bool
@@ -123,6 +125,9 @@ func listQuery(f Filter) (query string, args []any, limit int, err error) {
 	}
 	if f.CoachID != "" {
 		where = append(where, "coach_id = "+arg(f.CoachID))
+	}
+	if f.CoWorkerID != "" {
+		where = append(where, arg(f.CoWorkerID)+" = ANY(co_workers)")
 	}
 	if f.Phase != "" {
 		where = append(where, "phase = "+arg(string(f.Phase)))

@@ -25,10 +25,13 @@ const (
 	TokenCoach      = "coach"      // a family coach
 	TokenSupervisor = "supervisor" // a supervisor of one or more programmes
 	TokenAdmin      = "admin"      // an administrator
+	// TokenCoWorker is a co-worker of one or more programmes (a bridge
+	// figure, an expert by experience): the programme file gives the role.
+	TokenCoWorker = "co_worker"
 )
 
 // TokenKinds lists every kind of token.
-var TokenKinds = []string{TokenPartner, TokenCoach, TokenSupervisor, TokenAdmin}
+var TokenKinds = []string{TokenPartner, TokenCoach, TokenSupervisor, TokenAdmin, TokenCoWorker}
 
 // ErrTokenInvalid is returned by AuthenticateToken for a token that is
 // malformed, unknown or revoked, without saying which: the caller answers
@@ -147,7 +150,7 @@ func checkTokenRequest(kind, subject string, programmes []string, label string) 
 	if !subjectPattern.MatchString(subject) {
 		return nil, bad("subject %q must be 2-63 lowercase letters, digits or dashes", subject)
 	}
-	needsProgrammes := kind == TokenCoach || kind == TokenSupervisor
+	needsProgrammes := kind == TokenCoach || kind == TokenSupervisor || kind == TokenCoWorker
 	switch {
 	case needsProgrammes && len(programmes) == 0:
 		return nil, bad("a %s token needs at least one programme", kind)

@@ -29,6 +29,10 @@ type Timings struct {
 	// EmailDeliveryLimit bounds how long an email is retried before it is
 	// recorded as not delivered; zero means DefaultEmailDeliveryLimit.
 	EmailDeliveryLimit programme.Duration `json:"email_delivery_limit,omitempty"`
+	// ManagerEscalationAfter is the programme's second escalation level:
+	// this long after the supervisor's alert about a step still open, the
+	// manager is alerted once; zero when the programme has no manager.
+	ManagerEscalationAfter programme.Duration `json:"manager_escalation_after,omitempty"`
 }
 
 // DefaultEmailDeliveryLimit is the delivery limit of trajectories whose
@@ -71,6 +75,9 @@ func TimingsOf(p programme.Programme) Timings {
 		Milestones:           milestonesOf(p),
 		CopyRemindersTo:      append([]string(nil), p.CopyRemindersTo...),
 		EmailDeliveryLimit:   p.EmailDeliveryLimit,
+	}
+	if p.ManagerEmail != "" {
+		t.ManagerEscalationAfter = p.ManagerEscalationAfter
 	}
 	if p.Perinatal != nil {
 		pn := PerinatalTimings(*p.Perinatal)
@@ -162,7 +169,9 @@ type RecipientRole string
 const (
 	RoleCoach      RecipientRole = "coach"
 	RoleSupervisor RecipientRole = "supervisor"
-	RoleService    RecipientRole = "service"
+	// RoleManager is the programme's second escalation level (manager_email).
+	RoleManager RecipientRole = "manager"
+	RoleService RecipientRole = "service"
 )
 
 // Recipient names who an email goes to by id; the worker looks up the

@@ -172,6 +172,9 @@ type Step struct {
 	// step went out, so a continued run never sends them again.
 	Reminded bool `json:"reminded,omitempty"`
 	Alerted  bool `json:"alerted,omitempty"`
+	// Escalated records that the manager was alerted about this step too
+	// (the programme's second escalation level).
+	Escalated bool `json:"escalated,omitempty"`
 	// PastDue records that the due instant passed with the step open: the
 	// trajectory is then overdue for supervisors.
 	PastDue bool `json:"past_due,omitempty"`

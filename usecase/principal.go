@@ -24,6 +24,10 @@ const (
 	KindCoach      = store.TokenCoach
 	KindSupervisor = store.TokenSupervisor
 	KindAdmin      = store.TokenAdmin
+	// KindCoWorker is a co-worker of a programme (a bridge figure, an
+	// expert by experience): assigned trajectories only, and only the
+	// steps the programme gives their role (Step.Allows).
+	KindCoWorker = store.TokenCoWorker
 	// KindAnonymous is the caller before (or without) authentication.
 	KindAnonymous = "anonymous"
 )
@@ -53,14 +57,15 @@ func (p Principal) Actor() string {
 
 // MayAccess says whether p may see, and act on, the trajectory: a coach
 // their own trajectories (the assigned coach) in their programmes, a
-// supervisor every trajectory of their programmes, nobody else any.
+// co-worker those they are assigned to in their programmes, a supervisor
+// every trajectory of their programmes, nobody else any. Which steps a
+// co-worker may take there is Step.Allows's to say.
 func MayAccess(p Principal, t store.TrajectorySummary) bool {
 	switch p.Kind {
 	case KindCoach:
-		// The assigned coach, or a co-worker assigned beside the coach
-		// (whose token is a coach token).
-		own := t.CoachID != "" && t.CoachID == p.ID || p.ID != "" && slices.Contains(t.CoWorkers, p.ID)
-		return own && slices.Contains(p.Programmes, t.ProgrammeID)
+		return t.CoachID != "" && t.CoachID == p.ID && slices.Contains(p.Programmes, t.ProgrammeID)
+	case KindCoWorker:
+		return p.ID != "" && slices.Contains(t.CoWorkers, p.ID) && slices.Contains(p.Programmes, t.ProgrammeID)
 	case KindSupervisor:
 		return slices.Contains(p.Programmes, t.ProgrammeID)
 	}
@@ -75,25 +80,40 @@ func MayRead(p Principal, t store.TrajectorySummary) bool {
 	if MayAccess(p, t) {
 		return true
 	}
-	return p.Kind == KindCoach && p.ID != "" && slices.Contains(t.ReadBy, p.ID) && slices.Contains(p.Programmes, t.ProgrammeID)
+	return (p.Kind == KindCoach || p.Kind == KindCoWorker) && p.ID != "" && slices.Contains(t.ReadBy, p.ID) && slices.Contains(p.Programmes, t.ProgrammeID)
 }
 
-// Scope keeps, of a coach's programmes, those that still list them as a
-// coach (or co-worker) in the programme files: a coach taken off a team loses its
-// trajectories at once, even before their token is revoked.
+// Scope keeps, of a coach's or co-worker's programmes, those that still
+// list them as such in the programme files: a coach taken off a team
+// loses its trajectories at once, even before their token is revoked.
 func Scope(programmes programme.Catalogue, p Principal) Principal {
-	if p.Kind != KindCoach {
+	if p.Kind != KindCoach && p.Kind != KindCoWorker {
 		return p
 	}
 	var kept []string
 	for _, id := range p.Programmes {
 		if prog, ok := programmes.Get(id); ok {
 			_, isCoach := prog.Coach(p.ID)
-			if _, isCoWorker := prog.CoWorker(p.ID); isCoach || isCoWorker {
+			_, isCoWorker := prog.CoWorker(p.ID)
+			if p.Kind == KindCoach && isCoach || p.Kind == KindCoWorker && isCoWorker {
 				kept = append(kept, id)
 			}
 		}
 	}
 	p.Programmes = kept
 	return p
+}
+
+// Filter narrows a list to what p may see: a coach their own
+// trajectories, a co-worker those they are assigned to, a supervisor
+// those of their programmes (all: f.ProgrammeIDs).
+func Filter(p Principal, f store.Filter) store.Filter {
+	f.ProgrammeIDs = append([]string{}, p.Programmes...)
+	switch p.Kind {
+	case KindCoach:
+		f.CoachID = p.ID
+	case KindCoWorker:
+		f.CoWorkerID = p.ID
+	}
+	return f
 }

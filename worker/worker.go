@@ -123,10 +123,7 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 	if cfg.Mail.Timeout <= 0 {
 		return nil, nil, errors.New("worker: Mail.Timeout is not set; the worker's stop timeout is derived from it")
 	}
-	loc, err := time.LoadLocation("Europe/Brussels")
-	if err != nil {
-		return nil, nil, fmt.Errorf("load time zone for emails: %w", err)
-	}
+	loc := trajectory.Belgium()
 	rate := cfg.EmailsPerSecond
 	if rate <= 0 {
 		rate = DefaultEmailsPerSecond

@@ -15,7 +15,10 @@ import (
 // its timer, so a step done in time never leaves a reminder behind.
 func (w *trajectoryWorkflow) waitForStep(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
-	due, ok := w.earliestNotification(now)
+	// Only a trajectory whose timings have a manager asks the change: the
+	// runs from before it never had one.
+	manager := w.c.Timings.ManagerEscalationAfter > 0 && w.takes(ctx, changeManagerEscalation)
+	due, ok := w.earliestNotification(now, manager)
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
 
@@ -32,7 +35,7 @@ func (w *trajectoryWorkflow) waitForStep(ctx workflow.Context) error {
 		return nil
 	}
 	// An Update in the same workflow task may have settled what was owed.
-	again, ok := w.earliestNotification(now)
+	again, ok := w.earliestNotification(now, manager)
 	if !ok || again.key() != due.key() {
 		return nil
 	}
@@ -51,6 +54,10 @@ const pastDue trajectory.NotificationKind = "past_due"
 // linkExpired is owed when a handover's acknowledgement link expires: the
 // service can no longer acknowledge, so nothing more is owed for it.
 const linkExpired trajectory.NotificationKind = "link_expired"
+
+// managerAlert is owed manager_escalation_after the alert about a step
+// still open: an alert to the programme's manager, once.
+const managerAlert trajectory.NotificationKind = "manager_alert"
 
 // owed is a reminder or alert the trajectory will send at an instant
 // unless the step it is about is done first.
@@ -109,8 +116,9 @@ func (w *trajectoryWorkflow) escalated() bool {
 	return false
 }
 
-// earliestNotification is the next reminder or alert owed, if any.
-func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
+// earliestNotification is the next reminder or alert owed, if any; with
+// manager, the manager's alerts too.
+func (w *trajectoryWorkflow) earliestNotification(now time.Time, manager bool) (owed, bool) {
 	var earliest owed
 	found := false
 	consider := func(o owed) {
@@ -125,6 +133,8 @@ func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
 		}
 		if !step.Alerted {
 			consider(owed{trajectory.Alert, step, alertAt})
+		} else if manager && !step.Escalated {
+			consider(owed{managerAlert, step, alertAt.Add(w.c.Timings.ManagerEscalationAfter.Std())})
 		}
 		if !step.PastDue {
 			consider(owed{pastDue, step, step.DueAt})
@@ -148,7 +158,8 @@ func (w *trajectoryWorkflow) earliestNotification(now time.Time) (owed, bool) {
 //   - end of follow-up: the coach reminded closing_handover_lead before to
 //     prepare the closing handover, the supervisor alerted alert_grace after;
 //   - handover acknowledgement: the service reminded at the limit, the
-//     coach alerted alert_grace later.
+//     supervisor alerted alert_grace later (the coach, in runs from before
+//     changeHandoverAlertToSupervisor).
 //
 // A reminder whose instant passed before there was anyone to remind (a
 // coach assigned late) goes out at once, as long as the alert is not due.
@@ -202,13 +213,48 @@ func (w *trajectoryWorkflow) notify(ctx workflow.Context, o owed) error {
 	return w.notifyInline(ctx, o)
 }
 
-// recipient of a reminder (the coach) or an alert (the supervisor; the coach
-// for a handover the service did not acknowledge).
-func (w *trajectoryWorkflow) recipient(o owed) trajectory.Recipient {
-	if o.kind == trajectory.Reminder || o.step.Kind == trajectory.StepHandoverAck {
+// recipient of a reminder (the coach), an alert (the supervisor; the coach
+// for a handover the service did not acknowledge, in runs from before
+// changeHandoverAlertToSupervisor) or a manager's alert.
+func (w *trajectoryWorkflow) recipient(ctx workflow.Context, o owed) trajectory.Recipient {
+	switch {
+	case o.kind == managerAlert:
+		return trajectory.Recipient{Role: trajectory.RoleManager}
+	case o.kind == trajectory.Reminder:
+		return w.coach()
+	case o.step.Kind == trajectory.StepHandoverAck && !w.takes(ctx, changeHandoverAlertToSupervisor):
 		return w.coach()
 	}
 	return trajectory.Recipient{Role: trajectory.RoleSupervisor}
+}
+
+// emailKind is the kind of the email owed: a manager's alert is an alert.
+func (o owed) emailKind() trajectory.NotificationKind {
+	if o.kind == managerAlert {
+		return trajectory.Alert
+	}
+	return o.kind
+}
+
+// given marks what is owed as given, so it is not owed again.
+func (o owed) given() {
+	switch o.kind {
+	case trajectory.Reminder:
+		o.step.Reminded = true
+	case managerAlert:
+		o.step.Escalated = true
+	default:
+		o.step.Alerted = true
+	}
+}
+
+// detail is sentDetail, with the escalation level of a manager's alert.
+func (o owed) detail(to trajectory.Recipient) map[string]string {
+	d := sentDetail(*o.step, to)
+	if o.kind == managerAlert {
+		d["level"] = string(trajectory.RoleManager)
+	}
+	return d
 }
 
 func (w *trajectoryWorkflow) coach() trajectory.Recipient {

@@ -141,8 +141,8 @@ func (w *trajectoryWorkflow) notifyInline(ctx workflow.Context, o owed) error {
 		key = w.emailKey(*o.step, o.kind, to)
 		delivered, err = w.sendHandoverEmail(ctx, key, trajectory.Reminder, o.step.Number)
 	} else {
-		to = w.recipient(o)
-		n := w.notification(o.kind, *o.step, to, nil)
+		to = w.recipient(ctx, o)
+		n := w.notification(o.emailKind(), *o.step, to, nil)
 		key = n.Key
 		delivered, err = w.sendNotification(ctx, n)
 	}
@@ -163,17 +163,13 @@ func (w *trajectoryWorkflow) notifyInline(ctx workflow.Context, o owed) error {
 	// still owed it and the next wait sends it to them.
 	reassigned := to.Role == trajectory.RoleCoach && to.CoachID != w.c.State.CoachID &&
 		w.takes(ctx, changeReassignedWhileSending)
-	switch {
-	case reassigned:
-	case o.kind == trajectory.Reminder:
-		o.step.Reminded = true
-	default:
-		o.step.Alerted = true
+	if !reassigned {
+		o.given()
 	}
 	if !delivered {
 		return w.publish(ctx)
 	}
-	return w.record(ctx, w.event(ctx, emailTrigger(key), eventKind, "elkgezin", sentDetail(*o.step, to)))
+	return w.record(ctx, w.event(ctx, emailTrigger(key), eventKind, "elkgezin", o.detail(to)))
 }
 
 // sendReminderCopies sends a copy of a reminder to the coach to each

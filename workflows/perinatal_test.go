@@ -229,7 +229,8 @@ func TestHandoverNotAcknowledged(t *testing.T) {
 		r.assigned(coach.ID, "intake", t0.Add(1*day)),
 		sent{Key: "handover-1", To: cawService.Email, At: t0.Add(3 * day)},
 		sent{Key: "handover-1/reminder", To: cawService.Email, At: t0.Add(8 * day)},
-		sent{Key: "handover_ack-1/alert", To: coach.Email, At: t0.Add(11 * day)},
+		// The unacknowledged handover escalates to the supervisor.
+		sent{Key: "handover_ack-1/alert", To: p.SupervisorEmail, At: t0.Add(11 * day)},
 	)
 	if refused == nil {
 		t.Error("closing as handed over without an acknowledged handover was accepted")

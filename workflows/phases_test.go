@@ -33,6 +33,10 @@ func TestEveryStepRefusedWhereTheDomainForbidsIt(t *testing.T) {
 	closeStep := step{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached}}
 	closeHandedOver := step{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver}}
 	adopt := step{trajectory.UpdateAdoptTimings, trajectory.AdoptTimings{Timings: trajectory.TimingsOf(menen), Reason: "x"}}
+	// The first home visit moved or missed, with a new appointment well ahead.
+	move := step{trajectory.UpdateMoveVisit, trajectory.MoveVisit{Step: "home_visit-1", To: t0.Add(200 * day)}}
+	missed := step{trajectory.UpdateRecordMissedVisit, trajectory.MissedVisit{Step: "home_visit-1", Reason: trajectory.MissedNotHome, Next: t0.Add(200 * day)}}
+	moveAnother := step{trajectory.UpdateMoveVisit, trajectory.MoveVisit{Step: "home_visit-7", To: t0.Add(200 * day)}}
 
 	phases := []struct {
 		phase     trajectory.Phase
@@ -44,11 +48,11 @@ func TestEveryStepRefusedWhereTheDomainForbidsIt(t *testing.T) {
 		{trajectory.PhaseReferred, menen, true, nil, map[string]step{
 			"intake before a coach": intake, "visit": visit, "handover without a coach": handover,
 			"acknowledge a handover that does not exist": ack, "resend": resend, "extend not later": extendNotLater,
-			"close as handed over": closeHandedOver,
+			"close as handed over": closeHandedOver, "move a visit before the intake": move, "missed visit before the intake": missed,
 		}},
 		{trajectory.PhaseCoachAssigned, menen, true, []step{assign(menen, 0)}, map[string]step{
 			"the same coach again": assign(menen, 0), "visit before the intake": visit, "handover without consent": handoverNoConsent,
-			"acknowledge": ack, "resend": resend,
+			"acknowledge": ack, "resend": resend, "move a visit before the intake": move, "missed visit before the intake": missed,
 		}},
 		{trajectory.PhasePrenatal, menen, true, []step{assign(menen, 0), intake}, map[string]step{
 			"a second intake": intake, "acknowledge": ack, "resend": resend, "extend not later": extendNotLater,
@@ -59,10 +63,12 @@ func TestEveryStepRefusedWhereTheDomainForbidsIt(t *testing.T) {
 		{trajectory.PhaseInSupport, vilvoorde, false, []step{assign(vilvoorde, 0), intake, visit}, map[string]step{
 			"a second intake": intake, "a birth nobody expects": birth, "an extension without follow-up": extend,
 			"close as handed over without an acknowledgement": closeHandedOver,
+			"move a visit that is not the one planned":        moveAnother, "missed visit that was done": missed,
 		}},
 		{trajectory.PhaseClosed, menen, true, []step{assign(menen, 0), intake, closeStep}, map[string]step{
 			"assign": assign(menen, 1), "intake": intake, "visit": visit, "birth": birth, "extend": extend,
 			"handover": handover, "close again": closeStep, "new timings": adopt, "acknowledge": ack,
+			"move a visit": move, "missed visit": missed,
 		}},
 	}
 	for _, ph := range phases {

@@ -135,18 +135,14 @@ func (w *trajectoryWorkflow) notifyBeside(ctx workflow.Context, o owed) error {
 		email, _ := w.handoverEmail(w.emailKey(*o.step, o.kind, to), trajectory.Reminder, o.step.Number)
 		w.send(ctx, trajectory.Sending{Handover: &email, About: *o.step, Event: event, Detail: sentDetail(*o.step, to)})
 	} else {
-		to := w.recipient(o)
-		n := w.notification(o.kind, *o.step, to, nil)
-		w.send(ctx, trajectory.Sending{Notification: &n, About: *o.step, Event: event, Detail: sentDetail(*o.step, to)})
+		to := w.recipient(ctx, o)
+		n := w.notification(o.emailKind(), *o.step, to, nil)
+		w.send(ctx, trajectory.Sending{Notification: &n, About: *o.step, Event: event, Detail: o.detail(to)})
 		if o.kind == trajectory.Reminder && to.Role == trajectory.RoleCoach {
 			w.sendReminderCopiesBeside(ctx, *o.step)
 		}
 	}
-	if o.kind == trajectory.Reminder {
-		o.step.Reminded = true
-	} else {
-		o.step.Alerted = true
-	}
+	o.given()
 	return w.publish(ctx)
 }
 

@@ -48,7 +48,7 @@ func (w *trajectoryWorkflow) assignCoach(ctx workflow.Context, req trajectory.As
 		// The new coach has not been reminded of the open step yet.
 		w.c.State.Next.Reminded = false
 		if notify {
-			w.owedToNewCoach()
+			w.owedToNewCoach(ctx)
 		}
 		w.wakeMainLoop()
 	}
@@ -60,15 +60,17 @@ func (w *trajectoryWorkflow) assignCoach(ctx workflow.Context, req trajectory.As
 
 // owedToNewCoach makes every reminder and alert that went to the previous
 // coach owed again, to the coach now in charge.
-func (w *trajectoryWorkflow) owedToNewCoach() {
+func (w *trajectoryWorkflow) owedToNewCoach(ctx workflow.Context) {
 	for _, s := range append([]*trajectory.Step{w.c.State.Birth, w.c.State.FollowUpEnd}, w.c.State.Milestones...) {
 		if s != nil {
 			s.Reminded = false
 		}
 	}
 	for i := range w.c.State.Handovers {
-		if ack := w.c.State.Handovers[i].Ack; ack != nil {
-			ack.Alerted = false // the coach is who is alerted about a handover
+		// In runs from before changeHandoverAlertToSupervisor the coach is
+		// who is alerted about a handover; since, the supervisor is.
+		if ack := w.c.State.Handovers[i].Ack; ack != nil && !w.takes(ctx, changeHandoverAlertToSupervisor) {
+			ack.Alerted = false
 		}
 	}
 }

@@ -78,6 +78,13 @@ const (
 	// timers follow it, and an obligation whose instant moved on while its
 	// timer fired is not sent early.
 	changeVisitRescheduling = "visit-rescheduling"
+	// changeHandoverAlertToSupervisor: a handover the service did not
+	// acknowledge is escalated to the supervisor (it was the coach), and a
+	// coach who takes over is not owed that alert again.
+	changeHandoverAlertToSupervisor = "handover-alert-to-supervisor"
+	// changeManagerEscalation: a step still open manager_escalation_after
+	// the supervisor's alert is escalated once to the programme's manager.
+	changeManagerEscalation = "manager-escalation"
 )
 
 // changeCodeRevision is asked once, at the start of every run, with the

@@ -30,6 +30,10 @@ commands:
               partner     --subject an organisation that at least one
                           programme accepts referrals from; no --programme
               coach       --subject a coach of every --programme (one or more)
+              co_worker   --subject a co-worker (co_workers: a bridge figure, an
+                          expert by experience) of every --programme; they
+                          act on the trajectories they are assigned to, with
+                          the steps the programme gives their role
               supervisor  --subject the supervisor's id; one or more --programme
               admin       --subject the administrator's name; no --programme
             --expires 90d: refused (401, "expired") from then on; 14d, 2w, 36h;
@@ -84,8 +88,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 
 func tokenCreate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	kind := fs.String("kind", "", "partner, coach, supervisor or admin")
-	subject := fs.String("subject", "", "the organisation id, coach id, supervisor id or administrator name")
+	kind := fs.String("kind", "", "partner, coach, co_worker, supervisor or admin")
+	subject := fs.String("subject", "", "the organisation id, coach id, co-worker id, supervisor id or administrator name")
 	label := fs.String("label", "", "what the token is for, e.g. whose laptop (shown by list)")
 	expires := fs.String("expires", "", "how long the token is valid, e.g. 90d (default: until revoked)")
 	var programmes []string
@@ -144,7 +148,7 @@ func checkTokenSubject(cfg config.Config, kind, subject string, programmes []str
 	if subject == "" {
 		return errors.New("--subject is required: the organisation id, coach id, supervisor id or administrator name")
 	}
-	needsProgrammes := kind == store.TokenCoach || kind == store.TokenSupervisor
+	needsProgrammes := kind == store.TokenCoach || kind == store.TokenSupervisor || kind == store.TokenCoWorker
 	switch {
 	case needsProgrammes && len(programmes) == 0:
 		return fmt.Errorf("a %s token needs at least one --programme", kind)
@@ -163,7 +167,14 @@ func checkTokenSubject(cfg config.Config, kind, subject string, programmes []str
 			return fmt.Errorf("--programme %q is not a programme in %s; the programmes are %s", id, cfg.ProgrammesDir, strings.Join(catalogue.IDs(), ", "))
 		}
 		if _, isCoach := p.Coach(subject); kind == store.TokenCoach && !isCoach {
-			return fmt.Errorf("%q is not a coach of programme %s (see its coaches in %s)", subject, id, cfg.ProgrammesDir)
+			hint := ""
+			if _, isCoWorker := p.CoWorker(subject); isCoWorker {
+				hint = "; it is a co-worker: use --kind co_worker"
+			}
+			return fmt.Errorf("%q is not a coach of programme %s (see its coaches in %s)%s", subject, id, cfg.ProgrammesDir, hint)
+		}
+		if _, isCoWorker := p.CoWorker(subject); kind == store.TokenCoWorker && !isCoWorker {
+			return fmt.Errorf("%q is not a co-worker of programme %s (see its co_workers in %s)", subject, id, cfg.ProgrammesDir)
 		}
 	}
 	if kind == store.TokenPartner {

@@ -35,6 +35,11 @@ coaches:
   - id: test-coach-2
     name: Testcoach 2
     email: coach2@test.example
+co_workers:
+  - id: test-brugfiguur
+    name: Brugfiguur 1
+    email: brug@test.example
+    role: brugfiguur
 `
 
 // tokenEnv points the command at a fresh database and a programme directory.
@@ -46,7 +51,7 @@ func tokenEnv(t *testing.T) string {
 		t.Fatal(err)
 	}
 	other := strings.NewReplacer("id: test-seconds", "id: other-programme", "test-partner", "other-partner",
-		"test-coach-2", "other-coach-2", "test-coach", "other-coach").Replace(tokenTestProgramme)
+		"test-coach-2", "other-coach-2", "test-coach", "other-coach", "test-brugfiguur", "other-brugfiguur").Replace(tokenTestProgramme)
 	if err := os.WriteFile(filepath.Join(dir, "other-programme.yaml"), []byte(other), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +169,10 @@ func TestTokenCommandRefuses(t *testing.T) {
 		{[]string{"create", "--kind", "coach", "--subject", "test-coach", "--programme", "no-such"}, `"no-such" is not a programme`},
 		{[]string{"create", "--kind", "coach", "--subject", "test-coach", "--programme", "test-seconds", "--programme", "other-programme"}, `"test-coach" is not a coach of programme other-programme`},
 		{[]string{"create", "--kind", "coach", "--subject", "nobody", "--programme", "test-seconds"}, `"nobody" is not a coach`},
+		{[]string{"create", "--kind", "coach", "--subject", "test-brugfiguur", "--programme", "test-seconds"}, "it is a co-worker: use --kind co_worker"},
+		{[]string{"create", "--kind", "co_worker", "--subject", "test-coach", "--programme", "test-seconds"}, `"test-coach" is not a co-worker of programme test-seconds`},
+		{[]string{"create", "--kind", "co_worker", "--subject", "test-brugfiguur", "--programme", "other-programme"}, `"test-brugfiguur" is not a co-worker of programme other-programme`},
+		{[]string{"create", "--kind", "co_worker", "--subject", "test-brugfiguur"}, "needs at least one --programme"},
 		{[]string{"create", "--kind", "supervisor", "--subject", "sup", "--programme", "nope"}, "is not a programme"},
 		{[]string{"create", "--kind", "partner", "--subject", "politie"}, `no programme in`},
 		{[]string{"create", "--kind", "admin", "--subject", "Root User"}, "subject"},
@@ -217,5 +226,35 @@ func TestTokenCommandExpires(t *testing.T) {
 	list, _, _ := runTokenCmd(t, "list")
 	if !strings.Contains(list, "EXPIRES") || !strings.Contains(list, want) {
 		t.Errorf("list does not show the expiry:\n%s", list)
+	}
+}
+
+// TestTokenCommandCoWorker: a co-worker the programme file declares gets a
+// token of their own kind, which the store authenticates as theirs.
+func TestTokenCommandCoWorker(t *testing.T) {
+	url := tokenEnv(t)
+	out, errOut, err := runTokenCmd(t, "create", "--kind", "co_worker", "--subject", "test-brugfiguur", "--programme", "test-seconds", "--label", "brugfiguur")
+	if err != nil {
+		t.Fatalf("create a co-worker token: %v (%s)", err, errOut)
+	}
+	token := strings.TrimSuffix(out, "\n")
+	if !strings.Contains(errOut, "for co_worker:test-brugfiguur in test-seconds") {
+		t.Errorf("stderr %q", errOut)
+	}
+	st, err := store.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	info, err := st.AuthenticateToken(t.Context(), token)
+	if err != nil || info.Kind != store.TokenCoWorker || info.Subject != "test-brugfiguur" || len(info.Programmes) != 1 || info.Programmes[0] != "test-seconds" {
+		t.Fatalf("authenticate the co-worker's token: %+v, %v", info, err)
+	}
+	if info.Actor() != "co_worker:test-brugfiguur" {
+		t.Errorf("actor %q", info.Actor())
+	}
+	out, _, err = runTokenCmd(t, "list")
+	if err != nil || !strings.Contains(out, "co_worker") || !strings.Contains(out, "test-brugfiguur") {
+		t.Errorf("list: %v\n%s", err, out)
 	}
 }
