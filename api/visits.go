@@ -31,9 +31,8 @@ func (s *server) postVisitMove(w http.ResponseWriter, r *http.Request) {
 		check: func(r *http.Request, _ store.TrajectorySummary, b moveVisitBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			req := trajectory.MoveVisit{Step: b.Step, To: parseInstant(fe, "to", b.To), Reason: b.Reason, By: principal(r).Actor()}
-			if fe.empty() {
-				addProblems(fe, trajectory.MoveVisitProblems(now, req))
-			}
+			// A field that did not parse keeps its first problem (fieldErrors.add).
+			addProblems(fe, trajectory.MoveVisitProblems(now, req))
 			return req, fe, nil
 		}})
 }
@@ -44,9 +43,7 @@ func (s *server) postVisitMissed(w http.ResponseWriter, r *http.Request) {
 			fe := &fieldErrors{}
 			req := trajectory.MissedVisit{Step: b.Step, PlannedAt: parseInstant(fe, "planned_at", b.PlannedAt), Reason: b.Reason,
 				Next: parseInstant(fe, "next", b.Next), Note: b.Note, By: principal(r).Actor()}
-			if fe.empty() {
-				addProblems(fe, trajectory.MissedVisitProblems(now, req))
-			}
+			addProblems(fe, trajectory.MissedVisitProblems(now, req))
 			return req, fe, nil
 		}})
 }

@@ -44,6 +44,7 @@ func TestVisitMoveAndMissedRoutes(t *testing.T) {
 		{"visits/move", `{}`, "invalid move of a visit", []string{"step", "to"}},
 		{"visits/move", `{"step":"home_visit-2","to":"` + past + `"}`, "invalid move of a visit", []string{"to"}},
 		{"visits/move", `{"step":"home_visit-2","to":"morgen"}`, "invalid move of a visit", []string{"to"}},
+		{"visits/move", `{"to":"morgen"}`, "invalid move of a visit", []string{"step", "to"}},
 		{"visits/move", `{"step":"home_visit-2","to":"` + next.Format(time.RFC3339) + `","reason":"` + strings.Repeat("r", 201) + `"}`, "invalid move of a visit", []string{"reason"}},
 		{"visits/missed", `{"step":"home_visit-2","next":"` + next.Format(time.RFC3339) + `"}`, "invalid missed visit", []string{"reason"}},
 		{"visits/missed", `{"step":"home_visit-2","reason":"bored","next":"` + next.Format(time.RFC3339) + `"}`, "invalid missed visit", []string{"reason"}},
