@@ -1,7 +1,9 @@
 // Package usecase holds what the JSON API (package api) and the pages
 // (package pages) both do to a trajectory, so that the two are thin
 // adapters over one set of rules: who may see and act on a trajectory
-// (MayAccess, Scope), finding it (Cases.Visible), running a step as a
+// (MayAccess, Scope), the step table (Steps: each step's Update, audit
+// action, who may take it, its route and its Dutch title; Step.Allows,
+// Cases.MayTake), finding it (Cases.Visible), running a step as a
 // Temporal Update under an idempotency key (Cases.Update), the actions'
 // names in the audit log, and writing an audit entry (Cases.Audit).
 //
@@ -33,13 +35,15 @@ const (
 )
 
 // Principal is who makes a request: a partner organisation, a coach, a
-// supervisor or an administrator (or, outside authentication, nobody known).
+// co-worker, a supervisor or an administrator (or, outside authentication,
+// nobody known).
 type Principal struct {
-	Kind string // KindPartner, KindCoach, KindSupervisor, KindAdmin or KindAnonymous
-	ID   string // the organisation id, coach id, supervisor id or administrator name; "" for anonymous
-	// Programmes are the programmes a coach or supervisor works in: a
-	// coach sees and acts on their own trajectories in them, a supervisor
-	// on every trajectory of them. Empty for partners and administrators.
+	Kind string // KindPartner, KindCoach, KindCoWorker, KindSupervisor, KindAdmin or KindAnonymous
+	ID   string // the organisation id, coach id, co-worker id, supervisor id or administrator name; "" for anonymous
+	// Programmes are the programmes a coach, co-worker or supervisor works
+	// in: a coach sees and acts on their own trajectories in them, a
+	// co-worker on those they are assigned to, a supervisor on every
+	// trajectory of them. Empty for partners and administrators.
 	Programmes []string
 	// CredentialID names the credential that authenticated the request
 	// (the public token id, tok_...), for the audit log. Never a secret.
