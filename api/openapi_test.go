@@ -16,6 +16,7 @@ import (
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // TestOpenAPIMatchesRoutes checks that openapi.yaml describes exactly the
@@ -379,5 +380,32 @@ func TestOpenAPIListsEveryTokenKind(t *testing.T) {
 	}
 	if missing, extra := diff(kinds, documented), diff(documented, kinds); len(missing) > 0 || len(extra) > 0 {
 		t.Errorf("the table of callers in openapi.yaml lacks %v and has %v that is no kind of token", missing, extra)
+	}
+}
+
+// TestOpenAPIDocumentsEveryStep: each step of the step table has its route
+// in openapi.yaml, and each route's "Who" names every kind of caller the
+// authorization table (the step table for steps) lets call it.
+func TestOpenAPIDocumentsEveryStep(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	for _, s := range usecase.Steps {
+		method, path, _ := strings.Cut(s.Route, " ")
+		if dig(spec, "paths", path, strings.ToLower(method)) == nil {
+			t.Errorf("step %s: openapi.yaml does not document %s", s.Name, s.Route)
+		}
+	}
+	who := map[string]string{KindPartner: "partner", KindCoach: "coach", KindSupervisor: "supervisor",
+		KindCoWorker: "co-worker", KindAdmin: "administrator"}
+	for route, rule := range routeRules {
+		method, path, _ := strings.Cut(route, " ")
+		op, _ := dig(spec, "paths", path, strings.ToLower(method)).(map[string]any)
+		desc, _ := op["description"].(string)
+		_, line, _ := strings.Cut(desc, "**Who:**")
+		line, _, _ = strings.Cut(line, "\n\n")
+		for _, k := range rule.kinds {
+			if !strings.Contains(line, who[k]) {
+				t.Errorf("%s: openapi.yaml's Who does not name the %s:%s", route, who[k], line)
+			}
+		}
 	}
 }
