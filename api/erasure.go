@@ -194,9 +194,6 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 	}
 	out := Export{ExportedAt: time.Now().UTC(), Trajectory: row, Handovers: []store.EventRow{}, Emails: []ExportEmail{},
 		EmailFailures: []ExportEmailFailure{}, AccessLog: []ExportAccess{}}
-	if out.Trajectory.Events == nil {
-		out.Trajectory.Events = []store.EventRow{}
-	}
 	for _, e := range row.Events {
 		switch {
 		case strings.HasPrefix(e.Kind, "handover"):

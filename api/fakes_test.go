@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"elkgezin/handoverlink"
+	"elkgezin/internal/openapicheck"
 	"elkgezin/programme"
 	"elkgezin/session"
 	"elkgezin/store"
@@ -423,7 +424,11 @@ type option func(*Config)
 
 func newFixture(t *testing.T, opts ...option) *fixture {
 	t.Helper()
-	f := &fixture{t: t, store: newFakeStore(), temporal: &fakeTemporal{}, tokens: newFakeTokens(), audit: &fakeAuditor{}, logs: &syncBuffer{}}
+	// The workflow's state after a step, unless a test sets its own: one
+	// the API's document describes.
+	state := trajectory.State{TrajectoryID: openID, ProgrammeID: "test-seconds", ReferrerOrg: "test-partner",
+		Phase: trajectory.PhaseInSupport, CoachID: "test-coach", StepsDone: []trajectory.DoneStep{}}
+	f := &fixture{t: t, store: newFakeStore(), temporal: &fakeTemporal{state: state}, tokens: newFakeTokens(), audit: &fakeAuditor{}, logs: &syncBuffer{}}
 	f.sessions = newFakeSessions(f.tokens).manager()
 	cfg := Config{
 		Programmes: testCatalogue(),
@@ -477,6 +482,9 @@ func (f *fixture) do(method, path string, body any, headers ...string) response 
 	rec := httptest.NewRecorder()
 	f.handler.ServeHTTP(rec, req)
 	res := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	if err := openapicheck.Response(req, rec.Code, rec.Header(), res.body); openapicheck.Describes(path) && err != nil {
+		f.t.Errorf("%s %s answered %d, which openapi.yaml does not describe: %v\nbody: %.2000s", method, path, rec.Code, err, res.body)
+	}
 	if rec.Code >= 400 {
 		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 			f.t.Errorf("%s %s: %d with Content-Type %q, want application/json", method, path, rec.Code, ct)

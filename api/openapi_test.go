@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 	"os"
+	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -11,7 +13,10 @@ import (
 	"github.com/gorilla/mux"
 	"gopkg.in/yaml.v3"
 
+	"elkgezin/programme"
+	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // TestOpenAPIMatchesRoutes checks that openapi.yaml describes exactly the
@@ -209,5 +214,198 @@ func TestOpenAPIListsRefusalCodes(t *testing.T) {
 	}
 	if !slices.Equal(documented, codes) {
 		t.Errorf("openapi.yaml lists the refusal codes\n%v\nthe trajectory has\n%v", documented, codes)
+	}
+}
+
+// TestOpenAPIListsEveryValue: each enum of openapi.yaml lists exactly the
+// values the code's own lists hold, so a value the API can send (a new
+// event kind, step kind, phase, close reason, share category, co-worker
+// role, email status) fails here until it is documented.
+func TestOpenAPIListsEveryValue(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	coWorkers := []string{"paths", "/v1/trajectories/{id}/co-workers", "post", "requestBody", "content", "application/json", "schema", "properties", "role"}
+	exportEmails := []string{"paths", "/v1/trajectories/{id}/export", "get", "responses", "200", "content", "application/json", "schema",
+		"properties", "emails", "items", "properties", "status"}
+	for _, c := range []struct {
+		at   []string
+		want []string
+	}{
+		{[]string{"components", "schemas", "EventRow", "properties", "kind"}, trajectory.EventKinds},
+		{[]string{"components", "schemas", "StepKind"}, strs(trajectory.StepKinds)},
+		{[]string{"components", "schemas", "Phase"}, strs(trajectory.Phases)},
+		{[]string{"components", "schemas", "CloseReason"}, strs(trajectory.CloseReasons)},
+		{[]string{"components", "schemas", "ShareCategory"}, trajectory.ShareCategories},
+		{[]string{"components", "schemas", "RefusalCode"}, strs(trajectory.RefusalCodes)},
+		{coWorkers, programme.CoWorkerRoles},
+		{exportEmails, strs(store.EmailStatuses)},
+	} {
+		schema, _ := dig(spec, c.at...).(map[string]any)
+		enum, _ := schema["enum"].([]any)
+		documented := map[string]bool{}
+		for _, v := range enum {
+			documented[fmt.Sprint(v)] = true
+		}
+		sent := map[string]bool{}
+		for _, v := range c.want {
+			sent[v] = true
+		}
+		if missing, extra := diff(sent, documented), diff(documented, sent); len(missing) > 0 || len(extra) > 0 {
+			t.Errorf("%s: openapi.yaml lacks %v and lists %v that the code does not have", strings.Join(c.at, "."), missing, extra)
+		}
+	}
+}
+
+// TestOpenAPIDescribesEveryField: each schema of a response the API sends
+// names exactly the JSON fields of the Go type it is written from.
+func TestOpenAPIDescribesEveryField(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	for schema, v := range map[string]any{
+		"State":             trajectory.State{},
+		"Step":              trajectory.Step{},
+		"DoneStep":          trajectory.DoneStep{},
+		"Handover":          trajectory.Handover{},
+		"ReachedMilestone":  trajectory.ReachedMilestone{},
+		"CoWorker":          trajectory.CoWorker{},
+		"EmailFailure":      trajectory.EmailFailure{},
+		"Service":           programme.Service{},
+		"Child":             trajectory.Child{},
+		"Family":            trajectory.Family{},
+		"TrajectorySummary": store.TrajectorySummary{},
+		"Trajectory":        store.Trajectory{},
+		"EventRow":          store.EventRow{},
+		"TrajectoryList":    ListResponse{},
+		"ReferralResponse":  ReferralResponse{},
+		"Acknowledgement":   AckResponse{},
+		"Error":             Error{},
+		"Health":            Health{},
+	} {
+		documented := schemaProperties(t, spec, "#/components/schemas/"+schema)
+		sent := map[string]bool{}
+		for f := range jsonFields(reflect.TypeOf(v)) {
+			sent[f] = true
+		}
+		if missing, extra := diff(sent, documented), diff(documented, sent); len(missing) > 0 || len(extra) > 0 {
+			t.Errorf("schema %s lacks the fields %v and has %v that the API does not send", schema, missing, extra)
+		}
+	}
+}
+
+func strs[S ~string](xs []S) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, string(x))
+	}
+	return out
+}
+
+// schemaProperties is the set of property names of a schema, through
+// $ref and allOf.
+func schemaProperties(t *testing.T, spec map[string]any, ref string) map[string]bool {
+	t.Helper()
+	if !resolves(spec, ref) {
+		t.Errorf("openapi.yaml has no %s", ref)
+		return nil
+	}
+	var schema any = spec
+	for _, p := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+		schema = schema.(map[string]any)[p]
+	}
+	out := map[string]bool{}
+	var collect func(s map[string]any)
+	collect = func(s map[string]any) {
+		if r, ok := s["$ref"].(string); ok {
+			for k := range schemaProperties(t, spec, r) {
+				out[k] = true
+			}
+		}
+		for _, part := range asSlice(s["allOf"]) {
+			collect(part.(map[string]any))
+		}
+		props, _ := s["properties"].(map[string]any)
+		for k := range props {
+			out[k] = true
+		}
+	}
+	collect(schema.(map[string]any))
+	return out
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// TestOpenAPITags: every operation has one tag, declared in the document's
+// tags, and every declared tag is used.
+func TestOpenAPITags(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	declared := map[string]bool{}
+	for _, tag := range asSlice(spec["tags"]) {
+		declared[fmt.Sprint(tag.(map[string]any)["name"])] = true
+	}
+	used := map[string]bool{}
+	for path, item := range spec["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			if method == "parameters" {
+				continue
+			}
+			tags := asSlice(op.(map[string]any)["tags"])
+			if len(tags) != 1 {
+				t.Errorf("%s %s has the tags %v, want one", method, path, tags)
+			}
+			for _, tag := range tags {
+				used[fmt.Sprint(tag)] = true
+			}
+		}
+	}
+	if missing, extra := diff(used, declared), diff(declared, used); len(missing) > 0 || len(extra) > 0 {
+		t.Errorf("openapi.yaml uses the tags %v without declaring them, and declares %v that no operation uses", missing, extra)
+	}
+}
+
+// TestOpenAPIListsEveryTokenKind: the document's table of callers has a
+// row for each kind of token, and none for a kind there is not.
+func TestOpenAPIListsEveryTokenKind(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	desc, _ := dig(spec, "info", "description").(string)
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| ([a-z_]+)\b[^|]*\| `).FindAllStringSubmatch(desc, -1) {
+		if m[1] != "kind" {
+			documented[m[1]] = true
+		}
+	}
+	kinds := map[string]bool{}
+	for _, k := range store.TokenKinds {
+		kinds[k] = true
+	}
+	if missing, extra := diff(kinds, documented), diff(documented, kinds); len(missing) > 0 || len(extra) > 0 {
+		t.Errorf("the table of callers in openapi.yaml lacks %v and has %v that is no kind of token", missing, extra)
+	}
+}
+
+// TestOpenAPIDocumentsEveryStep: each step of the step table has its route
+// in openapi.yaml, and each route's "Who" names every kind of caller the
+// authorization table (the step table for steps) lets call it.
+func TestOpenAPIDocumentsEveryStep(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	for _, s := range usecase.Steps {
+		method, path, _ := strings.Cut(s.Route, " ")
+		if dig(spec, "paths", path, strings.ToLower(method)) == nil {
+			t.Errorf("step %s: openapi.yaml does not document %s", s.Name, s.Route)
+		}
+	}
+	who := map[string]string{KindPartner: "partner", KindCoach: "coach", KindSupervisor: "supervisor",
+		KindCoWorker: "co-worker", KindAdmin: "administrator"}
+	for route, rule := range routeRules {
+		method, path, _ := strings.Cut(route, " ")
+		op, _ := dig(spec, "paths", path, strings.ToLower(method)).(map[string]any)
+		desc, _ := op["description"].(string)
+		_, line, _ := strings.Cut(desc, "**Who:**")
+		line, _, _ = strings.Cut(line, "\n\n")
+		for _, k := range rule.kinds {
+			if !strings.Contains(line, who[k]) {
+				t.Errorf("%s: openapi.yaml's Who does not name the %s:%s", route, who[k], line)
+			}
+		}
 	}
 }

@@ -69,7 +69,17 @@ func (s *server) writeStoreError(w http.ResponseWriter, what string, err error) 
 // retried closure with its first outcome.
 func (s *server) loadVisible(w http.ResponseWriter, r *http.Request, id string) (store.Trajectory, bool) {
 	row, err := s.cases.Visible(r.Context(), principal(r), id)
-	return row, s.answerAccess(w, r, err)
+	if !s.answerAccess(w, r, err) {
+		return row, false
+	}
+	// The document promises lists, empty or not.
+	if row.Events == nil {
+		row.Events = []store.EventRow{}
+	}
+	if row.Children == nil {
+		row.Children = []trajectory.Child{}
+	}
+	return row, true
 }
 
 // answerAccess answers a failed access check (404 for a trajectory that is
@@ -106,9 +116,6 @@ func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
 	if err := s.auditRead(r); err != nil {
 		s.writeAuditUnavailable(w, err)
 		return
-	}
-	if row.Events == nil {
-		row.Events = []store.EventRow{}
 	}
 	writeJSON(w, http.StatusOK, row)
 }

@@ -24,8 +24,8 @@ func TestGetTrajectory(t *testing.T) {
 	if row.ID != openID || row.Phase != trajectory.PhaseCoachAssigned || row.ProgrammeID != "test-seconds" {
 		t.Errorf("row %+v", row)
 	}
-	if !strings.Contains(string(res.body), `"events":[]`) {
-		t.Errorf("events is not an empty list: %s", res.body)
+	if !strings.Contains(string(res.body), `"events":[]`) || !strings.Contains(string(res.body), `"children":[]`) {
+		t.Errorf("events or children is not an empty list: %s", res.body)
 	}
 	if cc := res.header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store for personal data", cc)

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -82,6 +84,8 @@ func TestReadmeDevStack(t *testing.T) {
 		}
 	}
 
+	checkInbox(t, "http://127.0.0.1:"+ports["inbox"])
+
 	// The UI decodes at the API's codec endpoint with the supervisor's
 	// session cookie: no settings for the supervisor to change.
 	resp, err := http.Get("http://127.0.0.1:" + ports["ui"] + "/api/v1/settings")
@@ -106,6 +110,41 @@ func TestReadmeDevStack(t *testing.T) {
 			conn.Close()
 			t.Errorf("after Ctrl-C something still listens on the %s port", name)
 		}
+	}
+}
+
+// checkInbox checks that Mailpit serves its web inbox: the page names its
+// script and style sheet, and both are served. A Mailpit built without
+// its web assets answers the page and 404 for them: a blank page.
+func checkInbox(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("the inbox %s: %d %s %v", base, resp.StatusCode, resp.Header.Get("Content-Type"), err)
+	}
+	assets := regexp.MustCompile(`(?:src|href)="(/dist/app\.(?:js|css))[^"]*"`).FindAllStringSubmatch(string(page), -1)
+	if len(assets) != 2 {
+		t.Fatalf("the inbox page does not load its script and style sheet:\n%s", page)
+	}
+	for _, a := range assets {
+		resp, err := http.Get(base + a[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || len(body) < 10000 {
+			t.Errorf("the inbox's %s: %d, %d bytes (%v): Mailpit was built without its web assets (deploy/install-tools)",
+				a[1], resp.StatusCode, len(body), err)
+		}
+	}
+	if !strings.Contains(string(page), `id="app"`) {
+		t.Errorf("the inbox page has no app to mount:\n%s", page)
 	}
 }
 

@@ -81,7 +81,7 @@ func TestHandoverOverHTTP(t *testing.T) {
 	path := strings.TrimPrefix(link, s.apiURL)
 
 	// The link opens a page that asks to confirm; opening it acknowledges nothing.
-	resp, err := http.Get(link)
+	resp, err := s.apiClient().Get(link)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,6 +103,10 @@ type stack struct {
 	dbURL     string
 	keyed     *store.Store // opened by keyedStore
 	progKeys  string       // PROGRAMME_KEYS of the processes; testProgrammeKeys when empty
+	// Answers of the API that api/openapi.yaml does not describe (apiClient).
+	apiCheckOnce  sync.Once
+	apiCheckMu    sync.Mutex
+	apiMismatches []string
 }
 
 // keyedStore is the stack's database with the programme keys, as the

@@ -285,7 +285,9 @@ func (s *stack) request(bearer, method, path string, body any, header map[string
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	c := s.apiClient()
+	c.Timeout = 30 * time.Second
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}

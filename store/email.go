@@ -32,6 +32,9 @@ const (
 	EmailUnconfirmed EmailStatus = "unconfirmed"
 )
 
+// EmailStatuses lists every status, as the API's export shows them.
+var EmailStatuses = []EmailStatus{EmailPending, EmailCommitting, EmailSent, EmailUnconfirmed}
+
 // ErrEmailConflict is wrapped by the errors of the Mark methods when the
 // email is not in the state the call expects, because another attempt
 // moved it meanwhile: a newer attempt began, or one settled it. The caller
