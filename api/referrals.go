@@ -4,38 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
-	"regexp"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"elkgezin/programme"
 	"elkgezin/trajectory"
 	"elkgezin/usecase"
 )
 
-// Limits of a referral.
+// Limits of a referral (usecase.CheckReferral's).
 const (
 	referralBodyLimit = 64 << 10
-	maxIDLength       = 64
+	maxIDLength       = usecase.MaxIDLength
 	maxNameLength     = trajectory.MaxNameLength
-	maxAddressLength  = 500
-	maxPhoneLength    = 40
-	maxEmailLength    = 254
-	maxLanguageLength = 35
-	maxReasonLength   = 4000
-	maxChildren       = 20
-	// A due date may lie this far back (the birth may simply not be known
-	// yet) and this far ahead.
-	dueDateMaxAgeDays = 28
-	dueDateMaxAhead   = 10 // months
-	childMaxAgeYears  = 25
-)
-
-var (
-	referencePattern = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,64}$`)
-	phonePattern     = regexp.MustCompile(`^[0-9 +()-]+$`)
+	maxReasonLength   = usecase.MaxReasonLength
 )
 
 // ReferralResponse is the body of a referral's 201 or 200.
@@ -189,9 +170,8 @@ func acceptingProgrammes(p Principal) string {
 	return "the programmes that accept your referrals are: " + joinComma(ids)
 }
 
-// validateReferral checks the shape of a referral, naming every bad field.
-// A due date is accepted for any programme: one without perinatal
-// follow-up keeps it with the referral and ignores it.
+// validateReferral checks the shape of a referral, naming every bad
+// field: its dates as sent here, the rest by usecase.CheckReferral.
 func validateReferral(b referralBody, now time.Time) (trajectory.Referral, *fieldErrors) {
 	ref := trajectory.Referral{ProgrammeID: b.ProgrammeID, Referrer: b.Referrer, Family: b.Family, Reason: b.Reason,
 		PreviousTrajectoryID: b.PreviousTrajectoryID}
@@ -199,59 +179,20 @@ func validateReferral(b referralBody, now time.Time) (trajectory.Referral, *fiel
 	if ref.PreviousTrajectoryID != "" && !trajectoryIDPattern.MatchString(ref.PreviousTrajectoryID) {
 		fe.add("previous_trajectory_id", "must be the id (tr-...) that the family's earlier referral answered")
 	}
-	checkText(fe, "programme", ref.ProgrammeID, true, maxIDLength, false)
-	checkText(fe, "referrer.organisation", ref.Referrer.Organisation, true, maxIDLength, false)
-	if checkText(fe, "referrer.reference", ref.Referrer.Reference, true, maxIDLength, false) &&
-		!referencePattern.MatchString(ref.Referrer.Reference) {
-		fe.add("referrer.reference", "must be 1-64 characters of A-Z, a-z, 0-9, dot, underscore, slash or dash")
-	}
-	if checkText(fe, "referrer.contact_email", ref.Referrer.ContactEmail, false, maxEmailLength, false) && ref.Referrer.ContactEmail != "" {
-		if a, err := mail.ParseAddress(ref.Referrer.ContactEmail); err != nil || a.Address != ref.Referrer.ContactEmail {
-			fe.add("referrer.contact_email", "must be a plain email address such as name@example.org")
-		}
-	}
-	checkText(fe, "family.contact_name", ref.Family.ContactName, true, maxNameLength, false)
-	checkText(fe, "family.address", ref.Family.Address, false, maxAddressLength, true)
-	if checkText(fe, "family.phone", ref.Family.Phone, false, maxPhoneLength, false) && ref.Family.Phone != "" {
-		if !phonePattern.MatchString(ref.Family.Phone) {
-			fe.add("family.phone", "may hold only digits, spaces, +, -, ( and )")
-		} else if countDigits(ref.Family.Phone) < 6 {
-			fe.add("family.phone", "must hold at least 6 digits")
-		}
-	}
-	if strings.TrimSpace(ref.Family.Address) == "" && strings.TrimSpace(ref.Family.Phone) == "" {
-		fe.add("family.address", "is required when family.phone is empty: the coach must be able to reach the family")
-		fe.add("family.phone", "is required when family.address is empty: the coach must be able to reach the family")
-	}
-	checkText(fe, "family.language", ref.Family.Language, false, maxLanguageLength, false)
-	checkText(fe, "reason", ref.Reason, true, maxReasonLength, true)
-
-	day := today(now)
-	if due, ok := b.ExpectedDueDate.parse(fe, "expected_due_date", false); ok && !due.IsZero() {
-		switch {
-		case due.Before(day.AddDate(0, 0, -dueDateMaxAgeDays)):
-			fe.add("expected_due_date", "is a due date more than 4 weeks ago: record a birth instead (list the child under children)")
-		case due.After(day.AddDate(0, dueDateMaxAhead, 0)):
-			fe.add("expected_due_date", "lies more than 10 months ahead; check the date")
-		default:
-			ref.ExpectedDueDate = due
-		}
-	}
-	if len(b.Children) > maxChildren {
-		fe.add("children", fmt.Sprintf("lists %d children; at most %d are allowed", len(b.Children), maxChildren))
-	}
+	dates := &fieldErrors{}
+	ref.ExpectedDueDate, _ = b.ExpectedDueDate.parse(dates, "expected_due_date", false)
 	for i, c := range b.Children {
-		field := fmt.Sprintf("children[%d]", i)
-		checkText(fe, field+".name", c.Name, false, maxNameLength, false)
-		born, ok := c.BirthDate.parse(fe, field+".birth_date", true)
-		switch {
-		case !ok:
-		case born.After(day.Time):
-			fe.add(field+".birth_date", "lies in the future: a child not born yet is an expected_due_date")
-		case born.Before(day.AddDate(-childMaxAgeYears, 0, 0)):
-			fe.add(field+".birth_date", "lies more than 25 years ago; check the date")
-		}
+		born, _ := c.BirthDate.parse(dates, fmt.Sprintf("children[%d].birth_date", i), true)
 		ref.Children = append(ref.Children, trajectory.Child{Name: c.Name, BirthDate: born})
+	}
+	for _, p := range usecase.CheckReferral(ref, now) {
+		fe.add(p.Field, p.Problem)
+		if p.Field == "expected_due_date" {
+			ref.ExpectedDueDate = trajectory.Date{}
+		}
+	}
+	for _, field := range dates.order {
+		fe.add(field, dates.problems[field])
 	}
 	return ref, fe
 }
@@ -261,30 +202,9 @@ func validateReferral(b referralBody, now time.Time) (trajectory.Referral, *fiel
 // when multiline); it reports false when it added a problem. Formatting
 // characters and NFC are checked over the whole body (cleanText).
 func checkText(fe *fieldErrors, field, v string, required bool, max int, multiline bool) bool {
-	_, problem := trajectory.CleanText(v, required, max, multiline)
-	switch problem {
-	case "", trajectory.TextFormatChar:
-		return true
-	case trajectory.TextRequired:
-		fe.add(field, "is required")
-	case trajectory.TextTooLong:
-		fe.add(field, fmt.Sprintf("is %d characters long; at most %d are allowed", utf8.RuneCountInString(v), max))
-	case trajectory.TextControl:
-		if multiline {
-			fe.add(field, "must not contain control characters other than line breaks and tabs")
-		} else {
-			fe.add(field, "must be one line without control characters")
-		}
+	if problem := usecase.TextProblem(v, required, max, multiline); problem != "" {
+		fe.add(field, problem)
+		return false
 	}
-	return false
-}
-
-func countDigits(s string) int {
-	n := 0
-	for _, c := range s {
-		if c >= '0' && c <= '9' {
-			n++
-		}
-	}
-	return n
+	return true
 }
