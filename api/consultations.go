@@ -116,27 +116,38 @@ type consultationReferralBody struct {
 	} `json:"consent"`
 }
 
-// postConsultationReferral turns a consultation into a referral by the
-// partner it was about, with the family's consent; the trajectory keeps
-// the consultation's id and the consultation the trajectory's.
+// postConsultationReferral turns a consultation into a referral, with
+// the family's consent: by the partner it concerns, or by a coach or
+// supervisor of its programme on that partner's behalf (the referrer is
+// the partner all the same; usecase.Referrals.ReferConsultation). The
+// trajectory keeps the consultation's id and the consultation the
+// trajectory's.
 func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request) {
-	cs, ok := s.store.(consultationStore)
-	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
-		return
-	}
-	c, err := cs.Consultation(r.Context(), mux.Vars(r)["consultation"])
-	partner := principal(r).ID
+	p := principal(r)
+	c, err := s.cases.ConsultationToRefer(r.Context(), p, mux.Vars(r)["consultation"])
 	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && c.Organisation != partner:
+	case errors.Is(err, usecase.ErrConsultationNotFound) && p.Kind == KindPartner:
 		// Another partner's consultation is as unknown as none.
 		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id about your organisation")
 		return
+	case errors.Is(err, usecase.ErrConsultationNotFound):
+		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
+		return
+	case errors.Is(err, usecase.ErrConsultationReferred):
+		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+		return
+	case errors.Is(err, usecase.ErrConsultationNoPartner):
+		writeError(w, http.StatusConflict, "no partner named",
+			"this consultation names no partner: name the partner it concerns first (POST "+pathConsultationOrg+"), the referrer of its referral")
+		return
+	case errors.Is(err, usecase.ErrStepNotGiven):
+		writeStepNotGiven(w, r, err)
+		return
+	case errors.Is(err, usecase.ErrUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+		return
 	case err != nil:
 		s.writeStoreError(w, "read consultation", err)
-		return
-	case c.TrajectoryID != "":
-		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
 		return
 	}
 	var b consultationReferralBody
@@ -158,19 +169,29 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		writeFieldErrors(w, "invalid referral", fe)
 		return
 	}
-	if ref.Referrer.Organisation != partner {
-		writeForbidden(w, r, "organisation", fmt.Sprintf("you may only refer as your own organisation: referrer.organisation must be %q", partner))
+	if ref.Referrer.Organisation != c.Organisation {
+		what := "you may only refer as your own organisation"
+		if p.Kind != KindPartner {
+			what = "you may only refer on behalf of the partner the consultation concerns"
+		}
+		writeForbidden(w, r, "organisation", fmt.Sprintf("%s: referrer.organisation must be %q", what, c.Organisation))
 		return
 	}
-	p, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals")
-	if !ok {
-		return
+	if p.Kind == KindPartner {
+		if _, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals"); !ok {
+			return
+		}
 	}
-	ref.ConsultationID = c.ID
 	// The audit log outlives an erasure: it keeps the consent's month, no
 	// date of the family.
 	noteDetail(r, "consultation", c.ID, "consent_recorded_month", on.Format("2006-01"))
-	s.startTrajectory(w, r, p, ref)
+	started, err := s.referrals.ReferConsultation(r.Context(), p, c, ref)
+	var problem *usecase.PartnerProblemError
+	if errors.As(err, &problem) {
+		writeForbidden(w, r, "programme", fmt.Sprintf("programme %s no longer lists %s as a partner that may refer", c.ProgrammeID, c.Organisation))
+		return
+	}
+	s.answerStarted(w, r, ref, started, err)
 }
 
 // postConsultationOrganisation names the partner a consultation recorded

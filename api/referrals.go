@@ -105,6 +105,11 @@ func (s *server) partnerProgramme(w http.ResponseWriter, r *http.Request, id, wh
 // elkgezin recorded it before: a trajectory is started once per referral.
 func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p programme.Programme, ref trajectory.Referral) {
 	started, err := s.referrals.Start(r.Context(), p, ref)
+	s.answerStarted(w, r, ref, started, err)
+}
+
+// answerStarted answers a referral's start (usecase.Referrals.Start).
+func (s *server) answerStarted(w http.ResponseWriter, r *http.Request, ref trajectory.Referral, started usecase.Started, err error) {
 	noteTrajectory(r, started.ID)
 	var open *usecase.PreviousOpenError
 	switch {
@@ -123,7 +128,7 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 		return
 	case errors.Is(err, usecase.ErrPreviousUnknown):
 		fe := &fieldErrors{}
-		fe.add("previous_trajectory_id", fmt.Sprintf("names no trajectory of programme %s that your organisation referred", p.ID))
+		fe.add("previous_trajectory_id", fmt.Sprintf("names no trajectory of programme %s that your organisation referred", ref.ProgrammeID))
 		writeFieldErrors(w, "invalid referral", fe)
 		return
 	case errors.As(err, &open):
