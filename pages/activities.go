@@ -29,6 +29,7 @@ var pageOfStep = map[string]string{
 	usecase.StepCollectiveActivity:  "/activiteiten",
 	usecase.StepConsultation:        "/consultaties",
 	usecase.StepConsultationPartner: "/consultaties",
+	usecase.StepReferConsultation:   "/consultaties",
 }
 
 // routeMore adds the pages of the programme's own work beside the

@@ -43,6 +43,11 @@ type consultationRow struct {
 	// partners to choose from.
 	PartnerForm *form
 	Referrers   []programme.Organisation
+	// ReferForm turns a consultation that names its partner into a
+	// referral on that partner's behalf, for whoever may (StepReferConsultation).
+	ReferForm *form
+	// Children numbers the rows of children on ReferForm.
+	Children []int
 }
 
 // form is the consultation's form of the step, nil when it has none.
@@ -50,6 +55,8 @@ func (c *consultationRow) form(step string) **form {
 	switch step {
 	case usecase.StepConsultationPartner:
 		return &c.PartnerForm
+	case usecase.StepReferConsultation:
+		return &c.ReferForm
 	}
 	return nil
 }
@@ -115,6 +122,8 @@ func (h *handler) consultationPage(w http.ResponseWriter, r *http.Request, asked
 		return nil, false
 	}
 	naming, _ := usecase.StepNamed(usecase.StepConsultationPartner)
+	referring, _ := usecase.StepNamed(usecase.StepReferConsultation)
+	today := trajectory.Today(time.Now()).Format("2006-01-02")
 	for _, c := range list {
 		prog := progs[c.ProgrammeID]
 		row := consultationRow{ID: c.ID, At: c.RecordedAt, Programme: prog.Name, By: actorName(prog, c.RecordedBy),
@@ -122,6 +131,12 @@ func (h *handler) consultationPage(w http.ResponseWriter, r *http.Request, asked
 			Referred: c.TrajectoryID != "", ReferredAt: c.ReferredAt}
 		if !row.Referred && c.Organisation == "" && h.Cases.MayTake(p, naming, prog.ID) == nil {
 			row.PartnerForm, row.Referrers = &form{Key: newKey(), Values: url.Values{}}, prog.Referrers
+		}
+		if !row.Referred && c.Organisation != "" && h.Referrals != nil && h.Cases.MayTake(p, referring, prog.ID) == nil {
+			row.ReferForm = &form{Key: newKey(), Values: url.Values{"consent_on": {today}}}
+			for i := range referChildren {
+				row.Children = append(row.Children, i)
+			}
 		}
 		d.List = append(d.List, row)
 	}
@@ -196,7 +211,7 @@ func (h *handler) consultationRefused(w http.ResponseWriter, r *http.Request, st
 }
 
 // postConsultationStep takes a step on one consultation of the page:
-// naming the partner it concerns.
+// naming the partner it concerns, or turning it into a referral.
 func (h *handler) postConsultationStep(w http.ResponseWriter, r *http.Request) {
 	s := current(r)
 	p := s.Principal
@@ -221,6 +236,10 @@ func (h *handler) postConsultationStep(w http.ResponseWriter, r *http.Request) {
 	key := f.Get("key")
 	if !trajectory.ValidIdempotencyKey(key) {
 		key = newKey()
+	}
+	if step.Name == usecase.StepReferConsultation {
+		h.referConsultation(w, r, step, id, &form{Key: key, Values: f})
+		return
 	}
 	c, err := h.Cases.NameConsultationPartner(r.Context(), p, id, f.Get("organisation"))
 	h.consultationStepDone(w, r, step, id, c, err, &form{Key: key, Values: f})
@@ -249,6 +268,8 @@ func (h *handler) consultationStepDone(w http.ResponseWriter, r *http.Request, s
 		f.Error = "Deze consultatie werd al een doorverwijzing."
 	case errors.Is(err, usecase.ErrPartnerNamed):
 		f.Error = "Deze consultatie noemt al een partner."
+	case errors.Is(err, usecase.ErrConsultationNoPartner):
+		f.Error = "Duid eerst de partner aan over wie deze consultatie gaat: die is de doorverwijzer."
 	case errors.As(err, &problem):
 		f.Error, status = "Kies de partner van het programma over wie de consultatie gaat.", http.StatusBadRequest
 	default:
