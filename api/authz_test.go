@@ -205,7 +205,7 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathConsultations, http.MethodPost, pathConsultations, `{"programme":"test-seconds","organisation":"test-partner","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`,
 			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},
 		{"POST " + pathConsultationRefer, http.MethodPost, "/v1/consultations/co-unknown/referral", string(referral),
-			[9]int{unauth, unauth, hidden, hidden, forbidden, forbidden, forbidden, forbidden, forbidden}},
+			[9]int{unauth, unauth, hidden, hidden, hidden, hidden, hidden, hidden, forbidden}},
 		{"POST " + pathConsultationOrg, http.MethodPost, "/v1/consultations/co-unknown/organisation", `{"organisation":"test-partner"}`,
 			[9]int{unauth, unauth, forbidden, forbidden, hidden, hidden, hidden, hidden, forbidden}},
 		// Without the Idempotency-Key it needs: 400 for those who may call it.

@@ -116,27 +116,38 @@ type consultationReferralBody struct {
 	} `json:"consent"`
 }
 
-// postConsultationReferral turns a consultation into a referral by the
-// partner it was about, with the family's consent; the trajectory keeps
-// the consultation's id and the consultation the trajectory's.
+// postConsultationReferral turns a consultation into a referral, with
+// the family's consent: by the partner it concerns, or by a coach or
+// supervisor of its programme on that partner's behalf (the referrer is
+// the partner all the same; usecase.Referrals.ReferConsultation). The
+// trajectory keeps the consultation's id and the consultation the
+// trajectory's.
 func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request) {
-	cs, ok := s.store.(consultationStore)
-	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
-		return
-	}
-	c, err := cs.Consultation(r.Context(), mux.Vars(r)["consultation"])
-	partner := principal(r).ID
+	p := principal(r)
+	c, err := s.cases.ConsultationToRefer(r.Context(), p, mux.Vars(r)["consultation"])
 	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && c.Organisation != partner:
+	case errors.Is(err, usecase.ErrConsultationNotFound) && p.Kind == KindPartner:
 		// Another partner's consultation is as unknown as none.
 		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id about your organisation")
 		return
+	case errors.Is(err, usecase.ErrConsultationNotFound):
+		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
+		return
+	case errors.Is(err, usecase.ErrConsultationReferred):
+		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+		return
+	case errors.Is(err, usecase.ErrConsultationNoPartner):
+		writeError(w, http.StatusConflict, "no partner named",
+			"this consultation names no partner: name the partner it concerns first (POST "+pathConsultationOrg+"), the referrer of its referral")
+		return
+	case errors.Is(err, usecase.ErrStepNotGiven):
+		writeStepNotGiven(w, r, err)
+		return
+	case errors.Is(err, usecase.ErrUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+		return
 	case err != nil:
 		s.writeStoreError(w, "read consultation", err)
-		return
-	case c.TrajectoryID != "":
-		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
 		return
 	}
 	var b consultationReferralBody
@@ -158,79 +169,64 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		writeFieldErrors(w, "invalid referral", fe)
 		return
 	}
-	if ref.Referrer.Organisation != partner {
-		writeForbidden(w, r, "organisation", fmt.Sprintf("you may only refer as your own organisation: referrer.organisation must be %q", partner))
+	if ref.Referrer.Organisation != c.Organisation {
+		what := "you may only refer as your own organisation"
+		if p.Kind != KindPartner {
+			what = "you may only refer on behalf of the partner the consultation concerns"
+		}
+		writeForbidden(w, r, "organisation", fmt.Sprintf("%s: referrer.organisation must be %q", what, c.Organisation))
 		return
 	}
-	p, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals")
-	if !ok {
-		return
+	if p.Kind == KindPartner {
+		if _, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals"); !ok {
+			return
+		}
 	}
-	ref.ConsultationID = c.ID
 	// The audit log outlives an erasure: it keeps the consent's month, no
 	// date of the family.
 	noteDetail(r, "consultation", c.ID, "consent_recorded_month", on.Format("2006-01"))
-	s.startTrajectory(w, r, p, ref)
+	started, err := s.referrals.ReferConsultation(r.Context(), p, c, ref)
+	var problem *usecase.PartnerProblemError
+	if errors.As(err, &problem) {
+		writeForbidden(w, r, "programme", fmt.Sprintf("programme %s no longer lists %s as a partner that may refer", c.ProgrammeID, c.Organisation))
+		return
+	}
+	s.answerStarted(w, r, ref, started, err)
 }
-
-// consultationPartnerStore names the partner of a consultation that names none.
-type consultationPartnerStore interface {
-	consultationStore
-	NameConsultationPartner(ctx context.Context, id, organisation string) (bool, error)
-}
-
-var _ consultationPartnerStore = (*store.Store)(nil)
 
 // postConsultationOrganisation names the partner a consultation recorded
-// by the team concerns, when it names none (recorded before a partner was
-// required), so that this partner can turn it into a referral. A coach or
-// supervisor of the consultation's programme names it once; a consultation
-// of another programme is as unknown as none.
+// by the team concerns, when it names none (usecase.NameConsultationPartner):
+// a consultation of another programme is as unknown as none.
 func (s *server) postConsultationOrganisation(w http.ResponseWriter, r *http.Request) {
-	cs, ok := s.store.(consultationPartnerStore)
-	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
-		return
-	}
-	p := principal(r)
-	c, err := cs.Consultation(r.Context(), mux.Vars(r)["consultation"])
-	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && !slices.Contains(p.Programmes, c.ProgrammeID):
-		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
-		return
-	case err != nil:
-		s.writeStoreError(w, "read consultation", err)
-		return
-	case c.TrajectoryID != "":
-		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
-		return
-	case c.Organisation != "":
-		writeError(w, http.StatusConflict, "partner already named", fmt.Sprintf("this consultation concerns %s already; only that partner can turn it into a referral", c.Organisation))
-		return
-	}
 	var b struct {
 		Organisation string `json:"organisation"`
 	}
 	if !decodeBody(w, r, &b, stepBodyLimit) {
 		return
 	}
-	prog, _ := s.programmes.Get(c.ProgrammeID)
-	fe := &fieldErrors{}
-	if problem := usecase.ConsultationPartnerProblem(prog, b.Organisation); problem != "" {
-		fe.add("organisation", problem)
-		writeFieldErrors(w, "invalid consultation", fe)
-		return
-	}
-	named, err := cs.NameConsultationPartner(r.Context(), c.ID, b.Organisation)
+	c, err := s.cases.NameConsultationPartner(r.Context(), principal(r), mux.Vars(r)["consultation"], b.Organisation)
+	var problem *usecase.PartnerProblemError
 	switch {
+	case errors.Is(err, usecase.ErrConsultationNotFound):
+		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
+	case errors.Is(err, usecase.ErrConsultationReferred):
+		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+	case errors.Is(err, usecase.ErrPartnerNamed) && c.Organisation != "":
+		writeError(w, http.StatusConflict, "partner already named", fmt.Sprintf("this consultation concerns %s already; only that partner can turn it into a referral", c.Organisation))
+	case errors.Is(err, usecase.ErrPartnerNamed):
+		writeError(w, http.StatusConflict, "partner already named", "this consultation was given a partner or became a referral meanwhile; read it again")
+	case errors.As(err, &problem):
+		fe := &fieldErrors{}
+		fe.add("organisation", problem.Problem)
+		writeFieldErrors(w, "invalid consultation", fe)
+	case errors.Is(err, usecase.ErrStepNotGiven):
+		writeStepNotGiven(w, r, err)
+	case errors.Is(err, usecase.ErrUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
 	case err != nil:
 		s.writeStoreError(w, "name the consultation's partner", err)
-		return
-	case !named:
-		writeError(w, http.StatusConflict, "partner already named", "this consultation was given a partner or became a referral meanwhile; read it again")
-		return
+	default:
+		noteDetail(r, "consultation", c.ID, "organisation", b.Organisation)
+		writeJSON(w, http.StatusOK, c)
 	}
-	noteDetail(r, "consultation", c.ID, "organisation", b.Organisation)
-	c.Organisation = b.Organisation
-	writeJSON(w, http.StatusOK, c)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"elkgezin/store"
+	"elkgezin/usecase"
 )
 
 // apiError is the JSON body of a refusal.
@@ -159,5 +160,63 @@ func TestTeamNamesThePartnerOfAnOldConsultation(t *testing.T) {
 	}
 	if status, body := w.do(t, "partner", http.MethodPost, path+"/referral", referral); status != http.StatusCreated {
 		t.Errorf("the named partner's referral: %d %s, want 201", status, body)
+	}
+}
+
+// TestTeamRefersAConsultationForItsPartner: a coach of the consultation's
+// programme turns it into a referral on behalf of the partner it
+// concerns, with the family's consent: the trajectory's referrer is that
+// partner, the consultation is linked, and the referred event and the
+// audit log name the coach. Another partner as referrer is refused, as is
+// a referral without consent; a supervisor of another programme does not
+// find the consultation.
+func TestTeamRefersAConsultationForItsPartner(t *testing.T) {
+	w := newWorld(t)
+	c, err := w.store.CreateConsultation(t.Context(), store.Consultation{ProgrammeID: "test-seconds", RecordedBy: "coach:test-coach",
+		Organisation: "test-partner", Situation: "Een ouder vraagt aan de schoolpoort raad.", Advice: "Samen naar het OCMW."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/consultations/" + c.ID + "/referral"
+	referral := func(org string, consent bool) string {
+		b, _ := json.Marshal(map[string]any{"referrer": map[string]string{"organisation": org, "reference": "SCHOOL-9"},
+			"family": map[string]string{"contact_name": "Gezin Schoolpoort", "phone": "+32 470 00 00 03"}, "reason": "raad gevraagd aan de schoolpoort",
+			"children": []map[string]string{{"birth_date": inMonths(-30)}},
+			"consent":  map[string]any{"given": consent, "recorded_on": inDays(0)}})
+		return string(b)
+	}
+	if status, body := w.do(t, "supervisor-other", http.MethodPost, path, referral("test-partner", true)); status != http.StatusNotFound {
+		t.Errorf("a supervisor of another programme: %d %s, want 404", status, body)
+	}
+	if status, body := w.do(t, "coach-a", http.MethodPost, path, referral("politie-mechelen", true)); status != http.StatusForbidden {
+		t.Errorf("on behalf of another partner: %d %s, want 403", status, body)
+	}
+	if status, body := w.do(t, "coach-a", http.MethodPost, path, referral("test-partner", false)); status != http.StatusBadRequest ||
+		!strings.Contains(decodeError(t, body).Fields["consent.given"], "consent") {
+		t.Errorf("without consent: %d %s, want 400", status, body)
+	}
+	status, body := w.do(t, "coach-a", http.MethodPost, path, referral("test-partner", true))
+	var answer ReferralResponse
+	if err := json.Unmarshal(body, &answer); status != http.StatusCreated || err != nil || answer.ID == "" {
+		t.Fatalf("the coach's referral: %d %s, want 201", status, body)
+	}
+	var org, consultation, actor string
+	if err := w.store.Pool().QueryRow(t.Context(), `SELECT referrer_org, coalesce(consultation_id, '') FROM trajectories WHERE id = $1`, answer.ID).Scan(&org, &consultation); err != nil ||
+		org != "test-partner" || consultation != c.ID {
+		t.Errorf("trajectory row: referrer %q, consultation %q (%v)", org, consultation, err)
+	}
+	if err := w.store.Pool().QueryRow(t.Context(), `SELECT actor FROM trajectory_events WHERE trajectory_id = $1 AND seq = 1`, answer.ID).Scan(&actor); err != nil || actor != "coach:test-coach" {
+		t.Errorf("the referred event's actor: %q (%v), want coach:test-coach", actor, err)
+	}
+	entries, err := w.store.AuditEntries(t.Context(), answer.ID, 0)
+	found := false
+	for _, e := range entries {
+		found = found || e.Action == usecase.ActionReferConsultation && e.Actor == "coach:test-coach" && e.Outcome == store.OutcomeOK
+	}
+	if err != nil || !found {
+		t.Errorf("no audit entry of the coach's referral: %+v (%v)", entries, err)
+	}
+	if status, body := w.do(t, "supervisor", http.MethodPost, path, referral("test-partner", true)); status != http.StatusConflict {
+		t.Errorf("the consultation referred again: %d %s, want 409", status, body)
 	}
 }

@@ -41,7 +41,8 @@ var codeOnPage = regexp.MustCompile(`\b(?:home_visit|milestone|handover_ack|foll
 // programme file names it), moves the planned visit, records a visit
 // that did not take place, records an anonymous consultation at the
 // school gate (which the partner it is about turns into a referral with
-// the family's consent), records a collective activity with the families
+// the family's consent) and another that the coach turns into a referral
+// on the page on the partner's behalf, records a collective activity with the families
 // present, and sends again a handover whose email was refused; every page
 // at 360 px and 1280 px, axe-core clean, no step key or actor id in its
 // text, and each step in the trajectory's log.
@@ -149,6 +150,48 @@ func TestProgrammeStepsInBrowser(t *testing.T) {
 	if !strings.Contains(list, "Doorverwezen") || !strings.Contains(list, "over Testpartner") || strings.Contains(list, "Mama zoekt opvang") {
 		t.Errorf("the referred consultation is listed as %q", list)
 	}
+
+	// Another consultation, which the coach turns into a referral on the
+	// page, on the partner's behalf, with the family's consent: the
+	// trajectory's referrer is the partner, its referred event names the coach.
+	mustRun(t, coach,
+		chromedp.Navigate(s.apiURL+"/consultaties"), chromedp.WaitVisible(`#situation`, chromedp.ByQuery),
+		chromedp.SetValue(`#situation`, "Papa vraagt hulp bij de opvoeding.", chromedp.ByQuery),
+		chromedp.SetValue(`#advice`, "Een coach van het team komt langs.", chromedp.ByQuery),
+		chromedp.SetValue(`#organisation`, "test-partner", chromedp.ByQuery),
+		chromedp.Submit(`#advice`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.done`, chromedp.ByQuery),
+	)
+	var second string
+	db = s.db()
+	if err := db.QueryRow(context.Background(), `SELECT id FROM consultations WHERE programme_id = 'test-seconds' AND trajectory_id IS NULL`).Scan(&second); err != nil {
+		t.Fatal(err)
+	}
+	referForm := `form[action="/consultaties/` + second + `/consultatie-doorverwijzing"]`
+	mustRun(t, coach,
+		chromedp.Navigate(s.apiURL+"/consultaties"), chromedp.WaitReady(referForm, chromedp.ByQuery),
+		chromedp.Click(`details:has(`+referForm+`) summary`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#contact_name-`+second, chromedp.ByQuery),
+		chromedp.Click(referForm+` input[name=consent]`, chromedp.ByQuery),
+		chromedp.SetValue(`#contact_name-`+second, "Karim Schoolpoort", chromedp.ByQuery),
+		chromedp.SetValue(`#phone-`+second, "+32 470 77 88 99", chromedp.ByQuery),
+		chromedp.SetValue(`#reason-`+second, "hulp bij de opvoeding", chromedp.ByQuery),
+		chromedp.SetValue(`#child_born-`+second+`-0`, time.Now().AddDate(-3, 0, 0).Format("2006-01-02"), chromedp.ByQuery),
+		chromedp.Submit(`#reason-`+second, chromedp.ByQuery),
+		chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery),
+	)
+	if html := outerHTML(t, coach); !strings.Contains(html, "Het gezin is doorverwezen.") {
+		t.Fatalf("the coach's referral after the consultation:\n%s", html)
+	}
+	s.checkSteps(t, coach, "stappen-consultatie-doorverwijzing")
+	var started, referrer, actor string
+	if err := db.QueryRow(context.Background(), `SELECT id, referrer_org FROM trajectories WHERE consultation_id = $1`, second).Scan(&started, &referrer); err != nil || referrer != "test-partner" {
+		t.Fatalf("the trajectory of the coach's referral: %q %q (%v)", started, referrer, err)
+	}
+	if err := db.QueryRow(context.Background(), `SELECT actor FROM trajectory_events WHERE trajectory_id = $1 AND seq = 1`, started).Scan(&actor); err != nil || actor != "coach:test-coach" {
+		t.Errorf("the referred event of the coach's referral names %q (%v)", actor, err)
+	}
+	db.Close(context.Background())
 
 	// A group activity: both families were there.
 	mustRun(t, coach,

@@ -55,6 +55,9 @@ type Config struct {
 	// own with the default limits.
 	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger
+	// Referrals start the trajectory of a consultation turned into a
+	// referral, as the API's do; nil: the pages offer no such form.
+	Referrals *usecase.Referrals
 	// Figures feed the team page's charts of referrals per month; nil
 	// leaves those out (the chart per coach stays).
 	Figures FigureStore
@@ -74,6 +77,14 @@ var funcs = template.FuncMap{
 	"at":     func(t time.Time) string { return when(&t) },
 	"share":  shareLabel,
 	"dict":   func(f *form, csrf, id string) visitForm { return visitForm{Form: f, CSRF: csrf, ID: id} },
+	"inc":    func(i int) int { return i + 1 },
+	// nth is the i-th value typed in a repeated field, "" when there is none.
+	"nth": func(vs []string, i int) string {
+		if i < len(vs) {
+			return vs[i]
+		}
+		return ""
+	},
 }
 
 // visitForm feeds the shared fields of the intake and visit forms.

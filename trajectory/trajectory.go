@@ -104,6 +104,10 @@ type Referral struct {
 	// PreviousTrajectoryID names the family's earlier, closed trajectory
 	// when the same partner refers the family again.
 	PreviousTrajectoryID string `json:"previous_trajectory_id,omitempty"`
+	// ReferredBy is who referred on the referrer's behalf (the actor of
+	// the referred event): the coach or supervisor who turned the
+	// partner's consultation into a referral. Empty: the partner itself.
+	ReferredBy string `json:"referred_by,omitempty"`
 }
 
 // Child is one of the family's children. Personal data.
@@ -544,13 +548,17 @@ func ReferredEventAt(id, programmeID string, t Timings, r Referral, at time.Time
 			detail[DetailBornMonth] = born.Format("2006-01")
 		}
 	}
+	actor := "partner:" + r.Referrer.Organisation
+	if r.ReferredBy != "" {
+		actor = r.ReferredBy
+	}
 	return Event{
 		Detail:       detail,
 		TrajectoryID: id,
 		Seq:          1,
 		Cause:        CauseReferred,
 		Kind:         EventReferred,
-		Actor:        "partner:" + r.Referrer.Organisation,
+		Actor:        actor,
 		At:           at,
 		Referral:     &r,
 		Summary: Summary{

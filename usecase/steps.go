@@ -93,7 +93,7 @@ var Steps = []Step{
 		"POST " + trajectoryPath + "/co-workers", "Medewerker toewijzen", "assign a co-worker", "De medewerkers van het traject zijn bijgewerkt."},
 	{StepConsultation, "", ActionRecordConsultation, kindList(KindPartner, KindCoach, KindSupervisor, KindCoWorker),
 		"POST /v1/consultations", "Consultatie registreren", "record a consultation", "De consultatie is opgeslagen."},
-	{StepReferConsultation, "", ActionReferConsultation, kindList(KindPartner),
+	{StepReferConsultation, "", ActionReferConsultation, kindList(KindPartner, KindCoach, KindSupervisor),
 		"POST /v1/consultations/{consultation}/referral", "Consultatie omzetten in een doorverwijzing", "refer a family after a consultation", "Het gezin is doorverwezen."},
 	{StepConsultationPartner, "", ActionNameConsultationPartner, kindList(KindCoach, KindSupervisor),
 		"POST /v1/consultations/{consultation}/organisation", "Partner van een consultatie aanduiden", "name the partner a consultation concerns", "De partner van de consultatie is aangeduid."},

@@ -60,8 +60,10 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Logger:          p.logger,
 		RouteMiddleware: telemetry.RouteMiddleware,
 	})
+	cases := usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger}
 	ui := pages.New(pages.Config{
-		Cases:      usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger},
+		Cases:      cases,
+		Referrals:  &usecase.Referrals{Cases: cases, IDKey: cfg.Parsed.TrajectoryID, Store: p.store, DataKeys: p.store.Vault()},
 		Sessions:   sessions,
 		Tokens:     p.store,
 		Services:   p.services,
