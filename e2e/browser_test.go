@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func browser(t *testing.T) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatal("no chromium on PATH: deploy/test installs it (apt-get install -y chromium)")
+		t.Fatal("no chromium on PATH: deploy/test installs it (apt-get install -y chromium chromium-l10n)")
 	}
 	profile, err := os.MkdirTemp("", "elkgezin-chromium-")
 	if err != nil {
@@ -31,6 +32,12 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// A Belgian phone in Dutch: date inputs read dd-mm-jjjj (the
+		// language pack of chromium-l10n; on Linux the locale comes from
+		// LANGUAGE), and pages are asked for in nl-BE.
+		chromedp.Flag("lang", "nl-BE"),
+		chromedp.Flag("accept-lang", "nl-BE,nl"),
+		chromedp.Env("LANGUAGE=nl-BE"),
 		chromedp.UserDataDir(profile),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -49,8 +56,12 @@ func browser(t *testing.T) context.Context {
 	})
 	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(cancelTimeout)
-	if err := chromedp.Run(ctx); err != nil {
+	var lang string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`navigator.language`, &lang)); err != nil {
 		t.Fatalf("start chromium: %v", err)
+	}
+	if !strings.HasPrefix(lang, "nl") {
+		t.Fatalf("chromium speaks %q, want Dutch (deploy/test installs chromium-l10n)", lang)
 	}
 	return ctx
 }

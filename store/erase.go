@@ -35,7 +35,7 @@ func (s *Store) erase(ctx context.Context, trajectoryID string, audit *AuditEntr
 	if s.vault == nil {
 		return false, ErrNoKeys
 	}
-	if _, err := s.sealTrajectory(ctx, trajectoryID); err != nil {
+	if _, _, err := s.sealTrajectory(ctx, trajectoryID); err != nil {
 		return false, fmt.Errorf("erase %s: seal what is in clear first: %w", trajectoryID, err)
 	}
 	var erased bool

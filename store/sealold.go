@@ -66,7 +66,9 @@ func (s *Store) sealOldTrajectories(ctx context.Context) (int, error) {
 			return sealed, fmt.Errorf("list trajectories to seal: %w", err)
 		}
 		for _, id := range ids {
-			changed, err := s.sealTrajectory(ctx, id)
+			// Only what this call sealed counts: a key it made for data
+			// another worker sealed first is no sealing.
+			changed, _, err := s.sealTrajectory(ctx, id)
 			switch {
 			case ctx.Err() != nil:
 				return sealed, fmt.Errorf("seal %s: %w", id, ctx.Err())
@@ -106,7 +108,8 @@ type clearEvent struct {
 // so that it can be erased at once; a trajectory elkgezin never recorded
 // is left as it is. It reports whether it changed anything.
 func (s *Store) SealTrajectory(ctx context.Context, id string) (bool, error) {
-	return s.sealTrajectory(ctx, id)
+	sealed, made, err := s.sealTrajectory(ctx, id)
+	return sealed || made, err
 }
 
 // sealTrajectory seals what trajectory id holds in clear, in one
@@ -117,34 +120,33 @@ func (s *Store) SealTrajectory(ctx context.Context, id string) (bool, error) {
 // detail into sealed_detail with only its codes and months left in
 // detail (reportableDetail), each plain cause becomes its tag. A
 // trajectory erased meanwhile keeps nothing: its details are cut, its
-// plain causes dropped. It reports whether it changed anything; a second
-// call changes nothing.
+// plain causes dropped. It reports whether it sealed anything and whether
+// it made the data key; a second call does neither.
 //
 // This is the one rewrite of the append-only log the store makes: the
 // trigger that refuses it is disabled for the one UPDATE, inside the
 // transaction, which holds the log's table lock, so that no other writer
 // sees the trigger off (docs/event-log.md).
-func (s *Store) sealTrajectory(ctx context.Context, id string) (bool, error) {
+func (s *Store) sealTrajectory(ctx context.Context, id string) (sealed, made bool, err error) {
 	if s.vault == nil {
-		return false, ErrNoKeys
+		return false, false, ErrNoKeys
 	}
 	var programmeID string
 	var events bool
-	err := s.pool.QueryRow(ctx, `SELECT programme_id, EXISTS (SELECT 1 FROM trajectory_events
+	err = s.pool.QueryRow(ctx, `SELECT programme_id, EXISTS (SELECT 1 FROM trajectory_events
 			WHERE trajectory_id = $1 AND `+clearEventSQL+`)
 			AND NOT EXISTS (SELECT 1 FROM erased_trajectories WHERE trajectory_id = $1)
 		FROM trajectories WHERE id = $1`, id).Scan(&programmeID, &events)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		return false, false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	made, err := s.vault.Prepare(ctx, id, programmeID)
+	made, err = s.vault.Prepare(ctx, id, programmeID)
 	if err != nil && !errors.Is(err, keys.ErrErased) {
-		return false, err
+		return false, false, err
 	}
-	changed := made
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// The log's lock first, as every writer of an event takes it
 		// before the read model's row: no deadlock with them. It also
@@ -169,13 +171,13 @@ func (s *Store) sealTrajectory(ctx context.Context, id string) (bool, error) {
 		if err != nil {
 			return err
 		}
-		changed = changed || c1 || c2
+		sealed = c1 || c2
 		return nil
 	})
 	if err != nil {
-		return false, err
+		return false, made, err
 	}
-	return changed, nil
+	return sealed, made, nil
 }
 
 // lockedKey is trajectory id's data key, its row locked against an
