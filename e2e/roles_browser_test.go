@@ -337,8 +337,13 @@ func (s *stack) checkRolePage(t *testing.T, ctx context.Context, name string) {
 
 // rolesBrowser is a browser of its own for one person, in Belgian Dutch.
 func rolesBrowser(t *testing.T) context.Context {
+	t.Helper()
 	ctx := browser(t)
-	mustRun(t, ctx, emulation.SetLocaleOverride().WithLocale("nl-BE"))
+	var lang string
+	mustRun(t, ctx, emulation.SetLocaleOverride().WithLocale("nl-BE"), chromedp.Evaluate(`navigator.language`, &lang))
+	if lang != "nl-BE" {
+		t.Fatalf("chromium speaks %q, want nl-BE", lang)
+	}
 	return ctx
 }
 
