@@ -124,16 +124,17 @@ type server struct {
 	auth       Authenticator
 	audit      Auditor
 	eraser     Eraser
-	dataKeys   DataKeyMaker
 	log        *slog.Logger
 	timeout    time.Duration
 	router     *mux.Router
 	sessions   *session.Manager
 	// cases are the rules the pages share (package usecase).
-	cases   usecase.Cases
-	limiter *ratelimit.Limiter
-	denials *denials
-	ready   readiness // the last check of /readyz
+	cases usecase.Cases
+	// referrals start trajectories, as the pages do.
+	referrals usecase.Referrals
+	limiter   *ratelimit.Limiter
+	denials   *denials
+	ready     readiness // the last check of /readyz
 }
 
 // Paths of the API, as route templates.
@@ -209,7 +210,6 @@ func newServer(cfg Config) *server {
 		auth:       cfg.Auth,
 		audit:      cfg.Audit,
 		eraser:     cfg.Eraser,
-		dataKeys:   cfg.DataKeys,
 		log:        cfg.Logger,
 		timeout:    cfg.Timeout,
 		sessions:   cfg.Sessions,
@@ -221,6 +221,7 @@ func newServer(cfg Config) *server {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
+	s.referrals = usecase.Referrals{Cases: s.cases, IDKey: cfg.IDKey, Store: cfg.Store, DataKeys: cfg.DataKeys, ListTimeout: s.timeout / 4}
 	s.denials = newDenials(cfg.DenialWindow, s.audit, s.log)
 	s.limiter = newLimiter(cfg)
 

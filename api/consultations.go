@@ -173,64 +173,39 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 	s.startTrajectory(w, r, p, ref)
 }
 
-// consultationPartnerStore names the partner of a consultation that names none.
-type consultationPartnerStore interface {
-	consultationStore
-	NameConsultationPartner(ctx context.Context, id, organisation string) (bool, error)
-}
-
-var _ consultationPartnerStore = (*store.Store)(nil)
-
 // postConsultationOrganisation names the partner a consultation recorded
-// by the team concerns, when it names none (recorded before a partner was
-// required), so that this partner can turn it into a referral. A coach or
-// supervisor of the consultation's programme names it once; a consultation
-// of another programme is as unknown as none.
+// by the team concerns, when it names none (usecase.NameConsultationPartner):
+// a consultation of another programme is as unknown as none.
 func (s *server) postConsultationOrganisation(w http.ResponseWriter, r *http.Request) {
-	cs, ok := s.store.(consultationPartnerStore)
-	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
-		return
-	}
-	p := principal(r)
-	c, err := cs.Consultation(r.Context(), mux.Vars(r)["consultation"])
-	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && !slices.Contains(p.Programmes, c.ProgrammeID):
-		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
-		return
-	case err != nil:
-		s.writeStoreError(w, "read consultation", err)
-		return
-	case c.TrajectoryID != "":
-		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
-		return
-	case c.Organisation != "":
-		writeError(w, http.StatusConflict, "partner already named", fmt.Sprintf("this consultation concerns %s already; only that partner can turn it into a referral", c.Organisation))
-		return
-	}
 	var b struct {
 		Organisation string `json:"organisation"`
 	}
 	if !decodeBody(w, r, &b, stepBodyLimit) {
 		return
 	}
-	prog, _ := s.programmes.Get(c.ProgrammeID)
-	fe := &fieldErrors{}
-	if problem := usecase.ConsultationPartnerProblem(prog, b.Organisation); problem != "" {
-		fe.add("organisation", problem)
-		writeFieldErrors(w, "invalid consultation", fe)
-		return
-	}
-	named, err := cs.NameConsultationPartner(r.Context(), c.ID, b.Organisation)
+	c, err := s.cases.NameConsultationPartner(r.Context(), principal(r), mux.Vars(r)["consultation"], b.Organisation)
+	var problem *usecase.PartnerProblemError
 	switch {
+	case errors.Is(err, usecase.ErrConsultationNotFound):
+		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
+	case errors.Is(err, usecase.ErrConsultationReferred):
+		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+	case errors.Is(err, usecase.ErrPartnerNamed) && c.Organisation != "":
+		writeError(w, http.StatusConflict, "partner already named", fmt.Sprintf("this consultation concerns %s already; only that partner can turn it into a referral", c.Organisation))
+	case errors.Is(err, usecase.ErrPartnerNamed):
+		writeError(w, http.StatusConflict, "partner already named", "this consultation was given a partner or became a referral meanwhile; read it again")
+	case errors.As(err, &problem):
+		fe := &fieldErrors{}
+		fe.add("organisation", problem.Problem)
+		writeFieldErrors(w, "invalid consultation", fe)
+	case errors.Is(err, usecase.ErrStepNotGiven):
+		writeStepNotGiven(w, r, err)
+	case errors.Is(err, usecase.ErrUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
 	case err != nil:
 		s.writeStoreError(w, "name the consultation's partner", err)
-		return
-	case !named:
-		writeError(w, http.StatusConflict, "partner already named", "this consultation was given a partner or became a referral meanwhile; read it again")
-		return
+	default:
+		noteDetail(r, "consultation", c.ID, "organisation", b.Organisation)
+		writeJSON(w, http.StatusOK, c)
 	}
-	noteDetail(r, "consultation", c.ID, "organisation", b.Organisation)
-	c.Organisation = b.Organisation
-	writeJSON(w, http.StatusOK, c)
 }

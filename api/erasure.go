@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/keys"
 	"elkgezin/retention"
 	"elkgezin/store"
 	"elkgezin/trajectory"
+	"elkgezin/usecase"
 )
 
 // Eraser erases a trajectory (retention.Eraser): it deletes its workflow
@@ -251,31 +251,5 @@ func (s *server) exportRecords(ctx context.Context, out *Export) error {
 	return nil
 }
 
-// DataKeyMaker makes a trajectory's data key: *keys.Vault. made says
-// whether it was made now: then no trajectory was ever recorded under the
-// id, as every trajectory gets its key before its workflow starts.
-type DataKeyMaker interface {
-	Prepare(ctx context.Context, trajectoryID, programmeID string) (made bool, err error)
-}
-
-// ensureDataKey makes the referred trajectory's data key, and says whether
-// it made it now (fresh); it answers 409 for a referral of a trajectory that
-// was erased (its id is spent), 503 when the key could not be stored.
-func (s *server) ensureDataKey(w http.ResponseWriter, r *http.Request, id, programmeID string) (fresh, ok bool) {
-	if s.dataKeys == nil {
-		return false, true
-	}
-	made, err := s.dataKeys.Prepare(r.Context(), id, programmeID)
-	switch {
-	case err == nil:
-		return made, true
-	case errors.Is(err, keys.ErrErased):
-		writeError(w, http.StatusConflict, "trajectory erased",
-			"this referral's trajectory was erased; refer the family again with a new reference")
-	default:
-		s.log.Error("referral: data key", "trajectory_id", id, "error", err)
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
-			"the trajectory's encryption key could not be stored; send the same referral again later")
-	}
-	return false, false
-}
+// DataKeyMaker makes a trajectory's data key: *keys.Vault (usecase.DataKeyMaker).
+type DataKeyMaker = usecase.DataKeyMaker

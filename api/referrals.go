@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,13 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
-
 	"elkgezin/programme"
-	"elkgezin/store"
 	"elkgezin/trajectory"
 	"elkgezin/usecase"
 )
@@ -126,157 +119,64 @@ func (s *server) partnerProgramme(w http.ResponseWriter, r *http.Request, id, wh
 	return prog, true
 }
 
-// startTrajectory starts the trajectory of a referral that was checked,
-// and answers 201, or 200 with its phase when elkgezin recorded it before:
-// a trajectory is started once per referral, for ever. Temporal keeps a
-// closed run only for its namespace's retention, elkgezin keeps the log
-// for years, so elkgezin's own record decides; nothing ever starts a
-// second run over a trajectory's log.
+// startTrajectory starts the trajectory of a referral that was checked
+// (usecase.Referrals.Start), and answers 201, or 200 with its phase when
+// elkgezin recorded it before: a trajectory is started once per referral.
 func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p programme.Programme, ref trajectory.Referral) {
-	ctx := r.Context()
-	id := trajectory.ID(s.idKey, p.ID, ref.Referrer.Organisation, ref.Referrer.Reference)
-	noteTrajectory(r, id)
-	fresh, ok := s.ensureDataKey(w, r, id, p.ID)
-	if !ok {
-		return
-	}
-	// A key made now is a trajectory never recorded: no need to ask.
-	if !fresh {
-		if known, ok := s.recordedReferral(w, r, id); !ok || known {
-			return
-		}
-	}
-	if ref.PreviousTrajectoryID != "" && !s.previousClosed(w, r, p, ref) {
-		return
-	}
-	// The referral's instant is the API's: the workflow's referred event,
-	// its deadlines and the listing below all start from it.
-	at := time.Now().UTC()
-	listed := trajectory.ReferredEvent(id, p, ref, at)
-	opts := client.StartWorkflowOptions{
-		ID:                                       id,
-		TaskQueue:                                trajectory.TaskQueue,
-		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		// What supervisors filter on, set with the start so the workflow's
-		// first task need not upsert them.
-		TypedSearchAttributes: trajectory.StartSearchAttributes(p.ID, ref.Referrer.Organisation,
-			&trajectory.Step{Kind: trajectory.StepAssignment, DueAt: *listed.Summary.NextDueAt}),
-		// What a supervisor sees of the trajectory in the Temporal UI at a
-		// glance. Sent in clear (payloadcodec.PlainUserMetadata), so the UI
-		// shows it without decoding: programme, referring organisation,
-		// date and id only, never the family.
-		StaticSummary: fmt.Sprintf("%s, verwezen door %s", p.Name, ref.Referrer.Organisation),
-		StaticDetails: fmt.Sprintf("**Programma:** %s (%s)  \n**Verwezen door:** %s  \n**Verwezen op:** %s  \n**Traject:** %s",
-			p.Name, p.ID, ref.Referrer.Organisation, at.Format("2006-01-02 15:04 UTC"), id),
-	}
-	// The trajectory keeps the programme's timings; its people are looked
-	// up by id whenever an email goes out.
-	timings := trajectory.TimingsOf(p)
-	start := trajectory.Start{TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref, ReferredAt: at,
-		SearchAttributesSet: true}
-	run, err := s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, start)
-	var invalid *serviceerror.InvalidArgument
-	if errors.As(err, &invalid) {
-		// A frontend that does not know the search attributes yet (a
-		// namespace just set up) refuses them: the workflow's first task
-		// upserts them instead, retried until it does.
-		s.log.Warn("referral: started without its search attributes", "trajectory_id", id, "error", err)
-		opts.TypedSearchAttributes, start.SearchAttributesSet = temporal.SearchAttributes{}, false
-		run, err = s.temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, start)
-	}
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	started, err := s.referrals.Start(r.Context(), p, ref)
+	noteTrajectory(r, started.ID)
+	var open *usecase.PreviousOpenError
 	switch {
 	case err == nil:
-	case temporal.IsWorkflowExecutionAlreadyStartedError(err) || errors.As(err, &already):
-		// Started by an earlier request whose listing failed: the workflow
-		// lists it with its own instant, which this request does not know.
-		s.answerStartedBefore(w, r, id)
+	case errors.Is(err, usecase.ErrTrajectoryErased):
+		writeError(w, http.StatusConflict, "trajectory erased",
+			"this referral's trajectory was erased; refer the family again with a new reference")
 		return
-	case unavailable(ctx, err):
-		s.log.Warn("referral: Temporal did not answer", "trajectory_id", id, "error", err)
+	case errors.Is(err, usecase.ErrDataKeyUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+			"the trajectory's encryption key could not be stored; send the same referral again later")
+		return
+	case errors.Is(err, usecase.ErrStoreUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+			"the database (PostgreSQL) did not answer; retry later")
+		return
+	case errors.Is(err, usecase.ErrPreviousUnknown):
+		fe := &fieldErrors{}
+		fe.add("previous_trajectory_id", fmt.Sprintf("names no trajectory of programme %s that your organisation referred", p.ID))
+		writeFieldErrors(w, "invalid referral", fe)
+		return
+	case errors.As(err, &open):
+		writeError(w, http.StatusConflict, "previous trajectory open",
+			fmt.Sprintf("trajectory %s is still open (phase %s): the family is in it; refer the family again only after it closed", ref.PreviousTrajectoryID, open.Phase))
+		return
+	case errors.Is(err, usecase.ErrStartedNotListed):
+		w.Header().Set("Retry-After", "2")
+		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+			"the trajectory was started but is not listed yet; send the same referral again in a moment: it answers with the same id once it is listed")
+		return
+	case errors.Is(err, usecase.ErrStartUnavailable):
 		writeError(w, http.StatusServiceUnavailable, "service unavailable",
 			"the workflow service did not answer in time; the referral may not be recorded: send the same referral again (it never starts a second trajectory)")
 		return
+	case errors.Is(err, usecase.ErrStartedListingLater):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+			"the trajectory was started but could not be listed yet (the database did not answer); send the same referral again: it answers with the same id once it is listed")
+		return
 	default:
-		s.log.Error("referral: start workflow", "trajectory_id", id, "error", err)
 		writeError(w, http.StatusInternalServerError, "internal error",
 			"the workflow service refused to start the trajectory (logged); send the same referral again later, and report it if it keeps failing")
 		return
 	}
-
-	// Listed at once, before the workflow's own (identical, idempotent)
-	// write. A referral answered 201 or 200 is listed, so the partner's and
-	// the supervisor's next calls find it; one that is not yet is answered
-	// 503, and the same referral sent again finds it listed.
-	if run != nil {
-		listed.FirstRunID = run.GetRunID()
+	if ref.PreviousTrajectoryID != "" {
+		noteDetail(r, "previous_trajectory", ref.PreviousTrajectoryID)
 	}
-	wctx, cancel := context.WithTimeout(ctx, s.timeout/4)
-	defer cancel()
-	if err := s.store.ListReferral(wctx, listed); err != nil {
-		s.log.Warn("referral: could not write the referred event now; the workflow writes it too",
-			"trajectory_id", id, "error", redact(err.Error(), ref))
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
-			"the trajectory was started but could not be listed yet (the database did not answer); send the same referral again: it answers with the same id once it is listed")
-		return
-	}
-	loc := trajectoryLocation(id)
+	loc := trajectoryLocation(started.ID)
 	w.Header().Set("Location", loc)
-	writeJSON(w, http.StatusCreated, ReferralResponse{ID: id, Phase: trajectory.PhaseReferred, Location: loc})
-}
-
-// recordedReferral answers 200 with the trajectory's phase as elkgezin
-// recorded it, when it did (known), whether or not Temporal still holds
-// its workflow; ok is false when it answered an error.
-func (s *server) recordedReferral(w http.ResponseWriter, r *http.Request, id string) (known, ok bool) {
-	got, err := s.store.ReferredTrajectory(r.Context(), id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return false, true
-	case err != nil:
-		s.writeStoreError(w, "referral: read the trajectory", err)
-		return false, false
+	status := http.StatusOK
+	if started.New {
+		status = http.StatusCreated
 	}
-	loc := trajectoryLocation(id)
-	w.Header().Set("Location", loc)
-	writeJSON(w, http.StatusOK, ReferralResponse{ID: id, Phase: got.Phase, Location: loc})
-	return true, true
-}
-
-// answerStartedBefore answers a referral whose workflow was started by an
-// earlier request: 200 once it is listed, 503 until then.
-func (s *server) answerStartedBefore(w http.ResponseWriter, r *http.Request, id string) {
-	if known, ok := s.recordedReferral(w, r, id); !ok || known {
-		return
-	}
-	w.Header().Set("Retry-After", "2")
-	writeError(w, http.StatusServiceUnavailable, "service unavailable",
-		"the trajectory was started but is not listed yet; send the same referral again in a moment: it answers with the same id once it is listed")
-}
-
-// previousClosed checks the referral's previous_trajectory_id: a closed
-// trajectory of the same programme that the same organisation referred.
-// A trajectory that is not the partner's is answered like one that does
-// not exist, so the answer never tells whether it does.
-func (s *server) previousClosed(w http.ResponseWriter, r *http.Request, p programme.Programme, ref trajectory.Referral) bool {
-	prev, err := s.store.ReferredTrajectory(r.Context(), ref.PreviousTrajectoryID)
-	switch {
-	case errors.Is(err, store.ErrNotFound) || err == nil && (prev.ReferrerOrg != ref.Referrer.Organisation || prev.ProgrammeID != p.ID):
-		fe := &fieldErrors{}
-		fe.add("previous_trajectory_id", fmt.Sprintf("names no trajectory of programme %s that your organisation referred", p.ID))
-		writeFieldErrors(w, "invalid referral", fe)
-		return false
-	case err != nil:
-		s.writeStoreError(w, "referral: read the previous trajectory", err)
-		return false
-	case prev.Phase != trajectory.PhaseClosed:
-		writeError(w, http.StatusConflict, "previous trajectory open",
-			fmt.Sprintf("trajectory %s is still open (phase %s): the family is in it; refer the family again only after it closed", ref.PreviousTrajectoryID, prev.Phase))
-		return false
-	}
-	noteDetail(r, "previous_trajectory", ref.PreviousTrajectoryID)
-	return true
+	writeJSON(w, status, ReferralResponse{ID: started.ID, Phase: started.Phase, Location: loc})
 }
 
 // acceptingProgrammes names the programmes that accept referrals from
@@ -387,20 +287,4 @@ func countDigits(s string) int {
 		}
 	}
 	return n
-}
-
-// redact removes the referral's personal data from a text meant for the log.
-func redact(text string, ref trajectory.Referral) string {
-	var pairs []string
-	values := []string{ref.Family.ContactName, ref.Family.Address, ref.Family.Phone,
-		ref.Reason, ref.Referrer.Reference, ref.Referrer.ContactEmail}
-	for _, c := range ref.Children {
-		values = append(values, c.Name)
-	}
-	for _, v := range values {
-		if len(strings.TrimSpace(v)) >= 3 {
-			pairs = append(pairs, v, "[redacted]")
-		}
-	}
-	return strings.NewReplacer(pairs...).Replace(text)
 }

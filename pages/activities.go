@@ -23,10 +23,12 @@ import (
 
 // pageOfStep names the page of each step of the step table that is not
 // taken on a trajectory's page (/trajecten/{id}/{step}) but on a page of
-// its own: its form is at path, posted to path.
+// its own: its form is at path, posted to path (a step on one
+// consultation to path/{consultation}/{step}).
 var pageOfStep = map[string]string{
-	usecase.StepCollectiveActivity: "/activiteiten",
-	usecase.StepConsultation:       "/consultaties",
+	usecase.StepCollectiveActivity:  "/activiteiten",
+	usecase.StepConsultation:        "/consultaties",
+	usecase.StepConsultationPartner: "/consultaties",
 }
 
 // routeMore adds the pages of the programme's own work beside the
@@ -36,12 +38,12 @@ func (h *handler) routeMore(mux *http.ServeMux) {
 		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).
 			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl", "templates/part_*.tmpl"))
 	}
-	show := map[string]http.HandlerFunc{usecase.StepCollectiveActivity: h.activities, usecase.StepConsultation: h.consultations}
-	post := map[string]http.HandlerFunc{usecase.StepCollectiveActivity: h.postActivity, usecase.StepConsultation: h.postConsultation}
-	for step, path := range pageOfStep {
-		mux.HandleFunc("GET "+path, h.withSession(show[step]))
-		mux.HandleFunc("POST "+path, h.withSession(post[step]))
-	}
+	mux.HandleFunc("GET /activiteiten", h.withSession(h.activities))
+	mux.HandleFunc("POST /activiteiten", h.withSession(h.postActivity))
+	mux.HandleFunc("GET /consultaties", h.withSession(h.consultations))
+	mux.HandleFunc("POST /consultaties", h.withSession(h.postConsultation))
+	// The steps on one consultation (pageOfStep says which).
+	mux.HandleFunc("POST /consultaties/{consultation}/{step}", h.withSession(h.postConsultationStep))
 }
 
 type activityData struct {
@@ -50,17 +52,9 @@ type activityData struct {
 	// MayRecord: the caller's role may record an activity in it.
 	MayRecord bool
 	Families  []row
-	Form      *form
-	// Recorded and Refused count the families of the activity just recorded.
-	Recorded, Refused int
-	Done              bool
-	// Outcomes say, for an activity not every family's trajectory took,
-	// what became of each.
-	Outcomes []activityOutcome
-}
-
-type activityOutcome struct {
-	Name, Outcome string
+	// Form is the activity's form; its Lines say, for an activity not
+	// every family's trajectory took, what became of each.
+	Form *form
 }
 
 // myProgrammes are the programmes of the caller, as the catalogue has them.
@@ -87,17 +81,27 @@ func chosenProgramme(ps []programme.Programme, asked string) string {
 	return ""
 }
 
+// activities shows the activity page; ?gedaan=<n> says first that the
+// activity was recorded at n families, ?geweigerd=activiteit that it was
+// refused, with the form as sent (pageOutcome).
 func (h *handler) activities(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d, ok := h.activityPage(w, r, q.Get("programma"))
 	if !ok {
 		return
 	}
-	if q.Get("gedaan") != "" {
-		d.Done = true
-		d.Recorded, _ = strconv.Atoi(q.Get("gedaan"))
+	o, step, _, f := pageOutcome(r)
+	if step == usecase.StepCollectiveActivity && f != nil {
+		d.Form = f
 	}
-	h.render(w, r, http.StatusOK, "activiteiten", "Collectieve activiteit", d)
+	if n, err := strconv.Atoi(q.Get("gedaan")); err == nil && n > 0 {
+		families := "gezinnen"
+		if n == 1 {
+			families = "gezin"
+		}
+		o = &outcome{Text: "De activiteit is opgeslagen bij " + itoa(n) + " " + families + "."}
+	}
+	h.renderOutcome(w, r, http.StatusOK, "activiteiten", "Collectieve activiteit", d, o)
 }
 
 // activityPage lists the open trajectories of the programme the caller
@@ -207,25 +211,31 @@ func (h *handler) postActivity(w http.ResponseWriter, r *http.Request) {
 	h.activityRefused(w, r, http.StatusConflict, progID, key, "De activiteit is opgeslagen, maar niet bij elk gezin; zie hieronder.", out)
 }
 
-// activityRefused shows the page again with the form as sent and why.
+// activityRefused answers with the page again (POST-redirect-GET, as a
+// trajectory's step): the form as sent, why, and what became of each
+// family's attendance.
 func (h *handler) activityRefused(w http.ResponseWriter, r *http.Request, status int, progID, key, problem string, out []usecase.Attendance) {
 	d, ok := h.activityPage(w, r, progID)
 	if !ok {
 		return
 	}
-	d.Form = &form{Key: key, Values: r.PostForm, Error: problem}
+	f := &form{Key: key, Values: r.PostForm, Error: problem}
 	names := map[string]string{}
-	for _, f := range d.Families {
-		names[f.ID] = f.Name
+	for _, fam := range d.Families {
+		names[fam.ID] = fam.Name
 	}
 	for _, a := range out {
 		name := names[a.Trajectory]
 		if name == "" {
 			name = "Een gezin dat u niet (meer) kunt kiezen"
 		}
-		d.Outcomes = append(d.Outcomes, activityOutcome{Name: name, Outcome: attendanceLabel(a)})
+		f.Lines = append(f.Lines, name+": "+attendanceLabel(a))
 	}
-	h.render(w, r, status, "activiteiten", "Niet opgeslagen: collectieve activiteit", d)
+	if h.pageRefused(w, r, usecase.StepCollectiveActivity, "", url.Values{"programma": {progID}}, f) {
+		return
+	}
+	d.Form = f
+	h.renderOutcome(w, r, status, "activiteiten", "Collectieve activiteit", d, &outcome{Refused: true, Text: problem, Form: "f-" + usecase.StepCollectiveActivity})
 }
 
 // attendanceLabel says in Dutch what became of a family's attendance.

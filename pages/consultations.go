@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"elkgezin/programme"
 	"elkgezin/store"
+	"elkgezin/trajectory"
 	"elkgezin/usecase"
 )
 
@@ -27,24 +29,64 @@ type consultationData struct {
 	Referrers []programme.Organisation
 	Form      *form
 	List      []consultationRow
-	Done      bool
 }
 
 type consultationRow struct {
+	ID                   string
 	At                   time.Time
 	Programme, By, About string
 	Situation, Advice    string
 	Referred             bool
 	ReferredAt           *time.Time
+	// PartnerForm names the partner of a consultation that names none,
+	// for whoever may (StepConsultationPartner); Referrers are the
+	// partners to choose from.
+	PartnerForm *form
+	Referrers   []programme.Organisation
 }
 
+// form is the consultation's form of the step, nil when it has none.
+func (c *consultationRow) form(step string) **form {
+	switch step {
+	case usecase.StepConsultationPartner:
+		return &c.PartnerForm
+	}
+	return nil
+}
+
+// consultations shows the page; ?gedaan=<step> says first that a step was
+// taken, ?geweigerd=<step> that it was refused, with the form as sent
+// (pageOutcome), at the consultation it was about (?consultatie=).
 func (h *handler) consultations(w http.ResponseWriter, r *http.Request) {
 	d, ok := h.consultationPage(w, r, r.URL.Query().Get("programma"))
 	if !ok {
 		return
 	}
-	d.Done = r.URL.Query().Get("gedaan") != ""
-	h.render(w, r, http.StatusOK, "consultaties", "Consultaties", d)
+	o, step, about, f := pageOutcome(r)
+	if f != nil && !d.place(step, about, f) {
+		o.Form = "" // the consultation has the form no more (its partner is named): the refusal says why
+	}
+	h.renderOutcome(w, r, http.StatusOK, "consultaties", "Consultaties", d, o)
+}
+
+// place puts a refused form where it was sent from: the page's own form,
+// or the form of the step at the consultation it was about, when that
+// consultation still has it; false otherwise.
+func (d *consultationData) place(step, about string, f *form) bool {
+	if step == usecase.StepConsultation && about == "" {
+		d.Form = f
+		return true
+	}
+	for i := range d.List {
+		if d.List[i].ID != about {
+			continue
+		}
+		if slot := d.List[i].form(step); slot != nil && *slot != nil {
+			*slot = f
+			return true
+		}
+	}
+	return false
 }
 
 func (h *handler) consultationPage(w http.ResponseWriter, r *http.Request, asked string) (*consultationData, bool) {
@@ -72,11 +114,16 @@ func (h *handler) consultationPage(w http.ResponseWriter, r *http.Request, asked
 		h.unavailable(w, r, err)
 		return nil, false
 	}
+	naming, _ := usecase.StepNamed(usecase.StepConsultationPartner)
 	for _, c := range list {
 		prog := progs[c.ProgrammeID]
-		d.List = append(d.List, consultationRow{At: c.RecordedAt, Programme: prog.Name, By: actorName(prog, c.RecordedBy),
+		row := consultationRow{ID: c.ID, At: c.RecordedAt, Programme: prog.Name, By: actorName(prog, c.RecordedBy),
 			About: organisationName(prog, c.Organisation), Situation: c.Situation, Advice: c.Advice,
-			Referred: c.TrajectoryID != "", ReferredAt: c.ReferredAt})
+			Referred: c.TrajectoryID != "", ReferredAt: c.ReferredAt}
+		if !row.Referred && c.Organisation == "" && h.Cases.MayTake(p, naming, prog.ID) == nil {
+			row.PartnerForm, row.Referrers = &form{Key: newKey(), Values: url.Values{}}, prog.Referrers
+		}
+		d.List = append(d.List, row)
 	}
 	if err := h.audit(r, usecase.ActionList, "", store.OutcomeOK, map[string]string{"items": itoa(len(d.List)), "page": "consultaties"}); err != nil {
 		h.unavailable(w, r, err)
@@ -109,12 +156,7 @@ func (h *handler) postConsultation(w http.ResponseWriter, r *http.Request) {
 	c, problem := h.consultationOf(p, f)
 	if problem != "" {
 		_ = h.audit(r, step.Action, "", "400", map[string]string{"status": "400"})
-		d, ok := h.consultationPage(w, r, f.Get("programme"))
-		if !ok {
-			return
-		}
-		d.Form = &form{Key: f.Get("key"), Values: f, Error: problem}
-		h.render(w, r, http.StatusBadRequest, "consultaties", "Niet opgeslagen: consultatie", d)
+		h.consultationRefused(w, r, http.StatusBadRequest, step.Name, f.Get("programme"), "", &form{Key: f.Get("key"), Values: f, Error: problem})
 		return
 	}
 	c, err := cs.CreateConsultation(r.Context(), c)
@@ -123,7 +165,98 @@ func (h *handler) postConsultation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = h.audit(r, step.Action, "", store.OutcomeOK, map[string]string{"consultation": c.ID, "programme": c.ProgrammeID})
-	http.Redirect(w, r, "/consultaties?programma="+url.QueryEscape(c.ProgrammeID)+"&gedaan=1", http.StatusSeeOther)
+	h.clearFlash(w, r)
+	http.Redirect(w, r, consultationsDone(c.ProgrammeID, step.Name), http.StatusSeeOther)
+}
+
+// consultationsDone is the page after a step was taken on it.
+func consultationsDone(programmeID, step string) string {
+	return "/consultaties?" + url.Values{"programma": {programmeID}, "gedaan": {step}}.Encode()
+}
+
+// consultationRefused answers a refused form of the consultation page
+// with the page again (POST-redirect-GET, as a trajectory's step), the
+// form as sent at the consultation it was about ("" for a new one).
+func (h *handler) consultationRefused(w http.ResponseWriter, r *http.Request, status int, step, programmeID, about string, f *form) {
+	if h.pageRefused(w, r, step, about, url.Values{"programma": {programmeID}}, f) {
+		return
+	}
+	d, ok := h.consultationPage(w, r, programmeID)
+	if !ok {
+		return
+	}
+	o := &outcome{Refused: true, Text: f.Error, Form: "f-" + step}
+	if about != "" {
+		o.Form += "-" + about
+	}
+	if !d.place(step, about, f) {
+		o.Form = ""
+	}
+	h.renderOutcome(w, r, status, "consultaties", "Consultaties", d, o)
+}
+
+// postConsultationStep takes a step on one consultation of the page:
+// naming the partner it concerns.
+func (h *handler) postConsultationStep(w http.ResponseWriter, r *http.Request) {
+	s := current(r)
+	p := s.Principal
+	id := r.PathValue("consultation")
+	step, known := usecase.StepNamed(r.PathValue("step"))
+	if !known || step.Name == usecase.StepConsultation || pageOfStep[step.Name] != "/consultaties" {
+		h.message(w, r, http.StatusNotFound, "Niet gevonden", "Deze stap bestaat niet.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf")) {
+		_ = h.audit(r, step.Action, "", store.OutcomeDenied, map[string]string{"reason": "csrf", "consultation": id})
+		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website, of de pagina is te oud. Open de pagina opnieuw en probeer nog eens.")
+		return
+	}
+	if !step.AllowsKind(p.Kind) {
+		_ = h.audit(r, step.Action, "", store.OutcomeDenied, map[string]string{"reason": "kind", "consultation": id})
+		h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze stap is niet voor uw rol.")
+		return
+	}
+	f := r.PostForm
+	key := f.Get("key")
+	if !trajectory.ValidIdempotencyKey(key) {
+		key = newKey()
+	}
+	c, err := h.Cases.NameConsultationPartner(r.Context(), p, id, f.Get("organisation"))
+	h.consultationStepDone(w, r, step, id, c, err, &form{Key: key, Values: f})
+}
+
+// consultationStepDone answers a step on a consultation: back to the page
+// saying it was taken, or refused and why, in Dutch.
+func (h *handler) consultationStepDone(w http.ResponseWriter, r *http.Request, step usecase.Step, id string, c store.Consultation, err error, f *form) {
+	var problem *usecase.PartnerProblemError
+	status := http.StatusConflict
+	switch {
+	case err == nil:
+		_ = h.audit(r, step.Action, c.TrajectoryID, store.OutcomeOK, map[string]string{"consultation": c.ID, "programme": c.ProgrammeID})
+		h.clearFlash(w, r)
+		http.Redirect(w, r, consultationsDone(c.ProgrammeID, step.Name), http.StatusSeeOther)
+		return
+	case errors.Is(err, usecase.ErrConsultationNotFound):
+		_ = h.audit(r, step.Action, "", store.OutcomeNotFound, map[string]string{"consultation": id})
+		h.message(w, r, http.StatusNotFound, "Niet gevonden", "Er is geen consultatie met dit nummer in uw programma's.")
+		return
+	case errors.Is(err, usecase.ErrStepNotGiven):
+		_ = h.audit(r, step.Action, "", store.OutcomeDenied, map[string]string{"reason": "role", "consultation": id})
+		h.message(w, r, http.StatusForbidden, "Geen toegang", "Deze stap is niet voor uw rol.")
+		return
+	case errors.Is(err, usecase.ErrConsultationReferred):
+		f.Error = "Deze consultatie werd al een doorverwijzing."
+	case errors.Is(err, usecase.ErrPartnerNamed):
+		f.Error = "Deze consultatie noemt al een partner."
+	case errors.As(err, &problem):
+		f.Error, status = "Kies de partner van het programma over wie de consultatie gaat.", http.StatusBadRequest
+	default:
+		h.unavailable(w, r, err)
+		return
+	}
+	_ = h.audit(r, step.Action, "", strconv.Itoa(status), map[string]string{"status": strconv.Itoa(status), "consultation": id})
+	h.consultationRefused(w, r, status, step.Name, c.ProgrammeID, id, f)
 }
 
 // consultationOf reads the form by the API's rules for a consultation of
@@ -134,8 +267,8 @@ func (h *handler) consultationOf(p usecase.Principal, f url.Values) (store.Consu
 		return store.Consultation{}, "Kies een programma waarin u werkt."
 	}
 	org := f.Get("organisation")
-	if org != "" && !prog.AllowsReferrer(org) {
-		return store.Consultation{}, "Kies een partner van het programma, of geen."
+	if usecase.ConsultationPartnerProblem(prog, org) != "" {
+		return store.Consultation{}, "Kies de partner van het programma over wie de consultatie gaat: die kan ze, met toestemming van het gezin, omzetten in een doorverwijzing."
 	}
 	situation, problem := typed(f, "situation", "De vraag of situatie", true, usecase.MaxConsultationText, true)
 	if problem != "" {

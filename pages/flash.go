@@ -39,6 +39,8 @@ type flash struct {
 	Key        string     `json:"k"`
 	Values     url.Values `json:"v"`
 	Error      string     `json:"e"`
+	// Lines say, for a step on several trajectories, what became of each.
+	Lines []string `json:"l,omitempty"`
 }
 
 // flashAEAD is the cipher of a session's flash cookie.
@@ -94,8 +96,9 @@ func (h *handler) clearFlash(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: !h.Sessions.Insecure, SameSite: http.SameSiteStrictMode})
 }
 
-// takeFlash is the refused form of this step of this trajectory, when
-// this session's browser brought it; nil otherwise.
+// takeFlash is the refused form of this step of this trajectory (or, on
+// a page of its own, of the consultation it was about, "" for the page's
+// own form), when this session's browser brought it; nil otherwise.
 func takeFlash(r *http.Request, trajectoryID, step string) *form {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
@@ -125,5 +128,5 @@ func takeFlash(r *http.Request, trajectoryID, step string) *form {
 	if f.Values == nil {
 		f.Values = url.Values{}
 	}
-	return &form{Key: f.Key, Values: f.Values, Error: f.Error}
+	return &form{Key: f.Key, Values: f.Values, Error: f.Error, Lines: f.Lines}
 }

@@ -99,6 +99,8 @@ type stepFixture struct {
 	h        http.Handler
 	temporal *stepTemporal
 	audit    *fakeAudit
+	// cookies are the flash cookie each person's browser keeps.
+	cookies map[string]*http.Cookie
 }
 
 func newStepFixture(t *testing.T, phase trajectory.Phase, state trajectory.State) *stepFixture {
@@ -120,10 +122,70 @@ func newStepFixture(t *testing.T, phase trajectory.Phase, state trajectory.State
 
 func (f *stepFixture) get(who, path string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
+	return f.serve(who, req)
+}
+
+// serve sends the request as who, with and keeping the flash cookie as a browser would.
+func (f *stepFixture) serve(who string, req *http.Request) *httptest.ResponseRecorder {
+	if f.cookies == nil {
+		f.cookies = map[string]*http.Cookie{}
+	}
 	req.AddCookie(&http.Cookie{Name: session.InsecureCookieName, Value: who})
+	if c := f.cookies[who]; c != nil {
+		req.AddCookie(c)
+	}
 	rec := httptest.NewRecorder()
 	f.h.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == flashCookie {
+			if c.MaxAge < 0 {
+				delete(f.cookies, who)
+			} else {
+				f.cookies[who] = c
+			}
+		}
+	}
 	return rec
+}
+
+// refusedOnPage checks the answer to a refused form (POST-redirect-GET):
+// a 303 to loc (the page with ?geweigerd=<step>), no new Update; the page
+// there, loaded and reloaded, says the refusal first, focused and in its
+// title, holds the words of want (the Dutch refusal, what was typed), and
+// sends nothing again. It returns the page's visible text.
+func (f *stepFixture) refusedOnPage(t *testing.T, who string, rec *httptest.ResponseRecorder, loc string, want ...string) string {
+	t.Helper()
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != loc {
+		t.Errorf("a refused form answers %d to %q, want 303 to %q\n%s", rec.Code, rec.Header().Get("Location"), loc, visibleText(rec.Body.String()))
+		return ""
+	}
+	n := len(f.temporal.sent())
+	var text string
+	for i := range 2 { // the page, and the page reloaded
+		page := f.get(who, loc)
+		body := page.Body.String()
+		if page.Code != http.StatusOK {
+			t.Errorf("load %d of %s: %d", i, loc, page.Code)
+			return ""
+		}
+		_, main, _ := strings.Cut(body, `<main id="inhoud">`)
+		if !strings.HasPrefix(strings.TrimSpace(main), `<div id="uitkomst" class="error outcome" role="alert" tabindex="-1" autofocus><p><strong>Niet opgeslagen.</strong>`) {
+			t.Errorf("load %d of %s: the refusal is not the first thing on the page:\n%.300s", i, loc, main)
+		}
+		if !strings.Contains(body, "<title>Geweigerd: ") {
+			t.Errorf("load %d of %s: the title does not say the step was refused", i, loc)
+		}
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("load %d of %s: the page does not hold %q:\n%s", i, loc, w, visibleText(body))
+			}
+		}
+		text = visibleText(body)
+	}
+	if got := len(f.temporal.sent()); got != n {
+		t.Errorf("following the refusal sent %d Updates", got-n)
+	}
+	return text
 }
 
 func (f *stepFixture) post(who, path string, form url.Values) *httptest.ResponseRecorder {
@@ -135,10 +197,7 @@ func (f *stepFixture) post(who, path string, form url.Values) *httptest.Response
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "http://example.com")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.AddCookie(&http.Cookie{Name: session.InsecureCookieName, Value: who})
-	rec := httptest.NewRecorder()
-	f.h.ServeHTTP(rec, req)
-	return rec
+	return f.serve(who, req)
 }
 
 // lastAction is the last audit entry's action and outcome.
@@ -204,13 +263,15 @@ func TestMilestonesOnThePage(t *testing.T) {
 
 	f.temporal.refuse = trajectory.Refused("milestone stage_gevonden was already reached",
 		trajectory.Refusal{Code: trajectory.CodeMilestoneAlreadyReached, Args: map[string]string{trajectory.ArgMilestone: "stage_gevonden"}})
-	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/mijlpaal", url.Values{"milestone": {"stage_gevonden"}})
-	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "werd al bereikt") {
-		t.Errorf("a refused milestone: %d\n%s", rec.Code, visibleText(rec.Body.String()))
+	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/mijlpaal", url.Values{"milestone": {"stage_gevonden"}, "note": {"stage bij Het Nestje"}, "key": {"form-ms-2"}})
+	f.refusedOnPage(t, "coach", rec, "/trajecten/"+stepTrajectory+"?geweigerd=mijlpaal", "werd al bereikt", "stage bij Het Nestje</textarea>", `value="form-ms-2"`)
+	if n := len(f.temporal.sent()); n != 2 {
+		t.Errorf("%d Updates after a refused milestone, want 2", n)
 	}
-	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/mijlpaal", url.Values{"milestone": {"stage_gevonden"}, "done_at": {"2099-01-01T10:00"}})
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "Niet opgeslagen") {
-		t.Errorf("a milestone in the future: %d\n%s", rec.Code, visibleText(rec.Body.String()))
+	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/mijlpaal", url.Values{"milestone": {"stage_gevonden"}, "done_at": {"2099-01-01T10:00"}, "key": {"form-ms-3"}})
+	f.refusedOnPage(t, "coach", rec, "/trajecten/"+stepTrajectory+"?geweigerd=mijlpaal", `value="2099-01-01T10:00"`, `value="form-ms-3"`)
+	if n := len(f.temporal.sent()); n != 2 {
+		t.Errorf("a milestone in the future was sent: %d Updates", n)
 	}
 
 	n := len(f.temporal.sent())
@@ -257,15 +318,14 @@ func TestCoWorkersOnThePage(t *testing.T) {
 		t.Errorf("remove %+v", a)
 	}
 	rec = f.post("supervisor", "/trajecten/"+stepTrajectory+"/medewerker", url.Values{"co_worker": {"iemand-anders"}})
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "Kies een medewerker van het programma.") {
-		t.Errorf("an unknown co-worker: %d", rec.Code)
+	f.refusedOnPage(t, "supervisor", rec, "/trajecten/"+stepTrajectory+"?geweigerd=medewerker", "Kies een medewerker van het programma.")
+	if len(f.temporal.sent()) != 2 {
+		t.Errorf("an unknown co-worker was sent")
 	}
 	f.temporal.refuse = trajectory.Refused("already assigned", trajectory.Refusal{Code: trajectory.CodeCoWorkerAlreadyAssigned,
 		Args: map[string]string{trajectory.ArgCoWorker: "brugfiguur-lampeke-1", trajectory.ArgRole: "brugfiguur"}})
 	rec = f.post("supervisor", "/trajecten/"+stepTrajectory+"/medewerker", url.Values{"co_worker": {"brugfiguur-lampeke-1"}, "key": {"form-3"}})
-	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "Niet opgeslagen") {
-		t.Errorf("a refused assignment: %d\n%s", rec.Code, visibleText(rec.Body.String()))
-	}
+	f.refusedOnPage(t, "supervisor", rec, "/trajecten/"+stepTrajectory+"?geweigerd=medewerker", `value="form-3"`, `<option value="brugfiguur-lampeke-1" selected>`)
 	if rec := f.post("coach", "/trajecten/"+stepTrajectory+"/medewerker", url.Values{"co_worker": {"brugfiguur-lampeke-1"}}); rec.Code != http.StatusForbidden {
 		t.Errorf("a coach assigns a co-worker: %d", rec.Code)
 	}
@@ -306,9 +366,10 @@ func TestHandoverStatusAndResend(t *testing.T) {
 	if action, _ := f.lastAction(); action != usecase.ActionResend {
 		t.Errorf("audit action %s", action)
 	}
-	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/overdracht-opnieuw", url.Values{"number": {"4"}, "service": {"weg"}})
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "staat niet meer in de lijst van diensten") {
-		t.Errorf("resend to a service no longer listed: %d", rec.Code)
+	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/overdracht-opnieuw", url.Values{"number": {"4"}, "service": {"weg"}, "key": {"form-resend-2"}})
+	f.refusedOnPage(t, "coach", rec, "/trajecten/"+stepTrajectory+"?geweigerd=overdracht-opnieuw", "staat niet meer in de lijst van diensten")
+	if len(f.temporal.sent()) != 1 {
+		t.Errorf("a resend to a service no longer listed was sent")
 	}
 	if rec := f.post("supervisor", "/trajecten/"+stepTrajectory+"/overdracht-opnieuw", url.Values{"number": {"4"}, "service": {"kinderopvang-noord"}}); rec.Code != http.StatusForbidden {
 		t.Errorf("a supervisor resends: %d", rec.Code)
@@ -337,8 +398,9 @@ func TestAdoptTimingsOnThePage(t *testing.T) {
 		t.Errorf("adopt %s %+v", ups[0].UpdateName, a)
 	}
 	rec = f.post("supervisor", "/trajecten/"+stepTrajectory+"/termijnen", url.Values{"key": {"form-2"}})
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "De reden is verplicht.") {
-		t.Errorf("adopt timings without a reason: %d", rec.Code)
+	f.refusedOnPage(t, "supervisor", rec, "/trajecten/"+stepTrajectory+"?geweigerd=termijnen", "De reden is verplicht.", `value="form-2"`)
+	if len(f.temporal.sent()) != 1 {
+		t.Errorf("timings adopted without a reason")
 	}
 	if rec := f.post("coach", "/trajecten/"+stepTrajectory+"/termijnen", url.Values{"reason": {"x"}}); rec.Code != http.StatusForbidden {
 		t.Errorf("a coach adopts timings: %d", rec.Code)

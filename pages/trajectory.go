@@ -21,6 +21,8 @@ type form struct {
 	Key    string
 	Values url.Values
 	Error  string
+	// Lines say, for a step on several trajectories, what became of each.
+	Lines []string
 }
 
 // Get is what was typed in a field.

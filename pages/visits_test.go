@@ -52,9 +52,11 @@ func TestMoveAPlannedVisit(t *testing.T) {
 	if !strings.Contains(f.get("coach", "/trajecten/"+stepTrajectory+"?gedaan=bezoek-verplaatsen").Body.String(), "Het huisbezoek is verplaatst.") {
 		t.Errorf("after the move the page does not say so")
 	}
-	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/bezoek-verplaatsen", url.Values{"step": {"home_visit-3"}, "to": {inBrussels(time.Now().Add(-time.Hour))}})
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "Niet opgeslagen") || len(f.temporal.sent()) != 1 {
-		t.Errorf("a move to the past: %d, %d updates\n%s", rec.Code, len(f.temporal.sent()), visibleText(rec.Body.String()))
+	past := inBrussels(time.Now().Add(-time.Hour))
+	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/bezoek-verplaatsen", url.Values{"step": {"home_visit-3"}, "to": {past}, "reason": {"ziek"}, "key": {"form-move-2"}})
+	f.refusedOnPage(t, "coach", rec, "/trajecten/"+stepTrajectory+"?geweigerd=bezoek-verplaatsen", `value="`+past+`"`, `value="form-move-2"`, "ziek")
+	if len(f.temporal.sent()) != 1 {
+		t.Errorf("a move to the past was sent: %d updates", len(f.temporal.sent()))
 	}
 	if rec := f.post("supervisor", "/trajecten/"+stepTrajectory+"/bezoek-verplaatsen", url.Values{"step": {"home_visit-3"}, "to": {inBrussels(to)}}); rec.Code != http.StatusForbidden {
 		t.Errorf("a supervisor moves a visit: %d", rec.Code)
@@ -87,13 +89,18 @@ func TestRecordAMissedVisit(t *testing.T) {
 	if action, _ := f.lastAction(); action != usecase.ActionMissedVisit {
 		t.Errorf("audit action %s", action)
 	}
-	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/bezoek-gemist", url.Values{"step": {"home_visit-3"}, "next": {inBrussels(next)}})
-	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "Niet opgeslagen") || len(f.temporal.sent()) != 1 {
-		t.Errorf("a missed visit without a reason: %d\n%s", rec.Code, visibleText(rec.Body.String()))
+	loc := "/trajecten/" + stepTrajectory + "?geweigerd=bezoek-gemist"
+	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/bezoek-gemist", url.Values{"step": {"home_visit-3"}, "next": {inBrussels(next)}, "note": {"niemand thuis"}, "key": {"form-miss-1"}})
+	f.refusedOnPage(t, "coach", rec, loc, `value="`+inBrussels(next)+`"`, "niemand thuis</textarea>", `value="form-miss-1"`)
+	if len(f.temporal.sent()) != 1 {
+		t.Errorf("a missed visit without a reason was sent")
 	}
 	f.temporal.refuse = trajectory.Refused("no such visit", trajectory.Refusal{Code: trajectory.CodeVisitStepRequired})
 	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/bezoek-gemist", url.Values{"step": {"home_visit-3"}, "reason": {"other"}, "next": {inBrussels(next)}, "key": {"form-2"}})
-	if rec.Code != http.StatusConflict || strings.Contains(rec.Body.String(), refusedUnknown) {
-		t.Errorf("a refused missed visit: %d\n%s", rec.Code, visibleText(rec.Body.String()))
+	if text := f.refusedOnPage(t, "coach", rec, loc, `value="form-2"`); strings.Contains(text, refusedUnknown) {
+		t.Errorf("a refused missed visit is not said:\n%s", text)
+	}
+	if len(f.temporal.sent()) != 2 {
+		t.Errorf("%d Updates after a refused missed visit, want 2", len(f.temporal.sent()))
 	}
 }

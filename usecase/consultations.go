@@ -2,7 +2,10 @@ package usecase
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 
 	"elkgezin/store"
 )
@@ -36,4 +39,70 @@ var (
 // account number.
 func LooksLikeContactData(text string) bool {
 	return emailLike.MatchString(text) || numberLike.MatchString(text)
+}
+
+// Refusals of a step on one consultation.
+var (
+	// ErrConsultationNotFound: no such consultation, or one of a programme
+	// the caller does not work in (as unknown as none).
+	ErrConsultationNotFound = errors.New("consultation not found")
+	// ErrConsultationReferred: the consultation became a trajectory already.
+	ErrConsultationReferred = errors.New("consultation became a referral already")
+	// ErrPartnerNamed: the consultation names its partner already; a
+	// partner once named is not changed, it may have referred.
+	ErrPartnerNamed = errors.New("consultation names its partner already")
+)
+
+// PartnerProblemError: the partner named is not one the consultation may
+// concern (ConsultationPartnerProblem says why, for the API's field).
+type PartnerProblemError struct{ Problem string }
+
+func (e *PartnerProblemError) Error() string { return "organisation " + e.Problem }
+
+// ConsultationPartnerStore names the partner of a consultation that names none.
+type ConsultationPartnerStore interface {
+	Consultation(ctx context.Context, id string) (store.Consultation, error)
+	NameConsultationPartner(ctx context.Context, id, organisation string) (bool, error)
+}
+
+var _ ConsultationPartnerStore = (*store.Store)(nil)
+
+// NameConsultationPartner names the partner a consultation recorded by
+// the team concerns, when it names none (recorded before a partner was
+// required), so that this partner can turn it into a referral; whoever
+// may take StepConsultationPartner in the consultation's programme names
+// it, once. The API and the pages both name it here.
+func (c Cases) NameConsultationPartner(ctx context.Context, p Principal, id, org string) (store.Consultation, error) {
+	cs, ok := c.Store.(ConsultationPartnerStore)
+	if !ok {
+		return store.Consultation{}, fmt.Errorf("%w: the store keeps no consultations", ErrUnavailable)
+	}
+	got, err := cs.Consultation(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && !slices.Contains(p.Programmes, got.ProgrammeID):
+		return store.Consultation{}, ErrConsultationNotFound
+	case err != nil:
+		return store.Consultation{}, err
+	case got.TrajectoryID != "":
+		return got, ErrConsultationReferred
+	case got.Organisation != "":
+		return got, ErrPartnerNamed
+	}
+	step, _ := StepNamed(StepConsultationPartner)
+	if err := c.MayTake(p, step, got.ProgrammeID); err != nil {
+		return got, err
+	}
+	prog, _ := c.Programmes.Get(got.ProgrammeID)
+	if problem := ConsultationPartnerProblem(prog, org); problem != "" {
+		return got, &PartnerProblemError{Problem: problem}
+	}
+	named, err := cs.NameConsultationPartner(ctx, got.ID, org)
+	switch {
+	case err != nil:
+		return got, err
+	case !named: // named or referred meanwhile
+		return got, ErrPartnerNamed
+	}
+	got.Organisation = org
+	return got, nil
 }
