@@ -218,6 +218,7 @@ func TestRolesOnThePages(t *testing.T) {
 	// Huizeke: the coach records the milestone and a group activity.
 	coach2 := rolesBrowser(t)
 	s.signIn(t, coach2, s.token(coachH))
+	s.checkRolePage(t, coach2, "rollen-coach-huizeke-gezinnen")
 	for _, id := range []string{gate, gate2} {
 		s.step(t, coach2, id, "intake", map[string]string{"#intake-next": local(today.Add(5 * time.Hour))})
 	}
@@ -246,6 +247,10 @@ func TestRolesOnThePages(t *testing.T) {
 	// The expert by experience, at the school gate.
 	exp := rolesBrowser(t)
 	s.signIn(t, exp, s.token(expert))
+	s.checkRolePage(t, exp, "rollen-ervaringsdeskundige-gezinnen")
+	if html := outerHTML(t, exp); !strings.Contains(html, "Hanna Huizekegezin") || strings.Contains(html, "Hamid Schoolpoortgezin") {
+		t.Error("the expert by experience's list is not the family assigned to them")
+	}
 	mustRun(t, exp,
 		chromedp.Navigate(s.apiURL+"/consultaties"), chromedp.WaitVisible(`#situation`, chromedp.ByQuery),
 		chromedp.SetValue(`#situation`, "Papa begrijpt de brief van de school niet.", chromedp.ByQuery),
