@@ -59,7 +59,10 @@ func eventLabel(k string, detail map[string]string) string {
 		trajectory.EventHandoverSent: "Overdracht verstuurd", trajectory.EventHandoverAcknowledged: "Overdracht bevestigd",
 		trajectory.EventHandoverLinkExpired: "Link van de overdracht verlopen", trajectory.EventEmailFailed: "E-mail mislukt",
 		trajectory.EventAssignmentNoticeSent: "Coach verwittigd", trajectory.EventHandoverResent: "Overdracht opnieuw verstuurd",
-		trajectory.EventTimingsAdopted: "Termijnen van het programma overgenomen",
+		trajectory.EventTimingsAdopted:   "Termijnen van het programma overgenomen",
+		trajectory.EventMilestoneReached: "Mijlpaal bereikt", trajectory.EventCoWorkerAssigned: "Medewerker toegewezen",
+		trajectory.EventVisitMoved: "Huisbezoek verplaatst", trajectory.EventVisitMissed: "Huisbezoek ging niet door",
+		trajectory.EventActivityAttended: "Aanwezig op een activiteit",
 	}[k]; ok {
 		return l
 	}

@@ -184,6 +184,17 @@ func (n names) Event(progID string, e store.EventRow) string {
 		if m := d["milestone"]; m != "" {
 			return "Mijlpaal bereikt: " + n.Milestone(progID, m)
 		}
+	case trajectory.EventCoWorkerAssigned:
+		if c := d["co_worker"]; c != "" {
+			if d["removed"] == "true" {
+				return "Medewerker weggehaald: " + n.coWorker(progID, c)
+			}
+			return "Medewerker toegewezen: " + n.coWorker(progID, c)
+		}
+	case trajectory.EventActivityAttended:
+		if k := d["kind"]; k != "" {
+			return "Aanwezig op een activiteit: " + k
+		}
 	case trajectory.EventEmailFailed:
 		if to != "" {
 			return about(eventLabel(e.Kind, d) + " (aan " + to + ")")

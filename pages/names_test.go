@@ -34,6 +34,11 @@ func TestTimelineSaysToWhomAndForWhichStep(t *testing.T) {
 		{ev(trajectory.EventCoachAssigned, map[string]string{"coach": "an"}), "Coach toegewezen: An Peeters"},
 		{ev(trajectory.EventMilestoneReached, map[string]string{"milestone": "stage"}), "Mijlpaal bereikt: Stage in de kinderopvang"},
 		{ev(trajectory.EventHandoverSent, map[string]string{"handover": "1", "service": "caw"}), "Overdracht verstuurd (CAW Oost-Brabant)"},
+		{ev(trajectory.EventCoWorkerAssigned, map[string]string{"co_worker": "lies", "role": "ervaringsdeskundige"}), "Medewerker toegewezen: Lies Jacobs (ervaringsdeskundige)"},
+		{ev(trajectory.EventCoWorkerAssigned, map[string]string{"co_worker": "lies", "removed": "true"}), "Medewerker weggehaald: Lies Jacobs (ervaringsdeskundige)"},
+		{ev(trajectory.EventVisitMoved, map[string]string{"step": "home_visit-2"}), "Huisbezoek verplaatst"},
+		{ev(trajectory.EventVisitMissed, map[string]string{"step": "home_visit-2", "reason": "not_home"}), "Huisbezoek ging niet door"},
+		{ev(trajectory.EventActivityAttended, map[string]string{"kind": "babymassage"}), "Aanwezig op een activiteit: babymassage"},
 		{ev("some_future_kind", nil), "Andere gebeurtenis"},
 	} {
 		if got := n.Event("p", c.e); got != c.want {
