@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -96,7 +95,7 @@ func TestProgrammeStepsInBrowser(t *testing.T) {
 		t.Errorf("the open milestones say %q", milestones)
 	}
 	s.checkSteps(t, coach, "stappen-mijlpalen")
-	phoneShot(t, coach, "#h-mijlpalen", "mijlpalen")
+	readmeScreenshot(t, coach, "mijlpalen", `section[aria-labelledby="h-mijlpalen"]`)
 	s.step(t, coach, id, "mijlpaal", map[string]string{"#milestone-note": "start opleiding kinderbegeleider"})
 	s.waitEvent(id, "milestone_reached", 1, 30*time.Second)
 
@@ -128,7 +127,7 @@ func TestProgrammeStepsInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`.done`, chromedp.ByQuery),
 	)
 	s.checkSteps(t, coach, "stappen-consultaties")
-	phoneShot(t, coach, "h1", "consultaties")
+	readmeScreenshot(t, coach, "consultaties", "")
 	var consultation string
 	db := s.db()
 	if err := db.QueryRow(context.Background(), `SELECT id FROM consultations WHERE programme_id = 'test-seconds' AND recorded_by = 'coach:test-coach'`).Scan(&consultation); err != nil {
@@ -276,22 +275,5 @@ func (s *stack) checkSteps(t *testing.T, ctx context.Context, name string) {
 		if v := axeViolations(t, ctx); len(v) > 0 {
 			t.Errorf("%s at %d px: serious accessibility violations:\n%s", name, w, strings.Join(v, "\n"))
 		}
-	}
-}
-
-// phoneShot saves what a 390 px phone shows with the element at the top,
-// as JPEG (the README's screenshots).
-func phoneShot(t *testing.T, ctx context.Context, sel, name string) {
-	t.Helper()
-	var jpg []byte
-	mustRun(t, ctx, chromedp.EmulateViewport(390, 844),
-		chromedp.Evaluate(`document.querySelector(`+"`"+sel+"`"+`).scrollIntoView()`, nil),
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			var err error
-			jpg, err = page.CaptureScreenshot().WithFormat(page.CaptureScreenshotFormatJpeg).WithQuality(80).Do(ctx)
-			return err
-		}))
-	if err := os.WriteFile(filepath.Join(artifactsDir(t), name+"-phone.jpg"), jpg, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

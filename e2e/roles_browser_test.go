@@ -264,18 +264,32 @@ func TestRolesOnThePages(t *testing.T) {
 	s.checkRolePage(t, exp, "rollen-consultatie")
 	consultation := s.consultationBy(huizeke, expert)
 	did(usecase.StepConsultation, "expert by experience")
-	// The school, the partner it concerns, turns it into a referral with
-	// the family's consent (partners use the API); the page then shows it
-	// referred and no longer what was said.
-	status, referred := s.call(school, "POST", "/v1/consultations/"+consultation+"/referral", map[string]any{
-		"referrer": map[string]any{"organisation": "basisschool-huizeke", "reference": "ROLLEN-CONSULT"},
-		"family":   map[string]any{"contact_name": "Nadia Schoolpoortgezin", "phone": "+32 470 44 55 66"},
-		"reason":   "brieven van de school begrijpen",
-		"consent":  map[string]any{"given": true, "recorded_on": today.Format(time.DateOnly)},
-	}, nil)
-	if status != 201 {
-		t.Fatalf("the consultation's referral: %d %v", status, referred)
+	// The tandem's coach turns it into a referral on the page, on behalf of
+	// the school it concerns, with the family's consent: the trajectory's
+	// referrer is the school, its referred event names the coach.
+	referForm := `form[action="/consultaties/` + consultation + `/consultatie-doorverwijzing"]`
+	mustRun(t, coach2,
+		chromedp.Navigate(s.apiURL+"/consultaties"), chromedp.WaitReady(referForm, chromedp.ByQuery),
+		chromedp.Click(`details:has(`+referForm+`) summary`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#contact_name-`+consultation, chromedp.ByQuery),
+		chromedp.Click(referForm+` input[name=consent]`, chromedp.ByQuery),
+		chromedp.SetValue(`#contact_name-`+consultation, "Nadia Schoolpoortgezin", chromedp.ByQuery),
+		chromedp.SetValue(`#phone-`+consultation, "+32 470 44 55 66", chromedp.ByQuery),
+		chromedp.SetValue(`#reason-`+consultation, "brieven van de school begrijpen", chromedp.ByQuery),
+		chromedp.Submit(`#reason-`+consultation, chromedp.ByQuery),
+		chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery))
+	if html := outerHTML(t, coach2); !strings.Contains(html, "Het gezin is doorverwezen.") {
+		t.Fatalf("the coach's referral after the consultation:\n%s", html)
 	}
+	s.checkRolePage(t, coach2, "rollen-consultatie-doorverwijzing")
+	db := s.db()
+	var referred, referrer string
+	if err := db.QueryRow(context.Background(), `SELECT id, referrer_org FROM trajectories WHERE consultation_id = $1`, consultation).Scan(&referred, &referrer); err != nil || referrer != "basisschool-huizeke" {
+		t.Fatalf("the trajectory of the consultation's referral: %q %q (%v)", referred, referrer, err)
+	}
+	db.Close(context.Background())
+	s.eventBy(referred, "referred", coachH)
+	did(usecase.StepReferConsultation, "coach")
 	var list string
 	mustRun(t, exp, chromedp.Navigate(s.apiURL+"/consultaties"), chromedp.WaitVisible(`ul.consultations`, chromedp.ByQuery),
 		chromedp.Text(`ul.consultations`, &list, chromedp.ByQuery))
