@@ -117,11 +117,16 @@ func newTeamFixture(t *testing.T) (*stepFixture, *teamStore) {
 		"coach":      {ID: "tok_coach", Kind: store.TokenCoach, Subject: "test-coach", Programmes: []string{"test-seconds"}},
 		"supervisor": {ID: "tok_super", Kind: store.TokenSupervisor, Subject: "sup-vilvoorde", Programmes: []string{"test-seconds"}},
 		"elsewhere":  {ID: "tok_else", Kind: store.TokenSupervisor, Subject: "sup-gent", Programmes: []string{"gent"}},
+		"both":       {ID: "tok_both", Kind: store.TokenSupervisor, Subject: "sup-both", Programmes: []string{"test-seconds", "gent"}},
 	}
 	cat := stepProgramme()
 	prog := cat["test-seconds"]
 	prog.Referrers = []programme.Organisation{{ID: "test-partner", Name: "Kind en Gezin Vilvoorde"}}
 	cat["test-seconds"] = prog
+	gent := prog
+	gent.ID, gent.Name = "gent", "Kinderopvang naar werk"
+	gent.Referrers = []programme.Organisation{{ID: "vdab", Name: "VDAB Gent"}}
+	cat["gent"] = gent
 	f := &stepFixture{temporal: &stepTemporal{}, audit: &fakeAudit{}}
 	f.h = New(Config{Cases: usecase.Cases{Store: st, Audit: f.audit, Temporal: f.temporal, Programmes: cat, Logger: slog.New(slog.DiscardHandler)},
 		Sessions: &session.Manager{Store: sessions, Insecure: true}, Tokens: sessions, Logger: slog.New(slog.DiscardHandler)})
@@ -259,6 +264,10 @@ func TestCoWorkerAtTheSchoolGate(t *testing.T) {
 	prog := cat["test-seconds"]
 	prog.Referrers = []programme.Organisation{{ID: "test-partner", Name: "Kind en Gezin Vilvoorde"}}
 	cat["test-seconds"] = prog
+	gent := prog
+	gent.ID, gent.Name = "gent", "Kinderopvang naar werk"
+	gent.Referrers = []programme.Organisation{{ID: "vdab", Name: "VDAB Gent"}}
+	cat["gent"] = gent
 	f := &stepFixture{temporal: &stepTemporal{}, audit: &fakeAudit{}}
 	f.h = New(Config{Cases: usecase.Cases{Store: st, Audit: f.audit, Temporal: f.temporal, Programmes: cat, Logger: slog.New(slog.DiscardHandler)},
 		Sessions: &session.Manager{Store: sessions, Insecure: true}, Tokens: sessions, Logger: slog.New(slog.DiscardHandler)})
@@ -334,5 +343,26 @@ func TestNameAConsultationsPartner(t *testing.T) {
 		"Deze consultatie noemt al een partner.")
 	if rec := f.post("elsewhere", "/consultaties/co-zonder/consultatie-partner", url.Values{"organisation": {"test-partner"}}); rec.Code != http.StatusNotFound {
 		t.Errorf("another programme's supervisor: %d", rec.Code)
+	}
+}
+
+// TestConsultationPartnersOfTheChosenProgramme: a supervisor of two
+// programmes chooses one (a GET form, no script) and the consultation
+// form then offers that programme's partners only, and records for it.
+func TestConsultationPartnersOfTheChosenProgramme(t *testing.T) {
+	f, _ := newTeamFixture(t)
+	for _, c := range []struct{ path, want, not, programme string }{
+		{"/consultaties", "Kind en Gezin Vilvoorde", "VDAB Gent", "gent"},
+		{"/consultaties?programma=gent", "VDAB Gent", "Kind en Gezin Vilvoorde", "gent"},
+	} {
+		page := f.get("both", c.path).Body.String()
+		form := page[strings.Index(page, `action="/consultaties" aria-labelledby`):]
+		form = form[:strings.Index(form, "</form>")]
+		if !strings.Contains(form, c.want) || strings.Contains(form, c.not) {
+			t.Errorf("%s: the consultation form offers\n%s", c.path, visibleText(form))
+		}
+		if !strings.Contains(page, `<form method="get" action="/consultaties"`) {
+			t.Errorf("%s: no form to choose the programme", c.path)
+		}
 	}
 }
