@@ -140,10 +140,7 @@ func (h *handler) postActivity(w http.ResponseWriter, r *http.Request) {
 	s := current(r)
 	p := s.Principal
 	step, _ := usecase.StepNamed(usecase.StepCollectiveActivity)
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf")) {
-		_ = h.audit(r, step.Action, "", store.OutcomeDenied, map[string]string{"reason": "csrf"})
-		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website, of de pagina is te oud. Open de pagina opnieuw en probeer nog eens.")
+	if !h.postedForm(w, r, step.Action, "", nil) {
 		return
 	}
 	f := r.PostForm

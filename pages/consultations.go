@@ -151,10 +151,7 @@ func (h *handler) postConsultation(w http.ResponseWriter, r *http.Request) {
 	s := current(r)
 	p := s.Principal
 	step, _ := usecase.StepNamed(usecase.StepConsultation)
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf")) {
-		_ = h.audit(r, step.Action, "", store.OutcomeDenied, map[string]string{"reason": "csrf"})
-		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website, of de pagina is te oud. Open de pagina opnieuw en probeer nog eens.")
+	if !h.postedForm(w, r, step.Action, "", nil) {
 		return
 	}
 	if h.Cases.MayTake(p, step, r.PostForm.Get("programme")) != nil {
@@ -221,10 +218,7 @@ func (h *handler) postConsultationStep(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, http.StatusNotFound, "Niet gevonden", "Deze stap bestaat niet.")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf")) {
-		_ = h.audit(r, step.Action, "", store.OutcomeDenied, map[string]string{"reason": "csrf", "consultation": id})
-		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website, of de pagina is te oud. Open de pagina opnieuw en probeer nog eens.")
+	if !h.postedForm(w, r, step.Action, "", map[string]string{"consultation": id}) {
 		return
 	}
 	if !step.AllowsKind(p.Kind) {

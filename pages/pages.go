@@ -263,3 +263,20 @@ func (h *handler) audit(r *http.Request, action, trajectoryID, outcome string, d
 // newKey is the idempotency key a form carries from when it was shown, so
 // that a double submit is one step.
 func newKey() string { return "form-" + strings.ToLower(rand.Text()) }
+
+// postedForm reads a step's form, at most 64 KiB, and checks that it came
+// from this site for this session (CSRF); if not, it audits the denial of
+// action (with detail), answers 403 in Dutch and reports false.
+func (h *handler) postedForm(w http.ResponseWriter, r *http.Request, action, trajectoryID string, detail map[string]string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if r.ParseForm() == nil && current(r).CheckCSRF(r, r.PostForm.Get("csrf")) {
+		return true
+	}
+	d := map[string]string{"reason": "csrf"}
+	for k, v := range detail {
+		d[k] = v
+	}
+	_ = h.audit(r, action, trajectoryID, store.OutcomeDenied, d)
+	h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website, of de pagina is te oud. Open de pagina opnieuw en probeer nog eens.")
+	return false
+}

@@ -25,10 +25,7 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := st.Action
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if r.ParseForm() != nil || !s.CheckCSRF(r, r.PostForm.Get("csrf")) {
-		_ = h.audit(r, action, id, store.OutcomeDenied, map[string]string{"reason": "csrf"})
-		h.message(w, r, http.StatusForbidden, "Geweigerd", "Dit formulier kwam niet van deze website, of de pagina is te oud. Open de pagina opnieuw en probeer nog eens.")
+	if !h.postedForm(w, r, action, id, nil) {
 		return
 	}
 	row, err := h.Cases.Visible(r.Context(), p, id)
