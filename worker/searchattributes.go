@@ -6,9 +6,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"elkgezin/trajectory"
 )
@@ -69,4 +71,56 @@ func missingSearchAttributes(ctx context.Context, ops operatorservice.OperatorSe
 
 func names(attrs map[string]enumspb.IndexedValueType) string {
 	return strings.Join(slices.Sorted(maps.Keys(attrs)), ", ")
+}
+
+// namespaceRefresh is how long every Temporal service may take to see a
+// namespace change (the server's namespace cache refreshes every 10 s).
+const namespaceRefresh = 10 * time.Second
+
+// WaitSearchAttributesUsable waits until the frontend accepts a query on
+// each of attrs. A server that took a while (its namespace cache refreshes
+// on a period, as a cluster's does) gets one more period for the history
+// service's cache too; one that accepted at once (the dev server) none. A
+// worker or API started at once after `elkgezin setup` would otherwise see
+// starts refused and workflow tasks fail on the attributes they upsert.
+func WaitSearchAttributesUsable(ctx context.Context, ws workflowservice.WorkflowServiceClient, namespace string, attrs []string) error {
+	types := trajectory.SearchAttributeTypes()
+	waited := false
+	for _, name := range attrs {
+		query := probeQuery(name, types[name])
+		for {
+			_, err := ws.CountWorkflowExecutions(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: query})
+			if err == nil {
+				break
+			}
+			waited = true
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("search attribute %s not usable in namespace %s yet: %w", name, namespace, err)
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	if !waited {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(namespaceRefresh):
+		return nil
+	}
+}
+
+// probeQuery is a visibility query on the attribute that is valid for its type.
+func probeQuery(name string, typ enumspb.IndexedValueType) string {
+	switch typ {
+	case enumspb.INDEXED_VALUE_TYPE_DATETIME:
+		return name + " > '2000-01-01T00:00:00Z'"
+	case enumspb.INDEXED_VALUE_TYPE_INT, enumspb.INDEXED_VALUE_TYPE_DOUBLE:
+		return name + " > 0"
+	case enumspb.INDEXED_VALUE_TYPE_BOOL:
+		return name + " = true"
+	}
+	return name + " = 'probe'"
 }

@@ -2,11 +2,16 @@ package worker
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/grpc"
 
 	"elkgezin/trajectory"
@@ -77,5 +82,44 @@ func TestSearchAttributeOfAnotherTypeIsRefused(t *testing.T) {
 	}
 	if err := CheckSearchAttributes(context.Background(), ops, "ns"); err == nil || !strings.Contains(err.Error(), "Overdue") {
 		t.Errorf("check with Overdue as Keyword: %v, want an error naming it", err)
+	}
+}
+
+// countingVisibility refuses queries on search attributes until the
+// frontend's namespace cache would have them (refusals left), as a
+// cluster's frontend does for a few seconds after they are added.
+type countingVisibility struct {
+	workflowservice.WorkflowServiceClient
+	refusals int
+	queries  []string
+}
+
+func (c *countingVisibility) CountWorkflowExecutions(_ context.Context, req *workflowservice.CountWorkflowExecutionsRequest, _ ...grpc.CallOption) (*workflowservice.CountWorkflowExecutionsResponse, error) {
+	c.queries = append(c.queries, req.GetQuery())
+	if c.refusals > 0 {
+		c.refusals--
+		return nil, serviceerror.NewInvalidArgument("no mapping defined for search attribute")
+	}
+	return &workflowservice.CountWorkflowExecutionsResponse{}, nil
+}
+
+// TestSetupWaitsUntilTheAttributesAreUsable: every attribute is probed
+// with a query valid for its type; a frontend that accepts at once costs
+// no wait, one that refused first is waited for until it accepts.
+func TestSetupWaitsUntilTheAttributesAreUsable(t *testing.T) {
+	attrs := slices.Sorted(maps.Keys(trajectory.SearchAttributeTypes()))
+	at := &countingVisibility{}
+	start := time.Now()
+	if err := WaitSearchAttributesUsable(context.Background(), at, "ns", attrs); err != nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("a frontend that accepts at once: %v after %v", err, time.Since(start))
+	}
+	if len(at.queries) != len(attrs) {
+		t.Errorf("queries %q, want one per attribute", at.queries)
+	}
+	late := &countingVisibility{refusals: 2}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	if err := WaitSearchAttributesUsable(ctx, late, "ns", attrs); err == nil || late.refusals != 0 {
+		t.Errorf("a late frontend: %v with %d refusals left; want the wait to outlast the refusals and the context to end it", err, late.refusals)
 	}
 }

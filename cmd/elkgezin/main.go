@@ -94,7 +94,15 @@ func runSetup(ctx context.Context, cfg config.Config, logger *slog.Logger) error
 	if err != nil {
 		return err
 	}
-	logger.Info("search attributes registered", "namespace", cfg.Temporal.Namespace, "added", added)
+	if len(added) > 0 {
+		logger.Info("search attributes registered; waiting until every Temporal service uses them", "namespace", cfg.Temporal.Namespace, "added", added)
+		wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		if err := worker.WaitSearchAttributesUsable(wait, tc.WorkflowService(), cfg.Temporal.Namespace, added); err != nil {
+			return err
+		}
+	}
+	logger.Info("search attributes ready", "namespace", cfg.Temporal.Namespace, "added", added)
 	return nil
 }
 
