@@ -159,7 +159,8 @@ func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory
 				default:
 					count.Open++
 				}
-				if row.Open {
+				if row.Open && !v.ReadOnly {
+					// The closure's outcomes are the coach's to write with the family.
 					v.OpenGoals = append(v.OpenGoals, row)
 					v.GoalChoices = append(v.GoalChoices, choice{g.ID, dg.Name + ": " + g.Text})
 				}
