@@ -75,8 +75,10 @@ func TestFamilyPlanInBrowser(t *testing.T) {
 		}
 	}
 
-	// Review at the visit: the coach's action done, the goal reached.
+	// Review at the visit: the coach's action done, the goal reached (each
+	// from the page afresh, so that the answer waited for is the step's).
 	mustRun(t, coach,
+		chromedp.Navigate(s.apiURL+"/trajecten/"+id), chromedp.WaitVisible(`#h-plan`, chromedp.ByQuery),
 		chromedp.Click(`form[action$="/actie-gedaan"] button`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery),
 	)
@@ -85,6 +87,7 @@ func TestFamilyPlanInBrowser(t *testing.T) {
 	}
 	s.waitEvent(id, "plan_action_done", 1, 30*time.Second)
 	mustRun(t, coach,
+		chromedp.Navigate(s.apiURL+"/trajecten/"+id), chromedp.WaitVisible(`#h-plan`, chromedp.ByQuery),
 		chromedp.Click(`ul.goals details > summary`, chromedp.ByQuery),
 		chromedp.Click(`input[name=status][value=reached]`, chromedp.ByQuery),
 		chromedp.Submit(`input[name=status][value=reached]`, chromedp.ByQuery),
