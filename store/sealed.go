@@ -208,6 +208,11 @@ var kindKeys = map[string][]string{
 	trajectory.EventClosed:      {"reason"},
 	trajectory.EventEmailFailed: {"reason", "kind"},
 	trajectory.EventIntakeDone:  {"done_at"},
+	// The plan's goals by id and life domain code (report_plan.go); the
+	// family's words are in the plan, sealed.
+	"plan_agreed":  {detailGoalDomains},
+	"goal_reached": {detailGoal, detailDomain},
+	"goal_let_go":  {detailGoal, detailDomain},
 }
 
 // monthKeys are instants kept as their month (UTC, "2006-01") under
