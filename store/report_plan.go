@@ -4,17 +4,19 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"elkgezin/trajectory"
 )
 
 // The family plan in the report: the share of the families referred in the
 // period whose plan was agreed with them by its end, and the goals set and
 // reached per life domain in the period. Both come from the event log's
 // clear detail, which names goals by their id and life domain only
-// (planClearDetail); the family's words are in the sealed detail.
+// (trajectory.PlanClearDetailKeys); the family's words are in the sealed
+// detail.
 
 // DomainGoals are the goals of one life domain (its code in the programme
 // file): Set are those first agreed in the period, Reached those reached in
@@ -25,19 +27,11 @@ type DomainGoals struct {
 	Reached Count  `json:"reached"`
 }
 
-// Clear detail keys of the plan's events (planClearDetail).
-const (
-	// detailGoalDomains lists a plan's goals as id=domain, comma-separated.
-	detailGoalDomains = "goal_domains"
-	detailGoal        = "goal"
-	detailDomain      = "domain"
-)
-
 // fillPlan fills r.PlanAgreed and r.Goals.
 func fillPlan(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	var referred, agreed int
 	if err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE EXISTS (
-			SELECT 1 FROM trajectory_events e WHERE e.trajectory_id = c.id AND e.kind = 'plan_agreed' AND e.at < $3))
+			SELECT 1 FROM trajectory_events e WHERE e.trajectory_id = c.id AND e.kind = '`+trajectory.EventPlanAgreed+`' AND e.at < $3))
 		FROM (`+cohortSQL+`) c`, r.ProgrammeID, r.From, r.To).Scan(&referred, &agreed); err != nil {
 		return err
 	}
@@ -47,9 +41,9 @@ func fillPlan(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	// A goal is set when a plan that lists it is first agreed: a later
 	// change to the plan lists it again, and counts only its new goals.
 	seen := map[string]bool{}
-	rows, err := tx.Query(ctx, `SELECT e.trajectory_id, e.at, coalesce(e.detail->>'`+detailGoalDomains+`', '') FROM trajectories t
+	rows, err := tx.Query(ctx, `SELECT e.trajectory_id, e.at, coalesce(e.detail->>'`+trajectory.DetailGoals+`', '') FROM trajectories t
 		CROSS JOIN LATERAL (SELECT e.trajectory_id, e.seq, e.at, e.detail FROM trajectory_events e
-			WHERE e.trajectory_id = t.id AND e.kind = 'plan_agreed' AND e.at < $2 OFFSET 0) e
+			WHERE e.trajectory_id = t.id AND e.kind = '`+trajectory.EventPlanAgreed+`' AND e.at < $2 OFFSET 0) e
 		WHERE t.programme_id = $1 ORDER BY e.trajectory_id, e.seq`, r.ProgrammeID, r.To)
 	if err != nil {
 		return err
@@ -57,14 +51,14 @@ func fillPlan(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	var id, goals string
 	var at time.Time
 	_, err = pgx.ForEachRow(rows, []any{&id, &at, &goals}, func() error {
-		for goal, domain := range goalDomains(goals) {
-			key := id + "\x00" + goal
+		for _, g := range trajectory.ParseGoalCodes(goals) {
+			key := id + "\x00" + g.ID
 			if seen[key] {
 				continue
 			}
 			seen[key] = true
 			if !at.Before(r.From) {
-				set[domain]++
+				set[string(g.Domain)]++
 			}
 		}
 		return nil
@@ -72,8 +66,10 @@ func fillPlan(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	if err != nil {
 		return err
 	}
-	if err := rowsEach(ctx, tx, `SELECT detail->>'`+detailDomain+`' FROM (`+periodEventsSQL+`) x
-		WHERE kind = 'goal_reached' AND detail ? '`+detailDomain+`'`, r, func(row pgx.CollectableRow) error {
+	// Each reaching counts, like each milestone reached, so that a year's
+	// count is its quarters' added up (report_hierarchy.go).
+	if err := rowsEach(ctx, tx, `SELECT detail->>'`+trajectory.DetailDomain+`'
+		FROM (`+periodEventsSQL+`) x WHERE kind = '`+trajectory.EventGoalReached+`' AND detail ? '`+trajectory.DetailDomain+`'`, r, func(row pgx.CollectableRow) error {
 		var domain string
 		if err := row.Scan(&domain); err != nil {
 			return err
@@ -85,17 +81,6 @@ func fillPlan(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	}
 	r.Goals = domainGoals(set, reached)
 	return nil
-}
-
-// goalDomains reads a clear goal_domains ("g1=housing,g2=health").
-func goalDomains(s string) map[string]string {
-	out := map[string]string{}
-	for _, pair := range strings.Split(s, ",") {
-		if goal, domain, ok := strings.Cut(pair, "="); ok && goal != "" && domain != "" {
-			out[goal] = domain
-		}
-	}
-	return out
 }
 
 // domainGoals are the domains with goals set or reached, by code.

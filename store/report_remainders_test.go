@@ -258,10 +258,10 @@ func seedCohort(t *testing.T, s *Store, programmeID string, start time.Time, c c
 			g.event(trajectory.EventMilestoneReached, day(32), map[string]string{"milestone": "opleiding_gestart"})
 		}
 		if i < c.planned {
-			g.event("plan_agreed", day(12), map[string]string{detailGoalDomains: "g1=huisvesting"})
+			g.event(trajectory.EventPlanAgreed, day(12), map[string]string{trajectory.DetailGoals: "g1:huisvesting:open", trajectory.DetailPlan: `{"goals":[]}`})
 		}
 		if i < c.reached {
-			g.event("goal_reached", day(40), map[string]string{detailGoal: "g1", detailDomain: "huisvesting"})
+			g.event(trajectory.EventGoalReached, day(40), map[string]string{trajectory.DetailGoal: "g1", trajectory.DetailDomain: "huisvesting"})
 		}
 		if i < c.attended {
 			g.event(trajectory.EventActivityAttended, day(35), map[string]string{"activity": "ac-1", "kind": "groep", "on": day(35).Format(time.DateOnly)})
