@@ -103,7 +103,7 @@ var Steps = []Step{
 	{StepCollectiveActivity, trajectory.UpdateRecordAttendance, ActionRecordCollectiveActivity, kindList(KindCoach, KindSupervisor, KindCoWorker),
 		"POST /v1/programmes/{programme}/activities", "Collectieve activiteit registreren", "record a collective activity", "De activiteit is opgeslagen."},
 	{StepAgreePlan, trajectory.UpdateAgreePlan, ActionAgreePlan, kindList(KindCoach),
-		"POST " + trajectoryPath + "/plan", "Gezinsplan afspreken", "record the family plan", "Het gezinsplan is opgeslagen, met de datum waarop het gezin akkoord ging."},
+		"PUT " + trajectoryPath + "/plan", "Gezinsplan afspreken", "record the family plan", "Het gezinsplan is opgeslagen, met de datum waarop het gezin akkoord ging."},
 	{StepActionDone, trajectory.UpdateRecordActionDone, ActionRecordActionDone, kindList(KindCoach, KindCoWorker),
 		"POST " + trajectoryPath + "/plan/goals/{goal}/actions/{action}/done", "Actie gedaan", "record an action of the family plan as done", "De actie is als gedaan opgeslagen."},
 	{StepGoalStatus, trajectory.UpdateSetGoalStatus, ActionSetGoalStatus, kindList(KindCoach),
