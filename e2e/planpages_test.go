@@ -15,7 +15,8 @@ import (
 // and an action it owes, a strength), records an action done and a goal
 // reached; the supervisor sees how the plan stands and the network, not
 // the family's words. Every page at 360 px and 1280 px, axe-core clean,
-// no step key or actor id, and each step in the trajectory's log.
+// no step key or actor id, and each step in the trajectory's log. With
+// ELKGEZIN_SCREENSHOTS set, it renews the README's screenshot of the plan.
 func TestFamilyPlanInBrowser(t *testing.T) {
 	s := startStack(t)
 	id := s.referPlain("BROWSER-PLAN", "Yasmina Plangezin")
@@ -67,6 +68,7 @@ func TestFamilyPlanInBrowser(t *testing.T) {
 		t.Fatalf("the change of the plan was not saved:\n%s", html)
 	}
 	s.waitEvent(id, "plan_agreed", 2, 30*time.Second)
+	readmeScreenshot(t, coach, "gezinsplan", `section[aria-labelledby="h-plan"]`)
 	mustRun(t, coach, chromedp.Text(`section[aria-labelledby="h-plan"]`, &plan, chromedp.ByQuery))
 	for _, want := range []string{"Vochtmeting in de slaapkamer — Huurdersbond", "Mama houdt alle brieven goed bij",
 		"Huurdersbond (Karim, zitdag op dinsdag)", "het gezin stemt in met delen", "Brief aan de huisbaas opstellen"} {
