@@ -1,12 +1,15 @@
 package pages
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"elkgezin/programme"
+	"elkgezin/session"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 	"elkgezin/usecase"
@@ -293,5 +296,46 @@ func TestCloseAsksGoalOutcomes(t *testing.T) {
 	c := f.temporal.sent()[0].Args[0].(trajectory.Close)
 	if len(c.Outcomes) != 1 || c.Outcomes["g1"] != "Verhuisd naar een woning van de sociale huisvesting" {
 		t.Errorf("outcomes %v", c.Outcomes)
+	}
+}
+
+// TestCoWorkerRecordsTheirAction: a co-worker whose role the programme
+// gives "actie-gedaan" sees the plan and records an action done as
+// themselves; the plan's own forms are the coach's: not shown, and
+// refused when sent all the same.
+func TestCoWorkerRecordsTheirAction(t *testing.T) {
+	prog := stepProgramme()
+	p := prog["test-seconds"]
+	p.CoWorkerRoles = []programme.CoWorkerRole{{Role: "brugfiguur", Name: "Brugfiguur", Steps: []string{"bezoek", "actie-gedaan"}}}
+	prog["test-seconds"] = p
+	st := &fakeStore{rows: map[string]store.Trajectory{stepTrajectory: {TrajectorySummary: store.TrajectorySummary{
+		ID: stepTrajectory, ProgrammeID: "test-seconds", CoachID: "test-coach", CoWorkers: []string{"brugfiguur-lampeke-1"}, Phase: trajectory.PhaseInSupport,
+		ReferredAt: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}, Family: &trajectory.Family{ContactName: "Gezin Peeters"}}}}
+	sessions := subjectSessions{"brug": {ID: "tok_brug", Kind: store.TokenCoWorker, Subject: "brugfiguur-lampeke-1", Programmes: []string{"test-seconds"}}}
+	f := &stepFixture{temporal: &stepTemporal{state: planState()}, audit: &fakeAudit{}}
+	f.h = New(Config{Cases: usecase.Cases{Store: st, Audit: f.audit, Temporal: f.temporal, Programmes: prog, Logger: slog.New(slog.DiscardHandler)},
+		Sessions: &session.Manager{Store: sessions, Insecure: true}, Tokens: sessions, Logger: slog.New(slog.DiscardHandler)})
+
+	body := f.get("brug", "/trajecten/"+stepTrajectory).Body.String()
+	if text := visibleText(body); !strings.Contains(text, "Samen inschrijven") || !strings.Contains(text, "Een plaats in de crèche voor Noor") {
+		t.Errorf("the co-worker does not see the plan:\n%s", text)
+	}
+	if !strings.Contains(body, `action="/trajecten/`+stepTrajectory+`/actie-gedaan"`) {
+		t.Errorf("the co-worker has no button to record an action done")
+	}
+	for _, step := range []string{"gezinsplan", "doel-status"} {
+		if strings.Contains(body, `action="/trajecten/`+stepTrajectory+`/`+step+`"`) {
+			t.Errorf("the co-worker is shown the form %s", step)
+		}
+	}
+	rec := f.post("brug", "/trajecten/"+stepTrajectory+"/actie-gedaan", url.Values{"goal": {"g2"}, "action": {"a1"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("the co-worker's action done: %d %s", rec.Code, visibleText(rec.Body.String()))
+	}
+	if r := f.temporal.sent()[0].Args[0].(trajectory.RecordActionDone); r.GoalID != "g2" || r.ActionID != "a1" || r.By != "co_worker:brugfiguur-lampeke-1" {
+		t.Errorf("done %+v", r)
+	}
+	if rec := f.post("brug", "/trajecten/"+stepTrajectory+"/gezinsplan", url.Values{"domain": {"housing"}, "goal_text": {"x"}, "agreed_on": {today()}, "key": {"form-2"}}); rec.Code != http.StatusForbidden || len(f.temporal.sent()) != 1 {
+		t.Errorf("a co-worker agrees a plan: %d", rec.Code)
 	}
 }
