@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -81,4 +82,26 @@ func TestPlanRoutes(t *testing.T) {
 		t.Errorf("%d updates reached the workflow; an invalid body must not", len(f.temporal.updates))
 	}
 	f.do(http.MethodPut, stepPath("plan"), plan, authHeader, asSupervisor).want(t, http.StatusForbidden)
+}
+
+// TestTrajectoryAnswersPlan: GET /v1/trajectories/{id} answers the plan
+// the workflow holds, and says so when the workflow service does not
+// answer rather than answer as if there were no plan.
+func TestTrajectoryAnswersPlan(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseInSupport)
+	f.temporal.state = trajectory.State{TrajectoryID: openID, Plan: &trajectory.Plan{AgreedOn: time.Now().Add(-time.Hour).UTC(),
+		Goals: []trajectory.Goal{{ID: "g1", Domain: trajectory.DomainHousing, Text: "Een woning met twee slaapkamers.", Status: trajectory.GoalOpen,
+			Actions: []trajectory.Action{{ID: "a1", What: "Inschrijven", Owner: trajectory.ActionOwner{Role: trajectory.OwnerFamily}}}}}}}
+	var got trajectoryResponse
+	f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach).decode(t, &got)
+	if got.Plan == nil || len(got.Plan.Goals) != 1 || got.Plan.Goals[0].Text != "Een woning met twee slaapkamers." || got.PlanUnavailable {
+		t.Errorf("plan in the trajectory: %+v", got.Plan)
+	}
+	f.temporal.updateErr = context.DeadlineExceeded
+	got = trajectoryResponse{}
+	f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach).decode(t, &got)
+	if got.Plan != nil || !got.PlanUnavailable {
+		t.Errorf("without Temporal: plan %+v, plan_unavailable %v", got.Plan, got.PlanUnavailable)
+	}
 }
