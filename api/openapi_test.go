@@ -279,7 +279,7 @@ func TestOpenAPIDescribesEveryField(t *testing.T) {
 		"Child":             trajectory.Child{},
 		"Family":            trajectory.Family{},
 		"TrajectorySummary": store.TrajectorySummary{},
-		"Trajectory":        store.Trajectory{},
+		"Trajectory":        trajectoryResponse{},
 		"EventRow":          store.EventRow{},
 		"TrajectoryList":    ListResponse{},
 		"ReferralResponse":  ReferralResponse{},

@@ -258,7 +258,7 @@ func seedCohort(t *testing.T, s *Store, programmeID string, start time.Time, c c
 			g.event(trajectory.EventMilestoneReached, day(32), map[string]string{"milestone": "opleiding_gestart"})
 		}
 		if i < c.planned {
-			g.event(trajectory.EventPlanAgreed, day(12), map[string]string{trajectory.DetailGoals: "g1:huisvesting:open", trajectory.DetailPlan: `{"goals":[]}`})
+			g.event(trajectory.EventPlanAgreed, day(12), map[string]string{trajectory.DetailGoals: "g1:huisvesting:open", "goal:g1": "Een woning met twee slaapkamers."})
 		}
 		if i < c.reached {
 			g.event(trajectory.EventGoalReached, day(40), map[string]string{trajectory.DetailGoal: "g1", trajectory.DetailDomain: "huisvesting"})

@@ -214,6 +214,7 @@ var kindKeys = map[string][]string{
 	trajectory.EventActionDone:    trajectory.PlanClearDetailKeys,
 	trajectory.EventGoalReached:   trajectory.PlanClearDetailKeys,
 	trajectory.EventGoalLetGo:     trajectory.PlanClearDetailKeys,
+	trajectory.EventGoalReopened:  trajectory.PlanClearDetailKeys,
 	trajectory.EventGoalsReviewed: trajectory.PlanClearDetailKeys,
 }
 
