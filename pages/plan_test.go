@@ -275,6 +275,17 @@ func TestReviewAtAVisit(t *testing.T) {
 	if done := f.get("coach", "/trajecten/"+stepTrajectory+"?gedaan=actie-gedaan"); !strings.Contains(done.Body.String(), "De actie is als gedaan opgeslagen.") {
 		t.Errorf("after the step the page does not say it was recorded")
 	}
+	// A goal reached by mistake is opened again.
+	st := planState()
+	st.Plan.Goals[0].Status = trajectory.GoalReached
+	f.temporal.state = st
+	if text := visibleText(f.get("coach", "/trajecten/"+stepTrajectory).Body.String()); !strings.Contains(text, "Doel weer openen") || !strings.Contains(text, "(bereikt)") {
+		t.Errorf("a goal reached has no button to open it again:\n%s", text)
+	}
+	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/doel-status", url.Values{"goal": {"g1"}, "status": {"open"}, "key": {"form-goal-4"}})
+	if r := f.temporal.sent()[3].Args[0].(trajectory.SetGoalStatus); rec.Code != http.StatusSeeOther || r.GoalID != "g1" || r.Status != trajectory.GoalOpen {
+		t.Errorf("open again: %d %+v", rec.Code, r)
+	}
 	f.temporal.refuse = trajectory.Refused("done", trajectory.Refusal{Code: trajectory.CodeActionAlreadyDone})
 	rec = f.post("coach", "/trajecten/"+stepTrajectory+"/actie-gedaan", url.Values{"goal": {"g1"}, "action": {"a1"}, "key": {"form-done-2"}})
 	f.refusedOnPage(t, "coach", rec, "/trajecten/"+stepTrajectory+"?geweigerd=actie-gedaan", "Deze actie is al gedaan")
