@@ -150,6 +150,17 @@ func TestFamilyPlanOverHTTP(t *testing.T) {
 	if outcomes != "Verhuisd naar een sociale woning" {
 		t.Errorf("the closure's outcome of g1 in the log: %q", outcomes)
 	}
+	// The closed trajectory's plan, as its workflow ended it.
+	if p, _ := view["plan"].(map[string]any); p == nil {
+		t.Errorf("the closed trajectory has no plan: %v", view)
+	} else {
+		g := p["goals"].([]any)
+		g1, g2 := g[0].(map[string]any), g[1].(map[string]any)
+		if g1["status"] != "reached" || g1["outcome"] != "Verhuisd naar een sociale woning" || g2["status"] != "let_go" ||
+			g2["let_go_reason"] != "Geregeld via de huisarts" || g1["actions"].([]any)[1].(map[string]any)["done"] == nil {
+			t.Errorf("the closed trajectory's plan: %v", p)
+		}
+	}
 
 	// The fund's report has the plan's figures (of the last quarter that ended).
 	now := time.Now().UTC()
