@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -90,10 +91,23 @@ func TestPlanRoutes(t *testing.T) {
 func TestTrajectoryAnswersPlan(t *testing.T) {
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhaseInSupport)
+	// Without a plan in its log, the trajectory is answered without asking Temporal.
+	f.temporal.updateErr = context.DeadlineExceeded
+	var got trajectoryResponse
+	f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach).decode(t, &got)
+	if got.Plan != nil || got.PlanUnavailable {
+		t.Errorf("a trajectory without a plan: plan %+v, plan_unavailable %v", got.Plan, got.PlanUnavailable)
+	}
+	f.temporal.updateErr = nil
+	f.store.mu.Lock()
+	row := f.store.rows[openID]
+	row.Events = []store.EventRow{{Seq: 5, Kind: trajectory.EventPlanAgreed, Actor: "coach:test-coach", At: time.Now()}}
+	f.store.rows[openID] = row
+	f.store.mu.Unlock()
 	f.temporal.state = trajectory.State{TrajectoryID: openID, Plan: &trajectory.Plan{AgreedOn: time.Now().Add(-time.Hour).UTC(),
 		Goals: []trajectory.Goal{{ID: "g1", Domain: trajectory.DomainHousing, Text: "Een woning met twee slaapkamers.", Status: trajectory.GoalOpen,
 			Actions: []trajectory.Action{{ID: "a1", What: "Inschrijven", Owner: trajectory.ActionOwner{Role: trajectory.OwnerFamily}}}}}}}
-	var got trajectoryResponse
+	got = trajectoryResponse{}
 	f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach).decode(t, &got)
 	if got.Plan == nil || len(got.Plan.Goals) != 1 || got.Plan.Goals[0].Text != "Een woning met twee slaapkamers." || got.PlanUnavailable {
 		t.Errorf("plan in the trajectory: %+v", got.Plan)
