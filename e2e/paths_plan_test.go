@@ -79,6 +79,16 @@ func TestFamilyPlanReplays(t *testing.T) {
 		t.Errorf("reminders and alerts %v; want one of each, about plan_action-g1-a1", got)
 	}
 
+	// The log keeps the plan's words in the sealed detail only.
+	var clear int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM trajectory_events WHERE trajectory_id = $1
+		AND (detail::text LIKE '%Yasmine%' OR detail::text LIKE '%woensdag%' OR detail::text LIKE '%OCMW%' OR detail::text LIKE '%buren%')`, id).Scan(&clear); err != nil {
+		t.Fatal(err)
+	}
+	if clear != 0 {
+		t.Errorf("%d events hold the plan's words in the clear detail", clear)
+	}
+
 	hist, err := s.client.WorkflowService().GetWorkflowExecutionHistory(context.Background(), &workflowservice.GetWorkflowExecutionHistoryRequest{
 		Namespace: s.namespace, Execution: &commonpb.WorkflowExecution{WorkflowId: id}})
 	if err != nil {
