@@ -119,3 +119,23 @@ func TestTrajectoryAnswersPlan(t *testing.T) {
 		t.Errorf("without Temporal: plan %+v, plan_unavailable %v", got.Plan, got.PlanUnavailable)
 	}
 }
+
+// TestClosureOutcomes: the closure carries each goal's outcome to the
+// workflow; an outcome of a goal the plan in force does not have is the
+// caller's mistake, named by its field.
+func TestClosureOutcomes(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseInSupport)
+	f.temporal.state = trajectory.State{TrajectoryID: openID, ProgrammeID: "test-seconds", Phase: trajectory.PhaseInSupport,
+		Plan: &trajectory.Plan{AgreedOn: time.Now().Add(-time.Hour), Goals: []trajectory.Goal{{ID: "g1", Domain: trajectory.DomainHousing, Text: "Een woning.", Status: trajectory.GoalReached}}}}
+	res := f.do(http.MethodPost, stepPath("closure"), `{"reason":"goals_reached","outcomes":{"g9":"Verhuisd."}}`, authHeader, asCoach)
+	checkFields(t, res, "invalid closure", []string{"outcomes"})
+	if len(f.temporal.updates) != 0 {
+		t.Fatalf("an invalid closure reached the workflow")
+	}
+	f.do(http.MethodPost, stepPath("closure"), `{"reason":"goals_reached","outcomes":{"g1":"Verhuisd naar een sociale woning."}}`, authHeader, asCoach).want(t, http.StatusOK)
+	c, ok := f.temporal.updates[0].Args[0].(trajectory.Close)
+	if !ok || c.Outcomes["g1"] != "Verhuisd naar een sociale woning." || c.By != "coach:test-coach" {
+		t.Errorf("closure update %+v", f.temporal.updates[0])
+	}
+}
