@@ -199,7 +199,7 @@ func (s *server) stateRefusal(id string, err error) *refusal {
 // the audit log.
 func planPathID(fe *fieldErrors, r *http.Request, name, example string) string {
 	id := mux.Vars(r)[name]
-	if !trajectory.IsPlanID(id) {
+	if trajectory.PlanIDProblem(id) {
 		fe.add(name, "the path must name the id of a "+name+" of the plan, such as "+example)
 		return ""
 	}
