@@ -194,11 +194,14 @@ func (s *server) stateRefusal(id string, err error) *refusal {
 	return &refusal{http.StatusInternalServerError, "internal error", "the trajectory's state could not be read (logged); nothing was recorded: retry, and report it if it keeps failing"}
 }
 
-// planPathID checks a goal's or an action's id in the path.
+// planPathID checks a goal's or an action's id in the path; "" when it is
+// not one, so that whatever stands there reaches neither the workflow nor
+// the audit log.
 func planPathID(fe *fieldErrors, r *http.Request, name, example string) string {
 	id := mux.Vars(r)[name]
-	if !trajectory.IsPlanID(id) {
+	if trajectory.PlanIDProblem(id) {
 		fe.add(name, "the path must name the id of a "+name+" of the plan, such as "+example)
+		return ""
 	}
 	return id
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"elkgezin/store"
 	"elkgezin/trajectory"
 )
 
@@ -90,10 +91,23 @@ func TestPlanRoutes(t *testing.T) {
 func TestTrajectoryAnswersPlan(t *testing.T) {
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhaseInSupport)
+	// Without a plan in its log, the trajectory is answered without asking Temporal.
+	f.temporal.updateErr = context.DeadlineExceeded
+	var got trajectoryResponse
+	f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach).decode(t, &got)
+	if got.Plan != nil || got.PlanUnavailable {
+		t.Errorf("a trajectory without a plan: plan %+v, plan_unavailable %v", got.Plan, got.PlanUnavailable)
+	}
+	f.temporal.updateErr = nil
+	f.store.mu.Lock()
+	row := f.store.rows[openID]
+	row.Events = []store.EventRow{{Seq: 5, Kind: trajectory.EventPlanAgreed, Actor: "coach:test-coach", At: time.Now()}}
+	f.store.rows[openID] = row
+	f.store.mu.Unlock()
 	f.temporal.state = trajectory.State{TrajectoryID: openID, Plan: &trajectory.Plan{AgreedOn: time.Now().Add(-time.Hour).UTC(),
 		Goals: []trajectory.Goal{{ID: "g1", Domain: trajectory.DomainHousing, Text: "Een woning met twee slaapkamers.", Status: trajectory.GoalOpen,
 			Actions: []trajectory.Action{{ID: "a1", What: "Inschrijven", Owner: trajectory.ActionOwner{Role: trajectory.OwnerFamily}}}}}}}
-	var got trajectoryResponse
+	got = trajectoryResponse{}
 	f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach).decode(t, &got)
 	if got.Plan == nil || len(got.Plan.Goals) != 1 || got.Plan.Goals[0].Text != "Een woning met twee slaapkamers." || got.PlanUnavailable {
 		t.Errorf("plan in the trajectory: %+v", got.Plan)
@@ -103,5 +117,25 @@ func TestTrajectoryAnswersPlan(t *testing.T) {
 	f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach).decode(t, &got)
 	if got.Plan != nil || !got.PlanUnavailable {
 		t.Errorf("without Temporal: plan %+v, plan_unavailable %v", got.Plan, got.PlanUnavailable)
+	}
+}
+
+// TestClosureOutcomes: the closure carries each goal's outcome to the
+// workflow; an outcome of a goal the plan in force does not have is the
+// caller's mistake, named by its field.
+func TestClosureOutcomes(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseInSupport)
+	f.temporal.state = trajectory.State{TrajectoryID: openID, ProgrammeID: "test-seconds", Phase: trajectory.PhaseInSupport,
+		Plan: &trajectory.Plan{AgreedOn: time.Now().Add(-time.Hour), Goals: []trajectory.Goal{{ID: "g1", Domain: trajectory.DomainHousing, Text: "Een woning.", Status: trajectory.GoalReached}}}}
+	res := f.do(http.MethodPost, stepPath("closure"), `{"reason":"goals_reached","outcomes":{"g9":"Verhuisd."}}`, authHeader, asCoach)
+	checkFields(t, res, "invalid closure", []string{"outcomes"})
+	if len(f.temporal.updates) != 0 {
+		t.Fatalf("an invalid closure reached the workflow")
+	}
+	f.do(http.MethodPost, stepPath("closure"), `{"reason":"goals_reached","outcomes":{"g1":"Verhuisd naar een sociale woning."}}`, authHeader, asCoach).want(t, http.StatusOK)
+	c, ok := f.temporal.updates[0].Args[0].(trajectory.Close)
+	if !ok || c.Outcomes["g1"] != "Verhuisd naar een sociale woning." || c.By != "coach:test-coach" {
+		t.Errorf("closure update %+v", f.temporal.updates[0])
 	}
 }

@@ -133,13 +133,15 @@ type trajectoryResponse struct {
 // withPlan adds the plan from the workflow's state. The event log holds
 // the plan's words but not all of it (owners and due dates are the
 // workflow's), so the workflow, which Temporal also queries once closed,
-// is the one source; an erased trajectory has none.
+// is the one source. Only a trajectory whose log says a plan was agreed
+// asks it, so reading any other never waits for Temporal or a worker; an
+// erased trajectory has none.
 func (s *server) withPlan(r *http.Request, row store.Trajectory) trajectoryResponse {
 	resp := trajectoryResponse{Trajectory: row}
-	if row.Erased {
+	if row.Erased || !slices.ContainsFunc(row.Events, func(e store.EventRow) bool { return e.Kind == trajectory.EventPlanAgreed }) {
 		return resp
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout/2)
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout/4)
 	defer cancel()
 	st, err := s.cases.State(ctx, row.ID)
 	switch {

@@ -135,7 +135,8 @@ func TestFamilyPlanOverHTTP(t *testing.T) {
 		}
 	}
 	if !strings.Contains(kinds["plan_agreed"], `"goals": "g1:housing:open,g2:health:open"`) ||
-		!strings.Contains(kinds["goal_reached"], `"domain": "housing"`) || !strings.Contains(kinds["goal_let_go"], `"domain": "health"`) {
+		!strings.Contains(kinds["goal_reached"], `"domain": "housing"`) || !strings.Contains(kinds["goal_let_go"], `"domain": "health"`) ||
+		!strings.Contains(kinds["closed"], `"goals": "g1:housing:reached,g2:health:let_go"`) {
 		t.Errorf("the clear detail the report counts: %v", kinds)
 	}
 	// The closure's outcomes are in the family's log, for those who may read it.

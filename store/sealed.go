@@ -205,7 +205,9 @@ var clearKeys = []string{"step", "late", "milestone", "handover", "visit", "coac
 // from (a date of elkgezin's work with the family, not one the family is
 // known by).
 var kindKeys = map[string][]string{
-	trajectory.EventClosed:      {"reason"},
+	// A closure keeps the plan's goals as codes: each goal's status at
+	// the end (its outcome in words is sealed).
+	trajectory.EventClosed:      {"reason", trajectory.DetailGoals},
 	trajectory.EventEmailFailed: {"reason", "kind"},
 	trajectory.EventIntakeDone:  {"done_at"},
 	// The plan's goals and actions by id, life domain, owner and status
