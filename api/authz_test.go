@@ -205,6 +205,7 @@ func matrix(w *world) []matrixRow {
 			`","goals":[{"domain":"housing","text":"Een woning met twee slaapkamers.","actions":[{"what":"Inschrijven","owner":{"role":"family"}}]}]}`, ownStep},
 		{"POST " + pathGoalStatus, http.MethodPost, tr(w.mine, "plan/goals/g1/status"), `{"status":"reached"}`, ownStep},
 		{"POST " + pathActionDone, http.MethodPost, tr(w.mine, "plan/goals/g1/actions/a1/done"), `{}`, ownStep},
+		{"POST " + pathReviewGoals, http.MethodPost, tr(w.mine, "plan/review"), `{}`, ownStep},
 		{"POST " + pathCoWorkers, http.MethodPost, tr(w.mine, "co-workers"), `{"co_worker":"test-brugfiguur","role":"brugfiguur"}`, supervisorStep},
 		{"POST " + pathConsultations, http.MethodPost, pathConsultations, `{"programme":"test-seconds","organisation":"test-partner","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`,
 			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},

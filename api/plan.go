@@ -237,3 +237,29 @@ func (s *server) postActionDone(w http.ResponseWriter, r *http.Request) {
 			return req, fe, nil
 		}})
 }
+
+type reviewGoalsBody struct {
+	Goals []string `json:"goals"`
+	At    *string  `json:"at"`
+}
+
+// postReviewGoals records that goals of the plan were reviewed with the
+// family at a visit (all open goals when none is named): each is due for
+// review again a review cadence later.
+func (s *server) postReviewGoals(w http.ResponseWriter, r *http.Request) {
+	postStep(s, w, r, step[reviewGoalsBody]{short: "invalid review", update: trajectory.UpdateReviewGoals,
+		check: func(r *http.Request, _ store.TrajectorySummary, b reviewGoalsBody, now time.Time) (any, *fieldErrors, *refusal) {
+			fe := &fieldErrors{}
+			req := trajectory.ReviewGoals{By: principal(r).Actor()}
+			for i, id := range b.Goals {
+				if trajectory.PlanIDProblem(id) {
+					fe.add(fmt.Sprintf("goals[%d]", i), "must be the id of a goal of the plan, such as g1")
+					continue
+				}
+				req.Goals = append(req.Goals, id)
+			}
+			req.At = parseInstant(fe, "at", b.At)
+			addProblems(fe, trajectory.ReviewProblems(now, req))
+			return req, fe, nil
+		}})
+}

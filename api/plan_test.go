@@ -53,6 +53,11 @@ func TestPlanRoutes(t *testing.T) {
 	if !ok || f.temporal.updates[2].UpdateName != trajectory.UpdateRecordActionDone || ad.GoalID != "g1" || ad.ActionID != "a2" || !ad.DoneAt.Equal(done) {
 		t.Errorf("action done update %+v", f.temporal.updates[2])
 	}
+	f.do(http.MethodPost, stepPath("plan/review"), `{"goals":["g2"]}`, authHeader, asCoach).want(t, http.StatusOK)
+	rv, ok := f.temporal.updates[3].Args[0].(trajectory.ReviewGoals)
+	if !ok || f.temporal.updates[3].UpdateName != trajectory.UpdateReviewGoals || len(rv.Goals) != 1 || rv.Goals[0] != "g2" || !rv.At.IsZero() || rv.By != "coach:test-coach" {
+		t.Errorf("review update %+v", f.temporal.updates[3])
+	}
 
 	future := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
 	for _, tc := range []struct {
@@ -75,11 +80,13 @@ func TestPlanRoutes(t *testing.T) {
 		{http.MethodPost, "plan/goals/g1/status", `{"status":"gone"}`, "invalid goal status", []string{"status"}},
 		{http.MethodPost, "plan/goals/G-1/status", `{"status":"reached"}`, "invalid goal status", []string{"goal"}},
 		{http.MethodPost, "plan/goals/g1/actions/a1/done", `{"done_at":"` + future + `"}`, "invalid action done", []string{"done_at"}},
+		{http.MethodPost, "plan/review", `{"at":"` + future + `"}`, "invalid review", []string{"at"}},
+		{http.MethodPost, "plan/review", `{"goals":["G 1"]}`, "invalid review", []string{"goals[0]"}},
 	} {
 		res := f.do(tc.method, stepPath(tc.path), strings.ReplaceAll(tc.body, "\n", ""), authHeader, asCoach)
 		checkFields(t, res, tc.short, tc.fields)
 	}
-	if len(f.temporal.updates) != 3 {
+	if len(f.temporal.updates) != 4 {
 		t.Errorf("%d updates reached the workflow; an invalid body must not", len(f.temporal.updates))
 	}
 	f.do(http.MethodPut, stepPath("plan"), plan, authHeader, asSupervisor).want(t, http.StatusForbidden)

@@ -40,6 +40,7 @@ var moreSteps = map[string]moreStep{
 	usecase.StepAgreePlan:      {buildIn: buildPlan},
 	usecase.StepActionDone:     {build: buildActionDone},
 	usecase.StepGoalStatus:     {build: buildGoalStatus},
+	usecase.StepReviewGoals:    {build: buildReviewGoals},
 }
 
 func init() {

@@ -62,7 +62,10 @@ type domainGoals struct {
 type goalRow struct {
 	ID, Text, Status, LetGoReason string
 	Open                          bool
-	Actions                       []actionRow
+	// ReviewDue: the programme's review cadence has passed since the goal
+	// was last gone over with the family.
+	ReviewDue bool
+	Actions   []actionRow
 }
 
 type actionRow struct {
@@ -93,6 +96,7 @@ func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory
 	d.Plan = v
 	now := time.Now()
 	plan := st.Plan
+	dueForReview := st.GoalsDueForReview(now)
 	if plan != nil {
 		v.Agreed, v.AgreedOn = true, day(plan.AgreedOn)
 		v.Strengths = plan.Strengths
@@ -132,7 +136,8 @@ func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory
 				if g.Domain != dm {
 					continue
 				}
-				row := goalRow{ID: g.ID, Text: g.Text, Status: goalStatusLabel(g.Status), LetGoReason: g.LetGoReason, Open: g.Status == trajectory.GoalOpen}
+				row := goalRow{ID: g.ID, Text: g.Text, Status: goalStatusLabel(g.Status), LetGoReason: g.LetGoReason, Open: g.Status == trajectory.GoalOpen,
+					ReviewDue: slices.Contains(dueForReview, g.ID)}
 				for _, a := range g.Actions {
 					ar := actionRow{ID: a.ID, What: a.What, Who: h.ownerName(a.Owner, d.CoachID, d.ProgrammeID, prog, *plan),
 						Open: a.Done == nil && row.Open, Family: a.Owner.Role == trajectory.OwnerFamily}
@@ -198,6 +203,7 @@ func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory
 	// A goal reached or let go by mistake can be opened again.
 	allow(usecase.StepGoalStatus, plan != nil && len(plan.Goals) > 0)
 	allow(usecase.StepActionDone, hasOpenAction)
+	allow(usecase.StepReviewGoals, len(v.OpenGoals) > 0)
 	if !v.ReadOnly {
 		// The family's requests for another date are the coach's to answer.
 		for _, r := range st.DateRequests {
@@ -438,6 +444,16 @@ func buildActionDone(_ *handler, _ store.Trajectory, f url.Values, by string, no
 		return "", nil, problems(ps)
 	}
 	return trajectory.UpdateRecordActionDone, req, ""
+}
+
+// buildReviewGoals records that the open goals were gone over with the
+// family today: each is due for review again a review cadence later.
+func buildReviewGoals(_ *handler, _ store.Trajectory, _ url.Values, by string, now time.Time) (string, any, string) {
+	req := trajectory.ReviewGoals{By: by}
+	if ps := trajectory.ReviewProblems(now, req); len(ps) > 0 {
+		return "", nil, problems(ps)
+	}
+	return trajectory.UpdateReviewGoals, req, ""
 }
 
 // buildGoalStatus marks a goal reached, or let go with the family's reason.

@@ -350,3 +350,35 @@ func TestCoWorkerRecordsTheirAction(t *testing.T) {
 		t.Errorf("a co-worker agrees a plan: %d", rec.Code)
 	}
 }
+
+// TestGoalsReviewedWithTheFamily: a goal past its review cadence is marked
+// "samen bespreken" on the coach's page, and "Doelen besproken" records
+// the review of every open goal (review-goals, audited as such); the
+// supervisor gets no form for it.
+func TestGoalsReviewedWithTheFamily(t *testing.T) {
+	st := planState()
+	due := time.Now().Add(-time.Hour)
+	st.Plan.Goals[0].ReviewDue = &due
+	f := newStepFixture(t, trajectory.PhaseInSupport, st)
+	page := f.get("coach", "/trajecten/"+stepTrajectory).Body.String()
+	if text := visibleText(page); strings.Count(text, "samen bespreken") != 1 || !strings.Contains(text, "Doelen besproken met het gezin") {
+		t.Errorf("the coach's page does not mark the goal due for review or offer the review:\n%s", text)
+	}
+	rec := f.post("coach", "/trajecten/"+stepTrajectory+"/doelen-besproken", url.Values{"key": {"form-review-1"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/trajecten/"+stepTrajectory+"?gedaan=doelen-besproken" {
+		t.Fatalf("goals reviewed: %d %s", rec.Code, visibleText(rec.Body.String()))
+	}
+	ups := f.temporal.sent()
+	if len(ups) != 1 || ups[0].UpdateName != trajectory.UpdateReviewGoals {
+		t.Fatalf("updates %+v, want one review-goals", ups)
+	}
+	if r := ups[0].Args[0].(trajectory.ReviewGoals); len(r.Goals) != 0 || r.By != "coach:test-coach" || !r.At.IsZero() {
+		t.Errorf("review %+v, want every open goal, now, by the coach", r)
+	}
+	if action, _ := f.lastAction(); action != usecase.ActionReviewGoals {
+		t.Errorf("audit %s", action)
+	}
+	if strings.Contains(f.get("supervisor", "/trajecten/"+stepTrajectory).Body.String(), `/doelen-besproken"`) {
+		t.Error("the supervisor is offered the review")
+	}
+}

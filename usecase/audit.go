@@ -33,6 +33,7 @@ const (
 	ActionAgreePlan        = "agree_plan"
 	ActionRecordActionDone = "record_plan_action_done"
 	ActionSetGoalStatus    = "set_goal_status"
+	ActionReviewGoals      = "review_goals"
 
 	// Personal data: erasure and the family's subject-access export.
 	ActionEraseTrajectory  = "erase_trajectory"

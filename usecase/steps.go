@@ -62,6 +62,7 @@ const (
 	StepAgreePlan           = "gezinsplan"
 	StepActionDone          = "actie-gedaan"
 	StepGoalStatus          = "doel-status"
+	StepReviewGoals         = "doelen-besproken"
 )
 
 const trajectoryPath = "/v1/trajectories/{id}"
@@ -108,6 +109,8 @@ var Steps = []Step{
 		"POST " + trajectoryPath + "/plan/goals/{goal}/actions/{action}/done", "Actie gedaan", "record an action of the family plan as done", "De actie is als gedaan opgeslagen."},
 	{StepGoalStatus, trajectory.UpdateSetGoalStatus, ActionSetGoalStatus, kindList(KindCoach),
 		"POST " + trajectoryPath + "/plan/goals/{goal}/status", "Doel bereikt of losgelaten", "set the status of a goal of the family plan", "De stand van het doel is opgeslagen."},
+	{StepReviewGoals, trajectory.UpdateReviewGoals, ActionReviewGoals, kindList(KindCoach),
+		"POST " + trajectoryPath + "/plan/review", "Doelen besproken met het gezin", "record that the family plan's goals were reviewed with the family", "De bespreking van de doelen is opgeslagen."},
 }
 
 func kindList(k ...string) []string { return k }
