@@ -61,7 +61,7 @@ func (s *Store) erase(ctx context.Context, trajectoryID string, audit *AuditEntr
 // data keys and its next step (an instant the family's dates decide); the
 // text of the consultation it followed; its emails' recipients, subjects
 // and Message-IDs, and their keys, which name steps as due at an instant
-// (each becomes "<id>/erased/<n>"); its place in collective activities.
+// (each becomes "<id>/erased/<n>"); its place in collective activities; its family page link is revoked.
 // The read model is marked erased: a late event of the trajectory changes
 // it no more. What stays counts for reports: phase, close reason, dates
 // of referral and events, codes and months.
@@ -83,6 +83,10 @@ const clearErasedSQL = `
 		FROM (SELECT key, row_number() OVER (ORDER BY first_attempt_at, key) AS n FROM outbound_emails
 			WHERE left(key, length($1) + 1) = $1 || '/') r
 		WHERE o.key = r.key
+		RETURNING 1
+	), fl AS (
+		UPDATE family_links SET revoked_at = now(), revoked_by = '` + RevokedByErasure + `'
+		WHERE trajectory_id = $1 AND revoked_at IS NULL
 		RETURNING 1
 	)
 	SELECT 1`
