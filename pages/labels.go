@@ -63,6 +63,9 @@ func eventLabel(k string, detail map[string]string) string {
 		trajectory.EventMilestoneReached: "Mijlpaal bereikt", trajectory.EventCoWorkerAssigned: "Medewerker toegewezen",
 		trajectory.EventVisitMoved: "Huisbezoek verplaatst", trajectory.EventVisitMissed: "Huisbezoek ging niet door",
 		trajectory.EventActivityAttended: "Aanwezig op een activiteit",
+		trajectory.EventPlanAgreed:       "Gezinsplan afgesproken", trajectory.EventActionDone: "Actie uit het gezinsplan gedaan",
+		trajectory.EventGoalReached: "Doel bereikt", trajectory.EventGoalLetGo: "Doel losgelaten",
+		trajectory.EventGoalsReviewed: "Doelen besproken", trajectory.EventNewDateRequested: "Gezin vraagt een andere datum",
 	}[k]; ok {
 		return l
 	}

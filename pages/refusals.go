@@ -212,6 +212,86 @@ var dutch = map[trajectory.RefusalCode]func(a refusalArgs) string{
 	trajectory.CodeVisitAlreadyAt: func(a refusalArgs) string {
 		return "Het huisbezoek staat al op dat tijdstip gepland" + opt(" (", a.at(trajectory.ArgDueAt), ")") + "."
 	},
+
+	// The family plan.
+	trajectory.CodePlanNeedsCoach: func(refusalArgs) string { return noCoachYet + ", dan het gezinsplan." },
+	trajectory.CodePlanNotAgreed:  func(refusalArgs) string { return "Er is nog geen gezinsplan afgesproken met het gezin." },
+	trajectory.CodePlanAgreedOnRequired: func(refusalArgs) string {
+		return "Vul de datum in waarop het gezin het plan goedkeurde."
+	},
+	trajectory.CodePlanAgreedOnInFuture: func(refusalArgs) string {
+		return "De datum van goedkeuring ligt in de toekomst: leg het plan vast nadat het gezin het goedkeurde."
+	},
+	trajectory.CodePlanAgreedOnBeforePrevious: func(a refusalArgs) string {
+		return "De datum van goedkeuring ligt voor die van het plan dat nu geldt" + opt(" (", a.at(trajectory.ArgNotBefore), ")") + "."
+	},
+	trajectory.CodePlanGoalsRequired: func(refusalArgs) string {
+		return "Het plan heeft minstens één doel nodig, in de woorden van het gezin."
+	},
+	trajectory.CodePlanTooMany: func(a refusalArgs) string {
+		return planFieldLabel(a[trajectory.ArgField]) + ": te veel" + opt(" (ten hoogste ", a[trajectory.ArgMax], ")") + "."
+	},
+	trajectory.CodePlanIDRequired: func(a refusalArgs) string {
+		return "Kies " + strings.ToLower(planFieldLabel(a[trajectory.ArgField])) + "."
+	},
+	trajectory.CodePlanIDInvalid: func(refusalArgs) string {
+		return "Een doel, actie of dienst heeft een ongeldige code: laat die leeg voor een nieuwe."
+	},
+	trajectory.CodePlanIDDuplicate: func(refusalArgs) string {
+		return "Twee doelen, acties of diensten hebben dezelfde code."
+	},
+	trajectory.CodePlanTextRequired: func(a refusalArgs) string {
+		return planFieldLabel(a[trajectory.ArgField]) + " is verplicht."
+	},
+	trajectory.CodePlanTextTooLong: func(a refusalArgs) string {
+		return planFieldLabel(a[trajectory.ArgField]) + " is te lang" + opt(": ten hoogste ", a[trajectory.ArgMax], " tekens") + "."
+	},
+	trajectory.CodePlanTextInvalid: func(a refusalArgs) string {
+		return planFieldLabel(a[trajectory.ArgField]) + " mag alleen gewone tekst bevatten, zonder onzichtbare tekens."
+	},
+	trajectory.CodePlanDateInFuture: func(a refusalArgs) string {
+		return planFieldLabel(a[trajectory.ArgField]) + " ligt in de toekomst."
+	},
+	trajectory.CodeGoalDomainRequired: func(refusalArgs) string { return "Kies het levensdomein van elk doel." },
+	trajectory.CodeGoalDomainUnknown: func(refusalArgs) string {
+		return "Een doel staat in een levensdomein dat dit programma niet kent."
+	},
+	trajectory.CodeGoalStatusUnknown: func(refusalArgs) string {
+		return "Kies of het doel open staat, bereikt is of losgelaten werd."
+	},
+	trajectory.CodeGoalLetGoReasonRequired: func(refusalArgs) string {
+		return "Schrijf samen met het gezin waarom het doel losgelaten wordt."
+	},
+	trajectory.CodeGoalUnknown: func(a refusalArgs) string {
+		return a.named("Doel", trajectory.ArgGoal, "Dit doel") + " staat niet in het gezinsplan."
+	},
+	trajectory.CodeGoalStatusUnchanged: func(a refusalArgs) string {
+		return a.named("Doel", trajectory.ArgGoal, "Dit doel") + " staat al zo" + opt(" (", goalStatusLabel(trajectory.GoalStatus(a[trajectory.ArgStatus])), ")") + "."
+	},
+	trajectory.CodeActionOwnerUnknown: func(refusalArgs) string {
+		return "Kies wie de actie doet: het gezin, de coach, een medewerker of een dienst."
+	},
+	trajectory.CodeActionOwnerIDRequired: func(refusalArgs) string {
+		return "Kies welke medewerker of welke dienst de actie doet."
+	},
+	trajectory.CodeActionOwnerIDUnexpected: func(refusalArgs) string {
+		return "Een actie van het gezin of de coach noemt geen medewerker of dienst."
+	},
+	trajectory.CodeActionServiceUnknown: func(refusalArgs) string {
+		return "De dienst van een actie staat niet bij de diensten rond het gezin: voeg die eerst toe."
+	},
+	trajectory.CodeActionDueInPast: func(refusalArgs) string {
+		return "De datum van een actie ligt in het verleden: spreek een datum af die nog komt."
+	},
+	trajectory.CodeActionDueTooFar: func(refusalArgs) string {
+		return "De datum van een actie ligt meer dan een jaar ver: spreek een nabijere datum af."
+	},
+	trajectory.CodeActionUnknown: func(a refusalArgs) string {
+		return "Deze actie staat niet in het gezinsplan" + opt(" (doel ", a[trajectory.ArgGoal], ")") + "."
+	},
+	trajectory.CodeActionAlreadyDone: func(a refusalArgs) string {
+		return "Deze actie is al gedaan" + opt(", op ", a.at(trajectory.ArgDoneAt), "") + "."
+	},
 }
 
 // refusedUnknown is what a refusal without a Dutch sentence says: one from
@@ -262,4 +342,40 @@ func visitFieldLabel(field string) string {
 		return "De notitie"
 	}
 	return "De tekst"
+}
+
+// planFieldLabel names a field of the family plan in Dutch, by the last
+// part of its path ("plan.goals[0].text").
+func planFieldLabel(field string) string {
+	last := field
+	if i := strings.LastIndex(field, "."); i >= 0 {
+		last = field[i+1:]
+	}
+	if i := strings.Index(last, "["); i >= 0 {
+		last = last[:i]
+	}
+	if l, ok := map[string]string{
+		"text": "De tekst van een doel", "what": "Wat er afgesproken is", "strengths": "Een sterkte van het gezin",
+		"service": "De dienst", "contact": "De contactpersoon", "since": "De datum sinds wanneer",
+		"due": "De datum van een actie", "done": "De datum waarop een actie gedaan werd", "done_at": "De datum waarop de actie gedaan werd",
+		"message": "Het bericht", "outcome": "Het resultaat van een doel", "outcomes": "Het resultaat van een doel",
+		"let_go_reason": "De reden", "reason": "De reden", "goals": "Doelen", "actions": "Acties", "network": "Diensten rond het gezin",
+		"goal": "Het doel", "action": "De actie", "at": "Het moment van bespreking",
+	}[last]; ok {
+		return l
+	}
+	if strings.HasPrefix(field, "outcomes.") {
+		return "Het resultaat van een doel"
+	}
+	return "Een tekst van het gezinsplan"
+}
+
+// goalStatusLabel names a goal's status in Dutch.
+func goalStatusLabel(s trajectory.GoalStatus) string {
+	if l, ok := map[trajectory.GoalStatus]string{
+		trajectory.GoalOpen: "open", trajectory.GoalReached: "bereikt", trajectory.GoalLetGo: "losgelaten",
+	}[s]; ok {
+		return l
+	}
+	return ""
 }

@@ -68,6 +68,18 @@ type Programme struct {
 	// manager. Both are set, or neither.
 	ManagerEmail           string   `yaml:"manager_email,omitempty" json:"manager_email,omitempty"`
 	ManagerEscalationAfter Duration `yaml:"manager_escalation_after,omitempty" json:"manager_escalation_after,omitempty"`
+	// LifeDomains are the domains the goals of a family plan are in; none
+	// means DefaultLifeDomains (see Domains).
+	LifeDomains []LifeDomain `yaml:"life_domains,omitempty" json:"life_domains,omitempty"`
+	// PlanReviewCadence: each open goal of the family plan is reviewed
+	// with the family at a visit at least this often; zero means the
+	// home_visit_cadence.
+	PlanReviewCadence Duration `yaml:"plan_review_cadence,omitempty" json:"plan_review_cadence,omitempty"`
+	// MaterialNeedsDeadline is the default deadline of an action of the
+	// material_needs domain agreed without a date of its own, counted
+	// from the day the plan is agreed: material needs first, so the family
+	// feels a result at once. Zero: such actions have no deadline.
+	MaterialNeedsDeadline Duration `yaml:"material_needs_deadline,omitempty" json:"material_needs_deadline,omitempty"`
 	// FamilyPage is what a family's own page says of the team, and how
 	// long a family's link works.
 	FamilyPage FamilyPage `yaml:"family_page,omitempty" json:"family_page,omitempty"`
@@ -295,6 +307,15 @@ func (p Programme) Validate(file string) error {
 	}
 	for _, fe := range MilestoneProblems(p.Milestones, p.ReminderLead) {
 		bad(fe.Field, "%s", fe.Problem)
+	}
+	for _, fe := range LifeDomainProblems(p.LifeDomains) {
+		bad(fe.Field, "%s", fe.Problem)
+	}
+	if p.PlanReviewCadence < 0 {
+		bad("plan_review_cadence", "must not be negative")
+	}
+	if p.MaterialNeedsDeadline < 0 {
+		bad("material_needs_deadline", "must not be negative")
 	}
 	validateRoles(p, bad)
 	return errors.Join(errs...)

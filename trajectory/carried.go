@@ -33,6 +33,29 @@ type Timings struct {
 	// this long after the supervisor's alert about a step still open, the
 	// manager is alerted once; zero when the programme has no manager.
 	ManagerEscalationAfter programme.Duration `json:"manager_escalation_after,omitempty"`
+	// LifeDomains, PlanReviewCadence and MaterialNeedsDeadline are the
+	// programme's rules of the family plan (see programme.Programme);
+	// trajectories referred before they were copied take the defaults.
+	LifeDomains           []programme.LifeDomain `json:"life_domains,omitempty"`
+	PlanReviewCadence     programme.Duration     `json:"plan_review_cadence,omitempty"`
+	MaterialNeedsDeadline programme.Duration     `json:"material_needs_deadline,omitempty"`
+}
+
+// Domains are the life domains of the trajectory: its programme's, or the defaults.
+func (t Timings) Domains() []programme.LifeDomain {
+	if len(t.LifeDomains) > 0 {
+		return t.LifeDomains
+	}
+	return programme.DefaultLifeDomains
+}
+
+// ReviewCadence is how often an open goal is reviewed: the programme's
+// plan_review_cadence, or else its home visit cadence.
+func (t Timings) ReviewCadence() time.Duration {
+	if t.PlanReviewCadence > 0 {
+		return t.PlanReviewCadence.Std()
+	}
+	return t.HomeVisitCadence.Std()
 }
 
 // DefaultEmailDeliveryLimit is the delivery limit of trajectories whose
@@ -86,16 +109,19 @@ func (t PerinatalTimings) BirthFollowedFrom(r Referral, referredAt time.Time) Da
 // TimingsOf copies the timings of a programme.
 func TimingsOf(p programme.Programme) Timings {
 	t := Timings{
-		AssignmentLimit:      p.AssignmentLimit,
-		IntakeDeadline:       p.IntakeDeadline,
-		HomeVisitCadence:     p.HomeVisitCadence,
-		ReminderLead:         p.ReminderLead,
-		AlertGrace:           p.AlertGrace,
-		AcknowledgementLimit: p.Handover.AcknowledgementLimit,
-		LinkValidFor:         p.Handover.LinkValidFor,
-		Milestones:           milestonesOf(p),
-		CopyRemindersTo:      append([]string(nil), p.CopyRemindersTo...),
-		EmailDeliveryLimit:   p.EmailDeliveryLimit,
+		AssignmentLimit:       p.AssignmentLimit,
+		IntakeDeadline:        p.IntakeDeadline,
+		HomeVisitCadence:      p.HomeVisitCadence,
+		ReminderLead:          p.ReminderLead,
+		AlertGrace:            p.AlertGrace,
+		AcknowledgementLimit:  p.Handover.AcknowledgementLimit,
+		LinkValidFor:          p.Handover.LinkValidFor,
+		Milestones:            milestonesOf(p),
+		CopyRemindersTo:       append([]string(nil), p.CopyRemindersTo...),
+		EmailDeliveryLimit:    p.EmailDeliveryLimit,
+		LifeDomains:           append([]programme.LifeDomain(nil), p.LifeDomains...),
+		PlanReviewCadence:     p.PlanReviewCadence,
+		MaterialNeedsDeadline: p.MaterialNeedsDeadline,
 	}
 	if p.ManagerEmail != "" {
 		t.ManagerEscalationAfter = p.ManagerEscalationAfter

@@ -13,7 +13,8 @@ var EventKinds = []string{
 	EventEmailFailed, EventAssignmentNoticeSent, EventTimingsAdopted,
 	EventMilestoneReached, EventCoWorkerAssigned, EventActivityAttended,
 	EventVisitMoved, EventVisitMissed,
+	EventPlanAgreed, EventActionDone, EventGoalReached, EventGoalLetGo, EventGoalsReviewed, EventNewDateRequested,
 }
 
 // StepKinds lists every kind of step that falls due.
-var StepKinds = []StepKind{StepAssignment, StepIntake, StepHomeVisit, StepBirth, StepFollowUpEnd, StepHandoverAck, StepMilestone}
+var StepKinds = []StepKind{StepAssignment, StepIntake, StepHomeVisit, StepBirth, StepFollowUpEnd, StepHandoverAck, StepMilestone, StepPlanAction}

@@ -41,6 +41,8 @@ func StepLabel(s Step, p programme.Programme) string {
 			return "mijlpaal"
 		}
 		return "mijlpaal " + strings.ReplaceAll(s.Milestone, "_", " ")
+	case StepPlanAction:
+		return "actie uit het gezinsplan"
 	}
 	return "een stap"
 }
@@ -48,7 +50,7 @@ func StepLabel(s Step, p programme.Programme) string {
 // KnownStepKind says whether StepLabel has a word for the kind.
 func KnownStepKind(k StepKind) bool {
 	switch k {
-	case StepAssignment, StepIntake, StepHomeVisit, StepBirth, StepFollowUpEnd, StepHandoverAck, StepMilestone:
+	case StepAssignment, StepIntake, StepHomeVisit, StepBirth, StepFollowUpEnd, StepHandoverAck, StepMilestone, StepPlanAction:
 		return true
 	}
 	return false
@@ -72,6 +74,8 @@ func ParseStepKey(key string) (s Step, ok bool) {
 		s.Milestone = rest
 	case StepHomeVisit, StepHandoverAck:
 		s.Number, _ = strconv.Atoi(rest)
+	case StepPlanAction:
+		s.Goal, s.Action, _ = strings.Cut(rest, "-")
 	}
 	return s, true
 }

@@ -87,6 +87,36 @@ const (
 	CodeVisitTextTooLong     RefusalCode = "visit_text_too_long" // ArgField, ArgMax
 	CodeVisitTextInvalid     RefusalCode = "visit_text_invalid"  // ArgField
 	CodeVisitAlreadyAt       RefusalCode = "visit_already_at"    // ArgDueAt
+
+	// The family plan (plan.go). ArgField names the field of the request.
+	CodePlanNeedsCoach             RefusalCode = "plan_needs_coach"
+	CodePlanNotAgreed              RefusalCode = "plan_not_agreed"
+	CodePlanAgreedOnRequired       RefusalCode = "plan_agreed_on_required"
+	CodePlanAgreedOnInFuture       RefusalCode = "plan_agreed_on_in_future"
+	CodePlanAgreedOnBeforePrevious RefusalCode = "plan_agreed_on_before_previous" // ArgNotBefore
+	CodePlanGoalsRequired          RefusalCode = "plan_goals_required"
+	CodePlanTooMany                RefusalCode = "plan_too_many" // ArgMax
+	CodePlanIDRequired             RefusalCode = "plan_id_required"
+	CodePlanIDInvalid              RefusalCode = "plan_id_invalid"
+	CodePlanIDDuplicate            RefusalCode = "plan_id_duplicate"
+	CodePlanTextRequired           RefusalCode = "plan_text_required"
+	CodePlanTextTooLong            RefusalCode = "plan_text_too_long" // ArgMax
+	CodePlanTextInvalid            RefusalCode = "plan_text_invalid"
+	CodePlanDateInFuture           RefusalCode = "plan_date_in_future"
+	CodeGoalDomainRequired         RefusalCode = "goal_domain_required"
+	CodeGoalDomainUnknown          RefusalCode = "goal_domain_unknown"
+	CodeGoalStatusUnknown          RefusalCode = "goal_status_unknown"
+	CodeGoalLetGoReasonRequired    RefusalCode = "goal_let_go_reason_required"
+	CodeGoalUnknown                RefusalCode = "goal_unknown"          // ArgGoal when it is an id
+	CodeGoalStatusUnchanged        RefusalCode = "goal_status_unchanged" // ArgGoal, ArgStatus
+	CodeActionOwnerUnknown         RefusalCode = "action_owner_unknown"
+	CodeActionOwnerIDRequired      RefusalCode = "action_owner_id_required"
+	CodeActionOwnerIDUnexpected    RefusalCode = "action_owner_id_unexpected"
+	CodeActionServiceUnknown       RefusalCode = "action_service_not_in_network"
+	CodeActionDueInPast            RefusalCode = "action_due_in_past"
+	CodeActionDueTooFar            RefusalCode = "action_due_too_far"
+	CodeActionUnknown              RefusalCode = "plan_action_unknown"      // ArgGoal, ArgAction
+	CodeActionAlreadyDone          RefusalCode = "plan_action_already_done" // ArgGoal, ArgAction, ArgDoneAt
 )
 
 // RefusalCodes lists every code, once: the pages' table of Dutch
@@ -108,6 +138,12 @@ var RefusalCodes = []RefusalCode{
 	CodeAttendanceIncomplete,
 	CodeVisitStepRequired, CodeVisitStepNotOpen, CodeAppointmentRequired, CodeMissedReasonRequired, CodeMissedReasonUnknown,
 	CodeVisitTextTooLong, CodeVisitTextInvalid, CodeVisitAlreadyAt,
+	CodePlanNeedsCoach, CodePlanNotAgreed, CodePlanAgreedOnRequired, CodePlanAgreedOnInFuture, CodePlanAgreedOnBeforePrevious,
+	CodePlanGoalsRequired, CodePlanTooMany, CodePlanIDRequired, CodePlanIDInvalid, CodePlanIDDuplicate,
+	CodePlanTextRequired, CodePlanTextTooLong, CodePlanTextInvalid, CodePlanDateInFuture,
+	CodeGoalDomainRequired, CodeGoalDomainUnknown, CodeGoalStatusUnknown, CodeGoalLetGoReasonRequired, CodeGoalUnknown, CodeGoalStatusUnchanged,
+	CodeActionOwnerUnknown, CodeActionOwnerIDRequired, CodeActionOwnerIDUnexpected, CodeActionServiceUnknown,
+	CodeActionDueInPast, CodeActionDueTooFar, CodeActionUnknown, CodeActionAlreadyDone,
 }
 
 // The keys of a refusal's Args.
@@ -133,6 +169,9 @@ const (
 	ArgOpenStep       = "open_step"       // the key of the step that is open
 	ArgMax            = "max"             // a number of characters
 	ArgDueAt          = "due_at"          // RFC 3339
+	ArgGoal           = "goal"            // a goal's id in the family plan
+	ArgAction         = "action"          // an action's id within its goal
+	ArgStatus         = "status"          // a GoalStatus
 )
 
 // Refusal is one reason a step was refused, for a program.

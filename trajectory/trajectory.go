@@ -167,8 +167,11 @@ type Step struct {
 	Kind   StepKind `json:"kind"`
 	Number int      `json:"number,omitempty"` // home visit number, from 1
 	// Milestone is the id of a StepMilestone.
-	Milestone string    `json:"milestone,omitempty"`
-	DueAt     time.Time `json:"due_at"`
+	Milestone string `json:"milestone,omitempty"`
+	// Goal and Action name the action of the plan a StepPlanAction is.
+	Goal   string    `json:"goal,omitempty"`
+	Action string    `json:"action,omitempty"`
+	DueAt  time.Time `json:"due_at"`
 	// Planned is set for a home visit the coach planned with the family;
 	// a visit from the programme's schedule is re-planned at the birth.
 	Planned bool `json:"planned,omitempty"`
@@ -192,6 +195,9 @@ func (s Step) Key() string {
 	if s.Kind == StepMilestone {
 		return string(s.Kind) + "-" + s.Milestone
 	}
+	if s.Kind == StepPlanAction {
+		return string(s.Kind) + "-" + s.Goal + "-" + s.Action
+	}
 	return string(s.Kind)
 }
 
@@ -203,7 +209,10 @@ type DoneStep struct {
 	By     string    `json:"by"`
 }
 
-// State is the workflow's state, as a Query returns it. It holds no personal data.
+// State is the workflow's state, as a Query returns it. It holds no
+// personal data but the family plan and the family's requests for another
+// date (Plan, DateRequests): the query's answer and the history are
+// encrypted under the trajectory's key, and State is never logged.
 type State struct {
 	TrajectoryID string      `json:"trajectory_id"`
 	ProgrammeID  string      `json:"programme"`
@@ -241,6 +250,15 @@ type State struct {
 	ActivitiesAttended int `json:"activities_attended,omitempty"`
 	// ConsultationID is the anonymous consultation the referral came from.
 	ConsultationID string `json:"consultation_id,omitempty"`
+	// Plan is the family plan as last agreed, nil until one is.
+	Plan *Plan `json:"plan,omitempty"`
+	// PlanActions are the open actions of the plan with a due date owed by
+	// the coach, a co-worker or a service, each with its timers; the
+	// family's own actions are in Plan only (FamilyActions).
+	PlanActions []*Step `json:"plan_actions,omitempty"`
+	// DateRequests are the family's last requests for another appointment
+	// (at most DateRequestsKept).
+	DateRequests []DateRequest `json:"date_requests,omitempty"`
 	// EventSeq numbers the events of the log in the order of the
 	// workflow's history.
 	EventSeq int64 `json:"event_seq"`
@@ -289,7 +307,9 @@ type RecordVisit struct {
 type Close struct {
 	Reason CloseReason `json:"reason"`
 	Text   string      `json:"text,omitempty"`
-	By     string      `json:"by,omitempty"`
+	// Outcomes are the results of the plan's goals in words, by goal id.
+	Outcomes map[string]string `json:"outcomes,omitempty"`
+	By       string            `json:"by,omitempty"`
 }
 
 // RecordBirth records the birth of the expected child.
