@@ -161,3 +161,17 @@ func TestMessagePage(t *testing.T) {
 		t.Errorf("message page: %s", b)
 	}
 }
+
+func TestDomainNames(t *testing.T) {
+	for _, l := range Languages {
+		if len(domainNames[l.Code]) != len(domainNames["nl"]) {
+			t.Errorf("%s names %d domains, Dutch %d", l.Code, len(domainNames[l.Code]), len(domainNames["nl"]))
+		}
+	}
+	if got := DomainName("ar", "housing", "Wonen"); got != "السكن" {
+		t.Errorf("housing in Arabic: %q", got)
+	}
+	if got := DomainName("fr", "sport", "Sport en vrije tijd"); got != "Sport en vrije tijd" {
+		t.Errorf("a programme's own domain: %q", got)
+	}
+}

@@ -90,6 +90,8 @@ const (
 	msgLinkEnded      = "link_ended"
 	msgLinkEndedTitle = "link_ended_title"
 	msgLinkBadTitle   = "link_invalid_title"
+	msgMailSubject    = "mail_subject"
+	msgMailBody       = "mail_body"
 	msgAgreedOn       = "agreed_on"
 	msgMessageTooLong = "message_too_long"
 )
@@ -98,6 +100,8 @@ const (
 // language (B1): short sentences, common words, "you" to the family.
 var catalogue = map[string]map[string]string{
 	"nl": {
+		msgMailSubject:    "Uw plan met uw coach",
+		msgMailBody:       "Goeiedag,\n\nMet deze link ziet u het plan dat u met uw coach maakte, en uw volgende afspraak:\n\n%s\n\nDe link is alleen voor uw gezin. Hij werkt tot %s.\nVragen? Antwoord op deze e-mail of bel uw coach.",
 		msgLinkBadTitle:   "Link werkt niet",
 		msgTitle:          "Ons plan",
 		msgIntro:          "Hier ziet u wat u met uw coach hebt afgesproken.",
@@ -137,6 +141,8 @@ var catalogue = map[string]map[string]string{
 		msgMessageTooLong: "Uw bericht is te lang. Schrijf het korter, in ten hoogste %d tekens.",
 	},
 	"fr": {
+		msgMailSubject:    "Votre plan avec votre coach",
+		msgMailBody:       "Bonjour,\n\nAvec ce lien, vous voyez le plan fait avec votre coach, et votre prochain rendez-vous :\n\n%s\n\nLe lien est seulement pour votre famille. Il marche jusqu'au %s.\nDes questions ? Répondez à cet e-mail ou appelez votre coach.",
 		msgLinkBadTitle:   "Le lien ne marche pas",
 		msgTitle:          "Notre plan",
 		msgIntro:          "Ici, vous voyez ce que vous avez décidé avec votre coach.",
@@ -176,6 +182,8 @@ var catalogue = map[string]map[string]string{
 		msgMessageTooLong: "Votre message est trop long. Écrivez au maximum %d caractères.",
 	},
 	"en": {
+		msgMailSubject:    "Your plan with your coach",
+		msgMailBody:       "Hello,\n\nWith this link you see the plan you made with your coach, and your next appointment:\n\n%s\n\nThe link is only for your family. It works until %s.\nQuestions? Reply to this email or call your coach.",
 		msgLinkBadTitle:   "The link does not work",
 		msgTitle:          "Our plan",
 		msgIntro:          "Here you see what you agreed with your coach.",
@@ -215,6 +223,8 @@ var catalogue = map[string]map[string]string{
 		msgMessageTooLong: "Your message is too long. Please write at most %d characters.",
 	},
 	"ar": {
+		msgMailSubject:    "خطتكم مع المرشد",
+		msgMailBody:       "مرحبًا،\n\nبهذا الرابط ترى الخطة التي وضعتها مع المرشد، وموعدك القادم:\n\n%s\n\nالرابط لعائلتك فقط. يعمل حتى %s.\nأسئلة؟ أجب على هذا البريد أو اتصل بالمرشد.",
 		msgLinkBadTitle:   "الرابط لا يعمل",
 		msgTitle:          "خطتنا",
 		msgIntro:          "هنا ترى ما اتفقت عليه مع المرشد الخاص بك.",
@@ -254,6 +264,8 @@ var catalogue = map[string]map[string]string{
 		msgMessageTooLong: "رسالتك طويلة جدًا. اكتب %d حرفًا على الأكثر.",
 	},
 	"tr": {
+		msgMailSubject:    "Koçunuzla planınız",
+		msgMailBody:       "Merhaba,\n\nBu bağlantı ile koçunuzla yaptığınız planı ve sonraki randevunuzu görürsünüz:\n\n%s\n\nBağlantı sadece aileniz içindir. %s tarihine kadar çalışır.\nSorunuz mu var? Bu e-postayı yanıtlayın veya koçunuzu arayın.",
 		msgLinkBadTitle:   "Bağlantı çalışmıyor",
 		msgTitle:          "Planımız",
 		msgIntro:          "Burada koçunuzla neler kararlaştırdığınızı görürsünüz.",
@@ -301,4 +313,33 @@ func text(lang, key string) string {
 		return s
 	}
 	return catalogue["nl"][key]
+}
+
+// domainNames are the default life domains (programme.DefaultLifeDomains)
+// in each language; a domain a programme names itself shows its own name.
+var domainNames = map[string]map[string]string{
+	"nl": {"income_debts": "Inkomen en schulden", "housing": "Wonen", "health": "Gezondheid",
+		"parenting": "Opvoeding en de kinderen", "childcare_school": "Kinderopvang en school", "work_training": "Werk en opleiding",
+		"social_network": "Familie, vrienden en buren", "administration_rights": "Papieren en rechten", "material_needs": "Wat we nodig hebben"},
+	"fr": {"income_debts": "Revenus et dettes", "housing": "Logement", "health": "Santé",
+		"parenting": "Éducation et enfants", "childcare_school": "Crèche et école", "work_training": "Travail et formation",
+		"social_network": "Famille, amis et voisins", "administration_rights": "Papiers et droits", "material_needs": "Ce dont nous avons besoin"},
+	"en": {"income_debts": "Income and debts", "housing": "Housing", "health": "Health",
+		"parenting": "Parenting and the children", "childcare_school": "Childcare and school", "work_training": "Work and training",
+		"social_network": "Family, friends and neighbours", "administration_rights": "Papers and rights", "material_needs": "What we need"},
+	"ar": {"income_debts": "الدخل والديون", "housing": "السكن", "health": "الصحة",
+		"parenting": "التربية والأطفال", "childcare_school": "الحضانة والمدرسة", "work_training": "العمل والتكوين",
+		"social_network": "العائلة والأصدقاء والجيران", "administration_rights": "الأوراق والحقوق", "material_needs": "ما نحتاجه"},
+	"tr": {"income_debts": "Gelir ve borçlar", "housing": "Konut", "health": "Sağlık",
+		"parenting": "Çocuk yetiştirme ve çocuklar", "childcare_school": "Kreş ve okul", "work_training": "İş ve eğitim",
+		"social_network": "Aile, arkadaşlar ve komşular", "administration_rights": "Belgeler ve haklar", "material_needs": "İhtiyaçlarımız"},
+}
+
+// DomainName is a life domain as the family reads it: a default domain in
+// the page's language, another as the programme names it.
+func DomainName(lang, id, programmeName string) string {
+	if n, ok := domainNames[lang][id]; ok {
+		return n
+	}
+	return programmeName
 }
