@@ -9,10 +9,9 @@ import (
 	"html/template"
 	"strings"
 	"time"
-)
 
-// MaxMessageLength bounds the family's short message with a request for another date.
-const MaxMessageLength = 500
+	"elkgezin/trajectory"
+)
 
 // View is everything the family page shows: the family's own plan, its
 // coach and how to reach the team, and the next appointment. It holds
@@ -91,7 +90,8 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return msgWhoService
 	},
-	"languages": func() []Language { return Languages },
+	"languages":  func() []Language { return Languages },
+	"maxMessage": func() int { return trajectory.MaxDateRequestLength },
 	// dial is a phone number as a tel: link wants it, without spaces.
 	"dial": func(phone string) string { return strings.Join(strings.Fields(phone), "") },
 }).ParseFS(templateFS, "templates/*.html"))

@@ -59,6 +59,8 @@ const (
 	StepReferConsultation   = "consultatie-doorverwijzing"
 	StepConsultationPartner = "consultatie-partner"
 	StepCollectiveActivity  = "activiteit"
+	StepFamilyLink          = "gezinslink"
+	StepRevokeFamilyLink    = "gezinslink-intrekken"
 )
 
 const trajectoryPath = "/v1/trajectories/{id}"
@@ -99,6 +101,11 @@ var Steps = []Step{
 		"POST /v1/consultations/{consultation}/organisation", "Partner van een consultatie aanduiden", "name the partner a consultation concerns", "De partner van de consultatie is aangeduid."},
 	{StepCollectiveActivity, trajectory.UpdateRecordAttendance, ActionRecordCollectiveActivity, kindList(KindCoach, KindSupervisor, KindCoWorker),
 		"POST /v1/programmes/{programme}/activities", "Collectieve activiteit registreren", "record a collective activity", "De activiteit is opgeslagen."},
+	// The family's own page: no Update, a row of the store (package familylink).
+	{StepFamilyLink, "", ActionIssueFamilyLink, kindList(KindCoach),
+		"POST " + trajectoryPath + "/family-link", "Persoonlijke link voor het gezin maken", "give a family the link to its own page", "De persoonlijke link voor het gezin is gemaakt."},
+	{StepRevokeFamilyLink, "", ActionRevokeFamilyLink, kindList(KindCoach, KindSupervisor),
+		"DELETE " + trajectoryPath + "/family-link", "Persoonlijke link van het gezin intrekken", "revoke a family's link to its own page", "De persoonlijke link van het gezin werkt niet meer."},
 }
 
 func kindList(k ...string) []string { return k }

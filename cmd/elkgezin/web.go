@@ -8,6 +8,8 @@ import (
 
 	"elkgezin/api"
 	"elkgezin/config"
+	"elkgezin/familylink"
+	"elkgezin/mailer"
 	"elkgezin/pages"
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
@@ -59,6 +61,12 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 			cfg.CodecCORSOrigin, api.ScopedSupervisorAuthorizer(auth, sessions, p.store.Vault().Programme)),
 		Logger:          p.logger,
 		RouteMiddleware: telemetry.RouteMiddleware,
+		// The family's own page: links sealed with keys derived from the
+		// handover link secrets, emailed through the same ledger as every email.
+		FamilyLinks:   p.store,
+		FamilySigner:  cfg.Parsed.FamilyLinks,
+		FamilyMail:    &familylink.Mailer{Ledger: p.store, Sender: mailer.NewSender(mailConfig(cfg)), From: cfg.MailFrom},
+		PublicBaseURL: cfg.PublicBaseURL,
 	})
 	cases := usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger}
 	ui := pages.New(pages.Config{
