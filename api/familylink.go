@@ -1,13 +1,9 @@
 package api
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/base32"
 	"errors"
 	"net/http"
-	"net/mail"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,24 +18,15 @@ import (
 )
 
 // FamilyLinkStore keeps the links to families' own pages; *store.Store is one.
-type FamilyLinkStore interface {
-	IssueFamilyLink(ctx context.Context, l store.FamilyLink) error
-	FamilyLink(ctx context.Context, id string) (store.FamilyLink, error)
-	MarkFamilyLinkEmailed(ctx context.Context, id string) error
-	RevokeFamilyLinks(ctx context.Context, trajectoryID, by string) (bool, error)
-}
-
-var _ FamilyLinkStore = (*store.Store)(nil)
+type FamilyLinkStore = familylink.Store
 
 // The family page's routes: the sealed token in the path is the family's
 // credential, so they need no authentication (like the handover link's),
 // and the log names them by these templates only.
 const (
-	pathFamilyLink   = "/v1/trajectories/{id}/family-link"
-	pathFamilyPage   = "/v1/family/{token}"
-	pathFamilyAsk    = "/v1/family/{token}/date-request"
-	maxEmailLength   = 254
-	familyLinkPrefix = "/v1/family/"
+	pathFamilyLink = "/v1/trajectories/{id}/family-link"
+	pathFamilyPage = "/v1/family/{token}"
+	pathFamilyAsk  = "/v1/family/{token}/date-request"
 )
 
 // ActorFamily is the actor of what a family does through its own link.
@@ -95,21 +82,17 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	fe := &fieldErrors{}
-	var consentOn trajectory.Date
 	if body.Consent == nil {
 		writeError(w, http.StatusUnprocessableEntity, "consent required",
 			"record that the family agrees to have its own link (consent.given, consent.recorded_on and consent.channel) before issuing it")
 		return
 	}
-	if on, ok := body.Consent.RecordedOn.parse(fe, "consent.recorded_on", true); ok {
-		if on.After(today(now).Time) {
-			fe.add("consent.recorded_on", "lies in the future: give the date on which the family agreed")
+	fe := &fieldErrors{}
+	on, _ := body.Consent.RecordedOn.parse(fe, "consent.recorded_on", true)
+	if fe.empty() {
+		if field, problem := familylink.ConsentProblem(on.Time, body.Consent.Channel, today(now).Time); field != "" {
+			fe.add(field, problem)
 		}
-		consentOn = on
-	}
-	if !slices.Contains(store.FamilyLinkChannels, body.Consent.Channel) {
-		fe.add("consent.channel", "must be one of "+joinOr(store.FamilyLinkChannels)+": how the family agreed")
 	}
 	if body.Language != "" {
 		if _, ok := familylink.LanguageOf(body.Language); !ok {
@@ -117,8 +100,8 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if body.Email != "" {
-		if a, err := mail.ParseAddress(body.Email); err != nil || a.Address != body.Email || len(body.Email) > maxEmailLength {
-			fe.add("email", "is not an email address such as naam@voorbeeld.be")
+		if problem := familylink.EmailProblem(body.Email); problem != "" {
+			fe.add("email", problem)
 		}
 	}
 	if !fe.empty() {
@@ -148,75 +131,28 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if t.Family != nil {
-			lang, ok = familylink.MatchLanguage(t.Family.Language)
-		}
-		if !ok {
-			lang, _ = familylink.LanguageOf("nl")
+			lang, _ = familylink.MatchLanguage(t.Family.Language)
 		}
 	}
-	link := store.FamilyLink{ID: linkIDOf(row.ID, key), TrajectoryID: row.ID, Language: lang.Code,
-		ConsentOn: consentOn.Time, ConsentChannel: body.Consent.Channel, IssuedBy: principal(r).Actor(),
-		ExpiresAt: now.Add(prog.FamilyPage.ValidFor()).Truncate(time.Second)}
-	ctx := r.Context()
-	existing, err := s.familyLinks.FamilyLink(ctx, link.ID)
+	issued, err := s.familyIssuer().Issue(r.Context(), familylink.Request{TrajectoryID: row.ID, Key: key, Language: lang,
+		ConsentOn: on.Time, Channel: body.Consent.Channel, By: principal(r).Actor(), ValidFor: prog.FamilyPage.ValidFor(),
+		Email: body.Email, ReplyTo: prog.FamilyPage.TeamEmail}, now)
 	switch {
-	case err == nil && existing.TrajectoryID == row.ID:
-		// The same request again: the same link, unless revoked since.
-		if existing.RevokedAt != nil {
-			writeError(w, http.StatusConflict, "link revoked",
-				"the link of this Idempotency-Key was revoked; send a new key to issue a new link")
-			return
-		}
-		link = existing
-	case err == nil || !errors.Is(err, store.ErrNotFound):
-		s.writeStoreError(w, "family link: read", err)
+	case errors.Is(err, familylink.ErrRevoked):
+		writeError(w, http.StatusConflict, "link revoked",
+			"the link of this Idempotency-Key was revoked; send a new key to issue a new link")
 		return
-	default:
-		if err := s.familyLinks.IssueFamilyLink(ctx, link); err != nil {
-			s.writeStoreError(w, "family link: issue", err)
-			return
-		}
+	case err != nil:
+		s.writeStoreError(w, "family link: issue", err)
+		return
 	}
-	noteDetail(r, "language", link.Language, "channel", link.ConsentChannel)
-	token := s.familySigner.Token(familylink.Claims{TrajectoryID: row.ID, LinkID: link.ID, ExpiresAt: link.ExpiresAt})
-	resp := FamilyLinkResponse{URL: s.publicBaseURL + familyLinkPrefix + token, Language: link.Language,
-		ExpiresAt: link.ExpiresAt.UTC(), Emailed: link.Emailed}
-	if body.Email != "" && !link.Emailed {
-		resp.Emailed, resp.EmailProblem = s.emailFamilyLink(ctx, link, body.Email, resp.URL, prog)
-	}
-	if resp.Emailed {
-		noteDetail(r, "emailed", "true")
-	}
-	writeJSON(w, http.StatusCreated, resp)
+	noteDetail(r, "language", issued.Language, "channel", body.Consent.Channel, "emailed", strconv.FormatBool(issued.Emailed))
+	writeJSON(w, http.StatusCreated, FamilyLinkResponse{URL: issued.URL, Language: issued.Language, ExpiresAt: issued.ExpiresAt,
+		Emailed: issued.Emailed, EmailProblem: issued.EmailProblem})
 }
 
-// emailFamilyLink sends the link; a failure leaves the link working and
-// says why (the coach hands it over another way, or sends the request again).
-func (s *server) emailFamilyLink(ctx context.Context, link store.FamilyLink, to, url string, prog programme.Programme) (bool, string) {
-	if s.familyMail == nil {
-		return false, "this server sends no email to families; hand the family the link another way"
-	}
-	lang, _ := familylink.LanguageOf(link.Language)
-	err := s.familyMail.SendLink(ctx, familylink.LinkMessage{TrajectoryID: link.TrajectoryID, LinkID: link.ID, To: to,
-		Language: lang, URL: url, ExpiresAt: link.ExpiresAt, ReplyTo: prog.FamilyPage.TeamEmail})
-	switch {
-	case err == nil:
-		if err := s.familyLinks.MarkFamilyLinkEmailed(ctx, link.ID); err != nil {
-			s.log.Warn("family link: mark emailed", "trajectory_id", link.TrajectoryID, "error", err)
-		}
-		return true, ""
-	case errors.Is(err, familylink.ErrInDoubt):
-		return false, "the email may or may not have reached the mail server, so it is not sent again; ask the family whether it arrived"
-	}
-	s.log.Warn("family link: email failed", "trajectory_id", link.TrajectoryID, "error", err)
-	return false, "the email could not be sent now; send the same request again (same Idempotency-Key) to retry, or hand the family the link"
-}
-
-// linkIDOf derives a link's id from the trajectory and the request's
-// Idempotency-Key: the same request, the same link.
-func linkIDOf(trajectoryID, key string) string {
-	sum := sha256.Sum256([]byte("family-link\x00" + trajectoryID + "\x00" + key))
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:15]))
+func (s *server) familyIssuer() familylink.Issuer {
+	return familylink.Issuer{Links: s.familyLinks, Signer: s.familySigner, Mail: s.familyMail, BaseURL: s.publicBaseURL, Log: s.log}
 }
 
 func familyLanguageCodes() []string {
@@ -243,7 +179,7 @@ func (s *server) deleteFamilyLink(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	revoked, err := s.familyLinks.RevokeFamilyLinks(r.Context(), row.ID, principal(r).Actor())
+	revoked, err := s.familyIssuer().Revoke(r.Context(), row.ID, principal(r).Actor())
 	if err != nil {
 		s.writeStoreError(w, "family link: revoke", err)
 		return
