@@ -42,6 +42,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 	limits := cfg.Parsed.RateLimit
 	limits.SessionCookie = sessions.CookieName()
 	limiter := ratelimit.New(limits)
+	familyMail := &familylink.Mailer{Ledger: p.store, Sender: mailer.NewSender(mailConfig(cfg)), From: cfg.MailFrom}
 	jsonAPI := api.NewHandler(api.Config{
 		Programmes: p.programmes,
 		Services:   p.services,
@@ -65,7 +66,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		// handover link secrets, emailed through the same ledger as every email.
 		FamilyLinks:   p.store,
 		FamilySigner:  cfg.Parsed.FamilyLinks,
-		FamilyMail:    &familylink.Mailer{Ledger: p.store, Sender: mailer.NewSender(mailConfig(cfg)), From: cfg.MailFrom},
+		FamilyMail:    familyMail,
 		PublicBaseURL: cfg.PublicBaseURL,
 	})
 	cases := usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger}
@@ -80,6 +81,8 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Limiter:    limiter,
 		Logger:     p.logger,
 		Figures:    p.store,
+		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: cfg.Parsed.FamilyLinks, Mail: familyMail,
+			BaseURL: cfg.PublicBaseURL, Log: p.logger},
 	})
 	mux := http.NewServeMux()
 	for _, prefix := range []string{"/v1/", "/codec/", "/healthz", "/readyz"} {
