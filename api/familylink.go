@@ -113,7 +113,12 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 			"the family did not agree (consent.given is false): no link is made without its consent")
 		return
 	}
-	if row.Phase == trajectory.PhaseClosed {
+	t, err := s.store.Trajectory(r.Context(), row.ID)
+	if err != nil {
+		s.writeStoreError(w, "family link: read the trajectory", err)
+		return
+	}
+	if t.Phase == trajectory.PhaseClosed || t.Erased {
 		writeClosed(w)
 		return
 	}
@@ -123,16 +128,9 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ref.status, ref.short, ref.detail)
 		return
 	}
-	lang, ok := familylink.LanguageOf(body.Language)
-	if body.Language == "" {
-		t, err := s.store.Trajectory(r.Context(), row.ID)
-		if err != nil {
-			s.writeStoreError(w, "family link: read the family's language", err)
-			return
-		}
-		if t.Family != nil {
-			lang, _ = familylink.MatchLanguage(t.Family.Language)
-		}
+	lang, _ := familylink.LanguageOf(body.Language)
+	if body.Language == "" && t.Family != nil {
+		lang, _ = familylink.MatchLanguage(t.Family.Language)
 	}
 	issued, err := s.familyIssuer().Issue(r.Context(), familylink.Request{TrajectoryID: row.ID, Key: key, Language: lang,
 		ConsentOn: on.Time, Channel: body.Consent.Channel, By: principal(r).Actor(), ValidFor: prog.FamilyPage.ValidFor(),
@@ -231,7 +229,8 @@ func (s *server) familyClaims(w http.ResponseWriter, r *http.Request) (familylin
 		ended("revoked")
 		return claims, link, store.TrajectorySummary{}, false
 	}
-	row, err := s.store.TrajectoryAccess(r.Context(), claims.TrajectoryID)
+	t, err := s.store.Trajectory(r.Context(), claims.TrajectoryID)
+	row := t.TrajectorySummary
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		ended("unknown")
@@ -240,7 +239,10 @@ func (s *server) familyClaims(w http.ResponseWriter, r *http.Request) (familylin
 		s.log.Error("family page: read trajectory", "trajectory_id", claims.TrajectoryID, "error", err)
 		s.writeFamilyProblem(w, lang)
 		return claims, link, row, false
-	case row.Phase == trajectory.PhaseClosed:
+	case t.Erased:
+		ended("erased")
+		return claims, link, row, false
+	case t.Phase == trajectory.PhaseClosed:
 		ended("closed")
 		return claims, link, row, false
 	}

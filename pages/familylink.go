@@ -46,7 +46,7 @@ func (h *handler) routeFamilyLink(mux *http.ServeMux) {
 // familyLinkForm checks that the caller may take a step of the page on
 // the trajectory, and fills what the page shows.
 func (h *handler) familyLinkForm(w http.ResponseWriter, r *http.Request, step string) (*familyLinkData, store.TrajectorySummary, bool) {
-	if h.FamilyLinks == nil {
+	if h.FamilyLinks == nil || h.FamilyLinks.Signer == nil {
 		h.message(w, r, http.StatusNotFound, "Niet beschikbaar", "Persoonlijke links voor gezinnen zijn op deze server niet ingesteld.")
 		return nil, store.TrajectorySummary{}, false
 	}
@@ -69,10 +69,15 @@ func (h *handler) familyLinkForm(w http.ResponseWriter, r *http.Request, step st
 	prog, _ := h.Cases.Programmes.Get(row.ProgrammeID)
 	issue, _ := usecase.StepNamed(usecase.StepFamilyLink)
 	revoke, _ := usecase.StepNamed(usecase.StepRevokeFamilyLink)
+	t, err := h.Cases.Store.Trajectory(r.Context(), id)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return nil, row, false
+	}
 	d := &familyLinkData{ID: id, Key: newKey(), Today: trajectory.Today(time.Now()).Format("2006-01-02"), Language: "nl", Languages: familylink.Languages,
-		MayIssue:  issue.Allows(p, prog) && row.Phase != trajectory.PhaseClosed,
+		MayIssue:  issue.Allows(p, prog) && t.Phase != trajectory.PhaseClosed && !t.Erased,
 		MayRevoke: revoke.Allows(p, prog)}
-	if t, err := h.Cases.Store.Trajectory(r.Context(), id); err == nil && t.Family != nil {
+	if t.Family != nil {
 		l, _ := familylink.MatchLanguage(t.Family.Language)
 		d.Language = l.Code
 	}
