@@ -65,6 +65,7 @@ func eventLabel(k string, detail map[string]string) string {
 		trajectory.EventActivityAttended: "Aanwezig op een activiteit",
 		trajectory.EventPlanAgreed:       "Gezinsplan afgesproken", trajectory.EventActionDone: "Actie uit het gezinsplan gedaan",
 		trajectory.EventGoalReached: "Doel bereikt", trajectory.EventGoalLetGo: "Doel losgelaten",
+		trajectory.EventGoalReopened:  "Doel opnieuw open",
 		trajectory.EventGoalsReviewed: "Doelen besproken", trajectory.EventNewDateRequested: "Gezin vraagt een andere datum",
 	}[k]; ok {
 		return l

@@ -72,6 +72,10 @@ func TestProgrammeFileErrorsNameFileAndField(t *testing.T) {
 		{"escalation without manager", "alert_grace: 2d", "alert_grace: 2d\nmanager_escalation_after: 7d", "field manager_email"},
 		{"bad manager email", "alert_grace: 2d", "alert_grace: 2d\nmanager_email: directie\nmanager_escalation_after: 7d", "field manager_email"},
 		{"negative manager escalation", "alert_grace: 2d", "alert_grace: 2d\nmanager_email: directie@demo.example\nmanager_escalation_after: -1d", "field manager_escalation_after"},
+		{"life domain twice", "alert_grace: 2d", "alert_grace: 2d\nlife_domains:\n  - id: wonen\n    name: Wonen\n  - id: wonen\n    name: Huisvesting", "field life_domains[1].id"},
+		{"life domain unnamed", "alert_grace: 2d", "alert_grace: 2d\nlife_domains:\n  - id: wonen\n    name: \"\"", "field life_domains[0].name"},
+		{"negative review cadence", "alert_grace: 2d", "alert_grace: 2d\nplan_review_cadence: -1d", "field plan_review_cadence"},
+		{"negative material needs deadline", "alert_grace: 2d", "alert_grace: 2d\nmaterial_needs_deadline: -1d", "field material_needs_deadline"},
 		{"postnatal visits out of order", "coaches:", "perinatal:\n  prenatal_visit_cadence: 14d\n  birth_record_margin: 3d\n  postnatal_visits: [2w, 1w]\n  postnatal_cadence: 4w\n  follow_up_months: 6\n  closing_handover_lead: 3w\ncoaches:", "field perinatal.postnatal_visits[1]"},
 	}
 	for _, c := range cases {

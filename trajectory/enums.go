@@ -13,7 +13,7 @@ var EventKinds = []string{
 	EventEmailFailed, EventAssignmentNoticeSent, EventTimingsAdopted,
 	EventMilestoneReached, EventCoWorkerAssigned, EventActivityAttended,
 	EventVisitMoved, EventVisitMissed,
-	EventPlanAgreed, EventActionDone, EventGoalReached, EventGoalLetGo, EventGoalsReviewed, EventNewDateRequested,
+	EventPlanAgreed, EventActionDone, EventGoalReached, EventGoalLetGo, EventGoalReopened, EventGoalsReviewed, EventNewDateRequested,
 }
 
 // StepKinds lists every kind of step that falls due.

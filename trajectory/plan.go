@@ -41,6 +41,7 @@ const (
 	EventActionDone       = "plan_action_done"
 	EventGoalReached      = "goal_reached"
 	EventGoalLetGo        = "goal_let_go"
+	EventGoalReopened     = "goal_reopened"
 	EventGoalsReviewed    = "goals_reviewed"
 	EventNewDateRequested = "new_date_requested"
 )
@@ -226,8 +227,8 @@ const (
 
 // Keys of the events' detail. PlanClearDetailKeys are codes, ids and
 // counts that reports may keep in clear; every other key of the plan's
-// events (DetailPlan, DetailReason, DetailMessage, DetailOutcomes) is the
-// family's words and stays sealed.
+// events (PlanDetail's, DetailReason, DetailMessage) is the family's words
+// and stays sealed.
 const (
 	DetailGoal       = "goal"        // a goal's id
 	DetailAction     = "action"      // an action's id within its goal
@@ -235,12 +236,9 @@ const (
 	DetailOwnerRole  = "owner_role"  // an OwnerRole
 	DetailGoalStatus = "goal_status" // a GoalStatus
 	// DetailGoals lists goals as GoalCodes: "g1:housing:reached,g2:health:open".
-	DetailGoals = "goals"
-	// DetailPlan is the plan as JSON (sealed).
-	DetailPlan     = "plan"
-	DetailReason   = "reason"   // sealed on the plan's events
-	DetailMessage  = "message"  // sealed
-	DetailOutcomes = "outcomes" // goal outcomes as JSON (sealed)
+	DetailGoals   = "goals"
+	DetailReason  = "reason"  // sealed on the plan's events
+	DetailMessage = "message" // sealed
 )
 
 // PlanClearDetailKeys are the detail keys of the plan's events that hold
@@ -640,27 +638,23 @@ func DateRequestProblems(req RequestNewDate) []Problem {
 
 // OutcomeProblems checks the outcomes a closure records: each of a goal
 // of the plan, within MaxOutcomeLength.
+//
+// It never ranges over the map, so deterministic workflow code may call it.
 func OutcomeProblems(plan *Plan, outcomes map[string]string) []Problem {
 	var ps []Problem
-	ids := make([]string, 0, len(outcomes))
-	for id := range outcomes {
-		ids = append(ids, id)
+	known := 0
+	var goals []Goal
+	if plan != nil {
+		goals = plan.Goals
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		field := "outcomes." + id
-		if !planID.MatchString(id) {
-			field = "outcomes"
-		}
-		if _, ok := plan.Goal(id); !ok {
-			args := map[string]string{ArgField: field}
-			if planID.MatchString(id) {
-				args[ArgGoal] = id
-			}
-			ps = append(ps, Problem{Field: field, Message: "names no goal of the plan", Code: CodeGoalUnknown, Args: args})
+	for _, g := range goals {
+		o, ok := outcomes[g.ID]
+		if !ok {
 			continue
 		}
-		switch _, tp := CleanText(outcomes[id], false, MaxOutcomeLength, true); tp {
+		known++
+		field := "outcomes." + g.ID
+		switch _, tp := CleanText(o, false, MaxOutcomeLength, true); tp {
 		case "":
 		case TextTooLong:
 			ps = append(ps, Problem{Field: field, Message: "is too long: at most " + strconv.Itoa(MaxOutcomeLength) + " characters", Code: CodePlanTextTooLong,
@@ -669,5 +663,40 @@ func OutcomeProblems(plan *Plan, outcomes map[string]string) []Problem {
 			ps = append(ps, Problem{Field: field, Message: "must be plain text without control or formatting characters", Code: CodePlanTextInvalid, Args: map[string]string{ArgField: field}})
 		}
 	}
+	if known < len(outcomes) {
+		ps = append(ps, Problem{Field: "outcomes", Message: "names a goal that is not in the family plan", Code: CodeGoalUnknown, Args: map[string]string{ArgField: "outcomes"}})
+	}
 	return ps
 }
+
+// PlanDetail is the plan's words as an event's sealed detail, one key a
+// text: "goal:g1", "goal:g1:action:a1", "strength:1", "network:n1:service",
+// "network:n1:contact", "goal:g1:let_go_reason", "goal:g1:outcome". None of
+// these keys is a clear one (PlanClearDetailKeys).
+func PlanDetail(p Plan, into map[string]string) {
+	for _, g := range p.Goals {
+		into["goal:"+g.ID] = g.Text
+		if g.LetGoReason != "" {
+			into["goal:"+g.ID+":let_go_reason"] = g.LetGoReason
+		}
+		if g.Outcome != "" {
+			into["goal:"+g.ID+":outcome"] = g.Outcome
+		}
+		for _, a := range g.Actions {
+			into["goal:"+g.ID+":action:"+a.ID] = a.What
+		}
+	}
+	for i, s := range p.Strengths {
+		into["strength:"+strconv.Itoa(i+1)] = s
+	}
+	for _, m := range p.Network {
+		into["network:"+m.ID+":service"] = m.Service
+		if m.Contact != "" {
+			into["network:"+m.ID+":contact"] = m.Contact
+		}
+	}
+}
+
+// PlanIDProblem says whether id is not a well-formed id of a goal, an
+// action or a network member (so a refusal must not echo it).
+func PlanIDProblem(id string) bool { return !planID.MatchString(id) }

@@ -84,7 +84,8 @@ func (w *trajectoryWorkflow) openSteps() []*trajectory.Step {
 			steps = append(steps, ack)
 		}
 	}
-	return append(steps, w.c.State.Milestones...)
+	steps = append(steps, w.c.State.Milestones...)
+	return append(steps, w.c.State.PlanActions...)
 }
 
 // earliestDueStep is the open step due first, as the read model shows it.
@@ -220,6 +221,8 @@ func (w *trajectoryWorkflow) recipient(ctx workflow.Context, o owed) trajectory.
 	switch {
 	case o.kind == managerAlert:
 		return trajectory.Recipient{Role: trajectory.RoleManager}
+	case o.kind == trajectory.Reminder && o.step.Kind == trajectory.StepPlanAction:
+		return w.actionOwner(*o.step)
 	case o.kind == trajectory.Reminder:
 		return w.coach()
 	case o.step.Kind == trajectory.StepHandoverAck && !w.takes(ctx, changeHandoverAlertToSupervisor):

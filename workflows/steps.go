@@ -66,6 +66,11 @@ func (w *trajectoryWorkflow) owedToNewCoach(ctx workflow.Context) {
 			s.Reminded = false
 		}
 	}
+	for _, s := range w.c.State.PlanActions {
+		if w.actionOwner(*s).Role == trajectory.RoleCoach {
+			s.Reminded = false
+		}
+	}
 	for i := range w.c.State.Handovers {
 		// In runs from before changeHandoverAlertToSupervisor the coach is
 		// who is alerted about a handover; since, the supervisor is.
@@ -119,6 +124,7 @@ func (w *trajectoryWorkflow) recordVisit(ctx workflow.Context, req trajectory.Re
 	number := w.c.State.Next.Number
 	next := w.nextVisit(ctx, number+1, doneAt, req.NextVisitDue)
 	w.c.State.VisitsDone++
+	w.answerDateRequests()
 	done := w.completeStep(ctx, req.By, next)
 	w.c.State.LastVisitAt = doneAt
 	w.c.State.Phase = w.supportPhase()
@@ -129,6 +135,9 @@ func (w *trajectoryWorkflow) recordVisit(ctx workflow.Context, req trajectory.Re
 
 func (w *trajectoryWorkflow) validateClose(ctx workflow.Context, req trajectory.Close) error {
 	if err := rejectProblems(trajectory.CloseProblems(req.Reason, req.Text)); err != nil {
+		return err
+	}
+	if err := rejectProblems(trajectory.OutcomeProblems(w.c.State.Plan, req.Outcomes)); err != nil {
 		return err
 	}
 	if req.Reason == trajectory.CloseHandedOver && !w.anyHandoverAcknowledged() {
@@ -158,6 +167,7 @@ func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (
 	if req.Text != "" {
 		detail["text"] = req.Text
 	}
+	w.closePlan(req, detail)
 	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventClosed, req.By, detail))
 }
 

@@ -59,6 +59,11 @@ func (w *trajectoryWorkflow) registerHandlers(ctx workflow.Context) error {
 		register(ctx, w, trajectory.UpdateRecordAttendance, w.recordAttendance, w.validateRecordAttendance, closedRefused),
 		register(ctx, w, trajectory.UpdateMoveVisit, w.moveVisit, w.validateMoveVisit, closedRefused),
 		register(ctx, w, trajectory.UpdateRecordMissedVisit, w.recordMissedVisit, w.validateRecordMissedVisit, closedRefused),
+		register(ctx, w, trajectory.UpdateAgreePlan, w.agreePlan, w.validateAgreePlan, closedRefused),
+		register(ctx, w, trajectory.UpdateRecordActionDone, w.recordActionDone, w.validateRecordActionDone, closedRefused),
+		register(ctx, w, trajectory.UpdateSetGoalStatus, w.setGoalStatus, w.validateSetGoalStatus, closedRefused),
+		register(ctx, w, trajectory.UpdateReviewGoals, w.reviewGoals, w.validateReviewGoals, closedRefused),
+		register(ctx, w, trajectory.UpdateRequestNewDate, w.requestNewDate, w.validateRequestNewDate, closedRefused),
 		// A service acknowledges, and a coach corrects a failed handover,
 		// after the closure too: the closing handover is the point of it all.
 		register(ctx, w, trajectory.UpdateAcknowledgeHandover, w.acknowledgeHandover, w.validateAcknowledgeHandover, closedAllowed),

@@ -89,6 +89,11 @@ const (
 	// after the birth (a child below the follow-up age listed, no due
 	// date) gets the postnatal schedule and follow-up from that birth.
 	changeBirthAtReferral = "birth-at-referral"
+	// changeFamilyPlan: the family plan (Updates agree-plan,
+	// record-action-done, set-goal-status, review-goals,
+	// request-new-date); an action the coach, a co-worker or a service owes
+	// by a date is reminded and alerted like a step.
+	changeFamilyPlan = "family-plan"
 )
 
 // changeCodeRevision is asked once, at the start of every run, with the

@@ -94,6 +94,7 @@ func (w *trajectoryWorkflow) recordMissedVisit(ctx workflow.Context, req traject
 func (w *trajectoryWorkflow) replanVisit(at time.Time) trajectory.Step {
 	from := *w.c.State.Next
 	w.c.State.Next = &trajectory.Step{Kind: trajectory.StepHomeVisit, Number: from.Number, DueAt: at, Planned: true}
+	w.answerDateRequests()
 	w.wakeMainLoop()
 	return from
 }
