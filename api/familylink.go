@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -369,6 +370,7 @@ func (s *server) postFamilyDateRequest(w http.ResponseWriter, r *http.Request) {
 	var rejected *usecase.RejectedError
 	switch {
 	case err == nil:
+		s.tellCoach(r.Context(), row, key)
 		s.showFamilyPage(w, r, link, row, familylink.View{Asked: true})
 	case errors.Is(err, usecase.ErrClosed) || errors.Is(err, usecase.ErrNotRunning):
 		noteOutcome(r, "gone", "reason", "closed")
@@ -381,6 +383,27 @@ func (s *server) postFamilyDateRequest(w http.ResponseWriter, r *http.Request) {
 		s.showFamilyPage(w, r, link, row, familylink.View{Problem: familylink.ProblemTryLater})
 	}
 }
+
+// tellCoach emails the trajectory's coach about the request, when the
+// server sends email and the programme file has the coach's address. The
+// request is recorded whatever becomes of the email.
+func (s *server) tellCoach(ctx context.Context, row store.TrajectorySummary, key string) {
+	prog, _ := s.programmes.Get(row.ProgrammeID)
+	c, ok := prog.Coach(row.CoachID)
+	if s.familyMail == nil || !ok || c.Email == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, coachEmailTimeout)
+	defer cancel()
+	err := s.familyMail.SendDateRequest(ctx, familylink.DateRequestMessage{TrajectoryID: row.ID, Key: key, To: c.Email,
+		PagesURL: s.publicBaseURL + "/trajecten/" + row.ID})
+	if err != nil {
+		s.log.Warn("family page: the coach's email about a request for another date", "trajectory_id", row.ID, "error", err)
+	}
+}
+
+// coachEmailTimeout bounds the coach's email within the family's request.
+const coachEmailTimeout = 5 * time.Second
 
 func (s *server) writeFamilyMessage(w http.ResponseWriter, status int, lang familylink.Language, ended bool) {
 	page, err := familylink.RenderMessage(lang, ended)

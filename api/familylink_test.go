@@ -90,8 +90,16 @@ func (f *fakeFamilyLinks) RevokeFamilyLinks(ctx context.Context, trajectoryID, b
 }
 
 type fakeNotifier struct {
-	mu   sync.Mutex
-	sent []familylink.LinkMessage
+	mu    sync.Mutex
+	sent  []familylink.LinkMessage
+	coach []familylink.DateRequestMessage
+}
+
+func (n *fakeNotifier) SendDateRequest(ctx context.Context, m familylink.DateRequestMessage) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.coach = append(n.coach, m)
+	return nil
 }
 
 func (n *fakeNotifier) SendLink(ctx context.Context, m familylink.LinkMessage) error {
@@ -228,6 +236,9 @@ func TestFamilyPage(t *testing.T) {
 	}
 	if req, ok := u.Args[0].(trajectory.RequestNewDate); !ok || req.Message != "Dinsdag kan ik niet" || req.By != ActorFamily {
 		t.Errorf("request %+v", u.Args[0])
+	}
+	if len(f.mail.coach) != 1 || f.mail.coach[0].To != "coach@test.example" || f.mail.coach[0].TrajectoryID != openID {
+		t.Errorf("the coach's emails: %+v", f.mail.coach)
 	}
 	if e := f.audit.last(t); e.Action != usecase.ActionRequestNewDate || e.Actor != ActorFamily {
 		t.Errorf("audit of a request: %+v", e)

@@ -101,6 +101,12 @@ func TestFamilyPageInBrowser(t *testing.T) {
 
 	// The coach sees the request: an event in the database, on the timeline.
 	s.waitEvent(id, trajectory.EventNewDateRequested, 1, 30*time.Second)
+	told := s.smtp.WaitFor(t, func(m smtpsink.Received) bool {
+		return strings.HasPrefix(m.Subject, "Een gezin vraagt een andere datum")
+	}, 20*time.Second)
+	if len(told.To) != 1 || told.To[0] != "coach@test.example" || strings.Contains(told.Body, "Mardi") {
+		t.Errorf("the coach's email: to %v\n%s", told.To, told.Body)
+	}
 	var actor string
 	db := s.db()
 	defer db.Close(context.Background())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"elkgezin/handoverlink"
+	"elkgezin/programme"
 )
 
 func key(t *testing.T, id string) handoverlink.Key {
@@ -173,5 +174,16 @@ func TestDomainNames(t *testing.T) {
 	}
 	if got := DomainName("fr", "sport", "Sport en vrije tijd"); got != "Sport en vrije tijd" {
 		t.Errorf("a programme's own domain: %q", got)
+	}
+}
+
+// Every default life domain has its name in every language.
+func TestEveryDefaultDomainIsNamed(t *testing.T) {
+	for _, d := range programme.DefaultLifeDomains {
+		for _, l := range Languages {
+			if domainNames[l.Code][d.ID] == "" {
+				t.Errorf("domain %s has no name in %s", d.ID, l.Code)
+			}
+		}
 	}
 }

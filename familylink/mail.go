@@ -36,9 +36,37 @@ type Mailer struct {
 	From   string
 }
 
-// Notifier sends a family its link; Mailer is the one for email.
+// Notifier sends a family its link, and tells the coach of a family's
+// request for another date; Mailer is the one for email.
 type Notifier interface {
 	SendLink(ctx context.Context, m LinkMessage) error
+	SendDateRequest(ctx context.Context, m DateRequestMessage) error
+}
+
+// DateRequestMessage tells the coach that the family asked for another
+// date: where to see it, nothing of what the family wrote (that is in the
+// trajectory's sealed log).
+type DateRequestMessage struct {
+	TrajectoryID string
+	// Key names the request (its Update's key): one email per request.
+	Key      string
+	To       string
+	PagesURL string // the coach's page of the trajectory
+}
+
+// SendDateRequest emails the coach, once per request.
+func (m *Mailer) SendDateRequest(ctx context.Context, d DateRequestMessage) error {
+	key := d.TrajectoryID + "/date-request/" + d.Key + "/coach"
+	return m.deliver(ctx, key, mailer.Message{
+		MessageID: messageID(key),
+		From:      m.From,
+		To:        d.To,
+		Subject:   "Een gezin vraagt een andere datum (traject " + d.TrajectoryID + ")",
+		TextBody: "Het gezin van traject " + d.TrajectoryID + " vraagt op zijn eigen pagina een andere datum voor de volgende afspraak.\n" +
+			"De afspraak zelf is niet veranderd. Neem contact op met het gezin en kies samen een nieuwe datum.\n\n" +
+			"Het traject: " + d.PagesURL + "\n",
+		Headers: map[string]string{"X-Elkgezin-Trajectory": d.TrajectoryID},
+	})
 }
 
 // LinkMessage is the email that carries a family's link.
@@ -77,6 +105,11 @@ func (m *Mailer) SendLink(ctx context.Context, l LinkMessage) error {
 		TextBody:  fmt.Sprintf(text(lang, msgMailBody), l.URL, l.ExpiresAt.In(Zone).Format("02-01-2006")) + "\n",
 		Headers:   map[string]string{"Content-Language": lang},
 	}
+	return m.deliver(ctx, key, msg)
+}
+
+// deliver sends msg under key through the ledger.
+func (m *Mailer) deliver(ctx context.Context, key string, msg mailer.Message) error {
 	prior, attempt, err := m.Ledger.BeginEmail(ctx, key, msg.MessageID, msg.To, msg.Subject)
 	if err != nil {
 		return fmt.Errorf("begin email %s: %w", key, err)
