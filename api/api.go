@@ -187,6 +187,10 @@ const (
 	pathSession            = "/v1/session"
 	pathErasure            = "/v1/trajectories/{id}/erasure"
 	pathExport             = "/v1/trajectories/{id}/export"
+	// The family plan (api/plan.go).
+	pathPlan       = "/v1/trajectories/{id}/plan"
+	pathGoalStatus = "/v1/trajectories/{id}/plan/goals/{goal}/status"
+	pathActionDone = "/v1/trajectories/{id}/plan/goals/{goal}/actions/{action}/done"
 	// The handover link routes: the token is the credential, so they need
 	// no authentication, and the log names them by these templates only.
 	pathHandoverLink = "/v1/handovers/{token}"
@@ -283,6 +287,9 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathTimings, s.postProgrammeTimings)
 	v1(http.MethodPost, pathMilestone, s.postMilestone)
 	v1(http.MethodPost, pathCoWorkers, s.postCoWorker)
+	v1(http.MethodPut, pathPlan, s.putPlan)
+	v1(http.MethodPost, pathGoalStatus, s.postGoalStatus)
+	v1(http.MethodPost, pathActionDone, s.postActionDone)
 	v1(http.MethodPost, pathConsultations, s.postConsultation)
 	v1(http.MethodPost, pathConsultationRefer, s.postConsultationReferral)
 	v1(http.MethodPost, pathConsultationOrg, s.postConsultationOrganisation)

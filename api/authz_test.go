@@ -209,6 +209,10 @@ func matrix(w *world) []matrixRow {
 		{"GET " + pathHealthz, http.MethodGet, pathHealthz, "", every(ok)},
 		{"GET " + pathReadyz, http.MethodGet, pathReadyz, "", every(ok)},
 		{"POST " + pathMilestone, http.MethodPost, tr(w.mine, "milestones/opleiding_gestart"), `{}`, ownStep},
+		{"PUT " + pathPlan, http.MethodPut, tr(w.mine, "plan"), `{"agreed_on":"` + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) +
+			`","goals":[{"domain":"housing","text":"Een woning met twee slaapkamers.","actions":[{"what":"Inschrijven","owner":{"role":"family"}}]}]}`, ownStep},
+		{"POST " + pathGoalStatus, http.MethodPost, tr(w.mine, "plan/goals/g1/status"), `{"status":"reached"}`, ownStep},
+		{"POST " + pathActionDone, http.MethodPost, tr(w.mine, "plan/goals/g1/actions/a1/done"), `{}`, ownStep},
 		{"POST " + pathCoWorkers, http.MethodPost, tr(w.mine, "co-workers"), `{"co_worker":"test-brugfiguur","role":"brugfiguur"}`, supervisorStep},
 		{"POST " + pathConsultations, http.MethodPost, pathConsultations, `{"programme":"test-seconds","organisation":"test-partner","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`,
 			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},

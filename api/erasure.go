@@ -173,7 +173,7 @@ type ExportEmailFailure struct {
 // on the trajectory, and when).
 type Export struct {
 	ExportedAt    time.Time            `json:"exported_at"`
-	Trajectory    store.Trajectory     `json:"trajectory"`
+	Trajectory    trajectoryResponse   `json:"trajectory"`
 	Handovers     []store.EventRow     `json:"handovers"`
 	Consultation  *store.Consultation  `json:"consultation,omitempty"`
 	Emails        []ExportEmail        `json:"emails"`
@@ -192,7 +192,8 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := Export{ExportedAt: time.Now().UTC(), Trajectory: row, Handovers: []store.EventRow{}, Emails: []ExportEmail{},
+	// The family plan is the family's data too.
+	out := Export{ExportedAt: time.Now().UTC(), Trajectory: s.withPlan(r, row), Handovers: []store.EventRow{}, Emails: []ExportEmail{},
 		EmailFailures: []ExportEmailFailure{}, AccessLog: []ExportAccess{}}
 	for _, e := range row.Events {
 		switch {

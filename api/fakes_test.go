@@ -19,6 +19,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"elkgezin/handoverlink"
 	"elkgezin/internal/openapicheck"
@@ -294,6 +295,27 @@ func (f *fakeTemporal) CheckHealth(ctx context.Context, req *client.CheckHealthR
 		return nil, f.healthErr
 	}
 	return &client.CheckHealthResponse{}, nil
+}
+
+// QueryWorkflow answers the state query with f.state.
+func (f *fakeTemporal) QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if queryType != trajectory.QueryState {
+		return nil, fmt.Errorf("unexpected query %s", queryType)
+	}
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	return fakeValue{f.state}, nil
+}
+
+type fakeValue struct{ state trajectory.State }
+
+func (v fakeValue) HasValue() bool { return true }
+func (v fakeValue) Get(valuePtr any) error {
+	*(valuePtr.(*trajectory.State)) = v.state
+	return nil
 }
 
 type fakeHandle struct {

@@ -11,32 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/converter"
-
 	"elkgezin/familylink"
 	"elkgezin/handoverlink"
 	"elkgezin/store"
 	"elkgezin/trajectory"
 	"elkgezin/usecase"
 )
-
-// QueryWorkflow answers the state query with the fake's state.
-func (f *fakeTemporal) QueryWorkflow(ctx context.Context, id, runID, query string, args ...any) (converter.EncodedValue, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.updateErr != nil {
-		return nil, f.updateErr
-	}
-	return stateValue{f.state}, nil
-}
-
-type stateValue struct{ st trajectory.State }
-
-func (v stateValue) HasValue() bool { return true }
-func (v stateValue) Get(ptr any) error {
-	*(ptr.(*trajectory.State)) = v.st
-	return nil
-}
 
 type fakeFamilyLinks struct {
 	mu    sync.Mutex

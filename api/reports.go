@@ -105,7 +105,8 @@ func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.P
 		shares := []struct {
 			name string
 			s    *store.Share
-		}{{"steps_late", &r.StepsLate}, {"steps_escalated", &r.StepsEscalated}, {"followed_to_follow_up_age", r.FollowedToFollowUpAge}}
+		}{{"steps_late", &r.StepsLate}, {"steps_escalated", &r.StepsEscalated}, {"followed_to_follow_up_age", r.FollowedToFollowUpAge},
+			{"plan_agreed", &r.PlanAgreed}}
 		if r.FollowedToFollowUpAge != nil {
 			row("follow_up_months", "", fmt.Sprint(r.FollowUpMonths))
 		}
@@ -128,6 +129,10 @@ func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.P
 		}
 		row("activities_attended", "", r.ActivitiesAttended.String())
 		row("consultations", "", r.Consultations.String())
+		for _, g := range r.Goals {
+			row("goals_set", g.Domain, g.Set.String())
+			row("goals_reached", g.Domain, g.Reached.String())
+		}
 	}
 	cw.Flush()
 	return cw.Error()

@@ -195,12 +195,24 @@ func addProblems(fe *fieldErrors, ps []trajectory.Problem) {
 type closureBody struct {
 	Reason trajectory.CloseReason `json:"reason"`
 	Text   string                 `json:"text"`
+	// Outcomes are the results of the family plan's goals, by goal id.
+	Outcomes map[string]string `json:"outcomes"`
 }
 
 func (s *server) postClosure(w http.ResponseWriter, r *http.Request) {
 	postStep(s, w, r, step[closureBody]{short: "invalid closure", update: trajectory.UpdateClose,
-		check: func(r *http.Request, _ store.TrajectorySummary, b closureBody, _ time.Time) (any, *fieldErrors, *refusal) {
-			return trajectory.Close{Reason: b.Reason, Text: b.Text, By: principal(r).Actor()}, validateClose(b), nil
+		check: func(r *http.Request, row store.TrajectorySummary, b closureBody, _ time.Time) (any, *fieldErrors, *refusal) {
+			fe := validateClose(b)
+			if len(b.Outcomes) > 0 && fe.empty() {
+				// Outcomes are of the goals of the plan in force, which
+				// the workflow's state holds.
+				st, err := s.cases.State(r.Context(), row.ID)
+				if ref := s.stateRefusal(row.ID, err); ref != nil {
+					return nil, nil, ref
+				}
+				addProblems(fe, trajectory.OutcomeProblems(st.Plan, b.Outcomes))
+			}
+			return trajectory.Close{Reason: b.Reason, Text: b.Text, Outcomes: b.Outcomes, By: principal(r).Actor()}, fe, nil
 		}})
 }
 

@@ -117,7 +117,41 @@ func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
 		s.writeAuditUnavailable(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, row)
+	writeJSON(w, http.StatusOK, s.withPlan(r, row))
+}
+
+// trajectoryResponse is a trajectory as GET /v1/trajectories/{id} answers
+// it: the store's, and the family plan as the workflow holds it.
+type trajectoryResponse struct {
+	store.Trajectory
+	Plan *trajectory.Plan `json:"plan,omitempty"`
+	// PlanUnavailable: the workflow service did not answer in time, so
+	// the plan, if there is one, is not in the answer.
+	PlanUnavailable bool `json:"plan_unavailable,omitempty"`
+}
+
+// withPlan adds the plan from the workflow's state. The event log holds
+// the plan's words but not all of it (owners and due dates are the
+// workflow's), so the workflow, which Temporal also queries once closed,
+// is the one source; an erased trajectory has none.
+func (s *server) withPlan(r *http.Request, row store.Trajectory) trajectoryResponse {
+	resp := trajectoryResponse{Trajectory: row}
+	if row.Erased {
+		return resp
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout/2)
+	defer cancel()
+	st, err := s.cases.State(ctx, row.ID)
+	switch {
+	case err == nil:
+		resp.Plan = st.Plan
+	case errors.Is(err, usecase.ErrNotRunning), errors.Is(err, usecase.ErrClosed):
+		// Temporal no longer holds it (past its retention): no plan to read.
+	default:
+		s.log.Warn("read trajectory: state query failed", "trajectory_id", row.ID, "error", err)
+		resp.PlanUnavailable = true
+	}
+	return resp
 }
 
 var listParams = []string{"programme", "coach", "phase", "overdue", "email_failed", "limit", "cursor"}

@@ -88,7 +88,10 @@ func TestErasureLeavesNothingInPostgreSQLOrTemporal(t *testing.T) {
 		Texts: []string{"PV/2026/081523", "Noor Wisgezin", "Veldstraat 12, 2800 Mechelen", "+32 485 11 22 33",
 			"geen inkomen sinds de zomer", "sliep slecht, koelkast leeg", "Yara Wisgezin", "Mila Wisgezin",
 			"gezinsbond-wissen", "wissen@gezinsbond.example", "hulp bij de huur van een grotere woning",
-			"alleenstaande moeder, zwanger, schulden bij de energieleverancier", "aanmelden bij het perinataal team"},
+			"alleenstaande moeder, zwanger, schulden bij de energieleverancier", "aanmelden bij het perinataal team",
+			// The family plan: a goal, an action, a strength, a network contact.
+			"een wieg en babykleertjes voor Mila", "langsgaan bij de Kringwinkel Wisdorp", "oma Wisgezin helpt elke woensdag",
+			"Meneer Wismans van het Wisdorpse OCMW"},
 		Dates: []time.Time{due, born, sibling},
 	}
 
@@ -112,6 +115,14 @@ func TestErasureLeavesNothingInPostgreSQLOrTemporal(t *testing.T) {
 	id := created["id"].(string)
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "peri-coach"})
 	s.mustStep(coach, id, "intake", map[string]any{"note": family.Texts[5]})
+	if status, st := s.call(coach, "PUT", "/v1/trajectories/"+id+"/plan", map[string]any{
+		"agreed_on": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), "strengths": []string{family.Texts[15]},
+		"goals": []any{map[string]any{"domain": "material_needs", "text": family.Texts[13], "actions": []any{
+			map[string]any{"what": family.Texts[14], "owner": map[string]any{"role": "family"}}}}},
+		"network": []any{map[string]any{"service": "OCMW", "contact": family.Texts[16]}},
+	}, nil); status != http.StatusOK {
+		t.Fatalf("plan: %d %v", status, st)
+	}
 	s.mustStep(coach, id, "handovers", map[string]any{"service": family.Texts[8], "reason": family.Texts[10],
 		"consent": map[string]any{"given": true, "recorded_on": today.Format(time.DateOnly), "shares": []string{"contact", "children", "pregnancy"}}})
 	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "email_failed") == 1 })

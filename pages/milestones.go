@@ -25,6 +25,9 @@ import (
 // once it is taken), and how its form becomes the Update.
 type moreStep struct {
 	build func(h *handler, row store.Trajectory, f url.Values, by string, now time.Time) (update string, req any, problem string)
+	// buildIn is build for a step whose Update is made from the workflow's
+	// state as it is now (the whole family plan, with the change).
+	buildIn func(h *handler, row store.Trajectory, st trajectory.State, f url.Values, by string, now time.Time) (update string, req any, problem string)
 }
 
 var moreSteps = map[string]moreStep{
@@ -34,6 +37,9 @@ var moreSteps = map[string]moreStep{
 	usecase.StepMoveVisit:      {build: buildMoveVisit},
 	usecase.StepMissedVisit:    {build: buildMissedVisit},
 	usecase.StepAdoptTimings:   {build: buildAdoptTimings},
+	usecase.StepAgreePlan:      {buildIn: buildPlan},
+	usecase.StepActionDone:     {build: buildActionDone},
+	usecase.StepGoalStatus:     {build: buildGoalStatus},
 }
 
 func init() {
@@ -133,6 +139,8 @@ func (h *handler) loadMore(ctx context.Context, d *trajectoryData, p usecase.Pri
 	allow(usecase.StepMoveVisit, m.Visit != nil)
 	allow(usecase.StepMissedVisit, m.Visit != nil)
 	allow(usecase.StepAdoptTimings, true)
+	h.loadPlan(d, p, st, prog, allow)
+	d.NetworkServices = h.networkServices(st)
 }
 
 // milestoneName is the milestone's name in the programme file, as

@@ -55,7 +55,17 @@ func (h *handler) postStep(w http.ResponseWriter, r *http.Request) {
 	if !trajectory.ValidIdempotencyKey(key) {
 		key = newKey()
 	}
-	update, req, problem := h.buildStep(step, row, r.PostForm, p.Actor(), time.Now())
+	var state []trajectory.State
+	if more, ok := moreSteps[step]; ok && more.buildIn != nil {
+		st, err := h.Cases.State(r.Context(), id)
+		if err != nil {
+			h.Logger.Warn("pages: the workflow's state did not come", "trajectory_id", id, "error", err)
+			h.refused(w, r, id, step, &form{Key: key, Values: r.PostForm, Error: stateUnavailable}, http.StatusServiceUnavailable)
+			return
+		}
+		state = append(state, st)
+	}
+	update, req, problem := h.buildStep(step, row, r.PostForm, p.Actor(), time.Now(), state...)
 	status := http.StatusBadRequest
 	if problem == "" {
 		_, err = h.Cases.Update(r.Context(), id, update, key, req)
@@ -105,9 +115,13 @@ func notYourStep(st usecase.Step, err error) string {
 	return "Als " + strings.ToLower(denied.Role) + " kunt u deze stap (" + strings.ToLower(st.Title) + ") niet zetten; wel: " + strings.Join(given, ", ") + "."
 }
 
+// stateUnavailable: a step made from the workflow's state could not read it.
+const stateUnavailable = "Het traject antwoordde niet op tijd; er is niets opgeslagen. Verstuur het formulier opnieuw."
+
 // buildStep turns a form into the step's Update and request, or says in
-// words what is wrong with it.
-func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by string, now time.Time) (string, any, string) {
+// words what is wrong with it. A step made from the workflow's state
+// (moreStep.buildIn) is given the state as it is now.
+func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by string, now time.Time, state ...trajectory.State) (string, any, string) {
 	var ps []trajectory.Problem
 	switch step {
 	case "toewijzing":
@@ -177,11 +191,15 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 			return "", nil, problem
 		}
 		reason := trajectory.CloseReason(f.Get("reason"))
+		outcomes, problem := closeOutcomes(f)
+		if problem != "" {
+			return "", nil, problem
+		}
 		ps = trajectory.CloseProblems(reason, text)
 		if len(ps) == 0 && f.Get("bevestigd") != "ja" {
 			return "", nil, closeUnconfirmed
 		}
-		return trajectory.UpdateClose, trajectory.Close{Reason: reason, Text: text, By: by}, problems(ps)
+		return trajectory.UpdateClose, trajectory.Close{Reason: reason, Text: text, Outcomes: outcomes, By: by}, problems(ps)
 	case "verlenging":
 		until, err := trajectory.ParseDate(f.Get("until"))
 		reason, problem := typed(f, "reason", "De reden", true, trajectory.MaxExtensionReasonLength, true)
@@ -197,6 +215,12 @@ func (h *handler) buildStep(step string, row store.Trajectory, f url.Values, by 
 		return trajectory.UpdateExtendFollowUp, trajectory.ExtendFollowUp{Until: until, Reason: reason, By: by}, ""
 	}
 	if s, ok := moreSteps[step]; ok {
+		if s.buildIn != nil {
+			if len(state) == 0 {
+				return "", nil, stateUnavailable
+			}
+			return s.buildIn(h, row, state[0], f, by, now)
+		}
 		return s.build(h, row, f, by, now)
 	}
 	return "", nil, unknownStep

@@ -44,6 +44,13 @@ type trajectoryData struct {
 	// first: shown back here, never printed (style.css) nor logged.
 	Notes []note
 	More  *moreData
+	// Plan is the family plan, from the workflow's state; Requests the
+	// family's requests for another date the coach has not answered;
+	// NetworkServices the services of the plan's network the handover
+	// offers first.
+	Plan            *planView
+	Requests        []dateRequestRow
+	NetworkServices []programme.Service
 }
 
 // note is one note of the event log's details.

@@ -18,7 +18,7 @@ type CoWorkerRole struct {
 // CoWorkerSteps are the steps (by their name in the step table,
 // usecase.Steps) a programme may give a co-worker role: the steps a
 // co-worker may take at all.
-var CoWorkerSteps = []string{"bezoek", "bezoek-verplaatsen", "bezoek-gemist", "mijlpaal", "consultatie", "activiteit"}
+var CoWorkerSteps = []string{"bezoek", "bezoek-verplaatsen", "bezoek-gemist", "mijlpaal", "consultatie", "activiteit", "actie-gedaan"}
 
 // DefaultCoWorkerSteps are the steps of a role the programme file does
 // not describe: record a home visit (a contact) and a consultation.

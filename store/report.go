@@ -126,6 +126,12 @@ type ProgrammeReport struct {
 	Milestones            []Bucket `json:"milestones_reached"`
 	ActivitiesAttended    Count    `json:"activities_attended"`
 	Consultations         Count    `json:"consultations"`
+	// PlanAgreed: of the families referred in the period, those whose
+	// family plan was agreed with them by its end.
+	PlanAgreed Share `json:"plan_agreed"`
+	// Goals are the plans' goals set and reached in the period per life
+	// domain (report_plan.go).
+	Goals []DomainGoals `json:"goals"`
 }
 
 // FollowUpAges are the follow-up ages, in months, of the programmes with

@@ -46,6 +46,8 @@ func (r *ProgrammeReport) cells() []cell {
 		{"steps_escalated whole", &r.StepsEscalated.Whole, false},
 		{"activities_attended", &r.ActivitiesAttended, false},
 		{"consultations", &r.Consultations, false},
+		{"plan_agreed part", &r.PlanAgreed.Part, true},
+		{"plan_agreed whole", &r.PlanAgreed.Whole, false},
 	}
 	for _, bs := range []struct {
 		figure  string
@@ -58,6 +60,10 @@ func (r *ProgrammeReport) cells() []cell {
 	for i := range r.Handovers {
 		h := &r.Handovers[i]
 		cs = append(cs, cell{"handovers_made " + h.Service, &h.Made, false}, cell{"handovers_acknowledged " + h.Service, &h.Acknowledged, false})
+	}
+	for i := range r.Goals {
+		g := &r.Goals[i]
+		cs = append(cs, cell{"goals_set " + g.Domain, &g.Set, false}, cell{"goals_reached " + g.Domain, &g.Reached, false})
 	}
 	if f := r.FollowedToFollowUpAge; f != nil {
 		cs = append(cs, cell{"followed_to_follow_up_age part", &f.Part, true}, cell{"followed_to_follow_up_age whole", &f.Whole, true})
@@ -139,7 +145,7 @@ func protectReports(reports []*ProgrammeReport) {
 		i = j
 	}
 	for _, r := range reports {
-		for _, s := range []*Share{&r.StepsLate, &r.StepsEscalated, r.FollowedToFollowUpAge} {
+		for _, s := range []*Share{&r.StepsLate, &r.StepsEscalated, r.FollowedToFollowUpAge, &r.PlanAgreed} {
 			if s != nil {
 				s.publish()
 			}

@@ -54,7 +54,14 @@ func addUp(p Period, reports []*ProgrammeReport) ProgrammeReport {
 	var referred, consulted, coached, intakes, done, planned, late, escalated, steps, attended, consultations int
 	orgs, closures, milestones, made, acked := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	var followed *Share
+	var plans Share
+	set, reached := map[string]int{}, map[string]int{}
 	for _, r := range reports {
+		plans.Part.N, plans.Whole.N = plans.Part.N+r.PlanAgreed.Part.N, plans.Whole.N+r.PlanAgreed.Whole.N
+		for _, g := range r.Goals {
+			set[g.Domain] += g.Set.N
+			reached[g.Domain] += g.Reached.N
+		}
 		referred, consulted, attended, consultations = referred+r.Referred.N, consulted+r.FromConsultation.N, attended+r.ActivitiesAttended.N, consultations+r.Consultations.N
 		coached, intakes, done, planned = coached+r.ToCoach.Count.N, intakes+r.ToIntake.Count.N, done+r.VisitsDone.N, planned+r.VisitsPlanned.N
 		late, escalated, steps = late+r.StepsLate.Part.N, escalated+r.StepsEscalated.Part.N, steps+r.StepsLate.Whole.N
@@ -80,7 +87,8 @@ func addUp(p Period, reports []*ProgrammeReport) ProgrammeReport {
 	sum := ProgrammeReport{From: p.From, To: p.To, Referred: count(referred), ReferredBy: buckets(orgs), FromConsultation: count(consulted),
 		ToCoach: Durations{Count: count(coached)}, ToIntake: Durations{Count: count(intakes)}, VisitsDone: count(done), VisitsPlanned: count(planned),
 		StepsLate: share(late, steps), StepsEscalated: share(escalated, steps), Handovers: []ServiceHandovers{},
-		ClosureReasons: buckets(closures), Milestones: buckets(milestones), ActivitiesAttended: count(attended), Consultations: count(consultations)}
+		ClosureReasons: buckets(closures), Milestones: buckets(milestones), ActivitiesAttended: count(attended), Consultations: count(consultations),
+		PlanAgreed: share(plans.Part.N, plans.Whole.N), Goals: domainGoals(set, reached)}
 	for _, service := range slices.Sorted(maps.Keys(made)) {
 		sum.Handovers = append(sum.Handovers, ServiceHandovers{Service: service, Made: count(made[service]), Acknowledged: count(acked[service])})
 	}

@@ -45,6 +45,10 @@ func (r *ProgrammeReport) relations() []relation {
 		{"late steps escalated", &r.StepsLate.Part, []*Count{&r.StepsEscalated.Part}, false},
 		// Planned less done is the visits missed.
 		{"visits planned done", &r.VisitsPlanned, []*Count{&r.VisitsDone}, false},
+		// The share of plans agreed is over the families referred.
+		{"referred, as the whole of plans agreed", &r.Referred, []*Count{&r.PlanAgreed.Whole}, true},
+		{"referred with an agreed plan", &r.Referred, []*Count{&r.PlanAgreed.Part}, false},
+		{"plans agreed of the whole", &r.PlanAgreed.Whole, []*Count{&r.PlanAgreed.Part}, false},
 	}
 	for i := range r.Handovers {
 		h := &r.Handovers[i]

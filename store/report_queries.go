@@ -77,6 +77,9 @@ func fillReport(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {
 	if err := fillWork(ctx, tx, r); err != nil {
 		return err
 	}
+	if err := fillPlan(ctx, tx, r); err != nil {
+		return err
+	}
 	return fillPerinatal(ctx, tx, r)
 }
 

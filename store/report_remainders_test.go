@@ -35,6 +35,9 @@ type cohort struct {
 	bornLater  int
 	milestones int // of the first families, those who started a training
 	attended   int // of the first families, those at a collective activity
+	// planned: of the first families, those whose plan was agreed, each
+	// with one goal in housing; reached: of those, the goals reached.
+	planned, reached int
 }
 
 // reportPeriod is the quarter every cohort is reported over.
@@ -60,7 +63,10 @@ func (c cohort) figures() ProgrammeReport {
 		VisitsDone: count(c.intakes + c.visits), VisitsPlanned: count(2 * c.intakes),
 		StepsLate: share(c.late, c.coached), StepsEscalated: share(c.escalated, c.coached),
 		Handovers: []ServiceHandovers{}, ClosureReasons: buckets(map[string]int{}), Milestones: buckets(map[string]int{}),
-		ActivitiesAttended: count(c.attended),
+		ActivitiesAttended: count(c.attended), PlanAgreed: share(c.planned, c.referred()), Goals: []DomainGoals{},
+	}
+	if c.planned > 0 {
+		r.Goals = append(r.Goals, DomainGoals{Domain: "huisvesting", Set: count(c.planned), Reached: count(c.reached)})
 	}
 	if c.made > 0 || c.acked > 0 {
 		r.Handovers = append(r.Handovers, ServiceHandovers{Service: "ocmw", Made: count(c.made), Acknowledged: count(c.acked)})
@@ -81,7 +87,7 @@ func (c cohort) figures() ProgrammeReport {
 // baseline is a cohort in which no relation has a remainder of 1 to 4.
 func baseline() cohort {
 	return cohort{orgs: []int{10, 10}, consulted: 10, coached: 20, late: 10, escalated: 5, intakes: 10, visits: 10, born: 10, followed: 10,
-		made: 10, acked: 5, milestones: 10, attended: 10}
+		made: 10, acked: 5, milestones: 10, attended: 10, planned: 10, reached: 10}
 }
 
 // remainderCase is a cohort that leaves a remainder in the relation named.
@@ -110,8 +116,9 @@ func remainderCases(rem int) []remainderCase {
 		{"handovers to ocmw acknowledged", with(func(c *cohort) { c.acked = 10 - rem })},
 		{"referred with a child of the follow-up age", with(func(c *cohort) { c.born, c.followed = 20-rem, 20-rem })},
 		{"children followed to the follow-up age", with(func(c *cohort) { c.followed = 10 - rem })},
+		{"referred with an agreed plan", with(func(c *cohort) { c.planned = 20 - rem })},
 		{"every relation at once", cohort{orgs: []int{10, 10 - rem, rem}, consulted: 20 - rem, coached: 20 - rem, late: 20 - 2*rem,
-			escalated: 20 - 3*rem, intakes: 20 - 2*rem, visits: 20 - 3*rem, born: 20 - rem, followed: 20 - 2*rem, made: 10, acked: 10 - rem}},
+			escalated: 20 - 3*rem, intakes: 20 - 2*rem, visits: 20 - 3*rem, born: 20 - rem, followed: 20 - 2*rem, made: 10, acked: 10 - rem, planned: 20 - rem}},
 	}
 }
 
@@ -193,7 +200,7 @@ func seedCohort(t *testing.T, s *Store, programmeID string, start time.Time, c c
 	n := c.referred()
 	closed := c.born - c.followed
 	if c.intakes > n-closed || c.made > n-closed || c.visits > c.intakes || c.late > c.coached || c.escalated > c.late ||
-		c.coached+c.later > n || c.born+c.bornLater > n || max(c.consulted, c.milestones, c.attended) > n {
+		c.coached+c.later > n || c.born+c.bornLater > n || max(c.consulted, c.milestones, c.attended, c.planned) > n || c.reached > c.planned {
 		t.Fatalf("%s: cohort %+v does not fit its families", programmeID, c)
 	}
 	at9 := func(t time.Time) time.Time { return t.Add(9 * time.Hour) }
@@ -249,6 +256,12 @@ func seedCohort(t *testing.T, s *Store, programmeID string, start time.Time, c c
 		}
 		if i < c.milestones {
 			g.event(trajectory.EventMilestoneReached, day(32), map[string]string{"milestone": "opleiding_gestart"})
+		}
+		if i < c.planned {
+			g.event(trajectory.EventPlanAgreed, day(12), map[string]string{trajectory.DetailGoals: "g1:huisvesting:open", "goal:g1": "Een woning met twee slaapkamers."})
+		}
+		if i < c.reached {
+			g.event(trajectory.EventGoalReached, day(40), map[string]string{trajectory.DetailGoal: "g1", trajectory.DetailDomain: "huisvesting"})
 		}
 		if i < c.attended {
 			g.event(trajectory.EventActivityAttended, day(35), map[string]string{"activity": "ac-1", "kind": "groep", "on": day(35).Format(time.DateOnly)})

@@ -208,6 +208,14 @@ var kindKeys = map[string][]string{
 	trajectory.EventClosed:      {"reason"},
 	trajectory.EventEmailFailed: {"reason", "kind"},
 	trajectory.EventIntakeDone:  {"done_at"},
+	// The plan's goals and actions by id, life domain, owner and status
+	// (report_plan.go); the family's words are in the plan, sealed.
+	trajectory.EventPlanAgreed:    trajectory.PlanClearDetailKeys,
+	trajectory.EventActionDone:    trajectory.PlanClearDetailKeys,
+	trajectory.EventGoalReached:   trajectory.PlanClearDetailKeys,
+	trajectory.EventGoalLetGo:     trajectory.PlanClearDetailKeys,
+	trajectory.EventGoalReopened:  trajectory.PlanClearDetailKeys,
+	trajectory.EventGoalsReviewed: trajectory.PlanClearDetailKeys,
 }
 
 // monthKeys are instants kept as their month (UTC, "2006-01") under

@@ -526,8 +526,12 @@ func goalStatusProblems(field string, status GoalStatus, reason string, emptyIsO
 	switch {
 	case status == "" && emptyIsOpen:
 	case !slices.Contains(GoalStatuses, status):
-		ps = append(ps, Problem{Field: field + ".status", Message: "must be one of open, reached, let_go", Code: CodeGoalStatusUnknown,
-			Args: map[string]string{ArgField: field + ".status"}})
+		sf := field + ".status"
+		if field == "" {
+			sf = "status"
+		}
+		ps = append(ps, Problem{Field: sf, Message: "must be one of open, reached, let_go", Code: CodeGoalStatusUnknown,
+			Args: map[string]string{ArgField: sf}})
 	}
 	rf := field + ".let_go_reason"
 	if field == "" {

@@ -29,6 +29,11 @@ const (
 	ActionRecordCollectiveActivity = "record_collective_activity"
 	ActionReadProgrammeReport      = "read_programme_report"
 
+	// The family plan.
+	ActionAgreePlan        = "agree_plan"
+	ActionRecordActionDone = "record_plan_action_done"
+	ActionSetGoalStatus    = "set_goal_status"
+
 	// Personal data: erasure and the family's subject-access export.
 	ActionEraseTrajectory  = "erase_trajectory"
 	ActionExportTrajectory = "export_trajectory"

@@ -59,6 +59,9 @@ const (
 	StepReferConsultation   = "consultatie-doorverwijzing"
 	StepConsultationPartner = "consultatie-partner"
 	StepCollectiveActivity  = "activiteit"
+	StepAgreePlan           = "gezinsplan"
+	StepActionDone          = "actie-gedaan"
+	StepGoalStatus          = "doel-status"
 	StepFamilyLink          = "gezinslink"
 	StepRevokeFamilyLink    = "gezinslink-intrekken"
 )
@@ -101,6 +104,12 @@ var Steps = []Step{
 		"POST /v1/consultations/{consultation}/organisation", "Partner van een consultatie aanduiden", "name the partner a consultation concerns", "De partner van de consultatie is aangeduid."},
 	{StepCollectiveActivity, trajectory.UpdateRecordAttendance, ActionRecordCollectiveActivity, kindList(KindCoach, KindSupervisor, KindCoWorker),
 		"POST /v1/programmes/{programme}/activities", "Collectieve activiteit registreren", "record a collective activity", "De activiteit is opgeslagen."},
+	{StepAgreePlan, trajectory.UpdateAgreePlan, ActionAgreePlan, kindList(KindCoach),
+		"PUT " + trajectoryPath + "/plan", "Gezinsplan afspreken", "record the family plan", "Het gezinsplan is opgeslagen, met de datum waarop het gezin akkoord ging."},
+	{StepActionDone, trajectory.UpdateRecordActionDone, ActionRecordActionDone, kindList(KindCoach, KindCoWorker),
+		"POST " + trajectoryPath + "/plan/goals/{goal}/actions/{action}/done", "Actie gedaan", "record an action of the family plan as done", "De actie is als gedaan opgeslagen."},
+	{StepGoalStatus, trajectory.UpdateSetGoalStatus, ActionSetGoalStatus, kindList(KindCoach),
+		"POST " + trajectoryPath + "/plan/goals/{goal}/status", "Doel bereikt of losgelaten", "set the status of a goal of the family plan", "De stand van het doel is opgeslagen."},
 	// The family's own page: no Update, a row of the store (package familylink).
 	{StepFamilyLink, "", ActionIssueFamilyLink, kindList(KindCoach),
 		"POST " + trajectoryPath + "/family-link", "Persoonlijke link voor het gezin maken", "give a family the link to its own page", "De persoonlijke link voor het gezin is gemaakt."},
