@@ -33,7 +33,7 @@ co_workers:
 `
 
 // codeOnPage is what no page may show: a step key or an actor id.
-var codeOnPage = regexp.MustCompile(`\b(?:home_visit|milestone|handover_ack|follow_up_end)-[0-9a-z_]+|\b(?:coach|partner|supervisor|co_worker|service):[a-z0-9-]+|\bopleiding_gestart\b|\bstage_gevonden\b|\bbrugfiguur-test-1\b`)
+var codeOnPage = regexp.MustCompile(`\b(?:home_visit|milestone|handover_ack|follow_up_end|plan_action)-[0-9a-z_]+|\b(?:coach|partner|supervisor|co_worker|service):[a-z0-9-]+|\bopleiding_gestart\b|\bstage_gevonden\b|\bbrugfiguur-test-1\b`)
 
 // TestProgrammeStepsInBrowser: in a real headless Chromium, a supervisor
 // assigns a co-worker, and a coach records a milestone (named as the

@@ -134,6 +134,32 @@ func TestRolesOnThePages(t *testing.T) {
 	s.eventBy(pregnancy, "visit_missed", coachL)
 	did(usecase.StepMissedVisit, "coach")
 
+	// The family plan, agreed with the family at the visit: an action of
+	// the coach and one of the bridge figure; at the next visit the
+	// coach's action is done and the goal reached.
+	s.step(t, coach, pregnancy, "gezinsplan", map[string]string{"#plan-domain": "childcare_school", "#plan-goal-text": "Opvang voor de oudste als de baby er is",
+		"#plan-what-1": "Inschrijven bij de kinderopvang", "#plan-owner-1": "coach", "#plan-due-1": today.AddDate(0, 0, 7).Format(time.DateOnly),
+		"#plan-what-2": "Mee naar het eerste gesprek", "#plan-owner-2": "co_worker:brugfiguur-lampeke-1", "#plan-agreed": today.Format(time.DateOnly)})
+	s.checkRolePage(t, coach, "rollen-gezinsplan")
+	s.eventBy(pregnancy, "plan_agreed", coachL)
+	did(usecase.StepAgreePlan, "coach")
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+pregnancy), chromedp.WaitVisible(`form[action$="/actie-gedaan"] button`, chromedp.ByQuery),
+		chromedp.Click(`form[action$="/actie-gedaan"] button`, chromedp.ByQuery), chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery))
+	if !strings.Contains(outerHTML(t, coach), "De actie is als gedaan opgeslagen.") {
+		t.Fatal("the coach's action was not recorded done")
+	}
+	s.eventBy(pregnancy, "plan_action_done", coachL)
+	did(usecase.StepActionDone, "coach")
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+pregnancy), chromedp.WaitVisible(`#h-plan`, chromedp.ByQuery),
+		chromedp.Click(`ul.goals details > summary`, chromedp.ByQuery), chromedp.Click(`input[name=status][value=reached]`, chromedp.ByQuery),
+		chromedp.Submit(`input[name=status][value=reached]`, chromedp.ByQuery), chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery))
+	if !strings.Contains(outerHTML(t, coach), "De stand van het doel is opgeslagen.") {
+		t.Fatal("the goal was not recorded reached")
+	}
+	s.checkRolePage(t, coach, "rollen-doel-bereikt")
+	s.eventBy(pregnancy, "goal_reached", coachL)
+	did(usecase.StepGoalStatus, "coach")
+
 	// The bridge figure, with a token of its own, finds its family and
 	// records a contact; the steps its role is not given have no form,
 	// and one sent all the same is refused in Dutch.
@@ -146,7 +172,7 @@ func TestRolesOnThePages(t *testing.T) {
 	mustRun(t, bridge, chromedp.Navigate(s.apiURL+"/trajecten/"+pregnancy), chromedp.WaitVisible(`#f-bezoek`, chromedp.ByQuery))
 	s.checkRolePage(t, bridge, "rollen-brugfiguur-traject")
 	html := outerHTML(t, bridge)
-	for _, step := range []string{"intake", "geboorte", "overdracht", "afsluiting", "mijlpaal", "medewerker", "verlenging", "termijnen", "toewijzing"} {
+	for _, step := range []string{"intake", "geboorte", "overdracht", "afsluiting", "mijlpaal", "medewerker", "verlenging", "termijnen", "toewijzing", "gezinsplan", "doel-status"} {
 		if strings.Contains(html, `action="/trajecten/`+pregnancy+`/`+step+`"`) {
 			t.Errorf("the bridge figure is shown the form of %s", step)
 		}

@@ -159,7 +159,8 @@ func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory
 				default:
 					count.Open++
 				}
-				if row.Open {
+				if row.Open && !v.ReadOnly {
+					// The closure's outcomes are the coach's to write with the family.
 					v.OpenGoals = append(v.OpenGoals, row)
 					v.GoalChoices = append(v.GoalChoices, choice{g.ID, dg.Name + ": " + g.Text})
 				}
@@ -194,7 +195,8 @@ func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory
 		return slices.ContainsFunc(g.Actions, func(a actionRow) bool { return a.Open })
 	})
 	allow(usecase.StepAgreePlan, true)
-	allow(usecase.StepGoalStatus, len(v.OpenGoals) > 0)
+	// A goal reached or let go by mistake can be opened again.
+	allow(usecase.StepGoalStatus, plan != nil && len(plan.Goals) > 0)
 	allow(usecase.StepActionDone, hasOpenAction)
 	if !v.ReadOnly {
 		// The family's requests for another date are the coach's to answer.
