@@ -47,7 +47,10 @@ func TestFamilyLinks(t *testing.T) {
 	if erased, err := s.Erase(ctx, id); err != nil || !erased {
 		t.Fatalf("erase: %v, %v", erased, err)
 	}
-	if l, err := s.FamilyLink(ctx, "dddddddddddddddddddddddd"); err != nil || l.RevokedAt == nil || l.RevokedBy != RevokedByErasure {
-		t.Errorf("after erasure: %+v (%v); want the link revoked by the erasure", l, err)
+	if l, err := s.FamilyLink(ctx, "dddddddddddddddddddddddd"); err != nil || l.RevokedAt == nil || l.RevokedBy != RevokedByErasure || l.Language != "" {
+		t.Errorf("after erasure: %+v (%v); want the link revoked by the erasure, without the family's language", l, err)
+	}
+	if l, err := s.FamilyLink(ctx, "aaaaaaaaaaaaaaaaaaaaaaaa"); err != nil || l.RevokedBy != "coach:an" || l.Language != "" {
+		t.Errorf("an earlier link after erasure: %+v (%v); want its revocation kept, its language gone", l, err)
 	}
 }
