@@ -65,8 +65,9 @@ func (s *Store) erase(ctx context.Context, trajectoryID string, audit *AuditEntr
 // text of the consultation it followed; its emails' recipients, subjects
 // and Message-IDs, and their keys, which name steps as due at an instant
 // (each becomes "<id>/erased/<n>"); its place in collective activities.
-// (Its links to the family's own page: clearFamilyLinksSQL.) The read model is marked erased: a late event of the trajectory changes
-// it no more. What stays counts for reports: phase, close reason, dates
+// (Its links to the family's own page: clearFamilyLinksSQL.) The read
+// model is marked erased: a late event of the trajectory changes it no
+// more. What stays counts for reports: phase, close reason, dates
 // of referral and events, codes and months.
 const clearErasedSQL = `
 	WITH rm AS (
