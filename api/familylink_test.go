@@ -234,13 +234,22 @@ func TestFamilyPage(t *testing.T) {
 	}
 }
 
-// A link stops working once the trajectory is closed.
+// A link stops working once the trajectory is closed or erased.
 func TestFamilyPageAfterClosure(t *testing.T) {
 	f := newFamilyFixture(t)
 	path := pathOf(t, f.issue(t, "k-1", consentBodyToday("fr")).URL)
 	f.store.add(openID, trajectory.PhaseClosed)
 	if status, _, page := f.page(http.MethodGet, path, nil); status != http.StatusGone || !strings.Contains(page, "Ce lien ne marche plus") {
 		t.Errorf("after closure: %d %.300s", status, page)
+	}
+	f.store.add(openID, trajectory.PhaseInSupport)
+	f.store.mu.Lock()
+	row := f.store.rows[openID]
+	row.Erased = true
+	f.store.rows[openID] = row
+	f.store.mu.Unlock()
+	if status, _, _ := f.page(http.MethodGet, path, nil); status != http.StatusGone {
+		t.Errorf("after erasure: %d", status)
 	}
 	f.store.add(openID, trajectory.PhaseInSupport)
 	f.temporal.updateErr = usecase.ErrClosed
