@@ -363,8 +363,12 @@ func (s *server) postFamilyDateRequest(w http.ResponseWriter, r *http.Request) {
 		s.showFamilyPage(w, r, link, row, familylink.View{Problem: familylink.ProblemTooMany})
 		return
 	}
-	// Each press of the button is a request of its own.
-	key := familylink.NewLinkID()
+	// The form's key names the request: a double press is one request
+	// (one event, one email to the coach); a new page, a new request.
+	key := r.PostFormValue("key")
+	if !familylink.ValidFormKey(key) {
+		key = familylink.NewLinkID()
+	}
 	_, err := s.cases.Update(r.Context(), row.ID, trajectory.UpdateRequestNewDate, key,
 		trajectory.RequestNewDate{Message: message, By: ActorFamily})
 	var rejected *usecase.RejectedError

@@ -210,14 +210,20 @@ func TestFamilyPage(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(page, "Votre demande est envoyée") {
 		t.Errorf("ask another date: %d %.600s", status, page)
 	}
-	u := f.temporal.updates[len(f.temporal.updates)-1]
+	// The same form sent twice is one request.
+	f.page(http.MethodPost, path+"/date-request", url.Values{"message": {"Dinsdag kan ik niet"}, "key": {"abcdefghijklmnop2345"}})
+	f.page(http.MethodPost, path+"/date-request", url.Values{"message": {"Dinsdag kan ik niet"}, "key": {"abcdefghijklmnop2345"}})
+	if a, b := f.temporal.updates[len(f.temporal.updates)-2].UpdateID, f.temporal.updates[len(f.temporal.updates)-1].UpdateID; a != b {
+		t.Errorf("a double press: Updates %s and %s, want one", a, b)
+	}
+	u := f.temporal.updates[len(f.temporal.updates)-3]
 	if u.UpdateName != trajectory.UpdateRequestNewDate || u.WorkflowID != openID {
 		t.Errorf("update %+v", u)
 	}
 	if req, ok := u.Args[0].(trajectory.RequestNewDate); !ok || req.Message != "Dinsdag kan ik niet" || req.By != ActorFamily {
 		t.Errorf("request %+v", u.Args[0])
 	}
-	if len(f.mail.coach) != 1 || f.mail.coach[0].To != "coach@test.example" || f.mail.coach[0].TrajectoryID != openID {
+	if len(f.mail.coach) != 3 || f.mail.coach[0].To != "coach@test.example" || f.mail.coach[0].TrajectoryID != openID {
 		t.Errorf("the coach's emails: %+v", f.mail.coach)
 	}
 	if e := f.audit.last(t); e.Action != usecase.ActionRequestNewDate || e.Actor != ActorFamily {

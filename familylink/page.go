@@ -21,6 +21,8 @@ type View struct {
 	Language Language
 	// Token is the link's token, for the form and the language switch.
 	Token string
+	// FormKey names the form as shown, so a double press is one request.
+	FormKey string
 	// AgreedOn is the date the family agreed the plan ("" when it did not yet).
 	AgreedOn  string
 	Strengths []string
@@ -133,6 +135,9 @@ func data(v View) pageData {
 
 // Render writes the family page.
 func Render(v View) ([]byte, error) {
+	if v.FormKey == "" {
+		v.FormKey = NewLinkID()
+	}
 	var buf bytes.Buffer
 	err := templates.ExecuteTemplate(&buf, "page.html", data(v))
 	return buf.Bytes(), err
@@ -153,6 +158,9 @@ func RenderMessage(lang Language, ended bool) ([]byte, error) {
 	}{d, title, key})
 	return buf.Bytes(), err
 }
+
+// ValidFormKey says whether a posted form key is one Render made.
+func ValidFormKey(k string) bool { return linkIDPattern.MatchString(k) }
 
 // Problems a request can have, as message keys for View.Problem.
 const (
