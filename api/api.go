@@ -5,7 +5,8 @@
 // services, closure); supervisors list and read the trajectories of their
 // programmes, extend perinatal follow-up and close. A regular service
 // acknowledges a handover through the signed link in its email, without
-// logging in.
+// logging in; a family opens its own page (package familylink) through its
+// personal link, and asks there for another date.
 //
 // Every other route needs a bearer token (Authenticator, TokenAuthenticator)
 // and is allowed to the kinds of caller that routeRules names; a trajectory
@@ -19,7 +20,7 @@
 // workflow keeps up to date.
 //
 // The data is about families in hardship: request and response bodies,
-// query values and handover link tokens are never logged (a request's log
+// query values and link tokens (handover, family) are never logged (a request's log
 // line names its route template), and every response says Cache-Control: no-store.
 package api
 
