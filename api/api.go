@@ -20,8 +20,9 @@
 // workflow keeps up to date.
 //
 // The data is about families in hardship: request and response bodies,
-// query values and link tokens (handover, family) are never logged (a request's log
-// line names its route template), and every response says Cache-Control: no-store.
+// query values and link tokens (handover, family) are never logged (a
+// request's log line names its route template), and every response says
+// Cache-Control: no-store.
 package api
 
 import (
