@@ -5,7 +5,8 @@
 // services, closure); supervisors list and read the trajectories of their
 // programmes, extend perinatal follow-up and close. A regular service
 // acknowledges a handover through the signed link in its email, without
-// logging in.
+// logging in; a family opens its own page (package familylink) through its
+// personal link, and asks there for another date.
 //
 // Every other route needs a bearer token (Authenticator, TokenAuthenticator)
 // and is allowed to the kinds of caller that routeRules names; a trajectory
@@ -19,19 +20,22 @@
 // workflow keeps up to date.
 //
 // The data is about families in hardship: request and response bodies,
-// query values and handover link tokens are never logged (a request's log
-// line names its route template), and every response says Cache-Control: no-store.
+// query values and link tokens (handover, family) are never logged (a
+// request's log line names its route template), and every response says
+// Cache-Control: no-store.
 package api
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 	"go.temporal.io/sdk/client"
 
+	"elkgezin/familylink"
 	"elkgezin/handoverlink"
 	"elkgezin/programme"
 	"elkgezin/ratelimit"
@@ -112,6 +116,19 @@ type Config struct {
 	// Timeout bounds every request (DefaultTimeout when zero): a request
 	// that is not done by then is answered 503 and its work is cancelled.
 	Timeout time.Duration
+	// FamilyLinks and FamilySigner keep and seal the links to families'
+	// own pages (package familylink); without them the family link routes
+	// answer 503 and the family page says the link does not work.
+	FamilyLinks  FamilyLinkStore
+	FamilySigner *familylink.Signer
+	// FamilyMail sends a family its link by email; nil: links are handed
+	// over another way (the answer says the email did not go).
+	FamilyMail familylink.Notifier
+	// PublicBaseURL starts the family links the API hands out (PUBLIC_BASE_URL).
+	PublicBaseURL string
+	// FamilyRequestRate bounds the requests for another date per family
+	// link (ratelimit.DefaultRequestRate when zero).
+	FamilyRequestRate ratelimit.Rate
 }
 
 type server struct {
@@ -135,6 +152,12 @@ type server struct {
 	limiter   *ratelimit.Limiter
 	denials   *denials
 	ready     readiness // the last check of /readyz
+	// The family's own page.
+	familyLinks    FamilyLinkStore
+	familySigner   *familylink.Signer
+	familyMail     familylink.Notifier
+	familyRequests *ratelimit.Keyed
+	publicBaseURL  string
 }
 
 // Paths of the API, as route templates.
@@ -218,6 +241,12 @@ func newServer(cfg Config) *server {
 		log:        cfg.Logger,
 		timeout:    cfg.Timeout,
 		sessions:   cfg.Sessions,
+
+		familyLinks:    cfg.FamilyLinks,
+		familySigner:   cfg.FamilySigner,
+		familyMail:     cfg.FamilyMail,
+		familyRequests: newFamilyRequests(cfg),
+		publicBaseURL:  strings.TrimSuffix(cfg.PublicBaseURL, "/"),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -273,6 +302,8 @@ func newServer(cfg Config) *server {
 	v1(http.MethodPost, pathErasure, s.postErasure)
 	v1(http.MethodGet, pathExport, s.getExport)
 	v1(http.MethodPost, pathSession, s.postSession)
+	v1(http.MethodPost, pathFamilyLink, s.postFamilyLink)
+	v1(http.MethodDelete, pathFamilyLink, s.deleteFamilyLink)
 	// Ending a session needs no credentials (see deleteSession); people
 	// sign in and out on the pages (package pages).
 	r.HandleFunc(pathSession, s.deleteSession).Methods(http.MethodDelete)
@@ -281,6 +312,12 @@ func newServer(cfg Config) *server {
 	r.Handle(pathHandoverLink, linkHeaders(http.HandlerFunc(s.getHandoverLink))).Methods(http.MethodGet)
 	r.Handle(pathHandoverAck, s.audited(actionAcknowledgeHandover, ActorService,
 		linkHeaders(http.HandlerFunc(s.postHandoverAck)))).Methods(http.MethodPost)
+	// A family has no login either: its own link is its credential. Each
+	// open and each request is audited as the family's.
+	r.Handle(pathFamilyPage, s.audited(usecase.ActionOpenFamilyPage, ActorFamily,
+		http.HandlerFunc(s.getFamilyPage))).Methods(http.MethodGet)
+	r.Handle(pathFamilyAsk, s.audited(usecase.ActionRequestNewDate, ActorFamily,
+		http.HandlerFunc(s.postFamilyDateRequest))).Methods(http.MethodPost)
 	if cfg.Codec != nil {
 		r.PathPrefix(codecPath).Handler(s.codec(cfg.Codec))
 	}

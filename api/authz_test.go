@@ -97,17 +97,19 @@ func newWorld(t *testing.T) *world {
 	auth := TokenAuthenticator{Store: st}
 	sessions := &session.Manager{Store: st, Insecure: true}
 	w.handler = NewHandler(Config{
-		Programmes: testCatalogue(),
-		Services:   testServices(),
-		Links:      testSigner(),
-		IDKey:      testIDKey,
-		Temporal:   w.temporal,
-		Store:      st,
-		Auth:       auth,
-		Audit:      st,
-		Sessions:   sessions,
-		Codec:      stubCodec(SupervisorAuthorizer(auth, sessions)),
-		Logger:     slog.New(slog.DiscardHandler),
+		Programmes:   testCatalogue(),
+		Services:     testServices(),
+		Links:        testSigner(),
+		IDKey:        testIDKey,
+		Temporal:     w.temporal,
+		Store:        st,
+		Auth:         auth,
+		Audit:        st,
+		Sessions:     sessions,
+		Codec:        stubCodec(SupervisorAuthorizer(auth, sessions)),
+		Logger:       slog.New(slog.DiscardHandler),
+		FamilyLinks:  st,
+		FamilySigner: testFamilySigner(),
 		// Short, so the count of unauthenticated requests is written soon.
 		DenialWindow: 100 * time.Millisecond,
 		Timeout:      10 * time.Second,
@@ -198,6 +200,12 @@ func matrix(w *world) []matrixRow {
 		{"DELETE " + pathSession, http.MethodDelete, pathSession, "", every(http.StatusNoContent)},
 		{"GET " + pathHandoverLink, http.MethodGet, "/v1/handovers/" + link, "", every(ok)},
 		{"POST " + pathHandoverAck, http.MethodPost, "/v1/handovers/" + link + "/acknowledgement", "", every(ok)},
+		// Without the Idempotency-Key it needs: 400 for the coach.
+		{"POST " + pathFamilyLink, http.MethodPost, tr(w.mine, "family-link"), `{}`, [9]int{unauth, unauth, forbidden, forbidden, http.StatusBadRequest, hidden, forbidden, forbidden, forbidden}},
+		{"DELETE " + pathFamilyLink, http.MethodDelete, tr(w.mine, "family-link"), "", [9]int{unauth, unauth, forbidden, forbidden, ok, hidden, ok, hidden, forbidden}},
+		// The family's token is its credential: a forged one is not found, whoever sends it.
+		{"GET " + pathFamilyPage, http.MethodGet, "/v1/family/f1.t1.forged", "", every(http.StatusNotFound)},
+		{"POST " + pathFamilyAsk, http.MethodPost, "/v1/family/f1.t1.forged/date-request", "", every(http.StatusNotFound)},
 		{"GET " + pathHealthz, http.MethodGet, pathHealthz, "", every(ok)},
 		{"GET " + pathReadyz, http.MethodGet, pathReadyz, "", every(ok)},
 		{"POST " + pathMilestone, http.MethodPost, tr(w.mine, "milestones/opleiding_gestart"), `{}`, ownStep},

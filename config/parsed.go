@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"elkgezin/familylink"
 	"elkgezin/handoverlink"
 	"elkgezin/keys"
 	"elkgezin/payloadcodec"
@@ -24,6 +25,9 @@ type Parsed struct {
 	// Links seals and opens the handover links (HANDOVER_LINK_SECRETS,
 	// HANDOVER_LINK_SECRET).
 	Links *handoverlink.Signer
+	// FamilyLinks seals and opens the links to families' own pages, with
+	// keys derived from the same secrets for that purpose only.
+	FamilyLinks *familylink.Signer
 	// TrajectoryID keys the trajectory ids (TRAJECTORY_ID_SECRET).
 	TrajectoryID trajectory.IDKey
 	// RateLimit is RATE_LIMIT_ADDRESS, RATE_LIMIT_TOKEN, RATE_LIMIT_SESSION,
@@ -57,6 +61,9 @@ func (c *Config) parse() []error {
 		linkKeys, err := handoverlink.ParseKeys(c.HandoverLinkSecrets, c.HandoverLinkSecret)
 		if err == nil {
 			c.Parsed.Links, err = handoverlink.NewSigner(linkKeys...)
+		}
+		if err == nil {
+			c.Parsed.FamilyLinks, err = familylink.NewSigner(linkKeys...)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("HANDOVER_LINK_SECRETS/HANDOVER_LINK_SECRET: %w", err))

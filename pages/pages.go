@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"elkgezin/familylink"
 	"elkgezin/programme"
 	"elkgezin/ratelimit"
 	"elkgezin/session"
@@ -61,6 +62,9 @@ type Config struct {
 	// Figures feed the team page's charts of referrals per month; nil
 	// leaves those out (the chart per coach stays).
 	Figures FigureStore
+	// FamilyLinks issues and revokes families' links to their own page;
+	// nil: the pages offer no such form.
+	FamilyLinks *familylink.Issuer
 }
 
 type handler struct {
@@ -121,6 +125,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /trajecten/{id}", h.withSession(h.trajectory))
 	mux.HandleFunc("POST /trajecten/{id}/{step}", h.withSession(h.postStep))
 	h.routeMore(mux)
+	h.routeFamilyLink(mux)
 	return headers(h.limit(mux))
 }
 

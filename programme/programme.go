@@ -80,6 +80,31 @@ type Programme struct {
 	// from the day the plan is agreed: material needs first, so the family
 	// feels a result at once. Zero: such actions have no deadline.
 	MaterialNeedsDeadline Duration `yaml:"material_needs_deadline,omitempty" json:"material_needs_deadline,omitempty"`
+	// FamilyPage is what a family's own page says of the team, and how
+	// long a family's link works.
+	FamilyPage FamilyPage `yaml:"family_page,omitempty" json:"family_page,omitempty"`
+}
+
+// FamilyPage is the programme's part of the family's own page.
+type FamilyPage struct {
+	// TeamPhone and TeamEmail are how a family reaches its coach's team.
+	TeamPhone string `yaml:"team_phone,omitempty" json:"team_phone,omitempty"`
+	TeamEmail string `yaml:"team_email,omitempty" json:"team_email,omitempty"`
+	// LinkValidFor is how long a family's link works; zero means
+	// DefaultFamilyLinkValidFor.
+	LinkValidFor Duration `yaml:"link_valid_for,omitempty" json:"link_valid_for,omitempty"`
+}
+
+// DefaultFamilyLinkValidFor is how long a family's link works when the
+// programme file does not say.
+const DefaultFamilyLinkValidFor = 90 * 24 * time.Hour
+
+// ValidFor is how long a family's link of the programme works.
+func (f FamilyPage) ValidFor() time.Duration {
+	if f.LinkValidFor > 0 {
+		return f.LinkValidFor.Std()
+	}
+	return DefaultFamilyLinkValidFor
 }
 
 // HandoverRules say how long a service has to acknowledge a handover.
@@ -250,6 +275,17 @@ func (p Programme) Validate(file string) error {
 		if _, err := mail.ParseAddress(p.ManagerEmail); err != nil {
 			bad("manager_email", "%q is not an email address", p.ManagerEmail)
 		}
+	}
+	if e := p.FamilyPage.TeamEmail; e != "" {
+		if _, err := mail.ParseAddress(e); err != nil {
+			bad("family_page.team_email", "%q is not an email address", e)
+		}
+	}
+	if len(p.FamilyPage.TeamPhone) > 40 {
+		bad("family_page.team_phone", "is longer than 40 characters: give one phone number")
+	}
+	if p.FamilyPage.LinkValidFor < 0 {
+		bad("family_page.link_valid_for", "must be longer than zero, or left out for %s", DefaultFamilyLinkValidFor)
 	}
 	if len(p.Coaches) == 0 {
 		bad("coaches", "at least one coach is required")

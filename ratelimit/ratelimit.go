@@ -200,3 +200,28 @@ func (l *Limiter) sessionKey(r *http.Request) string {
 	sum := sha256.Sum256([]byte(c.Value))
 	return hex.EncodeToString(sum[:16])
 }
+
+// DefaultRequestRate bounds the requests a family sends from its page
+// (another date for an appointment) per link: a few a day reach the coach,
+// a stuck button or a script does not flood them.
+var DefaultRequestRate = Rate{Requests: 5, Per: 24 * time.Hour}
+
+// Keyed limits requests per key the caller names (a family page link),
+// beside the limits of every request.
+type Keyed struct {
+	limit string
+	set   *buckets
+}
+
+// NewKeyed makes a Keyed limit named limit (Refusal.Limit) at rate r.
+func NewKeyed(limit string, r Rate) *Keyed {
+	return &Keyed{limit: limit, set: newBuckets(r)}
+}
+
+// Allow takes one request from key's budget, or says how long to wait.
+func (k *Keyed) Allow(key string) (bool, Refusal) {
+	if ok, wait := k.set.take(key, time.Now()); !ok {
+		return false, Refusal{Limit: k.limit, Wait: wait}
+	}
+	return true, Refusal{}
+}

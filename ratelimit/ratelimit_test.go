@@ -192,3 +192,19 @@ func TestSignInFailures(t *testing.T) {
 		t.Error("off: refused")
 	}
 }
+
+func TestKeyedLimitsEachKeyAlone(t *testing.T) {
+	k := NewKeyed("family-link", Rate{Requests: 2, Per: time.Hour})
+	for i := range 2 {
+		if ok, _ := k.Allow("a"); !ok {
+			t.Fatalf("request %d of a refused", i+1)
+		}
+	}
+	ok, why := k.Allow("a")
+	if ok || why.Limit != "family-link" || why.Wait <= 0 {
+		t.Errorf("third request of a: %v, %+v; want refused for a while", ok, why)
+	}
+	if ok, _ := k.Allow("b"); !ok {
+		t.Error("b refused for a's requests")
+	}
+}

@@ -45,6 +45,9 @@ func (s *Store) erase(ctx context.Context, trajectoryID string, audit *AuditEntr
 			if _, err := tx.Exec(ctx, clearErasedSQL, trajectoryID); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, clearFamilyLinksSQL, trajectoryID); err != nil {
+				return err
+			}
 			if audit == nil {
 				return nil
 			}
@@ -62,8 +65,9 @@ func (s *Store) erase(ctx context.Context, trajectoryID string, audit *AuditEntr
 // text of the consultation it followed; its emails' recipients, subjects
 // and Message-IDs, and their keys, which name steps as due at an instant
 // (each becomes "<id>/erased/<n>"); its place in collective activities.
-// The read model is marked erased: a late event of the trajectory changes
-// it no more. What stays counts for reports: phase, close reason, dates
+// (Its links to the family's own page: clearFamilyLinksSQL.) The read
+// model is marked erased: a late event of the trajectory changes it no
+// more. What stays counts for reports: phase, close reason, dates
 // of referral and events, codes and months.
 const clearErasedSQL = `
 	WITH rm AS (
@@ -86,3 +90,9 @@ const clearErasedSQL = `
 		RETURNING 1
 	)
 	SELECT 1`
+
+// clearFamilyLinksSQL revokes trajectory $1's links to the family's own
+// page and clears their language, the family's.
+const clearFamilyLinksSQL = `UPDATE family_links SET language = '', revoked_at = coalesce(revoked_at, now()),
+		revoked_by = coalesce(revoked_by, '` + RevokedByErasure + `')
+	WHERE trajectory_id = $1`

@@ -38,4 +38,11 @@ const (
 	// Personal data: erasure and the family's subject-access export.
 	ActionEraseTrajectory  = "erase_trajectory"
 	ActionExportTrajectory = "export_trajectory"
+
+	// The family's own page: a coach issues its link, a coach or
+	// supervisor revokes it; the family opens it and asks for another date.
+	ActionIssueFamilyLink  = "issue_family_link"
+	ActionRevokeFamilyLink = "revoke_family_link"
+	ActionOpenFamilyPage   = "open_family_page"
+	ActionRequestNewDate   = "request_new_date"
 )

@@ -63,6 +63,8 @@ const (
 	StepActionDone          = "actie-gedaan"
 	StepGoalStatus          = "doel-status"
 	StepReviewGoals         = "doelen-besproken"
+	StepFamilyLink          = "gezinslink"
+	StepRevokeFamilyLink    = "gezinslink-intrekken"
 )
 
 const trajectoryPath = "/v1/trajectories/{id}"
@@ -111,6 +113,11 @@ var Steps = []Step{
 		"POST " + trajectoryPath + "/plan/goals/{goal}/status", "Doel bereikt of losgelaten", "set the status of a goal of the family plan", "De stand van het doel is opgeslagen."},
 	{StepReviewGoals, trajectory.UpdateReviewGoals, ActionReviewGoals, kindList(KindCoach),
 		"POST " + trajectoryPath + "/plan/review", "Doelen besproken met het gezin", "record that the family plan's goals were reviewed with the family", "De bespreking van de doelen is opgeslagen."},
+	// The family's own page: no Update, a row of the store (package familylink).
+	{StepFamilyLink, "", ActionIssueFamilyLink, kindList(KindCoach),
+		"POST " + trajectoryPath + "/family-link", "Persoonlijke link voor het gezin maken", "give a family the link to its own page", "De persoonlijke link voor het gezin is gemaakt."},
+	{StepRevokeFamilyLink, "", ActionRevokeFamilyLink, kindList(KindCoach, KindSupervisor),
+		"DELETE " + trajectoryPath + "/family-link", "Persoonlijke link van het gezin intrekken", "revoke a family's link to its own page", "De persoonlijke link van het gezin werkt niet meer."},
 }
 
 func kindList(k ...string) []string { return k }

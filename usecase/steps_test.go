@@ -26,10 +26,11 @@ func TestStepTable(t *testing.T) {
 		if s.Name == "" || s.Action == "" || len(s.Kinds) == 0 || s.Route == "" || s.Title == "" || s.Doing == "" || s.Done == "" {
 			t.Errorf("step %+v is not whole", s)
 		}
-		// A step adds to a trajectory (POST), or replaces a part of it
-		// agreed as a whole (PUT: the family plan).
-		if !strings.HasPrefix(s.Route, "POST /v1/") && !strings.HasPrefix(s.Route, "PUT /v1/") {
-			t.Errorf("step %s: route %q is no POST or PUT of the API", s.Name, s.Route)
+		// A step adds to a trajectory (POST), replaces a part of it agreed
+		// as a whole (PUT: the family plan), or ends something (DELETE: the
+		// family's link).
+		if !strings.HasPrefix(s.Route, "POST /v1/") && !strings.HasPrefix(s.Route, "PUT /v1/") && !strings.HasPrefix(s.Route, "DELETE /v1/") {
+			t.Errorf("step %s: route %q is no POST, PUT or DELETE of the API", s.Name, s.Route)
 		}
 		once("name", s.Name, s.Name)
 		once("action", s.Action, s.Name)

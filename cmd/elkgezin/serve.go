@@ -90,19 +90,11 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		return err
 	}
 	wcfg := worker.Config{
-		RetentionEvery: cfg.Parsed.RetentionEvery,
-		Temporal:       tc,
-		Namespace:      cfg.Temporal.Namespace,
-		Store:          st,
-		Mail: mailer.Config{
-			Addr:     cfg.SMTPAddr,
-			From:     cfg.MailFrom,
-			Username: cfg.SMTPUsername,
-			Password: cfg.SMTPPassword,
-			Timeout:  config.SMTPTimeout,
-			// Plain text only to a server on this machine (mailer.ErrNoTLS).
-			ImplicitTLS: cfg.SMTPTLS == "implicit",
-		},
+		RetentionEvery:  cfg.Parsed.RetentionEvery,
+		Temporal:        tc,
+		Namespace:       cfg.Temporal.Namespace,
+		Store:           st,
+		Mail:            mailConfig(cfg),
 		Programmes:      programmes,
 		PublicBaseURL:   cfg.PublicBaseURL,
 		Links:           keys.links,
@@ -146,6 +138,20 @@ func workerHealth(st *store.Store, tc client.Client) map[string]http.Handler {
 			}
 			fmt.Fprintln(w, `{"status":"ready"}`)
 		}),
+	}
+}
+
+// mailConfig is the SMTP server of the worker's emails and of the API's
+// (a family's link).
+func mailConfig(cfg config.Config) mailer.Config {
+	return mailer.Config{
+		Addr:     cfg.SMTPAddr,
+		From:     cfg.MailFrom,
+		Username: cfg.SMTPUsername,
+		Password: cfg.SMTPPassword,
+		Timeout:  config.SMTPTimeout,
+		// Plain text only to a server on this machine (mailer.ErrNoTLS).
+		ImplicitTLS: cfg.SMTPTLS == "implicit",
 	}
 }
 

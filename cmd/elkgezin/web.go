@@ -8,6 +8,8 @@ import (
 
 	"elkgezin/api"
 	"elkgezin/config"
+	"elkgezin/familylink"
+	"elkgezin/mailer"
 	"elkgezin/pages"
 	"elkgezin/payloadcodec"
 	"elkgezin/programme"
@@ -40,6 +42,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 	limits := cfg.Parsed.RateLimit
 	limits.SessionCookie = sessions.CookieName()
 	limiter := ratelimit.New(limits)
+	familyMail := &familylink.Mailer{Ledger: p.store, Sender: mailer.NewSender(mailConfig(cfg)), From: cfg.MailFrom}
 	jsonAPI := api.NewHandler(api.Config{
 		Programmes: p.programmes,
 		Services:   p.services,
@@ -59,6 +62,12 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 			cfg.CodecCORSOrigin, api.ScopedSupervisorAuthorizer(auth, sessions, p.store.Vault().Programme)),
 		Logger:          p.logger,
 		RouteMiddleware: telemetry.RouteMiddleware,
+		// The family's own page: links sealed with keys derived from the
+		// handover link secrets, emailed through the same ledger as every email.
+		FamilyLinks:   p.store,
+		FamilySigner:  cfg.Parsed.FamilyLinks,
+		FamilyMail:    familyMail,
+		PublicBaseURL: cfg.PublicBaseURL,
 	})
 	cases := usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger}
 	ui := pages.New(pages.Config{
@@ -72,6 +81,8 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Limiter:    limiter,
 		Logger:     p.logger,
 		Figures:    p.store,
+		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: cfg.Parsed.FamilyLinks, Mail: familyMail,
+			BaseURL: cfg.PublicBaseURL, Log: p.logger},
 	})
 	mux := http.NewServeMux()
 	for _, prefix := range []string{"/v1/", "/codec/", "/healthz", "/readyz"} {

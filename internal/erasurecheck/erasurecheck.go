@@ -79,6 +79,14 @@ var Columns = map[string]Class{
 	"outbound_emails.key": Cleared, "outbound_emails.message_id": Cleared,
 	"outbound_emails.recipient": Cleared, "outbound_emails.subject": Cleared,
 
+	// A family's links to its own page: ids, staff, instants, how the
+	// family agreed; its language is the family's, cleared by the erasure
+	// (which revokes the links too).
+	"family_links.id": Code, "family_links.trajectory_id": Code, "family_links.consent_on": Code,
+	"family_links.consent_channel": Code, "family_links.issued_by": Code, "family_links.issued_at": Code,
+	"family_links.expires_at": Code, "family_links.emailed": Code, "family_links.revoked_at": Code,
+	"family_links.revoked_by": Code, "family_links.language": Cleared,
+
 	"schema_migrations.version": Code, "schema_migrations.name": Code, "schema_migrations.applied_at": Code,
 
 	"sessions.id_hash": Code, "sessions.token_id": Code, "sessions.csrf_token": Code, "sessions.created_at": Code,
