@@ -157,3 +157,19 @@ func TestFamilyLinkPageClosed(t *testing.T) {
 		t.Errorf("a link for a closed trajectory: %v", links.links)
 	}
 }
+
+// TestTrajectoryPageLinksTheFamilyLink: the coach and the supervisor reach
+// the family link's page from the trajectory's; a closed trajectory has
+// none to give.
+func TestTrajectoryPageLinksTheFamilyLink(t *testing.T) {
+	f, _, _ := newFamilyLinkPages(t, trajectory.PhaseInSupport)
+	for _, who := range []string{"coach", "supervisor"} {
+		if body := f.get(who, "/trajecten/"+stepTrajectory).Body.String(); !strings.Contains(body, `href="/gezinslink/`+stepTrajectory+`"`) {
+			t.Errorf("the %s's trajectory page has no link to the family link's page", who)
+		}
+	}
+	closed, _, _ := newFamilyLinkPages(t, trajectory.PhaseClosed)
+	if body := closed.get("coach", "/trajecten/"+stepTrajectory).Body.String(); strings.Contains(body, `href="/gezinslink/`) {
+		t.Error("a closed trajectory's page links to the family link's page")
+	}
+}

@@ -51,6 +51,9 @@ type trajectoryData struct {
 	Plan            *planView
 	Requests        []dateRequestRow
 	NetworkServices []programme.Service
+	// FamilyLink: the reader may make or revoke the family's link to its
+	// own page (/gezinslink/{id}).
+	FamilyLink bool
 }
 
 // note is one note of the event log's details.
@@ -113,6 +116,13 @@ func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData,
 		d.Name = row.Family.ContactName
 	}
 	d.Notes = notesOf(h.names(), row.ProgrammeID, row.Events)
+	if h.FamilyLinks != nil && h.FamilyLinks.Signer != nil && row.Phase != trajectory.PhaseClosed && usecase.MayAccess(p, row.TrajectorySummary) {
+		for _, name := range []string{usecase.StepFamilyLink, usecase.StepRevokeFamilyLink} {
+			if st, ok := usecase.StepNamed(name); ok && h.Cases.MayTake(p, st, row.ProgrammeID) == nil {
+				d.FamilyLink = true
+			}
+		}
+	}
 	if prog, ok := h.Cases.Programmes.Get(row.ProgrammeID); ok {
 		d.Coaches = prog.Coaches
 	}
