@@ -150,6 +150,15 @@ func TestRolesOnThePages(t *testing.T) {
 	}
 	s.eventBy(pregnancy, "plan_action_done", coachL)
 	did(usecase.StepActionDone, "coach")
+	// The goals gone over with the family at the visit.
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+pregnancy), chromedp.WaitVisible(`#f-doelen-besproken`, chromedp.ByQuery),
+		chromedp.Submit(`form[action$="/doelen-besproken"] button`, chromedp.ByQuery), chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery))
+	if !strings.Contains(outerHTML(t, coach), "De bespreking van de doelen is opgeslagen.") {
+		t.Fatal("the review of the goals was not recorded")
+	}
+	s.checkRolePage(t, coach, "rollen-doelen-besproken")
+	s.eventBy(pregnancy, "goals_reviewed", coachL)
+	did(usecase.StepReviewGoals, "coach")
 	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+pregnancy), chromedp.WaitVisible(`#h-plan`, chromedp.ByQuery),
 		chromedp.Click(`ul.goals details > summary`, chromedp.ByQuery), chromedp.Click(`input[name=status][value=reached]`, chromedp.ByQuery),
 		chromedp.Submit(`input[name=status][value=reached]`, chromedp.ByQuery), chromedp.WaitVisible(`.done, .error`, chromedp.ByQuery))
@@ -159,6 +168,22 @@ func TestRolesOnThePages(t *testing.T) {
 	s.checkRolePage(t, coach, "rollen-doel-bereikt")
 	s.eventBy(pregnancy, "goal_reached", coachL)
 	did(usecase.StepGoalStatus, "coach")
+
+	// The family's own page: the coach makes its link with the family's
+	// consent, from the trajectory's page, in French.
+	familyLink := `a[href="/gezinslink/` + pregnancy + `"]`
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+pregnancy), chromedp.WaitVisible(familyLink, chromedp.ByQuery),
+		chromedp.Click(familyLink, chromedp.ByQuery), chromedp.WaitVisible(`#f-gezinslink`, chromedp.ByQuery),
+		chromedp.SetValue(`#channel`, "in_person", chromedp.ByQuery), chromedp.SetValue(`#language`, "fr", chromedp.ByQuery),
+		chromedp.Submit(`#language`, chromedp.ByQuery), chromedp.WaitVisible(`#gezinslink, #fout`, chromedp.ByQuery))
+	var linkURL string
+	mustRun(t, coach, chromedp.Value(`#gezinslink`, &linkURL, chromedp.ByQuery))
+	if !strings.Contains(linkURL, "/v1/family/") {
+		t.Fatalf("the family's link: %q", linkURL)
+	}
+	s.checkRolePage(t, coach, "rollen-gezinslink")
+	s.familyLink(pregnancy, "fr", coachL, false)
+	did(usecase.StepFamilyLink, "coach")
 
 	// The bridge figure, with a token of its own, finds its family and
 	// records a contact; the steps its role is not given have no form,
@@ -356,6 +381,16 @@ func TestRolesOnThePages(t *testing.T) {
 	}
 	s.checkRolePage(t, supervisor, "rollen-team-cijfers")
 
+	// The supervisor revokes the family's link (the family no longer wants it).
+	mustRun(t, supervisor, chromedp.Navigate(s.apiURL+"/gezinslink/"+pregnancy), chromedp.WaitVisible(`#f-gezinslink-intrekken`, chromedp.ByQuery))
+	s.checkRolePage(t, supervisor, "rollen-gezinslink-intrekken")
+	mustRun(t, supervisor, chromedp.Submit(`#f-gezinslink-intrekken button`, chromedp.ByQuery), chromedp.WaitVisible(`h1`, chromedp.ByQuery))
+	if !strings.Contains(outerHTML(t, supervisor), "De persoonlijke link van het gezin werkt niet meer.") {
+		t.Fatal("the family's link was not revoked")
+	}
+	s.familyLink(pregnancy, "fr", coachL, true)
+	did(usecase.StepRevokeFamilyLink, "supervisor")
+
 	// Closure, confirmed.
 	s.step(t, coach, pregnancy, "afsluiting", map[string]string{"#close_reason": "goals_reached", "#close_text": "doelen bereikt, gezin overgedragen", "#close_confirm": checked})
 	s.checkRolePage(t, coach, "rollen-afgesloten")
@@ -497,4 +532,21 @@ func (s *stack) consultationBy(programme, actor string) string {
 		s.t.Fatalf("the consultation of %s by %s in the database: %v", programme, actor, err)
 	}
 	return id
+}
+
+// familyLink checks the family link's row: issued by actor in the
+// language, revoked or working.
+func (s *stack) familyLink(trajectoryID, language, actor string, revoked bool) {
+	s.t.Helper()
+	db := s.db()
+	defer db.Close(context.Background())
+	var lang, by string
+	var gone bool
+	if err := db.QueryRow(context.Background(), `SELECT language, issued_by, revoked_at IS NOT NULL FROM family_links WHERE trajectory_id = $1 ORDER BY issued_at DESC LIMIT 1`,
+		trajectoryID).Scan(&lang, &by, &gone); err != nil {
+		s.t.Fatalf("the family's link of %s: %v", trajectoryID, err)
+	}
+	if lang != language || by != actor || gone != revoked {
+		s.t.Errorf("the family's link: language %s, issued by %s, revoked %v; want %s, %s, %v", lang, by, gone, language, actor, revoked)
+	}
 }
