@@ -2,6 +2,7 @@ package payloadcodec
 
 import (
 	"context"
+	"sync"
 
 	commonpb "go.temporal.io/api/common/v1"
 	sdkpb "go.temporal.io/api/sdk/v1"
@@ -33,7 +34,7 @@ func PlainUserMetadata(codec *Codec) grpc.UnaryClientInterceptor {
 		panic("payloadcodec.PlainUserMetadata: nil Codec")
 	}
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if m, ok := req.(proto.Message); ok && hasEncryptedMetadata(m.ProtoReflect()) {
+		if m, ok := req.(proto.Message); ok && mayHoldMetadata(m.ProtoReflect().Descriptor()) && hasEncryptedMetadata(m.ProtoReflect()) {
 			clone := proto.Clone(m)
 			decodeMetadata(codec.WithContext(ctx), clone.ProtoReflect())
 			req = clone
@@ -44,8 +45,55 @@ func PlainUserMetadata(codec *Codec) grpc.UnaryClientInterceptor {
 
 var userMetadataName = (&sdkpb.UserMetadata{}).ProtoReflect().Descriptor().FullName()
 
+// holders caches, by message type, whether a message of that type can hold
+// a UserMetadata at any depth: most RPCs (polls, heartbeats, queries,
+// activity results) cannot, and pass untouched, and the walk of one that can
+// enters only the fields that may lead to it (not payloads, failures...).
+var holders sync.Map // protoreflect.FullName -> bool
+
+// mayHoldMetadata says whether a message of type md can hold a
+// UserMetadata, following its message fields (lists and map values too).
+func mayHoldMetadata(md protoreflect.MessageDescriptor) bool {
+	if v, ok := holders.Load(md.FullName()); ok {
+		return v.(bool)
+	}
+	seen := map[protoreflect.FullName]bool{}
+	var reach func(protoreflect.MessageDescriptor) bool
+	reach = func(d protoreflect.MessageDescriptor) bool {
+		if d.FullName() == userMetadataName {
+			return true
+		}
+		if seen[d.FullName()] {
+			return false
+		}
+		seen[d.FullName()] = true
+		fields := d.Fields()
+		for i := range fields.Len() {
+			if sub := fieldMessage(fields.Get(i)); sub != nil && reach(sub) {
+				return true
+			}
+		}
+		return false
+	}
+	found := reach(md)
+	holders.Store(md.FullName(), found)
+	return found
+}
+
+// fieldMessage is the message type a field holds (a map's value type for a
+// map), or nil for a field of scalars.
+func fieldMessage(fd protoreflect.FieldDescriptor) protoreflect.MessageDescriptor {
+	if fd.IsMap() {
+		fd = fd.MapValue()
+	}
+	if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
+		return nil
+	}
+	return fd.Message()
+}
+
 // walk calls visit on every UserMetadata within m (fields, lists and map
-// values, at any depth).
+// values, at any depth), entering only fields that may hold one.
 func walk(m protoreflect.Message, visit func(*sdkpb.UserMetadata) bool) bool {
 	if m.Descriptor().FullName() == userMetadataName {
 		if um, ok := m.Interface().(*sdkpb.UserMetadata); ok {
@@ -55,7 +103,7 @@ func walk(m protoreflect.Message, visit func(*sdkpb.UserMetadata) bool) bool {
 	}
 	more := true
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
+		if sub := fieldMessage(fd); sub == nil || !mayHoldMetadata(sub) {
 			return true
 		}
 		switch {
@@ -65,12 +113,10 @@ func walk(m protoreflect.Message, visit func(*sdkpb.UserMetadata) bool) bool {
 				more = walk(l.Get(i).Message(), visit)
 			}
 		case fd.IsMap():
-			if fd.MapValue().Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					more = walk(mv.Message(), visit)
-					return more
-				})
-			}
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				more = walk(mv.Message(), visit)
+				return more
+			})
 		default:
 			more = walk(v.Message(), visit)
 		}

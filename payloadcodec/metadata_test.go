@@ -108,3 +108,26 @@ func TestPlainUserMetadataInCommands(t *testing.T) {
 		t.Error("a request without user metadata was copied")
 	}
 }
+
+// The interceptor walks only requests whose type can hold user metadata:
+// the RPCs a worker sends most (polls, activity results, heartbeats) pass
+// untouched, without a walk.
+func TestPlainUserMetadataWalksOnlyRequestsThatCarryIt(t *testing.T) {
+	for _, c := range []struct {
+		req  proto.Message
+		want bool
+	}{
+		{&workflowservice.StartWorkflowExecutionRequest{}, true},
+		{&workflowservice.RespondWorkflowTaskCompletedRequest{}, true},
+		{&workflowservice.ExecuteMultiOperationRequest{}, true},
+		{&workflowservice.PollWorkflowTaskQueueRequest{}, false},
+		{&workflowservice.PollActivityTaskQueueRequest{}, false},
+		{&workflowservice.RespondActivityTaskCompletedRequest{}, false},
+		{&workflowservice.RecordActivityTaskHeartbeatRequest{}, false},
+		{&workflowservice.UpdateWorkflowExecutionRequest{}, false},
+	} {
+		if got := mayHoldMetadata(c.req.ProtoReflect().Descriptor()); got != c.want {
+			t.Errorf("%T may hold user metadata: %v, want %v", c.req, got, c.want)
+		}
+	}
+}
