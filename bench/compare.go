@@ -85,20 +85,34 @@ func (b *bencher) tokens(ctx context.Context) (err error) {
 	return nil
 }
 
+// compareReferrals compares referrals with bare starts at each of
+// comparedAt's concurrencies: a ratio per concurrency.
 func (b *bencher) compareReferrals(ctx context.Context) ([]row, error) {
+	var rows []row
+	for _, n := range comparedAt(b.c.concurrency, len(b.coach)) {
+		r, err := b.compareReferralsAt(ctx, n)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+func (b *bencher) compareReferralsAt(ctx context.Context, concurrency int) ([]row, error) {
 	c := b.c
 	per := max(c.referrals/c.rounds, 1)
 	var api, bare result
-	progress("referrals: %d on each side at concurrency %d, %d rounds", per*c.rounds, c.concurrency, c.rounds)
+	progress("referrals: %d on each side at concurrency %d, %d rounds", per*c.rounds, concurrency, c.rounds)
 	apiCPU, bareCPU := cpuUse{}, cpuUse{}
 	for round := range c.rounds {
 		before := b.cpuNow(ctx)
-		bare.add(run(ctx, c.concurrency, per, func(ctx context.Context, _, i int) error {
-			return bareStart(ctx, b.st.Temporal, fmt.Sprintf("bare-%s-r%d-%d", b.run, round, i))
+		bare.add(run(ctx, concurrency, per, func(ctx context.Context, _, i int) error {
+			return bareStart(ctx, b.st.Temporal, fmt.Sprintf("bare-%s-c%d-r%d-%d", b.run, concurrency, round, i))
 		}))
 		middle := b.cpuNow(ctx)
-		api.add(run(ctx, c.concurrency, per, func(ctx context.Context, _, i int) error {
-			_, err := b.api.refer(ctx, b.partner, benchProgramme, benchPartner, fmt.Sprintf("ref-%s-r%d-%d", b.run, round, i))
+		api.add(run(ctx, concurrency, per, func(ctx context.Context, _, i int) error {
+			_, err := b.api.refer(ctx, b.partner, benchProgramme, benchPartner, fmt.Sprintf("ref-%s-c%d-r%d-%d", b.run, concurrency, round, i))
 			return err
 		}))
 		after := b.cpuNow(ctx)
@@ -109,10 +123,10 @@ func (b *bencher) compareReferrals(ctx context.Context) ([]row, error) {
 		return nil, fmt.Errorf("referrals: %w", err)
 	}
 	return []row{{
-		name:     fmt.Sprintf("referrals/s (concurrency %d, n %d)", c.concurrency, len(api.latencies)),
+		name:     fmt.Sprintf("referrals/s (concurrency %d, n %d)", concurrency, len(api.latencies)),
 		elkgezin: fmt.Sprintf("%.1f", api.throughput()), bare: fmt.Sprintf("%.1f", bare.throughput()),
 		ratio: api.throughput() / bare.throughput(), goal: ">= 0.80",
-	}, cpuRow("referral", apiCPU, bareCPU, len(api.latencies), len(bare.latencies))}, nil
+	}, cpuRow(fmt.Sprintf("referral (concurrency %d)", concurrency), apiCPU, bareCPU, len(api.latencies), len(bare.latencies))}, nil
 }
 
 // prepare refers n families (references prefix-run-i), assigns bench-coach-(i+1) to the i-th and
@@ -137,30 +151,44 @@ func (b *bencher) visit(ctx context.Context, ids []string, coach int) error {
 	return b.api.step(ctx, b.coach[coach], ids[coach], "visits", `{"note":"bench"}`)
 }
 
+// compareSteps compares a coach's step with a bare Update at each of
+// comparedAt's concurrencies, one trajectory per caller.
 func (b *bencher) compareSteps(ctx context.Context) ([]row, error) {
+	var rows []row
+	for _, n := range comparedAt(b.c.concurrency, len(b.coach)) {
+		r, err := b.compareStepsAt(ctx, n)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+func (b *bencher) compareStepsAt(ctx context.Context, concurrency int) ([]row, error) {
 	c := b.c
-	ids, err := b.prepare(ctx, "step", c.concurrency)
+	ids, err := b.prepare(ctx, fmt.Sprintf("step-c%d", concurrency), concurrency)
 	if err != nil {
 		return nil, fmt.Errorf("prepare trajectories: %w", err)
 	}
-	bareIDs := make([]string, c.concurrency)
+	bareIDs := make([]string, concurrency)
 	for i := range bareIDs {
-		bareIDs[i] = fmt.Sprintf("bare-step-%s-%d", b.run, i)
+		bareIDs[i] = fmt.Sprintf("bare-step-%s-c%d-%d", b.run, concurrency, i)
 		if err := bareStart(ctx, b.st.Temporal, bareIDs[i]); err != nil {
 			return nil, err
 		}
 	}
 	per := max(c.steps/c.rounds, 1)
-	progress("steps: %d on each side, one trajectory per caller, concurrency %d, %d rounds", per*c.rounds, c.concurrency, c.rounds)
+	progress("steps: %d on each side, one trajectory per caller, concurrency %d, %d rounds", per*c.rounds, concurrency, c.rounds)
 	var api, bare result
 	apiCPU, bareCPU := cpuUse{}, cpuUse{}
 	for range c.rounds {
 		before := b.cpuNow(ctx)
-		bare.add(run(ctx, c.concurrency, per, func(ctx context.Context, w, _ int) error {
+		bare.add(run(ctx, concurrency, per, func(ctx context.Context, w, _ int) error {
 			return bareStep(ctx, b.st.Temporal, bareIDs[w])
 		}))
 		middle := b.cpuNow(ctx)
-		api.add(run(ctx, c.concurrency, per, func(ctx context.Context, w, _ int) error {
+		api.add(run(ctx, concurrency, per, func(ctx context.Context, w, _ int) error {
 			return b.visit(ctx, ids, w)
 		}))
 		after := b.cpuNow(ctx)
@@ -180,12 +208,12 @@ func (b *bencher) compareSteps(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	return []row{
-		cpuRow("step", apiCPU, bareCPU, len(api.latencies), len(bare.latencies)),
-		{name: "step: workflow tasks timed out or failed", elkgezin: fmt.Sprint(lostAPI), bare: fmt.Sprint(lostBare),
+		cpuRow(fmt.Sprintf("step (concurrency %d)", concurrency), apiCPU, bareCPU, len(api.latencies), len(bare.latencies)),
+		{name: fmt.Sprintf("step (concurrency %d): tasks timed out or failed", concurrency), elkgezin: fmt.Sprint(lostAPI), bare: fmt.Sprint(lostBare),
 			note: "each makes an Update wait 10 s: the p99 below holds only where both are 0"},
-		{name: fmt.Sprintf("step p50 ms (concurrency %d, n %d)", c.concurrency, len(api.latencies)),
+		{name: fmt.Sprintf("step p50 ms (concurrency %d, n %d)", concurrency, len(api.latencies)),
 			elkgezin: fmt.Sprintf("%.1f", ms(p50a)), bare: fmt.Sprintf("%.1f", ms(p50b)), ratio: ms(p50a) / ms(p50b)},
-		{name: fmt.Sprintf("step p99 ms (concurrency %d, n %d)", c.concurrency, len(api.latencies)),
+		{name: fmt.Sprintf("step p99 ms (concurrency %d, n %d)", concurrency, len(api.latencies)),
 			elkgezin: fmt.Sprintf("%.1f", ms(p99a)), bare: fmt.Sprintf("%.1f", ms(p99b)), ratio: ms(p99a) / ms(p99b), goal: "<= 1.25"},
 	}, nil
 }
