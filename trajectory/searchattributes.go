@@ -1,6 +1,7 @@
 package trajectory
 
 import (
+	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -51,14 +52,27 @@ func StartSearchAttributeValues(programmeID, referrerOrg string, next *Step) []S
 }
 
 // StartSearchAttributes are StartSearchAttributeValues, to send with the
-// workflow's start.
+// workflow's start, and the code revision the run begins under
+// (CodeRevision, as the SDK's GetVersion would write it in
+// TemporalChangeVersion), so `elkgezin versions` knows the run's revision
+// though its first task records no marker (Start.CodeRevision).
 func StartSearchAttributes(programmeID, referrerOrg string, next *Step) temporal.SearchAttributes {
-	var updates []temporal.SearchAttributeUpdate
+	updates := []temporal.SearchAttributeUpdate{
+		searchChangeVersion.ValueSet([]string{fmt.Sprintf("code-revision-%d", CodeRevision)}),
+	}
 	for _, a := range StartSearchAttributeValues(programmeID, referrerOrg, next) {
 		updates = append(updates, a.Update)
 	}
 	return temporal.NewSearchAttributes(updates...)
 }
+
+// CodeRevision numbers the workflow's code (workflows.Revision): it goes up
+// by one in a release that retires change ids (docs/versioning.md).
+const CodeRevision = 2
+
+// searchChangeVersion is the SDK's search attribute of the change ids a
+// run recorded (GetVersion upserts it); a start may set it.
+var searchChangeVersion = temporal.NewSearchAttributeKeyKeywordList("TemporalChangeVersion")
 
 // SearchAttributeNames names every search attribute, in a fixed order.
 var SearchAttributeNames = []string{

@@ -148,6 +148,12 @@ type Start struct {
 	// attributes (StartSearchAttributes), so the first task need not
 	// upsert them.
 	SearchAttributesSet bool `json:"search_attributes_set,omitempty"`
+	// CodeRevision is the code revision under which the API began a new
+	// trajectory (CodeRevision), sent with TemporalChangeVersion set to
+	// match in the start's search attributes (StartSearchAttributes), so
+	// the first task records no version marker; 0 when the start carried no
+	// search attributes.
+	CodeRevision int `json:"code_revision,omitempty"`
 	// Carried is set when the trajectory continues as new.
 	Carried *Carried `json:"carried,omitempty"`
 	// HistoryLimit overrides the number of history events after which the

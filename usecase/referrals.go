@@ -148,7 +148,7 @@ func (rs Referrals) Start(ctx context.Context, p programme.Programme, ref trajec
 	// up by id whenever an email goes out.
 	timings := trajectory.TimingsOf(p)
 	start := trajectory.Start{TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref, ReferredAt: at,
-		SearchAttributesSet: true}
+		SearchAttributesSet: true, CodeRevision: trajectory.CodeRevision}
 	run, err := rs.Temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, start)
 	var invalid *serviceerror.InvalidArgument
 	if errors.As(err, &invalid) {
@@ -156,7 +156,7 @@ func (rs Referrals) Start(ctx context.Context, p programme.Programme, ref trajec
 		// namespace just set up) refuses them: the workflow's first task
 		// upserts them instead, retried until it does.
 		rs.logger().Warn("referral: started without its search attributes", "trajectory_id", id, "error", err)
-		opts.TypedSearchAttributes, start.SearchAttributesSet = temporal.SearchAttributes{}, false
+		opts.TypedSearchAttributes, start.SearchAttributesSet, start.CodeRevision = temporal.SearchAttributes{}, false, 0
 		run, err = rs.Temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, start)
 	}
 	var already *serviceerror.WorkflowExecutionAlreadyStarted

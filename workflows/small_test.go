@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"elkgezin/trajectory"
 )
@@ -81,5 +82,44 @@ func TestStepsDoneStayBounded(t *testing.T) {
 	// The last step kept is the visit the closure left undone; before it, the last visit done.
 	if last := s.StepsDone[len(s.StepsDone)-2]; last.Kind != string(trajectory.StepHomeVisit) || last.Number != visits {
 		t.Errorf("last visit kept %+v, want home visit %d", last, visits)
+	}
+}
+
+// TestNewTrajectoryFirstTaskWritesNoMarker: a referral started as the API
+// starts it (its search attributes and code revision with the start) asks
+// no GetVersion, so records no version marker and upserts no
+// TemporalChangeVersion, and its first task upserts no search attribute:
+// what a bare start does not pay either.
+func TestNewTrajectoryFirstTaskWritesNoMarker(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	var mu sync.Mutex
+	var asked []string
+	var upsertedAt []time.Time
+	ask := func(args mock.Arguments) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, args.String(0))
+	}
+	r.env.OnGetVersion(mock.Anything, workflow.DefaultVersion, 1).Run(ask).Return(workflow.Version(1))
+	r.env.OnGetVersion(changeCodeRevision, workflow.DefaultVersion, Revision).Run(ask).Return(Revision)
+	r.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(mock.Arguments) {
+		mu.Lock()
+		defer mu.Unlock()
+		upsertedAt = append(upsertedAt, r.env.Now())
+	}).Return(nil)
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
+	r.at(2*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
+	in := referral(p)
+	in.ReferredAt, in.SearchAttributesSet, in.CodeRevision = t0, true, trajectory.CodeRevision
+	r.execute(in)
+	if len(asked) > 0 {
+		t.Errorf("a new trajectory of revision %d asked GetVersion for %v", trajectory.CodeRevision, asked)
+	}
+	if len(upsertedAt) == 0 || upsertedAt[0].Before(t0.Add(day)) {
+		t.Errorf("search attributes upserted at %v; want none before the first step", upsertedAt)
+	}
+	if r.finalState().Phase != trajectory.PhaseClosed {
+		t.Errorf("phase %s", r.finalState().Phase)
 	}
 }

@@ -61,7 +61,7 @@ type trajectoryWorkflow struct {
 // delivered never ends it: the failure is recorded and shown to supervisors.
 func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
 	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1), published: map[string]string{}}
-	w.revision = codeRevision(ctx)
+	w.revision = codeRevision(ctx, in)
 	// The state is set up before the handlers exist: an Update that arrives
 	// with the start runs in the first workflow task, and must find it.
 	continued := in.Carried != nil || in.State != nil

@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"elkgezin/trajectory"
+)
 
 // Every change to the commands the workflow produces is a change id below,
 // asked with workflow.GetVersion where the new code parts from the old: a
@@ -57,7 +61,8 @@ const (
 	changeReminderCopies = "reminder-copies"
 )
 
-// Change ids still asked of every run.
+// Change ids retired at revision 2 (listed in retired): runs of revision 1
+// still ask them.
 const (
 	// changeEventsFromHistory: an event after the referral is kept in the
 	// carried state and written by an activity that the history schedules
@@ -103,9 +108,10 @@ const (
 // which is how `elkgezin versions` finds the runs still to roll over.
 const changeCodeRevision = "code-revision"
 
-// Revision numbers this code. It goes up by one in a release that retires
-// change ids (listed in retired with this revision).
-const Revision workflow.Version = 1
+// Revision numbers this code (trajectory.CodeRevision, which the API
+// sends with a referral's start). It goes up by one in a release that
+// retires change ids (listed in retired with this revision).
+const Revision = workflow.Version(trajectory.CodeRevision)
 
 // retired maps a change id to the revision from which runs take its new
 // branch without asking: every worker that can run a trajectory of that
@@ -127,6 +133,15 @@ var retired = map[string]workflow.Version{
 	changeEmailInDoubtReported:   1,
 	changeMilestones:             1,
 	changeReminderCopies:         1,
+
+	changeEventsFromHistory:          2,
+	changeEmailsBeside:               2,
+	changeHistoryCheckedAfterUpdates: 2,
+	changeVisitRescheduling:          2,
+	changeHandoverAlertToSupervisor:  2,
+	changeManagerEscalation:          2,
+	changeBirthAtReferral:            2,
+	changeFamilyPlan:                 2,
 }
 
 // retiredBranchesDeleted makes takes answer as if the old branch of every
@@ -142,8 +157,16 @@ func (w *trajectoryWorkflow) takes(ctx workflow.Context, change string) bool {
 	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) >= 1
 }
 
-// codeRevision is the revision of the code that began this run.
-func codeRevision(ctx workflow.Context) workflow.Version {
+// codeRevision is the revision of the code that began this run. A new
+// trajectory whose start named a revision this code has (Start.CodeRevision;
+// the API then set TemporalChangeVersion to "code-revision-N" with the
+// start) takes it from its input: its first task records no marker and
+// upserts nothing. Any other run asks GetVersion, which records the
+// revision of the worker that runs its first task.
+func codeRevision(ctx workflow.Context, in trajectory.Start) workflow.Version {
+	if in.Carried == nil && in.State == nil && in.CodeRevision >= 2 && workflow.Version(in.CodeRevision) <= Revision {
+		return workflow.Version(in.CodeRevision)
+	}
 	return max(workflow.GetVersion(ctx, changeCodeRevision, workflow.DefaultVersion, Revision), 0)
 }
 
