@@ -182,12 +182,14 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 
 // assertFirstRunIsOneTask waits for the trajectory's first workflow task to
 // arm the assignment limit, and checks that the referred event was written
-// within that task (a local activity's marker), with no activity task and
-// no second workflow task: what a referral costs Temporal.
+// within that task (a local activity's marker), with no activity task, no
+// second workflow task, no version marker and no search attribute upsert
+// (the start carried them, with the code revision): what a referral costs
+// Temporal.
 func (s *stack) assertFirstRunIsOneTask(id string) {
 	s.t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		var tasks, activities, localWrites int
+		var tasks, activities, localWrites, versions, upserts int
 		iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for iter.HasNext() {
 			e, err := iter.Next()
@@ -200,13 +202,27 @@ func (s *stack) assertFirstRunIsOneTask(id string) {
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 				activities++
 			case enumspb.EVENT_TYPE_MARKER_RECORDED:
-				if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+				switch e.GetMarkerRecordedEventAttributes().GetMarkerName() {
+				case "LocalActivity":
 					localWrites++
+				default:
+					versions++
 				}
+			case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+				upserts++
 			case enumspb.EVENT_TYPE_TIMER_STARTED:
-				if tasks != 1 || activities != 0 || localWrites != 1 {
-					s.t.Fatalf("first run of %s: %d workflow tasks, %d activity tasks, %d local writes before the assignment limit's timer; want 1, 0 and 1",
-						id, tasks, activities, localWrites)
+				if tasks != 1 || activities != 0 || localWrites != 1 || versions != 0 || upserts != 0 {
+					s.t.Fatalf("first run of %s: %d workflow tasks, %d activity tasks, %d local writes, %d other markers, %d upserts before the assignment limit's timer; want 1, 0, 1, 0 and 0",
+						id, tasks, activities, localWrites, versions, upserts)
+				}
+				// `elkgezin versions` still finds the run's code revision.
+				d, err := s.client.DescribeWorkflowExecution(context.Background(), id, "")
+				if err != nil {
+					s.t.Fatal(err)
+				}
+				got := string(d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["TemporalChangeVersion"].GetData())
+				if want := fmt.Sprintf("code-revision-%d", trajectory.CodeRevision); !strings.Contains(got, want) {
+					s.t.Errorf("TemporalChangeVersion of %s is %s, want %s", id, got, want)
 				}
 				return
 			}
