@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func mustKey(t *testing.T) string {
+func mustKey(t testing.TB) string {
 	t.Helper()
 	k, err := GenerateKey()
 	if err != nil {
@@ -16,7 +16,7 @@ func mustKey(t *testing.T) string {
 	return k
 }
 
-func mustRing(t *testing.T, spec string) *KeyRing {
+func mustRing(t testing.TB, spec string) *KeyRing {
 	t.Helper()
 	r, err := ParseKeyRing(spec)
 	if err != nil {
