@@ -216,11 +216,11 @@ func (s *stack) assertFirstRunIsOneTask(id string) {
 						id, tasks, activities, localWrites, versions, upserts)
 				}
 				// `elkgezin versions` still finds the run's code revision.
-				d, err := s.client.DescribeWorkflowExecution(context.Background(), id, "")
+				d, err := s.client.DescribeWorkflow(context.Background(), id, "")
 				if err != nil {
 					s.t.Fatal(err)
 				}
-				got := string(d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["TemporalChangeVersion"].GetData())
+				got := string(d.RawResponse.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["TemporalChangeVersion"].GetData())
 				if want := fmt.Sprintf("code-revision-%d", trajectory.CodeRevision); !strings.Contains(got, want) {
 					s.t.Errorf("TemporalChangeVersion of %s is %s, want %s", id, got, want)
 				}
