@@ -60,8 +60,9 @@ func StartSearchAttributes(programmeID, referrerOrg string, next *Step) temporal
 	return temporal.NewSearchAttributes(updates...)
 }
 
-// SearchAttributeNames names every search attribute, in a fixed order.
-var SearchAttributeNames = []string{
+// SearchAttributeNames names every search attribute, in a fixed order: an
+// array, so a workflow keeps what it published in one of its length.
+var SearchAttributeNames = [...]string{
 	SearchProgramme.GetName(), SearchCoach.GetName(), SearchPhase.GetName(), SearchNextStep.GetName(),
 	SearchNextDueAt.GetName(), SearchOverdue.GetName(), SearchEscalated.GetName(),
 	SearchReferrerOrganisation.GetName(), SearchEmailFailed.GetName(),
