@@ -61,8 +61,10 @@ func (b *bencher) compareMemory(ctx context.Context) ([]row, error) {
 	return []row{{
 		name: "memory per cached workflow (heap+stacks)", elkgezin: kb(perTrajectory), bare: kb(perBare),
 		ratio: perTrajectory / perBare, goal: "<= 1.50",
-		note: fmt.Sprintf("%d of each cached; RSS %s and %s; goroutines %.1f and %.1f each",
-			n, kb(float64(after.rss-before.rss)/float64(n)), kb(float64(floorAfter.rss-floorBefore.rss)/float64(n)),
+		note: fmt.Sprintf("%d of each cached; heap %s and %s; stacks %s and %s; RSS %s and %s; goroutines %.1f and %.1f each",
+			n, kb(float64(after.heapInuse-before.heapInuse)/float64(n)), kb(float64(floorAfter.heapInuse-floorBefore.heapInuse)/float64(n)),
+			kb(float64(after.stackInuse-before.stackInuse)/float64(n)), kb(float64(floorAfter.stackInuse-floorBefore.stackInuse)/float64(n)),
+			kb(float64(after.rss-before.rss)/float64(n)), kb(float64(floorAfter.rss-floorBefore.rss)/float64(n)),
 			float64(after.goroutines-before.goroutines)/float64(n), float64(floorAfter.goroutines-floorBefore.goroutines)/float64(n)),
 	}}, nil
 }
