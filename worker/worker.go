@@ -85,10 +85,10 @@ const DefaultWorkflowCacheSize = 2000
 const ServedKeysKept = 10000
 
 // MemoryPerCachedTrajectory is what each trajectory in the workflow cache
-// adds to the worker's resident memory, rounded up from the 76.9 KB
-// measured with Go's default GOGC (BENCHMARKS.md: the SDK's own floor for a
-// cached workflow is about 25 KB). A binding GOMEMLIMIT brings it towards
-// the live heap and stack (46 KB measured), at the cost of more collections.
+// adds to the worker's resident memory with Go's default GOGC: 67 to 88 KB
+// measured (BENCHMARKS.md, beside about 30 KB for a bare workflow). A
+// binding GOMEMLIMIT brings it towards the live heap and stacks (65 KB
+// measured), at the cost of more collections.
 const MemoryPerCachedTrajectory = 80 << 10
 
 // baselineMemory is a worker's resident memory with an empty cache (41 MB
