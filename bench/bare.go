@@ -16,6 +16,8 @@ const (
 	bareQueue    = "bench-bare"
 	bareWorkflow = "BareTrajectory"
 	bareUpdate   = "step"
+	// bareWaiting is the bare side of the memory comparison.
+	bareWaiting = "BareWaiting"
 )
 
 // BareTrajectory stays open like a trajectory; each step Update runs one
@@ -39,6 +41,12 @@ func BareTrajectory(ctx workflow.Context) error {
 	return workflow.NewContinueAsNewError(ctx, BareTrajectory)
 }
 
+// BareWaiting is the least a cached workflow can be: it waits on one
+// timer, as a trajectory waits for its next step's reminder.
+func BareWaiting(ctx workflow.Context) error {
+	return workflow.Sleep(ctx, 14*24*time.Hour)
+}
+
 // BareActivity does nothing: the cost measured is Temporal's.
 func BareActivity(context.Context) error { return nil }
 
@@ -48,6 +56,7 @@ func startBareWorker(c client.Client, queue string) (sdkworker.Worker, error) {
 	autoscale := sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{})
 	w := sdkworker.New(c, queue, sdkworker.Options{WorkflowTaskPollerBehavior: autoscale, ActivityTaskPollerBehavior: autoscale})
 	w.RegisterWorkflowWithOptions(BareTrajectory, workflow.RegisterOptions{Name: bareWorkflow})
+	w.RegisterWorkflowWithOptions(BareWaiting, workflow.RegisterOptions{Name: bareWaiting})
 	w.RegisterActivity(BareActivity)
 	return w, w.Start()
 }

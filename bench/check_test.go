@@ -51,7 +51,7 @@ func TestCheckExitsNonZeroWhenTheTableSaysMissed(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build the bench: %v\n%s", err, out)
 	}
-	cmd := exec.CommandContext(t.Context(), bin, "-repo", repo, "-referrals", "24", "-steps", "16", "-rounds", "1", "-check")
+	cmd := exec.CommandContext(t.Context(), bin, "-repo", repo, "-referrals", "24", "-steps", "16", "-rounds", "1", "-memory", "100", "-check")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
@@ -63,7 +63,7 @@ func TestCheckExitsNonZeroWhenTheTableSaysMissed(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := stdout.String()
-	for _, want := range []string{"referrals/s", ">= 0.80", "step p99 ms", "<= 1.25"} {
+	for _, want := range []string{"referrals/s", ">= 0.80", "step p99 ms", "<= 1.25", "memory per cached workflow", "<= 1.50"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}

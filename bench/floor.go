@@ -52,9 +52,9 @@ func serveBareWorker(hostPort, namespace string, cacheSize int) error {
 	return nil
 }
 
-// bareFloor starts the floor process, lets it cache n bare workflows and
-// returns its memory before and after.
-func (b *bencher) bareFloor(ctx context.Context, n int) (before, after memory, err error) {
+// bareFloor starts the floor process, lets it cache n bare workflows of
+// type workflowType and returns its memory before and after.
+func (b *bencher) bareFloor(ctx context.Context, workflowType string, n int) (before, after memory, err error) {
 	self, err := os.Executable()
 	if err != nil {
 		return before, after, err
@@ -78,7 +78,7 @@ func (b *bencher) bareFloor(ctx context.Context, n int) (before, after memory, e
 	}
 	res := run(ctx, 8, n, func(ctx context.Context, _, i int) error {
 		_, err := b.st.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: fmt.Sprintf("floor-%s-%d", b.run, i), TaskQueue: floorQueue}, bareWorkflow)
+			ID: fmt.Sprintf("floor-%s-%d", b.run, i), TaskQueue: floorQueue}, workflowType)
 		return err
 	})
 	if res.firstErr != nil {

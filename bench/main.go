@@ -3,7 +3,8 @@
 // times are noise: referrals through the API against bare ExecuteWorkflow
 // at the same concurrency, and a coach's step through the API (an Update
 // that waits until completed) against a bare Update whose handler runs one
-// activity. It can also put 50 coaches under load and let a storm of
+// activity; and the worker memory a cached trajectory holds against a
+// bare workflow waiting on a timer. It can also put 50 coaches under load and let a storm of
 // reminders fall due at once. See BENCHMARKS.md.
 //
 //	go run ./bench -check
@@ -37,7 +38,7 @@ type config struct {
 	load                                            time.Duration
 	storm                                           int
 	stormWindow, stormDue                           time.Duration
-	scale, scaleConcurrency, cacheSize              int
+	scale, scaleConcurrency, cacheSize, memory      int
 	scaleBudget                                     time.Duration
 	temporalDB, visibilityDB, workerEnv             string
 	pool, listRows                                  int
@@ -59,6 +60,7 @@ func (c *config) register(fs *flag.FlagSet) (bareWorker *bool) {
 	fs.IntVar(&c.steps, "steps", 240, "steps on each side (split over -rounds)")
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds that alternate the two sides, so drift in the machine's load hits both")
 	fs.BoolVar(&c.compare, "compare", true, "run the two comparisons")
+	fs.IntVar(&c.memory, "memory", 1000, "trajectories and bare workflows (waiting on a timer) to cache, to compare the worker memory each holds; 0 skips")
 	fs.IntVar(&c.coaches, "coaches", 50, "coaches under load (with -load)")
 	fs.DurationVar(&c.load, "load", 0, "put -coaches coaches doing steps for this long (e.g. 2m); 0 skips")
 	fs.IntVar(&c.storm, "storm", 0, "trajectories whose assignment reminders fall due at once; 0 skips")
@@ -158,7 +160,7 @@ func bench(ctx context.Context, c config) ([]row, error) {
 	if c.workerEnv != "" {
 		opts.WorkerEnv = append(opts.WorkerEnv, strings.Split(c.workerEnv, ",")...)
 	}
-	if (c.profileDir != "" && c.compare) || c.scale > 0 {
+	if (c.profileDir != "" && c.compare) || c.scale > 0 || c.memory > 0 {
 		opts.APIEnv = []string{"PPROF_ADDR=" + apiPprof}
 		opts.WorkerEnv = append(opts.WorkerEnv, "PPROF_ADDR="+workerPprof)
 	}
@@ -194,6 +196,13 @@ func bench(ctx context.Context, c config) ([]row, error) {
 		if err == nil {
 			err = b.profile(ctx, ids)
 		}
+		if err != nil {
+			return rows, err
+		}
+	}
+	if c.memory > 0 {
+		r, err := b.compareMemory(ctx)
+		rows = append(rows, r...)
 		if err != nil {
 			return rows, err
 		}

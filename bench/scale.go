@@ -177,7 +177,7 @@ func (b *bencher) scaleUp(ctx context.Context) ([]row, error) {
 	progress("scale: the floor: %d bare workflows cached in a worker of their own", cached)
 	// The floor is a comparison, not the scale's purpose: when it cannot be
 	// measured the row says why and the lists and queries are still timed.
-	if floorBefore, floorAfter, err := b.bareFloor(ctx, cached); err != nil {
+	if floorBefore, floorAfter, err := b.bareFloor(ctx, bareWorkflow, cached); err != nil {
 		rows = append(rows, row{name: "scale: worker RSS per cached workflow", note: "bare floor not measured: " + err.Error()})
 	} else {
 		perTrajectory := float64(memAfter.rss-memBefore.rss) / float64(cached)

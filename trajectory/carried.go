@@ -1,6 +1,7 @@
 package trajectory
 
 import (
+	"hash/fnv"
 	"time"
 
 	"elkgezin/programme"
@@ -136,7 +137,8 @@ func TimingsOf(p programme.Programme) Timings {
 
 // Carried is everything one run of a trajectory hands to the next when it
 // continues as new: the state the API sees, and what the workflow keeps
-// beside it. The workflow's input (Start) stays what it was at referral.
+// beside it. The workflow's input (Start) keeps the referral; the timings
+// and the previous run's state go only here.
 type Carried struct {
 	State State `json:"state"`
 	// Timings the trajectory runs by (see Timings).
@@ -150,9 +152,13 @@ type Carried struct {
 	// PendingNotices are emails the main loop still owes that are not tied
 	// to a step's instant, such as telling a coach a family was assigned.
 	PendingNotices []Notification `json:"pending_notices,omitempty"`
-	// RecentUpdates are the ids of the last Updates applied (at most
-	// RecentUpdatesKept), so a step retried across continue-as-new is
-	// answered with the current state instead of being applied twice.
+	// AppliedUpdates are the hashes (UpdateIDHash) of the last Updates
+	// applied (at most RecentUpdatesKept), so a step retried across
+	// continue-as-new is answered with the current state instead of being
+	// applied twice. A hash is 8 bytes whatever the client's id.
+	AppliedUpdates []uint64 `json:"applied_updates,omitempty"`
+	// RecentUpdates are the ids runs kept before their hashes: read (see
+	// HashRecentUpdates), never written.
 	RecentUpdates []string `json:"recent_updates,omitempty"`
 	// Unwritten are events recorded in the history and not yet confirmed
 	// written to the log; the next run writes them when this one could not.
@@ -202,7 +208,32 @@ func (s Sending) Kind() NotificationKind {
 	return s.Notification.Kind
 }
 
-// RecentUpdatesKept bounds Carried.RecentUpdates. A client retries a step
+// UpdateIDHash is what Carried keeps of an Update id: FNV-1a, 64 bits.
+// Among the few hundred ids kept, a collision is out of reach.
+func UpdateIDHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
+}
+
+// HashRecentUpdates moves the ids a run of older code handed on into
+// AppliedUpdates, so they stop taking room.
+func (c *Carried) HashRecentUpdates() {
+	if len(c.RecentUpdates) == 0 {
+		return
+	}
+	hashes := make([]uint64, 0, len(c.RecentUpdates)+len(c.AppliedUpdates))
+	for _, id := range c.RecentUpdates {
+		hashes = append(hashes, UpdateIDHash(id))
+	}
+	c.AppliedUpdates = append(hashes, c.AppliedUpdates...)
+	c.RecentUpdates = nil
+	if extra := len(c.AppliedUpdates) - RecentUpdatesKept; extra > 0 {
+		c.AppliedUpdates = c.AppliedUpdates[extra:]
+	}
+}
+
+// RecentUpdatesKept bounds Carried.AppliedUpdates. A client retries a step
 // within minutes; a few hundred ids cover far more than that.
 const RecentUpdatesKept = 200
 

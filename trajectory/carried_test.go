@@ -1,6 +1,8 @@
 package trajectory
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -55,5 +57,27 @@ func TestSearchAttributeNamesAreEveryAttribute(t *testing.T) {
 		if _, ok := types[n]; !ok {
 			t.Errorf("%s is not a registered search attribute", n)
 		}
+	}
+}
+
+// Ids a run of older code carried are kept as hashes, after those, and
+// within the bound; the hash of an id is what a retried Update is matched by.
+func TestHashRecentUpdates(t *testing.T) {
+	c := Carried{RecentUpdates: []string{"a", "b"}, AppliedUpdates: []uint64{UpdateIDHash("c")}}
+	c.HashRecentUpdates()
+	if c.RecentUpdates != nil || !slices.Equal(c.AppliedUpdates, []uint64{UpdateIDHash("a"), UpdateIDHash("b"), UpdateIDHash("c")}) {
+		t.Fatalf("got %v / %v", c.RecentUpdates, c.AppliedUpdates)
+	}
+	if UpdateIDHash("a") == UpdateIDHash("b") {
+		t.Fatal("two ids, one hash")
+	}
+	old := make([]string, RecentUpdatesKept+5)
+	for i := range old {
+		old[i] = fmt.Sprint("update-", i)
+	}
+	c = Carried{RecentUpdates: old}
+	c.HashRecentUpdates()
+	if len(c.AppliedUpdates) != RecentUpdatesKept || c.AppliedUpdates[len(c.AppliedUpdates)-1] != UpdateIDHash(old[len(old)-1]) {
+		t.Fatalf("%d kept, last %d", len(c.AppliedUpdates), c.AppliedUpdates[len(c.AppliedUpdates)-1])
 	}
 }

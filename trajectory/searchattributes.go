@@ -74,8 +74,9 @@ const CodeRevision = 2
 // run recorded (GetVersion upserts it); a start may set it.
 var searchChangeVersion = temporal.NewSearchAttributeKeyKeywordList("TemporalChangeVersion")
 
-// SearchAttributeNames names every search attribute, in a fixed order.
-var SearchAttributeNames = []string{
+// SearchAttributeNames names every search attribute, in a fixed order: an
+// array, so a workflow keeps what it published in one of its length.
+var SearchAttributeNames = [...]string{
 	SearchProgramme.GetName(), SearchCoach.GetName(), SearchPhase.GetName(), SearchNextStep.GetName(),
 	SearchNextDueAt.GetName(), SearchOverdue.GetName(), SearchEscalated.GetName(),
 	SearchReferrerOrganisation.GetName(), SearchEmailFailed.GetName(),

@@ -55,7 +55,7 @@ type Config struct {
 	WorkflowCacheSize int
 	// DataKeyMaxStale, when set, makes Store's vault (which the client's
 	// codec must use) keep the data keys of the last WorkflowCacheSize
-	// trajectories it served and use them for up to this long while
+	// (at least ServedKeysKept) trajectories it served and use them for up to this long while
 	// PostgreSQL does not answer (keys.Vault.KeepServed).
 	DataKeyMaxStale time.Duration
 	// Deployment, when set, turns on Worker Deployment Versioning: both
@@ -66,15 +66,29 @@ type Config struct {
 	Tracer trace.Tracer
 }
 
-// DefaultWorkflowCacheSize is the SDK's own default, kept explicit so an
-// SDK upgrade that changes it does not change a worker's memory unnoticed.
-const DefaultWorkflowCacheSize = 10000
+// DefaultWorkflowCacheSize is sized to the working set, not to every open
+// trajectory: a trajectory wakes a few times per step (its reminder, its
+// due instant, the coach's Update and the tasks that follow it within
+// seconds), and steps are one to four weeks apart, so about 2 % of the open
+// trajectories wake in an hour. The rule: a worker's cache holds the
+// trajectories it serves that wake within a few hours, which for 20,000
+// open trajectories per worker is about 2,000. One that fell out of the
+// cache is replayed from its history at its next task: milliseconds, once
+// a week. An explicit value, so an SDK upgrade that changes the SDK's
+// default (10,000) does not change a worker's memory unnoticed.
+const DefaultWorkflowCacheSize = 2000
+
+// ServedKeysKept is how many trajectories' wrapped data keys a worker
+// keeps at least (keys.Vault.KeepServed), whatever its cache: a wrapped key
+// is a few hundred bytes, and one kept lets a trajectory that wakes once a
+// week go on through a PostgreSQL outage.
+const ServedKeysKept = 10000
 
 // MemoryPerCachedTrajectory is what each trajectory in the workflow cache
-// adds to the worker's resident memory, rounded up from the 76.9 KB
-// measured with Go's default GOGC (BENCHMARKS.md: the SDK's own floor for a
-// cached workflow is about 25 KB). A binding GOMEMLIMIT brings it towards
-// the live heap and stack (46 KB measured), at the cost of more collections.
+// adds to the worker's resident memory with Go's default GOGC: 67 to 88 KB
+// measured (BENCHMARKS.md, beside about 30 KB for a bare workflow). A
+// binding GOMEMLIMIT brings it towards the live heap and stacks (65 KB
+// measured), at the cost of more collections.
 const MemoryPerCachedTrajectory = 80 << 10
 
 // baselineMemory is a worker's resident memory with an empty cache (41 MB
@@ -202,10 +216,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// The SDK reads it when the first worker is made.
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-	// The trajectories whose keys it keeps are those the workflow cache holds.
+	// The trajectories whose keys it keeps: those the workflow cache holds,
+	// and more that wake less often.
 	vault := cfg.Store.Vault()
 	if vault != nil && cfg.DataKeyMaxStale > 0 {
-		vault.KeepServed(cfg.WorkflowCacheSize, cfg.DataKeyMaxStale)
+		vault.KeepServed(max(cfg.WorkflowCacheSize, ServedKeysKept), cfg.DataKeyMaxStale)
 	}
 	main, email, err := New(cfg)
 	if err != nil {

@@ -181,6 +181,12 @@ func TestLateCoachIsNotRemindedAfterTheAlert(t *testing.T) {
 // same step (same Update id) against the new run: it is answered, not
 // recorded a second time.
 func TestVisitRetriedAcrossContinueAsNewIsRecordedOnce(t *testing.T) {
+	t.Run("hashes", func(t *testing.T) { visitRetriedAcrossContinueAsNew(t, false) })
+	// A run of older code handed on the ids themselves (recent_updates).
+	t.Run("ids of older runs", func(t *testing.T) { visitRetriedAcrossContinueAsNew(t, true) })
+}
+
+func visitRetriedAcrossContinueAsNew(t *testing.T, asIDs bool) {
 	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
 	r := newRun(t, p)
 	in := referral(p)
@@ -192,6 +198,12 @@ func TestVisitRetriedAcrossContinueAsNewIsRecordedOnce(t *testing.T) {
 	r.atWithID(10*day, trajectory.UpdateRecordVisit, visitID, visit)
 	r.env.ExecuteWorkflow(Trajectory, in)
 	next := continuedInput(t, r)
+	if !slices.Contains(next.Carried.AppliedUpdates, trajectory.UpdateIDHash(visitID)) || next.Carried.RecentUpdates != nil {
+		t.Fatalf("carried updates %v / %v, want the visit's hash", next.Carried.AppliedUpdates, next.Carried.RecentUpdates)
+	}
+	if asIDs {
+		next.Carried.AppliedUpdates, next.Carried.RecentUpdates = nil, []string{"other", visitID}
+	}
 
 	r2 := r.continued()
 	r2.env.SetStartTime(r.env.Now())

@@ -30,7 +30,7 @@ const DefaultHistoryLimit = 2000
 
 // trajectoryWorkflow is one family's trajectory while it runs.
 type trajectoryWorkflow struct {
-	// in is the input as it was at referral; it is never changed.
+	// in is the input as it was at referral, less what slimInput drops.
 	in trajectory.Start
 	// c is everything a run hands to the next: the state and what the
 	// workflow keeps beside it.
@@ -40,7 +40,7 @@ type trajectoryWorkflow struct {
 	stepChanged workflow.Channel
 	// published holds the search attribute values this run last upserted
 	// (or started with), so an event upserts only what changed.
-	published map[string]string
+	published published
 	// revision is the revision of the code that began this run (versions.go).
 	revision workflow.Version
 	// recorded are the events of the Update being handled (recording):
@@ -60,13 +60,14 @@ type trajectoryWorkflow struct {
 // closed and nothing is left to hand over. An email that cannot be
 // delivered never ends it: the failure is recorded and shown to supervisors.
 func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
-	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1), published: map[string]string{}}
+	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1)}
 	w.revision = codeRevision(ctx, in)
 	// The state is set up before the handlers exist: an Update that arrives
 	// with the start runs in the first workflow task, and must find it.
 	continued := in.Carried != nil || in.State != nil
 	if continued {
 		w.c = carriedFrom(in)
+		w.c.HashRecentUpdates()
 	} else {
 		w.begin(ctx)
 		w.planPerinatal(ctx)
@@ -74,6 +75,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 	if w.revision >= 1 {
 		w.startedWith(in)
 	}
+	w.slimInput()
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.c.State, err
 	}
@@ -160,6 +162,17 @@ func (w *trajectoryWorkflow) begin(ctx workflow.Context) {
 	w.beginMilestones(ctx)
 }
 
+// slimInput drops from the input what the run has copied into its
+// carried state, so a cached trajectory does not hold it twice for the
+// life of the run: the timings, the state of the previous run, and the
+// programme of runs started before Timings existed (its id and name kept).
+// A run continued as new reads them from the carried state.
+func (w *trajectoryWorkflow) slimInput() {
+	w.in.ProgrammeID, w.in.ProgrammeName = w.programmeID(), w.programmeName()
+	w.in.Programme, w.in.Timings = nil, nil
+	w.in.Carried, w.in.State, w.in.PendingHandovers = nil, nil, nil
+}
+
 // carriedFrom is what the previous run handed on. Runs started before
 // Carried existed handed on State, PendingHandovers and the programme.
 func carriedFrom(in trajectory.Start) trajectory.Carried {
@@ -240,11 +253,11 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 	}
 	var updates []temporal.SearchAttributeUpdate
 	for _, a := range attributes {
-		if old, ok := w.published[a.name]; onlyChanges && ok && old == a.value {
+		if old, ok := w.published.get(a.name); onlyChanges && ok && old == a.value {
 			continue
 		}
 		updates = append(updates, a.update)
-		w.published[a.name] = a.value
+		w.published.set(a.name, a.value)
 	}
 	if len(updates) == 0 {
 		return nil
@@ -261,22 +274,61 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 func (w *trajectoryWorkflow) startedWith(in trajectory.Start) {
 	switch {
 	case in.Carried != nil && in.Carried.Published != nil:
-		copyPublished(w.published, in.Carried.Published)
+		w.published = publishedFrom(in.Carried.Published)
 	case in.Carried == nil && in.State == nil && in.SearchAttributesSet:
 		for _, a := range trajectory.StartSearchAttributeValues(w.c.State.ProgrammeID, w.c.State.ReferrerOrg, w.c.State.Next) {
-			w.published[a.Name] = a.Value
+			w.published.set(a.Name, a.Value)
+		}
+	}
+	// Held here from now on; continue-as-new writes it again.
+	w.c.Published = nil
+}
+
+// published are the search attribute values a run last upserted, one
+// place for each of trajectory.SearchAttributeNames: a fixed array the
+// cached trajectory holds instead of a map.
+type published [len(trajectory.SearchAttributeNames)]struct {
+	value string
+	set   bool
+}
+
+func (p *published) get(name string) (string, bool) {
+	for i, n := range trajectory.SearchAttributeNames {
+		if n == name {
+			return p[i].value, p[i].set
+		}
+	}
+	return "", false
+}
+
+func (p *published) set(name, value string) {
+	for i, n := range trajectory.SearchAttributeNames {
+		if n == name {
+			p[i].value, p[i].set = value, true
+			return
 		}
 	}
 }
 
-// copyPublished copies the search attributes publish knows, by name (a
-// workflow never ranges over a map).
-func copyPublished(to, from map[string]string) {
-	for _, k := range trajectory.SearchAttributeNames {
-		if v, ok := from[k]; ok {
-			to[k] = v
+// publishedFrom reads the search attributes a previous run handed on, by
+// name (a workflow never ranges over a map).
+func publishedFrom(m map[string]string) published {
+	var p published
+	for i, n := range trajectory.SearchAttributeNames {
+		p[i].value, p[i].set = m[n]
+	}
+	return p
+}
+
+// asMap is what continue-as-new hands on (Carried.Published).
+func (p *published) asMap() map[string]string {
+	m := map[string]string{}
+	for i, n := range trajectory.SearchAttributeNames {
+		if p[i].set {
+			m[n] = p[i].value
 		}
 	}
+	return m
 }
 
 func orNone(s string) string {
@@ -298,8 +350,8 @@ func (w *trajectoryWorkflow) historyIsLong(ctx workflow.Context) bool {
 }
 
 // continueAsNew hands the carried state to a fresh run once every Update in
-// flight has finished, so no step is lost at the seam. The input stays what
-// it was at referral.
+// flight has finished, so no step is lost at the seam. The input keeps
+// the referral; what was copied into the carried state goes only there.
 //
 // Events not yet written and emails on their way go with the carried
 // state: the next run writes and sends them again, under the same causes
@@ -310,8 +362,7 @@ func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 	}
 	next := w.in
 	carried := w.c
-	carried.Published = map[string]string{}
-	copyPublished(carried.Published, w.published)
+	carried.Published = w.published.asMap()
 	next.Carried = &carried
 	next.State, next.PendingHandovers = nil, nil
 	return workflow.NewContinueAsNewError(ctx, Trajectory, next)

@@ -265,8 +265,12 @@ func TestContinueAsNewKeepsTheOpenStep(t *testing.T) {
 	if next.Carried == nil || next.Carried.State.Next == nil || next.Carried.State.Next.Kind != trajectory.StepHomeVisit || next.Carried.State.Phase != trajectory.PhaseIntakeDone {
 		t.Fatalf("carried %+v", next.Carried)
 	}
-	if next.State != nil || next.Timings == nil || next.Referral.Family.ContactName != in.Referral.Family.ContactName {
+	if next.State != nil || next.Referral.Family.ContactName != in.Referral.Family.ContactName {
 		t.Fatalf("the next run's input is not the referral's: %+v", next)
+	}
+	// The timings go once, in the carried state, not again in the input.
+	if next.Timings != nil || next.Programme != nil || next.Carried.Timings.AssignmentLimit != in.Timings.AssignmentLimit {
+		t.Fatalf("the timings are not carried once: input %+v, carried %+v", next.Timings, next.Carried.Timings)
 	}
 	handedOverAt := r.env.Now().UTC()
 	firstRunSent := r.sent

@@ -137,15 +137,18 @@ func (w *trajectoryWorkflow) rollOverNow(ctx workflow.Context, req trajectory.Ro
 }
 
 func (w *trajectoryWorkflow) appliedBefore(updateID string) bool {
-	return updateID != "" && slices.Contains(w.c.RecentUpdates, updateID)
+	return updateID != "" && slices.Contains(w.c.AppliedUpdates, trajectory.UpdateIDHash(updateID))
 }
 
 func (w *trajectoryWorkflow) rememberUpdate(updateID string) {
 	if updateID == "" {
 		return
 	}
-	w.c.RecentUpdates = append(w.c.RecentUpdates, updateID)
-	if extra := len(w.c.RecentUpdates) - trajectory.RecentUpdatesKept; extra > 0 {
-		w.c.RecentUpdates = slices.Delete(w.c.RecentUpdates, 0, extra)
+	// Copied when full, into an array of the bound: it never grows past it.
+	if n := len(w.c.AppliedUpdates); n >= trajectory.RecentUpdatesKept {
+		kept := make([]uint64, trajectory.RecentUpdatesKept-1, trajectory.RecentUpdatesKept)
+		copy(kept, w.c.AppliedUpdates[n-len(kept):])
+		w.c.AppliedUpdates = kept
 	}
+	w.c.AppliedUpdates = append(w.c.AppliedUpdates, trajectory.UpdateIDHash(updateID))
 }

@@ -275,13 +275,14 @@ func TestWorkerMemoryHoldsItsCache(t *testing.T) {
 		v := object(e.(map[string]any))
 		env[v.str("name")] = v.str("value")
 	}
-	cache := worker.DefaultWorkflowCacheSize
-	if v, ok := env["WORKFLOW_CACHE_SIZE"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("WORKFLOW_CACHE_SIZE %q: %v", v, err)
-		}
-		cache = n
+	// Set beside GOMEMLIMIT, so the two are read and changed together.
+	v, ok := env["WORKFLOW_CACHE_SIZE"]
+	if !ok {
+		t.Fatalf("worker: WORKFLOW_CACHE_SIZE not set beside GOMEMLIMIT")
+	}
+	cache, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("WORKFLOW_CACHE_SIZE %q: %v", v, err)
 	}
 	goLimit, err := parseBytes(env["GOMEMLIMIT"], map[string]int64{"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30})
 	if err != nil {
