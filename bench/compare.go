@@ -125,7 +125,7 @@ func (b *bencher) compareReferralsAt(ctx context.Context, concurrency int) ([]ro
 	return []row{{
 		name:     fmt.Sprintf("referrals/s (concurrency %d, n %d)", concurrency, len(api.latencies)),
 		elkgezin: fmt.Sprintf("%.1f", api.throughput()), bare: fmt.Sprintf("%.1f", bare.throughput()),
-		ratio: api.throughput() / bare.throughput(), goal: ">= 0.80",
+		ratio: api.throughput() / bare.throughput(), goal: ">= 0.90",
 	}, cpuRow(fmt.Sprintf("referral (concurrency %d)", concurrency), apiCPU, bareCPU, len(api.latencies), len(bare.latencies))}, nil
 }
 
