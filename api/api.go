@@ -178,7 +178,8 @@ const (
 	pathHandovers    = "/v1/trajectories/{id}/handovers"
 	pathResend       = "/v1/trajectories/{id}/handovers/{number}/resend"
 	pathTimings      = "/v1/trajectories/{id}/programme-timings"
-	// Issue 12 (api/milestones.go, consultations.go, activities_collective.go, reports.go).
+	// Milestones, co-workers, consultations, collective activities and reports
+	// (api/milestones.go, consultations.go, activities_collective.go, reports.go).
 	pathMilestone          = "/v1/trajectories/{id}/milestones/{milestone}"
 	pathCoWorkers          = "/v1/trajectories/{id}/co-workers"
 	pathConsultations      = "/v1/consultations"

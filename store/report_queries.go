@@ -37,8 +37,9 @@ const (
 // from being merged into the query around it, so that it is read through
 // the index on trajectory_id, for the programme's trajectories only.
 
-// completionKinds are the events that complete a step; since issue 12
-// their detail names the step, when it was due and whether it was late.
+// completionKinds are the events that complete a step; their detail names
+// the step, when it was due and whether it was late (events written
+// before milestones existed may lack it).
 var completionKinds = []string{"coach_assigned", "intake_done", "home_visit_done", "birth_recorded", "milestone_reached"}
 
 func fillReport(ctx context.Context, tx pgx.Tx, r *ProgrammeReport) error {

@@ -2,8 +2,8 @@
 // time, to a copy of the tree, runs the tests of the mutated package and
 // reports each mutant as killed (a test failed) or survived. It complements
 // gremlins (deploy/mutation), whose operators swap operators but never
-// delete a check: the mutants here are the ones issue 7 found alive, and
-// each must stay killed.
+// delete a check: the mutants here are ones a review once found alive,
+// and each must stay killed.
 //
 //	usage: go run ./deploy/mutate [-only regexp] [-report file.md]
 //	       go run ./deploy/mutate -gremlins results.json -report file.md

@@ -1,5 +1,6 @@
--- Issue 12 (numbered after it, so migrations of other work in parallel
--- keep their own numbers). Co-workers beside the coach may see and act
+-- Versions 9 to 11 were never used (work done in parallel kept numbers of
+-- its own); the gap stays, so that no database sees a version renumbered.
+-- Co-workers beside the coach may see and act
 -- on a trajectory, so the read model lists their ids; a referral that
 -- followed an anonymous consultation keeps its id.
 ALTER TABLE trajectories
