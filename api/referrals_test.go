@@ -455,6 +455,10 @@ func TestReferralTemporalRefusal(t *testing.T) {
 	f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
 	res = f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
 	res.want(t, http.StatusServiceUnavailable)
+	// An overloaded server that cannot read its namespaces says it has none.
+	f.temporal.startErr = serviceerror.NewNamespaceNotFound("stack")
+	res = f.do(http.MethodPost, "/v1/referrals", validReferral(), authHeader, asPartner)
+	res.want(t, http.StatusServiceUnavailable)
 }
 
 // TestReferralAgainAfterClosureNamesThePreviousTrajectory: a family

@@ -213,6 +213,7 @@ func TestStepErrorMapping(t *testing.T) {
 		{"workflow not found, store says closed", nil, serviceerror.NewNotFound("workflow execution already completed"), true, http.StatusConflict, "trajectory closed", "closed", ""},
 		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
 		{"temporal deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded"), nil, false, http.StatusServiceUnavailable, "service unavailable", "the step may not be recorded", ""},
+		{"namespace unreadable on an overloaded server", serviceerror.NewNamespaceNotFound("stack"), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
 		{"workflow task failed under the update (its worker died)", serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to unexpected workflow task failure."), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
 		{"update call timed out", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded("poll")), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
 		{"context deadline from Get", nil, context.DeadlineExceeded, false, http.StatusServiceUnavailable, "service unavailable", "the workflow service did not answer in time", ""},

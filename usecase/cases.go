@@ -218,9 +218,14 @@ func Unavailable(ctx context.Context, err error) bool {
 		// The server's answer to an Update whose workflow task failed, as
 		// when the worker that ran it died: not recorded, try again.
 		notReady *serviceerror.WorkflowNotReady
+		// A server too loaded to read its namespaces answers that the
+		// namespace is not found: the dependency is down, not the request
+		// wrong (a namespace truly missing is the operator's: the worker
+		// refuses to start without it, and the API logs each refusal).
+		noNamespace *serviceerror.NamespaceNotFound
 	)
 	return errors.As(err, &unavail) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
-		errors.As(err, &exhausted) || errors.As(err, &waiting) || errors.As(err, &notReady)
+		errors.As(err, &exhausted) || errors.As(err, &waiting) || errors.As(err, &notReady) || errors.As(err, &noNamespace)
 }
 
 // CoachOf says whether coachID is a coach of the programme in its current
