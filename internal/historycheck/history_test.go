@@ -11,9 +11,9 @@ import (
 	"testing"
 )
 
-// history matches references to the work's history: an issue or session
-// by number, or a session by its ordinal from the third on (a first or
-// second session may be a person's sign-in).
+// history matches references to the work's history: an issue or a
+// session by number, or a session by an ordinal from "third" on (the
+// first two ordinals also name a person's sign-ins, which are no history).
 var history = regexp.MustCompile(`(?i)\b(issue|session) [0-9]+\b|\b(third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) session\b`)
 
 // TestNoHistoryInTheFiles: no tracked text file names an issue or a
