@@ -15,6 +15,7 @@ import (
 
 	"elkgezin/handoverlink"
 	"elkgezin/mailer"
+	"elkgezin/mailer/ledger"
 	"elkgezin/programme"
 	"elkgezin/store"
 	"elkgezin/trajectory"
@@ -31,29 +32,12 @@ type EventRecorder interface {
 }
 
 // EmailLedger follows every email through its SMTP transaction, under the
-// email's idempotency key; *store.Store is one. See store.EmailStatus for
-// the meaning of each status.
-type EmailLedger interface {
-	// BeginEmail records an attempt and returns the status before it and
-	// the attempt's number.
-	BeginEmail(ctx context.Context, key, messageID, recipient, subject string) (prior store.EmailStatus, attempt int, err error)
-	// MarkEmailCommitting runs just before the message's final "." goes
-	// out; it fails when a newer attempt began.
-	MarkEmailCommitting(ctx context.Context, key string, attempt int) error
-	MarkEmailSent(ctx context.Context, key string) error
-	// MarkEmailUnconfirmed settles an email whose delivery is in doubt:
-	// never to be sent again, reported to the supervisor.
-	MarkEmailUnconfirmed(ctx context.Context, key string) error
-	// MarkEmailNotSent puts the email back to pending after a failure that
-	// certainly delivered nothing.
-	MarkEmailNotSent(ctx context.Context, key string, attempt int) error
-}
+// email's idempotency key; *store.Store is one.
+type EmailLedger = ledger.Ledger
 
 // EmailSender delivers one email, calling beforeCommit just before the
 // server can accept it; *mailer.Sender is one.
-type EmailSender interface {
-	SendCommitting(ctx context.Context, m mailer.Message, beforeCommit func(context.Context) error) error
-}
+type EmailSender = ledger.Sender
 
 // Activities are registered with the worker as one struct, so that they
 // share its dependencies.
@@ -159,88 +143,45 @@ func (a *Activities) SendHandover(ctx context.Context, e trajectory.HandoverEmai
 	return a.deliver(ctx, e.TrajectoryID, e.Key, m, e.ReportInDoubt)
 }
 
-// deliver sends m, the email named by key, through the ledger, so that
-// whatever fails, the recipient gets at most one copy, and exactly one
-// unless a worker dies in the instant around the final "." of the message
-// (after the ledger recorded committing, before the server's reply). No
-// protocol can tell afterwards whether such a message arrived: SMTP has no
-// way to ask. That email is reported, not lost: the activity fails with
-// ErrTypeEmailInDoubt, and the workflow tells the supervisor. Only when it
-// asked to (reportInDoubt): a workflow from before that does not handle the
-// error, and gets the email settled as sent, as it did then.
-//
-//   - BeginEmail finds it sent: nothing to do.
-//   - It finds it committing: an earlier attempt died after the server may
-//     have accepted it. It is marked unconfirmed, not sent again, and
-//     reported in doubt; found unconfirmed (a retry of that report), it is
-//     reported in doubt again.
-//   - Otherwise it is sent, and MarkEmailCommitting runs just before the
-//     final "."; if that fails, the message is withdrawn.
-//   - A failure that certainly delivered nothing (server down, a refusal,
-//     a withdrawn message) puts it back to pending: a retry sends it, so an
-//     SMTP server that is down only delays it. A permanent refusal is a
-//     non-retryable error.
-//   - A failure after the final "." without the server's reply leaves it in
-//     doubt: it is marked unconfirmed, not sent again, and reported.
+// deliver sends m, the email named by key, through the ledger
+// (ledger.Deliver), so that whatever fails, the recipient gets at most one
+// copy, and exactly one unless a worker dies in the instant around the
+// final "." of the message. No protocol can tell afterwards whether such a
+// message arrived: SMTP has no way to ask. That email is reported, not
+// lost: the activity fails with ErrTypeEmailInDoubt, and the workflow tells
+// the supervisor. Only when it asked to (reportInDoubt): a workflow from
+// before that does not handle the error, and gets the email settled as
+// sent, as it did then. A permanent refusal is a non-retryable error; any
+// other failure is retried.
 //
 // Logs and errors name the key and the trajectory, never the recipient or
 // the content.
 func (a *Activities) deliver(ctx context.Context, trajectoryID, key string, m mailer.Message, reportInDoubt bool) error {
 	log := activity.GetLogger(ctx)
 	defer heartbeat(ctx)()
-	prior, attempt, err := a.Ledger.BeginEmail(ctx, key, m.MessageID, m.To, m.Subject)
-	if err != nil {
-		return fmt.Errorf("begin email %s: %w", key, err)
-	}
-	switch prior {
-	case store.EmailSent:
+	out, err := ledger.Deliver(ctx, a.Ledger, a.Mail, key, m)
+	switch {
+	case err != nil:
+		if mailer.IsPermanent(err) {
+			return temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("email %s of trajectory %s was refused", key, trajectoryID),
+				ErrTypeEmailRejected, err)
+		}
+		return err
+	case out.Result == ledger.SentBefore:
 		log.Info("Email was sent before", "trajectory", trajectoryID, "key", key)
 		return nil
-	case store.EmailUnconfirmed:
-		return emailInDoubt(trajectoryID, key, nil, reportInDoubt)
-	case store.EmailCommitting:
-		if err := a.Ledger.MarkEmailUnconfirmed(ctx, key); err != nil {
-			return fmt.Errorf("mark email %s unconfirmed: %w", key, err)
-		}
+	case out.Result == ledger.InDoubtBefore:
 		log.Warn("Email may have been delivered by an earlier attempt that did not finish; not sending it again",
-			"trajectory", trajectoryID, "key", key, "attempt", attempt, "reported", reportInDoubt)
+			"trajectory", trajectoryID, "key", key, "attempt", out.Attempt, "reported", reportInDoubt)
 		return emailInDoubt(trajectoryID, key, nil, reportInDoubt)
-	case store.EmailPending:
-	default:
-		return fmt.Errorf("email %s has unknown ledger status %q", key, prior)
-	}
-
-	err = a.Mail.SendCommitting(ctx, m, func(ctx context.Context) error {
-		return a.Ledger.MarkEmailCommitting(ctx, key, attempt)
-	})
-	switch {
-	case err == nil:
-		if err := a.Ledger.MarkEmailSent(ctx, key); err != nil {
-			// A retry finds it committing and sends nothing.
-			return fmt.Errorf("email %s was sent; marking it sent failed: %w", key, err)
-		}
-		log.Info("Email sent", "trajectory", trajectoryID, "key", key, "attempt", attempt)
-		return nil
-	case errors.Is(err, mailer.ErrInDoubt):
-		if err2 := a.Ledger.MarkEmailUnconfirmed(ctx, key); err2 != nil {
-			// A retry finds it committing and does the same.
-			return fmt.Errorf("email %s may have been sent (%v); marking it unconfirmed failed: %w", key, err, err2)
-		}
+	case out.Result == ledger.InDoubt:
 		log.Warn("Email may or may not have been accepted by the mail server; not sending it again",
-			"trajectory", trajectoryID, "key", key, "attempt", attempt, "reported", reportInDoubt, "error", err)
-		return emailInDoubt(trajectoryID, key, err, reportInDoubt)
+			"trajectory", trajectoryID, "key", key, "attempt", out.Attempt, "reported", reportInDoubt, "error", out.Cause)
+		return emailInDoubt(trajectoryID, key, out.Cause, reportInDoubt)
 	}
-	// Nothing was delivered. After a superseded attempt, this changes nothing.
-	if err2 := a.Ledger.MarkEmailNotSent(ctx, key, attempt); err2 != nil {
-		log.Error("Marking an email not sent failed", "trajectory", trajectoryID, "key", key, "error", err2)
-		err = errors.Join(err, fmt.Errorf("mark email %s not sent: %w", key, err2))
-	}
-	if mailer.IsPermanent(err) {
-		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("email %s of trajectory %s was refused", key, trajectoryID),
-			ErrTypeEmailRejected, err)
-	}
-	return fmt.Errorf("send email %s: %w", key, err)
+	log.Info("Email sent", "trajectory", trajectoryID, "key", key, "attempt", out.Attempt)
+	return nil
 }
 
 // emailInDoubt is the non-retryable error of an email that may or may not

@@ -8,31 +8,16 @@ import (
 	"time"
 
 	"elkgezin/mailer"
-	"elkgezin/store"
+	"elkgezin/mailer/ledger"
 )
-
-// Ledger is the email ledger (*store.Store): each email under its key
-// goes out once, as in package activities.
-type Ledger interface {
-	BeginEmail(ctx context.Context, key, messageID, recipient, subject string) (prior store.EmailStatus, attempt int, err error)
-	MarkEmailCommitting(ctx context.Context, key string, attempt int) error
-	MarkEmailSent(ctx context.Context, key string) error
-	MarkEmailUnconfirmed(ctx context.Context, key string) error
-	MarkEmailNotSent(ctx context.Context, key string, attempt int) error
-}
-
-// Sender delivers one email (*mailer.Sender).
-type Sender interface {
-	SendCommitting(ctx context.Context, m mailer.Message, beforeCommit func(context.Context) error) error
-}
 
 // Mailer sends a family its link by email, once per link: the key names
 // the link, so a request sent again finds the email sent and sends
 // nothing. (A text message is another channel, not built: it would be a
 // second implementation of Notifier.)
 type Mailer struct {
-	Ledger Ledger
-	Sender Sender
+	Ledger ledger.Ledger
+	Sender ledger.Sender
 	From   string
 }
 
@@ -90,8 +75,7 @@ func EmailKey(trajectoryID, linkID string) string {
 	return trajectoryID + "/family-link/" + linkID
 }
 
-// SendLink sends the link through the ledger (see activities.deliver for
-// the protocol): at most once, and exactly once unless the mail server's
+// SendLink sends the link through the ledger (ledger.Deliver): at most once, and exactly once unless the mail server's
 // answer to the end of the message is lost.
 func (m *Mailer) SendLink(ctx context.Context, l LinkMessage) error {
 	key := EmailKey(l.TrajectoryID, l.LinkID)
@@ -108,39 +92,14 @@ func (m *Mailer) SendLink(ctx context.Context, l LinkMessage) error {
 	return m.deliver(ctx, key, msg)
 }
 
-// deliver sends msg under key through the ledger.
+// deliver sends msg under key through the ledger; an email that may have
+// reached the server, now or in an earlier attempt, is ErrInDoubt.
 func (m *Mailer) deliver(ctx context.Context, key string, msg mailer.Message) error {
-	prior, attempt, err := m.Ledger.BeginEmail(ctx, key, msg.MessageID, msg.To, msg.Subject)
-	if err != nil {
-		return fmt.Errorf("begin email %s: %w", key, err)
-	}
-	switch prior {
-	case store.EmailSent:
-		return nil
-	case store.EmailUnconfirmed:
-		return ErrInDoubt
-	case store.EmailCommitting:
-		if err := m.Ledger.MarkEmailUnconfirmed(ctx, key); err != nil {
-			return fmt.Errorf("mark email %s unconfirmed: %w", key, err)
-		}
+	out, err := ledger.Deliver(ctx, m.Ledger, m.Sender, key, msg)
+	if err == nil && (out.Result == ledger.InDoubt || out.Result == ledger.InDoubtBefore) {
 		return ErrInDoubt
 	}
-	err = m.Sender.SendCommitting(ctx, msg, func(ctx context.Context) error {
-		return m.Ledger.MarkEmailCommitting(ctx, key, attempt)
-	})
-	switch {
-	case err == nil:
-		return m.Ledger.MarkEmailSent(ctx, key)
-	case errors.Is(err, mailer.ErrInDoubt):
-		if err2 := m.Ledger.MarkEmailUnconfirmed(ctx, key); err2 != nil {
-			return errors.Join(err, err2)
-		}
-		return ErrInDoubt
-	}
-	if err2 := m.Ledger.MarkEmailNotSent(ctx, key, attempt); err2 != nil {
-		err = errors.Join(err, err2)
-	}
-	return fmt.Errorf("send email %s: %w", key, err)
+	return err
 }
 
 // messageID is the email's stable Message-Id, from its key, naming no one.
