@@ -187,3 +187,20 @@ func TestEveryDefaultDomainIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestLinksAlreadyGivenStillOpen: a token as released code sealed it keeps
+// opening, and the same claims still seal to it.
+func TestLinksAlreadyGivenStillOpen(t *testing.T) {
+	const given = "f1.k1._hNf5Jisj_FFbTWfPOWth-10Vm0XDPRKNTB2oTZSIm2D6oqin9p1SO-sqz1BoFRqAX731hcEJYLDEJ88Xpwc5DQ"
+	s, err := NewSigner(handoverlink.Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef-golden")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Claims{TrajectoryID: "tr-golden", LinkID: "abcdefghijklmnop", ExpiresAt: time.Unix(1900000000, 0).UTC()}
+	if got := s.Token(c); got != given {
+		t.Errorf("the claims seal to %s, want %s", got, given)
+	}
+	if got, err := s.Verify(given, time.Unix(1800000000, 0)); err != nil || got != c {
+		t.Errorf("the given token opens as %+v (%v), want %+v", got, err, c)
+	}
+}

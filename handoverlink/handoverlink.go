@@ -9,13 +9,10 @@
 package handoverlink
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -51,52 +48,22 @@ var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
 
 // Signer seals links with its first key and opens them with any.
 type Signer struct {
-	keys []sealKey
-}
-
-type sealKey struct {
-	id     string
-	aead   cipher.AEAD
-	nonce  []byte // key of the nonce derivation
-	legacy []byte // the raw secret: the HMAC key of v1 tokens
+	sealer *Sealer
+	legacy [][]byte // the raw secrets: the HMAC keys of v1 tokens
 }
 
 // NewSigner checks each key (at least 32 random bytes, a short id, no id
 // twice); the first seals new links, all open them.
 func NewSigner(keys ...Key) (*Signer, error) {
-	if len(keys) == 0 {
-		return nil, errors.New("handover link secret: none given")
+	sealer, err := NewSealer("handover link", "elkgezin handover link v2 ", v2, keys...)
+	if err != nil {
+		return nil, err
 	}
-	s := &Signer{}
-	seen := map[string]bool{}
+	s := &Signer{sealer: sealer}
 	for _, k := range keys {
-		if !keyIDPattern.MatchString(k.ID) || seen[k.ID] {
-			return nil, fmt.Errorf("handover link key id %q: want 1-16 letters, digits, _ or -, each id once", k.ID)
-		}
-		seen[k.ID] = true
-		if err := secret.Check(k.Secret); err != nil {
-			return nil, fmt.Errorf("handover link secret %s %w", k.ID, err)
-		}
-		block, err := aes.NewCipher(derive(k.Secret, "seal"))
-		if err != nil {
-			return nil, err
-		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, err
-		}
-		s.keys = append(s.keys, sealKey{id: k.ID, aead: aead, nonce: derive(k.Secret, "nonce"),
-			legacy: append([]byte(nil), k.Secret...)})
+		s.legacy = append(s.legacy, append([]byte(nil), k.Secret...))
 	}
 	return s, nil
-}
-
-// derive makes a sub-key for one purpose, so the seal key, the nonce key
-// and the v1 signing key are never the same bytes.
-func derive(secret []byte, purpose string) []byte {
-	h := hmac.New(sha256.New, secret)
-	h.Write([]byte("elkgezin handover link v2 " + purpose))
-	return h.Sum(nil)
 }
 
 var enc = base64.RawURLEncoding
@@ -106,14 +73,7 @@ const v2 = "v2"
 // Token is the same for the same claims (the nonce is derived from them),
 // so a retried email carries the same link; it is "v2.<key id>.<sealed>".
 func (s *Signer) Token(c Claims) string {
-	k := s.keys[0]
-	payload := c.TrajectoryID + "." + strconv.Itoa(c.Number) + "." + strconv.FormatInt(c.ExpiresAt.Unix(), 10)
-	h := hmac.New(sha256.New, k.nonce)
-	h.Write([]byte(payload))
-	nonce := h.Sum(nil)[:k.aead.NonceSize()]
-	header := v2 + "." + k.id
-	sealed := k.aead.Seal(nonce, nonce, []byte(payload), []byte(header))
-	return header + "." + enc.EncodeToString(sealed)
+	return s.sealer.Seal(c.TrajectoryID + "." + strconv.Itoa(c.Number) + "." + strconv.FormatInt(c.ExpiresAt.Unix(), 10))
 }
 
 // Verify opens the token first, then checks the expiry at now. Links sent
@@ -124,8 +84,8 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 		return Claims{}, ErrInvalid
 	}
 	var payload []byte
-	if rest, ok := strings.CutPrefix(token, v2+"."); ok {
-		payload = s.open(rest)
+	if strings.HasPrefix(token, v2+".") {
+		payload, _ = s.sealer.Open(token)
 	} else {
 		payload = s.verifyV1(token)
 	}
@@ -133,27 +93,6 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 		return Claims{}, ErrInvalid
 	}
 	return parse(string(payload), now)
-}
-
-func (s *Signer) open(rest string) []byte {
-	id, sealed, ok := strings.Cut(rest, ".")
-	if !ok {
-		return nil
-	}
-	raw, err := enc.DecodeString(sealed)
-	if err != nil {
-		return nil
-	}
-	for _, k := range s.keys {
-		if k.id != id || len(raw) < k.aead.NonceSize() {
-			continue
-		}
-		nonce, box := raw[:k.aead.NonceSize()], raw[k.aead.NonceSize():]
-		if payload, err := k.aead.Open(nil, nonce, box, []byte(v2+"."+id)); err == nil {
-			return payload
-		}
-	}
-	return nil
 }
 
 // verifyV1 checks a link of the first format: base64(payload).base64(mac).
@@ -167,8 +106,8 @@ func (s *Signer) verifyV1(token string) []byte {
 	if err1 != nil || err2 != nil {
 		return nil
 	}
-	for _, k := range s.keys {
-		h := hmac.New(sha256.New, k.legacy)
+	for _, secret := range s.legacy {
+		h := hmac.New(sha256.New, secret)
 		h.Write([]byte("elkgezin handover acknowledgement v1\x00"))
 		h.Write(payload)
 		if hmac.Equal(mac, h.Sum(nil)) {

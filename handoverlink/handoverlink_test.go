@@ -174,3 +174,21 @@ func TestParseKeysRefusesWeakSecrets(t *testing.T) {
 		t.Error("a secret that is not random was accepted")
 	}
 }
+
+// TestLinksAlreadySentStillOpen: a token as released code sealed it keeps
+// opening, and the same claims still seal to it (links already emailed to
+// services must keep working).
+func TestLinksAlreadySentStillOpen(t *testing.T) {
+	const sent = "v2.k1.PeVZE48__e-yORwWxXXLDtEDUcfomagiihkT4Q7pqFlewAhtaEWC9NOspIRddWTxuuk"
+	s, err := NewSigner(Key{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef-golden")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Claims{TrajectoryID: "tr-golden", Number: 2, ExpiresAt: time.Unix(1900000000, 0).UTC()}
+	if got := s.Token(c); got != sent {
+		t.Errorf("the claims seal to %s, want %s", got, sent)
+	}
+	if got, err := s.Verify(sent, time.Unix(1800000000, 0)); err != nil || got != c {
+		t.Errorf("the sent token opens as %+v (%v), want %+v", got, err, c)
+	}
+}
