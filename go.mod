@@ -1,4 +1,4 @@
-module elkgezin
+module github.com/elkgezin/elkgezin
 
 go 1.26.0
 

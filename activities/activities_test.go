@@ -15,15 +15,15 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
-	"elkgezin/activities"
-	"elkgezin/handoverlink"
-	"elkgezin/internal/smtpsink"
-	"elkgezin/internal/storetest"
-	"elkgezin/keys"
-	"elkgezin/mailer"
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/storetest"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 type events struct{ got []trajectory.Event }

@@ -10,10 +10,10 @@ import (
 	"text/template"
 	"time"
 
-	"elkgezin/handoverlink"
-	"elkgezin/mailer"
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // The email texts, one file per kind, each defining "subject" and "body";

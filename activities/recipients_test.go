@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/activities"
-	"elkgezin/internal/smtpsink"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Each kind of notification goes to the person the workflow names, at the

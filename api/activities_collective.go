@@ -7,8 +7,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Collective activities (see usecase.Attendees and

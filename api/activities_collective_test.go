@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // activityFakeStore is the fake store with collective activities, kept as

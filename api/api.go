@@ -35,14 +35,14 @@ import (
 	"github.com/gorilla/mux"
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/familylink"
-	"elkgezin/handoverlink"
-	"elkgezin/programme"
-	"elkgezin/ratelimit"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Store is the part of *store.Store the API uses.

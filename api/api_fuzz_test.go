@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/handoverlink"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // The fuzz targets send what a caller may send to each route through the

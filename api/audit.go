@@ -9,9 +9,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/internal/httpstatus"
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/internal/httpstatus"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Auditor writes the append-only audit log; *store.Store is one.

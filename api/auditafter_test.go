@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestActionAnsweredBeforeItsRequestEntry: a step's answer reaches the

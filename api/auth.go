@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Kinds of principal (see package usecase).

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 func TestTokenAuthenticator(t *testing.T) {

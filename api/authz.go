@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // routeRule says who may call a route at all, and how its audit entries

@@ -14,11 +14,11 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/internal/storetest"
-	"elkgezin/keys"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/storetest"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // The callers of the authorization matrix, in the order of its columns.

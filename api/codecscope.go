@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"elkgezin/keys"
-	"elkgezin/payloadcodec"
-	"elkgezin/session"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/session"
 )
 
 // ProgrammeOf tells which programme a trajectory belongs to, from its data

@@ -10,8 +10,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Consultations: a partner, or the team itself (the school-gate tandem),

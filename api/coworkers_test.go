@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestCoWorkerTakesOnlyItsRolesSteps: a co-worker signs in with a token

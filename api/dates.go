@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // dateZone is where the programmes run: "today", for a birth or a due

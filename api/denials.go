@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // DefaultDenialWindow is how long unauthenticated requests from one

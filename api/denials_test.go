@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 func shortDenialWindow(c *Config) { c.DenialWindow = 100 * time.Millisecond }

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/retention"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/retention"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Eraser erases a trajectory (retention.Eraser): it deletes its workflow

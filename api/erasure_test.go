@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // fakeEraser records the trajectories it erased.

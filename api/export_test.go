@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // exportFakeStore is the fake store with what an export reads beside the

@@ -10,12 +10,12 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/familylink"
-	"elkgezin/programme"
-	"elkgezin/ratelimit"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // FamilyLinkStore keeps the links to families' own pages; *store.Store is one.

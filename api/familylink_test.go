@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/familylink"
-	"elkgezin/handoverlink"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 type fakeFamilyLinks struct {

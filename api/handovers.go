@@ -19,11 +19,11 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/handoverlink"
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // handoverBody is the body of POST /v1/trajectories/{id}/handovers.

@@ -14,8 +14,8 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
-	"elkgezin/handoverlink"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // validHandover returns a handover body as a JSON object, so cases can break it.

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // IdempotencyKeyHeader names the header that makes a step safe to retry.

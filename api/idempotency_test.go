@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Visits, handovers and resends are not the same when done twice: without

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/internal/httpstatus"
+	"github.com/elkgezin/elkgezin/internal/httpstatus"
 )
 
 // requestInfo is what the log line of a request says beyond method and

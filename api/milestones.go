@@ -8,8 +8,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Milestones and co-workers: the programme's own steps, recorded through

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // apiError is the JSON body of a refusal.

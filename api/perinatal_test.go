@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // checkFields asserts a 400 that names exactly these fields, in detail and fields.

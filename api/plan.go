@@ -10,9 +10,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // The family plan (trajectory/plan.go): agreed with the family as a whole

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestPlanRoutes: the coach agrees a plan (new goals, actions and network

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/ratelimit"
 )
 
 // limitRate answers 429 to a request over the limits of its client

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/ratelimit"
 )
 
 func TestRateLimits(t *testing.T) {

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Limits of a referral (usecase.CheckReferral's).

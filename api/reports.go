@@ -12,7 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // Results per programme for its supervisors, from the read model and the

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestReportCSVWritesSuppressedAlike: a small count and a larger one

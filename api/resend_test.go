@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // handedOverTo gives the fixture's trajectory handovers in its log: the

@@ -10,7 +10,7 @@ import (
 	"reflect"
 	"strings"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Error is the body of every error response.

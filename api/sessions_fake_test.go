@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"elkgezin/session"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // fakeSessions is an in-memory session.Store over fakeTokens.

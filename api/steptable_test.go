@@ -8,7 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // nonStepRoutes are the authenticated POST routes that take no step of the

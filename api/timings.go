@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 type timingsBody struct {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // TestExpiredToken401 authenticates against the real token store: an

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 func TestGetTrajectory(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // A planned home visit moved to a new appointment, and one that did not

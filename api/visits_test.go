@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestVisitMoveAndMissedRoutes: the coach moves the planned visit and

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/internal/smtpsink"
-	"elkgezin/internal/stack"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/stack"
 )
 
 type bencher struct {

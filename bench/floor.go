@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"elkgezin/internal/stack"
+	"github.com/elkgezin/elkgezin/internal/stack"
 )
 
 // The floor of a worker's memory: a process of its own that caches the

@@ -26,8 +26,8 @@ import (
 	"syscall"
 	"time"
 
-	"elkgezin/internal/smtpsink"
-	"elkgezin/internal/stack"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/stack"
 )
 
 type config struct {

@@ -20,7 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"elkgezin/worker"
+	"github.com/elkgezin/elkgezin/worker"
 )
 
 const scaleProgramme = "scale"

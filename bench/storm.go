@@ -10,8 +10,8 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"elkgezin/internal/smtpsink"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 const (

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"time"
 
-	"elkgezin/familylink"
-	"elkgezin/handoverlink"
-	"elkgezin/keys"
-	"elkgezin/payloadcodec"
-	"elkgezin/ratelimit"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Parsed are the settings that Load parses beyond a string: the keys, so

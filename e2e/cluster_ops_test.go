@@ -21,8 +21,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"elkgezin/payloadcodec"
-	"elkgezin/worker"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/worker"
 )
 
 // These tests run against a running deploy/cluster (deploy/cluster-test

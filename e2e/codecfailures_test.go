@@ -9,7 +9,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/payloadcodec"
 )
 
 // TestCodecShowsAFailureUnderItsTrajectorysKey: a handover the mail server

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
 )
 
 // coWorkerProgramme is test-seconds with a bridge figure beside its

@@ -21,7 +21,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
 )
 
 // TestReadmeDevStack runs the README's first command, deploy/dev, as a

@@ -14,7 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
 )
 
 // historyPayloads collects every payload of a trajectory's raw history.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"elkgezin/internal/smtpsink"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestFamilyPageInBrowser: the coach agrees a plan with the family and

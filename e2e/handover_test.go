@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
 )
 
 // referWithChildren refers a family of the test-seconds programme with a

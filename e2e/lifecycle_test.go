@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
 )
 
 // TestWorkerLifecycle: a worker on a namespace nobody set up refuses to

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/logcheck"
-	"elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/internal/logcheck"
+	"github.com/elkgezin/elkgezin/payloadcodec"
 )
 
 // heldEventLock is the advisory lock the test holds while the worker's

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"elkgezin/internal/erasurecheck"
+	"github.com/elkgezin/elkgezin/internal/erasurecheck"
 )
 
 // perinatalProgramme follows a pregnancy on seconds, for erasure tests.

@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 
-	"elkgezin/internal/openapicheck"
+	"github.com/elkgezin/elkgezin/internal/openapicheck"
 )
 
 // openAPICheck is the transport of the tests' API calls: it checks each

@@ -10,8 +10,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestFamilyPlanReplays drives a trajectory through a family plan on the

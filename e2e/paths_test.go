@@ -9,9 +9,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/payloadcodec"
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestEveryPathReplays drives trajectories down the paths a workflow

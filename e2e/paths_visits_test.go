@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestRescheduledVisitsAndEscalationsReplay drives a trajectory through a

@@ -20,8 +20,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"elkgezin/internal/smtpsink"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // personalData is everything about the family the privacy test looks for.

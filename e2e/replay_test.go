@@ -15,9 +15,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"elkgezin/payloadcodec"
-	"elkgezin/trajectory"
-	"elkgezin/workflows"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/workflows"
 )
 
 // replayTrajectory replays a finished trajectory's whole history, every

@@ -15,14 +15,14 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/activities"
-	"elkgezin/handoverlink"
-	"elkgezin/mailer"
-	"elkgezin/payloadcodec"
-	"elkgezin/programme"
-	"elkgezin/rollover"
-	"elkgezin/trajectory"
-	"elkgezin/workflows"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/rollover"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/workflows"
 )
 
 // previousRelease makes a worker run the trajectories it starts as the

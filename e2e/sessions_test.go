@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
 )
 
 // TestWorkerCapsItsSMTPSessions: a mail server that takes a second per

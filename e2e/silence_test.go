@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
 )
 
 // fastProgramme is a programme on seconds whose intake reminder comes a

@@ -23,13 +23,13 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/internal/smtpsink"
-	procstack "elkgezin/internal/stack"
-	"elkgezin/keys"
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	procstack "github.com/elkgezin/elkgezin/internal/stack"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // testLinkSecret signs the handover links of the test stack.

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
-	"elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/payloadcodec"
 )
 
 // TestTemporalUIDecodesForSupervisor is the supervisor's deep view, as

@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"elkgezin/internal/smtpsink"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestWholeTrajectoryOverHTTP drives one family's trajectory of the

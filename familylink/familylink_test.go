@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/handoverlink"
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 func key(t *testing.T, id string) handoverlink.Key {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // Store keeps the links (*store.Store).

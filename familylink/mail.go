@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/mailer"
-	"elkgezin/mailer/ledger"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/mailer/ledger"
 )
 
 // Mailer sends a family its link by email, once per link: the key names

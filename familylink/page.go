@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // View is everything the family page shows: the family's own plan, its

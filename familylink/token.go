@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/handoverlink"
 )
 
 // Claims is what a family link says: whose page and until when. LinkID

@@ -12,13 +12,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/internal/logcheck"
-	"elkgezin/internal/smtpsink"
-	"elkgezin/internal/stack"
-	"elkgezin/keys"
-	"elkgezin/payloadcodec"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/logcheck"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/internal/stack"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

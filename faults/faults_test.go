@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
 )
 
 func filepathAbs(p string) (string, error) { return filepath.Abs(p) }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"elkgezin/internal/secret"
+	"github.com/elkgezin/elkgezin/internal/secret"
 )
 
 // LegacyKeyID names the key of HANDOVER_LINK_SECRET in sealed tokens.

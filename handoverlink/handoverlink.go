@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/internal/secret"
+	"github.com/elkgezin/elkgezin/internal/secret"
 )
 
 // MinSecretLength is the shortest secret accepted, in bytes.

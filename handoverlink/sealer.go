@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"strings"
 
-	"elkgezin/internal/secret"
+	"github.com/elkgezin/elkgezin/internal/secret"
 )
 
 // Sealer seals short payloads into URL-safe tokens "<header>.<key id>.<sealed>"

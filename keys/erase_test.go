@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/storetest"
-	"elkgezin/keys"
+	"github.com/elkgezin/elkgezin/internal/storetest"
+	"github.com/elkgezin/elkgezin/keys"
 )
 
 // TestErasureDeletesTheWrappedKey: an erased key's row is gone, not

@@ -9,10 +9,10 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 
-	"elkgezin/internal/storetest"
-	"elkgezin/keys"
-	"elkgezin/payloadcodec"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/internal/storetest"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 const family = "Fatima Testgezin, Kerkstraat 1"

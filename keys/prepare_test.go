@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/storetest"
-	"elkgezin/keys"
+	"github.com/elkgezin/elkgezin/internal/storetest"
+	"github.com/elkgezin/elkgezin/keys"
 )
 
 // TestPrepareSaysWhetherTheKeyIsNew: the first referral of a trajectory

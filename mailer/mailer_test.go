@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/smtpsink"
-	"elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/internal/smtpsink"
+	"github.com/elkgezin/elkgezin/mailer"
 )
 
 func message() mailer.Message {

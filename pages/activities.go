@@ -10,10 +10,10 @@ import (
 	"strconv"
 	"strings"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Collective activities (a Huis van het Kind's group sessions): the team

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // teamStore is a fakeStore that lists its trajectories and keeps

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // FigureStore reads the figures the team page charts (package store).

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // Anonymous consultations: the school-gate tandem notes in twenty seconds

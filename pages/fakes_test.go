@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/ratelimit"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // goodToken is the one token fakeTokens knows: a coach's.

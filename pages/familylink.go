@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"time"
 
-	"elkgezin/familylink"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // The family's link has a page of its own beside the trajectory's: the

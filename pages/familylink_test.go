@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/familylink"
-	"elkgezin/handoverlink"
-	"elkgezin/programme"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 type memLinks struct {

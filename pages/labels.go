@@ -4,8 +4,8 @@ import (
 	"slices"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // zone is where people read times (trajectory.Belgium).

@@ -3,9 +3,9 @@ package pages
 import (
 	"testing"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestEveryEventKindHasDutchWords: a kind of event the trajectory writes

@@ -3,9 +3,9 @@ package pages
 import (
 	"testing"
 
-	"elkgezin/programme"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 func TestEventLabel(t *testing.T) {

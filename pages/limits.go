@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/ratelimit"
 )
 
 // limit answers 429 with a page in Dutch to a request over the limits of

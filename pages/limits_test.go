@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/ratelimit"
 )
 
 func check429(t *testing.T, w *httptest.ResponseRecorder, what string) {

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // row is one family in a list.

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // The programme's own steps on the trajectory page: milestones,

@@ -3,9 +3,9 @@ package pages
 import (
 	"strings"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // names says the ids of the event log and the read model as a person

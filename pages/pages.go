@@ -22,12 +22,12 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/familylink"
-	"elkgezin/programme"
-	"elkgezin/ratelimit"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 //go:embed templates/*.tmpl

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // planState is a trajectory whose family agreed a plan: a goal in housing

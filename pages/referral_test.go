@@ -12,11 +12,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/programme"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // referralStore lists the referrals started, as store.ListReferral does.

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // A refused step is said in Dutch from its code and args; the English

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // TestEveryRefusalHasADutchSentence: each code a step can be refused with

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode"
 
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 type signInData struct {

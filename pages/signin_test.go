@@ -3,7 +3,7 @@ package pages
 import (
 	"testing"
 
-	"elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/ratelimit"
 )
 
 // TestSafeBackKeepsToThisSite: a return path after sign-in is a path of

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // postStep records one step from its form: the same Update, under the

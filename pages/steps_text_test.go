@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestStepFormsApplyTheTextRules: every text a step's form carries meets

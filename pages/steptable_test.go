@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // TestEveryStepHasItsForm: each step of the step table (usecase.Steps)

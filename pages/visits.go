@@ -4,8 +4,8 @@ import (
 	"net/url"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Moving a planned home visit the family asks to postpone, and recording

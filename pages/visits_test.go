@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 func plannedVisitState(due time.Time) trajectory.State {

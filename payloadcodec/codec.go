@@ -39,7 +39,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
 
-	"elkgezin/keys"
+	"github.com/elkgezin/elkgezin/keys"
 )
 
 // Metadata of an encrypted payload.

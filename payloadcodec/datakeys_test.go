@@ -15,9 +15,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/keys"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 func newVault(t *testing.T) *keys.Vault {

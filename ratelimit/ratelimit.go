@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // Rate is a limit of Requests per Per, with bursts of up to Requests.

@@ -8,8 +8,8 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
-	"elkgezin/programme"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // DefaultPageSize is how many trajectories one ErasePage erases at most.

@@ -22,8 +22,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/keys"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // ActionErase is the audit log's action of an erasure.

@@ -20,7 +20,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"golang.org/x/time/rate"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Run is one running trajectory and the code revision that began its run

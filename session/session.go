@@ -19,9 +19,9 @@ import (
 	"slices"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // The session cookie's names. A browser keeps a __Host- cookie only when

@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/internal/storetest"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/internal/storetest"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // TestSessionsEnd: a session works until it expires, idles too long, is

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // causeOf is e's cause as the log keeps it (stored), and as the log kept

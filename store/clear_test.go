@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // pregnancy records a perinatal trajectory referred at `at` with a due

@@ -12,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Consultation is an anonymous question about a family's situation, asked

@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/keys"
+	"github.com/elkgezin/elkgezin/keys"
 )
 
 // EmailStatus is where an email stands in the ledger.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
 )
 
 // begin calls BeginEmail with a message id that changes per call, so tests

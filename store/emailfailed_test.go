@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // A trajectory one of whose emails failed is marked in the read model:

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestErasureClearsWhatStaysInClear: a trajectory that followed a

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestEventsAuditTheirActions: an event a person caused appends the

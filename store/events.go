@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // ErrInvalidEvent is returned by RecordEvent for an event that lacks what

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // threeEvents is a trajectory that was referred, got a coach and had its intake.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Page sizes of ListTrajectories.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // seedForFilters records five trajectories and returns their ids by name.

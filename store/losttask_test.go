@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestEventIsWrittenOncePerCause: the API writes a step's event from the

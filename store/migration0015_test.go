@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
 )
 
 // migrateTo applies the migrations before version to the empty database

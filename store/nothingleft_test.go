@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/erasurecheck"
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/erasurecheck"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestEveryColumnIsClassified: every column of the schema says what it

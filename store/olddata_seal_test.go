@@ -11,9 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // The families of the migration test: a pregnancy that runs (erased at

@@ -16,8 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"elkgezin/internal/erasurecheck"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/erasurecheck"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // unkeyedID is a trajectory's id as the releases before

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestReportFollowsEachProgrammeToItsOwnAge: the same twenty families,

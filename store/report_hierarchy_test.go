@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/keys"
+	"github.com/elkgezin/elkgezin/keys"
 )
 
 // year2025 is the year every year of cohorts is reported over: one that

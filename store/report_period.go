@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Period is what a report covers: [From, To), one calendar quarter or one

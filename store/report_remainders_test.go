@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // cohort is one programme's quarter (the first of 2026, unless it is

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // gen writes a generated trajectory's events through RecordEvent, as the

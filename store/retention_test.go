@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // closeAt records a trajectory of programmeID referred at `at` and closed

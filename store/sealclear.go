@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/keys"
+	"github.com/elkgezin/elkgezin/keys"
 )
 
 // SealClearFields seals what earlier releases left in clear, since

@@ -12,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // ErrNoKeys is returned when personal data is to be written or read and

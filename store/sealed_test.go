@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/keys"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // rawRows dumps, as text, everything PostgreSQL holds about a trajectory:

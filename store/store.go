@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"elkgezin/keys"
+	"github.com/elkgezin/elkgezin/keys"
 )
 
 // ErrNotFound is returned when the trajectory or email asked for does not

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/keys"
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // newStore opens a Store on a fresh database that is dropped after the test.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestTeamFiguresPerMonth: the team page's figures per Belgian month of

@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // CountSource gives the business numbers; *store.Store is one.

@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"elkgezin/internal/httpstatus"
+	"github.com/elkgezin/elkgezin/internal/httpstatus"
 )
 
 // unmatched is the route label of a request no route matched (a 404 or

@@ -4,7 +4,7 @@ import (
 	"hash/fnv"
 	"time"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // Timings are the durations one trajectory runs by. They are copied from

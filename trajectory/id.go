@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"elkgezin/internal/secret"
+	"github.com/elkgezin/elkgezin/internal/secret"
 )
 
 // IDKey is the server's secret key of trajectory ids

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // StepLabel names a step people wait for in Dutch, as the pages and the

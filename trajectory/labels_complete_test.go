@@ -3,7 +3,7 @@ package trajectory
 import (
 	"testing"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // TestEveryStepKindHasDutchWords: the pages and the emails name every kind

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"testing"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // TestStepKeyLabel: every form of a step's key reads as Dutch words, the

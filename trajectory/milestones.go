@@ -3,7 +3,7 @@ package trajectory
 import (
 	"time"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // Milestones, co-workers, collective activities and consultations: what

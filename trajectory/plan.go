@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // The family plan (gezinsplan): goals in the family's own words, each in a

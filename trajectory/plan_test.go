@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 func TestPlanProblems(t *testing.T) {

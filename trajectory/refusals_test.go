@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // TestRefusalCodesListsEveryCode: RefusalCodes, which the pages' Dutch

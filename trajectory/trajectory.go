@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // Names under which workers and clients meet.

@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"slices"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Collective activities: a team records a group activity and which of its

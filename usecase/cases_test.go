@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"testing"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // accessStore holds one trajectory and counts the full reads (which

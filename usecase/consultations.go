@@ -7,8 +7,8 @@ import (
 	"regexp"
 	"slices"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Consultations: a partner, or the team itself (the school-gate tandem),

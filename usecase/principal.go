@@ -17,8 +17,8 @@ import (
 	"slices"
 	"strings"
 
-	"elkgezin/programme"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // Kinds of principal.

@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // The rules of a referral's fields, which the API's referrals and the

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // State asks the trajectory's workflow for its state: what the event log

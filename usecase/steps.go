@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Step is one thing a person does to a trajectory (or, for consultations

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/programme"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // TestStepTable: every step of the table is whole (a name, an audit

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // lockedBuffer is a log sink the loop's goroutine writes while the test reads.

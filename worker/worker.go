@@ -16,14 +16,14 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/activities"
-	"elkgezin/handoverlink"
-	"elkgezin/mailer"
-	"elkgezin/programme"
-	"elkgezin/retention"
-	"elkgezin/store"
-	"elkgezin/trajectory"
-	"elkgezin/workflows"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/retention"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/workflows"
 )
 
 // Config is what the worker process needs.

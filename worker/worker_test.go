@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/mailer"
 )
 
 // A deploy stops the worker; an email activity in its SMTP transaction must

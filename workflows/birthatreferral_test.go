@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestSintTruidenFromABirthAtReferral: a family referred to OCMW

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestUndeliverableEmailHoldsUpNothingElse: the service's mail server

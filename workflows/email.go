@@ -6,8 +6,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/activities"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // emailFailuresKept bounds State.EmailFailures; EmailFailed stays set.

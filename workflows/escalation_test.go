@@ -3,7 +3,7 @@ package workflows
 import (
 	"testing"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestManagerIsAlertedOnceWhenTheSupervisorsAlertIsNotFollowed uses

@@ -7,7 +7,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 func (w *trajectoryWorkflow) validateHandOver(ctx workflow.Context, req trajectory.HandOver) error {

@@ -6,8 +6,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/activities"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Emails sent inline, by the main loop waiting for each: runs from before

@@ -7,8 +7,8 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // refusedAt schedules an Update that the validator must refuse with a

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 func dueAt(offset time.Duration) *time.Time {

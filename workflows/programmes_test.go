@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // milestoneRun is what a programme's trajectory through its milestones

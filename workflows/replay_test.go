@@ -7,8 +7,8 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/payloadcodec"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // recordedKeys are the test keys the end-to-end stack (e2e.testPayloadKeys)

@@ -11,9 +11,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/activities"
-	"elkgezin/programme"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Tests that no family goes silent: an email refused for good, a step

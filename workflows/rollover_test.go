@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestRollOverContinuesAsNew: an operator's roll-over makes the run

@@ -6,8 +6,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/activities"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Emails beside the main loop (changeEmailsBeside). Each email goes out in

@@ -5,7 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 func (w *trajectoryWorkflow) validateAdoptTimings(ctx workflow.Context, req trajectory.AdoptTimings) error {

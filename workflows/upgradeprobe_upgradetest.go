@@ -5,7 +5,7 @@ package workflows
 import (
 	"go.temporal.io/sdk/workflow"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // changeUpgradeProbe marks the histories the patched build changed. It

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // eventOf is the first logged event of kind; it fails the test without one.

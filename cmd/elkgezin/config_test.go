@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/config"
-	"elkgezin/ratelimit"
-	"elkgezin/store"
-	"elkgezin/worker"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/worker"
 )
 
 // testConfig is the configuration command would load from the test's

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/config"
-	"elkgezin/retention"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/retention"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // adminActor is who erases from the command line, in the audit log: the

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/config"
+	"github.com/elkgezin/elkgezin/config"
 )
 
 // TestEraseNeedsAReason: elkgezin erase says why in the audit log, or

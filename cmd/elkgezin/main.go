@@ -19,14 +19,14 @@ import (
 	"go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
 
-	"elkgezin/config"
-	"elkgezin/handoverlink"
-	"elkgezin/keys"
-	"elkgezin/payloadcodec"
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/telemetry"
-	"elkgezin/worker"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/handoverlink"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/telemetry"
+	"github.com/elkgezin/elkgezin/worker"
 )
 
 func main() {

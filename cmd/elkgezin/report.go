@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/api"
-	"elkgezin/config"
-	"elkgezin/programme"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/api"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // runReport writes the fund's anonymised export: the report of every

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/config"
-	"elkgezin/internal/storetest"
-	"elkgezin/keys"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/internal/storetest"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestReportRefusesPeriodsThatAreNotAQuarterOrAYear: the fund's export

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"elkgezin/config"
-	"elkgezin/rollout"
-	"elkgezin/worker"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/rollout"
+	"github.com/elkgezin/elkgezin/worker"
 )
 
 // runRollout makes this build (BUILD_ID, else the version built into the

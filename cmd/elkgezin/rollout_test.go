@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/rollout"
+	"github.com/elkgezin/elkgezin/rollout"
 )
 
 // A rollout's step command gets the plan in its environment, and its

@@ -12,12 +12,12 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"elkgezin/config"
-	"elkgezin/mailer"
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/telemetry"
-	"elkgezin/worker"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/telemetry"
+	"github.com/elkgezin/elkgezin/worker"
 )
 
 // startTelemetry sets up metrics and tracing for service and flushes the

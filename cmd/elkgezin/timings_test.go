@@ -13,11 +13,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/keys"
-	"elkgezin/programme"
-	"elkgezin/store"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // fakeWorkflows answers Updates as Temporal would for one Update id per

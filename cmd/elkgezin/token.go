@@ -12,9 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"elkgezin/config"
-	"elkgezin/programme"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 const tokenUsage = `usage: elkgezin token <command>

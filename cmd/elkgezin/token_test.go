@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 const tokenTestProgramme = `id: test-seconds

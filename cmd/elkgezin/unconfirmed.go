@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"elkgezin/config"
+	"github.com/elkgezin/elkgezin/config"
 )
 
 // runUnconfirmed lists the emails no mail server confirmed: unconfirmed

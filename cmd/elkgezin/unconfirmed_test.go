@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // The operator's list of emails in doubt: the unconfirmed one, and a

@@ -10,9 +10,9 @@ import (
 	"maps"
 	"slices"
 
-	"elkgezin/config"
-	"elkgezin/rollover"
-	"elkgezin/workflows"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/rollover"
+	"github.com/elkgezin/elkgezin/workflows"
 )
 
 // runVersions tells which code revisions the running trajectories began

@@ -6,19 +6,19 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/api"
-	"elkgezin/config"
-	"elkgezin/familylink"
-	"elkgezin/mailer"
-	"elkgezin/pages"
-	"elkgezin/payloadcodec"
-	"elkgezin/programme"
-	"elkgezin/ratelimit"
-	"elkgezin/retention"
-	"elkgezin/session"
-	"elkgezin/store"
-	"elkgezin/telemetry"
-	"elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/api"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/pages"
+	"github.com/elkgezin/elkgezin/payloadcodec"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/retention"
+	"github.com/elkgezin/elkgezin/session"
+	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/telemetry"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 type webParts struct {

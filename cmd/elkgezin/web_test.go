@@ -12,10 +12,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/config"
-	"elkgezin/internal/storetest"
-	"elkgezin/programme"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/internal/storetest"
+	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // TestAPIAndPagesShareOneLimiter: the API process serves the JSON API and

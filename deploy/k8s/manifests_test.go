@@ -19,10 +19,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"elkgezin/config"
-	"elkgezin/mailer"
-	"elkgezin/ratelimit"
-	"elkgezin/worker"
+	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/ratelimit"
+	"github.com/elkgezin/elkgezin/worker"
 )
 
 // object is one manifest, decoded loosely.

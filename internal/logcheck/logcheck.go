@@ -20,8 +20,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"elkgezin/activities"
-	"elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/activities"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Querier reads the log; *pgx.Conn and *pgxpool.Pool are one.

@@ -27,8 +27,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 
-	"elkgezin/keys"
-	"elkgezin/programme"
+	"github.com/elkgezin/elkgezin/keys"
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // Keys the stack's processes share; a bench and a test need no secrets.

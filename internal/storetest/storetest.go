@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"elkgezin/internal/pgtest"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/internal/pgtest"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // NewDatabase returns the URL of a new database holding the store's

@@ -9,8 +9,8 @@ import (
 	"errors"
 	"fmt"
 
-	"elkgezin/mailer"
-	"elkgezin/store"
+	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/store"
 )
 
 // Ledger follows every email through its SMTP transaction, under the
