@@ -308,7 +308,7 @@ commands:
                  order that leaves no task without a poller (README: Safe deploys):
                  rollout [--start CMD] [--retire CMD] [--poll-timeout 2m] [--drain-timeout 10m]
   versions       the code revisions the running trajectories began on; roll the older
-                 ones over onto this build, and check that none is left (docs/versioning.md):
+                 ones over onto this build, and check that none is left (docs/design/versioning.md):
                  versions [list | roll-over | check] [--below N] [--per-second 10]
   version        print the build id the worker deploys as
 `

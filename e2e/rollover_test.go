@@ -33,7 +33,7 @@ func previousRelease(sdkworker.PreferredVersionProviderInput) *sdkworker.Version
 }
 
 // TestRollOverRetiresOldBranches runs the retirement procedure of
-// docs/versioning.md: trajectories of the previous release's code
+// docs/design/versioning.md: trajectories of the previous release's code
 // (revision 0, every old branch) run; the release that retires changes is
 // deployed; `elkgezin versions roll-over` moves each onto it; `versions
 // check` finds none left. The histories of the runs still open then replay

@@ -155,28 +155,11 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	return s.SendCommitting(ctx, m, nil)
 }
 
-// SendCommitting is Send with a hook that runs at the last moment the
-// message can still be withdrawn: the whole message has been written to the
-// connection except its final bytes, the line with the lone "." that makes
-// the server accept it. A caller records there that the outcome is about to
-// be in doubt (in a database, say), so that a retry after a crash knows the
-// message may have been delivered.
-//
-// beforeCommit runs at most once, and only after the server accepted the
-// envelope (MAIL, RCPT, DATA) and all but the tail of the message was
-// written. What go-smtp holds in its write buffer (up to 4 KiB of the tail
-// of the message) goes out together with the final "." right after the
-// hook returns, in one write: the server cannot tell that apart from a
-// message sent in one go. When beforeCommit fails, nothing more is written
-// and the connection is closed mid-message, which is the only way to abort
-// DATA in SMTP: the server discards the partial message. The error then
-// wraps ErrWithdrawn and the hook's error. beforeCommit gets a context that
-// ends when Send's timeout does.
-//
-// After a successful beforeCommit, an error from a reply of the server (a
-// rejection of the message) is definite; any other error wraps ErrInDoubt
-// when every byte of the message had been handed to the network, and is a
-// definite failure (nothing accepted) when writing the tail failed.
+// SendCommitting is Send with a hook, beforeCommit, that runs at most
+// once, just before the final "." that makes the server accept the
+// message; when it fails, the message is withdrawn (ErrWithdrawn). After
+// it, a failure without the server's reply wraps ErrInDoubt. Why and how:
+// docs/design/email-delivery.md.
 func (s *Sender) SendCommitting(ctx context.Context, m Message, beforeCommit func(context.Context) error) error {
 	if m.From == "" {
 		m.From = s.cfg.From

@@ -1,6 +1,6 @@
 // Package rollover moves running trajectories onto the code that runs now,
 // so that the old branches of retired changes can be deleted (see
-// workflows/versions.go and docs/versioning.md). Each run records the code
+// workflows/versions.go and docs/design/versioning.md). Each run records the code
 // revision that began it (the search attribute TemporalChangeVersion holds
 // "code-revision-N"); a run of an older revision gets the roll-over Update
 // and continues as new, under the revision its worker runs now.

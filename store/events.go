@@ -309,24 +309,12 @@ func actedByPerson(actor string) bool {
 	return strings.Contains(actor, ":") || actor == "service"
 }
 
-// recordEventSQL appends an event unless its cause is in the log already
-// (or, for an event older than causes, $21, its number; or, written
-// before causes were tagged, its plain cause $25), or the trajectory
-// belongs to another workflow run than the event's ($22); only if it was
-// appended, it applies its summary to the read model unless the row is at
-// a later version or erased, counts a handover to a service ($24) in its
-// programme's month, and, for an event a person caused ($19), appends the
-// action's entry to the audit log. It answers whether the event was
-// appended and whether it was refused as another run's. The writes are
-// one statement, so they commit together or not at all, in one round trip.
-//
-// That entry ("event:<kind>", detail seq and source "event") is the audit
-// log's guarantee for actions: an action takes effect exactly when its
-// event is in the workflow's history, which writes it until it is logged,
-// so no crash leaves an action that took effect without its entry, and a
-// repeated write adds none. The API's own entry of the request (who asked,
-// with which token, what was answered) is written too, but only this one
-// is owed.
+// recordEventSQL appends an event unless its cause is logged already or
+// it is another run's ($22); only then, in the same statement, it updates
+// the read model, counts a handover ($24) and writes the audit entry of an
+// action a person caused ($19). It answers whether it appended and whether
+// it refused the event as another run's. Why one statement, and the audit
+// guarantee it gives: docs/design/event-log.md.
 const recordEventSQL = `
 	WITH foreign_run AS (
 		SELECT 1 FROM trajectories

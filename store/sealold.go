@@ -126,7 +126,7 @@ func (s *Store) SealTrajectory(ctx context.Context, id string) (bool, error) {
 // This is the one rewrite of the append-only log the store makes: the
 // trigger that refuses it is disabled for the one UPDATE, inside the
 // transaction, which holds the log's table lock, so that no other writer
-// sees the trigger off (docs/event-log.md).
+// sees the trigger off (docs/design/event-log.md).
 func (s *Store) sealTrajectory(ctx context.Context, id string) (sealed, made bool, err error) {
 	if s.vault == nil {
 		return false, false, ErrNoKeys

@@ -40,7 +40,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 }
 
 // TestRolledOverHistoriesNeedNoRetiredBranch runs the last step of the
-// retirement procedure (docs/versioning.md) on recorded histories: the
+// retirement procedure (docs/design/versioning.md) on recorded histories: the
 // runs that began on the previous release's code (revision 0) were rolled
 // over, ending in continue-as-new, and the runs that followed them
 // (rollover-after-*) replay with the old branch of every retired change

@@ -9,7 +9,7 @@ import (
 // Every change to the commands the workflow produces is a change id below,
 // asked with workflow.GetVersion where the new code parts from the old: a
 // running trajectory that started before the change replays the old
-// branch, a new one takes the new. docs/versioning.md says how a change is
+// branch, a new one takes the new. docs/design/versioning.md says how a change is
 // retired once no running trajectory needs its old branch.
 
 // Change ids whose old branch only runs of an earlier code revision take:

@@ -17,7 +17,7 @@ import (
 
 // runVersions tells which code revisions the running trajectories began
 // on, rolls those of older revisions over onto the code that runs now, and
-// checks that none is left (docs/versioning.md):
+// checks that none is left (docs/design/versioning.md):
 //
 //	elkgezin versions [list]
 //	elkgezin versions roll-over [--below N] [--per-second 10]

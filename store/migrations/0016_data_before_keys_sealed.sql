@@ -23,7 +23,7 @@ CREATE INDEX trajectory_events_clear_idx ON trajectory_events (trajectory_id)
 -- months it keeps since 0015 (store.reportableDetail; months already cut
 -- stay), and a plain cause goes (a late event of an erased trajectory is
 -- looked up by its number). The trigger is off for this statement only,
--- as in 0015: see docs/event-log.md.
+-- as in 0015: see docs/design/event-log.md.
 ALTER TABLE trajectory_events DISABLE TRIGGER trajectory_events_append_only;
 UPDATE trajectory_events e SET
     detail = CASE WHEN e.sealed_detail IS NOT NULL OR e.detail = '{}'::jsonb THEN e.detail ELSE (
