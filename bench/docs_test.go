@@ -4,16 +4,26 @@ import (
 	"flag"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// Every bench command in BENCHMARKS.md and the README, in a code block or
-// in backticks, names only flags the bench defines, with values they
+// Every bench command in the repository's Markdown (README.md,
+// BENCHMARKS.md, CONTRIBUTING.md, docs/), in a code block or in backticks, names only flags the bench defines, with values they
 // take: a figure's command must still run as written.
 func TestDocumentedCommandsParse(t *testing.T) {
 	found := 0
-	for _, doc := range []string{"../BENCHMARKS.md", "../README.md"} {
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	design, err := filepath.Glob("../docs/design/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs = append(append(docs, design...), "../BENCHMARKS.md", "../README.md", "../CONTRIBUTING.md")
+	for _, doc := range docs {
 		b, err := os.ReadFile(doc)
 		if err != nil {
 			t.Fatal(err)

@@ -30,7 +30,7 @@ const scaleProgramme = "scale"
 // open without timers firing), and measures what they cost: the time to
 // create them, the bytes per trajectory in Temporal's persistence and
 // visibility databases and in elkgezin's own, the worker's memory per
-// trajectory in its cache, a supervisor's list over them and the README's
+// trajectory in its cache, a supervisor's list over them and the
 // supervisor queries on Temporal's visibility.
 func (b *bencher) scaleUp(ctx context.Context) ([]row, error) {
 	c := b.c
@@ -514,7 +514,7 @@ func (b *bencher) supervisorList(ctx context.Context, n int) ([]row, error) {
 	return rows, nil
 }
 
-// visibilityQueries times the README's supervisor queries on Temporal's
+// visibilityQueries times the supervisor queries of docs/supervisors.md on Temporal's
 // visibility store, as the UI runs them: a count and the first page.
 func (b *bencher) visibilityQueries(ctx context.Context) []row {
 	p := scaleProgramme

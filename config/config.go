@@ -51,7 +51,7 @@ type Config struct {
 	MailFrom            string  `env:"MAIL_FROM" default:"elkgezin@localhost" help:"sender of every email"`
 	EmailSendRate       float64 `env:"EMAIL_SEND_RATE" default:"50" help:"emails per second at most, over all workers (the email task queue's rate limit): protects the mail server"`
 	EmailSessions       int     `env:"EMAIL_SESSIONS" default:"16" help:"SMTP sessions a worker holds open at once at most (emails it sends side by side); one address that answers slowly holds up no more than this"`
-	WorkflowCacheSize   int     `env:"WORKFLOW_CACHE_SIZE" default:"2000" help:"trajectories a worker keeps in memory between their workflow tasks (the SDK's sticky cache): those that wake within a few hours, about a tenth of the open trajectories it serves (README: Sizing the workflow cache); each costs about 80 KB of memory (size GOMEMLIMIT to it), each not cached a replay at its next task"`
+	WorkflowCacheSize   int     `env:"WORKFLOW_CACHE_SIZE" default:"2000" help:"trajectories a worker keeps in memory between their workflow tasks (the SDK's sticky cache): those that wake within a few hours, about a tenth of the open trajectories it serves (docs/configuration.md: Sizing the workflow cache); each costs about 80 KB of memory (size GOMEMLIMIT to it), each not cached a replay at its next task"`
 	DataKeyMaxStale     string  `env:"DATA_KEY_MAX_STALE" default:"1h" help:"how long a worker goes on using the data keys it keeps (wrapped) of the trajectories it serves while PostgreSQL does not answer, counted from PostgreSQL's last confirmation (every quarter of this); as many as WORKFLOW_CACHE_SIZE and at least 10,000; 1m to 24h; off: a workflow task waits for PostgreSQL"`
 	PublicBaseURL       string  `env:"PUBLIC_BASE_URL" default:"http://127.0.0.1:8080" help:"the pages' address, in email links; must be https:// for the api and the worker unless DEV_INSECURE_COOKIES is on"`
 	DevInsecureCookies  bool    `env:"DEV_INSECURE_COOKIES" default:"false" help:"development over plain HTTP only: session cookie without Secure (and without its __Host- prefix), no HSTS, http:// PUBLIC_BASE_URL allowed"`
@@ -305,7 +305,7 @@ commands:
   adopt-timings  move a programme's running trajectories to its current timings:
                  adopt-timings --programme ID --reason TEXT
   rollout        make this build the current version of the worker deployment, in the
-                 order that leaves no task without a poller (README: Safe deploys):
+                 order that leaves no task without a poller (docs/operations.md: Safe deploys):
                  rollout [--start CMD] [--retire CMD] [--poll-timeout 2m] [--drain-timeout 10m]
   versions       the code revisions the running trajectories began on; roll the older
                  ones over onto this build, and check that none is left (docs/design/versioning.md):

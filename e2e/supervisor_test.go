@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 )
 
-// supervisorQuestions are the questions of the README's table of Temporal
+// supervisorQuestions are the questions of docs/supervisors.md's table of Temporal
 // UI queries, with the trajectories (a, b, c below) each must return.
 var supervisorQuestions = map[string]func(a, b, c string) []string{
 	"overdue trajectories of the GO-team":   func(a, b, c string) []string { return []string{b} },
@@ -26,16 +26,21 @@ var supervisorQuestions = map[string]func(a, b, c string) []string{
 	"an email could not be delivered": func(a, b, c string) []string { return nil },
 }
 
-// readmeQueries reads the README's table of supervisor queries, question
-// to query, with this test's programme, coach, partner and date in them.
-func readmeQueries(t *testing.T) map[string]string {
+// docQueries reads docs/supervisors.md's table of supervisor queries,
+// question to query, with this test's programme, coach, partner and date
+// in them.
+func docQueries(t *testing.T) map[string]string {
 	t.Helper()
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("../docs/supervisors.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	section := string(readme)[strings.Index(string(readme), "### Supervisors in the Temporal UI"):]
-	if end := strings.Index(section[1:], "\n### "); end > 0 {
+	start := strings.Index(string(doc), "\n## Queries\n")
+	if start < 0 {
+		t.Fatal("docs/supervisors.md has no section ## Queries")
+	}
+	section := string(doc)[start:]
+	if end := strings.Index(section[1:], "\n## "); end > 0 {
 		section = section[:end+1] // only this section's table
 	}
 	substitute := strings.NewReplacer(
@@ -55,7 +60,7 @@ func readmeQueries(t *testing.T) map[string]string {
 	return queries
 }
 
-// TestSupervisorQueries runs the README's supervisor queries on the dev
+// TestSupervisorQueries runs docs/supervisors.md's supervisor queries on the dev
 // server: the search attributes the workflow upserts answer them.
 // Trajectory a waits for a coach; b, of test-coach-2, has a visit that
 // became overdue and escalated; c, of test-coach, is on schedule.
@@ -85,14 +90,14 @@ func TestSupervisorQueries(t *testing.T) {
 	// b's visit is due in 2s and alerted 6s later.
 	s.waitFor(supervisor, b, func(v map[string]any) bool { return v["escalated"] == true })
 
-	queries := readmeQueries(t)
+	queries := docQueries(t)
 	if len(queries) != len(supervisorQuestions) {
-		t.Fatalf("the README lists %d supervisor queries %v, the test knows %d", len(queries), queries, len(supervisorQuestions))
+		t.Fatalf("docs/supervisors.md lists %d supervisor queries %v, the test knows %d", len(queries), queries, len(supervisorQuestions))
 	}
 	for question, want := range supervisorQuestions {
 		query, ok := queries[question]
 		if !ok {
-			t.Errorf("the README has no query for %q", question)
+			t.Errorf("docs/supervisors.md has no query for %q", question)
 			continue
 		}
 		t.Run(question, func(t *testing.T) {

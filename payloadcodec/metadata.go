@@ -23,7 +23,7 @@ import (
 // signals, memos stay encrypted.
 //
 // Only text that holds no personal data may go in user metadata: the
-// callers decide what they write there (README, "What stays in clear").
+// callers decide what they write there (docs/supervisors.md, "What stays in clear").
 //
 // A summary that does not decode (an unknown or erased key) is sent as it
 // is, encrypted: the interceptor never fails a call, and never lets

@@ -1,7 +1,7 @@
 // Command elkgezin runs the parts of elkgezin as separate processes, so they
 // scale separately: `elkgezin worker` hosts the workflows and activities,
 // `elkgezin api` serves the HTTP API. Both are configured by environment
-// variables, all read by package config (see README.md).
+// variables, all read by package config (docs/configuration.md).
 package main
 
 import (
