@@ -31,7 +31,7 @@ type routeRule struct {
 // the trajectory: the answer does not depend on the id, so it tells
 // nothing about which trajectories exist. A route that names a trajectory
 // checks, once the kind may call it, that the caller may see that
-// trajectory (mayAccess); if not, it answers 404 exactly as for a
+// trajectory (usecase.MayAccess); if not, it answers 404 exactly as for a
 // trajectory that does not exist. A co-worker who may act on the
 // trajectory but whose role does not give them the step gets 403 then
 // (usecase.Cases.ActableStep).

@@ -62,7 +62,7 @@ func (s *server) writeStoreError(w http.ResponseWriter, what string, err error) 
 }
 
 // loadVisible reads the trajectory's row and checks that the caller may
-// see it (mayAccess); it answers 404 or 503 itself. A trajectory the
+// see it (usecase.MayAccess); it answers 404 or 503 itself. A trajectory the
 // caller may not see gets the 404 of one that does not exist; only the
 // audit log tells them apart. A step reads only the access columns
 // (beginStep); a closed trajectory is left to Temporal, which answers a

@@ -128,8 +128,8 @@ func TestLoadRejects(t *testing.T) {
 		{"deployment name with a colon", "worker", map[string]string{"TEMPORAL_DEPLOYMENT_NAME": "ns:elkgezin"}, "DEPLOYMENT_NAME"},
 		{"build id with a space", "worker", map[string]string{"BUILD_ID": "v1 2"}, "BUILD_ID"},
 		{"build id beside the controller's", "worker", map[string]string{"WORKER_VERSIONING": "true", "BUILD_ID": "2026-11-1", "TEMPORAL_WORKER_BUILD_ID": "2026.11.1-5d8f"}, "TEMPORAL_WORKER_BUILD_ID"},
-		{"deployment name beside the controller's", "worker", map[string]string{"WORKER_VERSIONING": "true", "DEPLOYMENT_NAME": "elkgezin", "TEMPORAL_DEPLOYMENT_NAME": "github.com/elkgezin/elkgezin/elkgezin-worker"}, "TEMPORAL_DEPLOYMENT_NAME"},
-		{"controller's pod unversioned", "worker", map[string]string{"TEMPORAL_DEPLOYMENT_NAME": "github.com/elkgezin/elkgezin/elkgezin-worker", "TEMPORAL_WORKER_BUILD_ID": "2026.11.1-5d8f"}, "WORKER_VERSIONING"},
+		{"deployment name beside the controller's", "worker", map[string]string{"WORKER_VERSIONING": "true", "DEPLOYMENT_NAME": "elkgezin", "TEMPORAL_DEPLOYMENT_NAME": "elkgezin/elkgezin-worker"}, "TEMPORAL_DEPLOYMENT_NAME"},
+		{"controller's pod unversioned", "worker", map[string]string{"TEMPORAL_DEPLOYMENT_NAME": "elkgezin/elkgezin-worker", "TEMPORAL_WORKER_BUILD_ID": "2026.11.1-5d8f"}, "WORKER_VERSIONING"},
 		{"client cert without its key", "worker", map[string]string{"TEMPORAL_TLS_CLIENT_CERT_DATA": "-----BEGIN CERTIFICATE-----"}, "TLS"},
 		{"profile not in the file", "worker", map[string]string{"TEMPORAL_PROFILE": "cloud"}, "profile"},
 	} {
@@ -226,12 +226,12 @@ func TestUsageFromStruct(t *testing.T) {
 // tag, dots and all.
 func TestVersionFromController(t *testing.T) {
 	c, err := Load("worker", lookupFrom(withSecrets(map[string]string{
-		"WORKER_VERSIONING": "true", "TEMPORAL_DEPLOYMENT_NAME": "github.com/elkgezin/elkgezin/elkgezin-worker", "TEMPORAL_WORKER_BUILD_ID": "2026.11.1-5d8f9c7b6",
+		"WORKER_VERSIONING": "true", "TEMPORAL_DEPLOYMENT_NAME": "elkgezin/elkgezin-worker", "TEMPORAL_WORKER_BUILD_ID": "2026.11.1-5d8f9c7b6",
 	})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DeploymentName != "github.com/elkgezin/elkgezin/elkgezin-worker" || c.BuildID != "2026.11.1-5d8f9c7b6" {
+	if c.DeploymentName != "elkgezin/elkgezin-worker" || c.BuildID != "2026.11.1-5d8f9c7b6" {
 		t.Errorf("version %s.%s, want the controller's", c.DeploymentName, c.BuildID)
 	}
 	// Outside one, DEPLOYMENT_NAME and BUILD_ID as before.

@@ -107,7 +107,7 @@ func TestHandoverLinkInBrowser(t *testing.T) {
 
 // readmeScreenshot writes a phone screenshot (360 px) of the page, or of
 // the element selected and what follows it, to ELKGEZIN_SCREENSHOTS (the
-// README's docs/screenshots) when it is set.
+// docs/screenshots, shown by the README and docs/pages.md) when it is set.
 func readmeScreenshot(t *testing.T, ctx context.Context, name, from string) {
 	t.Helper()
 	dir := os.Getenv("ELKGEZIN_SCREENSHOTS")

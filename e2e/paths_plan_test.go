@@ -21,7 +21,7 @@ import (
 // with each goal's outcome; it replays the history and checks that the
 // plan's words are nowhere in clear in Temporal. With
 // ELKGEZIN_RECORD_HISTORIES=dir it records it for
-// TestReplayRecordedHistories (README, "Changing the workflow").
+// TestReplayRecordedHistories (CONTRIBUTING.md, "Changing the workflow").
 func TestFamilyPlanReplays(t *testing.T) {
 	s := startStack(t)
 	c := s.codecClient()

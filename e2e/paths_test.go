@@ -21,7 +21,7 @@ import (
 // a pregnancy with a birth and an extension; a run continued as new; a
 // programme's own milestones and a collective activity.
 // With ELKGEZIN_RECORD_HISTORIES=dir it records them for
-// TestReplayRecordedHistories (README, "Changing the workflow").
+// TestReplayRecordedHistories (CONTRIBUTING.md, "Changing the workflow").
 func TestEveryPathReplays(t *testing.T) {
 	s := startStack(t)
 	c := s.codecClient()

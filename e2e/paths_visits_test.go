@@ -17,7 +17,7 @@ import (
 // supervisor and then to the manager, and an unacknowledged handover
 // escalated the same way, on the real server, and replays its history.
 // With ELKGEZIN_RECORD_HISTORIES=dir it records it for
-// TestReplayRecordedHistories (README, "Changing the workflow").
+// TestReplayRecordedHistories (CONTRIBUTING.md, "Changing the workflow").
 func TestRescheduledVisitsAndEscalationsReplay(t *testing.T) {
 	// The test programme with a manager, so the manager's alerts reach
 	// an address.

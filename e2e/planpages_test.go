@@ -16,7 +16,7 @@ import (
 // reached; the supervisor sees how the plan stands and the network, not
 // the family's words. Every page at 360 px and 1280 px, axe-core clean,
 // no step key or actor id, and each step in the trajectory's log. With
-// ELKGEZIN_SCREENSHOTS set, it renews the README's screenshot of the plan.
+// ELKGEZIN_SCREENSHOTS set, it renews docs/screenshots' picture of the plan.
 func TestFamilyPlanInBrowser(t *testing.T) {
 	s := startStack(t)
 	id := s.referPlain("BROWSER-PLAN", "Yasmina Plangezin")

@@ -26,7 +26,7 @@ import (
 // needed workflow.GetVersion) fails here. With ELKGEZIN_RECORD_HISTORIES=dir
 // it also writes each run's history there, the last as <name>.json and any
 // run before it (ending in continue-as-new) as <name>-run-<n>.json, for
-// workflows/testdata (see README, "Changing the workflow").
+// workflows/testdata (see CONTRIBUTING.md, "Changing the workflow").
 func (s *stack) replayTrajectory(id, name string) {
 	s.t.Helper()
 	ring, err := payloadcodec.ParseKeyRing(testPayloadKeys)

@@ -20,7 +20,7 @@ import (
 )
 
 // TestTemporalUIDecodesForSupervisor is the supervisor's deep view, as
-// the README tells it: sign in at the API's /aanmelden, open the
+// docs/supervisors.md tells it: sign in at the API's /aanmelden, open the
 // trajectory in the Temporal UI, read the family's name, with no settings
 // to change. A coach signed in, and a browser not signed in, see the
 // trajectory's summary (in clear, no personal data) and never the name.

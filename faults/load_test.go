@@ -47,7 +47,7 @@ type families struct {
 	served    []int // 2xx answers per replica
 }
 
-// programmeYAML is a programme whose limits are far away: the only email
+// writeProgramme writes a programme whose limits are far away: the only email
 // of a family under load is its coach's assignment notice.
 func writeProgramme(t *testing.T, coaches int) string {
 	dir := t.TempDir()

@@ -18,7 +18,7 @@ const recordedKeys = "e2e-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 // TestReplayRecordedHistories replays histories recorded on a real server
 // against today's workflow code. A change that would break running
 // trajectories (anything not guarded by workflow.GetVersion) fails here.
-// Record them as the README says ("Changing the workflow").
+// Record them as CONTRIBUTING.md says ("Changing the workflow").
 func TestReplayRecordedHistories(t *testing.T) {
 	ring, err := payloadcodec.ParseKeyRing(recordedKeys)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 // retired once no running trajectory needs its old branch.
 
 // Change ids whose old branch only runs of an earlier code revision take:
-// runs of revision retiredFrom or later take the new branch without asking
+// runs of the revision retired names or later take the new branch without asking
 // GetVersion, so they record no marker for them (see takes).
 const (
 	// changeAssignmentNotice: assigning a coach emails the coach, and a

@@ -195,7 +195,7 @@ func TestImageTagInOnePlace(t *testing.T) {
 	lookup := func(name string) (string, bool) {
 		v, ok := map[string]string{
 			"WORKER_VERSIONING": "true", "TEMPORAL_CONFIG_FILE": "/nonexistent.toml",
-			"TEMPORAL_DEPLOYMENT_NAME": "github.com/elkgezin/elkgezin/elkgezin-worker", "TEMPORAL_WORKER_BUILD_ID": tag + "-5d8f9c7b6",
+			"TEMPORAL_DEPLOYMENT_NAME": "elkgezin/elkgezin-worker", "TEMPORAL_WORKER_BUILD_ID": tag + "-5d8f9c7b6",
 		}[name]
 		return v, ok
 	}
