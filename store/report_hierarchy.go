@@ -2,22 +2,10 @@ package store
 
 import "slices"
 
-// Reports cover a calendar quarter or a calendar year (ReportPeriod), so
-// two reports that can be asked for never overlap but as a year and its
-// quarters. Each count of a year is made of the same count of its four
-// quarters: the year's families referred by org-a are the quarters' added
-// up. Suppressing each report alone would leave a quarter's hidden count
-// to be read off its year less the other three quarters; so the year and
-// its quarters are protected together, with these sums as relations
-// beside those within each report (report_protect.go).
-//
-// A quarter's report is published when the quarter ends, up to nine
-// months before its year's. It is protected as it could be then, alone,
-// and its cells are fixed from then on: the year's relations are met by
-// suppressing cells of the year and of its fourth quarter, which end
-// together. So a report is the same whenever it is asked for (each counts
-// only what was recorded by its period's end), and the year's agrees with
-// its quarters'.
+// A year's counts are its quarters' added up, so a year and its quarters
+// are protected together, with those sums as relations beside the ones
+// within each report (report_protect.go); a quarter's cells are fixed once
+// it is published. Why: docs/reports.md, "Years and their quarters".
 
 // A cell is a count of the report under a key that names the same figure
 // in the report of every period ("referred_by org-a"). A cell byEnd counts,

@@ -471,3 +471,34 @@ func TestGoNamesInTheDocsExist(t *testing.T) {
 		t.Errorf("the docs name %d Go names; the search broke", found)
 	}
 }
+
+// docRef is a page of the docs named in any file: code comments, scripts,
+// manifests and help texts point readers there.
+var docRef = regexp.MustCompile(`\bdocs/[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b`)
+
+// TestDocsNamedAnywhereExist: every docs/….md that a tracked file names
+// (a Go comment, a script, a manifest, a help text) is in the repository.
+func TestDocsNamedAnywhereExist(t *testing.T) {
+	r := openRepo(t)
+	found := 0
+	for _, f := range r.files {
+		if strings.Contains(f, "testdata/") || f == "internal/doccheck/doccheck_test.go" { // recorded data; this file's examples
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(r.root, f))
+		if err != nil || strings.IndexByte(string(b[:min(len(b), 8000)]), 0) >= 0 {
+			continue // a link, or binary
+		}
+		for i, l := range strings.Split(string(b), "\n") {
+			for _, ref := range docRef.FindAllString(l, -1) {
+				found++
+				if !r.exists(ref) {
+					t.Errorf("%s:%d: %s is not in the repository", f, i+1, ref)
+				}
+			}
+		}
+	}
+	if found < 10 {
+		t.Errorf("found %d references to docs/; the search broke", found)
+	}
+}

@@ -63,22 +63,12 @@ type Outcome struct {
 	Cause   error
 }
 
-// Deliver sends m, the email named by key:
-//
-//   - BeginEmail finds it sent: nothing to do (SentBefore).
-//   - It finds it committing: an earlier attempt died after the server may
-//     have accepted it. It is marked unconfirmed, not sent again
-//     (InDoubtBefore); found unconfirmed (a retry of that report), the same.
-//   - Otherwise it is sent, and MarkEmailCommitting runs just before the
-//     final "."; if that fails, the message is withdrawn.
-//   - A failure that certainly delivered nothing (server down, a refusal,
-//     a withdrawn message) puts it back to pending and is the error
-//     (mailer.IsPermanent tells a refusal): a retry sends it.
-//   - A failure after the final "." without the server's reply leaves it in
-//     doubt: it is marked unconfirmed, not sent again (InDoubt).
-//
-// A ledger that fails is an error too; a retry finds the email where the
-// ledger left it. Errors name the key, never the recipient or content.
+// Deliver sends m, the email named by key, unless the ledger has it sent
+// or in doubt: an attempt that may have reached the server is marked
+// unconfirmed and never sent again; a failure that certainly delivered
+// nothing puts it back to pending and is the error, so a retry sends it.
+// Errors name the key, never the recipient or content. The protocol, case
+// by case: docs/design/email-delivery.md.
 func Deliver(ctx context.Context, l Ledger, s Sender, key string, m mailer.Message) (Outcome, error) {
 	prior, attempt, err := l.BeginEmail(ctx, key, m.MessageID, m.To, m.Subject)
 	if err != nil {
