@@ -11,13 +11,8 @@
 // payloads (another workflow, a failed workflow task, a caller without
 // workflow context) under the KeyRing's primary key.
 //
-// An encrypted payload has metadata encoding "binary/encrypted" and
-// "encryption-key-id" (the id of the key in the KeyRing, or
-// "trajectory:" and the trajectory id) and data
-// nonce(12 bytes)||ciphertext||tag(16 bytes); the plaintext is the whole
-// original payload (metadata and data) as protobuf, and the key id is the
-// additional authenticated data. Payloads that are not encrypted decode
-// unchanged, so histories written before encryption still read.
+// The encrypted payload's format, and how keys rotate: docs/design/keys.md.
+// Payloads that are not encrypted decode unchanged.
 //
 // What it does NOT encrypt: workflow and activity ids and types, task
 // queues, search attributes, failure types, timer and retry settings, and

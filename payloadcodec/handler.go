@@ -34,30 +34,15 @@ const (
 	corsMaxAge       = "600"
 )
 
-// NewHandler returns the codec server: POST <anything>/decode and
-// POST <anything>/encode with the JSON protocol of Temporal codec servers
-// (request and response {"payloads":[...]} in protobuf JSON, the format of
-// the SDK's converter.NewPayloadCodecHTTPHandler, which does the work). Only
-// the final path segment counts, so the handler can be mounted at any
-// prefix; the Web UI, given the codec endpoint E, calls E+"/decode" (and
-// E+"/encode" when a user sends a signal or starts a workflow from the UI).
-//
-// CORS: a request whose Origin equals allowOrigin exactly (e.g.
-// "http://127.0.0.1:8233", scheme, host and port, no path) gets
-// Access-Control-Allow-Origin for that origin with credentials allowed; a
-// preflight (OPTIONS) from it is answered 204 with the allowed methods and
-// headers. Any other origin gets no CORS headers (and its preflight 403), so
-// a browser on another site cannot read the answers. An empty allowOrigin
-// allows no browser origin.
-//
-// authorize runs on every POST, before the body is read; a preflight carries
-// no credentials and is not authorized. An error answers 401 if it is (or
-// wraps) ErrUnauthenticated, 403 if ErrForbidden, the error's StatusCode()
-// if it has one in 400..599, otherwise 500; the body then says only the
-// status text. authorize must not be nil.
-//
-// The handler logs nothing and never puts payload contents in an error
-// answer.
+// NewHandler returns the codec server: POST <prefix>/decode and /encode
+// with the JSON protocol of Temporal codec servers (the SDK's
+// converter.NewPayloadCodecHTTPHandler does the work), at any prefix.
+// Only an Origin equal to allowOrigin (scheme, host, port) gets CORS
+// headers, with credentials; any other gets none and its preflight 403.
+// authorize (not nil) runs on every POST before the body is read: an error
+// answers 401 for ErrUnauthenticated, 403 for ErrForbidden, its
+// StatusCode() in 400..599, else 500, with only the status text. It logs
+// nothing and never puts payload contents in an answer.
 func NewHandler(codec *Codec, allowOrigin string, authorize func(*http.Request) error) http.Handler {
 	if authorize == nil {
 		panic("payloadcodec.NewHandler: nil authorize; the codec server decrypts personal data and must check who asks")

@@ -12,23 +12,15 @@ import (
 )
 
 // PlainUserMetadata returns a gRPC unary client interceptor (for
-// client.Options.ConnectionOptions.DialOptions, with
-// grpc.WithChainUnaryInterceptor) that sends user metadata in clear: in
-// every outgoing request, an encrypted summary or details payload of a
-// temporal.api.sdk.v1.UserMetadata (a workflow's static summary and
-// details, a timer's or an activity's summary) is replaced by its decoded
-// form. The SDK encodes user metadata with the data converter like any
-// payload, so without this the Temporal UI shows "No summary available" to
-// anyone who cannot decode. Nothing else changes: inputs, results,
-// signals, memos stay encrypted.
-//
-// Only text that holds no personal data may go in user metadata: the
-// callers decide what they write there (docs/supervisors.md, "What stays in clear").
-//
-// A summary that does not decode (an unknown or erased key) is sent as it
-// is, encrypted: the interceptor never fails a call, and never lets
-// ciphertext out of the process in a weaker form. The request is copied
-// before it is changed, so the SDK's own commands keep what it encoded.
+// grpc.WithChainUnaryInterceptor) that sends user metadata in clear: an
+// encrypted summary or details payload of a UserMetadata (a workflow's
+// static summary and details, a timer's or an activity's summary) is
+// replaced by its decoded form, so the Temporal UI shows summaries to
+// anyone; inputs, results, signals and memos stay encrypted. Callers keep
+// personal data out of user metadata (docs/supervisors.md, "What stays in
+// clear"). A summary that does not decode is sent as it is, encrypted: the
+// interceptor never fails a call. The request is copied before it is
+// changed, so the SDK's own commands keep what it encoded.
 func PlainUserMetadata(codec *Codec) grpc.UnaryClientInterceptor {
 	if codec == nil {
 		panic("payloadcodec.PlainUserMetadata: nil Codec")
