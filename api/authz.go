@@ -23,23 +23,13 @@ type routeRule struct {
 }
 
 // routeRules is the authorization table: each authenticated route (method
-// and path template), who may call it, and its action in the audit log.
-// The routes of steps come from the step table (usecase.Steps), the one
-// place that says who may take a step; the pages read it too.
-//
-// A kind that is not listed gets 403 for the route as a whole, whatever
-// the trajectory: the answer does not depend on the id, so it tells
-// nothing about which trajectories exist. A route that names a trajectory
-// checks, once the kind may call it, that the caller may see that
-// trajectory (usecase.MayAccess); if not, it answers 404 exactly as for a
-// trajectory that does not exist. A co-worker who may act on the
-// trajectory but whose role does not give them the step gets 403 then
-// (usecase.Cases.ActableStep).
-//
-// Outside this table, without authentication: GET /healthz and /readyz
-// (they reveal no data), the handover link routes (the signed token in the
-// path is the credential), DELETE /v1/session (it only drops a cookie),
-// and Config.Codec at /codec/ (it authorizes itself: SupervisorAuthorizer).
+// and path template), who may call it, and its action in the audit log;
+// the routes of steps come from the step table (usecase.Steps). A kind not
+// listed gets 403 whatever the trajectory, so the answer tells nothing of
+// which exist; a trajectory the caller may not see (usecase.MayAccess)
+// answers 404 as one that does not exist; a co-worker whose role lacks the
+// step gets 403 (usecase.Cases.ActableStep). The routes outside it, and
+// why: docs/api.md, "Who may do what".
 var routeRules = stepRules(map[string]routeRule{
 	http.MethodPost + " " + pathReferrals:      {usecase.ActionCreateReferral, kinds(KindPartner), "refer a family", nil},
 	http.MethodGet + " " + pathTrajectories:    {usecase.ActionList, kinds(KindCoach, KindSupervisor, KindCoWorker), "list trajectories", nil},
