@@ -33,7 +33,7 @@ func morning(t time.Time) time.Time { return trajectory.MorningOf(t).UTC() }
 func TestMenenPerinatalTrajectory(t *testing.T) { menenPerinatalTrajectory(t) }
 
 // BenchmarkMenenPerinatalTrajectory measures the whole perinatal trajectory
-// of ten months in the time-skipping environment (the issue asks for well
+// of ten months in the time-skipping environment (its goal: well
 // under a second); run with go test -bench Menen ./workflows/.
 func BenchmarkMenenPerinatalTrajectory(b *testing.B) {
 	for b.Loop() {
