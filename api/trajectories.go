@@ -160,21 +160,43 @@ var listParams = []string{"programme", "coach", "phase", "overdue", "email_faile
 
 func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	fe := &fieldErrors{}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
+	f, fe := s.listFilter(q)
+	if !fe.empty() {
+		writeFieldErrors(w, "invalid query", fe)
+		return
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		switch {
-		case !slices.Contains(listParams, k):
-			fe.add(k, "is not a query parameter of this path; use "+joinOr(listParams))
-		case len(q[k]) > 1:
-			fe.add(k, "is given more than once; give it once")
-		}
+	if !scopeList(w, r, &f) {
+		return
 	}
+	noteListFilter(r, q, f)
 
+	page, err := s.store.ListTrajectories(r.Context(), f)
+	switch {
+	case errors.Is(err, store.ErrBadCursor):
+		fe.add("cursor", "is not a cursor this API handed out; copy next_cursor from the previous page, or leave it out for the first page")
+		writeFieldErrors(w, "invalid query", fe)
+		return
+	case err != nil:
+		s.writeStoreError(w, "list trajectories", err)
+		return
+	}
+	noteDetail(r, "items", strconv.Itoa(len(page.Items)))
+	if err := s.auditRead(r); err != nil {
+		s.writeAuditUnavailable(w, err)
+		return
+	}
+	resp := ListResponse{Items: page.Items, NextCursor: page.NextCursor}
+	if resp.Items == nil {
+		resp.Items = []store.TrajectorySummary{}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// listFilter reads the list's query into a filter; fe holds what is wrong
+// with it, every parameter at once.
+func (s *server) listFilter(q url.Values) (store.Filter, *fieldErrors) {
+	fe := &fieldErrors{}
+	checkListParams(fe, q)
 	var f store.Filter
 	if v := q.Get("programme"); v != "" {
 		if _, ok := s.programmes.Get(v); !ok {
@@ -203,14 +225,30 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 		f.Limit = n
 	}
 	f.Cursor = q.Get("cursor")
-	if !fe.empty() {
-		writeFieldErrors(w, "invalid query", fe)
-		return
+	return f, fe
+}
+
+// checkListParams refuses a parameter the list does not know or one given
+// twice, in the order of their names so the answer is the same each time.
+func checkListParams(fe *fieldErrors, q url.Values) {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
 	}
-	if !scopeList(w, r, &f) {
-		return
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case !slices.Contains(listParams, k):
+			fe.add(k, "is not a query parameter of this path; use "+joinOr(listParams))
+		case len(q[k]) > 1:
+			fe.add(k, "is given more than once; give it once")
+		}
 	}
-	// The filters, for the audit log: values the query validated, or ids.
+}
+
+// noteListFilter notes the filters for the audit log: values the query
+// validated, or ids; a coach id that is no id and a cursor only as given.
+func noteListFilter(r *http.Request, q url.Values, f store.Filter) {
 	noteDetail(r, "programme", f.ProgrammeID, "programmes", strings.Join(f.ProgrammeIDs, ","),
 		"phase", string(f.Phase), "overdue", q.Get("overdue"), "email_failed", q.Get("email_failed"), "limit", q.Get("limit"))
 	if f.CoachID != "" {
@@ -223,27 +261,6 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 	if f.Cursor != "" {
 		noteDetail(r, "cursor", "given")
 	}
-
-	page, err := s.store.ListTrajectories(r.Context(), f)
-	switch {
-	case errors.Is(err, store.ErrBadCursor):
-		fe.add("cursor", "is not a cursor this API handed out; copy next_cursor from the previous page, or leave it out for the first page")
-		writeFieldErrors(w, "invalid query", fe)
-		return
-	case err != nil:
-		s.writeStoreError(w, "list trajectories", err)
-		return
-	}
-	noteDetail(r, "items", strconv.Itoa(len(page.Items)))
-	if err := s.auditRead(r); err != nil {
-		s.writeAuditUnavailable(w, err)
-		return
-	}
-	resp := ListResponse{Items: page.Items, NextCursor: page.NextCursor}
-	if resp.Items == nil {
-		resp.Items = []store.TrajectorySummary{}
-	}
-	writeJSON(w, http.StatusOK, resp)
 }
 
 // scopeList narrows the filter to what the caller may see: a coach their

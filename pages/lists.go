@@ -134,6 +134,48 @@ func (h *handler) team(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := h.names()
+	label := func(it store.TrajectorySummary) string { return h.familyLabel(r, p, n, it) }
+	d := h.teamOverview(p, n, items, label)
+	if h.Figures != nil {
+		now := time.Now()
+		figs, err := h.Figures.TeamFigures(r.Context(), p.Programmes, now.AddDate(-1, 0, -1), now)
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		d.Charts = monthCharts(figs, now)
+	}
+	d.Charts = append(d.Charts, coachChart(d.Coaches))
+	if err := h.audit(r, usecase.ActionList, "", store.OutcomeOK, map[string]string{"items": itoa(len(items))}); err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	o := teamOutcome(r)
+	if o != nil && !o.Refused {
+		// Say which family got which coach, when it is still listed.
+		for _, it := range items {
+			if it.ID == r.URL.Query().Get("traject") && it.CoachID != "" {
+				o.Text = n.Coach(it.ProgrammeID, it.CoachID) + " is de coach van " + label(it) + "."
+			}
+		}
+	}
+	h.renderOutcome(w, r, http.StatusOK, "team", "Team", d, o)
+}
+
+// familyLabel names an open trajectory's family for the supervisor: the
+// contact's name when the family is visible, else the programme and date.
+func (h *handler) familyLabel(r *http.Request, p usecase.Principal, n names, it store.TrajectorySummary) string {
+	if full, err := h.Cases.Visible(r.Context(), p, it.ID); err == nil && full.Family != nil && full.Family.ContactName != "" {
+		return full.Family.ContactName
+	}
+	return "Gezin van " + n.Programme(it.ProgrammeID) + ", doorverwezen op " + when(&it.ReferredAt)
+}
+
+// teamOverview sorts the open trajectories into the supervisor's team
+// page: families waiting for a coach, escalated ones, and one line per
+// coach (every coach of the supervisor's programmes, busy or not) with
+// the coach's open, late and escalated trajectories.
+func (h *handler) teamOverview(p usecase.Principal, n names, items []store.TrajectorySummary, label func(store.TrajectorySummary) string) teamData {
 	d := teamData{CoachNames: map[string][]programme.Coach{}, Programmes: len(p.Programmes) > 1}
 	per := map[[2]string]*coachLine{}
 	var order [][2]string
@@ -152,12 +194,6 @@ func (h *handler) team(w http.ResponseWriter, r *http.Request) {
 				line(id, c.ID)
 			}
 		}
-	}
-	label := func(it store.TrajectorySummary) string {
-		if full, err := h.Cases.Visible(r.Context(), p, it.ID); err == nil && full.Family != nil && full.Family.ContactName != "" {
-			return full.Family.ContactName
-		}
-		return "Gezin van " + n.Programme(it.ProgrammeID) + ", doorverwezen op " + when(&it.ReferredAt)
 	}
 	for _, it := range items {
 		switch {
@@ -184,30 +220,7 @@ func (h *handler) team(w http.ResponseWriter, r *http.Request) {
 	for _, k := range order {
 		d.Coaches = append(d.Coaches, *per[k])
 	}
-	if h.Figures != nil {
-		now := time.Now()
-		figs, err := h.Figures.TeamFigures(r.Context(), p.Programmes, now.AddDate(-1, 0, -1), now)
-		if err != nil {
-			h.unavailable(w, r, err)
-			return
-		}
-		d.Charts = monthCharts(figs, now)
-	}
-	d.Charts = append(d.Charts, coachChart(d.Coaches))
-	if err := h.audit(r, usecase.ActionList, "", store.OutcomeOK, map[string]string{"items": itoa(len(items))}); err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	o := teamOutcome(r)
-	if o != nil && !o.Refused {
-		// Say which family got which coach, when it is still listed.
-		for _, it := range items {
-			if it.ID == r.URL.Query().Get("traject") && it.CoachID != "" {
-				o.Text = n.Coach(it.ProgrammeID, it.CoachID) + " is de coach van " + label(it) + "."
-			}
-		}
-	}
-	h.renderOutcome(w, r, http.StatusOK, "team", "Team", d, o)
+	return d
 }
 
 // teamOutcome is what became of an assignment sent from this page.

@@ -94,9 +94,7 @@ type dateRequestRow struct {
 func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory.State, prog programme.Programme, allow func(step string, when bool)) {
 	v := &planView{ReadOnly: p.Kind == usecase.KindSupervisor}
 	d.Plan = v
-	now := time.Now()
 	plan := st.Plan
-	dueForReview := st.GoalsDueForReview(now)
 	if plan != nil {
 		v.Agreed, v.AgreedOn = true, day(plan.AgreedOn)
 		v.Strengths = plan.Strengths
@@ -107,95 +105,9 @@ func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory
 			}
 			v.Network = append(v.Network, row)
 		}
+		h.loadGoals(v, d, st, prog)
 	}
-	domains := prog.Domains()
-	domainName := func(id trajectory.LifeDomain) string {
-		for _, dm := range domains {
-			if dm.ID == string(id) {
-				return dm.Name
-			}
-		}
-		return "Een ander levensdomein"
-	}
-	var order []trajectory.LifeDomain
-	for _, dm := range domains {
-		order = append(order, trajectory.LifeDomain(dm.ID))
-	}
-	if plan != nil {
-		for _, g := range plan.Goals {
-			if !slices.Contains(order, g.Domain) {
-				order = append(order, g.Domain)
-			}
-		}
-	}
-	for _, dm := range order {
-		dg := domainGoals{Name: domainName(dm)}
-		count := domainCount{Name: dg.Name}
-		if plan != nil {
-			for _, g := range plan.Goals {
-				if g.Domain != dm {
-					continue
-				}
-				row := goalRow{ID: g.ID, Text: g.Text, Status: goalStatusLabel(g.Status), LetGoReason: g.LetGoReason, Open: g.Status == trajectory.GoalOpen,
-					ReviewDue: slices.Contains(dueForReview, g.ID)}
-				for _, a := range g.Actions {
-					ar := actionRow{ID: a.ID, What: a.What, Who: h.ownerName(a.Owner, d.CoachID, d.ProgrammeID, prog, *plan),
-						Open: a.Done == nil && row.Open, Family: a.Owner.Role == trajectory.OwnerFamily}
-					if a.Due != nil {
-						ar.Due = day(*a.Due)
-						ar.Late = ar.Open && !ar.Family && a.Due.Before(now)
-					}
-					if a.Done != nil {
-						ar.Done = day(*a.Done)
-					}
-					if ar.Open && !ar.Family {
-						v.OpenActions++
-						if ar.Late {
-							v.LateActions++
-						}
-					}
-					row.Actions = append(row.Actions, ar)
-				}
-				switch g.Status {
-				case trajectory.GoalReached:
-					count.Reached++
-				case trajectory.GoalLetGo:
-					count.LetGo++
-				default:
-					count.Open++
-				}
-				if row.Open && !v.ReadOnly {
-					// The closure's outcomes are the coach's to write with the family.
-					v.OpenGoals = append(v.OpenGoals, row)
-					v.GoalChoices = append(v.GoalChoices, choice{g.ID, dg.Name + ": " + g.Text})
-				}
-				dg.Goals = append(dg.Goals, row)
-			}
-		}
-		if len(dg.Goals) > 0 {
-			v.Domains = append(v.Domains, dg)
-			v.Summary = append(v.Summary, count)
-		}
-	}
-	for _, dm := range domains {
-		v.DomainChoices = append(v.DomainChoices, choice{dm.ID, dm.Name})
-	}
-	v.Owners = []choice{{string(trajectory.OwnerFamily), "het gezin"}, {string(trajectory.OwnerCoach), "de coach"}}
-	for _, c := range st.CoWorkers {
-		v.Owners = append(v.Owners, choice{string(trajectory.OwnerCoWorker) + ":" + c.ID, coWorkerName(prog, c.ID)})
-	}
-	if plan != nil {
-		for _, m := range plan.Network {
-			v.Owners = append(v.Owners, choice{string(trajectory.OwnerService) + ":" + m.ID, h.networkName(m)})
-		}
-	}
-	v.Owners = append(v.Owners, choice{string(trajectory.OwnerService) + ":" + newMember, "de dienst die u hieronder aan het netwerk toevoegt"})
-	for _, s := range d.Services {
-		v.Services = append(v.Services, choice{s.ID, s.Name})
-	}
-	for i := 1; i <= actionSlots; i++ {
-		v.Slots = append(v.Slots, i)
-	}
+	h.loadPlanChoices(v, d, st, prog)
 	hasOpenAction := slices.ContainsFunc(v.OpenGoals, func(g goalRow) bool {
 		return slices.ContainsFunc(g.Actions, func(a actionRow) bool { return a.Open })
 	})
@@ -211,6 +123,113 @@ func (h *handler) loadPlan(d *trajectoryData, p usecase.Principal, st trajectory
 				d.Requests = append(d.Requests, dateRequestRow{At: when(&r.At), Message: r.Message})
 			}
 		}
+	}
+}
+
+// loadGoals adds the agreed plan's goals to the page by life domain, in
+// the programme's order of the domains (a domain no longer in the
+// programme after them), with the counts of the supervisor's summary and
+// the coach's open and late actions.
+func (h *handler) loadGoals(v *planView, d *trajectoryData, st trajectory.State, prog programme.Programme) {
+	now := time.Now()
+	plan := st.Plan
+	dueForReview := st.GoalsDueForReview(now)
+	domains := prog.Domains()
+	domainName := func(id trajectory.LifeDomain) string {
+		for _, dm := range domains {
+			if dm.ID == string(id) {
+				return dm.Name
+			}
+		}
+		return "Een ander levensdomein"
+	}
+	var order []trajectory.LifeDomain
+	for _, dm := range domains {
+		order = append(order, trajectory.LifeDomain(dm.ID))
+	}
+	for _, g := range plan.Goals {
+		if !slices.Contains(order, g.Domain) {
+			order = append(order, g.Domain)
+		}
+	}
+	for _, dm := range order {
+		dg := domainGoals{Name: domainName(dm)}
+		count := domainCount{Name: dg.Name}
+		for _, g := range plan.Goals {
+			if g.Domain != dm {
+				continue
+			}
+			row := h.goalRow(v, d, g, prog, *plan, slices.Contains(dueForReview, g.ID), now)
+			switch g.Status {
+			case trajectory.GoalReached:
+				count.Reached++
+			case trajectory.GoalLetGo:
+				count.LetGo++
+			default:
+				count.Open++
+			}
+			if row.Open && !v.ReadOnly {
+				// The closure's outcomes are the coach's to write with the family.
+				v.OpenGoals = append(v.OpenGoals, row)
+				v.GoalChoices = append(v.GoalChoices, choice{g.ID, dg.Name + ": " + g.Text})
+			}
+			dg.Goals = append(dg.Goals, row)
+		}
+		if len(dg.Goals) > 0 {
+			v.Domains = append(v.Domains, dg)
+			v.Summary = append(v.Summary, count)
+		}
+	}
+}
+
+// goalRow is a goal as the page shows it, with its actions; the open
+// actions owed by others than the family count into v's open and late.
+func (h *handler) goalRow(v *planView, d *trajectoryData, g trajectory.Goal, prog programme.Programme, plan trajectory.Plan, reviewDue bool, now time.Time) goalRow {
+	row := goalRow{ID: g.ID, Text: g.Text, Status: goalStatusLabel(g.Status), LetGoReason: g.LetGoReason, Open: g.Status == trajectory.GoalOpen,
+		ReviewDue: reviewDue}
+	for _, a := range g.Actions {
+		ar := actionRow{ID: a.ID, What: a.What, Who: h.ownerName(a.Owner, d.CoachID, d.ProgrammeID, prog, plan),
+			Open: a.Done == nil && row.Open, Family: a.Owner.Role == trajectory.OwnerFamily}
+		if a.Due != nil {
+			ar.Due = day(*a.Due)
+			ar.Late = ar.Open && !ar.Family && a.Due.Before(now)
+		}
+		if a.Done != nil {
+			ar.Done = day(*a.Done)
+		}
+		if ar.Open && !ar.Family {
+			v.OpenActions++
+			if ar.Late {
+				v.LateActions++
+			}
+		}
+		row.Actions = append(row.Actions, ar)
+	}
+	return row
+}
+
+// loadPlanChoices fills the choices of the form that changes the plan:
+// the life domains, who may owe an action, the directory's services and
+// the action slots.
+func (h *handler) loadPlanChoices(v *planView, d *trajectoryData, st trajectory.State, prog programme.Programme) {
+	for _, dm := range prog.Domains() {
+		v.DomainChoices = append(v.DomainChoices, choice{dm.ID, dm.Name})
+	}
+	v.Owners = []choice{{string(trajectory.OwnerFamily), "het gezin"}, {string(trajectory.OwnerCoach), "de coach"}}
+	for _, c := range st.CoWorkers {
+		v.Owners = append(v.Owners, choice{string(trajectory.OwnerCoWorker) + ":" + c.ID, coWorkerName(prog, c.ID)})
+	}
+	if st.Plan != nil {
+		for _, m := range st.Plan.Network {
+			v.Owners = append(v.Owners, choice{string(trajectory.OwnerService) + ":" + m.ID, h.networkName(m)})
+		}
+	}
+	v.Owners = append(v.Owners, choice{string(trajectory.OwnerService) + ":" + newMember, "de dienst die u hieronder aan het netwerk toevoegt"})
+	for _, s := range d.Services {
+		v.Services = append(v.Services, choice{s.ID, s.Name})
+	}
+	for i := 1; i <= actionSlots; i++ {
+		v.Slots = append(v.Slots, i)
 	}
 }
 
@@ -289,21 +308,48 @@ func buildPlan(h *handler, row store.Trajectory, st trajectory.State, f url.Valu
 	}
 	plan.AgreedOn = agreed
 
-	// A member of the network: a service of the directory, or another
-	// service or person by name.
+	newMemberID, problem := h.addNetworkMember(f, &plan)
+	if problem != "" {
+		return "", nil, problem
+	}
+	if problem := addStrengths(f, &plan); problem != "" {
+		return "", nil, problem
+	}
+	actions, problem := formActions(f, newMemberID)
+	if problem != "" {
+		return "", nil, problem
+	}
+	goal, problem := formGoal(f, &plan)
+	if problem != "" {
+		return "", nil, problem
+	}
+	if len(actions) > 0 && goal == nil {
+		return "", nil, "Kies het doel van de acties, of schrijf een nieuw doel."
+	}
+	if goal != nil {
+		goal.Actions = append(goal.Actions, actions...)
+	}
+	plan = plan.WithIDs()
+	ps := trajectory.PlanProblems(trajectory.PlanCheck{Now: now, Timings: trajectory.TimingsOf(prog), CoWorkers: st.CoWorkers, Previous: st.Plan}, plan)
+	return trajectory.UpdateAgreePlan, trajectory.AgreePlan{Plan: plan, By: by}, problems(ps)
+}
+
+// addNetworkMember adds the form's member of the network to plan, if it
+// names one: a service of the directory, or another service or person by
+// name. newMemberID is the id the member gets, for an action it owes.
+func (h *handler) addNetworkMember(f url.Values, plan *trajectory.Plan) (newMemberID, problem string) {
 	service := f.Get("network_service")
 	if _, ok := h.Services[service]; service != "" && !ok {
-		return "", nil, "Kies een dienst uit de lijst, of schrijf de naam bij ‘Andere dienst of persoon’."
+		return "", "Kies een dienst uit de lijst, of schrijf de naam bij ‘Andere dienst of persoon’."
 	}
 	other, problem := typed(f, "network_other", "De naam van de dienst of persoon", false, trajectory.MaxNetworkLength, false)
 	if problem != "" {
-		return "", nil, problem
+		return "", problem
 	}
 	contact, problem := typed(f, "network_contact", "De contactpersoon", false, trajectory.MaxNetworkLength, false)
 	if problem != "" {
-		return "", nil, problem
+		return "", problem
 	}
-	newMemberID := ""
 	if service == "" {
 		service = other
 	}
@@ -312,100 +358,104 @@ func buildPlan(h *handler, row store.Trajectory, st trajectory.State, f url.Valu
 		if v := f.Get("network_since"); v != "" {
 			since, ok := localDay(v, agreedHour)
 			if !ok {
-				return "", nil, "Vul in sinds wanneer de dienst of persoon betrokken is, als JJJJ-MM-DD."
+				return "", "Vul in sinds wanneer de dienst of persoon betrokken is, als JJJJ-MM-DD."
 			}
 			m.Since = since
 		}
 		plan.Network = append(slices.Clone(plan.Network), m)
 	} else if contact != "" || f.Get("network_since") != "" {
-		return "", nil, "Kies de dienst of schrijf de persoon die bij het netwerk hoort."
+		return "", "Kies de dienst of schrijf de persoon die bij het netwerk hoort."
 	}
-	plan = plan.WithIDs()
+	*plan = plan.WithIDs()
 	if service != "" {
 		newMemberID = plan.Network[len(plan.Network)-1].ID
 	}
+	return newMemberID, ""
+}
 
+// addStrengths adds the form's strengths, one a line, to plan.
+func addStrengths(f url.Values, plan *trajectory.Plan) (problem string) {
 	for _, line := range strings.Split(f.Get("strengths"), "\n") {
 		s, p := trajectory.CleanText(strings.TrimSpace(line), false, trajectory.MaxStrengthLength, false)
 		if p == trajectory.TextTooLong {
-			return "", nil, "Een sterkte is te lang: hoogstens " + strconv.Itoa(trajectory.MaxStrengthLength) + " tekens."
+			return "Een sterkte is te lang: hoogstens " + strconv.Itoa(trajectory.MaxStrengthLength) + " tekens."
 		}
 		if p != "" {
-			return "", nil, sayText("Een sterkte", p)
+			return sayText("Een sterkte", p)
 		}
 		if s != "" {
 			plan.Strengths = append(plan.Strengths, s)
 		}
 	}
+	return ""
+}
 
+// formActions reads the form's action slots: what, who (newMemberID for
+// the network member the same change adds) and by when. An empty slot is
+// skipped.
+func formActions(f url.Values, newMemberID string) ([]trajectory.Action, string) {
 	whats, owners, dues := f["action_what"], f["action_owner"], f["action_due"]
-	type newAction struct {
-		n int
-		a trajectory.Action
-	}
-	var actions []newAction
+	var actions []trajectory.Action
 	for i := 0; i < actionSlots; i++ {
 		n := i + 1
 		what, p := trajectory.CleanText(strings.TrimSpace(nth(whats, i)), false, trajectory.MaxActionLength, false)
 		switch {
 		case p == trajectory.TextTooLong:
-			return "", nil, "Actie " + strconv.Itoa(n) + " is te lang: hoogstens " + strconv.Itoa(trajectory.MaxActionLength) + " tekens."
+			return nil, "Actie " + strconv.Itoa(n) + " is te lang: hoogstens " + strconv.Itoa(trajectory.MaxActionLength) + " tekens."
 		case p != "":
-			return "", nil, sayText("Actie "+strconv.Itoa(n), p)
+			return nil, sayText("Actie "+strconv.Itoa(n), p)
 		case what == "" && nth(dues, i) != "":
-			return "", nil, "Schrijf bij actie " + strconv.Itoa(n) + " wat er moet gebeuren, of maak de datum leeg."
+			return nil, "Schrijf bij actie " + strconv.Itoa(n) + " wat er moet gebeuren, of maak de datum leeg."
 		case what == "":
 			continue
 		}
 		owner, ok := ownerOf(nth(owners, i), newMemberID)
 		if !ok {
-			return "", nil, "Kies bij actie " + strconv.Itoa(n) + " wie ze doet."
+			return nil, "Kies bij actie " + strconv.Itoa(n) + " wie ze doet."
 		}
 		a := trajectory.Action{What: what, Owner: owner}
 		if v := nth(dues, i); v != "" {
 			due, ok := localDay(v, dueHour)
 			if !ok {
-				return "", nil, "Vul bij actie " + strconv.Itoa(n) + " de datum in als JJJJ-MM-DD, of laat ze leeg."
+				return nil, "Vul bij actie " + strconv.Itoa(n) + " de datum in als JJJJ-MM-DD, of laat ze leeg."
 			}
 			a.Due = &due
 		}
-		actions = append(actions, newAction{n, a})
+		actions = append(actions, a)
 	}
+	return actions, ""
+}
 
+// formGoal is the goal the form's actions go under: one already open in
+// plan, or a new one the form writes, which it adds to plan. Nil when the
+// form names no goal.
+func formGoal(f url.Values, plan *trajectory.Plan) (*trajectory.Goal, string) {
 	goalText, problem := typed(f, "goal_text", "Het doel", false, trajectory.MaxGoalLength, true)
 	if problem != "" {
-		return "", nil, problem
+		return nil, problem
 	}
-	var goal *trajectory.Goal
 	if id := f.Get("goal"); id != "" {
 		g, ok := plan.Goal(id)
 		if !ok || g.Status != trajectory.GoalOpen {
-			return "", nil, "Dit doel staat niet meer open in het plan; kies een ander doel of maak een nieuw."
+			return nil, "Dit doel staat niet meer open in het plan; kies een ander doel of maak een nieuw."
 		}
 		if goalText != "" {
-			return "", nil, "U koos een doel dat er al is: laat ‘Het doel’ dan leeg, of kies ‘Een nieuw doel’."
+			return nil, "U koos een doel dat er al is: laat ‘Het doel’ dan leeg, of kies ‘Een nieuw doel’."
 		}
-		goal = g
-	} else if goalText != "" || f.Get("domain") != "" {
-		domain := trajectory.LifeDomain(f.Get("domain"))
-		if domain == "" {
-			return "", nil, sayCode(trajectory.CodeGoalDomainRequired)
-		}
-		if goalText == "" {
-			return "", nil, "Schrijf het doel in de woorden van het gezin."
-		}
-		plan.Goals = append(plan.Goals, trajectory.Goal{Domain: domain, Text: goalText, Status: trajectory.GoalOpen})
-		goal = &plan.Goals[len(plan.Goals)-1]
+		return g, ""
 	}
-	if len(actions) > 0 && goal == nil {
-		return "", nil, "Kies het doel van de acties, of schrijf een nieuw doel."
+	if goalText == "" && f.Get("domain") == "" {
+		return nil, ""
 	}
-	for _, na := range actions {
-		goal.Actions = append(goal.Actions, na.a)
+	domain := trajectory.LifeDomain(f.Get("domain"))
+	if domain == "" {
+		return nil, sayCode(trajectory.CodeGoalDomainRequired)
 	}
-	plan = plan.WithIDs()
-	ps := trajectory.PlanProblems(trajectory.PlanCheck{Now: now, Timings: trajectory.TimingsOf(prog), CoWorkers: st.CoWorkers, Previous: st.Plan}, plan)
-	return trajectory.UpdateAgreePlan, trajectory.AgreePlan{Plan: plan, By: by}, problems(ps)
+	if goalText == "" {
+		return nil, "Schrijf het doel in de woorden van het gezin."
+	}
+	plan.Goals = append(plan.Goals, trajectory.Goal{Domain: domain, Text: goalText, Status: trajectory.GoalOpen})
+	return &plan.Goals[len(plan.Goals)-1], ""
 }
 
 // ownerOf reads an owner choice of the form: "family", "coach",

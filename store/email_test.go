@@ -229,11 +229,7 @@ func TestMigrationMakesSendingPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	migrations, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := applyMigration(ctx, pool, migrations[0]); err != nil {
+	if err := migrateUpTo(ctx, pool, 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `

@@ -28,16 +28,8 @@ func migrateTo(t *testing.T, url string, version int) *pgxpool.Pool {
 // release wrote at each schema, then migrates on.
 func migrateBefore(t *testing.T, pool *pgxpool.Pool, version int) {
 	t.Helper()
-	migrations, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations {
-		if m.version < version {
-			if err := applyMigration(t.Context(), pool, m); err != nil {
-				t.Fatalf("%s: %v", m.name, err)
-			}
-		}
+	if err := migrateUpTo(t.Context(), pool, version-1); err != nil {
+		t.Fatalf("migrate to version %d: %v", version-1, err)
 	}
 }
 

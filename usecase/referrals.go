@@ -127,6 +127,34 @@ func (rs Referrals) Start(ctx context.Context, p programme.Programme, ref trajec
 	// its deadlines and the listing below all start from it.
 	at := time.Now().UTC()
 	listed := trajectory.ReferredEvent(id, p, ref, at)
+	run, err := rs.execute(ctx, id, p, ref, at, *listed.Summary.NextDueAt)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+	case temporal.IsWorkflowExecutionAlreadyStartedError(err) || errors.As(err, &already):
+		// Started by an earlier request whose listing failed: the workflow
+		// lists it with its own instant, which this request does not know.
+		if got, known, err := rs.recorded(ctx, id); err != nil || known {
+			return got, err
+		}
+		return st, ErrStartedNotListed
+	case Unavailable(ctx, err):
+		rs.logger().Warn("referral: Temporal did not answer", "trajectory_id", id, "error", err)
+		return st, ErrStartUnavailable
+	default:
+		rs.logger().Error("referral: start workflow", "trajectory_id", id, "error", err)
+		return st, ErrStartRefused
+	}
+
+	if run != nil {
+		listed.FirstRunID = run.GetRunID()
+	}
+	return rs.list(ctx, listed, ref)
+}
+
+// execute starts the trajectory's workflow, at the referral's instant, with
+// the coach's assignment due at assignDue.
+func (rs Referrals) execute(ctx context.Context, id string, p programme.Programme, ref trajectory.Referral, at, assignDue time.Time) (client.WorkflowRun, error) {
 	opts := client.StartWorkflowOptions{
 		ID:                                       id,
 		TaskQueue:                                trajectory.TaskQueue,
@@ -135,7 +163,7 @@ func (rs Referrals) Start(ctx context.Context, p programme.Programme, ref trajec
 		// What supervisors filter on, set with the start so the workflow's
 		// first task need not upsert them.
 		TypedSearchAttributes: trajectory.StartSearchAttributes(p.ID, ref.Referrer.Organisation,
-			&trajectory.Step{Kind: trajectory.StepAssignment, DueAt: *listed.Summary.NextDueAt}),
+			&trajectory.Step{Kind: trajectory.StepAssignment, DueAt: assignDue}),
 		// What a supervisor sees of the trajectory in the Temporal UI at a
 		// glance. Sent in clear (payloadcodec.PlainUserMetadata), so the UI
 		// shows it without decoding: programme, referring organisation,
@@ -159,31 +187,16 @@ func (rs Referrals) Start(ctx context.Context, p programme.Programme, ref trajec
 		opts.TypedSearchAttributes, start.SearchAttributesSet, start.CodeRevision = temporal.SearchAttributes{}, false, 0
 		run, err = rs.Temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, start)
 	}
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case err == nil:
-	case temporal.IsWorkflowExecutionAlreadyStartedError(err) || errors.As(err, &already):
-		// Started by an earlier request whose listing failed: the workflow
-		// lists it with its own instant, which this request does not know.
-		if got, known, err := rs.recorded(ctx, id); err != nil || known {
-			return got, err
-		}
-		return st, ErrStartedNotListed
-	case Unavailable(ctx, err):
-		rs.logger().Warn("referral: Temporal did not answer", "trajectory_id", id, "error", err)
-		return st, ErrStartUnavailable
-	default:
-		rs.logger().Error("referral: start workflow", "trajectory_id", id, "error", err)
-		return st, ErrStartRefused
-	}
+	return run, err
+}
 
-	// Listed at once, before the workflow's own (identical, idempotent)
-	// write. A referral answered as started is listed, so the partner's and
-	// the supervisor's next calls find it; one that is not yet is answered
-	// unavailable, and the same referral sent again finds it listed.
-	if run != nil {
-		listed.FirstRunID = run.GetRunID()
-	}
+// list writes the started referral's referred event at once, before the
+// workflow's own (identical, idempotent) write. A referral answered as
+// started is listed, so the partner's and the supervisor's next calls
+// find it; one that is not yet is answered unavailable, and the same
+// referral sent again finds it listed.
+func (rs Referrals) list(ctx context.Context, listed trajectory.Event, ref trajectory.Referral) (Started, error) {
+	id := listed.TrajectoryID
 	within := rs.ListTimeout
 	if within <= 0 {
 		within = 5 * time.Second
@@ -193,7 +206,7 @@ func (rs Referrals) Start(ctx context.Context, p programme.Programme, ref trajec
 	if err := rs.Store.ListReferral(wctx, listed); err != nil {
 		rs.logger().Warn("referral: could not write the referred event now; the workflow writes it too",
 			"trajectory_id", id, "error", Redact(err.Error(), ref))
-		return st, ErrStartedListingLater
+		return Started{ID: id}, ErrStartedListingLater
 	}
 	return Started{ID: id, Phase: trajectory.PhaseReferred, New: true}, nil
 }

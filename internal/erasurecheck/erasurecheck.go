@@ -87,7 +87,9 @@ var Columns = map[string]Class{
 	"family_links.expires_at": Code, "family_links.emailed": Code, "family_links.revoked_at": Code,
 	"family_links.revoked_by": Code, "family_links.language": Cleared,
 
-	"schema_migrations.version": Code, "schema_migrations.name": Code, "schema_migrations.applied_at": Code,
+	// The schema's version (a database migrated before tern keeps its
+	// schema_migrations too, of the same kind: versions and file names).
+	"schema_version.version": Code,
 
 	"sessions.id_hash": Code, "sessions.token_id": Code, "sessions.csrf_token": Code, "sessions.created_at": Code,
 	"sessions.last_seen_at": Code, "sessions.expires_at": Code, "sessions.revoked_at": Code,

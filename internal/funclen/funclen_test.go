@@ -1,0 +1,108 @@
+// Package funclen holds a test of the repository's Go code: no function
+// longer than a reader takes in at once, outside benchmarks and tests.
+package funclen
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// maxLines counts from the line with `func` to the line with the closing
+// brace, both included.
+const maxLines = 80
+
+// TestNoLongFunctions: every top-level function and method in a non-test
+// Go file outside bench/ fits in maxLines; a longer one is split along its
+// concerns into functions named for what they do.
+func TestNoLongFunctions(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("the repository's root is not two folders up: %v", err)
+	}
+	var long []string
+	fset := token.NewFileSet()
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			switch name {
+			case ".git", "bin", "artifacts", "node_modules", "bench", "testdata":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Body != nil {
+				if n := lineCount(fset, fn); n > maxLines {
+					long = append(long, fmt.Sprintf("%s: %s %d lines", name, funcName(fn), n))
+				}
+				continue
+			}
+			// A function literal outside any function (a package variable)
+			// has no enclosing function to be counted with.
+			ast.Inspect(decl, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.FuncLit); ok {
+					if n := lineCount(fset, lit); n > maxLines {
+						long = append(long, fmt.Sprintf("%s:%d: func literal %d lines", name, fset.Position(lit.Pos()).Line, n))
+					}
+					return false
+				}
+				return true
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(long)
+	for _, l := range long {
+		t.Errorf("%s, over %d: split it along its concerns", l, maxLines)
+	}
+}
+
+// lineCount counts n's lines from its first to its last, both included.
+func lineCount(fset *token.FileSet, n ast.Node) int {
+	return fset.Position(n.End()).Line - fset.Position(n.Pos()).Line + 1
+}
+
+// funcName spells a method with its receiver's type, as a reader searches.
+func funcName(fn *ast.FuncDecl) string {
+	if fn.Recv == nil || len(fn.Recv.List) == 0 {
+		return fn.Name.Name
+	}
+	typ := fn.Recv.List[0].Type
+	if star, ok := typ.(*ast.StarExpr); ok {
+		typ = star.X
+	}
+	switch x := typ.(type) {
+	case *ast.IndexExpr:
+		typ = x.X
+	case *ast.IndexListExpr:
+		typ = x.X
+	}
+	if id, ok := typ.(*ast.Ident); ok {
+		return "(" + id.Name + ")." + fn.Name.Name
+	}
+	return fn.Name.Name
+}
