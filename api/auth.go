@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/elkgezin/elkgezin/apitoken"
 	"github.com/elkgezin/elkgezin/session"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/usecase"
@@ -117,7 +118,7 @@ func (a TokenAuthenticator) Authenticate(r *http.Request) (Principal, error) {
 		return Principal{}, &UnauthenticatedError{
 			Detail:       "the token is not valid: it is malformed, unknown or revoked; ask an administrator for a new one",
 			Challenge:    bearerInvalidToken,
-			CredentialID: store.TokenID(token),
+			CredentialID: apitoken.ID(token),
 		}
 	}
 	if err != nil {

@@ -65,7 +65,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		// The family's own page: links sealed with keys derived from the
 		// handover link secrets, emailed through the same ledger as every email.
 		FamilyLinks:   p.store,
-		FamilySigner:  cfg.Parsed.FamilyLinks,
+		FamilySigner:  p.keys.familyLinks,
 		FamilyMail:    familyMail,
 		PublicBaseURL: cfg.PublicBaseURL,
 	})
@@ -81,7 +81,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Limiter:    limiter,
 		Logger:     p.logger,
 		Figures:    p.store,
-		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: cfg.Parsed.FamilyLinks, Mail: familyMail,
+		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: p.keys.familyLinks, Mail: familyMail,
 			BaseURL: cfg.PublicBaseURL, Log: p.logger},
 	})
 	mux := http.NewServeMux()
