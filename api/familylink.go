@@ -91,7 +91,7 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 	fe := &fieldErrors{}
 	on, _ := body.Consent.RecordedOn.parse(fe, "consent.recorded_on", true)
 	if fe.empty() {
-		if field, problem := familylink.ConsentProblem(on.Time, body.Consent.Channel, today(now).Time); field != "" {
+		if field, problem := familylink.ConsentProblem(on.Time, body.Consent.Channel, trajectory.Today(now).Time); field != "" {
 			fe.add(field, problem)
 		}
 	}

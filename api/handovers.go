@@ -88,7 +88,7 @@ func (s *server) validateHandover(b handoverBody, now time.Time) (trajectory.Han
 func validateConsent(fe *fieldErrors, c *consentBody, now time.Time) trajectory.Consent {
 	consent := trajectory.Consent{Given: c.Given, Shares: []string{}}
 	if on, ok := c.RecordedOn.parse(fe, "consent.recorded_on", false); ok {
-		if on.After(today(now).Time) {
+		if on.After(trajectory.Today(now).Time) {
 			fe.add("consent.recorded_on", "lies in the future: give the date on which the family consented")
 		}
 		consent.RecordedOn = on

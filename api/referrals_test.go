@@ -138,10 +138,14 @@ func TestReferralValidationNamesEachBadField(t *testing.T) {
 }
 
 // inDays is the date n days from today, in Belgium, as YYYY-MM-DD.
-func inDays(n int) string { return today(time.Now()).AddDate(0, 0, n).Format(trajectory.DateLayout) }
+func inDays(n int) string {
+	return trajectory.Today(time.Now()).AddDate(0, 0, n).Format(trajectory.DateLayout)
+}
 
 // inMonths is the date n months from today.
-func inMonths(n int) string { return today(time.Now()).AddDate(0, n, 0).Format(trajectory.DateLayout) }
+func inMonths(n int) string {
+	return trajectory.Today(time.Now()).AddDate(0, n, 0).Format(trajectory.DateLayout)
+}
 
 func child(name, born string) map[string]any {
 	c := map[string]any{"birth_date": born}
