@@ -14,8 +14,6 @@ import (
 // Collective activities (see usecase.Attendees and
 // usecase.RecordAttendances, which the pages use too).
 
-type activityStore = usecase.ActivityStore
-
 const maxActivityFamilies = usecase.MaxActivityFamilies
 
 type collectiveActivityBody struct {
@@ -24,17 +22,14 @@ type collectiveActivityBody struct {
 	Trajectories []string  `json:"trajectories"`
 }
 
-// Attendance is what became of one family's attendance.
-type Attendance = usecase.Attendance
-
 // CollectiveActivityResponse is the activity and each family's attendance.
 type CollectiveActivityResponse struct {
 	Activity   store.CollectiveActivity `json:"activity"`
-	Attendance []Attendance             `json:"attendance"`
+	Attendance []usecase.Attendance     `json:"attendance"`
 }
 
 func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) {
-	as, ok := s.store.(activityStore)
+	as, ok := s.store.(usecase.ActivityStore)
 	if !ok {
 		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the activity store")
 		return

@@ -97,7 +97,7 @@ type Config struct {
 	// DataKeys, when set, makes each new trajectory's data key before its
 	// workflow starts, so its first payload is encrypted under it: the
 	// *keys.Vault of the store.
-	DataKeys DataKeyMaker
+	DataKeys usecase.DataKeyMaker
 	// Eraser, when set, erases trajectories (POST .../erasure): a
 	// retention.Eraser; without it that route answers 503.
 	Eraser Eraser
@@ -119,7 +119,7 @@ type Config struct {
 	// FamilyLinks and FamilySigner keep and seal the links to families'
 	// own pages (package familylink); without them the family link routes
 	// answer 503 and the family page says the link does not work.
-	FamilyLinks  FamilyLinkStore
+	FamilyLinks  familylink.Store
 	FamilySigner *familylink.Signer
 	// FamilyMail sends a family its link by email; nil: links are handed
 	// over another way (the answer says the email did not go).
@@ -153,7 +153,7 @@ type server struct {
 	denials   *denials
 	ready     readiness // the last check of /readyz
 	// The family's own page.
-	familyLinks    FamilyLinkStore
+	familyLinks    familylink.Store
 	familySigner   *familylink.Signer
 	familyMail     familylink.Notifier
 	familyRequests *ratelimit.Keyed

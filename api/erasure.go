@@ -248,6 +248,3 @@ func (s *server) exportRecords(ctx context.Context, out *Export) error {
 	}
 	return nil
 }
-
-// DataKeyMaker makes a trajectory's data key: *keys.Vault (usecase.DataKeyMaker).
-type DataKeyMaker = usecase.DataKeyMaker

@@ -18,9 +18,6 @@ import (
 	"github.com/elkgezin/elkgezin/usecase"
 )
 
-// FamilyLinkStore keeps the links to families' own pages; *store.Store is one.
-type FamilyLinkStore = familylink.Store
-
 // The family page's routes: the sealed token in the path is the family's
 // credential, so they need no authentication (like the handover link's),
 // and the log names them by these templates only.
