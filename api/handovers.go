@@ -20,7 +20,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/elkgezin/elkgezin/handoverlink"
-	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
 	"github.com/elkgezin/elkgezin/usecase"
@@ -108,9 +107,9 @@ func validateConsent(fe *fieldErrors, c *consentBody, now time.Time) trajectory.
 }
 
 // service finds the body's service in the directory, or notes in fe why not.
-func (s *server) service(fe *fieldErrors, id string) (programme.Service, bool) {
+func (s *server) service(fe *fieldErrors, id string) (trajectory.Service, bool) {
 	if !checkText(fe, "service", id, true, maxIDLength, false) {
-		return programme.Service{}, false
+		return trajectory.Service{}, false
 	}
 	svc, ok := s.services[id]
 	if !ok {

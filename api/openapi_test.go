@@ -275,7 +275,7 @@ func TestOpenAPIDescribesEveryField(t *testing.T) {
 		"NetworkMember":     trajectory.NetworkMember{},
 		"DateRequest":       trajectory.DateRequest{},
 		"EmailFailure":      trajectory.EmailFailure{},
-		"Service":           programme.Service{},
+		"Service":           trajectory.Service{},
 		"Child":             trajectory.Child{},
 		"Family":            trajectory.Family{},
 		"TrajectorySummary": store.TrajectorySummary{},

@@ -3,137 +3,7 @@ package trajectory
 import (
 	"hash/fnv"
 	"time"
-
-	"github.com/elkgezin/elkgezin/programme"
 )
-
-// Timings are the durations one trajectory runs by. They are copied from
-// the programme at referral and stay with the trajectory: they are part of
-// what the team promised the family. A supervisor moves a running
-// trajectory to new timings with the Update UpdateAdoptTimings. They name
-// no people: coaches and supervisor addresses are looked up by id in the
-// programme files whenever an email goes out.
-type Timings struct {
-	AssignmentLimit      programme.Duration `json:"assignment_limit"`
-	IntakeDeadline       programme.Duration `json:"intake_deadline"`
-	HomeVisitCadence     programme.Duration `json:"home_visit_cadence"`
-	ReminderLead         programme.Duration `json:"reminder_lead"`
-	AlertGrace           programme.Duration `json:"alert_grace"`
-	AcknowledgementLimit programme.Duration `json:"acknowledgement_limit"`
-	LinkValidFor         programme.Duration `json:"link_valid_for"`
-	Perinatal            *PerinatalTimings  `json:"perinatal,omitempty"`
-	// Milestones are the programme's own steps (see MilestoneTiming).
-	Milestones []MilestoneTiming `json:"milestones,omitempty"`
-	// CopyRemindersTo names the co-worker roles that get a copy of every
-	// reminder to the coach.
-	CopyRemindersTo []string `json:"copy_reminders_to,omitempty"`
-	// EmailDeliveryLimit bounds how long an email is retried before it is
-	// recorded as not delivered; zero means DefaultEmailDeliveryLimit.
-	EmailDeliveryLimit programme.Duration `json:"email_delivery_limit,omitempty"`
-	// ManagerEscalationAfter is the programme's second escalation level:
-	// this long after the supervisor's alert about a step still open, the
-	// manager is alerted once; zero when the programme has no manager.
-	ManagerEscalationAfter programme.Duration `json:"manager_escalation_after,omitempty"`
-	// LifeDomains, PlanReviewCadence and MaterialNeedsDeadline are the
-	// programme's rules of the family plan (see programme.Programme);
-	// trajectories referred before they were copied take the defaults.
-	LifeDomains           []programme.LifeDomain `json:"life_domains,omitempty"`
-	PlanReviewCadence     programme.Duration     `json:"plan_review_cadence,omitempty"`
-	MaterialNeedsDeadline programme.Duration     `json:"material_needs_deadline,omitempty"`
-}
-
-// Domains are the life domains of the trajectory: its programme's, or the defaults.
-func (t Timings) Domains() []programme.LifeDomain {
-	if len(t.LifeDomains) > 0 {
-		return t.LifeDomains
-	}
-	return programme.DefaultLifeDomains
-}
-
-// ReviewCadence is how often an open goal is reviewed: the programme's
-// plan_review_cadence, or else its home visit cadence.
-func (t Timings) ReviewCadence() time.Duration {
-	if t.PlanReviewCadence > 0 {
-		return t.PlanReviewCadence.Std()
-	}
-	return t.HomeVisitCadence.Std()
-}
-
-// DefaultEmailDeliveryLimit is the delivery limit of trajectories whose
-// programme sets none: a mail server a day away is an incident, and the
-// supervisor must hear of the email before the family is failed by it.
-const DefaultEmailDeliveryLimit = programme.Duration(24 * time.Hour)
-
-// DeliveryLimit is EmailDeliveryLimit, or its default.
-func (t Timings) DeliveryLimit() time.Duration {
-	if t.EmailDeliveryLimit > 0 {
-		return t.EmailDeliveryLimit.Std()
-	}
-	return DefaultEmailDeliveryLimit.Std()
-}
-
-// PerinatalTimings is the perinatal schedule of a trajectory: the same
-// fields as the programme's, so the same arithmetic serves both.
-type PerinatalTimings programme.Perinatal
-
-// PostnatalVisitDue is when home visit number n after the birth (from 1) is due.
-func (t PerinatalTimings) PostnatalVisitDue(bornOn time.Time, n int) time.Time {
-	return programme.Perinatal(t).PostnatalVisitDue(bornOn, n)
-}
-
-// FollowUpEnd is when the child born on bornOn reaches the follow-up age.
-func (t PerinatalTimings) FollowUpEnd(bornOn time.Time) time.Time {
-	return programme.Perinatal(t).FollowUpEnd(bornOn)
-}
-
-// BirthFollowedFrom is the birth a perinatal trajectory follows from its
-// referral on when the family is referred after the birth: the youngest
-// child the referral lists who is still below the programme's follow-up
-// age at the referral. Zero when the referral expects a child (its due
-// date starts the schedule instead) or lists no child that young.
-func (t PerinatalTimings) BirthFollowedFrom(r Referral, referredAt time.Time) Date {
-	if !r.ExpectedDueDate.IsZero() {
-		return Date{}
-	}
-	var youngest Date
-	for _, c := range r.Children {
-		if c.BirthDate.IsZero() || c.BirthDate.After(referredAt) || !t.FollowUpEnd(c.BirthDate.Time).After(referredAt) {
-			continue
-		}
-		if c.BirthDate.After(youngest.Time) {
-			youngest = c.BirthDate
-		}
-	}
-	return youngest
-}
-
-// TimingsOf copies the timings of a programme.
-func TimingsOf(p programme.Programme) Timings {
-	t := Timings{
-		AssignmentLimit:       p.AssignmentLimit,
-		IntakeDeadline:        p.IntakeDeadline,
-		HomeVisitCadence:      p.HomeVisitCadence,
-		ReminderLead:          p.ReminderLead,
-		AlertGrace:            p.AlertGrace,
-		AcknowledgementLimit:  p.Handover.AcknowledgementLimit,
-		LinkValidFor:          p.Handover.LinkValidFor,
-		Milestones:            milestonesOf(p),
-		CopyRemindersTo:       append([]string(nil), p.CopyRemindersTo...),
-		EmailDeliveryLimit:    p.EmailDeliveryLimit,
-		LifeDomains:           append([]programme.LifeDomain(nil), p.LifeDomains...),
-		PlanReviewCadence:     p.PlanReviewCadence,
-		MaterialNeedsDeadline: p.MaterialNeedsDeadline,
-	}
-	if p.ManagerEmail != "" {
-		t.ManagerEscalationAfter = p.ManagerEscalationAfter
-	}
-	if p.Perinatal != nil {
-		pn := PerinatalTimings(*p.Perinatal)
-		pn.PostnatalVisits = append([]programme.Duration{}, p.Perinatal.PostnatalVisits...)
-		t.Perinatal = &pn
-	}
-	return t
-}
 
 // Carried is everything one run of a trajectory hands to the next when it
 // continues as new: the state the API sees, and what the workflow keeps
@@ -331,8 +201,8 @@ type RollOver struct {
 // when set, the email shares what it allows, and nothing the first
 // consent allowed beyond it.
 type ResendHandover struct {
-	Number  int               `json:"number"`
-	Service programme.Service `json:"service"`
-	By      string            `json:"by,omitempty"`
-	Consent *Consent          `json:"consent,omitempty"`
+	Number  int      `json:"number"`
+	Service Service  `json:"service"`
+	By      string   `json:"by,omitempty"`
+	Consent *Consent `json:"consent,omitempty"`
 }

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/elkgezin/elkgezin/programme"
 )
 
 // The family plan (gezinsplan): goals in the family's own words, each in a
@@ -44,22 +42,6 @@ const (
 	EventGoalReopened     = "goal_reopened"
 	EventGoalsReviewed    = "goals_reviewed"
 	EventNewDateRequested = "new_date_requested"
-)
-
-// LifeDomain is the id of a life domain of the programme (programme.LifeDomain).
-type LifeDomain string
-
-// The default life domains (programme.DefaultLifeDomains has their names).
-const (
-	DomainIncomeDebts          LifeDomain = programme.DomainIncomeDebts
-	DomainHousing              LifeDomain = programme.DomainHousing
-	DomainHealth               LifeDomain = programme.DomainHealth
-	DomainParenting            LifeDomain = programme.DomainParenting
-	DomainChildcareSchool      LifeDomain = programme.DomainChildcareSchool
-	DomainWorkTraining         LifeDomain = programme.DomainWorkTraining
-	DomainSocialNetwork        LifeDomain = programme.DomainSocialNetwork
-	DomainAdministrationRights LifeDomain = programme.DomainAdministrationRights
-	DomainMaterialNeeds        LifeDomain = programme.DomainMaterialNeeds
 )
 
 // GoalStatus is where a goal stands.
@@ -481,7 +463,7 @@ func PlanProblems(c PlanCheck, p Plan) []Problem {
 		switch {
 		case g.Domain == "":
 			add(f+".domain", "is required: the life domain the goal is in", CodeGoalDomainRequired)
-		case !slices.ContainsFunc(domains, func(d programme.LifeDomain) bool { return d.ID == string(g.Domain) }):
+		case !slices.ContainsFunc(domains, func(d NamedDomain) bool { return d.ID == string(g.Domain) }):
 			add(f+".domain", "is not a life domain of the programme", CodeGoalDomainUnknown)
 		}
 		text(f+".text", g.Text, MaxGoalLength, true)

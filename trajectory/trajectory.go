@@ -7,8 +7,6 @@ package trajectory
 import (
 	"strconv"
 	"time"
-
-	"github.com/elkgezin/elkgezin/programme"
 )
 
 // Names under which workers and clients meet.
@@ -163,9 +161,9 @@ type Start struct {
 	// Programme, State and PendingHandovers are how runs started before
 	// Timings and Carried existed hand their data on; they are read, never
 	// written (see workflows.carriedFrom).
-	Programme        *programme.Programme `json:"programme,omitempty"`
-	State            *State               `json:"state,omitempty"`
-	PendingHandovers []PendingHandover    `json:"pending_handovers,omitempty"`
+	Programme        *ProgrammeRules   `json:"programme,omitempty"`
+	State            *State            `json:"state,omitempty"`
+	PendingHandovers []PendingHandover `json:"pending_handovers,omitempty"`
 }
 
 // Step is the one step the trajectory is waiting for, with its timers.
@@ -352,10 +350,10 @@ type Consent struct {
 
 // HandOver hands the family over to a regular service by email.
 type HandOver struct {
-	Service programme.Service `json:"service"`
-	Reason  string            `json:"reason"`
-	Consent Consent           `json:"consent"`
-	By      string            `json:"by,omitempty"`
+	Service Service `json:"service"`
+	Reason  string  `json:"reason"`
+	Consent Consent `json:"consent"`
+	By      string  `json:"by,omitempty"`
 }
 
 // AcknowledgeHandover is the service confirming receipt, through the
@@ -379,13 +377,13 @@ type PendingHandover struct {
 // Handover is one handover as the workflow keeps it. It holds the service
 // and what was shared, not the family's data itself.
 type Handover struct {
-	Number         int               `json:"number"`
-	Service        programme.Service `json:"service"`
-	RequestedAt    time.Time         `json:"requested_at"`
-	SentAt         time.Time         `json:"sent_at"`
-	Shares         []string          `json:"shares"`
-	LinkExpiresAt  time.Time         `json:"link_expires_at"`
-	AcknowledgedAt time.Time         `json:"acknowledged_at"`
+	Number         int       `json:"number"`
+	Service        Service   `json:"service"`
+	RequestedAt    time.Time `json:"requested_at"`
+	SentAt         time.Time `json:"sent_at"`
+	Shares         []string  `json:"shares"`
+	LinkExpiresAt  time.Time `json:"link_expires_at"`
+	AcknowledgedAt time.Time `json:"acknowledged_at"`
 	// Ack is the open acknowledgement step, nil once acknowledged.
 	Ack *Step `json:"ack,omitempty"`
 	// Failed is set when the email could not be delivered; the coach can
@@ -398,14 +396,14 @@ type Handover struct {
 // HandoverEmail is the email to a service: the handover itself, or a
 // reminder to acknowledge it. Shared holds only what the family consented to.
 type HandoverEmail struct {
-	Key           string            `json:"key"`
-	Kind          NotificationKind  `json:"kind"` // "handover" or "reminder"
-	TrajectoryID  string            `json:"trajectory_id"`
-	ProgrammeName string            `json:"programme_name"`
-	Number        int               `json:"number"`
-	Service       programme.Service `json:"service"`
-	Reason        string            `json:"reason"`
-	Shared        SharedData        `json:"shared"`
+	Key           string           `json:"key"`
+	Kind          NotificationKind `json:"kind"` // "handover" or "reminder"
+	TrajectoryID  string           `json:"trajectory_id"`
+	ProgrammeName string           `json:"programme_name"`
+	Number        int              `json:"number"`
+	Service       Service          `json:"service"`
+	Reason        string           `json:"reason"`
+	Shared        SharedData       `json:"shared"`
 	// ProgrammeID and CoachID let the worker look up the coach's name and
 	// address when it sends. CoachName and CoachEmail are set only by runs
 	// started before that (read, never written).
@@ -539,20 +537,15 @@ type Notification struct {
 // CauseReferred is the cause of a trajectory's referred event: there is one.
 const CauseReferred = "referred"
 
-// ReferredEvent is the first event of every trajectory. The API writes it as
-// soon as the workflow has started, and the workflow writes it again: the
-// same cause makes the second write a no-op, and the trajectory is listed
-// at once.
-func ReferredEvent(id string, p programme.Programme, r Referral, at time.Time) Event {
-	return ReferredEventAt(id, p.ID, TimingsOf(p), r, at)
-}
-
 // DetailBornMonth is the referred event's detail that holds the month
 // ("2006-01") of a birth known at referral, which the trajectory follows.
 const DetailBornMonth = "born_month"
 
-// ReferredEventAt is ReferredEvent from the trajectory's own timings.
-func ReferredEventAt(id, programmeID string, t Timings, r Referral, at time.Time) Event {
+// ReferredEvent is the first event of every trajectory. The API writes it
+// as soon as the workflow has started, and the workflow writes it again:
+// the same cause makes the second write a no-op, and the trajectory is
+// listed at once.
+func ReferredEvent(id, programmeID string, t Timings, r Referral, at time.Time) Event {
 	due := at.Add(t.AssignmentLimit.Std())
 	var detail map[string]string
 	if r.ConsultationID != "" {

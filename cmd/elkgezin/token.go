@@ -16,6 +16,7 @@ import (
 	"github.com/elkgezin/elkgezin/config"
 	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 const tokenUsage = `usage: elkgezin token <command>
@@ -109,7 +110,7 @@ func tokenCreate(ctx context.Context, cfg config.Config, args []string, stdout i
 	}
 	var expiresAt time.Time
 	if *expires != "" {
-		d, err := programme.ParseDuration(*expires)
+		d, err := trajectory.ParseDuration(*expires)
 		if err != nil || d.Std() <= 0 {
 			return fmt.Errorf("token create: --expires %q: want a positive duration such as 90d, 2w or 36h", *expires)
 		}
