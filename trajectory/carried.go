@@ -179,30 +179,3 @@ const EmailInDoubt = "EmailInDoubt"
 // within the trajectory's delivery limit (Timings.EmailDeliveryLimit): it
 // is given up, and the supervisor is told.
 const EmailNotDelivered = "EmailNotDelivered"
-
-// AdoptTimings moves a running trajectory to new timings, for example after
-// the programme file changed. Due instants already planned stay; reminders,
-// alerts and every step planned from now on follow the new timings.
-type AdoptTimings struct {
-	Timings Timings `json:"timings"`
-	Reason  string  `json:"reason"`
-	By      string  `json:"by,omitempty"`
-}
-
-// RollOver is the request of UpdateRollOver; By is the operator.
-type RollOver struct {
-	By string `json:"by,omitempty"`
-}
-
-// ResendHandover sends a handover again after its email failed, to the
-// service's corrected address or to another service. Consent is the
-// family's consent for the service it goes to now: required when that is
-// not the service the handover was last sent to (ResendConsentProblems);
-// when set, the email shares what it allows, and nothing the first
-// consent allowed beyond it.
-type ResendHandover struct {
-	Number  int      `json:"number"`
-	Service Service  `json:"service"`
-	By      string   `json:"by,omitempty"`
-	Consent *Consent `json:"consent,omitempty"`
-}
