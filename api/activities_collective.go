@@ -14,8 +14,6 @@ import (
 // Collective activities (see usecase.Attendees and
 // usecase.RecordAttendances, which the pages use too).
 
-const maxActivityFamilies = usecase.MaxActivityFamilies
-
 type collectiveActivityBody struct {
 	HeldOn       dateInput `json:"held_on"`
 	Kind         string    `json:"kind"`
@@ -57,8 +55,8 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 	switch {
 	case len(b.Trajectories) == 0:
 		fe.add("trajectories", "name at least one trajectory (tr-...) whose family took part")
-	case len(b.Trajectories) > maxActivityFamilies:
-		fe.add("trajectories", fmt.Sprintf("at most %d per activity", maxActivityFamilies))
+	case len(b.Trajectories) > usecase.MaxActivityFamilies:
+		fe.add("trajectories", fmt.Sprintf("at most %d per activity", usecase.MaxActivityFamilies))
 	}
 	for i, id := range b.Trajectories {
 		if !trajectoryIDPattern.MatchString(id) {

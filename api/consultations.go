@@ -33,8 +33,6 @@ type consultationStore interface {
 
 var _ consultationStore = (*store.Store)(nil)
 
-const maxConsultationText = usecase.MaxConsultationText
-
 type consultationBody struct {
 	ProgrammeID  string `json:"programme"`
 	Organisation string `json:"organisation"`
@@ -62,10 +60,10 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	fe := &fieldErrors{}
 	checkText(fe, "programme", b.ProgrammeID, true, maxIDLength, false)
 	checkText(fe, "organisation", b.Organisation, false, maxIDLength, false)
-	if checkText(fe, "situation", b.Situation, true, maxConsultationText, true) {
+	if checkText(fe, "situation", b.Situation, true, usecase.MaxConsultationText, true) {
 		anonymousProblems(fe, "situation", b.Situation)
 	}
-	if checkText(fe, "advice", b.Advice, true, maxConsultationText, true) {
+	if checkText(fe, "advice", b.Advice, true, usecase.MaxConsultationText, true) {
 		anonymousProblems(fe, "advice", b.Advice)
 	}
 	if !fe.empty() {
