@@ -1,7 +1,8 @@
 // Package programme holds the configuration of a family-support programme:
 // who may refer, how fast each step is due, who is reminded and who is
 // alerted. Every programme of DOMAIN.md is one file; the workflow code is the
-// same for all of them.
+// same for all of them. A file is written in package trajectory's
+// vocabulary and converted into the rules a trajectory keeps (Timings).
 package programme
 
 import (

@@ -1,7 +1,10 @@
 // Package trajectory holds the vocabulary every part of elkgezin shares:
 // the phases of a family's trajectory, the steps a coach completes, the
 // names under which the workflow is reached, and the records written to
-// PostgreSQL. It does no I/O, so deterministic workflow code may use it.
+// PostgreSQL, and the rules a trajectory runs by (Timings, durations,
+// milestones, life domains, services), into which package programme
+// converts the programme files. It does no I/O, so deterministic workflow
+// code may use it.
 package trajectory
 
 import (
