@@ -1,6 +1,6 @@
 // Package trajectory holds the vocabulary every part of elkgezin shares:
 // the phases of a family's trajectory, the steps a coach completes, the
-// names under which the workflow is reached, and the records written to
+// names under which the workflow is reached, the records written to
 // PostgreSQL, and the rules a trajectory runs by (Timings, durations,
 // milestones, life domains, services), into which package programme
 // converts the programme files. It does no I/O, so deterministic workflow
