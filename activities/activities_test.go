@@ -380,7 +380,7 @@ func handover(kind trajectory.NotificationKind, s trajectory.SharedData) traject
 		TrajectoryID:  "tr-abc",
 		ProgrammeName: "Perinatale werking Menen",
 		Number:        2,
-		Service:       programme.Service{ID: "kg-menen", Name: "Kind en Gezin Menen", Kind: "kind-en-gezin", Email: "menen@kindengezin.example"},
+		Service:       trajectory.Service{ID: "kg-menen", Name: "Kind en Gezin Menen", Kind: "kind-en-gezin", Email: "menen@kindengezin.example"},
 		Reason:        "Het gezin wil na de geboorte verder met het consultatiebureau.",
 		Shared:        s,
 		ReportInDoubt: true,

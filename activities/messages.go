@@ -224,7 +224,7 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 		if !trajectory.KnownStepKind(n.Step.Kind) {
 			return mailer.Message{}, fmt.Errorf("unknown step kind %q", n.Step.Kind)
 		}
-		d.Step = trajectory.StepLabel(n.Step, prog)
+		d.Step = trajectory.StepLabel(n.Step, prog.MilestoneName)
 		d.Due = n.Step.DueAt.In(loc).Format("02-01-2006 15:04")
 	}
 	if n.Kind == trajectory.EmailFailedNotice {
@@ -234,7 +234,7 @@ func (a *Activities) notificationMessage(n trajectory.Notification) (mailer.Mess
 		}
 		d.Failed = &failedData{Kind: kindLabel(f.Kind), To: f.To, Reason: f.Reason, InDoubt: f.Reason == ErrTypeEmailInDoubt}
 		if f.Step != "" {
-			d.Failed.Step = trajectory.StepKeyLabel(f.Step, prog)
+			d.Failed.Step = trajectory.StepKeyLabel(f.Step, prog.MilestoneName)
 		}
 	}
 	subject, body, err := render(t, d)

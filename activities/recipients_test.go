@@ -257,7 +257,7 @@ func TestRecordEventsSkipsOnlyTheInvalid(t *testing.T) {
 	f.a.Events = f.store
 	p := trajectory.Referral{ProgrammeID: "go-team-mechelen", Referrer: trajectory.Referrer{Organisation: "politie", Reference: "R-1"},
 		Family: trajectory.Family{ContactName: "Gezin", Phone: "+32 470 00 00 00"}, Reason: "test"}
-	referred := trajectory.ReferredEventAt("tr-batch", "go-team-mechelen", trajectory.Timings{}, p, due.Add(-time.Hour))
+	referred := trajectory.ReferredEvent("tr-batch", "go-team-mechelen", trajectory.Timings{}, p, due.Add(-time.Hour))
 	bad := trajectory.Event{TrajectoryID: "tr-batch", Seq: 2, Cause: "bad", Kind: trajectory.EventCoachAssigned, At: due} // no summary
 	closed := referred
 	closed.Seq, closed.Cause, closed.Kind, closed.Referral = 3, "closed/update/1", trajectory.EventClosed, nil

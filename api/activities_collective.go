@@ -14,27 +14,20 @@ import (
 // Collective activities (see usecase.Attendees and
 // usecase.RecordAttendances, which the pages use too).
 
-type activityStore = usecase.ActivityStore
-
-const maxActivityFamilies = usecase.MaxActivityFamilies
-
 type collectiveActivityBody struct {
 	HeldOn       dateInput `json:"held_on"`
 	Kind         string    `json:"kind"`
 	Trajectories []string  `json:"trajectories"`
 }
 
-// Attendance is what became of one family's attendance.
-type Attendance = usecase.Attendance
-
 // CollectiveActivityResponse is the activity and each family's attendance.
 type CollectiveActivityResponse struct {
 	Activity   store.CollectiveActivity `json:"activity"`
-	Attendance []Attendance             `json:"attendance"`
+	Attendance []usecase.Attendance     `json:"attendance"`
 }
 
 func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) {
-	as, ok := s.store.(activityStore)
+	as, ok := s.store.(usecase.ActivityStore)
 	if !ok {
 		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the activity store")
 		return
@@ -62,8 +55,8 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 	switch {
 	case len(b.Trajectories) == 0:
 		fe.add("trajectories", "name at least one trajectory (tr-...) whose family took part")
-	case len(b.Trajectories) > maxActivityFamilies:
-		fe.add("trajectories", fmt.Sprintf("at most %d per activity", maxActivityFamilies))
+	case len(b.Trajectories) > usecase.MaxActivityFamilies:
+		fe.add("trajectories", fmt.Sprintf("at most %d per activity", usecase.MaxActivityFamilies))
 	}
 	for i, id := range b.Trajectories {
 		if !trajectoryIDPattern.MatchString(id) {

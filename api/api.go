@@ -97,7 +97,7 @@ type Config struct {
 	// DataKeys, when set, makes each new trajectory's data key before its
 	// workflow starts, so its first payload is encrypted under it: the
 	// *keys.Vault of the store.
-	DataKeys DataKeyMaker
+	DataKeys usecase.DataKeyMaker
 	// Eraser, when set, erases trajectories (POST .../erasure): a
 	// retention.Eraser; without it that route answers 503.
 	Eraser Eraser
@@ -119,7 +119,7 @@ type Config struct {
 	// FamilyLinks and FamilySigner keep and seal the links to families'
 	// own pages (package familylink); without them the family link routes
 	// answer 503 and the family page says the link does not work.
-	FamilyLinks  FamilyLinkStore
+	FamilyLinks  familylink.Store
 	FamilySigner *familylink.Signer
 	// FamilyMail sends a family its link by email; nil: links are handed
 	// over another way (the answer says the email did not go).
@@ -153,7 +153,7 @@ type server struct {
 	denials   *denials
 	ready     readiness // the last check of /readyz
 	// The family's own page.
-	familyLinks    FamilyLinkStore
+	familyLinks    familylink.Store
 	familySigner   *familylink.Signer
 	familyMail     familylink.Notifier
 	familyRequests *ratelimit.Keyed
@@ -209,26 +209,7 @@ func NewHandler(cfg Config) http.Handler {
 }
 
 func newServer(cfg Config) *server {
-	switch {
-	case cfg.Programmes == nil:
-		panic("api.NewHandler: Config.Programmes is required")
-	case cfg.Temporal == nil:
-		panic("api.NewHandler: Config.Temporal is required")
-	case cfg.Store == nil:
-		panic("api.NewHandler: Config.Store is required")
-	case cfg.Auth == nil:
-		panic("api.NewHandler: Config.Auth is required (TokenAuthenticator{Store: st})")
-	case cfg.Audit == nil:
-		panic("api.NewHandler: Config.Audit is required (the store, which keeps the audit log)")
-	case cfg.Services == nil:
-		panic("api.NewHandler: Config.Services is required (the directory of regular services)")
-	case cfg.Sessions == nil:
-		panic("api.NewHandler: Config.Sessions is required (the browser sessions)")
-	case cfg.IDKey.IsZero():
-		panic("api.NewHandler: Config.IDKey is required (TRAJECTORY_ID_SECRET)")
-	case cfg.Links == nil:
-		panic("api.NewHandler: Config.Links is required (the signer of handover links)")
-	}
+	mustBeComplete(cfg)
 	s := &server{
 		programmes: cfg.Programmes,
 		services:   cfg.Services,
@@ -260,70 +241,32 @@ func newServer(cfg Config) *server {
 	s.denials = newDenials(cfg.DenialWindow, s.audit, s.log)
 	s.limiter = newLimiter(cfg)
 
-	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(s.notFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
-	r.Use(s.recordRoute)
-	if cfg.RouteMiddleware != nil {
-		r.Use(cfg.RouteMiddleware)
-	}
-
-	r.HandleFunc(pathHealthz, s.healthz).Methods(http.MethodGet)
-	r.HandleFunc(pathReadyz, s.readyz).Methods(http.MethodGet)
-	// Health checks answer without authentication; every route below needs
-	// it, with the rule routeRules gives it.
-	v1 := func(method, path string, h http.HandlerFunc) {
-		r.Handle(path, s.guard(method, path, h)).Methods(method)
-	}
-	v1(http.MethodPost, pathReferrals, s.postReferral)
-	v1(http.MethodGet, pathTrajectories, s.listTrajectories)
-	v1(http.MethodGet, pathTrajectory, s.getTrajectory)
-	v1(http.MethodPost, pathAssignment, s.postAssignment)
-	v1(http.MethodPost, pathIntake, s.postIntake)
-	v1(http.MethodPost, pathVisits, s.postVisit)
-	v1(http.MethodPost, pathVisitMove, s.postVisitMove)
-	v1(http.MethodPost, pathVisitMissed, s.postVisitMissed)
-	v1(http.MethodPost, pathClosure, s.postClosure)
-	v1(http.MethodPost, pathBirth, s.postBirth)
-	v1(http.MethodPost, pathExtension, s.postFollowUpExtension)
-	v1(http.MethodPost, pathHandovers, s.postHandover)
-	v1(http.MethodPost, pathResend, s.postResendHandover)
-	v1(http.MethodPost, pathTimings, s.postProgrammeTimings)
-	v1(http.MethodPost, pathMilestone, s.postMilestone)
-	v1(http.MethodPost, pathCoWorkers, s.postCoWorker)
-	v1(http.MethodPut, pathPlan, s.putPlan)
-	v1(http.MethodPost, pathGoalStatus, s.postGoalStatus)
-	v1(http.MethodPost, pathActionDone, s.postActionDone)
-	v1(http.MethodPost, pathReviewGoals, s.postReviewGoals)
-	v1(http.MethodPost, pathConsultations, s.postConsultation)
-	v1(http.MethodPost, pathConsultationRefer, s.postConsultationReferral)
-	v1(http.MethodPost, pathConsultationOrg, s.postConsultationOrganisation)
-	v1(http.MethodPost, pathCollectiveActivity, s.postCollectiveActivity)
-	v1(http.MethodGet, pathProgrammeReport, s.getProgrammeReport)
-	v1(http.MethodPost, pathErasure, s.postErasure)
-	v1(http.MethodGet, pathExport, s.getExport)
-	v1(http.MethodPost, pathSession, s.postSession)
-	v1(http.MethodPost, pathFamilyLink, s.postFamilyLink)
-	v1(http.MethodDelete, pathFamilyLink, s.deleteFamilyLink)
-	// Ending a session needs no credentials (see deleteSession); people
-	// sign in and out on the pages (package pages).
-	r.HandleFunc(pathSession, s.deleteSession).Methods(http.MethodDelete)
-	// A regular service has no login: the signed token in the path is its
-	// credential. Acknowledgements are audited, as the service's.
-	r.Handle(pathHandoverLink, linkHeaders(http.HandlerFunc(s.getHandoverLink))).Methods(http.MethodGet)
-	r.Handle(pathHandoverAck, s.audited(actionAcknowledgeHandover, ActorService,
-		linkHeaders(http.HandlerFunc(s.postHandoverAck)))).Methods(http.MethodPost)
-	// A family has no login either: its own link is its credential. Each
-	// open and each request is audited as the family's.
-	r.Handle(pathFamilyPage, s.audited(usecase.ActionOpenFamilyPage, ActorFamily,
-		http.HandlerFunc(s.getFamilyPage))).Methods(http.MethodGet)
-	r.Handle(pathFamilyAsk, s.audited(usecase.ActionRequestNewDate, ActorFamily,
-		http.HandlerFunc(s.postFamilyDateRequest))).Methods(http.MethodPost)
-	if cfg.Codec != nil {
-		r.PathPrefix(codecPath).Handler(s.codec(cfg.Codec))
-	}
-	s.router = r
+	s.router = s.routes(cfg)
 	return s
+}
+
+// mustBeComplete panics when a required part of cfg is missing.
+func mustBeComplete(cfg Config) {
+	switch {
+	case cfg.Programmes == nil:
+		panic("api.NewHandler: Config.Programmes is required")
+	case cfg.Temporal == nil:
+		panic("api.NewHandler: Config.Temporal is required")
+	case cfg.Store == nil:
+		panic("api.NewHandler: Config.Store is required")
+	case cfg.Auth == nil:
+		panic("api.NewHandler: Config.Auth is required (TokenAuthenticator{Store: st})")
+	case cfg.Audit == nil:
+		panic("api.NewHandler: Config.Audit is required (the store, which keeps the audit log)")
+	case cfg.Services == nil:
+		panic("api.NewHandler: Config.Services is required (the directory of regular services)")
+	case cfg.Sessions == nil:
+		panic("api.NewHandler: Config.Sessions is required (the browser sessions)")
+	case cfg.IDKey.IsZero():
+		panic("api.NewHandler: Config.IDKey is required (TRAJECTORY_ID_SECRET)")
+	case cfg.Links == nil:
+		panic("api.NewHandler: Config.Links is required (the signer of handover links)")
+	}
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {

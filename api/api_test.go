@@ -17,6 +17,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // unreachableTemporal is a client for a port nothing listens on.
@@ -70,7 +71,9 @@ func TestWrongMethodIsJSON405(t *testing.T) {
 
 type panickingAuth struct{}
 
-func (panickingAuth) Authenticate(r *http.Request) (Principal, error) { panic("authenticator bug") }
+func (panickingAuth) Authenticate(r *http.Request) (usecase.Principal, error) {
+	panic("authenticator bug")
+}
 
 func TestPanicBecomesJSON500(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Auth = panickingAuth{} })

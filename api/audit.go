@@ -48,7 +48,7 @@ func auditFrom(ctx context.Context) *auditRecord {
 	return rec
 }
 
-func (a *auditRecord) setPrincipal(p Principal) {
+func (a *auditRecord) setPrincipal(p usecase.Principal) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.actor = p.Actor()

@@ -8,24 +8,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/elkgezin/elkgezin/apitoken"
 	"github.com/elkgezin/elkgezin/session"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/usecase"
 )
-
-// Kinds of principal (see package usecase).
-const (
-	KindPartner    = usecase.KindPartner
-	KindCoach      = usecase.KindCoach
-	KindSupervisor = usecase.KindSupervisor
-	KindCoWorker   = usecase.KindCoWorker
-	KindAdmin      = usecase.KindAdmin
-	KindAnonymous  = usecase.KindAnonymous
-)
-
-// Principal is who makes a request; the rules about it live in package
-// usecase, which the pages share.
-type Principal = usecase.Principal
 
 // Authenticator tells who makes a request. It is the seam of
 // authentication: TokenAuthenticator checks the API's own bearer tokens,
@@ -38,7 +25,7 @@ type Principal = usecase.Principal
 // and any other error when it could not decide, e.g. because its database
 // did not answer (the API answers 503).
 type Authenticator interface {
-	Authenticate(r *http.Request) (Principal, error)
+	Authenticate(r *http.Request) (usecase.Principal, error)
 }
 
 // UnauthenticatedError says that a request carries no valid credentials.
@@ -79,23 +66,23 @@ const (
 )
 
 // Authenticate implements Authenticator.
-func (a TokenAuthenticator) Authenticate(r *http.Request) (Principal, error) {
+func (a TokenAuthenticator) Authenticate(r *http.Request) (usecase.Principal, error) {
 	values := r.Header.Values("Authorization")
 	if len(values) == 0 {
-		return Principal{}, &UnauthenticatedError{
+		return usecase.Principal{}, &UnauthenticatedError{
 			Detail:    "this API needs a token: send Authorization: Bearer <token> (an administrator makes one with elkgezin token create)",
 			Challenge: bearerRealm,
 		}
 	}
 	if len(values) > 1 {
-		return Principal{}, &UnauthenticatedError{
+		return usecase.Principal{}, &UnauthenticatedError{
 			Detail:    "the Authorization header is given more than once; send it once, as Bearer <token>",
 			Challenge: bearerInvalidToken,
 		}
 	}
 	token, ok := bearer(values[0])
 	if !ok {
-		return Principal{}, &UnauthenticatedError{
+		return usecase.Principal{}, &UnauthenticatedError{
 			Detail:    "the Authorization header must be Bearer <token>",
 			Challenge: bearerInvalidToken,
 		}
@@ -107,23 +94,23 @@ func (a TokenAuthenticator) Authenticate(r *http.Request) (Principal, error) {
 			detail = "the token expired on " + info.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") +
 				"; ask an administrator for a new one (elkgezin token create), and stop using this one"
 		}
-		return Principal{}, &UnauthenticatedError{
+		return usecase.Principal{}, &UnauthenticatedError{
 			Detail:       detail,
 			Challenge:    bearerRealm + `, error="invalid_token", error_description="token expired"`,
 			CredentialID: info.ID,
 		}
 	}
 	if errors.Is(err, store.ErrTokenInvalid) {
-		return Principal{}, &UnauthenticatedError{
+		return usecase.Principal{}, &UnauthenticatedError{
 			Detail:       "the token is not valid: it is malformed, unknown or revoked; ask an administrator for a new one",
 			Challenge:    bearerInvalidToken,
-			CredentialID: store.TokenID(token),
+			CredentialID: apitoken.ID(token),
 		}
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("authenticate token: %w", err)
+		return usecase.Principal{}, fmt.Errorf("authenticate token: %w", err)
 	}
-	return Principal{
+	return usecase.Principal{
 		Kind:         info.Kind,
 		ID:           info.Subject,
 		Programmes:   slices.Clone(info.Programmes),
@@ -146,20 +133,20 @@ type principalKey struct{}
 
 // PrincipalFromContext returns the principal the API authenticated for the
 // request whose context this is.
-func PrincipalFromContext(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
+func PrincipalFromContext(ctx context.Context) (usecase.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(usecase.Principal)
 	return p, ok
 }
 
-func principal(r *http.Request) Principal {
+func principal(r *http.Request) usecase.Principal {
 	if p, ok := PrincipalFromContext(r.Context()); ok {
 		return p
 	}
-	return Principal{Kind: KindAnonymous}
+	return usecase.Principal{Kind: usecase.KindAnonymous}
 }
 
 // notePrincipal tells the request's log line and audit entry who calls.
-func notePrincipal(ctx context.Context, p Principal) {
+func notePrincipal(ctx context.Context, p usecase.Principal) {
 	if info := infoFrom(ctx); info != nil {
 		info.setActor(p.Actor())
 	}
@@ -244,8 +231,8 @@ func SupervisorAuthorizer(auth Authenticator, sessions *session.Manager) func(*h
 
 // supervisorOf is the supervisor calling the codec endpoint, by bearer
 // token or browser session; see SupervisorAuthorizer for the errors.
-func supervisorOf(auth Authenticator, sessions *session.Manager, r *http.Request) (Principal, error) {
-	var p Principal
+func supervisorOf(auth Authenticator, sessions *session.Manager, r *http.Request) (usecase.Principal, error) {
+	var p usecase.Principal
 	var err error
 	if _, cerr := r.Cookie(sessions.CookieName()); cerr == nil && len(r.Header.Values("Authorization")) == 0 {
 		var sess session.Session
@@ -271,7 +258,7 @@ func supervisorOf(auth Authenticator, sessions *session.Manager, r *http.Request
 		return p, &codecAuthError{status: http.StatusServiceUnavailable, reason: "the credentials could not be checked", err: err}
 	}
 	notePrincipal(r.Context(), p)
-	if p.Kind != KindSupervisor {
+	if p.Kind != usecase.KindSupervisor {
 		return p, &codecAuthError{status: http.StatusForbidden, reason: "only supervisors may decode payloads"}
 	}
 	return p, nil

@@ -13,31 +13,32 @@ import (
 	"github.com/elkgezin/elkgezin/session"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 func TestTokenAuthenticator(t *testing.T) {
 	tokens := newFakeTokens()
 	auth := TokenAuthenticator{Store: tokens}
-	coach := Principal{Kind: KindCoach, ID: "test-coach", Programmes: []string{"test-seconds"}, CredentialID: "tok_coachaaa"}
+	coach := usecase.Principal{Kind: usecase.KindCoach, ID: "test-coach", Programmes: []string{"test-seconds"}, CredentialID: "tok_coachaaa"}
 	wellFormed := "tok_abcdefgh." + strings.Repeat("x", 43)
 	cases := []struct {
 		name      string
 		headers   []string
-		want      Principal
+		want      usecase.Principal
 		challenge string // of the 401; "" when authenticated
 		credID    string
 	}{
 		{"coach", []string{"Bearer coach-token"}, coach, "", ""},
 		{"scheme in lower case", []string{"bearer coach-token"}, coach, "", ""},
 		{"spaces around", []string{"  Bearer   coach-token "}, coach, "", ""},
-		{"no header", nil, Principal{}, bearerRealm, ""},
-		{"twice", []string{"Bearer coach-token", "Bearer coach-token"}, Principal{}, bearerInvalidToken, ""},
-		{"basic", []string{"Basic Y29hY2g6cGFzcw=="}, Principal{}, bearerInvalidToken, ""},
-		{"no token", []string{"Bearer "}, Principal{}, bearerInvalidToken, ""},
-		{"token alone", []string{"coach-token"}, Principal{}, bearerInvalidToken, ""},
-		{"two tokens", []string{"Bearer coach-token admin-token"}, Principal{}, bearerInvalidToken, ""},
-		{"unknown token", []string{"Bearer nope"}, Principal{}, bearerInvalidToken, ""},
-		{"unknown token of the right shape", []string{"Bearer " + wellFormed}, Principal{}, bearerInvalidToken, "tok_abcdefgh"},
+		{"no header", nil, usecase.Principal{}, bearerRealm, ""},
+		{"twice", []string{"Bearer coach-token", "Bearer coach-token"}, usecase.Principal{}, bearerInvalidToken, ""},
+		{"basic", []string{"Basic Y29hY2g6cGFzcw=="}, usecase.Principal{}, bearerInvalidToken, ""},
+		{"no token", []string{"Bearer "}, usecase.Principal{}, bearerInvalidToken, ""},
+		{"token alone", []string{"coach-token"}, usecase.Principal{}, bearerInvalidToken, ""},
+		{"two tokens", []string{"Bearer coach-token admin-token"}, usecase.Principal{}, bearerInvalidToken, ""},
+		{"unknown token", []string{"Bearer nope"}, usecase.Principal{}, bearerInvalidToken, ""},
+		{"unknown token of the right shape", []string{"Bearer " + wellFormed}, usecase.Principal{}, bearerInvalidToken, "tok_abcdefgh"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,10 +70,10 @@ func TestTokenAuthenticator(t *testing.T) {
 		t.Errorf("a database that does not answer gave %v; want an error that is not a 401", err)
 	}
 
-	if got := (Principal{Kind: KindCoach, ID: "test-coach"}).Actor(); got != "coach:test-coach" {
+	if got := (usecase.Principal{Kind: usecase.KindCoach, ID: "test-coach"}).Actor(); got != "coach:test-coach" {
 		t.Errorf("Actor %q", got)
 	}
-	if got := (Principal{Kind: KindAnonymous}).Actor(); got != "anonymous" {
+	if got := (usecase.Principal{Kind: usecase.KindAnonymous}).Actor(); got != "anonymous" {
 		t.Errorf("Actor %q", got)
 	}
 }

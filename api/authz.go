@@ -31,13 +31,13 @@ type routeRule struct {
 // step gets 403 (usecase.Cases.ActableStep). The routes outside it, and
 // why: docs/api.md, "Who may do what".
 var routeRules = stepRules(map[string]routeRule{
-	http.MethodPost + " " + pathReferrals:      {usecase.ActionCreateReferral, kinds(KindPartner), "refer a family", nil},
-	http.MethodGet + " " + pathTrajectories:    {usecase.ActionList, kinds(KindCoach, KindSupervisor, KindCoWorker), "list trajectories", nil},
-	http.MethodGet + " " + pathTrajectory:      {usecase.ActionRead, kinds(KindCoach, KindSupervisor, KindCoWorker), "read a trajectory", nil},
-	http.MethodPost + " " + pathSession:        {usecase.ActionCreateSession, kinds(KindSupervisor), "open a codec session", nil},
-	http.MethodGet + " " + pathProgrammeReport: {usecase.ActionReadProgrammeReport, kinds(KindSupervisor), "read a programme's results", nil},
-	http.MethodPost + " " + pathErasure:        {usecase.ActionEraseTrajectory, kinds(KindSupervisor, KindAdmin), "erase a trajectory", nil},
-	http.MethodGet + " " + pathExport:          {usecase.ActionExportTrajectory, kinds(KindCoach, KindSupervisor), "export a family's data", nil},
+	http.MethodPost + " " + pathReferrals:      {usecase.ActionCreateReferral, kinds(usecase.KindPartner), "refer a family", nil},
+	http.MethodGet + " " + pathTrajectories:    {usecase.ActionList, kinds(usecase.KindCoach, usecase.KindSupervisor, usecase.KindCoWorker), "list trajectories", nil},
+	http.MethodGet + " " + pathTrajectory:      {usecase.ActionRead, kinds(usecase.KindCoach, usecase.KindSupervisor, usecase.KindCoWorker), "read a trajectory", nil},
+	http.MethodPost + " " + pathSession:        {usecase.ActionCreateSession, kinds(usecase.KindSupervisor), "open a codec session", nil},
+	http.MethodGet + " " + pathProgrammeReport: {usecase.ActionReadProgrammeReport, kinds(usecase.KindSupervisor), "read a programme's results", nil},
+	http.MethodPost + " " + pathErasure:        {usecase.ActionEraseTrajectory, kinds(usecase.KindSupervisor, usecase.KindAdmin), "erase a trajectory", nil},
+	http.MethodGet + " " + pathExport:          {usecase.ActionExportTrajectory, kinds(usecase.KindCoach, usecase.KindSupervisor), "export a family's data", nil},
 })
 
 // stepRules adds the route of every step of the step table to rules.
@@ -70,7 +70,7 @@ func (s *server) guard(method, path string, h http.HandlerFunc) http.Handler {
 	if !ok {
 		panic("api: no authorization rule for " + method + " " + path)
 	}
-	return s.audited(rule.action, KindAnonymous, s.authorize(rule, h))
+	return s.audited(rule.action, usecase.KindAnonymous, s.authorize(rule, h))
 }
 
 func (s *server) authorize(rule routeRule, next http.Handler) http.Handler {
@@ -102,15 +102,17 @@ func (s *server) authorize(rule routeRule, next http.Handler) http.Handler {
 	})
 }
 
-func (s *server) currentScope(p Principal) Principal { return usecase.Scope(s.programmes, p) }
+func (s *server) currentScope(p usecase.Principal) usecase.Principal {
+	return usecase.Scope(s.programmes, p)
+}
 
 func kindName(kind string) string {
 	switch kind {
-	case KindPartner:
+	case usecase.KindPartner:
 		return "partner organisation"
-	case KindAdmin:
+	case usecase.KindAdmin:
 		return "administrator"
-	case KindCoWorker:
+	case usecase.KindCoWorker:
 		return "co-worker"
 	}
 	return kind
@@ -119,7 +121,7 @@ func kindName(kind string) string {
 func kindNames(ks []string) string {
 	names := make([]string, len(ks))
 	for i, k := range ks {
-		if k == KindCoach {
+		if k == usecase.KindCoach {
 			names[i] = "coaches"
 		} else {
 			names[i] = kindName(k) + "s"
@@ -153,7 +155,7 @@ func (s *server) codec(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		s.audited(action, KindAnonymous, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.audited(action, usecase.KindAnonymous, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			bw := &bufferedWriter{header: http.Header{}}
 			h.ServeHTTP(bw, r)
 			rec := auditFrom(r.Context())

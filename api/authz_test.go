@@ -84,7 +84,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w.mine = testID(p.ID, "test-partner", matrixReference)
 	w.unknown = testID(p.ID, "test-partner", "NOBODY")
-	referred := trajectory.ReferredEvent(w.mine, p, ref, time.Now().Add(-time.Hour).UTC())
+	referred := trajectory.ReferredEvent(w.mine, p.ID, p.Timings(), ref, time.Now().Add(-time.Hour).UTC())
 	assigned := referred
 	assigned.Seq, assigned.Cause, assigned.Kind, assigned.Actor, assigned.At, assigned.Referral = 2, "coach_assigned/update/a", trajectory.EventCoachAssigned, "supervisor:sup-vilvoorde", referred.At.Add(time.Minute), nil
 	assigned.Summary.Phase, assigned.Summary.CoachID = trajectory.PhaseCoachAssigned, "test-coach"

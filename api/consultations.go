@@ -33,8 +33,6 @@ type consultationStore interface {
 
 var _ consultationStore = (*store.Store)(nil)
 
-const maxConsultationText = usecase.MaxConsultationText
-
 type consultationBody struct {
 	ProgrammeID  string `json:"programme"`
 	Organisation string `json:"organisation"`
@@ -62,10 +60,10 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	fe := &fieldErrors{}
 	checkText(fe, "programme", b.ProgrammeID, true, maxIDLength, false)
 	checkText(fe, "organisation", b.Organisation, false, maxIDLength, false)
-	if checkText(fe, "situation", b.Situation, true, maxConsultationText, true) {
+	if checkText(fe, "situation", b.Situation, true, usecase.MaxConsultationText, true) {
 		anonymousProblems(fe, "situation", b.Situation)
 	}
-	if checkText(fe, "advice", b.Advice, true, maxConsultationText, true) {
+	if checkText(fe, "advice", b.Advice, true, usecase.MaxConsultationText, true) {
 		anonymousProblems(fe, "advice", b.Advice)
 	}
 	if !fe.empty() {
@@ -74,7 +72,7 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	}
 	p := principal(r)
 	prog, known := s.programmes.Get(b.ProgrammeID)
-	if p.Kind == KindPartner {
+	if p.Kind == usecase.KindPartner {
 		// A partner consults as itself, a programme that lists it.
 		if b.Organisation != "" && b.Organisation != p.ID {
 			writeForbidden(w, r, "organisation", fmt.Sprintf("you may only consult as your own organisation: leave organisation out or write %q", p.ID))
@@ -126,7 +124,7 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 	p := principal(r)
 	c, err := s.cases.ConsultationToRefer(r.Context(), p, mux.Vars(r)["consultation"])
 	switch {
-	case errors.Is(err, usecase.ErrConsultationNotFound) && p.Kind == KindPartner:
+	case errors.Is(err, usecase.ErrConsultationNotFound) && p.Kind == usecase.KindPartner:
 		// Another partner's consultation is as unknown as none.
 		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id about your organisation")
 		return
@@ -171,13 +169,13 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 	}
 	if ref.Referrer.Organisation != c.Organisation {
 		what := "you may only refer as your own organisation"
-		if p.Kind != KindPartner {
+		if p.Kind != usecase.KindPartner {
 			what = "you may only refer on behalf of the partner the consultation concerns"
 		}
 		writeForbidden(w, r, "organisation", fmt.Sprintf("%s: referrer.organisation must be %q", what, c.Organisation))
 		return
 	}
-	if p.Kind == KindPartner {
+	if p.Kind == usecase.KindPartner {
 		if _, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals"); !ok {
 			return
 		}

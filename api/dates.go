@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/elkgezin/elkgezin/trajectory"
 )
@@ -10,9 +9,6 @@ import (
 // dateZone is where the programmes run: "today", for a birth or a due
 // date, is today there.
 var dateZone = trajectory.Belgium()
-
-// today is the calendar date in Belgium at now.
-func today(now time.Time) trajectory.Date { return trajectory.Today(now) }
 
 // dateInput is a date field of a request body as sent, so that a wrong
 // one, even of the wrong JSON type, is reported by its exact field name

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // DefaultDenialWindow is how long unauthenticated requests from one
@@ -87,7 +88,7 @@ func (d *denials) flush(address string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
 	defer cancel()
-	err := d.audit.Audit(ctx, store.AuditEntry{Actor: KindAnonymous, Action: "unauthenticated_requests",
+	err := d.audit.Audit(ctx, store.AuditEntry{Actor: usecase.KindAnonymous, Action: "unauthenticated_requests",
 		Outcome: store.OutcomeUnauthenticated, Detail: detail})
 	if err != nil {
 		d.log.Warn("audit log: could not write the count of unauthenticated requests", "count", c.count, "error", err)

@@ -74,7 +74,7 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
-	if p.Kind != KindAdmin {
+	if p.Kind != usecase.KindAdmin {
 		if _, ok := s.loadVisible(w, r, id); !ok {
 			return
 		}
@@ -83,7 +83,7 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "service unavailable", "erasure is not configured on this server")
 		return
 	}
-	reason, ok := erasureReason(w, r, p.Kind == KindAdmin)
+	reason, ok := erasureReason(w, r, p.Kind == usecase.KindAdmin)
 	if !ok {
 		return
 	}
@@ -95,7 +95,7 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "nothing to erase",
 			"this trajectory does not exist")
 		return
-	case unavailable(r.Context(), err):
+	case usecase.Unavailable(r.Context(), err):
 		writeError(w, http.StatusServiceUnavailable, "service unavailable", "the erasure could not be completed; retry (it is safe to repeat)")
 		return
 	case err != nil:
@@ -248,6 +248,3 @@ func (s *server) exportRecords(ctx context.Context, out *Export) error {
 	}
 	return nil
 }
-
-// DataKeyMaker makes a trajectory's data key: *keys.Vault (usecase.DataKeyMaker).
-type DataKeyMaker = usecase.DataKeyMaker

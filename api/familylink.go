@@ -18,9 +18,6 @@ import (
 	"github.com/elkgezin/elkgezin/usecase"
 )
 
-// FamilyLinkStore keeps the links to families' own pages; *store.Store is one.
-type FamilyLinkStore = familylink.Store
-
 // The family page's routes: the sealed token in the path is the family's
 // credential, so they need no authentication (like the handover link's),
 // and the log names them by these templates only.
@@ -91,7 +88,7 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 	fe := &fieldErrors{}
 	on, _ := body.Consent.RecordedOn.parse(fe, "consent.recorded_on", true)
 	if fe.empty() {
-		if field, problem := familylink.ConsentProblem(on.Time, body.Consent.Channel, today(now).Time); field != "" {
+		if field, problem := familylink.ConsentProblem(on.Time, body.Consent.Channel, trajectory.Today(now).Time); field != "" {
 			fe.add(field, problem)
 		}
 	}

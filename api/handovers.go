@@ -20,7 +20,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/elkgezin/elkgezin/handoverlink"
-	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
 	"github.com/elkgezin/elkgezin/usecase"
@@ -88,7 +87,7 @@ func (s *server) validateHandover(b handoverBody, now time.Time) (trajectory.Han
 func validateConsent(fe *fieldErrors, c *consentBody, now time.Time) trajectory.Consent {
 	consent := trajectory.Consent{Given: c.Given, Shares: []string{}}
 	if on, ok := c.RecordedOn.parse(fe, "consent.recorded_on", false); ok {
-		if on.After(today(now).Time) {
+		if on.After(trajectory.Today(now).Time) {
 			fe.add("consent.recorded_on", "lies in the future: give the date on which the family consented")
 		}
 		consent.RecordedOn = on
@@ -108,9 +107,9 @@ func validateConsent(fe *fieldErrors, c *consentBody, now time.Time) trajectory.
 }
 
 // service finds the body's service in the directory, or notes in fe why not.
-func (s *server) service(fe *fieldErrors, id string) (programme.Service, bool) {
+func (s *server) service(fe *fieldErrors, id string) (trajectory.Service, bool) {
 	if !checkText(fe, "service", id, true, maxIDLength, false) {
-		return programme.Service{}, false
+		return trajectory.Service{}, false
 	}
 	svc, ok := s.services[id]
 	if !ok {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/elkgezin/elkgezin/handoverlink"
 	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // validHandover returns a handover body as a JSON object, so cases can break it.
@@ -397,9 +398,9 @@ func TestHandoverAcknowledgementErrors(t *testing.T) {
 // failingAuth refuses everyone and counts how often it was asked.
 type failingAuth struct{ calls *atomic.Int32 }
 
-func (a failingAuth) Authenticate(r *http.Request) (Principal, error) {
+func (a failingAuth) Authenticate(r *http.Request) (usecase.Principal, error) {
 	a.calls.Add(1)
-	return Principal{}, &UnauthenticatedError{Detail: "no credentials"}
+	return usecase.Principal{}, &UnauthenticatedError{Detail: "no credentials"}
 }
 
 func TestOnlyHandoverLinksSkipAuthentication(t *testing.T) {

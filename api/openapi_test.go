@@ -275,7 +275,7 @@ func TestOpenAPIDescribesEveryField(t *testing.T) {
 		"NetworkMember":     trajectory.NetworkMember{},
 		"DateRequest":       trajectory.DateRequest{},
 		"EmailFailure":      trajectory.EmailFailure{},
-		"Service":           programme.Service{},
+		"Service":           trajectory.Service{},
 		"Child":             trajectory.Child{},
 		"Family":            trajectory.Family{},
 		"TrajectorySummary": store.TrajectorySummary{},
@@ -402,8 +402,8 @@ func TestOpenAPIDocumentsEveryStep(t *testing.T) {
 			t.Errorf("step %s: openapi.yaml does not document %s", s.Name, s.Route)
 		}
 	}
-	who := map[string]string{KindPartner: "partner", KindCoach: "coach", KindSupervisor: "supervisor",
-		KindCoWorker: "co-worker", KindAdmin: "administrator"}
+	who := map[string]string{usecase.KindPartner: "partner", usecase.KindCoach: "coach", usecase.KindSupervisor: "supervisor",
+		usecase.KindCoWorker: "co-worker", usecase.KindAdmin: "administrator"}
 	for route, rule := range routeRules {
 		method, path, _ := strings.Cut(route, " ")
 		op, _ := dig(spec, "paths", path, strings.ToLower(method)).(map[string]any)

@@ -170,7 +170,7 @@ func (s *server) checkPlan(r *http.Request, row store.TrajectorySummary, b planB
 		return nil, nil, ref
 	}
 	plan = plan.WithIDs()
-	addProblems(fe, trajectory.PlanProblems(trajectory.PlanCheck{Now: now, Timings: trajectory.TimingsOf(prog),
+	addProblems(fe, trajectory.PlanProblems(trajectory.PlanCheck{Now: now, Timings: prog.Timings(),
 		CoWorkers: st.CoWorkers, Previous: st.Plan}, plan))
 	noteDetail(r, "goals", strconv.Itoa(len(plan.Goals)))
 	return trajectory.AgreePlan{Plan: plan, By: principal(r).Actor()}, fe, nil

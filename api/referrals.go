@@ -167,7 +167,7 @@ func (s *server) answerStarted(w http.ResponseWriter, r *http.Request, ref traje
 
 // acceptingProgrammes names the programmes that accept referrals from
 // the organisation, for a 403 or 404 to a partner.
-func acceptingProgrammes(p Principal) string {
+func acceptingProgrammes(p usecase.Principal) string {
 	ids := p.Programmes
 	if len(ids) == 0 {
 		return "no programme accepts referrals from your organisation"

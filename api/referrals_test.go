@@ -138,10 +138,14 @@ func TestReferralValidationNamesEachBadField(t *testing.T) {
 }
 
 // inDays is the date n days from today, in Belgium, as YYYY-MM-DD.
-func inDays(n int) string { return today(time.Now()).AddDate(0, 0, n).Format(trajectory.DateLayout) }
+func inDays(n int) string {
+	return trajectory.Today(time.Now()).AddDate(0, 0, n).Format(trajectory.DateLayout)
+}
 
 // inMonths is the date n months from today.
-func inMonths(n int) string { return today(time.Now()).AddDate(0, n, 0).Format(trajectory.DateLayout) }
+func inMonths(n int) string {
+	return trajectory.Today(time.Now()).AddDate(0, n, 0).Format(trajectory.DateLayout)
+}
 
 func child(name, born string) map[string]any {
 	c := map[string]any{"birth_date": born}
@@ -326,7 +330,7 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 	// The workflow gets the programme's timings, never the programme with
 	// its people: those are looked up by id when an email goes out.
 	p, _ := testCatalogue().Get("test-seconds")
-	if start.Programme != nil || start.ProgrammeName != p.Name || start.Timings == nil || !reflect.DeepEqual(*start.Timings, trajectory.TimingsOf(p)) {
+	if start.Programme != nil || start.ProgrammeName != p.Name || start.Timings == nil || !reflect.DeepEqual(*start.Timings, p.Timings()) {
 		t.Errorf("workflow input %+v, want the timings and name of the programme and no programme", start)
 	}
 
@@ -410,7 +414,7 @@ func TestReferralNotListedIsAnswered503AndLoggedWithoutPersonalData(t *testing.T
 	// The workflow's first task lists it with the instant it started with.
 	start := f.temporal.startArgs[0].(trajectory.Start)
 	p, _ := testCatalogue().Get(start.ProgrammeID)
-	if err := f.store.ListReferral(t.Context(), trajectory.ReferredEvent(start.TrajectoryID, p, start.Referral, start.ReferredAt)); err != nil {
+	if err := f.store.ListReferral(t.Context(), trajectory.ReferredEvent(start.TrajectoryID, p.ID, p.Timings(), start.Referral, start.ReferredAt)); err != nil {
 		t.Fatal(err)
 	}
 	again = f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)

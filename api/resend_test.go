@@ -134,7 +134,7 @@ func TestAdoptProgrammeTimings(t *testing.T) {
 	p, _ := testCatalogue().Get("test-seconds")
 	a, b := f.temporal.updates[0], f.temporal.updates[1]
 	req, ok := a.Args[0].(trajectory.AdoptTimings)
-	if a.UpdateName != trajectory.UpdateAdoptTimings || !ok || !reflect.DeepEqual(req.Timings, trajectory.TimingsOf(p)) ||
+	if a.UpdateName != trajectory.UpdateAdoptTimings || !ok || !reflect.DeepEqual(req.Timings, p.Timings()) ||
 		req.Reason != "Kortere termijn voor de intake." || req.By != "supervisor:sup-vilvoorde" {
 		t.Errorf("update %s with %+v", a.UpdateName, a.Args)
 	}
@@ -152,7 +152,7 @@ func TestAdoptProgrammeTimings(t *testing.T) {
 	g := newFixture(t, func(c *Config) { c.Programmes = changed })
 	g.store.add(openID, trajectory.PhaseInSupport)
 	g.do(http.MethodPost, stepPath("programme-timings"), body, authHeader, asSupervisor).want(t, http.StatusOK)
-	if c := g.temporal.updates[0]; c.UpdateID == a.UpdateID || c.Args[0].(trajectory.AdoptTimings).Timings.IntakeDeadline != p.IntakeDeadline {
+	if c := g.temporal.updates[0]; c.UpdateID == a.UpdateID || c.Args[0].(trajectory.AdoptTimings).Timings.IntakeDeadline != trajectory.Duration(p.IntakeDeadline) {
 		t.Errorf("after the file changed: update %q with %+v", c.UpdateID, c.Args)
 	}
 

@@ -26,6 +26,6 @@ func (s *server) postProgrammeTimings(w http.ResponseWriter, r *http.Request) {
 			if !known {
 				return nil, fe, programmeGone(row.ProgrammeID)
 			}
-			return trajectory.AdoptTimings{Timings: trajectory.TimingsOf(p), Reason: b.Reason, By: principal(r).Actor()}, fe, nil
+			return trajectory.AdoptTimings{Timings: p.Timings(), Reason: b.Reason, By: principal(r).Actor()}, fe, nil
 		}})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elkgezin/elkgezin/apitoken"
 	"github.com/elkgezin/elkgezin/internal/pgtest"
 	"github.com/elkgezin/elkgezin/store"
 )
@@ -31,7 +32,7 @@ func TestExpiredToken401(t *testing.T) {
 	if !strings.Contains(res.header.Get("WWW-Authenticate"), "invalid_token") {
 		t.Errorf("WWW-Authenticate %q", res.header.Get("WWW-Authenticate"))
 	}
-	if e := waitDenials(t, f.audit.all); e.Outcome != store.OutcomeUnauthenticated || e.Detail["token_id_0"] != store.TokenID(token) {
+	if e := waitDenials(t, f.audit.all); e.Outcome != store.OutcomeUnauthenticated || e.Detail["token_id_0"] != apitoken.ID(token) {
 		t.Errorf("audit entry %+v: want unauthenticated, naming the token id", e)
 	}
 }

@@ -269,14 +269,14 @@ func noteListFilter(r *http.Request, q url.Values, f store.Filter) {
 // and returns false then.
 func scopeList(w http.ResponseWriter, r *http.Request, f *store.Filter) bool {
 	p := principal(r)
-	if p.Kind == KindCoWorker {
+	if p.Kind == usecase.KindCoWorker {
 		if f.CoachID != "" {
 			writeForbidden(w, r, "coach", "a co-worker lists only the trajectories they are assigned to: leave out coach")
 			return false
 		}
 		f.CoWorkerID = p.ID
 	}
-	if p.Kind == KindCoach {
+	if p.Kind == usecase.KindCoach {
 		if f.CoachID != "" && f.CoachID != p.ID {
 			writeForbidden(w, r, "coach", "a coach lists only their own trajectories: leave out coach, or give your own id ("+p.ID+")")
 			return false
@@ -303,8 +303,6 @@ func phaseNames() []string {
 	}
 	return names
 }
-
-func unavailable(ctx context.Context, err error) bool { return usecase.Unavailable(ctx, err) }
 
 // boolParam reads a query parameter that is true, false or absent (nil).
 func boolParam(fe *fieldErrors, q url.Values, name string) *bool {

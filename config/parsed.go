@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/elkgezin/elkgezin/familylink"
 	"github.com/elkgezin/elkgezin/handoverlink"
 	"github.com/elkgezin/elkgezin/keys"
 	"github.com/elkgezin/elkgezin/payloadcodec"
@@ -25,9 +24,9 @@ type Parsed struct {
 	// Links seals and opens the handover links (HANDOVER_LINK_SECRETS,
 	// HANDOVER_LINK_SECRET).
 	Links *handoverlink.Signer
-	// FamilyLinks seals and opens the links to families' own pages, with
-	// keys derived from the same secrets for that purpose only.
-	FamilyLinks *familylink.Signer
+	// LinkKeys are the keys Links was made from: the family's links
+	// derive keys of their own purpose from them (familylink.NewSigner).
+	LinkKeys []handoverlink.Key
 	// TrajectoryID keys the trajectory ids (TRAJECTORY_ID_SECRET).
 	TrajectoryID trajectory.IDKey
 	// RateLimit is RATE_LIMIT_ADDRESS, RATE_LIMIT_TOKEN, RATE_LIMIT_SESSION,
@@ -62,9 +61,7 @@ func (c *Config) parse() []error {
 		if err == nil {
 			c.Parsed.Links, err = handoverlink.NewSigner(linkKeys...)
 		}
-		if err == nil {
-			c.Parsed.FamilyLinks, err = familylink.NewSigner(linkKeys...)
-		}
+		c.Parsed.LinkKeys = linkKeys
 		if err != nil {
 			errs = append(errs, fmt.Errorf("HANDOVER_LINK_SECRETS/HANDOVER_LINK_SECRET: %w", err))
 		}

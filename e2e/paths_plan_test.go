@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
@@ -25,7 +24,7 @@ import (
 func TestFamilyPlanReplays(t *testing.T) {
 	s := startStack(t)
 	c := s.codecClient()
-	seconds := func(n int) programme.Duration { return programme.Duration(time.Duration(n) * time.Second) }
+	seconds := func(n int) trajectory.Duration { return trajectory.Duration(time.Duration(n) * time.Second) }
 	timings := trajectory.Timings{
 		AssignmentLimit: seconds(60), IntakeDeadline: seconds(120), HomeVisitCadence: seconds(120),
 		ReminderLead: seconds(1), AlertGrace: seconds(2), AcknowledgementLimit: seconds(60), LinkValidFor: seconds(600),

@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/elkgezin/elkgezin/payloadcodec"
-	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
@@ -25,7 +24,7 @@ import (
 func TestEveryPathReplays(t *testing.T) {
 	s := startStack(t)
 	c := s.codecClient()
-	seconds := func(n int) programme.Duration { return programme.Duration(time.Duration(n) * time.Second) }
+	seconds := func(n int) trajectory.Duration { return trajectory.Duration(time.Duration(n) * time.Second) }
 	timings := trajectory.Timings{
 		AssignmentLimit: seconds(2), IntakeDeadline: seconds(120), HomeVisitCadence: seconds(120),
 		ReminderLead: seconds(60), AlertGrace: seconds(2), AcknowledgementLimit: seconds(2), LinkValidFor: seconds(10),
@@ -39,7 +38,7 @@ func TestEveryPathReplays(t *testing.T) {
 	s.update(c, alerted, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach, By: "supervisor:e2e"})
 	s.update(c, alerted, trajectory.UpdateRecordIntake, trajectory.RecordIntake{By: "coach:" + coach})
 	s.smtp.RejectRecipient("typo@caw.example", 550)
-	wrong := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
+	wrong := trajectory.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
 	s.update(c, alerted, trajectory.UpdateHandOver, trajectory.HandOver{Service: wrong, Reason: "debt counselling", Consent: consent, By: "coach:" + coach})
 	s.waitEvent(alerted, trajectory.EventEmailFailed, 1, 30*time.Second)
 	s.waitListed(`Programme = "test-seconds" AND EmailFailed = true`, alerted)
@@ -53,7 +52,7 @@ func TestEveryPathReplays(t *testing.T) {
 	// A pregnancy: the birth, then an extension of follow-up.
 	perinatal := timings
 	perinatal.Perinatal = &trajectory.PerinatalTimings{
-		PrenatalVisitCadence: seconds(120), BirthRecordMargin: seconds(0), PostnatalVisits: []programme.Duration{seconds(120)},
+		PrenatalVisitCadence: seconds(120), BirthRecordMargin: seconds(0), PostnatalVisits: []trajectory.Duration{seconds(120)},
 		PostnatalCadence: seconds(120), FollowUpMonths: 6, ClosingHandoverLead: seconds(60),
 	}
 	today := trajectory.DateOf(time.Now())

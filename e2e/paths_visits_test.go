@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
@@ -40,7 +39,7 @@ func TestRescheduledVisitsAndEscalationsReplay(t *testing.T) {
 	}
 	s := startStackWith(t, dir)
 	c := s.codecClient()
-	seconds := func(n int) programme.Duration { return programme.Duration(time.Duration(n) * time.Second) }
+	seconds := func(n int) trajectory.Duration { return trajectory.Duration(time.Duration(n) * time.Second) }
 	timings := trajectory.Timings{
 		AssignmentLimit: seconds(60), IntakeDeadline: seconds(120), HomeVisitCadence: seconds(120),
 		ReminderLead: seconds(1), AlertGrace: seconds(2), AcknowledgementLimit: seconds(2), LinkValidFor: seconds(12),
@@ -60,7 +59,7 @@ func TestRescheduledVisitsAndEscalationsReplay(t *testing.T) {
 	s.update(c, id, trajectory.UpdateRecordVisit, trajectory.RecordVisit{NextVisitDue: time.Now().Add(time.Hour), By: by})
 
 	consent := trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(time.Now()), Shares: []string{}}
-	caw := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+	caw := trajectory.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
 	s.update(c, id, trajectory.UpdateHandOver, trajectory.HandOver{Service: caw, Reason: "debt counselling", Consent: consent, By: by})
 	s.waitEvent(id, trajectory.EventHandoverLinkExpired, 1, 90*time.Second)
 	s.waitEvent(id, trajectory.EventAlertSent, 4, 5*time.Second)

@@ -48,7 +48,7 @@ func TestRollOverRetiresOldBranches(t *testing.T) {
 	const queue = "e2e-previous-release"
 	previous := s.inProcessWorker(c, queue, previousRelease)
 	timings := testSecondsTimings(t)
-	timings.AssignmentLimit = programme.Duration(time.Hour) // no alert in the way
+	timings.AssignmentLimit = trajectory.Duration(time.Hour) // no alert in the way
 	referredOnly := s.startOn(c, queue, "E2E-ROLL-1", timings)
 	inSupport := s.startOn(c, queue, "E2E-ROLL-2", timings)
 	handedOver := s.startOn(c, queue, "E2E-ROLL-3", timings)
@@ -58,7 +58,7 @@ func TestRollOverRetiresOldBranches(t *testing.T) {
 		s.update(c, id, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: time.Now().Add(time.Hour), By: "coach:test-coach"})
 		s.waitEvent(id, trajectory.EventIntakeDone, 1, 30*time.Second)
 	}
-	s.update(c, handedOver, trajectory.UpdateHandOver, trajectory.HandOver{Service: programme.Service{ID: "caw", Name: "CAW", Email: "onthaal@caw.example"},
+	s.update(c, handedOver, trajectory.UpdateHandOver, trajectory.HandOver{Service: trajectory.Service{ID: "caw", Name: "CAW", Email: "onthaal@caw.example"},
 		Reason: "schulden", Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(time.Now()), Shares: []string{}}, By: "coach:test-coach"})
 	s.waitEvent(handedOver, trajectory.EventHandoverSent, 1, 30*time.Second)
 	runs, err := rollover.Running(ctx, s.client, s.namespace)
@@ -152,7 +152,7 @@ func testSecondsTimings(t *testing.T) trajectory.Timings {
 	if !ok {
 		t.Fatal("no programme test-seconds")
 	}
-	return trajectory.TimingsOf(p)
+	return p.Timings()
 }
 
 // inProcessWorker runs a trajectory worker in the test's process, on its

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/elkgezin/elkgezin/handoverlink"
-	"github.com/elkgezin/elkgezin/programme"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 func key(t *testing.T, id string) handoverlink.Key {
@@ -179,7 +179,7 @@ func TestDomainNames(t *testing.T) {
 
 // Every default life domain has its name in every language.
 func TestEveryDefaultDomainIsNamed(t *testing.T) {
-	for _, d := range programme.DefaultLifeDomains {
+	for _, d := range trajectory.DefaultLifeDomains {
 		for _, l := range Languages {
 			if domainNames[l.Code][d.ID] == "" {
 				t.Errorf("domain %s has no name in %s", d.ID, l.Code)

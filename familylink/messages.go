@@ -315,7 +315,7 @@ func text(lang, key string) string {
 	return catalogue["nl"][key]
 }
 
-// domainNames are the default life domains (programme.DefaultLifeDomains)
+// domainNames are the default life domains (trajectory.DefaultLifeDomains)
 // in each language; a domain a programme names itself shows its own name.
 var domainNames = map[string]map[string]string{
 	"nl": {"income_debts": "Inkomen en schulden", "housing": "Wonen", "health": "Gezondheid",

@@ -14,6 +14,8 @@ import (
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
 	"github.com/elkgezin/elkgezin/usecase"
+
+	"github.com/gorilla/mux"
 )
 
 // Collective activities (a Huis van het Kind's group sessions): the team
@@ -34,17 +36,17 @@ var pageOfStep = map[string]string{
 
 // routeMore adds the pages of the programme's own work beside the
 // trajectory page: collective activities and consultations.
-func (h *handler) routeMore(mux *http.ServeMux) {
+func (h *handler) routeMore(r *mux.Router) {
 	for _, name := range []string{"activiteiten", "consultaties"} {
 		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).
 			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl", "templates/part_*.tmpl"))
 	}
-	mux.HandleFunc("GET /activiteiten", h.withSession(h.activities))
-	mux.HandleFunc("POST /activiteiten", h.withSession(h.postActivity))
-	mux.HandleFunc("GET /consultaties", h.withSession(h.consultations))
-	mux.HandleFunc("POST /consultaties", h.withSession(h.postConsultation))
+	get(r, "/activiteiten", h.withSession(h.activities))
+	post(r, "/activiteiten", h.withSession(h.postActivity))
+	get(r, "/consultaties", h.withSession(h.consultations))
+	post(r, "/consultaties", h.withSession(h.postConsultation))
 	// The steps on one consultation (pageOfStep says which).
-	mux.HandleFunc("POST /consultaties/{consultation}/{step}", h.withSession(h.postConsultationStep))
+	post(r, "/consultaties/{consultation}/{step}", h.withSession(h.postConsultationStep))
 }
 
 type activityData struct {

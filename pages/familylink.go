@@ -10,6 +10,8 @@ import (
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
 	"github.com/elkgezin/elkgezin/usecase"
+
+	"github.com/gorilla/mux"
 )
 
 // The family's link has a page of its own beside the trajectory's: the
@@ -35,12 +37,12 @@ type issuedLink struct {
 	Emailed                  bool
 }
 
-func (h *handler) routeFamilyLink(mux *http.ServeMux) {
+func (h *handler) routeFamilyLink(r *mux.Router) {
 	h.pages["gezinslink"] = template.Must(template.New("layout.tmpl").Funcs(funcs).
 		ParseFS(templateFiles, "templates/layout.tmpl", "templates/gezinslink.tmpl"))
-	mux.HandleFunc("GET /gezinslink/{id}", h.withSession(h.familyLinkPage))
-	mux.HandleFunc("POST /gezinslink/{id}", h.withSession(h.postFamilyLink))
-	mux.HandleFunc("POST /gezinslink/{id}/intrekken", h.withSession(h.postRevokeFamilyLink))
+	get(r, "/gezinslink/{id}", h.withSession(h.familyLinkPage))
+	post(r, "/gezinslink/{id}", h.withSession(h.postFamilyLink))
+	post(r, "/gezinslink/{id}/intrekken", h.withSession(h.postRevokeFamilyLink))
 }
 
 // familyLinkForm checks that the caller may take a step of the page on

@@ -29,7 +29,7 @@ func (h *handler) stepLabel(key string, programmeID ...string) string {
 			}
 		}
 	}
-	return trajectory.StepKeyLabel(key, prog)
+	return trajectory.StepKeyLabel(key, prog.MilestoneName)
 }
 
 func phaseLabel(p trajectory.Phase) string {

@@ -148,7 +148,7 @@ func (h *handler) loadMore(ctx context.Context, d *trajectoryData, p usecase.Pri
 // trajectory.StepLabel gives it, without the word "mijlpaal" the list's
 // heading says already.
 func milestoneName(p programme.Programme, id string) string {
-	return strings.TrimPrefix(trajectory.StepLabel(trajectory.Step{Kind: trajectory.StepMilestone, Milestone: id}, p), "mijlpaal ")
+	return strings.TrimPrefix(trajectory.StepLabel(trajectory.Step{Kind: trajectory.StepMilestone, Milestone: id}, p.MilestoneName), "mijlpaal ")
 }
 
 func coWorkerName(p programme.Programme, id string) string {
@@ -218,7 +218,7 @@ func buildAdoptTimings(h *handler, row store.Trajectory, f url.Values, by string
 	if problem != "" {
 		return "", nil, problem
 	}
-	return trajectory.UpdateAdoptTimings, trajectory.AdoptTimings{Timings: trajectory.TimingsOf(prog), Reason: reason, By: by}, ""
+	return trajectory.UpdateAdoptTimings, trajectory.AdoptTimings{Timings: prog.Timings(), Reason: reason, By: by}, ""
 }
 
 // buildResend sends a handover whose email failed again, to the service as

@@ -335,7 +335,7 @@ func TestCoWorkersOnThePage(t *testing.T) {
 // and waiting, acknowledged, link expired, email failed); a failed one has
 // a button that sends it again to the service as the directory has it now.
 func TestHandoverStatusAndResend(t *testing.T) {
-	svc := programme.Service{ID: "kinderopvang-noord", Name: "Kinderopvang Noord", Email: "oud@example.org"}
+	svc := trajectory.Service{ID: "kinderopvang-noord", Name: "Kinderopvang Noord", Email: "oud@example.org"}
 	sent := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	f := newStepFixture(t, trajectory.PhaseInSupport, trajectory.State{TrajectoryID: stepTrajectory, Handovers: []trajectory.Handover{
 		{Number: 1, Service: svc, SentAt: sent, AcknowledgedAt: sent.Add(time.Hour)},

@@ -135,7 +135,7 @@ func (n names) Step(progID, key string) string {
 		return ""
 	}
 	p, _ := n.progs.Get(progID)
-	return trajectory.StepKeyLabel(key, p)
+	return trajectory.StepKeyLabel(key, p.MilestoneName)
 }
 
 // Event is a timeline entry's words: what happened, and for a reminder

@@ -28,6 +28,8 @@ import (
 	"github.com/elkgezin/elkgezin/session"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/usecase"
+
+	"github.com/gorilla/mux"
 )
 
 //go:embed templates/*.tmpl
@@ -56,6 +58,10 @@ type Config struct {
 	// own with the default limits.
 	Limiter *ratelimit.Limiter
 	Logger  *slog.Logger
+	// RouteMiddleware, when set, runs after a route matched: the command
+	// gives it telemetry.RouteMiddleware, which names the request by the
+	// route's template.
+	RouteMiddleware mux.MiddlewareFunc
 	// Referrals start the trajectory of a consultation turned into a
 	// referral, as the API's do; nil: the pages offer no such form.
 	Referrals *usecase.Referrals
@@ -113,20 +119,25 @@ func New(cfg Config) http.Handler {
 		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).Funcs(template.FuncMap{"step": h.stepLabel}).
 			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl", "templates/part_*.tmpl"))
 	}
+	return headers(h.limit(h.routes()))
+}
+
+// routes are the pages' routes. A GET route answers HEAD too.
+func (h *handler) routes() *mux.Router {
+	r := newRouter(h.RouteMiddleware)
 	static, _ := fs.Sub(staticFiles, "static")
-	mux := http.NewServeMux()
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /aanmelden", h.signInPage)
-	mux.HandleFunc("POST /aanmelden", h.signIn)
-	mux.HandleFunc("POST /afmelden", h.signOut)
-	mux.HandleFunc("GET /{$}", h.withSession(h.home))
-	mux.HandleFunc("GET /gezinnen", h.withSession(h.families))
-	mux.HandleFunc("GET /team", h.withSession(h.team))
-	mux.HandleFunc("GET /trajecten/{id}", h.withSession(h.trajectory))
-	mux.HandleFunc("POST /trajecten/{id}/{step}", h.withSession(h.postStep))
-	h.routeMore(mux)
-	h.routeFamilyLink(mux)
-	return headers(h.limit(mux))
+	r.PathPrefix("/static/").Methods(http.MethodGet, http.MethodHead).Handler(http.StripPrefix("/static/", http.FileServerFS(static)))
+	get(r, "/aanmelden", h.signInPage)
+	post(r, "/aanmelden", h.signIn)
+	post(r, "/afmelden", h.signOut)
+	get(r, "/", h.withSession(h.home))
+	get(r, "/gezinnen", h.withSession(h.families))
+	get(r, "/team", h.withSession(h.team))
+	get(r, "/trajecten/{id}", h.withSession(h.trajectory))
+	post(r, "/trajecten/{id}/{step}", h.withSession(h.postStep))
+	h.routeMore(r)
+	h.routeFamilyLink(r)
+	return r
 }
 
 // headers sets what every page answers with: no caching of family data,
@@ -244,7 +255,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
-	h.Logger.Error("pages: a dependency did not answer", "path", r.Pattern, "error", err)
+	h.Logger.Error("pages: a dependency did not answer", "route", routeTemplate(r), "error", err)
 	h.message(w, r, http.StatusServiceUnavailable, "Even geduld", "De gegevens zijn nu niet bereikbaar. Probeer het over een minuut opnieuw; wat u invulde, is niet verloren als u teruggaat.")
 }
 

@@ -330,7 +330,7 @@ func buildPlan(h *handler, row store.Trajectory, st trajectory.State, f url.Valu
 		goal.Actions = append(goal.Actions, actions...)
 	}
 	plan = plan.WithIDs()
-	ps := trajectory.PlanProblems(trajectory.PlanCheck{Now: now, Timings: trajectory.TimingsOf(prog), CoWorkers: st.CoWorkers, Previous: st.Plan}, plan)
+	ps := trajectory.PlanProblems(trajectory.PlanCheck{Now: now, Timings: prog.Timings(), CoWorkers: st.CoWorkers, Previous: st.Plan}, plan)
 	return trajectory.UpdateAgreePlan, trajectory.AgreePlan{Plan: plan, By: by}, problems(ps)
 }
 
@@ -547,13 +547,13 @@ func closeOutcomes(f url.Values) (map[string]string, string) {
 
 // networkServices are the services of the plan's network that are in the
 // directory: the handover offers them first.
-func (h *handler) networkServices(st trajectory.State) []programme.Service {
+func (h *handler) networkServices(st trajectory.State) []trajectory.Service {
 	if st.Plan == nil {
 		return nil
 	}
-	var out []programme.Service
+	var out []trajectory.Service
 	for _, m := range st.Plan.Network {
-		if s, ok := h.Services[m.Service]; ok && !slices.ContainsFunc(out, func(o programme.Service) bool { return o.ID == s.ID }) {
+		if s, ok := h.Services[m.Service]; ok && !slices.ContainsFunc(out, func(o trajectory.Service) bool { return o.ID == s.ID }) {
 			out = append(out, s)
 		}
 	}

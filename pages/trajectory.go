@@ -36,7 +36,7 @@ type trajectoryData struct {
 	Name       string
 	Forms      map[string]*form // the steps allowed now, by step name
 	Coaches    []programme.Coach
-	Services   []programme.Service
+	Services   []trajectory.Service
 	Shares     []string
 	Reasons    []trajectory.CloseReason
 	TemporalUI string
@@ -50,7 +50,7 @@ type trajectoryData struct {
 	// offers first.
 	Plan            *planView
 	Requests        []dateRequestRow
-	NetworkServices []programme.Service
+	NetworkServices []trajectory.Service
 	// FamilyLink: the reader may make or revoke the family's link to its
 	// own page (/gezinslink/{id}).
 	FamilyLink bool
@@ -129,7 +129,7 @@ func (h *handler) load(w http.ResponseWriter, r *http.Request) (*trajectoryData,
 	for _, s := range h.Services {
 		d.Services = append(d.Services, s)
 	}
-	slices.SortFunc(d.Services, func(a, b programme.Service) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(d.Services, func(a, b trajectory.Service) int { return strings.Compare(a.Name, b.Name) })
 	if p.Kind == usecase.KindSupervisor && h.TemporalUI != "" {
 		d.TemporalUI = strings.TrimRight(h.TemporalUI, "/") + "/namespaces/" + url.PathEscape(h.Namespace) + "/workflows/" + url.PathEscape(row.ID)
 	}

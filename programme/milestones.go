@@ -2,9 +2,10 @@ package programme
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Milestone is a step of its own a programme declares besides intake and
@@ -14,16 +15,14 @@ import (
 type Milestone struct {
 	ID   string `yaml:"id" json:"id"`
 	Name string `yaml:"name" json:"name"`
-	// After is MilestoneAfterReferral or the id of another milestone: the
-	// deadline counts from the referral, or from when that one was reached.
+	// After is trajectory.MilestoneAfterReferral or the id of another
+	// milestone: the deadline counts from the referral, or from when that
+	// one was reached.
 	After    string   `yaml:"after" json:"after"`
 	Deadline Duration `yaml:"deadline" json:"deadline"`
 	// ReminderLead overrides the programme's reminder_lead for this milestone.
 	ReminderLead Duration `yaml:"reminder_lead,omitempty" json:"reminder_lead,omitempty"`
 }
-
-// MilestoneAfterReferral anchors a milestone's deadline on the referral.
-const MilestoneAfterReferral = "referral"
 
 // CoWorker is someone who works on a family's trajectory beside the coach:
 // a bridge figure, an expert by experience, a children's-rights expert.
@@ -47,80 +46,24 @@ func (p Programme) CoWorker(id string) (CoWorker, bool) {
 	return CoWorker{}, false
 }
 
-// milestoneID is a milestone's id: it appears in step keys and routes.
-var milestoneID = regexp.MustCompile(`^[a-z][a-z0-9_]{1,62}$`)
+// MilestoneName is the milestone's name in the programme file; "" when
+// the programme has no such milestone or gives it no name.
+func (p Programme) MilestoneName(id string) string {
+	for _, m := range p.Milestones {
+		if m.ID == id {
+			return m.Name
+		}
+	}
+	return ""
+}
 
-// reservedStepNames cannot be milestone ids: they name the steps every
-// trajectory has, and a milestone named so would be confused with them.
-var reservedStepNames = []string{"referral", "assignment", "intake", "home_visit", "birth", "follow_up_end", "handover_ack"}
-
-// MilestoneProblems checks a milestone graph: ids unique and well formed,
-// each anchored on the referral or on another milestone of the list, a
-// deadline, and no cycle. Each problem names its field
-// ("milestones[2].after"). The programme loader and the workflow's
-// validator of new timings both call it.
-func MilestoneProblems(ms []Milestone, reminderLead Duration) []FieldError {
-	var ps []FieldError
-	bad := func(i int, field, format string, args ...any) {
-		ps = append(ps, FieldError{Field: fmt.Sprintf("milestones[%d].%s", i, field), Problem: fmt.Sprintf(format, args...)})
+// milestoneTimings are the programme's milestones as a trajectory keeps them.
+func (p Programme) milestoneTimings() []trajectory.MilestoneTiming {
+	var ms []trajectory.MilestoneTiming
+	for _, m := range p.Milestones {
+		ms = append(ms, trajectory.MilestoneTiming{ID: m.ID, After: m.After, Deadline: trajectory.Duration(m.Deadline), ReminderLead: trajectory.Duration(m.ReminderLead)})
 	}
-	index := map[string]int{}
-	for i, m := range ms {
-		switch {
-		case !milestoneID.MatchString(m.ID):
-			bad(i, "id", "%q must be 2-63 lowercase letters, digits or underscores, starting with a letter", m.ID)
-		case slices.Contains(reservedStepNames, m.ID):
-			bad(i, "id", "%q names a step every trajectory has; choose another id", m.ID)
-		}
-		if j, dup := index[m.ID]; dup {
-			bad(i, "id", "%q is already the id of milestones[%d]", m.ID, j)
-		} else {
-			index[m.ID] = i
-		}
-		if m.Deadline <= 0 {
-			bad(i, "deadline", "is required and must be longer than zero")
-		}
-		lead := m.ReminderLead
-		if lead == 0 {
-			lead = reminderLead
-		}
-		if m.ReminderLead < 0 || (m.Deadline > 0 && lead >= m.Deadline) {
-			bad(i, "reminder_lead", "must be shorter than the deadline (%s), or the reminder comes before the milestone is open", m.Deadline.Std())
-		}
-	}
-	for i, m := range ms {
-		switch _, known := index[m.After]; {
-		case m.After == MilestoneAfterReferral:
-		case m.After == "":
-			bad(i, "after", "is required: %q or the id of an earlier milestone", MilestoneAfterReferral)
-		case m.After == m.ID:
-			bad(i, "after", "names the milestone itself")
-		case !known:
-			bad(i, "after", "names %q, which is not a milestone of this programme (its predecessor is missing)", m.After)
-		}
-	}
-	// A cycle never reaches the referral: follow each chain of
-	// predecessors; one that comes back to where it started is a cycle,
-	// reported once, at its first milestone in the file.
-	for i, m := range ms {
-		chain := []string{m.ID}
-		at := m.After
-		for steps := 0; steps < len(ms); steps++ {
-			j, ok := index[at]
-			if !ok || at == m.ID && steps == 0 {
-				break
-			}
-			chain = append(chain, at)
-			if at == m.ID {
-				if first := slices.MinFunc(chain, func(a, b string) int { return index[a] - index[b] }); index[first] == i {
-					bad(i, "after", "makes a cycle (%s): every chain of milestones must start at the referral", strings.Join(chain, " -> "))
-				}
-				break
-			}
-			at = ms[j].After
-		}
-	}
-	return ps
+	return ms
 }
 
 func validateRoles(p Programme, bad func(field, format string, args ...any)) {

@@ -1,7 +1,8 @@
 // Package programme holds the configuration of a family-support programme:
 // who may refer, how fast each step is due, who is reminded and who is
 // alerted. Every programme of DOMAIN.md is one file; the workflow code is the
-// same for all of them.
+// same for all of them. A file is written in package trajectory's
+// vocabulary and converted into the rules a trajectory keeps (Timings).
 package programme
 
 import (
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Programme is one programme file. The workflow receives a copy at referral,
@@ -70,7 +73,7 @@ type Programme struct {
 	ManagerEscalationAfter Duration `yaml:"manager_escalation_after,omitempty" json:"manager_escalation_after,omitempty"`
 	// LifeDomains are the domains the goals of a family plan are in; none
 	// means DefaultLifeDomains (see Domains).
-	LifeDomains []LifeDomain `yaml:"life_domains,omitempty" json:"life_domains,omitempty"`
+	LifeDomains []trajectory.NamedDomain `yaml:"life_domains,omitempty" json:"life_domains,omitempty"`
 	// PlanReviewCadence: each open goal of the family plan is reviewed
 	// with the family at a visit at least this often; zero means the
 	// home_visit_cadence.
@@ -180,12 +183,27 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s: field %s: %s", e.File, e.Field, e.Problem)
 }
 
+// badField reports one problem of a programme file's field.
+type badField func(field, format string, args ...any)
+
 // Validate checks a programme read from file; all problems are returned, each naming its field.
 func (p Programme) Validate(file string) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{File: file, Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
+	p.validateIdentity(bad)
+	p.validateTimings(bad)
+	p.validatePerinatal(bad)
+	p.validateAddresses(bad)
+	p.validateCoaches(bad)
+	p.validatePlanRules(bad)
+	validateRoles(p, bad)
+	return errors.Join(errs...)
+}
+
+// validateIdentity checks the programme's id, name and referrers.
+func (p Programme) validateIdentity(bad badField) {
 	if !slug.MatchString(p.ID) {
 		bad("id", "%q must be 2-63 lowercase letters, digits or dashes", p.ID)
 	}
@@ -200,14 +218,19 @@ func (p Programme) Validate(file string) error {
 		if !slug.MatchString(o.ID) {
 			bad(fmt.Sprintf("referrers[%d].id", i), "%q must be 2-63 lowercase letters, digits or dashes", o.ID)
 		}
-		if seen["r"+o.ID] {
+		if seen[o.ID] {
 			bad(fmt.Sprintf("referrers[%d].id", i), "%q is listed twice", o.ID)
 		}
-		seen["r"+o.ID] = true
+		seen[o.ID] = true
 		if strings.TrimSpace(o.Name) == "" {
 			bad(fmt.Sprintf("referrers[%d].name", i), "is required")
 		}
 	}
+}
+
+// validateTimings checks the durations every trajectory runs by, and how
+// they must relate for the steps to come in order.
+func (p Programme) validateTimings(bad badField) {
 	for field, d := range map[string]Duration{
 		"assignment_limit": p.AssignmentLimit, "intake_deadline": p.IntakeDeadline,
 		"home_visit_cadence": p.HomeVisitCadence, "reminder_lead": p.ReminderLead, "alert_grace": p.AlertGrace,
@@ -237,30 +260,41 @@ func (p Programme) Validate(file string) error {
 	if p.Handover.LinkValidFor <= p.Handover.AcknowledgementLimit+p.AlertGrace {
 		bad("handover.link_valid_for", "must be longer than acknowledgement_limit plus alert_grace, or the link dies before the reminder is answered")
 	}
-	if pn := p.Perinatal; pn != nil {
-		for field, d := range map[string]Duration{
-			"perinatal.prenatal_visit_cadence": pn.PrenatalVisitCadence, "perinatal.birth_record_margin": pn.BirthRecordMargin,
-			"perinatal.postnatal_cadence": pn.PostnatalCadence, "perinatal.closing_handover_lead": pn.ClosingHandoverLead,
-		} {
-			if d <= 0 {
-				bad(field, "is required and must be longer than zero")
-			}
-		}
-		if pn.PrenatalVisitCadence > 0 && p.ReminderLead >= pn.PrenatalVisitCadence {
-			bad("perinatal.prenatal_visit_cadence", "must be longer than reminder_lead (%s)", p.ReminderLead.Std())
-		}
-		if pn.PostnatalCadence > 0 && p.ReminderLead >= pn.PostnatalCadence {
-			bad("perinatal.postnatal_cadence", "must be longer than reminder_lead (%s)", p.ReminderLead.Std())
-		}
-		for i, d := range pn.PostnatalVisits {
-			if d <= 0 || (i > 0 && d <= pn.PostnatalVisits[i-1]) {
-				bad(fmt.Sprintf("perinatal.postnatal_visits[%d]", i), "must be longer than zero and than the visit before it")
-			}
-		}
-		if pn.FollowUpMonths < 1 || pn.FollowUpMonths > 72 {
-			bad("perinatal.follow_up_months", "must be between 1 and 72 months")
+}
+
+// validatePerinatal checks the schedule around the birth, if the programme has one.
+func (p Programme) validatePerinatal(bad badField) {
+	pn := p.Perinatal
+	if pn == nil {
+		return
+	}
+	for field, d := range map[string]Duration{
+		"perinatal.prenatal_visit_cadence": pn.PrenatalVisitCadence, "perinatal.birth_record_margin": pn.BirthRecordMargin,
+		"perinatal.postnatal_cadence": pn.PostnatalCadence, "perinatal.closing_handover_lead": pn.ClosingHandoverLead,
+	} {
+		if d <= 0 {
+			bad(field, "is required and must be longer than zero")
 		}
 	}
+	if pn.PrenatalVisitCadence > 0 && p.ReminderLead >= pn.PrenatalVisitCadence {
+		bad("perinatal.prenatal_visit_cadence", "must be longer than reminder_lead (%s)", p.ReminderLead.Std())
+	}
+	if pn.PostnatalCadence > 0 && p.ReminderLead >= pn.PostnatalCadence {
+		bad("perinatal.postnatal_cadence", "must be longer than reminder_lead (%s)", p.ReminderLead.Std())
+	}
+	for i, d := range pn.PostnatalVisits {
+		if d <= 0 || (i > 0 && d <= pn.PostnatalVisits[i-1]) {
+			bad(fmt.Sprintf("perinatal.postnatal_visits[%d]", i), "must be longer than zero and than the visit before it")
+		}
+	}
+	if pn.FollowUpMonths < 1 || pn.FollowUpMonths > 72 {
+		bad("perinatal.follow_up_months", "must be between 1 and 72 months")
+	}
+}
+
+// validateAddresses checks whom emails go to beside the coaches, and how a
+// family reaches its team.
+func (p Programme) validateAddresses(bad badField) {
 	if _, err := mail.ParseAddress(p.SupervisorEmail); err != nil {
 		bad("supervisor_email", "%q is not an email address", p.SupervisorEmail)
 	}
@@ -287,17 +321,22 @@ func (p Programme) Validate(file string) error {
 	if p.FamilyPage.LinkValidFor < 0 {
 		bad("family_page.link_valid_for", "must be longer than zero, or left out for %s", DefaultFamilyLinkValidFor)
 	}
+}
+
+// validateCoaches checks the team's coaches.
+func (p Programme) validateCoaches(bad badField) {
 	if len(p.Coaches) == 0 {
 		bad("coaches", "at least one coach is required")
 	}
+	seen := map[string]bool{}
 	for i, c := range p.Coaches {
 		if !slug.MatchString(c.ID) {
 			bad(fmt.Sprintf("coaches[%d].id", i), "%q must be 2-63 lowercase letters, digits or dashes", c.ID)
 		}
-		if seen["c"+c.ID] {
+		if seen[c.ID] {
 			bad(fmt.Sprintf("coaches[%d].id", i), "%q is listed twice", c.ID)
 		}
-		seen["c"+c.ID] = true
+		seen[c.ID] = true
 		if strings.TrimSpace(c.Name) == "" {
 			bad(fmt.Sprintf("coaches[%d].name", i), "is required")
 		}
@@ -305,8 +344,13 @@ func (p Programme) Validate(file string) error {
 			bad(fmt.Sprintf("coaches[%d].email", i), "%q is not an email address", c.Email)
 		}
 	}
-	for _, fe := range MilestoneProblems(p.Milestones, p.ReminderLead) {
-		bad(fe.Field, "%s", fe.Problem)
+}
+
+// validatePlanRules checks the milestones (by the rule the trajectory
+// checks new timings by) and the rules of the family plan.
+func (p Programme) validatePlanRules(bad badField) {
+	for _, pr := range trajectory.MilestoneGraphProblems(p.milestoneTimings(), trajectory.Duration(p.ReminderLead)) {
+		bad(pr.Field, "%s", pr.Message)
 	}
 	for _, fe := range LifeDomainProblems(p.LifeDomains) {
 		bad(fe.Field, "%s", fe.Problem)
@@ -317,8 +361,6 @@ func (p Programme) Validate(file string) error {
 	if p.MaterialNeedsDeadline < 0 {
 		bad("material_needs_deadline", "must not be negative")
 	}
-	validateRoles(p, bad)
-	return errors.Join(errs...)
 }
 
 // Catalogue is every programme the deployment runs, by id.
@@ -353,22 +395,42 @@ func (c Catalogue) FollowUpAges() map[string]int {
 	return ages
 }
 
-// PostnatalVisitDue is when home visit number n after the birth (from 1) is
-// due by the programme's schedule.
-func (pn Perinatal) PostnatalVisitDue(bornOn time.Time, n int) time.Time {
-	if n <= len(pn.PostnatalVisits) {
-		return bornOn.Add(pn.PostnatalVisits[n-1].Std())
-	}
-	last := time.Duration(0)
-	if k := len(pn.PostnatalVisits); k > 0 {
-		last = pn.PostnatalVisits[k-1].Std()
-	}
-	return bornOn.Add(last + time.Duration(n-len(pn.PostnatalVisits))*pn.PostnatalCadence.Std())
-}
+// Timings are the timings a trajectory referred now runs by.
+func (p Programme) Timings() trajectory.Timings { return p.rules().Timings() }
 
-// FollowUpEnd is when the child born on bornOn reaches the follow-up age.
-func (pn Perinatal) FollowUpEnd(bornOn time.Time) time.Time {
-	return bornOn.AddDate(0, pn.FollowUpMonths, 0)
+// rules converts the programme file into the rules a trajectory keeps.
+func (p Programme) rules() trajectory.ProgrammeRules {
+	r := trajectory.ProgrammeRules{
+		ID: p.ID, Name: p.Name,
+		AssignmentLimit:        trajectory.Duration(p.AssignmentLimit),
+		IntakeDeadline:         trajectory.Duration(p.IntakeDeadline),
+		HomeVisitCadence:       trajectory.Duration(p.HomeVisitCadence),
+		ReminderLead:           trajectory.Duration(p.ReminderLead),
+		AlertGrace:             trajectory.Duration(p.AlertGrace),
+		Milestones:             p.milestoneTimings(),
+		CopyRemindersTo:        p.CopyRemindersTo,
+		EmailDeliveryLimit:     trajectory.Duration(p.EmailDeliveryLimit),
+		ManagerEmail:           p.ManagerEmail,
+		ManagerEscalationAfter: trajectory.Duration(p.ManagerEscalationAfter),
+		LifeDomains:            p.LifeDomains,
+		PlanReviewCadence:      trajectory.Duration(p.PlanReviewCadence),
+		MaterialNeedsDeadline:  trajectory.Duration(p.MaterialNeedsDeadline),
+	}
+	r.Handover.AcknowledgementLimit = trajectory.Duration(p.Handover.AcknowledgementLimit)
+	r.Handover.LinkValidFor = trajectory.Duration(p.Handover.LinkValidFor)
+	if pn := p.Perinatal; pn != nil {
+		r.Perinatal = &trajectory.PerinatalTimings{
+			PrenatalVisitCadence: trajectory.Duration(pn.PrenatalVisitCadence),
+			BirthRecordMargin:    trajectory.Duration(pn.BirthRecordMargin),
+			PostnatalCadence:     trajectory.Duration(pn.PostnatalCadence),
+			FollowUpMonths:       pn.FollowUpMonths,
+			ClosingHandoverLead:  trajectory.Duration(pn.ClosingHandoverLead),
+		}
+		for _, d := range pn.PostnatalVisits {
+			r.Perinatal.PostnatalVisits = append(r.Perinatal.PostnatalVisits, trajectory.Duration(d))
+		}
+	}
+	return r
 }
 
 // LoadDir reads and validates every *.yaml file in dir. Unknown fields are

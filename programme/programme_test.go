@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 const validProgramme = `id: demo
@@ -96,21 +95,5 @@ func TestProgrammeFileErrorsNameFileAndField(t *testing.T) {
 				t.Errorf("error %q does not name the file and %q", err, c.field)
 			}
 		})
-	}
-}
-
-func TestDurationsAndSchedule(t *testing.T) {
-	for in, want := range map[string]time.Duration{"14d": 14 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "30s": 30 * time.Second} {
-		if d, err := ParseDuration(in); err != nil || d.Std() != want {
-			t.Errorf("%s: %v %v", in, d.Std(), err)
-		}
-	}
-	pn := Perinatal{PostnatalVisits: []Duration{Duration(7 * 24 * time.Hour), Duration(14 * 24 * time.Hour)}, PostnatalCadence: Duration(28 * 24 * time.Hour), FollowUpMonths: 6}
-	born := time.Date(2026, 7, 13, 0, 0, 0, 0, time.UTC)
-	if got := pn.PostnatalVisitDue(born, 3); !got.Equal(born.Add(42 * 24 * time.Hour)) {
-		t.Errorf("third postnatal visit %s", got)
-	}
-	if got := pn.FollowUpEnd(born); !got.Equal(time.Date(2027, 1, 13, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("follow-up end %s", got)
 	}
 }

@@ -8,20 +8,12 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
-// Service is a regular service families are handed over to (Kind en Gezin,
-// OCMW, CAW, CLB, childcare, housing, ...), with the address that receives
-// handovers.
-type Service struct {
-	ID    string `yaml:"id" json:"id"`
-	Name  string `yaml:"name" json:"name"`
-	Kind  string `yaml:"kind" json:"kind"`
-	Email string `yaml:"email" json:"email"`
-}
-
 // Services is the directory of regular services, by id.
-type Services map[string]Service
+type Services map[string]trajectory.Service
 
 // LoadServices reads and validates the directory file; errors name the
 // file and the field.
@@ -34,7 +26,7 @@ func LoadServices(path string) (Services, error) {
 	dec := yaml.NewDecoder(f)
 	dec.KnownFields(true)
 	var file struct {
-		Services []Service `yaml:"services"`
+		Services []trajectory.Service `yaml:"services"`
 	}
 	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/apitoken"
 )
 
 // Rate is a limit of Requests per Per, with bursts of up to Requests.
@@ -184,7 +184,7 @@ func tokenKey(r *http.Request) string {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""
 	}
-	return store.TokenID(strings.TrimSpace(token))
+	return apitoken.ID(strings.TrimSpace(token))
 }
 
 // sessionKey names the browser session a request carries by a hash of its

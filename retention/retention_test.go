@@ -85,7 +85,7 @@ func closeAt(t *testing.T, st *store.Store, programmeID, reference string, at ti
 		Reason:      "reason",
 	}
 	p := programme.Programme{ID: programmeID, AssignmentLimit: programme.Duration(48 * time.Hour)}
-	referred := trajectory.ReferredEvent(trajectory.ID(idKey, programmeID, "org", reference), p, r, at)
+	referred := trajectory.ReferredEvent(trajectory.ID(idKey, programmeID, "org", reference), p.ID, p.Timings(), r, at)
 	closed := trajectory.Event{TrajectoryID: referred.TrajectoryID, Seq: referred.Seq + 1, Kind: trajectory.EventClosed,
 		Actor: "coach:an", At: at.Add(time.Hour), Summary: referred.Summary}
 	closed.Summary.Phase = trajectory.PhaseClosed
@@ -109,7 +109,7 @@ func fixture(t *testing.T, n int) (st *store.Store, expired, kept []string) {
 	}
 	slices.Sort(expired)
 	kept = []string{closeAt(t, st, "p1", "RECENT", time.Now().Add(-48*time.Hour)), closeAt(t, st, "p2", "NO-RETENTION", longAgo)}
-	open := trajectory.ReferredEvent(trajectory.ID(idKey, "p1", "org", "OPEN"), programme.Programme{ID: "p1"},
+	open := trajectory.ReferredEvent(trajectory.ID(idKey, "p1", "org", "OPEN"), (programme.Programme{ID: "p1"}).ID, (programme.Programme{ID: "p1"}).Timings(),
 		trajectory.Referral{ProgrammeID: "p1", Referrer: trajectory.Referrer{Organisation: "org", Reference: "OPEN"},
 			Family: trajectory.Family{ContactName: "Family OPEN", Language: "nl"}, Reason: "reason"}, longAgo)
 	if err := st.RecordEvent(t.Context(), open); err != nil {

@@ -64,7 +64,7 @@ func recordFamily(t *testing.T, s *Store, f erasureFamily, at time.Time) string 
 	r := trajectory.Referral{ProgrammeID: "p1", Referrer: trajectory.Referrer{Organisation: "org", Reference: f.reference},
 		Family: trajectory.Family{ContactName: f.name, Phone: f.phone, Address: f.address}, Reason: f.reason,
 		ExpectedDueDate: f.due, ConsultationID: c.ID}
-	ref := trajectory.ReferredEvent(trajectory.ID(testIDKey, "p1", "org", f.reference), programme.Programme{ID: "p1"}, r, at)
+	ref := trajectory.ReferredEvent(trajectory.ID(testIDKey, "p1", "org", f.reference), (programme.Programme{ID: "p1"}).ID, (programme.Programme{ID: "p1"}).Timings(), r, at)
 	id := ref.TrajectoryID
 	birthDue := trajectory.MorningOf(f.due.AddDate(0, 0, 3))
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -52,7 +52,7 @@ func TestReportFollowsEachProgrammeToItsOwnAge(t *testing.T) {
 		id := fmt.Sprintf("ocmw-sint-truiden-born-%02d", i)
 		ref := trajectory.Referral{ProgrammeID: stTruiden.ID, Referrer: trajectory.Referrer{Organisation: "ocmw", Reference: id},
 			Children: []trajectory.Child{{Name: "Kind", BirthDate: trajectory.DateOf(time.Date(2023, 3, 10, 0, 0, 0, 0, time.UTC))}}}
-		if err := s.RecordEvent(ctx, trajectory.ReferredEvent(id, stTruiden, ref, time.Date(2026, 2, 2, 9+i, 0, 0, 0, time.UTC))); err != nil {
+		if err := s.RecordEvent(ctx, trajectory.ReferredEvent(id, stTruiden.ID, stTruiden.Timings(), ref, time.Date(2026, 2, 2, 9+i, 0, 0, 0, time.UTC))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -44,7 +44,7 @@ func referredEvent(programmeID, org, reference string, at time.Time) trajectory.
 		Family:      trajectory.Family{ContactName: "Family " + reference, Phone: "+32 470 00 00 00", Language: "nl"},
 		Reason:      "reason for " + reference,
 	}
-	return trajectory.ReferredEvent(trajectory.ID(testIDKey, programmeID, org, reference), p, r, at)
+	return trajectory.ReferredEvent(trajectory.ID(testIDKey, programmeID, org, reference), p.ID, p.Timings(), r, at)
 }
 
 // nextEvent is the event after prev, an hour later, caused by an Update of

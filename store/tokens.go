@@ -2,11 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
@@ -17,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/elkgezin/elkgezin/apitoken"
 )
 
 // Kinds of API token: who the bearer is.
@@ -47,21 +46,14 @@ var ErrTokenExpired = fmt.Errorf("%w: expired", ErrTokenInvalid)
 // programme list or label it cannot accept; the message says what is wrong.
 var ErrTokenRequest = errors.New("invalid token request")
 
-// Token format: "tok_" + 8 base32 characters (the public id, 40 random
-// bits), a dot, and 32 random bytes in unpadded base64url (43 characters).
 const (
-	tokenIDPrefix    = "tok_"
-	tokenSecretBytes = 32
-	maxTokenLabel    = 200
+	maxTokenLabel = 200
 	// lastUsedEvery bounds how often a token's last_used_at is written.
 	lastUsedEvery = time.Minute
 )
 
 var (
-	tokenIDPattern  = regexp.MustCompile(`^tok_[a-z2-7]{8}$`)
-	tokenPattern    = regexp.MustCompile(`^tok_[a-z2-7]{8}\.[A-Za-z0-9_-]{43}$`)
 	subjectPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
-	lowerBase32     = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 	errTokenIDTaken = errors.New("token id taken")
 )
 
@@ -83,19 +75,6 @@ type TokenInfo struct {
 
 // Actor is how the bearer appears in logs and in the audit log, e.g. "coach:test-coach".
 func (t TokenInfo) Actor() string { return t.Kind + ":" + t.Subject }
-
-// ValidTokenID says whether id has the shape of a token id.
-func ValidTokenID(id string) bool { return tokenIDPattern.MatchString(id) }
-
-// TokenID returns the public id of a token, or "" when the token does not
-// have the shape of one. The id is not secret: it may go to logs.
-func TokenID(token string) string {
-	if !tokenPattern.MatchString(token) {
-		return ""
-	}
-	id, _, _ := strings.Cut(token, ".")
-	return id
-}
 
 // CreateToken makes a new token of kind for subject and returns its id and
 // the token itself. The token is shown this once: only its SHA-256 is
@@ -119,7 +98,7 @@ func (s *Store) CreateExpiringToken(ctx context.Context, kind, subject string, p
 		expires = &expiresAt
 	}
 	for range 5 {
-		id, token, err = newToken()
+		id, token, err = apitoken.New()
 		if err != nil {
 			return "", "", err
 		}
@@ -176,19 +155,6 @@ func checkTokenRequest(kind, subject string, programmes []string, label string) 
 	return clean, nil
 }
 
-func newToken() (id, token string, err error) {
-	idBytes := make([]byte, 5)
-	secret := make([]byte, tokenSecretBytes)
-	if _, err := rand.Read(idBytes); err != nil {
-		return "", "", fmt.Errorf("create token: random id: %w", err)
-	}
-	if _, err := rand.Read(secret); err != nil {
-		return "", "", fmt.Errorf("create token: random secret: %w", err)
-	}
-	id = tokenIDPrefix + lowerBase32.EncodeToString(idBytes)
-	return id, id + "." + base64.RawURLEncoding.EncodeToString(secret), nil
-}
-
 const tokenColumns = `id, kind, subject, programmes, label, created_at, revoked_at, last_used_at, expires_at`
 
 func (t *TokenInfo) targets() []any {
@@ -203,7 +169,7 @@ func (t *TokenInfo) targets() []any {
 // With WithTokenCache, a token verified within the cache's TTL is believed
 // without asking the database (see there).
 func (s *Store) AuthenticateToken(ctx context.Context, token string) (TokenInfo, error) {
-	id := TokenID(token)
+	id := apitoken.ID(token)
 	if id == "" {
 		return TokenInfo{}, fmt.Errorf("%w: malformed", ErrTokenInvalid)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/elkgezin/elkgezin/apitoken"
 )
 
 func TestCreateAndAuthenticateToken(t *testing.T) {
@@ -23,8 +25,8 @@ func TestCreateAndAuthenticateToken(t *testing.T) {
 	if !regexp.MustCompile(`^tok_[a-z2-7]{8}\.[A-Za-z0-9_-]{43}$`).MatchString(token) || !strings.HasPrefix(token, id+".") {
 		t.Fatalf("token %q, id %q", token, id)
 	}
-	if !ValidTokenID(id) || TokenID(token) != id {
-		t.Errorf("TokenID(%q) = %q, want %q", token, TokenID(token), id)
+	if !apitoken.ValidID(id) || apitoken.ID(token) != id {
+		t.Errorf("TokenID(%q) = %q, want %q", token, apitoken.ID(token), id)
 	}
 
 	// Only the hash is stored.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -105,27 +104,5 @@ func RouteMiddleware(next http.Handler) http.Handler {
 			}
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-// PatternRoute names the requests of a handler built on http.ServeMux (the
-// pages) by the pattern it matched, "GET /trajecten/{id}": the mux sets
-// the pattern on the request it was given, so it is there once next returns.
-func PatternRoute(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r)
-		rt, ok := r.Context().Value(routeKey{}).(*route)
-		if !ok || r.Pattern == "" {
-			return
-		}
-		tpl := r.Pattern
-		if _, path, found := strings.Cut(tpl, " "); found {
-			tpl = path // the method is a label of its own
-		}
-		rt.mu.Lock()
-		rt.template = tpl
-		rt.mu.Unlock()
-		rt.span.SetName(r.Method + " " + tpl)
-		rt.span.SetAttributes(attribute.String("http.route", tpl))
 	})
 }

@@ -33,6 +33,8 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+
+	"github.com/gorilla/mux"
 )
 
 // Options configure Setup.
@@ -134,22 +136,22 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Serve serves /metrics, and the extra handlers (health checks), on addr
-// until ctx ends; an empty addr serves nothing.
+// Serve serves GET /metrics, and the extra handlers (health checks) by
+// path, GET only, on addr until ctx ends; an empty addr serves nothing.
 func (t *Telemetry) Serve(ctx context.Context, addr string, logger *slog.Logger, extra map[string]http.Handler) error {
 	if addr == "" {
 		return nil
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(t.Registry, promhttp.HandlerOpts{}))
-	for pattern, h := range extra {
-		mux.Handle(pattern, h)
+	r := mux.NewRouter()
+	r.Handle("/metrics", promhttp.HandlerFor(t.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet, http.MethodHead)
+	for path, h := range extra {
+		r.Handle(path, h).Methods(http.MethodGet, http.MethodHead)
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on METRICS_ADDR %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("metrics listener stopped", "error", err)

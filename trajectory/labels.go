@@ -3,15 +3,13 @@ package trajectory
 import (
 	"strconv"
 	"strings"
-
-	"github.com/elkgezin/elkgezin/programme"
 )
 
 // StepLabel names a step people wait for in Dutch, as the pages and the
 // emails both show it: "huisbezoek 2", the milestone's name from the
-// programme file. It is never a key; a step kind it does not know is
-// "een stap".
-func StepLabel(s Step, p programme.Programme) string {
+// programme file (milestoneName, "" when it has none). It is never a key;
+// a step kind it does not know is "een stap".
+func StepLabel(s Step, milestoneName func(id string) string) string {
 	switch s.Kind {
 	case StepAssignment:
 		return "toewijzing van een coach"
@@ -32,10 +30,8 @@ func StepLabel(s Step, p programme.Programme) string {
 		}
 		return "bevestiging van een overdracht"
 	case StepMilestone:
-		for _, m := range p.Milestones {
-			if m.ID == s.Milestone && m.Name != "" {
-				return "mijlpaal " + m.Name
-			}
+		if name := milestoneName(s.Milestone); name != "" {
+			return "mijlpaal " + name
 		}
 		if s.Milestone == "" {
 			return "mijlpaal"
@@ -82,10 +78,10 @@ func ParseStepKey(key string) (s Step, ok bool) {
 
 // StepKeyLabel names the step with the key in Dutch (StepLabel); a key of
 // no known kind is "een stap", never the key itself.
-func StepKeyLabel(key string, p programme.Programme) string {
+func StepKeyLabel(key string, milestoneName func(id string) string) string {
 	s, ok := ParseStepKey(key)
 	if !ok {
 		return "een stap"
 	}
-	return StepLabel(s, p)
+	return StepLabel(s, milestoneName)
 }

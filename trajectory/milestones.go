@@ -1,10 +1,6 @@
 package trajectory
 
-import (
-	"time"
-
-	"github.com/elkgezin/elkgezin/programme"
-)
+import "time"
 
 // Milestones, co-workers, collective activities and consultations: what
 // programmes beyond "intake then home visits" need. Their definitions are
@@ -23,26 +19,22 @@ const (
 	// RoleCoWorker is a co-worker of the trajectory (Recipient.CoWorkerID).
 	RoleCoWorker RecipientRole = "co_worker"
 
-	EventMilestoneReached  = "milestone_reached"
-	EventCoWorkerAssigned  = "co_worker_assigned"
-	EventActivityAttended  = "activity_attended"
-	MilestoneAfterReferral = programme.MilestoneAfterReferral
+	EventMilestoneReached = "milestone_reached"
+	EventCoWorkerAssigned = "co_worker_assigned"
+	EventActivityAttended = "activity_attended"
+	// MilestoneAfterReferral anchors a milestone's deadline on the referral.
+	MilestoneAfterReferral = "referral"
 )
 
-// MilestoneTiming is one milestone as the trajectory keeps it.
+// MilestoneTiming is one milestone as the trajectory keeps it: a step of
+// the programme's own besides intake and home visits, due Deadline after
+// the referral (After is MilestoneAfterReferral) or after the milestone
+// After names is reached.
 type MilestoneTiming struct {
-	ID           string             `json:"id"`
-	After        string             `json:"after"`
-	Deadline     programme.Duration `json:"deadline"`
-	ReminderLead programme.Duration `json:"reminder_lead,omitempty"`
-}
-
-func milestonesOf(p programme.Programme) []MilestoneTiming {
-	var ms []MilestoneTiming
-	for _, m := range p.Milestones {
-		ms = append(ms, MilestoneTiming{ID: m.ID, After: m.After, Deadline: m.Deadline, ReminderLead: m.ReminderLead})
-	}
-	return ms
+	ID           string   `json:"id"`
+	After        string   `json:"after"`
+	Deadline     Duration `json:"deadline"`
+	ReminderLead Duration `json:"reminder_lead,omitempty"`
 }
 
 // Milestone finds a milestone of the timings by id.
@@ -56,16 +48,12 @@ func (t Timings) Milestone(id string) (MilestoneTiming, bool) {
 }
 
 // MilestoneProblems checks the milestone graph of new timings by the rule
-// the programme files are checked by.
+// the programme files are checked by (MilestoneGraphProblems).
 func (t Timings) MilestoneProblems() []Problem {
-	ms := make([]programme.Milestone, len(t.Milestones))
-	for i, m := range t.Milestones {
-		ms[i] = programme.Milestone{ID: m.ID, After: m.After, Deadline: m.Deadline, ReminderLead: m.ReminderLead}
-	}
-	var ps []Problem
-	for _, fe := range programme.MilestoneProblems(ms, t.ReminderLead) {
-		ps = append(ps, Problem{Field: "timings." + fe.Field, Message: fe.Problem,
-			Code: CodeTimingsMilestonesInvalid, Args: map[string]string{ArgField: "timings." + fe.Field}})
+	ps := MilestoneGraphProblems(t.Milestones, t.ReminderLead)
+	for i := range ps {
+		ps[i].Field = "timings." + ps[i].Field
+		ps[i].Code, ps[i].Args = CodeTimingsMilestonesInvalid, map[string]string{ArgField: ps[i].Field}
 	}
 	return ps
 }

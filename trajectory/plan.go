@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/elkgezin/elkgezin/programme"
 )
 
 // The family plan (gezinsplan): goals in the family's own words, each in a
@@ -44,22 +42,6 @@ const (
 	EventGoalReopened     = "goal_reopened"
 	EventGoalsReviewed    = "goals_reviewed"
 	EventNewDateRequested = "new_date_requested"
-)
-
-// LifeDomain is the id of a life domain of the programme (programme.LifeDomain).
-type LifeDomain string
-
-// The default life domains (programme.DefaultLifeDomains has their names).
-const (
-	DomainIncomeDebts          LifeDomain = programme.DomainIncomeDebts
-	DomainHousing              LifeDomain = programme.DomainHousing
-	DomainHealth               LifeDomain = programme.DomainHealth
-	DomainParenting            LifeDomain = programme.DomainParenting
-	DomainChildcareSchool      LifeDomain = programme.DomainChildcareSchool
-	DomainWorkTraining         LifeDomain = programme.DomainWorkTraining
-	DomainSocialNetwork        LifeDomain = programme.DomainSocialNetwork
-	DomainAdministrationRights LifeDomain = programme.DomainAdministrationRights
-	DomainMaterialNeeds        LifeDomain = programme.DomainMaterialNeeds
 )
 
 // GoalStatus is where a goal stands.
@@ -400,125 +382,6 @@ type PlanCheck struct {
 	// Previous is the plan agreed before, if any: an action it had with
 	// the same due date may keep a due date that passed.
 	Previous *Plan
-}
-
-// PlanProblems checks a plan to be agreed: the date the family agreed it
-// (required, not in the future, not before the previous one), goals with a
-// domain of the programme, the family's words within their limits, unique
-// ids, a valid status (a reason to let a goal go), actions owed by someone
-// the trajectory knows (an assigned co-worker, a service of the network),
-// due dates ahead and within MaxPlanAhead (one kept from the previous plan
-// may have passed), done dates not in the future.
-func PlanProblems(c PlanCheck, p Plan) []Problem {
-	var ps []Problem
-	add := func(field, msg string, code RefusalCode, args ...string) {
-		a := map[string]string{ArgField: field}
-		for i := 0; i+1 < len(args); i += 2 {
-			a[args[i]] = args[i+1]
-		}
-		ps = append(ps, Problem{Field: field, Message: msg, Code: code, Args: a})
-	}
-	text := func(field, v string, max int, required bool) {
-		switch _, tp := CleanText(v, required, max, true); tp {
-		case "":
-		case TextRequired:
-			add(field, "is required", CodePlanTextRequired)
-		case TextTooLong:
-			add(field, "is too long: at most "+strconv.Itoa(max)+" characters", CodePlanTextTooLong, ArgMax, strconv.Itoa(max))
-		default:
-			add(field, "must be plain text without control or formatting characters", CodePlanTextInvalid)
-		}
-	}
-	id := func(field, v string, seen map[string]bool) {
-		switch {
-		case v == "":
-		case !planID.MatchString(v):
-			add(field, "must be a short id of lowercase letters and digits, starting with a letter (such as g1), or empty for a new one", CodePlanIDInvalid)
-		case seen[v]:
-			add(field, "is listed twice", CodePlanIDDuplicate)
-		}
-		seen[v] = true
-	}
-	count := func(field string, n, max int) {
-		if n > max {
-			add(field, "has too many entries: at most "+strconv.Itoa(max), CodePlanTooMany, ArgMax, strconv.Itoa(max))
-		}
-	}
-
-	switch {
-	case p.AgreedOn.IsZero():
-		add("plan.agreed_on", "is required: the date the family agreed the plan", CodePlanAgreedOnRequired)
-	case p.AgreedOn.After(c.Now.Add(ClockSkew)):
-		add("plan.agreed_on", "lies in the future: record the plan once the family agreed it", CodePlanAgreedOnInFuture)
-	case c.Previous != nil && p.AgreedOn.Before(c.Previous.AgreedOn):
-		add("plan.agreed_on", "lies before the date the plan in force was agreed", CodePlanAgreedOnBeforePrevious,
-			ArgNotBefore, c.Previous.AgreedOn.UTC().Format(time.RFC3339))
-	}
-	if len(p.Goals) == 0 {
-		add("plan.goals", "is required: at least one goal in the family's words", CodePlanGoalsRequired)
-	}
-	count("plan.goals", len(p.Goals), MaxGoals)
-	count("plan.strengths", len(p.Strengths), MaxStrengths)
-	count("plan.network", len(p.Network), MaxNetworkMembers)
-	for i, s := range p.Strengths {
-		text("plan.strengths["+strconv.Itoa(i)+"]", s, MaxStrengthLength, true)
-	}
-	members := map[string]bool{}
-	for i, m := range p.Network {
-		f := "plan.network[" + strconv.Itoa(i) + "]"
-		id(f+".id", m.ID, members)
-		text(f+".service", m.Service, MaxNetworkLength, true)
-		text(f+".contact", m.Contact, MaxNetworkLength, false)
-		if m.Since.After(c.Now.Add(ClockSkew)) {
-			add(f+".since", "lies in the future", CodePlanDateInFuture)
-		}
-	}
-	domains := c.Timings.Domains()
-	goals := map[string]bool{}
-	for i, g := range p.Goals {
-		f := "plan.goals[" + strconv.Itoa(i) + "]"
-		id(f+".id", g.ID, goals)
-		switch {
-		case g.Domain == "":
-			add(f+".domain", "is required: the life domain the goal is in", CodeGoalDomainRequired)
-		case !slices.ContainsFunc(domains, func(d programme.LifeDomain) bool { return d.ID == string(g.Domain) }):
-			add(f+".domain", "is not a life domain of the programme", CodeGoalDomainUnknown)
-		}
-		text(f+".text", g.Text, MaxGoalLength, true)
-		ps = append(ps, goalStatusProblems(f, g.Status, g.LetGoReason, true)...)
-		text(f+".outcome", g.Outcome, MaxOutcomeLength, false)
-		count(f+".actions", len(g.Actions), MaxActionsPerGoal)
-		var prev *Goal
-		if c.Previous != nil && g.ID != "" {
-			prev, _ = c.Previous.Goal(g.ID)
-		}
-		actions := map[string]bool{}
-		for j, a := range g.Actions {
-			af := f + ".actions[" + strconv.Itoa(j) + "]"
-			id(af+".id", a.ID, actions)
-			text(af+".what", a.What, MaxActionLength, true)
-			ps = append(ps, ownerProblems(af+".owner", a.Owner, c.CoWorkers, p)...)
-			if a.Due != nil {
-				var kept bool
-				if prev != nil && a.ID != "" {
-					pa, ok := prev.Action(a.ID)
-					kept = ok && pa.Due != nil && pa.Due.Equal(*a.Due)
-				}
-				switch {
-				case a.Due.IsZero():
-					add(af+".due", "is not a date: leave it out when no date was agreed", CodeActionDueInPast)
-				case !kept && a.Done == nil && !a.Due.After(c.Now):
-					add(af+".due", "lies in the past: agree a date ahead", CodeActionDueInPast)
-				case a.Due.After(c.Now.Add(MaxPlanAhead)):
-					add(af+".due", "must lie within a year", CodeActionDueTooFar)
-				}
-			}
-			if a.Done != nil && a.Done.After(c.Now.Add(ClockSkew)) {
-				add(af+".done", "lies in the future: record an action once it is done", CodePlanDateInFuture)
-			}
-		}
-	}
-	return ps
 }
 
 func goalStatusProblems(field string, status GoalStatus, reason string, emptyIsOpen bool) []Problem {

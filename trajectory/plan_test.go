@@ -5,14 +5,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/elkgezin/elkgezin/programme"
 )
 
 func TestPlanProblems(t *testing.T) {
 	now := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
-	timings := Timings{HomeVisitCadence: programme.Duration(14 * 24 * time.Hour)}
+	timings := Timings{HomeVisitCadence: Duration(14 * 24 * time.Hour)}
 	good := func() Plan {
 		return Plan{AgreedOn: now.Add(-time.Hour), Strengths: []string{"Veerkrachtig"},
 			Network: []NetworkMember{{ID: "n1", Service: "CAW", Contact: "onthaal"}},
@@ -39,10 +37,10 @@ func TestPlanProblems(t *testing.T) {
 		{"no goals", func(p *Plan, _ *PlanCheck) { p.Goals = nil }, []RefusalCode{CodePlanGoalsRequired}, "plan.goals"},
 		{"no domain", func(p *Plan, _ *PlanCheck) { p.Goals[0].Domain = "" }, []RefusalCode{CodeGoalDomainRequired}, "plan.goals[0].domain"},
 		{"a domain the programme dropped", func(p *Plan, c *PlanCheck) {
-			c.Timings.LifeDomains = []programme.LifeDomain{{ID: "wonen_en_energie", Name: "Wonen en energie"}}
+			c.Timings.LifeDomains = []NamedDomain{{ID: "wonen_en_energie", Name: "Wonen en energie"}}
 		}, []RefusalCode{CodeGoalDomainUnknown}, "plan.goals[0].domain"},
 		{"a domain the programme added", func(p *Plan, c *PlanCheck) {
-			c.Timings.LifeDomains = []programme.LifeDomain{{ID: "wonen_en_energie", Name: "Wonen en energie"}}
+			c.Timings.LifeDomains = []NamedDomain{{ID: "wonen_en_energie", Name: "Wonen en energie"}}
 			p.Goals[0].Domain = "wonen_en_energie"
 		}, nil, ""},
 		{"a blank goal", func(p *Plan, _ *PlanCheck) { p.Goals[0].Text = "  " }, []RefusalCode{CodePlanTextRequired}, "plan.goals[0].text"},
@@ -176,14 +174,8 @@ func TestLifeDomains(t *testing.T) {
 	}
 	for _, d := range []LifeDomain{DomainIncomeDebts, DomainHousing, DomainHealth, DomainParenting, DomainChildcareSchool,
 		DomainWorkTraining, DomainSocialNetwork, DomainAdministrationRights, DomainMaterialNeeds} {
-		if !slices.ContainsFunc(programme.DefaultLifeDomains, func(l programme.LifeDomain) bool { return l.ID == string(d) && l.Name != "" }) {
+		if !slices.ContainsFunc(DefaultLifeDomains, func(l NamedDomain) bool { return l.ID == string(d) && l.Name != "" }) {
 			t.Errorf("domain %s has no Dutch name", d)
 		}
-	}
-	if ps := programme.LifeDomainProblems(programme.DefaultLifeDomains); len(ps) != 0 {
-		t.Errorf("default domains: %v", ps)
-	}
-	if ps := programme.LifeDomainProblems([]programme.LifeDomain{{ID: "wonen", Name: "Wonen"}, {ID: "wonen", Name: ""}, {ID: "X", Name: "x"}}); len(ps) != 3 {
-		t.Errorf("bad domains: %v", ps)
 	}
 }

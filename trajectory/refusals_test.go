@@ -9,8 +9,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/elkgezin/elkgezin/programme"
 )
 
 // TestRefusalCodesListsEveryCode: RefusalCodes, which the pages' Dutch
@@ -85,7 +83,7 @@ func TestProblemsHaveCodes(t *testing.T) {
 // TestResendConsentProblems: a handover resent to another service needs
 // the family's consent for it; to the same service, none.
 func TestResendConsentProblems(t *testing.T) {
-	caw, ocmw := programme.Service{ID: "caw"}, programme.Service{ID: "ocmw"}
+	caw, ocmw := Service{ID: "caw"}, Service{ID: "ocmw"}
 	given := &Consent{Given: true, RecordedOn: DateOf(time.Now())}
 	for _, tc := range []struct {
 		name     string

@@ -126,7 +126,7 @@ func (rs Referrals) Start(ctx context.Context, p programme.Programme, ref trajec
 	// The referral's instant is the start's: the workflow's referred event,
 	// its deadlines and the listing below all start from it.
 	at := time.Now().UTC()
-	listed := trajectory.ReferredEvent(id, p, ref, at)
+	listed := trajectory.ReferredEvent(id, p.ID, p.Timings(), ref, at)
 	run, err := rs.execute(ctx, id, p, ref, at, *listed.Summary.NextDueAt)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -174,7 +174,7 @@ func (rs Referrals) execute(ctx context.Context, id string, p programme.Programm
 	}
 	// The trajectory keeps the programme's timings; its people are looked
 	// up by id whenever an email goes out.
-	timings := trajectory.TimingsOf(p)
+	timings := p.Timings()
 	start := trajectory.Start{TrajectoryID: id, ProgrammeID: p.ID, ProgrammeName: p.Name, Timings: &timings, Referral: ref, ReferredAt: at,
 		SearchAttributesSet: true, CodeRevision: trajectory.CodeRevision}
 	run, err := rs.Temporal.ExecuteWorkflow(ctx, opts, trajectory.WorkflowName, start)

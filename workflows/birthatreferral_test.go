@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
@@ -65,7 +64,7 @@ func TestSintTruidenFromABirthAtReferral(t *testing.T) {
 	end := morning(date(2029, 2, 16))
 	want = append(want, sent{Key: "follow_up_end/reminder", To: coach.Email, At: end.Add(-42 * day)})
 	handoverAt := date(2029, 1, 10).Add(9 * time.Hour)
-	service := programme.Service{ID: "kinderopvang", Name: "Kinderopvang", Kind: "kinderopvang", Email: "aanmelding@kinderopvang.example"}
+	service := trajectory.Service{ID: "kinderopvang", Name: "Kinderopvang", Kind: "kinderopvang", Email: "aanmelding@kinderopvang.example"}
 	r.at(handoverAt.Sub(t0), trajectory.UpdateHandOver, trajectory.HandOver{
 		Service: service, Reason: "the child goes to school; the school and the childcare take over",
 		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(handoverAt), Shares: []string{trajectory.ShareContact, trajectory.ShareChildren}},

@@ -216,7 +216,7 @@ func referral(p programme.Programme) trajectory.Start {
 		Family:      trajectory.Family{ContactName: "Test Family", Phone: "+32 470 00 00 00"},
 		Reason:      "test",
 	}
-	timings := trajectory.TimingsOf(p)
+	timings := p.Timings()
 	return trajectory.Start{
 		TrajectoryID:  trajectory.ID(testIDKey, p.ID, ref.Referrer.Organisation, ref.Referrer.Reference),
 		ProgrammeID:   p.ID,
@@ -311,7 +311,7 @@ func asContinueAsNew(err error, target **workflow.ContinueAsNewError) bool {
 }
 
 // cawService is the service the handover tests hand families over to.
-var cawService = programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+var cawService = trajectory.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
 
 // handedOverOnDay3 assigns the coach on day 1, records the intake on day 2
 // (the next visit far ahead, so only the handover's timers fire) and hands

@@ -104,7 +104,7 @@ func menenPerinatalTrajectory(t testing.TB) {
 	// A closing handover, with consent to share the contact and the
 	// children, acknowledged the next day; then closure.
 	handoverAt := date(2027, 1, 5).Add(9 * time.Hour)
-	service := programme.Service{ID: "kind-en-gezin-consultatiebureau", Name: "Kind en Gezin", Kind: "preventief", Email: "overdracht@kindengezin.example"}
+	service := trajectory.Service{ID: "kind-en-gezin-consultatiebureau", Name: "Kind en Gezin", Kind: "preventief", Email: "overdracht@kindengezin.example"}
 	r.at(handoverAt.Sub(t0), trajectory.UpdateHandOver, trajectory.HandOver{
 		Service: service, Reason: "regular follow-up by the consultatiebureau",
 		Consent: trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(handoverAt), Shares: []string{trajectory.ShareContact, trajectory.ShareChildren}},
@@ -252,7 +252,7 @@ func TestClosingHandoverIsSentAfterClosure(t *testing.T) {
 	p := loadProgramme(t, "go-team-mechelen")
 	r := newRun(t, p)
 	in := referral(p)
-	service := programme.Service{ID: "clb", Name: "CLB", Kind: "leerlingenbegeleiding", Email: "aanmelding@clb.example"}
+	service := trajectory.Service{ID: "clb", Name: "CLB", Kind: "leerlingenbegeleiding", Email: "aanmelding@clb.example"}
 	// The GO-team's limits are short: assigned within the day, intake the next.
 	r.at(12*time.Hour, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
 	r.at(1*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(60 * day)})

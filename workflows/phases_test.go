@@ -15,7 +15,7 @@ import (
 func TestEveryStepRefusedWhereTheDomainForbidsIt(t *testing.T) {
 	menen := loadProgramme(t, "perinatal-menen")
 	vilvoorde := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
-	service := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
+	service := trajectory.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "onthaal@caw.example"}
 	consent := trajectory.Consent{Given: true, RecordedOn: trajectory.DateOf(t0), Shares: []string{}}
 
 	assign := func(p programme.Programme, i int) step {
@@ -32,7 +32,7 @@ func TestEveryStepRefusedWhereTheDomainForbidsIt(t *testing.T) {
 	resend := step{trajectory.UpdateResendHandover, trajectory.ResendHandover{Number: 1, Service: service}}
 	closeStep := step{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached}}
 	closeHandedOver := step{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseHandedOver}}
-	adopt := step{trajectory.UpdateAdoptTimings, trajectory.AdoptTimings{Timings: trajectory.TimingsOf(menen), Reason: "x"}}
+	adopt := step{trajectory.UpdateAdoptTimings, trajectory.AdoptTimings{Timings: menen.Timings(), Reason: "x"}}
 	// The first home visit moved or missed, with a new appointment well ahead.
 	move := step{trajectory.UpdateMoveVisit, trajectory.MoveVisit{Step: "home_visit-1", To: t0.Add(200 * day)}}
 	missed := step{trajectory.UpdateRecordMissedVisit, trajectory.MissedVisit{Step: "home_visit-1", Reason: trajectory.MissedNotHome, Next: t0.Add(200 * day)}}

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/elkgezin/elkgezin/activities"
-	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
@@ -254,7 +253,7 @@ func TestFailedHandoverIsCorrectedAndSentAgain(t *testing.T) {
 	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
 	r := newRun(t, p)
 	coach := p.Coaches[0].ID
-	wrong := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
+	wrong := trajectory.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
 	right := wrong
 	right.Email = "onthaal@caw.example"
 	r.sink.RejectRecipient(wrong.Email, 550)
@@ -293,8 +292,8 @@ func TestFailedHandoverGoesToAnotherServiceOnlyWithItsConsent(t *testing.T) {
 	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
 	r := newRun(t, p)
 	coach := p.Coaches[0].ID
-	caw := programme.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
-	ocmw := programme.Service{ID: "ocmw", Name: "OCMW", Kind: "welzijn", Email: "onthaal@ocmw.example"}
+	caw := trajectory.Service{ID: "caw", Name: "CAW", Kind: "welzijn", Email: "typo@caw.example"}
+	ocmw := trajectory.Service{ID: "ocmw", Name: "OCMW", Kind: "welzijn", Email: "onthaal@ocmw.example"}
 	r.sink.RejectRecipient(caw.Email, 550)
 	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
 	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(40 * day)})
@@ -348,8 +347,8 @@ func TestAdoptedTimingsMoveTheReminders(t *testing.T) {
 	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
 	r := newRun(t, p)
 	coach := p.Coaches[0].ID
-	newer := trajectory.TimingsOf(p)
-	newer.ReminderLead = programme.Duration(5 * day)
+	newer := p.Timings()
+	newer.ReminderLead = trajectory.Duration(5 * day)
 	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
 	r.at(2*day, trajectory.UpdateAdoptTimings, trajectory.AdoptTimings{Timings: newer, Reason: "team asks for earlier reminders"})
 	r.at(10*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(40 * day)})

@@ -83,7 +83,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 		return w.c.State, err
 	}
 	if !continued {
-		referred := trajectory.ReferredEventAt(in.TrajectoryID, w.c.State.ProgrammeID, w.c.Timings, in.Referral, w.c.State.ReferredAt)
+		referred := trajectory.ReferredEvent(in.TrajectoryID, w.c.State.ProgrammeID, w.c.Timings, in.Referral, w.c.State.ReferredAt)
 		referred.FirstRunID = workflow.GetInfo(ctx).FirstRunID
 		if err := w.recordInTask(ctx, referred); err != nil {
 			return w.c.State, err
@@ -137,7 +137,7 @@ func (w *trajectoryWorkflow) begin(ctx workflow.Context) {
 	}
 	timings := w.in.Timings
 	if timings == nil && w.in.Programme != nil {
-		t := trajectory.TimingsOf(*w.in.Programme)
+		t := w.in.Programme.Timings()
 		timings = &t
 	}
 	if timings == nil {
@@ -181,7 +181,7 @@ func carriedFrom(in trajectory.Start) trajectory.Carried {
 	}
 	c := trajectory.Carried{State: *in.State, PendingHandovers: in.PendingHandovers}
 	if in.Programme != nil {
-		c.Timings = trajectory.TimingsOf(*in.Programme)
+		c.Timings = in.Programme.Timings()
 	}
 	return c
 }

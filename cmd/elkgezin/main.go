@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/elkgezin/elkgezin/config"
+	"github.com/elkgezin/elkgezin/familylink"
 	"github.com/elkgezin/elkgezin/handoverlink"
 	"github.com/elkgezin/elkgezin/keys"
 	"github.com/elkgezin/elkgezin/payloadcodec"
@@ -110,9 +111,10 @@ func runSetup(ctx context.Context, cfg config.Config, logger *slog.Logger) error
 // worker signs handover links and the API checks them; both encrypt and
 // decrypt Temporal payloads.
 type sharedKeys struct {
-	links      *handoverlink.Signer
-	payloads   *payloadcodec.KeyRing
-	programmes *keys.ProgrammeKeys
+	links       *handoverlink.Signer
+	familyLinks *familylink.Signer
+	payloads    *payloadcodec.KeyRing
+	programmes  *keys.ProgrammeKeys
 }
 
 // loadSharedKeys takes the keys config parsed; every programme must have a
@@ -121,7 +123,14 @@ func loadSharedKeys(cfg config.Config, programmeIDs []string) (sharedKeys, error
 	if err := cfg.Parsed.Programmes.Cover(programmeIDs); err != nil {
 		return sharedKeys{}, fmt.Errorf("PROGRAMME_KEYS: %w", err)
 	}
-	return sharedKeys{links: cfg.Parsed.Links, payloads: cfg.Parsed.Payloads, programmes: cfg.Parsed.Programmes}, nil
+	k := sharedKeys{links: cfg.Parsed.Links, payloads: cfg.Parsed.Payloads, programmes: cfg.Parsed.Programmes}
+	if len(cfg.Parsed.LinkKeys) > 0 {
+		var err error
+		if k.familyLinks, err = familylink.NewSigner(cfg.Parsed.LinkKeys...); err != nil {
+			return sharedKeys{}, fmt.Errorf("HANDOVER_LINK_SECRETS/HANDOVER_LINK_SECRET: %w", err)
+		}
+	}
+	return k, nil
 }
 
 // openKeyedStore is openStore with the programme keys, which seal the

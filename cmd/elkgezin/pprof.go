@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+
+	"github.com/gorilla/mux"
 )
 
 // servePprof serves the Go profiler on PPROF_ADDR when it is set (the bench
@@ -15,10 +17,10 @@ func servePprof(addr string, logger *slog.Logger) {
 	if addr == "" {
 		return
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	r := mux.NewRouter()
+	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	r.PathPrefix("/debug/pprof/").HandlerFunc(pprof.Index)
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		logger.Warn("pprof: cannot listen", "addr", addr, "error", err)
@@ -26,7 +28,7 @@ func servePprof(addr string, logger *slog.Logger) {
 	}
 	logger.Info("pprof listening", "addr", l.Addr().String())
 	go func() {
-		if err := http.Serve(l, mux); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := http.Serve(l, r); err != nil && !errors.Is(err, net.ErrClosed) {
 			logger.Warn("pprof stopped", "error", err)
 		}
 	}()

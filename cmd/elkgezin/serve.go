@@ -118,11 +118,11 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 // (PostgreSQL and Temporal answer) for an orchestrator's probes.
 func workerHealth(st *store.Store, tc client.Client) map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /healthz": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		"/healthz": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintln(w, `{"status":"ok"}`)
 		}),
-		"GET /readyz": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		"/readyz": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 			defer cancel()
 			w.Header().Set("Content-Type", "application/json")

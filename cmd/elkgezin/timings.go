@@ -116,7 +116,7 @@ func timingsUpdateID(t trajectory.Timings) (string, error) {
 // refuses the Update or has ended meanwhile is counted, not an error; one
 // that cannot be reached is, after the others were tried.
 func adoptTimings(ctx context.Context, lister runningLister, updater workflowUpdater, p programme.Programme, reason string, stdout io.Writer) error {
-	timings := trajectory.TimingsOf(p)
+	timings := p.Timings()
 	updateID, err := timingsUpdateID(timings)
 	if err != nil {
 		return fmt.Errorf("adopt-timings: %w", err)

@@ -69,7 +69,7 @@ func TestAdoptTimings(t *testing.T) {
 		ref := trajectory.Referral{ProgrammeID: p.ID, Referrer: trajectory.Referrer{Organisation: "test-partner", Reference: reference},
 			Family: trajectory.Family{ContactName: "Gezin " + reference}, Reason: "test"}
 		id := trajectory.ID(testIDKey, p.ID, "test-partner", reference)
-		e := trajectory.ReferredEvent(id, p, ref, time.Now().Add(-time.Hour))
+		e := trajectory.ReferredEvent(id, p.ID, p.Timings(), ref, time.Now().Add(-time.Hour))
 		if err := st.RecordEvent(ctx, e); err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestAdoptTimings(t *testing.T) {
 	}
 	for _, id := range []string{a, b} {
 		got := wf.applied[id]
-		if len(got) != 1 || !reflect.DeepEqual(got[0].Timings, trajectory.TimingsOf(p)) || got[0].Reason != "Kortere intake." || got[0].By != adoptActor {
+		if len(got) != 1 || !reflect.DeepEqual(got[0].Timings, p.Timings()) || got[0].Reason != "Kortere intake." || got[0].By != adoptActor {
 			t.Errorf("trajectory %s got %+v", id, got)
 		}
 	}
@@ -139,7 +139,7 @@ func TestAdoptTimings(t *testing.T) {
 	if wf.ids[0] == first[0] {
 		t.Error("new timings were sent with the old Update id")
 	}
-	if len(wf.applied[c]) != 1 || wf.applied[c][0].Timings.IntakeDeadline != p.IntakeDeadline {
+	if len(wf.applied[c]) != 1 || wf.applied[c][0].Timings.IntakeDeadline != trajectory.Duration(p.IntakeDeadline) {
 		t.Errorf("trajectory C got %+v", wf.applied[c])
 	}
 	if !strings.Contains(out.String(), a+": refused: the trajectory is closed") ||

@@ -12,9 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/elkgezin/elkgezin/apitoken"
 	"github.com/elkgezin/elkgezin/config"
 	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 const tokenUsage = `usage: elkgezin token <command>
@@ -108,7 +110,7 @@ func tokenCreate(ctx context.Context, cfg config.Config, args []string, stdout i
 	}
 	var expiresAt time.Time
 	if *expires != "" {
-		d, err := programme.ParseDuration(*expires)
+		d, err := trajectory.ParseDuration(*expires)
 		if err != nil || d.Std() <= 0 {
 			return fmt.Errorf("token create: --expires %q: want a positive duration such as 90d, 2w or 36h", *expires)
 		}
@@ -197,8 +199,8 @@ func tokenRevoke(ctx context.Context, cfg config.Config, args []string, stdout i
 		return errors.New("token revoke: give the id of one token (tok_...; see elkgezin token list)")
 	}
 	id := fs.Arg(0)
-	if !store.ValidTokenID(id) {
-		if tid := store.TokenID(id); tid != "" {
+	if !apitoken.ValidID(id) {
+		if tid := apitoken.ID(id); tid != "" {
 			return fmt.Errorf("token revoke: give the token's id (%s), not the token itself", tid)
 		}
 		return fmt.Errorf("token revoke: %q is not a token id (tok_ and 8 characters; see elkgezin token list)", id)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elkgezin/elkgezin/apitoken"
 	"github.com/elkgezin/elkgezin/internal/pgtest"
 	"github.com/elkgezin/elkgezin/store"
 )
@@ -83,7 +84,7 @@ func TestTokenCommand(t *testing.T) {
 	if !regexp.MustCompile(`^tok_[a-z2-7]{8}\.[A-Za-z0-9_-]{43}$`).MatchString(token) || strings.Count(out, "\n") != 1 {
 		t.Fatalf("stdout %q is not just a token", out)
 	}
-	id := store.TokenID(token)
+	id := apitoken.ID(token)
 	if !strings.Contains(errOut, "created token "+id+" for coach:test-coach in test-seconds") || strings.Contains(errOut, token) {
 		t.Errorf("stderr %q", errOut)
 	}
@@ -102,7 +103,7 @@ func TestTokenCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	supID := store.TokenID(strings.TrimSpace(out))
+	supID := apitoken.ID(strings.TrimSpace(out))
 	if _, _, err := runTokenCmd(t, "create", "--kind", "partner", "--subject", "test-partner"); err != nil {
 		t.Fatal(err)
 	}

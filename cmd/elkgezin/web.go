@@ -19,6 +19,8 @@ import (
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/telemetry"
 	"github.com/elkgezin/elkgezin/usecase"
+
+	"github.com/gorilla/mux"
 )
 
 type webParts struct {
@@ -65,36 +67,38 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		// The family's own page: links sealed with keys derived from the
 		// handover link secrets, emailed through the same ledger as every email.
 		FamilyLinks:   p.store,
-		FamilySigner:  cfg.Parsed.FamilyLinks,
+		FamilySigner:  p.keys.familyLinks,
 		FamilyMail:    familyMail,
 		PublicBaseURL: cfg.PublicBaseURL,
 	})
 	cases := usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger}
 	ui := pages.New(pages.Config{
-		Cases:      cases,
-		Referrals:  &usecase.Referrals{Cases: cases, IDKey: cfg.Parsed.TrajectoryID, Store: p.store, DataKeys: p.store.Vault()},
-		Sessions:   sessions,
-		Tokens:     p.store,
-		Services:   p.services,
-		TemporalUI: cfg.TemporalUIURL,
-		Namespace:  cfg.Temporal.Namespace,
-		Limiter:    limiter,
-		Logger:     p.logger,
-		Figures:    p.store,
-		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: cfg.Parsed.FamilyLinks, Mail: familyMail,
+		Cases:           cases,
+		Referrals:       &usecase.Referrals{Cases: cases, IDKey: cfg.Parsed.TrajectoryID, Store: p.store, DataKeys: p.store.Vault()},
+		Sessions:        sessions,
+		Tokens:          p.store,
+		Services:        p.services,
+		TemporalUI:      cfg.TemporalUIURL,
+		Namespace:       cfg.Temporal.Namespace,
+		Limiter:         limiter,
+		Logger:          p.logger,
+		Figures:         p.store,
+		RouteMiddleware: telemetry.RouteMiddleware,
+		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: p.keys.familyLinks, Mail: familyMail,
 			BaseURL: cfg.PublicBaseURL, Log: p.logger},
 	})
-	mux := http.NewServeMux()
-	for _, prefix := range []string{"/v1/", "/codec/", "/healthz", "/readyz"} {
-		mux.Handle(prefix, jsonAPI)
-	}
-	mux.Handle("/", telemetry.PatternRoute(ui))
+	root := mux.NewRouter()
+	root.PathPrefix("/v1/").Handler(jsonAPI)
+	root.PathPrefix("/codec/").Handler(jsonAPI)
+	root.Path("/healthz").Handler(jsonAPI)
+	root.Path("/readyz").Handler(jsonAPI)
+	root.PathPrefix("/").Handler(ui)
 	if dev {
-		return mux
+		return root
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Browsers keep to HTTPS for this host from the first answer on.
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-		mux.ServeHTTP(w, r)
+		root.ServeHTTP(w, r)
 	})
 }

@@ -56,9 +56,12 @@ func TestAPIAndPagesShareOneLimiter(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(tc.Close)
+	keys, err := loadSharedKeys(cfg, programmes.IDs())
+	if err != nil {
+		t.Fatal(err)
+	}
 	web := newWeb(cfg, webParts{
-		programmes: programmes, services: programme.Services{}, store: st, temporal: tc,
-		keys:   sharedKeys{links: cfg.Parsed.Links, payloads: cfg.Parsed.Payloads, programmes: cfg.Parsed.Programmes},
+		programmes: programmes, services: programme.Services{}, store: st, temporal: tc, keys: keys,
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	get := func(addr, path string, cookie string) *httptest.ResponseRecorder {
