@@ -31,20 +31,12 @@ type EventRecorder interface {
 	RecordEvents(ctx context.Context, events []trajectory.Event) (refused []error, err error)
 }
 
-// EmailLedger follows every email through its SMTP transaction, under the
-// email's idempotency key; *store.Store is one.
-type EmailLedger = ledger.Ledger
-
-// EmailSender delivers one email, calling beforeCommit just before the
-// server can accept it; *mailer.Sender is one.
-type EmailSender = ledger.Sender
-
 // Activities are registered with the worker as one struct, so that they
 // share its dependencies.
 type Activities struct {
 	Events        EventRecorder
-	Ledger        EmailLedger
-	Mail          EmailSender
+	Ledger        ledger.Ledger // *store.Store is one
+	Mail          ledger.Sender // *mailer.Sender is one
 	From          string
 	PublicBaseURL string         // e.g. http://localhost:8080, for links
 	Location      *time.Location // for dates in emails; nil means Europe/Brussels

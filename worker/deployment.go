@@ -10,8 +10,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/elkgezin/elkgezin/activities"
 	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/mailer/ledger"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
@@ -42,7 +42,7 @@ var Queues = []client.WorkerDeploymentTaskQueueInfo{
 // tracedSender makes a client span of each email's SMTP transaction. The
 // span names no recipient and no subject: those are personal data.
 type tracedSender struct {
-	next   activities.EmailSender
+	next   ledger.Sender
 	tracer trace.Tracer
 }
 

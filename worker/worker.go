@@ -19,6 +19,7 @@ import (
 	"github.com/elkgezin/elkgezin/activities"
 	"github.com/elkgezin/elkgezin/handoverlink"
 	"github.com/elkgezin/elkgezin/mailer"
+	"github.com/elkgezin/elkgezin/mailer/ledger"
 	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/retention"
 	"github.com/elkgezin/elkgezin/store"
@@ -173,7 +174,7 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 		ActivityTaskPollerBehavior:         autoscale(),
 	})
 	main.RegisterWorkflowWithOptions(workflows.Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
-	var mail activities.EmailSender = mailer.NewSender(cfg.Mail)
+	var mail ledger.Sender = mailer.NewSender(cfg.Mail)
 	if cfg.Tracer != nil {
 		mail = tracedSender{next: mail, tracer: cfg.Tracer}
 	}
