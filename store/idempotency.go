@@ -44,9 +44,11 @@ func (sc IdempotencyScope) digest() []byte {
 
 // IdempotentAnswer is a kept answer.
 type IdempotentAnswer struct {
-	Status   int
-	Location string
-	Body     []byte
+	Status      int
+	Location    string
+	ContentType string
+	ETag        string // the version of the trajectory the answer shows
+	Body        []byte
 }
 
 // IdempotencyClaim is what ClaimIdempotencyKey found.
@@ -91,8 +93,8 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, sc IdempotencyScope, fi
 		a            IdempotentAnswer
 		sealed       bool
 	)
-	err = s.pool.QueryRow(ctx, `SELECT fingerprint, trajectories, status, location, body, body_sealed
-		FROM idempotency_keys WHERE scope = $1`, scope).Scan(&fp, &trajectories, &status, &a.Location, &a.Body, &sealed)
+	err = s.pool.QueryRow(ctx, `SELECT fingerprint, trajectories, status, location, content_type, etag, body, body_sealed
+		FROM idempotency_keys WHERE scope = $1`, scope).Scan(&fp, &trajectories, &status, &a.Location, &a.ContentType, &a.ETag, &a.Body, &sealed)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		// Released or erased between the two statements: claim again.
@@ -151,8 +153,9 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, sc IdempotencyScope,
 	if trajectories == nil {
 		trajectories = []string{}
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $2, location = $3, body = $4, body_sealed = $5, trajectories = $6
-		WHERE scope = $1`, scope, a.Status, a.Location, body, sealed, trajectories)
+	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $2, location = $3, content_type = $4, etag = $5, body = $6,
+		body_sealed = $7, trajectories = $8
+		WHERE scope = $1`, scope, a.Status, a.Location, a.ContentType, a.ETag, body, sealed, trajectories)
 	if err != nil {
 		return fmt.Errorf("idempotency key: keep answer: %w", err)
 	}
@@ -168,5 +171,42 @@ func (s *Store) ReleaseIdempotencyKey(ctx context.Context, sc IdempotencyScope) 
 	return nil
 }
 
-// clearIdempotencySQL deletes the kept answers about trajectory $1.
-const clearIdempotencySQL = `DELETE FROM idempotency_keys WHERE $1 = ANY (trajectories)`
+// clearIdempotencySQL deletes the kept answers about trajectory $1, and
+// the digest of its referral.
+const clearIdempotencySQL = `WITH ik AS (DELETE FROM idempotency_keys WHERE $1 = ANY (trajectories) RETURNING 1)
+	DELETE FROM referral_fingerprints WHERE trajectory_id = $1`
+
+// KeepReferralFingerprint keeps the digest of what the referral of a
+// trajectory said (once: the first referral's), as a tag under the
+// trajectory's data key.
+func (s *Store) KeepReferralFingerprint(ctx context.Context, trajectoryID string, fingerprint [32]byte) error {
+	k, err := s.openKey(ctx, trajectoryID)
+	if err != nil || k == nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO referral_fingerprints (trajectory_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		trajectoryID, k.Tag(hex.EncodeToString(fingerprint[:])))
+	if err != nil {
+		return fmt.Errorf("keep referral fingerprint: %w", err)
+	}
+	return nil
+}
+
+// ReferralFingerprintDiffers says whether the referral of a trajectory said
+// something else than fingerprint; false when its digest is not known (a
+// trajectory referred before digests were kept, or erased).
+func (s *Store) ReferralFingerprintDiffers(ctx context.Context, trajectoryID string, fingerprint [32]byte) (bool, error) {
+	var tag string
+	err := s.pool.QueryRow(ctx, `SELECT tag FROM referral_fingerprints WHERE trajectory_id = $1`, trajectoryID).Scan(&tag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read referral fingerprint: %w", err)
+	}
+	k, err := s.openKey(ctx, trajectoryID)
+	if err != nil || k == nil {
+		return false, err
+	}
+	return k.Tag(hex.EncodeToString(fingerprint[:])) != tag, nil
+}

@@ -13,6 +13,8 @@ CREATE TABLE idempotency_keys (
     trajectories  text[] NOT NULL DEFAULT '{}',
     status        integer,
     location      text NOT NULL DEFAULT '',
+    content_type  text NOT NULL DEFAULT '',
+    etag          text NOT NULL DEFAULT '',
     body          bytea,
     body_sealed   boolean NOT NULL DEFAULT false,
     created_at    timestamptz NOT NULL DEFAULT now(),
@@ -22,3 +24,12 @@ CREATE TABLE idempotency_keys (
 
 CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
 CREATE INDEX idempotency_keys_trajectories ON idempotency_keys USING gin (trajectories);
+
+-- What a referral said, as a keyed digest under its trajectory's data key
+-- (unreadable once erased, and deleted with it): a referral sent again
+-- with the same reference but other content is refused, not silently
+-- answered with the first.
+CREATE TABLE referral_fingerprints (
+    trajectory_id text PRIMARY KEY,
+    tag           text NOT NULL
+);
