@@ -171,7 +171,9 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 		wg    sync.WaitGroup
 		first *httptest.ResponseRecorder
 	)
-	wg.Go(func() { first = w.send(t, "partner", http.MethodPost, pathReferrals, body, IdempotencyKeyHeader, "slow") })
+	wg.Go(func() {
+		first = w.send(t, "partner", http.MethodPost, pathReferrals, body, IdempotencyKeyHeader, "slow")
+	})
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var n int
