@@ -24,10 +24,10 @@ import (
 // the first request is still in flight is refused (409
 // idempotency_key_in_use, with Retry-After). Another caller's key, or the
 // key on another route or trajectory, is another key. Only answers that
-// settle the request are kept (2xx, and the 409, 410 and 422 of a refused
-// step): a request refused before it acted (400, 403, 404) or that could
-// not be completed (5xx) leaves its key free, so a corrected request or a
-// retry acts.
+// settle the request are kept (2xx, and the workflow's refusal of a step,
+// refusalSettles): a request refused before it acted (400, 403, 404) or
+// that could not be completed (5xx) leaves its key free, so a corrected
+// request or a retry acts.
 
 // IdempotentReplayedHeader marks an answer given again for a retry.
 const IdempotentReplayedHeader = "Idempotent-Replayed"
@@ -78,6 +78,8 @@ type idemWriter struct {
 	body   bytes.Buffer
 	// about are the trajectories the answer is about, beside the resource.
 	about []string
+	// settled: a refusal that settles the request (refusalSettles).
+	settled bool
 }
 
 func (iw *idemWriter) WriteHeader(code int) {
@@ -150,10 +152,19 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 	return iw, iw.finish, true
 }
 
+// refusalSettles says that the refusal being answered settles the request:
+// the workflow refused the step, or the referral is refused for good, so
+// a retry is answered with it too. Other refusals (a body to correct, a
+// programme file missing) leave the key free.
+func refusalSettles(w http.ResponseWriter) {
+	if iw, ok := w.(*idemWriter); ok {
+		iw.settled = true
+	}
+}
+
 // kept says whether an answer settles its request, to be given again.
-func kept(status int) bool {
-	return status >= 200 && status < 300 || status == http.StatusConflict || status == http.StatusGone ||
-		status == http.StatusUnprocessableEntity
+func (iw *idemWriter) kept() bool {
+	return iw.status >= 200 && iw.status < 300 || iw.settled && iw.status >= 400 && iw.status < 500
 }
 
 // finish keeps the answer, or frees the key of a request it does not
@@ -163,7 +174,7 @@ func kept(status int) bool {
 func (iw *idemWriter) finish() {
 	// The request's own context may be over; the answer is kept all the same.
 	ctx := context.WithoutCancel(iw.ctx)
-	if !kept(iw.status) {
+	if !iw.kept() {
 		if err := iw.s.store.(idempotencyStore).ReleaseIdempotencyKey(ctx, iw.scope); err != nil {
 			iw.s.log.Warn("idempotency: release key", "route", iw.scope.Route, "error", err)
 		}

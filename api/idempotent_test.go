@@ -242,3 +242,27 @@ func TestIfMatchOnSteps(t *testing.T) {
 		t.Errorf("a weak tag: %d; want 412 (If-Match compares strongly)", weak.Code)
 	}
 }
+
+// A request refused before it acted leaves its key free: the corrected
+// request with the same key acts. The workflow's refusal settles it: a
+// retry is answered with the refusal, not sent again.
+func TestIdempotencyKeyAfterRefusals(t *testing.T) {
+	w := newWorld(t)
+	w.setState(trajectory.State{TrajectoryID: w.mine, Phase: trajectory.PhaseInSupport, CoachID: "test-coach", EventSeq: 3})
+	path := "/v1/trajectories/" + w.mine + "/visits"
+	if rec := w.send(t, "coach-a", http.MethodPost, path, `{"note":"Bezoek.","done_at":"gisteren"}`, IdempotencyKeyHeader, "fix-me"); rec.Code != http.StatusBadRequest {
+		t.Fatalf("invalid visit: %d %s", rec.Code, rec.Body)
+	}
+	if rec := w.send(t, "coach-a", http.MethodPost, path, `{"note":"Bezoek."}`, IdempotencyKeyHeader, "fix-me"); rec.Code != http.StatusOK || w.updates() != 1 {
+		t.Errorf("the corrected visit with the same key: %d %s, %d Updates", rec.Code, rec.Body, w.updates())
+	}
+
+	w.temporal.mu.Lock()
+	w.temporal.getErr = trajectory.Refused("no home visit is planned", trajectory.Refusal{Code: trajectory.CodeVisitNotPlanned})
+	w.temporal.mu.Unlock()
+	first := w.send(t, "coach-a", http.MethodPost, path, `{"note":"Nog een bezoek."}`, IdempotencyKeyHeader, "refused")
+	again := w.send(t, "coach-a", http.MethodPost, path, `{"note":"Nog een bezoek."}`, IdempotencyKeyHeader, "refused")
+	if first.Code != http.StatusConflict || again.Code != http.StatusConflict || again.Header().Get(IdempotentReplayedHeader) != "true" || w.updates() != 2 {
+		t.Errorf("a refused visit retried: %d, then %d %v; %d Updates", first.Code, again.Code, again.Header(), w.updates())
+	}
+}

@@ -65,6 +65,7 @@ func (s *server) otherReferral(w http.ResponseWriter, r *http.Request, ref traje
 	if !differs {
 		return false
 	}
+	refusalSettles(w)
 	writeCodedError(w, http.StatusConflict, codeReferralExists, "referral exists",
 		"a referral with this reference was received before with other content, as trajectory "+started.ID+
 			"; it is kept as first received and not changed through the API: ask the programme's team to correct "+

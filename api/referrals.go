@@ -121,6 +121,10 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 func (s *server) answerStarted(w http.ResponseWriter, r *http.Request, ref trajectory.Referral, started usecase.Started, err error) {
 	noteTrajectory(r, started.ID)
 	var open *usecase.PreviousOpenError
+	if errors.Is(err, usecase.ErrTrajectoryErased) || errors.As(err, &open) {
+		// Refused for good: a retry with the key is answered so too.
+		refusalSettles(w)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, usecase.ErrTrajectoryErased):

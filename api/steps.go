@@ -258,6 +258,10 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	}
 	state, err := s.cases.Update(ctx, id, update, key, req)
 	var rejected *usecase.RejectedError
+	if errors.As(err, &rejected) || errors.Is(err, usecase.ErrClosed) {
+		// The workflow decided: a retry with the key is answered so too.
+		refusalSettles(w)
+	}
 	switch {
 	case err == nil:
 		setVersion(w, state.EventSeq)
