@@ -139,3 +139,36 @@ func TestIdempotencyAnswerSealedAndErased(t *testing.T) {
 		t.Errorf("%d answers left after the erasure (%v)", n, err)
 	}
 }
+
+// A referral's digest is kept once, as a tag under its trajectory's key:
+// the same referral does not differ, another does; a trajectory without
+// one refuses nothing; the erasure deletes it.
+func TestReferralFingerprint(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	ref := referredEvent("p1", "org", "FP-1", time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC))
+	record(t, s, ref)
+	id := ref.TrajectoryID
+	first, second := sha256.Sum256([]byte("referral")), sha256.Sum256([]byte("corrected referral"))
+	if differs, err := s.ReferralFingerprintDiffers(ctx, id, second); err != nil || differs {
+		t.Fatalf("no digest kept yet: %v, %v", differs, err)
+	}
+	for _, fp := range [][32]byte{first, second} { // the first is kept
+		if err := s.KeepReferralFingerprint(ctx, id, fp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if differs, err := s.ReferralFingerprintDiffers(ctx, id, first); err != nil || differs {
+		t.Errorf("the same referral: differs %v (%v)", differs, err)
+	}
+	if differs, err := s.ReferralFingerprintDiffers(ctx, id, second); err != nil || !differs {
+		t.Errorf("another referral: differs %v (%v)", differs, err)
+	}
+	if _, err := s.Erase(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM referral_fingerprints`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d digests left after the erasure (%v)", n, err)
+	}
+}
