@@ -266,3 +266,23 @@ func TestIdempotencyKeyAfterRefusals(t *testing.T) {
 		t.Errorf("a refused visit retried: %d, then %d %v; %d Updates", first.Code, again.Code, again.Header(), w.updates())
 	}
 }
+
+// A consultation's referral retried with its key after it succeeded
+// answers its first 201 again, not a 409.
+func TestConsultationReferralReplayed(t *testing.T) {
+	w := newWorld(t)
+	c, err := w.store.CreateConsultation(t.Context(), store.Consultation{ProgrammeID: "test-seconds", RecordedBy: "partner:test-partner",
+		Organisation: "test-partner", Situation: "Een ouder vraagt raad.", Advice: "Langs het OCMW."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"referrer":{"organisation":"test-partner","reference":"CO-REF-1"},"family":{"contact_name":"Gezin Raad","phone":"+32 470 00 00 09"},` +
+		`"reason":"raad gevraagd","consent":{"given":true,"recorded_on":"` + inDays(0) + `"}}`
+	path := "/v1/consultations/" + c.ID + "/referral"
+	first := w.send(t, "partner", http.MethodPost, path, body, IdempotencyKeyHeader, "refer-1")
+	again := w.send(t, "partner", http.MethodPost, path, body, IdempotencyKeyHeader, "refer-1")
+	if first.Code != http.StatusCreated || again.Code != http.StatusCreated || again.Header().Get(IdempotentReplayedHeader) != "true" ||
+		!bytes.Equal(first.Body.Bytes(), again.Body.Bytes()) {
+		t.Errorf("referral %d %s, retried %d %v %s", first.Code, first.Body, again.Code, again.Header(), again.Body)
+	}
+}
