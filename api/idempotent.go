@@ -97,6 +97,9 @@ func (iw *idemWriter) Write(p []byte) (int, error) {
 	return iw.ResponseWriter.Write(p)
 }
 
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (iw *idemWriter) Unwrap() http.ResponseWriter { return iw.ResponseWriter }
+
 // answerAbout says that the answer is about the trajectories ids (a
 // referral's, an activity's families), so that erasing one deletes it.
 func answerAbout(w http.ResponseWriter, ids ...string) {
@@ -168,9 +171,10 @@ func (iw *idemWriter) kept() bool {
 }
 
 // finish keeps the answer, or frees the key of a request it does not
-// settle. It does not change the answer, which the client has: a key
-// not kept for want of the database acts again on a retry, as without
-// the store.
+// settle. It runs before the answer leaves (limitTime holds it until the
+// handler returns), so a retry never finds its key still in flight after
+// the answer. It does not change the answer: a key not kept for want of
+// the database acts again on a retry, as without the store.
 func (iw *idemWriter) finish() {
 	// The request's own context may be over; the answer is kept all the same.
 	ctx := context.WithoutCancel(iw.ctx)
