@@ -49,6 +49,11 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 	if !decodeBody(w, r, &b, stepBodyLimit) {
 		return
 	}
+	w, finish, ok := s.idempotent(w, r, key, b, idemOptions{resource: progID})
+	if !ok {
+		return
+	}
+	defer finish()
 	fe := &fieldErrors{}
 	on, _ := b.HeldOn.parse(fe, "held_on", true)
 	checkText(fe, "kind", b.Kind, true, maxIDLength, false)
@@ -80,6 +85,7 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	noteDetail(r, "activity", act.ID, "programme", progID)
+	answerAbout(w, ours...)
 	resp := CollectiveActivityResponse{Activity: act, Attendance: s.cases.RecordAttendances(r.Context(), p, act, b.Trajectories, ours)}
 	writeJSON(w, http.StatusOK, resp)
 }

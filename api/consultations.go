@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/elkgezin/elkgezin/store"
+	"github.com/elkgezin/elkgezin/trajectory"
 	"github.com/elkgezin/elkgezin/usecase"
 )
 
@@ -53,10 +55,23 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
 		return
 	}
+	key, ok := idempotencyKey(w, r, false)
+	if !ok {
+		return
+	}
 	var b consultationBody
 	if !decodeBody(w, r, &b, stepBodyLimit) {
 		return
 	}
+	// A consultation's text is kept in the consultation only (sealed once
+	// it becomes a referral): a retry reads it again.
+	w, finish, ok := s.idempotent(w, r, key, b, idemOptions{rebuild: func(ctx context.Context, location string) (any, error) {
+		return cs.Consultation(ctx, strings.TrimPrefix(location, pathConsultations+"/"))
+	}})
+	if !ok {
+		return
+	}
+	defer finish()
 	fe := &fieldErrors{}
 	checkText(fe, "programme", b.ProgrammeID, true, maxIDLength, false)
 	checkText(fe, "organisation", b.Organisation, false, maxIDLength, false)
@@ -119,39 +134,28 @@ type consultationReferralBody struct {
 // supervisor of its programme on that partner's behalf (the referrer is
 // the partner all the same; usecase.Referrals.ReferConsultation). The
 // trajectory keeps the consultation's id and the consultation the
-// trajectory's.
+// trajectory's. The same referral sent again answers 200 with its
+// trajectory, as a referral does; another referral of a consultation that
+// became a trajectory answers 409.
 func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	c, err := s.cases.ConsultationToRefer(r.Context(), p, mux.Vars(r)["consultation"])
-	switch {
-	case errors.Is(err, usecase.ErrConsultationNotFound) && p.Kind == usecase.KindPartner:
-		// Another partner's consultation is as unknown as none.
-		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id about your organisation")
+	c, referred, ok := s.consultationToRefer(w, r)
+	if !ok {
 		return
-	case errors.Is(err, usecase.ErrConsultationNotFound):
-		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
-		return
-	case errors.Is(err, usecase.ErrConsultationReferred):
-		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
-		return
-	case errors.Is(err, usecase.ErrConsultationNoPartner):
-		writeError(w, http.StatusConflict, "no partner named",
-			"this consultation names no partner: name the partner it concerns first (POST "+pathConsultationOrg+"), the referrer of its referral")
-		return
-	case errors.Is(err, usecase.ErrStepNotGiven):
-		writeStepNotGiven(w, r, err)
-		return
-	case errors.Is(err, usecase.ErrUnavailable):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
-		return
-	case err != nil:
-		s.writeStoreError(w, "read consultation", err)
+	}
+	key, ok := idempotencyKey(w, r, false)
+	if !ok {
 		return
 	}
 	var b consultationReferralBody
 	if !decodeBody(w, r, &b, referralBodyLimit) {
 		return
 	}
+	w, finish, ok := s.idempotent(w, r, key, b, idemOptions{resource: c.ID})
+	if !ok {
+		return
+	}
+	defer finish()
 	if b.ProgrammeID == "" {
 		b.ProgrammeID = c.ProgrammeID
 	}
@@ -175,6 +179,10 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		writeForbidden(w, r, "organisation", fmt.Sprintf("%s: referrer.organisation must be %q", what, c.Organisation))
 		return
 	}
+	if referred && trajectory.ID(s.idKey, c.ProgrammeID, ref.Referrer.Organisation, ref.Referrer.Reference) != c.TrajectoryID {
+		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+		return
+	}
 	if p.Kind == usecase.KindPartner {
 		if _, ok := s.partnerProgramme(w, r, ref.ProgrammeID, "referrals"); !ok {
 			return
@@ -190,6 +198,36 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		return
 	}
 	s.answerStarted(w, r, ref, started, err)
+}
+
+// consultationToRefer is the consultation of the path the caller may turn
+// into a referral (usecase.Cases.ConsultationToRefer); referred: it became
+// a trajectory already, which the same referral sent again is answered
+// with. It answers itself and returns false when the caller may not.
+func (s *server) consultationToRefer(w http.ResponseWriter, r *http.Request) (c store.Consultation, referred, ok bool) {
+	p := principal(r)
+	c, err := s.cases.ConsultationToRefer(r.Context(), p, mux.Vars(r)["consultation"])
+	switch {
+	case err == nil:
+		return c, false, true
+	case errors.Is(err, usecase.ErrConsultationReferred):
+		return c, true, true
+	case errors.Is(err, usecase.ErrConsultationNotFound) && p.Kind == usecase.KindPartner:
+		// Another partner's consultation is as unknown as none.
+		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id about your organisation")
+	case errors.Is(err, usecase.ErrConsultationNotFound):
+		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
+	case errors.Is(err, usecase.ErrConsultationNoPartner):
+		writeError(w, http.StatusConflict, "no partner named",
+			"this consultation names no partner: name the partner it concerns first (POST "+pathConsultationOrg+"), the referrer of its referral")
+	case errors.Is(err, usecase.ErrStepNotGiven):
+		writeStepNotGiven(w, r, err)
+	case errors.Is(err, usecase.ErrUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+	default:
+		s.writeStoreError(w, "read consultation", err)
+	}
+	return c, false, false
 }
 
 // postConsultationOrganisation names the partner a consultation recorded

@@ -146,7 +146,7 @@ func TestHandOver(t *testing.T) {
 	}
 
 	u := f.temporal.updates[0]
-	if u.WorkflowID != openID || u.UpdateName != trajectory.UpdateHandOver || u.UpdateID != trajectory.UpdateHandOver+"/handover-1" {
+	if u.WorkflowID != openID || u.UpdateName != trajectory.UpdateHandOver || u.UpdateID != keyedUpdateID(trajectory.UpdateHandOver, "coach:test-coach", "handover-1") {
 		t.Errorf("update %+v", u)
 	}
 	req, ok := u.Args[0].(trajectory.HandOver)

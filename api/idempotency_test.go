@@ -28,7 +28,7 @@ func TestIdempotencyKeyRequired(t *testing.T) {
 			t.Fatalf("%s without a key reached the workflow", tc.step)
 		}
 		f.do(http.MethodPost, stepPath(tc.step), tc.body, authHeader, asCoach, IdempotencyKeyHeader, "visit-7f3a").want(t, http.StatusOK)
-		if u := f.temporal.updates[0]; u.UpdateName != tc.update || u.UpdateID != tc.update+"/visit-7f3a" {
+		if u := f.temporal.updates[0]; u.UpdateName != tc.update || u.UpdateID != keyedUpdateID(tc.update, "coach:test-coach", "visit-7f3a") {
 			t.Errorf("%s: update %s with id %q", tc.step, u.UpdateName, u.UpdateID)
 		}
 	}
@@ -68,5 +68,20 @@ func TestDerivedIdempotencyKey(t *testing.T) {
 	}
 	if byCoach != trajectory.UpdateClose+"/"+k1 {
 		t.Errorf("Update id %q, want %q", byCoach, trajectory.UpdateClose+"/"+k1)
+	}
+}
+
+// keyedUpdateID is the Update id of a step that actor sent with an
+// Idempotency-Key: the key scoped to the caller, as a digest.
+func keyedUpdateID(update, actor, key string) string {
+	return update + "/" + scopedUpdateKey(actor, key)
+}
+
+// Another caller's key is another Update: one caller's retry does not
+// stand in for another's step; and the key itself stays out of the id.
+func TestUpdateIDScopedToCaller(t *testing.T) {
+	a, b := scopedUpdateKey("coach:an", "1"), scopedUpdateKey("coach:piet", "1")
+	if a == b || a != scopedUpdateKey("coach:an", "1") || !strings.HasPrefix(a, "key-") {
+		t.Errorf("keys %q and %q", a, b)
 	}
 }

@@ -216,7 +216,20 @@ func TestTeamRefersAConsultationForItsPartner(t *testing.T) {
 	if err != nil || !found {
 		t.Errorf("no audit entry of the coach's referral: %+v (%v)", entries, err)
 	}
-	if status, body := w.do(t, "supervisor", http.MethodPost, path, referral("test-partner", true)); status != http.StatusConflict {
-		t.Errorf("the consultation referred again: %d %s, want 409", status, body)
+	// The same referral sent again answers its trajectory; another
+	// reference is another referral, which the consultation cannot become;
+	// the same reference saying something else is refused.
+	if status, body := w.do(t, "supervisor", http.MethodPost, path, referral("test-partner", true)); status != http.StatusOK ||
+		!strings.Contains(string(body), answer.ID) {
+		t.Errorf("the consultation referred again: %d %s, want 200 with %s", status, body, answer.ID)
+	}
+	other := strings.Replace(referral("test-partner", true), "SCHOOL-9", "SCHOOL-10", 1)
+	if status, body := w.do(t, "supervisor", http.MethodPost, path, other); status != http.StatusConflict {
+		t.Errorf("another referral of the consultation: %d %s, want 409", status, body)
+	}
+	changed := strings.Replace(referral("test-partner", true), "aan de schoolpoort", "aan de schoolpoort, dringend", 1)
+	status, body = w.do(t, "supervisor", http.MethodPost, path, changed)
+	if status != http.StatusConflict || !strings.Contains(string(body), `"`+codeReferralExists+`"`) {
+		t.Errorf("the referral changed: %d %s, want 409 %s", status, body, codeReferralExists)
 	}
 }

@@ -65,7 +65,7 @@ func TestRecordBirth(t *testing.T) {
 	}
 	u := f.temporal.updates[0]
 	req, ok := u.Args[0].(trajectory.RecordBirth)
-	if u.WorkflowID != openID || u.UpdateName != trajectory.UpdateRecordBirth || u.UpdateID != trajectory.UpdateRecordBirth+"/birth-1" ||
+	if u.WorkflowID != openID || u.UpdateName != trajectory.UpdateRecordBirth || u.UpdateID != keyedUpdateID(trajectory.UpdateRecordBirth, "coach:test-coach", "birth-1") ||
 		!ok || req.BornOn.String() != born || req.Name != "Amira" || req.By != "coach:test-coach" {
 		t.Errorf("update %+v", u)
 	}

@@ -140,6 +140,14 @@ func (s *server) putPlan(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body, planBodyLimit) {
 		return
 	}
+	w, finish, ok := s.idempotent(w, r, key, body, idemOptions{resource: row.ID, sealed: true})
+	if !ok {
+		return
+	}
+	defer finish()
+	if !s.checkIfMatch(w, r, row.ID) {
+		return
+	}
 	req, fe, ref := s.checkPlan(r, row, body, time.Now())
 	switch {
 	case fe != nil && !fe.empty():

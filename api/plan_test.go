@@ -32,7 +32,7 @@ func TestPlanRoutes(t *testing.T) {
 	f.do(http.MethodPut, stepPath("plan"), plan, authHeader, asCoach, IdempotencyKeyHeader, "plan-1").want(t, http.StatusOK)
 	u := f.temporal.updates[0]
 	ap, ok := u.Args[0].(trajectory.AgreePlan)
-	if !ok || u.UpdateName != trajectory.UpdateAgreePlan || u.UpdateID != trajectory.UpdateAgreePlan+"/plan-1" || ap.By != "coach:test-coach" {
+	if !ok || u.UpdateName != trajectory.UpdateAgreePlan || u.UpdateID != keyedUpdateID(trajectory.UpdateAgreePlan, "coach:test-coach", "plan-1") || ap.By != "coach:test-coach" {
 		t.Fatalf("plan update %+v", u)
 	}
 	p := ap.Plan

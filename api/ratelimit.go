@@ -10,14 +10,21 @@ import (
 // limitRate answers 429 to a request over the limits of its client
 // address, token or session (package ratelimit, shared with the pages),
 // before anything else is done for it (no authentication, no database).
-// Health checks are not limited: /readyz answers from its cache.
+// Health checks are not limited: /readyz answers from its cache. Every
+// limited answer carries RateLimit-Policy and RateLimit (the IETF draft's
+// header fields): each limit the request drew on, its quota and window,
+// and what is left and when it is full again.
 func (s *server) limitRate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == pathHealthz || r.URL.Path == pathReadyz {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if ok, why := s.limiter.Allow(r); !ok {
+		ok, why, quotas := s.limiter.AllowQuotas(r)
+		// Every answer says what is left, so a client can slow down
+		// before it is refused.
+		ratelimit.SetHeaders(w, quotas)
+		if !ok {
 			why.SetRetryAfter(w)
 			writeError(w, http.StatusTooManyRequests, "too many requests",
 				fmt.Sprintf("too many requests %s in a short time; wait %d seconds (Retry-After) and try again", limitName[why.Limit], why.RetryAfter()))

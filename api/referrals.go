@@ -51,10 +51,19 @@ type childBody struct {
 // organisation, reference) always yields the same id, so a partner may
 // safely send it again: the second time answers 200 instead of 201.
 func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
+	key, ok := idempotencyKey(w, r, false)
+	if !ok {
+		return
+	}
 	var body referralBody
 	if !decodeBody(w, r, &body, referralBodyLimit) {
 		return
 	}
+	w, finish, ok := s.idempotent(w, r, key, body, idemOptions{})
+	if !ok {
+		return
+	}
+	defer finish()
 	ref, fe := validateReferral(body, time.Now())
 	if !fe.empty() {
 		writeFieldErrors(w, "invalid referral", fe)
@@ -112,6 +121,10 @@ func (s *server) startTrajectory(w http.ResponseWriter, r *http.Request, p progr
 func (s *server) answerStarted(w http.ResponseWriter, r *http.Request, ref trajectory.Referral, started usecase.Started, err error) {
 	noteTrajectory(r, started.ID)
 	var open *usecase.PreviousOpenError
+	if errors.Is(err, usecase.ErrTrajectoryErased) || errors.As(err, &open) {
+		// Refused for good: a retry with the key is answered so too.
+		refusalSettles(w)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, usecase.ErrTrajectoryErased):
@@ -156,6 +169,10 @@ func (s *server) answerStarted(w http.ResponseWriter, r *http.Request, ref traje
 	if ref.PreviousTrajectoryID != "" {
 		noteDetail(r, "previous_trajectory", ref.PreviousTrajectoryID)
 	}
+	if s.otherReferral(w, r, ref, started) {
+		return
+	}
+	answerAbout(w, started.ID)
 	loc := trajectoryLocation(started.ID)
 	w.Header().Set("Location", loc)
 	status := http.StatusOK

@@ -60,6 +60,14 @@ func postStep[B any](s *server, w http.ResponseWriter, r *http.Request, st step[
 	if !decodeBody(w, r, &body, stepBodyLimit) {
 		return
 	}
+	w, finish, ok := s.idempotent(w, r, key, body, idemOptions{resource: row.ID, sealed: true})
+	if !ok {
+		return
+	}
+	defer finish()
+	if !s.checkIfMatch(w, r, row.ID) {
+		return
+	}
 	req, fe, ref := st.check(r, row, body, time.Now())
 	switch {
 	case fe != nil && !fe.empty():
@@ -230,13 +238,16 @@ func writeClosed(w http.ResponseWriter) {
 }
 
 // runUpdate sends the step to the workflow as an Update and answers with
-// the trajectory's state after it. The Update id is the Idempotency-Key
-// (or the key derived from the request, see derivedKey), scoped by the
-// Update's name, so a retried request is the same Update to Temporal and a
-// key reused for another kind of step cannot collide.
+// the trajectory's state after it, and its version as ETag. The Update id
+// is the Idempotency-Key scoped to the caller (scopedUpdateKey), or the key
+// derived from the request (derivedKey), scoped by the Update's name, so a
+// retried request is the same Update to Temporal and a key reused by
+// another caller or for another kind of step cannot collide.
 func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, update string, req any) {
 	ctx := r.Context()
-	if key == "" {
+	if key != "" {
+		key = scopedUpdateKey(principal(r).Actor(), key)
+	} else {
 		var err error
 		if key, err = derivedKey(update, principal(r).Actor(), req); err != nil {
 			s.log.Error("step: derive idempotency key", "trajectory_id", id, "update", update, "error", err)
@@ -247,8 +258,13 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	}
 	state, err := s.cases.Update(ctx, id, update, key, req)
 	var rejected *usecase.RejectedError
+	if errors.As(err, &rejected) || errors.Is(err, usecase.ErrClosed) {
+		// The workflow decided: a retry with the key is answered so too.
+		refusalSettles(w)
+	}
 	switch {
 	case err == nil:
+		setVersion(w, state.EventSeq)
 		writeJSON(w, http.StatusOK, state)
 	case errors.As(err, &rejected) && rejected.Code == trajectory.CodeConsentMissing:
 		// The workflow knows best which service a handover went to: its

@@ -109,7 +109,7 @@ func TestStepSendsUpdate(t *testing.T) {
 	if u.WorkflowID != openID || u.UpdateName != trajectory.UpdateAssignCoach || u.WaitForStage != client.WorkflowUpdateStageCompleted {
 		t.Errorf("update options %+v", u)
 	}
-	if u.UpdateID != trajectory.UpdateAssignCoach+"/4b5d0c1e-assign-1" {
+	if u.UpdateID != keyedUpdateID(trajectory.UpdateAssignCoach, "supervisor:sup-vilvoorde", "4b5d0c1e-assign-1") {
 		t.Errorf("update id %q does not carry the Idempotency-Key", u.UpdateID)
 	}
 	req, ok := u.Args[0].(trajectory.AssignCoach)

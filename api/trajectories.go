@@ -117,6 +117,7 @@ func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
 		s.writeAuditUnavailable(w, err)
 		return
 	}
+	setVersion(w, lastSeq(row))
 	writeJSON(w, http.StatusOK, s.withPlan(r, row))
 }
 

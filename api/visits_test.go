@@ -23,7 +23,7 @@ func TestVisitMoveAndMissedRoutes(t *testing.T) {
 		authHeader, asCoach, IdempotencyKeyHeader, "4b5d0c1e-move-1").want(t, http.StatusOK)
 	u := f.temporal.updates[0]
 	mv, ok := u.Args[0].(trajectory.MoveVisit)
-	if !ok || u.UpdateName != trajectory.UpdateMoveVisit || u.UpdateID != trajectory.UpdateMoveVisit+"/4b5d0c1e-move-1" ||
+	if !ok || u.UpdateName != trajectory.UpdateMoveVisit || u.UpdateID != keyedUpdateID(trajectory.UpdateMoveVisit, "coach:test-coach", "4b5d0c1e-move-1") ||
 		mv.Step != "home_visit-2" || !mv.To.Equal(next) || mv.Reason != "op reis" || mv.By != "coach:test-coach" {
 		t.Errorf("move update %+v", u)
 	}

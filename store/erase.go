@@ -48,6 +48,9 @@ func (s *Store) erase(ctx context.Context, trajectoryID string, audit *AuditEntr
 			if _, err := tx.Exec(ctx, clearFamilyLinksSQL, trajectoryID); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, clearIdempotencySQL, trajectoryID); err != nil {
+				return err
+			}
 			if audit == nil {
 				return nil
 			}
@@ -65,7 +68,8 @@ func (s *Store) erase(ctx context.Context, trajectoryID string, audit *AuditEntr
 // text of the consultation it followed; its emails' recipients, subjects
 // and Message-IDs, and their keys, which name steps as due at an instant
 // (each becomes "<id>/erased/<n>"); its place in collective activities.
-// (Its links to the family's own page: clearFamilyLinksSQL.) The read
+// (Its links to the family's own page: clearFamilyLinksSQL; the answers
+// kept for retries: clearIdempotencySQL.) The read
 // model is marked erased: a late event of the trajectory changes it no
 // more. What stays counts for reports: phase, close reason, dates
 // of referral and events, codes and months.

@@ -79,6 +79,17 @@ var Columns = map[string]Class{
 	"outbound_emails.key": Cleared, "outbound_emails.message_id": Cleared,
 	"outbound_emails.recipient": Cleared, "outbound_emails.subject": Cleared,
 
+	// Answers kept for a day for requests with an Idempotency-Key: scope
+	// and fingerprint are digests, the body of a trajectory's answer is
+	// sealed under its key, and an erasure deletes the rows of the
+	// trajectories an answer is about.
+	"idempotency_keys.scope": Code, "idempotency_keys.fingerprint": Code, "idempotency_keys.trajectories": Code,
+	"idempotency_keys.status": Code, "idempotency_keys.location": Code, "idempotency_keys.content_type": Code, "idempotency_keys.etag": Code, "idempotency_keys.body_sealed": Code,
+	"idempotency_keys.created_at": Code, "idempotency_keys.locked_until": Code, "idempotency_keys.expires_at": Code,
+	"idempotency_keys.body": Cleared,
+	// A tag under the trajectory's data key, deleted by the erasure.
+	"referral_fingerprints.trajectory_id": Code, "referral_fingerprints.tag": Sealed,
+
 	// A family's links to its own page: ids, staff, instants, how the
 	// family agreed; its language is the family's, cleared by the erasure
 	// (which revokes the links too).
