@@ -87,6 +87,11 @@ var Columns = map[string]Class{
 	"family_links.expires_at": Code, "family_links.emailed": Code, "family_links.revoked_at": Code,
 	"family_links.revoked_by": Code, "family_links.language": Cleared,
 
+	"referral_webhook_deliveries.event_id": Code, "referral_webhook_deliveries.trajectory_id": Code,
+	"referral_webhook_deliveries.organisation": Code, "referral_webhook_deliveries.status": Code,
+	"referral_webhook_deliveries.attempts": Code, "referral_webhook_deliveries.last_status_code": Code,
+	"referral_webhook_deliveries.last_attempt_at": Code, "referral_webhook_deliveries.delivered_at": Code,
+
 	"schema_migrations.version": Code, "schema_migrations.name": Code, "schema_migrations.applied_at": Code,
 
 	"sessions.id_hash": Code, "sessions.token_id": Code, "sessions.csrf_token": Code, "sessions.created_at": Code,
