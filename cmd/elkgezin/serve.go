@@ -17,6 +17,7 @@ import (
 	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/telemetry"
+	"github.com/elkgezin/elkgezin/webhook"
 	"github.com/elkgezin/elkgezin/worker"
 )
 
@@ -104,6 +105,9 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		// The SDK's sticky cache, shared by the process's two workers.
 		WorkflowCacheSize: cfg.WorkflowCacheSize,
 		DataKeyMaxStale:   cfg.Parsed.DataKeyMaxStale,
+	}
+	if wcfg.Webhooks, err = webhook.Load(cfg.PartnerWebhooksFile, cfg.PartnerWebhookSecrets); err != nil {
+		return err
 	}
 	if tel.Tracing() {
 		wcfg.Tracer = tel.Tracer
