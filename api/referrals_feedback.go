@@ -36,7 +36,8 @@ type ReferralStatusResponse struct {
 	Reference string `json:"reference,omitempty"` // absent once erased
 	Programme string `json:"programme"`
 	// Status is received, coach_assigned, in_support or closed.
-	Status          string    `json:"status"`
+	Status string `json:"status"`
+	// StatusChangedAt is in UTC, to the second, as in the webhooks.
 	StatusChangedAt time.Time `json:"status_changed_at"`
 }
 
@@ -48,7 +49,7 @@ type ReferralList struct {
 
 func referralStatusResponse(st store.ReferralStatus) ReferralStatusResponse {
 	return ReferralStatusResponse{ID: st.ID, Reference: st.Reference, Programme: st.ProgrammeID,
-		Status: st.Status, StatusChangedAt: st.StatusChangedAt.UTC()}
+		Status: st.Status, StatusChangedAt: st.StatusChangedAt.UTC().Truncate(time.Second)}
 }
 
 // statusReader is the store as a ReferralStatusReader, or nil.
