@@ -142,6 +142,7 @@ func TestPartnerFollowsItsReferral(t *testing.T) {
 		t.Errorf("status_changed_at %v, the webhook's %s", got["status_changed_at"], closed.StatusChangedAt)
 	}
 	s.waitCompleted(id)
+	s.replayTrajectory(id, "referral-feedback")
 
 	if status, other := s.call("partner:kind-en-gezin", "GET", "/v1/referrals/"+id, nil, nil); status != http.StatusForbidden {
 		t.Errorf("another partner: %d %v", status, other)
@@ -153,7 +154,7 @@ func TestPartnerFollowsItsReferral(t *testing.T) {
 	}
 	for eid, deliveries := range hooks.got {
 		if len(deliveries) != 1 || deliveries[0].ReferralID != id {
-			t.Errorf("event %s delivered %d times: %+v", eid, len(deliveries), deliveries)
+			t.Errorf("event %s delivered %d times: %+v\nlogs:\n%s", eid, len(deliveries), deliveries, s.Logs())
 		}
 	}
 	noFamily("the webhooks", hooks.bodies)

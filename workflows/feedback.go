@@ -44,14 +44,23 @@ func (w *trajectoryWorkflow) tellReferrer(ctx workflow.Context, status string) {
 }
 
 // resumeFeedback starts again the feedback an earlier run had on its way;
-// the delivery log and the email ledger send each once.
+// the delivery log and the email ledger send each once. An Update of the
+// run's first task may have started some already (startFeedback skips it).
 func (w *trajectoryWorkflow) resumeFeedback(ctx workflow.Context) {
 	for _, f := range w.c.Feedback {
 		w.startFeedback(ctx, f)
 	}
 }
 
+// startFeedback runs the feedback's activity, unless this run did.
 func (w *trajectoryWorkflow) startFeedback(ctx workflow.Context, f trajectory.ReferralFeedback) {
+	if w.feedbackOn[f.Status] {
+		return
+	}
+	if w.feedbackOn == nil {
+		w.feedbackOn = map[string]bool{}
+	}
+	w.feedbackOn[f.Status] = true
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		err := workflow.ExecuteActivity(withFeedbackOptions(ctx), activities.NotifyReferrerName, f).Get(ctx, nil)
 		if temporal.IsCanceledError(err) {

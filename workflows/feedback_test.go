@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/elkgezin/elkgezin/activities"
 	"github.com/elkgezin/elkgezin/trajectory"
@@ -92,5 +93,28 @@ func TestFailingFeedbackNeverFailsTheTrajectory(t *testing.T) {
 	}
 	if s := r.finalState(); s.Phase != trajectory.PhaseClosed {
 		t.Errorf("phase %s", s.Phase)
+	}
+}
+
+// TestFeedbackStartedByAFirstTaskUpdateIsNotResumedAgain: an Update that
+// arrives with the start runs in the first task, before the run resumes
+// what it carried; the feedback it put on its way is not started again.
+func TestFeedbackStartedByAFirstTaskUpdateIsNotResumedAgain(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	got := r.watchFeedback(func(trajectory.ReferralFeedback) error { return nil })
+	in := referral(p)
+	r.env.ExecuteWorkflow(func(ctx workflow.Context) error {
+		w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1)}
+		w.c.State = trajectory.State{TrajectoryID: in.TrajectoryID, ProgrammeID: p.ID, ReferrerOrg: "test-partner"}
+		w.tellReferrer(ctx, webhook.StatusCoachAssigned) // the Update's handler
+		w.resumeSending(ctx)                             // the run's start, after it
+		return workflow.Await(ctx, func() bool { return len(w.c.Feedback) == 0 })
+	})
+	if err := r.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(*got) != 1 {
+		t.Errorf("told %+v, want the assignment once", *got)
 	}
 }

@@ -51,6 +51,9 @@ type trajectoryWorkflow struct {
 	recording bool
 	// rollOver is set by the roll-over Update: the run continues as new.
 	rollOver bool
+	// feedbackOn are the statuses whose feedback this run has put on its
+	// way (feedback.go), so none is started twice.
+	feedbackOn map[string]bool
 }
 
 // Trajectory runs one family's trajectory: it waits for the coach's next
