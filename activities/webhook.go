@@ -44,6 +44,9 @@ var feedbackTemplate = emailTemplate("referral_feedback")
 func (a *Activities) NotifyReferrer(ctx context.Context, f trajectory.ReferralFeedback) error {
 	e := webhook.NewEvent(f.TrajectoryID, f.Status, f.At)
 	if ep, ok := a.Webhooks[f.Organisation]; ok {
+		// Heartbeats, so an attempt on a worker that died is retried
+		// after the workflow's heartbeat timeout, not its start-to-close.
+		defer heartbeat(ctx)()
 		return a.postEvent(ctx, ep, e, f.Organisation)
 	}
 	if f.ContactEmail == "" {

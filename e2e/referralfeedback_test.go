@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -130,7 +131,18 @@ func TestPartnerFollowsItsReferral(t *testing.T) {
 		t.Errorf("status_changed_at %v, the webhook's %s", got["status_changed_at"], assigned.StatusChangedAt)
 	}
 
-	// The worker crashes and comes back: what it told it does not tell again.
+	// The worker crashes and comes back: what it told it does not tell
+	// again. It is killed once the delivery log has the event delivered,
+	// perhaps before Temporal learnt it: the attempt retried then finds it
+	// delivered and posts nothing.
+	conn := s.db()
+	defer conn.Close(context.Background())
+	waitUntil(t, 30*time.Second, "the delivery log to hold the assignment's event", func() bool {
+		var n int
+		err := conn.QueryRow(t.Context(), `SELECT count(*) FROM referral_webhook_deliveries
+			WHERE event_id = $1 AND delivered_at IS NOT NULL`, assigned.ID).Scan(&n)
+		return err == nil && n == 1
+	})
 	s.killWorker()
 	s.startWorker()
 	s.mustStep(coach, id, "intake", map[string]any{})
@@ -159,7 +171,7 @@ func TestPartnerFollowsItsReferral(t *testing.T) {
 	}
 	noFamily("the webhooks", hooks.bodies)
 	var delivered int
-	if err := s.db().QueryRow(t.Context(), `SELECT count(*) FROM referral_webhook_deliveries
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM referral_webhook_deliveries
 		WHERE trajectory_id = $1 AND delivered_at IS NOT NULL AND last_status_code = 204`, id).Scan(&delivered); err != nil || delivered != 3 {
 		t.Errorf("delivery log: %d delivered, %v", delivered, err)
 	}

@@ -75,11 +75,14 @@ func (w *trajectoryWorkflow) startFeedback(ctx workflow.Context, f trajectory.Re
 }
 
 // withFeedbackOptions retries a post that was not answered 2xx with
-// backoff, from seconds to an hour apart, until feedbackGivesUpAfter.
+// backoff, from seconds to an hour apart, until feedbackGivesUpAfter. The
+// activity heartbeats every second: one whose worker died is retried
+// after a few seconds.
 func withFeedbackOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		ScheduleToCloseTimeout: feedbackGivesUpAfter,
 		StartToCloseTimeout:    30 * time.Second,
+		HeartbeatTimeout:       5 * time.Second,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour},
 	})
 }
