@@ -34,6 +34,9 @@ const (
 	StatusClosed        = "closed"
 )
 
+// Statuses are every status, in the order a referral reaches them.
+var Statuses = []string{StatusReceived, StatusCoachAssigned, StatusInSupport, StatusClosed}
+
 // Event is the body of a posted event.
 type Event struct {
 	// ID is the same for every delivery of one status of one referral, so
