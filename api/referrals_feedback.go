@@ -9,6 +9,7 @@ import (
 
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/usecase"
 )
 
 // A partner reads the status of its own referrals: by the id a referral
@@ -96,7 +97,9 @@ func (s *server) getReferral(w http.ResponseWriter, r *http.Request) {
 func (s *server) findReferrals(w http.ResponseWriter, r *http.Request) {
 	reference, programmeID := r.URL.Query().Get("reference"), r.URL.Query().Get("programme")
 	fe := &fieldErrors{}
-	checkText(fe, "reference", reference, true, maxIDLength, false)
+	if !usecase.ValidReference(reference) {
+		fe.add("reference", "must be the referral's referrer.reference: 1-64 characters of A-Z, a-z, 0-9, dot, underscore, slash or dash")
+	}
 	if programmeID != "" && !idPattern.MatchString(programmeID) {
 		fe.add("programme", "must be a programme id")
 	}
