@@ -180,3 +180,43 @@ func TestPartnerFollowsItsReferral(t *testing.T) {
 		t.Errorf("%d feedback emails besides the webhooks", n)
 	}
 }
+
+// TestReferrerWithoutWebhookIsEmailed: a partner without an endpoint is
+// told at its referral's contact_email, once per status, in Dutch and
+// without the family's data.
+func TestReferrerWithoutWebhookIsEmailed(t *testing.T) {
+	s := startStack(t)
+	contact := "verwijzer@partner.example"
+	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
+		"programme": "test-seconds",
+		"referrer":  map[string]any{"organisation": "test-partner", "reference": "FB-MAIL-1", "contact_email": contact},
+		"family":    map[string]any{"contact_name": "Lotte Mailgezin", "phone": "+32 470 66 77 88"},
+		"reason":    "zoekt een woning",
+	}, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("referral: %d %v", status, created)
+	}
+	id := created["id"].(string)
+	toReferrer := func(m smtpsink.Received) bool { return len(m.To) == 1 && m.To[0] == contact }
+	s.mustStep("supervisor:test-supervisor", id, "assignment", map[string]any{"coach": "test-coach"})
+	assigned := s.smtp.WaitFor(t, toReferrer, 30*time.Second)
+	s.mustStep("coach:test-coach", id, "intake", map[string]any{})
+	s.mustStep("coach:test-coach", id, "closure", map[string]any{"reason": "goals_reached"})
+	s.waitCompleted(id)
+	var mails []smtpsink.Received
+	for _, m := range s.smtp.Messages() {
+		if toReferrer(m) {
+			mails = append(mails, m)
+		}
+	}
+	if len(mails) != 3 || !strings.Contains(assigned.Subject, "coach") || !strings.Contains(assigned.Body, id) {
+		t.Fatalf("%d emails to the referrer, want 3 (assigned, in support, closed); first: %s\n%s", len(mails), assigned.Subject, assigned.Body)
+	}
+	for _, m := range mails {
+		for _, personal := range []string{"Lotte", "Mailgezin", "+32 470", "woning", "Testcoach", "test-coach", "FB-MAIL-1"} {
+			if strings.Contains(m.Subject+m.Body, personal) {
+				t.Errorf("email %q holds %q", m.Subject, personal)
+			}
+		}
+	}
+}
