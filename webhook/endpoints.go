@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 // Endpoint is where a partner organisation receives its events, and the
@@ -99,4 +101,22 @@ func parseSecrets(s string) (map[string][]byte, error) {
 		out[org] = key
 	}
 	return out, nil
+}
+
+// CheckPartners refuses an endpoint of an organisation that no programme
+// lists among its referrers: a misspelt id would never get an event.
+func (e Endpoints) CheckPartners(programmes programme.Catalogue) error {
+	var errs []error
+	for org := range e {
+		known := false
+		for _, id := range programmes.IDs() {
+			if p, _ := programmes.Get(id); p.AllowsReferrer(org) {
+				known = true
+			}
+		}
+		if !known {
+			errs = append(errs, fmt.Errorf("partner webhook of %s: no programme lists it among its referrers", org))
+		}
+	}
+	return errors.Join(errs...)
 }

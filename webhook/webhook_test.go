@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/elkgezin/elkgezin/programme"
 )
 
 func TestSignVerify(t *testing.T) {
@@ -67,5 +69,16 @@ func TestLoad(t *testing.T) {
 	}
 	if eps, err := Load("", ""); err != nil || len(eps) != 0 {
 		t.Errorf("nothing configured: %v %v", eps, err)
+	}
+}
+
+func TestCheckPartners(t *testing.T) {
+	programmes := programme.Catalogue{"p": {ID: "p", Referrers: []programme.Organisation{{ID: "police"}}}}
+	secret := []byte(strings.Repeat("s", 32))
+	if err := (Endpoints{"police": {URL: "https://x.example", Secret: secret}}).CheckPartners(programmes); err != nil {
+		t.Error(err)
+	}
+	if err := (Endpoints{"polcie": {URL: "https://x.example", Secret: secret}}).CheckPartners(programmes); err == nil {
+		t.Error("an endpoint of no referrer passes")
 	}
 }

@@ -106,7 +106,7 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		WorkflowCacheSize: cfg.WorkflowCacheSize,
 		DataKeyMaxStale:   cfg.Parsed.DataKeyMaxStale,
 	}
-	if wcfg.Webhooks, err = webhook.Load(cfg.PartnerWebhooksFile, cfg.PartnerWebhookSecrets); err != nil {
+	if wcfg.Webhooks, err = loadWebhooks(cfg, programmes); err != nil {
 		return err
 	}
 	if tel.Tracing() {
@@ -219,4 +219,14 @@ func serveHTTP(ctx context.Context, srv *http.Server, logger *slog.Logger, progr
 		return fmt.Errorf("shut down HTTP server: %w", err)
 	}
 	return nil
+}
+
+// loadWebhooks loads the partners' webhook endpoints (the worker, and
+// elkgezin check), each of which must name a referrer of some programme.
+func loadWebhooks(cfg config.Config, programmes programme.Catalogue) (webhook.Endpoints, error) {
+	eps, err := webhook.Load(cfg.PartnerWebhooksFile, cfg.PartnerWebhookSecrets)
+	if err != nil {
+		return nil, err
+	}
+	return eps, eps.CheckPartners(programmes)
 }
