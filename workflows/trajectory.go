@@ -119,6 +119,8 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 // waits for the service to acknowledge it (with its reminder and alert)
 // until its link expires; a handover whose email failed waits as long for
 // the coach to correct the address. The closing handover is the point of it all.
+// The referrer's feedback on the closure is waited for too (it gives up
+// after feedbackGivesUpAfter).
 func (w *trajectoryWorkflow) finished() bool {
 	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 || len(w.c.Sending) > 0 ||
 		len(w.c.Feedback) > 0 {
