@@ -19,6 +19,7 @@ import (
 	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/webhook"
 )
 
 // EventRecorder writes events and their read model; a repeated cause must
@@ -46,6 +47,11 @@ type Activities struct {
 	// Programmes are the current programme files: emails look up the
 	// coach's and the supervisor's address here, by id, when they go out.
 	Programmes programme.Catalogue
+	// Webhooks are the partners' endpoints for feedback on their
+	// referrals (NotifyReferrer); a partner without one gets an email.
+	Webhooks webhook.Endpoints
+	// Deliveries logs each webhook delivery; *store.Store is one.
+	Deliveries DeliveryLog
 }
 
 // Error types of the non-retryable errors, for workflows that look at them.

@@ -48,7 +48,7 @@ func TestUnknownPathIsJSON404(t *testing.T) {
 func TestWrongMethodIsJSON405(t *testing.T) {
 	f := newFixture(t)
 	cases := []struct{ method, path, allow string }{
-		{http.MethodGet, "/v1/referrals", "POST"},
+		{http.MethodPut, "/v1/referrals/" + openID, "GET"},
 		{http.MethodDelete, "/v1/trajectories/" + openID, "GET"},
 		{http.MethodGet, "/v1/trajectories/" + openID + "/closure", "POST"},
 		{http.MethodPost, "/healthz", "GET"},

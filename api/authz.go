@@ -32,6 +32,8 @@ type routeRule struct {
 // why: docs/api.md, "Who may do what".
 var routeRules = stepRules(map[string]routeRule{
 	http.MethodPost + " " + pathReferrals:      {usecase.ActionCreateReferral, kinds(usecase.KindPartner), "refer a family", nil},
+	http.MethodGet + " " + pathReferrals:       {actionReadReferral, kinds(usecase.KindPartner), "look up a referral", nil},
+	http.MethodGet + " " + pathReferral:        {actionReadReferral, kinds(usecase.KindPartner), "read a referral's status", nil},
 	http.MethodGet + " " + pathTrajectories:    {usecase.ActionList, kinds(usecase.KindCoach, usecase.KindSupervisor, usecase.KindCoWorker), "list trajectories", nil},
 	http.MethodGet + " " + pathTrajectory:      {usecase.ActionRead, kinds(usecase.KindCoach, usecase.KindSupervisor, usecase.KindCoWorker), "read a trajectory", nil},
 	http.MethodPost + " " + pathSession:        {usecase.ActionCreateSession, kinds(usecase.KindSupervisor), "open a codec session", nil},

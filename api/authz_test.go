@@ -176,6 +176,9 @@ func matrix(w *world) []matrixRow {
 	//                                                                                               none    revoked partner    other      coach A  coach B  supervisor other   admin
 	return []matrixRow{
 		{"POST " + pathReferrals, http.MethodPost, pathReferrals, string(referral), [9]int{unauth, unauth, http.StatusCreated, forbidden, forbidden, forbidden, forbidden, forbidden, forbidden}},
+		{"GET " + pathReferral, http.MethodGet, "/v1/referrals/" + w.mine, "", [9]int{unauth, unauth, ok, forbidden, forbidden, forbidden, forbidden, forbidden, forbidden}},
+		{"GET " + pathReferral, http.MethodGet, "/v1/referrals/" + w.unknown, "", [9]int{unauth, unauth, hidden, hidden, forbidden, forbidden, forbidden, forbidden, forbidden}},
+		{"GET " + pathReferrals, http.MethodGet, pathReferrals + "?reference=" + matrixReference, "", [9]int{unauth, unauth, ok, ok, forbidden, forbidden, forbidden, forbidden, forbidden}},
 		{"GET " + pathTrajectories, http.MethodGet, pathTrajectories, "", [9]int{unauth, unauth, forbidden, forbidden, ok, ok, ok, ok, forbidden}},
 		{"GET " + pathTrajectories, http.MethodGet, pathTrajectories + "?programme=test-seconds", "", [9]int{unauth, unauth, forbidden, forbidden, ok, ok, ok, forbidden, forbidden}},
 		{"GET " + pathTrajectories, http.MethodGet, pathTrajectories + "?coach=test-coach", "", [9]int{unauth, unauth, forbidden, forbidden, ok, forbidden, ok, ok, forbidden}},

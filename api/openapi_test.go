@@ -17,6 +17,7 @@ import (
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
 	"github.com/elkgezin/elkgezin/usecase"
+	"github.com/elkgezin/elkgezin/webhook"
 )
 
 // TestOpenAPIMatchesRoutes checks that openapi.yaml describes exactly the
@@ -240,6 +241,7 @@ func TestOpenAPIListsEveryValue(t *testing.T) {
 		{[]string{"components", "schemas", "RefusalCode"}, strs(trajectory.RefusalCodes)},
 		{coWorkers, programme.CoWorkerRoles},
 		{exportEmails, strs(store.EmailStatuses)},
+		{[]string{"components", "schemas", "ReferralStatus", "properties", "status"}, webhook.Statuses},
 	} {
 		schema, _ := dig(spec, c.at...).(map[string]any)
 		enum, _ := schema["enum"].([]any)
@@ -283,6 +285,8 @@ func TestOpenAPIDescribesEveryField(t *testing.T) {
 		"EventRow":          store.EventRow{},
 		"TrajectoryList":    ListResponse{},
 		"ReferralResponse":  ReferralResponse{},
+		"ReferralStatus":    ReferralStatusResponse{},
+		"ReferralList":      ReferralList{},
 		"Acknowledgement":   AckResponse{},
 		"Error":             Error{},
 		"Health":            Health{},

@@ -19,14 +19,13 @@ const (
 	maxReasonLength   = usecase.MaxReasonLength
 )
 
-// ReferralResponse is the body of a referral's 201 or 200.
+// ReferralResponse is the body of a referral's 201 or 200. Location is
+// where the partner reads the referral's status (getReferral).
 type ReferralResponse struct {
 	ID       string           `json:"id"`
 	Phase    trajectory.Phase `json:"phase"`
 	Location string           `json:"location"`
 }
-
-func trajectoryLocation(id string) string { return "/v1/trajectories/" + id }
 
 // referralBody is the body of a referral: a trajectory.Referral whose
 // dates are read as sent, so that a bad one is reported by its field name.
@@ -173,7 +172,7 @@ func (s *server) answerStarted(w http.ResponseWriter, r *http.Request, ref traje
 		return
 	}
 	answerAbout(w, started.ID)
-	loc := trajectoryLocation(started.ID)
+	loc := referralLocation(started.ID)
 	w.Header().Set("Location", loc)
 	status := http.StatusOK
 	if started.New {

@@ -307,7 +307,7 @@ func TestReferralStartsTrajectoryOnce(t *testing.T) {
 	res.want(t, http.StatusCreated)
 	var body ReferralResponse
 	res.decode(t, &body)
-	want := ReferralResponse{ID: id, Phase: trajectory.PhaseReferred, Location: "/v1/trajectories/" + id}
+	want := ReferralResponse{ID: id, Phase: trajectory.PhaseReferred, Location: "/v1/referrals/" + id}
 	if body != want {
 		t.Errorf("body %+v, want %+v", body, want)
 	}

@@ -37,6 +37,8 @@ func (s *server) authenticatedRoutes(r *mux.Router) {
 		r.Handle(path, s.guard(method, path, h)).Methods(method)
 	}
 	v1(http.MethodPost, pathReferrals, s.postReferral)
+	v1(http.MethodGet, pathReferrals, s.findReferrals)
+	v1(http.MethodGet, pathReferral, s.getReferral)
 	v1(http.MethodGet, pathTrajectories, s.listTrajectories)
 	v1(http.MethodGet, pathTrajectory, s.getTrajectory)
 	v1(http.MethodPost, pathAssignment, s.postAssignment)

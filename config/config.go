@@ -72,6 +72,10 @@ type Config struct {
 	ControllerBuildID   string  `env:"TEMPORAL_WORKER_BUILD_ID" help:"set by the Temporal Worker Controller: the version it derived from the image, in place of BUILD_ID"`
 	LogLevel            string  `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
 
+	// Where partners receive feedback on their referrals, and its secrets.
+	PartnerWebhooksFile   string `env:"PARTNER_WEBHOOKS_FILE" help:"YAML mapping each partner organisation id to the https URL that receives signed events about its referrals (docs/api.md: Feedback on a referral); empty: partners are emailed at their referral's contact_email"`
+	PartnerWebhookSecrets string `env:"PARTNER_WEBHOOK_SECRETS" secret:"true" help:"\"organisation:base64,...\" the secret (32 bytes or more) that signs each partner's events, one for each organisation of PARTNER_WEBHOOKS_FILE"`
+
 	// Temporal is the connection profile, loaded by envconfig (see
 	// TemporalVariables); Address and Namespace default to
 	// DefaultTemporalAddress and DefaultTemporalNamespace.

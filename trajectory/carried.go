@@ -36,6 +36,9 @@ type Carried struct {
 	// Sending are emails on their way beside the main loop; the next run
 	// sends them again under the same keys (the ledger sends each once).
 	Sending []Sending `json:"sending,omitempty"`
+	// Feedback are the referrer's notifications on their way (a webhook
+	// or an email); the next run sends them again (each is sent once).
+	Feedback []ReferralFeedback `json:"feedback,omitempty"`
 	// Published are the search attribute values the run had published,
 	// which continue-as-new carries over to the next: it upserts only what
 	// differs from them.

@@ -24,6 +24,7 @@ import (
 	"github.com/elkgezin/elkgezin/retention"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
+	"github.com/elkgezin/elkgezin/webhook"
 	"github.com/elkgezin/elkgezin/workflows"
 )
 
@@ -37,6 +38,8 @@ type Config struct {
 	PublicBaseURL string
 	Links         *handoverlink.Signer
 	Logger        *slog.Logger
+	// Webhooks are the partners' endpoints for feedback on their referrals.
+	Webhooks webhook.Endpoints
 	// RetentionEvery is how often the retention schedule erases the
 	// trajectories past their programme's retention; 0 registers no
 	// schedule (an existing one keeps running).
@@ -187,6 +190,8 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 		Links:         cfg.Links,
 		Location:      loc,
 		Programmes:    cfg.Programmes,
+		Webhooks:      cfg.Webhooks,
+		Deliveries:    cfg.Store,
 	}
 	main.RegisterActivity(acts)
 	email.RegisterActivity(acts)

@@ -25,11 +25,13 @@ func (w *trajectoryWorkflow) send(ctx workflow.Context, s trajectory.Sending) {
 	w.startSending(ctx, s)
 }
 
-// resumeSending sends again what the previous run had on its way.
+// resumeSending sends again what the previous run had on its way: its
+// emails, and the feedback to the referrer (resumeFeedback).
 func (w *trajectoryWorkflow) resumeSending(ctx workflow.Context) {
 	for _, s := range w.c.Sending {
 		w.startSending(ctx, s)
 	}
+	w.resumeFeedback(ctx)
 }
 
 func (w *trajectoryWorkflow) startSending(ctx workflow.Context, s trajectory.Sending) {

@@ -96,10 +96,14 @@ func TestNewTrajectoryFirstTaskWritesNoMarker(t *testing.T) {
 	var mu sync.Mutex
 	var asked []string
 	var upsertedAt []time.Time
+	// Only the first task's asks count: a change made since the
+	// revision (asked in a step's handler) is asked by new runs too.
 	ask := func(args mock.Arguments) {
 		mu.Lock()
 		defer mu.Unlock()
-		asked = append(asked, args.String(0))
+		if !r.env.Now().After(t0) {
+			asked = append(asked, args.String(0))
+		}
 	}
 	r.env.OnGetVersion(mock.Anything, workflow.DefaultVersion, 1).Run(ask).Return(workflow.Version(1))
 	r.env.OnGetVersion(changeCodeRevision, workflow.DefaultVersion, Revision).Run(ask).Return(Revision)
@@ -114,7 +118,7 @@ func TestNewTrajectoryFirstTaskWritesNoMarker(t *testing.T) {
 	in.ReferredAt, in.SearchAttributesSet, in.CodeRevision = t0, true, trajectory.CodeRevision
 	r.execute(in)
 	if len(asked) > 0 {
-		t.Errorf("a new trajectory of revision %d asked GetVersion for %v", trajectory.CodeRevision, asked)
+		t.Errorf("the first task of a new trajectory of revision %d asked GetVersion for %v", trajectory.CodeRevision, asked)
 	}
 	if len(upsertedAt) == 0 || upsertedAt[0].Before(t0.Add(day)) {
 		t.Errorf("search attributes upserted at %v; want none before the first step", upsertedAt)

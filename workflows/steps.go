@@ -41,6 +41,7 @@ func (w *trajectoryWorkflow) assignCoach(ctx workflow.Context, req trajectory.As
 	}
 	notify := w.takes(ctx, changeAssignmentNotice)
 	if w.c.State.Phase == trajectory.PhaseReferred {
+		defer w.tellReferrer(ctx, feedbackAssigned)
 		done := w.completeStep(ctx, req.By, &trajectory.Step{Kind: trajectory.StepIntake, DueAt: w.c.State.ReferredAt.Add(w.c.Timings.IntakeDeadline.Std())})
 		stepDetail(detail, done, workflow.Now(ctx))
 		w.c.State.Phase = trajectory.PhaseCoachAssigned
@@ -97,6 +98,7 @@ func (w *trajectoryWorkflow) validateRecordIntake(ctx workflow.Context, req traj
 }
 
 func (w *trajectoryWorkflow) recordIntake(ctx workflow.Context, req trajectory.RecordIntake) (trajectory.State, error) {
+	defer w.tellReferrer(ctx, feedbackInSupport)
 	doneAt := orNow(ctx, req.DoneAt)
 	next := w.nextVisit(ctx, 1, doneAt, req.NextVisitDue)
 	done := w.completeStep(ctx, req.By, next)
@@ -159,6 +161,7 @@ func (w *trajectoryWorkflow) anyHandoverAcknowledged() bool {
 // close ends the trajectory: the coach owes no step any more; handovers
 // still waiting for the service's acknowledgement stay open (finished).
 func (w *trajectoryWorkflow) close(ctx workflow.Context, req trajectory.Close) (trajectory.State, error) {
+	defer w.tellReferrer(ctx, feedbackClosed)
 	w.c.State.Birth, w.c.State.FollowUpEnd, w.c.State.Milestones = nil, nil, nil
 	w.completeStep(ctx, req.By, nil)
 	w.c.State.Phase = trajectory.PhaseClosed

@@ -51,6 +51,9 @@ type trajectoryWorkflow struct {
 	recording bool
 	// rollOver is set by the roll-over Update: the run continues as new.
 	rollOver bool
+	// feedbackOn are the statuses whose feedback this run has put on its
+	// way (feedback.go), so none is started twice.
+	feedbackOn map[string]bool
 }
 
 // Trajectory runs one family's trajectory: it waits for the coach's next
@@ -116,8 +119,11 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 // waits for the service to acknowledge it (with its reminder and alert)
 // until its link expires; a handover whose email failed waits as long for
 // the coach to correct the address. The closing handover is the point of it all.
+// The referrer's feedback on the closure is waited for too (it gives up
+// after feedbackGivesUpAfter).
 func (w *trajectoryWorkflow) finished() bool {
-	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 || len(w.c.Sending) > 0 {
+	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 || len(w.c.Sending) > 0 ||
+		len(w.c.Feedback) > 0 {
 		return false
 	}
 	for _, h := range w.c.State.Handovers {

@@ -73,8 +73,12 @@ func main() {
 	case "version":
 		fmt.Println(buildID(cfg.BuildID))
 	case "check":
-		if _, err = programme.LoadDir(cfg.ProgrammesDir); err == nil {
+		var programmes programme.Catalogue
+		if programmes, err = programme.LoadDir(cfg.ProgrammesDir); err == nil {
 			_, err = programme.LoadServices(cfg.ServicesFile)
+		}
+		if err == nil {
+			_, err = loadWebhooks(cfg, programmes)
 		}
 	}
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/elkgezin/elkgezin/programme"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/telemetry"
+	"github.com/elkgezin/elkgezin/webhook"
 	"github.com/elkgezin/elkgezin/worker"
 )
 
@@ -104,6 +105,9 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		// The SDK's sticky cache, shared by the process's two workers.
 		WorkflowCacheSize: cfg.WorkflowCacheSize,
 		DataKeyMaxStale:   cfg.Parsed.DataKeyMaxStale,
+	}
+	if wcfg.Webhooks, err = loadWebhooks(cfg, programmes); err != nil {
+		return err
 	}
 	if tel.Tracing() {
 		wcfg.Tracer = tel.Tracer
@@ -215,4 +219,14 @@ func serveHTTP(ctx context.Context, srv *http.Server, logger *slog.Logger, progr
 		return fmt.Errorf("shut down HTTP server: %w", err)
 	}
 	return nil
+}
+
+// loadWebhooks loads the partners' webhook endpoints (the worker, and
+// elkgezin check), each of which must name a referrer of some programme.
+func loadWebhooks(cfg config.Config, programmes programme.Catalogue) (webhook.Endpoints, error) {
+	eps, err := webhook.Load(cfg.PartnerWebhooksFile, cfg.PartnerWebhookSecrets)
+	if err != nil {
+		return nil, err
+	}
+	return eps, eps.CheckPartners(programmes)
 }

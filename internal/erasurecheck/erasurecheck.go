@@ -100,7 +100,11 @@ var Columns = map[string]Class{
 
 	// The schema's version (a database migrated before tern keeps its
 	// schema_migrations too, of the same kind: versions and file names).
-	"schema_version.version": Code,
+	"schema_version.version":               Code,
+	"referral_webhook_deliveries.event_id": Code, "referral_webhook_deliveries.trajectory_id": Code,
+	"referral_webhook_deliveries.organisation": Code, "referral_webhook_deliveries.status": Code,
+	"referral_webhook_deliveries.attempts": Code, "referral_webhook_deliveries.last_status_code": Code,
+	"referral_webhook_deliveries.last_attempt_at": Code, "referral_webhook_deliveries.delivered_at": Code,
 
 	"sessions.id_hash": Code, "sessions.token_id": Code, "sessions.csrf_token": Code, "sessions.created_at": Code,
 	"sessions.last_seen_at": Code, "sessions.expires_at": Code, "sessions.revoked_at": Code,
