@@ -170,3 +170,26 @@ func GSM(text string) bool {
 	}
 	return true
 }
+
+// Number writes a phone number as a referral holds it ("0470 12 34 56",
+// "+32 (0)470-12.34.56") in international form for the gateway:
+// +32470123456. A national number (one leading 0) is Belgian.
+func Number(phone string) string {
+	phone = strings.ReplaceAll(phone, "(0)", "")
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		if r == '+' && i == 0 || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	n := b.String()
+	switch {
+	case strings.HasPrefix(n, "+"):
+		return n
+	case strings.HasPrefix(n, "00"):
+		return "+" + n[2:]
+	case strings.HasPrefix(n, "0"):
+		return "+32" + n[1:]
+	}
+	return n
+}

@@ -152,3 +152,12 @@ func TestReportTokenIsStableAndKeyed(t *testing.T) {
 		t.Errorf("token %q", a)
 	}
 }
+
+func TestNumber(t *testing.T) {
+	for in, want := range map[string]string{"0470 12 34 56": "+32470123456", "+32 (0)470-12 34 56": "+32470123456",
+		"0031 6 1234 5678": "+31612345678", "+212 6 12 34 56 78": "+212612345678"} {
+		if got := Number(in); got != want {
+			t.Errorf("Number(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

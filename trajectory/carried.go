@@ -30,6 +30,9 @@ type Timings struct {
 	// EmailDeliveryLimit bounds how long an email is retried before it is
 	// recorded as not delivered; zero means DefaultEmailDeliveryLimit.
 	EmailDeliveryLimit programme.Duration `json:"email_delivery_limit,omitempty"`
+	// SMSReminderLead is how long before a planned home visit the
+	// family's SMS reminder goes out; zero means SMSReminderAhead.
+	SMSReminderLead programme.Duration `json:"sms_reminder_lead,omitempty"`
 	// ManagerEscalationAfter is the programme's second escalation level:
 	// this long after the supervisor's alert about a step still open, the
 	// manager is alerted once; zero when the programme has no manager.
@@ -120,6 +123,7 @@ func TimingsOf(p programme.Programme) Timings {
 		Milestones:            milestonesOf(p),
 		CopyRemindersTo:       append([]string(nil), p.CopyRemindersTo...),
 		EmailDeliveryLimit:    p.EmailDeliveryLimit,
+		SMSReminderLead:       p.SMSReminderLead,
 		LifeDomains:           append([]programme.LifeDomain(nil), p.LifeDomains...),
 		PlanReviewCadence:     p.PlanReviewCadence,
 		MaterialNeedsDeadline: p.MaterialNeedsDeadline,

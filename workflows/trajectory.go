@@ -91,6 +91,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 	}
 	workflow.Go(ctx, w.writeEvents)
 	w.resumeSending(ctx)
+	w.startSMS(ctx)
 
 	for !w.finished() {
 		if w.historyIsLong(ctx) || w.rollOver {
@@ -117,7 +118,8 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 // until its link expires; a handover whose email failed waits as long for
 // the coach to correct the address. The closing handover is the point of it all.
 func (w *trajectoryWorkflow) finished() bool {
-	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 || len(w.c.Sending) > 0 {
+	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 || len(w.c.Sending) > 0 ||
+		w.c.SMS != nil && len(w.c.SMS.Sending) > 0 {
 		return false
 	}
 	for _, h := range w.c.State.Handovers {
