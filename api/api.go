@@ -129,6 +129,9 @@ type Config struct {
 	// FamilyRequestRate bounds the requests for another date per family
 	// link (ratelimit.DefaultRequestRate when zero).
 	FamilyRequestRate ratelimit.Rate
+	// SMSReports records the SMS gateway's delivery reports; nil: that
+	// route answers 503.
+	SMSReports SMSReportStore
 }
 
 type server struct {
@@ -158,6 +161,7 @@ type server struct {
 	familyMail     familylink.Notifier
 	familyRequests *ratelimit.Keyed
 	publicBaseURL  string
+	smsReports     SMSReportStore
 }
 
 // Paths of the API, as route templates.
@@ -244,6 +248,7 @@ func newServer(cfg Config) *server {
 		sessions:   cfg.Sessions,
 
 		familyLinks:    cfg.FamilyLinks,
+		smsReports:     cfg.SMSReports,
 		familySigner:   cfg.FamilySigner,
 		familyMail:     cfg.FamilyMail,
 		familyRequests: newFamilyRequests(cfg),
@@ -319,6 +324,9 @@ func newServer(cfg Config) *server {
 		http.HandlerFunc(s.getFamilyPage))).Methods(http.MethodGet)
 	r.Handle(pathFamilyAsk, s.audited(usecase.ActionRequestNewDate, ActorFamily,
 		http.HandlerFunc(s.postFamilyDateRequest))).Methods(http.MethodPost)
+	// The SMS gateway has no login either: the token in the path is the
+	// credential, and names no one.
+	r.HandleFunc(pathSMSReport, s.getSMSReport).Methods(http.MethodGet)
 	if cfg.Codec != nil {
 		r.PathPrefix(codecPath).Handler(s.codec(cfg.Codec))
 	}

@@ -68,6 +68,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		FamilySigner:  cfg.Parsed.FamilyLinks,
 		FamilyMail:    familyMail,
 		PublicBaseURL: cfg.PublicBaseURL,
+		SMSReports:    p.store,
 	})
 	cases := usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger}
 	ui := pages.New(pages.Config{
