@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,25 +122,72 @@ func (k *Kannel) Stop() {
 	}
 }
 
-// gotMessage is fakesmsc's line for an SMS it got: <from to type text>.
-var gotMessage = regexp.MustCompile(`Got message \d+: <(\S+) (\S+) (text|ucs-2) (.*)>$`)
+// gotMessage is fakesmsc's line for an SMS it got: <from to text|ucs-2
+// data>, or a part of a long one: <from to udh UDH data DATA>.
+var gotMessage = regexp.MustCompile(`Got message \d+: <(\S+) (\S+) (text|ucs-2|udh) (.*)>$`)
 
-// Messages are the SMS the fake SMSC got so far, in order.
+// Messages are the SMS the fake SMSC got so far, in order; a long one
+// that came in parts (concatenated SMS) is one, once all its parts came.
 func (k *Kannel) Messages() []Message {
 	raw, _ := os.ReadFile(filepath.Join(k.dir, "fakesmsc.log"))
-	var out []Message
+	type long struct {
+		Message
+		parts []string
+	}
+	var out []*long
+	open := map[string]*long{} // by sender, number and reference
 	for _, line := range strings.Split(string(raw), "\n") {
 		m := gotMessage.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
-		text := m[4]
-		if m[3] == "ucs-2" {
-			text = ucs2(text)
+		switch m[3] {
+		case "text":
+			out = append(out, &long{Message: Message{From: m[1], To: m[2], Text: m[4]}})
+		case "ucs-2":
+			out = append(out, &long{Message: Message{From: m[1], To: m[2], Text: ucs2(m[4])}})
+		case "udh":
+			udh, data, ok := strings.Cut(m[4], " data ")
+			header, err := url.QueryUnescape(udh)
+			if !ok || err != nil || len(header) < 6 {
+				continue
+			}
+			ref, total, seq := fmt.Sprint(m[1], m[2], header[3]), int(header[4]), int(header[5])
+			l := open[ref]
+			if l == nil || seq == 1 {
+				l = &long{Message: Message{From: m[1], To: m[2]}, parts: make([]string, total)}
+				open[ref] = l
+				out = append(out, l)
+			}
+			if seq >= 1 && seq <= len(l.parts) {
+				l.parts[seq-1] = data
+			}
 		}
-		out = append(out, Message{From: m[1], To: m[2], Text: text})
 	}
-	return out
+	var msgs []Message
+	for _, l := range out {
+		if l.parts != nil {
+			if slices.Contains(l.parts, "") {
+				continue
+			}
+			l.Text = decodeData(strings.Join(l.parts, ""))
+		}
+		msgs = append(msgs, l.Message)
+	}
+	return msgs
+}
+
+// decodeData decodes a part's URL-encoded bytes: UTF-16BE when the first
+// byte is not a printable character (UCS-2), else as they are.
+func decodeData(s string) string {
+	raw, err := url.QueryUnescape(s)
+	if err != nil || raw == "" {
+		return s
+	}
+	if raw[0] < 0x20 {
+		return ucs2(s)
+	}
+	return raw
 }
 
 // WaitFor waits for an SMS that match accepts.

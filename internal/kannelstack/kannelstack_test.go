@@ -11,7 +11,8 @@ import (
 // and in UCS-2 (Arabic), and is read back as sent.
 func TestKannelCarriesSMS(t *testing.T) {
 	k := Start(t, "../../deploy/kannel/kannel.conf.tmpl")
-	for _, text := range []string{"Dag Jan, morgen om 10:00", "مرحبا أمينة"} {
+	long := "Merhaba Ayşe, ev ziyaretinin zamanı değişti. Yeni zaman: 7 Aralık Pazartesi, saat 14:36."
+	for _, text := range []string{"Dag Jan, morgen om 10:00", "مرحبا أمينة", long} {
 		q := url.Values{"username": {k.User}, "password": {k.Password}, "to": {"+32470123456"}, "text": {text}, "charset": {"UTF-8"}}
 		if text != "Dag Jan, morgen om 10:00" {
 			q.Set("coding", "2")
