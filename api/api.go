@@ -132,6 +132,8 @@ type Config struct {
 	// SMSReports records the SMS gateway's delivery reports; nil: that
 	// route answers 503.
 	SMSReports SMSReportStore
+	// FamilySMS texts a family its link; nil: no SMS.
+	FamilySMS *familylink.Texter
 }
 
 type server struct {
@@ -162,6 +164,7 @@ type server struct {
 	familyRequests *ratelimit.Keyed
 	publicBaseURL  string
 	smsReports     SMSReportStore
+	familySMS      *familylink.Texter
 }
 
 // Paths of the API, as route templates.
@@ -249,6 +252,7 @@ func newServer(cfg Config) *server {
 
 		familyLinks:    cfg.FamilyLinks,
 		smsReports:     cfg.SMSReports,
+		familySMS:      cfg.FamilySMS,
 		familySigner:   cfg.FamilySigner,
 		familyMail:     cfg.FamilyMail,
 		familyRequests: newFamilyRequests(cfg),

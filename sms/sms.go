@@ -107,17 +107,17 @@ func (c *Client) Send(ctx context.Context, m Message, beforeCommit func(context.
 		return fmt.Errorf("sms: the gateway could not be reached: %v", redact(err))
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	answer := strings.TrimSpace(string(body))
+	// The answer's text is not kept: a gateway may repeat the number in it.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	switch {
 	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted:
 		return nil
 	case resp.StatusCode == http.StatusBadRequest:
-		return fmt.Errorf("%w (%d %s)", ErrRefused, resp.StatusCode, answer)
+		return fmt.Errorf("%w (%s)", ErrRefused, resp.Status)
 	}
 	// 403: a wrong user or password, a mistake of ours a retry after the
 	// fix mends; 5xx: the gateway's queue is full or an SMSC is down.
-	return fmt.Errorf("sms: the gateway answered %d %s", resp.StatusCode, answer)
+	return fmt.Errorf("sms: the gateway answered %s", resp.Status)
 }
 
 // redact keeps the request's URL, which holds the number and the text,

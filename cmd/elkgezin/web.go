@@ -43,6 +43,8 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 	limits.SessionCookie = sessions.CookieName()
 	limiter := ratelimit.New(limits)
 	familyMail := &familylink.Mailer{Ledger: p.store, Sender: mailer.NewSender(mailConfig(cfg)), From: cfg.MailFrom}
+	// config.Load checked HANDOVER_LINK_SECRETS, which the texter keys its tokens with.
+	familySMS, _ := familyTexter(cfg, p.store)
 	jsonAPI := api.NewHandler(api.Config{
 		Programmes: p.programmes,
 		Services:   p.services,
@@ -69,6 +71,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		FamilyMail:    familyMail,
 		PublicBaseURL: cfg.PublicBaseURL,
 		SMSReports:    p.store,
+		FamilySMS:     familySMS,
 	})
 	cases := usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger}
 	ui := pages.New(pages.Config{
@@ -82,7 +85,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Limiter:    limiter,
 		Logger:     p.logger,
 		Figures:    p.store,
-		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: cfg.Parsed.FamilyLinks, Mail: familyMail,
+		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: cfg.Parsed.FamilyLinks, Mail: familyMail, SMS: familySMS,
 			BaseURL: cfg.PublicBaseURL, Log: p.logger},
 	})
 	mux := http.NewServeMux()
