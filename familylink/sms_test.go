@@ -45,7 +45,9 @@ func (l *memoryLedger) set(key string, s store.EmailStatus) error {
 func (l *memoryLedger) MarkEmailCommitting(_ context.Context, key string, _ int) error {
 	return l.set(key, store.EmailCommitting)
 }
-func (l *memoryLedger) MarkEmailSent(_ context.Context, key string) error { return l.set(key, store.EmailSent) }
+func (l *memoryLedger) MarkEmailSent(_ context.Context, key string) error {
+	return l.set(key, store.EmailSent)
+}
 func (l *memoryLedger) MarkEmailUnconfirmed(_ context.Context, key string) error {
 	return l.set(key, store.EmailUnconfirmed)
 }
