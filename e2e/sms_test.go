@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,7 +39,8 @@ func (h *smsHold) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := http.Get(h.target + "?" + r.URL.RawQuery)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+		// As a gateway in front of a dead SMSC would: no request in the answer.
+		http.Error(w, "gateway down", http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
@@ -205,6 +207,21 @@ func TestSMSToAFamilyThroughKannel(t *testing.T) {
 		t.Errorf("the failed reminder in the ledger: %+v; want pending after several attempts", rows)
 	}
 	s.mustStep(coach, other, "visits", map[string]any{"next_visit_due": time.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339)})
+
+	s.replayTrajectory(id, "sms-reminder-in-doubt")
+	s.replayTrajectory(other, "sms-gateway-down")
+	// No number and no text of an SMS in the histories, failures included.
+	for _, tr := range []string{id, other} {
+		raw, err := json.Marshal(s.history(tr, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, personal := range []string{"32470123456", "32470998877", "470 12 34 56", "470 99 88 77", "Merhaba", "Ay\u015fe", "Ayşe", "Ay%C5%9Fe"} {
+			if strings.Contains(string(raw), personal) {
+				t.Errorf("the history of %s holds %q in clear", tr, personal)
+			}
+		}
+	}
 }
 
 // waitReports waits until Kannel's delivery reports of the SMS with token
