@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elkgezin/elkgezin/internal/erasurecheck"
 	"github.com/elkgezin/elkgezin/internal/kannelstack"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
@@ -178,10 +179,15 @@ func TestSMSToAFamilyThroughKannel(t *testing.T) {
 		t.Errorf("the reminder's event: %v; want sms_failed, in doubt", e)
 	}
 	rows := s.smsLedger(id, trajectory.SMSVisitReminder)
-	if len(rows) != 1 || rows[0].status != "unconfirmed" || rows[0].recipient != "" {
-		t.Fatalf("the reminder in the ledger: %+v; want one row, unconfirmed, without the number", rows)
+	if len(rows) != 1 || rows[0].status != "unconfirmed" && rows[0].status != "sent" || rows[0].recipient != "" || rows[0].attempts != 2 {
+		t.Fatalf("the reminder in the ledger: %+v; want one row, in doubt (or settled by Kannel's report), two attempts, without the number", rows)
 	}
+	// Kannel's reports that the SMSC and the phone have it settle the
+	// doubt: the ledger holds it as sent.
 	s.waitReports(rows[0].token)
+	if rows := s.smsLedger(id, trajectory.SMSVisitReminder); rows[0].status != "sent" {
+		t.Errorf("the reminder after Kannel's reports: %+v; want sent", rows)
+	}
 	if rows := s.smsLedger(id, trajectory.SMSVisitMoved); len(rows) != 1 || rows[0].status != "sent" {
 		t.Errorf("the confirmation in the ledger: %+v; want sent", rows)
 	}
@@ -221,6 +227,37 @@ func TestSMSToAFamilyThroughKannel(t *testing.T) {
 				t.Errorf("the history of %s holds %q in clear", tr, personal)
 			}
 		}
+	}
+	s.eraseLeavesNoSMS(id, rows[0].token)
+}
+
+// eraseLeavesNoSMS erases the trajectory: no column of the database holds
+// the family's name or number then, and its SMS's delivery reports are
+// refused (the token is cleared with the ledger's keys).
+func (s *stack) eraseLeavesNoSMS(id, token string) {
+	s.t.Helper()
+	if status, erased := s.call("supervisor:test-supervisor", "POST", "/v1/trajectories/"+id+"/erasure", nil, nil); status != http.StatusOK {
+		s.t.Fatalf("erasure: %d %v", status, erased)
+	}
+	ctx := context.Background()
+	conn := s.db()
+	defer conn.Close(ctx)
+	cols, err := erasurecheck.List(ctx, conn)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, p := range erasurecheck.Unclassified(cols) {
+		s.t.Error(p)
+	}
+	found, err := erasurecheck.Find(ctx, conn, cols, erasurecheck.Values{Texts: []string{"Ayşe Yılmaz", "0470 12 34 56", "+32470123456"}})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, f := range found {
+		s.t.Errorf("after the erasure: %s", f)
+	}
+	if status, _ := s.call("", "GET", "/v1/sms-reports/"+token+"?status=1", nil, nil); status != http.StatusNotFound {
+		s.t.Errorf("a delivery report of the erased trajectory's SMS: %d, want 404", status)
 	}
 }
 

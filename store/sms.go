@@ -81,13 +81,28 @@ type SMSReport struct {
 	ReportedAt time.Time `json:"reported_at"`
 }
 
+// Kannel's report types that say the SMSC or the phone has the SMS.
+const (
+	smsDelivered       = 1
+	smsAcceptedBySMSC  = 8
+	settledByReportSQL = `UPDATE outbound_emails SET status = 'sent', sent_at = coalesce(sent_at, now()), updated_at = now()
+		WHERE channel = 'sms' AND message_id = $1 AND $1 <> '' AND status IN ('committing', 'unconfirmed') AND $2 IN (1, 8)`
+	insertSMSReportSQL = `INSERT INTO sms_delivery_reports (token, status)
+		SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM outbound_emails WHERE channel = 'sms' AND message_id = $1 AND $1 <> '')`
+)
+
 // RecordSMSReport records the gateway's report of the SMS whose token it
 // is; an error wrapping ErrNotFound when no SMS has that token (a guess,
-// or an erased trajectory's: its token was cleared).
+// or an erased trajectory's: its token was cleared). A report that the
+// SMSC or the phone has it (smsAcceptedBySMSC, smsDelivered) settles an
+// SMS in doubt as sent: the question the ledger could not answer.
 func (s *Store) RecordSMSReport(ctx context.Context, token string, status int) error {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO sms_delivery_reports (token, status)
-		SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM outbound_emails WHERE channel = 'sms' AND message_id = $1 AND $1 <> '')`,
-		token, status)
+	if status == smsDelivered || status == smsAcceptedBySMSC {
+		if _, err := s.pool.Exec(ctx, settledByReportSQL, token, status); err != nil {
+			return fmt.Errorf("record sms report: %w", err)
+		}
+	}
+	tag, err := s.pool.Exec(ctx, insertSMSReportSQL, token, status)
 	if err != nil {
 		return fmt.Errorf("record sms report: %w", err)
 	}

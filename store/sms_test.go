@@ -63,6 +63,31 @@ func TestSMSInTheEmailLedger(t *testing.T) {
 		t.Errorf("reports: %+v, %v", got, err)
 	}
 
+	// An SMS in doubt (a worker died with the request at the gateway) is
+	// settled as sent by the report that the SMSC has it.
+	doubt := id + "/home_visit-1@20270110T090000Z/visit_moved/family/sms"
+	if _, _, err := s.BeginSMS(ctx, doubt, "token-3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkEmailCommitting(ctx, doubt, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkEmailUnconfirmed(ctx, doubt); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSMSReport(ctx, "token-3", 4); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Email(ctx, doubt); r.Status != EmailUnconfirmed {
+		t.Errorf("after a queued report the SMS is %s, want still unconfirmed", r.Status)
+	}
+	if err := s.RecordSMSReport(ctx, "token-3", 8); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Email(ctx, doubt); r.Status != EmailSent || r.SentAt == nil {
+		t.Errorf("after the SMSC's report the SMS is %s, want sent", r.Status)
+	}
+
 	if _, err := s.Erase(ctx, id); err != nil {
 		t.Fatal(err)
 	}
