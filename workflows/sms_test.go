@@ -145,3 +145,39 @@ func TestNoSMSWithoutConsent(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedSMSNeverFailsTheTrajectory: a gateway that answers 503 to
+// every request has the reminder tried a bounded number of times, then
+// recorded as sms_failed; the visit is recorded and the trajectory closes.
+func TestFailedSMSNeverFailsTheTrajectory(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	var mu sync.Mutex
+	tries := 0
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		tries++
+		mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(gw.Close)
+	r.env.RegisterActivity(&activities.SMSActivities{Gateway: sms.New(sms.Config{URL: gw.URL}),
+		Families: r.store, Ledger: store.SMSLedger{Store: r.store}, ReportSecret: []byte("secret")})
+	coach := p.Coaches[0].ID
+	by := "coach:" + coach
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach, By: "supervisor:x"})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(20 * day), By: by})
+	r.at(20*day, trajectory.UpdateRecordVisit, trajectory.RecordVisit{NextVisitDue: t0.Add(200 * day), By: by})
+	r.at(21*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseGoalsReached, By: by})
+	r.execute(smsReferral(referral(p)))
+
+	failed := r.eventOf(trajectory.EventSMSFailed)
+	if failed.Detail["sms"] != "visit_reminder" || failed.Detail["reason"] != "not_sent" || failed.Detail["step"] != "home_visit-1" {
+		t.Errorf("sms_failed detail %v", failed.Detail)
+	}
+	if tries < 2 || tries > smsAttempts {
+		t.Errorf("%d tries, want a few and at most %d", tries, smsAttempts)
+	}
+	r.eventOf(trajectory.EventVisitDone)
+	r.eventOf(trajectory.EventClosed)
+}
