@@ -129,6 +129,11 @@ type Config struct {
 	// FamilyRequestRate bounds the requests for another date per family
 	// link (ratelimit.DefaultRequestRate when zero).
 	FamilyRequestRate ratelimit.Rate
+	// SMSReports records the SMS gateway's delivery reports; nil: that
+	// route answers 503.
+	SMSReports SMSReportStore
+	// FamilySMS texts a family its link; nil: no SMS.
+	FamilySMS *familylink.Texter
 }
 
 type server struct {
@@ -158,6 +163,8 @@ type server struct {
 	familyMail     familylink.Notifier
 	familyRequests *ratelimit.Keyed
 	publicBaseURL  string
+	smsReports     SMSReportStore
+	familySMS      *familylink.Texter
 }
 
 // Paths of the API, as route templates.
@@ -225,6 +232,8 @@ func newServer(cfg Config) *server {
 		sessions:   cfg.Sessions,
 
 		familyLinks:    cfg.FamilyLinks,
+		smsReports:     cfg.SMSReports,
+		familySMS:      cfg.FamilySMS,
 		familySigner:   cfg.FamilySigner,
 		familyMail:     cfg.FamilyMail,
 		familyRequests: newFamilyRequests(cfg),

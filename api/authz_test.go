@@ -209,6 +209,8 @@ func matrix(w *world) []matrixRow {
 		// The family's token is its credential: a forged one is not found, whoever sends it.
 		{"GET " + pathFamilyPage, http.MethodGet, "/v1/family/f1.t1.forged", "", every(http.StatusNotFound)},
 		{"POST " + pathFamilyAsk, http.MethodPost, "/v1/family/f1.t1.forged/date-request", "", every(http.StatusNotFound)},
+		// The SMS gateway's token is its credential: a malformed one is refused, whoever sends it.
+		{"GET " + pathSMSReport, http.MethodGet, "/v1/sms-reports/forged?status=1", "", every(http.StatusBadRequest)},
 		{"GET " + pathHealthz, http.MethodGet, pathHealthz, "", every(ok)},
 		{"GET " + pathReadyz, http.MethodGet, pathReadyz, "", every(ok)},
 		{"POST " + pathMilestone, http.MethodPost, tr(w.mine, "milestones/opleiding_gestart"), `{}`, ownStep},

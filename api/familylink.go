@@ -39,6 +39,9 @@ type familyLinkBody struct {
 	// Email, when given, is where the link is sent; it is kept only in the
 	// email ledger, like every recipient.
 	Email string `json:"email"`
+	// SMS: text the link to the family's number, when it agreed to SMS in
+	// its referral.
+	SMS bool `json:"sms"`
 }
 
 type familyConsentBody struct {
@@ -59,6 +62,10 @@ type FamilyLinkResponse struct {
 	// EmailProblem says why an email asked for did not go out; the link
 	// works all the same. Sending the request again retries the email.
 	EmailProblem string `json:"email_problem,omitempty"`
+	// SMSSent: the SMS with the link was sent (now or before); SMSProblem
+	// says why an SMS asked for did not go out.
+	SMSSent    bool   `json:"sms_sent"`
+	SMSProblem string `json:"sms_problem,omitempty"`
 }
 
 // postFamilyLink issues the family's link, with the family's consent
@@ -132,7 +139,7 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 	}
 	issued, err := s.familyIssuer().Issue(r.Context(), familylink.Request{TrajectoryID: row.ID, Key: key, Language: lang,
 		ConsentOn: on.Time, Channel: body.Consent.Channel, By: principal(r).Actor(), ValidFor: prog.FamilyPage.ValidFor(),
-		Email: body.Email, ReplyTo: prog.FamilyPage.TeamEmail}, now)
+		Email: body.Email, ReplyTo: prog.FamilyPage.TeamEmail, SMS: body.SMS}, now)
 	switch {
 	case errors.Is(err, familylink.ErrRevoked):
 		writeError(w, http.StatusConflict, "link revoked",
@@ -144,11 +151,11 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 	}
 	noteDetail(r, "language", issued.Language, "channel", body.Consent.Channel, "emailed", strconv.FormatBool(issued.Emailed))
 	writeJSON(w, http.StatusCreated, FamilyLinkResponse{URL: issued.URL, Language: issued.Language, ExpiresAt: issued.ExpiresAt,
-		Emailed: issued.Emailed, EmailProblem: issued.EmailProblem})
+		Emailed: issued.Emailed, EmailProblem: issued.EmailProblem, SMSSent: issued.Texted, SMSProblem: issued.SMSProblem})
 }
 
 func (s *server) familyIssuer() familylink.Issuer {
-	return familylink.Issuer{Links: s.familyLinks, Signer: s.familySigner, Mail: s.familyMail, BaseURL: s.publicBaseURL, Log: s.log}
+	return familylink.Issuer{Links: s.familyLinks, Signer: s.familySigner, Mail: s.familyMail, SMS: s.familySMS, BaseURL: s.publicBaseURL, Log: s.log}
 }
 
 func familyLanguageCodes() []string {

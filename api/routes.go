@@ -87,4 +87,7 @@ func (s *server) credentialInPathRoutes(r *mux.Router) {
 		http.HandlerFunc(s.getFamilyPage))).Methods(http.MethodGet)
 	r.Handle(pathFamilyAsk, s.audited(usecase.ActionRequestNewDate, ActorFamily,
 		http.HandlerFunc(s.postFamilyDateRequest))).Methods(http.MethodPost)
+	// The SMS gateway has no login either: the token in the path is the
+	// credential, and names no one.
+	r.HandleFunc(pathSMSReport, s.getSMSReport).Methods(http.MethodGet)
 }

@@ -48,6 +48,12 @@ type Config struct {
 	SMTPTLS             string  `env:"SMTP_TLS" default:"starttls" help:"starttls, or implicit (SMTPS, port 465); plain text only to loopback"`
 	SMTPUsername        string  `env:"SMTP_USERNAME" help:"SMTP login (optional)"`
 	SMTPPassword        string  `env:"SMTP_PASSWORD" secret:"true" help:"SMTP password (optional)"`
+	SMSGatewayURL       string  `env:"SMS_GATEWAY_URL" help:"the sendsms URL of Kannel's smsbox (http://host:13013/cgi-bin/sendsms) or of any provider with Kannel's HTTP interface; empty: no SMS to families"`
+	KannelURL           string  `env:"KANNEL_URL" help:"the same as SMS_GATEWAY_URL, which wins when both are set"`
+	SMSUsername         string  `env:"SMS_USERNAME" help:"the gateway's sendsms user"`
+	SMSPassword         string  `env:"SMS_PASSWORD" secret:"true" help:"the gateway's sendsms password"`
+	SMSSender           string  `env:"SMS_SENDER" help:"the sender the family's phone shows (Kannel's from); empty: the gateway's default"`
+	SMSReportBaseURL    string  `env:"SMS_REPORT_BASE_URL" help:"where the gateway reaches the api for delivery reports (its /v1/sms-reports/); empty: PUBLIC_BASE_URL"`
 	MailFrom            string  `env:"MAIL_FROM" default:"elkgezin@localhost" help:"sender of every email"`
 	EmailSendRate       float64 `env:"EMAIL_SEND_RATE" default:"50" help:"emails per second at most, over all workers (the email task queue's rate limit): protects the mail server"`
 	EmailSessions       int     `env:"EMAIL_SESSIONS" default:"16" help:"SMTP sessions a worker holds open at once at most (emails it sends side by side); one address that answers slowly holds up no more than this"`
@@ -180,6 +186,7 @@ func (c Config) validate(command string) []error {
 	if c.SMTPTLS != "starttls" && c.SMTPTLS != "implicit" {
 		errs = append(errs, fmt.Errorf("SMTP_TLS: %q: use starttls or implicit", c.SMTPTLS))
 	}
+	errs = append(errs, c.smsProblems()...)
 	if c.WorkflowCacheSize < 1 {
 		errs = append(errs, fmt.Errorf("WORKFLOW_CACHE_SIZE: must be a whole number of trajectories, 1 or more, got %d", c.WorkflowCacheSize))
 	}

@@ -85,6 +85,7 @@ func TestReadmeDevStack(t *testing.T) {
 	}
 
 	checkInbox(t, "http://127.0.0.1:"+ports["inbox"])
+	checkSMS(t, state, out.String())
 
 	// The UI decodes at the API's codec endpoint with the supervisor's
 	// session cookie: no settings for the supervisor to change.
@@ -212,7 +213,7 @@ func startDevStack(t *testing.T, root, databaseURL string) *devStack {
 func launchDevStack(t *testing.T, root, databaseURL string) *devStack {
 	t.Helper()
 	dev := &devStack{state: t.TempDir(), ports: map[string]string{}, out: &syncBuffer{}, exited: make(chan struct{})}
-	for _, name := range []string{"temporal", "ui", "api", "smtp", "inbox"} {
+	for _, name := range []string{"temporal", "ui", "api", "smtp", "inbox", "kannel"} {
 		dev.ports[name] = freePort(t)
 	}
 	dev.cmd = exec.Command("bash", "deploy/dev")
@@ -226,6 +227,7 @@ func launchDevStack(t *testing.T, root, databaseURL string) *devStack {
 		"API_ADDR=127.0.0.1:"+dev.ports["api"],
 		"SMTP_ADDR=127.0.0.1:"+dev.ports["smtp"],
 		"MAILPIT_UI=127.0.0.1:"+dev.ports["inbox"],
+		"KANNEL_PORT_BASE="+dev.ports["kannel"],
 	)
 	dev.cmd.Stdout, dev.cmd.Stderr = dev.out, dev.out
 	if err := dev.cmd.Start(); err != nil {

@@ -31,6 +31,8 @@ type Issuer struct {
 	Signer *Signer
 	// Mail, when set, emails a link to the family; nil: links are handed over another way.
 	Mail Notifier
+	// SMS, when set, texts a link to a family that agreed to SMS.
+	SMS *Texter
 	// BaseURL starts the links (PUBLIC_BASE_URL).
 	BaseURL string
 	Log     *slog.Logger
@@ -52,6 +54,8 @@ type Request struct {
 	ValidFor  time.Duration
 	// Email, when set, is where the link is sent; ReplyTo the team's address.
 	Email, ReplyTo string
+	// SMS: the link is texted to the family's number (Texter).
+	SMS bool
 }
 
 // Issued is a link issued: to hand over, and whether it went by email.
@@ -62,6 +66,9 @@ type Issued struct {
 	Emailed   bool
 	// EmailProblem says in English why an email asked for did not go out.
 	EmailProblem string
+	// Texted: the SMS asked for went (now or before); SMSProblem says why not.
+	Texted     bool
+	SMSProblem string
 }
 
 // ErrRevoked: the link of this request's key was revoked since; a new key makes a new link.
@@ -118,6 +125,10 @@ func (i Issuer) Issue(ctx context.Context, req Request, now time.Time) (Issued, 
 		ExpiresAt: link.ExpiresAt.UTC(), Emailed: link.Emailed}
 	if req.Email != "" && !link.Emailed {
 		out.Emailed, out.EmailProblem = i.email(ctx, link, req, out.URL)
+	}
+	if req.SMS {
+		lang, _ := LanguageOf(link.Language)
+		out.Texted, out.SMSProblem = i.text(ctx, LinkMessage{TrajectoryID: link.TrajectoryID, LinkID: link.ID, Language: lang, URL: out.URL})
 	}
 	return out, nil
 }

@@ -13,8 +13,7 @@ import (
 
 // Mailer sends a family its link by email, once per link: the key names
 // the link, so a request sent again finds the email sent and sends
-// nothing. (A text message is another channel, not built: it would be a
-// second implementation of Notifier.)
+// nothing. Texter sends the link by SMS.
 type Mailer struct {
 	Ledger ledger.Ledger
 	Sender ledger.Sender

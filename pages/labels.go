@@ -67,6 +67,7 @@ func eventLabel(k string, detail map[string]string) string {
 		trajectory.EventGoalReached: "Doel bereikt", trajectory.EventGoalLetGo: "Doel losgelaten",
 		trajectory.EventGoalReopened:  "Doel opnieuw open",
 		trajectory.EventGoalsReviewed: "Doelen besproken", trajectory.EventNewDateRequested: "Gezin vraagt een andere datum",
+		trajectory.EventSMSSent: "Sms aan het gezin verstuurd", trajectory.EventSMSFailed: "Sms aan het gezin mislukt",
 	}[k]; ok {
 		return l
 	}

@@ -65,6 +65,9 @@ type Programme struct {
 	// before it is recorded as not delivered and the supervisor is told;
 	// zero means 24 hours.
 	EmailDeliveryLimit Duration `yaml:"email_delivery_limit,omitempty" json:"email_delivery_limit,omitempty"`
+	// SMSReminderLead is how long before a planned home visit a family
+	// that agreed to SMS gets its reminder; zero means a day.
+	SMSReminderLead Duration `yaml:"sms_reminder_lead,omitempty" json:"sms_reminder_lead,omitempty"`
 	// ManagerEmail and ManagerEscalationAfter are an optional second
 	// escalation level: a step the supervisor was alerted about and that is
 	// still not done this long after that alert is escalated once to the
@@ -410,6 +413,7 @@ func (p Programme) rules() trajectory.ProgrammeRules {
 		Milestones:             p.milestoneTimings(),
 		CopyRemindersTo:        p.CopyRemindersTo,
 		EmailDeliveryLimit:     trajectory.Duration(p.EmailDeliveryLimit),
+		SMSReminderLead:        trajectory.Duration(p.SMSReminderLead),
 		ManagerEmail:           p.ManagerEmail,
 		ManagerEscalationAfter: trajectory.Duration(p.ManagerEscalationAfter),
 		LifeDomains:            p.LifeDomains,

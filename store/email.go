@@ -69,6 +69,11 @@ type EmailRecord struct {
 // id) is refused with an error wrapping keys.ErrErased: its recipient and
 // subject would outlive the erasure.
 func (s *Store) BeginEmail(ctx context.Context, key, messageID, recipient, subject string) (prior EmailStatus, attempt int, err error) {
+	return s.begin(ctx, key, messageID, recipient, subject, "email")
+}
+
+// begin is BeginEmail for a message of the channel (email, sms).
+func (s *Store) begin(ctx context.Context, key, messageID, recipient, subject, channel string) (prior EmailStatus, attempt int, err error) {
 	trajectoryID, _, _ := strings.Cut(key, "/")
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -87,12 +92,12 @@ func (s *Store) BeginEmail(ctx context.Context, key, messageID, recipient, subje
 	// The update changes only attempts, so the returned status is the one
 	// before this attempt.
 	b.Queue(`
-		INSERT INTO outbound_emails AS e (key, message_id, recipient, subject, status, attempts)
-		SELECT $1, $2, $3, $4, 'pending', 1
+		INSERT INTO outbound_emails AS e (key, message_id, recipient, subject, status, attempts, channel)
+		SELECT $1, $2, $3, $4, 'pending', 1, $6
 		WHERE NOT EXISTS (SELECT 1 FROM erased_trajectories WHERE trajectory_id = $5)
 		ON CONFLICT (key) DO UPDATE SET attempts = e.attempts + 1, updated_at = now()
 		RETURNING e.status, e.attempts`,
-		key, messageID, recipient, subject, trajectoryID).QueryRow(func(row pgx.Row) error {
+		key, messageID, recipient, subject, trajectoryID, channel).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&prior, &attempt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil

@@ -210,6 +210,9 @@ var kindKeys = map[string][]string{
 	trajectory.EventClosed:      {"reason", trajectory.DetailGoals},
 	trajectory.EventEmailFailed: {"reason", "kind"},
 	trajectory.EventIntakeDone:  {"done_at"},
+	// Which SMS to the family, and why one failed: codes.
+	trajectory.EventSMSSent:   {"sms"},
+	trajectory.EventSMSFailed: {"sms", "reason"},
 	// The plan's goals and actions by id, life domain, owner and status
 	// (report_plan.go); the family's words are in the plan, sealed.
 	trajectory.EventPlanAgreed:    trajectory.PlanClearDetailKeys,

@@ -43,6 +43,8 @@ type Carried struct {
 	// which continue-as-new carries over to the next: it upserts only what
 	// differs from them.
 	Published map[string]string `json:"published,omitempty"`
+	// SMS are the family's SMS reminders given and SMS on their way.
+	SMS *SMSCarried `json:"sms,omitempty"`
 }
 
 // Sending is one email on its way: a notification or a handover email,

@@ -14,6 +14,7 @@ var EventKinds = []string{
 	EventMilestoneReached, EventCoWorkerAssigned, EventActivityAttended,
 	EventVisitMoved, EventVisitMissed,
 	EventPlanAgreed, EventActionDone, EventGoalReached, EventGoalLetGo, EventGoalReopened, EventGoalsReviewed, EventNewDateRequested,
+	EventSMSSent, EventSMSFailed,
 }
 
 // StepKinds lists every kind of step that falls due.

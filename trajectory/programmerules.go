@@ -21,6 +21,7 @@ type ProgrammeRules struct {
 	Milestones             []MilestoneTiming `json:"milestones,omitempty"`
 	CopyRemindersTo        []string          `json:"copy_reminders_to,omitempty"`
 	EmailDeliveryLimit     Duration          `json:"email_delivery_limit,omitempty"`
+	SMSReminderLead        Duration          `json:"sms_reminder_lead,omitempty"`
 	ManagerEmail           string            `json:"manager_email,omitempty"`
 	ManagerEscalationAfter Duration          `json:"manager_escalation_after,omitempty"`
 	LifeDomains            []NamedDomain     `json:"life_domains,omitempty"`
@@ -42,6 +43,7 @@ func (p ProgrammeRules) Timings() Timings {
 		Milestones:            append([]MilestoneTiming(nil), p.Milestones...),
 		CopyRemindersTo:       append([]string(nil), p.CopyRemindersTo...),
 		EmailDeliveryLimit:    p.EmailDeliveryLimit,
+		SMSReminderLead:       p.SMSReminderLead,
 		LifeDomains:           append([]NamedDomain(nil), p.LifeDomains...),
 		PlanReviewCadence:     p.PlanReviewCadence,
 		MaterialNeedsDeadline: p.MaterialNeedsDeadline,

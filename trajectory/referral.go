@@ -43,6 +43,8 @@ type Family struct {
 	Address     string `json:"address,omitempty"`
 	Phone       string `json:"phone,omitempty"`
 	Language    string `json:"language,omitempty"`
+	// SMSConsent is set when the family agreed to SMS.
+	SMSConsent *SMSConsent `json:"sms_consent,omitempty"`
 }
 
 // Start is the workflow's input: the referral as it was made, and the

@@ -25,6 +25,9 @@ type Timings struct {
 	// EmailDeliveryLimit bounds how long an email is retried before it is
 	// recorded as not delivered; zero means DefaultEmailDeliveryLimit.
 	EmailDeliveryLimit Duration `json:"email_delivery_limit,omitempty"`
+	// SMSReminderLead is how long before a planned home visit the
+	// family's SMS reminder goes out; zero means SMSReminderAhead.
+	SMSReminderLead Duration `json:"sms_reminder_lead,omitempty"`
 	// ManagerEscalationAfter is the programme's second escalation level:
 	// this long after the supervisor's alert about a step still open, the
 	// manager is alerted once; zero when the programme has no manager.

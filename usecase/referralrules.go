@@ -97,6 +97,7 @@ func CheckReferral(ref trajectory.Referral, now time.Time) []FieldProblem {
 			FieldProblem{"family.phone", "is required when family.address is empty: the coach must be able to reach the family"})
 	}
 	text("family.language", ref.Family.Language, false, MaxLanguageLength, false)
+	ps = append(ps, smsConsentProblems(ref.Family, now)...)
 	text("reason", ref.Reason, true, MaxReasonLength, true)
 
 	day := trajectory.Today(now)

@@ -3,6 +3,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,8 @@ type Config struct {
 	Deployment *sdkworker.WorkerDeploymentVersion
 	// Tracer, when set, traces each email's SMTP transaction.
 	Tracer trace.Tracer
+	// SMS sends SMS to families; nil: none are sent.
+	SMS *activities.SMSActivities
 }
 
 // DefaultWorkflowCacheSize is sized to the working set, not to every open
@@ -195,6 +198,7 @@ func New(cfg Config) (main, email sdkworker.Worker, err error) {
 	}
 	main.RegisterActivity(acts)
 	email.RegisterActivity(acts)
+	main.RegisterActivity(cmp.Or(cfg.SMS, &activities.SMSActivities{}))
 	// Retention is its own workflow on the main task queue; it erases
 	// through the same store and ends the erased trajectories' workflows.
 	main.RegisterWorkflowWithOptions(retention.Workflow, workflow.RegisterOptions{Name: retention.WorkflowName})

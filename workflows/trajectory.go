@@ -94,6 +94,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 	}
 	workflow.Go(ctx, w.writeEvents)
 	w.resumeSending(ctx)
+	w.startSMS(ctx)
 
 	for !w.finished() {
 		if w.historyIsLong(ctx) || w.rollOver {
@@ -123,7 +124,8 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 // after feedbackGivesUpAfter).
 func (w *trajectoryWorkflow) finished() bool {
 	if w.c.State.Phase != trajectory.PhaseClosed || len(w.c.PendingHandovers) > 0 || len(w.c.PendingNotices) > 0 || len(w.c.Sending) > 0 ||
-		len(w.c.Feedback) > 0 {
+		len(w.c.Feedback) > 0 ||
+		w.c.SMS != nil && len(w.c.SMS.Sending) > 0 {
 		return false
 	}
 	for _, h := range w.c.State.Handovers {

@@ -57,6 +57,7 @@ func (w *trajectoryWorkflow) moveVisit(ctx workflow.Context, req trajectory.Move
 	if req.Reason != "" {
 		detail["reason"] = req.Reason
 	}
+	w.confirmVisitBySMS(ctx)
 	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventVisitMoved, req.By, detail))
 }
 
@@ -84,6 +85,7 @@ func (w *trajectoryWorkflow) recordMissedVisit(ctx workflow.Context, req traject
 	if req.Note != "" {
 		detail["note"] = req.Note
 	}
+	w.confirmVisitBySMS(ctx)
 	return w.c.State, w.record(ctx, w.event(ctx, updateTrigger(ctx), trajectory.EventVisitMissed, req.By, detail))
 }
 

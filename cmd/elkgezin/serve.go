@@ -112,6 +112,9 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	if tel.Tracing() {
 		wcfg.Tracer = tel.Tracer
 	}
+	if wcfg.SMS, err = smsActivities(cfg, st); err != nil {
+		return err
+	}
 	if cfg.Versioning {
 		wcfg.Deployment = &sdkworker.WorkerDeploymentVersion{DeploymentName: cfg.DeploymentName, BuildID: buildID(cfg.BuildID)}
 	}

@@ -45,6 +45,8 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 	limits.SessionCookie = sessions.CookieName()
 	limiter := ratelimit.New(limits)
 	familyMail := &familylink.Mailer{Ledger: p.store, Sender: mailer.NewSender(mailConfig(cfg)), From: cfg.MailFrom}
+	// config.Load checked HANDOVER_LINK_SECRETS, which the texter keys its tokens with.
+	familySMS, _ := familyTexter(cfg, p.store)
 	jsonAPI := api.NewHandler(api.Config{
 		Programmes: p.programmes,
 		Services:   p.services,
@@ -70,6 +72,8 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		FamilySigner:  p.keys.familyLinks,
 		FamilyMail:    familyMail,
 		PublicBaseURL: cfg.PublicBaseURL,
+		SMSReports:    p.store,
+		FamilySMS:     familySMS,
 	})
 	cases := usecase.Cases{Programmes: p.programmes, Temporal: p.temporal, Store: p.store, Audit: p.store, Logger: p.logger}
 	ui := pages.New(pages.Config{
@@ -84,7 +88,7 @@ func newWeb(cfg config.Config, p webParts) http.Handler {
 		Logger:          p.logger,
 		Figures:         p.store,
 		RouteMiddleware: telemetry.RouteMiddleware,
-		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: p.keys.familyLinks, Mail: familyMail,
+		FamilyLinks: &familylink.Issuer{Links: p.store, Signer: p.keys.familyLinks, Mail: familyMail, SMS: familySMS,
 			BaseURL: cfg.PublicBaseURL, Log: p.logger},
 	})
 	root := mux.NewRouter()

@@ -78,6 +78,12 @@ var Columns = map[string]Class{
 	// and the subject.
 	"outbound_emails.key": Cleared, "outbound_emails.message_id": Cleared,
 	"outbound_emails.recipient": Cleared, "outbound_emails.subject": Cleared,
+	// Email or SMS: a code. An SMS's message_id is its delivery reports'
+	// token, random; its reports hold the token, Kannel's status code and
+	// the instant the gateway reported it.
+	"outbound_emails.channel": Code,
+	"sms_delivery_reports.id": Code, "sms_delivery_reports.token": Code, "sms_delivery_reports.status": Code,
+	"sms_delivery_reports.reported_at": Code,
 
 	// Answers kept for a day for requests with an Idempotency-Key: scope
 	// and fingerprint are digests, the body of a trajectory's answer is
