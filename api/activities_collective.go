@@ -29,12 +29,12 @@ type CollectiveActivityResponse struct {
 func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) {
 	as, ok := s.store.(usecase.ActivityStore)
 	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the activity store")
+		writeError(w, r, CodeNotConfigured, "this API was started without the activity store")
 		return
 	}
 	progID, p := mux.Vars(r)["programme"], principal(r)
 	if _, known := s.programmes.Get(progID); !known || !slices.Contains(p.Programmes, progID) {
-		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you work in no programme %q; yours: %s", progID, joinComma(p.Programmes)))
+		writeError(w, r, CodeProgrammeNotYours, fmt.Sprintf("you work in no programme %q; yours: %s", progID, joinComma(p.Programmes)))
 		return
 	}
 	if err := s.cases.MayTake(p, *routeStep(r), progID); err != nil {
@@ -64,19 +64,19 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 		}
 	}
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid activity", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	ours, err := s.cases.Attendees(r.Context(), p, progID, b.Trajectories)
 	if err != nil {
-		s.writeStoreError(w, "collective activity: read trajectory", err)
+		s.writeStoreError(w, r, "collective activity: read trajectory", err)
 		return
 	}
 	// The id comes from the caller's Idempotency-Key: a retry is the same activity.
 	act, err := as.RecordCollectiveActivity(r.Context(), store.CollectiveActivity{ID: usecase.ActivityID(progID, p.Actor(), key),
 		ProgrammeID: progID, Kind: b.Kind, HeldOn: on, RecordedBy: p.Actor(), Trajectories: ours})
 	if err != nil {
-		s.writeStoreError(w, "record collective activity", err)
+		s.writeStoreError(w, r, "record collective activity", err)
 		return
 	}
 	noteDetail(r, "activity", act.ID, "programme", progID)

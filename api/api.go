@@ -270,7 +270,7 @@ func mustBeComplete(cfg Config) {
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "not found",
+	writeError(w, r, CodeNotFound,
 		"there is no such path in this API; see openapi.yaml for the paths (they start with /v1/)")
 }
 
@@ -290,5 +290,5 @@ func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", joinComma(allowed))
 		detail += "; use " + joinOr(allowed)
 	}
-	writeError(w, http.StatusMethodNotAllowed, "method not allowed", detail)
+	writeError(w, r, CodeMethodNotAllowed, detail)
 }

@@ -152,7 +152,11 @@ const (
 	unauth    = http.StatusUnauthorized
 	forbidden = http.StatusForbidden
 	hidden    = http.StatusNotFound
-	ok        = http.StatusOK
+	// A programme the caller named that is not theirs (programme_not_yours).
+	notYours = http.StatusForbidden
+	ok       = http.StatusOK
+	// A feature this test's server was started without (not_configured).
+	unconfigured = http.StatusNotImplemented
 )
 
 func every(status int) [9]int {
@@ -195,7 +199,7 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathExtension, http.MethodPost, tr(w.mine, "follow-up-extension"), `{"until":"` + inMonths(3) + `","reason":"Nog nodig."}`, supervisorStep},
 		{"GET " + pathExport, http.MethodGet, tr(w.mine, "export"), "", [9]int{unauth, unauth, forbidden, forbidden, ok, hidden, ok, hidden, forbidden}},
 		// No Eraser in this world: allowed callers get 503, the others what they always get.
-		{"POST " + pathErasure, http.MethodPost, tr(w.mine, "erasure"), "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusServiceUnavailable, hidden, http.StatusServiceUnavailable}},
+		{"POST " + pathErasure, http.MethodPost, tr(w.mine, "erasure"), "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, unconfigured, hidden, unconfigured}},
 		{"POST " + pathSession, http.MethodPost, pathSession, "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusNoContent, http.StatusNoContent, forbidden}},
 		{"DELETE " + pathSession, http.MethodDelete, pathSession, "", every(http.StatusNoContent)},
 		{"GET " + pathHandoverLink, http.MethodGet, "/v1/handovers/" + link, "", every(ok)},
@@ -216,16 +220,16 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathReviewGoals, http.MethodPost, tr(w.mine, "plan/review"), `{}`, ownStep},
 		{"POST " + pathCoWorkers, http.MethodPost, tr(w.mine, "co-workers"), `{"co_worker":"test-brugfiguur","role":"brugfiguur"}`, supervisorStep},
 		{"POST " + pathConsultations, http.MethodPost, pathConsultations, `{"programme":"test-seconds","organisation":"test-partner","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`,
-			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},
+			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, notYours, forbidden}},
 		{"POST " + pathConsultationRefer, http.MethodPost, "/v1/consultations/co-unknown/referral", string(referral),
 			[9]int{unauth, unauth, hidden, hidden, hidden, hidden, hidden, hidden, forbidden}},
 		{"POST " + pathConsultationOrg, http.MethodPost, "/v1/consultations/co-unknown/organisation", `{"organisation":"test-partner"}`,
 			[9]int{unauth, unauth, forbidden, forbidden, hidden, hidden, hidden, hidden, forbidden}},
 		// Without the Idempotency-Key it needs: 400 for those who may call it.
 		{"POST " + pathCollectiveActivity, http.MethodPost, "/v1/programmes/test-seconds/activities", `{}`,
-			[9]int{unauth, unauth, forbidden, forbidden, http.StatusBadRequest, http.StatusBadRequest, http.StatusBadRequest, hidden, forbidden}},
+			[9]int{unauth, unauth, forbidden, forbidden, http.StatusBadRequest, http.StatusBadRequest, http.StatusBadRequest, notYours, forbidden}},
 		{"GET " + pathProgrammeReport, http.MethodGet, "/v1/reports/programmes/test-seconds?from=2025-01-01&to=2025-12-31", "",
-			[9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, ok, hidden, forbidden}},
+			[9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, ok, notYours, forbidden}},
 		{"POST " + codecPath, http.MethodPost, codecPath + "decode", `{"payloads":[]}`, codec},
 		{"POST " + codecPath, http.MethodPost, codecPath + "encode", `{"payloads":[]}`, codec},
 	}

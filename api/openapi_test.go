@@ -238,6 +238,8 @@ func TestOpenAPIListsEveryValue(t *testing.T) {
 		{[]string{"components", "schemas", "ActionOwner", "properties", "role"}, strs(trajectory.OwnerRoles)},
 		{[]string{"components", "schemas", "ShareCategory"}, trajectory.ShareCategories},
 		{[]string{"components", "schemas", "RefusalCode"}, strs(trajectory.RefusalCodes)},
+		{[]string{"components", "schemas", "ProblemCode"}, strs(ProblemCodes)},
+		{[]string{"components", "schemas", "FieldCode"}, strs(FieldCodes)},
 		{coWorkers, programme.CoWorkerRoles},
 		{exportEmails, strs(store.EmailStatuses)},
 	} {
@@ -284,7 +286,8 @@ func TestOpenAPIDescribesEveryField(t *testing.T) {
 		"TrajectoryList":    ListResponse{},
 		"ReferralResponse":  ReferralResponse{},
 		"Acknowledgement":   AckResponse{},
-		"Error":             Error{},
+		"Problem":           Problem{},
+		"FieldProblem":      FieldProblem{},
 		"Health":            Health{},
 	} {
 		documented := schemaProperties(t, spec, "#/components/schemas/"+schema)

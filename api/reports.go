@@ -28,15 +28,15 @@ var _ reportStore = (*store.Store)(nil)
 func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
 	rs, ok := s.store.(reportStore)
 	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the report store")
+		writeError(w, r, CodeNotConfigured, "this API was started without the report store")
 		return
 	}
 	id := mux.Vars(r)["programme"]
 	if !slices.Contains(principal(r).Programmes, id) {
-		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you supervise no programme %q; yours: %s", id, joinComma(principal(r).Programmes)))
+		writeError(w, r, CodeProgrammeNotYours, fmt.Sprintf("you supervise no programme %q; yours: %s", id, joinComma(principal(r).Programmes)))
 		return
 	}
-	fe := &fieldErrors{}
+	fe := &fieldErrors{query: true}
 	q := r.URL.Query()
 	period, err := store.ReportPeriod(q.Get("from"), q.Get("to"), time.Now())
 	var pe store.PeriodError
@@ -53,12 +53,12 @@ func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
 		fe.add("format", "must be csv or json")
 	}
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid report period", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	reports, err := rs.Report(r.Context(), []string{id}, period, s.programmes.FollowUpAges())
 	if err != nil {
-		s.writeStoreError(w, "programme report", err)
+		s.writeStoreError(w, r, "programme report", err)
 		return
 	}
 	noteDetail(r, "programme", id)

@@ -92,15 +92,16 @@ func TestReportPeriodRefused(t *testing.T) {
 		if c.status != http.StatusBadRequest {
 			continue
 		}
-		var e Error
+		var e Problem
 		if err := json.Unmarshal(body, &e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Error != "invalid report period" || len(e.Fields) != len(c.fields) {
+		fields, _ := problemFields(e)
+		if e.Code != CodeInvalidRequest || len(fields) != len(c.fields) {
 			t.Errorf("%s: %+v, want fields %v", c.query, e, c.fields)
 		}
 		for _, f := range c.fields {
-			if e.Fields[f] == "" || !strings.Contains(e.Detail, f+": ") {
+			if fields[f] == "" || !strings.Contains(e.Detail, f+": ") {
 				t.Errorf("%s: %+v does not name %s", c.query, e, f)
 			}
 		}
