@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -81,5 +83,45 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 	}
 	noteDetail(r, "activity", act.ID, "programme", progID)
 	resp := CollectiveActivityResponse{Activity: act, Attendance: s.cases.RecordAttendances(r.Context(), p, act, b.Trajectories, ours)}
-	writeJSON(w, http.StatusOK, resp)
+	// A retry with the same key finds the same activity: 201 all the same,
+	// the answer a retry of a creation gets.
+	w.Header().Set("Location", activityLocation(progID, act.ID))
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func activityLocation(programme, id string) string {
+	return "/v1/programmes/" + programme + "/activities/" + id
+}
+
+// activityReader reads one collective activity.
+type activityReader interface {
+	CollectiveActivity(ctx context.Context, id string) (store.CollectiveActivity, error)
+}
+
+var _ activityReader = (*store.Store)(nil)
+
+// getCollectiveActivity answers an activity of one of the caller's
+// programmes; one of another programme is 404, as one that does not exist.
+func (s *server) getCollectiveActivity(w http.ResponseWriter, r *http.Request) {
+	ar, ok := s.store.(activityReader)
+	if !ok {
+		writeError(w, r, CodeNotConfigured, "this API was started without the activity store")
+		return
+	}
+	progID, p := mux.Vars(r)["programme"], principal(r)
+	if !slices.Contains(p.Programmes, progID) {
+		writeError(w, r, CodeProgrammeNotYours, fmt.Sprintf("you work in no programme %q; yours: %s", progID, joinComma(p.Programmes)))
+		return
+	}
+	act, err := ar.CollectiveActivity(r.Context(), mux.Vars(r)["activity"])
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && act.ProgrammeID != progID:
+		writeError(w, r, CodeActivityNotFound, "there is no activity with this id in this programme")
+		return
+	case err != nil:
+		s.writeStoreError(w, r, "read collective activity", err)
+		return
+	}
+	noteDetail(r, "activity", act.ID, "programme", progID)
+	writeJSON(w, http.StatusOK, act)
 }

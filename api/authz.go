@@ -38,6 +38,10 @@ var routeRules = stepRules(map[string]routeRule{
 	http.MethodGet + " " + pathProgrammeReport: {usecase.ActionReadProgrammeReport, kinds(usecase.KindSupervisor), "read a programme's results", nil},
 	http.MethodPost + " " + pathErasure:        {usecase.ActionEraseTrajectory, kinds(usecase.KindSupervisor, usecase.KindAdmin), "erase a trajectory", nil},
 	http.MethodGet + " " + pathExport:          {usecase.ActionExportTrajectory, kinds(usecase.KindCoach, usecase.KindSupervisor), "export a family's data", nil},
+	http.MethodGet + " " + pathConsultation: {usecase.ActionReadConsultation,
+		kinds(usecase.KindPartner, usecase.KindCoach, usecase.KindSupervisor, usecase.KindCoWorker), "read a consultation", nil},
+	http.MethodGet + " " + pathActivity: {usecase.ActionReadCollectiveActivity,
+		kinds(usecase.KindCoach, usecase.KindSupervisor, usecase.KindCoWorker), "read a collective activity", nil},
 })
 
 // stepRules adds the route of every step of the step table to rules.

@@ -104,6 +104,26 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, c)
 }
 
+// getConsultation answers a consultation the caller may see: the partner
+// it concerns, or the team of its programme. Any other is 404, as one
+// that does not exist.
+func (s *server) getConsultation(w http.ResponseWriter, r *http.Request) {
+	c, err := s.cases.Consultation(r.Context(), principal(r), mux.Vars(r)["consultation"])
+	switch {
+	case errors.Is(err, usecase.ErrConsultationNotFound):
+		writeError(w, r, CodeConsultationNotFound, "there is no consultation with this id that you may see")
+		return
+	case errors.Is(err, usecase.ErrUnavailable):
+		writeError(w, r, CodeNotConfigured, "this API was started without the consultation store")
+		return
+	case err != nil:
+		s.writeStoreError(w, r, "read consultation", err)
+		return
+	}
+	noteDetail(r, "consultation", c.ID, "programme", c.ProgrammeID)
+	writeJSON(w, http.StatusOK, c)
+}
+
 // consultationReferralBody is a referral with the family's consent to be
 // referred after the consultation.
 type consultationReferralBody struct {

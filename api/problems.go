@@ -55,6 +55,7 @@ const (
 	CodeConsultationNoPartner  ProblemCode = "consultation_no_partner"
 	CodeConsultationPartnered  ProblemCode = "consultation_partner_named"
 	CodeNothingToErase         ProblemCode = "nothing_to_erase"
+	CodeActivityNotFound       ProblemCode = "activity_not_found"
 	CodeLinkRevoked            ProblemCode = "link_revoked"
 	CodeLinkExpired            ProblemCode = "link_expired"
 	CodeInternalError          ProblemCode = "internal_error"
@@ -107,6 +108,7 @@ var problemKinds = []problemKind{
 	{CodeConsultationNoPartner, http.StatusConflict, "Consultation names no partner"},
 	{CodeConsultationPartnered, http.StatusConflict, "Consultation has a partner already"},
 	{CodeNothingToErase, http.StatusNotFound, "Nothing to erase"},
+	{CodeActivityNotFound, http.StatusNotFound, "Activity not found"},
 	{CodeLinkRevoked, http.StatusConflict, "Link revoked"},
 	{CodeLinkExpired, http.StatusGone, "Link expired"},
 	{CodeInternalError, http.StatusInternalServerError, "Internal error"},
