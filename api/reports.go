@@ -79,7 +79,7 @@ func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.P
 	_ = cw.Write([]string{"programme", "from", "to", "figure", "key", "value"})
 	for _, r := range reports {
 		row := func(figure, key, value string) {
-			_ = cw.Write([]string{r.ProgrammeID, r.From.Format(time.DateOnly), r.To.Format(time.DateOnly), figure, key, value})
+			_ = cw.Write([]string{r.ProgrammeID, r.FirstDay().Format(time.DateOnly), r.LastDay().Format(time.DateOnly), figure, key, value})
 		}
 		num := func(v *float64) string {
 			if v == nil {
