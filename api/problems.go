@@ -140,8 +140,8 @@ var problemByCode = func() map[ProblemCode]problemKind {
 // refusalTitle is the title of every refusal by the trajectory's rules.
 const refusalTitle = "The trajectory refuses the step"
 
-// kindOf is the status and title of code: its own, or a refusal's (409;
-// 422 for want of consent); an unlisted code is a bug, answered as 500.
+// kindOf is the status and title of code: its own, or else a refusal's
+// by the trajectory's rules (409; 422 for want of consent).
 func kindOf(code ProblemCode) problemKind {
 	if k, ok := problemByCode[code]; ok {
 		return k
