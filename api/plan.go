@@ -156,7 +156,7 @@ func (s *server) putPlan(w http.ResponseWriter, r *http.Request) {
 // programme's life domains, the co-workers assigned and the plan in force
 // (whose due dates may have passed), from the workflow's state.
 func (s *server) checkPlan(r *http.Request, row store.TrajectorySummary, b planBody, now time.Time) (any, *fieldErrors, *refusal) {
-	fe := &fieldErrors{}
+	fe := &fieldErrors{within: "plan"}
 	plan := b.plan(fe)
 	if !fe.empty() {
 		return nil, fe, nil

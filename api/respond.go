@@ -46,7 +46,11 @@ func writeBody(w http.ResponseWriter, status int, contentType string, v any) {
 type fieldErrors struct {
 	// query is set when the fields are the query's parameters, not the
 	// body's fields.
-	query    bool
+	query bool
+	// within is the name the checks give the body itself (the plan's
+	// fields are plan.goals, ...): left out, so a field is named as the
+	// body has it.
+	within   string
 	order    []string
 	problems map[string]string
 	codes    map[string]FieldCode
@@ -58,6 +62,9 @@ func (f *fieldErrors) add(field, problem string) {
 }
 
 func (f *fieldErrors) addCode(field string, code FieldCode, problem string) {
+	if f.within != "" {
+		field = strings.TrimPrefix(field, f.within+".")
+	}
 	if f.problems == nil {
 		f.problems = map[string]string{}
 		f.codes = map[string]FieldCode{}
