@@ -96,11 +96,11 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 			"this trajectory does not exist")
 		return
 	case usecase.Unavailable(r.Context(), err):
-		writeError(w, r, CodeDatabaseUnavailable, "the erasure could not be completed; retry (it is safe to repeat)")
+		writeError(w, r, dependencyDown(err), "the erasure could not be completed; retry (it is safe to repeat)")
 		return
 	case err != nil:
 		s.log.Error("erase trajectory", "trajectory_id", id, "error", err)
-		writeError(w, r, CodeDatabaseUnavailable, "the erasure could not be completed (logged); retry (it is safe to repeat)")
+		writeError(w, r, CodeInternalError, "the erasure could not be completed (logged); retry (it is safe to repeat), and report it if it keeps failing")
 		return
 	}
 	noteDetail(r, "key_destroyed", strconv.FormatBool(erased))

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/elkgezin/elkgezin/trajectory"
 )
@@ -214,6 +216,17 @@ func newProblem(r *http.Request, code ProblemCode, detail string) Problem {
 		p.Instance = problemInstance(r)
 	}
 	return p
+}
+
+// dependencyDown is the code of a dependency that did not answer (err is
+// one usecase.Unavailable recognises): Temporal's, when it answered so,
+// else PostgreSQL's.
+func dependencyDown(err error) ProblemCode {
+	var temporalErr serviceerror.ServiceError
+	if errors.As(err, &temporalErr) {
+		return CodeWorkflowUnavailable
+	}
+	return CodeDatabaseUnavailable
 }
 
 // problemInstance is the request's path, when a route matched it and it
