@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/elkgezin/elkgezin/internal/openapicheck"
 	"github.com/elkgezin/elkgezin/internal/storetest"
 	"github.com/elkgezin/elkgezin/keys"
 	"github.com/elkgezin/elkgezin/session"
@@ -137,6 +138,11 @@ func (w *world) do(t *testing.T, caller, method, path, body string) (int, []byte
 	keyRequiredSteps(req)
 	rec := httptest.NewRecorder()
 	w.handler.ServeHTTP(rec, req)
+	// Every error answer is checked against the document; a success is
+	// not, for the fake Temporal's state is no workflow's.
+	if err := openapicheck.Response(req, rec.Code, rec.Header(), rec.Body.Bytes()); rec.Code >= 400 && openapicheck.Describes(path) && err != nil {
+		t.Errorf("%s %s as %s answered %d, which openapi.yaml does not describe: %v\nbody: %.1000s", method, path, caller, rec.Code, err, rec.Body)
+	}
 	return rec.Code, rec.Body.Bytes()
 }
 
