@@ -175,6 +175,10 @@ type Problem struct {
 	Code ProblemCode `json:"code"`
 	// Errors names each bad field of an invalid_request.
 	Errors []FieldProblem `json:"errors,omitempty"`
+	// Args are a refusal's particulars (trajectory.Refusal.Args: ids,
+	// codes, numbers, dates; never personal data), so that a client can
+	// say the refusal in its own words.
+	Args map[string]string `json:"args,omitempty"`
 }
 
 // FieldProblem is what is wrong with one field of the body (Pointer, a

@@ -239,3 +239,18 @@ func TestDocsStatusTableListsEveryCode(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalCarriesItsArgs: a step the trajectory refuses answers the
+// refusal's code and its particulars, so a client can say it in its own
+// words.
+func TestRefusalCarriesItsArgs(t *testing.T) {
+	f := newFixture(t)
+	f.store.add(openID, trajectory.PhaseIntakeDone)
+	f.temporal.getErr = trajectory.Refused("the intake is recorded already (2025-03-01)",
+		trajectory.Refusal{Code: trajectory.CodeIntakeAlreadyRecorded, Args: map[string]string{trajectory.ArgDoneAt: "2025-03-01T10:00:00Z"}})
+	res := f.do(http.MethodPost, stepPath("intake"), `{}`, authHeader, asCoach)
+	res.want(t, http.StatusConflict)
+	if res.err.Code != ProblemCode(trajectory.CodeIntakeAlreadyRecorded) || res.err.Args[trajectory.ArgDoneAt] != "2025-03-01T10:00:00Z" {
+		t.Errorf("answered %s", res.body)
+	}
+}

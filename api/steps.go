@@ -258,7 +258,9 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 		// refusal for want of consent is the API's own 422.
 		writeError(w, r, CodeConsentMissing, rejected.Reason)
 	case errors.As(err, &rejected):
-		writeError(w, r, refusalProblem(rejected), rejected.Reason)
+		p := newProblem(r, refusalProblem(rejected), rejected.Reason)
+		p.Args = rejected.Args
+		writeProblem(w, p)
 	case errors.Is(err, usecase.ErrClosed):
 		writeClosed(w, r)
 	case errors.Is(err, usecase.ErrNotRunning):
