@@ -208,8 +208,16 @@ func validateReferral(b referralBody, now time.Time) (trajectory.Referral, *fiel
 // characters and NFC are checked over the whole body (cleanText).
 func checkText(fe *fieldErrors, field, v string, required bool, max int, multiline bool) bool {
 	if problem := usecase.TextProblem(v, required, max, multiline); problem != "" {
-		fe.add(field, problem)
+		_, kind := trajectory.CleanText(v, required, max, multiline)
+		fe.addCode(field, textCodes[kind], problem)
 		return false
 	}
 	return true
+}
+
+// textCodes is the field code of each problem trajectory.CleanText finds.
+var textCodes = map[trajectory.TextProblem]FieldCode{
+	trajectory.TextRequired: FieldRequired,
+	trajectory.TextTooLong:  FieldTooLong,
+	trajectory.TextControl:  FieldInvalid,
 }

@@ -254,3 +254,29 @@ func TestRefusalCarriesItsArgs(t *testing.T) {
 		t.Errorf("answered %s", res.body)
 	}
 }
+
+// TestFieldCodes: each bad field is named by its JSON pointer with a code
+// for what is wrong with it.
+func TestFieldCodes(t *testing.T) {
+	f := newFixture(t)
+	body := set(validReferral(), "family.contact_name", "")
+	body["reason"] = strings.Repeat("x", 10001)
+	res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
+	res.want(t, http.StatusBadRequest)
+	if res.fieldCodes["family.contact_name"] != FieldRequired || res.fieldCodes["reason"] != FieldTooLong {
+		t.Errorf("field codes %v: %s", res.fieldCodes, res.body)
+	}
+	for _, e := range res.err.Errors {
+		if !strings.HasPrefix(e.Pointer, "/") || e.Parameter != "" {
+			t.Errorf("field problem %+v is not a JSON pointer into the body", e)
+		}
+	}
+	res = f.do(http.MethodPost, "/v1/referrals", `{"programme":"test-seconds","reason":7}`, authHeader, asPartner)
+	if res.fieldCodes["reason"] != FieldWrongType {
+		t.Errorf("a number for a text: %s", res.body)
+	}
+	q := f.do(http.MethodGet, "/v1/trajectories?phase=dreaming", nil, authHeader, asCoach)
+	if len(q.err.Errors) != 1 || q.err.Errors[0].Parameter != "phase" || q.err.Errors[0].Pointer != "" {
+		t.Errorf("a bad query parameter: %s", q.body)
+	}
+}
