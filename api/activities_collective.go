@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -29,12 +31,12 @@ type CollectiveActivityResponse struct {
 func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) {
 	as, ok := s.store.(usecase.ActivityStore)
 	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the activity store")
+		writeError(w, r, CodeNotConfigured, "this API was started without the activity store")
 		return
 	}
 	progID, p := mux.Vars(r)["programme"], principal(r)
 	if _, known := s.programmes.Get(progID); !known || !slices.Contains(p.Programmes, progID) {
-		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you work in no programme %q; yours: %s", progID, joinComma(p.Programmes)))
+		writeError(w, r, CodeProgrammeNotYours, fmt.Sprintf("you work in no programme %q; yours: %s", progID, joinComma(p.Programmes)))
 		return
 	}
 	if err := s.cases.MayTake(p, *routeStep(r), progID); err != nil {
@@ -69,23 +71,63 @@ func (s *server) postCollectiveActivity(w http.ResponseWriter, r *http.Request) 
 		}
 	}
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid activity", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	ours, err := s.cases.Attendees(r.Context(), p, progID, b.Trajectories)
 	if err != nil {
-		s.writeStoreError(w, "collective activity: read trajectory", err)
+		s.writeStoreError(w, r, "collective activity: read trajectory", err)
 		return
 	}
 	// The id comes from the caller's Idempotency-Key: a retry is the same activity.
 	act, err := as.RecordCollectiveActivity(r.Context(), store.CollectiveActivity{ID: usecase.ActivityID(progID, p.Actor(), key),
 		ProgrammeID: progID, Kind: b.Kind, HeldOn: on, RecordedBy: p.Actor(), Trajectories: ours})
 	if err != nil {
-		s.writeStoreError(w, "record collective activity", err)
+		s.writeStoreError(w, r, "record collective activity", err)
 		return
 	}
 	noteDetail(r, "activity", act.ID, "programme", progID)
 	answerAbout(w, ours...)
 	resp := CollectiveActivityResponse{Activity: act, Attendance: s.cases.RecordAttendances(r.Context(), p, act, b.Trajectories, ours)}
-	writeJSON(w, http.StatusOK, resp)
+	// A retry with the same key finds the same activity: 201 all the same,
+	// the answer a retry of a creation gets.
+	w.Header().Set("Location", activityLocation(progID, act.ID))
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func activityLocation(programme, id string) string {
+	return "/v1/programmes/" + programme + "/activities/" + id
+}
+
+// activityReader reads one collective activity.
+type activityReader interface {
+	CollectiveActivity(ctx context.Context, id string) (store.CollectiveActivity, error)
+}
+
+var _ activityReader = (*store.Store)(nil)
+
+// getCollectiveActivity answers an activity of one of the caller's
+// programmes; one of another programme is 404, as one that does not exist.
+func (s *server) getCollectiveActivity(w http.ResponseWriter, r *http.Request) {
+	ar, ok := s.store.(activityReader)
+	if !ok {
+		writeError(w, r, CodeNotConfigured, "this API was started without the activity store")
+		return
+	}
+	progID, p := mux.Vars(r)["programme"], principal(r)
+	if !slices.Contains(p.Programmes, progID) {
+		writeError(w, r, CodeProgrammeNotYours, fmt.Sprintf("you work in no programme %q; yours: %s", progID, joinComma(p.Programmes)))
+		return
+	}
+	act, err := ar.CollectiveActivity(r.Context(), mux.Vars(r)["activity"])
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && act.ProgrammeID != progID:
+		writeError(w, r, CodeActivityNotFound, "there is no activity with this id in this programme")
+		return
+	case err != nil:
+		s.writeStoreError(w, r, "read collective activity", err)
+		return
+	}
+	noteDetail(r, "activity", act.ID, "programme", progID)
+	writeJSON(w, http.StatusOK, act)
 }

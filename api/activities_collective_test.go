@@ -63,7 +63,7 @@ func TestAttendanceAcrossProgrammesAndCoaches(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"held_on": "2025-03-01", "kind": "ouderavond", "trajectories": ids})
 		res := f.do(http.MethodPost, "/v1/programmes/test-seconds/activities", body, authHeader, auth, "Idempotency-Key", key)
 		var out CollectiveActivityResponse
-		if res.status == http.StatusOK {
+		if res.status == http.StatusCreated {
 			if err := json.Unmarshal(res.body, &out); err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,10 @@ func TestAttendanceAcrossProgrammesAndCoaches(t *testing.T) {
 		f.store.reads = 0
 		before := len(f.temporal.updates)
 		out, res := post(tc.auth, "act-"+tc.auth[len("Bearer "):], mine, otherCoach, mechelen, unknown, mine)
-		res.want(t, http.StatusOK)
+		res.want(t, http.StatusCreated)
+		if loc := res.header.Get("Location"); loc != "/v1/programmes/test-seconds/activities/"+out.Activity.ID {
+			t.Errorf("%s: Location %q", tc.name, loc)
+		}
 		if f.store.reads != 0 {
 			t.Errorf("%s: %d reads of a whole trajectory; want access checked with the narrow read only", tc.name, f.store.reads)
 		}

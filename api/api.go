@@ -190,9 +190,11 @@ const (
 	pathMilestone          = "/v1/trajectories/{id}/milestones/{milestone}"
 	pathCoWorkers          = "/v1/trajectories/{id}/co-workers"
 	pathConsultations      = "/v1/consultations"
+	pathConsultation       = "/v1/consultations/{consultation}"
 	pathConsultationRefer  = "/v1/consultations/{consultation}/referral"
 	pathConsultationOrg    = "/v1/consultations/{consultation}/organisation"
 	pathCollectiveActivity = "/v1/programmes/{programme}/activities"
+	pathActivity           = "/v1/programmes/{programme}/activities/{activity}"
 	pathProgrammeReport    = "/v1/reports/programmes/{programme}"
 	pathSession            = "/v1/session"
 	pathErasure            = "/v1/trajectories/{id}/erasure"
@@ -279,7 +281,7 @@ func mustBeComplete(cfg Config) {
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "not found",
+	writeError(w, r, CodeNotFound,
 		"there is no such path in this API; see openapi.yaml for the paths (they start with /v1/)")
 }
 
@@ -299,5 +301,5 @@ func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", joinComma(allowed))
 		detail += "; use " + joinOr(allowed)
 	}
-	writeError(w, http.StatusMethodNotAllowed, "method not allowed", detail)
+	writeError(w, r, CodeMethodNotAllowed, detail)
 }

@@ -39,7 +39,7 @@ func TestUnknownPathIsJSON404(t *testing.T) {
 	for _, path := range []string{"/", "/v1", "/v2/referrals", "/v1/trajectories/" + openID + "/births", "/v1/referrals/", "/v1/handovers/", "/v1/handovers"} {
 		res := f.do(http.MethodGet, path, nil)
 		res.want(t, http.StatusNotFound)
-		if res.err.Error != "not found" {
+		if res.err.Code != CodeNotFound {
 			t.Errorf("%s: %+v", path, res.err)
 		}
 	}
@@ -60,7 +60,7 @@ func TestWrongMethodIsJSON405(t *testing.T) {
 	for _, tc := range cases {
 		res := f.do(tc.method, tc.path, nil)
 		res.want(t, http.StatusMethodNotAllowed)
-		if res.err.Error != "method not allowed" || !strings.Contains(res.err.Detail, tc.allow) {
+		if res.err.Code != CodeMethodNotAllowed || !strings.Contains(res.err.Detail, tc.allow) {
 			t.Errorf("%s %s: %+v", tc.method, tc.path, res.err)
 		}
 		if got := res.header.Get("Allow"); got != tc.allow {
@@ -79,7 +79,7 @@ func TestPanicBecomesJSON500(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Auth = panickingAuth{} })
 	res := f.do(http.MethodGet, "/v1/trajectories", nil)
 	res.want(t, http.StatusInternalServerError)
-	if res.err.Error != "internal error" {
+	if res.err.Code != CodeInternalError {
 		t.Errorf("error %+v", res.err)
 	}
 	if !strings.Contains(f.logs.String(), "authenticator bug") {
@@ -216,7 +216,7 @@ func TestTemporalUnreachableIs503(t *testing.T) {
 	if d := time.Since(start); d > timeout+200*time.Millisecond {
 		t.Errorf("the referral took %s with a timeout of %s", d, timeout)
 	}
-	if res.err.Error != "service unavailable" {
+	if res.err.Code != CodeWorkflowUnavailable {
 		t.Errorf("error %+v", res.err)
 	}
 
@@ -226,8 +226,8 @@ func TestTemporalUnreachableIs503(t *testing.T) {
 	if d := time.Since(start); d > timeout+200*time.Millisecond {
 		t.Errorf("the step took %s with a timeout of %s", d, timeout)
 	}
-	want := Error{Error: "service unavailable", Detail: "the workflow service did not answer in time; the step may not be recorded: retry with the same Idempotency-Key"}
-	if res.err.Error != want.Error || res.err.Detail != want.Detail {
+	want := Problem{Code: CodeWorkflowUnavailable, Detail: "the workflow service did not answer in time; the step may not be recorded: retry with the same Idempotency-Key"}
+	if res.err.Code != want.Code || res.err.Detail != want.Detail {
 		t.Errorf("answered %+v, want %+v", res.err, want)
 	}
 }
@@ -243,7 +243,7 @@ func TestTimeoutBackstop(t *testing.T) {
 	if d := time.Since(start); d > timeout+200*time.Millisecond {
 		t.Errorf("answered after %s with a timeout of %s", d, timeout)
 	}
-	if res.err.Error != "timeout" {
+	if res.err.Code != CodeTimeout {
 		t.Errorf("error %+v", res.err)
 	}
 }

@@ -179,9 +179,9 @@ func (s *server) auditRead(r *http.Request) error {
 	return nil
 }
 
-func (s *server) writeAuditUnavailable(w http.ResponseWriter, err error) {
+func (s *server) writeAuditUnavailable(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("audit log: could not record a read of personal data; it was not handed out", "error", err)
-	writeError(w, http.StatusServiceUnavailable, "service unavailable",
+	writeError(w, r, CodeDatabaseUnavailable,
 		"the read could not be recorded in the audit log (PostgreSQL did not answer), so nothing is shown; retry later")
 }
 

@@ -156,19 +156,19 @@ func notePrincipal(ctx context.Context, p usecase.Principal) {
 }
 
 // writeUnauthenticated answers 401 with the authenticator's challenge.
-func writeUnauthenticated(w http.ResponseWriter, e *UnauthenticatedError) {
+func writeUnauthenticated(w http.ResponseWriter, r *http.Request, e *UnauthenticatedError) {
 	challenge := e.Challenge
 	if challenge == "" {
 		challenge = bearerRealm
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	writeError(w, http.StatusUnauthorized, "unauthenticated", e.Detail)
+	writeError(w, r, CodeUnauthenticated, e.Detail)
 }
 
 // writeAuthUnavailable answers 503 when the authenticator could not decide.
-func (s *server) writeAuthUnavailable(w http.ResponseWriter, err error) {
+func (s *server) writeAuthUnavailable(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("authenticate: the credentials could not be checked", "error", err)
-	writeError(w, http.StatusServiceUnavailable, "service unavailable",
+	writeError(w, r, CodeDatabaseUnavailable,
 		"the credentials could not be checked: the database (PostgreSQL) did not answer; retry later")
 }
 
@@ -180,7 +180,7 @@ const codecPath = "/codec/"
 // the pages' sign-in page. The cookie is the session's random id, never the token.
 func (s *server) postSession(w http.ResponseWriter, r *http.Request) {
 	if err := s.sessions.Open(w, r, principal(r).CredentialID); err != nil {
-		s.writeStoreError(w, "open session", err)
+		s.writeStoreError(w, r, "open session", err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -191,7 +191,7 @@ func (s *server) postSession(w http.ResponseWriter, r *http.Request) {
 // no authentication: it can only end the session whose id the caller holds.
 func (s *server) deleteSession(w http.ResponseWriter, r *http.Request) {
 	if err := s.sessions.Close(w, r); err != nil {
-		s.writeStoreError(w, "end session", err)
+		s.writeStoreError(w, r, "end session", err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -82,7 +82,7 @@ func TestUnauthenticatedAnswer(t *testing.T) {
 	f := newFixture(t, shortDenialWindow)
 	res := f.do(http.MethodGet, "/v1/trajectories", nil)
 	res.want(t, http.StatusUnauthorized)
-	if res.err.Error != "unauthenticated" || !strings.Contains(res.err.Detail, "Authorization: Bearer") {
+	if res.err.Code != CodeUnauthenticated || !strings.Contains(res.err.Detail, "Authorization: Bearer") {
 		t.Errorf("error %+v", res.err)
 	}
 	if got := res.header.Get("WWW-Authenticate"); got != `Bearer realm="elkgezin"` {
@@ -117,7 +117,7 @@ func TestKindDenialIs403(t *testing.T) {
 	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asPartner)
 	res.want(t, http.StatusForbidden)
 	want := "a partner organisation may not read a trajectory: this is for coaches, supervisors or co-workers"
-	if res.err.Error != "forbidden" || res.err.Detail != want {
+	if res.err.Code != CodeForbidden || res.err.Detail != want {
 		t.Errorf("answered %+v, want %q", res.err, want)
 	}
 	// The same answer whether the trajectory exists or not.

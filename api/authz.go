@@ -40,6 +40,10 @@ var routeRules = stepRules(map[string]routeRule{
 	http.MethodGet + " " + pathProgrammeReport: {usecase.ActionReadProgrammeReport, kinds(usecase.KindSupervisor), "read a programme's results", nil},
 	http.MethodPost + " " + pathErasure:        {usecase.ActionEraseTrajectory, kinds(usecase.KindSupervisor, usecase.KindAdmin), "erase a trajectory", nil},
 	http.MethodGet + " " + pathExport:          {usecase.ActionExportTrajectory, kinds(usecase.KindCoach, usecase.KindSupervisor), "export a family's data", nil},
+	http.MethodGet + " " + pathConsultation: {usecase.ActionReadConsultation,
+		kinds(usecase.KindPartner, usecase.KindCoach, usecase.KindSupervisor, usecase.KindCoWorker), "read a consultation", nil},
+	http.MethodGet + " " + pathActivity: {usecase.ActionReadCollectiveActivity,
+		kinds(usecase.KindCoach, usecase.KindSupervisor, usecase.KindCoWorker), "read a collective activity", nil},
 })
 
 // stepRules adds the route of every step of the step table to rules.
@@ -82,17 +86,17 @@ func (s *server) authorize(rule routeRule, next http.Handler) http.Handler {
 		switch {
 		case errors.As(err, &unauth):
 			noteDetail(r, "token_id", unauth.CredentialID)
-			writeUnauthenticated(w, unauth)
+			writeUnauthenticated(w, r, unauth)
 			return
 		case err != nil:
-			s.writeAuthUnavailable(w, err)
+			s.writeAuthUnavailable(w, r, err)
 			return
 		}
 		p = s.currentScope(p)
 		notePrincipal(r.Context(), p)
 		if !slices.Contains(rule.kinds, p.Kind) {
 			noteDetail(r, "reason", "kind")
-			writeError(w, http.StatusForbidden, "forbidden",
+			writeError(w, r, CodeForbidden,
 				fmt.Sprintf("a %s may not %s: this is for %s", kindName(p.Kind), rule.doing, kindNames(rule.kinds)))
 			return
 		}
@@ -133,9 +137,9 @@ func kindNames(ks []string) string {
 }
 
 // writeForbidden answers 403 and notes why in the audit entry.
-func writeForbidden(w http.ResponseWriter, r *http.Request, reason, detail string) {
+func writeForbidden(w http.ResponseWriter, r *http.Request, code ProblemCode, reason, detail string) {
 	noteDetail(r, "reason", reason)
-	writeError(w, http.StatusForbidden, "forbidden", detail)
+	writeError(w, r, code, detail)
 }
 
 // codec mounts the codec endpoint (Config.Codec), which authorizes each
@@ -169,7 +173,7 @@ func (s *server) codec(h http.Handler) http.Handler {
 			}
 			if action == "decode_payloads" && bw.status == http.StatusOK {
 				if err := s.auditRead(r); err != nil {
-					s.writeAuditUnavailable(w, err)
+					s.writeAuditUnavailable(w, r, err)
 					return
 				}
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/elkgezin/elkgezin/internal/openapicheck"
 	"github.com/elkgezin/elkgezin/internal/storetest"
 	"github.com/elkgezin/elkgezin/keys"
 	"github.com/elkgezin/elkgezin/session"
@@ -137,6 +138,11 @@ func (w *world) do(t *testing.T, caller, method, path, body string) (int, []byte
 	keyRequiredSteps(req)
 	rec := httptest.NewRecorder()
 	w.handler.ServeHTTP(rec, req)
+	// Every error answer is checked against the document; a success is
+	// not, for the fake Temporal's state is no workflow's.
+	if err := openapicheck.Response(req, rec.Code, rec.Header(), rec.Body.Bytes()); rec.Code >= 400 && openapicheck.Describes(path) && err != nil {
+		t.Errorf("%s %s as %s answered %d, which openapi.yaml does not describe: %v\nbody: %.1000s", method, path, caller, rec.Code, err, rec.Body)
+	}
 	return rec.Code, rec.Body.Bytes()
 }
 
@@ -152,7 +158,11 @@ const (
 	unauth    = http.StatusUnauthorized
 	forbidden = http.StatusForbidden
 	hidden    = http.StatusNotFound
-	ok        = http.StatusOK
+	// A programme the caller named that is not theirs (programme_not_yours).
+	notYours = http.StatusForbidden
+	ok       = http.StatusOK
+	// A feature this test's server was started without (not_configured).
+	unconfigured = http.StatusNotImplemented
 )
 
 func every(status int) [9]int {
@@ -198,7 +208,7 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathExtension, http.MethodPost, tr(w.mine, "follow-up-extension"), `{"until":"` + inMonths(3) + `","reason":"Nog nodig."}`, supervisorStep},
 		{"GET " + pathExport, http.MethodGet, tr(w.mine, "export"), "", [9]int{unauth, unauth, forbidden, forbidden, ok, hidden, ok, hidden, forbidden}},
 		// No Eraser in this world: allowed callers get 503, the others what they always get.
-		{"POST " + pathErasure, http.MethodPost, tr(w.mine, "erasure"), "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusServiceUnavailable, hidden, http.StatusServiceUnavailable}},
+		{"POST " + pathErasure, http.MethodPost, tr(w.mine, "erasure"), "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, unconfigured, hidden, unconfigured}},
 		{"POST " + pathSession, http.MethodPost, pathSession, "", [9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, http.StatusNoContent, http.StatusNoContent, forbidden}},
 		{"DELETE " + pathSession, http.MethodDelete, pathSession, "", every(http.StatusNoContent)},
 		{"GET " + pathHandoverLink, http.MethodGet, "/v1/handovers/" + link, "", every(ok)},
@@ -221,16 +231,20 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathReviewGoals, http.MethodPost, tr(w.mine, "plan/review"), `{}`, ownStep},
 		{"POST " + pathCoWorkers, http.MethodPost, tr(w.mine, "co-workers"), `{"co_worker":"test-brugfiguur","role":"brugfiguur"}`, supervisorStep},
 		{"POST " + pathConsultations, http.MethodPost, pathConsultations, `{"programme":"test-seconds","organisation":"test-partner","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`,
-			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, hidden, forbidden}},
+			[9]int{unauth, unauth, http.StatusCreated, forbidden, http.StatusCreated, http.StatusCreated, http.StatusCreated, notYours, forbidden}},
+		{"GET " + pathConsultation, http.MethodGet, "/v1/consultations/co-unknown", "",
+			[9]int{unauth, unauth, hidden, hidden, hidden, hidden, hidden, hidden, forbidden}},
+		{"GET " + pathActivity, http.MethodGet, "/v1/programmes/test-seconds/activities/ac-unknown", "",
+			[9]int{unauth, unauth, forbidden, forbidden, hidden, hidden, hidden, notYours, forbidden}},
 		{"POST " + pathConsultationRefer, http.MethodPost, "/v1/consultations/co-unknown/referral", string(referral),
 			[9]int{unauth, unauth, hidden, hidden, hidden, hidden, hidden, hidden, forbidden}},
 		{"POST " + pathConsultationOrg, http.MethodPost, "/v1/consultations/co-unknown/organisation", `{"organisation":"test-partner"}`,
 			[9]int{unauth, unauth, forbidden, forbidden, hidden, hidden, hidden, hidden, forbidden}},
 		// Without the Idempotency-Key it needs: 400 for those who may call it.
 		{"POST " + pathCollectiveActivity, http.MethodPost, "/v1/programmes/test-seconds/activities", `{}`,
-			[9]int{unauth, unauth, forbidden, forbidden, http.StatusBadRequest, http.StatusBadRequest, http.StatusBadRequest, hidden, forbidden}},
+			[9]int{unauth, unauth, forbidden, forbidden, http.StatusBadRequest, http.StatusBadRequest, http.StatusBadRequest, notYours, forbidden}},
 		{"GET " + pathProgrammeReport, http.MethodGet, "/v1/reports/programmes/test-seconds?from=2025-01-01&to=2025-12-31", "",
-			[9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, ok, hidden, forbidden}},
+			[9]int{unauth, unauth, forbidden, forbidden, forbidden, forbidden, ok, notYours, forbidden}},
 		{"POST " + codecPath, http.MethodPost, codecPath + "decode", `{"payloads":[]}`, codec},
 		{"POST " + codecPath, http.MethodPost, codecPath + "encode", `{"payloads":[]}`, codec},
 	}

@@ -52,7 +52,7 @@ func anonymousProblems(fe *fieldErrors, field, text string) {
 func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	cs, ok := s.store.(consultationStore)
 	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+		writeError(w, r, CodeNotConfigured, "this API was started without the consultation store")
 		return
 	}
 	key, ok := idempotencyKey(w, r, false)
@@ -82,7 +82,7 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 		anonymousProblems(fe, "advice", b.Advice)
 	}
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid consultation", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	p := principal(r)
@@ -90,7 +90,7 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 	if p.Kind == usecase.KindPartner {
 		// A partner consults as itself, a programme that lists it.
 		if b.Organisation != "" && b.Organisation != p.ID {
-			writeForbidden(w, r, "organisation", fmt.Sprintf("you may only consult as your own organisation: leave organisation out or write %q", p.ID))
+			writeForbidden(w, r, CodeForbidden, "organisation", fmt.Sprintf("you may only consult as your own organisation: leave organisation out or write %q", p.ID))
 			return
 		}
 		b.Organisation = p.ID
@@ -98,25 +98,45 @@ func (s *server) postConsultation(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if !known || !slices.Contains(p.Programmes, b.ProgrammeID) {
-		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you work in no programme %q; yours: %s", b.ProgrammeID, joinComma(p.Programmes)))
+		writeError(w, r, CodeProgrammeNotYours, fmt.Sprintf("you work in no programme %q; yours: %s", b.ProgrammeID, joinComma(p.Programmes)))
 		return
 	} else if err := s.cases.MayTake(p, *routeStep(r), prog.ID); err != nil {
 		writeStepNotGiven(w, r, err)
 		return
 	} else if problem := usecase.ConsultationPartnerProblem(prog, b.Organisation); problem != "" {
 		fe.add("organisation", problem)
-		writeFieldErrors(w, "invalid consultation", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	c, err := cs.CreateConsultation(r.Context(), store.Consultation{ProgrammeID: prog.ID, RecordedBy: p.Actor(),
 		Organisation: b.Organisation, Situation: b.Situation, Advice: b.Advice})
 	if err != nil {
-		s.writeStoreError(w, "record consultation", err)
+		s.writeStoreError(w, r, "record consultation", err)
 		return
 	}
 	noteDetail(r, "consultation", c.ID, "programme", prog.ID)
 	w.Header().Set("Location", pathConsultations+"/"+c.ID)
 	writeJSON(w, http.StatusCreated, c)
+}
+
+// getConsultation answers a consultation the caller may see: the partner
+// it concerns, or the team of its programme. Any other is 404, as one
+// that does not exist.
+func (s *server) getConsultation(w http.ResponseWriter, r *http.Request) {
+	c, err := s.cases.Consultation(r.Context(), principal(r), mux.Vars(r)["consultation"])
+	switch {
+	case errors.Is(err, usecase.ErrConsultationNotFound):
+		writeError(w, r, CodeConsultationNotFound, "there is no consultation with this id that you may see")
+		return
+	case errors.Is(err, usecase.ErrUnavailable):
+		writeError(w, r, CodeNotConfigured, "this API was started without the consultation store")
+		return
+	case err != nil:
+		s.writeStoreError(w, r, "read consultation", err)
+		return
+	}
+	noteDetail(r, "consultation", c.ID, "programme", c.ProgrammeID)
+	writeJSON(w, http.StatusOK, c)
 }
 
 // consultationReferralBody is a referral with the family's consent to be
@@ -168,7 +188,7 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		fe.add("programme", fmt.Sprintf("must be %s, the programme that was consulted", c.ProgrammeID))
 	}
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid referral", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	if ref.Referrer.Organisation != c.Organisation {
@@ -176,11 +196,11 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 		if p.Kind != usecase.KindPartner {
 			what = "you may only refer on behalf of the partner the consultation concerns"
 		}
-		writeForbidden(w, r, "organisation", fmt.Sprintf("%s: referrer.organisation must be %q", what, c.Organisation))
+		writeForbidden(w, r, CodeForbidden, "organisation", fmt.Sprintf("%s: referrer.organisation must be %q", what, c.Organisation))
 		return
 	}
 	if referred && trajectory.ID(s.idKey, c.ProgrammeID, ref.Referrer.Organisation, ref.Referrer.Reference) != c.TrajectoryID {
-		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+		writeError(w, r, CodeConsultationReferred, fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
 		return
 	}
 	if p.Kind == usecase.KindPartner {
@@ -194,7 +214,7 @@ func (s *server) postConsultationReferral(w http.ResponseWriter, r *http.Request
 	started, err := s.referrals.ReferConsultation(r.Context(), p, c, ref)
 	var problem *usecase.PartnerProblemError
 	if errors.As(err, &problem) {
-		writeForbidden(w, r, "programme", fmt.Sprintf("programme %s no longer lists %s as a partner that may refer", c.ProgrammeID, c.Organisation))
+		writeForbidden(w, r, CodeReferrerNotAllowed, "programme", fmt.Sprintf("programme %s no longer lists %s as a partner that may refer", c.ProgrammeID, c.Organisation))
 		return
 	}
 	s.answerStarted(w, r, ref, started, err)
@@ -214,18 +234,18 @@ func (s *server) consultationToRefer(w http.ResponseWriter, r *http.Request) (c 
 		return c, true, true
 	case errors.Is(err, usecase.ErrConsultationNotFound) && p.Kind == usecase.KindPartner:
 		// Another partner's consultation is as unknown as none.
-		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id about your organisation")
+		writeError(w, r, CodeConsultationNotFound, "there is no consultation with this id about your organisation")
 	case errors.Is(err, usecase.ErrConsultationNotFound):
-		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
+		writeError(w, r, CodeConsultationNotFound, "there is no consultation with this id in your programmes")
 	case errors.Is(err, usecase.ErrConsultationNoPartner):
-		writeError(w, http.StatusConflict, "no partner named",
+		writeError(w, r, CodeConsultationNoPartner,
 			"this consultation names no partner: name the partner it concerns first (POST "+pathConsultationOrg+"), the referrer of its referral")
 	case errors.Is(err, usecase.ErrStepNotGiven):
 		writeStepNotGiven(w, r, err)
 	case errors.Is(err, usecase.ErrUnavailable):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+		writeError(w, r, CodeNotConfigured, "this API was started without the consultation store")
 	default:
-		s.writeStoreError(w, "read consultation", err)
+		s.writeStoreError(w, r, "read consultation", err)
 	}
 	return c, false, false
 }
@@ -244,23 +264,23 @@ func (s *server) postConsultationOrganisation(w http.ResponseWriter, r *http.Req
 	var problem *usecase.PartnerProblemError
 	switch {
 	case errors.Is(err, usecase.ErrConsultationNotFound):
-		writeError(w, http.StatusNotFound, "consultation not found", "there is no consultation with this id in your programmes")
+		writeError(w, r, CodeConsultationNotFound, "there is no consultation with this id in your programmes")
 	case errors.Is(err, usecase.ErrConsultationReferred):
-		writeError(w, http.StatusConflict, "already referred", fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
+		writeError(w, r, CodeConsultationReferred, fmt.Sprintf("this consultation became trajectory %s", c.TrajectoryID))
 	case errors.Is(err, usecase.ErrPartnerNamed) && c.Organisation != "":
-		writeError(w, http.StatusConflict, "partner already named", fmt.Sprintf("this consultation concerns %s already; only that partner can turn it into a referral", c.Organisation))
+		writeError(w, r, CodeConsultationPartnered, fmt.Sprintf("this consultation concerns %s already; only that partner can turn it into a referral", c.Organisation))
 	case errors.Is(err, usecase.ErrPartnerNamed):
-		writeError(w, http.StatusConflict, "partner already named", "this consultation was given a partner or became a referral meanwhile; read it again")
+		writeError(w, r, CodeConsultationPartnered, "this consultation was given a partner or became a referral meanwhile; read it again")
 	case errors.As(err, &problem):
 		fe := &fieldErrors{}
 		fe.add("organisation", problem.Problem)
-		writeFieldErrors(w, "invalid consultation", fe)
+		writeFieldErrors(w, r, fe)
 	case errors.Is(err, usecase.ErrStepNotGiven):
 		writeStepNotGiven(w, r, err)
 	case errors.Is(err, usecase.ErrUnavailable):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the consultation store")
+		writeError(w, r, CodeNotConfigured, "this API was started without the consultation store")
 	case err != nil:
-		s.writeStoreError(w, "name the consultation's partner", err)
+		s.writeStoreError(w, r, "name the consultation's partner", err)
 	default:
 		noteDetail(r, "consultation", c.ID, "organisation", b.Organisation)
 		writeJSON(w, http.StatusOK, c)

@@ -22,7 +22,7 @@ func TestConsultationRefusesContactDataInEitherText(t *testing.T) {
 			body[field] = "Situatie: " + contact
 			b, _ := json.Marshal(body)
 			status, answer := w.do(t, "partner", http.MethodPost, pathConsultations, string(b))
-			if status != http.StatusBadRequest || !strings.Contains(string(answer), `"`+field+`"`) {
+			if status != http.StatusBadRequest || !strings.Contains(string(answer), `"/`+field+`"`) {
 				t.Errorf("%s holding %q: %d %s, want 400 naming %s", field, contact, status, answer, field)
 			}
 		}

@@ -80,7 +80,7 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s.eraser == nil {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "erasure is not configured on this server")
+		writeError(w, r, CodeNotConfigured, "erasure is not configured on this server")
 		return
 	}
 	reason, ok := erasureReason(w, r, p.Kind == usecase.KindAdmin)
@@ -92,15 +92,15 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, retention.ErrNotErasable):
 		noteOutcome(r, store.OutcomeNotFound)
-		writeError(w, http.StatusNotFound, "nothing to erase",
+		writeError(w, r, CodeNothingToErase,
 			"this trajectory does not exist")
 		return
 	case usecase.Unavailable(r.Context(), err):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "the erasure could not be completed; retry (it is safe to repeat)")
+		writeError(w, r, dependencyDown(err), "the erasure could not be completed; retry (it is safe to repeat)")
 		return
 	case err != nil:
 		s.log.Error("erase trajectory", "trajectory_id", id, "error", err)
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "the erasure could not be completed (logged); retry (it is safe to repeat)")
+		writeError(w, r, CodeInternalError, "the erasure could not be completed (logged); retry (it is safe to repeat), and report it if it keeps failing")
 		return
 	}
 	noteDetail(r, "key_destroyed", strconv.FormatBool(erased))
@@ -112,7 +112,7 @@ func (s *server) postErasure(w http.ResponseWriter, r *http.Request) {
 func erasureReason(w http.ResponseWriter, r *http.Request, required bool) (string, bool) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, erasureBodyLimit))
 	if err != nil {
-		writeDecodeError(w, err, erasureBodyLimit)
+		writeDecodeError(w, r, err, erasureBodyLimit)
 		return "", false
 	}
 	var req ErasureRequest
@@ -129,7 +129,7 @@ func erasureReason(w http.ResponseWriter, r *http.Request, required bool) (strin
 	if err := retention.CheckReason(reason); err != nil {
 		fe := &fieldErrors{}
 		fe.add("reason", err.Error())
-		writeFieldErrors(w, "invalid erasure", fe)
+		writeFieldErrors(w, r, fe)
 		return "", false
 	}
 	return reason, true
@@ -205,11 +205,11 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.exportRecords(r.Context(), &out); err != nil {
-		s.writeStoreError(w, "export", err)
+		s.writeStoreError(w, r, "export", err)
 		return
 	}
 	if err := s.auditRead(r); err != nil {
-		s.writeAuditUnavailable(w, err)
+		s.writeAuditUnavailable(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -22,7 +22,6 @@ import (
 // validators keep every step in order all the same; If-Match only saves a
 // client from acting on what it has not seen.
 
-const codePreconditionFailed = "precondition_failed"
 
 // versionTag is the ETag of a trajectory at event seq.
 func versionTag(seq int64) string { return `"v` + strconv.FormatInt(seq, 10) + `"` }
@@ -72,15 +71,14 @@ func (s *server) checkIfMatch(w http.ResponseWriter, r *http.Request, id string)
 	}
 	st, err := s.cases.State(r.Context(), id)
 	if ref := s.stateRefusal(id, err); ref != nil {
-		writeError(w, ref.status, ref.short, ref.detail)
+		writeError(w, r, ref.code, ref.detail)
 		return false
 	}
 	if ifMatchHolds(r, st.EventSeq) {
 		return true
 	}
 	setVersion(w, st.EventSeq)
-	writeCodedError(w, http.StatusPreconditionFailed, codePreconditionFailed, "precondition failed",
-		"the trajectory changed since the version in If-Match (it is at "+versionTag(st.EventSeq)+
+	writeError(w, r, CodePreconditionFailed, "the trajectory changed since the version in If-Match (it is at "+versionTag(st.EventSeq)+
 			" now, see ETag); read it again (GET), decide on what it says now, and send the step with its new ETag")
 	return false
 }

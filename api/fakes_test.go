@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -476,7 +477,12 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
-	err    Error
+	err    Problem
+	// fields maps each bad field (as the checks name it: family.phone,
+	// consent.shares[1]) or query parameter to what is wrong with it.
+	fields map[string]string
+	// fieldCodes is the code of each of fields.
+	fieldCodes map[string]FieldCode
 }
 
 // do sends a request; body is marshalled unless it is a string or []byte.
@@ -508,17 +514,52 @@ func (f *fixture) do(method, path string, body any, headers ...string) response 
 		f.t.Errorf("%s %s answered %d, which openapi.yaml does not describe: %v\nbody: %.2000s", method, path, rec.Code, err, res.body)
 	}
 	if rec.Code >= 400 {
-		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-			f.t.Errorf("%s %s: %d with Content-Type %q, want application/json", method, path, rec.Code, ct)
+		if ct := rec.Header().Get("Content-Type"); ct != ProblemContentType {
+			f.t.Errorf("%s %s: %d with Content-Type %q, want %s", method, path, rec.Code, ct, ProblemContentType)
 		}
 		if err := json.Unmarshal(res.body, &res.err); err != nil {
 			f.t.Errorf("%s %s: %d error body is not JSON: %v: %s", method, path, rec.Code, err, res.body)
 		}
-		if res.err.Error == "" || res.err.Detail == "" {
-			f.t.Errorf("%s %s: %d error body lacks error or detail: %s", method, path, rec.Code, res.body)
+		if res.err.Code == "" || res.err.Detail == "" || res.err.Status != rec.Code || res.err.Type != ProblemTypeBase+string(res.err.Code) {
+			f.t.Errorf("%s %s: %d problem lacks code, detail, status or type: %s", method, path, rec.Code, res.body)
 		}
+		res.fields, res.fieldCodes = problemFields(res.err)
 	}
 	return res
+}
+
+// problemFields maps each field problem by the field's name as the checks
+// say it (family.phone, consent.shares[1]) or the query parameter.
+func problemFields(p Problem) (map[string]string, map[string]FieldCode) {
+	if len(p.Errors) == 0 {
+		return nil, nil
+	}
+	fields, codes := map[string]string{}, map[string]FieldCode{}
+	for _, e := range p.Errors {
+		name := e.Parameter
+		if e.Pointer != "" {
+			name = pointerField(e.Pointer)
+		}
+		fields[name], codes[name] = e.Detail, e.Code
+	}
+	return fields, codes
+}
+
+// pointerField turns a JSON pointer back into a dotted field name.
+func pointerField(pointer string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		if _, err := strconv.Atoi(part); err == nil && b.Len() > 0 {
+			b.WriteString("[" + part + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(".")
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }
 
 func (r response) decode(t *testing.T, v any) {
@@ -535,17 +576,24 @@ func (r response) want(t *testing.T, status int) {
 	}
 }
 
-// checkFields asserts a 400 with the short error and a detail naming
-// exactly these fields.
-func checkFields(t *testing.T, res response, short string, fields []string) {
+// checkFields asserts a 400 invalid_request whose errors and detail name
+// exactly these fields. kind is what the test calls the mistake; a mistake
+// of the JSON itself (an unknown or repeated key, an invisible character)
+// has its own field code, checked for each field.
+func checkFields(t *testing.T, res response, kind string, fields []string) {
 	t.Helper()
 	res.want(t, http.StatusBadRequest)
-	if res.err.Error != short {
-		t.Errorf("error %q, want %q (%s)", res.err.Error, short, res.body)
+	if res.err.Code != CodeInvalidRequest {
+		t.Errorf("code %q, want %q (%s)", res.err.Code, CodeInvalidRequest, res.body)
 	}
+	wantCode, own := map[string]FieldCode{"unknown field": FieldUnknown, "duplicate field": FieldDuplicate,
+		"invalid text": FieldInvisibleChars, "invalid body": FieldWrongType}[kind]
 	var got []string
-	for k := range res.err.Fields {
+	for k := range res.fields {
 		got = append(got, k)
+		if own && res.fieldCodes[k] != wantCode {
+			t.Errorf("field %s has code %q, want %q (%s)", k, res.fieldCodes[k], wantCode, res.body)
+		}
 	}
 	sort.Strings(got)
 	want := slices.Clone(fields)

@@ -75,7 +75,7 @@ type FamilyLinkResponse struct {
 // a new link and revokes the one before.
 func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 	if s.familyLinks == nil || s.familySigner == nil {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "family pages are not configured on this server")
+		writeError(w, r, CodeNotConfigured, "family pages are not configured on this server")
 		return
 	}
 	row, key, ok := s.beginStep(w, r, true)
@@ -88,7 +88,7 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	if body.Consent == nil {
-		writeError(w, http.StatusUnprocessableEntity, "consent required",
+		writeError(w, r, CodeConsentMissing,
 			"record that the family agrees to have its own link (consent.given, consent.recorded_on and consent.channel) before issuing it")
 		return
 	}
@@ -110,27 +110,27 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid family link", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	if !body.Consent.Given {
-		writeError(w, http.StatusUnprocessableEntity, "consent required",
+		writeError(w, r, CodeConsentMissing,
 			"the family did not agree (consent.given is false): no link is made without its consent")
 		return
 	}
 	t, err := s.store.Trajectory(r.Context(), row.ID)
 	if err != nil {
-		s.writeStoreError(w, "family link: read the trajectory", err)
+		s.writeStoreError(w, r, "family link: read the trajectory", err)
 		return
 	}
 	if t.Phase == trajectory.PhaseClosed || t.Erased {
-		writeClosed(w)
+		writeClosed(w, r)
 		return
 	}
 	prog, known := s.programmes.Get(row.ProgrammeID)
 	if !known {
 		ref := programmeGone(row.ProgrammeID)
-		writeError(w, ref.status, ref.short, ref.detail)
+		writeError(w, r, ref.code, ref.detail)
 		return
 	}
 	lang, _ := familylink.LanguageOf(body.Language)
@@ -142,11 +142,11 @@ func (s *server) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 		Email: body.Email, ReplyTo: prog.FamilyPage.TeamEmail, SMS: body.SMS}, now)
 	switch {
 	case errors.Is(err, familylink.ErrRevoked):
-		writeError(w, http.StatusConflict, "link revoked",
+		writeError(w, r, CodeLinkRevoked,
 			"the link of this Idempotency-Key was revoked; send a new key to issue a new link")
 		return
 	case err != nil:
-		s.writeStoreError(w, "family link: issue", err)
+		s.writeStoreError(w, r, "family link: issue", err)
 		return
 	}
 	noteDetail(r, "language", issued.Language, "channel", body.Consent.Channel, "emailed", strconv.FormatBool(issued.Emailed))
@@ -175,7 +175,7 @@ type RevokeResponse struct {
 // deleteFamilyLink revokes the family's link: it stops working at once.
 func (s *server) deleteFamilyLink(w http.ResponseWriter, r *http.Request) {
 	if s.familyLinks == nil {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "family pages are not configured on this server")
+		writeError(w, r, CodeNotConfigured, "family pages are not configured on this server")
 		return
 	}
 	row, _, ok := s.beginStep(w, r, false)
@@ -184,7 +184,7 @@ func (s *server) deleteFamilyLink(w http.ResponseWriter, r *http.Request) {
 	}
 	revoked, err := s.familyIssuer().Revoke(r.Context(), row.ID, principal(r).Actor())
 	if err != nil {
-		s.writeStoreError(w, "family link: revoke", err)
+		s.writeStoreError(w, r, "family link: revoke", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, RevokeResponse{Revoked: revoked})

@@ -46,7 +46,7 @@ const serviceIDsShown = 5
 // acknowledge receipt. A second handover to the same service is a second
 // email, so the step needs an Idempotency-Key.
 func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[handoverBody]{short: "invalid handover", update: trajectory.UpdateHandOver, keyRequired: true,
+	postStep(s, w, r, step[handoverBody]{update: trajectory.UpdateHandOver, keyRequired: true,
 		check: func(r *http.Request, _ store.TrajectorySummary, b handoverBody, now time.Time) (any, *fieldErrors, *refusal) {
 			req, fe := s.validateHandover(b, now)
 			if !fe.empty() {
@@ -55,10 +55,10 @@ func (s *server) postHandover(w http.ResponseWriter, r *http.Request) {
 			// Nothing about the family leaves without its recorded consent.
 			for _, p := range trajectory.ConsentProblems(req.Consent) {
 				if p.Field == "consent" {
-					return nil, nil, &refusal{http.StatusUnprocessableEntity, "consent required",
+					return nil, nil, &refusal{CodeConsentMissing,
 						"record the family's consent to this handover (consent.given and consent.recorded_on) before handing over"}
 				}
-				fe.add(p.Field, p.Message)
+				addProblems(fe, []trajectory.Problem{p})
 			}
 			req.By = principal(r).Actor()
 			return req, fe, nil
@@ -129,7 +129,7 @@ type resendBody struct {
 // without it 422, as a handover). Each resend is another email, so the
 // step needs an Idempotency-Key.
 func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[resendBody]{short: "invalid resend", update: trajectory.UpdateResendHandover, keyRequired: true,
+	postStep(s, w, r, step[resendBody]{update: trajectory.UpdateResendHandover, keyRequired: true,
 		check: func(r *http.Request, row store.TrajectorySummary, b resendBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			number, err := strconv.Atoi(mux.Vars(r)["number"])
@@ -152,7 +152,7 @@ func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
 			if req.Consent == nil {
 				if handedTo, err = s.handedTo(r.Context(), row.ID, number); err != nil {
 					s.log.Error("resend handover: read the trajectory's handovers", "trajectory_id", row.ID, "error", err)
-					return nil, nil, &refusal{http.StatusServiceUnavailable, "service unavailable",
+					return nil, nil, &refusal{CodeDatabaseUnavailable,
 						"the trajectory's handovers could not be read; send the same request again"}
 				}
 				if handedTo == "" {
@@ -163,11 +163,11 @@ func (s *server) postResendHandover(w http.ResponseWriter, r *http.Request) {
 			}
 			for _, p := range trajectory.ResendConsentProblems(handedTo, req) {
 				if p.Field == "consent" {
-					return nil, nil, &refusal{http.StatusUnprocessableEntity, "consent required",
+					return nil, nil, &refusal{CodeConsentMissing,
 						"record the family's consent to hand over to this service (consent.given and consent.recorded_on): " +
 							"the family consented to the service the handover was made to, not to another"}
 				}
-				fe.add(p.Field, p.Message)
+				addProblems(fe, []trajectory.Problem{p})
 			}
 			return req, fe, nil
 		}})
@@ -237,9 +237,8 @@ func (s *server) verifyLink(w http.ResponseWriter, r *http.Request) (handoverlin
 	noteTrajectory(r, claims.TrajectoryID)
 	noteDetail(r, "handover", strconv.Itoa(claims.Number))
 	if err != nil {
-		s.linkError(w, r, http.StatusGone, Error{Error: "link expired",
-			Detail: "Deze link is verlopen: vraag de coach van het gezin om de overdracht opnieuw te sturen. " +
-				"(This handover link has expired; ask the family's coach to send the handover again.)"},
+		s.linkError(w, r, CodeLinkExpired, "Deze link is verlopen: vraag de coach van het gezin om de overdracht opnieuw te sturen. "+
+			"(This handover link has expired; ask the family's coach to send the handover again.)",
 			"Link verlopen", "Deze link is verlopen: vraag de coach van het gezin om de overdracht opnieuw te sturen.")
 		return handoverlink.Claims{}, false
 	}
@@ -286,24 +285,23 @@ func (s *server) postHandoverAck(w http.ResponseWriter, r *http.Request) {
 	// A worker older than the codes says it in words only.
 	case errors.As(err, &rejected) && (rejected.Code == trajectory.CodeHandoverAlreadyAcknowledged ||
 		rejected.Code == "" && strings.Contains(rejected.Reason, "already acknowledged")):
-		s.linkError(w, r, http.StatusConflict, Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once",
-			Code: trajectory.CodeHandoverAlreadyAcknowledged},
+		s.linkError(w, r, ProblemCode(trajectory.CodeHandoverAlreadyAcknowledged), "this handover was already acknowledged; the link works once",
 			"Al bevestigd", "De ontvangst van deze overdracht werd al bevestigd. U hoeft niets meer te doen en mag dit venster sluiten.")
 	case errors.As(err, &rejected):
-		s.linkError(w, r, http.StatusConflict, Error{Error: "step rejected", Detail: rejected.Reason, Code: rejected.Code},
+		s.linkError(w, r, refusalProblem(rejected), rejected.Reason,
 			"Niet bevestigd", "Deze overdracht kan niet worden bevestigd. Neem contact op met de coach van het gezin.")
 	case errors.Is(err, usecase.ErrClosed) || errors.Is(err, usecase.ErrNotRunning):
-		s.linkError(w, r, http.StatusGone, Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"},
+		s.linkError(w, r, CodeTrajectoryClosed, "the trajectory of this handover is closed; there is nothing left to acknowledge",
 			"Begeleiding afgesloten", "De begeleiding van dit gezin is afgesloten; bevestigen is niet meer nodig.")
 	case errors.Is(err, usecase.ErrUnavailable):
 		s.log.Warn("handover acknowledgement: Temporal did not answer", "trajectory_id", id, "handover", n, "error", err)
-		s.linkError(w, r, http.StatusServiceUnavailable, Error{Error: "service unavailable",
-			Detail: "the workflow service did not answer in time; the acknowledgement may not be recorded: try again"},
+		s.linkError(w, r, CodeWorkflowUnavailable,
+			"the workflow service did not answer in time; the acknowledgement may not be recorded: try again",
 			"Even geduld", "De bevestiging kon nu niet worden opgeslagen. Probeer het over een minuut opnieuw met dezelfde link.")
 	default:
 		s.log.Error("handover acknowledgement: update failed", "trajectory_id", id, "handover", n, "error", err)
-		s.linkError(w, r, http.StatusInternalServerError, Error{Error: "internal error",
-			Detail: "the workflow failed to record the acknowledgement (logged); try again later, and report it if it keeps failing"},
+		s.linkError(w, r, CodeInternalError,
+			"the workflow failed to record the acknowledgement (logged); try again later, and report it if it keeps failing",
 			"Er ging iets mis", "De bevestiging kon niet worden opgeslagen (de fout is bewaard voor de beheerder). Probeer het later opnieuw; lukt het niet, neem dan contact op met de coach van het gezin.")
 	}
 }
@@ -337,12 +335,13 @@ func wantsPage(r *http.Request) bool {
 
 // linkError answers a link route that did not acknowledge: a page in
 // Dutch for the service's browser, the JSON error for an API client.
-func (s *server) linkError(w http.ResponseWriter, r *http.Request, status int, e Error, title, text string) {
+func (s *server) linkError(w http.ResponseWriter, r *http.Request, code ProblemCode, detail, title, text string) {
+	p := newProblem(r, code, detail)
 	if wantsPage(r) {
-		s.writeHTMLStatus(w, status, messagePage, pageData{Title: title, Text: text})
+		s.writeHTMLStatus(w, p.Status, messagePage, pageData{Title: title, Text: text})
 		return
 	}
-	writeJSON(w, status, e)
+	writeProblem(w, p)
 }
 
 // The pages of the handover link: small, in Dutch, without scripts, and
@@ -424,7 +423,7 @@ func (s *server) writeHTMLStatus(w http.ResponseWriter, status int, t *template.
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		s.log.Error("render page", "error", err)
-		writeError(w, http.StatusInternalServerError, "internal error", "the page could not be rendered; this is a bug, please report it")
+		writeError(w, nil, CodeInternalError, "the page could not be rendered; this is a bug, please report it")
 		return
 	}
 	h := w.Header()

@@ -75,7 +75,7 @@ func TestHandoverValidation(t *testing.T) {
 	f.store.add(openID, trajectory.PhasePostnatal)
 	res := f.do(http.MethodPost, stepPath("handovers"), set(validHandover(), "service", "kind-en-gezin-mechelen"), authHeader, asCoach)
 	res.want(t, http.StatusBadRequest)
-	if p := res.err.Fields["service"]; !strings.Contains(p, "caw-halle-vilvoorde, clb-vilvoorde") || !strings.Contains(p, "(and 1 more)") {
+	if p := res.fields["service"]; !strings.Contains(p, "caw-halle-vilvoorde, clb-vilvoorde") || !strings.Contains(p, "(and 1 more)") {
 		t.Errorf("the problem %q does not list valid ids", p)
 	}
 	for _, body := range []string{
@@ -86,7 +86,7 @@ func TestHandoverValidation(t *testing.T) {
 	} {
 		res := f.do(http.MethodPost, stepPath("handovers"), body, authHeader, asCoach)
 		res.want(t, http.StatusBadRequest)
-		if len(res.err.Fields) != 1 {
+		if len(res.fields) != 1 {
 			t.Errorf("%s: %s", body, res.body)
 		}
 	}
@@ -95,7 +95,7 @@ func TestHandoverValidation(t *testing.T) {
 func consent(m map[string]any) map[string]any { return m["consent"].(map[string]any) }
 
 func TestHandoverNeedsConsent(t *testing.T) {
-	want := Error{Error: "consent required",
+	want := Problem{Code: CodeConsentMissing,
 		Detail: "record the family's consent to this handover (consent.given and consent.recorded_on) before handing over"}
 	cases := map[string]func(m map[string]any){
 		"no consent":       func(m map[string]any) { delete(m, "consent") },
@@ -118,7 +118,7 @@ func TestHandoverNeedsConsent(t *testing.T) {
 			raw, _ := json.Marshal(body) // a nil value must stay a JSON null
 			res := f.do(http.MethodPost, stepPath("handovers"), raw, authHeader, asCoach)
 			res.want(t, http.StatusUnprocessableEntity)
-			if res.err.Error != want.Error || res.err.Detail != want.Detail || res.err.Fields != nil {
+			if res.err.Code != want.Code || res.err.Detail != want.Detail || res.fields != nil {
 				t.Errorf("answered %s", res.body)
 			}
 			if len(f.temporal.updates) != 0 {
@@ -230,7 +230,7 @@ func TestHandoverLinkExpired(t *testing.T) {
 		}
 		res := f.do(method, path, nil)
 		res.want(t, http.StatusGone)
-		if res.err.Error != "link expired" || !strings.Contains(res.err.Detail, "verlopen") {
+		if res.err.Code != CodeLinkExpired || !strings.Contains(res.err.Detail, "verlopen") {
 			t.Errorf("%s: %+v", method, res.err)
 		}
 		if res.header.Get("Referrer-Policy") != "no-referrer" {
@@ -339,29 +339,29 @@ func TestHandoverAcknowledgementErrors(t *testing.T) {
 		updateErr error
 		getErr    error
 		status    int
-		want      Error
+		want      Problem
 		title     string // of the page a browser gets
 	}{
 		{"already acknowledged", nil, trajectory.Refused("handover 3 was already acknowledged on 2025-09-02T10:00:00Z",
 			trajectory.Refusal{Code: trajectory.CodeHandoverAlreadyAcknowledged, Args: map[string]string{trajectory.ArgHandover: "3"}}), http.StatusConflict,
-			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}, "Al bevestigd"},
+			Problem{Code: ProblemCode(trajectory.CodeHandoverAlreadyAcknowledged), Detail: "this handover was already acknowledged; the link works once"}, "Al bevestigd"},
 		// A worker older than the codes says it in words only.
 		{"already acknowledged, by an older worker", nil, stepRejected("handover 3 was already acknowledged on 2025-09-02"), http.StatusConflict,
-			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}, "Al bevestigd"},
+			Problem{Code: ProblemCode(trajectory.CodeHandoverAlreadyAcknowledged), Detail: "this handover was already acknowledged; the link works once"}, "Al bevestigd"},
 		{"already acknowledged, when sending", stepRejected("already acknowledged"), nil, http.StatusConflict,
-			Error{Error: "already acknowledged", Detail: "this handover was already acknowledged; the link works once", Code: trajectory.CodeHandoverAlreadyAcknowledged}, "Al bevestigd"},
+			Problem{Code: ProblemCode(trajectory.CodeHandoverAlreadyAcknowledged), Detail: "this handover was already acknowledged; the link works once"}, "Al bevestigd"},
 		{"another rejection", nil, trajectory.Refused("this trajectory has no handover 3",
 			trajectory.Refusal{Code: trajectory.CodeHandoverUnknown, Args: map[string]string{trajectory.ArgHandover: "3"}}), http.StatusConflict,
-			Error{Error: "step rejected", Detail: "this trajectory has no handover 3", Code: trajectory.CodeHandoverUnknown}, "Niet bevestigd"},
+			Problem{Code: ProblemCode(trajectory.CodeHandoverUnknown), Detail: "this trajectory has no handover 3"}, "Niet bevestigd"},
 		{"another rejection, by an older worker", nil, stepRejected("there is no handover 3"), http.StatusConflict,
-			Error{Error: "step rejected", Detail: "there is no handover 3"}, "Niet bevestigd"},
-		{"workflow completed", serviceerror.NewNotFound("workflow execution already completed"), nil, http.StatusGone,
-			Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"}, "Begeleiding afgesloten"},
-		{"workflow not found", nil, serviceerror.NewNotFound("workflow not found for ID: " + openID), http.StatusGone,
-			Error{Error: "trajectory closed", Detail: "the trajectory of this handover is closed"}, "Begeleiding afgesloten"},
+			Problem{Code: CodeStepRefused, Detail: "there is no handover 3"}, "Niet bevestigd"},
+		{"workflow completed", serviceerror.NewNotFound("workflow execution already completed"), nil, http.StatusConflict,
+			Problem{Code: CodeTrajectoryClosed, Detail: "the trajectory of this handover is closed; there is nothing left to acknowledge"}, "Begeleiding afgesloten"},
+		{"workflow not found", nil, serviceerror.NewNotFound("workflow not found for ID: " + openID), http.StatusConflict,
+			Problem{Code: CodeTrajectoryClosed, Detail: "the trajectory of this handover is closed; there is nothing left to acknowledge"}, "Begeleiding afgesloten"},
 		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, http.StatusServiceUnavailable,
-			Error{Error: "service unavailable"}, "Even geduld"},
-		{"other error", serviceerror.NewInternal("oops"), nil, http.StatusInternalServerError, Error{Error: "internal error"}, "Er ging iets mis"},
+			Problem{Code: CodeWorkflowUnavailable}, "Even geduld"},
+		{"other error", serviceerror.NewInternal("oops"), nil, http.StatusInternalServerError, Problem{Code: CodeInternalError}, "Er ging iets mis"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -371,7 +371,7 @@ func TestHandoverAcknowledgementErrors(t *testing.T) {
 			// An API client gets the JSON error.
 			res := f.do(http.MethodPost, "/v1/handovers/"+token+"/acknowledgement", nil)
 			res.want(t, tc.status)
-			if res.err.Error != tc.want.Error || (tc.want.Detail != "" && res.err.Detail != tc.want.Detail) || res.err.Code != tc.want.Code {
+			if res.err.Code != tc.want.Code || (tc.want.Detail != "" && res.err.Detail != tc.want.Detail) {
 				t.Errorf("answered %s, want %+v", res.body, tc.want)
 			}
 			// The service's browser, from the form or opening it again, a

@@ -31,7 +31,7 @@ type Health struct {
 
 // NotReady is the body of a 503 from /readyz.
 type NotReady struct {
-	Error
+	Problem
 	Checks map[string]string `json:"checks"`
 }
 
@@ -53,11 +53,9 @@ type readiness struct {
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	checks, down := s.ready.get(r.Context(), s.checkReady)
 	if len(down) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, NotReady{
-			Error: Error{
-				Error:  "not ready",
-				Detail: strings.Join(down, " and ") + " did not answer; requests that need it fail until it is back (details in the server log)",
-			},
+		writeBody(w, http.StatusServiceUnavailable, ProblemContentType, NotReady{
+			Problem: newProblem(r, CodeNotReady,
+				strings.Join(down, " and ")+" did not answer; requests that need it fail until it is back (details in the server log)"),
 			Checks: checks,
 		})
 		return

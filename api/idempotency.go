@@ -21,16 +21,16 @@ func idempotencyKey(w http.ResponseWriter, r *http.Request, required bool) (stri
 	values := r.Header.Values(IdempotencyKeyHeader)
 	switch {
 	case len(values) > 1:
-		writeError(w, http.StatusBadRequest, "invalid Idempotency-Key", IdempotencyKeyHeader+" is given more than once; send it once")
+		writeError(w, r, CodeIdempotencyKeyInvalid, IdempotencyKeyHeader+" is given more than once; send it once")
 		return "", false
 	case len(values) == 1 && !trajectory.ValidIdempotencyKey(values[0]):
-		writeError(w, http.StatusBadRequest, "invalid Idempotency-Key",
+		writeError(w, r, CodeIdempotencyKeyInvalid,
 			IdempotencyKeyHeader+" must be 1-128 visible ASCII characters without spaces, such as a UUID")
 		return "", false
 	case len(values) == 1:
 		return values[0], true
 	case required:
-		writeError(w, http.StatusBadRequest, "Idempotency-Key required",
+		writeError(w, r, CodeIdempotencyKeyRequired,
 			"this step is not the same when done twice, so it needs an "+IdempotencyKeyHeader+" header: "+
 				"a new value (such as a UUID) for each new step, and the same value when you retry one")
 		return "", false

@@ -21,7 +21,7 @@ func TestIdempotencyKeyRequired(t *testing.T) {
 		f.store.add(openID, trajectory.PhaseInSupport)
 		res := f.do(http.MethodPost, stepPath(tc.step), tc.body, authHeader, asCoach, withoutKey, "1")
 		res.want(t, http.StatusBadRequest)
-		if res.err.Error != "Idempotency-Key required" || !strings.Contains(res.err.Detail, "same value when you retry") {
+		if res.err.Code != CodeIdempotencyKeyRequired || !strings.Contains(res.err.Detail, "same value when you retry") {
 			t.Errorf("%s without a key: %+v", tc.step, res.err)
 		}
 		if len(f.temporal.updates) != 0 {

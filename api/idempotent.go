@@ -12,7 +12,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/elkgezin/elkgezin/store"
-	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // Requests sent with an Idempotency-Key are answered once: the answer is
@@ -32,12 +31,6 @@ import (
 // IdempotentReplayedHeader marks an answer given again for a retry.
 const IdempotentReplayedHeader = "Idempotent-Replayed"
 
-// Error codes of the Idempotency-Key.
-const (
-	codeIdempotencyKeyReused = "idempotency_key_reused"
-	codeIdempotencyKeyInUse  = "idempotency_key_in_use"
-)
-
 // idempotencyStore is the part of *store.Store that keeps the answers; the
 // API's Store is asserted to it, so a store without it keeps none.
 type idempotencyStore interface {
@@ -47,11 +40,6 @@ type idempotencyStore interface {
 }
 
 var _ idempotencyStore = (*store.Store)(nil)
-
-// writeCodedError answers an error with a stable code.
-func writeCodedError(w http.ResponseWriter, status int, code, short, detail string) {
-	writeJSON(w, status, Error{Error: short, Detail: detail, Code: trajectory.RefusalCode(code)})
-}
 
 // idemOptions say how an answer is kept.
 type idemOptions struct {
@@ -128,24 +116,22 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 	body, err := json.Marshal(req)
 	if err != nil {
 		s.log.Error("idempotency: encode request", "route", route, "error", err)
-		writeError(w, http.StatusInternalServerError, "internal error", "the request could not be prepared (logged); report the problem")
+		writeError(w, r, CodeInternalError, "the request could not be prepared (logged); report the problem")
 		return w, nil, false
 	}
 	fp := sha256.Sum256(append([]byte(r.Method+"\x00"+r.URL.Path+"\x00"), body...))
 	claim, err := st.ClaimIdempotencyKey(r.Context(), sc, fp)
 	switch {
 	case err != nil:
-		s.writeStoreError(w, "idempotency key", err)
+		s.writeStoreError(w, r, "idempotency key", err)
 		return w, nil, false
 	case claim.Mismatch:
-		writeCodedError(w, http.StatusUnprocessableEntity, codeIdempotencyKeyReused, "Idempotency-Key reused",
-			"this "+IdempotencyKeyHeader+" was used with another request on this route; send a new key for a new request, "+
+		writeError(w, r, CodeIdempotencyKeyReused, "this "+IdempotencyKeyHeader+" was used with another request on this route; send a new key for a new request, "+
 				"and the same key only with the very same request")
 		return w, nil, false
 	case claim.InFlight:
 		w.Header().Set("Retry-After", "1")
-		writeCodedError(w, http.StatusConflict, codeIdempotencyKeyInUse, "Idempotency-Key in use",
-			"a request with this "+IdempotencyKeyHeader+" is still being answered; retry it in a moment")
+		writeError(w, r, CodeIdempotencyKeyInUse, "a request with this "+IdempotencyKeyHeader+" is still being answered; retry it in a moment")
 		return w, nil, false
 	case !claim.Claimed:
 		s.replay(w, r, claim.Answer, opts)
@@ -204,7 +190,7 @@ func (s *server) replay(w http.ResponseWriter, r *http.Request, a store.Idempote
 	if a.Body == nil && opts.rebuild != nil && a.Location != "" {
 		v, err := opts.rebuild(r.Context(), a.Location)
 		if err != nil {
-			s.writeStoreError(w, "idempotency: read the answer again", err)
+			s.writeStoreError(w, r, "idempotency: read the answer again", err)
 			return
 		}
 		w.Header().Set(IdempotentReplayedHeader, "true")

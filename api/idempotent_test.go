@@ -39,10 +39,10 @@ func (w *world) setState(st trajectory.State) {
 	w.temporal.state = st
 }
 
-func wantCode(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) {
+func wantCode(t *testing.T, rec *httptest.ResponseRecorder, status int, code ProblemCode) {
 	t.Helper()
 	var e struct {
-		Code string `json:"code"`
+		Code ProblemCode `json:"code"`
 	}
 	_ = json.Unmarshal(rec.Body.Bytes(), &e)
 	if rec.Code != status || e.Code != code {
@@ -75,7 +75,7 @@ func TestIdempotentStepReplayAndMismatch(t *testing.T) {
 	}
 
 	other := w.send(t, "coach-a", http.MethodPost, path, `{"note":"Een tweede bezoek."}`, IdempotencyKeyHeader, "visit-1")
-	wantCode(t, other, http.StatusUnprocessableEntity, codeIdempotencyKeyReused)
+	wantCode(t, other, http.StatusUnprocessableEntity, CodeIdempotencyKeyReused)
 	if n := w.updates(); n != 1 {
 		t.Errorf("a reused key reached the workflow: %d Updates", n)
 	}
@@ -149,9 +149,9 @@ func TestIdempotentReferral(t *testing.T) {
 		t.Fatalf("referral %d %s, retried %d %v %s", first.Code, first.Body, again.Code, again.Header(), again.Body)
 	}
 	wantCode(t, w.send(t, "partner", http.MethodPost, pathReferrals, referral("Iets anders."), IdempotencyKeyHeader, "ref-1"),
-		http.StatusUnprocessableEntity, codeIdempotencyKeyReused)
+		http.StatusUnprocessableEntity, CodeIdempotencyKeyReused)
 	wantCode(t, w.send(t, "partner", http.MethodPost, pathReferrals, referral("Iets anders."), IdempotencyKeyHeader, "ref-2"),
-		http.StatusConflict, codeReferralExists)
+		http.StatusConflict, CodeReferralExists)
 	if rec := w.send(t, "partner", http.MethodPost, pathReferrals, referral("Hulp gevraagd.")); rec.Code != http.StatusOK {
 		t.Errorf("the same referral without a key: %d %s; want 200", rec.Code, rec.Body)
 	}
@@ -189,7 +189,7 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	second := w.send(t, "partner", http.MethodPost, pathReferrals, body, IdempotencyKeyHeader, "slow")
-	wantCode(t, second, http.StatusConflict, codeIdempotencyKeyInUse)
+	wantCode(t, second, http.StatusConflict, CodeIdempotencyKeyInUse)
 	if second.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After on a key in flight")
 	}
@@ -230,7 +230,7 @@ func TestIfMatchOnSteps(t *testing.T) {
 	path := "/v1/trajectories/" + w.mine + "/assignment"
 	w.setState(trajectory.State{TrajectoryID: w.mine, Phase: trajectory.PhaseCoachAssigned, CoachID: "test-coach", EventSeq: 3})
 	stale := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach-2"}`, "If-Match", etag)
-	wantCode(t, stale, http.StatusPreconditionFailed, codePreconditionFailed)
+	wantCode(t, stale, http.StatusPreconditionFailed, CodePreconditionFailed)
 	if stale.Header().Get("ETag") != `"v3"` || w.updates() != 0 {
 		t.Errorf("stale write: ETag %q, %d Updates; want the version now and none", stale.Header().Get("ETag"), w.updates())
 	}

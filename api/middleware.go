@@ -133,7 +133,7 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 			}
 			s.log.Error("panic serving request", "method", r.Method, "panic", msg, "stack", string(debug.Stack()))
 			if !tw.wrote {
-				writeError(tw, http.StatusInternalServerError, "internal error",
+				writeError(tw, r, CodeInternalError,
 					"the server failed on this request (it is logged); retry, and report it if it keeps failing")
 			}
 		}()
@@ -174,7 +174,7 @@ func (s *server) limitTime(next http.Handler) http.Handler {
 		case <-timer.C:
 			bw.stop()
 			cancel()
-			writeError(w, http.StatusServiceUnavailable, "timeout",
+			writeError(w, r, CodeTimeout,
 				fmt.Sprintf("the request did not complete within %s, so it may or may not have taken effect; retry (a step with the same Idempotency-Key)", s.timeout))
 			go func() {
 				<-done

@@ -25,7 +25,7 @@ type milestoneBody struct {
 }
 
 func (s *server) postMilestone(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[milestoneBody]{short: "invalid milestone", update: trajectory.UpdateRecordMilestone,
+	postStep(s, w, r, step[milestoneBody]{update: trajectory.UpdateRecordMilestone,
 		check: func(r *http.Request, _ store.TrajectorySummary, b milestoneBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			id := mux.Vars(r)["milestone"]
@@ -54,7 +54,7 @@ type coWorkerBody struct {
 }
 
 func (s *server) postCoWorker(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[coWorkerBody]{short: "invalid co-worker", update: trajectory.UpdateAssignCoWorker, check: s.checkCoWorker})
+	postStep(s, w, r, step[coWorkerBody]{update: trajectory.UpdateAssignCoWorker, check: s.checkCoWorker})
 }
 
 // checkCoWorker checks that the co-worker has that role in the programme's

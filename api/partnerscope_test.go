@@ -10,19 +10,19 @@ import (
 	"github.com/elkgezin/elkgezin/usecase"
 )
 
-// apiError is the JSON body of a refusal.
+// apiError is the problem of a refusal, with its fields by name.
 type apiError struct {
-	Error  string            `json:"error"`
-	Detail string            `json:"detail"`
-	Fields map[string]string `json:"fields"`
+	Problem
+	Fields map[string]string
 }
 
 func decodeError(t *testing.T, body []byte) apiError {
 	t.Helper()
 	var e apiError
-	if err := json.Unmarshal(body, &e); err != nil {
+	if err := json.Unmarshal(body, &e.Problem); err != nil {
 		t.Fatalf("refusal %s is not JSON: %v", body, err)
 	}
+	e.Fields, _ = problemFields(e.Problem)
 	return e
 }
 
@@ -59,7 +59,7 @@ func TestPartnerActsOnlyInProgrammesThatListIt(t *testing.T) {
 		status, body := w.do(t, "partner-other", http.MethodPost, c.path, c.body)
 		e := decodeError(t, body)
 		want := "programme test-seconds does not accept " + c.what + " from your organisation (politie-mechelen); the programmes that accept your referrals are: go-team-mechelen"
-		if status != http.StatusForbidden || e.Error != "referrer not allowed" || e.Detail != want {
+		if status != http.StatusForbidden || e.Code != CodeReferrerNotAllowed || e.Detail != want {
 			t.Errorf("%s to a programme that does not list the partner: %d %s, want 403 referrer not allowed: %s", c.name, status, body, want)
 		}
 	}
@@ -68,7 +68,7 @@ func TestPartnerActsOnlyInProgrammesThatListIt(t *testing.T) {
 		{"consultation", pathConsultations, consultation("no-such-programme")},
 	} {
 		status, body := w.do(t, "partner-other", http.MethodPost, c.path, c.body)
-		if e := decodeError(t, body); status != http.StatusNotFound || e.Error != "unknown programme" || !strings.Contains(e.Detail, "go-team-mechelen") {
+		if e := decodeError(t, body); status != http.StatusNotFound || e.Code != CodeProgrammeNotFound || !strings.Contains(e.Detail, "go-team-mechelen") {
 			t.Errorf("%s to an unknown programme: %d %s, want 404 unknown programme naming go-team-mechelen", c.name, status, body)
 		}
 	}
@@ -229,7 +229,7 @@ func TestTeamRefersAConsultationForItsPartner(t *testing.T) {
 	}
 	changed := strings.Replace(referral("test-partner", true), "aan de schoolpoort", "aan de schoolpoort, dringend", 1)
 	status, body = w.do(t, "supervisor", http.MethodPost, path, changed)
-	if status != http.StatusConflict || !strings.Contains(string(body), `"`+codeReferralExists+`"`) {
-		t.Errorf("the referral changed: %d %s, want 409 %s", status, body, codeReferralExists)
+	if status != http.StatusConflict || !strings.Contains(string(body), `"`+string(CodeReferralExists)+`"`) {
+		t.Errorf("the referral changed: %d %s, want 409 %s", status, body, CodeReferralExists)
 	}
 }

@@ -16,7 +16,7 @@ type birthBody struct {
 // postBirth records the birth of the expected child. Whether the
 // trajectory expects one is the workflow's to say (409 otherwise).
 func (s *server) postBirth(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[birthBody]{short: "invalid birth", update: trajectory.UpdateRecordBirth,
+	postStep(s, w, r, step[birthBody]{update: trajectory.UpdateRecordBirth,
 		check: func(r *http.Request, _ store.TrajectorySummary, b birthBody, now time.Time) (any, *fieldErrors, *refusal) {
 			req, fe := validateBirth(b, now)
 			req.By = principal(r).Actor()
@@ -42,7 +42,7 @@ type extensionBody struct {
 // postFollowUpExtension keeps perinatal follow-up going until a later
 // date; it is the supervisor's to decide (routeRules).
 func (s *server) postFollowUpExtension(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[extensionBody]{short: "invalid follow-up extension", update: trajectory.UpdateExtendFollowUp,
+	postStep(s, w, r, step[extensionBody]{update: trajectory.UpdateExtendFollowUp,
 		check: func(r *http.Request, _ store.TrajectorySummary, b extensionBody, now time.Time) (any, *fieldErrors, *refusal) {
 			req, fe := validateExtension(b, now)
 			req.By = principal(r).Actor()

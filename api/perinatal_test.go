@@ -78,7 +78,7 @@ func TestRecordBirth(t *testing.T) {
 	f.temporal.updateErr = stepRejected("this trajectory expects no birth: its programme has no perinatal follow-up")
 	res = f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`"}`, authHeader, asCoach)
 	res.want(t, http.StatusConflict)
-	if res.err.Error != "step rejected" || !strings.Contains(res.err.Detail, "expects no birth") {
+	if res.err.Code != CodeStepRefused || !strings.Contains(res.err.Detail, "expects no birth") {
 		t.Errorf("answered %+v", res.err)
 	}
 	f.do(http.MethodPost, "/v1/trajectories/"+testID("x", "y", "z")+"/birth", `{"born_on":"`+born+`"}`, authHeader, asCoach).want(t, http.StatusNotFound)

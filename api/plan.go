@@ -151,10 +151,10 @@ func (s *server) putPlan(w http.ResponseWriter, r *http.Request) {
 	req, fe, ref := s.checkPlan(r, row, body, time.Now())
 	switch {
 	case fe != nil && !fe.empty():
-		writeFieldErrors(w, "invalid plan", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	case ref != nil:
-		writeError(w, ref.status, ref.short, ref.detail)
+		writeError(w, r, ref.code, ref.detail)
 		return
 	}
 	s.runUpdate(w, r, row.ID, key, trajectory.UpdateAgreePlan, req)
@@ -164,7 +164,7 @@ func (s *server) putPlan(w http.ResponseWriter, r *http.Request) {
 // programme's life domains, the co-workers assigned and the plan in force
 // (whose due dates may have passed), from the workflow's state.
 func (s *server) checkPlan(r *http.Request, row store.TrajectorySummary, b planBody, now time.Time) (any, *fieldErrors, *refusal) {
-	fe := &fieldErrors{}
+	fe := &fieldErrors{within: "plan"}
 	plan := b.plan(fe)
 	if !fe.empty() {
 		return nil, fe, nil
@@ -191,15 +191,15 @@ func (s *server) stateRefusal(id string, err error) *refusal {
 	case err == nil:
 		return nil
 	case errors.Is(err, usecase.ErrClosed):
-		return &refusal{http.StatusConflict, "trajectory closed", "this trajectory is closed; no further steps can be recorded"}
+		return &refusal{CodeTrajectoryClosed, "this trajectory is closed; no further steps can be recorded"}
 	case errors.Is(err, usecase.ErrNotRunning):
-		return &refusal{http.StatusNotFound, "trajectory not found", fmt.Sprintf("trajectory %s is not running, so no step can be recorded for it", id)}
+		return &refusal{CodeTrajectoryNotRunning, fmt.Sprintf("trajectory %s is not running, so no step can be recorded for it", id)}
 	case errors.Is(err, usecase.ErrUnavailable):
 		s.log.Warn("step: state query: Temporal did not answer", "trajectory_id", id, "error", err)
-		return &refusal{http.StatusServiceUnavailable, "service unavailable", "the workflow service did not answer in time; nothing was recorded: send the request again"}
+		return &refusal{CodeWorkflowUnavailable, "the workflow service did not answer in time; nothing was recorded: send the request again"}
 	}
 	s.log.Error("step: state query failed", "trajectory_id", id, "error", err)
-	return &refusal{http.StatusInternalServerError, "internal error", "the trajectory's state could not be read (logged); nothing was recorded: retry, and report it if it keeps failing"}
+	return &refusal{CodeInternalError, "the trajectory's state could not be read (logged); nothing was recorded: retry, and report it if it keeps failing"}
 }
 
 // planPathID checks a goal's or an action's id in the path; "" when it is
@@ -220,7 +220,7 @@ type goalStatusBody struct {
 }
 
 func (s *server) postGoalStatus(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[goalStatusBody]{short: "invalid goal status", update: trajectory.UpdateSetGoalStatus,
+	postStep(s, w, r, step[goalStatusBody]{update: trajectory.UpdateSetGoalStatus,
 		check: func(r *http.Request, _ store.TrajectorySummary, b goalStatusBody, _ time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			req := trajectory.SetGoalStatus{GoalID: planPathID(fe, r, "goal", "g1"), Status: b.Status, Reason: b.Reason, By: principal(r).Actor()}
@@ -235,7 +235,7 @@ type actionDoneBody struct {
 }
 
 func (s *server) postActionDone(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[actionDoneBody]{short: "invalid action done", update: trajectory.UpdateRecordActionDone,
+	postStep(s, w, r, step[actionDoneBody]{update: trajectory.UpdateRecordActionDone,
 		check: func(r *http.Request, _ store.TrajectorySummary, b actionDoneBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			req := trajectory.RecordActionDone{GoalID: planPathID(fe, r, "goal", "g1"), ActionID: planPathID(fe, r, "action", "a1"),
@@ -255,7 +255,7 @@ type reviewGoalsBody struct {
 // family at a visit (all open goals when none is named): each is due for
 // review again a review cadence later.
 func (s *server) postReviewGoals(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[reviewGoalsBody]{short: "invalid review", update: trajectory.UpdateReviewGoals,
+	postStep(s, w, r, step[reviewGoalsBody]{update: trajectory.UpdateReviewGoals,
 		check: func(r *http.Request, _ store.TrajectorySummary, b reviewGoalsBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			req := trajectory.ReviewGoals{By: principal(r).Actor()}

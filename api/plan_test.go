@@ -64,18 +64,18 @@ func TestPlanRoutes(t *testing.T) {
 		method, path, body, short string
 		fields                    []string
 	}{
-		{http.MethodPut, "plan", `{"goals":[{"domain":"housing","text":"Een woning."}]}`, "invalid plan", []string{"plan.agreed_on"}},
-		{http.MethodPut, "plan", `{"agreed_on":"gisteren","goals":[{"domain":"housing","text":"Een woning."}]}`, "invalid plan", []string{"plan.agreed_on"}},
-		{http.MethodPut, "plan", `{"agreed_on":"` + future + `","goals":[{"domain":"housing","text":"Een woning."}]}`, "invalid plan", []string{"plan.agreed_on"}},
-		{http.MethodPut, "plan", `{"agreed_on":"` + agreed.Format(time.RFC3339) + `","goals":[]}`, "invalid plan", []string{"plan.goals"}},
+		{http.MethodPut, "plan", `{"goals":[{"domain":"housing","text":"Een woning."}]}`, "invalid plan", []string{"agreed_on"}},
+		{http.MethodPut, "plan", `{"agreed_on":"gisteren","goals":[{"domain":"housing","text":"Een woning."}]}`, "invalid plan", []string{"agreed_on"}},
+		{http.MethodPut, "plan", `{"agreed_on":"` + future + `","goals":[{"domain":"housing","text":"Een woning."}]}`, "invalid plan", []string{"agreed_on"}},
+		{http.MethodPut, "plan", `{"agreed_on":"` + agreed.Format(time.RFC3339) + `","goals":[]}`, "invalid plan", []string{"goals"}},
 		{http.MethodPut, "plan", `{"agreed_on":"` + agreed.Format(time.RFC3339) + `","goals":[{"domain":"sport","text":""}]}`, "invalid plan",
-			[]string{"plan.goals[0].domain", "plan.goals[0].text"}},
+			[]string{"goals[0].domain", "goals[0].text"}},
 		{http.MethodPut, "plan", `{"agreed_on":"` + agreed.Format(time.RFC3339) + `","goals":[{"domain":"housing","text":"Een woning.","actions":[
 			{"what":"Bellen","owner":{"role":"co_worker","id":"someone-else"}},{"what":"Gaan","owner":{"role":"service","id":"n9"}}]}]}`,
-			"invalid plan", []string{"plan.goals[0].actions[0].owner.id", "plan.goals[0].actions[1].owner.id"}},
+			"invalid plan", []string{"goals[0].actions[0].owner.id", "goals[0].actions[1].owner.id"}},
 		{http.MethodPut, "plan", `{"agreed_on":"` + agreed.Format(time.RFC3339) + `","goals":[{"domain":"housing","text":"Een woning.","actions":[
 			{"what":"Gaan","owner":{"role":"family"},"due":"volgende week"}]}],"network":[{"service":"CAW","since":7}]}`,
-			"invalid plan", []string{"plan.goals[0].actions[0].due", "plan.network[0].since"}},
+			"invalid plan", []string{"goals[0].actions[0].due", "network[0].since"}},
 		{http.MethodPost, "plan/goals/g1/status", `{"status":"let_go"}`, "invalid goal status", []string{"reason"}},
 		{http.MethodPost, "plan/goals/g1/status", `{"status":"gone"}`, "invalid goal status", []string{"status"}},
 		{http.MethodPost, "plan/goals/G-1/status", `{"status":"reached"}`, "invalid goal status", []string{"goal"}},

@@ -26,7 +26,7 @@ func (s *server) limitRate(next http.Handler) http.Handler {
 		ratelimit.SetHeaders(w, quotas)
 		if !ok {
 			why.SetRetryAfter(w)
-			writeError(w, http.StatusTooManyRequests, "too many requests",
+			writeError(w, r, CodeTooManyRequests,
 				fmt.Sprintf("too many requests %s in a short time; wait %d seconds (Retry-After) and try again", limitName[why.Limit], why.RetryAfter()))
 			return
 		}

@@ -38,8 +38,9 @@ func TestRateLimits(t *testing.T) {
 		if s, err := strconv.Atoi(rec.Header().Get("Retry-After")); err != nil || s < 1 || s > 60 {
 			t.Errorf("%s: Retry-After %q, want whole seconds", what, rec.Header().Get("Retry-After"))
 		}
-		var e Error
-		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error != "too many requests" || e.Detail == "" {
+		var e Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Code != CodeTooManyRequests || e.Detail == "" ||
+			rec.Header().Get("Content-Type") != ProblemContentType {
 			t.Errorf("%s: body %s", what, rec.Body)
 		}
 	}

@@ -19,7 +19,6 @@ import (
 // (the coach checks the family's details at the intake); a family that is
 // to be referred anew is referred under a new reference.
 
-const codeReferralExists = "referral_exists"
 
 // referralFingerprints is the part of *store.Store that keeps what each
 // referral said; a store without it refuses no referral sent again.
@@ -66,8 +65,7 @@ func (s *server) otherReferral(w http.ResponseWriter, r *http.Request, ref traje
 		return false
 	}
 	refusalSettles(w)
-	writeCodedError(w, http.StatusConflict, codeReferralExists, "referral exists",
-		"a referral with this reference was received before with other content, as trajectory "+started.ID+
+	writeError(w, r, CodeReferralExists, "a referral with this reference was received before with other content, as trajectory "+started.ID+
 			"; it is kept as first received and not changed through the API: ask the programme's team to correct "+
 			"the family's details, or refer the family anew under a new reference")
 	return true

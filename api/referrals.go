@@ -65,14 +65,14 @@ func (s *server) postReferral(w http.ResponseWriter, r *http.Request) {
 	defer finish()
 	ref, fe := validateReferral(body, time.Now())
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid referral", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	// A partner refers as itself, and sees no more of the programmes than
 	// which of them accept it.
 	partner := principal(r).ID
 	if ref.Referrer.Organisation != partner {
-		writeError(w, http.StatusForbidden, "referrer not allowed",
+		writeError(w, r, CodeReferrerNotAllowed,
 			fmt.Sprintf("you may only refer as your own organisation: referrer.organisation must be %q", partner))
 		noteDetail(r, "reason", "organisation")
 		return
@@ -96,12 +96,12 @@ func (s *server) partnerProgramme(w http.ResponseWriter, r *http.Request, id, wh
 	prog, known := s.programmes.Get(id)
 	switch {
 	case !known:
-		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("there is no programme %q; %s", id, acceptingProgrammes(p)))
+		writeError(w, r, CodeProgrammeNotFound, fmt.Sprintf("there is no programme %q; %s", id, acceptingProgrammes(p)))
 		return prog, false
 	case !usecase.PartnerMay(p, id):
 		noteDetail(r, "programme", id)
 		noteDetail(r, "reason", "programme")
-		writeError(w, http.StatusForbidden, "referrer not allowed", fmt.Sprintf("programme %s does not accept %s from your organisation (%s); %s", id, what, p.ID, acceptingProgrammes(p)))
+		writeError(w, r, CodeReferrerNotAllowed, fmt.Sprintf("programme %s does not accept %s from your organisation (%s); %s", id, what, p.ID, acceptingProgrammes(p)))
 		return prog, false
 	}
 	noteDetail(r, "programme", id)
@@ -127,41 +127,41 @@ func (s *server) answerStarted(w http.ResponseWriter, r *http.Request, ref traje
 	switch {
 	case err == nil:
 	case errors.Is(err, usecase.ErrTrajectoryErased):
-		writeError(w, http.StatusConflict, "trajectory erased",
+		writeError(w, r, CodeTrajectoryErased,
 			"this referral's trajectory was erased; refer the family again with a new reference")
 		return
 	case errors.Is(err, usecase.ErrDataKeyUnavailable):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		writeError(w, r, CodeDatabaseUnavailable,
 			"the trajectory's encryption key could not be stored; send the same referral again later")
 		return
 	case errors.Is(err, usecase.ErrStoreUnavailable):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		writeError(w, r, CodeDatabaseUnavailable,
 			"the database (PostgreSQL) did not answer; retry later")
 		return
 	case errors.Is(err, usecase.ErrPreviousUnknown):
 		fe := &fieldErrors{}
 		fe.add("previous_trajectory_id", fmt.Sprintf("names no trajectory of programme %s that your organisation referred", ref.ProgrammeID))
-		writeFieldErrors(w, "invalid referral", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	case errors.As(err, &open):
-		writeError(w, http.StatusConflict, "previous trajectory open",
+		writeError(w, r, CodePreviousTrajectoryOpen,
 			fmt.Sprintf("trajectory %s is still open (phase %s): the family is in it; refer the family again only after it closed", ref.PreviousTrajectoryID, open.Phase))
 		return
 	case errors.Is(err, usecase.ErrStartedNotListed):
 		w.Header().Set("Retry-After", "2")
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		writeError(w, r, CodeDatabaseUnavailable,
 			"the trajectory was started but is not listed yet; send the same referral again in a moment: it answers with the same id once it is listed")
 		return
 	case errors.Is(err, usecase.ErrStartUnavailable):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		writeError(w, r, CodeWorkflowUnavailable,
 			"the workflow service did not answer in time; the referral may not be recorded: send the same referral again (it never starts a second trajectory)")
 		return
 	case errors.Is(err, usecase.ErrStartedListingLater):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		writeError(w, r, CodeDatabaseUnavailable,
 			"the trajectory was started but could not be listed yet (the database did not answer); send the same referral again: it answers with the same id once it is listed")
 		return
 	default:
-		writeError(w, http.StatusInternalServerError, "internal error",
+		writeError(w, r, CodeInternalError,
 			"the workflow service refused to start the trajectory (logged); send the same referral again later, and report it if it keeps failing")
 		return
 	}
@@ -224,8 +224,16 @@ func validateReferral(b referralBody, now time.Time) (trajectory.Referral, *fiel
 // characters and NFC are checked over the whole body (cleanText).
 func checkText(fe *fieldErrors, field, v string, required bool, max int, multiline bool) bool {
 	if problem := usecase.TextProblem(v, required, max, multiline); problem != "" {
-		fe.add(field, problem)
+		_, kind := trajectory.CleanText(v, required, max, multiline)
+		fe.addCode(field, textCodes[kind], problem)
 		return false
 	}
 	return true
+}
+
+// textCodes is the field code of each problem trajectory.CleanText finds.
+var textCodes = map[trajectory.TextProblem]FieldCode{
+	trajectory.TextRequired: FieldRequired,
+	trajectory.TextTooLong:  FieldTooLong,
+	trajectory.TextControl:  FieldInvalid,
 }

@@ -70,22 +70,22 @@ func (s *server) getReferral(w http.ResponseWriter, r *http.Request) {
 	}
 	reader := s.statusReader()
 	if reader == nil {
-		writeError(w, http.StatusNotImplemented, "not implemented", "this server keeps no referral status")
+		writeError(w, r, CodeNotConfigured, "this server keeps no referral status")
 		return
 	}
 	st, err := reader.ReferralStatus(r.Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		noteOutcome(r, store.OutcomeNotFound)
-		writeError(w, http.StatusNotFound, "referral not found", "there is no referral with this id; use the id (tr-...) that the referral answered")
+		writeError(w, r, CodeReferralNotFound, "there is no referral with this id; use the id (tr-...) that the referral answered")
 		return
 	case err != nil:
-		s.writeStoreError(w, "read referral status", err)
+		s.writeStoreError(w, r, "read referral status", err)
 		return
 	}
 	noteTrajectory(r, id)
 	if st.ReferrerOrg != principal(r).ID {
-		writeForbidden(w, r, "organisation", "this referral was made by another organisation; you may read only your own")
+		writeForbidden(w, r, CodeForbidden, "organisation", "this referral was made by another organisation; you may read only your own")
 		return
 	}
 	writeJSON(w, http.StatusOK, referralStatusResponse(st))
@@ -96,7 +96,7 @@ func (s *server) getReferral(w http.ResponseWriter, r *http.Request) {
 // the reference keys the id (trajectory.ID), so nothing is searched.
 func (s *server) findReferrals(w http.ResponseWriter, r *http.Request) {
 	reference, programmeID := r.URL.Query().Get("reference"), r.URL.Query().Get("programme")
-	fe := &fieldErrors{}
+	fe := &fieldErrors{query: true}
 	if !usecase.ValidReference(reference) {
 		fe.add("reference", "must be the referral's referrer.reference: 1-64 characters of A-Z, a-z, 0-9, dot, underscore, slash or dash")
 	}
@@ -104,12 +104,12 @@ func (s *server) findReferrals(w http.ResponseWriter, r *http.Request) {
 		fe.add("programme", "must be a programme id")
 	}
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid query", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	reader := s.statusReader()
 	if reader == nil {
-		writeError(w, http.StatusNotImplemented, "not implemented", "this server keeps no referral status")
+		writeError(w, r, CodeNotConfigured, "this server keeps no referral status")
 		return
 	}
 	p := principal(r)
@@ -124,7 +124,7 @@ func (s *server) findReferrals(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, store.ErrNotFound):
 			continue
 		case err != nil:
-			s.writeStoreError(w, "read referral status", err)
+			s.writeStoreError(w, r, "read referral status", err)
 			return
 		}
 		if st.ReferrerOrg == p.ID {

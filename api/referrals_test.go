@@ -167,7 +167,7 @@ func TestReferralDueDateDetail(t *testing.T) {
 	f := newFixture(t)
 	res := f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "expected_due_date", inDays(-40)), authHeader, asPartner)
 	res.want(t, http.StatusBadRequest)
-	if p := res.err.Fields["expected_due_date"]; !strings.Contains(p, "a due date more than 4 weeks ago: record a birth instead") {
+	if p := res.fields["expected_due_date"]; !strings.Contains(p, "a due date more than 4 weeks ago: record a birth instead") {
 		t.Errorf("problem %q", p)
 	}
 }
@@ -213,8 +213,8 @@ func TestReferralDetailExample(t *testing.T) {
 	if res.err.Detail != want {
 		t.Errorf("detail %q, want %q", res.err.Detail, want)
 	}
-	if res.err.Fields["referrer.reference"] != "is required" || res.err.Fields["family.contact_name"] != "is required" {
-		t.Errorf("fields %v", res.err.Fields)
+	if res.fields["referrer.reference"] != "is required" || res.fields["family.contact_name"] != "is required" {
+		t.Errorf("fields %v", res.fields)
 	}
 }
 
@@ -227,32 +227,32 @@ func TestReferralBodyProblems(t *testing.T) {
 		name   string
 		body   string
 		status int
-		short  string
+		code   ProblemCode
 		field  string
 	}{
-		{"malformed", `{"programme": `, http.StatusBadRequest, "malformed JSON", ""},
-		{"not JSON", `programme=test-seconds`, http.StatusBadRequest, "malformed JSON", ""},
-		{"empty", ``, http.StatusBadRequest, "empty body", ""},
-		{"array", `[]`, http.StatusBadRequest, "malformed JSON", ""},
-		{"two objects", string(valid) + string(valid), http.StatusBadRequest, "malformed JSON", ""},
-		{"unknown top-level field", `{"programme":"test-seconds","urgent":true}`, http.StatusBadRequest, "unknown field", "urgent"},
-		{"unknown nested field", `{"programme":"test-seconds","family":{"contact_name":"x","birth_date":"2020-01-01"}}`, http.StatusBadRequest, "unknown field", "birth_date"},
-		{"unknown child field", `{"programme":"test-seconds","children":[{"birth_date":"2020-01-01","gender":"f"}]}`, http.StatusBadRequest, "unknown field", "gender"},
-		{"children not a list", `{"programme":"test-seconds","children":{"birth_date":"2020-01-01"}}`, http.StatusBadRequest, "invalid body", "children"},
-		{"wrong type", `{"programme":"test-seconds","reason":42}`, http.StatusBadRequest, "invalid body", "reason"},
-		{"wrong nested type", `{"referrer":{"reference":7}}`, http.StatusBadRequest, "invalid body", "referrer.reference"},
-		{"too large", string(bigBody), http.StatusRequestEntityTooLarge, "body too large", ""},
+		{"malformed", `{"programme": `, http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"not JSON", `programme=test-seconds`, http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"empty", ``, http.StatusBadRequest, CodeBodyEmpty, ""},
+		{"array", `[]`, http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"two objects", string(valid) + string(valid), http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"unknown top-level field", `{"programme":"test-seconds","urgent":true}`, http.StatusBadRequest, CodeInvalidRequest, "urgent"},
+		{"unknown nested field", `{"programme":"test-seconds","family":{"contact_name":"x","birth_date":"2020-01-01"}}`, http.StatusBadRequest, CodeInvalidRequest, "birth_date"},
+		{"unknown child field", `{"programme":"test-seconds","children":[{"birth_date":"2020-01-01","gender":"f"}]}`, http.StatusBadRequest, CodeInvalidRequest, "gender"},
+		{"children not a list", `{"programme":"test-seconds","children":{"birth_date":"2020-01-01"}}`, http.StatusBadRequest, CodeInvalidRequest, "children"},
+		{"wrong type", `{"programme":"test-seconds","reason":42}`, http.StatusBadRequest, CodeInvalidRequest, "reason"},
+		{"wrong nested type", `{"referrer":{"reference":7}}`, http.StatusBadRequest, CodeInvalidRequest, "referrer.reference"},
+		{"too large", string(bigBody), http.StatusRequestEntityTooLarge, CodeBodyTooLarge, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			res := f.do(http.MethodPost, "/v1/referrals", tc.body, authHeader, asPartner)
 			res.want(t, tc.status)
-			if res.err.Error != tc.short {
-				t.Errorf("error %q, want %q (%s)", res.err.Error, tc.short, res.body)
+			if res.err.Code != tc.code {
+				t.Errorf("code %q, want %q (%s)", res.err.Code, tc.code, res.body)
 			}
 			if tc.field != "" {
-				if _, ok := res.err.Fields[tc.field]; !ok || !strings.Contains(res.err.Detail, tc.field) {
+				if _, ok := res.fields[tc.field]; !ok || !strings.Contains(res.err.Detail, tc.field) {
 					t.Errorf("field %s not named: %s", tc.field, res.body)
 				}
 			}
@@ -265,7 +265,7 @@ func TestReferralUnknownProgramme(t *testing.T) {
 	res := f.do(http.MethodPost, "/v1/referrals", set(validReferral(), "programme", "no-such-programme"), authHeader, asPartner)
 	res.want(t, http.StatusNotFound)
 	// A partner learns only which programmes accept it.
-	if res.err.Error != "unknown programme" || !strings.Contains(res.err.Detail, "no-such-programme") ||
+	if res.err.Code != CodeProgrammeNotFound || !strings.Contains(res.err.Detail, "no-such-programme") ||
 		!strings.HasSuffix(res.err.Detail, "the programmes that accept your referrals are: test-seconds") {
 		t.Errorf("error %+v", res.err)
 	}
@@ -277,7 +277,7 @@ func TestReferralDisallowedReferrer(t *testing.T) {
 	res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
 	res.want(t, http.StatusForbidden)
 	want := "programme go-team-mechelen does not accept referrals from your organisation (test-partner); the programmes that accept your referrals are: test-seconds"
-	if res.err.Error != "referrer not allowed" || res.err.Detail != want {
+	if res.err.Code != CodeReferrerNotAllowed || res.err.Detail != want {
 		t.Errorf("answered %+v, want detail %q", res.err, want)
 	}
 	if e := f.audit.last(t); e.Actor != "partner:test-partner" || e.Action != "create_referral" || e.Outcome != store.OutcomeDenied ||
@@ -291,7 +291,7 @@ func TestReferralDisallowedReferrer(t *testing.T) {
 	set(body, "programme", "go-team-mechelen")
 	res = f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
 	res.want(t, http.StatusForbidden)
-	if res.err.Error != "referrer not allowed" || res.err.Detail != `you may only refer as your own organisation: referrer.organisation must be "test-partner"` {
+	if res.err.Code != CodeReferrerNotAllowed || res.err.Detail != `you may only refer as your own organisation: referrer.organisation must be "test-partner"` {
 		t.Errorf("answered %+v", res.err)
 	}
 	if len(f.temporal.starts) != 0 {
@@ -495,7 +495,7 @@ func TestReferralAgainAfterClosureNamesThePreviousTrajectory(t *testing.T) {
 			body["previous_trajectory_id"] = tc.previous
 			res := f.do(http.MethodPost, "/v1/referrals", body, authHeader, asPartner)
 			res.want(t, tc.status)
-			if tc.field != "" && !strings.Contains(string(res.body), `"`+tc.field+`"`) {
+			if tc.field != "" && !strings.Contains(string(res.body), `"/`+tc.field+`"`) {
 				t.Errorf("the answer does not name %s: %s", tc.field, res.body)
 			}
 		})

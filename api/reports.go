@@ -28,15 +28,15 @@ var _ reportStore = (*store.Store)(nil)
 func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
 	rs, ok := s.store.(reportStore)
 	if !ok {
-		writeError(w, http.StatusServiceUnavailable, "service unavailable", "this API was started without the report store")
+		writeError(w, r, CodeNotConfigured, "this API was started without the report store")
 		return
 	}
 	id := mux.Vars(r)["programme"]
 	if !slices.Contains(principal(r).Programmes, id) {
-		writeError(w, http.StatusNotFound, "unknown programme", fmt.Sprintf("you supervise no programme %q; yours: %s", id, joinComma(principal(r).Programmes)))
+		writeError(w, r, CodeProgrammeNotYours, fmt.Sprintf("you supervise no programme %q; yours: %s", id, joinComma(principal(r).Programmes)))
 		return
 	}
-	fe := &fieldErrors{}
+	fe := &fieldErrors{query: true}
 	q := r.URL.Query()
 	period, err := store.ReportPeriod(q.Get("from"), q.Get("to"), time.Now())
 	var pe store.PeriodError
@@ -53,12 +53,12 @@ func (s *server) getProgrammeReport(w http.ResponseWriter, r *http.Request) {
 		fe.add("format", "must be csv or json")
 	}
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid report period", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	reports, err := rs.Report(r.Context(), []string{id}, period, s.programmes.FollowUpAges())
 	if err != nil {
-		s.writeStoreError(w, "programme report", err)
+		s.writeStoreError(w, r, "programme report", err)
 		return
 	}
 	noteDetail(r, "programme", id)
@@ -79,7 +79,7 @@ func WriteReportCSV(w interface{ Write([]byte) (int, error) }, reports []store.P
 	_ = cw.Write([]string{"programme", "from", "to", "figure", "key", "value"})
 	for _, r := range reports {
 		row := func(figure, key, value string) {
-			_ = cw.Write([]string{r.ProgrammeID, r.From.Format(time.DateOnly), r.To.Format(time.DateOnly), figure, key, value})
+			_ = cw.Write([]string{r.ProgrammeID, r.FirstDay().Format(time.DateOnly), r.LastDay().Format(time.DateOnly), figure, key, value})
 		}
 		num := func(v *float64) string {
 			if v == nil {

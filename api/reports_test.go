@@ -28,13 +28,13 @@ func TestReportCSVWritesSuppressedAlike(t *testing.T) {
 	}
 	got := b.String()
 	for _, want := range []string{
-		"p1,2026-01-01,2026-04-01,referred,,20\n",
-		"p1,2026-01-01,2026-04-01,referred_by,org-a,suppressed\n",
-		"p1,2026-01-01,2026-04-01,referred_by,org-b,suppressed\n",
-		"p1,2026-01-01,2026-04-01,referral_to_coach_days,count,suppressed\n",
-		"p1,2026-01-01,2026-04-01,referral_to_coach_days,median,4.5\n",
-		"p1,2026-01-01,2026-04-01,steps_late,part,suppressed\n",
-		"p1,2026-01-01,2026-04-01,steps_late,share,suppressed\n",
+		"p1,2026-01-01,2026-03-31,referred,,20\n",
+		"p1,2026-01-01,2026-03-31,referred_by,org-a,suppressed\n",
+		"p1,2026-01-01,2026-03-31,referred_by,org-b,suppressed\n",
+		"p1,2026-01-01,2026-03-31,referral_to_coach_days,count,suppressed\n",
+		"p1,2026-01-01,2026-03-31,referral_to_coach_days,median,4.5\n",
+		"p1,2026-01-01,2026-03-31,steps_late,part,suppressed\n",
+		"p1,2026-01-01,2026-03-31,steps_late,share,suppressed\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("CSV lacks %q:\n%s", want, got)
@@ -43,6 +43,34 @@ func TestReportCSVWritesSuppressedAlike(t *testing.T) {
 	for _, number := range []string{",17\n", ",3\n", ",19\n", ",13\n", "<5"} {
 		if strings.Contains(got, number) {
 			t.Errorf("CSV has %q:\n%s", number, got)
+		}
+	}
+}
+
+// TestReportEchoesPeriodAsAsked: the answer says the period as the query
+// asked for it, dates both included: JSON and CSV alike, not the end of the
+// period (the day after to) nor instants.
+func TestReportEchoesPeriodAsAsked(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct{ from, to string }{{"2025-01-01", "2025-03-31"}, {"2025-10-01", "2025-12-31"}, {"2025-01-01", "2025-12-31"}} {
+		path := "/v1/reports/programmes/test-seconds?from=" + c.from + "&to=" + c.to
+		status, body := w.do(t, "supervisor", http.MethodGet, path, "")
+		var got map[string]any
+		if err := json.Unmarshal(body, &got); status != http.StatusOK || err != nil {
+			t.Fatalf("%s: %d %s", path, status, body)
+		}
+		if got["from"] != c.from || got["to"] != c.to {
+			t.Errorf("%s: answered from %v to %v", path, got["from"], got["to"])
+		}
+		status, body = w.do(t, "supervisor", http.MethodGet, path+"&format=csv", "")
+		lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+		if status != http.StatusOK || len(lines) < 2 {
+			t.Fatalf("%s as CSV: %d %s", path, status, body)
+		}
+		for _, line := range lines[1:] {
+			if !strings.HasPrefix(line, "test-seconds,"+c.from+","+c.to+",") {
+				t.Errorf("%s as CSV: row %q", path, line)
+			}
 		}
 	}
 }
@@ -71,6 +99,10 @@ func TestReportPeriodRefused(t *testing.T) {
 		{"from=2025-03-01&to=2025-03-31", http.StatusBadRequest, []string{"from"}},
 		{"from=2025-01-01&to=2025-06-30", http.StatusBadRequest, []string{"to"}},
 		{"from=2025-04-01&to=2025-09-30", http.StatusBadRequest, []string{"to"}},
+		// One day: a day beside its quarter would give the rest of the
+		// quarter back by difference.
+		{"from=2025-03-31&to=2025-03-31", http.StatusBadRequest, []string{"from"}},
+		{"from=2025-01-01&to=2025-01-01", http.StatusBadRequest, []string{"to"}},
 		// One day more or less than a quarter.
 		{"from=2025-01-01&to=2025-03-30", http.StatusBadRequest, []string{"to"}},
 		{"from=2025-01-01&to=2025-04-01", http.StatusBadRequest, []string{"to"}},
@@ -92,15 +124,16 @@ func TestReportPeriodRefused(t *testing.T) {
 		if c.status != http.StatusBadRequest {
 			continue
 		}
-		var e Error
+		var e Problem
 		if err := json.Unmarshal(body, &e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Error != "invalid report period" || len(e.Fields) != len(c.fields) {
+		fields, _ := problemFields(e)
+		if e.Code != CodeInvalidRequest || len(fields) != len(c.fields) {
 			t.Errorf("%s: %+v, want fields %v", c.query, e, c.fields)
 		}
 		for _, f := range c.fields {
-			if e.Fields[f] == "" || !strings.Contains(e.Detail, f+": ") {
+			if fields[f] == "" || !strings.Contains(e.Detail, f+": ") {
 				t.Errorf("%s: %+v does not name %s", c.query, e, f)
 			}
 		}

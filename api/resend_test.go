@@ -106,7 +106,7 @@ func TestResendToAnotherServiceNeedsItsConsent(t *testing.T) {
 				t.Errorf("%s: the Update's consent %+v, want shares %v", tc.name, req.Consent, tc.shares)
 			}
 		case http.StatusUnprocessableEntity:
-			if res.err.Error != "consent required" || len(f.temporal.updates) != before {
+			if res.err.Code != CodeConsentMissing || len(f.temporal.updates) != before {
 				t.Errorf("%s: %+v with %d Updates; want consent required and none", tc.name, res.err, len(f.temporal.updates)-before)
 			}
 		default:
@@ -120,7 +120,7 @@ func TestResendToAnotherServiceNeedsItsConsent(t *testing.T) {
 		trajectory.Refusal{Code: trajectory.CodeConsentMissing})
 	res := f.do(http.MethodPost, stepPath("handovers/3/resend"), `{"service":"ocmw-vilvoorde"}`, authHeader, asCoach)
 	res.want(t, http.StatusUnprocessableEntity)
-	if res.err.Code != trajectory.CodeConsentMissing {
+	if res.err.Code != CodeConsentMissing {
 		t.Errorf("the validator's refusal: %+v", res.err)
 	}
 }
@@ -163,13 +163,13 @@ func TestAdoptProgrammeTimings(t *testing.T) {
 	h.store.add(openID, trajectory.PhaseInSupport)
 	res := h.do(http.MethodPost, stepPath("programme-timings"), body, authHeader, asSupervisor)
 	res.want(t, http.StatusConflict)
-	if res.err.Error != "programme unknown" || len(h.temporal.updates) != 0 {
+	if res.err.Code != CodeProgrammeFileMissing || len(h.temporal.updates) != 0 {
 		t.Errorf("answered %+v with %d Updates", res.err, len(h.temporal.updates))
 	}
 	// Nor can a coach be assigned: the workflow keeps no list of coaches.
 	res = h.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`, authHeader, asSupervisor)
 	res.want(t, http.StatusConflict)
-	if res.err.Error != "programme unknown" || len(h.temporal.updates) != 0 {
+	if res.err.Code != CodeProgrammeFileMissing || len(h.temporal.updates) != 0 {
 		t.Errorf("assignment answered %+v with %d Updates", res.err, len(h.temporal.updates))
 	}
 }

@@ -9,40 +9,29 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-
-	"github.com/elkgezin/elkgezin/trajectory"
 )
-
-// Error is the body of every error response.
-type Error struct {
-	// Error is short and stable: clients may switch on it.
-	Error string `json:"error"`
-	// Detail is a sentence that says what to do about it.
-	Detail string `json:"detail"`
-	// Fields maps each bad field (a dotted JSON path or a query parameter)
-	// to what is wrong with it, for a 400 about a body or a query.
-	Fields map[string]string `json:"fields,omitempty"`
-	// Code says why a step was rejected (409, or a 422 for want of
-	// consent), stably: one of
-	// trajectory.RefusalCodes. Clients switch on it, not on Detail.
-	Code trajectory.RefusalCode `json:"code,omitempty"`
-}
 
 // retryAfterSeconds is what a 503 asks a caller to wait before trying again.
 const retryAfterSeconds = "5"
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeBody(w, status, "application/json", v)
+}
+
+func writeBody(w http.ResponseWriter, status int, contentType string, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// Only a programming error gets here (an unencodable type).
 		status = http.StatusInternalServerError
+		contentType = ProblemContentType
 		buf.Reset()
-		buf.WriteString(`{"error":"internal error","detail":"the response could not be encoded; this is a bug, please report it"}` + "\n")
+		buf.WriteString(`{"type":"/problems/internal_error","title":"Internal error","status":500,` +
+			`"detail":"the response could not be encoded; this is a bug, please report it","code":"internal_error"}` + "\n")
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
@@ -53,25 +42,39 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-func writeError(w http.ResponseWriter, status int, short, detail string) {
-	writeJSON(w, status, Error{Error: short, Detail: detail})
-}
-
 // fieldErrors collects what is wrong with each field, in the order found.
 type fieldErrors struct {
+	// query is set when the fields are the query's parameters, not the
+	// body's fields.
+	query bool
+	// within is the name the checks give the body itself (the plan's
+	// fields are plan.goals, ...): left out, so a field is named as the
+	// body has it.
+	within   string
 	order    []string
 	problems map[string]string
+	codes    map[string]FieldCode
 }
 
+// add notes a problem of field, with the code its words say (fieldCodeOf).
 func (f *fieldErrors) add(field, problem string) {
+	f.addCode(field, fieldCodeOf(problem), problem)
+}
+
+func (f *fieldErrors) addCode(field string, code FieldCode, problem string) {
+	if f.within != "" {
+		field = strings.TrimPrefix(field, f.within+".")
+	}
 	if f.problems == nil {
 		f.problems = map[string]string{}
+		f.codes = map[string]FieldCode{}
 	}
 	if _, seen := f.problems[field]; seen {
 		return
 	}
 	f.order = append(f.order, field)
 	f.problems[field] = problem
+	f.codes[field] = code
 }
 
 func (f *fieldErrors) empty() bool { return len(f.order) == 0 }
@@ -84,9 +87,20 @@ func (f *fieldErrors) detail() string {
 	return strings.Join(parts, "; ")
 }
 
-// writeFieldErrors answers 400, naming every bad field in detail and fields.
-func writeFieldErrors(w http.ResponseWriter, short string, f *fieldErrors) {
-	writeJSON(w, http.StatusBadRequest, Error{Error: short, Detail: f.detail(), Fields: f.problems})
+// writeFieldErrors answers 400 invalid_request, naming every bad field in
+// detail and errors.
+func writeFieldErrors(w http.ResponseWriter, r *http.Request, f *fieldErrors) {
+	p := newProblem(r, CodeInvalidRequest, f.detail())
+	for _, field := range f.order {
+		fp := FieldProblem{Code: f.codes[field], Detail: f.problems[field]}
+		if f.query {
+			fp.Parameter = field
+		} else {
+			fp.Pointer = fieldPointer(field)
+		}
+		p.Errors = append(p.Errors, fp)
+	}
+	writeProblem(w, p)
 }
 
 // decodeBody reads a JSON object of at most limit bytes into v, refusing
@@ -97,13 +111,13 @@ func writeFieldErrors(w http.ResponseWriter, short string, f *fieldErrors) {
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		writeDecodeError(w, err, limit)
+		writeDecodeError(w, r, err, limit)
 		return false
 	}
 	if ke := strictKeys(data, reflect.TypeOf(v)); ke != nil {
 		f := &fieldErrors{}
-		f.add(ke.field, ke.problem)
-		writeFieldErrors(w, ke.short, f)
+		f.addCode(ke.field, ke.code, ke.problem)
+		writeFieldErrors(w, r, f)
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -116,13 +130,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) bool
 		}
 	}
 	if err != nil {
-		writeDecodeError(w, err, limit)
+		writeDecodeError(w, r, err, limit)
 		return false
 	}
 	fe := &fieldErrors{}
 	cleanText(reflect.ValueOf(v), "", fe)
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid text", fe)
+		writeFieldErrors(w, r, fe)
 		return false
 	}
 	return true
@@ -130,7 +144,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) bool
 
 var errTrailingData = errors.New("trailing data")
 
-func writeDecodeError(w http.ResponseWriter, err error, limit int64) {
+func writeDecodeError(w http.ResponseWriter, r *http.Request, err error, limit int64) {
 	var (
 		mbe    *http.MaxBytesError
 		syntax *json.SyntaxError
@@ -138,32 +152,32 @@ func writeDecodeError(w http.ResponseWriter, err error, limit int64) {
 	)
 	switch {
 	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, "body too large",
+		writeError(w, r, CodeBodyTooLarge,
 			fmt.Sprintf("the body may be at most %d KiB", limit/1024))
 	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, "empty body", "send a JSON object as the body")
+		writeError(w, r, CodeBodyEmpty, "send a JSON object as the body")
 	case errors.Is(err, errTrailingData):
-		writeError(w, http.StatusBadRequest, "malformed JSON", "the body must hold exactly one JSON object and nothing after it")
+		writeError(w, r, CodeMalformedJSON, "the body must hold exactly one JSON object and nothing after it")
 	case errors.As(err, &syntax):
-		writeError(w, http.StatusBadRequest, "malformed JSON",
+		writeError(w, r, CodeMalformedJSON,
 			fmt.Sprintf("the body is not valid JSON (%s, at byte %d)", strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		writeError(w, http.StatusBadRequest, "malformed JSON", "the body is not valid JSON: it ends too early")
+		writeError(w, r, CodeMalformedJSON, "the body is not valid JSON: it ends too early")
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			writeError(w, http.StatusBadRequest, "malformed JSON", "the body must be a JSON object; it is a JSON "+typ.Value)
+			writeError(w, r, CodeMalformedJSON, "the body must be a JSON object; it is a JSON "+typ.Value)
 			return
 		}
 		f := &fieldErrors{}
-		f.add(typ.Field, fmt.Sprintf("must be %s; it is a JSON %s", jsonKind(typ.Type), typ.Value))
-		writeFieldErrors(w, "invalid body", f)
+		f.addCode(typ.Field, FieldWrongType, fmt.Sprintf("must be %s; it is a JSON %s", jsonKind(typ.Type), typ.Value))
+		writeFieldErrors(w, r, f)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		f := &fieldErrors{}
-		f.add(strings.Trim(name, `"`), "is not a field of this body; remove it (see openapi.yaml for the fields)")
-		writeFieldErrors(w, "unknown field", f)
+		f.addCode(strings.Trim(name, `"`), FieldUnknown, "is not a field of this body; remove it (see openapi.yaml for the fields)")
+		writeFieldErrors(w, r, f)
 	default:
-		writeError(w, http.StatusBadRequest, "malformed JSON", "the body could not be read as JSON: "+strings.TrimPrefix(err.Error(), "json: "))
+		writeError(w, r, CodeMalformedJSON, "the body could not be read as JSON: "+strings.TrimPrefix(err.Error(), "json: "))
 	}
 }
 

@@ -38,21 +38,21 @@ func (s *server) getSMSReport(w http.ResponseWriter, r *http.Request) {
 	token := mux.Vars(r)["token"]
 	status, err := strconv.Atoi(r.URL.Query().Get("status"))
 	if !smsTokenPattern.MatchString(token) || err != nil || !slices.Contains(smsReportStatuses, status) {
-		writeError(w, http.StatusBadRequest, "invalid sms report", "want /v1/sms-reports/{token}?status=N with N one of 1, 2, 4, 8, 16")
+		writeError(w, r, CodeInvalidRequest, "want /v1/sms-reports/{token}?status=N with N one of 1, 2, 4, 8, 16")
 		return
 	}
 	if s.smsReports == nil {
-		writeError(w, http.StatusServiceUnavailable, "sms reports unavailable", "this server records no SMS delivery reports")
+		writeError(w, r, CodeNotConfigured, "this server records no SMS delivery reports")
 		return
 	}
 	err = s.smsReports.RecordSMSReport(r.Context(), token, status)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not found", "no SMS has this token")
+		writeError(w, r, CodeSMSNotFound, "no SMS has this token")
 		return
 	case err != nil:
 		s.log.Error("record sms report", "error", err)
-		writeError(w, http.StatusServiceUnavailable, "not recorded", "the report could not be recorded now; send it again")
+		writeError(w, r, CodeDatabaseUnavailable, "the report could not be recorded now; send it again")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})

@@ -31,8 +31,8 @@ type visitBody struct {
 // refusal is a step refused for a reason that is not one field's (a 409 or
 // a 422), as a step's check answers it.
 type refusal struct {
-	status        int
-	short, detail string
+	code   ProblemCode
+	detail string
 }
 
 // step is one step endpoint: find the trajectory, decode the body, check
@@ -40,7 +40,6 @@ type refusal struct {
 // postStep, so that order (who may act before anything about the request
 // is looked at) and the Idempotency-Key rules are the same for all.
 type step[B any] struct {
-	short  string // the error of a 400, such as "invalid visit"
 	update string
 	// keyRequired is set for a step that is not idempotent by nature: a
 	// second visit with the same body is a second visit, so only the
@@ -71,10 +70,10 @@ func postStep[B any](s *server, w http.ResponseWriter, r *http.Request, st step[
 	req, fe, ref := st.check(r, row, body, time.Now())
 	switch {
 	case fe != nil && !fe.empty():
-		writeFieldErrors(w, st.short, fe)
+		writeFieldErrors(w, r, fe)
 		return
 	case ref != nil:
-		writeError(w, ref.status, ref.short, ref.detail)
+		writeError(w, r, ref.code, ref.detail)
 		return
 	}
 	s.runUpdate(w, r, row.ID, key, st.update, req)
@@ -111,7 +110,7 @@ type assignmentBody struct {
 }
 
 func (s *server) postAssignment(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[assignmentBody]{short: "invalid assignment", update: trajectory.UpdateAssignCoach, check: s.checkAssignment})
+	postStep(s, w, r, step[assignmentBody]{update: trajectory.UpdateAssignCoach, check: s.checkAssignment})
 }
 
 // checkAssignment checks that the coach is a coach of the trajectory's
@@ -143,20 +142,20 @@ func (s *server) checkAssignment(r *http.Request, row store.TrajectorySummary, b
 // programmeGone refuses a step that needs the trajectory's programme file
 // when the deployment no longer has it.
 func programmeGone(id string) *refusal {
-	return &refusal{http.StatusConflict, "programme unknown",
+	return &refusal{CodeProgrammeFileMissing,
 		fmt.Sprintf("programme %s of this trajectory is not in the programme files this API was started with; "+
 			"ask an administrator to restore its file", id)}
 }
 
 func (s *server) postIntake(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[visitBody]{short: "invalid intake", update: trajectory.UpdateRecordIntake,
+	postStep(s, w, r, step[visitBody]{update: trajectory.UpdateRecordIntake,
 		check: visitCheck(func(doneAt, next time.Time, note, by string) any {
 			return trajectory.RecordIntake{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}
 		})})
 }
 
 func (s *server) postVisit(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[visitBody]{short: "invalid visit", update: trajectory.UpdateRecordVisit, keyRequired: true,
+	postStep(s, w, r, step[visitBody]{update: trajectory.UpdateRecordVisit, keyRequired: true,
 		check: visitCheck(func(doneAt, next time.Time, note, by string) any {
 			return trajectory.RecordVisit{DoneAt: doneAt, NextVisitDue: next, Note: note, By: by}
 		})})
@@ -196,7 +195,11 @@ func validateVisit(b visitBody, now time.Time) (doneAt, next time.Time, fe *fiel
 // addProblems adds the problems a shared rule found to fe.
 func addProblems(fe *fieldErrors, ps []trajectory.Problem) {
 	for _, p := range ps {
-		fe.add(p.Field, p.Message)
+		if p.Code != "" {
+			fe.addCode(p.Field, FieldCode(p.Code), p.Message)
+		} else {
+			fe.add(p.Field, p.Message)
+		}
 	}
 }
 
@@ -208,7 +211,7 @@ type closureBody struct {
 }
 
 func (s *server) postClosure(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[closureBody]{short: "invalid closure", update: trajectory.UpdateClose,
+	postStep(s, w, r, step[closureBody]{update: trajectory.UpdateClose,
 		check: func(r *http.Request, row store.TrajectorySummary, b closureBody, _ time.Time) (any, *fieldErrors, *refusal) {
 			fe := validateClose(b)
 			if len(b.Outcomes) > 0 && fe.empty() {
@@ -233,8 +236,8 @@ func validateClose(b closureBody) *fieldErrors {
 	return fe
 }
 
-func writeClosed(w http.ResponseWriter) {
-	writeError(w, http.StatusConflict, "trajectory closed", "this trajectory is closed; no further steps can be recorded")
+func writeClosed(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, CodeTrajectoryClosed, "this trajectory is closed; no further steps can be recorded")
 }
 
 // runUpdate sends the step to the workflow as an Update and answers with
@@ -251,7 +254,7 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 		var err error
 		if key, err = derivedKey(update, principal(r).Actor(), req); err != nil {
 			s.log.Error("step: derive idempotency key", "trajectory_id", id, "update", update, "error", err)
-			writeError(w, http.StatusInternalServerError, "internal error",
+			writeError(w, r, CodeInternalError,
 				"the step could not be prepared (logged); send it with an Idempotency-Key header, and report the problem")
 			return
 		}
@@ -269,25 +272,36 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	case errors.As(err, &rejected) && rejected.Code == trajectory.CodeConsentMissing:
 		// The workflow knows best which service a handover went to: its
 		// refusal for want of consent is the API's own 422.
-		writeJSON(w, http.StatusUnprocessableEntity, Error{Error: "consent required", Detail: rejected.Reason, Code: rejected.Code})
+		writeError(w, r, CodeConsentMissing, rejected.Reason)
 	case errors.As(err, &rejected):
-		writeJSON(w, http.StatusConflict, Error{Error: "step rejected", Detail: rejected.Reason, Code: rejected.Code})
+		p := newProblem(r, refusalProblem(rejected), rejected.Reason)
+		p.Args = rejected.Args
+		writeProblem(w, p)
 	case errors.Is(err, usecase.ErrClosed):
-		writeClosed(w)
+		writeClosed(w, r)
 	case errors.Is(err, usecase.ErrNotRunning):
-		writeError(w, http.StatusNotFound, "trajectory not found",
+		writeError(w, r, CodeTrajectoryNotRunning,
 			fmt.Sprintf("trajectory %s is not running, so no step can be recorded for it", id))
 	case errors.Is(err, usecase.ErrNotListed):
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		writeError(w, r, CodeDatabaseUnavailable,
 			"the step was recorded, but could not be written to the trajectory's log yet (the database did not answer); "+
 				"send the same request again with the same Idempotency-Key: it is not recorded twice, and it answers once the log has it")
 	case errors.Is(err, usecase.ErrUnavailable):
 		s.log.Warn("step: Temporal did not answer", "trajectory_id", id, "update", update, "error", err)
-		writeError(w, http.StatusServiceUnavailable, "service unavailable",
+		writeError(w, r, CodeWorkflowUnavailable,
 			"the workflow service did not answer in time; the step may not be recorded: retry with the same Idempotency-Key")
 	default:
 		s.log.Error("step: update failed", "trajectory_id", id, "update", update, "error", err)
-		writeError(w, http.StatusInternalServerError, "internal error",
+		writeError(w, r, CodeInternalError,
 			"the workflow failed to record the step (logged); retry with the same Idempotency-Key, and report it if it keeps failing")
 	}
+}
+
+// refusalProblem is the code of a step the trajectory refused: the
+// refusal's own; a worker older than the codes gives none.
+func refusalProblem(rejected *usecase.RejectedError) ProblemCode {
+	if rejected.Code == "" {
+		return CodeStepRefused
+	}
+	return ProblemCode(rejected.Code)
 }

@@ -164,7 +164,7 @@ func TestStepTrajectoryState(t *testing.T) {
 
 	res := f.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`, authHeader, asSupervisor)
 	res.want(t, http.StatusNotFound)
-	if res.err.Error != "trajectory not found" {
+	if res.err.Code != CodeTrajectoryNotFound {
 		t.Errorf("error %+v", res.err)
 	}
 	f.do(http.MethodPost, "/v1/trajectories/not-an-id/intake", `{}`, authHeader, asCoach).want(t, http.StatusNotFound)
@@ -197,28 +197,27 @@ func TestStepErrorMapping(t *testing.T) {
 		getErr     error
 		closeAfter bool
 		status     int
-		short      string
+		code       ProblemCode
 		detail     string
-		code       trajectory.RefusalCode
 	}{
-		{"rejected by the validator", nil, rejected, false, http.StatusConflict, "step rejected", "no coach is assigned yet: assign the fixed coach before recording the intake", trajectory.CodeIntakeNeedsCoach},
-		{"rejected when sending", rejected, nil, false, http.StatusConflict, "step rejected", "no coach is assigned yet", trajectory.CodeIntakeNeedsCoach},
-		{"rejected by a worker older than the codes", nil, stepRejected("no coach is assigned yet"), false, http.StatusConflict, "step rejected", "no coach is assigned yet", ""},
-		{"workflow not found", serviceerror.NewNotFound("workflow not found for ID: " + openID), nil, false, http.StatusNotFound, "trajectory not found", "not running", ""},
+		{"rejected by the validator", nil, rejected, false, http.StatusConflict, ProblemCode(trajectory.CodeIntakeNeedsCoach), "no coach is assigned yet: assign the fixed coach before recording the intake"},
+		{"rejected when sending", rejected, nil, false, http.StatusConflict, ProblemCode(trajectory.CodeIntakeNeedsCoach), "no coach is assigned yet"},
+		{"rejected by a worker older than the codes", nil, stepRejected("no coach is assigned yet"), false, http.StatusConflict, CodeStepRefused, "no coach is assigned yet"},
+		{"workflow not found", serviceerror.NewNotFound("workflow not found for ID: " + openID), nil, false, http.StatusNotFound, CodeTrajectoryNotRunning, "not running"},
 		{"workflow completed while the update ran, store says closed", nil,
 			temporal.NewNonRetryableApplicationError("Workflow Update failed because the Workflow completed before the Update completed.", "AcceptedUpdateCompletedWorkflow", nil),
-			true, http.StatusConflict, "trajectory closed", "this trajectory is closed; no further steps can be recorded", ""},
+			true, http.StatusConflict, CodeTrajectoryClosed, "this trajectory is closed; no further steps can be recorded"},
 		// Errors are told apart by type, never by their text.
-		{"an error that only reads like a completed workflow", errors.New("workflow execution already completed"), nil, true, http.StatusInternalServerError, "internal error", "logged", ""},
-		{"workflow not found, store says closed", nil, serviceerror.NewNotFound("workflow execution already completed"), true, http.StatusConflict, "trajectory closed", "closed", ""},
-		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
-		{"temporal deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded"), nil, false, http.StatusServiceUnavailable, "service unavailable", "the step may not be recorded", ""},
-		{"namespace unreadable on an overloaded server", serviceerror.NewNamespaceNotFound("stack"), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
-		{"workflow task failed under the update (its worker died)", serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to unexpected workflow task failure."), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
-		{"update call timed out", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded("poll")), nil, false, http.StatusServiceUnavailable, "service unavailable", "retry with the same Idempotency-Key", ""},
-		{"context deadline from Get", nil, context.DeadlineExceeded, false, http.StatusServiceUnavailable, "service unavailable", "the workflow service did not answer in time", ""},
-		{"other application error", nil, temporal.NewApplicationError("boom", "Panic"), false, http.StatusInternalServerError, "internal error", "Idempotency-Key", ""},
-		{"other error", serviceerror.NewInternal("oops"), nil, false, http.StatusInternalServerError, "internal error", "logged", ""},
+		{"an error that only reads like a completed workflow", errors.New("workflow execution already completed"), nil, true, http.StatusInternalServerError, CodeInternalError, "logged"},
+		{"workflow not found, store says closed", nil, serviceerror.NewNotFound("workflow execution already completed"), true, http.StatusConflict, CodeTrajectoryClosed, "closed"},
+		{"temporal unavailable", serviceerror.NewUnavailable("connection refused"), nil, false, http.StatusServiceUnavailable, CodeWorkflowUnavailable, "retry with the same Idempotency-Key"},
+		{"temporal deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded"), nil, false, http.StatusServiceUnavailable, CodeWorkflowUnavailable, "the step may not be recorded"},
+		{"namespace unreadable on an overloaded server", serviceerror.NewNamespaceNotFound("stack"), nil, false, http.StatusServiceUnavailable, CodeWorkflowUnavailable, "retry with the same Idempotency-Key"},
+		{"workflow task failed under the update (its worker died)", serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to unexpected workflow task failure."), nil, false, http.StatusServiceUnavailable, CodeWorkflowUnavailable, "retry with the same Idempotency-Key"},
+		{"update call timed out", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded("poll")), nil, false, http.StatusServiceUnavailable, CodeWorkflowUnavailable, "retry with the same Idempotency-Key"},
+		{"context deadline from Get", nil, context.DeadlineExceeded, false, http.StatusServiceUnavailable, CodeWorkflowUnavailable, "the workflow service did not answer in time"},
+		{"other application error", nil, temporal.NewApplicationError("boom", "Panic"), false, http.StatusInternalServerError, CodeInternalError, "Idempotency-Key"},
+		{"other error", serviceerror.NewInternal("oops"), nil, false, http.StatusInternalServerError, CodeInternalError, "logged"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,8 +227,8 @@ func TestStepErrorMapping(t *testing.T) {
 			f.temporal.updateErr, f.temporal.getErr = tc.updateErr, tc.getErr
 			res := f.do(http.MethodPost, stepPath("intake"), `{}`, authHeader, asCoach)
 			res.want(t, tc.status)
-			if res.err.Error != tc.short || !strings.Contains(res.err.Detail, tc.detail) || res.err.Code != tc.code {
-				t.Errorf("answered %+v, want %q with %q and code %q", res.err, tc.short, tc.detail, tc.code)
+			if res.err.Code != tc.code || !strings.Contains(res.err.Detail, tc.detail) {
+				t.Errorf("answered %+v, want %q with %q", res.err, tc.code, tc.detail)
 			}
 		})
 	}

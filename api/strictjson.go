@@ -21,7 +21,7 @@ import (
 // keyError is a key the strict pre-pass refuses.
 type keyError struct {
 	field   string // dotted path of the key
-	short   string // the 400's error
+	code    FieldCode
 	problem string
 }
 
@@ -93,7 +93,7 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, ke **keyError) b
 			field = path + "." + key
 		}
 		if seen[key] {
-			*ke = &keyError{field: field, short: "duplicate field",
+			*ke = &keyError{field: field, code: FieldDuplicate,
 				problem: "is given more than once; send each field once"}
 			return false
 		}
@@ -104,7 +104,7 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, ke **keyError) b
 			if !exact {
 				for name := range fields {
 					if strings.EqualFold(name, key) {
-						*ke = &keyError{field: field, short: "unknown field",
+						*ke = &keyError{field: field, code: FieldUnknown,
 							problem: fmt.Sprintf("is not a field of this body: field names are case-sensitive, did you mean %q?", name)}
 						return false
 					}
@@ -178,7 +178,7 @@ func cleanText(v reflect.Value, path string, fe *fieldErrors) {
 		s := v.String()
 		if i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
 			r := []rune(s[i:])[0]
-			fe.add(fieldName(path), fmt.Sprintf("holds an invisible formatting character (U+%04X); remove it and type the text again", r))
+			fe.addCode(fieldName(path), FieldInvisibleChars, fmt.Sprintf("holds an invisible formatting character (U+%04X); remove it and type the text again", r))
 			return
 		}
 		if !norm.NFC.IsNormalString(s) && v.CanSet() {

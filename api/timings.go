@@ -18,7 +18,7 @@ type timingsBody struct {
 // with, never from the body. The same request for the same timings is the
 // same Update (derivedKey covers them), so repeating it changes nothing.
 func (s *server) postProgrammeTimings(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[timingsBody]{short: "invalid timings adoption", update: trajectory.UpdateAdoptTimings,
+	postStep(s, w, r, step[timingsBody]{update: trajectory.UpdateAdoptTimings,
 		check: func(r *http.Request, row store.TrajectorySummary, b timingsBody, _ time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			checkText(fe, "reason", b.Reason, true, maxReasonLength, true)

@@ -40,7 +40,7 @@ func trajectoryID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := mux.Vars(r)["id"]
 	if !trajectoryIDPattern.MatchString(id) {
 		noteOutcome(r, store.OutcomeNotFound)
-		writeTrajectoryNotFound(w)
+		writeTrajectoryNotFound(w, r)
 		return "", false
 	}
 	return id, true
@@ -49,15 +49,15 @@ func trajectoryID(w http.ResponseWriter, r *http.Request) (string, bool) {
 // writeTrajectoryNotFound answers 404 for a trajectory that does not exist
 // and, byte for byte the same, for one the caller may not see: the answer
 // never tells whether a trajectory exists. So it does not repeat the id.
-func writeTrajectoryNotFound(w http.ResponseWriter) {
-	writeError(w, http.StatusNotFound, "trajectory not found",
+func writeTrajectoryNotFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, CodeTrajectoryNotFound,
 		"there is no trajectory with this id that you may see; use the id (tr-...) that the referral answered")
 }
 
 // writeStoreError answers a PostgreSQL failure other than not-found.
-func (s *server) writeStoreError(w http.ResponseWriter, what string, err error) {
+func (s *server) writeStoreError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.log.Error(what+": PostgreSQL", "error", err)
-	writeError(w, http.StatusServiceUnavailable, "service unavailable",
+	writeError(w, r, CodeDatabaseUnavailable,
 		"the database (PostgreSQL) did not answer; retry later")
 }
 
@@ -88,17 +88,17 @@ func (s *server) answerAccess(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case errors.Is(err, usecase.ErrDenied):
 		noteOutcome(r, store.OutcomeDenied, "reason", "trajectory")
-		writeTrajectoryNotFound(w)
+		writeTrajectoryNotFound(w, r)
 		return false
 	case errors.Is(err, usecase.ErrStepNotGiven):
 		writeStepNotGiven(w, r, err)
 		return false
 	case errors.Is(err, usecase.ErrNotFound):
 		noteOutcome(r, store.OutcomeNotFound)
-		writeTrajectoryNotFound(w)
+		writeTrajectoryNotFound(w, r)
 		return false
 	case err != nil:
-		s.writeStoreError(w, "read trajectory", err)
+		s.writeStoreError(w, r, "read trajectory", err)
 		return false
 	}
 	return true
@@ -114,7 +114,7 @@ func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.auditRead(r); err != nil {
-		s.writeAuditUnavailable(w, err)
+		s.writeAuditUnavailable(w, r, err)
 		return
 	}
 	setVersion(w, lastSeq(row))
@@ -163,7 +163,7 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f, fe := s.listFilter(q)
 	if !fe.empty() {
-		writeFieldErrors(w, "invalid query", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	}
 	if !scopeList(w, r, &f) {
@@ -175,15 +175,15 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrBadCursor):
 		fe.add("cursor", "is not a cursor this API handed out; copy next_cursor from the previous page, or leave it out for the first page")
-		writeFieldErrors(w, "invalid query", fe)
+		writeFieldErrors(w, r, fe)
 		return
 	case err != nil:
-		s.writeStoreError(w, "list trajectories", err)
+		s.writeStoreError(w, r, "list trajectories", err)
 		return
 	}
 	noteDetail(r, "items", strconv.Itoa(len(page.Items)))
 	if err := s.auditRead(r); err != nil {
-		s.writeAuditUnavailable(w, err)
+		s.writeAuditUnavailable(w, r, err)
 		return
 	}
 	resp := ListResponse{Items: page.Items, NextCursor: page.NextCursor}
@@ -196,7 +196,7 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 // listFilter reads the list's query into a filter; fe holds what is wrong
 // with it, every parameter at once.
 func (s *server) listFilter(q url.Values) (store.Filter, *fieldErrors) {
-	fe := &fieldErrors{}
+	fe := &fieldErrors{query: true}
 	checkListParams(fe, q)
 	var f store.Filter
 	if v := q.Get("programme"); v != "" {
@@ -272,14 +272,14 @@ func scopeList(w http.ResponseWriter, r *http.Request, f *store.Filter) bool {
 	p := principal(r)
 	if p.Kind == usecase.KindCoWorker {
 		if f.CoachID != "" {
-			writeForbidden(w, r, "coach", "a co-worker lists only the trajectories they are assigned to: leave out coach")
+			writeForbidden(w, r, CodeForbidden, "coach", "a co-worker lists only the trajectories they are assigned to: leave out coach")
 			return false
 		}
 		f.CoWorkerID = p.ID
 	}
 	if p.Kind == usecase.KindCoach {
 		if f.CoachID != "" && f.CoachID != p.ID {
-			writeForbidden(w, r, "coach", "a coach lists only their own trajectories: leave out coach, or give your own id ("+p.ID+")")
+			writeForbidden(w, r, CodeForbidden, "coach", "a coach lists only their own trajectories: leave out coach, or give your own id ("+p.ID+")")
 			return false
 		}
 		f.CoachID = p.ID
@@ -289,7 +289,7 @@ func scopeList(w http.ResponseWriter, r *http.Request, f *store.Filter) bool {
 		if len(p.Programmes) > 0 {
 			yours = "yours are " + joinComma(p.Programmes)
 		}
-		writeForbidden(w, r, "programme", "you may list only the trajectories of your programmes; "+yours)
+		writeForbidden(w, r, CodeProgrammeNotYours, "programme", "you may list only the trajectories of your programmes; "+yours)
 		return false
 	}
 	// Never nil: an empty list matches nothing.
@@ -335,5 +335,5 @@ func writeStepNotGiven(w http.ResponseWriter, r *http.Request, err error) {
 			detail += ": the programme gives this role only to " + joinOr(doing)
 		}
 	}
-	writeForbidden(w, r, "role", detail)
+	writeForbidden(w, r, CodeForbidden, "role", detail)
 }

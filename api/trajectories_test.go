@@ -38,7 +38,7 @@ func TestGetTrajectory(t *testing.T) {
 
 	res = f.do(http.MethodGet, "/v1/trajectories/"+testID("a", "b", "c"), nil, authHeader, asCoach)
 	res.want(t, http.StatusNotFound)
-	if res.err.Error != "trajectory not found" {
+	if res.err.Code != CodeTrajectoryNotFound {
 		t.Errorf("error %+v", res.err)
 	}
 	if e := f.audit.last(t); e.Outcome != store.OutcomeNotFound || e.TrajectoryID != testID("a", "b", "c") {
@@ -83,7 +83,7 @@ func TestListTrajectoriesValidatesQuery(t *testing.T) {
 			f := newFixture(t)
 			res := f.do(http.MethodGet, "/v1/trajectories?"+tc.query, nil, authHeader, asSupervisor)
 			res.want(t, http.StatusBadRequest)
-			if _, ok := res.err.Fields[tc.field]; !ok || !strings.Contains(res.err.Detail, tc.field+": ") {
+			if _, ok := res.fields[tc.field]; !ok || !strings.Contains(res.err.Detail, tc.field+": ") {
 				t.Errorf("%s not named: %s", tc.field, res.body)
 			}
 			if len(f.store.filters) != 0 {
@@ -94,7 +94,7 @@ func TestListTrajectoriesValidatesQuery(t *testing.T) {
 	f := newFixture(t)
 	res := f.do(http.MethodGet, "/v1/trajectories?phase=waiting&limit=0&overdue=maybe", nil, authHeader, asSupervisor)
 	res.want(t, http.StatusBadRequest)
-	if len(res.err.Fields) != 3 {
+	if len(res.fields) != 3 {
 		t.Errorf("not every bad parameter is named: %s", res.body)
 	}
 }
@@ -148,7 +148,7 @@ func TestListTrajectories(t *testing.T) {
 	f.store.listErr = fmt.Errorf("list: %w: not base64", store.ErrBadCursor)
 	res = f.do(http.MethodGet, "/v1/trajectories?cursor=garbage", nil, authHeader, asSupervisor)
 	res.want(t, http.StatusBadRequest)
-	if _, ok := res.err.Fields["cursor"]; !ok {
+	if _, ok := res.fields["cursor"]; !ok {
 		t.Errorf("cursor not named: %s", res.body)
 	}
 

@@ -27,7 +27,7 @@ type missedVisitBody struct {
 }
 
 func (s *server) postVisitMove(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[moveVisitBody]{short: "invalid move of a visit", update: trajectory.UpdateMoveVisit,
+	postStep(s, w, r, step[moveVisitBody]{update: trajectory.UpdateMoveVisit,
 		check: func(r *http.Request, _ store.TrajectorySummary, b moveVisitBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			req := trajectory.MoveVisit{Step: b.Step, To: parseInstant(fe, "to", b.To), Reason: b.Reason, By: principal(r).Actor()}
@@ -38,7 +38,7 @@ func (s *server) postVisitMove(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) postVisitMissed(w http.ResponseWriter, r *http.Request) {
-	postStep(s, w, r, step[missedVisitBody]{short: "invalid missed visit", update: trajectory.UpdateRecordMissedVisit,
+	postStep(s, w, r, step[missedVisitBody]{update: trajectory.UpdateRecordMissedVisit,
 		check: func(r *http.Request, _ store.TrajectorySummary, b missedVisitBody, now time.Time) (any, *fieldErrors, *refusal) {
 			fe := &fieldErrors{}
 			req := trajectory.MissedVisit{Step: b.Step, PlannedAt: parseInstant(fe, "planned_at", b.PlannedAt), Reason: b.Reason,

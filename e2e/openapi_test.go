@@ -55,3 +55,19 @@ func (s *stack) apiClient() *http.Client {
 		s.apiMismatches = append(s.apiMismatches, p)
 	}}}
 }
+
+// problemFields is the code of each field a problem names, by its JSON
+// pointer or query parameter.
+func problemFields(problem map[string]any) map[string]string {
+	codes := map[string]string{}
+	errs, _ := problem["errors"].([]any)
+	for _, e := range errs {
+		fe, _ := e.(map[string]any)
+		name, _ := fe["pointer"].(string)
+		if name == "" {
+			name, _ = fe["parameter"].(string)
+		}
+		codes[name], _ = fe["code"].(string)
+	}
+	return codes
+}

@@ -89,7 +89,7 @@ func TestHandoverLinkInBrowser(t *testing.T) {
 			t.Errorf("confirming, time %d: %q, want %q", i+1, h1, want)
 		}
 		s.checkPage(t, service, fmt.Sprintf("handover-link-answer-%d", i))
-		if html := outerHTML(t, service); strings.Contains(html, `"acknowledged"`) || strings.Contains(html, `"error"`) {
+		if html := outerHTML(t, service); strings.Contains(html, `"acknowledged"`) || strings.Contains(html, `/problems/`) {
 			t.Errorf("confirming, time %d: JSON in the browser", i+1)
 		}
 	}

@@ -76,8 +76,8 @@ func TestFamilyPlanOverHTTP(t *testing.T) {
 	// A plan without the date the family agreed it is the caller's mistake.
 	delete(plan, "agreed_on")
 	if status, refused := s.call(coach, "PUT", "/v1/trajectories/"+id+"/plan", plan, nil); status != http.StatusBadRequest ||
-		refused["fields"].(map[string]any)["plan.agreed_on"] == nil {
-		t.Errorf("a plan without agreed_on: %d %v, want 400 naming plan.agreed_on", status, refused)
+		problemFields(refused)["/agreed_on"] == "" {
+		t.Errorf("a plan without agreed_on: %d %v, want 400 naming /agreed_on", status, refused)
 	}
 
 	// The supervisor reads the plan, with its network.

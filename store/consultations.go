@@ -179,6 +179,22 @@ func (s *Store) RecordCollectiveActivity(ctx context.Context, a CollectiveActivi
 	return a, nil
 }
 
+// CollectiveActivity reads one activity, or an error wrapping ErrNotFound.
+func (s *Store) CollectiveActivity(ctx context.Context, id string) (CollectiveActivity, error) {
+	var a CollectiveActivity
+	var held time.Time
+	err := s.pool.QueryRow(ctx, `SELECT id, programme_id, kind, held_on, recorded_by, recorded_at, trajectories
+		FROM collective_activities WHERE id = $1`, id).Scan(&a.ID, &a.ProgrammeID, &a.Kind, &held, &a.RecordedBy, &a.RecordedAt, &a.Trajectories)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return CollectiveActivity{}, fmt.Errorf("collective activity %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return CollectiveActivity{}, fmt.Errorf("collective activity %s: %w", id, err)
+	}
+	a.HeldOn = trajectory.DateOf(held)
+	return a, nil
+}
+
 func coWorkers(sum trajectory.Summary) []string {
 	if sum.CoWorkers == nil {
 		return []string{}

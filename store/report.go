@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // SuppressBelow: a count from 1 to SuppressBelow-1 could point at a family,
@@ -96,11 +98,13 @@ type ServiceHandovers struct {
 // count what happened in the period. All come from the read model and the
 // event log in PostgreSQL.
 type ProgrammeReport struct {
-	ProgrammeID string    `json:"programme"`
-	From        time.Time `json:"from"`
-	To          time.Time `json:"to"`
-	Referred    Count     `json:"referred"`
-	ReferredBy  []Bucket  `json:"referred_by"`
+	ProgrammeID string `json:"programme"`
+	// From and To are the period's instants, [From, To); the answer says
+	// its days as they were asked (MarshalJSON).
+	From       time.Time `json:"-"`
+	To         time.Time `json:"-"`
+	Referred   Count     `json:"referred"`
+	ReferredBy []Bucket  `json:"referred_by"`
 	// FromConsultation: referrals that followed an anonymous consultation.
 	FromConsultation Count     `json:"referred_from_consultation"`
 	ToCoach          Durations `json:"referral_to_coach"`
@@ -191,4 +195,23 @@ func buckets(m map[string]int) []Bucket {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// FirstDay is the period's first day, as `from` asks for it.
+func (r ProgrammeReport) FirstDay() trajectory.Date { return trajectory.DateOf(r.From) }
+
+// LastDay is the period's last day, as `to` asks for it (included): the
+// day before the period's exclusive end.
+func (r ProgrammeReport) LastDay() trajectory.Date { return trajectory.DateOf(r.To.AddDate(0, 0, -1)) }
+
+// MarshalJSON writes the report with its period as the dates it was
+// asked for (YYYY-MM-DD, both included), first.
+func (r ProgrammeReport) MarshalJSON() ([]byte, error) {
+	type fields ProgrammeReport // without this method
+	return json.Marshal(struct {
+		ProgrammeID string          `json:"programme"`
+		From        trajectory.Date `json:"from"`
+		To          trajectory.Date `json:"to"`
+		fields
+	}{r.ProgrammeID, r.FirstDay(), r.LastDay(), fields(r)})
 }

@@ -25,6 +25,8 @@ const (
 	ActionAssignCoWorker           = "assign_co_worker"
 	ActionRecordConsultation       = "record_consultation"
 	ActionReferConsultation        = "refer_consultation"
+	ActionReadConsultation         = "read_consultation"
+	ActionReadCollectiveActivity   = "read_collective_activity"
 	ActionNameConsultationPartner  = "name_consultation_partner"
 	ActionRecordCollectiveActivity = "record_collective_activity"
 	ActionReadProgrammeReport      = "read_programme_report"

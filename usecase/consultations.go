@@ -127,12 +127,8 @@ func (c Cases) ConsultationToRefer(ctx context.Context, p Principal, id string) 
 	if !ok {
 		return store.Consultation{}, fmt.Errorf("%w: the store keeps no consultations", ErrUnavailable)
 	}
-	got, err := cs.Consultation(ctx, id)
-	ours := err == nil && (p.Kind == KindPartner && got.Organisation == p.ID ||
-		p.Kind != KindPartner && slices.Contains(p.Programmes, got.ProgrammeID))
+	got, err := visibleConsultation(ctx, cs, p, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && !ours:
-		return store.Consultation{}, ErrConsultationNotFound
 	case err != nil:
 		return store.Consultation{}, err
 	case got.TrajectoryID != "":
@@ -143,6 +139,30 @@ func (c Cases) ConsultationToRefer(ctx context.Context, p Principal, id string) 
 	step, _ := StepNamed(StepReferConsultation)
 	if err := c.MayTake(p, step, got.ProgrammeID); err != nil {
 		return got, err
+	}
+	return got, nil
+}
+
+// Consultation reads a consultation p may see: one about p's own
+// organisation (a partner) or of p's programmes (the team); any other is
+// ErrConsultationNotFound, as one that does not exist.
+func (c Cases) Consultation(ctx context.Context, p Principal, id string) (store.Consultation, error) {
+	cs, ok := c.Store.(ConsultationPartnerStore)
+	if !ok {
+		return store.Consultation{}, fmt.Errorf("%w: the store keeps no consultations", ErrUnavailable)
+	}
+	return visibleConsultation(ctx, cs, p, id)
+}
+
+func visibleConsultation(ctx context.Context, cs ConsultationPartnerStore, p Principal, id string) (store.Consultation, error) {
+	got, err := cs.Consultation(ctx, id)
+	ours := err == nil && (p.Kind == KindPartner && got.Organisation == p.ID ||
+		p.Kind != KindPartner && slices.Contains(p.Programmes, got.ProgrammeID))
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && !ours:
+		return store.Consultation{}, ErrConsultationNotFound
+	case err != nil:
+		return store.Consultation{}, err
 	}
 	return got, nil
 }

@@ -86,10 +86,10 @@ func TestAPIAndPagesShareOneLimiter(t *testing.T) {
 
 	// One address: two pages and two API calls use its four requests.
 	want(get("192.0.2.1", "/aanmelden", ""), http.StatusOK, "text/html", "the sign-in page")
-	want(get("192.0.2.1", "/v1/trajectories", ""), http.StatusUnauthorized, "application/json", "an API call")
+	want(get("192.0.2.1", "/v1/trajectories", ""), http.StatusUnauthorized, "application/problem+json", "an API call")
 	want(get("192.0.2.1", "/aanmelden", ""), http.StatusOK, "text/html", "the sign-in page again")
-	want(get("192.0.2.1", "/v1/trajectories", ""), http.StatusUnauthorized, "application/json", "another API call")
-	want(get("192.0.2.1", "/v1/trajectories", ""), http.StatusTooManyRequests, "application/json", "a fifth request, to the API")
+	want(get("192.0.2.1", "/v1/trajectories", ""), http.StatusUnauthorized, "application/problem+json", "another API call")
+	want(get("192.0.2.1", "/v1/trajectories", ""), http.StatusTooManyRequests, "application/problem+json", "a fifth request, to the API")
 	want(get("192.0.2.1", "/aanmelden", ""), http.StatusTooManyRequests, "text/html", "a sixth request, to the pages")
 	want(get("192.0.2.1", "/healthz", ""), http.StatusOK, "application/json", "the health check")
 

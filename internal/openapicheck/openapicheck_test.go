@@ -2,8 +2,12 @@ package openapicheck
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
+
+const notFound = `{"type":"/problems/trajectory_not_found","title":"Trajectory not found","status":404,` +
+	`"detail":"no such trajectory","instance":"/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa","code":"trajectory_not_found"}`
 
 // TestResponse: the check reports an answer the document does not
 // describe (a field missing, a value not listed, a status not documented,
@@ -15,18 +19,32 @@ func TestResponse(t *testing.T) {
 		body         string
 		ok           bool
 	}{
-		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 404, `{"error":"trajectory not found","detail":"no such trajectory"}`, true},
-		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 404, `{"error":"trajectory not found"}`, false},
-		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 418, `{"error":"teapot","detail":"no"}`, false},
+		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 404, notFound, true},
+		// The former shape of an error, and a problem of another media type.
+		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 404, `{"error":"trajectory not found","detail":"no such trajectory"}`, false},
+		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 404, "json:" + notFound, false},
+		// A code the document does not list, a status or type that is not the answer's.
+		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 404, strings.ReplaceAll(notFound, "trajectory_not_found", "no_such_thing"), false},
+		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 404, strings.Replace(notFound, "404", "400", 1), false},
+		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 404, strings.Replace(notFound, "/problems/trajectory_not_found", "about:blank", 1), false},
+		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 418, `{"type":"/problems/teapot","title":"Teapot","status":418,"detail":"no","code":"teapot"}`, false},
 		{"GET", "/v1/trajectories", 200, `{"items":[{"id":"tr-a","programme":"p","referrer_organisation":"o","phase":"dreaming",` +
 			`"overdue":false,"escalated":false,"email_failed":false,"referred_at":"2025-01-01T00:00:00Z","updated_at":"2025-01-01T00:00:00Z"}]}`, false},
-		{"GET", "/v1/nothing-here", 404, `{"error":"not found","detail":"no such path"}`, true},
+		{"GET", "/v1/nothing-here", 404, `{"type":"/problems/not_found","title":"No such path","status":404,"detail":"no such path","code":"not_found"}`, true},
+		{"GET", "/v1/nothing-here", 404, `{"error":"not found","detail":"no such path"}`, false},
 		{"GET", "/v1/nothing-here", 200, `{}`, false},
 		{"GET", "/healthz", 200, `{"status":"ok"}`, true},
 		{"GET", "/healthz", 200, `{"status":"fine"}`, false},
 	} {
 		req, _ := http.NewRequest(c.method, "http://127.0.0.1:1"+c.path, nil)
-		err := Response(req, c.status, http.Header{"Content-Type": {"application/json"}}, []byte(c.body))
+		ct, body := "application/json", c.body
+		if c.status >= 400 {
+			ct = "application/problem+json"
+		}
+		if rest, ok := strings.CutPrefix(body, "json:"); ok {
+			ct, body = "application/json", rest
+		}
+		err := Response(req, c.status, http.Header{"Content-Type": {ct}}, []byte(body))
 		if (err == nil) != c.ok {
 			t.Errorf("%s %s %d %s: %v, want ok %v", c.method, c.path, c.status, c.body, err, c.ok)
 		}
