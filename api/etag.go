@@ -22,7 +22,6 @@ import (
 // validators keep every step in order all the same; If-Match only saves a
 // client from acting on what it has not seen.
 
-
 // versionTag is the ETag of a trajectory at event seq.
 func versionTag(seq int64) string { return `"v` + strconv.FormatInt(seq, 10) + `"` }
 
@@ -79,6 +78,6 @@ func (s *server) checkIfMatch(w http.ResponseWriter, r *http.Request, id string)
 	}
 	setVersion(w, st.EventSeq)
 	writeError(w, r, CodePreconditionFailed, "the trajectory changed since the version in If-Match (it is at "+versionTag(st.EventSeq)+
-			" now, see ETag); read it again (GET), decide on what it says now, and send the step with its new ETag")
+		" now, see ETag); read it again (GET), decide on what it says now, and send the step with its new ETag")
 	return false
 }

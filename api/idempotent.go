@@ -127,7 +127,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 		return w, nil, false
 	case claim.Mismatch:
 		writeError(w, r, CodeIdempotencyKeyReused, "this "+IdempotencyKeyHeader+" was used with another request on this route; send a new key for a new request, "+
-				"and the same key only with the very same request")
+			"and the same key only with the very same request")
 		return w, nil, false
 	case claim.InFlight:
 		w.Header().Set("Retry-After", "1")

@@ -19,7 +19,6 @@ import (
 // (the coach checks the family's details at the intake); a family that is
 // to be referred anew is referred under a new reference.
 
-
 // referralFingerprints is the part of *store.Store that keeps what each
 // referral said; a store without it refuses no referral sent again.
 type referralFingerprints interface {
@@ -66,7 +65,7 @@ func (s *server) otherReferral(w http.ResponseWriter, r *http.Request, ref traje
 	}
 	refusalSettles(w)
 	writeError(w, r, CodeReferralExists, "a referral with this reference was received before with other content, as trajectory "+started.ID+
-			"; it is kept as first received and not changed through the API: ask the programme's team to correct "+
-			"the family's details, or refer the family anew under a new reference")
+		"; it is kept as first received and not changed through the API: ask the programme's team to correct "+
+		"the family's details, or refer the family anew under a new reference")
 	return true
 }
