@@ -28,13 +28,16 @@ type familyLinkData struct {
 	Key, Today          string
 	Language            string
 	Languages           []familylink.Language
+	// MayText: the family agreed to SMS and has a number, and this server
+	// sends SMS, so the link can also be texted.
+	MayText bool
 	Issued              *issuedLink
 	Error               string
 }
 
 type issuedLink struct {
-	URL, Until, EmailProblem string
-	Emailed                  bool
+	URL, Until, EmailProblem, SMSProblem string
+	Emailed, Texted                      bool
 }
 
 func (h *handler) routeFamilyLink(r *mux.Router) {
@@ -82,6 +85,7 @@ func (h *handler) familyLinkForm(w http.ResponseWriter, r *http.Request, step st
 	if t.Family != nil {
 		l, _ := familylink.MatchLanguage(t.Family.Language)
 		d.Language = l.Code
+		d.MayText = h.FamilyLinks != nil && h.FamilyLinks.SMS != nil && t.Family.SMSConsent != nil && t.Family.Phone != ""
 	}
 	return d, row, true
 }
@@ -142,7 +146,7 @@ func (h *handler) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 	prog, _ := h.Cases.Programmes.Get(row.ProgrammeID)
 	issued, err := h.FamilyLinks.Issue(r.Context(), familylink.Request{TrajectoryID: row.ID, Key: key, Language: lang,
 		ConsentOn: on.Time, Channel: f.Get("channel"), By: current(r).Principal.Actor(), ValidFor: prog.FamilyPage.ValidFor(),
-		Email: email, ReplyTo: prog.FamilyPage.TeamEmail}, now)
+		Email: email, ReplyTo: prog.FamilyPage.TeamEmail, SMS: d.MayText && f.Get("sms") == "ja"}, now)
 	switch {
 	case errors.Is(err, familylink.ErrRevoked):
 		refuse("Deze link werd intussen ingetrokken. Open de pagina opnieuw om een nieuwe te maken.")
@@ -155,6 +159,12 @@ func (h *handler) postFamilyLink(w http.ResponseWriter, r *http.Request) {
 	d.Issued = &issuedLink{URL: issued.URL, Until: issued.ExpiresAt.In(familylink.Zone).Format("02-01-2006"), Emailed: issued.Emailed}
 	if email != "" && !issued.Emailed {
 		d.Issued.EmailProblem = "het lukte nu niet. Geef de link op papier, of probeer later opnieuw."
+	}
+	if d.MayText && f.Get("sms") == "ja" {
+		d.Issued.Texted = issued.Texted
+		if !issued.Texted {
+			d.Issued.SMSProblem = "het lukte nu niet. Geef de link op papier, of probeer later opnieuw."
+		}
 	}
 	d.Language = issued.Language
 	h.render(w, r, http.StatusOK, "gezinslink", "Opgeslagen: persoonlijke link voor het gezin", d)

@@ -73,10 +73,17 @@ func (s *sentLinks) SendDateRequest(context.Context, familylink.DateRequestMessa
 
 func newFamilyLinkPages(t *testing.T, phase trajectory.Phase) (*stepFixture, *memLinks, *sentLinks) {
 	t.Helper()
+	return newFamilyLinkPagesOf(t, phase, trajectory.Family{ContactName: "Gezin Peeters", Language: "Turks"}, nil)
+}
+
+// newFamilyLinkPagesOf is newFamilyLinkPages for family, with texter
+// sending its SMS (nil: no SMS gateway).
+func newFamilyLinkPagesOf(t *testing.T, phase trajectory.Phase, family trajectory.Family, texter *familylink.Texter) (*stepFixture, *memLinks, *sentLinks) {
+	t.Helper()
 	f := newStepFixture(t, phase, trajectory.State{})
 	st := &fakeStore{rows: map[string]store.Trajectory{stepTrajectory: {TrajectorySummary: store.TrajectorySummary{
 		ID: stepTrajectory, ProgrammeID: "test-seconds", CoachID: "test-coach", Phase: phase},
-		Family: &trajectory.Family{ContactName: "Gezin Peeters", Language: "Turks"}}}}
+		Family: &family}}}
 	sessions := subjectSessions{
 		"coach":      {ID: "tok_coach", Kind: store.TokenCoach, Subject: "test-coach", Programmes: []string{"test-seconds"}},
 		"supervisor": {ID: "tok_super", Kind: store.TokenSupervisor, Subject: "sup-vilvoorde", Programmes: []string{"test-seconds"}},
@@ -90,7 +97,7 @@ func newFamilyLinkPages(t *testing.T, phase trajectory.Phase) (*stepFixture, *me
 		Logger: slog.New(slog.DiscardHandler)},
 		Services: programme.Services{},
 		Sessions: &session.Manager{Store: sessions, Insecure: true}, Tokens: sessions, Logger: slog.New(slog.DiscardHandler),
-		FamilyLinks: &familylink.Issuer{Links: links, Signer: signer, Mail: sent, BaseURL: "https://elkgezin.example"}})
+		FamilyLinks: &familylink.Issuer{Links: links, Signer: signer, Mail: sent, SMS: texter, BaseURL: "https://elkgezin.example"}})
 	return f, links, sent
 }
 
