@@ -507,6 +507,7 @@ func (f *fixture) do(method, path string, body any, headers ...string) response 
 	if err := openapicheck.Response(req, rec.Code, rec.Header(), res.body); openapicheck.Describes(path) && err != nil {
 		f.t.Errorf("%s %s answered %d, which openapi.yaml does not describe: %v\nbody: %.2000s", method, path, rec.Code, err, res.body)
 	}
+	checkTimes(f.t, method+" "+path, rec.Header().Get("Content-Type"), res.body)
 	if rec.Code >= 400 {
 		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 			f.t.Errorf("%s %s: %d with Content-Type %q, want application/json", method, path, rec.Code, ct)

@@ -117,43 +117,31 @@ func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
 		s.writeAuditUnavailable(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.withPlan(r, row))
+	writeJSON(w, http.StatusOK, s.representation(r, row))
 }
 
-// trajectoryResponse is a trajectory as GET /v1/trajectories/{id} answers
-// it: the store's, and the family plan as the workflow holds it.
-type trajectoryResponse struct {
-	store.Trajectory
-	Plan *trajectory.Plan `json:"plan,omitempty"`
-	// PlanUnavailable: the workflow service did not answer in time, so
-	// the plan, if there is one, is not in the answer.
-	PlanUnavailable bool `json:"plan_unavailable,omitempty"`
-}
-
-// withPlan adds the plan from the workflow's state. The event log holds
-// the plan's words but not all of it (owners and due dates are the
-// workflow's), so the workflow, which Temporal also queries once closed,
-// is the one source. Only a trajectory whose log says a plan was agreed
-// asks it, so reading any other never waits for Temporal or a worker; an
-// erased trajectory has none.
-func (s *server) withPlan(r *http.Request, row store.Trajectory) trajectoryResponse {
-	resp := trajectoryResponse{Trajectory: row}
-	if row.Erased || !slices.ContainsFunc(row.Events, func(e store.EventRow) bool { return e.Kind == trajectory.EventPlanAgreed }) {
-		return resp
+// representation is the trajectory as GET and every step answer it
+// (publicTrajectory): the row, and the workflow's state, which Temporal
+// also answers once the trajectory closed. An erased trajectory's state is
+// not asked for: it holds the plan, personal data whose key is gone.
+func (s *server) representation(r *http.Request, row store.Trajectory) Trajectory {
+	if row.Erased {
+		return publicTrajectory(row, nil)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.timeout/4)
 	defer cancel()
 	st, err := s.cases.State(ctx, row.ID)
 	switch {
 	case err == nil:
-		resp.Plan = st.Plan
+		return publicTrajectory(row, &st)
 	case errors.Is(err, usecase.ErrNotRunning), errors.Is(err, usecase.ErrClosed):
-		// Temporal no longer holds it (past its retention): no plan to read.
-	default:
-		s.log.Warn("read trajectory: state query failed", "trajectory_id", row.ID, "error", err)
-		resp.PlanUnavailable = true
+		// Temporal no longer holds it (past its retention): the log is all there is.
+		return publicTrajectory(row, nil)
 	}
-	return resp
+	s.log.Warn("read trajectory: state query failed", "trajectory_id", row.ID, "error", err)
+	t := publicTrajectory(row, nil)
+	t.StateUnavailable = true
+	return t
 }
 
 var listParams = []string{"programme", "coach", "phase", "overdue", "email_failed", "limit", "cursor"}

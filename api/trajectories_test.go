@@ -16,12 +16,13 @@ import (
 func TestGetTrajectory(t *testing.T) {
 	f := newFixture(t)
 	f.store.add(openID, trajectory.PhaseCoachAssigned)
+	f.temporal.state.Phase = trajectory.PhaseCoachAssigned
 
 	res := f.do(http.MethodGet, "/v1/trajectories/"+openID, nil, authHeader, asCoach)
 	res.want(t, http.StatusOK)
-	var row store.Trajectory
+	var row Trajectory
 	res.decode(t, &row)
-	if row.ID != openID || row.Phase != trajectory.PhaseCoachAssigned || row.ProgrammeID != "test-seconds" {
+	if row.ID != openID || row.Phase != trajectory.PhaseCoachAssigned || row.Programme != "test-seconds" {
 		t.Errorf("row %+v", row)
 	}
 	if !strings.Contains(string(res.body), `"events":[]`) || !strings.Contains(string(res.body), `"children":[]`) {
