@@ -65,7 +65,7 @@ func (f *fakeStore) ListReferral(ctx context.Context, e trajectory.Event) error 
 	}
 	f.events = append(f.events, e)
 	f.rows[e.TrajectoryID] = store.Trajectory{TrajectorySummary: store.TrajectorySummary{ID: e.TrajectoryID,
-		ProgrammeID: e.Summary.ProgrammeID, ReferrerOrg: e.Summary.ReferrerOrg, Phase: e.Summary.Phase, ReferredAt: e.At}}
+		ProgrammeID: e.Summary.ProgrammeID, ReferrerOrg: e.Summary.ReferrerOrg, Phase: e.Summary.Phase, ReferredAt: e.At, UpdatedAt: e.At}}
 	return nil
 }
 
@@ -151,7 +151,7 @@ func (f *fakeStore) add(id string, phase trajectory.Phase) {
 	defer f.mu.Unlock()
 	f.rows[id] = store.Trajectory{TrajectorySummary: store.TrajectorySummary{
 		ID: id, ProgrammeID: "test-seconds", ReferrerOrg: "test-partner", Phase: phase, CoachID: "test-coach",
-		ReferredAt: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC),
+		ReferredAt: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC),
 	}}
 }
 

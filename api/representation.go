@@ -229,14 +229,6 @@ func publicSummary(row store.TrajectorySummary) TrajectorySummary {
 	if row.NextStep != "" && row.NextDueAt != nil {
 		s.NextStep = stepOfKey(row.NextStep, *row.NextDueAt)
 	}
-	if s.ReferredAt.IsZero() {
-		// A row whose referral the log has not applied yet: no time
-		// rather than the zero one.
-		s.ReferredAt = s.UpdatedAt
-	}
-	if s.UpdatedAt.IsZero() {
-		s.UpdatedAt = s.ReferredAt
-	}
 	return s
 }
 
