@@ -137,6 +137,7 @@ func (w *world) do(t *testing.T, caller, method, path, body string) (int, []byte
 	keyRequiredSteps(req)
 	rec := httptest.NewRecorder()
 	w.handler.ServeHTTP(rec, req)
+	checkTimes(t, method+" "+path, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 	return rec.Code, rec.Body.Bytes()
 }
 

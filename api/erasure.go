@@ -200,8 +200,8 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 		case strings.HasPrefix(e.Kind, "handover"):
 			out.Handovers = append(out.Handovers, e)
 		case e.Kind == trajectory.EventEmailFailed:
-			out.EmailFailures = append(out.EmailFailures, ExportEmailFailure{At: e.At, Kind: e.Detail["kind"], Step: e.Detail["step"],
-				To: e.Detail["to"], Reason: e.Detail["reason"]})
+			out.EmailFailures = append(out.EmailFailures, ExportEmailFailure{At: e.At.UTC(), Kind: e.Detail["kind"], Step: e.Detail["step"],
+				To: e.Detail["to"], Reason: emailFailureReason(e.Detail["reason"])})
 		}
 	}
 	if err := s.exportRecords(r.Context(), &out); err != nil {
@@ -243,7 +243,7 @@ func (s *server) exportRecords(ctx context.Context, out *Export) error {
 			return fmt.Errorf("access log: %w", err)
 		}
 		for _, e := range entries {
-			out.AccessLog = append(out.AccessLog, ExportAccess{At: e.At, Actor: e.Actor, Action: e.Action, Outcome: e.Outcome})
+			out.AccessLog = append(out.AccessLog, ExportAccess{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Outcome: e.Outcome})
 		}
 	}
 	return nil

@@ -87,7 +87,7 @@ func TestExportHoldsTheConsultationTheAccessLogAndTheFailures(t *testing.T) {
 		t.Errorf("consultation %+v, want the one the referral followed", out.Consultation)
 	}
 	if len(out.EmailFailures) != 1 || out.EmailFailures[0] != (ExportEmailFailure{At: at.Add(time.Minute), Kind: "handover", Step: "handover_ack-1",
-		To: "service:caw-halle-vilvoorde", Reason: "EmailRejected"}) {
+		To: "service:caw-halle-vilvoorde", Reason: "rejected"}) {
 		t.Errorf("email failures %+v", out.EmailFailures)
 	}
 	failures, _ := json.Marshal(out.EmailFailures)

@@ -282,11 +282,15 @@ func publicHandover(h trajectory.Handover) Handover {
 }
 
 func publicEmailFailure(f trajectory.EmailFailure) EmailFailure {
-	reason, ok := EmailFailureReasons[f.Reason]
-	if !ok {
-		reason = emailFailureOther
+	return EmailFailure{At: f.At.UTC(), Kind: f.Kind, Step: nonEmpty(f.Step), To: f.To, Reason: emailFailureReason(f.Reason)}
+}
+
+// emailFailureReason is the public code of the workflow's reason.
+func emailFailureReason(reason string) string {
+	if code, ok := EmailFailureReasons[reason]; ok {
+		return code
 	}
-	return EmailFailure{At: f.At.UTC(), Kind: f.Kind, Step: nonEmpty(f.Step), To: f.To, Reason: reason}
+	return emailFailureOther
 }
 
 // utcPlan is a copy of the plan with its times in UTC.

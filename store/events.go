@@ -81,16 +81,6 @@ const overdueSQL = `(coalesce(next_due_at < now(), false) AND phase <> 'closed')
 const summaryColumns = `id, programme_id, referrer_org, phase, coalesce(coach_id, ''), coalesce(next_step, ''),
 	next_due_at, ` + overdueSQL + `, escalated, email_failed, coalesce(close_reason, ''), referred_at, updated_at, co_workers`
 
-// inUTC puts the times read from PostgreSQL, which come in the
-// connection's time zone, in UTC: answers carry UTC alone.
-func (t *TrajectorySummary) inUTC() {
-	t.ReferredAt, t.UpdatedAt = t.ReferredAt.UTC(), t.UpdatedAt.UTC()
-	if t.NextDueAt != nil {
-		due := t.NextDueAt.UTC()
-		t.NextDueAt = &due
-	}
-}
-
 func (t *TrajectorySummary) summaryTargets() []any {
 	return []any{&t.ID, &t.ProgrammeID, &t.ReferrerOrg, &t.Phase, &t.CoachID, &t.NextStep,
 		&t.NextDueAt, &t.Overdue, &t.Escalated, &t.EmailFailed, &t.CloseReason, &t.ReferredAt, &t.UpdatedAt, &t.CoWorkers}
@@ -441,7 +431,6 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 		err := tx.QueryRow(ctx, `SELECT `+summaryColumns+`, coalesce(referrer_reference, ''), family, coalesce(reason, ''),
 			expected_due_date, born_on, children, coalesce(consultation_id, ''), coalesce(previous_trajectory_id, ''), personal
 			FROM trajectories WHERE id = $1`, id).Scan(targets...)
-		t.inUTC()
 		if due != nil {
 			t.ExpectedDueDate = &trajectory.Date{Time: due.UTC()}
 		}
@@ -463,7 +452,6 @@ func (s *Store) Trajectory(ctx context.Context, id string) (Trajectory, error) {
 			var e EventRow
 			var se []byte
 			err := row.Scan(&e.Seq, &e.Kind, &e.Actor, &e.At, &e.Detail, &se)
-			e.At = e.At.UTC()
 			sealedEvents = append(sealedEvents, se)
 			if len(e.Detail) == 0 {
 				e.Detail = nil

@@ -95,7 +95,6 @@ func (s *Store) ListTrajectories(ctx context.Context, f Filter) (Page, error) {
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TrajectorySummary, error) {
 		var t TrajectorySummary
 		err := row.Scan(t.summaryTargets()...)
-		t.inUTC()
 		return t, err
 	})
 	if err != nil {

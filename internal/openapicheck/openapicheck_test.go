@@ -20,6 +20,10 @@ func TestResponse(t *testing.T) {
 		{"GET", "/v1/trajectories/tr-aaaaaaaaaaaaaaaaaaaaaaaaaa", 418, `{"error":"teapot","detail":"no"}`, false},
 		{"GET", "/v1/trajectories", 200, `{"items":[{"id":"tr-a","programme":"p","referrer_organisation":"o","phase":"dreaming",` +
 			`"overdue":false,"escalated":false,"email_failed":false,"referred_at":"2025-01-01T00:00:00Z","updated_at":"2025-01-01T00:00:00Z"}]}`, false},
+		{"GET", "/v1/trajectories", 200, `{"items":[],"next":null}`, true},
+		// A field the document does not list is refused, as is one it requires left out.
+		{"GET", "/v1/trajectories", 200, `{"items":[],"next":null,"next_cursor":"abc"}`, false},
+		{"GET", "/v1/trajectories", 200, `{"items":[]}`, false},
 		{"GET", "/v1/nothing-here", 404, `{"error":"not found","detail":"no such path"}`, true},
 		{"GET", "/v1/nothing-here", 200, `{}`, false},
 		{"GET", "/healthz", 200, `{"status":"ok"}`, true},
