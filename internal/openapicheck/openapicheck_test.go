@@ -36,3 +36,23 @@ func TestResponse(t *testing.T) {
 		}
 	}
 }
+
+// TestTimes: the check catches the zero time and a time outside UTC, and
+// leaves dates and text that merely mentions a time alone.
+func TestTimes(t *testing.T) {
+	for body, ok := range map[string]bool{
+		`{"at":"2025-03-01T10:00:00Z","n":1}`:              true,
+		`{"at":"2025-03-01T10:00:00.123Z"}`:                true,
+		`{"at":"2025-03-01T10:00:00+01:00"}`:               false,
+		`{"at":"0001-01-01T00:00:00Z"}`:                    false,
+		`{"detail":"such as 2025-03-01T10:00:00+01:00"}`:   true,
+		`{"due":"2025-03-01","at":"2025-03-01T10:00:00Z"}`: true,
+	} {
+		if err := Times("application/json", []byte(body)); (err == nil) != ok {
+			t.Errorf("%s: %v, want ok %v", body, err, ok)
+		}
+	}
+	if err := Times("text/html", []byte(`0001-01-01`)); err != nil {
+		t.Errorf("a page is not checked: %v", err)
+	}
+}
