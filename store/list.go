@@ -143,48 +143,12 @@ func listQuery(f Filter) (query string, args []any, limit int, err error) {
 	}
 	limit = min(limit, MaxListLimit)
 
-	var where []string
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	if f.ProgrammeID != "" {
-		where = append(where, "programme_id = "+arg(f.ProgrammeID))
-	}
-	if f.ProgrammeIDs != nil {
-		where = append(where, "programme_id = ANY("+arg(f.ProgrammeIDs)+"::text[])")
-	}
-	if f.CoachID != "" {
-		where = append(where, "coach_id = "+arg(f.CoachID))
-	}
-	if f.CoWorkerID != "" {
-		where = append(where, arg(f.CoWorkerID)+" = ANY(co_workers)")
-	}
-	if f.Phase != "" {
-		where = append(where, "phase = "+arg(string(f.Phase)))
-	}
+	where := filterConditions(f, arg)
 	overdueOnly := f.Overdue != nil && *f.Overdue
-	if f.Overdue != nil {
-		if *f.Overdue {
-			// overdueSQL in a form an index on next_due_at serves (the
-			// same rows: a NULL comparison keeps none either way).
-			where = append(where, "next_due_at < now() AND phase <> 'closed'")
-		} else {
-			where = append(where, "NOT "+overdueSQL)
-		}
-	}
-	if f.EmailFailed != nil {
-		where = append(where, "email_failed = "+arg(*f.EmailFailed))
-	}
-	if f.Escalated != nil {
-		where = append(where, "escalated = "+arg(*f.Escalated))
-	}
-	if f.ReferrerOrg != "" {
-		where = append(where, "referrer_org = "+arg(f.ReferrerOrg))
-	}
-	if f.UpdatedSince != nil {
-		where = append(where, "updated_at >= "+arg(*f.UpdatedSince))
-	}
 	column, dir, after := "referred_at", "", ">"
 	if f.Sort == SortUpdatedAt {
 		column = "updated_at"
@@ -216,4 +180,47 @@ func listQuery(f Filter) (query string, args []any, limit int, err error) {
 	query += ` ORDER BY ` + column + dir + `, id` + dir + ` LIMIT ` + arg(limit+1)
 
 	return query, args, limit, nil
+}
+
+// filterConditions are the WHERE conditions of f's filters; arg adds an
+// argument and returns its placeholder.
+func filterConditions(f Filter, arg func(any) string) []string {
+	var where []string
+	if f.ProgrammeID != "" {
+		where = append(where, "programme_id = "+arg(f.ProgrammeID))
+	}
+	if f.ProgrammeIDs != nil {
+		where = append(where, "programme_id = ANY("+arg(f.ProgrammeIDs)+"::text[])")
+	}
+	if f.CoachID != "" {
+		where = append(where, "coach_id = "+arg(f.CoachID))
+	}
+	if f.CoWorkerID != "" {
+		where = append(where, arg(f.CoWorkerID)+" = ANY(co_workers)")
+	}
+	if f.Phase != "" {
+		where = append(where, "phase = "+arg(string(f.Phase)))
+	}
+	if f.Overdue != nil {
+		if *f.Overdue {
+			// overdueSQL in a form an index on next_due_at serves (the
+			// same rows: a NULL comparison keeps none either way).
+			where = append(where, "next_due_at < now() AND phase <> 'closed'")
+		} else {
+			where = append(where, "NOT "+overdueSQL)
+		}
+	}
+	if f.EmailFailed != nil {
+		where = append(where, "email_failed = "+arg(*f.EmailFailed))
+	}
+	if f.Escalated != nil {
+		where = append(where, "escalated = "+arg(*f.Escalated))
+	}
+	if f.ReferrerOrg != "" {
+		where = append(where, "referrer_org = "+arg(f.ReferrerOrg))
+	}
+	if f.UpdatedSince != nil {
+		where = append(where, "updated_at >= "+arg(*f.UpdatedSince))
+	}
+	return where
 }
