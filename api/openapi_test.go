@@ -278,6 +278,7 @@ func TestOpenAPIDescribesEveryField(t *testing.T) {
 		"TrajectorySummary": TrajectorySummary{},
 		"Trajectory":        Trajectory{},
 		"EventRow":          store.EventRow{},
+		"Event":             Event{},
 		"TrajectoryList":    ListResponse{},
 		"ReferralResponse":  ReferralResponse{},
 		"Acknowledgement":   AckResponse{},

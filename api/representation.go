@@ -65,7 +65,7 @@ type Trajectory struct {
 	ExpectedDueDate      *trajectory.Date   `json:"expected_due_date"`
 	BirthDate            *trajectory.Date   `json:"birth_date"`
 	Children             []trajectory.Child `json:"children"`
-	Events               []store.EventRow   `json:"events"`
+	Events               []Event            `json:"events"`
 	Erased               bool               `json:"erased"`
 	// What only the workflow holds. StateUnavailable: the workflow
 	// service did not answer in time, so these are null or empty (read
@@ -85,6 +85,16 @@ type Trajectory struct {
 	Plan               *trajectory.Plan   `json:"plan"`
 	PlanActions        []Step             `json:"plan_actions"`
 	DateRequests       []DateRequest      `json:"date_requests"`
+}
+
+// Event is one entry of the trajectory's log; Detail is {} when the
+// event has none.
+type Event struct {
+	Seq    int64             `json:"seq"`
+	Kind   string            `json:"kind"`
+	Actor  string            `json:"actor"`
+	At     time.Time         `json:"at"`
+	Detail map[string]string `json:"detail"`
 }
 
 // ReachedMilestone is a milestone the family reached.
@@ -157,7 +167,7 @@ func publicTrajectory(row store.Trajectory, st *trajectory.State) Trajectory {
 		ExpectedDueDate:      row.ExpectedDueDate,
 		BirthDate:            row.BornOn,
 		Children:             nonNil(row.Children),
-		Events:               utcEvents(row.Events),
+		Events:               publicEvents(row.Events),
 		Erased:               row.Erased,
 		Extensions:           []string{},
 		Milestones:           []Step{},
@@ -319,11 +329,13 @@ func utcPlan(p *trajectory.Plan) *trajectory.Plan {
 	return &c
 }
 
-func utcEvents(events []store.EventRow) []store.EventRow {
-	out := make([]store.EventRow, len(events))
+func publicEvents(events []store.EventRow) []Event {
+	out := make([]Event, len(events))
 	for i, e := range events {
-		e.At = e.At.UTC()
-		out[i] = e
+		out[i] = Event{Seq: e.Seq, Kind: e.Kind, Actor: e.Actor, At: e.At.UTC(), Detail: e.Detail}
+		if out[i].Detail == nil {
+			out[i].Detail = map[string]string{}
+		}
 	}
 	return out
 }
