@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
@@ -28,6 +29,7 @@ func (f *activityFakeStore) RecordCollectiveActivity(_ context.Context, a store.
 		return old, nil
 	}
 	a.Trajectories = slices.Clone(a.Trajectories)
+	a.RecordedAt = time.Now().UTC() // as the database's default does
 	f.activities[a.ID] = a
 	return a, nil
 }

@@ -143,6 +143,7 @@ func (w *world) do(t *testing.T, caller, method, path, body string) (int, []byte
 	if err := openapicheck.Response(req, rec.Code, rec.Header(), rec.Body.Bytes()); rec.Code >= 400 && openapicheck.Describes(path) && err != nil {
 		t.Errorf("%s %s as %s answered %d, which openapi.yaml does not describe: %v\nbody: %.1000s", method, path, caller, rec.Code, err, rec.Body)
 	}
+	checkTimes(t, method+" "+path, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 	return rec.Code, rec.Body.Bytes()
 }
 

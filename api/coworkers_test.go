@@ -44,7 +44,9 @@ func TestCoWorkerTakesOnlyItsRolesSteps(t *testing.T) {
 	if err := w.store.RecordEvent(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if status, body := w.do(t, "co-worker", http.MethodGet, path, ""); status != http.StatusOK || !strings.Contains(string(body), `"co_workers":["test-brugfiguur"]`) {
+	w.temporal.state = trajectory.State{TrajectoryID: w.mine, ProgrammeID: "test-seconds", Phase: row.Phase, CoachID: row.CoachID,
+		CoWorkers: []trajectory.CoWorker{{ID: "test-brugfiguur", Role: "brugfiguur"}}}
+	if status, body := w.do(t, "co-worker", http.MethodGet, path, ""); status != http.StatusOK || !strings.Contains(string(body), `"co_workers":[{"id":"test-brugfiguur","role":"brugfiguur"}]`) {
 		t.Errorf("the co-worker gets %d %s, want 200 with the co-workers", status, body)
 	}
 	if status, body := w.do(t, "co-worker", http.MethodGet, "/v1/trajectories", ""); status != http.StatusOK || !strings.Contains(string(body), w.mine) {

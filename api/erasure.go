@@ -173,7 +173,7 @@ type ExportEmailFailure struct {
 // on the trajectory, and when).
 type Export struct {
 	ExportedAt    time.Time            `json:"exported_at"`
-	Trajectory    trajectoryResponse   `json:"trajectory"`
+	Trajectory    Trajectory           `json:"trajectory"`
 	Handovers     []store.EventRow     `json:"handovers"`
 	Consultation  *store.Consultation  `json:"consultation,omitempty"`
 	Emails        []ExportEmail        `json:"emails"`
@@ -193,15 +193,15 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The family plan is the family's data too.
-	out := Export{ExportedAt: time.Now().UTC(), Trajectory: s.withPlan(r, row), Handovers: []store.EventRow{}, Emails: []ExportEmail{},
+	out := Export{ExportedAt: time.Now().UTC(), Trajectory: s.representation(r, row), Handovers: []store.EventRow{}, Emails: []ExportEmail{},
 		EmailFailures: []ExportEmailFailure{}, AccessLog: []ExportAccess{}}
 	for _, e := range row.Events {
 		switch {
 		case strings.HasPrefix(e.Kind, "handover"):
 			out.Handovers = append(out.Handovers, e)
 		case e.Kind == trajectory.EventEmailFailed:
-			out.EmailFailures = append(out.EmailFailures, ExportEmailFailure{At: e.At, Kind: e.Detail["kind"], Step: e.Detail["step"],
-				To: e.Detail["to"], Reason: e.Detail["reason"]})
+			out.EmailFailures = append(out.EmailFailures, ExportEmailFailure{At: e.At.UTC(), Kind: e.Detail["kind"], Step: e.Detail["step"],
+				To: e.Detail["to"], Reason: emailFailureReason(e.Detail["reason"])})
 		}
 	}
 	if err := s.exportRecords(r.Context(), &out); err != nil {
@@ -219,8 +219,8 @@ func (s *server) getExport(w http.ResponseWriter, r *http.Request) {
 // trajectory: the consultation, the email ledger and the access log.
 func (s *server) exportRecords(ctx context.Context, out *Export) error {
 	id := out.Trajectory.ID
-	if cr, ok := s.store.(consultationReader); ok && out.Trajectory.ConsultationID != "" {
-		c, err := cr.Consultation(ctx, out.Trajectory.ConsultationID)
+	if cr, ok := s.store.(consultationReader); ok && out.Trajectory.ConsultationID != nil {
+		c, err := cr.Consultation(ctx, *out.Trajectory.ConsultationID)
 		switch {
 		case err == nil:
 			out.Consultation = &c
@@ -243,7 +243,7 @@ func (s *server) exportRecords(ctx context.Context, out *Export) error {
 			return fmt.Errorf("access log: %w", err)
 		}
 		for _, e := range entries {
-			out.AccessLog = append(out.AccessLog, ExportAccess{At: e.At, Actor: e.Actor, Action: e.Action, Outcome: e.Outcome})
+			out.AccessLog = append(out.AccessLog, ExportAccess{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Outcome: e.Outcome})
 		}
 	}
 	return nil

@@ -68,7 +68,7 @@ func TestExportHoldsTheConsultationTheAccessLogAndTheFailures(t *testing.T) {
 	}
 	f.store.rows[openID] = row
 	f.store.mu.Unlock()
-	st.consultations["co-1"] = store.Consultation{ID: "co-1", ProgrammeID: "test-seconds", Situation: "Alleenstaande ouder, schulden", Advice: "Doorverwijzen"}
+	st.consultations["co-1"] = store.Consultation{ID: "co-1", ProgrammeID: "test-seconds", RecordedAt: at, Situation: "Alleenstaande ouder, schulden", Advice: "Doorverwijzen"}
 	st.emails = []store.EmailRecord{{Key: openID + "/handover-1", Recipient: "onthaal@caw.example", Subject: "Overdracht 1", Status: store.EmailStatus("unconfirmed")}}
 	st.access = []store.AuditEntry{
 		{At: at, Actor: "coach:test-coach", Action: "read_trajectory", TrajectoryID: openID, Outcome: store.OutcomeOK, Detail: map[string]string{"token_id": "tok_coachaaa"}},
@@ -87,7 +87,7 @@ func TestExportHoldsTheConsultationTheAccessLogAndTheFailures(t *testing.T) {
 		t.Errorf("consultation %+v, want the one the referral followed", out.Consultation)
 	}
 	if len(out.EmailFailures) != 1 || out.EmailFailures[0] != (ExportEmailFailure{At: at.Add(time.Minute), Kind: "handover", Step: "handover_ack-1",
-		To: "service:caw-halle-vilvoorde", Reason: "EmailRejected"}) {
+		To: "service:caw-halle-vilvoorde", Reason: "rejected"}) {
 		t.Errorf("email failures %+v", out.EmailFailures)
 	}
 	failures, _ := json.Marshal(out.EmailFailures)

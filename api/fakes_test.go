@@ -66,7 +66,7 @@ func (f *fakeStore) ListReferral(ctx context.Context, e trajectory.Event) error 
 	}
 	f.events = append(f.events, e)
 	f.rows[e.TrajectoryID] = store.Trajectory{TrajectorySummary: store.TrajectorySummary{ID: e.TrajectoryID,
-		ProgrammeID: e.Summary.ProgrammeID, ReferrerOrg: e.Summary.ReferrerOrg, Phase: e.Summary.Phase, ReferredAt: e.At}}
+		ProgrammeID: e.Summary.ProgrammeID, ReferrerOrg: e.Summary.ReferrerOrg, Phase: e.Summary.Phase, ReferredAt: e.At, UpdatedAt: e.At}}
 	return nil
 }
 
@@ -152,7 +152,7 @@ func (f *fakeStore) add(id string, phase trajectory.Phase) {
 	defer f.mu.Unlock()
 	f.rows[id] = store.Trajectory{TrajectorySummary: store.TrajectorySummary{
 		ID: id, ProgrammeID: "test-seconds", ReferrerOrg: "test-partner", Phase: phase, CoachID: "test-coach",
-		ReferredAt: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC),
+		ReferredAt: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC),
 	}}
 }
 
@@ -513,6 +513,7 @@ func (f *fixture) do(method, path string, body any, headers ...string) response 
 	if err := openapicheck.Response(req, rec.Code, rec.Header(), res.body); openapicheck.Describes(path) && err != nil {
 		f.t.Errorf("%s %s answered %d, which openapi.yaml does not describe: %v\nbody: %.2000s", method, path, rec.Code, err, res.body)
 	}
+	checkTimes(f.t, method+" "+path, rec.Header().Get("Content-Type"), res.body)
 	if rec.Code >= 400 {
 		if ct := rec.Header().Get("Content-Type"); ct != ProblemContentType {
 			f.t.Errorf("%s %s: %d with Content-Type %q, want %s", method, path, rec.Code, ct, ProblemContentType)

@@ -139,7 +139,7 @@ func TestHandOver(t *testing.T) {
 	res := f.do(http.MethodPost, stepPath("handovers"), validHandover(),
 		authHeader, asCoach, IdempotencyKeyHeader, "handover-1")
 	res.want(t, http.StatusOK)
-	var state trajectory.State
+	var state Trajectory
 	res.decode(t, &state)
 	if len(state.Handovers) != 1 || state.Handovers[0].Number != 1 || !strings.Contains(string(res.body), `"handovers":[`) {
 		t.Errorf("state %s", res.body)

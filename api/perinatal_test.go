@@ -58,7 +58,7 @@ func TestRecordBirth(t *testing.T) {
 	res := f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`","name":"Amira"}`,
 		authHeader, asCoach, IdempotencyKeyHeader, "birth-1")
 	res.want(t, http.StatusOK)
-	var state trajectory.State
+	var state Trajectory
 	res.decode(t, &state)
 	if state.Phase != trajectory.PhasePostnatal {
 		t.Errorf("state %+v", state)

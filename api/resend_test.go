@@ -13,6 +13,8 @@ import (
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
+var handedOverAt = time.Date(2025, 4, 1, 10, 0, 0, 0, time.UTC)
+
 // handedOverTo gives the fixture's trajectory handovers in its log: the
 // first to the OCMW, the second to the CAW.
 func handedOverTo(f *fixture) {
@@ -20,9 +22,9 @@ func handedOverTo(f *fixture) {
 	defer f.store.mu.Unlock()
 	row := f.store.rows[openID]
 	row.Events = []store.EventRow{
-		{Seq: 5, Kind: trajectory.EventHandoverRequested, Detail: map[string]string{"handover": "1", "service": "ocmw-vilvoorde"}},
-		{Seq: 6, Kind: trajectory.EventHandoverRequested, Detail: map[string]string{"handover": "2", "service": "ocmw-vilvoorde"}},
-		{Seq: 7, Kind: trajectory.EventHandoverResent, Detail: map[string]string{"handover": "2", "service": "caw-halle-vilvoorde"}},
+		{Seq: 5, Kind: trajectory.EventHandoverRequested, Actor: "coach:test-coach", At: handedOverAt, Detail: map[string]string{"handover": "1", "service": "ocmw-vilvoorde"}},
+		{Seq: 6, Kind: trajectory.EventHandoverRequested, Actor: "coach:test-coach", At: handedOverAt, Detail: map[string]string{"handover": "2", "service": "ocmw-vilvoorde"}},
+		{Seq: 7, Kind: trajectory.EventHandoverResent, Actor: "coach:test-coach", At: handedOverAt, Detail: map[string]string{"handover": "2", "service": "caw-halle-vilvoorde"}},
 	}
 	f.store.rows[openID] = row
 }

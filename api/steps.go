@@ -268,7 +268,7 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 	switch {
 	case err == nil:
 		setVersion(w, state.EventSeq)
-		writeJSON(w, http.StatusOK, state)
+		s.answerStep(w, r, id, state)
 	case errors.As(err, &rejected) && rejected.Code == trajectory.CodeConsentMissing:
 		// The workflow knows best which service a handover went to: its
 		// refusal for want of consent is the API's own 422.
@@ -304,4 +304,19 @@ func refusalProblem(rejected *usecase.RejectedError) ProblemCode {
 		return CodeStepRefused
 	}
 	return ProblemCode(rejected.Code)
+}
+
+// answerStep answers a step with the trajectory after it, as GET would
+// answer it now: the row, to which the step's events were written before
+// the Update returned, and the state the Update answered.
+func (s *server) answerStep(w http.ResponseWriter, r *http.Request, id string, state trajectory.State) {
+	row, err := s.cases.Visible(r.Context(), principal(r), id)
+	if err != nil {
+		s.log.Warn("step: read trajectory after the step", "trajectory_id", id, "error", err)
+		writeError(w, r, CodeDatabaseUnavailable,
+			"the step was recorded, but the trajectory could not be read after it (the database did not answer); "+
+				"send the same request again with the same Idempotency-Key: it is not recorded twice, and it answers once the database does")
+		return
+	}
+	writeJSON(w, http.StatusOK, publicTrajectory(row, &state))
 }

@@ -96,13 +96,13 @@ func TestStepSendsUpdate(t *testing.T) {
 	res := f.do(http.MethodPost, stepPath("assignment"), `{"coach":"test-coach"}`,
 		authHeader, asSupervisor, IdempotencyKeyHeader, "4b5d0c1e-assign-1")
 	res.want(t, http.StatusOK)
-	var state trajectory.State
+	var state Trajectory
 	res.decode(t, &state)
-	if state.Phase != trajectory.PhaseCoachAssigned || state.CoachID != "test-coach" || state.StepsDone == nil {
+	if state.Phase != trajectory.PhaseCoachAssigned || state.Coach == nil || *state.Coach != "test-coach" {
 		t.Errorf("state %+v", state)
 	}
-	if !strings.Contains(string(res.body), `"steps_done":[]`) {
-		t.Errorf("steps_done is not an empty list: %s", res.body)
+	if !strings.Contains(string(res.body), `"handovers":[]`) || !strings.Contains(string(res.body), `"intake_done_at":null`) {
+		t.Errorf("handovers is not an empty list, or intake_done_at not null: %s", res.body)
 	}
 
 	u := f.temporal.updates[0]

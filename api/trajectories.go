@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -29,9 +30,9 @@ var (
 
 // ListResponse is one page of trajectories.
 type ListResponse struct {
-	Items []store.TrajectorySummary `json:"items"`
-	// NextCursor asks for the next page; absent on the last page.
-	NextCursor string `json:"next_cursor,omitempty"`
+	Items []TrajectorySummary `json:"items"`
+	// Next is the path and query of the next page; null on the last page.
+	Next *string `json:"next"`
 }
 
 // trajectoryID reads the path's id; an id that trajectory.ID cannot have
@@ -118,46 +119,35 @@ func (s *server) getTrajectory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setVersion(w, lastSeq(row))
-	writeJSON(w, http.StatusOK, s.withPlan(r, row))
+	writeJSON(w, http.StatusOK, s.representation(r, row))
 }
 
-// trajectoryResponse is a trajectory as GET /v1/trajectories/{id} answers
-// it: the store's, and the family plan as the workflow holds it.
-type trajectoryResponse struct {
-	store.Trajectory
-	Plan *trajectory.Plan `json:"plan,omitempty"`
-	// PlanUnavailable: the workflow service did not answer in time, so
-	// the plan, if there is one, is not in the answer.
-	PlanUnavailable bool `json:"plan_unavailable,omitempty"`
-}
-
-// withPlan adds the plan from the workflow's state. The event log holds
-// the plan's words but not all of it (owners and due dates are the
-// workflow's), so the workflow, which Temporal also queries once closed,
-// is the one source. Only a trajectory whose log says a plan was agreed
-// asks it, so reading any other never waits for Temporal or a worker; an
-// erased trajectory has none.
-func (s *server) withPlan(r *http.Request, row store.Trajectory) trajectoryResponse {
-	resp := trajectoryResponse{Trajectory: row}
-	if row.Erased || !slices.ContainsFunc(row.Events, func(e store.EventRow) bool { return e.Kind == trajectory.EventPlanAgreed }) {
-		return resp
+// representation is the trajectory as GET and every step answer it
+// (publicTrajectory): the row, and the workflow's state, which Temporal
+// also answers once the trajectory closed. An erased trajectory's state is
+// not asked for: it holds the plan, personal data whose key is gone.
+func (s *server) representation(r *http.Request, row store.Trajectory) Trajectory {
+	if row.Erased {
+		return publicTrajectory(row, nil)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.timeout/4)
 	defer cancel()
 	st, err := s.cases.State(ctx, row.ID)
 	switch {
 	case err == nil:
-		resp.Plan = st.Plan
+		return publicTrajectory(row, &st)
 	case errors.Is(err, usecase.ErrNotRunning), errors.Is(err, usecase.ErrClosed):
-		// Temporal no longer holds it (past its retention): no plan to read.
-	default:
-		s.log.Warn("read trajectory: state query failed", "trajectory_id", row.ID, "error", err)
-		resp.PlanUnavailable = true
+		// Temporal no longer holds it (past its retention): the log is all there is.
+		return publicTrajectory(row, nil)
 	}
-	return resp
+	s.log.Warn("read trajectory: state query failed", "trajectory_id", row.ID, "error", err)
+	t := publicTrajectory(row, nil)
+	t.StateUnavailable = true
+	return t
 }
 
-var listParams = []string{"programme", "coach", "phase", "overdue", "email_failed", "limit", "cursor"}
+var listParams = []string{"programme", "coach", "phase", "overdue", "email_failed", "escalated", "referrer",
+	"updated_since", "sort", "limit", "cursor"}
 
 func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -170,11 +160,27 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noteListFilter(r, q, f)
+	binding := listBinding(principal(r).Actor(), q)
+	if f.Cursor != "" {
+		position, err := openCursor(s.idKey, binding, f.Cursor)
+		switch {
+		case errors.Is(err, errCursorForList):
+			fe.add("cursor", "belongs to a list with other filters or another order; follow the next link of the previous page as it is, "+
+				"or leave cursor out to begin the list with these filters")
+		case err != nil:
+			fe.add("cursor", "is not a cursor this API handed out; follow the next link of the previous page, or leave cursor out for the first page")
+		}
+		if !fe.empty() {
+			writeFieldErrors(w, r, fe)
+			return
+		}
+		f.Cursor = position
+	}
 
 	page, err := s.store.ListTrajectories(r.Context(), f)
 	switch {
 	case errors.Is(err, store.ErrBadCursor):
-		fe.add("cursor", "is not a cursor this API handed out; copy next_cursor from the previous page, or leave it out for the first page")
+		fe.add("cursor", "is not a cursor this API handed out; follow the next link of the previous page, or leave cursor out for the first page")
 		writeFieldErrors(w, r, fe)
 		return
 	case err != nil:
@@ -186,9 +192,14 @@ func (s *server) listTrajectories(w http.ResponseWriter, r *http.Request) {
 		s.writeAuditUnavailable(w, r, err)
 		return
 	}
-	resp := ListResponse{Items: page.Items, NextCursor: page.NextCursor}
-	if resp.Items == nil {
-		resp.Items = []store.TrajectorySummary{}
+	resp := ListResponse{Items: make([]TrajectorySummary, len(page.Items))}
+	for i, row := range page.Items {
+		resp.Items[i] = publicSummary(row)
+	}
+	if page.NextCursor != "" {
+		next := nextLink(q, sealCursor(s.idKey, binding, page.NextCursor))
+		resp.Next = &next
+		w.Header().Set("Link", "<"+next+`>; rel="next"`)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -218,6 +229,27 @@ func (s *server) listFilter(q url.Values) (store.Filter, *fieldErrors) {
 	}
 	f.Overdue = boolParam(fe, q, "overdue")
 	f.EmailFailed = boolParam(fe, q, "email_failed")
+	f.Escalated = boolParam(fe, q, "escalated")
+	if v := q.Get("referrer"); v != "" {
+		if !idPattern.MatchString(v) {
+			fe.add("referrer", "must be an organisation id, such as kind-en-gezin")
+		}
+		f.ReferrerOrg = v
+	}
+	if v := q.Get("updated_since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			fe.add("updated_since", "must be an RFC 3339 date-time such as 2025-03-01T10:00:00Z")
+		}
+		f.UpdatedSince = &t
+	}
+	if v := q.Get("sort"); v != "" {
+		f.Sort = store.ListSort(strings.TrimPrefix(v, "-"))
+		f.Descending = strings.HasPrefix(v, "-")
+		if !slices.Contains(store.ListSorts, f.Sort) {
+			fe.add("sort", "must be one of "+joinOr(sortNames()))
+		}
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > store.MaxListLimit {
@@ -251,7 +283,8 @@ func checkListParams(fe *fieldErrors, q url.Values) {
 // validated, or ids; a coach id that is no id and a cursor only as given.
 func noteListFilter(r *http.Request, q url.Values, f store.Filter) {
 	noteDetail(r, "programme", f.ProgrammeID, "programmes", strings.Join(f.ProgrammeIDs, ","),
-		"phase", string(f.Phase), "overdue", q.Get("overdue"), "email_failed", q.Get("email_failed"), "limit", q.Get("limit"))
+		"phase", string(f.Phase), "overdue", q.Get("overdue"), "email_failed", q.Get("email_failed"), "limit", q.Get("limit"),
+		"escalated", q.Get("escalated"), "referrer", f.ReferrerOrg, "updated_since", q.Get("updated_since"), "sort", q.Get("sort"))
 	if f.CoachID != "" {
 		coach := "given"
 		if idPattern.MatchString(f.CoachID) {
@@ -295,6 +328,15 @@ func scopeList(w http.ResponseWriter, r *http.Request, f *store.Filter) bool {
 	// Never nil: an empty list matches nothing.
 	f.ProgrammeIDs = append([]string{}, p.Programmes...)
 	return true
+}
+
+// sortNames are the values of sort: a column, newest first with a '-' before it.
+func sortNames() []string {
+	var names []string
+	for _, c := range store.ListSorts {
+		names = append(names, string(c), "-"+string(c))
+	}
+	return names
 }
 
 func phaseNames() []string {

@@ -66,7 +66,7 @@ func TestBridgeFigureSignsInAndRecordsAVisit(t *testing.T) {
 		t.Fatalf("the bridge figure records a visit: %d\n%s\nlogs:\n%s", status, body, s.Logs())
 	}
 	view := s.waitFor(brug, id, func(m map[string]any) bool { return doneBy(m, brug) })
-	if view["co_workers"] == nil {
+	if cw, _ := view["co_workers"].([]any); len(cw) == 0 {
 		t.Errorf("the bridge figure's view of the trajectory lacks its co-workers: %v", view)
 	}
 	if status, _ := s.page(cookie, "POST", "/trajecten/"+id+"/afsluiting", url.Values{"csrf": {csrf}, "key": {"brug-close"}, "reason": {"goals_reached"}}, nil); status != http.StatusForbidden {

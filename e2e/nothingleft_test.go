@@ -128,7 +128,7 @@ func TestErasureLeavesNothingInPostgreSQLOrTemporal(t *testing.T) {
 	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "email_failed") == 1 })
 	s.mustStep(coach, id, "birth", map[string]any{"born_on": born.Format(time.DateOnly), "name": family.Texts[7]})
 	view := s.waitFor(coach, id, func(v map[string]any) bool {
-		return v["born_on"] == born.Format(time.DateOnly) && v["phase"] == "postnatal"
+		return v["birth_date"] == born.Format(time.DateOnly) && v["phase"] == "postnatal"
 	})
 	if view["expected_due_date"] != due.Format(time.DateOnly) {
 		t.Errorf("before the erasure the coach reads the due date %v", view["expected_due_date"])
@@ -206,7 +206,7 @@ func TestErasureLeavesNothingInPostgreSQLOrTemporal(t *testing.T) {
 		}
 	}
 	status, view = s.call(supervisor, "GET", "/v1/trajectories/"+id, nil, nil)
-	if status != http.StatusOK || view["erased"] != true || view["family"] != nil || view["born_on"] != nil || view["expected_due_date"] != nil ||
+	if status != http.StatusOK || view["erased"] != true || view["family"] != nil || view["birth_date"] != nil || view["expected_due_date"] != nil ||
 		view["phase"] != "postnatal" || countEvents(view, "birth_recorded") != 1 {
 		t.Errorf("after the erasure: %d %v; want it erased, its phase and events counted", status, view)
 	}

@@ -11,8 +11,9 @@ import (
 
 // openAPICheck is the transport of the tests' API calls: it checks each
 // answer to a /v1/ path against the document (status, content type,
-// headers, body) and hands the stack what does not match, so every call
-// of the end-to-end tests is also a test of the document.
+// headers, body) and its times (UTC with Z, never the zero time), and
+// hands the stack what does not match, so every call of the end-to-end
+// tests is also a test of the document.
 type openAPICheck struct {
 	next   http.RoundTripper
 	report func(problem string)
@@ -32,6 +33,9 @@ func (c openAPICheck) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := openapicheck.Response(req, resp.StatusCode, resp.Header, body); err != nil {
 		c.report(fmt.Sprintf("%s %s answered %d, which api/openapi.yaml does not describe: %v\nbody: %.2000s",
 			req.Method, req.URL.Path, resp.StatusCode, err, body))
+	}
+	if err := openapicheck.Times(resp.Header.Get("Content-Type"), body); err != nil {
+		c.report(fmt.Sprintf("%s %s answered %d: %v\nbody: %.2000s", req.Method, req.URL.Path, resp.StatusCode, err, body))
 	}
 	return resp, nil
 }

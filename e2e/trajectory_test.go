@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	if status, _ := s.call(coach, "POST", "/v1/trajectories/"+id+"/intake", map[string]any{}, nil); status != http.StatusNotFound {
 		t.Fatalf("intake by a coach not (yet) assigned: %d, want 404", status)
 	}
-	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "test-coach"})
+	s.stepAsRead(supervisor, id, "assignment", map[string]any{"coach": "test-coach"})
 	// A step out of order is refused with the reason, and its code (which
 	// crossed Temporal in the failure's encrypted details).
 	status, refused := s.call(coach, "POST", "/v1/trajectories/"+id+"/visits", map[string]any{}, nil)
@@ -69,11 +70,11 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 		refused["code"] != string(trajectory.CodeVisitBeforeIntake) {
 		t.Fatalf("visit before the intake: %d %v", status, refused)
 	}
-	s.mustStep(coach, id, "intake", map[string]any{"note": "first visit at home, went well"})
+	s.stepAsRead(coach, id, "intake", map[string]any{"note": "first visit at home, went well"})
 	// Visit 1 in time (its reminder would come 14s after the intake); the
 	// family and coach plan visit 2 in 15 seconds.
 	visit2Due := time.Now().Add(15 * time.Second).UTC().Truncate(time.Second)
-	s.mustStep(coach, id, "visits", map[string]any{"next_visit_due": visit2Due.Format(time.RFC3339)})
+	s.stepAsRead(coach, id, "visits", map[string]any{"next_visit_due": visit2Due.Format(time.RFC3339)})
 
 	// The worker crashes while visit 2's timers run, and comes back.
 	s.killWorker()
@@ -95,7 +96,7 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	}
 	// The alert is recorded right after it is sent.
 	view := s.waitFor(supervisor, id, func(v map[string]any) bool { return v["escalated"] == true })
-	if view["overdue"] != true || view["next_step"] != "home_visit-2" {
+	if next, _ := view["next_step"].(map[string]any); view["overdue"] != true || next["key"] != "home_visit-2" || next["number"] != float64(2) {
 		t.Errorf("overdue trajectory: %v", view)
 	}
 	status, overdue := s.call(supervisor, "GET", "/v1/trajectories?overdue=true&coach=test-coach", nil, nil)
@@ -103,7 +104,7 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 		t.Errorf("overdue list: %d %v", status, overdue)
 	}
 
-	s.mustStep(coach, id, "closure", map[string]any{"reason": "goals_reached"})
+	s.stepAsRead(coach, id, "closure", map[string]any{"reason": "goals_reached"})
 	status, closed := s.call(coach, "POST", "/v1/trajectories/"+id+"/visits", map[string]any{}, nil)
 	if status != http.StatusConflict {
 		t.Errorf("visit on a closed trajectory: %d %v, want 409", status, closed)
@@ -256,6 +257,29 @@ func (s *stack) mustStep(actor, id, step string, body map[string]any) map[string
 		s.t.Fatalf("%s: %d %v\nlogs of the worker and API:\n%s", step, status, state, s.Logs())
 	}
 	return state
+}
+
+// stepAsRead takes a step and reads the trajectory right after it: the
+// step's answer and the read agree field by field, the one representation
+// of a trajectory, with the workflow's own state on Temporal behind both.
+func (s *stack) stepAsRead(actor, id, step string, body map[string]any) map[string]any {
+	s.t.Helper()
+	answer := s.mustStep(actor, id, step, body)
+	status, read := s.call(actor, "GET", "/v1/trajectories/"+id, nil, nil)
+	if status != http.StatusOK {
+		s.t.Fatalf("read after %s: %d %v", step, status, read)
+	}
+	for k := range read {
+		if _, ok := answer[k]; !ok {
+			s.t.Errorf("%s: the step's answer lacks %s, which GET answers (%v)", step, k, read[k])
+		}
+	}
+	for k, v := range answer {
+		if !reflect.DeepEqual(v, read[k]) {
+			s.t.Errorf("%s: %s is %v in the step's answer, %v in GET right after it", step, k, v, read[k])
+		}
+	}
+	return answer
 }
 
 // call sends one API request as actor and decodes the JSON answer; it

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/elkgezin/elkgezin/keys"
@@ -55,6 +57,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 	for _, o := range opts {
 		o(cfg)
 	}
+	timesInUTC(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -68,6 +71,21 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		return nil, fmt.Errorf("open database: migrate: %w", err)
 	}
 	return &Store{pool: pool}, nil
+}
+
+// timesInUTC makes every connection scan timestamptz in UTC: pgx scans
+// them in the process's local zone otherwise, and what the store returns
+// goes out in answers, which carry UTC alone.
+func timesInUTC(cfg *pgxpool.Config) {
+	prev := cfg.AfterConnect
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		conn.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		if prev != nil {
+			return prev(ctx, conn)
+		}
+		return nil
+	}
 }
 
 // Option adjusts the pool's configuration before Open connects.

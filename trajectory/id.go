@@ -50,3 +50,16 @@ func ID(k IDKey, programmeID, referrerOrg, reference string) string {
 
 // IsZero says whether k holds no key.
 func (k IDKey) IsZero() bool { return len(k.key) == 0 }
+
+// Sum is an HMAC-SHA-256 of data under the key for another purpose than
+// ids (such as the API's list cursors); the purpose keeps each use's
+// sums apart from the ids' and from each other's.
+func (k IDKey) Sum(purpose string, data []byte) []byte {
+	if len(k.key) == 0 {
+		panic("trajectory.IDKey.Sum: zero IDKey (TRAJECTORY_ID_SECRET not loaded)")
+	}
+	mac := hmac.New(sha256.New, k.key)
+	mac.Write([]byte("elkgezin " + purpose + "\x00"))
+	mac.Write(data)
+	return mac.Sum(nil)
+}

@@ -40,7 +40,7 @@ const (
 
 // Attendance is what became of one family's attendance.
 type Attendance struct {
-	Trajectory string `json:"trajectory"`
+	Trajectory string `json:"trajectory_id"`
 	// Outcome is recorded, not_found (no trajectory of this programme you
 	// may act on: one of another programme or coach is answered as one that
 	// does not exist), refused (Detail says why, e.g. closed) or

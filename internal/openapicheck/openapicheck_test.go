@@ -32,6 +32,10 @@ func TestResponse(t *testing.T) {
 			`"overdue":false,"escalated":false,"email_failed":false,"referred_at":"2025-01-01T00:00:00Z","updated_at":"2025-01-01T00:00:00Z"}]}`, false},
 		{"GET", "/v1/nothing-here", 404, `{"type":"/problems/not_found","title":"No such path","status":404,"detail":"no such path","code":"not_found"}`, true},
 		{"GET", "/v1/nothing-here", 404, `{"error":"not found","detail":"no such path"}`, false},
+		{"GET", "/v1/trajectories", 200, `{"items":[],"next":null}`, true},
+		// A field the document does not list is refused, as is one it requires left out.
+		{"GET", "/v1/trajectories", 200, `{"items":[],"next":null,"next_cursor":"abc"}`, false},
+		{"GET", "/v1/trajectories", 200, `{"items":[]}`, false},
 		{"GET", "/v1/nothing-here", 200, `{}`, false},
 		{"GET", "/healthz", 200, `{"status":"ok"}`, true},
 		{"GET", "/healthz", 200, `{"status":"fine"}`, false},
@@ -48,5 +52,25 @@ func TestResponse(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("%s %s %d %s: %v, want ok %v", c.method, c.path, c.status, c.body, err, c.ok)
 		}
+	}
+}
+
+// TestTimes: the check catches the zero time and a time outside UTC, and
+// leaves dates and text that merely mentions a time alone.
+func TestTimes(t *testing.T) {
+	for body, ok := range map[string]bool{
+		`{"at":"2025-03-01T10:00:00Z","n":1}`:              true,
+		`{"at":"2025-03-01T10:00:00.123Z"}`:                true,
+		`{"at":"2025-03-01T10:00:00+01:00"}`:               false,
+		`{"at":"0001-01-01T00:00:00Z"}`:                    false,
+		`{"detail":"such as 2025-03-01T10:00:00+01:00"}`:   true,
+		`{"due":"2025-03-01","at":"2025-03-01T10:00:00Z"}`: true,
+	} {
+		if err := Times("application/json", []byte(body)); (err == nil) != ok {
+			t.Errorf("%s: %v, want ok %v", body, err, ok)
+		}
+	}
+	if err := Times("text/html", []byte(`0001-01-01`)); err != nil {
+		t.Errorf("a page is not checked: %v", err)
 	}
 }
