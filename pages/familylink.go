@@ -31,8 +31,8 @@ type familyLinkData struct {
 	// MayText: the family agreed to SMS and has a number, and this server
 	// sends SMS, so the link can also be texted.
 	MayText bool
-	Issued              *issuedLink
-	Error               string
+	Issued  *issuedLink
+	Error   string
 }
 
 type issuedLink struct {
