@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
 	"github.com/elkgezin/elkgezin/apiclient"
 )
 
@@ -36,3 +38,28 @@ func (s *stack) partnerAPI(actor string) *apiclient.ClientWithResponses {
 
 // ptr is a pointer to v, for the generated client's optional fields.
 func ptr[T any](v T) *T { return &v }
+
+// refer refers a family as the partner actor with the generated client and
+// returns the new trajectory's id; anything but 201 fails the test.
+func (s *stack) refer(actor string, r apiclient.Referral) string {
+	s.t.Helper()
+	created, err := s.partnerAPI(actor).CreateReferralWithResponse(context.Background(), nil, r)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if created.JSON201 == nil {
+		s.t.Fatalf("referral to %s: %d %s", r.Programme, created.StatusCode(), created.Body)
+	}
+	return created.JSON201.Id
+}
+
+// day is the date of an ISO 8601 day such as 2024-02-29, for the
+// generated client's date fields.
+func (s *stack) day(iso string) *openapi_types.Date {
+	s.t.Helper()
+	d, err := time.Parse(time.DateOnly, iso)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return &openapi_types.Date{Time: d}
+}
