@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/elkgezin/elkgezin/apiclient"
 	"github.com/elkgezin/elkgezin/payloadcodec"
 	"github.com/elkgezin/elkgezin/worker"
 )
@@ -67,16 +68,12 @@ func (s *stack) referMany(n int, prefix string) []string {
 	s.t.Helper()
 	var ids []string
 	for i := range n {
-		status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
-			"programme": "test-seconds",
-			"referrer":  map[string]any{"organisation": "test-partner", "reference": prefix + "-" + strconv.Itoa(i)},
-			"family":    map[string]any{"contact_name": "Cluster Testgezin", "phone": "+32 470 00 00 09"},
-			"reason":    "cluster test",
-		}, nil)
-		if status != http.StatusCreated {
-			s.t.Fatalf("referral: %d %v", status, created)
-		}
-		id := created["id"].(string)
+		id := s.refer("partner:test-partner", apiclient.Referral{
+			Programme: "test-seconds",
+			Referrer:  apiclient.Referrer{Organisation: "test-partner", Reference: prefix + "-" + strconv.Itoa(i)},
+			Family:    apiclient.Family{ContactName: "Cluster Testgezin", Phone: ptr("+32 470 00 00 09")},
+			Reason:    "cluster test",
+		})
 		s.retryStep("supervisor:cluster-test", id, "assignment", map[string]any{"coach": "test-coach"}, time.Minute)
 		s.retryStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, time.Minute)
 		ids = append(ids, id)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elkgezin/elkgezin/apiclient"
 	"github.com/elkgezin/elkgezin/internal/smtpsink"
 )
 
@@ -16,17 +17,14 @@ import (
 // child, assigns the coach and records the intake.
 func (s *stack) referWithChildren(reference string) string {
 	s.t.Helper()
-	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
-		"programme": "test-seconds",
-		"referrer":  map[string]any{"organisation": "test-partner", "reference": reference},
-		"family":    map[string]any{"contact_name": "Amina Voorbeeld", "address": "Kerkstraat 7, 8930 Menen", "phone": "+32 470 98 76 54"},
-		"reason":    "young mother, alone, debts",
-		"children":  []map[string]any{{"name": "Yusuf", "birth_date": "2024-02-29"}},
-	}, nil)
-	if status != http.StatusCreated {
-		s.t.Fatalf("referral: %d %v", status, created)
-	}
-	id := created["id"].(string)
+	id := s.refer("partner:test-partner", apiclient.Referral{
+		Programme: "test-seconds",
+		Referrer:  apiclient.Referrer{Organisation: "test-partner", Reference: reference},
+		Family: apiclient.Family{ContactName: "Amina Voorbeeld", Address: ptr("Kerkstraat 7, 8930 Menen"),
+			Phone: ptr("+32 470 98 76 54")},
+		Reason:   "young mother, alone, debts",
+		Children: &[]apiclient.Child{{Name: ptr("Yusuf"), BirthDate: *s.day("2024-02-29")}},
+	})
 	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
 	// Visits far ahead, so only handover emails reach the inbox.
 	s.mustStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})

@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	openapi_types "github.com/oapi-codegen/runtime/types"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/elkgezin/elkgezin/apiclient"
 	"github.com/elkgezin/elkgezin/internal/erasurecheck"
 )
 
@@ -95,24 +97,32 @@ func TestErasureLeavesNothingInPostgreSQLOrTemporal(t *testing.T) {
 		Dates: []time.Time{due, born, sibling},
 	}
 
-	status, consultation := s.call(partner, "POST", "/v1/consultations", map[string]any{"programme": "test-perinatal",
-		"situation": family.Texts[11], "advice": family.Texts[12]}, nil)
-	if status != http.StatusCreated {
-		t.Fatalf("consultation: %d %v", status, consultation)
+	api := s.partnerAPI(partner)
+	consultation, err := api.RecordConsultationWithResponse(t.Context(), nil, apiclient.RecordConsultationJSONRequestBody{
+		Programme: "test-perinatal", Situation: family.Texts[11], Advice: family.Texts[12]})
+	if err != nil {
+		t.Fatal(err)
 	}
-	status, created := s.call(partner, "POST", "/v1/consultations/"+consultation["id"].(string)+"/referral", map[string]any{
-		"programme":         "test-perinatal",
-		"referrer":          map[string]any{"organisation": "test-partner", "reference": family.Texts[0]},
-		"family":            map[string]any{"contact_name": family.Texts[1], "address": family.Texts[2], "phone": family.Texts[3]},
-		"reason":            family.Texts[4],
-		"expected_due_date": due.Format(time.DateOnly),
-		"children":          []map[string]any{{"name": family.Texts[6], "birth_date": sibling.Format(time.DateOnly)}},
-		"consent":           map[string]any{"given": true, "recorded_on": today.Format(time.DateOnly)},
-	}, nil)
-	if status != http.StatusCreated {
-		t.Fatalf("referral after the consultation: %d %v", status, created)
+	if consultation.JSON201 == nil {
+		t.Fatalf("consultation: %d %s", consultation.StatusCode(), consultation.Body)
 	}
-	id := created["id"].(string)
+	referral := apiclient.ReferConsultationJSONRequestBody{
+		Programme:       "test-perinatal",
+		Referrer:        apiclient.Referrer{Organisation: "test-partner", Reference: family.Texts[0]},
+		Family:          apiclient.Family{ContactName: family.Texts[1], Address: ptr(family.Texts[2]), Phone: ptr(family.Texts[3])},
+		Reason:          family.Texts[4],
+		ExpectedDueDate: &openapi_types.Date{Time: due},
+		Children:        &[]apiclient.Child{{Name: ptr(family.Texts[6]), BirthDate: openapi_types.Date{Time: sibling}}},
+	}
+	referral.Consent.Given, referral.Consent.RecordedOn = ptr(true), &openapi_types.Date{Time: today}
+	created, err := api.ReferConsultationWithResponse(t.Context(), consultation.JSON201.Id, nil, referral)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.JSON201 == nil {
+		t.Fatalf("referral after the consultation: %d %s", created.StatusCode(), created.Body)
+	}
+	id := created.JSON201.Id
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "peri-coach"})
 	s.mustStep(coach, id, "intake", map[string]any{"note": family.Texts[5]})
 	if status, st := s.call(coach, "PUT", "/v1/trajectories/"+id+"/plan", map[string]any{

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/elkgezin/elkgezin/apiclient"
 )
 
 // TestPagesInBrowser drives one whole trajectory through the pages in a
@@ -215,16 +217,12 @@ func (s *stack) page(cookie *http.Cookie, method, path string, form url.Values, 
 
 func (s *stack) referPlain(reference, name string) string {
 	s.t.Helper()
-	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
-		"programme": "test-seconds",
-		"referrer":  map[string]any{"organisation": "test-partner", "reference": reference},
-		"family":    map[string]any{"contact_name": name, "phone": "+32 470 11 22 33"},
-		"reason":    "jonge moeder, alleen",
-	}, nil)
-	if status != http.StatusCreated {
-		s.t.Fatalf("referral: %d %v", status, created)
-	}
-	return created["id"].(string)
+	return s.refer("partner:test-partner", apiclient.Referral{
+		Programme: "test-seconds",
+		Referrer:  apiclient.Referrer{Organisation: "test-partner", Reference: reference},
+		Family:    apiclient.Family{ContactName: name, Phone: ptr("+32 470 11 22 33")},
+		Reason:    "jonge moeder, alleen",
+	})
 }
 
 func (s *stack) signIn(t *testing.T, ctx context.Context, token string) {

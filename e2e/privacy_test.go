@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/elkgezin/elkgezin/apiclient"
 	"github.com/elkgezin/elkgezin/internal/smtpsink"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
@@ -260,18 +261,15 @@ func decodedText(t *testing.T, body []byte) string {
 // hand over to a service, and waits until the handover went out.
 func (s *stack) referFullOfPersonalData(reference, coach string) string {
 	s.t.Helper()
-	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
-		"programme":         "test-seconds",
-		"referrer":          map[string]any{"organisation": "test-partner", "reference": reference},
-		"family":            map[string]any{"contact_name": "Noor Privacygezin", "address": "Veldstraat 12, 2800 Mechelen", "phone": "+32 485 11 22 33"},
-		"reason":            "no income since the summer",
-		"expected_due_date": "2027-02-01",
-		"children":          []map[string]any{{"name": "Lina", "birth_date": "2023-06-15"}},
-	}, nil)
-	if status != http.StatusCreated {
-		s.t.Fatalf("referral: %d %v", status, created)
-	}
-	id := created["id"].(string)
+	id := s.refer("partner:test-partner", apiclient.Referral{
+		Programme: "test-seconds",
+		Referrer:  apiclient.Referrer{Organisation: "test-partner", Reference: reference},
+		Family: apiclient.Family{ContactName: "Noor Privacygezin", Address: ptr("Veldstraat 12, 2800 Mechelen"),
+			Phone: ptr("+32 485 11 22 33")},
+		Reason:          "no income since the summer",
+		ExpectedDueDate: s.day("2027-02-01"),
+		Children:        &[]apiclient.Child{{Name: ptr("Lina"), BirthDate: *s.day("2023-06-15")}},
+	})
 	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
 	s.mustStep(coach, id, "intake", map[string]any{"note": "slept badly, fridge empty", "next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	s.mustStep(coach, id, "handovers", handover("contact", "children"))

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/elkgezin/elkgezin/apiclient"
 	"github.com/elkgezin/elkgezin/internal/smtpsink"
 	"github.com/elkgezin/elkgezin/webhook"
 )
@@ -96,39 +98,51 @@ func TestPartnerFollowsItsReferral(t *testing.T) {
 	}
 
 	reference := "FB/2026-0001"
-	status, created := s.call(partner, "POST", "/v1/referrals", map[string]any{
-		"programme": "test-seconds",
-		"referrer":  map[string]any{"organisation": "test-partner", "reference": reference, "contact_email": "verwijzer@partner.example"},
-		"family":    map[string]any{"contact_name": family[0], "address": family[1] + ", 1800 Vilvoorde", "phone": family[2]},
-		"reason":    "vraagt hulp bij " + family[3],
-	}, nil)
-	if status != http.StatusCreated {
-		t.Fatalf("referral: %d %v", status, created)
+	api := s.partnerAPI(partner)
+	created, err := api.CreateReferralWithResponse(t.Context(), nil, apiclient.Referral{
+		Programme: "test-seconds",
+		Referrer: apiclient.Referrer{Organisation: "test-partner", Reference: reference,
+			ContactEmail: ptr(openapi_types.Email("verwijzer@partner.example"))},
+		Family: apiclient.Family{ContactName: family[0], Address: ptr(family[1] + ", 1800 Vilvoorde"), Phone: ptr(family[2])},
+		Reason: "vraagt hulp bij " + family[3],
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	id := created["id"].(string)
-	if created["location"] != "/v1/referrals/"+id {
-		t.Errorf("location %v", created["location"])
+	if created.JSON201 == nil {
+		t.Fatalf("referral: %d %s", created.StatusCode(), created.Body)
 	}
-	read := func(want string) map[string]any {
+	id := created.JSON201.Id
+	if created.JSON201.Location != "/v1/referrals/"+id || created.HTTPResponse.Header.Get("Location") != "/v1/referrals/"+id {
+		t.Errorf("location %q, header %q", created.JSON201.Location, created.HTTPResponse.Header.Get("Location"))
+	}
+	read := func(want string) apiclient.ReferralStatus {
 		t.Helper()
-		status, byID := s.call(partner, "GET", "/v1/referrals/"+id, nil, nil)
-		if status != http.StatusOK || byID["status"] != want || byID["reference"] != reference || byID["programme"] != "test-seconds" {
-			t.Fatalf("status by id: %d %v, want %s", status, byID, want)
+		byID, err := api.GetReferralWithResponse(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
 		}
-		status, byRef := s.call(partner, "GET", "/v1/referrals?reference="+url.QueryEscape(reference), nil, nil)
-		items, _ := byRef["items"].([]any)
-		if status != http.StatusOK || len(items) != 1 || items[0].(map[string]any)["status_changed_at"] != byID["status_changed_at"] {
-			t.Fatalf("status by reference: %d %v, want %v", status, byRef, byID)
+		if got := byID.JSON200; got == nil || string(got.Status) != want || got.Reference == nil || *got.Reference != reference ||
+			got.Programme != "test-seconds" || got.Id != id {
+			t.Fatalf("status by id: %d %s, want %s", byID.StatusCode(), byID.Body, want)
 		}
-		noFamily("GET /v1/referrals", []any{byID, byRef})
-		return byID
+		byRef, err := api.FindReferralsWithResponse(t.Context(), &apiclient.FindReferralsParams{Reference: reference})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := byRef.JSON200; got == nil || len(got.Items) != 1 || got.Items[0].Id != id ||
+			got.Items[0].Status != byID.JSON200.Status || !got.Items[0].StatusChangedAt.Equal(byID.JSON200.StatusChangedAt) {
+			t.Fatalf("status by reference: %d %s, want %s", byRef.StatusCode(), byRef.Body, byID.Body)
+		}
+		noFamily("GET /v1/referrals", []string{string(byID.Body), string(byRef.Body)})
+		return *byID.JSON200
 	}
 	read(webhook.StatusReceived)
 
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "test-coach"})
 	assigned := hooks.wait(id, webhook.StatusCoachAssigned)
-	if got := read(webhook.StatusCoachAssigned); got["status_changed_at"] != assigned.StatusChangedAt.Format(time.RFC3339) {
-		t.Errorf("status_changed_at %v, the webhook's %s", got["status_changed_at"], assigned.StatusChangedAt)
+	if got := read(webhook.StatusCoachAssigned); got.StatusChangedAt.Format(time.RFC3339) != assigned.StatusChangedAt.Format(time.RFC3339) {
+		t.Errorf("status_changed_at %s, the webhook's %s", got.StatusChangedAt, assigned.StatusChangedAt)
 	}
 
 	// The worker crashes and comes back: what it told it does not tell
@@ -150,14 +164,18 @@ func TestPartnerFollowsItsReferral(t *testing.T) {
 	read(webhook.StatusInSupport)
 	s.mustStep(coach, id, "closure", map[string]any{"reason": "goals_reached"})
 	closed := hooks.wait(id, webhook.StatusClosed)
-	if got := read(webhook.StatusClosed); got["status_changed_at"] != closed.StatusChangedAt.Format(time.RFC3339) {
-		t.Errorf("status_changed_at %v, the webhook's %s", got["status_changed_at"], closed.StatusChangedAt)
+	if got := read(webhook.StatusClosed); got.StatusChangedAt.Format(time.RFC3339) != closed.StatusChangedAt.Format(time.RFC3339) {
+		t.Errorf("status_changed_at %s, the webhook's %s", got.StatusChangedAt, closed.StatusChangedAt)
 	}
 	s.waitCompleted(id)
 	s.replayTrajectory(id, "referral-feedback")
 
-	if status, other := s.call("partner:kind-en-gezin", "GET", "/v1/referrals/"+id, nil, nil); status != http.StatusForbidden {
-		t.Errorf("another partner: %d %v", status, other)
+	other, err := s.partnerAPI("partner:kind-en-gezin").GetReferralWithResponse(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.ApplicationproblemJSON403 == nil {
+		t.Errorf("another partner: %d %s", other.StatusCode(), other.Body)
 	}
 	hooks.mu.Lock()
 	defer hooks.mu.Unlock()
@@ -187,16 +205,19 @@ func TestPartnerFollowsItsReferral(t *testing.T) {
 func TestReferrerWithoutWebhookIsEmailed(t *testing.T) {
 	s := startStack(t)
 	contact := "verwijzer@partner.example"
-	status, created := s.call("partner:test-partner", "POST", "/v1/referrals", map[string]any{
-		"programme": "test-seconds",
-		"referrer":  map[string]any{"organisation": "test-partner", "reference": "FB-MAIL-1", "contact_email": contact},
-		"family":    map[string]any{"contact_name": "Lotte Mailgezin", "phone": "+32 470 66 77 88"},
-		"reason":    "zoekt een woning",
-	}, nil)
-	if status != http.StatusCreated {
-		t.Fatalf("referral: %d %v", status, created)
+	created, err := s.partnerAPI("partner:test-partner").CreateReferralWithResponse(t.Context(), nil, apiclient.Referral{
+		Programme: "test-seconds",
+		Referrer:  apiclient.Referrer{Organisation: "test-partner", Reference: "FB-MAIL-1", ContactEmail: ptr(openapi_types.Email(contact))},
+		Family:    apiclient.Family{ContactName: "Lotte Mailgezin", Phone: ptr("+32 470 66 77 88")},
+		Reason:    "zoekt een woning",
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	id := created["id"].(string)
+	if created.JSON201 == nil {
+		t.Fatalf("referral: %d %s", created.StatusCode(), created.Body)
+	}
+	id := created.JSON201.Id
 	toReferrer := func(m smtpsink.Received) bool { return len(m.To) == 1 && m.To[0] == contact }
 	s.mustStep("supervisor:test-supervisor", id, "assignment", map[string]any{"coach": "test-coach"})
 	assigned := s.smtp.WaitFor(t, toReferrer, 30*time.Second)

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/elkgezin/elkgezin/apiclient"
 	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/usecase"
 )
@@ -445,20 +446,16 @@ func rolesBrowser(t *testing.T) context.Context {
 // pregnancy.
 func (s *stack) referIn(partner, programme, reference, name, due string) string {
 	s.t.Helper()
-	body := map[string]any{
-		"programme": programme,
-		"referrer":  map[string]any{"organisation": strings.TrimPrefix(partner, "partner:"), "reference": reference},
-		"family":    map[string]any{"contact_name": name, "phone": "+32 470 11 22 33"},
-		"reason":    "alleenstaande ouder, weinig netwerk",
+	r := apiclient.Referral{
+		Programme: programme,
+		Referrer:  apiclient.Referrer{Organisation: strings.TrimPrefix(partner, "partner:"), Reference: reference},
+		Family:    apiclient.Family{ContactName: name, Phone: ptr("+32 470 11 22 33")},
+		Reason:    "alleenstaande ouder, weinig netwerk",
 	}
 	if due != "" {
-		body["expected_due_date"] = due
+		r.ExpectedDueDate = s.day(due)
 	}
-	status, created := s.call(partner, "POST", "/v1/referrals", body, nil)
-	if status != 201 {
-		s.t.Fatalf("referral to %s: %d %v", programme, status, created)
-	}
-	return created["id"].(string)
+	return s.refer(partner, r)
 }
 
 // eventBy waits until the trajectory's event log in the database holds an

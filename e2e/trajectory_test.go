@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/elkgezin/elkgezin/apiclient"
 	"github.com/elkgezin/elkgezin/internal/smtpsink"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
@@ -29,25 +30,33 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	supervisor := "supervisor:test-supervisor"
 	partner := "partner:test-partner"
 
-	referral := map[string]any{
-		"programme": "test-seconds",
-		"referrer":  map[string]any{"organisation": "test-partner", "reference": "E2E-0001"},
-		"family":    map[string]any{"contact_name": "Fatima Testgezin", "address": "Stationsstraat 1, 1800 Vilvoorde", "phone": "+32 470 12 34 56"},
-		"reason":    "pregnant, no income, asks for help with housing",
+	referral := apiclient.Referral{
+		Programme: "test-seconds",
+		Referrer:  apiclient.Referrer{Organisation: "test-partner", Reference: "E2E-0001"},
+		Family: apiclient.Family{ContactName: "Fatima Testgezin", Address: ptr("Stationsstraat 1, 1800 Vilvoorde"),
+			Phone: ptr("+32 470 12 34 56")},
+		Reason: "pregnant, no income, asks for help with housing",
 	}
 
 	// Referral, then the same referral again: one trajectory.
-	status, created := s.call(partner, "POST", "/v1/referrals", referral, nil)
-	if status != http.StatusCreated {
-		t.Fatalf("referral: %d %v", status, created)
+	api := s.partnerAPI(partner)
+	created, err := api.CreateReferralWithResponse(t.Context(), nil, referral)
+	if err != nil {
+		t.Fatal(err)
 	}
-	id := created["id"].(string)
+	if created.JSON201 == nil {
+		t.Fatalf("referral: %d %s", created.StatusCode(), created.Body)
+	}
+	id := created.JSON201.Id
 	if strings.Contains(id, "E2E") || strings.Contains(id, "Fatima") {
 		t.Fatalf("trajectory id %q carries the reference or a name", id)
 	}
-	status, again := s.call(partner, "POST", "/v1/referrals", referral, nil)
-	if status != http.StatusOK || again["id"] != id {
-		t.Fatalf("repeated referral: %d %v, want 200 with id %s", status, again, id)
+	again, err := api.CreateReferralWithResponse(t.Context(), nil, referral)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.JSON200 == nil || again.JSON200.Id != id {
+		t.Fatalf("repeated referral: %d %s, want 200 with id %s", again.StatusCode(), again.Body, id)
 	}
 
 	// It is listed at once.
