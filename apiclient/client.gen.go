@@ -1440,6 +1440,46 @@ type Consultation struct {
 	TrajectoryId *string `json:"trajectory_id,omitempty"`
 }
 
+// ConsultationReferral A referral (the fields of Referral, with the same rules) with the family's consent to be referred after the consultation.
+type ConsultationReferral struct {
+	// Children The family's children. Personal data.
+	Children *[]Child `json:"children,omitempty"`
+	Consent  struct {
+		// Given Must be true; a consultation becomes a referral only with the family's consent.
+		Given bool `json:"given"`
+
+		// RecordedOn The day the consent was recorded; not in the future.
+		RecordedOn openapi_types.Date `json:"recorded_on"`
+	} `json:"consent"`
+
+	// ExpectedDueDate For a pregnancy: the expected due date, at most 4 weeks ago (a
+	// child born earlier is listed under `children`) and at most 10
+	// months ahead. A programme without perinatal follow-up keeps it
+	// with the referral and ignores it.
+	//
+	//
+	// Example: 2025-09-14
+	ExpectedDueDate *openapi_types.Date `json:"expected_due_date,omitempty"`
+
+	// Family The family's contact data; at least one of address and phone is required.
+	Family Family `json:"family"`
+
+	// PreviousTrajectoryId The family's earlier trajectory (the id its referral answered),
+	// when the same organisation refers the family again to the same
+	// programme after that trajectory closed. Anything else is a 400
+	// naming this field; an earlier trajectory still open is a 409.
+	PreviousTrajectoryId *string `json:"previous_trajectory_id,omitempty"`
+
+	// Programme The programme's id; the consultation's when left out, and no other.
+	//
+	// Example: test-seconds
+	Programme *string `json:"programme,omitempty"`
+
+	// Reason Why the family is referred. May hold line breaks; no other control characters.
+	Reason   string   `json:"reason"`
+	Referrer Referrer `json:"referrer"`
+}
+
 // DateRequest The family asked for another appointment (on its own page); a request to the coach, not a change.
 type DateRequest struct {
 	// Answered The coach moved, recorded or missed the planned visit since.
@@ -2555,43 +2595,6 @@ type NameConsultationPartnerJSONBody struct {
 	Organisation string `json:"organisation"`
 }
 
-// ReferConsultationJSONBody defines parameters for ReferConsultation.
-type ReferConsultationJSONBody struct {
-	// Children The family's children. Personal data.
-	Children *[]Child `json:"children,omitempty"`
-	Consent  struct {
-		Given      *bool               `json:"given,omitempty"`
-		RecordedOn *openapi_types.Date `json:"recorded_on,omitempty"`
-	} `json:"consent"`
-
-	// ExpectedDueDate For a pregnancy: the expected due date, at most 4 weeks ago (a
-	// child born earlier is listed under `children`) and at most 10
-	// months ahead. A programme without perinatal follow-up keeps it
-	// with the referral and ignores it.
-	//
-	//
-	// Example: 2025-09-14
-	ExpectedDueDate *openapi_types.Date `json:"expected_due_date,omitempty"`
-
-	// Family The family's contact data; at least one of address and phone is required.
-	Family Family `json:"family"`
-
-	// PreviousTrajectoryId The family's earlier trajectory (the id its referral answered),
-	// when the same organisation refers the family again to the same
-	// programme after that trajectory closed. Anything else is a 400
-	// naming this field; an earlier trajectory still open is a 409.
-	PreviousTrajectoryId *string `json:"previous_trajectory_id,omitempty"`
-
-	// Programme The programme's id.
-	//
-	// Example: test-seconds
-	Programme string `json:"programme"`
-
-	// Reason Why the family is referred. May hold line breaks; no other control characters.
-	Reason   string   `json:"reason"`
-	Referrer Referrer `json:"referrer"`
-}
-
 // ReferConsultationParams defines parameters for ReferConsultation.
 type ReferConsultationParams struct {
 	// IdempotencyKey Makes the request safe to retry. The server keeps the first answer
@@ -3550,7 +3553,7 @@ type RecordConsultationJSONRequestBody RecordConsultationJSONBody
 type NameConsultationPartnerJSONRequestBody NameConsultationPartnerJSONBody
 
 // ReferConsultationJSONRequestBody defines body for ReferConsultation for application/json ContentType.
-type ReferConsultationJSONRequestBody ReferConsultationJSONBody
+type ReferConsultationJSONRequestBody = ConsultationReferral
 
 // RequestNewDateFormdataRequestBody defines body for RequestNewDate for application/x-www-form-urlencoded ContentType.
 type RequestNewDateFormdataRequestBody RequestNewDateFormdataBody
@@ -12107,11 +12110,25 @@ type DeleteSessionResponse204Headers struct {
 	SetCookie *string
 }
 
+// DeleteSessionResponse429Headers the declared response headers of an HTTP 429 response for DeleteSession
+type DeleteSessionResponse429Headers struct {
+	RetryAfter *int
+}
+
 type DeleteSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteSessionResponse204Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteSessionResponse429Headers
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -17523,6 +17540,12 @@ func ParseShowHandoverLinkResponse(rsp *http.Response) (*ShowHandoverLinkRespons
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case rsp.StatusCode == 404:
+	// Content-type (text/html) unsupported
+
+	case rsp.StatusCode == 410:
+		// Content-type (text/html) unsupported
+
 	}
 
 	return response, nil
@@ -17585,6 +17608,9 @@ func ParseAcknowledgeHandoverResponse(rsp *http.Response) (*AcknowledgeHandoverR
 		response.ApplicationproblemJSON503 = &dest
 
 	case rsp.StatusCode == 200:
+	// Content-type (text/html) unsupported
+
+	case rsp.StatusCode == 404:
 	// Content-type (text/html) unsupported
 
 	case rsp.StatusCode == 409:
@@ -18213,6 +18239,19 @@ func ParseDeleteSessionResponse(rsp *http.Response) (*DeleteSessionResponse, err
 
 	switch {
 	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
 		var headers DeleteSessionResponse204Headers
 		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
 			var value string
@@ -18222,6 +18261,16 @@ func ParseDeleteSessionResponse(rsp *http.Response) (*DeleteSessionResponse, err
 			headers.SetCookie = &value
 		}
 		response.Headers204 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteSessionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -107,14 +107,14 @@ func TestErasureLeavesNothingInPostgreSQLOrTemporal(t *testing.T) {
 		t.Fatalf("consultation: %d %s", consultation.StatusCode(), consultation.Body)
 	}
 	referral := apiclient.ReferConsultationJSONRequestBody{
-		Programme:       "test-perinatal",
+		Programme:       ptr("test-perinatal"),
 		Referrer:        apiclient.Referrer{Organisation: "test-partner", Reference: family.Texts[0]},
 		Family:          apiclient.Family{ContactName: family.Texts[1], Address: ptr(family.Texts[2]), Phone: ptr(family.Texts[3])},
 		Reason:          family.Texts[4],
 		ExpectedDueDate: &openapi_types.Date{Time: due},
 		Children:        &[]apiclient.Child{{Name: ptr(family.Texts[6]), BirthDate: openapi_types.Date{Time: sibling}}},
 	}
-	referral.Consent.Given, referral.Consent.RecordedOn = ptr(true), &openapi_types.Date{Time: today}
+	referral.Consent.Given, referral.Consent.RecordedOn = true, openapi_types.Date{Time: today}
 	created, err := api.ReferConsultationWithResponse(t.Context(), consultation.JSON201.Id, nil, referral)
 	if err != nil {
 		t.Fatal(err)
