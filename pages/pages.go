@@ -126,7 +126,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("POST /trajecten/{id}/{step}", h.withSession(h.postStep))
 	h.routeMore(mux)
 	h.routeFamilyLink(mux)
-	return headers(h.limit(mux))
+	return headers(h.limit(serviceWorker(mux)))
 }
 
 // headers sets what every page answers with: no caching of family data,
