@@ -15,6 +15,8 @@
   var shown = here ? decodeURIComponent(here[1]) : '';
 
   if (navigator.serviceWorker) navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(function () {});
+  // Signed out, nothing is kept: the queue is opened by signed-in pages only.
+  if (!who && body.getAttribute('data-offline') !== 'ja') return;
 
   // live says something to screen readers and on the page.
   var live = document.createElement('div');
@@ -76,7 +78,14 @@
 
   // render shows the queue: on a trajectory page its own steps, on
   // "Mijn gezinnen" a mark beside each family and how many wait.
+  var rendered = Promise.resolve();
   function render() {
+    // One at a time: two at once would show the queue twice.
+    rendered = rendered.then(draw, draw);
+    return rendered;
+  }
+
+  function draw() {
     return W.all().then(function (steps) {
       steps = steps.filter(function (e) { return e.who === who; });
       var old = document.getElementById('wachtrij');

@@ -1,0 +1,302 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	enumspb "go.temporal.io/api/enums/v1"
+)
+
+// TestOfflineVisitInBrowser: in a real headless Chromium at 360 px, a
+// coach opens two trajectories, loses the connection (DevTools network
+// emulation, and the API's listener stopped, so that the service worker
+// finds no network either) and records a visit with a note on each; the
+// pages show them queued. The browser is closed and opened again on the
+// same profile, still offline: still queued, the trajectory shown from the
+// copy kept on the device, "Mijn gezinnen" not kept at all. Meanwhile the
+// second trajectory is closed. The connection returns: the first visit is
+// recorded once (event log, workflow history) at the moment it was
+// recorded offline, and its next visit's reminder follows; the second
+// comes back refused in Dutch, with the typed note shown until the coach
+// wipes it. A second device sending the same queued step changes nothing,
+// and signing out wipes what the device kept.
+func TestOfflineVisitInBrowser(t *testing.T) {
+	s := startStack(t)
+	id := s.referPlain("OFFLINE-VISIT", "Olga Offlinegezin")
+	closing := s.referPlain("OFFLINE-CLOSED", "Cas Sluitgezin")
+	for _, tr := range []string{id, closing} {
+		s.mustStep("supervisor:test", tr, "assignment", map[string]any{"coach": "test-coach"})
+		s.mustStep("coach:test-coach", tr, "intake", map[string]any{"next_visit_due": time.Now().Add(24 * time.Hour).Format(time.RFC3339)})
+	}
+	profile, err := os.MkdirTemp("", "elkgezin-offline-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeProfile(profile) })
+
+	coach, closeCoach := profileBrowser(t, profile)
+	s.signIn(t, coach, s.token("coach:test-coach"))
+	for _, tr := range []string{id, closing} {
+		openControlled(t, coach, s.apiURL+"/trajecten/"+tr)
+	}
+	var kept int
+	mustRun(t, coach, evaluate(`caches.open('elkgezin-paginas').then(c => c.keys()).then(k => k.length)`, &kept))
+	if kept != 2 {
+		t.Fatalf("%d trajectory pages kept on the device, want the 2 opened", kept)
+	}
+
+	// The connection goes.
+	s.stop(s.api)
+	setOffline(t, coach, true)
+	recorded := time.Now()
+	next := time.Now().Add(3 * time.Minute)
+	queueVisit(t, coach, s.apiURL+"/trajecten/"+closing, next, "gesloten deur, briefje gelaten")
+	queueVisit(t, coach, s.apiURL+"/trajecten/"+id, next, "koelkast leeg, slaapt slecht")
+	s.checkPage(t, coach, "offline-bewaard")
+	var entries []map[string]any
+	mustRun(t, coach, evaluate(`elkgezinWachtrij.all()`, &entries))
+	if len(entries) != 2 {
+		t.Fatalf("%d steps queued, want 2", len(entries))
+	}
+	var visit map[string]any // the visit as queued, for the second device
+	for _, e := range entries {
+		if e["trajectory"] == id {
+			visit = e
+		}
+	}
+	// "Mijn gezinnen" is not kept: the list of families is not on the device.
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/gezinnen"), chromedp.WaitVisible(`h1`, chromedp.ByQuery))
+	if html := outerHTML(t, coach); !strings.Contains(html, "Geen verbinding") || strings.Contains(html, "Olga Offlinegezin") {
+		t.Errorf("offline, Mijn gezinnen shows:\n%s", html)
+	}
+	closeCoach()
+
+	// Closed meanwhile, elsewhere.
+	s.restartAPI()
+	s.mustStep("supervisor:test", closing, "closure", map[string]any{"reason": "moved_away"})
+	s.stop(s.api)
+
+	coach, closeCoach = profileBrowser(t, profile)
+	defer closeCoach()
+	setOffline(t, coach, true)
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+id), chromedp.WaitVisible(`#wachtrij`, chromedp.ByQuery))
+	var copied bool
+	mustRun(t, coach, evaluate(`document.documentElement.dataset.bewaard === 'ja'`, &copied))
+	if html := outerHTML(t, coach); !copied || !strings.Contains(html, "nog niet verzonden") || !strings.Contains(html, "koelkast leeg") {
+		t.Fatalf("reopened offline, the trajectory (kept copy: %v) shows:\n%s", copied, html)
+	}
+	time.Sleep(5 * time.Second) // sent later than recorded, by enough to tell
+
+	// The connection returns, slowly: "Mijn gezinnen" marks the family
+	// whose visit is on its way.
+	back := time.Now()
+	s.restartAPI()
+	setNetwork(t, coach, false, 4000)
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/gezinnen"), chromedp.WaitVisible(`ul.families .queue-mark`, chromedp.ByQuery))
+	var mark string
+	mustRun(t, coach, chromedp.Text(`ul.families li:has(.queue-mark)`, &mark, chromedp.ByQuery))
+	if !strings.Contains(mark, "Olga Offlinegezin") || !strings.Contains(mark, "nog niet verzonden") {
+		t.Errorf("Mijn gezinnen marks %q", mark)
+	}
+	s.checkPage(t, coach, "offline-gezinnen")
+	mustRun(t, coach, chromedp.WaitNotPresent(`ul.families .queue-mark`, chromedp.ByQuery))
+	setNetwork(t, coach, false, 0)
+
+	s.waitEvent(id, "home_visit_done", 1, 30*time.Second)
+	s.checkVisitOnce(t, id, recorded, back)
+	s.waitEvent(id, "reminder_sent", 1, 4*time.Minute)
+
+	// The closed trajectory's visit: refused in Dutch, the note kept until wiped.
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+closing), chromedp.WaitVisible(`#wachtrij li.error`, chromedp.ByQuery))
+	var refused string
+	mustRun(t, coach, evaluate(`document.getElementById('wachtrij').innerText`, &refused))
+	if !strings.Contains(refused, "afgesloten") || !strings.Contains(refused, "gesloten deur, briefje gelaten") {
+		t.Errorf("the refused visit shows %q", refused)
+	}
+	s.checkPage(t, coach, "offline-geweigerd")
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+closing), chromedp.WaitVisible(`#wachtrij li.error`, chromedp.ByQuery),
+		chromedp.Click(`#wachtrij li.error button`, chromedp.ByQuery), chromedp.WaitNotPresent(`#wachtrij`, chromedp.ByQuery),
+		chromedp.Navigate(s.apiURL+"/trajecten/"+closing), chromedp.WaitVisible(`h1`, chromedp.ByQuery))
+	mustRun(t, coach, evaluate(`elkgezinWachtrij.all()`, &entries))
+	if len(entries) != 0 {
+		t.Errorf("after the refusal was wiped, %d steps are kept", len(entries))
+	}
+
+	// A second device sends the same queued visit (same key): nothing changes.
+	other := browser(t)
+	s.signIn(t, other, s.token("coach:test-coach"))
+	openControlled(t, other, s.apiURL+"/trajecten/"+id)
+	// Its Background Sync or the flush here sends it, whichever comes first.
+	var kept2 int
+	mustRun(t, other, evaluateArg(`e => elkgezinWachtrij.add(e).then(() => elkgezinWachtrij.flush())
+		.then(() => new Promise(r => setTimeout(r, 2000))).then(() => elkgezinWachtrij.all()).then(a => a.length)`, visit, &kept2))
+	if kept2 != 0 {
+		t.Errorf("the second device still keeps %d steps: not sent, or refused", kept2)
+	}
+	s.checkVisitOnce(t, id, recorded, back)
+
+	// Signing out wipes the queue and the kept pages.
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+id), chromedp.WaitVisible(`header nav`, chromedp.ByQuery),
+		chromedp.Click(`form[action="/afmelden"] button`, chromedp.ByQuery), chromedp.WaitVisible(`#token`, chromedp.ByQuery))
+	var left []string
+	mustRun(t, coach, evaluate(`Promise.all([caches.keys(), indexedDB.databases()]).then(([c, d]) =>
+		c.filter(k => k !== 'elkgezin-static').concat(d.map(x => 'idb:' + x.name)))`, &left))
+	if len(left) != 0 {
+		t.Errorf("after signing out the device keeps %v", left)
+	}
+}
+
+// profileBrowser is a headless Chromium on this profile directory, which
+// outlives it: closing and opening it again is a phone's browser closed
+// and opened. close ends it and waits for it to exit.
+func profileBrowser(t *testing.T, profile string) (context.Context, func()) {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("no chromium on PATH")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "nl-BE"), chromedp.Flag("accept-lang", "nl-BE,nl"),
+		chromedp.Env("LANGUAGE=nl-BE"), chromedp.UserDataDir(profile), chromedp.WindowSize(360, 780))
+	ctx, cancel := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 6*time.Minute)
+	mustRun(t, ctx, chromedp.EmulateViewport(360, 780))
+	closed := false
+	return ctx, func() {
+		if closed {
+			return
+		}
+		closed = true
+		// As a person closes it: Chromium writes its profile first.
+		_ = chromedp.Cancel(ctx)
+		cancelTimeout()
+		cancel()
+		cancelAlloc()
+	}
+}
+
+func removeProfile(dir string) {
+	for range 20 {
+		if os.RemoveAll(dir) == nil {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// openControlled opens a page once the service worker controls it, so
+// that the worker sees (and keeps) it.
+func openControlled(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	for range 20 {
+		var controlled bool
+		mustRun(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(`h1`, chromedp.ByQuery),
+			evaluate(`navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)`, &controlled))
+		if controlled {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("no service worker controls %s", url)
+}
+
+// evaluate runs a script and waits for the promise it gives.
+func evaluate(script string, res any) chromedp.Action {
+	return chromedp.Evaluate(script, res, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })
+}
+
+// evaluateArg calls fn (a script's function) with arg, as JSON.
+func evaluateArg(fn string, arg any, res any) chromedp.Action {
+	b, _ := json.Marshal(arg)
+	return evaluate("("+fn+")("+string(b)+")", res)
+}
+
+func setOffline(t *testing.T, ctx context.Context, offline bool) {
+	t.Helper()
+	setNetwork(t, ctx, offline, 0)
+}
+
+// setNetwork switches the page's network off, or on with a latency
+// (DevTools network emulation: navigator.onLine and the page's requests).
+func setNetwork(t *testing.T, ctx context.Context, offline bool, latencyMS float64) {
+	t.Helper()
+	mustRun(t, ctx, network.Enable(), network.EmulateNetworkConditions(offline, latencyMS, -1, -1))
+}
+
+// queueVisit records a home visit on the trajectory page while offline
+// and waits until the page shows it queued.
+func queueVisit(t *testing.T, ctx context.Context, url string, next time.Time, note string) {
+	t.Helper()
+	mustRun(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(`#f-bezoek`, chromedp.ByQuery),
+		chromedp.SetValue(`#bezoek-next`, local(next), chromedp.ByQuery),
+		chromedp.SetValue(`#bezoek-note`, note, chromedp.ByQuery),
+		chromedp.Submit(`#bezoek-note`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#wachtrij`, chromedp.ByQuery))
+	var text, typed string
+	mustRun(t, ctx, chromedp.Text(`#wachtrij`, &text, chromedp.ByQuery), chromedp.Value(`#bezoek-note`, &typed, chromedp.ByQuery))
+	if !strings.Contains(text, "nog niet verzonden") || !strings.Contains(text, note) || typed != "" {
+		t.Fatalf("the queued visit shows %q (the form still holds %q)", text, typed)
+	}
+}
+
+// checkVisitOnce: the visit is in the event log once, done at the moment
+// it was recorded offline (not when it was sent), and accepted once in the
+// workflow's history.
+func (s *stack) checkVisitOnce(t *testing.T, id string, recorded, sent time.Time) {
+	t.Helper()
+	conn := s.db()
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM trajectory_events WHERE trajectory_id = $1 AND kind = 'home_visit_done'`, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d visits in the event log, want 1", n)
+	}
+	row, err := s.keyedStore().Trajectory(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range row.Events {
+		if e.Kind != "home_visit_done" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339, e.Detail["done_at"])
+		// done_at has whole seconds; the page wrote the moment the coach sent the form.
+		if err != nil || at.Before(recorded.Add(-2*time.Second)) || !at.Before(sent) {
+			t.Errorf("the visit is done at %q; recorded offline at %s, sent after %s", e.Detail["done_at"], recorded, sent)
+		}
+	}
+	visits := 0
+	iter := s.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName() == "record-visit" {
+			visits++
+		}
+	}
+	if visits != 1 {
+		t.Errorf("%d visits accepted in the workflow's history, want 1", visits)
+	}
+}
+
+// restartAPI starts the API again on the address it had: the pages'
+// origin, and so their service worker, stay the same.
+func (s *stack) restartAPI() {
+	s.t.Helper()
+	s.api = s.launch(s.command("api"))
+	s.waitReady()
+}
