@@ -53,13 +53,15 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 		t.Fatalf("%d trajectory pages kept on the device, want the 2 opened", kept)
 	}
 
-	// The connection goes.
+	// No signal: first the server cannot be reached while the browser
+	// believes it is online (the service worker queues the form and shows
+	// the kept page), then the network is off (the page queues it).
 	s.stop(s.api)
-	setOffline(t, coach, true)
 	recorded := time.Now()
-	next := time.Now().Add(3 * time.Minute)
-	queueVisit(t, coach, s.apiURL+"/trajecten/"+closing, next, "gesloten deur, briefje gelaten")
-	queueVisit(t, coach, s.apiURL+"/trajecten/"+id, next, "koelkast leeg, slaapt slecht")
+	next := time.Now().Add(2 * time.Minute)
+	queueVisit(t, coach, s.apiURL+"/trajecten/"+closing, next, "gesloten deur, briefje gelaten", "?bewaard=bezoek")
+	setOffline(t, coach, true)
+	queueVisit(t, coach, s.apiURL+"/trajecten/"+id, next, "koelkast leeg, slaapt slecht", "/trajecten/"+id)
 	s.checkPage(t, coach, "offline-bewaard")
 	var entries []map[string]any
 	mustRun(t, coach, evaluate(`elkgezinWachtrij.all()`, &entries))
@@ -79,10 +81,10 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	}
 	closeCoach()
 
-	// Closed meanwhile, elsewhere.
+	// Closed meanwhile, elsewhere. The server is up again from here on:
+	// the service worker is offline by the network emulation alone.
 	s.restartAPI()
 	s.mustStep("supervisor:test", closing, "closure", map[string]any{"reason": "moved_away"})
-	s.stop(s.api)
 
 	coach, closeCoach = profileBrowser(t, profile)
 	defer closeCoach()
@@ -98,7 +100,6 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	// The connection returns, slowly: "Mijn gezinnen" marks the family
 	// whose visit is on its way.
 	back := time.Now()
-	s.restartAPI()
 	setNetwork(t, coach, false, 4000)
 	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/gezinnen"), chromedp.WaitVisible(`ul.families .queue-mark`, chromedp.ByQuery))
 	var mark string
@@ -234,18 +235,22 @@ func setNetwork(t *testing.T, ctx context.Context, offline bool, latencyMS float
 }
 
 // queueVisit records a home visit on the trajectory page while offline
-// and waits until the page shows it queued.
-func queueVisit(t *testing.T, ctx context.Context, url string, next time.Time, note string) {
+// and waits until the page shows it queued, at the address ending in at.
+func queueVisit(t *testing.T, ctx context.Context, url string, next time.Time, note, at string) {
 	t.Helper()
 	mustRun(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(`#f-bezoek`, chromedp.ByQuery),
-		chromedp.SetValue(`#bezoek-next`, local(next), chromedp.ByQuery),
+		// Whole minutes: a click checks the field's step (60 s), form.submit() does not.
+		chromedp.SetValue(`#bezoek-next`, local(next)[:len("2006-01-02T15:04")], chromedp.ByQuery),
 		chromedp.SetValue(`#bezoek-note`, note, chromedp.ByQuery),
-		chromedp.Submit(`#bezoek-note`, chromedp.ByQuery),
+		// Clicked, as a person does (chromedp.Submit calls form.submit(),
+		// which skips the page's submit handler).
+		chromedp.Click(`form[action$="/bezoek"] button[type=submit]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#wachtrij`, chromedp.ByQuery))
-	var text, typed string
-	mustRun(t, ctx, chromedp.Text(`#wachtrij`, &text, chromedp.ByQuery), chromedp.Value(`#bezoek-note`, &typed, chromedp.ByQuery))
-	if !strings.Contains(text, "nog niet verzonden") || !strings.Contains(text, note) || typed != "" {
-		t.Fatalf("the queued visit shows %q (the form still holds %q)", text, typed)
+	var text, typed, where string
+	mustRun(t, ctx, evaluate(`document.getElementById('wachtrij').innerText`, &text),
+		chromedp.Value(`#bezoek-note`, &typed, chromedp.ByQuery), chromedp.Location(&where))
+	if !strings.Contains(text, "nog niet verzonden") || !strings.Contains(text, note) || typed != "" || !strings.HasSuffix(where, at) {
+		t.Fatalf("at %s the queued visit shows %q (the form still holds %q)", where, text, typed)
 	}
 }
 
