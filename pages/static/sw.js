@@ -69,6 +69,10 @@ function postStep(req, url) {
 function page(req, url) {
   return fetch(req).then(function (res) {
     var where = new URL(res.url || req.url);
+    if (res.status === 404 && trajectoryPage.test(where.pathname)) {
+      // No longer the coach's (reassigned) or gone: its copy goes too.
+      caches.open(PAGES).then(function (c) { return c.delete(where.pathname); });
+    }
     if (res.ok && !res.redirected && trajectoryPage.test(where.pathname) && !where.searchParams.has('geweigerd')) {
       var copy = res.clone();
       caches.open(PAGES).then(function (c) { return c.put(where.pathname, copy); });
