@@ -32,7 +32,8 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	s := startStack(t)
 	id := s.referPlain("OFFLINE-VISIT", "Olga Offlinegezin")
 	closing := s.referPlain("OFFLINE-CLOSED", "Cas Sluitgezin")
-	for _, tr := range []string{id, closing} {
+	moved := s.referPlain("OFFLINE-MOVED", "Mo Verhuisgezin")
+	for _, tr := range []string{id, closing, moved} {
 		s.mustStep("supervisor:test", tr, "assignment", map[string]any{"coach": "test-coach"})
 		s.mustStep("coach:test-coach", tr, "intake", map[string]any{"next_visit_due": time.Now().Add(24 * time.Hour).Format(time.RFC3339)})
 	}
@@ -44,13 +45,13 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 
 	coach, closeCoach := profileBrowser(t, profile)
 	s.signIn(t, coach, s.token("coach:test-coach"))
-	for _, tr := range []string{id, closing} {
+	for _, tr := range []string{id, closing, moved} {
 		openControlled(t, coach, s.apiURL+"/trajecten/"+tr)
 	}
 	var kept int
 	mustRun(t, coach, evaluate(`caches.open('elkgezin-paginas').then(c => c.keys()).then(k => k.length)`, &kept))
-	if kept != 2 {
-		t.Fatalf("%d trajectory pages kept on the device, want the 2 opened", kept)
+	if kept != 3 {
+		t.Fatalf("%d trajectory pages kept on the device, want the 3 opened", kept)
 	}
 
 	// No signal: first the server cannot be reached while the browser
@@ -61,12 +62,13 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	next := time.Now().Add(2 * time.Minute)
 	queueVisit(t, coach, s.apiURL+"/trajecten/"+closing, next, "gesloten deur, briefje gelaten", "?bewaard=bezoek")
 	setOffline(t, coach, true)
+	queueVisit(t, coach, s.apiURL+"/trajecten/"+moved, next, "verhuisdozen in de gang", "/trajecten/"+moved)
 	queueVisit(t, coach, s.apiURL+"/trajecten/"+id, next, "koelkast leeg, slaapt slecht", "/trajecten/"+id)
 	s.checkPage(t, coach, "offline-bewaard")
 	var entries []map[string]any
 	mustRun(t, coach, evaluate(`elkgezinWachtrij.all()`, &entries))
-	if len(entries) != 2 {
-		t.Fatalf("%d steps queued, want 2", len(entries))
+	if len(entries) != 3 {
+		t.Fatalf("%d steps queued, want 3", len(entries))
 	}
 	var visit map[string]any // the visit as queued, for the second device
 	for _, e := range entries {
@@ -85,6 +87,7 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	// the service worker is offline by the network emulation alone.
 	s.restartAPI()
 	s.mustStep("supervisor:test", closing, "closure", map[string]any{"reason": "moved_away"})
+	s.mustStep("supervisor:test", moved, "assignment", map[string]any{"coach": "test-coach-2"})
 
 	coach, closeCoach = profileBrowser(t, profile)
 	defer closeCoach()
@@ -126,9 +129,21 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+closing), chromedp.WaitVisible(`#wachtrij li.error`, chromedp.ByQuery),
 		chromedp.Click(`#wachtrij li.error button`, chromedp.ByQuery), chromedp.WaitNotPresent(`#wachtrij`, chromedp.ByQuery),
 		chromedp.Navigate(s.apiURL+"/trajecten/"+closing), chromedp.WaitVisible(`h1`, chromedp.ByQuery))
+	// The reassigned trajectory's visit: the page no longer shows the
+	// trajectory, nor keeps its copy, but does show the refused visit.
+	mustRun(t, coach, chromedp.Navigate(s.apiURL+"/trajecten/"+moved), chromedp.WaitVisible(`#wachtrij li.error`, chromedp.ByQuery))
+	mustRun(t, coach, evaluate(`document.getElementById('wachtrij').innerText`, &refused))
+	if !strings.Contains(refused, "geen traject met dit nummer dat u mag zien") || !strings.Contains(refused, "verhuisdozen in de gang") {
+		t.Errorf("the visit on the reassigned trajectory shows %q", refused)
+	}
+	mustRun(t, coach, evaluate(`caches.open('elkgezin-paginas').then(c => c.keys()).then(k => k.length)`, &kept))
+	if kept != 2 {
+		t.Errorf("%d trajectory pages kept, want 2: the reassigned one's copy goes", kept)
+	}
+	mustRun(t, coach, chromedp.Click(`#wachtrij li.error button`, chromedp.ByQuery), chromedp.WaitNotPresent(`#wachtrij`, chromedp.ByQuery))
 	mustRun(t, coach, evaluate(`elkgezinWachtrij.all()`, &entries))
 	if len(entries) != 0 {
-		t.Errorf("after the refusal was wiped, %d steps are kept", len(entries))
+		t.Errorf("after the refusals were wiped, %d steps are kept", len(entries))
 	}
 
 	// A second device sends the same queued visit (same key): nothing changes.
