@@ -16,16 +16,19 @@ import (
 )
 
 // TestOfflineVisitInBrowser: in a real headless Chromium at 360 px, a
-// coach opens two trajectories, loses the connection (DevTools network
-// emulation, and the API's listener stopped, so that the service worker
-// finds no network either) and records a visit with a note on each; the
-// pages show them queued. The browser is closed and opened again on the
-// same profile, still offline: still queued, the trajectory shown from the
-// copy kept on the device, "Mijn gezinnen" not kept at all. Meanwhile the
-// second trajectory is closed. The connection returns: the first visit is
-// recorded once (event log, workflow history) at the moment it was
-// recorded offline, and its next visit's reminder follows; the second
-// comes back refused in Dutch, with the typed note shown until the coach
+// coach opens three trajectories and loses the signal. First the server
+// cannot be reached while the browser believes it is online (the service
+// worker queues the visit), then the network is off by DevTools emulation
+// (the page queues the next ones); each visit carries a note and shows as
+// "nog niet verzonden". The browser is closed and opened again on the same
+// profile, offline by emulation alone with the server up: the trajectory
+// comes from the copy kept on the device (so the emulation reaches the
+// service worker), still queued; "Mijn gezinnen" is not kept at all.
+// Meanwhile one trajectory is closed and one reassigned. The connection
+// returns, slowly: "Mijn gezinnen" marks the family whose visit is on its
+// way; the visit is recorded once (event log, workflow history) at the
+// moment it was typed, and its next visit's reminder follows; the other two
+// come back refused in Dutch, with the typed note shown until the coach
 // wipes it. A second device sending the same queued step changes nothing,
 // and signing out wipes what the device kept.
 func TestOfflineVisitInBrowser(t *testing.T) {
