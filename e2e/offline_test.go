@@ -84,6 +84,7 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	if html := outerHTML(t, coach); !strings.Contains(html, "Geen verbinding") || strings.Contains(html, "Olga Offlinegezin") {
 		t.Errorf("offline, Mijn gezinnen shows:\n%s", html)
 	}
+	s.checkPage(t, coach, "offline-geen-verbinding")
 	closeCoach()
 
 	// Closed meanwhile, elsewhere. The server is up again from here on:

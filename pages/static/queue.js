@@ -7,9 +7,12 @@
   'use strict';
   var DB = 'elkgezin', STEPS = 'stappen', META = 'meta', LOCK = 'elkgezin-wachtrij';
   var SYNC = 'elkgezin-wachtrij';
+  // wiped: signing out cleared it all; nothing on this page opens it again.
+  var wiped = false;
 
   function open() {
     return new Promise(function (resolve, reject) {
+      if (wiped) return reject(new Error('signed out'));
       var req = indexedDB.open(DB, 1);
       req.onupgradeneeded = function () {
         req.result.createObjectStore(STEPS, { keyPath: 'key' });
@@ -151,6 +154,7 @@
   // clear forgets everything this browser kept: the queue, the session's
   // secret, and the pages kept for use without a connection.
   function clear() {
+    wiped = true;
     var dbGone = new Promise(function (resolve) {
       var req = indexedDB.deleteDatabase(DB);
       req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
