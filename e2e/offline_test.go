@@ -154,12 +154,19 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	other := browser(t)
 	s.signIn(t, other, s.token("coach:test-coach"))
 	openControlled(t, other, s.apiURL+"/trajecten/"+id)
-	// Its Background Sync or the flush here sends it, whichever comes first.
-	var kept2 int
-	mustRun(t, other, evaluateArg(`e => elkgezinWachtrij.add(e).then(() => elkgezinWachtrij.flush())
-		.then(() => new Promise(r => setTimeout(r, 2000))).then(() => elkgezinWachtrij.all()).then(a => a.length)`, visit, &kept2))
-	if kept2 != 0 {
-		t.Errorf("the second device still keeps %d steps: not sent, or refused", kept2)
+	// Its Background Sync or a flush here sends it, whichever comes first;
+	// a busy service is tried again, as the pages do.
+	var kept2 []map[string]any
+	mustRun(t, other, evaluateArg(`e => elkgezinWachtrij.add(e)`, visit, nil))
+	for range 30 {
+		mustRun(t, other, evaluate(`elkgezinWachtrij.flush().catch(() => null).then(() => elkgezinWachtrij.all())`, &kept2))
+		if len(kept2) == 0 || kept2[0]["status"] != "wacht" {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if len(kept2) != 0 {
+		t.Errorf("the second device's send of the same visit: %v", kept2[0]["message"])
 	}
 	s.checkVisitOnce(t, id, recorded, back)
 

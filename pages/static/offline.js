@@ -88,9 +88,14 @@
   function draw() {
     return W.all().then(function (steps) {
       steps = steps.filter(function (e) { return e.who === who; });
+      var mine = steps.filter(function (e) { return !here || e.trajectory === shown; });
+      // Unchanged, the queue stays as it is: focus and what a screen
+      // reader reads are not pulled from under the coach.
+      var sig = JSON.stringify(steps.map(function (e) { return [e.key, e.status, e.message]; }));
+      if (body.getAttribute('data-wachtrij') === sig) return;
+      body.setAttribute('data-wachtrij', sig);
       var old = document.getElementById('wachtrij');
       if (old) old.remove();
-      var mine = steps.filter(function (e) { return !here || e.trajectory === shown; });
       document.querySelectorAll('.queue-mark').forEach(function (m) { m.remove(); });
       document.querySelectorAll('ul.families a.name').forEach(function (a) {
         var m = pagePath.exec(new URL(a.href).pathname), id = m ? decodeURIComponent(m[1]) : '';
