@@ -122,7 +122,7 @@
   // trajectory shown that went through reloads it, with the page's own
   // "opgeslagen".
   function send() {
-    if (!who || copy || navigator.onLine === false) return Promise.resolve();
+    if (!who || navigator.onLine === false) return Promise.resolve();
     var before;
     return W.all().then(function (steps) {
       before = steps;
@@ -161,7 +161,7 @@
       if (key) key.value = W.newKey();
       return render();
     }).then(function () {
-      say(title(e) + ' is op dit toestel bewaard en nog niet verzonden: het gaat vanzelf weg zodra er verbinding is.');
+      say(title(e) + ' is op dit toestel bewaard en nog niet verzonden; het wordt vanzelf verzonden zodra er verbinding is.');
       var sec = document.getElementById('wachtrij');
       if (sec) sec.scrollIntoView();
     });
@@ -203,5 +203,7 @@
     ready = W.who().then(function (w) { who = w; copy = true; });
   }
   ready.then(render).then(send).catch(function () {});
+  // Back online, what waits is sent, from a kept copy too: a step of the
+  // trajectory shown that went through brings the page as it is now.
   window.addEventListener('online', function () { send(); });
 })();

@@ -111,7 +111,12 @@
   function sendOne(e, session) {
     var body = new URLSearchParams();
     e.fields.forEach(function (f) { body.append(f[0], f[0] === 'csrf' && session.csrf ? session.csrf : f[1]); });
-    return fetch(e.action, { method: 'POST', body: body, credentials: 'same-origin', redirect: 'follow' }).then(function (res) {
+    // A send that hangs (a connection that is half there) gives up, so
+    // that it holds the queue no longer than this; the key makes the next
+    // try the same step.
+    var abort = new AbortController(), timer = setTimeout(function () { abort.abort(); }, 20000);
+    return fetch(e.action, { method: 'POST', body: body, credentials: 'same-origin', redirect: 'follow', signal: abort.signal }).then(function (res) {
+      clearTimeout(timer);
       var u = new URL(res.url);
       if (u.pathname === '/aanmelden' || res.status >= 500 || res.status === 429) return 'later';
       if (res.ok && u.searchParams.has('gedaan')) return remove(e.key).then(function () { return 'verzonden'; });
