@@ -119,7 +119,7 @@ func New(cfg Config) http.Handler {
 		h.pages[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).Funcs(template.FuncMap{"step": h.stepLabel}).
 			ParseFS(templateFiles, "templates/layout.tmpl", "templates/"+name+".tmpl", "templates/part_*.tmpl"))
 	}
-	return headers(h.limit(h.routes()))
+	return headers(h.limit(serviceWorker(h.routes())))
 }
 
 // routes are the pages' routes. A GET route answers HEAD too.

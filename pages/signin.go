@@ -90,6 +90,7 @@ func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	// A refused form's text leaves this browser with the session.
 	h.clearFlash(w, r)
+	w.Header().Set("Clear-Site-Data", clearSiteData)
 	http.Redirect(w, r, "/aanmelden", http.StatusSeeOther)
 }
 
