@@ -15,7 +15,7 @@ import (
 // pages' CSP, with the files it keeps for use offline.
 func TestServiceWorkerIsServedAtTheRoot(t *testing.T) {
 	f := newPages(t, ratelimit.Config{})
-	w := get(f, "/sw.js")
+	w := getPage(f, "/sw.js")
 	hd := w.Result().Header
 	if w.Code != http.StatusOK || !strings.HasPrefix(hd.Get("Content-Type"), "text/javascript") ||
 		hd.Get("Service-Worker-Allowed") != "/" || !strings.Contains(w.Body.String(), "importScripts('/static/queue.js')") {
@@ -25,11 +25,11 @@ func TestServiceWorkerIsServedAtTheRoot(t *testing.T) {
 		t.Errorf("GET /sw.js: CSP %q, Cache-Control %q", hd.Get("Content-Security-Policy"), hd.Get("Cache-Control"))
 	}
 	for _, p := range []string{"/static/queue.js", "/static/offline.js", "/static/offline.html", "/static/style.css"} {
-		if w := get(f, p); w.Code != http.StatusOK {
+		if w := getPage(f, p); w.Code != http.StatusOK {
 			t.Errorf("GET %s: %d (the worker keeps it at install)", p, w.Code)
 		}
 	}
-	if w := get(f, "/aanmelden"); !strings.Contains(w.Body.String(), `<script src="/static/offline.js" defer></script>`) ||
+	if w := getPage(f, "/aanmelden"); !strings.Contains(w.Body.String(), `<script src="/static/offline.js" defer></script>`) ||
 		!strings.Contains(w.Body.String(), "Als u zich afmeldt, wordt dat allemaal van dit toestel gewist.") {
 		t.Errorf("the sign-in page does not load the offline script or does not say what the device keeps:\n%s", w.Body)
 	}
@@ -57,7 +57,7 @@ func TestSignOutClearsTheDevice(t *testing.T) {
 	}
 }
 
-func get(f *pagesFixture, path string) *httptest.ResponseRecorder {
+func getPage(f *pagesFixture, path string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	f.handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 	return w
