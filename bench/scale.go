@@ -476,11 +476,10 @@ func (b *bencher) supervisorList(ctx context.Context, n int) ([]row, error) {
 	// Every page, 200 at a time, as an export would.
 	progress("scale: walking the supervisor's list by cursor")
 	seen := map[string]bool{}
-	cursor := ""
 	var walk result
-	for {
+	for next := "/v1/trajectories?limit=200"; next != ""; {
 		t0 := time.Now()
-		body, err := b.api.get(ctx, token, "/v1/trajectories?limit=200&cursor="+url.QueryEscape(cursor))
+		body, err := b.api.get(ctx, token, next)
 		if err != nil {
 			return rows, err
 		}
@@ -489,7 +488,8 @@ func (b *bencher) supervisorList(ctx context.Context, n int) ([]row, error) {
 			Items []struct {
 				ID string `json:"id"`
 			} `json:"items"`
-			NextCursor string `json:"next_cursor"`
+			// Next is the path and query of the next page; null on the last.
+			Next *string `json:"next"`
 		}
 		if err := json.Unmarshal(body, &page); err != nil {
 			return rows, err
@@ -500,10 +500,10 @@ func (b *bencher) supervisorList(ctx context.Context, n int) ([]row, error) {
 			}
 			seen[it.ID] = true
 		}
-		if page.NextCursor == "" {
-			break
+		next = ""
+		if page.Next != nil {
+			next = *page.Next
 		}
-		cursor = page.NextCursor
 	}
 	note := "every trajectory once"
 	if len(seen) < n {
