@@ -23,26 +23,7 @@ type Quota struct {
 // AllowQuotas is Allow that also says what each limit the request drew on
 // has left (none for a limit that is off).
 func (l *Limiter) AllowQuotas(r *http.Request) (bool, Refusal, []Quota) {
-	now := time.Now()
-	var quotas []Quota
-	for _, c := range []struct {
-		limit string
-		set   *buckets
-		key   string
-	}{
-		{"address", l.byAddress, l.addressKey(r)},
-		{"token", l.byToken, tokenKey(r)},
-		{"session", l.bySession, l.sessionKey(r)},
-	} {
-		ok, wait := c.set.take(c.key, now)
-		if q, known := c.set.quota(c.limit, c.key, now); known {
-			quotas = append(quotas, q)
-		}
-		if !ok {
-			return false, Refusal{Limit: c.limit, Wait: wait}, quotas
-		}
-	}
-	return true, Refusal{}, quotas
+	return l.allowQuotas(r, time.Now())
 }
 
 // quota is what key's bucket has left at now; false when the limit is off

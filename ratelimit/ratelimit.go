@@ -121,6 +121,13 @@ func (l *Limiter) Allow(r *http.Request) (bool, Refusal) {
 }
 
 func (l *Limiter) allow(r *http.Request, now time.Time) (bool, Refusal) {
+	ok, refusal, _ := l.allowQuotas(r, now)
+	return ok, refusal
+}
+
+// allowQuotas is allow, with what each limit the request drew on has left.
+func (l *Limiter) allowQuotas(r *http.Request, now time.Time) (bool, Refusal, []Quota) {
+	var quotas []Quota
 	for _, c := range []struct {
 		limit string
 		set   *buckets
@@ -130,11 +137,15 @@ func (l *Limiter) allow(r *http.Request, now time.Time) (bool, Refusal) {
 		{"token", l.byToken, tokenKey(r)},
 		{"session", l.bySession, l.sessionKey(r)},
 	} {
-		if ok, wait := c.set.take(c.key, now); !ok {
-			return false, Refusal{Limit: c.limit, Wait: wait}
+		ok, wait := c.set.take(c.key, now)
+		if q, known := c.set.quota(c.limit, c.key, now); known {
+			quotas = append(quotas, q)
+		}
+		if !ok {
+			return false, Refusal{Limit: c.limit, Wait: wait}, quotas
 		}
 	}
-	return true, Refusal{}
+	return true, Refusal{}, quotas
 }
 
 // Attempt is a sign-in taken from its client address's budget of
