@@ -10,13 +10,14 @@ import (
 	"go/token"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/elkgezin/elkgezin/internal/repofiles"
 	"unicode"
 )
 
@@ -28,53 +29,15 @@ type repo struct {
 
 func openRepo(t *testing.T) repo {
 	t.Helper()
-	root, err := filepath.Abs("../..")
+	root, err := repofiles.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("the repository's root is not two folders up: %v", err)
-	}
-	return repo{root: root, files: trackedFiles(t, root)}
-}
-
-// trackedFiles lists the files git tracks, with those added but not yet
-// committed; without git (an exported tree), every file under root.
-func trackedFiles(t *testing.T, root string) []string {
-	t.Helper()
-	out, err := exec.Command("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
-	if err == nil {
-		var files []string
-		for _, f := range strings.Split(string(out), "\x00") {
-			if f == "" {
-				continue
-			}
-			if _, err := os.Lstat(filepath.Join(root, f)); err == nil { // deleted in the work tree: gone
-				files = append(files, f)
-			}
-		}
-		return files
-	}
-	var files []string
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			switch rel {
-			case ".git", "bin", "artifacts", "node_modules", ".devstack", ".cluster":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		files = append(files, filepath.ToSlash(rel))
-		return nil
-	})
+	files, err := repofiles.List(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return files
+	return repo{root: root, files: files}
 }
 
 // docs are the Markdown pages a reader is pointed to.

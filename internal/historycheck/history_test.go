@@ -3,13 +3,13 @@
 package historycheck
 
 import (
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/elkgezin/elkgezin/internal/repofiles"
 )
 
 // history matches references to the work's history: an issue or a
@@ -43,54 +43,18 @@ func findHistory(text string) map[int]string {
 	return found
 }
 
-// files lists the repository's tracked files (and those added but not
-// committed yet); without git, every file under root but the built tools
-// and test output.
-func files(t *testing.T, root string) []string {
-	t.Helper()
-	if out, err := exec.Command("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output(); err == nil {
-		var names []string
-		for _, name := range strings.Split(string(out), "\x00") {
-			if name != "" {
-				names = append(names, name)
-			}
-		}
-		return names
-	}
-	var names []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			switch name {
-			case ".git", "bin", "artifacts", "node_modules", ".devstack", ".cluster":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		names = append(names, name)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return names
-}
-
 // TestNoHistoryInTheFiles: no tracked text file (Go, Markdown, YAML,
 // shell, SQL, templates, ...) names an issue or a session of the work that
 // made it.
 func TestNoHistoryInTheFiles(t *testing.T) {
-	root, err := filepath.Abs("../..")
+	root, err := repofiles.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("the repository's root is not two folders up: %v", err)
+	names, err := repofiles.List(root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	names := files(t, root)
 	if len(names) < 100 {
 		t.Fatalf("found %d files; the search broke", len(names))
 	}
