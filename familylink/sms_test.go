@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elkgezin/elkgezin/mailer/ledger/ledgertest"
 	"github.com/elkgezin/elkgezin/sms"
-	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
@@ -18,41 +18,6 @@ type fakeFamilies map[string]trajectory.Family
 
 func (f fakeFamilies) FamilyContact(_ context.Context, id string) (trajectory.Family, error) {
 	return f[id], nil
-}
-
-// memoryLedger is the email ledger's protocol in memory.
-type memoryLedger struct {
-	mu     sync.Mutex
-	status map[string]store.EmailStatus
-	tries  map[string]int
-}
-
-func (l *memoryLedger) BeginEmail(_ context.Context, key, _, _, _ string) (store.EmailStatus, int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.status[key]; !ok {
-		l.status[key] = store.EmailPending
-	}
-	l.tries[key]++
-	return l.status[key], l.tries[key], nil
-}
-func (l *memoryLedger) set(key string, s store.EmailStatus) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.status[key] = s
-	return nil
-}
-func (l *memoryLedger) MarkEmailCommitting(_ context.Context, key string, _ int) error {
-	return l.set(key, store.EmailCommitting)
-}
-func (l *memoryLedger) MarkEmailSent(_ context.Context, key string) error {
-	return l.set(key, store.EmailSent)
-}
-func (l *memoryLedger) MarkEmailUnconfirmed(_ context.Context, key string) error {
-	return l.set(key, store.EmailUnconfirmed)
-}
-func (l *memoryLedger) MarkEmailNotSent(_ context.Context, key string, _ int) error {
-	return l.set(key, store.EmailPending)
 }
 
 // TestLinkBySMS: a family that agreed to SMS gets its link once, in the
@@ -72,7 +37,7 @@ func TestLinkBySMS(t *testing.T) {
 	texter := &Texter{Families: fakeFamilies{
 		"tr-a": {ContactName: "Nadia Benali", Phone: "0470 11 22 33", SMSConsent: consent},
 		"tr-b": {ContactName: "Jan Peeters", Phone: "0470 44 55 66"},
-	}, Ledger: &memoryLedger{status: map[string]store.EmailStatus{}, tries: map[string]int{}},
+	}, Ledger: &ledgertest.Memory{},
 		Gateway: sms.New(sms.Config{URL: gw.URL}), ReportSecret: []byte("s")}
 	i := Issuer{SMS: texter}
 	fr, _ := LanguageOf("fr")

@@ -11,43 +11,10 @@ import (
 	"time"
 
 	"github.com/elkgezin/elkgezin/familylink"
+	"github.com/elkgezin/elkgezin/mailer/ledger/ledgertest"
 	"github.com/elkgezin/elkgezin/sms"
-	"github.com/elkgezin/elkgezin/store"
 	"github.com/elkgezin/elkgezin/trajectory"
 )
-
-// smsLedger is the email ledger in memory, as the SMS of a link uses it.
-type smsLedger struct {
-	mu     sync.Mutex
-	status map[string]store.EmailStatus
-}
-
-func (l *smsLedger) set(key string, s store.EmailStatus) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.status[key] = s
-	return nil
-}
-func (l *smsLedger) BeginEmail(_ context.Context, key, _, _, _ string) (store.EmailStatus, int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.status[key]; !ok {
-		l.status[key] = store.EmailPending
-	}
-	return l.status[key], 1, nil
-}
-func (l *smsLedger) MarkEmailCommitting(_ context.Context, key string, _ int) error {
-	return l.set(key, store.EmailCommitting)
-}
-func (l *smsLedger) MarkEmailSent(_ context.Context, key string) error {
-	return l.set(key, store.EmailSent)
-}
-func (l *smsLedger) MarkEmailUnconfirmed(_ context.Context, key string) error {
-	return l.set(key, store.EmailUnconfirmed)
-}
-func (l *smsLedger) MarkEmailNotSent(_ context.Context, key string, _ int) error {
-	return l.set(key, store.EmailPending)
-}
 
 type smsFamilies map[string]trajectory.Family
 
@@ -71,7 +38,7 @@ func TestFamilyLinkPageBySMS(t *testing.T) {
 	consenting := trajectory.Family{ContactName: "Nadia Benali", Phone: "0470 11 22 33", Language: "fr",
 		SMSConsent: &trajectory.SMSConsent{RecordedOn: trajectory.DateOf(time.Now()), Channel: "phone"}}
 	texter := &familylink.Texter{Families: smsFamilies{stepTrajectory: consenting},
-		Ledger: &smsLedger{status: map[string]store.EmailStatus{}}, Gateway: sms.New(sms.Config{URL: gw.URL}), ReportSecret: []byte("s")}
+		Ledger: &ledgertest.Memory{}, Gateway: sms.New(sms.Config{URL: gw.URL}), ReportSecret: []byte("s")}
 	for _, without := range []struct {
 		name   string
 		family trajectory.Family
