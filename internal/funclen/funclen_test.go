@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -99,4 +100,20 @@ func funcName(fn *ast.FuncDecl) string {
 		return "(" + id.Name + ")." + fn.Name.Name
 	}
 	return fn.Name.Name
+}
+
+// TestTrajectoryFileIsShort: trajectory/trajectory.go keeps the package's
+// overview; each concern has a file of its own that a reader finds by name.
+func TestTrajectoryFileIsShort(t *testing.T) {
+	root, err := repofiles.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(root, "trajectory", "trajectory.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(text), "\n"); n >= 250 {
+		t.Errorf("trajectory/trajectory.go has %d lines; keep it under 250 by moving a concern to a file named for it", n)
+	}
 }
