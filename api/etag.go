@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -16,11 +17,11 @@ import (
 // precondition_failed without acting (two supervisors reassigning at once:
 // the second learns of the first instead of overwriting it silently).
 //
-// The check reads the workflow's state right before the step is sent: a
-// step of someone else that lands between the read and the step is not
-// seen (a window of one round trip to Temporal). The workflow's own
-// validators keep every step in order all the same; If-Match only saves a
-// client from acting on what it has not seen.
+// A single tag travels with the step to the workflow
+// (trajectory.Precondition), whose validator compares it in the task that
+// would take the step: nothing lands between the check and the act. A
+// list of tags is compared with the state read right before the step is
+// sent, which leaves a window of one round trip to Temporal.
 
 // versionTag is the ETag of a trajectory at event seq.
 func versionTag(seq int64) string { return `"v` + strconv.FormatInt(seq, 10) + `"` }
@@ -62,10 +63,57 @@ func ifMatchHolds(r *http.Request, seq int64) bool {
 	return false
 }
 
+// requiredVersion is the version a step's If-Match names, when it names
+// exactly one tag of ours: the workflow checks it (withRequiredVersion).
+// ok is false for no header, "*", or a list, which checkIfMatch compares.
+func requiredVersion(r *http.Request) (seq int64, ok bool) {
+	values := r.Header.Values("If-Match")
+	if len(values) != 1 || strings.Contains(values[0], ",") {
+		return 0, false
+	}
+	tag := strings.TrimSpace(values[0])
+	digits, found := strings.CutPrefix(tag, `"v`)
+	if !found {
+		return 0, false
+	}
+	digits, found = strings.CutSuffix(digits, `"`)
+	if !found {
+		return 0, false
+	}
+	seq, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || seq <= 0 {
+		return 0, false
+	}
+	return seq, true
+}
+
+// withRequiredVersion makes the step's request require the trajectory at
+// version seq: a copy of req with its trajectory.Precondition set. Every
+// step's request embeds one (TestEveryStepRequestCarriesAPrecondition).
+func withRequiredVersion(req any, seq int64) any {
+	v := reflect.ValueOf(req)
+	if !v.IsValid() {
+		return req
+	}
+	c := reflect.New(v.Type())
+	c.Elem().Set(v)
+	p, ok := c.Interface().(interface{ SetIfVersion(int64) })
+	if !ok {
+		return req
+	}
+	p.SetIfVersion(seq)
+	return c.Elem().Interface()
+}
+
 // checkIfMatch answers 412 and returns false when the request's If-Match
-// does not hold for the trajectory as its workflow holds it now.
+// does not hold for the trajectory as its workflow holds it now. A single
+// tag of ours is left to the workflow (requiredVersion); a tag that is
+// not ours never matches.
 func (s *server) checkIfMatch(w http.ResponseWriter, r *http.Request, id string) bool {
 	if len(r.Header.Values("If-Match")) == 0 {
+		return true
+	}
+	if _, ok := requiredVersion(r); ok {
 		return true
 	}
 	st, err := s.cases.State(r.Context(), id)
@@ -76,8 +124,13 @@ func (s *server) checkIfMatch(w http.ResponseWriter, r *http.Request, id string)
 	if ifMatchHolds(r, st.EventSeq) {
 		return true
 	}
-	setVersion(w, st.EventSeq)
-	writeError(w, r, CodePreconditionFailed, "the trajectory changed since the version in If-Match (it is at "+versionTag(st.EventSeq)+
-		" now, see ETag); read it again (GET), decide on what it says now, and send the step with its new ETag")
+	writeVersionChanged(w, r, st.EventSeq)
 	return false
+}
+
+// writeVersionChanged answers 412: the trajectory is at version seq now.
+func writeVersionChanged(w http.ResponseWriter, r *http.Request, seq int64) {
+	setVersion(w, seq)
+	writeError(w, r, CodePreconditionFailed, "the trajectory changed since the version in If-Match (it is at "+versionTag(seq)+
+		" now, see ETag); read it again (GET), decide on what it says now, and send the step with its new ETag")
 }

@@ -287,7 +287,14 @@ func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, opts client.UpdateWor
 	if f.updateErr != nil {
 		return nil, f.updateErr
 	}
-	return fakeHandle{opts: opts, state: f.state, recorded: f.recorded, err: f.getErr}, nil
+	err := f.getErr
+	// As the workflow's validator does: a step decided on another version
+	// of the trajectory is refused (trajectory.Precondition).
+	if v, ok := opts.Args[0].(trajectory.Versioned); ok && v.ExpectedVersion() != 0 && v.ExpectedVersion() != f.state.EventSeq {
+		err = trajectory.Refused("the trajectory changed", trajectory.Refusal{Code: trajectory.CodeVersionChanged,
+			Args: map[string]string{trajectory.ArgVersion: strconv.FormatInt(f.state.EventSeq, 10)}})
+	}
+	return fakeHandle{opts: opts, state: f.state, recorded: f.recorded, err: err}, nil
 }
 
 func (f *fakeTemporal) CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {

@@ -217,9 +217,11 @@ func TestIdempotencyKeyExpiry(t *testing.T) {
 	}
 }
 
-// GET answers the trajectory's version as ETag; a step with If-Match of
-// that version acts, one with a stale version is refused 412 without
-// reaching the workflow.
+// GET answers the trajectory's version as ETag. A step with If-Match of
+// one version carries it to the workflow, whose validator refuses it when
+// the trajectory moved on (412 with the version now, and the key left
+// free); a list of tags is compared before the step is sent; a weak tag
+// never matches.
 func TestIfMatchOnSteps(t *testing.T) {
 	w := newWorld(t)
 	get := w.send(t, "supervisor", http.MethodGet, "/v1/trajectories/"+w.mine, "")
@@ -229,18 +231,50 @@ func TestIfMatchOnSteps(t *testing.T) {
 	}
 	path := "/v1/trajectories/" + w.mine + "/assignment"
 	w.setState(trajectory.State{TrajectoryID: w.mine, Phase: trajectory.PhaseCoachAssigned, CoachID: "test-coach", EventSeq: 3})
-	stale := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach-2"}`, "If-Match", etag)
+	stale := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach-2"}`, "If-Match", etag, IdempotencyKeyHeader, "reassign")
 	wantCode(t, stale, http.StatusPreconditionFailed, CodePreconditionFailed)
-	if stale.Header().Get("ETag") != `"v3"` || w.updates() != 0 {
-		t.Errorf("stale write: ETag %q, %d Updates; want the version now and none", stale.Header().Get("ETag"), w.updates())
+	if stale.Header().Get("ETag") != `"v3"` {
+		t.Errorf("stale write: ETag %q; want the version now", stale.Header().Get("ETag"))
 	}
-	ok := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach-2"}`, "If-Match", `"v1", "v3"`)
-	if ok.Code != http.StatusOK || w.updates() != 1 {
-		t.Errorf("If-Match with the version now: %d %s, %d Updates", ok.Code, ok.Body, w.updates())
+	if got := w.lastUpdateVersion(t); got != 2 {
+		t.Errorf("the step carried version %d to the workflow; want 2, the If-Match", got)
 	}
-	if weak := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach"}`, "If-Match", `W/"v3"`); weak.Code != http.StatusPreconditionFailed {
-		t.Errorf("a weak tag: %d; want 412 (If-Match compares strongly)", weak.Code)
+	// Read again: the same key with the version now acts (a 412 settles nothing).
+	ok := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach-2"}`, "If-Match", `"v3"`, IdempotencyKeyHeader, "reassign")
+	if ok.Code != http.StatusOK || ok.Header().Get(IdempotentReplayedHeader) != "" || w.lastUpdateVersion(t) != 3 {
+		t.Errorf("If-Match with the version now: %d %s", ok.Code, ok.Body)
 	}
+	updates := w.updates()
+	list := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach-2"}`, "If-Match", `"v1", "v3"`)
+	if list.Code != http.StatusOK || w.updates() != updates+1 || w.lastUpdateVersion(t) != 0 {
+		t.Errorf("a list holding the version now: %d %s", list.Code, list.Body)
+	}
+	for _, tag := range []string{`W/"v3"`, `"v1", "v2"`, `"x3"`} {
+		updates := w.updates()
+		rec := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach"}`, "If-Match", tag)
+		wantCode(t, rec, http.StatusPreconditionFailed, CodePreconditionFailed)
+		if w.updates() != updates {
+			t.Errorf("If-Match %s reached the workflow", tag)
+		}
+	}
+	if star := w.send(t, "supervisor", http.MethodPost, path, `{"coach":"test-coach"}`, "If-Match", `*`); star.Code != http.StatusOK || w.lastUpdateVersion(t) != 0 {
+		t.Errorf("If-Match *: %d %s; want the step taken, no version required", star.Code, star.Body)
+	}
+}
+
+// lastUpdateVersion is the version the last Update sent required (0: none).
+func (w *world) lastUpdateVersion(t *testing.T) int64 {
+	t.Helper()
+	w.temporal.mu.Lock()
+	defer w.temporal.mu.Unlock()
+	if len(w.temporal.updates) == 0 {
+		t.Fatal("no Update sent")
+	}
+	v, ok := w.temporal.updates[len(w.temporal.updates)-1].Args[0].(trajectory.Versioned)
+	if !ok {
+		t.Fatalf("the Update's request %T carries no precondition", w.temporal.updates[len(w.temporal.updates)-1].Args[0])
+	}
+	return v.ExpectedVersion()
 }
 
 // A request refused before it acted leaves its key free: the corrected

@@ -168,3 +168,36 @@ func TestRepresentationOfTheState(t *testing.T) {
 		t.Errorf("without the workflow service: %+v", got)
 	}
 }
+
+// TestEveryStepCarriesIfMatchToTheWorkflow: at every step's route, an
+// If-Match of one version travels with the Update to the workflow, whose
+// validator compares it (trajectory.Precondition): the version now is
+// taken, another is answered 412 with the version now as ETag.
+func TestEveryStepCarriesIfMatchToTheWorkflow(t *testing.T) {
+	requests := stepRequests()
+	for _, st := range usecase.Steps {
+		if st.Update == "" || !strings.Contains(st.Route, " "+pathTrajectory+"/") {
+			continue
+		}
+		t.Run(st.Name, func(t *testing.T) {
+			req := requests[st.Route]
+			f := newFixture(t)
+			f.store.add(openID, trajectory.PhaseInSupport)
+			handedOverTo(f)
+			f.temporal.state = fullState()
+
+			f.do(req.method, stepPath(req.path), req.body, authHeader, req.auth, "If-Match", `"v42"`).want(t, http.StatusOK)
+			f.temporal.mu.Lock()
+			sent := f.temporal.updates[len(f.temporal.updates)-1].Args[0]
+			f.temporal.mu.Unlock()
+			if v, ok := sent.(trajectory.Versioned); !ok || v.ExpectedVersion() != 42 {
+				t.Fatalf("the Update's request %T does not carry version 42 (embed trajectory.Precondition)", sent)
+			}
+			stale := f.do(req.method, stepPath(req.path), req.body, authHeader, req.auth, "If-Match", `"v41"`)
+			stale.want(t, http.StatusPreconditionFailed)
+			if stale.header.Get("ETag") != `"v42"` || !strings.Contains(string(stale.body), `"precondition_failed"`) {
+				t.Errorf("a stale version: ETag %q, %s", stale.header.Get("ETag"), stale.body)
+			}
+		})
+	}
+}

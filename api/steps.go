@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/elkgezin/elkgezin/store"
@@ -259,8 +260,17 @@ func (s *server) runUpdate(w http.ResponseWriter, r *http.Request, id, key, upda
 			return
 		}
 	}
+	if seq, ok := requiredVersion(r); ok {
+		req = withRequiredVersion(req, seq)
+	}
 	state, err := s.cases.Update(ctx, id, update, key, req)
 	var rejected *usecase.RejectedError
+	if errors.As(err, &rejected) && rejected.Code == trajectory.CodeVersionChanged {
+		// Not settled: the client reads again and may retry with the key.
+		seq, _ := strconv.ParseInt(rejected.Args[trajectory.ArgVersion], 10, 64)
+		writeVersionChanged(w, r, seq)
+		return
+	}
 	if errors.As(err, &rejected) || errors.Is(err, usecase.ErrClosed) {
 		// The workflow decided: a retry with the key is answered so too.
 		refusalSettles(w)

@@ -782,6 +782,7 @@ const (
 	RefusalCodePlanTextRequired              RefusalCode = "plan_text_required"
 	RefusalCodePlanTextTooLong               RefusalCode = "plan_text_too_long"
 	RefusalCodePlanTooMany                   RefusalCode = "plan_too_many"
+	RefusalCodePreconditionFailed            RefusalCode = "precondition_failed"
 	RefusalCodeProgrammeHasNoMilestones      RefusalCode = "programme_has_no_milestones"
 	RefusalCodeTimingsIncomplete             RefusalCode = "timings_incomplete"
 	RefusalCodeTimingsMilestonesInvalid      RefusalCode = "timings_milestones_invalid"
@@ -949,6 +950,8 @@ func (e RefusalCode) Valid() bool {
 	case RefusalCodePlanTextTooLong:
 		return true
 	case RefusalCodePlanTooMany:
+		return true
+	case RefusalCodePreconditionFailed:
 		return true
 	case RefusalCodeProgrammeHasNoMilestones:
 		return true
@@ -2140,7 +2143,7 @@ type Referrer struct {
 }
 
 // RefusalCode The `code` of a problem when the trajectory refused a step: 409,
-// but 422 for `consent_missing`. Why the trajectory refused the
+// but 422 for `consent_missing` and 412 for `precondition_failed`. Why the trajectory refused the
 // step, stably. Codes are never renamed nor given another meaning;
 // new ones may be added, so treat an unknown code as "refused, read
 // `detail`". A worker older than the codes answers `step_refused`
@@ -2148,6 +2151,9 @@ type Referrer struct {
 // answered by the API itself, before the workflow is asked.
 //
 //   - `trajectory_closed`: the trajectory is closed.
+//   - `precondition_failed`: the step's If-Match names a version the
+//     trajectory is no longer at (arg version: its version now, also
+//     the answer's ETag).
 //   - `coach_required`: the assignment names no coach.
 //   - `coach_already_assigned`: that coach is already the fixed coach.
 //   - `intake_needs_coach`: the intake before a coach is assigned.
@@ -2824,10 +2830,10 @@ type AssignCoachParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2868,10 +2874,10 @@ type RecordBirthParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2912,10 +2918,10 @@ type CloseTrajectoryParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2963,10 +2969,10 @@ type AssignCoWorkerParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3031,10 +3037,10 @@ type ExtendFollowUpParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3058,10 +3064,10 @@ type HandOverParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3085,10 +3091,10 @@ type ResendHandoverParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3129,10 +3135,10 @@ type RecordIntakeParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3180,10 +3186,10 @@ type RecordMilestoneParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3224,10 +3230,10 @@ type AgreePlanParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3274,10 +3280,10 @@ type RecordActionDoneParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3327,10 +3333,10 @@ type SetGoalStatusParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3380,10 +3386,10 @@ type ReviewGoalsParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3424,10 +3430,10 @@ type AdoptProgrammeTimingsParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3451,10 +3457,10 @@ type RecordVisitParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3495,10 +3501,10 @@ type RecordMissedVisitParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3539,10 +3545,10 @@ type MoveVisitParams struct {
 	// comma-separated, or `*`. When the trajectory changed since, the step
 	// is not taken: 412 `precondition_failed`, with the version now as
 	// `ETag`; read it again and decide. Tags compare strongly: a weak tag
-	// (`W/"..."`) never matches. The version is read from the workflow
-	// right before the step is sent: a step of someone else landing in
-	// that moment is not seen (the workflow keeps the order of steps all
-	// the same).
+	// (`W/"..."`) never matches. One tag is compared by the workflow in
+	// the task that would take the step: no step of someone else lands
+	// in between. A list is compared with the workflow's state read right
+	// before the step is sent. A 412 leaves the Idempotency-Key free.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -97,18 +100,9 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 	}
 
 	// GET's version is the workflow's: If-Match with it is taken, a stale
-	// one refused. The assignments' emails are recorded as events of their
-	// own a moment later: wait until the version holds still.
-	var got answer
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Second) {
-		before := s.send(sup, "GET", path, "")
-		time.Sleep(time.Second)
-		got = s.send(sup, "GET", path, "")
-		if got.header.Get("ETag") == before.header.Get("ETag") || time.Now().After(deadline) {
-			break
-		}
-	}
-	etag := got.header.Get("ETag")
+	// one refused.
+	got := s.send(sup, "GET", path, "")
+	etag := stableETag(s, sup, path)
 	if got.status != http.StatusOK || !strings.HasPrefix(etag, `"v`) || got.header.Get("RateLimit-Policy") == "" || got.header.Get("RateLimit") == "" {
 		t.Fatalf("GET: %d ETag %q, RateLimit %q / %q", got.status, etag, got.header.Get("RateLimit-Policy"), got.header.Get("RateLimit"))
 	}
@@ -121,10 +115,36 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 		t.Errorf("a visit with a stale version: %d %v %s", stale.status, stale.header, stale.body)
 	}
 
+	// Two visits sent at once on the version both were decided on (two
+	// tabs, or a phone's queue beside the desk): the workflow takes one
+	// and refuses the other, whichever lands second. Without If-Match both
+	// would be taken, as two visits.
+	etag = stableETag(s, sup, path)
+	var wg sync.WaitGroup
+	answers := make([]answer, 2)
+	for i, note := range []string{"Bezoek aan huis.", "Bezoek op kantoor."} {
+		wg.Go(func() {
+			answers[i] = s.send(coach, "POST", path+"/visits", `{"note":"`+note+`"}`,
+				"Idempotency-Key", fmt.Sprintf("race-%d", i), "If-Match", etag)
+		})
+	}
+	wg.Wait()
+	statuses := []int{answers[0].status, answers[1].status}
+	slices.Sort(statuses)
+	if !slices.Equal(statuses, []int{http.StatusOK, http.StatusPreconditionFailed}) {
+		t.Errorf("two visits on one version: %d %s / %d %s; want one taken, one 412",
+			answers[0].status, answers[0].body, answers[1].status, answers[1].body)
+	}
+	var raced int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM trajectory_events WHERE trajectory_id = $1 AND kind = 'home_visit_done' AND seq > $2`,
+		id, strings.Trim(etag, `"v`)).Scan(&raced); err != nil || raced != 1 {
+		t.Errorf("%d visits after %s in the log (%v); want one", raced, etag, err)
+	}
+
 	var intakes, visits int
 	if err := conn.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE kind = 'intake_done'), count(*) FILTER (WHERE kind = 'home_visit_done')
-		FROM trajectory_events WHERE trajectory_id = $1`, id).Scan(&intakes, &visits); err != nil || intakes != 1 || visits != 1 {
-		t.Errorf("the log holds %d intakes and %d visits (%v); want one each", intakes, visits, err)
+		FROM trajectory_events WHERE trajectory_id = $1`, id).Scan(&intakes, &visits); err != nil || intakes != 1 || visits != 2 {
+		t.Errorf("the log holds %d intakes and %d visits (%v); want one intake and two visits", intakes, visits, err)
 	}
 
 	consultation := `{"programme":"test-seconds","situation":"Een ouder vraagt raad.","advice":"Langs het OCMW."}`
@@ -136,5 +156,20 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM consultations`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d consultations (%v); want one", n, err)
+	}
+}
+
+// stableETag is the trajectory's version once it holds still: an
+// assignment's email is recorded as an event of its own a moment later.
+func stableETag(s *stack, who, path string) string {
+	s.t.Helper()
+	var got answer
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Second) {
+		before := s.send(who, "GET", path, "")
+		time.Sleep(time.Second)
+		got = s.send(who, "GET", path, "")
+		if got.header.Get("ETag") == before.header.Get("ETag") || time.Now().After(deadline) {
+			return got.header.Get("ETag")
+		}
 	}
 }

@@ -61,6 +61,9 @@ func opt(before, v, after string) string {
 const noCoachYet = "Er is nog geen coach toegewezen: wijs eerst de vaste coach toe"
 
 var dutch = map[trajectory.RefusalCode]func(a refusalArgs) string{
+	trajectory.CodeVersionChanged: func(refusalArgs) string {
+		return "Het traject is intussen gewijzigd. Bekijk het opnieuw voor u verder gaat."
+	},
 	trajectory.CodeTrajectoryClosed: func(a refusalArgs) string {
 		return "Dit traject is afgesloten" + opt(" (", closeReasonLabel(trajectory.CloseReason(a[trajectory.ArgReason])), ")") + "; er kunnen geen stappen meer bij."
 	},

@@ -22,6 +22,7 @@ type Consent struct {
 
 // HandOver hands the family over to a regular service by email.
 type HandOver struct {
+	Precondition
 	Service Service `json:"service"`
 	Reason  string  `json:"reason"`
 	Consent Consent `json:"consent"`
@@ -31,6 +32,7 @@ type HandOver struct {
 // AcknowledgeHandover is the service confirming receipt, through the
 // signed link in the handover email.
 type AcknowledgeHandover struct {
+	Precondition
 	Number int    `json:"number"`
 	By     string `json:"by,omitempty"`
 }
@@ -103,6 +105,7 @@ type SharedData struct {
 // when set, the email shares what it allows, and nothing the first
 // consent allowed beyond it.
 type ResendHandover struct {
+	Precondition
 	Number  int      `json:"number"`
 	Service Service  `json:"service"`
 	By      string   `json:"by,omitempty"`

@@ -75,6 +75,7 @@ type CoWorker struct {
 
 // RecordMilestone records that the family reached a milestone.
 type RecordMilestone struct {
+	Precondition
 	Milestone string `json:"milestone"`
 	// DoneAt is when it was reached; zero means now. Milestones that
 	// follow it fall due from then.
@@ -85,6 +86,7 @@ type RecordMilestone struct {
 
 // AssignCoWorker adds a co-worker to the trajectory, or takes one off.
 type AssignCoWorker struct {
+	Precondition
 	CoWorkerID string `json:"co_worker"`
 	Role       string `json:"role"`
 	Remove     bool   `json:"remove,omitempty"`
@@ -94,6 +96,7 @@ type AssignCoWorker struct {
 // RecordAttendance records that the family took part in a collective
 // activity of its team. ActivityID names the activity in PostgreSQL.
 type RecordAttendance struct {
+	Precondition
 	ActivityID string `json:"activity_id"`
 	Kind       string `json:"kind"`
 	On         Date   `json:"on"`

@@ -143,12 +143,14 @@ type NetworkMember struct {
 
 // AgreePlan sets the plan, or changes it, as agreed with the family.
 type AgreePlan struct {
+	Precondition
 	Plan Plan   `json:"plan"`
 	By   string `json:"by,omitempty"`
 }
 
 // RecordActionDone records that an agreed action was done.
 type RecordActionDone struct {
+	Precondition
 	GoalID   string `json:"goal"`
 	ActionID string `json:"action"`
 	// DoneAt is when; zero means now.
@@ -158,6 +160,7 @@ type RecordActionDone struct {
 
 // SetGoalStatus marks a goal reached or let go (with a reason), or open again.
 type SetGoalStatus struct {
+	Precondition
 	GoalID string     `json:"goal"`
 	Status GoalStatus `json:"status"`
 	// Reason is required when the goal is let go.
@@ -167,6 +170,7 @@ type SetGoalStatus struct {
 
 // ReviewGoals records that goals were reviewed with the family at a visit.
 type ReviewGoals struct {
+	Precondition
 	// Goals are the ids of the goals reviewed; empty: every open goal.
 	Goals []string `json:"goals,omitempty"`
 	// At is when; zero means now.
@@ -176,6 +180,7 @@ type ReviewGoals struct {
 
 // RequestNewDate is the family asking for another appointment.
 type RequestNewDate struct {
+	Precondition
 	// Message is short and optional: what the family wrote.
 	Message string `json:"message,omitempty"`
 	By      string `json:"by,omitempty"`

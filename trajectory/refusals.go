@@ -21,6 +21,9 @@ type RefusalCode string
 const (
 	// Every step.
 	CodeTrajectoryClosed RefusalCode = "trajectory_closed" // ArgReason
+	// The trajectory moved on since the version the step was decided on
+	// (Precondition): ArgVersion is its version now.
+	CodeVersionChanged RefusalCode = "precondition_failed" // ArgVersion
 
 	// Assignment, intake, home visits, closure.
 	CodeCoachRequired          RefusalCode = "coach_required"
@@ -122,7 +125,7 @@ const (
 // RefusalCodes lists every code, once: the pages' table of Dutch
 // sentences and the API's documentation are checked against it.
 var RefusalCodes = []RefusalCode{
-	CodeTrajectoryClosed,
+	CodeTrajectoryClosed, CodeVersionChanged,
 	CodeCoachRequired, CodeCoachAlreadyAssigned, CodeIntakeNeedsCoach, CodeIntakeAlreadyRecorded,
 	CodeVisitBeforeIntake, CodeVisitNotPlanned, CodeDoneAtInFuture, CodeNextVisitNotInFuture, CodeNextVisitTooFar,
 	CodeDoneAtBeforeReferral, CodeDoneAtBeforeVisit,
@@ -172,6 +175,7 @@ const (
 	ArgGoal           = "goal"            // a goal's id in the family plan
 	ArgAction         = "action"          // an action's id within its goal
 	ArgStatus         = "status"          // a GoalStatus
+	ArgVersion        = "version"         // a trajectory's version: the number of its last event
 )
 
 // Refusal is one reason a step was refused, for a program.

@@ -7,12 +7,14 @@ import "time"
 
 // AssignCoach assigns (or reassigns) the trajectory's fixed coach.
 type AssignCoach struct {
+	Precondition
 	CoachID string `json:"coach"`
 	By      string `json:"by,omitempty"`
 }
 
 // RecordIntake records the intake, the first home visit.
 type RecordIntake struct {
+	Precondition
 	DoneAt time.Time `json:"done_at"`
 	// NextVisitDue is the next home visit as planned with the family; zero
 	// means the programme's cadence.
@@ -23,6 +25,7 @@ type RecordIntake struct {
 
 // RecordVisit records a home visit.
 type RecordVisit struct {
+	Precondition
 	DoneAt       time.Time `json:"done_at"`
 	NextVisitDue time.Time `json:"next_visit_due"`
 	Note         string    `json:"note,omitempty"`
@@ -31,6 +34,7 @@ type RecordVisit struct {
 
 // Close ends the trajectory.
 type Close struct {
+	Precondition
 	Reason CloseReason `json:"reason"`
 	Text   string      `json:"text,omitempty"`
 	// Outcomes are the results of the plan's goals in words, by goal id.
@@ -40,6 +44,7 @@ type Close struct {
 
 // RecordBirth records the birth of the expected child.
 type RecordBirth struct {
+	Precondition
 	BornOn Date   `json:"born_on"`
 	Name   string `json:"name,omitempty"`
 	By     string `json:"by,omitempty"`
@@ -47,6 +52,7 @@ type RecordBirth struct {
 
 // ExtendFollowUp lets a supervisor keep perinatal follow-up going longer.
 type ExtendFollowUp struct {
+	Precondition
 	Until  Date   `json:"until"`
 	Reason string `json:"reason"`
 	By     string `json:"by,omitempty"`
@@ -56,6 +62,7 @@ type ExtendFollowUp struct {
 // the programme file changed. Due instants already planned stay; reminders,
 // alerts and every step planned from now on follow the new timings.
 type AdoptTimings struct {
+	Precondition
 	Timings Timings `json:"timings"`
 	Reason  string  `json:"reason"`
 	By      string  `json:"by,omitempty"`

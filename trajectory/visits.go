@@ -25,6 +25,7 @@ const (
 
 // MoveVisit moves the planned home visit to a new appointment.
 type MoveVisit struct {
+	Precondition
 	// Step is the key of the open home visit, as State.Next shows it
 	// (Step.Key, such as "home_visit-3").
 	Step string    `json:"step"`
@@ -51,6 +52,7 @@ var MissedVisitReasons = []MissedVisitReason{MissedNotHome, MissedCancelledByFam
 // MissedVisit records that the planned home visit did not take place, and
 // the new appointment made with the family.
 type MissedVisit struct {
+	Precondition
 	// Step is the key of the open home visit (see MoveVisit.Step).
 	Step string `json:"step"`
 	// PlannedAt is when the visit was to take place; zero means the

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,6 +138,52 @@ func TestReassignedCoachIsRemindedOfTheOpenStep(t *testing.T) {
 	)
 }
 
+// TestStepsAtTheVersionTheyWereDecidedOn: a step that names the version
+// the trajectory is at (trajectory.Precondition, the API's If-Match) is
+// taken like any other; TestRejectedSteps refuses one that names another.
+func TestStepsAtTheVersionTheyWereDecidedOn(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	at := func(v int64) trajectory.Precondition { return trajectory.Precondition{IfVersion: v} }
+	// The referral is version 1; the assignment and its notice make 3.
+	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID, Precondition: at(1)})
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{Precondition: at(3)})
+	r.at(3*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseFamilyDeclined, Precondition: at(4)})
+	r.execute(referral(p))
+	if got := r.eventKinds(); !slices.Contains(got, trajectory.EventClosed) || !slices.Contains(got, trajectory.EventIntakeDone) {
+		t.Errorf("events %v; want the intake and the closure", got)
+	}
+}
+
+// TestTwoStepsOnOneVersion: two supervisors reassign at the same instant,
+// each on the version both read: the first is taken, the second refused,
+// since each step's version moves on before the next step's validator runs.
+func TestTwoStepsOnOneVersion(t *testing.T) {
+	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
+	r := newRun(t, p)
+	var accepted, refused []string
+	r.env.RegisterDelayedCallback(func() {
+		for _, c := range p.Coaches[:2] {
+			r.env.UpdateWorkflow(trajectory.UpdateAssignCoach, "assign-"+c.ID, &testsuite.TestUpdateCallback{
+				OnAccept: func() { accepted = append(accepted, c.ID) },
+				OnReject: func(err error) {
+					if _, rs, ok := trajectory.RefusalOf(err); ok && len(rs) == 1 && rs[0].Code == trajectory.CodeVersionChanged {
+						refused = append(refused, c.ID)
+					} else {
+						t.Errorf("%s refused: %v; want precondition_failed", c.ID, err)
+					}
+				},
+				OnComplete: func(any, error) {},
+			}, trajectory.AssignCoach{CoachID: c.ID, Precondition: trajectory.Precondition{IfVersion: 1}})
+		}
+	}, day)
+	r.at(2*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseFamilyDeclined})
+	r.execute(referral(p))
+	if !slices.Equal(accepted, []string{p.Coaches[0].ID}) || !slices.Equal(refused, []string{p.Coaches[1].ID}) {
+		t.Errorf("accepted %v, refused %v; want the first taken and the second refused", accepted, refused)
+	}
+}
+
 // TestRejectedSteps: each step out of order or with wrong data is refused
 // by the validator with a message that says why, and changes nothing.
 func TestRejectedSteps(t *testing.T) {
@@ -179,6 +226,10 @@ func TestRejectedSteps(t *testing.T) {
 			trajectory.Refusal{Code: trajectory.CodeCloseTextRequired}},
 		{"step on a closed trajectory", []step{{trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway}}}, assign, "this trajectory is closed (moved_away)",
 			trajectory.Refusal{Code: trajectory.CodeTrajectoryClosed, Args: map[string]string{trajectory.ArgReason: "moved_away"}}},
+		// The referral is version 1, the assignment 2 (its notice follows).
+		{"a version the trajectory left", []step{assign}, step{trajectory.UpdateRecordIntake, trajectory.RecordIntake{Precondition: trajectory.Precondition{IfVersion: 1}}},
+			"the trajectory changed since version 1 (it is at version 2 now)",
+			trajectory.Refusal{Code: trajectory.CodeVersionChanged, Args: map[string]string{trajectory.ArgVersion: "2"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

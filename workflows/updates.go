@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -117,12 +118,28 @@ func register[R any](ctx workflow.Context, w *trajectoryWorkflow, name string,
 				return reject(trajectory.CodeTrajectoryClosed, map[string]string{trajectory.ArgReason: string(w.c.State.CloseReason)},
 					"this trajectory is closed (%s); no further steps can be recorded", w.c.State.CloseReason)
 			}
+			if err := w.checkPrecondition(req); err != nil {
+				return err
+			}
 			return validate(ctx, req)
 		}})
 	if err != nil {
 		return fmt.Errorf("register update %s: %w", name, err)
 	}
 	return nil
+}
+
+// checkPrecondition refuses a step decided on a version of the trajectory
+// that is no longer its version (trajectory.Precondition): checked in the
+// validator, so no other step can land between the check and the act.
+func (w *trajectoryWorkflow) checkPrecondition(req any) error {
+	v, ok := req.(trajectory.Versioned)
+	if !ok || v.ExpectedVersion() == 0 || v.ExpectedVersion() == w.c.State.EventSeq {
+		return nil
+	}
+	now := strconv.FormatInt(w.c.State.EventSeq, 10)
+	return reject(trajectory.CodeVersionChanged, map[string]string{trajectory.ArgVersion: now},
+		"the trajectory changed since version %d (it is at version %s now)", v.ExpectedVersion(), now)
 }
 
 // acceptRollOver refuses no roll-over: any run may continue as new.
