@@ -388,7 +388,7 @@ func TestOpenAPIListsEveryTokenKind(t *testing.T) {
 	desc, _ := dig(spec, "info", "description").(string)
 	documented := map[string]bool{}
 	for _, m := range regexp.MustCompile(`(?m)^\| ([a-z_]+)\b[^|]*\| `).FindAllStringSubmatch(desc, -1) {
-		if m[1] != "kind" {
+		if m[1] != "role" {
 			documented[m[1]] = true
 		}
 	}
@@ -398,6 +398,28 @@ func TestOpenAPIListsEveryTokenKind(t *testing.T) {
 	}
 	if missing, extra := diff(kinds, documented), diff(documented, kinds); len(missing) > 0 || len(extra) > 0 {
 		t.Errorf("the table of callers in openapi.yaml lacks %v and has %v that is no kind of token", missing, extra)
+	}
+}
+
+// TestOpenAPIRoleTableIsTheDocs: the document's table of who may do what
+// is docs/api.md's, row for row, so a partner reading either reads the same.
+func TestOpenAPIRoleTableIsTheDocs(t *testing.T) {
+	_, spec := loadOpenAPI(t)
+	desc, _ := dig(spec, "info", "description").(string)
+	docs, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := func(text string) string {
+		_, rest, found := strings.Cut(text, "| role | may |\n")
+		if !found {
+			t.Fatalf("no table headed | role | may | in %.60q...", text)
+		}
+		rows, _, _ := strings.Cut(rest, "\n\n")
+		return rows
+	}
+	if a, b := table(desc), table(string(docs)); a != b {
+		t.Errorf("the role tables differ:\nopenapi.yaml:\n%s\ndocs/api.md:\n%s", a, b)
 	}
 }
 
