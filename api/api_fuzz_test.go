@@ -102,7 +102,7 @@ func FuzzIntake(f *testing.F) {
 
 func FuzzVisit(f *testing.F) {
 	fuzzStep(f, "visits", asCoach, trajectory.PhaseInSupport,
-		`{"done_at":"2026-03-01T10:00:00Z","next_visit_due":"2026-03-15T10:00:00Z","note":"n"}`, `{}`, `{"done_at":"yesterday"}`)
+		`{"done_at":"2026-03-01T10:00:00Z","next_visit_due_at":"2026-03-15T10:00:00Z","note":"n"}`, `{}`, `{"done_at":"yesterday"}`)
 }
 
 func FuzzClosure(f *testing.F) {
@@ -110,7 +110,7 @@ func FuzzClosure(f *testing.F) {
 }
 
 func FuzzBirth(f *testing.F) {
-	fuzzStep(f, "birth", asCoach, trajectory.PhasePrenatal, `{"born_on":"2026-03-01","name":"Baby"}`, `{"born_on":"2026-02-30"}`)
+	fuzzStep(f, "birth", asCoach, trajectory.PhasePrenatal, `{"birth_date":"2026-03-01","name":"Baby"}`, `{"birth_date":"2026-02-30"}`)
 }
 
 func FuzzFollowUpExtension(f *testing.F) {

@@ -201,7 +201,7 @@ func matrix(w *world) []matrixRow {
 		{"POST " + pathVisits, http.MethodPost, tr(w.unknown, "visits"), `{}`, [9]int{unauth, unauth, forbidden, forbidden, hidden, hidden, forbidden, forbidden, forbidden}},
 		{"POST " + pathVisitMove, http.MethodPost, tr(w.mine, "visits/move"), `{"step":"home_visit-1","to":"` + inAWeek + `"}`, ownStep},
 		{"POST " + pathVisitMissed, http.MethodPost, tr(w.mine, "visits/missed"), `{"step":"home_visit-1","reason":"not_home","next":"` + inAWeek + `"}`, ownStep},
-		{"POST " + pathBirth, http.MethodPost, tr(w.mine, "birth"), `{"born_on":"` + inDays(-1) + `"}`, ownStep},
+		{"POST " + pathBirth, http.MethodPost, tr(w.mine, "birth"), `{"birth_date":"` + inDays(-1) + `"}`, ownStep},
 		{"POST " + pathHandovers, http.MethodPost, tr(w.mine, "handovers"), string(handover), ownStep},
 		{"POST " + pathResend, http.MethodPost, tr(w.mine, "handovers/1/resend"), `{"service":"ocmw-vilvoorde"}`, ownStep},
 		{"POST " + pathTimings, http.MethodPost, tr(w.mine, "programme-timings"), `{"reason":"Nieuwe termijnen in het programmabestand."}`, supervisorStep},

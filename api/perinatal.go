@@ -8,9 +8,11 @@ import (
 	"github.com/elkgezin/elkgezin/trajectory"
 )
 
+// birthBody is the body of /birth. The date of birth is birth_date, as
+// answers name a child's; the workflow's own argument keeps born_on.
 type birthBody struct {
-	BornOn dateInput `json:"born_on"`
-	Name   string    `json:"name"`
+	BirthDate dateInput `json:"birth_date" was:"born_on"`
+	Name      string    `json:"name"`
 }
 
 // postBirth records the birth of the expected child. Whether the
@@ -26,7 +28,7 @@ func (s *server) postBirth(w http.ResponseWriter, r *http.Request) {
 
 func validateBirth(b birthBody, now time.Time) (trajectory.RecordBirth, *fieldErrors) {
 	fe := &fieldErrors{}
-	born, ok := b.BornOn.parse(fe, "born_on", true)
+	born, ok := b.BirthDate.parse(fe, "birth_date", true)
 	if ok {
 		addProblems(fe, trajectory.BirthDateProblems(now, born))
 	}

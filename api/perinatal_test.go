@@ -17,17 +17,17 @@ func TestPerinatalStepValidation(t *testing.T) {
 		short  string
 		fields []string
 	}{
-		{"birth without date", "birth", `{}`, "invalid birth", []string{"born_on"}},
-		{"birth of null", "birth", `{"born_on":null}`, "invalid birth", []string{"born_on"}},
-		{"birth with a date-time", "birth", `{"born_on":"` + inDays(-1) + `T10:00:00Z"}`, "invalid birth", []string{"born_on"}},
-		{"birth written the Belgian way", "birth", `{"born_on":"01-03-2025"}`, "invalid birth", []string{"born_on"}},
-		{"birth as a number", "birth", `{"born_on":20250301}`, "invalid birth", []string{"born_on"}},
-		{"birth in the future", "birth", `{"born_on":"` + inDays(2) + `"}`, "invalid birth", []string{"born_on"}},
-		{"birth more than a year ago", "birth", `{"born_on":"` + inMonths(-13) + `"}`, "invalid birth", []string{"born_on"}},
-		{"birth name too long", "birth", `{"born_on":"` + inDays(-1) + `","name":"` + strings.Repeat("n", 201) + `"}`, "invalid birth", []string{"name"}},
-		{"birth name of two lines", "birth", `{"born_on":"` + inDays(-1) + `","name":"A\nB"}`, "invalid birth", []string{"name"}},
-		{"birth setting by", "birth", `{"born_on":"` + inDays(-1) + `","by":"coach:x1"}`, "unknown field", []string{"by"}},
-		{"birth all wrong", "birth", `{"born_on":"gisteren","name":"a\u0000b"}`, "invalid birth", []string{"born_on", "name"}},
+		{"birth without date", "birth", `{}`, "invalid birth", []string{"birth_date"}},
+		{"birth of null", "birth", `{"birth_date":null}`, "invalid birth", []string{"birth_date"}},
+		{"birth with a date-time", "birth", `{"birth_date":"` + inDays(-1) + `T10:00:00Z"}`, "invalid birth", []string{"birth_date"}},
+		{"birth written the Belgian way", "birth", `{"birth_date":"01-03-2025"}`, "invalid birth", []string{"birth_date"}},
+		{"birth as a number", "birth", `{"birth_date":20250301}`, "invalid birth", []string{"birth_date"}},
+		{"birth in the future", "birth", `{"birth_date":"` + inDays(2) + `"}`, "invalid birth", []string{"birth_date"}},
+		{"birth more than a year ago", "birth", `{"birth_date":"` + inMonths(-13) + `"}`, "invalid birth", []string{"birth_date"}},
+		{"birth name too long", "birth", `{"birth_date":"` + inDays(-1) + `","name":"` + strings.Repeat("n", 201) + `"}`, "invalid birth", []string{"name"}},
+		{"birth name of two lines", "birth", `{"birth_date":"` + inDays(-1) + `","name":"A\nB"}`, "invalid birth", []string{"name"}},
+		{"birth setting by", "birth", `{"birth_date":"` + inDays(-1) + `","by":"coach:x1"}`, "unknown field", []string{"by"}},
+		{"birth all wrong", "birth", `{"birth_date":"gisteren","name":"a\u0000b"}`, "invalid birth", []string{"birth_date", "name"}},
 		{"extension without anything", "follow-up-extension", `{}`, "invalid follow-up extension", []string{"until", "reason"}},
 		{"extension until today", "follow-up-extension", `{"until":"` + inDays(0) + `","reason":"Nog nodig."}`, "invalid follow-up extension", []string{"until"}},
 		{"extension until yesterday", "follow-up-extension", `{"until":"` + inDays(-1) + `","reason":"Nog nodig."}`, "invalid follow-up extension", []string{"until"}},
@@ -55,7 +55,7 @@ func TestRecordBirth(t *testing.T) {
 	f.store.add(openID, trajectory.PhasePrenatal)
 	f.temporal.state = trajectory.State{TrajectoryID: openID, Phase: trajectory.PhasePostnatal}
 	born := inDays(-2)
-	res := f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`","name":"Amira"}`,
+	res := f.do(http.MethodPost, stepPath("birth"), `{"birth_date":"`+born+`","name":"Amira"}`,
 		authHeader, asCoach, IdempotencyKeyHeader, "birth-1")
 	res.want(t, http.StatusOK)
 	var state Trajectory
@@ -71,17 +71,17 @@ func TestRecordBirth(t *testing.T) {
 	}
 
 	// Today and exactly a year ago are fine; so is no name.
-	f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+inDays(0)+`"}`, authHeader, asCoach).want(t, http.StatusOK)
-	f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+inMonths(-12)+`"}`, authHeader, asCoach).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("birth"), `{"birth_date":"`+inDays(0)+`"}`, authHeader, asCoach).want(t, http.StatusOK)
+	f.do(http.MethodPost, stepPath("birth"), `{"birth_date":"`+inMonths(-12)+`"}`, authHeader, asCoach).want(t, http.StatusOK)
 
 	// The workflow decides whether a birth is expected.
 	f.temporal.updateErr = stepRejected("this trajectory expects no birth: its programme has no perinatal follow-up")
-	res = f.do(http.MethodPost, stepPath("birth"), `{"born_on":"`+born+`"}`, authHeader, asCoach)
+	res = f.do(http.MethodPost, stepPath("birth"), `{"birth_date":"`+born+`"}`, authHeader, asCoach)
 	res.want(t, http.StatusConflict)
 	if res.err.Code != CodeStepRefused || !strings.Contains(res.err.Detail, "expects no birth") {
 		t.Errorf("answered %+v", res.err)
 	}
-	f.do(http.MethodPost, "/v1/trajectories/"+testID("x", "y", "z")+"/birth", `{"born_on":"`+born+`"}`, authHeader, asCoach).want(t, http.StatusNotFound)
+	f.do(http.MethodPost, "/v1/trajectories/"+testID("x", "y", "z")+"/birth", `{"birth_date":"`+born+`"}`, authHeader, asCoach).want(t, http.StatusNotFound)
 }
 
 func TestExtendFollowUp(t *testing.T) {

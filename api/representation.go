@@ -332,10 +332,25 @@ func utcPlan(p *trajectory.Plan) *trajectory.Plan {
 func publicEvents(events []store.EventRow) []Event {
 	out := make([]Event, len(events))
 	for i, e := range events {
-		out[i] = Event{Seq: e.Seq, Kind: e.Kind, Actor: e.Actor, At: e.At.UTC(), Detail: e.Detail}
-		if out[i].Detail == nil {
-			out[i].Detail = map[string]string{}
+		out[i] = Event{Seq: e.Seq, Kind: e.Kind, Actor: e.Actor, At: e.At.UTC(), Detail: publicDetail(e.Detail)}
+	}
+	return out
+}
+
+// detailNames are the keys of an event's detail that the API spells as its
+// requests and answers do; the event log keeps the workflow's spelling,
+// which recorded histories and stored events hold.
+var detailNames = map[string]string{"born_on": "birth_date", "next_visit_due": "next_visit_due_at"}
+
+// publicDetail is an event's detail as answers show it: {} when it has
+// none, with the keys of detailNames renamed.
+func publicDetail(d map[string]string) map[string]string {
+	out := make(map[string]string, len(d))
+	for k, v := range d {
+		if name, ok := detailNames[k]; ok {
+			k = name
 		}
+		out[k] = v
 	}
 	return out
 }

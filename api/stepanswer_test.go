@@ -35,7 +35,7 @@ func stepRequests() map[string]stepRequest {
 		"POST " + pathVisits:      r("visits", `{"note":"Bezoek."}`, asCoach),
 		"POST " + pathVisitMove:   r("visits/move", `{"step":"home_visit-2","to":"`+inAWeek+`"}`, asCoach),
 		"POST " + pathVisitMissed: r("visits/missed", `{"step":"home_visit-2","reason":"not_home","next":"`+inAWeek+`"}`, asCoach),
-		"POST " + pathBirth:       r("birth", `{"born_on":"`+inDays(-1)+`"}`, asCoach),
+		"POST " + pathBirth:       r("birth", `{"birth_date":"`+inDays(-1)+`"}`, asCoach),
 		"POST " + pathHandovers:   r("handovers", string(handover), asCoach),
 		"POST " + pathResend:      r("handovers/1/resend", `{"service":"ocmw-vilvoorde"}`, asCoach),
 		"POST " + pathTimings:     r("programme-timings", `{"reason":"Nieuwe termijnen in het programmabestand."}`, asSupervisor),

@@ -22,11 +22,12 @@ const (
 )
 
 // visitBody is the body of /intake and /visits. Times are strings here so
-// that a bad one is reported by its field name.
+// that a bad one is reported by its field name. Instants end in _at, as in
+// answers; the workflow's own argument keeps next_visit_due.
 type visitBody struct {
-	DoneAt       *string `json:"done_at"`
-	NextVisitDue *string `json:"next_visit_due"`
-	Note         string  `json:"note"`
+	DoneAt         *string `json:"done_at"`
+	NextVisitDueAt *string `json:"next_visit_due_at" was:"next_visit_due"`
+	Note           string  `json:"note"`
 }
 
 // refusal is a step refused for a reason that is not one field's (a 409 or
@@ -187,7 +188,7 @@ func validateVisit(b visitBody, now time.Time) (doneAt, next time.Time, fe *fiel
 		return t
 	}
 	doneAt = parse("done_at", b.DoneAt)
-	next = parse("next_visit_due", b.NextVisitDue)
+	next = parse("next_visit_due_at", b.NextVisitDueAt)
 	addProblems(fe, trajectory.VisitTimeProblems(now, doneAt, next))
 	checkText(fe, "note", b.Note, false, maxNoteLength, true)
 	return doneAt, next, fe

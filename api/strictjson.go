@@ -102,6 +102,11 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, ke **keyError) b
 		if fields != nil {
 			ft, exact := fields[key]
 			if !exact {
+				if name, ok := formerNames(t)[key]; ok {
+					*ke = &keyError{field: field, code: FieldUnknown,
+						problem: fmt.Sprintf("is now named %s; send it under that name", name)}
+					return false
+				}
 				for name := range fields {
 					if strings.EqualFold(name, key) {
 						*ke = &keyError{field: field, code: FieldUnknown,
@@ -123,6 +128,7 @@ func walkObject(dec *json.Decoder, t reflect.Type, path string, ke **keyError) b
 var (
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	fieldCache      sync.Map // reflect.Type -> map[string]reflect.Type
+	formerCache     sync.Map // reflect.Type -> map[string]string
 )
 
 // jsonFields maps the JSON names of a struct's fields (embedded structs'
@@ -161,6 +167,25 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		m[tag] = ft
 	}
 	fieldCache.Store(t, m)
+	return m
+}
+
+// formerNames maps the names a body's fields had before they were renamed
+// (the tag was:"old") to their names now, so that a client sending the old
+// name is told the new one rather than only that the field is unknown.
+func formerNames(t reflect.Type) map[string]string {
+	if m, ok := formerCache.Load(t); ok {
+		return m.(map[string]string)
+	}
+	m := map[string]string{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if old := f.Tag.Get("was"); old != "" {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			m[old] = name
+		}
+	}
+	formerCache.Store(t, m)
 	return m
 }
 

@@ -716,10 +716,10 @@ const (
 	RefusalCodeAppointmentRequired           RefusalCode = "appointment_required"
 	RefusalCodeAttendanceIncomplete          RefusalCode = "attendance_incomplete"
 	RefusalCodeBirthAlreadyRecorded          RefusalCode = "birth_already_recorded"
+	RefusalCodeBirthDateInFuture             RefusalCode = "birth_date_in_future"
+	RefusalCodeBirthDateRequired             RefusalCode = "birth_date_required"
+	RefusalCodeBirthDateTooLongAgo           RefusalCode = "birth_date_too_long_ago"
 	RefusalCodeBirthNotExpected              RefusalCode = "birth_not_expected"
-	RefusalCodeBornOnInFuture                RefusalCode = "born_on_in_future"
-	RefusalCodeBornOnRequired                RefusalCode = "born_on_required"
-	RefusalCodeBornOnTooLongAgo              RefusalCode = "born_on_too_long_ago"
 	RefusalCodeCloseHandoverNotAcknowledged  RefusalCode = "close_handover_not_acknowledged"
 	RefusalCodeCloseReasonRequired           RefusalCode = "close_reason_required"
 	RefusalCodeCloseReasonUnknown            RefusalCode = "close_reason_unknown"
@@ -764,8 +764,8 @@ const (
 	RefusalCodeMilestoneUnknown              RefusalCode = "milestone_unknown"
 	RefusalCodeMissedVisitReasonRequired     RefusalCode = "missed_visit_reason_required"
 	RefusalCodeMissedVisitReasonUnknown      RefusalCode = "missed_visit_reason_unknown"
-	RefusalCodeNextVisitDueNotInFuture       RefusalCode = "next_visit_due_not_in_future"
-	RefusalCodeNextVisitDueTooFar            RefusalCode = "next_visit_due_too_far"
+	RefusalCodeNextVisitDueAtNotInFuture     RefusalCode = "next_visit_due_at_not_in_future"
+	RefusalCodeNextVisitDueAtTooFar          RefusalCode = "next_visit_due_at_too_far"
 	RefusalCodePlanActionAlreadyDone         RefusalCode = "plan_action_already_done"
 	RefusalCodePlanActionUnknown             RefusalCode = "plan_action_unknown"
 	RefusalCodePlanAgreedOnBeforePrevious    RefusalCode = "plan_agreed_on_before_previous"
@@ -819,13 +819,13 @@ func (e RefusalCode) Valid() bool {
 		return true
 	case RefusalCodeBirthAlreadyRecorded:
 		return true
+	case RefusalCodeBirthDateInFuture:
+		return true
+	case RefusalCodeBirthDateRequired:
+		return true
+	case RefusalCodeBirthDateTooLongAgo:
+		return true
 	case RefusalCodeBirthNotExpected:
-		return true
-	case RefusalCodeBornOnInFuture:
-		return true
-	case RefusalCodeBornOnRequired:
-		return true
-	case RefusalCodeBornOnTooLongAgo:
 		return true
 	case RefusalCodeCloseHandoverNotAcknowledged:
 		return true
@@ -915,9 +915,9 @@ func (e RefusalCode) Valid() bool {
 		return true
 	case RefusalCodeMissedVisitReasonUnknown:
 		return true
-	case RefusalCodeNextVisitDueNotInFuture:
+	case RefusalCodeNextVisitDueAtNotInFuture:
 		return true
-	case RefusalCodeNextVisitDueTooFar:
+	case RefusalCodeNextVisitDueAtTooFar:
 		return true
 	case RefusalCodePlanActionAlreadyDone:
 		return true
@@ -1527,7 +1527,7 @@ type Event struct {
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
 
-	// Detail The step's data (e.g. coach, done_at, next_visit_due, note, visit, reason, text); notes are personal data.
+	// Detail The step's data (e.g. coach, done_at, next_visit_due_at, note, visit, reason, text); notes are personal data.
 	Detail map[string]string `json:"detail"`
 
 	// Kind What happened. New kinds may be added; show an unknown kind as it is.
@@ -1570,7 +1570,7 @@ type EventRow struct {
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
 
-	// Detail The step's data (e.g. coach, done_at, next_visit_due, note, visit, reason, text); notes are personal data.
+	// Detail The step's data (e.g. coach, done_at, next_visit_due_at, note, visit, reason, text); notes are personal data.
 	Detail *map[string]string `json:"detail,omitempty"`
 
 	// Kind What happened. New kinds may be added; show an unknown kind as it is.
@@ -2028,10 +2028,10 @@ type ReachedMilestone struct {
 
 // RecordBirth defines model for RecordBirth.
 type RecordBirth struct {
-	// BornOn Not in the future, not more than a year ago.
+	// BirthDate Not in the future, not more than a year ago.
 	//
 	// Example: 2025-09-10
-	BornOn openapi_types.Date `json:"born_on"`
+	BirthDate openapi_types.Date `json:"birth_date"`
 
 	// Name Optional; the child's name. Personal data. One line.
 	Name *string `json:"name,omitempty"`
@@ -2044,8 +2044,8 @@ type RecordVisit struct {
 	// Example: 2025-03-04T10:30:00+01:00
 	DoneAt *time.Time `json:"done_at,omitempty"`
 
-	// NextVisitDue The next home visit as planned with the family (RFC 3339); in the future and within a year. Default - after the programme's cadence.
-	NextVisitDue *time.Time `json:"next_visit_due,omitempty"`
+	// NextVisitDueAt The next home visit as planned with the family (RFC 3339); in the future and within a year. Default - after the programme's cadence.
+	NextVisitDueAt *time.Time `json:"next_visit_due_at,omitempty"`
 
 	// Note Personal data. May hold line breaks; no other control characters.
 	Note *string `json:"note,omitempty"`
@@ -2161,8 +2161,8 @@ type Referrer struct {
 //   - `visit_before_intake`: a home visit before the intake.
 //   - `visit_not_planned`: no home visit is planned.
 //   - `done_at_in_future`: done_at lies in the future.
-//   - `next_visit_due_not_in_future`: next_visit_due does not lie in the future.
-//   - `next_visit_due_too_far`: next_visit_due lies more than a year ahead.
+//   - `next_visit_due_at_not_in_future`: the next visit (next_visit_due_at, a moved visit's to, a missed visit's next) does not lie in the future.
+//   - `next_visit_due_at_too_far`: the next visit lies more than a year ahead.
 //   - `done_at_before_referral`: the intake's done_at is before the referral.
 //   - `done_at_before_previous_visit`: a visit's done_at is before the previous visit.
 //   - `close_reason_required`, `close_reason_unknown`, `close_text_required`: the closure's reason or text.
@@ -2175,7 +2175,7 @@ type Referrer struct {
 //   - `handover_undelivered`: the handover's email could not be delivered.
 //   - `handover_link_expired`: the handover's link expired.
 //   - `handover_not_resendable`: only a handover whose email failed is sent again.
-//   - `birth_already_recorded`, `birth_not_expected`, `born_on_required`, `born_on_in_future`, `born_on_too_long_ago`: the birth.
+//   - `birth_already_recorded`, `birth_not_expected`, `birth_date_required`, `birth_date_in_future`, `birth_date_too_long_ago`: the birth.
 //   - `follow_up_not_extendable`, `extension_not_after_end`, `extension_reason_required`,
 //     `extension_not_in_future`, `extension_too_far`: an extension of follow-up.
 //   - `timings_incomplete`, `timings_need_perinatal`, `timings_milestones_invalid`, `timings_reason_required`: adopting new timings.

@@ -75,7 +75,7 @@ func (s *stack) referMany(n int, prefix string) []string {
 			Reason:    "cluster test",
 		})
 		s.retryStep("supervisor:cluster-test", id, "assignment", map[string]any{"coach": "test-coach"}, time.Minute)
-		s.retryStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, time.Minute)
+		s.retryStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, time.Minute)
 		ids = append(ids, id)
 	}
 	return ids
@@ -151,7 +151,7 @@ func TestClusterWorkerKillAndServerRestart(t *testing.T) {
 	// worker's sticky queue moves on after its 5s schedule-to-start
 	// timeout, an activity after its start-to-close timeout.
 	for _, id := range ids {
-		if took := s.retryStep("coach:test-coach", id, "visits", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, time.Minute); took > 30*time.Second {
+		if took := s.retryStep("coach:test-coach", id, "visits", map[string]any{"next_visit_due_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, time.Minute); took > 30*time.Second {
 			t.Errorf("the visit of %s took %s after a worker was killed", id, took)
 		}
 	}
@@ -260,7 +260,7 @@ func TestClusterUpgrade(t *testing.T) {
 	checkRolloutSteps(t, out, from, to)
 	checkVersions(t, s.client, from, to)
 	for _, id := range ids {
-		s.retryStep("coach:test-coach", id, "visits", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, time.Minute)
+		s.retryStep("coach:test-coach", id, "visits", map[string]any{"next_visit_due_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, time.Minute)
 		s.retryStep("coach:test-coach", id, "closure", map[string]any{"reason": "goals_reached"}, time.Minute)
 		s.waitCompletedWithin(id, time.Minute)
 	}

@@ -75,7 +75,7 @@ func TestBridgeFigureSignsInAndRecordsAVisit(t *testing.T) {
 	if status, _ := s.page(cookie, "POST", "/trajecten/"+other+"/bezoek", url.Values{"csrf": {csrf}, "key": {"brug-visit-2"}, "note": {"x"}}, nil); status != http.StatusNotFound {
 		t.Errorf("the bridge figure records a visit of a family not theirs: %d, want 404", status)
 	}
-	if status, _ := s.call(brug, "POST", "/v1/trajectories/"+id+"/birth", map[string]any{"born_on": time.Now().Format("2006-01-02")}, nil); status != http.StatusForbidden {
+	if status, _ := s.call(brug, "POST", "/v1/trajectories/"+id+"/birth", map[string]any{"birth_date": time.Now().Format("2006-01-02")}, nil); status != http.StatusForbidden {
 		t.Errorf("the bridge figure records a birth over the API: %d, want 403", status)
 	}
 

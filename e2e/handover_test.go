@@ -27,7 +27,7 @@ func (s *stack) referWithChildren(reference string) string {
 	})
 	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
 	// Visits far ahead, so only handover emails reach the inbox.
-	s.mustStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	s.mustStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	return id
 }
 

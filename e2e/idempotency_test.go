@@ -87,7 +87,7 @@ func TestIdempotencyOverHTTP(t *testing.T) {
 	}
 	s.mustStep(sup, id, "assignment", map[string]any{"coach": "test-coach"})
 
-	intake := `{"note":"Kennismaking.","next_visit_due":"` + time.Now().Add(48*time.Hour).UTC().Format(time.RFC3339) + `"}`
+	intake := `{"note":"Kennismaking.","next_visit_due_at":"` + time.Now().Add(48*time.Hour).UTC().Format(time.RFC3339) + `"}`
 	first := s.send(coach, "POST", path+"/intake", intake, "Idempotency-Key", "intake-1")
 	again := s.send(coach, "POST", path+"/intake", intake, "Idempotency-Key", "intake-1")
 	if first.status != http.StatusOK || again.status != http.StatusOK || again.header.Get("Idempotent-Replayed") != "true" ||

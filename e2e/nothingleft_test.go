@@ -136,7 +136,7 @@ func TestErasureLeavesNothingInPostgreSQLOrTemporal(t *testing.T) {
 	s.mustStep(coach, id, "handovers", map[string]any{"service": family.Texts[8], "reason": family.Texts[10],
 		"consent": map[string]any{"given": true, "recorded_on": today.Format(time.DateOnly), "shares": []string{"contact", "children", "pregnancy"}}})
 	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "email_failed") == 1 })
-	s.mustStep(coach, id, "birth", map[string]any{"born_on": born.Format(time.DateOnly), "name": family.Texts[7]})
+	s.mustStep(coach, id, "birth", map[string]any{"birth_date": born.Format(time.DateOnly), "name": family.Texts[7]})
 	view := s.waitFor(coach, id, func(v map[string]any) bool {
 		return v["birth_date"] == born.Format(time.DateOnly) && v["phase"] == "postnatal"
 	})

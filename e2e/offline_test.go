@@ -38,7 +38,7 @@ func TestOfflineVisitInBrowser(t *testing.T) {
 	moved := s.referPlain("OFFLINE-MOVED", "Mo Verhuisgezin")
 	for _, tr := range []string{id, closing, moved} {
 		s.mustStep("supervisor:test", tr, "assignment", map[string]any{"coach": "test-coach"})
-		s.mustStep("coach:test-coach", tr, "intake", map[string]any{"next_visit_due": time.Now().Add(24 * time.Hour).Format(time.RFC3339)})
+		s.mustStep("coach:test-coach", tr, "intake", map[string]any{"next_visit_due_at": time.Now().Add(24 * time.Hour).Format(time.RFC3339)})
 	}
 	profile, err := os.MkdirTemp("", "elkgezin-offline-")
 	if err != nil {

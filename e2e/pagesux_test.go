@@ -28,7 +28,7 @@ func TestTeamChartsInBrowser(t *testing.T) {
 	}
 	for _, id := range ids[:5] {
 		s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
-		s.mustStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+		s.mustStep("coach:test-coach", id, "intake", map[string]any{"next_visit_due_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
 			"note": "eerste gesprek, alles goed"})
 	}
 	sup := browser(t)

@@ -45,7 +45,7 @@ func TestFamilyPlanOverHTTP(t *testing.T) {
 	const supervisor, coach, brug = "supervisor:test", "coach:test-coach", "co_worker:test-brugfiguur"
 	id := s.referPlain("PLAN-1", "Yasmine Plangezin")
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "test-coach"})
-	s.mustStep(coach, id, "intake", map[string]any{"note": "kennismaking", "next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	s.mustStep(coach, id, "intake", map[string]any{"note": "kennismaking", "next_visit_due_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	s.mustStep(supervisor, id, "co-workers", map[string]any{"co_worker": "test-brugfiguur", "role": "brugfiguur"})
 
 	const goalWords, contact = "Een woning met een tuin voor de kinderen", "Mevrouw Peeters, 015 12 34 56"

@@ -271,7 +271,7 @@ func (s *stack) referFullOfPersonalData(reference, coach string) string {
 		Children:        &[]apiclient.Child{{Name: ptr("Lina"), BirthDate: *s.day("2023-06-15")}},
 	})
 	s.mustStep("supervisor:test", id, "assignment", map[string]any{"coach": "test-coach"})
-	s.mustStep(coach, id, "intake", map[string]any{"note": "slept badly, fridge empty", "next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	s.mustStep(coach, id, "intake", map[string]any{"note": "slept badly, fridge empty", "next_visit_due_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	s.mustStep(coach, id, "handovers", handover("contact", "children"))
 	s.smtp.WaitFor(s.t, func(m smtpsink.Received) bool { return strings.HasPrefix(m.Subject, "Overdracht 1") }, 30*time.Second)
 	s.waitFor(coach, id, func(v map[string]any) bool { return countEvents(v, "handover_sent") == 1 })

@@ -135,7 +135,7 @@ func TestSMSToAFamilyThroughKannel(t *testing.T) {
 
 	id := s.referWithSMS("E2E-SMS-1", "0470 12 34 56")
 	s.mustStep(supervisor, id, "assignment", map[string]any{"coach": "test-coach"})
-	s.mustStep(coach, id, "intake", map[string]any{"next_visit_due": time.Now().Add(5 * time.Minute).UTC().Format(time.RFC3339)})
+	s.mustStep(coach, id, "intake", map[string]any{"next_visit_due_at": time.Now().Add(5 * time.Minute).UTC().Format(time.RFC3339)})
 	visit := time.Now().Add(50 * time.Second).UTC().Truncate(time.Second)
 	s.mustStep(coach, id, "visits/move", map[string]any{"step": "home_visit-1", "to": visit.Format(time.RFC3339), "reason": "familie vroeg het"})
 	when := visit.In(trajectory.Belgium()).Format("15:04")
@@ -201,7 +201,7 @@ func TestSMSToAFamilyThroughKannel(t *testing.T) {
 	k.Stop()
 	other := s.referWithSMS("E2E-SMS-2", "+32 470 99 88 77")
 	s.mustStep(supervisor, other, "assignment", map[string]any{"coach": "test-coach"})
-	s.mustStep(coach, other, "intake", map[string]any{"next_visit_due": time.Now().Add(35 * time.Second).UTC().Format(time.RFC3339)})
+	s.mustStep(coach, other, "intake", map[string]any{"next_visit_due_at": time.Now().Add(35 * time.Second).UTC().Format(time.RFC3339)})
 	var failed map[string]any
 	for deadline := time.Now().Add(90 * time.Second); failed == nil; time.Sleep(500 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -216,7 +216,7 @@ func TestSMSToAFamilyThroughKannel(t *testing.T) {
 	if rows := s.smsLedger(other, trajectory.SMSVisitReminder); len(rows) != 1 || rows[0].status != "pending" || rows[0].attempts < 2 {
 		t.Errorf("the failed reminder in the ledger: %+v; want pending after several attempts", rows)
 	}
-	s.mustStep(coach, other, "visits", map[string]any{"next_visit_due": time.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339)})
+	s.mustStep(coach, other, "visits", map[string]any{"next_visit_due_at": time.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339)})
 
 	s.replayTrajectory(id, "sms-reminder-in-doubt")
 	s.replayTrajectory(other, "sms-gateway-down")

@@ -84,9 +84,9 @@ func TestSupervisorQueries(t *testing.T) {
 	// The token first: making one runs a process, which on a busy machine
 	// takes longer than the 2s below.
 	s.token("coach:test-coach-2")
-	s.mustStep("coach:test-coach-2", b, "intake", map[string]any{"next_visit_due": time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)})
+	s.mustStep("coach:test-coach-2", b, "intake", map[string]any{"next_visit_due_at": time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339)})
 	s.mustStep(supervisor, c, "assignment", map[string]any{"coach": "test-coach"})
-	s.mustStep("coach:test-coach", c, "intake", map[string]any{"next_visit_due": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	s.mustStep("coach:test-coach", c, "intake", map[string]any{"next_visit_due_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	// b's visit is due in 2s and alerted 6s later.
 	s.waitFor(supervisor, b, func(v map[string]any) bool { return v["escalated"] == true })
 

@@ -83,7 +83,7 @@ func TestWholeTrajectoryOverHTTP(t *testing.T) {
 	// Visit 1 in time (its reminder would come 14s after the intake); the
 	// family and coach plan visit 2 in 15 seconds.
 	visit2Due := time.Now().Add(15 * time.Second).UTC().Truncate(time.Second)
-	s.stepAsRead(coach, id, "visits", map[string]any{"next_visit_due": visit2Due.Format(time.RFC3339)})
+	s.stepAsRead(coach, id, "visits", map[string]any{"next_visit_due_at": visit2Due.Format(time.RFC3339)})
 
 	// The worker crashes while visit 2's timers run, and comes back.
 	s.killWorker()

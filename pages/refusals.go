@@ -134,15 +134,15 @@ var dutch = map[trajectory.RefusalCode]func(a refusalArgs) string{
 		return "In dit traject wordt geen geboorte verwacht: de doorverwijzing gaf geen uitgerekende datum, of programma " +
 			a.or(trajectory.ArgProgramme, "van dit traject") + " heeft geen perinatale opvolging."
 	},
-	trajectory.CodeBornOnRequired:        func(refusalArgs) string { return "Vul de geboortedatum in." },
-	trajectory.CodeBornOnInFuture:        func(refusalArgs) string { return "De geboortedatum ligt in de toekomst." },
+	trajectory.CodeBirthDateRequired:     func(refusalArgs) string { return "Vul de geboortedatum in." },
+	trajectory.CodeBirthDateInFuture:     func(refusalArgs) string { return "De geboortedatum ligt in de toekomst." },
 	trajectory.CodeFollowUpNotExtendable: func(refusalArgs) string { return "Dit traject heeft geen perinatale opvolging om te verlengen." },
 	trajectory.CodeExtensionNotAfterEnd: func(a refusalArgs) string {
 		return "De nieuwe einddatum" + opt(" (", a.day(trajectory.ArgUntil), ")") + " moet na het huidige einde van de opvolging liggen" +
 			opt(" (", a.day(trajectory.ArgFollowUpEnd), ")") + "."
 	},
 	trajectory.CodeExtensionReasonRequired: func(refusalArgs) string { return "Schrijf de reden van de verlenging." },
-	trajectory.CodeBornOnTooLongAgo: func(a refusalArgs) string {
+	trajectory.CodeBirthDateTooLongAgo: func(a refusalArgs) string {
 		return "De geboortedatum ligt meer dan een jaar terug" + opt(" (vóór ", a.day(trajectory.ArgNotBefore), ")") + "; kijk de datum na."
 	},
 	trajectory.CodeExtensionNotInFuture: func(refusalArgs) string { return "De nieuwe einddatum van de opvolging moet in de toekomst liggen." },

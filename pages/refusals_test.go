@@ -70,7 +70,7 @@ func TestRefusalsInBelgianTime(t *testing.T) {
 // TestRejectedSaysEveryRefusal: a step refused for more than one problem
 // says each; one from a worker older than the codes says so in Dutch.
 func TestRejectedSaysEveryRefusal(t *testing.T) {
-	e := &usecase.RejectedError{Reason: "done_at lies in the future; next_visit_due must lie in the future",
+	e := &usecase.RejectedError{Reason: "done_at lies in the future; next_visit_due_at must lie in the future",
 		Refusal: trajectory.Refusal{Code: trajectory.CodeDoneAtInFuture},
 		Also:    []trajectory.Refusal{{Code: trajectory.CodeNextVisitNotInFuture}}}
 	text, known := sayRejected(e)

@@ -199,7 +199,7 @@ func buildVisit(f url.Values, by string, now time.Time, intake bool) (string, an
 func buildBirth(f url.Values, by string, now time.Time) (string, any, string) {
 	born, err := trajectory.ParseDate(f.Get("born_on"))
 	if err != nil {
-		return "", nil, sayCode(trajectory.CodeBornOnRequired)
+		return "", nil, sayCode(trajectory.CodeBirthDateRequired)
 	}
 	if ps := trajectory.BirthDateProblems(now, born); len(ps) > 0 {
 		return "", nil, problems(ps)

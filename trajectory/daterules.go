@@ -21,7 +21,7 @@ func Today(now time.Time) Date {
 
 // Refusals of the date rules below.
 const (
-	CodeBornOnTooLongAgo     RefusalCode = "born_on_too_long_ago"    // ArgNotBefore (YYYY-MM-DD)
+	CodeBirthDateTooLongAgo  RefusalCode = "birth_date_too_long_ago" // ArgNotBefore (YYYY-MM-DD)
 	CodeExtensionNotInFuture RefusalCode = "extension_not_in_future" // ArgUntil
 	CodeExtensionTooFar      RefusalCode = "extension_too_far"       // ArgUntil, ArgNotAfter
 )
@@ -44,11 +44,11 @@ func BirthDateProblems(now time.Time, born Date) []Problem {
 	day := Today(now)
 	switch {
 	case born.IsZero():
-		return []Problem{{Field: "born_on", Message: "is required: a date written YYYY-MM-DD", Code: CodeBornOnRequired}}
+		return []Problem{{Field: "birth_date", Message: "is required: a date written YYYY-MM-DD", Code: CodeBirthDateRequired}}
 	case born.After(day.Time):
-		return []Problem{{Field: "born_on", Message: "lies in the future: record a birth after it took place", Code: CodeBornOnInFuture}}
+		return []Problem{{Field: "birth_date", Message: "lies in the future: record a birth after it took place", Code: CodeBirthDateInFuture}}
 	case born.Before(day.AddDate(-MaxBirthAgeYears, 0, 0)):
-		return []Problem{{Field: "born_on", Message: "lies more than a year ago; check the date", Code: CodeBornOnTooLongAgo,
+		return []Problem{{Field: "birth_date", Message: "lies more than a year ago; check the date", Code: CodeBirthDateTooLongAgo,
 			Args: map[string]string{ArgNotBefore: Date{day.AddDate(-MaxBirthAgeYears, 0, 0)}.String()}}}
 	}
 	return nil

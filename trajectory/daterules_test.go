@@ -22,7 +22,7 @@ func TestDateRules(t *testing.T) {
 		return d
 	}
 	for born, want := range map[string]RefusalCode{
-		"2027-01-01": "", "2026-01-01": "", "2027-01-02": CodeBornOnInFuture, "2025-12-31": CodeBornOnTooLongAgo,
+		"2027-01-01": "", "2026-01-01": "", "2027-01-02": CodeBirthDateInFuture, "2025-12-31": CodeBirthDateTooLongAgo,
 	} {
 		ps := BirthDateProblems(now, day(born))
 		if got := code(ps); got != want {

@@ -33,8 +33,8 @@ const (
 	CodeVisitBeforeIntake      RefusalCode = "visit_before_intake"
 	CodeVisitNotPlanned        RefusalCode = "visit_not_planned"
 	CodeDoneAtInFuture         RefusalCode = "done_at_in_future"
-	CodeNextVisitNotInFuture   RefusalCode = "next_visit_due_not_in_future"
-	CodeNextVisitTooFar        RefusalCode = "next_visit_due_too_far"
+	CodeNextVisitNotInFuture   RefusalCode = "next_visit_due_at_not_in_future"
+	CodeNextVisitTooFar        RefusalCode = "next_visit_due_at_too_far"
 	CodeDoneAtBeforeReferral   RefusalCode = "done_at_before_referral"       // ArgDoneAt, ArgNotBefore
 	CodeDoneAtBeforeVisit      RefusalCode = "done_at_before_previous_visit" // ArgDoneAt, ArgNotBefore
 	CodeCloseReasonRequired    RefusalCode = "close_reason_required"
@@ -57,8 +57,8 @@ const (
 	// Birth and follow-up.
 	CodeBirthAlreadyRecorded     RefusalCode = "birth_already_recorded"
 	CodeBirthNotExpected         RefusalCode = "birth_not_expected" // ArgProgramme
-	CodeBornOnRequired           RefusalCode = "born_on_required"
-	CodeBornOnInFuture           RefusalCode = "born_on_in_future"
+	CodeBirthDateRequired        RefusalCode = "birth_date_required"
+	CodeBirthDateInFuture        RefusalCode = "birth_date_in_future"
 	CodeFollowUpNotExtendable    RefusalCode = "follow_up_not_extendable"
 	CodeExtensionNotAfterEnd     RefusalCode = "extension_not_after_end" // ArgUntil, ArgFollowUpEnd
 	CodeExtensionReasonRequired  RefusalCode = "extension_reason_required"
@@ -132,7 +132,7 @@ var RefusalCodes = []RefusalCode{
 	CodeCloseReasonRequired, CodeCloseReasonUnknown, CodeCloseTextRequired, CodeCloseHandoverNotAcked,
 	CodeHandoverNeedsCoach, CodeConsentMissing, CodeConsentShareUnknown, CodeHandoverServiceMissing, CodeHandoverReasonRequired,
 	CodeHandoverUnknown, CodeHandoverAlreadyAcknowledged, CodeHandoverUndelivered, CodeHandoverLinkExpired, CodeHandoverNotResendable,
-	CodeBirthAlreadyRecorded, CodeBirthNotExpected, CodeBornOnRequired, CodeBornOnInFuture, CodeBornOnTooLongAgo,
+	CodeBirthAlreadyRecorded, CodeBirthNotExpected, CodeBirthDateRequired, CodeBirthDateInFuture, CodeBirthDateTooLongAgo,
 	CodeFollowUpNotExtendable, CodeExtensionNotAfterEnd, CodeExtensionReasonRequired, CodeExtensionNotInFuture, CodeExtensionTooFar,
 	CodeTimingsIncomplete, CodeTimingsNeedPerinatal, CodeTimingsMilestonesInvalid, CodeTimingsReasonRequired,
 	CodeNoMilestones, CodeMilestoneUnknown, CodeMilestoneNeedsCoach, CodeMilestoneAlreadyReached, CodeMilestoneNotOpen,

@@ -3,7 +3,10 @@ package trajectory
 import "time"
 
 // Requests of the Updates. By is the acting person, set by the API from the
-// authenticated caller, never from the body.
+// authenticated caller, never from the body. Their JSON names are in the
+// recorded histories (an Update's argument), so they stay as they are even
+// where the HTTP API spells a field otherwise (born_on is the API's
+// birth_date, next_visit_due its next_visit_due_at).
 
 // AssignCoach assigns (or reassigns) the trajectory's fixed coach.
 type AssignCoach struct {

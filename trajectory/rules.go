@@ -30,7 +30,7 @@ func (p Problem) Refusal() Refusal { return Refusal{Code: p.Code, Args: p.Args} 
 // a phone's clock a little ahead must not make a visit "in the future".
 const ClockSkew = time.Minute
 
-// MaxPlanAhead bounds next_visit_due: a visit planned further ahead would
+// MaxPlanAhead bounds the next visit planned (the API's next_visit_due_at): a visit planned further ahead would
 // silence the reminders for too long.
 const MaxPlanAhead = 366 * 24 * time.Hour
 
@@ -48,9 +48,9 @@ func VisitTimeProblems(now, doneAt, nextDue time.Time) []Problem {
 		}
 		switch {
 		case !nextDue.After(after):
-			ps = append(ps, Problem{Field: "next_visit_due", Message: "must lie in the future", Code: CodeNextVisitNotInFuture})
+			ps = append(ps, Problem{Field: "next_visit_due_at", Message: "must lie in the future", Code: CodeNextVisitNotInFuture})
 		case nextDue.After(now.Add(MaxPlanAhead)):
-			ps = append(ps, Problem{Field: "next_visit_due", Message: "must lie within a year; plan a nearer visit", Code: CodeNextVisitTooFar})
+			ps = append(ps, Problem{Field: "next_visit_due_at", Message: "must lie within a year; plan a nearer visit", Code: CodeNextVisitTooFar})
 		}
 	}
 	return ps

@@ -109,10 +109,10 @@ func (w *trajectoryWorkflow) validateRecordBirth(ctx workflow.Context, req traje
 			"no birth is expected in this trajectory: the referral gave no expected due date, or programme %s has no perinatal follow-up", w.c.State.ProgrammeID)
 	}
 	if req.BornOn.IsZero() {
-		return reject(trajectory.CodeBornOnRequired, nil, "born_on is required")
+		return reject(trajectory.CodeBirthDateRequired, nil, "birth_date is required")
 	}
 	if req.BornOn.After(workflow.Now(ctx)) {
-		return reject(trajectory.CodeBornOnInFuture, nil, "born_on %s lies in the future", req.BornOn)
+		return reject(trajectory.CodeBirthDateInFuture, nil, "birth_date %s lies in the future", req.BornOn)
 	}
 	return nil
 }

@@ -218,7 +218,7 @@ func TestRejectedSteps(t *testing.T) {
 			trajectory.Refusal{Code: trajectory.CodeDoneAtBeforeVisit, Args: map[string]string{trajectory.ArgDoneAt: "2026-03-02T10:00:00Z", trajectory.ArgNotBefore: "2026-03-04T09:00:00Z"}}},
 		{"intake before the referral", []step{assign}, step{trajectory.UpdateRecordIntake, trajectory.RecordIntake{DoneAt: t0.Add(-day)}}, "is before the referral",
 			trajectory.Refusal{Code: trajectory.CodeDoneAtBeforeReferral, Args: map[string]string{trajectory.ArgDoneAt: "2026-03-01T09:00:00Z", trajectory.ArgNotBefore: "2026-03-02T09:00:00Z"}}},
-		{"next visit in the past", []step{assign, intake}, step{trajectory.UpdateRecordVisit, trajectory.RecordVisit{NextVisitDue: t0}}, "next_visit_due must lie in the future",
+		{"next visit in the past", []step{assign, intake}, step{trajectory.UpdateRecordVisit, trajectory.RecordVisit{NextVisitDue: t0}}, "next_visit_due_at must lie in the future",
 			trajectory.Refusal{Code: trajectory.CodeNextVisitNotInFuture}},
 		{"unknown closing reason", nil, step{trajectory.UpdateClose, trajectory.Close{Reason: "bored"}}, "reason must be one of goals_reached",
 			trajectory.Refusal{Code: trajectory.CodeCloseReasonUnknown}},
