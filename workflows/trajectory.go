@@ -51,15 +51,15 @@ type trajectoryWorkflow struct {
 	recording bool
 	// rollOver is set by the roll-over Update: the run continues as new.
 	rollOver bool
+	// writing says the event writer runs (writer).
+	writing bool
 	// feedbackOn are the statuses whose feedback this run has put on its
 	// way (feedback.go), so none is started twice.
 	feedbackOn map[string]bool
 	// writer is the run's context, from which record starts the event
 	// writer when there is something to write (changeEventsWrittenOnDemand;
-	// nil in runs whose writer lives as long as they do); writing says it
-	// runs.
-	writer  workflow.Context
-	writing bool
+	// nil in runs whose writer lives as long as they do).
+	writer workflow.Context
 }
 
 // Trajectory runs one family's trajectory: it waits for the coach's next
@@ -77,9 +77,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 	return w.c.State, err
 }
 
-// start sets the run up, in the first workflow task or its replay. It is a
-// function of its own so that what it needs on the stack is gone while
-// the run waits: the goroutine of a cached trajectory keeps a smaller stack.
+// start sets the run up, in the first workflow task or its replay.
 func (w *trajectoryWorkflow) start(ctx workflow.Context, in *trajectory.Start) error {
 	w.in = *in
 	w.revision = codeRevision(ctx, *in)
@@ -313,16 +311,21 @@ func (w *trajectoryWorkflow) startedWith(in trajectory.Start) {
 
 // published are the search attribute values a run last upserted, one
 // place for each of trajectory.SearchAttributeNames: a fixed array the
-// cached trajectory holds instead of a map.
-type published [len(trajectory.SearchAttributeNames)]struct {
-	value string
-	set   bool
+// cached trajectory holds instead of a map, and a bit for each that says
+// it was published.
+type published struct {
+	values [len(trajectory.SearchAttributeNames)]string
+	has    uint16
 }
+
+// has holds a bit for each search attribute: this fails to compile once
+// there are more than 16.
+var _ [16 - len(trajectory.SearchAttributeNames)]struct{}
 
 func (p *published) get(name string) (string, bool) {
 	for i, n := range trajectory.SearchAttributeNames {
 		if n == name {
-			return p[i].value, p[i].set
+			return p.values[i], p.has&(1<<i) != 0
 		}
 	}
 	return "", false
@@ -331,7 +334,7 @@ func (p *published) get(name string) (string, bool) {
 func (p *published) set(name, value string) {
 	for i, n := range trajectory.SearchAttributeNames {
 		if n == name {
-			p[i].value, p[i].set = value, true
+			p.values[i], p.has = value, p.has|1<<i
 			return
 		}
 	}
@@ -341,8 +344,10 @@ func (p *published) set(name, value string) {
 // name (a workflow never ranges over a map).
 func publishedFrom(m map[string]string) published {
 	var p published
-	for i, n := range trajectory.SearchAttributeNames {
-		p[i].value, p[i].set = m[n]
+	for _, n := range trajectory.SearchAttributeNames {
+		if v, ok := m[n]; ok {
+			p.set(n, v)
+		}
 	}
 	return p
 }
@@ -351,8 +356,8 @@ func publishedFrom(m map[string]string) published {
 func (p *published) asMap() map[string]string {
 	m := map[string]string{}
 	for i, n := range trajectory.SearchAttributeNames {
-		if p[i].set {
-			m[n] = p[i].value
+		if p.has&(1<<i) != 0 {
+			m[n] = p.values[i]
 		}
 	}
 	return m
