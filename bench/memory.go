@@ -13,8 +13,10 @@ import (
 // same run: n referrals through the API into the worker's sticky cache,
 // then n bare workflows into the cache of a bare worker process of its
 // own. The figure compared is the Go heap in use after a collection plus
-// the goroutine stacks, per workflow: what the cache keeps alive. RSS
-// follows the collector's pace and is noted beside it.
+// the goroutine stacks, per workflow: what the cache keeps alive. The live
+// objects alone (the heap in use also counts the free room of the spans
+// they sit in) and RSS, which follows the collector's pace, are noted
+// beside it.
 func (b *bencher) compareMemory(ctx context.Context) ([]row, error) {
 	n := b.c.memory
 	if n > b.c.cacheSize {
@@ -61,8 +63,9 @@ func (b *bencher) compareMemory(ctx context.Context) ([]row, error) {
 	return []row{{
 		name: "memory per cached workflow (heap+stacks)", elkgezin: kb(perTrajectory), bare: kb(perBare),
 		ratio: perTrajectory / perBare, goal: "<= 1.50",
-		note: fmt.Sprintf("%d of each cached; heap %s and %s; stacks %s and %s; RSS %s and %s; goroutines %.1f and %.1f each",
+		note: fmt.Sprintf("%d of each cached; heap %s and %s (live objects %s and %s); stacks %s and %s; RSS %s and %s; goroutines %.1f and %.1f each",
 			n, kb(float64(after.heapInuse-before.heapInuse)/float64(n)), kb(float64(floorAfter.heapInuse-floorBefore.heapInuse)/float64(n)),
+			kb(float64(after.heapAlloc-before.heapAlloc)/float64(n)), kb(float64(floorAfter.heapAlloc-floorBefore.heapAlloc)/float64(n)),
 			kb(float64(after.stackInuse-before.stackInuse)/float64(n)), kb(float64(floorAfter.stackInuse-floorBefore.stackInuse)/float64(n)),
 			kb(float64(after.rss-before.rss)/float64(n)), kb(float64(floorAfter.rss-floorBefore.rss)/float64(n)),
 			float64(after.goroutines-before.goroutines)/float64(n), float64(floorAfter.goroutines-floorBefore.goroutines)/float64(n)),

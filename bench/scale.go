@@ -382,6 +382,7 @@ func sizeRows(dbs []database, before, after sizes, n int) []row {
 // a collection, the goroutine stacks in use, and its goroutines.
 type memory struct {
 	rss, heapInuse, stackInuse int64
+	heapAlloc                  int64 // live objects
 	goroutines                 int
 }
 
@@ -405,6 +406,9 @@ func processMemory(ctx context.Context, addr string, pid int) (memory, error) {
 	for line := range strings.Lines(heap) {
 		if v, ok := strings.CutPrefix(line, "# HeapInuse = "); ok {
 			m.heapInuse, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
+			m.heapAlloc, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		}
 		// "# Stack = inuse / sys"
 		if v, ok := strings.CutPrefix(line, "# Stack = "); ok {

@@ -116,10 +116,10 @@ func TestRollOverRetiresOldBranches(t *testing.T) {
 	if err := replay(before); err != nil {
 		t.Errorf("this code does not replay the previous release's histories: %v", err)
 	}
-	if err := workflows.ReplayAsIfRetiredBranchesDeleted(func() error { return replay(after) }); err != nil {
+	if err := workflows.ReplayAsIfRetiredBranchesDeleted(workflows.Revision, func() error { return replay(after) }); err != nil {
 		t.Errorf("a history after the roll-over needs an old branch: %v", err)
 	}
-	if err := workflows.ReplayAsIfRetiredBranchesDeleted(func() error { return replay(before) }); err == nil {
+	if err := workflows.ReplayAsIfRetiredBranchesDeleted(workflows.Revision, func() error { return replay(before) }); err == nil {
 		t.Error("the histories before the roll-over replay without the old branches: the test deletes nothing")
 	}
 	if dir := os.Getenv("ELKGEZIN_RECORD_HISTORIES"); dir != "" {

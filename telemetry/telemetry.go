@@ -73,11 +73,11 @@ func Setup(ctx context.Context, opts Options) (*Telemetry, error) {
 	t := &Telemetry{
 		Registry: reg,
 		meters:   meters,
-		temporal: temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
+		temporal: shareTags(temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
 			Meter: meters.Meter("temporal-sdk"),
 			// Prometheus counters (_total), which rate() and the alert rules need.
 			UseMonotonicCounters: true,
-		}),
+		})),
 		Tracer: noop.NewTracerProvider().Tracer(""),
 	}
 	processor := opts.SpanProcessor

@@ -68,7 +68,7 @@ func StartSearchAttributes(programmeID, referrerOrg string, next *Step) temporal
 
 // CodeRevision numbers the workflow's code (workflows.Revision): it goes up
 // by one in a release that retires change ids (docs/design/versioning.md).
-const CodeRevision = 2
+const CodeRevision = 3
 
 // searchChangeVersion is the SDK's search attribute of the change ids a
 // run recorded (GetVersion upserts it); a start may set it.

@@ -39,6 +39,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 }
 
+// rolledOverTo is the revision the recorded roll-over moved its runs to:
+// the branches retired at it or below are the ones deleted.
+const rolledOverTo = 2
+
 // TestRolledOverHistoriesNeedNoRetiredBranch runs the last step of the
 // retirement procedure (docs/design/versioning.md) on recorded histories: the
 // runs that began on the previous release's code (revision 0) were rolled
@@ -66,13 +70,13 @@ func TestRolledOverHistoriesNeedNoRetiredBranch(t *testing.T) {
 		t.Fatal("no recorded roll-over in testdata")
 	}
 	for _, file := range after {
-		if err := ReplayAsIfRetiredBranchesDeleted(func() error { return replay(file) }); err != nil {
+		if err := ReplayAsIfRetiredBranchesDeleted(rolledOverTo, func() error { return replay(file) }); err != nil {
 			t.Errorf("%s needs a retired branch: %v", file, err)
 		}
 	}
 	needed := 0
 	for _, file := range before {
-		if ReplayAsIfRetiredBranchesDeleted(func() error { return replay(file) }) != nil {
+		if ReplayAsIfRetiredBranchesDeleted(rolledOverTo, func() error { return replay(file) }) != nil {
 			needed++
 		}
 	}
@@ -82,7 +86,7 @@ func TestRolledOverHistoriesNeedNoRetiredBranch(t *testing.T) {
 	// Newer recordings (revision 1 and later) need none of them either.
 	newer, _ := filepath.Glob("testdata/*-from-history.json")
 	for _, file := range newer {
-		if err := ReplayAsIfRetiredBranchesDeleted(func() error { return replay(file) }); err != nil {
+		if err := ReplayAsIfRetiredBranchesDeleted(rolledOverTo, func() error { return replay(file) }); err != nil {
 			t.Errorf("%s needs a retired branch: %v", file, err)
 		}
 	}

@@ -51,9 +51,15 @@ type trajectoryWorkflow struct {
 	recording bool
 	// rollOver is set by the roll-over Update: the run continues as new.
 	rollOver bool
+	// writing says the event writer runs (writer).
+	writing bool
 	// feedbackOn are the statuses whose feedback this run has put on its
 	// way (feedback.go), so none is started twice.
 	feedbackOn map[string]bool
+	// writer is the run's context, from which record starts the event
+	// writer when there is something to write (changeEventsWrittenOnDemand;
+	// nil in runs whose writer lives as long as they do).
+	writer workflow.Context
 }
 
 // Trajectory runs one family's trajectory: it waits for the coach's next
@@ -63,56 +69,67 @@ type trajectoryWorkflow struct {
 // closed and nothing is left to hand over. An email that cannot be
 // delivered never ends it: the failure is recorded and shown to supervisors.
 func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
-	w := &trajectoryWorkflow{in: in, stepChanged: workflow.NewBufferedChannel(ctx, 1)}
-	w.revision = codeRevision(ctx, in)
+	w := &trajectoryWorkflow{stepChanged: workflow.NewBufferedChannel(ctx, 1)}
+	err := w.start(ctx, &in)
+	if err == nil {
+		err = w.run(ctx)
+	}
+	return w.c.State, err
+}
+
+// start sets the run up, in the first workflow task or its replay.
+func (w *trajectoryWorkflow) start(ctx workflow.Context, in *trajectory.Start) error {
+	w.in = *in
+	w.revision = codeRevision(ctx, *in)
 	// The state is set up before the handlers exist: an Update that arrives
 	// with the start runs in the first workflow task, and must find it.
 	continued := in.Carried != nil || in.State != nil
 	if continued {
-		w.c = carriedFrom(in)
+		w.c = carriedFrom(*in)
 		w.c.HashRecentUpdates()
 	} else {
 		w.begin(ctx)
 		w.planPerinatal(ctx)
 	}
 	if w.revision >= 1 {
-		w.startedWith(in)
+		w.startedWith(*in)
 	}
 	w.slimInput()
 	if err := w.registerHandlers(ctx); err != nil {
-		return w.c.State, err
+		return err
 	}
 	if err := w.publish(ctx); err != nil {
-		return w.c.State, err
+		return err
 	}
 	if !continued {
 		referred := trajectory.ReferredEvent(in.TrajectoryID, w.c.State.ProgrammeID, w.c.Timings, in.Referral, w.c.State.ReferredAt)
 		referred.FirstRunID = workflow.GetInfo(ctx).FirstRunID
 		if err := w.recordInTask(ctx, referred); err != nil {
-			return w.c.State, err
+			return err
 		}
 	}
-	workflow.Go(ctx, w.writeEvents)
+	w.startWriter(ctx)
 	w.resumeSending(ctx)
 	w.startSMS(ctx)
+	return nil
+}
 
+// run is the main loop, until the trajectory is finished or continues as new.
+func (w *trajectoryWorkflow) run(ctx workflow.Context) error {
 	for !w.finished() {
 		if w.historyIsLong(ctx) || w.rollOver {
-			return w.c.State, w.continueAsNew(ctx)
+			return w.continueAsNew(ctx)
 		}
 		if err := w.sendOwed(ctx); err != nil {
-			return w.c.State, err
+			return err
 		}
 		if err := w.waitForStep(ctx); err != nil {
-			return w.c.State, err
+			return err
 		}
 	}
 	// Let the closing Update finish, and its event reach the log, before
 	// the run completes.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(w.c.Unwritten) == 0 }); err != nil {
-		return w.c.State, err
-	}
-	return w.c.State, nil
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(w.c.Unwritten) == 0 })
 }
 
 // finished: the trajectory is closed and nothing is left to hand over. A
@@ -294,16 +311,21 @@ func (w *trajectoryWorkflow) startedWith(in trajectory.Start) {
 
 // published are the search attribute values a run last upserted, one
 // place for each of trajectory.SearchAttributeNames: a fixed array the
-// cached trajectory holds instead of a map.
-type published [len(trajectory.SearchAttributeNames)]struct {
-	value string
-	set   bool
+// cached trajectory holds instead of a map, and a bit for each that says
+// it was published.
+type published struct {
+	values [len(trajectory.SearchAttributeNames)]string
+	has    uint16
 }
+
+// has holds a bit for each search attribute: this fails to compile once
+// there are more than 16.
+var _ [16 - len(trajectory.SearchAttributeNames)]struct{}
 
 func (p *published) get(name string) (string, bool) {
 	for i, n := range trajectory.SearchAttributeNames {
 		if n == name {
-			return p[i].value, p[i].set
+			return p.values[i], p.has&(1<<i) != 0
 		}
 	}
 	return "", false
@@ -312,7 +334,7 @@ func (p *published) get(name string) (string, bool) {
 func (p *published) set(name, value string) {
 	for i, n := range trajectory.SearchAttributeNames {
 		if n == name {
-			p[i].value, p[i].set = value, true
+			p.values[i], p.has = value, p.has|1<<i
 			return
 		}
 	}
@@ -322,8 +344,10 @@ func (p *published) set(name, value string) {
 // name (a workflow never ranges over a map).
 func publishedFrom(m map[string]string) published {
 	var p published
-	for i, n := range trajectory.SearchAttributeNames {
-		p[i].value, p[i].set = m[n]
+	for _, n := range trajectory.SearchAttributeNames {
+		if v, ok := m[n]; ok {
+			p.set(n, v)
+		}
 	}
 	return p
 }
@@ -332,8 +356,8 @@ func publishedFrom(m map[string]string) published {
 func (p *published) asMap() map[string]string {
 	m := map[string]string{}
 	for i, n := range trajectory.SearchAttributeNames {
-		if p[i].set {
-			m[n] = p[i].value
+		if p.has&(1<<i) != 0 {
+			m[n] = p.values[i]
 		}
 	}
 	return m
@@ -442,6 +466,7 @@ func (w *trajectoryWorkflow) record(ctx workflow.Context, e trajectory.Event) er
 	if w.recording {
 		w.recorded = append(w.recorded, e)
 	}
+	w.writeSoon()
 	return nil
 }
 
@@ -466,34 +491,77 @@ func (w *trajectoryWorkflow) recordInTask(ctx workflow.Context, e trajectory.Eve
 	return err
 }
 
-// eventsPerWrite bounds the events one RecordEvents activity writes.
-const eventsPerWrite = 50
+// startWriter sets up the writing of the events recorded in the history
+// (writeEvents). Since changeEventsWrittenOnDemand the writer is a
+// coroutine that runs only while events wait, so a cached trajectory with
+// nothing to write holds no second coroutine; before, it ran for as long
+// as the run.
+func (w *trajectoryWorkflow) startWriter(ctx workflow.Context) {
+	if !w.takes(ctx, changeEventsWrittenOnDemand) {
+		workflow.Go(ctx, w.writeWhileRunning)
+		return
+	}
+	w.writer = ctx
+	// Events the previous run could not write.
+	w.writeSoon()
+}
+
+// writeSoon starts the writer if events wait and it does not run.
+func (w *trajectoryWorkflow) writeSoon() {
+	if w.writer == nil || w.writing || len(w.c.Unwritten) == 0 {
+		return
+	}
+	w.writing = true
+	workflow.Go(w.writer, w.writeEvents)
+}
 
 // writeEvents writes the events recorded in the history to the log, in
-// order, as many at a time as are waiting, for as long as the run lasts.
-// The activity retries until the database answers; a write that was made
-// before (by the API, or an earlier attempt) changes nothing.
+// order, as many at a time as are waiting, until none is left. A run
+// that is cancelled leaves its writer stopped.
 func (w *trajectoryWorkflow) writeEvents(ctx workflow.Context) {
+	for len(w.c.Unwritten) > 0 {
+		if !w.writeBatch(ctx) {
+			return
+		}
+	}
+	w.writing = false
+}
+
+// writeWhileRunning is the writer of runs from before
+// changeEventsWrittenOnDemand: it waits for events for as long as the run
+// lasts.
+func (w *trajectoryWorkflow) writeWhileRunning(ctx workflow.Context) {
 	for {
 		if err := workflow.Await(ctx, func() bool { return len(w.c.Unwritten) > 0 }); err != nil {
 			return
 		}
-		batch := slices.Clone(w.c.Unwritten[:min(len(w.c.Unwritten), eventsPerWrite)])
-		if err := workflow.ExecuteActivity(withRecordOptions(ctx), activities.RecordEventsName, batch).Get(ctx, nil); err != nil {
-			if temporal.IsCanceledError(err) {
-				return
-			}
-			// The activity retries without limit, so this is no outage: it
-			// could not even run. The events stay, and are tried again.
-			workflow.GetLogger(ctx).Error("events not written; trying again in a minute", "events", len(batch), "error", err)
-			if err := workflow.Sleep(ctx, time.Minute); err != nil {
-				return
-			}
-			continue
+		if !w.writeBatch(ctx) {
+			return
 		}
-		// Events are only ever added at the end: the batch is still the front.
-		w.c.Unwritten = slices.Delete(w.c.Unwritten, 0, len(batch))
 	}
+}
+
+// eventsPerWrite bounds the events one RecordEvents activity writes.
+const eventsPerWrite = 50
+
+// writeBatch writes the events at the front of those waiting, and says
+// whether to go on (false once the run is cancelled). The activity
+// retries until the database answers; a write that was made before (by
+// the API, or an earlier attempt) changes nothing.
+func (w *trajectoryWorkflow) writeBatch(ctx workflow.Context) bool {
+	batch := slices.Clone(w.c.Unwritten[:min(len(w.c.Unwritten), eventsPerWrite)])
+	if err := workflow.ExecuteActivity(withRecordOptions(ctx), activities.RecordEventsName, batch).Get(ctx, nil); err != nil {
+		if temporal.IsCanceledError(err) {
+			return false
+		}
+		// The activity retries without limit, so this is no outage: it
+		// could not even run. The events stay, and are tried again.
+		workflow.GetLogger(ctx).Error("events not written; trying again in a minute", "events", len(batch), "error", err)
+		return workflow.Sleep(ctx, time.Minute) == nil
+	}
+	// Events are only ever added at the end: the batch is still the front.
+	w.c.Unwritten = slices.Delete(w.c.Unwritten, 0, len(batch))
+	return true
 }
 
 // recordRetry retries an event's write without limit: a database that is

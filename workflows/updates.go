@@ -46,33 +46,43 @@ func (w *trajectoryWorkflow) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	return errors.Join(
-		register(ctx, w, trajectory.UpdateAssignCoach, w.assignCoach, w.validateAssignCoach, closedRefused),
-		register(ctx, w, trajectory.UpdateRecordIntake, w.recordIntake, w.validateRecordIntake, closedRefused),
-		register(ctx, w, trajectory.UpdateRecordVisit, w.recordVisit, w.validateRecordVisit, closedRefused),
-		register(ctx, w, trajectory.UpdateClose, w.close, w.validateClose, closedRefused),
-		register(ctx, w, trajectory.UpdateRecordBirth, w.recordBirth, w.validateRecordBirth, closedRefused),
-		register(ctx, w, trajectory.UpdateExtendFollowUp, w.extendFollowUp, w.validateExtendFollowUp, closedRefused),
-		register(ctx, w, trajectory.UpdateHandOver, w.handOver, w.validateHandOver, closedRefused),
-		register(ctx, w, trajectory.UpdateAdoptTimings, w.adoptTimings, w.validateAdoptTimings, closedRefused),
-		register(ctx, w, trajectory.UpdateRecordMilestone, w.recordMilestone, w.validateRecordMilestone, closedRefused),
-		register(ctx, w, trajectory.UpdateAssignCoWorker, w.assignCoWorker, w.validateAssignCoWorker, closedRefused),
-		register(ctx, w, trajectory.UpdateRecordAttendance, w.recordAttendance, w.validateRecordAttendance, closedRefused),
-		register(ctx, w, trajectory.UpdateMoveVisit, w.moveVisit, w.validateMoveVisit, closedRefused),
-		register(ctx, w, trajectory.UpdateRecordMissedVisit, w.recordMissedVisit, w.validateRecordMissedVisit, closedRefused),
-		register(ctx, w, trajectory.UpdateAgreePlan, w.agreePlan, w.validateAgreePlan, closedRefused),
-		register(ctx, w, trajectory.UpdateRecordActionDone, w.recordActionDone, w.validateRecordActionDone, closedRefused),
-		register(ctx, w, trajectory.UpdateSetGoalStatus, w.setGoalStatus, w.validateSetGoalStatus, closedRefused),
-		register(ctx, w, trajectory.UpdateReviewGoals, w.reviewGoals, w.validateReviewGoals, closedRefused),
-		register(ctx, w, trajectory.UpdateRequestNewDate, w.requestNewDate, w.validateRequestNewDate, closedRefused),
-		// A service acknowledges, and a coach corrects a failed handover,
-		// after the closure too: the closing handover is the point of it all.
-		register(ctx, w, trajectory.UpdateAcknowledgeHandover, w.acknowledgeHandover, w.validateAcknowledgeHandover, closedAllowed),
-		register(ctx, w, trajectory.UpdateResendHandover, w.resendHandover, w.validateResendHandover, closedAllowed),
-		// An operator moves every running trajectory onto the code that
-		// runs now, open or closed (versions.go).
-		register(ctx, w, trajectory.UpdateRollOver, w.rollOverNow, acceptRollOver, closedAllowed),
-	)
+	var errs []error
+	for _, u := range updates {
+		errs = append(errs, u.register(ctx, w))
+	}
+	return errors.Join(errs...)
+}
+
+// updates are the Updates the trajectory takes, registered in this order:
+// each with its handler, its validator and whether a closed trajectory
+// still takes it. One table, so that a cached trajectory holds no closure
+// per Update but the two that bind it to the table's row.
+var updates = []updateRegistration{
+	update(trajectory.UpdateAssignCoach, (*trajectoryWorkflow).assignCoach, (*trajectoryWorkflow).validateAssignCoach, closedRefused),
+	update(trajectory.UpdateRecordIntake, (*trajectoryWorkflow).recordIntake, (*trajectoryWorkflow).validateRecordIntake, closedRefused),
+	update(trajectory.UpdateRecordVisit, (*trajectoryWorkflow).recordVisit, (*trajectoryWorkflow).validateRecordVisit, closedRefused),
+	update(trajectory.UpdateClose, (*trajectoryWorkflow).close, (*trajectoryWorkflow).validateClose, closedRefused),
+	update(trajectory.UpdateRecordBirth, (*trajectoryWorkflow).recordBirth, (*trajectoryWorkflow).validateRecordBirth, closedRefused),
+	update(trajectory.UpdateExtendFollowUp, (*trajectoryWorkflow).extendFollowUp, (*trajectoryWorkflow).validateExtendFollowUp, closedRefused),
+	update(trajectory.UpdateHandOver, (*trajectoryWorkflow).handOver, (*trajectoryWorkflow).validateHandOver, closedRefused),
+	update(trajectory.UpdateAdoptTimings, (*trajectoryWorkflow).adoptTimings, (*trajectoryWorkflow).validateAdoptTimings, closedRefused),
+	update(trajectory.UpdateRecordMilestone, (*trajectoryWorkflow).recordMilestone, (*trajectoryWorkflow).validateRecordMilestone, closedRefused),
+	update(trajectory.UpdateAssignCoWorker, (*trajectoryWorkflow).assignCoWorker, (*trajectoryWorkflow).validateAssignCoWorker, closedRefused),
+	update(trajectory.UpdateRecordAttendance, (*trajectoryWorkflow).recordAttendance, (*trajectoryWorkflow).validateRecordAttendance, closedRefused),
+	update(trajectory.UpdateMoveVisit, (*trajectoryWorkflow).moveVisit, (*trajectoryWorkflow).validateMoveVisit, closedRefused),
+	update(trajectory.UpdateRecordMissedVisit, (*trajectoryWorkflow).recordMissedVisit, (*trajectoryWorkflow).validateRecordMissedVisit, closedRefused),
+	update(trajectory.UpdateAgreePlan, (*trajectoryWorkflow).agreePlan, (*trajectoryWorkflow).validateAgreePlan, closedRefused),
+	update(trajectory.UpdateRecordActionDone, (*trajectoryWorkflow).recordActionDone, (*trajectoryWorkflow).validateRecordActionDone, closedRefused),
+	update(trajectory.UpdateSetGoalStatus, (*trajectoryWorkflow).setGoalStatus, (*trajectoryWorkflow).validateSetGoalStatus, closedRefused),
+	update(trajectory.UpdateReviewGoals, (*trajectoryWorkflow).reviewGoals, (*trajectoryWorkflow).validateReviewGoals, closedRefused),
+	update(trajectory.UpdateRequestNewDate, (*trajectoryWorkflow).requestNewDate, (*trajectoryWorkflow).validateRequestNewDate, closedRefused),
+	// A service acknowledges, and a coach corrects a failed handover,
+	// after the closure too: the closing handover is the point of it all.
+	update(trajectory.UpdateAcknowledgeHandover, (*trajectoryWorkflow).acknowledgeHandover, (*trajectoryWorkflow).validateAcknowledgeHandover, closedAllowed),
+	update(trajectory.UpdateResendHandover, (*trajectoryWorkflow).resendHandover, (*trajectoryWorkflow).validateResendHandover, closedAllowed),
+	// An operator moves every running trajectory onto the code that
+	// runs now, open or closed (versions.go).
+	update(trajectory.UpdateRollOver, (*trajectoryWorkflow).rollOverNow, (*trajectoryWorkflow).acceptRollOver, closedAllowed),
 }
 
 // afterClosure says whether an Update is still taken once the trajectory is closed.
@@ -83,6 +93,26 @@ const (
 	closedAllowed afterClosure = true
 )
 
+// updateRegistration is a row of updates, whatever its request type.
+type updateRegistration interface {
+	register(ctx workflow.Context, w *trajectoryWorkflow) error
+}
+
+// stepUpdate is one Update: its name, handler, validator and whether a
+// closed trajectory takes it.
+type stepUpdate[R any] struct {
+	name     string
+	handle   func(*trajectoryWorkflow, workflow.Context, R) (trajectory.State, error)
+	validate func(*trajectoryWorkflow, workflow.Context, R) error
+	closed   afterClosure
+}
+
+func update[R any](name string, handle func(*trajectoryWorkflow, workflow.Context, R) (trajectory.State, error),
+	validate func(*trajectoryWorkflow, workflow.Context, R) error, closed afterClosure,
+) updateRegistration {
+	return &stepUpdate[R]{name: name, handle: handle, validate: validate, closed: closed}
+}
+
 // register sets up one Update. Every Update shares three rules, kept here
 // so no step can forget them: a closed trajectory takes no more steps (but
 // those allowed after closure); an Update already applied, also by an
@@ -90,43 +120,44 @@ const (
 // instead of being applied twice; and an Update that leaves the history
 // long wakes the main loop, which continues as new. Its answer carries
 // the events it recorded (trajectory.StepResult).
-func register[R any](ctx workflow.Context, w *trajectoryWorkflow, name string,
-	handle func(workflow.Context, R) (trajectory.State, error),
-	validate func(workflow.Context, R) error, closed afterClosure,
-) error {
-	err := workflow.SetUpdateHandlerWithOptions(ctx, name,
-		func(ctx workflow.Context, req R) (trajectory.StepResult, error) {
-			id := workflow.GetCurrentUpdateInfo(ctx).ID
-			if w.appliedBefore(id) && w.takes(ctx, changeDedupeUpdates) {
-				return trajectory.StepResult{State: w.c.State}, nil
-			}
-			w.rememberUpdate(id)
-			w.recorded, w.recording = nil, true
-			state, err := handle(ctx, req)
-			result := trajectory.StepResult{State: state, Recorded: w.recorded}
-			w.recorded, w.recording = nil, false
-			if w.historyIsLong(ctx) && w.takes(ctx, changeHistoryCheckedAfterUpdates) {
-				w.wakeMainLoop()
-			}
-			return result, err
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req R) error {
-			if w.appliedBefore(workflow.GetCurrentUpdateInfo(ctx).ID) {
-				return nil
-			}
-			if closed == closedRefused && w.c.State.Phase == trajectory.PhaseClosed {
-				return reject(trajectory.CodeTrajectoryClosed, map[string]string{trajectory.ArgReason: string(w.c.State.CloseReason)},
-					"this trajectory is closed (%s); no further steps can be recorded", w.c.State.CloseReason)
-			}
-			if err := w.checkPrecondition(req); err != nil {
-				return err
-			}
-			return validate(ctx, req)
-		}})
+func (u *stepUpdate[R]) register(ctx workflow.Context, w *trajectoryWorkflow) error {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, u.name,
+		func(ctx workflow.Context, req R) (trajectory.StepResult, error) { return u.apply(ctx, w, req) },
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req R) error { return u.check(ctx, w, req) }})
 	if err != nil {
-		return fmt.Errorf("register update %s: %w", name, err)
+		return fmt.Errorf("register update %s: %w", u.name, err)
 	}
 	return nil
+}
+
+func (u *stepUpdate[R]) apply(ctx workflow.Context, w *trajectoryWorkflow, req R) (trajectory.StepResult, error) {
+	id := workflow.GetCurrentUpdateInfo(ctx).ID
+	if w.appliedBefore(id) && w.takes(ctx, changeDedupeUpdates) {
+		return trajectory.StepResult{State: w.c.State}, nil
+	}
+	w.rememberUpdate(id)
+	w.recorded, w.recording = nil, true
+	state, err := u.handle(w, ctx, req)
+	result := trajectory.StepResult{State: state, Recorded: w.recorded}
+	w.recorded, w.recording = nil, false
+	if w.historyIsLong(ctx) && w.takes(ctx, changeHistoryCheckedAfterUpdates) {
+		w.wakeMainLoop()
+	}
+	return result, err
+}
+
+func (u *stepUpdate[R]) check(ctx workflow.Context, w *trajectoryWorkflow, req R) error {
+	if w.appliedBefore(workflow.GetCurrentUpdateInfo(ctx).ID) {
+		return nil
+	}
+	if u.closed == closedRefused && w.c.State.Phase == trajectory.PhaseClosed {
+		return reject(trajectory.CodeTrajectoryClosed, map[string]string{trajectory.ArgReason: string(w.c.State.CloseReason)},
+			"this trajectory is closed (%s); no further steps can be recorded", w.c.State.CloseReason)
+	}
+	if err := w.checkPrecondition(req); err != nil {
+		return err
+	}
+	return u.validate(w, ctx, req)
 }
 
 // checkPrecondition refuses a step decided on a version of the trajectory
@@ -143,7 +174,7 @@ func (w *trajectoryWorkflow) checkPrecondition(req any) error {
 }
 
 // acceptRollOver refuses no roll-over: any run may continue as new.
-func acceptRollOver(workflow.Context, trajectory.RollOver) error { return nil }
+func (*trajectoryWorkflow) acceptRollOver(workflow.Context, trajectory.RollOver) error { return nil }
 
 // rollOverNow makes the run continue as new once its Updates are done.
 // It records no event: it changes nothing in the family's trajectory.

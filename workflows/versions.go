@@ -101,6 +101,18 @@ const (
 	changeFamilyPlan = "family-plan"
 )
 
+// Change ids that runs of revision 3 or later take without asking (listed
+// in retired at 3): runs of earlier revisions ask them. Each is made in the
+// release that raised the revision, because a new trajectory's first task
+// records no marker; as for every revision, the workers are deployed
+// before the APIs that start runs of it.
+const (
+	// changeEventsWrittenOnDemand: the events recorded in the history are
+	// written by a coroutine that runs only while some wait, instead of one
+	// that lives as long as the run.
+	changeEventsWrittenOnDemand = "events-written-on-demand"
+)
+
 // changeCodeRevision is asked once, at the start of every run, with the
 // code's Revision as its newest version: it records which revision of this
 // code began the run (older runs answer DefaultVersion, revision 0). The
@@ -142,16 +154,19 @@ var retired = map[string]workflow.Version{
 	changeManagerEscalation:          2,
 	changeBirthAtReferral:            2,
 	changeFamilyPlan:                 2,
+
+	changeEventsWrittenOnDemand: 3,
 }
 
 // retiredBranchesDeleted makes takes answer as if the old branch of every
-// retired change were deleted from the code. Only tests of the retirement
-// procedure set it (ReplayAsIfRetiredBranchesDeleted).
-var retiredBranchesDeleted = false
+// change retired at this revision or below were deleted from the code (0:
+// none). Only tests of the retirement procedure set it
+// (ReplayAsIfRetiredBranchesDeleted).
+var retiredBranchesDeleted workflow.Version
 
 // takes says whether this run takes the new branch of change.
 func (w *trajectoryWorkflow) takes(ctx workflow.Context, change string) bool {
-	if from, ok := retired[change]; ok && (w.revision >= from || retiredBranchesDeleted) {
+	if from, ok := retired[change]; ok && (w.revision >= from || from <= retiredBranchesDeleted) {
 		return true
 	}
 	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) >= 1
@@ -171,12 +186,12 @@ func codeRevision(ctx workflow.Context, in trajectory.Start) workflow.Version {
 }
 
 // ReplayAsIfRetiredBranchesDeleted runs replay (a replay of histories)
-// with the old branch of every retired change as good as deleted from the
-// code: the proof, before deleting them, that no history to be replayed
-// still takes one. For tests of the retirement procedure only: no worker
-// may run in the same process meanwhile.
-func ReplayAsIfRetiredBranchesDeleted(replay func() error) error {
-	retiredBranchesDeleted = true
-	defer func() { retiredBranchesDeleted = false }()
+// with the old branch of every change retired at revision through or below
+// as good as deleted from the code: the proof, before deleting them, that
+// no history to be replayed still takes one. For tests of the retirement
+// procedure only: no worker may run in the same process meanwhile.
+func ReplayAsIfRetiredBranchesDeleted(through workflow.Version, replay func() error) error {
+	retiredBranchesDeleted = through
+	defer func() { retiredBranchesDeleted = 0 }()
 	return replay()
 }

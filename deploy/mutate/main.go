@@ -33,7 +33,7 @@ type mutant struct {
 }
 
 func closedAllowed(update string) mutant {
-	call := "register(ctx, w, trajectory." + update + ", "
+	call := "update(trajectory." + update + ", "
 	return mutant{
 		Name: "closed trajectory accepts " + update,
 		File: "workflows/updates.go",
@@ -44,8 +44,8 @@ func closedAllowed(update string) mutant {
 
 var mutants = []mutant{
 	{"closed-trajectory refusal switched off for every update", "workflows/updates.go",
-		"if closed == closedRefused && w.c.State.Phase == trajectory.PhaseClosed {",
-		"if false && closed == closedRefused && w.c.State.Phase == trajectory.PhaseClosed {"},
+		"if u.closed == closedRefused && w.c.State.Phase == trajectory.PhaseClosed {",
+		"if false && u.closed == closedRefused && w.c.State.Phase == trajectory.PhaseClosed {"},
 	{"no reminder reset on reassignment (owedToNewCoach not called)", "workflows/steps.go",
 		"\t\tif notify {\n\t\t\tw.owedToNewCoach()\n\t\t}",
 		"\t\tif notify {\n\t\t}"},
@@ -88,6 +88,9 @@ var mutants = []mutant{
 	{"events written within the workflow task again", "workflows/trajectory.go",
 		"if !w.takes(ctx, changeEventsFromHistory) {",
 		"if true {"},
+	{"runs of every revision write their events on demand", "workflows/trajectory.go",
+		"if !w.takes(ctx, changeEventsWrittenOnDemand) {",
+		"if false {"},
 	{"a second write of a cause rewrites the row", "store/events.go",
 		"ON CONFLICT (trajectory_id, cause) DO NOTHING",
 		"ON CONFLICT (trajectory_id, cause) DO UPDATE SET at = excluded.at, detail = excluded.detail"},
