@@ -1,12 +1,15 @@
 package workflows
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/elkgezin/elkgezin/trajectory"
@@ -89,21 +92,20 @@ func TestStepsDoneStayBounded(t *testing.T) {
 // starts it (its search attributes and code revision with the start) asks
 // no GetVersion, so records no version marker and upserts no
 // TemporalChangeVersion, and its first task upserts no search attribute:
-// what a bare start does not pay either.
+// what a bare start does not pay either. A run of the current revision
+// asks no change id later either (every change it meets is retired at
+// it), through assignment, intake, visits, SMS to the family and closure,
+// so TemporalChangeVersion keeps the API's "code-revision-N".
 func TestNewTrajectoryFirstTaskWritesNoMarker(t *testing.T) {
 	p := loadProgramme(t, "omdat-elk-gezin-telt-vilvoorde")
 	r := newRun(t, p)
 	var mu sync.Mutex
 	var asked []string
 	var upsertedAt []time.Time
-	// Only the first task's asks count: a change made since the
-	// revision (asked in a step's handler) is asked by new runs too.
 	ask := func(args mock.Arguments) {
 		mu.Lock()
 		defer mu.Unlock()
-		if !r.env.Now().After(t0) {
-			asked = append(asked, args.String(0))
-		}
+		asked = append(asked, fmt.Sprintf("%s at t0+%s", args.String(0), r.env.Now().Sub(t0)))
 	}
 	r.env.OnGetVersion(mock.Anything, workflow.DefaultVersion, 1).Run(ask).Return(workflow.Version(1))
 	r.env.OnGetVersion(changeCodeRevision, workflow.DefaultVersion, Revision).Run(ask).Return(Revision)
@@ -113,17 +115,46 @@ func TestNewTrajectoryFirstTaskWritesNoMarker(t *testing.T) {
 		upsertedAt = append(upsertedAt, r.env.Now())
 	}).Return(nil)
 	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: p.Coaches[0].ID})
-	r.at(2*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
-	in := referral(p)
+	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(9 * day)})
+	r.at(3*day, trajectory.UpdateMoveVisit, trajectory.MoveVisit{Step: "home_visit-1", To: t0.Add(10 * day)})
+	r.at(10*day, trajectory.UpdateRecordVisit, trajectory.RecordVisit{})
+	r.at(11*day, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
+	in := smsReferral(referral(p))
 	in.ReferredAt, in.SearchAttributesSet, in.CodeRevision = t0, true, trajectory.CodeRevision
 	r.execute(in)
 	if len(asked) > 0 {
-		t.Errorf("the first task of a new trajectory of revision %d asked GetVersion for %v", trajectory.CodeRevision, asked)
+		t.Errorf("a new trajectory of revision %d asked GetVersion: %v", trajectory.CodeRevision, asked)
 	}
 	if len(upsertedAt) == 0 || upsertedAt[0].Before(t0.Add(day)) {
 		t.Errorf("search attributes upserted at %v; want none before the first step", upsertedAt)
 	}
 	if r.finalState().Phase != trajectory.PhaseClosed {
 		t.Errorf("phase %s", r.finalState().Phase)
+	}
+}
+
+// TestNewTrajectoryListsItsRevisionBeforeAChange: a change made after a
+// new trajectory's revision (asked, not retired) would make the SDK's
+// upsert of TemporalChangeVersion drop the API's "code-revision-N"; so the
+// run asks code-revision first, once, with its own revision.
+func TestNewTrajectoryListsItsRevisionBeforeAChange(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	var asked []string
+	ask := func(args mock.Arguments) { asked = append(asked, args.String(0)) }
+	env.OnGetVersion(changeCodeRevision, workflow.DefaultVersion, Revision).Run(ask).Return(Revision)
+	env.OnGetVersion("a-change-made-later", workflow.DefaultVersion, 1).Run(ask).Return(workflow.Version(1))
+	env.ExecuteWorkflow(func(ctx workflow.Context) error {
+		w := &trajectoryWorkflow{revision: Revision, revisionUnlisted: true}
+		w.takes(ctx, "a-change-made-later")
+		w.takes(ctx, "a-change-made-later")
+		w.takes(ctx, changeEventsWrittenOnDemand)
+		return nil
+	})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{changeCodeRevision, "a-change-made-later", "a-change-made-later"}; !slices.Equal(asked, want) {
+		t.Errorf("asked %v; want %v", asked, want)
 	}
 }

@@ -43,6 +43,9 @@ type trajectoryWorkflow struct {
 	published published
 	// revision is the revision of the code that began this run (versions.go).
 	revision workflow.Version
+	// revisionUnlisted: the revision came with the input and no marker
+	// records it yet (listRevision).
+	revisionUnlisted bool
 	// recorded are the events of the Update being handled (recording):
 	// its answer carries them (trajectory.StepResult). A handler never
 	// blocks once events are written from the history, so no other
@@ -80,7 +83,7 @@ func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, er
 // start sets the run up, in the first workflow task or its replay.
 func (w *trajectoryWorkflow) start(ctx workflow.Context, in *trajectory.Start) error {
 	w.in = *in
-	w.revision = codeRevision(ctx, *in)
+	w.revision, w.revisionUnlisted = codeRevision(ctx, *in)
 	// The state is set up before the handlers exist: an Update that arrives
 	// with the start runs in the first workflow task, and must find it.
 	continued := in.Carried != nil || in.State != nil

@@ -113,6 +113,10 @@ const (
 	changeEventsWrittenOnDemand = "events-written-on-demand"
 )
 
+// Change ids retired at revision 3 as well, made in the release before it:
+// changeSMSToFamilies (sms.go) and changeReferralFeedback (feedback.go).
+// Every trajectory asked the second at its first assignment.
+
 // changeCodeRevision is asked once, at the start of every run, with the
 // code's Revision as its newest version: it records which revision of this
 // code began the run (older runs answer DefaultVersion, revision 0). The
@@ -156,6 +160,8 @@ var retired = map[string]workflow.Version{
 	changeFamilyPlan:                 2,
 
 	changeEventsWrittenOnDemand: 3,
+	changeSMSToFamilies:         3,
+	changeReferralFeedback:      3,
 }
 
 // retiredBranchesDeleted makes takes answer as if the old branch of every
@@ -169,7 +175,24 @@ func (w *trajectoryWorkflow) takes(ctx workflow.Context, change string) bool {
 	if from, ok := retired[change]; ok && (w.revision >= from || from <= retiredBranchesDeleted) {
 		return true
 	}
+	w.listRevision(ctx)
 	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) >= 1
+}
+
+// listRevision keeps a new trajectory's code revision in
+// TemporalChangeVersion, where `elkgezin versions` reads it. The API sets
+// "code-revision-N" with the start, and the run asks no marker for it
+// (codeRevision); but the SDK's upsert after a GetVersion lists only the
+// change ids the run asked, which would drop it. So before the first
+// change id such a run asks, it asks code-revision too, with its own
+// revision. A run of the current revision asks none (every change it meets
+// is retired at it), so this only ever runs for a change made after it.
+func (w *trajectoryWorkflow) listRevision(ctx workflow.Context) {
+	if !w.revisionUnlisted {
+		return
+	}
+	w.revisionUnlisted = false
+	workflow.GetVersion(ctx, changeCodeRevision, workflow.DefaultVersion, w.revision)
 }
 
 // codeRevision is the revision of the code that began this run. A new
@@ -178,11 +201,14 @@ func (w *trajectoryWorkflow) takes(ctx workflow.Context, change string) bool {
 // start) takes it from its input: its first task records no marker and
 // upserts nothing. Any other run asks GetVersion, which records the
 // revision of the worker that runs its first task.
-func codeRevision(ctx workflow.Context, in trajectory.Start) workflow.Version {
+//
+// fromInput says the revision came from the input, with no marker
+// (listRevision).
+func codeRevision(ctx workflow.Context, in trajectory.Start) (revision workflow.Version, fromInput bool) {
 	if in.Carried == nil && in.State == nil && in.CodeRevision >= 2 && workflow.Version(in.CodeRevision) <= Revision {
-		return workflow.Version(in.CodeRevision)
+		return workflow.Version(in.CodeRevision), true
 	}
-	return max(workflow.GetVersion(ctx, changeCodeRevision, workflow.DefaultVersion, Revision), 0)
+	return max(workflow.GetVersion(ctx, changeCodeRevision, workflow.DefaultVersion, Revision), 0), false
 }
 
 // ReplayAsIfRetiredBranchesDeleted runs replay (a replay of histories)
