@@ -108,8 +108,14 @@ func TestEventDetailSpellsAsRequests(t *testing.T) {
 	if len(want) != 0 {
 		t.Errorf("events %v not answered", want)
 	}
-	if strings.Contains(string(res.body), `"born_on"`) || strings.Contains(string(res.body), `"next_visit_due"`) {
-		t.Errorf("the answer holds an old name: %s", res.body)
+	// The family's export shows the trajectory as GET does.
+	export := f.do(http.MethodGet, "/v1/trajectories/"+openID+"/export", nil, authHeader, asCoach)
+	export.want(t, http.StatusOK)
+	for _, body := range [][]byte{res.body, export.body} {
+		if strings.Contains(string(body), `"born_on"`) || strings.Contains(string(body), `"next_visit_due"`) ||
+			!strings.Contains(string(body), `"birth_date":"2025-03-03"`) {
+			t.Errorf("the answer holds an old name, or not the new: %s", body)
+		}
 	}
 	if row.Events[len(row.Events)-1].Detail["born_on"] != "2025-03-03" {
 		t.Error("answering changed the stored event's detail")
