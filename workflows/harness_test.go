@@ -244,7 +244,7 @@ func (r *run) atWithID(offset time.Duration, name, id string, arg any) {
 
 func (r *run) execute(in trajectory.Start) {
 	r.t.Helper()
-	r.env.ExecuteWorkflow(Trajectory, in)
+	r.env.ExecuteWorkflow(Trajectory, &in)
 	if !r.env.IsWorkflowCompleted() {
 		r.t.Fatal("workflow did not complete")
 	}

@@ -102,7 +102,7 @@ func TestEveryStepRefusedWhereTheDomainForbidsIt(t *testing.T) {
 			if ph.phase != trajectory.PhaseClosed {
 				r.at(tryAt+time.Hour, trajectory.UpdateClose, trajectory.Close{Reason: trajectory.CloseMovedAway})
 			}
-			r.env.ExecuteWorkflow(Trajectory, in)
+			r.env.ExecuteWorkflow(Trajectory, &in)
 			// The closure lands in the same instant, after the query.
 			if ph.phase != trajectory.PhaseClosed && reached != ph.phase {
 				t.Fatalf("reached phase %q, want %q", reached, ph.phase)

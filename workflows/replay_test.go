@@ -101,9 +101,9 @@ func TestReplayCatchesANonDeterministicChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	dc, fc := payloadcodec.ClientOptions(ring)
-	changed := func(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
+	changed := func(ctx workflow.Context, in *trajectory.Start) (*trajectory.State, error) {
 		if err := workflow.UpsertMemo(ctx, map[string]any{"changed": true}); err != nil {
-			return trajectory.State{}, err
+			return nil, err
 		}
 		return Trajectory(ctx, in)
 	}

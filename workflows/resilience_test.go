@@ -195,7 +195,7 @@ func visitRetriedAcrossContinueAsNew(t *testing.T, asIDs bool) {
 	r.at(2*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{})
 	r.env.RegisterDelayedCallback(func() { r.env.SetCurrentHistoryLength(DefaultHistoryLimit) }, 10*day-time.Second)
 	r.atWithID(10*day, trajectory.UpdateRecordVisit, visitID, visit)
-	r.env.ExecuteWorkflow(Trajectory, in)
+	r.env.ExecuteWorkflow(Trajectory, &in)
 	next := continuedInput(t, r)
 	if !slices.Contains(next.Carried.AppliedUpdates, trajectory.UpdateIDHash(visitID)) || next.Carried.RecentUpdates != nil {
 		t.Fatalf("carried updates %v / %v, want the visit's hash", next.Carried.AppliedUpdates, next.Carried.RecentUpdates)

@@ -18,7 +18,7 @@ func TestRollOverContinuesAsNew(t *testing.T) {
 	coach := p.Coaches[0].ID
 	r.at(1*day, trajectory.UpdateAssignCoach, trajectory.AssignCoach{CoachID: coach})
 	r.atWithID(2*day, trajectory.UpdateRollOver, trajectory.UpdateRollOver+"/run-1", trajectory.RollOver{By: "operator"})
-	r.env.ExecuteWorkflow(Trajectory, referral(p))
+	r.env.ExecuteWorkflow(Trajectory, new(referral(p)))
 	next := continuedInput(t, r)
 	if !r.env.Now().Equal(t0.Add(2 * day)) {
 		t.Errorf("continued as new at %v, want at the roll-over, %v", r.env.Now(), t0.Add(2*day))

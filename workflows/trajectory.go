@@ -12,6 +12,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -71,31 +72,38 @@ type trajectoryWorkflow struct {
 // overdue, emails handovers and notices, and ends once the trajectory is
 // closed and nothing is left to hand over. An email that cannot be
 // delivered never ends it: the failure is recorded and shown to supervisors.
-func Trajectory(ctx workflow.Context, in trajectory.Start) (trajectory.State, error) {
+//
+// Its input and result are pointers (the same JSON on the wire as values)
+// and start keeps its frame small: the main loop's coroutine then never
+// outgrows the 8 KB stack a goroutine starts with, which it keeps for as
+// long as the trajectory is cached (BENCHMARKS.md, the memory row).
+func Trajectory(ctx workflow.Context, in *trajectory.Start) (*trajectory.State, error) {
+	if in == nil {
+		return nil, temporal.NewNonRetryableApplicationError("a trajectory starts with its input", "MissingStart", nil)
+	}
 	w := &trajectoryWorkflow{stepChanged: workflow.NewBufferedChannel(ctx, 1)}
-	err := w.start(ctx, &in)
+	err := w.start(ctx, in)
 	if err == nil {
 		err = w.run(ctx)
 	}
-	return w.c.State, err
+	return &w.c.State, err
 }
 
 // start sets the run up, in the first workflow task or its replay.
 func (w *trajectoryWorkflow) start(ctx workflow.Context, in *trajectory.Start) error {
 	w.in = *in
-	w.revision, w.revisionUnlisted = codeRevision(ctx, *in)
+	w.revision, w.revisionUnlisted = codeRevision(ctx, in)
 	// The state is set up before the handlers exist: an Update that arrives
 	// with the start runs in the first workflow task, and must find it.
 	continued := in.Carried != nil || in.State != nil
 	if continued {
-		w.c = carriedFrom(*in)
-		w.c.HashRecentUpdates()
+		w.carryOn(in)
 	} else {
 		w.begin(ctx)
 		w.planPerinatal(ctx)
 	}
 	if w.revision >= 1 {
-		w.startedWith(*in)
+		w.startedWith(in)
 	}
 	w.slimInput()
 	if err := w.registerHandlers(ctx); err != nil {
@@ -105,9 +113,7 @@ func (w *trajectoryWorkflow) start(ctx workflow.Context, in *trajectory.Start) e
 		return err
 	}
 	if !continued {
-		referred := trajectory.ReferredEvent(in.TrajectoryID, w.c.State.ProgrammeID, w.c.Timings, in.Referral, w.c.State.ReferredAt)
-		referred.FirstRunID = workflow.GetInfo(ctx).FirstRunID
-		if err := w.recordInTask(ctx, referred); err != nil {
+		if err := w.recordReferred(ctx, in); err != nil {
 			return err
 		}
 	}
@@ -115,6 +121,15 @@ func (w *trajectoryWorkflow) start(ctx workflow.Context, in *trajectory.Start) e
 	w.resumeSending(ctx)
 	w.startSMS(ctx)
 	return nil
+}
+
+// recordReferred writes the referral's referred event within the first
+// workflow task (recordInTask). The event is built here, not in start,
+// whose frame stays under the main loop.
+func (w *trajectoryWorkflow) recordReferred(ctx workflow.Context, in *trajectory.Start) error {
+	referred := trajectory.ReferredEvent(in.TrajectoryID, w.c.State.ProgrammeID, w.c.Timings, in.Referral, w.c.State.ReferredAt)
+	referred.FirstRunID = workflow.GetInfo(ctx).FirstRunID
+	return w.recordInTask(ctx, referred)
 }
 
 // run is the main loop, until the trajectory is finished or continues as new.
@@ -201,17 +216,18 @@ func (w *trajectoryWorkflow) slimInput() {
 	w.in.Carried, w.in.State, w.in.PendingHandovers = nil, nil, nil
 }
 
-// carriedFrom is what the previous run handed on. Runs started before
+// carryOn takes what the previous run handed on. Runs started before
 // Carried existed handed on State, PendingHandovers and the programme.
-func carriedFrom(in trajectory.Start) trajectory.Carried {
+func (w *trajectoryWorkflow) carryOn(in *trajectory.Start) {
 	if in.Carried != nil {
-		return *in.Carried
+		w.c = *in.Carried
+	} else {
+		w.c = trajectory.Carried{State: *in.State, PendingHandovers: in.PendingHandovers}
+		if in.Programme != nil {
+			w.c.Timings = in.Programme.Timings()
+		}
 	}
-	c := trajectory.Carried{State: *in.State, PendingHandovers: in.PendingHandovers}
-	if in.Programme != nil {
-		c.Timings = in.Programme.Timings()
-	}
-	return c
+	w.c.HashRecentUpdates()
 }
 
 func (w *trajectoryWorkflow) programmeID() string {
@@ -234,7 +250,7 @@ func (w *trajectoryWorkflow) programmeName() string {
 func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 	w.c.State.Escalated = w.escalated()
 	w.c.State.Overdue = w.overdue()
-	s := w.c.State
+	s := &w.c.State
 	type attribute struct {
 		name   string
 		value  string
@@ -244,8 +260,8 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 		{"Programme", s.ProgrammeID, trajectory.SearchProgramme.ValueSet(s.ProgrammeID)},
 		{"ReferrerOrganisation", s.ReferrerOrg, trajectory.SearchReferrerOrganisation.ValueSet(s.ReferrerOrg)},
 		{"Phase", string(s.Phase), trajectory.SearchPhase.ValueSet(string(s.Phase))},
-		{"Overdue", fmt.Sprint(s.Overdue), trajectory.SearchOverdue.ValueSet(s.Overdue)},
-		{"Escalated", fmt.Sprint(s.Escalated), trajectory.SearchEscalated.ValueSet(s.Escalated)},
+		{"Overdue", strconv.FormatBool(s.Overdue), trajectory.SearchOverdue.ValueSet(s.Overdue)},
+		{"Escalated", strconv.FormatBool(s.Escalated), trajectory.SearchEscalated.ValueSet(s.Escalated)},
 	}
 	if s.CoachID != "" {
 		attributes = append(attributes, attribute{"Coach", s.CoachID, trajectory.SearchCoach.ValueSet(s.CoachID)})
@@ -299,7 +315,7 @@ func (w *trajectoryWorkflow) publish(ctx workflow.Context) error {
 // event's summary), or those the previous run had published, which
 // continue-as-new carries over. Both follow from the input alone, so a
 // replay finds the same.
-func (w *trajectoryWorkflow) startedWith(in trajectory.Start) {
+func (w *trajectoryWorkflow) startedWith(in *trajectory.Start) {
 	switch {
 	case in.Carried != nil && in.Carried.Published != nil:
 		w.published = publishedFrom(in.Carried.Published)
@@ -400,7 +416,7 @@ func (w *trajectoryWorkflow) continueAsNew(ctx workflow.Context) error {
 	carried.Published = w.published.asMap()
 	next.Carried = &carried
 	next.State, next.PendingHandovers = nil, nil
-	return workflow.NewContinueAsNewError(ctx, Trajectory, next)
+	return workflow.NewContinueAsNewError(ctx, Trajectory, &next)
 }
 
 // event numbers the next event of the log and snapshots the read model.

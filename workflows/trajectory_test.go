@@ -272,7 +272,7 @@ func TestRejectedSteps(t *testing.T) {
 				r.env.UpdateWorkflow(trajectory.UpdateClose, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(error) {}, OnComplete: func(any, error) {}},
 					trajectory.Close{Reason: trajectory.CloseMovedAway})
 			}, badAt+time.Minute)
-			r.env.ExecuteWorkflow(Trajectory, referral(p))
+			r.env.ExecuteWorkflow(Trajectory, new(referral(p)))
 			if rejection == nil {
 				t.Fatalf("not rejected; want %q", c.want)
 			}
@@ -303,7 +303,7 @@ func TestContinueAsNewKeepsTheOpenStep(t *testing.T) {
 	// the workflow, which then continues as new.
 	r.env.RegisterDelayedCallback(func() { r.env.SetCurrentHistoryLength(DefaultHistoryLimit) }, 13*day-time.Second)
 	r.at(13*day, trajectory.UpdateRecordIntake, trajectory.RecordIntake{NextVisitDue: t0.Add(20 * day)})
-	r.env.ExecuteWorkflow(Trajectory, in)
+	r.env.ExecuteWorkflow(Trajectory, &in)
 
 	var can *workflow.ContinueAsNewError
 	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {

@@ -204,7 +204,7 @@ func (w *trajectoryWorkflow) listRevision(ctx workflow.Context) {
 //
 // fromInput says the revision came from the input, with no marker
 // (listRevision).
-func codeRevision(ctx workflow.Context, in trajectory.Start) (revision workflow.Version, fromInput bool) {
+func codeRevision(ctx workflow.Context, in *trajectory.Start) (revision workflow.Version, fromInput bool) {
 	if in.Carried == nil && in.State == nil && in.CodeRevision >= 2 && workflow.Version(in.CodeRevision) <= Revision {
 		return workflow.Version(in.CodeRevision), true
 	}
