@@ -63,7 +63,7 @@ func TestCheckExitsNonZeroWhenTheTableSaysMissed(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := stdout.String()
-	for _, want := range []string{"referrals/s", ">= 0.90", "step p99 ms", "<= 1.25", "memory per cached workflow", "<= 1.50"} {
+	for _, want := range []string{"referrals/s", ">= 0.90", "step p50 ms", "<= 1.10", "step p99 ms", "<= 1.25", "memory per cached workflow", "<= 1.50"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}

@@ -154,3 +154,20 @@ func (u cpuUse) total() time.Duration {
 	}
 	return t
 }
+
+// referralCeiling is the referral throughput ratio the machine could give
+// at most if a referral cost the Temporal server no more than a bare start
+// does: every process shares the same cores, so once they are busy the
+// ratio is the bare start's CPU over the referral's, and a referral's CPU
+// outside the server (the API, PostgreSQL, the worker, the caller) stays
+// whatever the server does. A goal above it cannot be met by any cut to
+// what the trajectory asks of Temporal. least is that referral's CPU per
+// call in ms (a bare start's Temporal CPU plus the referral's outside it),
+// bare a bare start's.
+func referralCeiling(api, bare cpuUse, apiCalls, bareCalls int) (ceiling, least, bareTotal float64) {
+	perAPI := func(d time.Duration) float64 { return ms(d) / float64(max(apiCalls, 1)) }
+	perBare := func(d time.Duration) float64 { return ms(d) / float64(max(bareCalls, 1)) }
+	least = perBare(bare["temporal"]) + perAPI(api.total()-api["temporal"])
+	bareTotal = perBare(bare.total())
+	return bareTotal / max(least, 0.001), least, bareTotal
+}

@@ -71,3 +71,19 @@ func TestCPUUseCountsTheBenchItself(t *testing.T) {
 		t.Errorf("perCall = %q, want the bench's share named", got)
 	}
 }
+
+func TestReferralCeiling(t *testing.T) {
+	ms := time.Millisecond
+	// A bare start: 15 ms in Temporal, 5 ms elsewhere. A referral: 10 ms
+	// outside Temporal. Were its Temporal CPU a bare start's, it would cost
+	// 25 ms against 20: 0.8 at most, whatever Temporal cost it really.
+	bare := cpuUse{"temporal": 150 * ms, "bench": 50 * ms}
+	api := cpuUse{"temporal": 400 * ms, "api": 40 * ms, "postgres": 40 * ms, "worker": 20 * ms}
+	if got, least, total := referralCeiling(api, bare, 10, 10); got < 0.7999 || got > 0.8001 || least != 25 || total != 20 {
+		t.Errorf("ceiling %.4f (%.1f against %.1f ms), want 0.8 (25 against 20)", got, least, total)
+	}
+	// No calls on a side: no division by zero.
+	if got, _, _ := referralCeiling(cpuUse{}, cpuUse{}, 0, 0); got != 0 {
+		t.Errorf("ceiling of nothing %.4f, want 0", got)
+	}
+}

@@ -50,6 +50,14 @@ func (b *bencher) compareMemory(ctx context.Context) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Where each cached trajectory's coroutine waits: the frames its stack holds.
+		stacks, err := pprofText(ctx, workerPprof, "goroutine?debug=2")
+		if err == nil {
+			err = os.WriteFile(filepath.Join(b.c.profileDir, "worker-goroutines.txt"), []byte(stacks), 0o600)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	progress("memory: %d bare workflows waiting on a timer, in a worker of their own", n)
 	floorBefore, floorAfter, err := b.bareFloor(ctx, bareWaiting, n)
