@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	elkconfig "github.com/elkgezin/elkgezin/config"
 	"github.com/elkgezin/elkgezin/internal/stack"
 )
 
@@ -31,7 +32,8 @@ const (
 // the bare workflow on floorQueue with a cache of cacheSize, and pprof.
 func serveBareWorker(hostPort, namespace string, cacheSize int) error {
 	sdkworker.SetStickyWorkflowCacheSize(cacheSize)
-	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: namespace, Logger: stack.QuietLogger{}})
+	c, err := client.Dial(client.Options{HostPort: hostPort, Namespace: namespace, Logger: stack.QuietLogger{},
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: elkconfig.NoGrpcCompression()}})
 	if err != nil {
 		return err
 	}

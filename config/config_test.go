@@ -1,6 +1,7 @@
 package config
 
 import (
+	"go.temporal.io/sdk/client"
 	"reflect"
 	"strings"
 	"testing"
@@ -28,6 +29,10 @@ func TestLoadDefaults(t *testing.T) {
 	opts, err := c.Temporal.ClientOptions()
 	if err != nil || opts.HostPort != DefaultTemporalAddress || opts.ConnectionOptions.TLS != nil {
 		t.Errorf("client options: %+v, %v", opts, err)
+	}
+	// Sealed payloads do not compress: no gzip (the SDK's default).
+	if _, none := opts.ConnectionOptions.GrpcCompression.(*client.GrpcCompressionNone); !none {
+		t.Errorf("gRPC compression %T, want none", opts.ConnectionOptions.GrpcCompression)
 	}
 }
 

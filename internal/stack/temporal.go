@@ -10,6 +10,8 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/elkgezin/elkgezin/config"
 )
 
 func (s *Stack) startTemporal(ctx context.Context) error {
@@ -93,7 +95,10 @@ func (s *Stack) StartTemporalAgain(ctx context.Context) error {
 func (s *Stack) dial(ctx context.Context) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.Addr, Namespace: s.Namespace, Logger: QuietLogger{}})
+	// Connected as elkgezin's processes connect (config.NoGrpcCompression),
+	// so the bench's bare side pays what they pay.
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.Addr, Namespace: s.Namespace, Logger: QuietLogger{},
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: config.NoGrpcCompression()}})
 	if err != nil {
 		return nil, err
 	}
