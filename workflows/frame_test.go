@@ -1,0 +1,34 @@
+package workflows
+
+import (
+	"os/exec"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// TestStartKeepsItsFrameSmall guards what a cached trajectory's stack
+// costs: start's frame stays under the main loop for as long as the
+// trajectory is cached, and a large one (a Start or an Event built in it:
+// 2.7 KB before) sends the first workflow task past the 8 KB a goroutine
+// starts with, to a 16 KB stack the collector never halves again
+// (BENCHMARKS.md, the memory row). The frame is read from the compiler's
+// listing of this package.
+func TestStartKeepsItsFrameSmall(t *testing.T) {
+	out, err := exec.Command("go", "build", "-gcflags=-S", "-o", "/dev/null", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build -gcflags=-S: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`\(\*trajectoryWorkflow\)\.start STEXT .*locals=0x([0-9a-f]+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatal("the compiler's listing has no trajectoryWorkflow.start")
+	}
+	locals, err := strconv.ParseInt(string(m[1]), 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 256
+	if locals > limit {
+		t.Errorf("trajectoryWorkflow.start keeps %d bytes of locals, over %d: build large values in a function of its own and pass the Start by pointer", locals, limit)
+	}
+}
