@@ -1,11 +1,12 @@
 package config
 
 import (
-	"go.temporal.io/sdk/client"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/elkgezin/elkgezin/ratelimit"
 )

@@ -1,10 +1,17 @@
 package workflows
 
 import (
+	"errors"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"testing"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/elkgezin/elkgezin/trajectory"
 )
 
 // TestStartKeepsItsFrameSmall guards what a cached trajectory's stack
@@ -30,5 +37,18 @@ func TestStartKeepsItsFrameSmall(t *testing.T) {
 	const limit = 256
 	if locals > limit {
 		t.Errorf("trajectoryWorkflow.start keeps %d bytes of locals, over %d: build large values in a function of its own and pass the Start by pointer", locals, limit)
+	}
+}
+
+// A start with no input ("null") fails the run for good, with a reason,
+// rather than retrying a workflow task that cannot succeed.
+func TestTrajectoryWithoutInputFails(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Trajectory, workflow.RegisterOptions{Name: trajectory.WorkflowName})
+	env.ExecuteWorkflow(trajectory.WorkflowName, nil)
+	var app *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &app) || app.Type() != "MissingStart" || !app.NonRetryable() {
+		t.Fatalf("workflow error %v, want a non-retryable MissingStart", err)
 	}
 }
